@@ -1,0 +1,61 @@
+"""Email over SMTP (smtplib). Success = the server accepted the recipient;
+a refused recipient is permanent, a connection problem transient."""
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+
+from alerting.channels import PermanentError, TransientError
+from pipeline.config import SmtpConfig
+
+
+class EmailClient:
+    name = "email"
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    def build(self, note_id: str, recipient: str, subject: str, body: str) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = formataddr((self.config.sender_name, self.config.sender))
+        msg["To"] = recipient
+        msg["Subject"] = subject
+        msg["Date"] = formatdate(localtime=True)
+        # The notification id in the Message-ID lets a mail system spot a resend.
+        domain = self.config.sender.rsplit("@", 1)[-1]
+        msg["Message-ID"] = make_msgid(idstring=note_id, domain=domain)
+        msg["X-Yuqing-Notification"] = note_id
+        msg.set_content(body, charset="utf-8")
+        return msg
+
+    def send(self, note_id: str, recipient: str, payload: dict) -> str:
+        msg = self.build(note_id, recipient, payload["subject"], payload["body"])
+        cfg = self.config
+        try:
+            cls = smtplib.SMTP_SSL if cfg.ssl else smtplib.SMTP
+            with cls(cfg.host, cfg.port, timeout=cfg.timeout) as smtp:
+                if cfg.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if cfg.username:
+                    smtp.login(cfg.username, cfg.password or "")
+                refused = smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as e:
+            code, reason = next(iter(e.recipients.values()))
+            raise PermanentError(f"SMTP {cfg.host}:{cfg.port} refused {recipient}: {code} {_text(reason)}") from None
+        except smtplib.SMTPAuthenticationError as e:
+            raise PermanentError(f"SMTP {cfg.host}:{cfg.port} login failed for {cfg.username}: {e.smtp_code}") from None
+        except smtplib.SMTPResponseException as e:
+            err = PermanentError if 500 <= e.smtp_code < 600 else TransientError
+            raise err(f"SMTP {cfg.host}:{cfg.port}: {e.smtp_code} {_text(e.smtp_error)}") from None
+        except (OSError, smtplib.SMTPException, socket.timeout) as e:
+            raise TransientError(f"SMTP {cfg.host}:{cfg.port} unreachable: {type(e).__name__}: {e}") from None
+        if refused:
+            raise PermanentError(f"SMTP {cfg.host}:{cfg.port} refused {recipient}: {refused}")
+        return msg["Message-ID"]
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,400 @@
+"""Configuration: four YAML files under one folder, validated at load.
+
+* ``settings.yaml`` — backends, data directory, console, gateways
+* ``sources.yaml``  — what to crawl and how often
+* ``members.yaml``  — member units, aliases, contacts, duty officers
+* ``rules.yaml``    — lexicon, thresholds, levels, escalation
+
+Errors name the file, the field and the problem, e.g.
+``config/members.yaml: units[3].contacts[0].phone: not a mobile number``.
+``${VAR}`` and ``${VAR:-default}`` in YAML string values are expanded from the
+environment so one file serves several machines. Secrets are never read from
+YAML: a field such as ``password_env`` names the environment variable.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.messages import Channel, Level
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; ``str(err)`` lists every problem, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """``30`` / ``"30s"`` / ``"5m"`` / ``"2h"`` / ``"1d"`` to seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 5m, 2h)")
+        seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive, got {value!r}")
+    return seconds
+
+
+# ---------------------------------------------------------------- settings
+
+
+class BackendConfig(Strict):
+    url: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SmtpConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = 25
+    sender: str = "yuqing@localhost"
+    sender_name: str = "舆情监测中心"
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    password_env: str | None = None  # name of the env var holding the password
+    timeout: float = 10.0
+
+    @property
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) if self.password_env else None
+
+
+class DemoConfig(Strict):
+    """Local stand-ins started by ``yuqing run`` for the demo configuration."""
+
+    site_port: int | None = None  # start the demo site on this port
+    site_speed: float = 1.0  # >1 publishes the scripted items faster
+    mailsink_port: int | None = None  # start a local SMTP sink storing .eml files
+
+
+class Settings(Strict):
+    data_dir: str = "var"
+    timezone: str = "Asia/Shanghai"
+    bus: BackendConfig = BackendConfig(url="sqlite:///bus.db")
+    index: BackendConfig = BackendConfig(url="sqlite:///index.db")
+    alert_store: BackendConfig = BackendConfig(url="sqlite:///alerts.db")
+    console_host: str = "127.0.0.1"
+    console_port: int = 8080
+    console_base_url: str = "http://127.0.0.1:8080"
+    smtp: SmtpConfig = SmtpConfig()
+    demo: DemoConfig = DemoConfig()
+    roles: list[str] = Field(
+        default_factory=lambda: ["crawl", "score", "index", "route", "notify"],
+        description="roles started by `yuqing run`",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, roles: list[str]) -> list[str]:
+        known = {"crawl", "score", "index", "route", "notify"}
+        bad = [r for r in roles if r not in known]
+        if bad:
+            raise ValueError(f"unknown role(s) {bad}; known: {sorted(known)}")
+        return roles
+
+
+# ---------------------------------------------------------------- sources
+
+
+class Selectors(Strict):
+    """CSS (default) or XPath (prefix ``xpath:``) selectors for list/detail sites."""
+
+    list_links: str
+    next_page: str | None = None
+    title: str | None = None
+    content: str | None = None
+    published_at: str | None = None
+    author: str | None = None
+
+
+class SourceConfig(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    name: str
+    channel: Channel
+    spider: Literal["listdetail", "rss"]
+    start_urls: list[str] = Field(min_length=1)
+    selectors: Selectors | None = None
+    interval: float = 300.0
+    priority: int = 5
+    enabled: bool = True
+    max_pages: int = Field(3, ge=1)
+    language: str = "zh"
+
+    _interval = field_validator("interval", mode="before")(lambda cls, v: parse_duration(v))
+
+    @field_validator("start_urls")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not re.match(r"^https?://[^/\s]+", url):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return urls
+
+    @model_validator(mode="after")
+    def _selectors_for_listdetail(self) -> "SourceConfig":
+        if self.spider == "listdetail" and self.selectors is None:
+            raise ValueError("spider 'listdetail' needs selectors.list_links")
+        return self
+
+
+class SourcesFile(Strict):
+    sources: list[SourceConfig]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "SourcesFile":
+        _no_duplicates([s.id for s in self.sources], "sources", "id")
+        return self
+
+
+# ---------------------------------------------------------------- members
+
+_MOBILE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Contact(Strict):
+    name: str
+    role: Literal["primary", "backup"] = "primary"
+    phone: str | None = None
+    email: str | None = None
+    robot_webhook: str | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _mobile(cls, v: str | None) -> str | None:
+        if v is not None and not _MOBILE.match(v.replace(" ", "").replace("-", "")):
+            raise ValueError("not a mobile number")
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not _EMAIL.match(v):
+            raise ValueError("not an email address")
+        return v
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Contact":
+        if not (self.phone or self.email or self.robot_webhook):
+            raise ValueError("a contact needs at least one of phone, email, robot_webhook")
+        return self
+
+
+def _non_empty_terms(terms: list[str]) -> list[str]:
+    for t in terms:
+        if not t.strip():
+            raise ValueError("empty term (an empty alias would match everything)")
+    return terms
+
+
+class MemberUnit(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    name: str = Field(min_length=2)
+    aliases: list[str] = Field(default_factory=list)
+    # Phrases containing an alias that do NOT refer to the unit (平安夜, 平安回家…).
+    exclusions: list[str] = Field(default_factory=list)
+    contacts: list[Contact] = Field(min_length=1)
+
+    _terms = field_validator("aliases", "exclusions")(lambda cls, v: _non_empty_terms(v))
+
+    @property
+    def all_names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+
+class DutyOfficer(Contact):
+    pass
+
+
+class Association(Strict):
+    name: str
+    duty_officers: list[DutyOfficer] = Field(default_factory=list)
+
+
+class MembersFile(Strict):
+    association: Association
+    units: list[MemberUnit] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "MembersFile":
+        _no_duplicates([u.id for u in self.units], "units", "id")
+        return self
+
+
+# ---------------------------------------------------------------- rules
+
+
+class LevelRule(Strict):
+    level: Level
+    min_negativity: float = Field(ge=0, le=1)
+
+
+class Rules(Strict):
+    # risk type -> phrases; e.g. 理赔纠纷: [拒赔, 理赔难]
+    negative_lexicon: dict[str, list[str]]
+    # phrases that weaken a nearby negative phrase (辟谣, 不实…)
+    negation_cues: list[str] = Field(default_factory=list)
+    negative_threshold: float = Field(0.6, ge=0, le=1)
+    levels: list[LevelRule] = Field(min_length=1)
+    # Channels whose documents alert by email; all channels by default.
+    alert_channels: list[Literal["email"]] = Field(default_factory=lambda: ["email"])
+    notify_duty_officers: bool = True
+
+    @field_validator("negative_lexicon")
+    @classmethod
+    def _groups_not_empty(cls, lex: dict[str, list[str]]) -> dict[str, list[str]]:
+        for group, phrases in lex.items():
+            if not phrases:
+                raise ValueError(f"lexicon group {group!r} is empty")
+            _non_empty_terms(phrases)
+        return lex
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_sorted(cls, levels: list[LevelRule]) -> list[LevelRule]:
+        return sorted(levels, key=lambda r: -r.min_negativity)
+
+
+# ---------------------------------------------------------------- loading
+
+
+class AppConfig(BaseModel):
+    root: Path
+    settings: Settings
+    sources: list[SourceConfig]
+    members: MembersFile
+    rules: Rules
+
+    @property
+    def data_dir(self) -> Path:
+        p = Path(self.settings.data_dir)
+        return p if p.is_absolute() else Path.cwd() / p
+
+    def source(self, source_id: str) -> SourceConfig:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(f"no source {source_id!r} in {self.root / 'sources.yaml'}")
+
+    def unit(self, unit_id: str) -> MemberUnit:
+        for u in self.members.units:
+            if u.id == unit_id:
+                return u
+        raise KeyError(f"no unit {unit_id!r} in {self.root / 'members.yaml'}")
+
+
+def _no_duplicates(values: list[str], where: str, field: str) -> None:
+    seen: set[str] = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            raise ValueError(f"{where}[{i}].{field}: duplicate {v!r}")
+        seen.add(v)
+
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _expand(value: Any, missing: list[str], where: str) -> Any:
+    if isinstance(value, str):
+        def sub(m: re.Match) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is not None:
+                return default
+            missing.append(f"{where}: environment variable {name} is not set")
+            return ""
+        return _ENV.sub(sub, value)
+    if isinstance(value, list):
+        return [_expand(v, missing, where) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v, missing, where) for k, v in value.items()}
+    return value
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and part in {"function-after", "function-before"}:
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _read_yaml(path: Path, problems: list[str]) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(f"{path}: file not found")
+        return None
+    except UnicodeDecodeError as e:
+        problems.append(f"{path}: not UTF-8 ({e.reason} at byte {e.start})")
+        return None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problems.append(f"{path}: {where}invalid YAML ({getattr(e, 'problem', None) or e})")
+        return None
+    missing: list[str] = []
+    data = _expand(data if data is not None else {}, missing, str(path))
+    problems.extend(missing)
+    return data
+
+
+def _validate(model: type[BaseModel], data: Any, path: Path, problems: list[str]):
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            problems.append(f"{path}: {_loc(err['loc'])}: {msg}")
+        return None
+
+
+def load_config(root: str | Path, data_dir: str | Path | None = None) -> AppConfig:
+    """Load and validate the four files under ``root``; raise ConfigError
+    listing every problem found (not just the first)."""
+    root = Path(root)
+    problems: list[str] = []
+    if not root.is_dir():
+        raise ConfigError([f"{root}: configuration folder not found"])
+    settings = _validate(Settings, _read_yaml(root / "settings.yaml", problems), root / "settings.yaml", problems)
+    sources = _validate(SourcesFile, _read_yaml(root / "sources.yaml", problems), root / "sources.yaml", problems)
+    members = _validate(MembersFile, _read_yaml(root / "members.yaml", problems), root / "members.yaml", problems)
+    rules = _validate(Rules, _read_yaml(root / "rules.yaml", problems), root / "rules.yaml", problems)
+    if problems:
+        raise ConfigError(problems)
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": str(data_dir)})
+    return AppConfig(root=root, settings=settings, sources=sources.sources, members=members, rules=rules)

@@ -1,0 +1,83 @@
+"""The index port: every scored document, searchable by analysts.
+
+Delivery contract (every adapter, embedded or Elasticsearch):
+
+* ``upsert`` is idempotent by document id: writing the same document twice
+  leaves one copy, the later write wins. When ``upsert`` returns, the
+  documents are durable and visible to ``search``/``get``/``counts``.
+  A failed upsert raises ``IndexError_`` and the caller must not commit the
+  bus offsets of those documents (they will be replayed).
+* ``search`` and ``counts`` accept the same ``SearchQuery``; filters combine
+  with AND, values inside one filter with OR.
+* Full text is matched on jieba tokens of title and text; a query phrase
+  matches documents that contain all of its tokens.
+* Day buckets in ``counts(by="day")`` are calendar days in ``tz``
+  (Asia/Shanghai by default), keyed ``YYYY-MM-DD``.
+* Unit filters match any of the document's matched units; level filters
+  match the document-wide level.
+"""
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from pipeline.messages import Channel, Level, ScoredDocument
+
+CountField = Literal["day", "unit", "channel", "level", "source"]
+SortOrder = Literal["relevance", "time_desc", "time_asc", "negativity_desc"]
+
+
+class IndexError_(RuntimeError):
+    """The index could not do what was asked; the message says what and where."""
+
+
+class SearchQuery(BaseModel):
+    text: str | None = None
+    start: AwareDatetime | None = None  # published_at >= start (crawled_at when unknown)
+    end: AwareDatetime | None = None  # published_at < end
+    units: list[str] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    levels: list[Level] = Field(default_factory=list)
+    min_negativity: float | None = None
+    sort: SortOrder = "time_desc"
+    offset: int = Field(0, ge=0)
+    limit: int = Field(20, ge=0, le=1000)
+
+
+class Hit(BaseModel):
+    doc: ScoredDocument
+    score: float = 0.0
+    # field name ("title" / "text") -> fragments with matches wrapped in <em></em>
+    highlights: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class SearchResult(BaseModel):
+    total: int
+    hits: list[Hit]
+
+
+def effective_time(doc: ScoredDocument) -> datetime:
+    """The time a document is filed under: published, else crawled."""
+    return doc.published_at or doc.crawled_at
+
+
+class Index(abc.ABC):
+    @abc.abstractmethod
+    def upsert(self, docs: Sequence[ScoredDocument]) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, doc_id: str) -> ScoredDocument | None: ...
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    @abc.abstractmethod
+    def counts(self, query: SearchQuery, by: CountField) -> dict[str, int]: ...
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,247 @@
+"""Messages that cross the bus: Document, ScoredDocument, Alert.
+
+Every message is JSON with a ``schema_version``. Unknown fields are kept
+(``extra="allow"``) so that an older worker forwarding a newer message does
+not strip what it does not understand.
+
+Ids are derived, never random, so that a replay after a crash produces the
+same ids and every effect (index upsert, alert upsert, notification) is
+idempotent:
+
+* document id     = hash(canonical URL)
+* story id        = assigned by the scorer (near-duplicate grouping)
+* alert id        = hash(story id, member unit id)
+* notification id = hash(alert id, contact, channel, escalation step)
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from pipeline.urls import canonical_url
+
+SCHEMA_VERSION = 1
+
+
+def stable_id(*parts: str, length: int = 20) -> str:
+    """A short, stable hex id from the given parts (order matters)."""
+    digest = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+class Channel(str, Enum):
+    news = "news"
+    epaper = "epaper"
+    blog = "blog"
+    weibo = "weibo"
+    douyin = "douyin"
+    wechat = "wechat"
+    forum = "forum"
+    tieba = "tieba"
+    overseas = "overseas"
+
+
+CHANNEL_LABELS = {
+    Channel.news: "新闻网站",
+    Channel.epaper: "电子报刊",
+    Channel.blog: "博客",
+    Channel.weibo: "微博",
+    Channel.douyin: "抖音",
+    Channel.wechat: "微信公众号",
+    Channel.forum: "论坛",
+    Channel.tieba: "贴吧",
+    Channel.overseas: "境外媒体",
+}
+
+
+class Level(str, Enum):
+    """Alert levels, most severe first."""
+
+    red = "red"
+    orange = "orange"
+    yellow = "yellow"
+    blue = "blue"
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self]
+
+    @property
+    def rank(self) -> int:
+        """0 for the most severe level; lower is worse."""
+        return list(Level).index(self)
+
+
+LEVEL_LABELS = {Level.red: "红色", Level.orange: "橙色", Level.yellow: "黄色", Level.blue: "蓝色"}
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow", use_enum_values=False)
+
+    schema_version: int = SCHEMA_VERSION
+    kind: ClassVar[str] = "message"
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes | str):
+        return cls.model_validate_json(data)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Document(Message):
+    """A crawled item as published on ``docs.raw``."""
+
+    kind: ClassVar[str] = "document"
+
+    id: str
+    url: str
+    source_id: str
+    channel: Channel
+    site: str
+    title: str
+    text: str = ""
+    author: str | None = None
+    published_at: AwareDatetime | None = None
+    crawled_at: AwareDatetime
+    engagement: dict[str, int] = Field(default_factory=dict)
+    language: str = "zh"
+
+    @staticmethod
+    def id_for(url: str) -> str:
+        return stable_id("doc", canonical_url(url))
+
+    @classmethod
+    def create(cls, *, url: str, **fields: Any) -> "Document":
+        """Build a document whose id and url come from the canonical URL."""
+        canon = canonical_url(url)
+        fields.setdefault("crawled_at", utcnow())
+        return cls(id=stable_id("doc", canon), url=canon, **fields)
+
+
+class UnitMatch(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    unit_id: str
+    unit_name: str
+    aliases: list[str]
+    # Character offsets in "title\ntext" where an alias matched.
+    positions: list[int] = Field(default_factory=list)
+
+
+class RuleMatch(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    rule_id: str
+    unit_id: str | None = None
+    terms: list[str] = Field(default_factory=list)
+
+
+class Reason(BaseModel):
+    """Why a document scored negative: a phrase, its sentence, its risk type."""
+
+    model_config = ConfigDict(extra="allow")
+
+    phrase: str
+    sentence: str = ""
+    risk_type: str | None = None
+    weight: float = 0.0
+
+
+class ScoredDocument(Document):
+    """A Document plus what the scorer found, as published on ``docs.scored``."""
+
+    kind: ClassVar[str] = "scored_document"
+
+    units: list[UnitMatch] = Field(default_factory=list)
+    rules: list[RuleMatch] = Field(default_factory=list)
+    negativity: float = Field(0.0, ge=0.0, le=1.0)
+    # Negativity per matched unit (a story may be bad for one unit, not another).
+    unit_negativity: dict[str, float] = Field(default_factory=dict)
+    reasons: list[Reason] = Field(default_factory=list)
+    level: Level | None = None
+    # Level per matched unit; the document-wide level is the most severe one.
+    unit_levels: dict[str, Level] = Field(default_factory=dict)
+    story_id: str = ""
+    simhash: str | None = None
+    scored_at: AwareDatetime | None = None
+
+    @classmethod
+    def from_document(cls, doc: Document, **fields: Any) -> "ScoredDocument":
+        data = doc.model_dump()
+        data.update(fields)
+        return cls.model_validate(data)
+
+
+class AlertStatus(str, Enum):
+    new = "new"
+    notified = "notified"
+    acknowledged = "acknowledged"
+    handling = "handling"
+    resolved = "resolved"
+    dismissed = "dismissed"
+
+
+class DocRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    url: str
+    title: str
+    site: str
+    channel: Channel
+    published_at: AwareDatetime | None = None
+
+    @classmethod
+    def of(cls, doc: Document) -> "DocRef":
+        return cls(id=doc.id, url=doc.url, title=doc.title, site=doc.site,
+                   channel=doc.channel, published_at=doc.published_at)
+
+
+class NotificationRecord(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    channel: str
+    recipient: str
+    step: int = 0
+    state: str
+    at: AwareDatetime
+    detail: str = ""
+
+
+class Alert(Message):
+    """One (story, member unit) alert, as published on ``alerts``."""
+
+    kind: ClassVar[str] = "alert"
+
+    id: str
+    story_id: str
+    unit_id: str
+    unit_name: str
+    level: Level
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    doc_count: int = 1
+    channels: list[Channel] = Field(default_factory=list)
+    sites: list[str] = Field(default_factory=list)
+    representative: DocRef
+    negativity: float = 0.0
+    status: AlertStatus = AlertStatus.new
+    notifications: list[NotificationRecord] = Field(default_factory=list)
+
+    @staticmethod
+    def id_for(story_id: str, unit_id: str) -> str:
+        return stable_id("alert", story_id, unit_id)
+
+
+def notification_id(alert_id: str, contact: str, channel: str, step: int) -> str:
+    return stable_id("notif", alert_id, contact, channel, str(step))

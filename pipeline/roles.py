@@ -1,0 +1,72 @@
+"""What each process does. ``yuqing <role>`` runs one; ``yuqing run`` runs all.
+
+Every role takes the App and a stop event and returns when the event is set.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from pipeline.bootstrap import App
+from pipeline.bus import Record
+from pipeline.messages import Document, ScoredDocument
+from pipeline.topics import ALERTS, DOCS_RAW, DOCS_SCORED
+from pipeline.workers import Output, decode, dead_letter, per_record, run_stage, PoisonMessage
+
+log = logging.getLogger(__name__)
+
+
+def score(app: App, stop: threading.Event) -> None:
+    scorer = app.scorer
+
+    def handle(rec: Record) -> list[Output]:
+        doc = decode(rec, Document)
+        scored = scorer.score(doc, now=app.clock.now())
+        if scored.level:
+            log.info("doc %s negative for %s (%.2f): %s", doc.id, list(scored.unit_levels), scored.negativity, doc.title)
+        # Keyed by story so every document of a story stays in order for the router.
+        return [Output(DOCS_SCORED, scored.story_id, scored.to_bytes())]
+
+    run_stage(app.bus, [DOCS_RAW], "scorer", per_record(handle, "score"), stop)
+
+
+def index(app: App, stop: threading.Event) -> None:
+    idx = app.index
+
+    def handle(records: Sequence[Record]) -> list[Output]:
+        docs, poison = {}, []
+        for rec in records:
+            try:
+                doc = decode(rec, ScoredDocument)
+                docs[doc.id] = doc  # the last version of a doc in a batch wins
+            except PoisonMessage as e:
+                poison.append(dead_letter(rec, str(e), "index"))
+        if docs:
+            idx.upsert(list(docs.values()))
+        return poison
+
+    run_stage(app.bus, [DOCS_SCORED], "indexer", handle, stop)
+
+
+def route(app: App, stop: threading.Event) -> None:
+    router = app.router
+
+    def handle(rec: Record) -> list[Output]:
+        doc = decode(rec, ScoredDocument)
+        # Alerts are published even on replay: consumers key them by alert id.
+        return [Output(ALERTS, r.alert.id, r.alert.to_bytes()) for r in router.handle(doc)]
+
+    run_stage(app.bus, [DOCS_SCORED], "router", per_record(handle, "route"), stop)
+
+
+def notify(app: App, stop: threading.Event) -> None:
+    app.notifier.run(stop)
+
+
+def crawl(app: App, stop: threading.Event) -> None:
+    from pipeline.scheduler import CrawlScheduler
+    CrawlScheduler(app.config).run(stop)
+
+
+ROLES = {"crawl": crawl, "score": score, "index": index, "route": route, "notify": notify}

@@ -1,0 +1,6 @@
+"""Topic names: the arrows between processes (see DESIGN.md)."""
+
+DOCS_RAW = "docs.raw"
+DOCS_SCORED = "docs.scored"
+ALERTS = "alerts"
+DEAD_LETTER = "dead.letter"
