@@ -1,0 +1,235 @@
+"""The distributed bus: Apache Kafka through kafka-python.
+
+Imported only when a ``kafka://`` URL is opened; nothing connects at import
+time (clients are created by ``producer()``, ``consumer()`` and
+``ensure_topics()``). How the delivery contract of ``pipeline.bus.base`` maps:
+
+* Producer: ``acks='all'``, unbounded retries within ``delivery_timeout_ms``,
+  idempotence on (no duplicates from retries), a short linger. ``flush``
+  waits for every send future and raises ``BusError`` if any failed.
+* Keys are UTF-8 bytes; Kafka's default partitioner (murmur2) keeps a key in
+  one partition.
+* Consumer: ``enable_auto_commit=False``; ``commit`` commits, per partition,
+  the offset after the last record ``poll`` returned. Partitions revoked by a
+  rebalance are dropped from what ``commit`` will send (they are redelivered
+  to their new owner), and a commit refused because of a rebalance is logged,
+  not raised: its records simply come again.
+* A new group starts at the earliest retained message
+  (``auto_offset_reset='earliest'``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from collections.abc import Sequence
+
+with warnings.catch_warnings():
+    # kafka-python 3.0 loads its protocol schemas with importlib.resources.read_text,
+    # deprecated since Python 3.11: their warning, raised once at import.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
+    from kafka import errors as kafka_errors
+    from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from pipeline.bus.base import Bus, BusError, Consumer, Producer, Record
+
+log = logging.getLogger(__name__)
+
+
+class KafkaBus(Bus):
+    def __init__(
+        self,
+        bootstrap_servers: Sequence[str],
+        partitions: int = 4,
+        replication_factor: int = 1,
+        retention_hours: float = 168,
+        session_timeout: float = 10.0,
+        linger_ms: int = 5,
+        client_id: str = "yuqing",
+        config: dict | None = None,
+    ) -> None:
+        """``config`` is passed to every kafka-python client (security settings etc.)."""
+        self.bootstrap_servers = list(bootstrap_servers)
+        self.partitions = partitions
+        self.replication_factor = replication_factor
+        self.retention_hours = retention_hours
+        self.session_timeout = session_timeout
+        self.linger_ms = linger_ms
+        self.client_id = client_id
+        self.config = dict(config or {})
+
+    def _client_config(self, **ours) -> dict:
+        # Ours win over ``config``: the delivery contract depends on them.
+        return {**self.config, "bootstrap_servers": self.bootstrap_servers, "client_id": self.client_id, **ours}
+
+    def _where(self) -> str:
+        return f"kafka bus {','.join(self.bootstrap_servers)}"
+
+    def producer(self) -> Producer:
+        try:
+            producer = KafkaProducer(**self._client_config(
+                acks="all",
+                retries=2**31 - 1,  # bounded by delivery_timeout_ms, as the Java client does
+                enable_idempotence=True,
+                linger_ms=self.linger_ms,
+                key_serializer=lambda k: None if k is None else k.encode("utf-8"),
+            ))
+        except kafka_errors.KafkaError as exc:
+            raise BusError(f"{self._where()}: cannot create producer: {exc}") from exc
+        return KafkaBusProducer(producer, self._where())
+
+    def consumer(self, topics: Sequence[str], group: str, client_id: str | None = None) -> Consumer:
+        return KafkaBusConsumer(self, list(topics), group, client_id or self.client_id)
+
+    def ensure_topics(self, topics: Sequence[str]) -> None:
+        try:
+            admin = KafkaAdminClient(**self._client_config())
+        except kafka_errors.KafkaError as exc:
+            raise BusError(f"{self._where()}: cannot create admin client: {exc}") from exc
+        retention_ms = str(int(self.retention_hours * 3600 * 1000))
+        try:
+            result = admin.create_topics(
+                {t: {"num_partitions": self.partitions, "replication_factor": self.replication_factor,
+                     "configs": {"retention.ms": retention_ms}} for t in topics},
+                raise_errors=False)
+            for topic in result["topics"]:
+                error = kafka_errors.for_code(topic["error_code"])
+                if error not in (kafka_errors.NoError, kafka_errors.TopicAlreadyExistsError):
+                    raise BusError(f"{self._where()}: cannot create topic {topic['name']!r}: "
+                                   f"{error.__name__}: {topic.get('error_message')}")
+            admin.wait_for_topics(list(topics))  # leaders elected: usable on return
+        except kafka_errors.KafkaError as exc:
+            raise BusError(f"{self._where()}: cannot create topics {list(topics)}: {exc}") from exc
+        finally:
+            admin.close()
+
+
+class KafkaBusProducer(Producer):
+    def __init__(self, producer: KafkaProducer, where: str) -> None:
+        self._producer = producer
+        self._where = where
+        self._futures: list = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def send(self, topic: str, value: bytes, key: str | None = None) -> None:
+        try:
+            future = self._producer.send(topic, value=value, key=key)
+        except kafka_errors.KafkaError as exc:
+            raise BusError(f"{self._where}: send to {topic!r} failed: {exc}") from exc
+        with self._lock:
+            self._futures.append(future)
+
+    def flush(self, timeout: float | None = None) -> None:
+        with self._lock:
+            futures, self._futures = self._futures, []
+        try:
+            self._producer.flush(timeout=timeout)
+        except kafka_errors.KafkaError as exc:
+            raise BusError(f"{self._where}: flush of {len(futures)} messages failed: {exc}") from exc
+        # flush() returns once every future is done, failed ones included.
+        failed = [f for f in futures if not f.is_done or f.failed()]
+        if failed:
+            first = failed[0].exception if failed[0].is_done else "not acknowledged in time"
+            raise BusError(f"{self._where}: {len(failed)} of {len(futures)} messages not delivered: {first}")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.flush()
+        finally:
+            self._producer.close()
+
+
+class _Revocations(ConsumerRebalanceListener):
+    def __init__(self, consumer: KafkaBusConsumer) -> None:
+        self._consumer = consumer
+
+    def on_partitions_revoked(self, revoked) -> None:
+        self._consumer._forget(revoked)
+
+    def on_partitions_assigned(self, assigned) -> None:
+        pass
+
+    def on_partitions_lost(self, lost) -> None:
+        self._consumer._forget(lost)
+
+
+class KafkaBusConsumer(Consumer):
+    def __init__(self, bus: KafkaBus, topics: list[str], group: str, client_id: str) -> None:
+        self._where = f"{bus._where()} group {group!r}"
+        self._positions: dict[TopicPartition, int] = {}  # next offset, for commit
+        self._lock = threading.Lock()
+        try:
+            self._consumer = KafkaConsumer(**bus._client_config(
+                client_id=client_id,
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=int(bus.session_timeout * 1000),
+                heartbeat_interval_ms=max(int(bus.session_timeout * 1000 / 3), 100),
+            ))
+            self._consumer.subscribe(topics, listener=_Revocations(self))
+        except kafka_errors.KafkaError as exc:
+            raise BusError(f"{self._where}: cannot create consumer: {exc}") from exc
+
+    def _forget(self, partitions) -> None:
+        with self._lock:
+            for tp in partitions:
+                self._positions.pop(tp, None)
+
+    def poll(self, max_records: int = 100, timeout: float = 1.0) -> list[Record]:
+        try:
+            batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        except kafka_errors.KafkaError as exc:
+            raise BusError(f"{self._where}: poll failed: {exc}") from exc
+        out = []
+        with self._lock:
+            for tp, records in batches.items():
+                for r in records:
+                    key = None if r.key is None else r.key.decode("utf-8")
+                    out.append(Record(r.topic, r.partition, r.offset, key, r.value, r.timestamp / 1000))
+                if records:
+                    self._positions[tp] = records[-1].offset + 1
+        return out
+
+    def commit(self) -> None:
+        with self._lock:
+            offsets = {tp: OffsetAndMetadata(n, "", -1) for tp, n in self._positions.items()}
+            self._positions.clear()
+        if not offsets:
+            return
+        try:
+            self._consumer.commit(offsets)
+        except kafka_errors.CommitFailedError as exc:
+            log.warning("%s: commit refused after a rebalance, records will be redelivered: %s", self._where, exc)
+        except kafka_errors.KafkaError as exc:
+            with self._lock:  # keep them for the next attempt unless newer positions arrived
+                for tp, om in offsets.items():
+                    self._positions.setdefault(tp, om.offset)
+            raise BusError(f"{self._where}: commit failed: {exc}") from exc
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        try:
+            assigned = list(self._consumer.assignment())
+            if not assigned:
+                return {}
+            ends = self._consumer.end_offsets(assigned)
+            begins = self._consumer.beginning_offsets(assigned)
+            result = {}
+            for tp in assigned:
+                committed = self._consumer.committed(tp)
+                start = begins[tp] if committed is None else max(committed, begins[tp])
+                result[(tp.topic, tp.partition)] = ends[tp] - start
+            return result
+        except kafka_errors.KafkaError as exc:
+            raise BusError(f"{self._where}: lag failed: {exc}") from exc
+
+    def close(self) -> None:
+        try:
+            self._consumer.close(autocommit=False)
+        except kafka_errors.KafkaError as exc:
+            log.warning("%s: close failed: %s", self._where, exc)
