@@ -1,0 +1,308 @@
+"""Shared extraction: decoded HTML, selectors, and a generic fallback.
+
+A source's selectors (``sources.yaml``, CSS or ``xpath:``-prefixed XPath) are
+tried first, because a human who looked at the site knows best. Every field
+whose selector is missing or matches nothing falls back to generic extraction
+(trafilatura for title/text/author/date, plus the ``<meta>`` tags and labelled
+dates Chinese sites use), so a redesign of a site degrades the document
+instead of losing it. ``Extracted.fallbacks`` records which fields fell back,
+so the spider can count them and a broken selector shows up in the stats.
+
+Decoding: Scrapy reads the charset from the header, a BOM or ``<meta>``, and
+maps gbk/gb2312 to gb18030. A page whose header lies (says utf-8, sends GBK —
+common behind old CDNs) decodes to replacement characters; ``decoded_html``
+notices and re-decodes with the ``<meta>`` charset or the usual suspects.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from html import unescape as html_unescape
+
+from parsel import Selector
+from scrapy.http import TextResponse
+
+from crawlers.dates import SHANGHAI, parse_date
+from pipeline.config import Selectors
+
+log = logging.getLogger(__name__)
+
+_BLOCK_TAGS = frozenset({
+    "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "blockquote",
+    "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dd", "dt", "td", "th", "header", "footer",
+})
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "button"})
+_INVISIBLE = str.maketrans({"\xa0": " ", "\u3000": " ", "\u200b": None, "\ufeff": None, "\r": "\n"})
+# 文/by need a separator: 文静 is a name, not 文 + 静.
+_AUTHOR_PREFIX = re.compile(
+    r"^(?:(?:作者|记者|撰文|撰稿|责任编辑|编辑|通讯员|来源|发帖人|楼主)\s*[:：/|｜]?\s*|(?:文|by)\s*[:：/|｜]\s*|by\s+)", re.I)
+_NOT_A_NAME = re.compile(r"发表于|发布于|发布时间|时间|日期|点击|阅读|\d{4}[-/年]|\d{1,2}:\d{2}|^[:：|/\s]*$")
+_TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜| - | — |--|－)\s*")
+_DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发布日期|发表于|发布于|更新时间|时间|日期)\s*[:：]?\s*([^\n]{6,40})")
+_AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|撰文|文)\s*[:：/|]\s*([\u4e00-\u9fa5·A-Za-z]{2,12})")
+_META_DATE = ("article:published_time", "og:release_date", "pubdate", "publishdate", "PubDate",
+              "publish_time", "publishtime", "weibo:article:create_at", "dc.date", "date")
+# Boilerplate containers of Chinese sites that generic extraction keeps
+# otherwise (QR-code captions, share bars, reward buttons, editors' lines).
+# Bylines are pruned too: author and time are read from the whole page.
+_BOILERPLATE = ("qr_code", "qrcode", "share", "reward", "rich_media_tool", "copyright", "editor",
+                "related", "recommend", "comment", "ad-", "advert", "footer", "crumb", "breadcrumb",
+                "rich_media_meta", "meta_content", "article-meta", "article-info", "js_tags",
+                "article-tag", "tags")
+_PRUNE_XPATH = [f"//*[contains(@class, '{k}') or contains(@id, '{k}')]" for k in _BOILERPLATE]
+_DATE_CONTAINERS = " | ".join(
+    f"//*[contains(@id, '{k}') or contains(@class, '{k}')]"
+    for k in ("publish_time", "publish-time", "pubtime", "pub_time", "pub-date", "post-time", "post_time"))
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([a-zA-Z0-9_\-]+)""", re.I)
+
+
+@dataclass
+class Extracted:
+    title: str = ""
+    text: str = ""
+    author: str | None = None
+    published_at: datetime | None = None
+    fallbacks: list[str] = field(default_factory=list)  # fields filled generically
+
+
+# ---------------------------------------------------------------- text
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse spaces inside lines, drop blank lines, strip full-width and
+    zero-width spaces (Chinese paragraphs are indented with two U+3000)."""
+    if not text:
+        return ""
+    lines = (re.sub(r"[ \t\f\v]+", " ", line).strip() for line in text.translate(_INVISIBLE).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def clean_title(title: str | None) -> str:
+    return " ".join(clean_text(title).split())
+
+
+def clean_author(author: str | None) -> str | None:
+    """``记者 张三`` / ``作者：李四`` / ``文/王五`` -> the name; None for
+    things that are not names (generic extractors return "发表于" or dates)."""
+    text = clean_title(author)
+    for _ in range(2):  # "来源：记者 张三"
+        text = _AUTHOR_PREFIX.sub("", text).strip()
+    if not text or len(text) > 40 or _NOT_A_NAME.search(text):
+        return None
+    return text
+
+
+def node_text(node) -> str:
+    """Text of an lxml element with line breaks at block elements and <br>,
+    so paragraphs survive as lines; scripts and styles are skipped."""
+    parts: list[str] = []
+
+    def walk(el, is_root: bool) -> None:
+        tag = el.tag.lower() if isinstance(el.tag, str) else None
+        if tag is not None and tag not in _SKIP_TAGS:
+            block = tag in _BLOCK_TAGS
+            if block:
+                parts.append("\n")
+            parts.append(el.text or "")
+            for child in el:
+                walk(child, False)
+            if block:
+                parts.append("\n")
+        if not is_root:
+            parts.append(el.tail or "")  # comments and skipped tags keep their tail
+
+    walk(node, True)
+    return clean_text("".join(parts))
+
+
+def html_to_text(fragment: str | None) -> str:
+    """Plain text of an HTML fragment (an RSS description, say)."""
+    if not fragment or not fragment.strip():
+        return ""
+    if "<" not in fragment:  # still HTML: "&amp;" is "&"
+        return clean_text(html_unescape(fragment))
+    root = Selector(text=f"<div>{fragment}</div>").xpath("//body/div")
+    return node_text(root[0].root) if root else clean_text(fragment)
+
+
+# ---------------------------------------------------------------- selectors
+
+
+def _query(sel: Selector, expr: str):
+    expr = expr.strip()
+    if expr.startswith("xpath:"):
+        return sel.xpath(expr[len("xpath:"):].strip())
+    return sel.css(expr)
+
+
+def select_texts(sel: Selector, expr: str | None) -> list[str]:
+    """Text of every match of a CSS/``xpath:`` selector (elements, text nodes
+    or attributes alike); empty matches dropped."""
+    if not expr:
+        return []
+    out = []
+    for match in _query(sel, expr):
+        root = match.root
+        text = clean_text(root) if isinstance(root, str) else node_text(root)
+        if text:
+            out.append(text)
+    return out
+
+
+def select_links(sel: Selector, expr: str | None) -> list[str]:
+    """hrefs selected by ``expr``: attribute matches as they are, elements
+    by their own href or the hrefs of the links inside them."""
+    if not expr:
+        return []
+    out: list[str] = []
+    for match in _query(sel, expr):
+        root = match.root
+        if isinstance(root, str):
+            out.append(root.strip())
+        elif root.get("href"):
+            out.append(root.get("href").strip())
+        else:
+            out += [h.strip() for h in match.xpath(".//a/@href").getall()]
+    return [h for h in out if h and not h.lower().startswith(("javascript:", "#", "mailto:"))]
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decoded_html(response: TextResponse) -> str:
+    """``response.text``, unless it is full of U+FFFD because the declared
+    charset lied; then the first candidate that decodes strictly wins."""
+    text = response.text
+    if text.count("\ufffd") <= max(3, len(text) // 1000):
+        return text
+    meta = _META_CHARSET.search(response.body[:4096])
+    candidates = [meta.group(1).decode("ascii") if meta else None, "utf-8", "gb18030", "big5"]
+    for enc in filter(None, candidates):
+        try:
+            fixed = response.body.decode("gb18030" if enc.lower() in ("gbk", "gb2312") else enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        log.info("%s: declared charset %s is wrong, decoded as %s", response.url, response.encoding, enc)
+        return fixed
+    return text
+
+
+# ---------------------------------------------------------------- pages
+
+
+def extract_page(response: TextResponse, selectors: Selectors | None = None,
+                 now: datetime | None = None, tz: tzinfo = SHANGHAI) -> Extracted:
+    """Title, main text, author and publish time of a detail page: selectors
+    first, generic extraction for whatever they do not give."""
+    html = decoded_html(response)
+    sel = response.selector if html is response.text else Selector(text=html)
+    out = Extracted()
+    if selectors is not None:
+        out.title = clean_title(next(iter(select_texts(sel, selectors.title)), ""))
+        # Content may be split over several blocks: keep them all, in order.
+        out.text = "\n".join(select_texts(sel, selectors.content))
+        out.author = clean_author(next(iter(select_texts(sel, selectors.author)), None))
+        raw_date = next(iter(select_texts(sel, selectors.published_at)), None)
+        out.published_at = parse_date(raw_date, now, tz)
+    missing = [f for f in ("title", "text", "author", "published_at") if not getattr(out, f)]
+    if missing:
+        generic = extract_generic(html, response.url, now, tz, sel)
+        for f in missing:
+            value = getattr(generic, f)
+            if value:
+                setattr(out, f, value)
+                out.fallbacks.append(f)
+    return out
+
+
+def extract_generic(html: str, url: str | None = None, now: datetime | None = None,
+                    tz: tzinfo = SHANGHAI, sel: Selector | None = None) -> Extracted:
+    """Generic extraction for pages without (working) selectors."""
+    import trafilatura  # heavy; only pages that need it pay for the import
+
+    sel = sel if sel is not None else Selector(text=html)
+    doc = None
+    try:
+        doc = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+            prune_xpath=_PRUNE_XPATH,
+            date_extraction_params={"outputformat": "%Y-%m-%d %H:%M:%S", "original_date": True})
+    except Exception as exc:  # trafilatura on hostile HTML: degrade, don't crash
+        log.warning("%s: generic extraction failed: %s", url, exc)
+    title = _generic_title(sel, getattr(doc, "title", None))
+    text = _strip_leading_meta(clean_text(getattr(doc, "text", None)), title)
+    author = _meta(sel, "author", "article:author", "og:article:author")
+    if not author:
+        author = getattr(doc, "author", None)
+    if not author:
+        m = _AUTHOR_IN_TEXT.search(clean_text(sel.xpath("string(//body)").get("")[:5000]))
+        author = m.group(1) if m else None
+    return Extracted(title=title, text=text, author=clean_author(author),
+                     published_at=_generic_date(sel, getattr(doc, "date", None), now, tz))
+
+
+def _meta(sel: Selector, *names: str) -> str | None:
+    for name in names:
+        value = sel.xpath(f"//meta[@name='{name}' or @property='{name}']/@content").get()
+        if value and value.strip():
+            return value.strip()
+    return None
+
+
+def _generic_title(sel: Selector, traf_title: str | None) -> str:
+    page_title = clean_title(sel.xpath("string(//title)").get(""))
+    headings = [clean_title(h) for h in sel.xpath("//h1").xpath("string(.)").getall()]
+    headings = [h for h in headings if h]
+    # The <h1> that the <title> repeats is the headline; others are logos.
+    for h in headings:
+        if h in page_title:
+            return h
+    # "[车友会] 标题" in <h1>, "标题 - 论坛名" in <title>: the common part.
+    short = _strip_site_suffix(page_title)
+    if len(short) >= 4 and any(short in h for h in headings):
+        return short
+    og = clean_title(_meta(sel, "og:title") or "")
+    if og:
+        return og
+    if headings:
+        return headings[0]
+    return _strip_site_suffix(clean_title(traf_title) or page_title)
+
+
+def _strip_site_suffix(title: str) -> str:
+    """``标题_吉林新闻_某某网`` -> ``标题`` (the first part, if it is not tiny)."""
+    parts = [p for p in _TITLE_SEPARATORS.split(title) if p]
+    if len(parts) < 2:
+        return title
+    return parts[0] if len(parts[0]) >= 4 else max(parts, key=len)
+
+
+def _strip_leading_meta(text: str, title: str) -> str:
+    """trafilatura keeps the headline and the "发布时间：… 来源：…" line at the
+    top of the text; they are not the article."""
+    lines = text.split("\n")
+    while lines and (lines[0] == title or (len(lines[0]) < 80 and _DATE_LABEL.search(lines[0])
+                                           and re.search(r"来源|作者|记者|发布|编辑|点击|阅读", lines[0]))):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def _generic_date(sel: Selector, traf_date: str | None, now: datetime | None, tz: tzinfo) -> datetime | None:
+    for name in _META_DATE:
+        found = parse_date(_meta(sel, name), now, tz)
+        if found:
+            return found
+    # Elements that by id or class hold the publish time (WeChat's #publish_time …).
+    for text in sel.xpath(_DATE_CONTAINERS).xpath("string(.)").getall()[:5]:
+        found = parse_date(text, now, tz)
+        if found:
+            return found
+    # A labelled date ("发布时间：2026-11-25 09:30") in the body, with its time of day.
+    body = clean_text(" ".join(sel.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()))
+    for m in _DATE_LABEL.finditer(body[:20000]):
+        found = parse_date(m.group(1), now, tz)
+        if found:
+            return found
+    return parse_date(traf_date, now, tz)
