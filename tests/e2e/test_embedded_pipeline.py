@@ -16,7 +16,8 @@ import requests
 from crawlers.demosite import DemoSite
 from pipeline.bus import open_bus
 from pipeline.config import load_config
-from pipeline.index import SearchQuery, open_index
+from pipeline.bootstrap import App
+from pipeline.index import SearchQuery
 from pipeline.messages import Document
 from pipeline.testing import SmtpRecorder, copy_config
 from pipeline.topics import DOCS_RAW
@@ -72,13 +73,12 @@ class Pipeline:
             return None
 
     def index_total(self, **query) -> int:
-        idx = open_index(self.config.settings.index.url, self.data_dir)
+        # Read through the composition root, as the console will: same tokenizer as the indexer.
+        app = App(self.config)
         try:
-            return idx.search(SearchQuery(limit=0, **query)).total
-        except Exception:
-            return 0  # not created yet
+            return app.index.search(SearchQuery(limit=0, **query)).total
         finally:
-            idx.close()
+            app.close()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
