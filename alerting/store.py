@@ -119,6 +119,43 @@ class AlertStore:
         rows = self._db.execute(sql + " ORDER BY last_seen DESC LIMIT ?", (*args, limit)).fetchall()
         return [Alert.model_validate_json(r["body"]) for r in rows]
 
+    # Allowed status changes; anything else is refused (and nothing is written).
+    TRANSITIONS = {
+        AlertStatus.new: {AlertStatus.notified, AlertStatus.acknowledged, AlertStatus.handling,
+                          AlertStatus.resolved, AlertStatus.dismissed},
+        AlertStatus.notified: {AlertStatus.acknowledged, AlertStatus.handling, AlertStatus.resolved,
+                               AlertStatus.dismissed},
+        AlertStatus.acknowledged: {AlertStatus.handling, AlertStatus.resolved, AlertStatus.dismissed},
+        AlertStatus.handling: {AlertStatus.resolved, AlertStatus.dismissed},
+        AlertStatus.resolved: {AlertStatus.handling},
+        AlertStatus.dismissed: {AlertStatus.handling},
+    }
+
+    def change_status(self, alert_id: str, status: AlertStatus, now: datetime, *, actor: str,
+                      via: str, note: str = "") -> Alert:
+        """Move an alert to ``status`` and audit who did it and how
+        (via: "ack-link", "console", "api", "sms-reply"…).
+
+        Idempotent: asking for the status the alert already has changes
+        nothing and is audited as a repeat (a double ack is harmless).
+        Raises KeyError for an unknown alert, ValueError for a refused change.
+        """
+        with self.transaction() as db:
+            alert = self.get(alert_id, db)
+            if alert is None:
+                raise KeyError(alert_id)
+            if alert.status is status:
+                self.audit(db, alert_id, alert.unit_id, f"status.{status.value}.repeat", now,
+                           actor=actor, via=via, note=note)
+                return alert
+            if status not in self.TRANSITIONS[alert.status]:
+                raise ValueError(f"alert {alert_id}: cannot go from {alert.status.value} to {status.value}")
+            alert = alert.model_copy(update={"status": status})
+            db.execute("UPDATE alerts SET status=?, body=? WHERE id=?",
+                       (status.value, alert.model_dump_json(), alert_id))
+            self.audit(db, alert_id, alert.unit_id, f"status.{status.value}", now, actor=actor, via=via, note=note)
+        return alert
+
     def alert_doc_ids(self, alert_id: str) -> list[str]:
         rows = self._db.execute("SELECT doc_id FROM alert_docs WHERE alert_id = ? ORDER BY added_at",
                                 (alert_id,)).fetchall()

@@ -245,3 +245,21 @@ class Alert(Message):
 
 def notification_id(alert_id: str, contact: str, channel: str, step: int) -> str:
     return stable_id("notif", alert_id, contact, channel, str(step))
+
+
+class OpsAlert(Message):
+    """An operational problem the duty officers must see (topic ``ops.alerts``):
+    a source failing or silent beyond its expected interval, a channel down.
+    A blind channel must never look like a quiet one."""
+
+    kind: ClassVar[str] = "ops_alert"
+
+    id: str  # derived from (kind of problem, subject, period) so repeats dedupe
+    problem: str  # e.g. "source_failing", "source_silent", "channel_down"
+    subject: str  # e.g. the source id
+    severity: Level = Level.orange
+    summary: str  # Chinese, one line, for SMS / email subject
+    detail: str = ""
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    resolved: bool = False

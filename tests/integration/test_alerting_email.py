@@ -116,3 +116,17 @@ def test_in_flight_notification_is_resent_after_a_crash(app, smtp):
     assert app.notifier.recover() == 1
     assert app.notifier.run_once() == 2
     assert len(smtp.messages) == 2
+
+
+def test_acknowledge_is_audited_and_a_double_ack_is_harmless(app, smtp):
+    [routed] = app.router.handle(scored(app))
+    app.notifier.run_once()
+    store, now = app.alert_store, app.clock.now()
+    acked = store.change_status(routed.alert.id, AlertStatus.acknowledged, now, actor="孙伟", via="ack-link")
+    assert acked.status is AlertStatus.acknowledged
+    again = store.change_status(routed.alert.id, AlertStatus.acknowledged, now, actor="孙伟", via="console")
+    assert again.status is AlertStatus.acknowledged
+    with pytest.raises(ValueError):
+        store.change_status(routed.alert.id, AlertStatus.notified, now, actor="x", via="api")
+    events = [t["event"] for t in store.audit_trail(routed.alert.id)]
+    assert events[-2:] == ["status.acknowledged", "status.acknowledged.repeat"]
