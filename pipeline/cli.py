@@ -45,7 +45,11 @@ def _stop_event() -> threading.Event:
 def cmd_role(args) -> int:
     from pipeline.bootstrap import App
     from pipeline.roles import ROLES
+    from pipeline import metrics
     app = App(load_config(args.config, data_dir=args.data_dir))
+    settings = app.config.settings
+    port = args.metrics_port if args.metrics_port is not None else settings.metrics_ports.get(args.command, -1)
+    metrics.serve(args.command, settings.metrics_host, port, app.data_dir / "run")
     stop = _stop_event()
     try:
         ROLES[args.command](app, stop)
@@ -140,7 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     for role, text in [("crawl", "schedule and run the spiders"), ("score", "score docs.raw → docs.scored"),
                        ("index", "index docs.scored"), ("route", "route docs.scored → alerts + outbox"),
                        ("notify", "deliver the notification outbox")]:
-        with_config(sub.add_parser(role, help=text)).set_defaults(func=cmd_role)
+        rp = with_config(sub.add_parser(role, help=text))
+        rp.add_argument("--metrics-port", type=int, default=None,
+                        help="serve /metrics here (0: any free port, -1: off; default from settings.yaml)")
+        rp.set_defaults(func=cmd_role)
     ms = sub.add_parser("mailsink", help="local SMTP server storing mail as .eml (demo)")
     ms.add_argument("--port", type=int, default=8025)
     ms.add_argument("--dir", default="var/mail")

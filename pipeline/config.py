@@ -97,6 +97,10 @@ class Settings(Strict):
     console_base_url: str = "http://127.0.0.1:8080"
     smtp: SmtpConfig = SmtpConfig()
     demo: DemoConfig = DemoConfig()
+    # Prometheus /metrics per role process; -1 disables, 0 picks a free port.
+    metrics_host: str = "127.0.0.1"
+    metrics_ports: dict[str, int] = Field(default_factory=lambda: {
+        "crawl": 9101, "score": 9102, "index": 9103, "route": 9104, "notify": 9105, "console": 9106})
     roles: list[str] = Field(
         default_factory=lambda: ["crawl", "score", "index", "route", "notify"],
         description="roles started by `yuqing run`",

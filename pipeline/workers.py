@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pipeline import metrics
 from pipeline.bus import Bus, Record
 from pipeline.topics import DEAD_LETTER
 
@@ -72,23 +74,30 @@ def run_stage(bus: Bus, topics: Sequence[str], group: str, handler: BatchHandler
               on_idle: Callable[[], None] | None = None, max_backoff: float = 30.0) -> None:
     """Run one consumer-group stage until ``stop`` is set."""
     failures = 0
+    next_lag_report = 0.0
     while not stop.is_set():
         consumer = bus.consumer(topics, group)
         producer = bus.producer()
         try:
             while not stop.is_set():
                 records = consumer.poll(batch, timeout=poll_timeout)
+                if time.monotonic() >= next_lag_report:
+                    _report_lag(consumer, group)
+                    next_lag_report = time.monotonic() + 5.0
                 if not records:
                     if on_idle:
                         on_idle()
                     continue
+                started = time.perf_counter()
                 outputs = handler(records)
                 for o in outputs:
                     producer.send(o.topic, o.value, key=o.key)
                 producer.flush()
                 consumer.commit()
+                _count(group, records, outputs, time.perf_counter() - started)
                 failures = 0
         except Exception:
+            metrics.STAGE_FAILURES.labels(group).inc()
             failures += 1
             delay = min(max_backoff, 0.5 * 2 ** failures)
             log.exception("stage %s failed; replaying the uncommitted batch in %.1fs", group, delay)
@@ -99,3 +108,23 @@ def run_stage(bus: Bus, topics: Sequence[str], group: str, handler: BatchHandler
                 producer.close()
             except Exception as e:  # the batch was not committed; it will be replayed
                 log.warning("stage %s: producer close failed: %s", group, e)
+
+
+def _count(stage: str, records: Sequence[Record], outputs: list[Output], seconds: float) -> None:
+    for rec in records:
+        metrics.RECORDS_CONSUMED.labels(stage, rec.topic).inc()
+    for o in outputs:
+        metrics.RECORDS_PRODUCED.labels(stage, o.topic).inc()
+        if o.topic == DEAD_LETTER:
+            metrics.DEAD_LETTERS.labels(stage).inc()
+    metrics.BATCH_SECONDS.labels(stage).observe(seconds)
+
+
+def _report_lag(consumer, group: str) -> None:
+    try:
+        lag = consumer.lag()
+    except Exception as e:  # lag is a report, never a reason to stop consuming
+        log.debug("lag for %s unavailable: %s", group, e)
+        return
+    for (topic, partition), value in lag.items():
+        metrics.CONSUMER_LAG.labels(group, topic, str(partition)).set(value)

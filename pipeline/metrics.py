@@ -1,0 +1,50 @@
+"""Prometheus metrics, one registry per process, served by every role.
+
+Each role process serves ``/metrics`` on its own port (settings
+``metrics_ports``; ``--metrics-port`` overrides, 0 picks a free port). The
+port actually bound is written to ``<data_dir>/run/<role>-<pid>.metrics`` so
+several workers of one role on one machine can be found and scraped.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+log = logging.getLogger(__name__)
+
+RECORDS_CONSUMED = Counter("yuqing_records_consumed", "Bus records consumed", ["stage", "topic"])
+RECORDS_PRODUCED = Counter("yuqing_records_produced", "Bus records produced", ["stage", "topic"])
+DEAD_LETTERS = Counter("yuqing_dead_letters", "Poison records sent to the dead-letter topic", ["stage"])
+STAGE_FAILURES = Counter("yuqing_stage_failures", "Batches that failed and will be replayed", ["stage"])
+BATCH_SECONDS = Histogram("yuqing_batch_seconds", "Time to handle, publish and commit one batch", ["stage"],
+                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+CONSUMER_LAG = Gauge("yuqing_consumer_lag", "Records not yet committed by the group",
+                     ["group", "topic", "partition"])
+DOCS_SCORED = Counter("yuqing_documents_scored", "Documents scored, by level ('none' if not negative)", ["level"])
+NEGATIVITY = Histogram("yuqing_negativity", "Document negativity", buckets=[i / 10 for i in range(1, 11)])
+ALERT_DECISIONS = Counter("yuqing_alert_decisions", "Router decisions by named reason", ["decision"])
+NOTIFICATIONS = Counter("yuqing_notifications", "Notification outcomes", ["channel", "state"])
+SOURCE_LAST_SUCCESS = Gauge("yuqing_source_last_success_timestamp", "Last successful crawl (epoch s)", ["source"])
+SOURCE_ITEMS = Counter("yuqing_source_items_published", "Items published by a source", ["source"])
+SOURCE_FAILURES = Counter("yuqing_source_crawl_failures", "Failed crawl runs", ["source"])
+
+
+def serve(role: str, host: str, port: int, run_dir: Path | None = None) -> int | None:
+    """Start the /metrics endpoint in a daemon thread; returns the bound port
+    (None if disabled with a negative port or the port is taken)."""
+    if port < 0:
+        return None
+    try:
+        server, _thread = start_http_server(port, addr=host)
+    except OSError as e:
+        log.warning("metrics for %s not served: %s:%d: %s", role, host, port, e)
+        return None
+    bound = server.server_port
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / f"{role}-{os.getpid()}.metrics").write_text(str(bound))
+    log.info("metrics for %s on http://%s:%d/metrics", role, host, bound)
+    return bound
