@@ -28,8 +28,14 @@ class App:
     @cached_property
     def bus(self):
         from pipeline.bus import open_bus
+        from pipeline import topics
         cfg = self.config.settings.bus
-        return open_bus(cfg.url, self.data_dir, **cfg.options)
+        bus = open_bus(cfg.url, self.data_dir, **cfg.options)
+        # Kafka: create topics with the configured partitions/replication
+        # before anyone produces (auto-created topics would get broker defaults).
+        bus.ensure_topics([topics.DOCS_RAW, topics.DOCS_SCORED, topics.ALERTS, topics.OPS_ALERTS,
+                           topics.DEAD_LETTER])
+        return bus
 
     @cached_property
     def index(self):

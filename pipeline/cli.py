@@ -23,12 +23,28 @@ log = logging.getLogger("yuqing")
 DEFAULT_CONFIG = os.environ.get("YUQING_CONFIG", "config/demo")
 
 
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers (YUQING_LOG_FORMAT=json)."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__()
+        self.role = role
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
+                 "role": self.role, "pid": record.process, "logger": record.name, "msg": record.getMessage()}
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def _setup_logging(role: str, level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format=f"%(asctime)s %(levelname)s [{role}] %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if os.environ.get("YUQING_LOG_FORMAT", "text") == "json":
+        handler.setFormatter(JsonLogFormatter(role))
+    else:
+        handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{role}] %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
 
 
 def _stop_event() -> threading.Event:
