@@ -118,3 +118,25 @@ def build_test_app(tmp: Path, *, smtp_port: int | None = None, clock: Clock | No
     _merge(overrides, settings or {})
     root = copy_config(tmp / "config", source, overrides)
     return App(load_config(root), clock=clock)
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
+    """Poll ``predicate`` until it returns a truthy value (returned), or fail
+    naming ``what``. For waiting on other processes; never for fake-clock timers."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def scrape_metric(port: int, name: str, **labels: str) -> float:
+    """Sum of the samples called ``name`` with these labels at a /metrics endpoint."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))

@@ -19,7 +19,7 @@ from pipeline.config import load_config
 from pipeline.bootstrap import App
 from pipeline.index import SearchQuery
 from pipeline.messages import Document
-from pipeline.testing import SmtpRecorder, copy_config
+from pipeline.testing import SmtpRecorder, copy_config, wait_for
 from pipeline.topics import DOCS_RAW
 
 pytestmark = pytest.mark.e2e
@@ -27,16 +27,6 @@ pytestmark = pytest.mark.e2e
 CHINALIFE = "sunwei@chinalife-jl.example.cn"
 PICC = "liming@picc-jl.example.cn"
 DUTY = "duty@jiaxh.example.cn"
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 class Pipeline:

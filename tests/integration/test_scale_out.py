@@ -4,36 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.bus import open_bus
 from pipeline.config import load_config
 from pipeline.messages import Document, ScoredDocument
-from pipeline.testing import copy_config
+from pipeline.testing import copy_config, scrape_metric, wait_for
 from pipeline.topics import DOCS_RAW, DOCS_SCORED
-
-
-def metric(port: int, name: str, **labels) -> float:
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_two_scoring_workers_share_partitions(tmp_path):
@@ -67,7 +45,7 @@ def test_two_scoring_workers_share_partitions(tmp_path):
                 return len(seen) == total
             wait_for(all_scored, 120, f"{total} scored documents")
         bus.close()
-        consumed = [metric(p, "yuqing_records_consumed_total", stage="scorer") for p in ports]
+        consumed = [scrape_metric(p, "yuqing_records_consumed_total", stage="scorer") for p in ports]
         assert all(c > 0 for c in consumed), consumed
         assert sum(consumed) >= total
     finally:
