@@ -70,7 +70,7 @@ class AckSigner:
 
     def token(self, alert_id: str, recipient: str, now: datetime) -> str:
         exp = int((now + self.ttl).timestamp())
-        payload = json.dumps([alert_id, recipient, exp], separators=(",", ":")).encode("utf-8")
+        payload = json.dumps([alert_id, recipient, exp], separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
     def verify(self, token: str, now: datetime) -> AckClaim:

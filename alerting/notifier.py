@@ -1,38 +1,61 @@
 """Notifier: drains the outbox through the channel clients.
 
-Contract: a notification is marked ``accepted`` only after its provider
-accepted it. Transient errors are retried with exponential backoff up to
-``max_attempts``; permanent errors and exhausted retries end ``failed`` and
-are audited for the duty officer. After a crash, rows left ``sending`` are
-retried, so at most the one in flight at the crash can be sent twice.
+Contract:
+* A notification is ``accepted`` only after its provider accepted it, judged
+  from the response body (``delivered`` when the answer already means it
+  arrived — a group robot — or when a delivery receipt says so).
+* Several messages due for one phone or robot go as ONE bundle (each row is
+  settled with the bundle's provider id): that is how provider rate limits
+  (per robot per minute, per phone per day) are respected without dropping
+  anything. Our own send log is checked first; a robot over its limit waits
+  for the window to free, a phone over its daily limit fails over.
+* Transient errors are retried with exponential backoff up to
+  ``max_attempts``; a rate-limited robot is retried after the provider's
+  pause without spending an attempt.
+* A notification that fails for good (permanent error, retries exhausted,
+  SMS limit, failed receipt) falls back to the person's next channel; if the
+  person is then reached by nothing, the duty officers get a notice. All of
+  it is audited (``alerting.audit`` lists delivery failures for the console).
+* After a crash, rows left ``sending`` are retried, so at most the one
+  message in flight at the crash is sent twice.
 """
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Protocol
 
-from alerting.channels import PermanentError, TransientError
+from alerting.channels import PermanentError, RateLimited, Sent, TransientError
+from alerting.planner import Planner
 from alerting.store import AlertStore, Notification, backoff
+from alerting.templates_bundle import bundle
 from pipeline.clock import Clock
+from pipeline.messages import stable_id
 
 log = logging.getLogger(__name__)
+ROBOTS = ("dingtalk", "wecom")
 
 
 class ChannelClient(Protocol):
     name: str
 
-    def send(self, note_id: str, recipient: str, payload: dict) -> str: ...
+    def send(self, note_id: str, recipient: str, payload: dict) -> Sent | str: ...
 
 
 class Notifier:
     def __init__(self, store: AlertStore, clients: Mapping[str, ChannelClient], clock: Clock,
-                 max_attempts: int = 8) -> None:
+                 planner: Planner | None = None, *, max_attempts: int = 8, sms_per_phone_per_day: int = 10,
+                 robot_per_minute: Mapping[str, int] | None = None, escalator=None) -> None:
         self.store = store
         self.clients = dict(clients)
         self.clock = clock
+        self.planner = planner
         self.max_attempts = max_attempts
+        self.sms_per_day = sms_per_phone_per_day
+        self.robot_per_minute = dict(robot_per_minute or {})
+        self.escalator = escalator
 
     def recover(self) -> int:
         n = self.store.recover_in_flight(self.clock.now())
@@ -40,37 +63,129 @@ class Notifier:
             log.warning("re-queued %d notification(s) that were in flight when the notifier stopped", n)
         return n
 
-    def run_once(self, limit: int = 20) -> int:
-        """Send what is due; returns how many notifications were attempted."""
+    def run_once(self, limit: int = 50) -> int:
+        """Fire due timers, then send what is due; returns how many notifications were attempted."""
+        if self.escalator is not None:
+            self.escalator.run_once()
         notes = self.store.claim_due(self.clock.now(), limit)
-        for note in notes:
-            self._deliver(note)
+        for group in self._groups(notes):
+            self._deliver(group)
         return len(notes)
 
-    def run(self, stop: threading.Event, idle: float = 0.5) -> None:
+    def run(self, stop: threading.Event, idle: float = 0.2) -> None:
         self.recover()
         while not stop.is_set():
             if not self.run_once():
                 stop.wait(idle)
 
-    def _deliver(self, note: Notification) -> None:
-        client = self.clients.get(note.channel)
-        now = self.clock.now
+    # ------------------------------------------------------------ sending
+
+    @staticmethod
+    def _groups(notes: list[Notification]) -> list[list[Notification]]:
+        groups: dict[tuple, list[Notification]] = {}
+        for n in notes:
+            bundled = n.channel != "email" or n.payload.get("held") == "DIGEST"
+            key = (n.channel, n.recipient, n.payload.get("held") == "DIGEST") if bundled else (n.id,)
+            groups.setdefault(key, []).append(n)
+        return list(groups.values())
+
+    def _limit(self, channel: str, recipient: str) -> tuple[int, timedelta] | None:
+        if channel == "sms":
+            return self.sms_per_day, timedelta(days=1)
+        if channel in ROBOTS:
+            return self.robot_per_minute.get(recipient, 20), timedelta(minutes=1)
+        return None
+
+    def _deliver(self, group: list[Notification]) -> None:
+        first, now = group[0], self.clock.now()
+        channel, recipient = first.channel, first.recipient
+        client = self.clients.get(channel)
         if client is None:
-            self.store.settle(note, "failed", now(), error=f"channel {note.channel!r} is not configured")
-            return
-        try:
-            provider_id = client.send(note.id, note.recipient, note.payload)
-        except PermanentError as e:
-            log.error("notification %s to %s via %s failed: %s", note.id, note.recipient, note.channel, e)
-            self.store.settle(note, "failed", now(), error=str(e))
-        except TransientError as e:
-            if note.attempts >= self.max_attempts:
-                self.store.settle(note, "failed", now(), error=f"gave up after {note.attempts} attempts: {e}")
-            else:
-                retry_at = now() + backoff(note.attempts)
-                log.warning("notification %s: %s; retry at %s", note.id, e, retry_at.isoformat())
-                self.store.settle(note, "pending", now(), error=str(e), retry_at=retry_at)
+            return self._failed(group, f"channel {channel!r} is not configured here")
+        limit = self._limit(channel, recipient)
+        if limit:
+            used, oldest = self.store.sends_since(channel, recipient, now - limit[1])
+            if used >= limit[0]:
+                reason = f"RATE_LIMITED: {used} sends to this {'phone' if channel == 'sms' else 'robot'} " \
+                         f"in the last {limit[1]}"
+                if channel == "sms":  # a day is too long to wait: the person is told another way
+                    return self._failed(group, reason)
+                return self.store.defer(group, (oldest or now) + limit[1], now, reason)
+        if len(group) == 1:
+            send_id, payload = first.id, first.payload
         else:
-            log.info("notification %s accepted by %s for %s (%s)", note.id, note.channel, note.recipient, provider_id)
-            self.store.settle(note, "accepted", now(), provider_id=provider_id)
+            send_id = "bundle-" + stable_id(*sorted(n.id for n in group))
+            payload = bundle(channel, [n.payload for n in group], now)
+        try:
+            result = client.send(send_id, recipient, payload)
+        except RateLimited as e:
+            log.warning("%s to %s rate-limited by the provider: %s", channel, recipient, e)
+            if channel == "sms":
+                return self._failed(group, f"RATE_LIMITED: {e}")
+            return self.store.defer(group, now + timedelta(seconds=e.retry_after), now, f"RATE_LIMITED: {e}")
+        except PermanentError as e:
+            log.error("notification %s to %s via %s failed: %s", send_id, recipient, channel, e)
+            return self._failed(group, str(e))
+        except TransientError as e:
+            return self._retry(group, str(e))
+        sent = result if isinstance(result, Sent) else Sent(str(result))
+        state = "delivered" if sent.delivered else "accepted"
+        log.info("%s %s by %s for %s (%s, %d message(s))", send_id, state, channel, recipient, sent.provider_id,
+                 len(group))
+        with self.store.transaction() as db:
+            for n in group:
+                self.store.settle(n, state, now, provider_id=sent.provider_id, db=db,
+                                  bundle=send_id if len(group) > 1 else None,
+                                  bundled=len(group) if len(group) > 1 else None)
+            self.store.record_send(db, channel, recipient, now, sent.provider_id, len(group))
+
+    def _retry(self, group: list[Notification], error: str) -> None:
+        now = self.clock.now()
+        for n in group:
+            if n.attempts >= self.max_attempts:
+                self._failed([n], f"gave up after {n.attempts} attempts: {error}")
+            else:
+                retry_at = now + backoff(n.attempts)
+                log.warning("notification %s: %s; retry at %s", n.id, error, retry_at.isoformat())
+                self.store.settle(n, "pending", now, error=error, retry_at=retry_at)
+
+    # ------------------------------------------------------------ failures
+
+    def _failed(self, notes: list[Notification], error: str) -> None:
+        now = self.clock.now()
+        with self.store.transaction() as db:
+            for n in notes:
+                self.store.settle(n, "failed", now, error=error, db=db)
+                self._after_failure(db, n, error, now)
+
+    def _after_failure(self, db, n: Notification, error: str, now) -> None:
+        if self.planner is None or n.kind in ("notice", "ops"):
+            return  # notices and ops messages are audited, never chased (no loops)
+        fb = self.planner.fallback_for(n)
+        if self.store.reached_otherwise(db, n):
+            self.store.audit(db, n.alert_id, None, "fallback.skipped", now, notification_id=n.id, who=n.who,
+                             reason="reached by another message about this alert")
+            return
+        if fb is not None:
+            if self.planner.queue(db, [fb], now):  # already queued: a replay of this failure
+                self.store.audit(db, n.alert_id, None, "fallback", now, notification_id=n.id, who=n.who,
+                                 from_channel=n.channel, to_channel=fb.channel, fallback_id=fb.id)
+            return
+        alert = self.store.get(n.alert_id, db)
+        notices = self.planner.failure_notices(n, error, alert.unit_name if alert else "", now)
+        queued = self.planner.queue(db, notices, now)
+        self.store.audit(db, n.alert_id, None, "delivery.unreached", now, notification_id=n.id, who=n.who,
+                         channel=n.channel, error=error, duty_notices=queued)
+
+    def apply_receipt(self, provider_id: str, delivered: bool, detail: str = "") -> int:
+        """A provider's delivery receipt (``alerting.receipts``): accepted rows
+        with this provider id become delivered, or failed (and fall back)."""
+        now = self.clock.now()
+        rows = [n for n in self.store.rows_by_provider_id(provider_id) if n.state == "accepted"]
+        if delivered:
+            with self.store.transaction() as db:
+                for n in rows:
+                    self.store.settle(n, "delivered", now, provider_id=provider_id, db=db, receipt=detail)
+        elif rows:
+            self._failed(rows, f"delivery receipt: {detail}")
+        return len(rows)

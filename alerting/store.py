@@ -1,15 +1,20 @@
-"""Alert store: alerts, their documents, the notification outbox, the audit trail.
+"""Alert store: alerts, their documents, the notification outbox, the audit trail
+(and, in ``alerting.store_state``, router state, durable timers, the send log
+for rate limits and operational alerts).
 
 Contract:
-* ``record`` writes the alert, the document's membership in it, the
-  notifications it decides to send (the outbox) and the audit entries in ONE
-  transaction. A crash before commit means the scored document is replayed
-  from the bus and recorded again; after commit, the notifier will deliver.
-* Everything is keyed by derived ids (alert id, notification id), so
-  recording the same document twice changes nothing and queues nothing.
-* Outbox rows move pending → sending → accepted | failed. A row found in
-  ``sending`` after a crash was in flight: it goes back to pending and may be
-  sent once more (at most the one in-flight notification is duplicated).
+* The router writes the alert, the document's membership in it, the
+  notifications it decides to send (the outbox), its timers and the audit
+  entries in ONE transaction. A crash before commit means the scored document
+  is replayed from the bus and recorded again; after commit, the notifier
+  will deliver and the escalator will fire the timers.
+* Everything is keyed by derived ids (alert id, notification id, timer id),
+  so recording the same document twice changes nothing and queues nothing.
+* Outbox rows move pending → sending → accepted → delivered, or → failed
+  (or → cancelled: an escalation step made moot by an acknowledgement). A row
+  found in ``sending`` after a crash was in flight: it goes back to pending
+  and may be sent once more (at most the one in-flight message is duplicated).
+* All times are stored as UTC ISO-8601 text, so they compare as strings.
 """
 from __future__ import annotations
 
@@ -18,9 +23,10 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from alerting.store_state import StateMixin, STATE_SCHEMA
 from pipeline.messages import Alert, AlertStatus, NotificationRecord
 
 SCHEMA = """
@@ -48,6 +54,10 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_alert ON audit(alert_id, seq);
 """
+# Columns added after the walking skeleton; added to older databases at open.
+OUTBOX_COLUMNS = {"who": "TEXT NOT NULL DEFAULT ''", "round": "INTEGER NOT NULL DEFAULT 0",
+                  "kind": "TEXT NOT NULL DEFAULT 'alert'"}
+FINAL_STATES = ("accepted", "delivered", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -62,13 +72,17 @@ class Notification:
     payload: dict
     state: str = "pending"
     attempts: int = 0
+    who: str = ""
+    round: int = 0
+    kind: str = "alert"  # alert | update | escalation | fallback | notice | ops
+    not_before: datetime | None = None  # quiet hours, digest
 
 
 def _ts(dt: datetime) -> str:
-    return dt.isoformat()
+    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-class AlertStore:
+class AlertStore(StateMixin):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +90,16 @@ class AlertStore:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._db.executescript(SCHEMA + STATE_SCHEMA)
+        have = {r["name"] for r in self._db.execute("PRAGMA table_info(outbox)")}
+        for col, decl in OUTBOX_COLUMNS.items():
+            if col not in have:
+                try:
+                    self._db.execute(f"ALTER TABLE outbox ADD COLUMN {col} {decl}")
+                except sqlite3.OperationalError:  # another process added it first
+                    pass
+        self._db.execute("CREATE INDEX IF NOT EXISTS outbox_provider ON outbox(provider_id)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS outbox_alert ON outbox(alert_id, who, round)")
 
     def close(self) -> None:
         self._db.close()
@@ -101,7 +124,7 @@ class AlertStore:
         return db.execute("SELECT 1 FROM alert_docs WHERE alert_id = ? AND doc_id = ?",
                           (alert_id, doc_id)).fetchone() is not None
 
-    def save(self, db: sqlite3.Connection, alert: Alert, doc_id: str, now: datetime) -> None:
+    def save(self, db: sqlite3.Connection, alert: Alert, doc_id: str | None, now: datetime) -> None:
         db.execute(
             "INSERT INTO alerts (id, story_id, unit_id, level, status, first_seen, last_seen, doc_count, body)"
             " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET level=excluded.level,"
@@ -109,8 +132,13 @@ class AlertStore:
             (alert.id, alert.story_id, alert.unit_id, alert.level.value, alert.status.value,
              _ts(alert.first_seen), _ts(alert.last_seen), alert.doc_count, alert.model_dump_json()),
         )
-        db.execute("INSERT OR IGNORE INTO alert_docs (alert_id, doc_id, added_at) VALUES (?,?,?)",
-                   (alert.id, doc_id, _ts(now)))
+        if doc_id:
+            db.execute("INSERT OR IGNORE INTO alert_docs (alert_id, doc_id, added_at) VALUES (?,?,?)",
+                       (alert.id, doc_id, _ts(now)))
+
+    def docs_since(self, db: sqlite3.Connection, alert_id: str, since: datetime) -> int:
+        return db.execute("SELECT COUNT(*) FROM alert_docs WHERE alert_id=? AND added_at>=?",
+                          (alert_id, _ts(since))).fetchone()[0]
 
     def list_alerts(self, unit_id: str | None = None, limit: int = 100) -> list[Alert]:
         sql, args = "SELECT body FROM alerts", []
@@ -130,6 +158,8 @@ class AlertStore:
         AlertStatus.resolved: {AlertStatus.handling},
         AlertStatus.dismissed: {AlertStatus.handling},
     }
+    # Statuses in which nobody has taken the alert on yet: escalation continues.
+    UNACKNOWLEDGED = (AlertStatus.new, AlertStatus.notified)
 
     def change_status(self, alert_id: str, status: AlertStatus, now: datetime, *, actor: str,
                       via: str, note: str = "") -> Alert:
@@ -138,8 +168,11 @@ class AlertStore:
 
         Idempotent: asking for the status the alert already has changes
         nothing and is audited as a repeat (a double ack is harmless).
+        Taking an alert on (acknowledged, handling, resolved, dismissed)
+        cancels its pending escalation in the same transaction.
         Raises KeyError for an unknown alert, ValueError for a refused change.
         """
+        status = AlertStatus(status)
         with self.transaction() as db:
             alert = self.get(alert_id, db)
             if alert is None:
@@ -154,6 +187,14 @@ class AlertStore:
             db.execute("UPDATE alerts SET status=?, body=? WHERE id=?",
                        (status.value, alert.model_dump_json(), alert_id))
             self.audit(db, alert_id, alert.unit_id, f"status.{status.value}", now, actor=actor, via=via, note=note)
+            if status not in self.UNACKNOWLEDGED:
+                timers = self.cancel_timers(db, alert_id, "escalate", now)
+                rows = db.execute("UPDATE outbox SET state='cancelled', updated_at=?, last_error=? WHERE alert_id=?"
+                                  " AND kind='escalation' AND state='pending'",
+                                  (_ts(now), f"{status.value} by {actor}", alert_id)).rowcount
+                if timers or rows:
+                    self.audit(db, alert_id, alert.unit_id, "escalation.cancelled", now, reason=status.value,
+                               actor=actor, timers=timers, queued_messages=rows)
         return alert
 
     def alert_doc_ids(self, alert_id: str) -> list[str]:
@@ -169,9 +210,10 @@ class AlertStore:
         for n in notes:
             cur = db.execute(
                 "INSERT OR IGNORE INTO outbox (id, alert_id, channel, recipient, step, state, attempts,"
-                " next_attempt_at, payload, created_at, updated_at) VALUES (?,?,?,?,?, 'pending', 0, ?,?,?,?)",
-                (n.id, n.alert_id, n.channel, n.recipient, n.step, _ts(now),
-                 json.dumps(n.payload, ensure_ascii=False), _ts(now), _ts(now)),
+                " next_attempt_at, payload, created_at, updated_at, who, round, kind)"
+                " VALUES (?,?,?,?,?, 'pending', 0, ?,?,?,?,?,?,?)",
+                (n.id, n.alert_id, n.channel, n.recipient, n.step, _ts(n.not_before or now),
+                 json.dumps(n.payload, ensure_ascii=False), _ts(now), _ts(now), n.who, n.round, n.kind),
             )
             if cur.rowcount:
                 added.append(n.id)
@@ -183,55 +225,98 @@ class AlertStore:
             cur = db.execute("UPDATE outbox SET state='pending', updated_at=? WHERE state='sending'", (_ts(now),))
             return cur.rowcount
 
-    def claim_due(self, now: datetime, limit: int = 20) -> list[Notification]:
+    def claim_due(self, now: datetime, limit: int = 50) -> list[Notification]:
+        """Claim what is due, plus everything else due for the same (channel,
+        recipient), so a burst to one phone or robot can go as one bundle."""
         with self.transaction() as db:
             rows = db.execute(
                 "SELECT * FROM outbox WHERE state='pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
                 (_ts(now), limit)).fetchall()
+            keys = {(r["channel"], r["recipient"]) for r in rows if r["channel"] != "email"}
+            ids = {r["id"] for r in rows}
+            for ch, rcpt in keys:
+                rows += [r for r in db.execute(
+                    "SELECT * FROM outbox WHERE state='pending' AND next_attempt_at <= ? AND channel=? AND recipient=?",
+                    (_ts(now), ch, rcpt)).fetchall() if r["id"] not in ids]
             for r in rows:
                 db.execute("UPDATE outbox SET state='sending', attempts=attempts+1, updated_at=? WHERE id=?",
                            (_ts(now), r["id"]))
-        return [Notification(id=r["id"], alert_id=r["alert_id"], channel=r["channel"], recipient=r["recipient"],
-                             step=r["step"], payload=json.loads(r["payload"]), state="sending",
-                             attempts=r["attempts"] + 1) for r in rows]
+        return [self._note(r, state="sending", attempts=r["attempts"] + 1) for r in rows]
+
+    @staticmethod
+    def _note(r: sqlite3.Row, **override) -> Notification:
+        fields = dict(id=r["id"], alert_id=r["alert_id"], channel=r["channel"], recipient=r["recipient"],
+                      step=r["step"], payload=json.loads(r["payload"]), state=r["state"], attempts=r["attempts"],
+                      who=r["who"], round=r["round"], kind=r["kind"])
+        fields.update(override)
+        return Notification(**fields)
 
     def settle(self, note: Notification, state: str, now: datetime, *, provider_id: str | None = None,
-               error: str | None = None, retry_at: datetime | None = None) -> None:
+               error: str | None = None, retry_at: datetime | None = None, db: sqlite3.Connection | None = None,
+               **detail) -> None:
         """Record a delivery outcome: the outbox row, the alert's notification
-        log and status, and the audit trail, in one transaction."""
+        log and status, and the audit trail, in one transaction (``db`` to
+        join a caller's transaction)."""
+        if db is None:
+            with self.transaction() as db:
+                return self.settle(note, state, now, provider_id=provider_id, error=error, retry_at=retry_at,
+                                   db=db, **detail)
+        db.execute(
+            "UPDATE outbox SET state=?, provider_id=COALESCE(?, provider_id), last_error=?,"
+            " next_attempt_at=COALESCE(?, next_attempt_at), updated_at=? WHERE id=?",
+            (state, provider_id, error, _ts(retry_at) if retry_at else None, _ts(now), note.id))
+        alert = self.get(note.alert_id, db)
+        if alert is not None and state in FINAL_STATES:
+            record = NotificationRecord(id=note.id, channel=note.channel, recipient=note.recipient,
+                                        step=note.step, state=state, at=now, detail=provider_id or error or "")
+            update = {"notifications": [*alert.notifications, record]}
+            if state in ("accepted", "delivered") and alert.status is AlertStatus.new:
+                update["status"] = AlertStatus.notified
+            alert = alert.model_copy(update=update)
+            db.execute("UPDATE alerts SET status=?, body=? WHERE id=?",
+                       (alert.status.value, alert.model_dump_json(), alert.id))
+        self.audit(db, note.alert_id, alert.unit_id if alert else None, f"notification.{state}", now,
+                   notification_id=note.id, channel=note.channel, recipient=note.recipient, who=note.who,
+                   step=note.step, kind=note.kind, attempt=note.attempts, provider_id=provider_id, error=error,
+                   retry_at=retry_at.isoformat() if retry_at else None, **detail)
+
+    def defer(self, notes: Sequence[Notification], until: datetime, now: datetime, reason: str) -> None:
+        """Put claimed rows back for later without spending an attempt (rate limits)."""
         with self.transaction() as db:
-            db.execute(
-                "UPDATE outbox SET state=?, provider_id=COALESCE(?, provider_id), last_error=?,"
-                " next_attempt_at=COALESCE(?, next_attempt_at), updated_at=? WHERE id=?",
-                (state, provider_id, error, _ts(retry_at) if retry_at else None, _ts(now), note.id))
-            alert = self.get(note.alert_id, db)
-            if alert is not None and state in ("accepted", "failed"):
-                record = NotificationRecord(id=note.id, channel=note.channel, recipient=note.recipient,
-                                            step=note.step, state=state, at=now,
-                                            detail=provider_id or error or "")
-                update = {"notifications": [*alert.notifications, record]}
-                if state == "accepted" and alert.status is AlertStatus.new:
-                    update["status"] = AlertStatus.notified
-                alert = alert.model_copy(update=update)
-                db.execute("UPDATE alerts SET status=?, body=? WHERE id=?",
-                           (alert.status.value, alert.model_dump_json(), alert.id))
-            self.audit(db, note.alert_id, alert.unit_id if alert else None, f"notification.{state}", now,
-                       notification_id=note.id, channel=note.channel, recipient=note.recipient,
-                       attempt=note.attempts, provider_id=provider_id, error=error,
-                       retry_at=retry_at.isoformat() if retry_at else None)
+            for n in notes:
+                db.execute("UPDATE outbox SET state='pending', attempts=attempts-1, next_attempt_at=?,"
+                           " updated_at=?, last_error=? WHERE id=?", (_ts(until), _ts(now), reason, n.id))
+                self.audit(db, n.alert_id, None, "notification.deferred", now, notification_id=n.id,
+                           channel=n.channel, recipient=n.recipient, reason=reason, until=until.isoformat())
+
+    def reached_otherwise(self, db: sqlite3.Connection, note: Notification) -> bool:
+        """Is this person reached about this alert (same round) by another message that did not fail?"""
+        return db.execute("SELECT 1 FROM outbox WHERE alert_id=? AND who=? AND round=? AND id<>? AND"
+                          " state NOT IN ('failed','cancelled') LIMIT 1",
+                          (note.alert_id, note.who, note.round, note.id)).fetchone() is not None
+
+    def rows_by_provider_id(self, provider_id: str) -> list[Notification]:
+        rows = self._db.execute("SELECT * FROM outbox WHERE provider_id=?", (provider_id,)).fetchall()
+        return [self._note(r) for r in rows]
 
     def outbox(self, alert_id: str | None = None) -> list[sqlite3.Row]:
         if alert_id:
-            return self._db.execute("SELECT * FROM outbox WHERE alert_id=? ORDER BY created_at", (alert_id,)).fetchall()
-        return self._db.execute("SELECT * FROM outbox ORDER BY created_at").fetchall()
+            return self._db.execute("SELECT * FROM outbox WHERE alert_id=? ORDER BY created_at, id",
+                                    (alert_id,)).fetchall()
+        return self._db.execute("SELECT * FROM outbox ORDER BY created_at, id").fetchall()
 
     # ----------------------------------------------------------- audit
 
     def audit(self, db: sqlite3.Connection | None, alert_id: str | None, unit_id: str | None,
               event: str, now: datetime, **detail) -> None:
         conn = db or self._db
+        if unit_id is None and alert_id:
+            row = conn.execute("SELECT unit_id FROM alerts WHERE id=?", (alert_id,)).fetchone()
+            unit_id = row["unit_id"] if row else None
         conn.execute("INSERT INTO audit (alert_id, unit_id, at, event, detail) VALUES (?,?,?,?,?)",
-                     (alert_id, unit_id, _ts(now), event, json.dumps(detail, ensure_ascii=False, default=str)))
+                     (alert_id, unit_id, _ts(now), event,
+                      json.dumps({k: v for k, v in detail.items() if v is not None}, ensure_ascii=False,
+                                 default=str)))
 
     def audit_trail(self, alert_id: str) -> list[dict]:
         rows = self._db.execute("SELECT * FROM audit WHERE alert_id=? ORDER BY seq", (alert_id,)).fetchall()

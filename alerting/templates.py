@@ -1,48 +1,128 @@
-"""Chinese message templates. Rendered when a notification is queued, so the
-outbox keeps exactly what was sent (the audit trail needs it)."""
+"""Chinese message templates for one alert, per channel. Rendered when a
+notification is queued, so the outbox keeps exactly what was sent (the audit
+trail needs it). Every message carries the recipient's own signed ack link.
+
+``brief`` is what the router kept of the story for later messages
+(escalations and updates are rendered without the scored document at hand):
+title, url, site, channel, published_at, negativity, reasons, summary.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pipeline.messages import CHANNEL_LABELS, Alert, ScoredDocument
+from pipeline.messages import CHANNEL_LABELS, Alert, Channel, ScoredDocument
 
 TZ = ZoneInfo("Asia/Shanghai")
+FOOTER = "—— 吉林省保险行业协会舆情监测中心（本消息由系统自动发送）"
+KIND_LABEL = {"alert": "舆情预警", "update": "舆情更新", "escalation": "舆情升级"}
 
 
-def _local(dt: datetime | None) -> str:
+def local(dt: datetime | str | None) -> str:
+    if isinstance(dt, str):
+        dt = datetime.fromisoformat(dt)
     return dt.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if dt else "未知"
 
 
-def email_subject(alert: Alert) -> str:
-    title = alert.representative.title
-    if len(title) > 40:
-        title = title[:39] + "…"
-    return f"【舆情预警·{alert.level.label}】{alert.unit_name}：{title}"
+def short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def email_body(alert: Alert, doc: ScoredDocument, recipient_name: str, alert_url: str) -> str:
-    reasons = [r for r in doc.reasons if getattr(r, "unit_id", None) in (None, alert.unit_id)]
-    reason_lines = "\n".join(
-        f"  · {r.phrase}（{r.risk_type or '负面表述'}）：{r.sentence}" for r in reasons[:5]
-    ) or "  · 模型判定为负面"
+def channel_label(value: str) -> str:
+    try:
+        return CHANNEL_LABELS[Channel(value)]
+    except ValueError:
+        return value
+
+
+def brief_of(doc: ScoredDocument, unit_id: str) -> dict:
+    """What later messages need to know about the document that triggered them."""
+    reasons = [r for r in doc.reasons if getattr(r, "unit_id", None) in (None, unit_id)]
+    return {
+        "title": doc.title, "url": doc.url, "site": doc.site, "channel": doc.channel.value,
+        "published_at": (doc.published_at or doc.crawled_at).isoformat(),
+        "negativity": round(doc.unit_negativity.get(unit_id, doc.negativity), 2),
+        "reasons": [f"{r.phrase}（{r.risk_type or '负面表述'}）：{r.sentence}" for r in reasons[:5]],
+        "summary": doc.text[:200] + ("…" if len(doc.text) > 200 else ""),
+    }
+
+
+def spread(alert: Alert) -> str:
+    chans = "、".join(CHANNEL_LABELS.get(c, str(c)) for c in alert.channels)
+    return f"共{alert.doc_count}篇，来源{len(alert.sites)}个（{chans}）"
+
+
+def email_subject(alert: Alert, kind: str = "alert", reason: str = "") -> str:
+    tail = f"（{reason}）" if kind == "update" and reason else "（未确认）" if kind == "escalation" else ""
+    return f"【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}：{short(alert.representative.title, 40)}{tail}"
+
+
+def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kind: str = "alert",
+               reason: str = "") -> str:
+    reasons = "\n".join(f"  · {line}" for line in brief.get("reasons", [])) or "  · 模型判定为负面"
+    lead = {
+        "alert": "监测到涉及贵单位的负面舆情，请及时核实处置，防止舆情升级。",
+        "update": f"您关注的负面舆情有新进展：{reason}。请及时跟进处置。",
+        "escalation": f"以下负面舆情尚未得到确认：{reason}。请立即核实处置并点击下方链接确认。",
+    }[kind]
     return f"""{recipient_name}，您好：
 
-监测到涉及贵单位的负面舆情，请及时核实处置，防止舆情升级。
+{lead}
 
 预警级别：{alert.level.label}
+预警编号：{alert.id}
 涉及单位：{alert.unit_name}
-标题：{doc.title}
-来源：{doc.site}（{CHANNEL_LABELS.get(doc.channel, doc.channel)}）
-发布时间：{_local(doc.published_at)}
-原文链接：{doc.url}
-负面指数：{doc.unit_negativity.get(alert.unit_id, doc.negativity):.2f}
+标题：{brief.get('title', alert.representative.title)}
+来源：{brief.get('site', alert.representative.site)}（{channel_label(brief.get('channel', ''))}）
+发布时间：{local(brief.get('published_at'))}
+原文链接：{brief.get('url', alert.representative.url)}
+传播情况：{spread(alert)}
+负面指数：{alert.negativity:.2f}
 判定依据：
-{reason_lines}
+{reasons}
 
-摘要：{doc.text[:200]}{'…' if len(doc.text) > 200 else ''}
+摘要：{brief.get('summary', '')}
 
-确认收到并处置：{alert_url}
+确认收到（点击即确认，无需登录）：{ack_url}
 
-—— 吉林省保险行业协会舆情监测中心（本邮件由系统自动发送）
+{FOOTER}
 """
+
+
+def sms_params(alert: Alert, ack_url: str, kind: str = "alert") -> dict[str, str]:
+    """Values for the approved SMS template (短信模板变量): unit, level, title, source, link."""
+    suffix = {"alert": "", "update": "（更新）", "escalation": "（未确认）"}[kind]
+    rep = alert.representative
+    return {"unit": short(alert.unit_name, 20), "level": f"{alert.level.label}{suffix}",
+            "title": short(rep.title, 20), "source": short(f"{rep.site}等{len(alert.sites)}个来源", 20),
+            "link": ack_url}
+
+
+def sms_text(p: dict[str, str]) -> str:
+    """The message as the template renders it (kept for the audit trail and the demo)."""
+    return f"{p['unit']}出现{p['level']}负面舆情：{p['title']}，来源：{p['source']}。请及时处置并点击确认：{p['link']}"
+
+
+def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", reason: str = "",
+                  mention: list[tuple[str, str]] = ()) -> dict:
+    """Markdown for DingTalk/WeCom; ``mention`` is [(name, mobile)]: DingTalk @s them."""
+    title = f"{KIND_LABEL[kind]}·{alert.level.label}·{alert.unit_name}"
+    lines = [f"### 【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}",
+             f"**标题**：[{short(brief.get('title', alert.representative.title), 60)}]"
+             f"({brief.get('url', alert.representative.url)})",
+             f"**来源**：{brief.get('site', '')}（{channel_label(brief.get('channel', ''))}），"
+             f"{local(brief.get('published_at'))}",
+             f"**传播**：{spread(alert)}"]
+    if reason:
+        lines.append(f"**说明**：{reason}")
+    lines.append(f"[确认收到]({ack_url})")
+    if mention:
+        lines.append(" ".join(f"@{mobile}" for _, mobile in mention) + " 请及时处置")
+    return {"title": title, "markdown": "\n\n".join(lines), "mentions": [m for _, m in mention]}
+
+
+def summary_line(alert: Alert, reason: str = "") -> str:
+    """One line for bundles and digests."""
+    tail = f"；{reason}" if reason else ""
+    return (f"【{alert.level.label}】{alert.unit_name}：{short(alert.representative.title, 40)}"
+            f"（{alert.representative.site}，{spread(alert)}{tail}）")

@@ -79,21 +79,61 @@ class App:
         return f"{self.config.settings.console_base_url.rstrip('/')}/alerts/{alert_id}"
 
     @cached_property
+    def ack_signer(self):
+        """Signs and verifies one-click ack links (the console verifies ``GET /ack/{token}``)."""
+        from datetime import timedelta
+        from alerting.acklinks import AckSigner, load_secret
+        ttl = timedelta(seconds=self.config.rules.alerting.ack_link_ttl)
+        return AckSigner(load_secret(self.data_dir), ttl=ttl)
+
+    def ack_url(self, alert_id: str, recipient: str) -> str:
+        token = self.ack_signer.token(alert_id, recipient, self.clock.now())
+        return f"{self.config.settings.console_base_url.rstrip('/')}/ack/{token}"
+
+    @cached_property
+    def routing(self):
+        from alerting.routing import Routing
+        return Routing(self.config.members, self.config.rules, set(self.channel_clients),
+                       self.config.settings.timezone)
+
+    @cached_property
+    def planner(self):
+        from alerting.planner import Planner
+        return Planner(self.routing, self.alert_store, self.ack_url, self.config.settings.console_base_url)
+
+    @cached_property
     def router(self):
         from alerting.router import AlertRouter
-        return AlertRouter(self.alert_store, self.config.members, self.config.rules, self.clock, self.alert_url)
+        return AlertRouter(self.alert_store, self.config.members, self.config.rules, self.clock, self.planner)
+
+    @cached_property
+    def ops_router(self):
+        from alerting.ops import OpsRouter
+        return OpsRouter(self.alert_store, self.planner, self.clock, self.config.rules.alerting.ops_channels)
 
     @cached_property
     def channel_clients(self) -> dict:
-        from alerting.channels.email import EmailClient
-        clients = {"email": EmailClient(self.config.settings.smtp)}
-        log.info("notification channels enabled: %s", ", ".join(sorted(clients)))
+        # Built in the route role too: routing must know which channels work here.
+        from alerting.channels.factory import build_clients
+        clients, disabled = build_clients(self.config.settings, self.config.members)
+        log.info("notification channels enabled: %s", ", ".join(sorted(clients)) or "none")
+        for name, why in disabled.items():
+            log.info("notification channel %s disabled: %s", name, why)
         return clients
+
+    @cached_property
+    def escalator(self):
+        from alerting.escalator import Escalator
+        return Escalator(self.alert_store, self.planner, self.clock)
 
     @cached_property
     def notifier(self):
         from alerting.notifier import Notifier
-        return Notifier(self.alert_store, self.channel_clients, self.clock)
+        conf = self.config.rules.alerting
+        return Notifier(self.alert_store, self.channel_clients, self.clock, self.planner,
+                        max_attempts=conf.max_attempts, sms_per_phone_per_day=conf.sms_per_phone_per_day,
+                        robot_per_minute={r.id: r.per_minute for r in self.config.members.robots},
+                        escalator=self.escalator)
 
     # ------------------------------------------------------------ lifecycle
 

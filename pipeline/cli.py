@@ -88,12 +88,23 @@ def cmd_run(args) -> int:
     if demo.mailsink_port and not args.no_demo:
         children.append(Child("mailsink", [sys.executable, "-m", "pipeline.cli", "mailsink", "--port",
                                            str(demo.mailsink_port), "--dir", str(data_dir / "mail")]))
+    gateways = None
+    if demo.gateways and not args.no_demo:  # SMS/robot stand-in; fills env with throwaway credentials
+        from alerting.gatewaysim.demo import start_demo_gateways
+        gateways = start_demo_gateways(cfg, env, data_dir / "gateway", demo.gateway_port)
     roles = args.roles.split(",") if args.roles else cfg.settings.roles
     children += [Child(r, role_argv(r, Path(args.config), data_dir)) for r in roles]
     log.info("config %s, data in %s, starting: %s", args.config, data_dir, ", ".join(c.name for c in children))
     if demo.mailsink_port and not args.no_demo:
         log.info("demo: alert emails are stored in %s", data_dir / "mail")
-    Supervisor(children, data_dir / "run", env=env).run(_stop_event())
+    if gateways:
+        log.info("demo: SMS and robot messages go to a local stand-in (%s) and are stored in %s",
+                 gateways.url, data_dir / "gateway")
+    try:
+        Supervisor(children, data_dir / "run", env=env).run(_stop_event())
+    finally:
+        if gateways:
+            gateways.stop()
     return 0
 
 
@@ -143,6 +154,30 @@ def cmd_alerts(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    """Export the audit trail (or response times) of a unit as CSV or JSON lines."""
+    from datetime import datetime, timezone
+    from alerting import audit
+    from pipeline.bootstrap import App
+    app = App(load_config(args.config, data_dir=args.data_dir))
+    try:
+        since = datetime.fromisoformat(args.since) if args.since else None
+        if since and since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        rows = (audit.response_times(app.alert_store, args.unit, since) if args.responses
+                else audit.unit_trail(app.alert_store, args.unit, since))
+        out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+        try:
+            n = audit.export(rows, args.format, out)
+        finally:
+            if args.output:
+                out.close()
+        log.info("exported %d row(s)", n)
+    finally:
+        app.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="yuqing", description="舆情监测流水线 / public-opinion monitoring pipeline")
     p.add_argument("--log-level", default=os.environ.get("YUQING_LOG_LEVEL", "INFO"))
@@ -179,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--limit", type=int, default=50)
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_alerts)
+    au = with_config(sub.add_parser("audit", help="export a unit's alert audit trail (csv or jsonl)"))
+    au.add_argument("--unit", help="member unit id (default: all units)")
+    au.add_argument("--since", help="ISO date/time, e.g. 2026-01-01 (UTC unless it has an offset)")
+    au.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    au.add_argument("--responses", action="store_true", help="one row per alert: time to acknowledge")
+    au.add_argument("--output", "-o", help="write to this file instead of stdout")
+    au.set_defaults(func=cmd_audit)
     return p
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,6 +55,230 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
+# ---------------------------------------------------------------- alerting (routes, rota, gateways)
+# Used by settings (gateways), members (contacts, robots, rota, unit routes)
+# and rules (association default routes, timings, limits); see alerting/.
+
+AlertChannel = Literal["sms", "email", "robot"]
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+def hhmm_minutes(value: str) -> int:
+    """``"08:30"`` → 510 (minutes after local midnight)."""
+    m = _HHMM.match(value)
+    if not m:
+        raise ValueError(f"not a time of day: {value!r} (use HH:MM, e.g. 08:30)")
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def _hhmm(value: str) -> str:
+    hhmm_minutes(value)
+    return value
+
+
+def _duration_or_never(value: Any) -> float | None:
+    # "never" (or 0) switches a timer off; None means "inherit".
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in {"never", "off"} or value == 0:
+        return 0.0
+    return parse_duration(value)
+
+
+class QuietHours(Strict):
+    """Hold messages to this contact between ``start`` and ``end`` (local
+    time, may wrap midnight) unless the level is ``bypass`` or more severe;
+    held messages go out when quiet hours end."""
+
+    start: str
+    end: str
+    bypass: Level = Level.red
+    channels: list[Literal["sms", "email"]] = Field(default_factory=lambda: ["sms", "email"])
+
+    _times = field_validator("start", "end")(lambda cls, v: _hhmm(v))
+
+
+class LevelRoute(Strict):
+    """How one level is delivered. Every field left out is inherited: a unit's
+    route from the association's (rules.yaml), that one from built-in defaults."""
+
+    channels: list[AlertChannel] | None = None
+    duty: bool | None = None  # tell the duty officers at once (not only on escalation)
+    digest: bool | None = None  # hold for the morning digest instead of sending now
+    escalate_after: float | None = None  # unacknowledged this long → next step; "never" = 0
+    repeat_every: float | None = None  # new reposts re-notify at most this often
+
+    _durations = field_validator("escalate_after", "repeat_every", mode="before")(
+        lambda cls, v: _duration_or_never(v))
+
+
+class RobotConfig(Strict):
+    """A WeCom or DingTalk group robot. The webhook credential (DingTalk
+    access_token, WeCom key) and DingTalk's signing secret are read from the
+    environment variables named here, never from YAML."""
+
+    id: str = Field(pattern=_ID)
+    kind: Literal["dingtalk", "wecom"]
+    name: str = ""
+    token_env: str
+    secret_env: str | None = None  # DingTalk 加签 secret (SEC…)
+    per_minute: int = Field(20, ge=1)  # both providers allow 20 messages a minute per robot
+
+    @model_validator(mode="after")
+    def _wecom_has_no_secret(self) -> "RobotConfig":
+        if self.kind == "wecom" and self.secret_env:
+            raise ValueError("secret_env is for DingTalk robots; a WeCom robot has only its key (token_env)")
+        return self
+
+
+class Shift(Strict):
+    """A daily shift; ``rotation`` lists who is on duty, one entry per turn,
+    taking turns every ``every_days`` days from the rota's anchor date."""
+
+    name: str
+    start: str
+    end: str  # equal to start: a 24-hour shift; earlier: wraps midnight
+    rotation: list[list[str]] = Field(min_length=1)
+    every_days: int = Field(1, ge=1)
+
+    _times = field_validator("start", "end")(lambda cls, v: _hhmm(v))
+
+
+class RotaOverride(Strict):
+    """Who is on duty instead, from ``start`` to ``end`` (local time): holidays, swaps."""
+
+    start: datetime
+    end: datetime
+    officers: list[str] = Field(min_length=1)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "RotaOverride":
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class DutyRota(Strict):
+    timezone: str = "Asia/Shanghai"
+    anchor: date  # turn 0 of every shift's rotation starts on this day
+    shifts: list[Shift] = Field(min_length=1)
+    overrides: list[RotaOverride] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _whole_day_covered(self) -> "DutyRota":
+        covered = [False] * 1440
+        for s in self.shifts:
+            a, b = hhmm_minutes(s.start), hhmm_minutes(s.end)
+            span = (b - a) % 1440 or 1440
+            for i in range(span):
+                covered[(a + i) % 1440] = True
+        if not all(covered):
+            # Name the gap from where it starts (the minute after a covered one).
+            gap = next((i for i in range(1440) if not covered[i] and covered[i - 1]), 0)
+            raise ValueError(f"shifts leave {gap // 60:02d}:{gap % 60:02d} uncovered: nobody would be on duty")
+        return self
+
+
+class SpikeRule(Strict):
+    docs: int = Field(5, ge=2)  # this many new items in the story …
+    within: float = 3600.0  # … within this long re-notifies (VOLUME_SPIKE)
+
+    _within = field_validator("within", mode="before")(lambda cls, v: parse_duration(v))
+
+
+def _default_routes() -> dict[Level, "LevelRoute"]:
+    return {
+        Level.red: LevelRoute(channels=["sms", "email", "robot"], escalate_after=900, repeat_every=3600),
+        Level.orange: LevelRoute(channels=["sms", "email", "robot"], escalate_after=1800, repeat_every=7200),
+        Level.yellow: LevelRoute(channels=["email", "robot"], escalate_after=7200, repeat_every=21600),
+        Level.blue: LevelRoute(channels=["email"], digest=True, escalate_after=0, repeat_every=86400),
+    }
+
+
+class AlertingRules(Strict):
+    """rules.yaml ``alerting:`` — the association's default routes and timings."""
+
+    routes: dict[Level, LevelRoute] = Field(default_factory=_default_routes)
+    digest_at: str = "08:30"  # local time of the morning digest
+    min_renotify_gap: float = 900.0  # spread/mainstream/spike updates at most this often
+    spike: SpikeRule = Field(default_factory=SpikeRule)
+    # Mainstream outlets: site host suffixes (people.com.cn) or source ids.
+    mainstream: list[str] = Field(default_factory=list)
+    sms_per_phone_per_day: int = Field(10, ge=1)
+    # When a personal channel fails for good, try these for the same person.
+    fallback: dict[Literal["sms", "email"], list[Literal["sms", "email"]]] = Field(
+        default_factory=lambda: {"sms": ["email"], "email": ["sms"]})
+    max_attempts: int = Field(8, ge=1)  # transient failures retried this often, with backoff
+    ack_link_ttl: float = 3 * 86400.0
+    ops_channels: list[AlertChannel] = Field(default_factory=lambda: ["email", "robot"])
+
+    _digest = field_validator("digest_at")(lambda cls, v: _hhmm(v))
+    _gaps = field_validator("min_renotify_gap", "ack_link_ttl", mode="before")(lambda cls, v: parse_duration(v))
+
+    @field_validator("routes")
+    @classmethod
+    def _inherit_builtin(cls, routes: dict) -> dict:
+        # Levels and fields left out keep the built-in defaults.
+        base = _default_routes()
+        for level, route in routes.items():
+            base[level] = base[level].model_copy(update=route.model_dump(exclude_none=True))
+        return base
+
+    @field_validator("mainstream")
+    @classmethod
+    def _mainstream_terms(cls, v: list[str]) -> list[str]:
+        return _non_empty_terms(v)
+
+
+class AliyunSmsConfig(Strict):
+    """Aliyun SMS (dysmsapi SendSms, RPC signature v1)."""
+
+    endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    access_key_id_env: str = "ALIBABA_CLOUD_ACCESS_KEY_ID"
+    access_key_secret_env: str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+    region_id: str = "cn-hangzhou"
+    sign_name: str
+    template_code: str
+    # Our fields, by the names the approved template uses (TemplateParam JSON).
+    template_params: list[str] = Field(default_factory=lambda: ["unit", "level", "title", "source", "link"])
+    timeout: float = 10.0
+
+
+class TencentSmsConfig(Strict):
+    """Tencent Cloud SMS (SendSms 2021-01-11, TC3-HMAC-SHA256)."""
+
+    endpoint: str = "https://sms.tencentcloudapi.com"
+    secret_id_env: str = "TENCENTCLOUD_SECRET_ID"
+    secret_key_env: str = "TENCENTCLOUD_SECRET_KEY"
+    region: str = "ap-guangzhou"
+    sdk_app_id: str
+    sign_name: str
+    template_id: str
+    # Our fields in the order of the template's {1}, {2}, … (TemplateParamSet).
+    template_params: list[str] = Field(default_factory=lambda: ["unit", "level", "title", "source", "link"])
+    timeout: float = 10.0
+
+
+class SmsConfig(Strict):
+    provider: Literal["aliyun", "tencent"] | None = None  # none: SMS is off
+    aliyun: AliyunSmsConfig | None = None
+    tencent: TencentSmsConfig | None = None
+
+    @model_validator(mode="after")
+    def _provider_configured(self) -> "SmsConfig":
+        if self.provider and getattr(self, self.provider) is None:
+            raise ValueError(f"provider is {self.provider!r} but there is no {self.provider}: block")
+        return self
+
+
+class RobotGateways(Strict):
+    dingtalk_endpoint: str = "https://oapi.dingtalk.com/robot/send"
+    wecom_endpoint: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+    timeout: float = 10.0
+
+
 # ---------------------------------------------------------------- settings
 
 
@@ -84,6 +309,10 @@ class DemoConfig(Strict):
     site_port: int | None = None  # start the demo site on this port
     site_speed: float = 1.0  # >1 publishes the scripted items faster
     mailsink_port: int | None = None  # start a local SMTP sink storing .eml files
+    # Start local stand-ins for the SMS and robot providers (alerting.gatewaysim)
+    # with throwaway credentials; messages land in <data_dir>/gateway/.
+    gateways: bool = False
+    gateway_port: int = 0  # 0: any free port
 
 
 class Settings(Strict):
@@ -96,6 +325,8 @@ class Settings(Strict):
     console_port: int = 8080
     console_base_url: str = "http://127.0.0.1:8080"
     smtp: SmtpConfig = SmtpConfig()
+    sms: SmsConfig = SmsConfig()
+    robots: RobotGateways = RobotGateways()
     demo: DemoConfig = DemoConfig()
     # Prometheus /metrics per role process; -1 disables, 0 picks a free port.
     metrics_host: str = "127.0.0.1"
@@ -180,7 +411,8 @@ class Contact(Strict):
     role: Literal["primary", "backup"] = "primary"
     phone: str | None = None
     email: str | None = None
-    robot_webhook: str | None = None
+    # Group robots are declared once under `robots:` and referenced by units.
+    quiet_hours: QuietHours | None = None
 
     @field_validator("phone")
     @classmethod
@@ -198,9 +430,14 @@ class Contact(Strict):
 
     @model_validator(mode="after")
     def _reachable(self) -> "Contact":
-        if not (self.phone or self.email or self.robot_webhook):
-            raise ValueError("a contact needs at least one of phone, email, robot_webhook")
+        if not (self.phone or self.email):
+            raise ValueError("a contact needs a phone or an email")
         return self
+
+    @property
+    def label(self) -> str:
+        """Who this is, as audited (the ack link's actor): name and address."""
+        return f"{self.name} <{self.phone or self.email}>"
 
 
 def _non_empty_terms(terms: list[str]) -> list[str]:
@@ -217,6 +454,8 @@ class MemberUnit(Strict):
     # Phrases containing an alias that do NOT refer to the unit (平安夜, 平安回家…).
     exclusions: list[str] = Field(default_factory=list)
     contacts: list[Contact] = Field(min_length=1)
+    robots: list[str] = Field(default_factory=list)  # ids from `robots:`: the unit's group robots
+    routes: dict[Level, LevelRoute] = Field(default_factory=dict)  # overrides of the association's
 
     _terms = field_validator("aliases", "exclusions")(lambda cls, v: _non_empty_terms(v))
 
@@ -226,21 +465,50 @@ class MemberUnit(Strict):
 
 
 class DutyOfficer(Contact):
-    pass
+    id: str | None = Field(None, pattern=_ID)  # how the rota names this officer (default: name)
+
+    @property
+    def key(self) -> str:
+        return self.id or self.name
 
 
 class Association(Strict):
     name: str
     duty_officers: list[DutyOfficer] = Field(default_factory=list)
+    duty_rota: DutyRota | None = None  # none: every duty officer, all the time
+    robots: list[str] = Field(default_factory=list)  # the duty group's robots
 
 
 class MembersFile(Strict):
     association: Association
     units: list[MemberUnit] = Field(min_length=1)
+    robots: list[RobotConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self) -> "MembersFile":
         _no_duplicates([u.id for u in self.units], "units", "id")
+        _no_duplicates([r.id for r in self.robots], "robots", "id")
+        _no_duplicates([o.key for o in self.association.duty_officers], "association.duty_officers", "id")
+        return self
+
+    @model_validator(mode="after")
+    def _references(self) -> "MembersFile":
+        robots = {r.id for r in self.robots}
+        for where, ids in [("association.robots", self.association.robots),
+                           *((f"units[{i}].robots", u.robots) for i, u in enumerate(self.units))]:
+            for rid in ids:
+                if rid not in robots:
+                    raise ValueError(f"{where}: unknown robot {rid!r} (declare it under robots:)")
+        rota = self.association.duty_rota
+        if rota:
+            officers = {o.key for o in self.association.duty_officers}
+            names = [(f"association.duty_rota.shifts[{i}].rotation", n) for i, s in enumerate(rota.shifts)
+                     for turn in s.rotation for n in turn]
+            names += [(f"association.duty_rota.overrides[{i}].officers", n)
+                      for i, o in enumerate(rota.overrides) for n in o.officers]
+            for where, name in names:
+                if name not in officers:
+                    raise ValueError(f"{where}: {name!r} is not one of association.duty_officers")
         return self
 
 
@@ -261,7 +529,8 @@ class Rules(Strict):
     levels: list[LevelRule] = Field(min_length=1)
     # Channels whose documents alert by email; all channels by default.
     alert_channels: list[Literal["email"]] = Field(default_factory=lambda: ["email"])
-    notify_duty_officers: bool = True
+    notify_duty_officers: bool = True  # default for routes that do not say `duty:`
+    alerting: AlertingRules = Field(default_factory=AlertingRules)
 
     @field_validator("negative_lexicon")
     @classmethod

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from pipeline.bootstrap import App
 from pipeline.bus import Record
-from pipeline.messages import Document, ScoredDocument
-from pipeline.topics import ALERTS, DOCS_RAW, DOCS_SCORED
+from pipeline.messages import Document, OpsAlert, ScoredDocument
+from pipeline.topics import ALERTS, DOCS_RAW, DOCS_SCORED, OPS_ALERTS
 from pipeline.workers import Output, decode, dead_letter, per_record, run_stage, PoisonMessage
 
 log = logging.getLogger(__name__)
@@ -50,14 +50,18 @@ def index(app: App, stop: threading.Event) -> None:
 
 
 def route(app: App, stop: threading.Event) -> None:
-    router = app.router
+    router, ops_router = app.router, app.ops_router
 
     def handle(rec: Record) -> list[Output]:
+        if rec.topic == OPS_ALERTS:  # crawler health: to the duty officers, deduped by id
+            ops_router.handle(decode(rec, OpsAlert))
+            return []
         doc = decode(rec, ScoredDocument)
         # Alerts are published even on replay: consumers key them by alert id.
         return [Output(ALERTS, r.alert.id, r.alert.to_bytes()) for r in router.handle(doc)]
 
-    run_stage(app.bus, [DOCS_SCORED], "router", per_record(handle, "route"), stop)
+    # One consumer over both topics, so one process writes the alert store.
+    run_stage(app.bus, [DOCS_SCORED, OPS_ALERTS], "router", per_record(handle, "route"), stop)
 
 
 def notify(app: App, stop: threading.Event) -> None:

@@ -140,3 +140,59 @@ def scrape_metric(port: int, name: str, **labels: str) -> float:
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))
+
+
+# ---------------------------------------------------------------- provider stand-ins (alerting)
+
+# Credentials the demo configuration names (settings.yaml sms, members.yaml
+# robots), with test values: set them in the environment (monkeypatch) and
+# point the gateways at a GatewaySim built by ``gateway_sim()``.
+GATEWAY_ENV = {
+    "YUQING_ALIYUN_SMS_KEY_ID": "LTAI5tTestKeyId",
+    "YUQING_ALIYUN_SMS_KEY_SECRET": "aliyun-test-secret-0123456789",
+    "YUQING_TENCENT_SECRET_ID": "AKIDtestSecretId",
+    "YUQING_TENCENT_SECRET_KEY": "tencent-test-key-0123456789",
+    "YUQING_ROBOT_DUTY_TOKEN": "dingtalk-duty-token-0123",
+    "YUQING_ROBOT_DUTY_SECRET": "SECduty0123456789abcdef",
+    "YUQING_ROBOT_PICC_KEY": "wecom-picc-key-0123",
+    "YUQING_ROBOT_CHINALIFE_TOKEN": "dingtalk-chinalife-token-0123",
+    "YUQING_ROBOT_CHINALIFE_SECRET": "SECchinalife0123456789",
+}
+
+
+def gateway_sim(**kwargs):
+    """A GatewaySim (alerting.gatewaysim) that knows the GATEWAY_ENV credentials."""
+    from alerting.gatewaysim import GatewaySim
+    e = GATEWAY_ENV
+    return GatewaySim(aliyun={e["YUQING_ALIYUN_SMS_KEY_ID"]: e["YUQING_ALIYUN_SMS_KEY_SECRET"]},
+                      tencent={e["YUQING_TENCENT_SECRET_ID"]: e["YUQING_TENCENT_SECRET_KEY"]},
+                      dingtalk={e["YUQING_ROBOT_DUTY_TOKEN"]: e["YUQING_ROBOT_DUTY_SECRET"],
+                                e["YUQING_ROBOT_CHINALIFE_TOKEN"]: e["YUQING_ROBOT_CHINALIFE_SECRET"]},
+                      wecom={e["YUQING_ROBOT_PICC_KEY"]}, **kwargs)
+
+
+def gateway_settings(sim, provider: str = "aliyun", timeout: float = 2.0) -> dict:
+    """settings.yaml overrides pointing SMS and robots at ``sim``."""
+    return {"sms": {"provider": provider,
+                    "aliyun": {"endpoint": f"{sim.url}/aliyun/", "timeout": timeout},
+                    "tencent": {"endpoint": f"{sim.url}/tencent/", "timeout": timeout}},
+            "robots": {"dingtalk_endpoint": f"{sim.url}/dingtalk/robot/send",
+                       "wecom_endpoint": f"{sim.url}/wecom/cgi-bin/webhook/send", "timeout": timeout}}
+
+
+def make_scored(unit_levels: dict, *, story: str = "story-1", url: str = "http://news.example.cn/a/1.html",
+                title: str = "市民投诉中国人寿吉林省分公司拖延理赔长达半年", site: str = "news.example.cn",
+                channel: str = "news", source_id: str = "demo-news", at=None, negativity: float = 0.85,
+                text: str = "长春市民反映，向中国人寿吉林省分公司申请理赔后，公司迟迟不赔，已向监管部门投诉。"):
+    """A ScoredDocument as the scorer would publish it, without running the scorer
+    (alerting tests choose levels and stories directly)."""
+    from datetime import datetime, timezone
+    from pipeline.messages import Document, Level, Reason, ScoredDocument
+    at = at or datetime(2026, 1, 1, tzinfo=timezone.utc)
+    doc = Document.create(url=url, source_id=source_id, channel=channel, site=site, title=title, text=text,
+                          crawled_at=at, published_at=at)
+    levels = {u: Level(v) for u, v in unit_levels.items()}
+    return ScoredDocument.from_document(doc, unit_levels=levels, level=min(levels.values(), key=lambda lv: lv.rank),
+                                        story_id=story, negativity=negativity,
+                                        unit_negativity={u: negativity for u in levels},
+                                        reasons=[Reason(phrase="拖延理赔", sentence=text[:40], risk_type="理赔纠纷")])

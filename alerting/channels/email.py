@@ -1,5 +1,7 @@
 """Email over SMTP (smtplib). Success = the server accepted the recipient;
-a refused recipient is permanent, a connection problem transient."""
+a refused recipient is permanent, a connection problem transient. The SMTP
+password comes from the environment (``smtp.password_env``) and never
+appears in an error."""
 from __future__ import annotations
 
 import smtplib
@@ -8,7 +10,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
-from alerting.channels import PermanentError, TransientError
+from alerting.channels import PermanentError, Sent, TransientError, redact
 from pipeline.config import SmtpConfig
 
 
@@ -31,8 +33,9 @@ class EmailClient:
         msg.set_content(body, charset="utf-8")
         return msg
 
-    def send(self, note_id: str, recipient: str, payload: dict) -> str:
-        msg = self.build(note_id, recipient, payload["subject"], payload["body"])
+    def send(self, note_id: str, recipient: str, payload: dict) -> Sent:
+        mail = payload.get("email", payload)  # {"subject", "body"}
+        msg = self.build(note_id, recipient, mail["subject"], mail["body"])
         cfg = self.config
         try:
             cls = smtplib.SMTP_SSL if cfg.ssl else smtplib.SMTP
@@ -51,10 +54,11 @@ class EmailClient:
             err = PermanentError if 500 <= e.smtp_code < 600 else TransientError
             raise err(f"SMTP {cfg.host}:{cfg.port}: {e.smtp_code} {_text(e.smtp_error)}") from None
         except (OSError, smtplib.SMTPException, socket.timeout) as e:
-            raise TransientError(f"SMTP {cfg.host}:{cfg.port} unreachable: {type(e).__name__}: {e}") from None
+            raise TransientError(f"SMTP {cfg.host}:{cfg.port} unreachable: {type(e).__name__}: "
+                                 f"{redact(str(e), [cfg.password or ''])}") from None
         if refused:
             raise PermanentError(f"SMTP {cfg.host}:{cfg.port} refused {recipient}: {refused}")
-        return msg["Message-ID"]
+        return Sent(msg["Message-ID"])
 
 
 def _text(value) -> str:

@@ -100,11 +100,15 @@ def test_refused_recipient_fails_permanently_and_is_audited(tmp_path):
         try:
             [routed] = app.router.handle(scored(app))
             app.notifier.run_once()
-            states = {r["recipient"]: r["state"] for r in app.alert_store.outbox(routed.alert.id)}
-            assert states == {UNIT_CONTACT: "failed", DUTY: "accepted"}
+            states = {(r["recipient"], r["kind"]): r["state"] for r in app.alert_store.outbox(routed.alert.id)}
+            # SMS is off here, so the contact has no other channel: the duty officer is told.
+            assert states == {(UNIT_CONTACT, "alert"): "failed", (DUTY, "alert"): "accepted",
+                              (DUTY, "notice"): "pending"}
             failed = [t for t in app.alert_store.audit_trail(routed.alert.id) if t["event"] == "notification.failed"]
             assert "550" in failed[0]["error"]
-            assert app.notifier.run_once() == 0  # permanent: not retried
+            assert app.notifier.run_once() == 1  # the notice; the refused one is not retried
+            assert "【投递失败】" in smtp.to(DUTY)[-1].subject
+            assert app.notifier.run_once() == 0
         finally:
             app.close()
 
@@ -129,4 +133,4 @@ def test_acknowledge_is_audited_and_a_double_ack_is_harmless(app, smtp):
     with pytest.raises(ValueError):
         store.change_status(routed.alert.id, AlertStatus.notified, now, actor="x", via="api")
     events = [t["event"] for t in store.audit_trail(routed.alert.id)]
-    assert events[-2:] == ["status.acknowledged", "status.acknowledged.repeat"]
+    assert events[-3:] == ["status.acknowledged", "escalation.cancelled", "status.acknowledged.repeat"]

@@ -1,0 +1,44 @@
+"""The demo's provider stand-in: ``yuqing run`` with ``demo.gateways: true``
+starts a GatewaySim and gives every role the same throwaway credentials
+through the environment variables the configuration names (only those not
+already set), plus ``YUQING_DEMO_GATEWAY`` with the stand-in's URL, which the
+demo settings use for the SMS and robot endpoints. Secrets still never touch
+YAML, and nothing leaves the machine."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from alerting.gatewaysim import GatewaySim
+from pipeline.config import AppConfig
+
+URL_ENV = "YUQING_DEMO_GATEWAY"
+
+
+def _value(env: dict[str, str], name: str | None, prefix: str) -> str | None:
+    if not name:
+        return None
+    if not env.get(name):
+        env[name] = f"{prefix}{secrets.token_hex(12)}"
+    return env[name]
+
+
+def start_demo_gateways(cfg: AppConfig, env: dict[str, str], record_dir: Path, port: int = 0) -> GatewaySim:
+    """Start the stand-in and fill ``env`` (the roles' environment) in place."""
+    sms, aliyun, tencent, dingtalk, wecom = cfg.settings.sms, {}, {}, {}, set()
+    if sms.aliyun:
+        kid = _value(env, sms.aliyun.access_key_id_env, "LTAIdemo")
+        aliyun[kid] = _value(env, sms.aliyun.access_key_secret_env, "")
+    if sms.tencent:
+        sid = _value(env, sms.tencent.secret_id_env, "AKIDdemo")
+        tencent[sid] = _value(env, sms.tencent.secret_key_env, "")
+    for r in cfg.members.robots:
+        token = _value(env, r.token_env, "")
+        if r.kind == "dingtalk":
+            dingtalk[token] = _value(env, r.secret_env, "SEC")
+        else:
+            wecom.add(token)
+    sim = GatewaySim(aliyun=aliyun, tencent=tencent, dingtalk=dingtalk, wecom=wecom, port=port,
+                     record_dir=record_dir).start()
+    env[URL_ENV] = sim.url
+    return sim

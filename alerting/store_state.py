@@ -1,0 +1,150 @@
+"""The alert store's durable bookkeeping (mixed into ``AlertStore``):
+
+* ``alert_state`` — per alert: notification round, escalation step, when it
+  was last notified and how many documents that covered, spike/mainstream
+  marks, and the brief that later messages are rendered from;
+* ``timers`` — escalation and re-notification due times. Timers are rows,
+  not threads, so they survive restarts; the escalator fires what is due by
+  the injected clock, each in one transaction with what it queues;
+* ``sends`` — one row per message a provider accepted, per (channel,
+  recipient): the rate limiter counts here, across processes and restarts;
+* ``ops_alerts`` — operational alerts seen, for dedup and resolution.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alert_state (
+    alert_id TEXT PRIMARY KEY, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS timers (
+    id TEXT PRIMARY KEY, alert_id TEXT NOT NULL, kind TEXT NOT NULL, step INTEGER NOT NULL DEFAULT 0,
+    due_at TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers(state, due_at);
+CREATE TABLE IF NOT EXISTS sends (
+    channel TEXT NOT NULL, recipient TEXT NOT NULL, at TEXT NOT NULL, provider_id TEXT, messages INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sends_key ON sends(channel, recipient, at);
+CREATE TABLE IF NOT EXISTS ops_alerts (
+    id TEXT PRIMARY KEY, state TEXT NOT NULL, opened INTEGER NOT NULL, first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL, body TEXT NOT NULL
+);
+"""
+
+
+def _ts(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass
+class AlertState:
+    round: int = 0  # 0 = the first notification; +1 per re-notification
+    step: int = 0  # escalation step reached (0 primary, 1 backup, 2 duty officers)
+    last_notified_at: str | None = None
+    notified_docs: int = 0  # doc_count covered by the last notification
+    spike_at: str | None = None
+    mainstream: bool = False
+    brief: dict = field(default_factory=dict)
+
+    @property
+    def last_notified(self) -> datetime | None:
+        return _dt(self.last_notified_at)
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: str
+    alert_id: str
+    kind: str  # escalate | renotify
+    step: int
+    due_at: datetime
+    reason: str
+
+
+class StateMixin:
+    _db: sqlite3.Connection
+
+    # ------------------------------------------------------------ alert state
+
+    def get_state(self, db: sqlite3.Connection, alert_id: str) -> AlertState:
+        row = db.execute("SELECT body FROM alert_state WHERE alert_id=?", (alert_id,)).fetchone()
+        return AlertState(**json.loads(row["body"])) if row else AlertState()
+
+    def put_state(self, db: sqlite3.Connection, alert_id: str, state: AlertState) -> None:
+        db.execute("INSERT INTO alert_state (alert_id, body) VALUES (?,?) ON CONFLICT(alert_id) DO UPDATE"
+                   " SET body=excluded.body", (alert_id, json.dumps(asdict(state), ensure_ascii=False)))
+
+    # ------------------------------------------------------------ timers
+
+    def schedule(self, db: sqlite3.Connection, alert_id: str, kind: str, due: datetime, now: datetime, *,
+                 step: int = 0, reason: str = "", earliest: bool = False) -> Timer:
+        """Set the alert's ``kind`` timer (one per alert and kind). With
+        ``earliest``, a pending timer that is already due sooner is kept."""
+        tid = f"{alert_id}:{kind}"
+        row = db.execute("SELECT * FROM timers WHERE id=?", (tid,)).fetchone()
+        if earliest and row and row["state"] == "pending" and row["due_at"] <= _ts(due):
+            return self._timer(row)
+        db.execute("INSERT INTO timers (id, alert_id, kind, step, due_at, state, reason, updated_at)"
+                   " VALUES (?,?,?,?,?, 'pending', ?,?) ON CONFLICT(id) DO UPDATE SET step=excluded.step,"
+                   " due_at=excluded.due_at, state='pending', reason=excluded.reason, updated_at=excluded.updated_at",
+                   (tid, alert_id, kind, step, _ts(due), reason, _ts(now)))
+        return Timer(tid, alert_id, kind, step, due, reason)
+
+    def pending_timer(self, db: sqlite3.Connection, alert_id: str, kind: str) -> Timer | None:
+        row = db.execute("SELECT * FROM timers WHERE id=? AND state='pending'", (f"{alert_id}:{kind}",)).fetchone()
+        return self._timer(row) if row else None
+
+    def cancel_timers(self, db: sqlite3.Connection, alert_id: str, kind: str, now: datetime) -> int:
+        return db.execute("UPDATE timers SET state='cancelled', updated_at=? WHERE alert_id=? AND kind=?"
+                          " AND state='pending'", (_ts(now), alert_id, kind)).rowcount
+
+    def finish_timer(self, db: sqlite3.Connection, timer: Timer, state: str, now: datetime) -> None:
+        # Only the firing we read: a timer rescheduled meanwhile keeps its new due time.
+        db.execute("UPDATE timers SET state=?, updated_at=? WHERE id=? AND due_at=? AND state='pending'",
+                   (state, _ts(now), timer.id, _ts(timer.due_at)))
+
+    def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+        rows = self._db.execute("SELECT * FROM timers WHERE state='pending' AND due_at<=? ORDER BY due_at LIMIT ?",
+                                (_ts(now), limit)).fetchall()
+        return [self._timer(r) for r in rows]
+
+    def timers(self, alert_id: str) -> list[sqlite3.Row]:
+        return self._db.execute("SELECT * FROM timers WHERE alert_id=? ORDER BY id", (alert_id,)).fetchall()
+
+    @staticmethod
+    def _timer(row: sqlite3.Row) -> Timer:
+        return Timer(row["id"], row["alert_id"], row["kind"], row["step"], _dt(row["due_at"]), row["reason"])
+
+    # ------------------------------------------------------------ send log (rate limits)
+
+    def record_send(self, db: sqlite3.Connection, channel: str, recipient: str, at: datetime,
+                    provider_id: str | None, messages: int) -> None:
+        db.execute("INSERT INTO sends (channel, recipient, at, provider_id, messages) VALUES (?,?,?,?,?)",
+                   (channel, recipient, _ts(at), provider_id, messages))
+
+    def sends_since(self, channel: str, recipient: str, since: datetime) -> tuple[int, datetime | None]:
+        """(provider sends to this recipient since ``since``, the oldest of them)."""
+        row = self._db.execute("SELECT COUNT(*), MIN(at) FROM sends WHERE channel=? AND recipient=? AND at>=?",
+                               (channel, recipient, _ts(since))).fetchone()
+        return row[0], _dt(row[1])
+
+    # ------------------------------------------------------------ ops alerts
+
+    def get_ops(self, db: sqlite3.Connection, ops_id: str) -> sqlite3.Row | None:
+        return db.execute("SELECT * FROM ops_alerts WHERE id=?", (ops_id,)).fetchone()
+
+    def put_ops(self, db: sqlite3.Connection, ops_id: str, state: str, opened: int, first_seen: datetime,
+                last_seen: datetime, body: str) -> None:
+        db.execute("INSERT INTO ops_alerts (id, state, opened, first_seen, last_seen, body) VALUES (?,?,?,?,?,?)"
+                   " ON CONFLICT(id) DO UPDATE SET state=excluded.state, opened=excluded.opened,"
+                   " last_seen=excluded.last_seen, body=excluded.body",
+                   (ops_id, state, opened, _ts(first_seen), _ts(last_seen), body))

@@ -1,0 +1,78 @@
+"""Chinese templates for messages that are not one alert to one person:
+bundles (several queued messages to one phone or robot sent as one, to stay
+inside provider rate limits), the morning digest, operational alerts from
+the crawlers, and the delivery-failure notice for the duty officer.
+
+A bundle names every message it stands for: nothing is dropped silently.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from alerting.channels.wecom import fit
+from alerting.templates import FOOTER, local, short, sms_text
+from pipeline.messages import Level, OpsAlert
+
+MAX_LISTED = 15  # items written out in full in one bundle; the rest are counted
+
+
+def _severity(payload: dict) -> int:
+    return Level(payload.get("level", "blue")).rank
+
+
+def bundle(channel: str, payloads: list[dict], now: datetime) -> dict:
+    """One payload standing for ``payloads`` (most severe first)."""
+    items = sorted(payloads, key=_severity)
+    n = len(items)
+    more = f"\n另有{n - MAX_LISTED}条，请登录控制台查看。" if n > MAX_LISTED else ""
+    if channel == "sms":
+        top = items[0]["sms"]["params"]
+        units = {p.get("unit_name") for p in items}
+        params = {"unit": top["unit"] + ("等单位" if len(units) > 1 else ""), "level": top["level"],
+                  "title": short(top["title"].rstrip("…"), 15) + f"等{n}条", "source": "详见邮件或控制台", "link": top["link"]}
+        return {"sms": {"params": params, "text": sms_text(params)}, "level": items[0].get("level")}
+    if channel in ("dingtalk", "wecom"):
+        lines = [f"### 舆情预警汇总（{n}条，{local(now)}）"]
+        lines += [f"{i}. {p['summary']} [确认]({p['ack_url']})" for i, p in enumerate(items[:MAX_LISTED], 1)]
+        mentions = sorted({m for p in items for m in p.get("robot", {}).get("mentions", [])})
+        if mentions:
+            lines.append(" ".join(f"@{m}" for m in mentions) + " 请及时处置")
+        text = fit("\n\n".join(lines) + more, 4000)
+        return {"robot": {"title": f"舆情预警汇总（{n}条）", "markdown": text, "mentions": mentions},
+                "level": items[0].get("level")}
+    # email: the morning digest (or any held batch of emails to one address)
+    name = items[0].get("recipient_name", "")
+    body = "\n\n".join(f"{i}. {p['summary']}\n   确认收到：{p['ack_url']}"
+                       for i, p in enumerate(items[:MAX_LISTED], 1))
+    return {"email": {"subject": f"【舆情摘要】{local(now)[:10]} 共{n}条预警",
+                      "body": f"{name}，您好：\n\n以下为汇总的舆情预警，请逐条核实：\n\n{body}{more}\n\n{FOOTER}\n"},
+            "level": items[0].get("level")}
+
+
+def ops_message(ops: OpsAlert, console_url: str, name: str) -> dict:
+    """An operational alert (a source failing or silent) for the duty officers, all channels."""
+    state = "恢复" if ops.resolved else "告警"
+    headline = f"【运行{state}·{ops.severity.label}】{ops.summary}"
+    detail = (f"{name}，您好：\n\n监测系统运行{state}：{ops.summary}\n问题类型：{ops.problem}\n对象：{ops.subject}\n"
+              f"首次发现：{local(ops.first_seen)}\n最近一次：{local(ops.last_seen)}\n\n{ops.detail}\n\n"
+              f"{'已恢复正常，无需处理。' if ops.resolved else '该渠道暂时无法监测，无消息不代表无舆情，请及时处理。'}\n"
+              f"控制台：{console_url}\n\n{FOOTER}\n")
+    params = {"unit": "舆情监测系统", "level": f"{ops.severity.label}运行{state}", "title": short(ops.summary, 20),
+              "source": short(ops.subject, 20), "link": console_url}
+    return {"email": {"subject": headline, "body": detail},
+            "sms": {"params": params, "text": sms_text(params)},
+            "robot": {"title": headline, "markdown": f"### {headline}\n\n{short(ops.detail, 300)}\n\n"
+                                                      f"[控制台]({console_url})", "mentions": []},
+            "summary": headline, "ack_url": console_url, "level": ops.severity.value}
+
+
+def failure_notice(row: dict, error: str, unit_name: str, ack_url: str, name: str) -> dict:
+    """Tell the duty officer that someone could not be reached about an alert."""
+    who, level = row["who"], Level(row.get("level") or "blue")
+    subject = f"【投递失败】{short(who, 20)} 未收到{unit_name}的{level.label}预警"
+    body = (f"{name}，您好：\n\n以下预警未能送达，备用渠道也未送达或不可用，请电话联系：\n\n"
+            f"收件人：{who}\n渠道：{row['channel']}（{row['recipient_masked']}）\n涉及单位：{unit_name}\n"
+            f"预警：{row.get('summary', '')}\n原因：{short(error, 300)}\n\n"
+            f"确认收到：{ack_url}\n\n{FOOTER}\n")
+    return {"email": {"subject": subject, "body": body}, "summary": subject, "ack_url": ack_url,
+            "level": level.value}

@@ -1,0 +1,141 @@
+"""Each channel client against the local provider stand-in, which checks
+signatures the way the provider documents them and injects timeouts, 5xx,
+provider errors and rate limits. Success is judged from the response body,
+and no error message ever carries a secret."""
+import logging
+
+import pytest
+
+from alerting.channels import NotConfigured, PermanentError, RateLimited, TransientError
+from alerting.channels.aliyun_sms import AliyunSmsClient
+from alerting.channels.dingtalk import DingTalkClient
+from alerting.channels.tencent_sms import TencentSmsClient
+from alerting.channels.wecom import WeComClient
+from pipeline.config import AliyunSmsConfig, RobotConfig, RobotGateways, TencentSmsConfig
+from pipeline.testing import GATEWAY_ENV, gateway_sim
+
+SECRETS = [v for k, v in GATEWAY_ENV.items() if "SECRET" in k or "TOKEN" in k or "KEY" in k and "KEY_ID" not in k]
+SMS = {"sms": {"params": {"unit": "中国人寿吉林分公司", "level": "红色", "title": "拖延理赔", "source": "news.example.cn",
+                          "link": "http://127.0.0.1:8080/ack/x"}}}
+ROBOT = {"robot": {"title": "舆情预警", "markdown": "### 舆情预警\n\n测试", "mentions": ["13900000021"]}}
+ROBOTS = [RobotConfig(id="duty-group", kind="dingtalk", token_env="YUQING_ROBOT_DUTY_TOKEN",
+                      secret_env="YUQING_ROBOT_DUTY_SECRET"),
+          RobotConfig(id="picc-group", kind="wecom", token_env="YUQING_ROBOT_PICC_KEY")]
+
+
+@pytest.fixture
+def sim(monkeypatch):
+    for k, v in GATEWAY_ENV.items():
+        monkeypatch.setenv(k, v)
+    with gateway_sim() as s:
+        yield s
+
+
+def aliyun(sim, **kw):
+    return AliyunSmsClient(AliyunSmsConfig(endpoint=f"{sim.url}/aliyun/", access_key_id_env="YUQING_ALIYUN_SMS_KEY_ID",
+                                           access_key_secret_env="YUQING_ALIYUN_SMS_KEY_SECRET", sign_name="吉林保协",
+                                           template_code="SMS_1", timeout=kw.pop("timeout", 2.0), **kw))
+
+
+def tencent(sim, **kw):
+    return TencentSmsClient(TencentSmsConfig(endpoint=f"{sim.url}/tencent/", secret_id_env="YUQING_TENCENT_SECRET_ID",
+                                             secret_key_env="YUQING_TENCENT_SECRET_KEY", sdk_app_id="1400000000",
+                                             sign_name="吉林保协", template_id="2000001", timeout=kw.pop("timeout", 2.0)))
+
+
+def robots(sim, cls, timeout=2.0):
+    return cls(RobotGateways(dingtalk_endpoint=f"{sim.url}/dingtalk/robot/send",
+                             wecom_endpoint=f"{sim.url}/wecom/cgi-bin/webhook/send", timeout=timeout), ROBOTS)
+
+
+def assert_no_secret(text: str) -> None:
+    for s in SECRETS:
+        assert s not in text, f"secret leaked: {text}"
+
+
+@pytest.mark.parametrize("make", [aliyun, tencent], ids=["aliyun", "tencent"])
+def test_sms_accepted_per_number_with_a_verified_signature(sim, make):
+    sent = make(sim).send("note-1", "13900000021", SMS)
+    assert sent.provider_id and not sent.delivered
+    [msg] = sim.received
+    assert msg.to.endswith("13900000021") and msg.ref == "note-1" and "拖延理赔" in msg.text
+    assert sim.rejected == []
+
+
+@pytest.mark.parametrize("make", [aliyun, tencent], ids=["aliyun", "tencent"])
+def test_sms_wrong_secret_bad_number_5xx_timeout_and_rate_limit(sim, make, monkeypatch, caplog):
+    client = make(sim)
+    sim.bad_numbers |= {"13900000099", "+8613900000099"}
+    with pytest.raises(PermanentError, match="MOBILE_NUMBER_ILLEGAL|IncorrectPhoneNumber"):
+        client.send("n", "13900000099", SMS)
+    sim.fail_next(make.__name__, "5xx")
+    with pytest.raises(TransientError, match="HTTP 503"):
+        client.send("n", "13900000021", SMS)
+    sim.fail_next(make.__name__, "ratelimit")
+    with pytest.raises(RateLimited):
+        client.send("n", "13900000021", SMS)
+    quick = make(sim, timeout=0.3)
+    sim.fail_next(make.__name__, "timeout")
+    with pytest.raises(TransientError, match="no answer within"):
+        quick.send("n", "13900000021", SMS)
+    # A wrong secret: the stand-in's signature check refuses, and we say so without the secret.
+    env = "YUQING_ALIYUN_SMS_KEY_SECRET" if make is aliyun else "YUQING_TENCENT_SECRET_KEY"
+    monkeypatch.setenv(env, "wrong-secret-value-123")
+    with pytest.raises(PermanentError, match="SignatureDoesNotMatch|AuthFailure.SignatureFailure") as err:
+        make(sim).send("n", "13900000021", SMS)
+    assert "wrong-secret-value-123" not in str(err.value)
+    assert sim.received == []
+    assert_no_secret(caplog.text + str(err.value))
+
+
+def test_missing_secret_disables_the_channel_and_names_the_variable_only(sim, monkeypatch):
+    monkeypatch.delenv("YUQING_ALIYUN_SMS_KEY_SECRET")
+    with pytest.raises(NotConfigured, match="YUQING_ALIYUN_SMS_KEY_SECRET is not set"):
+        aliyun(sim)
+
+
+def test_dingtalk_signs_checks_errcode_and_handles_throttling(sim, monkeypatch, caplog):
+    client = robots(sim, DingTalkClient)
+    sent = client.send("n1", "duty-group", ROBOT)
+    assert sent.delivered
+    [msg] = sim.received
+    assert msg.params["at"]["atMobiles"] == ["13900000021"] and "测试" in msg.text
+    sim.fail_next("dingtalk", "ratelimit")
+    with pytest.raises(RateLimited) as rl:
+        client.send("n2", "duty-group", ROBOT)
+    assert rl.value.retry_after == 600
+    with pytest.raises(PermanentError, match="no credentials"):
+        client.send("n3", "picc-group", ROBOT)
+    monkeypatch.setenv("YUQING_ROBOT_DUTY_SECRET", "SECwrong-secret-0000")
+    with pytest.raises(PermanentError, match="errcode 310000 sign not match") as err:
+        robots(sim, DingTalkClient).send("n4", "duty-group", ROBOT)
+    slow = robots(sim, DingTalkClient, timeout=0.3)
+    sim.fail_next("dingtalk", "timeout")
+    with pytest.raises(TransientError) as timeout:
+        slow.send("n5", "duty-group", ROBOT)
+    for text in (str(err.value), str(timeout.value), caplog.text):
+        assert_no_secret(text)
+        assert "SECwrong-secret-0000" not in text
+
+
+def test_wecom_checks_errcode_rate_limit_and_size(sim):
+    client = robots(sim, WeComClient)
+    assert client.send("n1", "picc-group", ROBOT).delivered
+    sim.fail_next("wecom", "ratelimit")
+    with pytest.raises(RateLimited, match="45009"):
+        client.send("n2", "picc-group", ROBOT)
+    sim.fail_next("wecom", "5xx")
+    with pytest.raises(TransientError):
+        client.send("n3", "picc-group", ROBOT)
+    long = {"robot": {**ROBOT["robot"], "markdown": "很长的内容" * 2000}}
+    assert client.send("n4", "picc-group", long).delivered  # cut to fit 4096 bytes, not refused
+    assert len(sim.received[-1].text.encode()) <= 4096
+
+
+def test_robot_over_20_a_minute_is_refused_by_the_provider(sim):
+    client = robots(sim, WeComClient)
+    for i in range(20):
+        client.send(f"n{i}", "picc-group", ROBOT)
+    with pytest.raises(RateLimited):
+        client.send("n21", "picc-group", ROBOT)
+    logging.getLogger(__name__).info("20 accepted, the 21st throttled")
