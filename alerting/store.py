@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from alerting.store_state import StateMixin, STATE_SCHEMA
+from pipeline import metrics
 from pipeline.messages import Alert, AlertStatus, NotificationRecord
 
 SCHEMA = """
@@ -279,6 +280,7 @@ class AlertStore(StateMixin):
                    notification_id=note.id, channel=note.channel, recipient=note.recipient, who=note.who,
                    step=note.step, kind=note.kind, attempt=note.attempts, provider_id=provider_id, error=error,
                    retry_at=retry_at.isoformat() if retry_at else None, **detail)
+        metrics.NOTIFICATIONS.labels(note.channel, state).inc()
 
     def defer(self, notes: Sequence[Notification], until: datetime, now: datetime, reason: str) -> None:
         """Put claimed rows back for later without spending an attempt (rate limits)."""

@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from pipeline import metrics
 from pipeline.bootstrap import App
 from pipeline.bus import Record
 from pipeline.messages import Document, OpsAlert, ScoredDocument
@@ -57,8 +58,11 @@ def route(app: App, stop: threading.Event) -> None:
             ops_router.handle(decode(rec, OpsAlert))
             return []
         doc = decode(rec, ScoredDocument)
+        routed = router.handle(doc)
+        for r in routed:
+            metrics.ALERT_DECISIONS.labels(r.decision.value).inc()
         # Alerts are published even on replay: consumers key them by alert id.
-        return [Output(ALERTS, r.alert.id, r.alert.to_bytes()) for r in router.handle(doc)]
+        return [Output(ALERTS, r.alert.id, r.alert.to_bytes()) for r in routed]
 
     # One consumer over both topics, so one process writes the alert store.
     run_stage(app.bus, [DOCS_SCORED, OPS_ALERTS], "router", per_record(handle, "route"), stop)
