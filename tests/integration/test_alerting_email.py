@@ -14,19 +14,6 @@ UNIT_CONTACT = "sunwei@chinalife-jl.example.cn"
 DUTY = "duty@jiaxh.example.cn"
 
 
-@pytest.fixture
-def smtp():
-    with SmtpRecorder() as rec:
-        yield rec
-
-
-@pytest.fixture
-def app(tmp_path, smtp):
-    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock())
-    yield app
-    app.close()
-
-
 def scored(app, title=NEG_TITLE, text=NEG_TEXT, url="http://news.example.cn/a/1.html"):
     doc = Document.create(url=url, source_id="demo-news", channel="news", site="news.example.cn",
                           title=title, text=text, crawled_at=app.clock.now())

@@ -11,24 +11,11 @@ from pipeline.bootstrap import App
 from pipeline.clock import FakeClock
 from pipeline.config import load_config
 from pipeline.messages import AlertStatus
-from pipeline.testing import SmtpRecorder, build_test_app, make_scored
+from pipeline.testing import build_test_app, make_scored
 
 PRIMARY = "sunwei@chinalife-jl.example.cn"
 BACKUP = "zhoujing@chinalife-jl.example.cn"
 DUTY = "duty@jiaxh.example.cn"
-
-
-@pytest.fixture
-def smtp():
-    with SmtpRecorder() as rec:
-        yield rec
-
-
-@pytest.fixture
-def app(tmp_path, smtp):
-    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock())
-    yield app
-    app.close()
 
 
 def route(app, unit="chinalife-jl", level="orange", story="s1"):

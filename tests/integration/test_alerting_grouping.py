@@ -3,30 +3,15 @@ with exact message counts through a real SMTP server (SMS and robots are
 off here: their people get email instead, so every message is countable)."""
 from datetime import timedelta
 
-import pytest
 
 from alerting.router import Decision
-from pipeline.clock import FakeClock
 from pipeline.messages import AlertStatus
-from pipeline.testing import SmtpRecorder, build_test_app, make_scored
+from pipeline.testing import make_scored
 
 PRIMARY = "sunwei@chinalife-jl.example.cn"
 BACKUP = "zhoujing@chinalife-jl.example.cn"
 DUTY = "duty@jiaxh.example.cn"
 UNIT = "chinalife-jl"
-
-
-@pytest.fixture
-def smtp():
-    with SmtpRecorder() as rec:
-        yield rec
-
-
-@pytest.fixture
-def app(tmp_path, smtp):
-    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock())
-    yield app
-    app.close()
 
 
 class Story:
