@@ -1,21 +1,61 @@
-"""Levels 红/橙/黄/蓝 from negativity thresholds in rules.yaml."""
+"""Levels 红/橙/黄/蓝 from negativity, unit relevance and source weight.
+
+rules.yaml lists the levels, most severe first; each has minimums:
+
+    levels:
+      - {level: red,    min_negativity: 0.9, min_relevance: 0.7, min_source_weight: 1.0}
+      - {level: orange, min_negativity: 0.8, min_relevance: 0.5}
+      - {level: yellow, min_negativity: 0.7}
+      - {level: blue,   min_negativity: 0.6}
+
+A (document, unit) pair gets the most severe level whose every minimum it
+meets, or none below ``negative_threshold`` / ``min_relevance``. So a red
+needs a clearly negative item, clearly about the unit, from a source that
+matters; the same item from a minor forum is at most orange, and a passing
+mention in a list of twenty insurers at most what the relevance allows.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from pipeline.messages import Level
 
 
-class LevelPolicy:
-    def __init__(self, thresholds: Iterable[tuple[Level, float]], alert_threshold: float) -> None:
-        # Most demanding threshold first.
-        self._thresholds = sorted(thresholds, key=lambda t: -t[1])
-        self.alert_threshold = alert_threshold
+@dataclass(frozen=True)
+class LevelRule:
+    level: Level
+    min_negativity: float
+    min_relevance: float = 0.0
+    min_source_weight: float = 0.0
 
-    def level_for(self, negativity: float) -> Level | None:
-        if negativity < self.alert_threshold:
+
+class LevelPolicy:
+    def __init__(self, thresholds: Iterable[LevelRule | tuple], alert_threshold: float,
+                 min_relevance: float = 0.0) -> None:
+        rules = [t if isinstance(t, LevelRule) else LevelRule(*t) for t in thresholds]
+        # Most severe level first: the first rule met wins.
+        self._rules = sorted(rules, key=lambda r: r.level.rank)
+        self.alert_threshold = alert_threshold
+        self.min_relevance = min_relevance
+
+    def level_for(self, negativity: float, relevance: float = 1.0, source_weight: float = 1.0) -> Level | None:
+        if negativity < self.alert_threshold or relevance < self.min_relevance:
             return None
-        for level, minimum in self._thresholds:
-            if negativity >= minimum:
-                return level
+        for rule in self._rules:
+            if (negativity >= rule.min_negativity and relevance >= rule.min_relevance
+                    and source_weight >= rule.min_source_weight):
+                return rule.level
         return None
+
+    def explain(self, negativity: float, relevance: float, source_weight: float) -> str:
+        """Why this level (or none), for the dry run."""
+        level = self.level_for(negativity, relevance, source_weight)
+        facts = f"负面指数 {negativity:.2f}，相关度 {relevance:.2f}，来源权重 {source_weight:.2f}"
+        if level is None:
+            if negativity < self.alert_threshold:
+                return f"{facts}：低于预警阈值 {self.alert_threshold:.2f}"
+            return f"{facts}：未达任何等级的要求"
+        rule = next(r for r in self._rules if r.level is level)
+        return (f"{facts}：达到{level.label}（负面≥{rule.min_negativity:.2f}，相关度≥{rule.min_relevance:.2f}，"
+                f"来源权重≥{rule.min_source_weight:.2f}）")

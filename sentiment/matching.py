@@ -1,14 +1,26 @@
 """Member-unit matching: which units a text is about, by which aliases, where.
 
-Longest alias wins at each position (中国平安人寿 beats 中国平安), and an
-occurrence inside an exclusion phrase does not count. Names and aliases come
-from members.yaml; an empty alias is rejected there, never treated as match-all.
+Aho-Corasick (pyahocorasick) over the raw text, no tokenisation: one pass
+finds every alias of every unit, so hundreds of units cost the same as one.
+
+* Leftmost-longest: at each position the longest alias wins (中国平安人寿
+  beats 中国平安), and matches do not overlap; an excluded occurrence
+  does not hide an overlapping valid one.
+* An occurrence inside one of the unit's exclusion phrases does not count
+  (国寿安保基金 is not 国寿; 平安夜 is not 平安 if someone made 平安 an alias).
+* An alias made of ASCII letters or digits (PICC) must stand alone: PICCOLO
+  is not PICC.
+* Case-insensitive; offsets refer to the text as given.
+
+Names and aliases come from members.yaml; an empty alias is rejected there,
+never treated as match-all.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import ahocorasick
 
 
 @dataclass(frozen=True)
@@ -24,45 +36,100 @@ class Match:
     unit_id: str
     unit_name: str
     aliases: list[str] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # start offsets of each occurrence
+    ends: list[int] = field(default_factory=list)  # end offsets, parallel to positions
+    specific: bool = False  # the full name or a branch alias (…分公司, …吉林…) matched
+
+
+def _ascii_word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def build_automaton(words: Iterable[tuple[str, object]]) -> ahocorasick.Automaton | None:
+    """An automaton over lower-cased ``(word, value)`` pairs; the first value
+    given for a word wins. None when there are no words."""
+    auto = ahocorasick.Automaton()
+    for word, value in words:
+        key = word.lower()
+        if key and not auto.exists(key):
+            auto.add_word(key, (key, value))
+    if len(auto) == 0:
+        return None
+    auto.make_automaton()
+    return auto
 
 
 class UnitMatcher:
-    def __init__(self, units: Iterable[UnitSpec]) -> None:
-        self._owner: dict[str, UnitSpec] = {}
-        self._exclusions: dict[str, list[str]] = {}
-        for unit in units:
-            for alias in (unit.name, *unit.aliases):
-                self._owner.setdefault(alias.lower(), unit)
-            self._exclusions[unit.id] = [e.lower() for e in unit.exclusions]
-        terms = sorted(self._owner, key=len, reverse=True)
-        # A literal alternation, longest first, gives leftmost-longest matches.
-        self._pattern = re.compile("|".join(map(re.escape, terms))) if terms else None
+    """Find member units in text. Built once per process from the specs."""
+
+    def __init__(self, units: Iterable[UnitSpec], region_words: Iterable[str] = ("吉林",)) -> None:
+        self.units = {u.id: u for u in units}
+        regions = [r for r in region_words if r]
+        self._regions = tuple(r.lower() for r in regions)
+        entries = []
+        for unit in self.units.values():
+            for i, alias in enumerate((unit.name, *unit.aliases)):
+                # The full name, or an alias naming the branch or its region, is
+                # specific to the member unit; a bare brand (中国人寿) may be the
+                # head office or another province's branch.
+                specific = i == 0 or "分公司" in alias or any(r in alias for r in regions)
+                entries.append((alias, (unit.id, specific)))
+        self._aliases = build_automaton(entries)
+        owners: dict[str, set[str]] = {}
+        for uid, u in self.units.items():
+            for phrase in u.exclusions:
+                owners.setdefault(phrase.lower(), set()).add(uid)
+        self._exclusions = build_automaton((phrase, frozenset(ids)) for phrase, ids in owners.items())
 
     def find(self, text: str) -> list[Match]:
-        if self._pattern is None:
+        """Units mentioned in ``text``, in order of first mention."""
+        if self._aliases is None or not text:
             return []
         lowered = text.lower()
-        found: dict[str, Match] = {}
-        for m in self._pattern.finditer(lowered):
-            unit = self._owner[m.group(0)]
-            if self._excluded(lowered, m.start(), m.end(), self._exclusions[unit.id]):
+        excluded = self._excluded_spans(lowered)
+        # All occurrences first, then leftmost-longest among the valid ones:
+        # an excluded occurrence must not hide an overlapping valid one
+        # (中国太平洋保险: 中国太平 is excluded for 太平人寿, 太平洋保险 remains).
+        candidates = []
+        for end_idx, (key, (unit_id, specific)) in self._aliases.iter(lowered):
+            end = end_idx + 1
+            start = end - len(key)
+            if _ascii_word_char(key[0]) and start > 0 and _ascii_word_char(lowered[start - 1]):
                 continue
-            match = found.setdefault(unit.id, Match(unit.id, unit.name))
-            alias = text[m.start():m.end()]
+            if _ascii_word_char(key[-1]) and end < len(lowered) and _ascii_word_char(lowered[end]):
+                continue
+            if any(s <= start and end <= e for s, e in excluded.get(unit_id, ())):
+                continue
+            candidates.append((start, -end, unit_id, specific))
+        candidates.sort()
+        found: dict[str, Match] = {}
+        taken = 0
+        for start, neg_end, unit_id, specific in candidates:
+            end = -neg_end
+            if start < taken:
+                continue  # overlaps a longer or earlier match
+            taken = end
+            unit = self.units[unit_id]
+            match = found.get(unit_id)
+            if match is None:
+                match = found[unit_id] = Match(unit_id, unit.name)
+            alias = text[start:end]
             if alias not in match.aliases:
                 match.aliases.append(alias)
-            match.positions.append(m.start())
+            match.positions.append(start)
+            match.ends.append(end)
+            # 太平洋保险吉林分公司: a brand alias followed by the region and 分公司
+            # names the branch as surely as a branch alias would.
+            tail = lowered[end:end + 8]
+            branch = "分公司" in tail and any(tail.startswith(r) for r in self._regions)
+            match.specific = match.specific or specific or branch
         return list(found.values())
 
-    @staticmethod
-    def _excluded(text: str, start: int, end: int, exclusions: list[str]) -> bool:
-        for phrase in exclusions:
-            # Look for the exclusion phrase in a window covering the match.
-            lo = max(0, start - len(phrase))
-            idx = text.find(phrase, lo, end + len(phrase))
-            while idx != -1 and idx <= start:
-                if idx + len(phrase) >= end:
-                    return True
-                idx = text.find(phrase, idx + 1, end + len(phrase))
-        return False
+    def _excluded_spans(self, lowered: str) -> dict[str, list[tuple[int, int]]]:
+        spans: dict[str, list[tuple[int, int]]] = {}
+        if self._exclusions is None:
+            return spans
+        for end_idx, (key, unit_ids) in self._exclusions.iter(lowered):
+            for unit_id in unit_ids:
+                spans.setdefault(unit_id, []).append((end_idx + 1 - len(key), end_idx + 1))
+        return spans

@@ -1,100 +1,169 @@
 """Negativity in [0, 1] for a unit, with the reasons that drove it.
 
-A document is scored on the sentences that mention the unit (plus the
-title), not as a whole: a story negative about another company is not
-negative for this one, and a long article does not saturate to 0 or 1.
+A document is scored on segments — the title and the sentences that mention
+the unit (see scorer.py) — not as a whole: a story negative about another
+company is not negative for this one, and a long article does not saturate
+to 0 or 1 because each segment is scored on its own and then aggregated.
 
-Each sentence combines two signals:
-* the insurance negative lexicon (phrases grouped by risk type, from
-  rules.yaml), damped when a negation/counter cue (辟谣, 不实…) is present;
-* snownlp's naive Bayes model fed jieba tokens. Its bundled model was trained
-  on shopping reviews, so on its own it may not push a sentence past 0.5:
-  without a lexicon hit nothing alerts.
+Each segment's score is a logistic sum of evidence:
+
+    z = BASE + NB_WEIGHT * clip(naive Bayes logit) + lexicon
+    p = sigmoid(z) * segment weight
+
+* naive Bayes (sentiment/bayes.py, trained on finance news and posts) gives
+  general negativity; weighted and clipped so that it alone reaches at most
+  blue, and on a context sentence (one that does not name the unit) it can
+  only lower the score;
+* the insurance negative lexicon (rules.yaml, phrases grouped by risk type)
+  adds LEX_FIRST for the strongest phrase and LEX_MORE for each further one,
+  times the risk type's weight; a phrase right after a negator (未发现违规,
+  不存在销售误导) does not count;
+* a counter cue in the segment (辟谣, 不实, 防范, 提醒…: refutations and
+  awareness campaigns) damps the lexicon and caps the model at neutral.
+
+The document's score for the unit is the worst segment plus a little for the
+second worst. Reasons are the phrases (with risk type) and the segments that
+carried them; a segment the model alone found negative gives its strongest
+words as the phrase, with no risk type.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from snownlp import sentiment as snow_sentiment
-
+from sentiment.bayes import NaiveBayes, sigmoid
+from sentiment.matching import build_automaton
 from sentiment.tokenize import Tokenizer, split_sentences
 
-HIT_WEIGHT = 0.45  # each distinct lexicon phrase in a sentence
-NEGATION_DAMPING = 0.3
-TITLE_BOOST = 1.15
+BASE = -1.0
+NB_WEIGHT = 0.6
+# 0.6 * 3 - 1 = 0.8: the model alone reaches p ≈ 0.69 at most, a blue alert;
+# anything more severe needs a lexicon phrase, so it always has a risk type.
+NB_CLIP = (-3.0, 3.0)
+LEX_FIRST = 2.5
+LEX_MORE = 1.0
+CUE_DAMPING = 0.2
+SECOND_WORST = 0.15
+NEGATORS = ("未发现", "未", "没有", "不存在", "并非", "并无", "否认", "无")
+NEGATOR_WINDOW = 4  # characters before a phrase searched for a negator
+CUE_NEGATORS = "不未没"  # 不满意, 未澄清: the cue is negated
 
 
 @dataclass
-class SentenceScore:
-    sentence: str
+class SegmentScore:
+    text: str
     score: float
     hits: list[tuple[str, str]] = field(default_factory=list)  # (phrase, risk type)
+    drivers: list[str] = field(default_factory=list)  # the model's most negative words
+    countered: bool = False  # a counter cue damped it
+    kind: str = "sentence"  # "title" | "sentence" | "context"
+
+
+# Kept for callers of the walking skeleton.
+SentenceScore = SegmentScore
 
 
 @dataclass
 class Negativity:
     score: float
-    sentences: list[SentenceScore]
+    segments: list[SegmentScore]
 
     @property
-    def reasons(self) -> list[SentenceScore]:
-        return [s for s in self.sentences if s.hits]
+    def sentences(self) -> list[SegmentScore]:
+        return self.segments
+
+    @property
+    def reasons(self) -> list[SegmentScore]:
+        """Segments that drove the score, worst first."""
+        return sorted((s for s in self.segments if s.hits or (s.drivers and s.score >= 0.5)),
+                      key=lambda s: -s.score)
 
 
 class NegativityScorer:
     def __init__(self, tokenizer: Tokenizer, lexicon: Mapping[str, Sequence[str]],
-                 negation_cues: Sequence[str] = ()) -> None:
+                 negation_cues: Sequence[str] = (), model: NaiveBayes | None = None,
+                 risk_weights: Mapping[str, float] | None = None) -> None:
+        if model is None:
+            from sentiment.bayes import load_packaged
+            model = load_packaged()
         self._tok = tokenizer
-        self._risk_of: dict[str, str] = {}
-        for risk, phrases in lexicon.items():
-            for p in phrases:
-                self._risk_of.setdefault(p, risk)
-        terms = sorted(self._risk_of, key=len, reverse=True)
-        self._lexicon = re.compile("|".join(map(re.escape, terms))) if terms else None
-        self._negations = [c for c in negation_cues if c]
-        self._bayes = snow_sentiment.classifier.classifier
+        self.model = model
+        weights = dict(risk_weights or {})
+        entries = [(p, (p, risk, weights.get(risk, 1.0))) for risk, phrases in lexicon.items() for p in phrases]
+        self._lexicon = build_automaton(entries)
+        self._cues = build_automaton((c, c) for c in negation_cues if c)
 
-    def bayes_negativity(self, sentence: str) -> float:
-        label, prob = self._bayes.classify(self._tok.words(sentence))
-        return prob if label == "neg" else 1.0 - prob
+    # ------------------------------------------------------------ one segment
 
-    def sentence(self, sentence: str) -> SentenceScore:
-        hits: list[tuple[str, str]] = []
-        if self._lexicon is not None:
-            for m in self._lexicon.finditer(sentence):
-                hit = (m.group(0), self._risk_of[m.group(0)])
-                if hit not in hits:
-                    hits.append(hit)
-        bayes = self.bayes_negativity(sentence)
-        if not hits:
-            return SentenceScore(sentence, 0.5 * bayes)
-        lex = 1.0 - (1.0 - HIT_WEIGHT) ** len(hits)
-        if any(cue in sentence for cue in self._negations):
-            lex *= NEGATION_DAMPING
-        return SentenceScore(sentence, min(1.0, 0.6 * lex + 0.4 * bayes + 0.2 * lex * bayes), hits)
+    def lexicon_hits(self, text: str) -> list[tuple[str, str, float, int, int]]:
+        """Distinct ``(phrase, risk type, weight, start, end)`` found in
+        ``text``, longest match at each position, skipping negated occurrences."""
+        if self._lexicon is None:
+            return []
+        lowered = text.lower()
+        hits: list[tuple[str, str, float, int, int]] = []
+        for end, (_, (phrase, risk, weight)) in self._lexicon.iter_long(lowered):
+            start = end + 1 - len(phrase)
+            before = lowered[max(0, start - NEGATOR_WINDOW):start]
+            if any(before.endswith(n) or (len(n) > 1 and n in before) for n in NEGATORS):
+                continue
+            if not any(h[0] == phrase for h in hits):
+                hits.append((phrase, risk, weight, start, end + 1))
+        return hits
 
-    def score(self, title: str, text: str, mentions: Sequence[int] | None = None,
-              include_title: bool = True) -> Negativity:
-        """Score the title (if ``include_title``) and the sentences of ``text``
-        containing a mention offset (offsets into ``title + "\\n" + text``);
-        all sentences when ``mentions`` is None."""
-        scored: list[SentenceScore] = []
-        title_score = self.sentence(title) if title and include_title else None
-        if title_score is not None:
-            title_score.score = min(1.0, title_score.score * TITLE_BOOST)
-            scored.append(title_score)
-        offset = len(title) + 1
-        for sent in split_sentences(text):
-            start = text.find(sent, max(0, offset - len(title) - 1))
-            begin, end = len(title) + 1 + start, len(title) + 1 + start + len(sent)
-            offset = end
-            if mentions is None or any(begin <= p < end for p in mentions):
-                scored.append(self.sentence(sent))
-        if not scored:
-            return Negativity(0.0, [])
-        top = sorted((s.score for s in scored), reverse=True)
-        # The worst sentence dominates; a second bad one adds a little.
-        score = top[0] + (0.15 * top[1] * (1 - top[0]) if len(top) > 1 else 0.0)
-        return Negativity(round(min(1.0, score), 4), scored)
+    def countered(self, text: str, hits: Sequence[tuple] = ()) -> bool:
+        """A counter cue occurs that is neither negated (不满意 is no 满意)
+        nor part of a lexicon phrase (虚假宣传 is no 宣传)."""
+        if self._cues is None:
+            return False
+        lowered = text.lower()
+        for end, (cue, _) in self._cues.iter(lowered):
+            start = end + 1 - len(cue)
+            if start > 0 and lowered[start - 1] in CUE_NEGATORS:
+                continue
+            if any(h[3] <= start and end < h[4] for h in hits):
+                continue
+            return True
+        return False
+
+    def segment(self, text: str, weight: float = 1.0, kind: str = "sentence") -> SegmentScore:
+        tokens = self._tok.cut(text)
+        nb = min(NB_CLIP[1], max(NB_CLIP[0], self.model.logit(tokens)))
+        hits = self.lexicon_hits(text)
+        strengths = sorted((h[2] for h in hits), reverse=True)
+        lex = (LEX_FIRST * strengths[0] + LEX_MORE * sum(strengths[1:])) if strengths else 0.0
+        countered = self.countered(text, hits)
+        if countered:
+            lex *= CUE_DAMPING
+            nb = min(nb, 0.0)
+        if kind == "context":
+            # A neighbouring sentence that does not name the unit counts through
+            # the lexicon only: the model's general negativity (保存证据, 报警)
+            # there is too often about something else.
+            nb = min(nb, 0.0)
+        score = sigmoid(BASE + NB_WEIGHT * nb + lex) * weight
+        drivers = self.model.drivers(tokens) if nb > 0 else []
+        return SegmentScore(text, round(score, 4), [(h[0], h[1]) for h in hits], drivers, countered, kind)
+
+    # ------------------------------------------------------------ a document
+
+    def score_segments(self, segments: Sequence[tuple[str, float, str]]) -> Negativity:
+        """Score ``(text, weight, kind)`` segments and aggregate."""
+        scored = [self.segment(text, weight, kind) for text, weight, kind in segments if text]
+        return Negativity(aggregate([s.score for s in scored]), scored)
+
+    def score(self, title: str, text: str) -> Negativity:
+        """Whole-document negativity (title and every sentence), for texts
+        that are not about a particular unit (evaluation on other data)."""
+        segments = [(title, 1.0, "title")] if title else []
+        segments += [(s, 1.0, "sentence") for s in split_sentences(text)]
+        return self.score_segments(segments)
+
+
+def aggregate(scores: Sequence[float]) -> float:
+    """The worst segment dominates; a second bad one adds a little."""
+    if not scores:
+        return 0.0
+    top = sorted(scores, reverse=True)
+    value = top[0] + (SECOND_WORST * top[1] * (1 - top[0]) if len(top) > 1 else 0.0)
+    return round(min(1.0, max(0.0, value)), 4)

@@ -1,65 +1,208 @@
-"""Document → ScoredDocument: units, negativity per unit, level, story.
+"""Document → ScoredDocument: units, negativity per unit, relevance, level.
 
-Pure computation over configuration data; no I/O (STYLE 14).
+Pure computation over configuration data; no I/O (STYLE 14). The story id
+set here is the document's own (from its title); the score role then asks
+the shared story store (pipeline/stories.py) which story it joins.
+
+Cost is kept where it matters: unit matching and schemes run Aho-Corasick on
+the raw text; only documents that mention a unit are tokenised, and only
+their title and the sentences around the unit's mentions.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
-from pipeline.messages import Document, Level, Reason, ScoredDocument, UnitMatch
+from pipeline.messages import Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
+from sentiment.bayes import NaiveBayes
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
-from sentiment.negativity import NegativityScorer
-from sentiment.stories import simhash, story_id_for
-from sentiment.tokenize import Tokenizer
+from sentiment.negativity import Negativity, NegativityScorer, aggregate
+from sentiment.relevance import relevance
+from sentiment.schemes import SchemeMatcher, SchemeSpec
+from sentiment.stories import story_id_for
+from sentiment.tokenize import Tokenizer, sentence_spans
 
-MAX_REASONS = 6
+MAX_REASONS_PER_UNIT = 4
+CONTEXT_WEIGHT = 0.85  # a sentence near a mention, or the body under a title naming the unit
 
 
 class DocumentScorer:
-    def __init__(self, units: Sequence[UnitSpec], lexicon: dict[str, list[str]],
-                 negation_cues: Sequence[str], levels: LevelPolicy,
-                 tokenizer: Tokenizer | None = None) -> None:
+    def __init__(self, units: Sequence[UnitSpec], lexicon: Mapping[str, Sequence[str]],
+                 negation_cues: Sequence[str], levels: LevelPolicy, tokenizer: Tokenizer | None = None, *,
+                 schemes: Sequence[SchemeSpec] = (), model: NaiveBayes | None = None,
+                 risk_weights: Mapping[str, float] | None = None,
+                 source_weights: Mapping[str, float] | None = None,
+                 region_words: Sequence[str] = ("吉林",)) -> None:
         aliases = [a for u in units for a in (u.name, *u.aliases)]
         self.tokenizer = tokenizer or Tokenizer(extra_words=aliases)
-        self._matcher = UnitMatcher(units)
-        self._negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues)
-        self._levels = levels
+        self.region_words = tuple(r for r in region_words if r)
+        self.matcher = UnitMatcher(units, self.region_words)
+        self.schemes = SchemeMatcher(schemes)
+        self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights)
+        self.levels = levels
+        self.source_weights = dict(source_weights or {})
+
+    def with_units(self, units: Sequence[UnitSpec], schemes: Sequence[SchemeSpec] = ()) -> "DocumentScorer":
+        """A scorer for other units that shares this one's tokenizer, model,
+        lexicon and levels (evaluation on other entities, dry runs)."""
+        clone = copy.copy(self)
+        clone.matcher = UnitMatcher(units, self.region_words)
+        clone.schemes = SchemeMatcher(schemes)
+        return clone
+
+    def source_weight(self, doc: Document) -> float:
+        return self.source_weights.get(doc.source_id, 1.0)
 
     def score(self, doc: Document, now: datetime | None = None) -> ScoredDocument:
         full = f"{doc.title}\n{doc.text}"
-        matches = self._matcher.find(full)
-        unit_negativity: dict[str, float] = {}
-        unit_levels: dict[str, Level] = {}
-        reasons: list[Reason] = []
-        in_title = {m.unit_id for m in matches if any(p < len(doc.title) for p in m.positions)}
-        for match in matches:
-            # A headline about another unit says nothing about this one; a
-            # headline naming no unit may be about any unit in the body.
-            title_counts = match.unit_id in in_title or not in_title
-            neg = self._negativity.score(doc.title, doc.text, mentions=match.positions, include_title=title_counts)
-            unit_negativity[match.unit_id] = neg.score
-            level = self._levels.level_for(neg.score)
+        body_start = len(doc.title) + 1
+        matches = {m.unit_id: m for m in self.matcher.find(full)}
+        spans = sentence_spans(full)
+        starts = [s for _, s in spans]
+        hits = self.schemes.evaluate(full, starts, matches) if self.schemes.schemes else []
+        mentions: dict[str, list[int]] = {}
+        for uid, m in matches.items():
+            if uid not in self.schemes.units_with_schemes:
+                mentions[uid] = list(m.positions)
+        for h in hits:  # a unit with schemes is in the document only if one matches
+            alias_positions = matches[h.unit_id].positions if h.unit_id in matches else []
+            found = mentions.setdefault(h.unit_id, [])
+            found.extend(p for p in (h.positions or alias_positions) if p not in found)
+        scheme_units = {h.unit_id for h in hits}
+        in_title = {uid for uid, ps in mentions.items() if any(p < len(doc.title) for p in ps)}
+        region = any(r in full for r in self.region_words)
+        weight = self.source_weight(doc)
+        cache: dict[str, object] = {}
+
+        units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
+        for uid, positions in mentions.items():
+            m = matches.get(uid)
+            spec = self.matcher.units.get(uid)
+            name = spec.name if spec else uid
+            units.append(UnitMatch(unit_id=uid, unit_name=name, aliases=m.aliases if m else [],
+                                   positions=sorted(set(positions))[:20]))
+            segments = self._segments(doc.title, spans, body_start, positions, mentions, uid,
+                                      title_counts=uid in in_title or not in_title)
+            neg = self._score(segments, cache)
+            rel = relevance(specific=bool(m and m.specific), in_title=uid in in_title, mentions=len(positions),
+                            region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
+            unit_negativity[uid] = neg.score
+            unit_relevance[uid] = rel
+            level = self.levels.level_for(neg.score, rel, weight)
             if level is not None:
-                unit_levels[match.unit_id] = level
-            for s in sorted(neg.reasons, key=lambda s: -s.score):
-                for phrase, risk in s.hits:
-                    if len(reasons) < MAX_REASONS and not any(r.phrase == phrase for r in reasons):
-                        reasons.append(Reason(phrase=phrase, sentence=s.sentence[:200],
-                                              risk_type=risk, weight=round(s.score, 4), unit_id=match.unit_id))
-        negativity = max(unit_negativity.values(), default=0.0)
-        level = min(unit_levels.values(), key=lambda lv: lv.rank, default=None)
+                unit_levels[uid] = level
+            reasons.extend(_reasons(neg, uid))
         return ScoredDocument.from_document(
             doc,
-            units=[UnitMatch(unit_id=m.unit_id, unit_name=m.unit_name, aliases=m.aliases,
-                             positions=m.positions[:20]) for m in matches],
-            negativity=negativity,
+            units=units,
+            rules=[RuleMatch(rule_id=h.scheme_id, unit_id=h.unit_id, terms=h.terms) for h in hits],
+            negativity=max(unit_negativity.values(), default=0.0),
             unit_negativity=unit_negativity,
+            unit_relevance=unit_relevance,
             unit_levels=unit_levels,
-            level=level,
+            level=min(unit_levels.values(), key=lambda lv: lv.rank, default=None),
             reasons=reasons,
             story_id=story_id_for(doc.title, doc.id),
-            simhash=simhash(self.tokenizer.words(doc.title + doc.text[:2000])),
             scored_at=now or datetime.now(timezone.utc),
         )
+
+    def _segments(self, title: str, spans: list[tuple[str, int]], body_start: int, positions: list[int],
+                  mentions: dict[str, list[int]], uid: str, title_counts: bool) -> list[tuple[str, float, str]]:
+        """The unit's segments: the title, each body sentence mentioning the
+        unit, and the sentence after each (Chinese often drops the subject:
+        公司以…为由拒赔) unless it names another unit or organisation.
+        Title and sentences are narrowed to the clauses about the unit when
+        they name others too (see :func:`focus`). A title naming no unit counts when the unit is
+        named in the lead (first two sentences), not in passing further down."""
+        starts = [s for _, s in spans]
+        first_body = bisect_right(starts, body_start - 1)
+        others = sorted(p for u, ps in mentions.items() if u != uid for p in ps)
+        positions = sorted(positions)
+        own = {bisect_right(starts, p) - 1 for p in positions if p >= body_start}
+        named_elsewhere = {bisect_right(starts, p) - 1 for p in others if p >= body_start}
+        segments: list[tuple[str, float, str]] = []
+        in_title = any(p < body_start for p in positions)
+        if title and (in_title or (title_counts and any(i < first_body + 2 for i in own))):
+            text = focus(title, 0, positions, others) if in_title else title
+            segments.append((text, 1.0, "title"))
+        for i in range(first_body, len(spans)):
+            sentence, start = spans[i]
+            if i in own:
+                segments.append((focus(sentence, start, positions, others), 1.0, "sentence"))
+            elif i - 1 in own and i not in named_elsewhere and not _NAMED_ORG.search(sentence):
+                segments.append((sentence, CONTEXT_WEIGHT, "context"))
+        return segments
+
+    def _score(self, segments: list[tuple[str, float, str]], cache: dict) -> Negativity:
+        # Units of one document share titles and sentences: score each once.
+        scored = []
+        for text, weight, kind in segments:
+            key = f"{weight}|{text}"
+            if key not in cache:
+                cache[key] = self.negativity.segment(text, weight, kind)
+            scored.append(cache[key])
+        return Negativity(aggregate([s.score for s in scored]), scored)
+
+
+# Clauses: split at Chinese and ASCII punctuation, whitespace (headline
+# clauses are often separated by a space) and |.
+_CLAUSE = re.compile(r"[^，,；;：:！!？?\s|、]+[，,；;：:！!？?\s|、]*")
+# A clause naming some organisation that is not a member unit (前海人寿,
+# 某网贷平台, 恒丰银行): not a continuation of the unit's clause.
+# 该平台, 本公司 refer back and do not count.
+_NAMED_ORG = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2,}(?<![该此本其这那])(?:人寿|财险|产险|平台|银行|网贷|集团|基金|证券|信托)")
+
+
+def _within(sorted_positions: Sequence[int], start: int, end: int) -> bool:
+    i = bisect_left(sorted_positions, start)
+    return i < len(sorted_positions) and sorted_positions[i] < end
+
+
+def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int]) -> str:
+    """The clauses of ``text`` (which starts at ``offset`` in the document)
+    about the unit mentioned at ``positions``: the clauses naming it, and the
+    clauses before and after them up to one naming another unit or another
+    organisation (a space between headline clauses also ends the run). The
+    whole text when it names nobody else. Positions are sorted."""
+    end = offset + len(text)
+    if not _within(others, offset, end) and not _NAMED_ORG.search(text):
+        return text
+    clauses = [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text) if m.group(0)]
+    mine = [i for i, (c, at) in enumerate(clauses) if _within(positions, at, at + len(c))]
+    if len(clauses) <= 1 or not mine:
+        return text
+
+    def free(i: int) -> bool:
+        c, at = clauses[i]
+        return not _within(others, at, at + len(c)) and not _NAMED_ORG.search(c)
+
+    def spaced(i: int) -> bool:  # a headline's clauses separated by a space have their own subjects
+        return clauses[i][0] != clauses[i][0].rstrip(" \u3000\t")
+    keep = set(mine)
+    for i in mine:
+        j = i + 1
+        while j < len(clauses) and j not in keep and not spaced(j - 1) and free(j):
+            keep.add(j)
+            j += 1
+        j = i - 1
+        while j >= 0 and j not in keep and not spaced(j) and free(j):
+            keep.add(j)
+            j -= 1
+    return "".join(clauses[i][0] for i in sorted(keep)).strip()
+
+
+def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:
+    out: list[Reason] = []
+    for seg in neg.reasons:
+        pairs = seg.hits or [("、".join(seg.drivers), None)]
+        for phrase, risk in pairs:
+            if len(out) >= MAX_REASONS_PER_UNIT:
+                return out
+            if phrase and not any(r.phrase == phrase for r in out):
+                out.append(Reason(phrase=phrase, sentence=seg.text[:200], risk_type=risk,
+                                  weight=round(seg.score, 4), unit_id=unit_id))
+    return out

@@ -1,33 +1,164 @@
-"""Story ids and near-duplicate fingerprints.
+"""Near-duplicates and stories: the pure logic (the store is pipeline/stories.py).
 
-The walking skeleton groups reposts by normalised title; SimHash is computed
-now so near-copy grouping can use it without a message change.
+A story is one event as it spreads: the original, its reposts (【转载】, 转发:
+prefixes) and near-copies (another site's edit of the same text). Two
+documents join one story when
+
+* their normalised titles are equal (at least 6 characters), or
+* their texts are near-copies — estimated Jaccard similarity of character
+  4-gram shingles at least ``NEAR_DUPLICATE`` — and the numbers in one title
+  are among those of the other: 第3期 and 第4期 of a bulletin, or complaints
+  numbered 12 and 13, share their boilerplate but are different items, while
+  a repost may add a date to the title.
+
+Fingerprints are one-permutation MinHash signatures over CRC-32 hashes of the
+shingles: no tokenisation, one hash per shingle, stable across processes;
+two signatures estimate the Jaccard similarity of the shingle sets, and LSH
+bands of them let the store find candidates with an index lookup.
+A story keeps first and last seen, document count, channels, sites and an
+hourly spread (documents per hour), updated by :func:`add_document`.
 """
 from __future__ import annotations
 
-import hashlib
 import re
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from pipeline.messages import stable_id
 
+SHINGLE = 4
+SKETCH = 32
+BAND = 2
+NEAR_DUPLICATE = 0.6
+MIN_TITLE = 6
+FINGERPRINT_CHARS = 3000  # the lead carries the identity; the tail adds cost, not signal
+
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
-_REPOST_PREFIX = re.compile(r"^(转载|转发|转|原创|【[^】]*】|\[[^\]]*\])+")
+_REPOST_PREFIX = re.compile(r"^(转载|转发|转|原创|【[^】]*】|\[[^\]]*\]|[:：\s])+")
+_NUMBER = re.compile(r"\d+")
 
 
 def normalise_title(title: str) -> str:
     return _NOISE.sub("", _REPOST_PREFIX.sub("", title.strip())).lower()
 
 
+def title_numbers(title: str) -> tuple[str, ...]:
+    return tuple(n.lstrip("0") or "0" for n in _NUMBER.findall(normalise_title(title)))
+
+
 def story_id_for(title: str, fallback: str) -> str:
+    """The id a new story gets: from its normalised title, so reposts scored
+    at the same moment by two workers agree; from ``fallback`` (the document
+    id) when the title is too short to identify anything."""
     norm = normalise_title(title)
-    return stable_id("story", norm) if len(norm) >= 6 else stable_id("story", fallback)
+    return stable_id("story", norm) if len(norm) >= MIN_TITLE else stable_id("story", fallback)
 
 
-def simhash(tokens: list[str], bits: int = 64) -> str:
-    weights = [0] * bits
-    for tok in tokens:
-        h = int.from_bytes(hashlib.blake2b(tok.encode("utf-8"), digest_size=8).digest(), "big")
-        for i in range(bits):
-            weights[i] += 1 if (h >> i) & 1 else -1
-    value = sum(1 << i for i, w in enumerate(weights) if w > 0)
-    return f"{value:016x}"
+def fingerprint(title: str, text: str) -> tuple[int, ...]:
+    """One-permutation MinHash of the title and the start of the text:
+    character 4-gram shingles hashed with CRC-32 into ``SKETCH`` bins by the
+    hash's low bits, the smallest value kept per bin (-1: an empty bin, in
+    very short texts). Position i of two signatures agrees with probability
+    equal to the Jaccard similarity of the shingle sets."""
+    norm = _NOISE.sub("", f"{title}{text[:FINGERPRINT_CHARS]}").lower()
+    if not norm:
+        return ()
+    data = norm.encode("utf-32-le")
+    width = 4 * SHINGLE
+    crc = zlib.crc32
+    shingles = sorted({crc(data[i:i + width]) for i in range(0, max(4, len(data) - width + 4), 4)})
+    signature = [-1] * SKETCH
+    missing = SKETCH
+    for h in shingles:  # ascending: the first value seen in a bin is its minimum
+        b = h % SKETCH
+        if signature[b] < 0:
+            signature[b] = h
+            missing -= 1
+            if not missing:
+                break
+    return tuple(signature)
+
+
+def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Estimated Jaccard similarity of the shingle sets behind two signatures."""
+    both = [(x, y) for x, y in zip(a, b) if x >= 0 or y >= 0]
+    if not both or len(a) != len(b):
+        return 0.0
+    return sum(1 for x, y in both if x == y) / len(both)
+
+
+def band_keys(signature: tuple[int, ...]) -> list[int]:
+    """LSH bands (``BAND`` positions each): two documents with Jaccard
+    similarity J share at least one band with probability 1 - (1 - J^2)^16
+    (0.99 at J = 0.5), so the store looks up candidates by these keys."""
+    keys = []
+    for start in range(0, len(signature) - BAND + 1, BAND):
+        rows = signature[start:start + BAND]
+        if min(rows) >= 0:
+            keys.append(zlib.crc32(f"{start}:{rows}".encode()))
+    return keys
+
+
+@dataclass
+class Candidate:
+    """A document already in some story, as the store found it."""
+    story_id: str
+    title_key: str
+    numbers: tuple[str, ...]
+    sketch: tuple[int, ...]
+
+
+def choose_story(title: str, sketch: tuple[int, ...], candidates: list[Candidate]) -> str | None:
+    """The story a new document joins, or None for a new story."""
+    key = normalise_title(title)
+    if len(key) >= MIN_TITLE:
+        for c in candidates:
+            if c.title_key == key:
+                return c.story_id
+    numbers = set(title_numbers(title))
+    best, best_sim = None, NEAR_DUPLICATE
+    for c in candidates:
+        theirs = set(c.numbers)
+        if not (numbers <= theirs or theirs <= numbers):
+            continue  # 第3期 vs 第4期; a repost may add a date, not change a number
+        sim = similarity(sketch, c.sketch)
+        if sim >= best_sim:
+            best, best_sim = c.story_id, sim
+    return best
+
+
+@dataclass
+class Story:
+    id: str
+    first_seen: datetime
+    last_seen: datetime
+    doc_count: int = 0
+    channels: dict[str, int] = field(default_factory=dict)
+    sites: dict[str, int] = field(default_factory=dict)
+    spread: dict[str, int] = field(default_factory=dict)  # "YYYY-MM-DDTHH" (UTC) -> documents
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "first_seen": self.first_seen.isoformat(), "last_seen": self.last_seen.isoformat(),
+                "doc_count": self.doc_count, "channels": self.channels, "sites": self.sites, "spread": self.spread}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Story":
+        return cls(d["id"], datetime.fromisoformat(d["first_seen"]), datetime.fromisoformat(d["last_seen"]),
+                   d["doc_count"], dict(d["channels"]), dict(d["sites"]), dict(d["spread"]))
+
+
+def new_story(story_id: str, seen: datetime) -> Story:
+    return Story(story_id, seen, seen)
+
+
+def add_document(story: Story, seen: datetime, channel: str, site: str) -> Story:
+    """Count one more document of the story (the caller makes this once per document)."""
+    story.first_seen = min(story.first_seen, seen)
+    story.last_seen = max(story.last_seen, seen)
+    story.doc_count += 1
+    story.channels[channel] = story.channels.get(channel, 0) + 1
+    story.sites[site] = story.sites.get(site, 0) + 1
+    hour = seen.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")
+    story.spread[hour] = story.spread.get(hour, 0) + 1
+    return story

@@ -1,0 +1,134 @@
+"""The story store: which story each document joined, shared by every scorer.
+
+Several ``yuqing score`` processes may run at once (the bus splits partitions
+between them), and reposts of one story land on any of them, so story state
+lives in one SQLite database in the data directory (WAL, so readers never
+block), not in a worker's memory. The grouping decision itself is pure
+(sentiment/stories.py); this module finds the candidates and records the result.
+
+Contract:
+
+* ``assign(doc)`` returns the story id for the document and the story's
+  state after counting it, in one ``BEGIN IMMEDIATE`` transaction, so two
+  processes never both start a story for two copies of one text;
+* idempotent: a document seen again (a replay after a crash) gets the story
+  it got the first time and is not counted twice;
+* only documents seen within ``window`` of a candidate are compared, and
+  ``prune`` forgets fingerprints older than that (stories themselves stay).
+
+Distributed mode (scorers on several machines) needs this store on a shared
+database; SQLite here is for one machine, like the embedded bus.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pipeline.messages import ScoredDocument
+from sentiment import stories as logic
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS story_docs (
+    doc_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, title_key TEXT NOT NULL, numbers TEXT NOT NULL,
+    sketch TEXT NOT NULL, seen_us INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS story_docs_title ON story_docs (title_key, seen_us);
+CREATE TABLE IF NOT EXISTS story_bands (key INTEGER NOT NULL, doc_id TEXT NOT NULL, seen_us INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS story_bands_key ON story_bands (key, seen_us);
+"""
+MAX_CANDIDATES = 20  # most recent documents sharing a band, compared in full
+PRUNE_EVERY = 1000
+
+
+def _us(t: datetime) -> int:
+    return int(t.timestamp() * 1_000_000)
+
+
+class StoryStore:
+    def __init__(self, path: str | Path, window: timedelta = timedelta(days=7)) -> None:
+        self.path = Path(path)
+        self.window = window
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+        self._assigned = 0
+
+    def assign(self, doc: ScoredDocument) -> ScoredDocument:
+        """The document with its story id and story state filled in."""
+        seen = doc.published_at or doc.crawled_at
+        sketch = logic.fingerprint(doc.title, doc.text)
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT story_id FROM story_docs WHERE doc_id = ?", (doc.id,)).fetchone()
+                if row:  # replay: same story, not counted again
+                    story = self._get(row[0])
+                else:
+                    story = self._join(doc, seen, sketch)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            self._assigned += 1
+            prune = self._assigned % PRUNE_EVERY == 0
+        if prune:
+            self.prune(seen - self.window)
+        data = story.to_dict() if story else None
+        return doc.model_copy(update={"story_id": story.id if story else doc.story_id, "story": data})
+
+    def _join(self, doc: ScoredDocument, seen: datetime, sketch: tuple[int, ...]) -> logic.Story:
+        since = _us(seen - self.window)
+        key = logic.normalise_title(doc.title)
+        story_id = logic.choose_story(doc.title, sketch, self._candidates(key, sketch, since))
+        story = self._get(story_id) if story_id else None
+        if story is None:
+            story = logic.new_story(story_id or doc.story_id or logic.story_id_for(doc.title, doc.id), seen)
+            existing = self._get(story.id)  # same title id seen outside the window: continue it
+            story = existing or story
+        logic.add_document(story, seen, doc.channel.value, doc.site)
+        self._db.execute("INSERT OR REPLACE INTO stories (id, body) VALUES (?, ?)",
+                         (story.id, json.dumps(story.to_dict(), ensure_ascii=False)))
+        self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
+                         (doc.id, story.id, key, json.dumps(logic.title_numbers(doc.title)),
+                          json.dumps(sketch), _us(seen)))
+        self._db.executemany("INSERT INTO story_bands VALUES (?, ?, ?)",
+                             [(k, doc.id, _us(seen)) for k in logic.band_keys(sketch)])
+        return story
+
+    def _candidates(self, key: str, sketch: tuple[int, ...], since: int) -> list[logic.Candidate]:
+        rows = []
+        if len(key) >= logic.MIN_TITLE:
+            rows += self._db.execute(
+                "SELECT story_id, title_key, numbers, sketch FROM story_docs WHERE title_key = ? AND seen_us >= ? "
+                "LIMIT 1", (key, since)).fetchall()
+        keys = logic.band_keys(sketch)
+        if keys:
+            marks = ",".join("?" * len(keys))
+            rows += self._db.execute(
+                "SELECT story_id, title_key, numbers, sketch FROM story_docs WHERE doc_id IN ("
+                f"  SELECT doc_id FROM story_bands WHERE key IN ({marks}) AND seen_us >= ?"
+                "   ORDER BY seen_us DESC LIMIT ?)", (*keys, since, MAX_CANDIDATES)).fetchall()
+        return [logic.Candidate(s, t, tuple(json.loads(n)), tuple(json.loads(k))) for s, t, n, k in rows]
+
+    def _get(self, story_id: str) -> logic.Story | None:
+        row = self._db.execute("SELECT body FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return logic.Story.from_dict(json.loads(row[0])) if row else None
+
+    def get(self, story_id: str) -> logic.Story | None:
+        with self._lock:
+            return self._get(story_id)
+
+    def prune(self, before: datetime) -> int:
+        """Forget fingerprints of documents seen before ``before``."""
+        with self._lock:
+            cur = self._db.execute("DELETE FROM story_bands WHERE seen_us < ?", (_us(before),))
+            return cur.rowcount
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,139 @@
+"""Evaluation of the scorer: the gold set (tests/eval/gold.jsonl) and, when
+present, the shared development data. Used by the gate tests and by
+
+    python -m tests.eval.report [--baseline]
+
+which prints every number (the tests print them too with ``-s``).
+
+Gold-set metrics are over (item, unit) pairs:
+
+* negative precision / recall / F1: the scorer "says negative" for a unit
+  when it gives the pair a level (it would alert); the truth is the item's
+  ``negative_for``;
+* unit precision / recall: the units the scorer matched against the item's
+  ``units`` (the member units it is really about, as members.yaml defines
+  them: aliases, exclusions, monitoring schemes).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.messages import Document
+
+HERE = Path(__file__).resolve().parent
+GOLD = HERE / "gold.jsonl"
+FLOORS = HERE / "floors.json"
+
+
+def load_gold() -> list[dict]:
+    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def as_document(item: dict) -> Document:
+    return Document.create(url=f"http://gold.example.cn/{item['id']}.html", source_id="gold",
+                           channel=item.get("channel", "news"), site="gold.example.cn",
+                           title=item["title"], text=item["text"])
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return round(p, 4), round(r, 4), round(2 * p * r / (p + r), 4) if p + r else 0.0
+
+
+def gold_metrics(scorer, items: list[dict] | None = None) -> tuple[dict, list[dict]]:
+    """Metrics and the per-item errors (for reading, not asserting)."""
+    items = items if items is not None else load_gold()
+    neg = [0, 0, 0]
+    unit = [0, 0, 0]
+    errors = []
+    for item in items:
+        s = scorer.score(as_document(item))
+        got_units = {u.unit_id for u in s.units}
+        want_units = set(item["units"])
+        got_neg, want_neg = set(s.unit_levels), set(item["negative_for"])
+        neg[0] += len(got_neg & want_neg)
+        neg[1] += len(got_neg - want_neg)
+        neg[2] += len(want_neg - got_neg)
+        unit[0] += len(got_units & want_units)
+        unit[1] += len(got_units - want_units)
+        unit[2] += len(want_units - got_units)
+        if got_neg != want_neg or got_units != want_units:
+            errors.append({"id": item["id"], "title": item["title"], "units": sorted(got_units),
+                           "want_units": sorted(want_units), "negative": sorted(got_neg),
+                           "want_negative": sorted(want_neg), "scores": s.unit_negativity,
+                           "relevance": s.unit_relevance})
+    np_, nr, nf = prf(*neg)
+    up, ur, _ = prf(*unit)
+    return {"negative_precision": np_, "negative_recall": nr, "negative_f1": nf,
+            "unit_precision": up, "unit_recall": ur}, errors
+
+
+def gold_baseline(items: list[dict] | None = None) -> dict:
+    """snownlp's bundled model on the same pairs: negative for every true
+    unit of an item when ``1 - SnowNLP(title + text).sentiments > 0.5``
+    (it cannot tell units apart, so it is given the right ones)."""
+    from snownlp import SnowNLP
+    items = items if items is not None else load_gold()
+    tp = fp = fn = 0
+    for item in items:
+        negative = 1 - SnowNLP(item["title"] + "\n" + item["text"]).sentiments > 0.5
+        for u in item["units"]:
+            truth = u in item["negative_for"]
+            tp += negative and truth
+            fp += negative and not truth
+            fn += truth and not negative
+    p, r, f = prf(tp, fp, fn)
+    return {"negative_precision": p, "negative_recall": r, "negative_f1": f}
+
+
+# ------------------------------------------------------------ shared data
+
+
+def shared_metrics(scorer, threshold: float | None = None) -> dict:
+    """Document-level negative F1 on the validation split of the finance
+    sets: the whole scorer (all sentences scored: these texts name no member
+    unit) at ``threshold``, and the sentiment model alone on the whole text
+    at 0.5 (``model_*``); and the scorer's entity-level F1 on fin_news
+    (negative *for which entity*)."""
+    from tools import devdata
+    threshold = scorer.levels.alert_threshold if threshold is None else threshold
+    out = {}
+    model, tok = scorer.negativity.model, scorer.tokenizer
+    for name in devdata.FINANCE:
+        whole = [0, 0, 0]
+        alone = [0, 0, 0]
+        for row in devdata.split(name, "validation"):
+            truth = row["label"] == 1
+            for counts, predicted in ((whole, scorer.negativity.score("", row["text"]).score >= threshold),
+                                      (alone, model.negativity(tok.cut(row["text"])) >= 0.5)):
+                counts[0] += predicted and truth
+                counts[1] += predicted and not truth
+                counts[2] += truth and not predicted
+        out[name.split(".")[0] + "_f1"] = prf(*whole)[2]
+        out["model_" + name.split(".")[0] + "_f1"] = prf(*alone)[2]
+    out["fin_news_entity_f1"] = _entity_f1(scorer, devdata.split("fin_news_entity_neg.tsv", "validation"), threshold)
+    return out
+
+
+def _entity_f1(scorer, rows: list[dict], threshold: float) -> float:
+    """Each candidate entity plays a member unit: is the text negative for it?"""
+    from sentiment.matching import UnitSpec
+    tp = fp = fn = 0
+    for row in rows:
+        entities = [e for e in row.get("entities", "").split(";") if len(e) >= 2]
+        if not entities:
+            continue
+        negative_for = {e for e in row.get("key_entities", "").split(";") if e}
+        specs = [UnitSpec(f"e{i}", e, ()) for i, e in enumerate(entities)]
+        doc = Document.create(url="http://dev.example.cn/x", source_id="dev", channel="news", site="dev",
+                              title="", text=row["text"])
+        scored = scorer.with_units(specs).score(doc)
+        for spec in specs:
+            predicted = scored.unit_negativity.get(spec.id, 0.0) >= threshold
+            truth = spec.name in negative_for
+            tp += predicted and truth
+            fp += predicted and not truth
+            fn += truth and not predicted
+    return prf(tp, fp, fn)[2]

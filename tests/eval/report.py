@@ -1,0 +1,47 @@
+"""Print every evaluation number: ``python -m tests.eval.report [--baseline]``.
+
+Gold set (with every error), the floors, and when ../shared/data is present
+the shared validation split at the alert threshold and at 0.5. With
+``--baseline``, snownlp's bundled model on the gold set too (slow to load).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+
+from pipeline.bootstrap import App
+from pipeline.config import load_config
+from pipeline.testing import DEMO_CONFIG
+from tests.eval import harness
+from tools import devdata
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--baseline", action="store_true")
+    args = ap.parse_args()
+    floors = json.loads(harness.FLOORS.read_text(encoding="utf-8"))["floors"]
+    with tempfile.TemporaryDirectory() as tmp:
+        app = App(load_config(DEMO_CONFIG, data_dir=tmp))
+        metrics, errors = harness.gold_metrics(app.scorer)
+        print(f"gold set ({len(harness.load_gold())} items):")
+        for k, v in metrics.items():
+            print(f"  {k:24} {v:.3f}   floor {floors.get('gold.' + k, 0):.2f}")
+        for e in errors:
+            print(f"  ✗ {e['id']} {e['title']}\n      negative {e['negative']} want {e['want_negative']}; "
+                  f"units {e['units']} want {e['want_units']}; scores {e['scores']}")
+        if args.baseline:
+            print(f"  bundled snownlp: {harness.gold_baseline()}")
+        if devdata.available():
+            for threshold in (app.scorer.levels.alert_threshold, 0.5):
+                print(f"shared validation split, negative if score >= {threshold}:")
+                for k, v in harness.shared_metrics(app.scorer, threshold).items():
+                    print(f"  {k:28} {v:.3f}")
+        else:
+            print(f"shared data: not found in {devdata.data_dir()}")
+        app.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Member-unit matching: aliases, leftmost-longest, exclusions, positions."""
+from sentiment.matching import UnitMatcher, UnitSpec
+from sentiment.tokenize import Tokenizer, sentence_spans
+
+
+def test_longest_alias_wins_and_exclusions_do_not_match():
+    m = UnitMatcher([
+        UnitSpec("pingan-pc", "平安产险", ("中国平安", "平安保险"), ("平安保险柜",)),
+        UnitSpec("pingan-life", "平安人寿", ("中国平安人寿",)),
+    ])
+    text = "中国平安人寿发布年报；商场出售平安保险柜；平安保险回应"
+    found = {x.unit_id: x for x in m.find(text)}
+    assert set(found) == {"pingan-pc", "pingan-life"}
+    assert found["pingan-life"].aliases == ["中国平安人寿"]
+    assert found["pingan-pc"].aliases == ["平安保险"]
+    assert found["pingan-pc"].positions == [text.rindex("平安保险")]
+    assert found["pingan-pc"].ends == [text.rindex("平安保险") + 4]
+
+
+def test_an_excluded_occurrence_does_not_hide_an_overlapping_alias():
+    m = UnitMatcher([
+        UnitSpec("taiping", "太平人寿", ("中国太平",), ("中国太平洋",)),
+        UnitSpec("cpic", "太平洋财险", ("太平洋保险",)),
+    ])
+    assert [x.unit_id for x in m.find("中国太平洋保险吉林分公司开展宣传")] == ["cpic"]
+    assert [x.unit_id for x in m.find("中国太平吉林分公司开展宣传")] == ["taiping"]
+
+
+def test_ordinary_words_are_not_units():
+    m = UnitMatcher([UnitSpec("pingan", "中国平安", ("平安产险", "平安"), ("平安夜", "出入平安", "平安吉林"))])
+    assert m.find("平安夜长春街头，市民互道出入平安，共建平安吉林") == []
+    assert [x.aliases for x in m.find("平安夜，平安产险理赔员仍在岗")] == [["平安产险"]]
+
+
+def test_latin_aliases_match_whole_words_only_and_ignore_case():
+    m = UnitMatcher([UnitSpec("picc", "人保财险", ("PICC",))])
+    assert m.find("PICCOLO 咖啡店开业") == []
+    assert [x.aliases for x in m.find("picc吉林分公司发布公告")] == [["picc"]]
+
+
+def test_branch_names_are_specific_and_bare_brands_are_not():
+    m = UnitMatcher([UnitSpec("cpic", "中国太平洋财产保险股份有限公司吉林分公司", ("太平洋保险", "太保产险吉林分公司"))],
+                    region_words=["吉林"])
+    assert not m.find("太平洋保险发布年报")[0].specific
+    assert m.find("太平洋保险吉林分公司被罚款")[0].specific  # brand + region + 分公司
+    assert m.find("太保产险吉林分公司开展活动")[0].specific
+
+
+def test_hundreds_of_units_in_one_pass():
+    units = [UnitSpec(f"u{i}", f"测试保险{i:03d}号吉林分公司", (f"测试{i:03d}保险",)) for i in range(500)]
+    m = UnitMatcher(units)
+    found = m.find("据悉，测试042保险与测试保险317号吉林分公司今日签约，测试999保险未参加。")
+    assert sorted(x.unit_id for x in found) == ["u317", "u42"]
+
+
+def test_user_dictionary_keeps_insurance_words_and_aliases_whole():
+    tok = Tokenizer(extra_words=["中国人寿吉林省分公司"])
+    words = tok.words("中国人寿吉林省分公司退保难，代理人销售误导引发理赔纠纷")
+    for w in ("中国人寿吉林省分公司", "退保难", "代理人", "销售误导", "理赔纠纷"):
+        assert w in words, words
+    assert "理赔纠纷" in tok.search_tokens("理赔纠纷") and "理赔" in tok.search_tokens("理赔纠纷")
+
+
+def test_sentence_spans_give_offsets_into_the_text():
+    text = "标题\n第一句。第二句！“第三句？”\n\n第四句"
+    spans = sentence_spans(text)
+    assert [s for s, _ in spans] == ["标题", "第一句。", "第二句！", "“第三句？”", "第四句"]
+    assert all(text[at:at + len(s)] == s for s, at in spans)

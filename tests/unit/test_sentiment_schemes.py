@@ -1,0 +1,61 @@
+"""Monitoring schemes (监测方案): AND over groups, OR within, NOT exclusions."""
+from sentiment.matching import UnitMatcher, UnitSpec
+from sentiment.schemes import SchemeMatcher, SchemeSpec
+from sentiment.tokenize import sentence_spans
+
+UNIT = UnitSpec("chinalife", "中国人寿吉林省分公司", ("中国人寿", "国寿"), ("国寿安保基金",))
+REGION = ("吉林", "长春", "延边")
+
+
+def hits(scheme: SchemeSpec, text: str):
+    m = {x.unit_id: x for x in UnitMatcher([UNIT]).find(text)}
+    starts = [at for _, at in sentence_spans(text)]
+    return SchemeMatcher([scheme]).evaluate(text, starts, m)
+
+
+def test_every_group_must_match_and_any_word_of_a_group_does():
+    s = SchemeSpec("jl", "chinalife", (("subject", ("@unit",)), ("region", REGION), ("event", ("理赔", "退保"))))
+    # Terms group by group: subject, region, event.
+    assert [h.terms for h in hits(s, "长春市民反映中国人寿退保难")] == [["中国人寿", "长春", "退保"]]
+    assert hits(s, "中国人寿发布年报，长春分公司参加") == []  # no event word
+    assert hits(s, "长春市民反映理赔难") == []  # no subject
+
+
+def test_an_exclusion_word_vetoes_the_document():
+    s = SchemeSpec("jl", "chinalife", (("subject", ("@unit",)), ("region", REGION)), exclude=("招聘", "诚聘"))
+    assert hits(s, "中国人寿吉林省分公司开展客户节")
+    assert hits(s, "中国人寿吉林省分公司招聘理赔专员") == []
+
+
+def test_unit_token_uses_the_matcher_so_its_exclusions_apply():
+    s = SchemeSpec("jl", "chinalife", (("subject", ("@unit", "国寿福")), ("region", REGION)))
+    assert hits(s, "吉林：国寿安保基金发布季报") == []
+    text = "吉林客户咨询国寿福产品"
+    found = hits(s, text)
+    assert found and found[0].terms == ["国寿", "国寿福", "吉林"]  # 国寿福 holds the alias 国寿 too
+    assert set(found[0].positions) == {text.index("国寿福")}  # subject words count as mentions
+
+
+def test_sentence_scope_needs_all_groups_in_one_sentence():
+    s = SchemeSpec("jl", "chinalife", (("subject", ("@unit",)), ("event", ("拒赔",))), scope="sentence")
+    assert hits(s, "中国人寿开展客户节。另一家公司被投诉拒赔。") == []
+    assert hits(s, "客户节开幕。中国人寿被投诉拒赔。")
+
+
+def test_units_with_schemes_are_matched_only_through_them(tmp_path):
+    from pipeline.bootstrap import App
+    from pipeline.config import load_config
+    from pipeline.messages import Document
+    from pipeline.testing import DEMO_CONFIG
+    scorer = App(load_config(DEMO_CONFIG, data_dir=tmp_path)).scorer  # chinalife-jl has a Jilin scheme
+
+    def units(title, text):
+        doc = Document.create(url=f"http://x.example.cn/{abs(hash(title))}", source_id="t", channel="news",
+                              site="x.example.cn", title=title, text=text)
+        s = scorer.score(doc)
+        return {u.unit_id for u in s.units}, [(r.rule_id, r.unit_id) for r in s.rules]
+
+    assert units("中国人寿发布三季度业绩", "总保费收入同比增长。") == (set(), [])
+    got, rules = units("中国人寿吉林省分公司拒赔引投诉", "长春市民反映。")
+    assert got == {"chinalife-jl"} and rules == [("chinalife-jilin", "chinalife-jl")]
+    assert units("中国人寿吉林省分公司招聘", "诚聘理赔专员。")[0] == set()

@@ -1,0 +1,110 @@
+"""Scoring through the composition root: negativity per unit, reasons, levels."""
+import pytest
+
+from pipeline.bootstrap import App
+from pipeline.config import load_config
+from pipeline.messages import Document, Level
+from pipeline.testing import DEMO_CONFIG
+
+
+@pytest.fixture(scope="module")
+def scorer(tmp_path_factory):
+    return App(load_config(DEMO_CONFIG, data_dir=tmp_path_factory.mktemp("data"))).scorer
+
+
+def doc(title, text, source_id="t"):
+    return Document.create(url=f"http://news.example.cn/{abs(hash((title, text)))}.html", source_id=source_id,
+                           channel="news", site="news.example.cn", title=title, text=text)
+
+
+def test_ordinary_word_is_not_a_unit(scorer):
+    s = scorer.score(doc("平安夜长春街头温馨祝福", "市民互道平安，出入平安。"))
+    assert s.units == [] and s.level is None
+
+
+def test_negative_story_about_unit_gets_level_and_reasons(scorer):
+    s = scorer.score(doc("市民投诉中国人寿吉林省分公司拖延理赔长达半年",
+                         "长春市民张女士反映，向中国人寿吉林省分公司申请理赔后，公司迟迟不赔。张女士已向监管部门投诉。"))
+    assert [u.unit_id for u in s.units] == ["chinalife-jl"]
+    assert s.units[0].aliases == ["中国人寿吉林省分公司"]
+    assert s.unit_levels["chinalife-jl"] in (Level.red, Level.orange)
+    assert s.unit_relevance["chinalife-jl"] == 1.0
+    assert [r.rule_id for r in s.rules] == ["chinalife-jilin"]
+    risks = {r.risk_type for r in s.reasons}
+    assert "理赔纠纷" in risks
+    for r in s.reasons:
+        assert r.unit_id == "chinalife-jl" and r.phrase and r.sentence and 0 < r.weight <= 1
+        assert r.phrase in r.sentence or r.risk_type is None
+    assert 0.0 < s.negativity <= 1.0
+
+
+def test_neutral_story_does_not_alert(scorer):
+    s = scorer.score(doc("吉林省保险行业协会召开理赔服务推进会",
+                         "会议要求各会员单位提升理赔时效，人保财险吉林省分公司、中国人寿等单位作交流发言。"))
+    assert {u.unit_id for u in s.units} == {"picc-pc-jl", "chinalife-jl"}
+    assert s.level is None and s.unit_levels == {}
+
+
+def test_negative_for_one_unit_is_not_negative_for_another(scorer):
+    s = scorer.score(doc("太平洋保险吉林分公司因销售误导被罚款",
+                         "吉林监管局对太平洋保险吉林分公司销售误导、虚假宣传行为罚款30万元。"
+                         "同日，人保财险吉林省分公司举办客户开放日活动，受到市民好评。"))
+    assert "cpic-pc-jl" in s.unit_levels
+    assert "picc-pc-jl" not in s.unit_levels
+    assert s.unit_negativity["picc-pc-jl"] < 0.5 < s.unit_negativity["cpic-pc-jl"]
+    assert {r.unit_id for r in s.reasons} == {"cpic-pc-jl"}
+
+
+def test_headline_clauses_are_attributed_to_their_unit(scorer):
+    s = scorer.score(doc("太平人寿吉林分公司被罚 新华保险吉林分公司获评服务标杆",
+                         "吉林监管局对太平人寿吉林分公司销售误导行为罚款30万元。"
+                         "同日，新华保险吉林分公司在行业服务评价中获评服务标杆单位。"))
+    assert set(s.unit_levels) == {"taiping-life-jl"}
+
+
+def test_refuted_rumour_and_negated_phrases_do_not_alert(scorer):
+    refuted = scorer.score(doc("中国人寿吉林省分公司辟谣：“暂停理赔”系不实信息",
+                               "近日网传中国人寿吉林省分公司暂停重疾险理赔，公司声明该消息纯属谣言，理赔服务一切正常。"))
+    assert refuted.unit_levels == {}
+    negated = scorer.score(doc("吉林监管局检查车险理赔服务", "检查中大地保险吉林分公司未发现违规问题。"))
+    assert negated.unit_levels == {}
+
+
+def test_awareness_campaign_about_fraud_is_not_negative(scorer):
+    s = scorer.score(doc("新华保险吉林分公司开展“守护银发”反诈讲座",
+                         "新华保险吉林分公司走进长春多个社区，讲解识别养老诈骗、防范非法集资等知识。"))
+    assert s.unit_levels == {}
+
+
+def test_sarcasm_is_negative(scorer):
+    s = scorer.score(doc("太保产险的理赔真是“高效”，半年了还在审核",
+                         "吉林太保产险的理赔速度我服了，去年十一月的案子，今年五月还在审核。"))
+    assert "cpic-pc-jl" in s.unit_levels
+
+
+def test_long_articles_do_not_saturate(scorer):
+    bad = "长春市民反映，中国人寿吉林省分公司以未如实告知为由拒赔，已向监管部门投诉。"
+    filler = "今年全省保险业保费收入平稳增长，农业保险覆盖面扩大，服务乡村振兴成效明显。" * 300
+    short = scorer.score(doc("吉林保险业动态", bad)).unit_negativity["chinalife-jl"]
+    long = scorer.score(doc("吉林保险业动态", filler + bad + filler)).unit_negativity["chinalife-jl"]
+    assert abs(long - short) < 0.05 and long < 1.0
+    praise = "中国人寿吉林省分公司理赔服务获客户好评。" + "另一家网贷平台暴雷，投资人损失惨重，纷纷报警维权。" * 200
+    scored = scorer.score(doc("吉林金融动态", praise))  # 200 bad sentences about someone else
+    assert scored.unit_negativity["chinalife-jl"] < 0.6 and scored.unit_levels == {}
+
+
+def test_source_weight_and_relevance_gate_levels(tmp_path):
+    from pipeline.testing import copy_config
+    root = copy_config(tmp_path / "config")
+    sources = (root / "sources.yaml").read_text(encoding="utf-8")
+    (root / "sources.yaml").write_text(sources.replace("    priority: 3\n", "    priority: 3\n    weight: 0.5\n", 1),
+                                       encoding="utf-8")
+    app = App(load_config(root, data_dir=tmp_path / "data"))
+    minor = app.config.sources[0].id
+    assert app.config.sources[0].weight == 0.5
+    title, text = "市民投诉中国人寿吉林省分公司拒赔", "长春市民反映，中国人寿吉林省分公司以未如实告知为由拒赔，已向监管部门投诉，并起诉至法院。"
+    weighty = app.scorer.score(doc(title, text))
+    light = app.scorer.score(doc(title, text, source_id=minor))
+    assert weighty.unit_levels["chinalife-jl"] is Level.red
+    assert light.unit_levels["chinalife-jl"] is Level.orange  # red needs source weight 1.0 in the demo rules
+    assert light.unit_negativity == weighty.unit_negativity

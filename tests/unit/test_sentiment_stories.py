@@ -1,0 +1,89 @@
+"""Near-duplicates and stories: pure grouping logic and the shared SQLite store."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pipeline.messages import Document, ScoredDocument
+from pipeline.stories import StoryStore
+from sentiment.stories import (add_document, choose_story, fingerprint, new_story, normalise_title, similarity,
+                               story_id_for, Candidate)
+
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
+BODY = ("近日，长春市民王先生向记者反映，其去年在中国人寿吉林省分公司投保的重疾险在申请理赔时遭遇拒赔，"
+        "保险公司以投保前未如实告知病史为由不予理赔，王先生认为业务员在销售时并未询问相关情况。"
+        "王先生表示已向监管部门投诉，并保留了与业务员的聊天记录。记者联系保险公司，对方表示正在核实。")
+OTHER = ("吉林省保险行业协会组织会员单位开展保险知识宣传，围绕农业保险、健康保险和养老保障等主题，"
+         "深入城乡社区和企业园区，帮助群众了解保险产品和理赔流程，现场发放宣传资料两千余份。")
+
+
+def scored(title, text, url, channel="news", site="a.example.cn", at=T0):
+    doc = Document.create(url=url, source_id="t", channel=channel, site=site, title=title, text=text,
+                          published_at=at)
+    return ScoredDocument.from_document(doc, story_id=story_id_for(title, doc.id))
+
+
+def test_reposts_share_a_story_id():
+    assert story_id_for("【转载】市民投诉中国人寿拖延理赔！", "a") == story_id_for("市民投诉中国人寿拖延理赔", "b")
+    assert normalise_title("转发：标题 一") == "标题一"
+    assert story_id_for("短标题", "a") != story_id_for("短标题", "b")  # too short to identify a story
+
+
+def test_near_copies_are_similar_and_other_texts_are_not():
+    a = fingerprint("市民投诉国寿拒赔", BODY)
+    edited = fingerprint("网友：市民投诉国寿拒赔", "（来源：城市晚报）" + BODY.replace("近日，", "") + "责任编辑：李明")
+    assert similarity(a, edited) >= 0.6
+    assert similarity(a, fingerprint("协会开展宣传", OTHER)) < 0.2
+    assert similarity(a, a) == 1.0 and len(a) == 32
+
+
+def test_title_numbers_keep_numbered_items_apart():
+    sketch = fingerprint("x", BODY)
+    same_body = [Candidate("s12", normalise_title("第12号投诉：国寿拒赔"), ("12",), sketch)]
+    assert choose_story("第13号投诉：国寿拒赔", sketch, same_body) is None
+    assert choose_story("2026-11-25 第12号投诉：国寿拒赔", sketch, same_body) == "s12"  # a repost may add a date
+    assert choose_story("【转载】第12号投诉：国寿拒赔", (), same_body) == "s12"  # equal title
+
+
+def test_story_keeps_first_seen_count_channels_and_spread():
+    story = new_story("s", T0)
+    add_document(story, T0, "news", "a.example.cn")
+    add_document(story, T0 + timedelta(minutes=30), "weibo", "weibo.com")
+    add_document(story, T0 - timedelta(hours=2), "forum", "bbs.example.cn")
+    assert story.first_seen == T0 - timedelta(hours=2) and story.last_seen == T0 + timedelta(minutes=30)
+    assert story.doc_count == 3 and story.channels == {"news": 1, "weibo": 1, "forum": 1}
+    assert story.spread == {"2026-11-25T08": 2, "2026-11-25T06": 1}
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = StoryStore(tmp_path / "stories.db")
+    yield s
+    s.close()
+
+
+def test_store_groups_reposts_and_near_copies_and_counts_each_document_once(store, tmp_path):
+    first = store.assign(scored("市民投诉中国人寿吉林省分公司拒赔", BODY, "http://a.example.cn/1"))
+    repost = store.assign(scored("【转载】市民投诉中国人寿吉林省分公司拒赔", BODY, "http://b.example.cn/9",
+                                 channel="weibo", site="weibo.com", at=T0 + timedelta(hours=1)))
+    copy = store.assign(scored("重疾险理赔遇阻 长春市民质疑销售过程", "据城市晚报报道，" + BODY + "（完）",
+                               "http://c.example.cn/3", channel="forum", site="bbs.example.cn"))
+    other = store.assign(scored("协会开展保险知识宣传", OTHER, "http://a.example.cn/2"))
+    assert repost.story_id == copy.story_id == first.story_id != other.story_id
+    assert copy.story["doc_count"] == 3 and copy.story["channels"] == {"news": 1, "weibo": 1, "forum": 1}
+    replay = store.assign(scored("【转载】市民投诉中国人寿吉林省分公司拒赔", BODY, "http://b.example.cn/9"))
+    assert replay.story_id == first.story_id and replay.story["doc_count"] == 3  # not counted twice
+    # A second process (another connection to the same file) sees the same stories.
+    other_process = StoryStore(tmp_path / "stories.db")
+    try:
+        late = other_process.assign(scored("转发：市民投诉中国人寿吉林省分公司拒赔", BODY, "http://d.example.cn/4"))
+        assert late.story_id == first.story_id and late.story["doc_count"] == 4
+    finally:
+        other_process.close()
+
+
+def test_only_recent_documents_are_compared(store):
+    store.assign(scored("重疾险理赔遇阻 长春市民质疑销售过程", BODY, "http://a.example.cn/1"))
+    much_later = T0 + timedelta(days=30)
+    again = store.assign(scored("旧闻重提：长春市民质疑重疾险销售", BODY, "http://b.example.cn/2", at=much_later))
+    assert again.story["doc_count"] == 1  # outside the 7-day window: a new story
+    assert store.prune(much_later - timedelta(days=7)) > 0
