@@ -1,12 +1,19 @@
 """Crawlers: one Scrapy spider per kind of source, publishing to ``docs.raw``.
 
-* ``run``        — ``run_source(cfg, source_id)`` and ``python -m crawlers.run``: one crawl, one process
-* ``spiders/``   — ``listdetail`` (selectors from sources.yaml) and ``rss`` (RSS 2.0 / Atom)
-* ``extract``    — decoding, selectors, generic fallback extraction (trafilatura)
-* ``dates``      — Chinese publish-time forms -> aware datetimes
-* ``state``      — which URLs were published (``<data_dir>/crawl_state.db``)
-* ``publish``    — the item pipeline: send, flush, then mark seen
-* ``demosite/``  — a local news/RSS/GBK-forum site that publishes items over time
+* ``run``          — ``run_source(cfg, source_id)`` and ``python -m crawlers.run``: one crawl, one process
+* ``spiders/``     — ``listdetail`` (news, blogs, Discuz forums, Tieba), ``rss`` (RSS/Atom, overseas
+  feeds), ``epaper`` (issue → 版面 → article), ``weibo``, ``douyin``, ``jsonapi`` (vendor feeds) on
+  ``api``, and ``wechat`` (Sogou WeChat search)
+* ``presets.yaml`` — what the platforms' APIs and pages look like (JMESPath, selectors): data
+* ``extract``      — selectors, generic fallback extraction (trafilatura); ``encoding`` — lying charsets;
+  ``fields`` — counts, canonical URLs, language; ``dates`` — Chinese (and English) publish times
+* ``state``        — published URLs and per-source cursors (``<data_dir>/crawl_state.db``)
+* ``publish``      — the item pipeline: send, flush, then mark seen
+* ``middlewares``  — retries with backoff, proxy rotation
+* ``health``       — per-source health and ops alerts for blind sources; ``source_health(cfg)`` for the console
+* ``evaluate``     — extraction scores on the shared extraction-dev pages
+* ``testing``      — a fixture-site HTTP server and a parallel crawl runner for tests and benchmarks
+* ``demosite/``    — a local news/RSS/GBK-forum site that publishes items over time
 
-Nothing here connects to anything at import time.
+Nothing here connects to anything at import time. See README.md beside this file.
 """

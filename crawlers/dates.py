@@ -9,6 +9,9 @@ Handles, anywhere inside a string (``发表于 2022-03-11 09:30`` works):
 * ``11-25 09:30``, ``11月25日`` (no year: the most recent such day, as
   Weibo and forums print it)
 * RFC 822 (``Wed, 25 Nov 2026 09:30:00 +0800``) and ISO 8601
+* Weibo's API (``Wed Nov 25 09:30:00 +0800 2026``)
+* English as overseas media print it (``November 25, 2026 9:30 AM``,
+  ``Nov. 25, 2026``, ``25 November 2026 09:30``)
 * Unix timestamps (10 or 13 digits alone)
 
 Naive times are taken in ``tz`` (Asia/Shanghai unless told otherwise);
@@ -46,6 +49,16 @@ _DAY_WORD = re.compile(r"(?P<word>今天|今日|昨天|昨日|前天)" + _TIME)
 _JUST_NOW = re.compile(r"刚刚|刚才|片刻前")
 _TIMESTAMP = re.compile(r"^\s*(?P<ts>\d{10}|\d{13})\s*$")
 _RFC822_HINT = re.compile(r"\b\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}\b")
+# Weibo (and Twitter's old API): "Wed Nov 25 09:30:00 +0800 2026".
+_CTIME_TZ = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}$")
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_EN_MONTH = (r"(?P<mon>(?:January|February|March|April|May|June|July|August|September|October|November"
+             r"|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\b\.?)")
+_EN_TIME = r"(?:,?\s+(?:at\s+)?(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
+_ENGLISH = re.compile(
+    r"\b(?:" + _EN_MONTH + r"\s+(?P<d>\d{1,2}),?\s+(?P<y>(?:19|20)\d{2})"
+    r"|(?P<d2>\d{1,2})\s+" + _EN_MONTH.replace("mon", "mon2") + r",?\s+(?P<y2>(?:19|20)\d{2}))" + _EN_TIME, re.I)
 
 _UNIT_SECONDS = {"秒": 1, "分钟": 60, "分": 60, "小时": 3600, "钟头": 3600, "天": 86400,
                  "日": 86400, "周": 7 * 86400, "星期": 7 * 86400, "月": 30 * 86400}
@@ -73,7 +86,7 @@ def parse_date(value: str | None, now: datetime | None = None, tz: tzinfo = SHAN
         now = datetime.now(tz)
     elif now.tzinfo is None:
         now = now.replace(tzinfo=tz)
-    for parse in (_iso, _rfc822, _timestamp, _absolute, _relative, _month_day):
+    for parse in (_iso, _rfc822, _ctime_tz, _timestamp, _absolute, _english, _relative, _month_day):
         try:
             result = parse(text, now, tz)
         except (ValueError, OverflowError, TypeError, IndexError):
@@ -93,6 +106,29 @@ def _rfc822(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     if not _RFC822_HINT.search(text):
         return None
     return _aware(email.utils.parsedate_to_datetime(text), tz)
+
+
+def _ctime_tz(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    if not _CTIME_TZ.match(text):
+        return None
+    return _aware(datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y"), tz)
+
+
+def _english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    m = _ENGLISH.search(text)
+    if not m:
+        return None
+    mon = (m.group("mon") or m.group("mon2")).rstrip(".").lower()[:3]
+    day = datetime(int(m.group("y") or m.group("y2")), _MONTHS[mon], int(m.group("d") or m.group("d2")))
+    if m.group("H") is None:
+        return day.replace(tzinfo=tz)
+    hour = int(m.group("H"))
+    ampm = (m.group("ampm") or "").replace(".", "").lower()
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    return day.replace(hour=hour, minute=int(m.group("M")), second=int(m.group("S") or 0), tzinfo=tz)
 
 
 def _timestamp(text: str, now: datetime, tz: tzinfo) -> datetime | None:

@@ -8,10 +8,7 @@ dates Chinese sites use), so a redesign of a site degrades the document
 instead of losing it. ``Extracted.fallbacks`` records which fields fell back,
 so the spider can count them and a broken selector shows up in the stats.
 
-Decoding: Scrapy reads the charset from the header, a BOM or ``<meta>``, and
-maps gbk/gb2312 to gb18030. A page whose header lies (says utf-8, sends GBK —
-common behind old CDNs) decodes to replacement characters; ``decoded_html``
-notices and re-decodes with the ``<meta>`` charset or the usual suspects.
+Decoding of pages whose charset label lies: ``crawlers.encoding``.
 """
 from __future__ import annotations
 
@@ -25,6 +22,8 @@ from parsel import Selector
 from scrapy.http import TextResponse
 
 from crawlers.dates import SHANGHAI, parse_date
+from crawlers.encoding import decoded_html  # noqa: F401  (re-exported: spiders import it from here)
+from crawlers.fields import canonical_link, counts
 from pipeline.config import Selectors
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,8 @@ _INVISIBLE = str.maketrans({"\xa0": " ", "\u3000": " ", "\u200b": None, "\ufeff"
 # 文/by need a separator: 文静 is a name, not 文 + 静.
 _AUTHOR_PREFIX = re.compile(
     r"^(?:(?:作者|记者|撰文|撰稿|责任编辑|编辑|通讯员|来源|发帖人|楼主)\s*[:：/|｜]?\s*|(?:文|by)\s*[:：/|｜]\s*|by\s+)", re.I)
-_NOT_A_NAME = re.compile(r"发表于|发布于|发布时间|时间|日期|点击|阅读|\d{4}[-/年]|\d{1,2}:\d{2}|^[:：|/\s]*$")
+# Not a byline: labels, dates, and e-mail addresses (templates ship "name, email@example.com").
+_NOT_A_NAME = re.compile(r"发表于|发布于|发布时间|时间|日期|点击|阅读|\d{4}[-/年]|\d{1,2}:\d{2}|^[:：|/\s]*$|\S@\S+\.\S")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜| - | — |--|－)\s*")
 _DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发布日期|发表于|发布于|更新时间|时间|日期)\s*[:：]?\s*([^\n]{6,40})")
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|撰文|文)\s*[:：/|]\s*([\u4e00-\u9fa5·A-Za-z]{2,12})")
@@ -55,7 +55,6 @@ _PRUNE_XPATH = [f"//*[contains(@class, '{k}') or contains(@id, '{k}')]" for k in
 _DATE_CONTAINERS = " | ".join(
     f"//*[contains(@id, '{k}') or contains(@class, '{k}')]"
     for k in ("publish_time", "publish-time", "pubtime", "pub_time", "pub-date", "post-time", "post_time"))
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([a-zA-Z0-9_\-]+)""", re.I)
 
 
 @dataclass
@@ -65,6 +64,8 @@ class Extracted:
     author: str | None = None
     published_at: datetime | None = None
     fallbacks: list[str] = field(default_factory=list)  # fields filled generically
+    engagement: dict[str, int] = field(default_factory=dict)
+    canonical: str | None = None  # the URL the page declares for itself, when plausible
 
 
 # ---------------------------------------------------------------- text
@@ -168,27 +169,6 @@ def select_links(sel: Selector, expr: str | None) -> list[str]:
     return [h for h in out if h and not h.lower().startswith(("javascript:", "#", "mailto:"))]
 
 
-# ---------------------------------------------------------------- decoding
-
-
-def decoded_html(response: TextResponse) -> str:
-    """``response.text``, unless it is full of U+FFFD because the declared
-    charset lied; then the first candidate that decodes strictly wins."""
-    text = response.text
-    if text.count("\ufffd") <= max(3, len(text) // 1000):
-        return text
-    meta = _META_CHARSET.search(response.body[:4096])
-    candidates = [meta.group(1).decode("ascii") if meta else None, "utf-8", "gb18030", "big5"]
-    for enc in filter(None, candidates):
-        try:
-            fixed = response.body.decode("gb18030" if enc.lower() in ("gbk", "gb2312") else enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        log.info("%s: declared charset %s is wrong, decoded as %s", response.url, response.encoding, enc)
-        return fixed
-    return text
-
-
 # ---------------------------------------------------------------- pages
 
 
@@ -206,6 +186,9 @@ def extract_page(response: TextResponse, selectors: Selectors | None = None,
         out.author = clean_author(next(iter(select_texts(sel, selectors.author)), None))
         raw_date = next(iter(select_texts(sel, selectors.published_at)), None)
         out.published_at = parse_date(raw_date, now, tz)
+        out.engagement = counts({name: next(iter(select_texts(sel, expr)), None)
+                                 for name, expr in selectors.engagement.items()})
+    out.canonical = canonical_link(sel, response.url)
     missing = [f for f in ("title", "text", "author", "published_at") if not getattr(out, f)]
     if missing:
         generic = extract_generic(html, response.url, now, tz, sel)

@@ -17,6 +17,7 @@ nothing. A failed flush closes the spider with reason ``bus_error``.
 from __future__ import annotations
 
 import logging
+import time
 
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
@@ -41,6 +42,8 @@ class Publisher:
         self.source_id = source_id
         self.flush_every = max(1, flush_every)
         self.pending: list[tuple[str, str]] = []  # (url, content hash) sent, not yet flushed
+        self.pending_docs = 0  # documents among them (aliases are extra URLs of one document)
+        self.pending_newest = 0.0  # newest publish time among them (epoch s)
         self.published = 0
 
     def send(self, item: CrawledItem) -> None:
@@ -48,7 +51,11 @@ class Publisher:
         doc = item.document
         self.producer.send(DOCS_RAW, doc.to_bytes(), key=doc.id)
         self.pending.append((doc.url, item.content_hash))
-        if len(self.pending) >= self.flush_every:
+        self.pending += [(alias, item.content_hash) for alias in item.aliases]
+        self.pending_docs += 1
+        if doc.published_at is not None:  # a misparsed future date must not stall the cursor
+            self.pending_newest = max(self.pending_newest, min(doc.published_at.timestamp(), time.time()))
+        if self.pending_docs >= self.flush_every:
             self.flush()
 
     def flush(self) -> int:
@@ -56,12 +63,16 @@ class Publisher:
         BusError the pending documents are forgotten, unmarked, and re-crawled
         by a later run."""
         pending, self.pending = self.pending, []
+        docs, self.pending_docs = self.pending_docs, 0
+        newest, self.pending_newest = self.pending_newest, 0.0
         if not pending:
             return 0
         self.producer.flush()
         self.state.mark_seen(self.source_id, pending)
-        self.published += len(pending)
-        return len(pending)
+        if newest:  # like seen URLs, the cursor moves only past what is durable
+            self.state.advance_cursor(self.source_id, "newest", newest)
+        self.published += docs
+        return docs
 
 
 class PublishPipeline:

@@ -7,14 +7,22 @@ The scheduler (``pipeline.scheduler``) starts this CLI in a subprocess per
 run, because Twisted's reactor cannot be restarted in one process and because
 a crash, hang or memory blow-up of one source must never stop the others.
 The last line on stdout is one JSON object of stats; the exit status is 0
-unless the crawl failed entirely (nothing fetched, the bus failed, or the
-crawl could not start), so a partly failing site still publishes what it can.
+unless the crawl failed (nothing fetched, the bus failed, the crawl could
+not start) or was blind (the site answered with nothing readable: a login
+wall, a captcha, selectors that no longer match); a partly failing site
+still publishes what it can. The outcome is recorded in the source's health
+(``crawlers.health``) before the stats line is printed.
+
+Scrapy settings come from three layers: the polite defaults below, the
+source's ``politeness`` block (delay, concurrency, robots.txt, timeouts,
+retries with backoff, size limit, proxies), then ``-s`` overrides.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -22,14 +30,21 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 
 from crawlers.dates import get_tz
+from crawlers.health import HealthStore, outcome_of
+from crawlers.spiders.api import JsonApiSpider
+from crawlers.spiders.douyin import DouyinSpider
+from crawlers.spiders.epaper import EpaperSpider
 from crawlers.spiders.listdetail import ListDetailSpider
 from crawlers.spiders.rss import RssSpider
+from crawlers.spiders.wechat import WechatSpider
+from crawlers.spiders.weibo import WeiboSpider
 from crawlers.state import CrawlState
-from pipeline.config import AppConfig, ConfigError, load_config
+from pipeline.config import AppConfig, ConfigError, SourceConfig, load_config
 
 log = logging.getLogger(__name__)
 
-SPIDERS = {"listdetail": ListDetailSpider, "rss": RssSpider}
+SPIDERS = {"listdetail": ListDetailSpider, "rss": RssSpider, "epaper": EpaperSpider, "weibo": WeiboSpider,
+           "wechat": WechatSpider, "douyin": DouyinSpider, "jsonapi": JsonApiSpider}
 
 USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
               "Chrome/126.0.0.0 Safari/537.36 yuqing-monitor/0.1 (public-opinion monitoring for the "
@@ -61,18 +76,65 @@ SETTINGS: dict[str, Any] = {
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,
     "ITEM_PIPELINES": {"crawlers.publish.PublishPipeline": 300},
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "crawlers.middlewares.BackoffRetryMiddleware": 550,
+    },
 }
 
 
-def crawl_settings(cfg: AppConfig, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def politeness_settings(source: SourceConfig) -> dict[str, Any]:
+    """Scrapy settings from the source's ``politeness`` block."""
+    p = source.politeness
+    proxies = list(p.proxies)
+    if p.proxies_env:
+        proxies += [x.strip() for x in os.environ.get(p.proxies_env, "").split(",") if x.strip()]
+    settings: dict[str, Any] = {
+        "ROBOTSTXT_OBEY": p.obey_robots,
+        "DOWNLOAD_DELAY": p.delay,  # Scrapy varies it ±50 % (DOWNLOAD_DELAY_JITTER)
+        "CONCURRENT_REQUESTS_PER_DOMAIN": p.concurrency,
+        "AUTOTHROTTLE_ENABLED": p.autothrottle,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(min(p.concurrency, 2)),
+        "DOWNLOAD_TIMEOUT": p.timeout,
+        "RETRY_TIMES": p.retries,
+        "YUQING_BACKOFF": p.backoff,
+        "DOWNLOAD_MAXSIZE": p.max_bytes,
+        "DOWNLOAD_WARNSIZE": p.max_bytes // 2,
+        "YUQING_PROXIES": proxies,
+    }
+    if p.user_agent:
+        settings["USER_AGENT"] = p.user_agent
+    if proxies:  # before HttpProxyMiddleware (750), which applies meta["proxy"]
+        settings["DOWNLOADER_MIDDLEWARES"] = {**SETTINGS["DOWNLOADER_MIDDLEWARES"],
+                                              "crawlers.middlewares.ProxyRotationMiddleware": 740}
+    return settings
+
+
+def crawl_settings(cfg: AppConfig, overrides: dict[str, Any] | None = None,
+                   source: SourceConfig | None = None) -> dict[str, Any]:
     settings = dict(SETTINGS)
     settings.update({
         "YUQING_BUS_URL": cfg.settings.bus.url,
         "YUQING_BUS_OPTIONS": dict(cfg.settings.bus.options),
         "YUQING_DATA_DIR": str(cfg.data_dir),
     })
+    if source is not None:
+        settings.update(politeness_settings(source))
     settings.update(overrides or {})
     return settings
+
+
+def _offline_public_suffixes() -> None:
+    """Scrapy's cookie middleware splits cookie domains with tldextract, which
+    by default downloads the Public Suffix List from GitHub on first use — a
+    surprise request, blocked from many Chinese networks and impossible
+    offline. The snapshot bundled with tldextract is enough for cookies."""
+    try:
+        from scrapy.downloadermiddlewares import cookies
+        from tldextract import TLDExtract
+        cookies._split_domain = TLDExtract(include_psl_private_domains=True, suffix_list_urls=())
+    except (ImportError, AttributeError):  # another Scrapy: its own behaviour then
+        pass
 
 
 def run_source(cfg: AppConfig, source_id: str, settings: dict[str, Any] | None = None) -> dict:
@@ -80,8 +142,9 @@ def run_source(cfg: AppConfig, source_id: str, settings: dict[str, Any] | None =
     fetched, errors and more (see ``_stats``). Call at most once per process."""
     source = cfg.source(source_id)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    _offline_public_suffixes()
     started = time.monotonic()
-    process = CrawlerProcess(crawl_settings(cfg, settings))
+    process = CrawlerProcess(crawl_settings(cfg, settings, source))
     crawler = process.create_crawler(SPIDERS[source.spider])
     startup_errors: list[str] = []
 
@@ -109,14 +172,37 @@ def _stats(source_id: str, raw: dict, startup_errors: list[str], elapsed: float)
         "items_published": get("published"),
         "pages_fetched": get("pages"),
         "errors": errors,
+        "blind": get("blind"),
         "skipped_seen": get("skipped_seen"),
         "skipped_empty": get("skipped_empty"),
+        "bus_errors": get("bus_errors"),
+        "retries": int(raw.get("retry/count", 0)),
+        "robots_forbidden": int(raw.get("robotstxt/forbidden", 0)),
         "fallbacks": {k.split("/", 2)[2]: v for k, v in raw.items() if k.startswith("yuqing/fallback/")},
         "finish_reason": reason,
         "elapsed_s": round(elapsed, 2),
     }
-    stats["ok"] = bool(stats["pages_fetched"] and not get("bus_errors") and not startup_errors)
+    # Spider-specific counters (missing_issues, articles_gone, long_text_missing …).
+    known = {"published", "pages", "errors", "blind", "skipped_seen", "skipped_empty", "bus_errors"}
+    stats["counters"] = {k[len("yuqing/"):]: v for k, v in raw.items() if k.startswith("yuqing/")
+                         and isinstance(v, int) and k[len("yuqing/"):] not in known and "/" not in k[len("yuqing/"):]}
+    for key in ("blind_reason", "last_error"):
+        if raw.get(f"yuqing/{key}"):
+            stats[key] = raw[f"yuqing/{key}"]
+    if startup_errors:
+        stats["error"] = startup_errors[0][:300]
+    stats["ok"] = bool(stats["pages_fetched"] and not get("bus_errors") and not startup_errors
+                       and not stats["blind"])
     return stats
+
+
+def record(cfg: AppConfig, stats: dict) -> None:
+    """Record the run in the source's health; never fails the run over it."""
+    try:
+        with HealthStore.in_data_dir(cfg.data_dir) as store:
+            store.record_run(outcome_of(stats))
+    except Exception as exc:  # a locked or broken health db must not lose the stats line
+        log.error("source %s: could not record the run's health: %s", stats.get("source"), exc)
 
 
 def _parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -136,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", required=True, help="source id from sources.yaml")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a Scrapy setting (repeatable)")
+    parser.add_argument("--no-record", action="store_true", help="do not record the run in the source's health")
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config, data_dir=args.data_dir)
@@ -145,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                          ensure_ascii=False))
         return 2
     stats = run_source(cfg, args.source, _parse_overrides(args.set))
+    if not args.no_record:
+        record(cfg, stats)
     print(json.dumps(stats, ensure_ascii=False), flush=True)
     return 0 if stats["ok"] else 1
 

@@ -1,8 +1,12 @@
-"""Incremental crawl state: which URLs of a source were already published.
+"""Incremental crawl state: which URLs of a source were already published,
+and per-source cursors.
 
 One SQLite file, ``<data_dir>/crawl_state.db`` (WAL, so the crawl processes
 of several sources can write at once), one row per (source, canonical URL)
-with the hash of what was published and when it was first and last seen.
+with the hash of what was published and when it was first and last seen,
+and named cursors per source (``newest``: the publish time, epoch seconds,
+of the newest document flushed; API spiders stop paging below it). Source
+health lives in the same file (``crawlers.health``).
 
 Delivery contract: a URL is marked seen only **after** the bus flush that
 carried its document succeeded (see ``crawlers.publish``). A crash between
@@ -31,6 +35,13 @@ CREATE TABLE IF NOT EXISTS seen (
     first_seen REAL NOT NULL,
     last_seen REAL NOT NULL,
     PRIMARY KEY (source_id, url)
+);
+CREATE TABLE IF NOT EXISTS cursors (
+    source_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (source_id, name)
 )
 """
 
@@ -48,7 +59,7 @@ class CrawlState:
         self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives process crashes
-        self._conn.execute(_SCHEMA)
+        self._conn.executescript(_SCHEMA)
 
     @classmethod
     def in_data_dir(cls, data_dir: str | Path) -> "CrawlState":
@@ -62,6 +73,28 @@ class CrawlState:
             "SELECT content_hash FROM seen WHERE source_id = ? AND url = ?",
             (source_id, canonical_url(url))).fetchone()
         return row[0] if row else None
+
+    def first_seen(self, source_id: str, url: str) -> float | None:
+        row = self._conn.execute("SELECT first_seen FROM seen WHERE source_id = ? AND url = ?",
+                                 (source_id, canonical_url(url))).fetchone()
+        return row[0] if row else None
+
+    def cursor(self, source_id: str, name: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM cursors WHERE source_id = ? AND name = ?",
+                                 (source_id, name)).fetchone()
+        return row[0] if row else None
+
+    def set_cursor(self, source_id: str, name: str, value: str, now: float | None = None) -> None:
+        self._conn.execute(
+            "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT (source_id, name) DO UPDATE"
+            " SET value = excluded.value, updated_at = excluded.updated_at",
+            (source_id, name, value, time.time() if now is None else now))
+
+    def advance_cursor(self, source_id: str, name: str, value: float) -> None:
+        """Raise a numeric cursor to ``value``; never lowers it."""
+        current = self.cursor(source_id, name)
+        if current is None or float(current) < value:
+            self.set_cursor(source_id, name, repr(float(value)))
 
     def mark_seen(self, source_id: str, entries: Iterable[tuple[str, str]], now: float | None = None) -> int:
         """Record (url, content hash) pairs as published; returns how many."""

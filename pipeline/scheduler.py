@@ -1,9 +1,18 @@
-"""Crawl scheduling: each source on its own interval, 7x24, under APScheduler.
+"""Crawl scheduling: each source on its own interval, 7x24, under APScheduler,
+and source health checked after every run.
 
 Each run is a separate process (``python -m crawlers.run``): Scrapy's reactor
 cannot restart inside one process, and a crash, hang or memory blow-up in
 one source must never stop the others. A source never overlaps itself
-(``max_instances=1``); missed runs collapse into one (``coalesce``).
+(``max_instances=1``); missed runs collapse into one (``coalesce``); first
+runs are spread over a few seconds so a restart does not start every
+spider at once.
+
+The crawl process records its own outcome in the source's health
+(``crawlers.health``); a process that died or hung without doing so is
+recorded here as failed. After each run, and every ``HEALTH_EVERY`` seconds
+for all sources (a source that never gets to run must be noticed too), the
+health monitor publishes ops alerts for blind sources to ``ops.alerts``.
 """
 from __future__ import annotations
 
@@ -12,7 +21,7 @@ import logging
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,13 +30,19 @@ from pipeline.config import AppConfig, SourceConfig
 
 log = logging.getLogger(__name__)
 
+HEALTH_EVERY = 60.0
+STAGGER = 0.5  # seconds between the first runs of consecutive sources
+
 
 class CrawlScheduler:
-    def __init__(self, config: AppConfig, max_parallel: int = 4) -> None:
+    def __init__(self, config: AppConfig, max_parallel: int = 4, bus=None) -> None:
         self.config = config
         self.sources = [s for s in config.sources if s.enabled]
+        self._bus = bus  # ops alerts go nowhere without one (e.g. a one-off crawl)
+        self._monitor = None
+        self._monitor_lock = threading.Lock()  # one health check at a time: they share a producer
         self._scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=max_parallel)},
+            executors={"default": ThreadPoolExecutor(max_workers=max_parallel + 1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
             timezone=config.settings.timezone,
         )
@@ -37,31 +52,60 @@ class CrawlScheduler:
                 "--data-dir", str(self.config.data_dir), "--source", source.id]
 
     def run_source(self, source: SourceConfig) -> dict | None:
+        """One crawl of ``source`` in a subprocess; its stats, or None if it died."""
         timeout = max(300.0, source.interval * 4)
+        stats = None
         try:
             proc = subprocess.run(self.command(source), capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             log.error("source %s: crawl killed after %.0fs", source.id, timeout)
-            return None
-        stats = None
-        for line in reversed(proc.stdout.strip().splitlines()):
-            try:
-                stats = json.loads(line)
-                break
-            except ValueError:
-                continue
-        if proc.returncode != 0:
-            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-            log.error("source %s: crawl failed (exit %d): %s", source.id, proc.returncode, tail)
+            self._record_death(source, f"crawl killed after {timeout:.0f}s")
         else:
-            log.info("source %s: %s", source.id, json.dumps(stats, ensure_ascii=False))
+            for line in reversed(proc.stdout.strip().splitlines()):
+                try:
+                    stats = json.loads(line)
+                    break
+                except ValueError:
+                    continue
+            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+            if stats is None:
+                log.error("source %s: crawl died (exit %d): %s", source.id, proc.returncode, tail)
+                self._record_death(source, f"crawl process died (exit {proc.returncode}): {tail[-200:]}")
+            elif proc.returncode != 0:
+                log.error("source %s: crawl failed (exit %d): %s | %s", source.id, proc.returncode,
+                          json.dumps(stats, ensure_ascii=False), tail)
+            else:
+                log.info("source %s: %s", source.id, json.dumps(stats, ensure_ascii=False))
+        self.check_health([source])
         return stats
+
+    def _record_death(self, source: SourceConfig, error: str) -> None:
+        from crawlers.health import HealthStore, RunOutcome
+        with HealthStore.in_data_dir(self.config.data_dir) as store:
+            store.record_run(RunOutcome(source.id, "failed", error=error))
+
+    def check_health(self, sources: list[SourceConfig] | None = None) -> list:
+        """Publish ops alerts for blind sources (all enabled ones by default)."""
+        if self._bus is None:
+            return []
+        from crawlers.health import HealthMonitor, HealthStore
+        with self._monitor_lock:
+            try:
+                if self._monitor is None:
+                    self._monitor = HealthMonitor(self.config, HealthStore.in_data_dir(self.config.data_dir),
+                                                  self._bus.producer())
+                return self._monitor.check(sources=sources)
+            except Exception:  # a health check must never stop the crawling
+                log.exception("source health check failed")
+                return []
 
     def run(self, stop: threading.Event) -> None:
         now = datetime.now(timezone.utc)
-        for s in self.sources:
+        for n, s in enumerate(self.sources):
             self._scheduler.add_job(self.run_source, "interval", args=[s], seconds=s.interval,
-                                    id=s.id, name=s.name, next_run_time=now)
+                                    id=s.id, name=s.name, next_run_time=now + timedelta(seconds=n * STAGGER))
+        self._scheduler.add_job(self.check_health, "interval", seconds=HEALTH_EVERY, id="_health",
+                                name="source health", next_run_time=now + timedelta(seconds=HEALTH_EVERY))
         log.info("scheduling %d source(s): %s", len(self.sources),
                  ", ".join(f"{s.id}/{s.interval:g}s" for s in self.sources))
         self._scheduler.start()
@@ -69,3 +113,7 @@ class CrawlScheduler:
             stop.wait()
         finally:
             self._scheduler.shutdown(wait=False)
+            with self._monitor_lock:
+                if self._monitor is not None:
+                    self._monitor.store.close()
+                    self._monitor.producer.close()

@@ -1,26 +1,33 @@
 """What every source spider shares: its SourceConfig, the crawl state, the
-clock and timezone, turning extracted fields into a Document, and counting.
+clock and timezone, secrets from the environment, turning extracted fields
+into a Document, and counting.
 
 Spiders are built by ``crawlers.run`` with keyword arguments
 ``source`` (a SourceConfig), ``state`` (a CrawlState) and ``tz``; they yield
 ``CrawledItem``s, which ``crawlers.publish.PublishPipeline`` sends to the bus.
 Counters live in the crawler's stats under ``yuqing/`` and end up in the JSON
-line that ``python -m crawlers.run`` prints.
+line that ``python -m crawlers.run`` prints; ``yuqing/errors`` and
+``yuqing/blind`` (a page that answered but held nothing we could read: a
+login wall, a captcha, selectors that no longer match) decide the run's
+health (``crawlers.health``).
 """
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure
 
-from crawlers.dates import SHANGHAI
+from crawlers.dates import SHANGHAI, get_tz
 from crawlers.extract import clean_author, clean_text, clean_title
+from crawlers.fields import guess_language
 from crawlers.state import CrawlState, content_hash
 from pipeline.config import SourceConfig
-from pipeline.messages import Document
+from pipeline.messages import Channel, Document
 from pipeline.urls import site_of
 
 log = logging.getLogger(__name__)
@@ -30,10 +37,14 @@ UNTITLED_CHARS = 40  # a post without a title is titled by its first words
 
 @dataclass
 class CrawledItem:
-    """A Document plus the hash the crawl state records once it is flushed."""
+    """A Document plus the hash the crawl state records once it is flushed,
+    under the document's URL and its ``aliases`` (the URL a list linked to,
+    when the page redirected or declared another canonical URL), so the
+    next run recognises the list link without fetching it."""
 
     document: Document
     content_hash: str
+    aliases: tuple[str, ...] = ()
 
 
 class SourceSpider(scrapy.Spider):
@@ -42,27 +53,99 @@ class SourceSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.source = source
         self.state = state
-        self.tz = tz
+        self.tz = get_tz(source.timezone) if source.timezone else tz
         # One reference time per run for relative dates ("3小时前").
-        self.now = now or datetime.now(tz)
+        self.now = now or datetime.now(self.tz)
+
+    # ------------------------------------------------------------ counting
 
     def count(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"yuqing/{key}", n)
 
     def page_fetched(self, response) -> None:
         self.count("pages")
-        self.logger.debug("fetched %s (%s)", response.url, response.encoding if hasattr(response, "encoding") else "-")
+        self.logger.debug("fetched %s (%s)", response.url, getattr(response, "encoding", "-"))
+
+    def blind(self, why: str, url: str) -> None:
+        """The page answered but held nothing readable: counted apart from
+        quiet pages, because a blind channel must not look like a quiet one."""
+        self.count("blind")
+        self.crawler.stats.set_value("yuqing/blind_reason", why)
+        self.logger.warning("source %s: %s (%s)", self.source.id, why, url)
 
     def request_failed(self, failure: Failure):
-        """Errback: count and log; the crawl goes on with the other pages."""
-        self.count("errors")
+        """Errback: count and log; the crawl goes on with the other pages.
+        A page robots.txt forbids is the site's wish, not an error."""
         request = getattr(failure, "request", None)
+        message = failure.getErrorMessage()
+        if failure.check(IgnoreRequest) and "robots.txt" in message:
+            self.count("robots_forbidden")
+            return
+        self.count("errors")
+        self.crawler.stats.set_value("yuqing/last_error", f"{request.url if request else 'request'}: {message}"[:300])
         self.logger.warning("source %s: %s failed: %s", self.source.id,
-                            request.url if request else "request", failure.getErrorMessage())
+                            request.url if request else "request", message)
+
+    # ------------------------------------------------------------ secrets and requests
+
+    def secret(self, env_name: str | None, what: str) -> str | None:
+        """The value of the environment variable ``env_name``; a missing one is
+        logged and counted (the source will likely answer with a login wall)."""
+        if not env_name:
+            return None
+        value = os.environ.get(env_name)
+        if not value:
+            self.count("missing_secrets")
+            self.logger.warning("source %s: %s: environment variable %s is not set", self.source.id, what, env_name)
+        return value or None
+
+    def request_headers(self, **extra: str) -> dict[str, str]:
+        """Configured headers and secret ones from the environment."""
+        headers = {**extra, **self.source.headers}
+        for name, env in self.source.headers_env.items():
+            value = self.secret(env, f"header {name}")
+            if value:
+                headers[name] = value
+        return headers
+
+    def request_cookies(self) -> dict[str, str]:
+        """The ``cookie_env`` cookie string (``SUB=…; SUBP=…``) as a dict.
+        Passed as Request(cookies=…): Scrapy's cookie middleware replaces any
+        Cookie header, and keeps what the site sets in its cookie jar."""
+        raw = self.secret(self.source.cookie_env, "cookie") or ""
+        pairs = (part.strip().partition("=") for part in raw.split(";"))
+        return {name.strip(): value.strip() for name, sep, value in pairs if sep and name.strip()}
+
+    def auth(self, **headers: str) -> dict:
+        """``headers`` and ``cookies`` keyword arguments for a scrapy.Request
+        (secrets are read, and a missing one reported, once per run)."""
+        if not hasattr(self, "_auth"):
+            self._auth = (self.request_headers(), self.request_cookies())
+        return {"headers": {**headers, **self._auth[0]}, "cookies": dict(self._auth[1])}
+
+    def request_params(self) -> dict[str, str]:
+        """Configured query parameters plus secret ones (signatures, tokens)."""
+        params = dict(self.source.params)
+        for name, env in self.source.params_env.items():
+            value = self.secret(env, f"parameter {name}")
+            if value:
+                params[name] = value
+        return params
+
+    def newest_published(self) -> float:
+        """Epoch seconds of the newest document already published (0: none)."""
+        value = self.state.cursor(self.source.id, "newest")
+        return float(value) if value else 0.0
+
+    # ------------------------------------------------------------ items
 
     def make_item(self, url: str, title: str | None, text: str | None, author: str | None,
-                  published_at: datetime | None, state_hash: str | None = None) -> CrawledItem | None:
-        """A CrawledItem, or None (logged, counted) when there is nothing to publish."""
+                  published_at: datetime | None, state_hash: str | None = None, *,
+                  engagement: dict[str, int] | None = None, language: str | None = None,
+                  channel: Channel | str | None = None) -> CrawledItem | None:
+        """A CrawledItem, or None (logged, counted) when there is nothing to publish.
+        The state hash covers title and text only: a changed like count is
+        not a changed document."""
         title, text = clean_title(title), clean_text(text)
         if not title and not text:
             self.count("skipped_empty")
@@ -71,8 +154,18 @@ class SourceSpider(scrapy.Spider):
         if not title:
             first_line = text.split("\n", 1)[0]
             title = first_line[:UNTITLED_CHARS] + ("…" if len(first_line) > UNTITLED_CHARS else "")
+        language = language or self.source.language
+        if language == "auto":
+            language = guess_language(f"{title}\n{text}")
         doc = Document.create(
-            url=url, source_id=self.source.id, channel=self.source.channel, site=site_of(url),
+            url=url, source_id=self.source.id, channel=channel or self.source.channel, site=site_of(url),
             title=title, text=text, author=clean_author(author), published_at=published_at,
-            language=self.source.language)
+            language=language, engagement=engagement or {})
         return CrawledItem(doc, state_hash or content_hash(title, text))
+
+    def is_unchanged(self, item: CrawledItem) -> bool:
+        """True (and counted) when this exact content was already published."""
+        if self.state.hash_of(self.source.id, item.document.url) == item.content_hash:
+            self.count("skipped_seen")
+            return True
+        return False

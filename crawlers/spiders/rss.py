@@ -29,7 +29,8 @@ class RssSpider(SourceSpider):
 
     async def start(self):
         for url in self.source.start_urls:
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.request_failed, dont_filter=True)
+            yield scrapy.Request(url, **self.auth(), callback=self.parse_feed, errback=self.request_failed,
+                                 dont_filter=True)
 
     def parse_feed(self, response):
         self.page_fetched(response)
@@ -43,7 +44,7 @@ class RssSpider(SourceSpider):
         entries += [self._atom_entry(e) for e in sel.xpath("//entry")]
         if not entries:
             self.count("empty_lists")
-            self.logger.warning("source %s: no RSS items or Atom entries in %s", self.source.id, response.url)
+            self.blind("no RSS items or Atom entries (an error page instead of the feed?)", response.url)
         for entry in entries:
             if not entry["link"]:
                 self.count("skipped_empty")
@@ -59,7 +60,7 @@ class RssSpider(SourceSpider):
                 if item:
                     yield item
             else:
-                yield scrapy.Request(entry["link"], callback=self.parse_page, errback=self.page_failed,
+                yield scrapy.Request(entry["link"], **self.auth(), callback=self.parse_page, errback=self.page_failed,
                                      cb_kwargs={"entry": entry})
 
     def parse_page(self, response, entry: dict):

@@ -12,8 +12,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +22,7 @@ import pytest
 import yaml
 
 from crawlers.demosite import SCRIPT, DemoSite
+from crawlers.testing import crawl_in_subprocesses
 from crawlers.publish import Publisher
 from crawlers.spiders.base import CrawledItem
 from crawlers.state import CrawlState
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = {"news": "demo-news", "blog": "demo-blog-rss", "forum": "demo-forum"}
 CHANNELS = {"news": Channel.news, "blog": Channel.blog, "forum": Channel.forum}
 # Fast but still throttled: the demo site is local.
-FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "LOG_LEVEL=WARNING"]
+FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"]
 
 LONG_TEXT = "\n\n".join([
     "秋收过后，不少种粮农户关心：遇到自然灾害减产，玉米完全成本保险到底怎么赔？今天我们用最通俗的话讲清楚。",
@@ -109,21 +108,7 @@ def consumer(env):
 
 def crawl(env, sources, extra=()) -> dict[str, tuple[int, dict]]:
     """Run the sources in parallel subprocesses; {source: (exit code, stats)}."""
-    procs = {
-        s: subprocess.Popen([sys.executable, "-m", "crawlers.run", "--config", str(env["config"]),
-                             "--data-dir", str(env["data"]), "--source", s, *FAST, *extra],
-                            cwd=ROOT, env=env["environ"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-        for s in sources
-    }
-    results = {}
-    for s, p in procs.items():
-        out, err = p.communicate(timeout=90)
-        lines = out.strip().splitlines()
-        assert lines, f"{s}: no stats line; stderr:\n{err[-3000:]}"
-        results[s] = (p.returncode, json.loads(lines[-1]))
-        results[s][1]["stderr"] = err
-    return results
+    return crawl_in_subprocesses(env["config"], env["data"], sources, env["environ"], [*FAST, *extra], timeout=90)
 
 
 def crawl_ok(env) -> dict[str, dict]:

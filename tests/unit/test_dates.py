@@ -58,6 +58,14 @@ def sh(*args) -> datetime:
     ("2026-11-25T01:30:00Z", datetime(2026, 11, 25, 1, 30, tzinfo=UTC)),
     ("2026-11-25T09:30:00.123456", sh(2026, 11, 25, 9, 30, 0, 123456)),
     ("2026-11-25 09:30:00+0800", sh(2026, 11, 25, 9, 30)),
+    # Weibo's API
+    ("Wed Nov 25 09:30:00 +0800 2026", sh(2026, 11, 25, 9, 30)),
+    # English, as overseas media print it (naive: in tz)
+    ("November 25, 2026 9:30 PM", sh(2026, 11, 25, 21, 30)),
+    ("Nov. 25, 2026", sh(2026, 11, 25)),
+    ("Updated: Sept 3, 2025 at 10:05 a.m.", sh(2025, 9, 3, 10, 5)),
+    ("25 November 2026 09:30", sh(2026, 11, 25, 9, 30)),
+    ("Dec 1, 2025, 12:15 am", sh(2025, 12, 1, 0, 15)),
     ("1764034200", datetime.fromtimestamp(1764034200, SHANGHAI)),
     ("1764034200000", datetime.fromtimestamp(1764034200, SHANGHAI)),
 ])
@@ -70,7 +78,7 @@ def test_forms(text, expected):
 
 @pytest.mark.parametrize("junk", [
     None, "", "   ", "abc", "未知", "2022-13-45", "2022-02-30", "2022年2月30日", "25:61",
-    "Wed, 99 Foo 2026", "3-5", "第3-5条", "99999999999999999999", "0000-00-00 00:00:00", 12345,
+    "Wed, 99 Foo 2026", "mayday 5, 2026", "3-5", "第3-5条", "99999999999999999999", "0000-00-00 00:00:00", 12345,
 ])
 def test_unparseable_is_none_never_an_exception(junk):
     assert parse_date(junk, now=NOW) is None
