@@ -324,6 +324,46 @@ class AlertStore(StateMixin):
         rows = self._db.execute("SELECT * FROM audit WHERE alert_id=? ORDER BY seq", (alert_id,)).fetchall()
         return [{"at": r["at"], "event": r["event"], **json.loads(r["detail"])} for r in rows]
 
+    # ----------------------------------------------------------- console reads (issue 5; read only)
+    # The audit table is append-only with a monotonic ``seq`` and every change
+    # to an alert (detected, routed, notification outcome, status change,
+    # console action) writes a row in the same transaction as the change:
+    # so "audit rows after seq N" is a complete, cheap change feed.
+
+    def last_change(self) -> int:
+        """The newest audit sequence number (0 when empty): the live feed's starting cursor."""
+        return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]
+
+    def changes_since(self, seq: int, limit: int = 1000) -> tuple[int, list[str]]:
+        """(new cursor, ids of alerts with audit events after ``seq``, oldest change first).
+        Ops alerts appear with their ``ops:`` ids."""
+        rows = self._db.execute("SELECT seq, alert_id FROM audit WHERE seq>? ORDER BY seq LIMIT ?",
+                                (seq, limit)).fetchall()
+        ids: dict[str, None] = {}
+        for r in rows:
+            if r["alert_id"]:
+                ids.pop(r["alert_id"], None)
+                ids[r["alert_id"]] = None
+        return (rows[-1]["seq"] if rows else seq), list(ids)
+
+    def detected_at(self, alert_ids: Sequence[str]) -> dict[str, str]:
+        """alert id → time of its first audit event (when the router first saw it), UTC ISO text."""
+        if not alert_ids:
+            return {}
+        marks = ",".join("?" * len(alert_ids))
+        rows = self._db.execute(f"SELECT alert_id, MIN(at) AS at FROM audit WHERE alert_id IN ({marks})"
+                                " GROUP BY alert_id", list(alert_ids)).fetchall()
+        return {r["alert_id"]: r["at"] for r in rows}
+
+    def ops_alerts(self, state: str | None = "open") -> list[dict]:
+        """Operational alerts (blind sources…) with their state, newest first."""
+        sql, args = "SELECT * FROM ops_alerts", []
+        if state:
+            sql, args = sql + " WHERE state=?", [state]
+        rows = self._db.execute(sql + " ORDER BY last_seen DESC", args).fetchall()
+        return [{"id": r["id"], "state": r["state"], "first_seen": r["first_seen"], "last_seen": r["last_seen"],
+                 **json.loads(r["body"])} for r in rows]
+
 
 def backoff(attempts: int, base: float = 30.0, cap: float = 1800.0) -> timedelta:
     """Exponential backoff for transient delivery errors: 30 s, 60 s, 2 min … 30 min."""

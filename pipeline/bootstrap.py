@@ -51,18 +51,38 @@ class App:
         return [UnitSpec(u.id, u.name, tuple(u.aliases), tuple(u.exclusions)) for u in self.config.members.units]
 
     @cached_property
+    def scheme_specs(self):
+        from sentiment.schemes import SchemeSpec
+        return [SchemeSpec(s.id, u.id, tuple((g, tuple(words)) for g, words in s.groups.items()), tuple(s.exclude),
+                           s.scope, s.name, s.subject_group)
+                for u in self.config.members.units for s in u.schemes]
+
+    @cached_property
     def tokenizer(self):
         from sentiment.tokenize import Tokenizer
         return Tokenizer(extra_words=[a for u in self.unit_specs for a in (u.name, *u.aliases)])
 
     @cached_property
+    def level_policy(self):
+        from sentiment.levels import LevelPolicy, LevelRule
+        rules = self.config.rules
+        return LevelPolicy([LevelRule(r.level, r.min_negativity, r.min_relevance, r.min_source_weight)
+                            for r in rules.levels], rules.negative_threshold, rules.min_relevance)
+
+    @cached_property
     def scorer(self):
-        from sentiment.levels import LevelPolicy
         from sentiment.scorer import DocumentScorer
         rules = self.config.rules
-        levels = LevelPolicy([(r.level, r.min_negativity) for r in rules.levels], rules.negative_threshold)
-        return DocumentScorer(self.unit_specs, rules.negative_lexicon, rules.negation_cues, levels,
-                              tokenizer=self.tokenizer)
+        return DocumentScorer(self.unit_specs, rules.negative_lexicon, rules.negation_cues, self.level_policy,
+                              tokenizer=self.tokenizer, schemes=self.scheme_specs, risk_weights=rules.risk_weights,
+                              source_weights={s.id: s.weight for s in self.config.sources},
+                              region_words=rules.region_words)
+
+    @cached_property
+    def story_store(self):
+        """Story grouping shared by every scorer process (pipeline/stories.py)."""
+        from pipeline.stories import StoryStore
+        return StoryStore(self.data_dir / "stories.db")
 
     # ------------------------------------------------------------ alerting
 
@@ -138,7 +158,7 @@ class App:
     # ------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        for name in ("bus", "index", "alert_store"):
+        for name in ("bus", "index", "alert_store", "story_store"):
             part = self.__dict__.pop(name, None)
             if part is not None:
                 part.close()

@@ -178,6 +178,98 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_try_rule(args) -> int:
+    """Dry run: what the scoring rules would alert on in a file of documents, sending nothing."""
+    from pipeline import tryrule
+    tryrule.run(Path(args.config), Path(args.documents), sys.stdout, rules=Path(args.rules) if args.rules else None,
+                members=Path(args.members) if args.members else None, show_all=args.all)
+    return 0
+
+
+def cmd_sources(args) -> int:
+    """Source health: one line per source (or JSON), from crawlers.health."""
+    from crawlers.health import source_health
+    cfg = load_config(args.config, data_dir=args.data_dir)
+    rows = source_health(cfg)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in rows], ensure_ascii=False, indent=1))
+        return 0
+    print(f"{'source':<24} {'state':<9} {'last run':<16} {'items':>5} {'24h':>5} {'stale':>8}  last error")
+    for h in rows:
+        last = f"{h.last_run_at.astimezone():%m-%d %H:%M:%S}" if h.last_run_at else "-"
+        stale = f"{h.staleness_s / 3600:.1f}h" if h.staleness_s is not None else "-"
+        error = (h.last_error or "")[:60] if h.state != "ok" else ""
+        print(f"{h.source_id:<24} {h.state:<9} {last:<16} {h.items_last_run:>5} {h.items_24h:>5} {stale:>8}  {error}")
+    return 0
+
+
+def cmd_crawl_once(args) -> int:
+    """Crawl sources once now (as the scheduler would), then check their health."""
+    from pipeline.bootstrap import App
+    from pipeline.scheduler import CrawlScheduler
+    app = App(load_config(args.config, data_dir=args.data_dir))
+    try:
+        scheduler = CrawlScheduler(app.config, bus=None if args.no_alerts else app.bus)
+        ids = args.source or [s.id for s in scheduler.sources]
+        failed = 0
+        for source_id in ids:
+            stats = scheduler.run_source(app.config.source(source_id))
+            print(json.dumps(stats if stats is not None else {"source": source_id, "ok": False}, ensure_ascii=False))
+            failed += not (stats or {}).get("ok")
+    finally:
+        app.close()
+    return 1 if failed else 0
+
+
+def cmd_user(args) -> int:
+    """Console user administration (users live in <data_dir>/console.db)."""
+    from getpass import getpass
+    from console.users import UserStore
+    cfg = load_config(args.config, data_dir=args.data_dir)
+    if args.action != "list" and not args.username:
+        print("a username is needed", file=sys.stderr)
+        return 2
+    if args.unit and args.unit not in {u.id for u in cfg.members.units}:
+        print(f"unknown unit {args.unit!r} (see {cfg.root / 'members.yaml'})", file=sys.stderr)
+        return 2
+    store = UserStore(cfg.data_dir / cfg.settings.console.users_db)
+    try:
+        if args.action == "list":
+            for u in store.list_users():
+                print(f"{u.username:<24} {u.role:<8} {u.unit_id or '-':<20} {'disabled' if u.disabled else 'active'}"
+                      f"  {u.display_name}")
+            return 0
+        if args.action in ("disable", "enable"):
+            store.set_disabled(args.username, args.action == "disable")
+            print(f"{args.username}: {args.action}d")
+            return 0
+        if args.password_env:
+            password = os.environ.get(args.password_env, "")
+        else:
+            password = getpass("password: ")
+            if password != getpass("again: "):
+                print("passwords differ", file=sys.stderr)
+                return 2
+        if args.action == "add":
+            if not args.role:
+                print("--role is needed for add", file=sys.stderr)
+                return 2
+            user = store.add_user(args.username, password, args.role, unit_id=args.unit, display_name=args.name)
+            print(f"added {user.username} ({user.role}{', ' + user.unit_id if user.unit_id else ''})")
+        else:
+            store.set_password(args.username, password)
+            print(f"password changed for {args.username}; their sessions are ended")
+    except KeyError:
+        print(f"no user {args.username!r}", file=sys.stderr)
+        return 1
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="yuqing", description="舆情监测流水线 / public-opinion monitoring pipeline")
     p.add_argument("--log-level", default=os.environ.get("YUQING_LOG_LEVEL", "INFO"))
@@ -194,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     for role, text in [("crawl", "schedule and run the spiders"), ("score", "score docs.raw → docs.scored"),
                        ("index", "index docs.scored"), ("route", "route docs.scored → alerts + outbox"),
-                       ("notify", "deliver the notification outbox")]:
+                       ("notify", "deliver the notification outbox"),
+                       ("console", "serve the web console and HTTP API (and scheduled reports)")]:
         rp = with_config(sub.add_parser(role, help=text))
         rp.add_argument("--metrics-port", type=int, default=None,
                         help="serve /metrics here (0: any free port, -1: off; default from settings.yaml)")
@@ -214,6 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--limit", type=int, default=50)
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_alerts)
+    so = with_config(sub.add_parser("sources", help="source health: last run, errors, items, staleness"))
+    so.add_argument("--json", action="store_true")
+    so.set_defaults(func=cmd_sources)
+    co = with_config(sub.add_parser("crawl-once", help="crawl sources once now and check their health"))
+    co.add_argument("--source", action="append", help="source id (repeatable; default: every enabled source)")
+    co.add_argument("--no-alerts", action="store_true", help="do not publish ops alerts for blind sources")
+    co.set_defaults(func=cmd_crawl_once)
     au = with_config(sub.add_parser("audit", help="export a unit's alert audit trail (csv or jsonl)"))
     au.add_argument("--unit", help="member unit id (default: all units)")
     au.add_argument("--since", help="ISO date/time, e.g. 2026-01-01 (UTC unless it has an offset)")
@@ -221,6 +321,21 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--responses", action="store_true", help="one row per alert: time to acknowledge")
     au.add_argument("--output", "-o", help="write to this file instead of stdout")
     au.set_defaults(func=cmd_audit)
+    us = with_config(sub.add_parser("user", help="console users: add, passwd, disable, enable, list"))
+    us.add_argument("action", choices=["add", "passwd", "disable", "enable", "list"])
+    us.add_argument("username", nargs="?")
+    us.add_argument("--role", choices=["duty", "analyst", "lead", "admin"], help="for add")
+    us.add_argument("--unit", help="member unit id (required for --role lead)")
+    us.add_argument("--name", default="", help="display name (default: the username)")
+    us.add_argument("--password-env", help="read the password from this environment variable (default: prompt)")
+    us.set_defaults(func=cmd_user)
+    tr = sub.add_parser("try-rule", help="dry run: which documents in a file would alert, for whom and why")
+    tr.add_argument("documents", help="JSON lines, one document per line (title, text, optional source_id, channel…)")
+    tr.add_argument("--config", default=DEFAULT_CONFIG, help="configuration folder (default: %(default)s)")
+    tr.add_argument("--rules", help="try this rules.yaml instead of the configuration's")
+    tr.add_argument("--members", help="try this members.yaml (aliases, schemes) instead of the configuration's")
+    tr.add_argument("--all", action="store_true", help="also show documents that would not alert")
+    tr.set_defaults(func=cmd_try_rule)
     return p
 
 

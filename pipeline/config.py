@@ -315,6 +315,27 @@ class DemoConfig(Strict):
     gateway_port: int = 0  # 0: any free port
 
 
+class ConsoleSettings(Strict):
+    """The web console (console/): users, sessions, scheduled reports."""
+
+    users_db: str = "console.db"  # users, sessions, handling records; relative to data_dir
+    session_ttl: float = 12 * 3600.0  # a login lasts at most this long …
+    idle_timeout: float = 4 * 3600.0  # … and ends after this long without a request
+    cookie_secure: bool = False  # set true when the console is served over HTTPS
+    # Seed demo users (duty, analyst, admin, one lead per unit) into an empty
+    # users database; their password is read from this env var, else random
+    # and printed once at first start.
+    demo_users: bool = False
+    demo_password_env: str = "YUQING_CONSOLE_DEMO_PASSWORD"
+    reports: bool = True  # 舆情日报 daily and 周报 Monday, at report_time (settings timezone)
+    report_time: str = "08:00"
+    feed_interval: float = 1.0  # seconds between live-feed polls of the alert store (< 2 s)
+
+    _durations = field_validator("session_ttl", "idle_timeout", "feed_interval", mode="before")(
+        lambda cls, v: parse_duration(v))
+    _time = field_validator("report_time")(lambda cls, v: _hhmm(v))
+
+
 class Settings(Strict):
     data_dir: str = "var"
     timezone: str = "Asia/Shanghai"
@@ -324,6 +345,7 @@ class Settings(Strict):
     console_host: str = "127.0.0.1"
     console_port: int = 8080
     console_base_url: str = "http://127.0.0.1:8080"
+    console: ConsoleSettings = ConsoleSettings()
     smtp: SmtpConfig = SmtpConfig()
     sms: SmsConfig = SmsConfig()
     robots: RobotGateways = RobotGateways()
@@ -340,7 +362,7 @@ class Settings(Strict):
     @field_validator("roles")
     @classmethod
     def _known_roles(cls, roles: list[str]) -> list[str]:
-        known = {"crawl", "score", "index", "route", "notify"}
+        known = {"crawl", "score", "index", "route", "notify", "console"}
         bad = [r for r in roles if r not in known]
         if bad:
             raise ValueError(f"unknown role(s) {bad}; known: {sorted(known)}")
@@ -359,22 +381,144 @@ class Selectors(Strict):
     content: str | None = None
     published_at: str | None = None
     author: str | None = None
+    # Counts shown on the detail page, by name: {views: "span.views", replies: "…"};
+    # "阅读 1.2万" is read as 12000.
+    engagement: dict[str, str] = Field(default_factory=dict)
+
+
+class EpaperSpec(Strict):
+    """An e-newspaper's digital edition (数字报): issue → 版面 → article. The
+    first 版面 of an issue is ``issue_url`` formatted with the issue date
+    (``{date:%Y%m}/{date:%d}/node_01.html``); every 版面 linked from it by
+    ``pages`` is visited and its articles (``selectors.list_links``) fetched."""
+
+    issue_url: str
+    pages: str
+    days: int = Field(1, ge=1, le=31)  # today's issue and the days before (holidays, late crawls)
+
+    @field_validator("issue_url")
+    @classmethod
+    def _templated(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v) or "{date" not in v:
+            raise ValueError(f"needs an http(s) URL with a {{date:…}} placeholder, got {v!r}")
+        return v
+
+
+class ApiFields(Strict):
+    """JMESPath expressions into one item of a JSON API response."""
+
+    url: str | None = None
+    url_template: str | None = None  # e.g. "https://vendor.example.cn/doc/{id}" from the id field
+    id: str | None = None
+    title: str | None = None
+    text: str | None = None
+    author: str | None = None
+    published_at: str | None = None
+    language: str | None = None
+    channel: str | None = None  # a vendor feed may mix channels (weibo, news, …)
+    engagement: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_url(self) -> "ApiFields":
+        if not self.url and not (self.url_template and self.id):
+            raise ValueError("needs url, or url_template and id")
+        return self
+
+
+class ApiSpec(Strict):
+    """A JSON API source: where the items are, what each field is, how to page.
+    ``jsonapi`` sources need it; ``weibo`` and ``douyin`` have built-in ones
+    (crawlers/presets.yaml) that these fields override."""
+
+    items: str | None = None  # JMESPath to the list of items, e.g. "data.list"
+    fields: ApiFields | None = None
+    ok: str | None = None  # JMESPath that must be true in a good response, e.g. "code == `0`"
+    error: str | None = None  # JMESPath of the provider's error message
+    page_param: str | None = None  # query parameter taking the page number (1, 2, …)
+    cursor_param: str | None = None  # query parameter taking next_cursor of the previous page
+    next_cursor: str | None = None
+    has_more: str | None = None  # JMESPath; false stops paging
+    since_param: str | None = None  # query parameter: only items newer than the cursor (epoch s)
+    html_fields: list[str] = Field(default_factory=list)  # fields holding HTML, turned into text
+
+
+class Politeness(Strict):
+    """How hard a source's site may be hit (Scrapy settings of its crawl)."""
+
+    obey_robots: bool = True
+    delay: float = 1.0  # seconds between requests to one site (randomised 0.5–1.5×)
+    concurrency: int = Field(2, ge=1, le=16)  # requests in flight per site
+    autothrottle: bool = True
+    timeout: float = 20.0
+    retries: int = Field(2, ge=0, le=10)
+    backoff: float = 2.0  # first retry after this many seconds, doubling each time
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    proxies: list[str] = Field(default_factory=list)  # http://host:port, used in turn
+    proxies_env: str | None = None  # env var with a comma-separated proxy list (may carry credentials)
+    user_agent: str | None = None
+
+    _delays = field_validator("delay", "timeout", "backoff", mode="before")(
+        lambda cls, v: 0.0 if v in (0, "0") else parse_duration(v))
+
+
+class SourceHealthPolicy(Strict):
+    """When a source counts as blind (crawlers/health.py): no successful run
+    for ``fail_after`` × interval → source_failing; no new item for
+    ``silent_after`` × ``expect_new_every`` → source_silent. Never sooner
+    than ``min_alert_after`` (a hiccup is not an incident)."""
+
+    fail_after: float = Field(3.0, gt=0)
+    expect_new_every: float = 6 * 3600.0
+    silent_after: float = Field(4.0, ge=0)  # 0: the source may be quiet for ever
+    min_alert_after: float = 600.0
+
+    _durations = field_validator("expect_new_every", "min_alert_after", mode="before")(
+        lambda cls, v: parse_duration(v))
+
+
+SpiderKind = Literal["listdetail", "rss", "epaper", "weibo", "wechat", "douyin", "jsonapi"]
+_NEEDS_START_URLS = {"listdetail", "rss", "jsonapi"}
+_NEEDS_QUERY_OR_ACCOUNTS = {"weibo", "wechat", "douyin"}
 
 
 class SourceConfig(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str
     channel: Channel
-    spider: Literal["listdetail", "rss"]
-    start_urls: list[str] = Field(min_length=1)
+    spider: SpiderKind
+    start_urls: list[str] = Field(default_factory=list)
     selectors: Selectors | None = None
     interval: float = 300.0
     priority: int = 5
     enabled: bool = True
     max_pages: int = Field(3, ge=1)
-    language: str = "zh"
+    language: str = "zh"  # "auto": guessed per document from its script
+    # How much the source matters (reach, authority): levels may require a
+    # minimum (rules.yaml levels[].min_source_weight). 1.0 is an ordinary source.
+    weight: float = Field(1.0, ge=0)
+    timezone: str | None = None  # of dates printed without an offset (default: settings.timezone)
+    # Re-fetch detail pages first seen less than this long ago and publish
+    # them again if their content changed (news gets corrected).
+    revisit: float = 0.0
+    # Social platforms and search: keywords, accounts (Weibo uid, Douyin
+    # sec_user_id, WeChat account name), the API host (default: the real one).
+    query: list[str] = Field(default_factory=list)
+    accounts: list[str] = Field(default_factory=list)
+    endpoint: str | None = None
+    # Secrets never live here: the Cookie header, header values and query
+    # parameters (signatures, tokens) are read from the environment variables named.
+    cookie_env: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    headers_env: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)
+    params_env: dict[str, str] = Field(default_factory=dict)
+    api: ApiSpec | None = None
+    epaper: EpaperSpec | None = None
+    politeness: Politeness = Field(default_factory=Politeness)
+    health: SourceHealthPolicy = Field(default_factory=SourceHealthPolicy)
 
     _interval = field_validator("interval", mode="before")(lambda cls, v: parse_duration(v))
+    _revisit = field_validator("revisit", mode="before")(lambda cls, v: 0.0 if v in (0, "0") else parse_duration(v))
 
     @field_validator("start_urls")
     @classmethod
@@ -384,10 +528,29 @@ class SourceConfig(Strict):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return urls
 
+    @field_validator("endpoint")
+    @classmethod
+    def _http_endpoint(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"not an http(s) URL: {v!r}")
+        return v.rstrip("/") if v else v
+
     @model_validator(mode="after")
-    def _selectors_for_listdetail(self) -> "SourceConfig":
-        if self.spider == "listdetail" and self.selectors is None:
-            raise ValueError("spider 'listdetail' needs selectors.list_links")
+    def _what_each_spider_needs(self) -> "SourceConfig":
+        kind = self.spider
+        if kind in ("listdetail", "epaper") and self.selectors is None:
+            raise ValueError(f"spider {kind!r} needs selectors.list_links")
+        if kind in _NEEDS_START_URLS and not self.start_urls:
+            raise ValueError(f"spider {kind!r} needs start_urls")
+        if kind == "epaper" and self.epaper is None:
+            raise ValueError("spider 'epaper' needs epaper.issue_url and epaper.pages")
+        if kind in _NEEDS_QUERY_OR_ACCOUNTS and not (self.query or self.accounts):
+            raise ValueError(f"spider {kind!r} needs query or accounts")
+        if kind == "jsonapi" and (self.api is None or not self.api.items or self.api.fields is None):
+            raise ValueError("spider 'jsonapi' needs api.items and api.fields")
+        for term in (*self.query, *self.accounts):
+            if not term.strip():
+                raise ValueError("empty query or account (it would match everything)")
         return self
 
 
@@ -447,6 +610,30 @@ def _non_empty_terms(terms: list[str]) -> list[str]:
     return terms
 
 
+class MonitoringScheme(Strict):
+    """A monitoring scheme (监测方案): every group must match (AND), any word
+    of a group matches it (OR), no ``exclude`` word may occur (NOT). ``@unit``
+    in a group stands for the unit's names and aliases. See sentiment/schemes.py."""
+
+    id: str = Field(pattern=_ID)
+    name: str = ""
+    groups: dict[str, list[str]] = Field(min_length=1)  # e.g. subject / region / event
+    exclude: list[str] = Field(default_factory=list)
+    scope: Literal["document", "sentence"] = "document"
+    subject_group: str = "subject"  # its words count as mentions of the unit
+
+    @field_validator("groups")
+    @classmethod
+    def _groups_not_empty(cls, groups: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, words in groups.items():
+            if not words:
+                raise ValueError(f"group {name!r} is empty (an empty group would match everything)")
+            _non_empty_terms(words)
+        return groups
+
+    _exclude = field_validator("exclude")(lambda cls, v: _non_empty_terms(v))
+
+
 class MemberUnit(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str = Field(min_length=2)
@@ -456,8 +643,17 @@ class MemberUnit(Strict):
     contacts: list[Contact] = Field(min_length=1)
     robots: list[str] = Field(default_factory=list)  # ids from `robots:`: the unit's group robots
     routes: dict[Level, LevelRoute] = Field(default_factory=dict)  # overrides of the association's
+    # Monitoring schemes; when present they, not the bare aliases, decide
+    # which documents are about the unit (sentiment/schemes.py).
+    schemes: list[MonitoringScheme] = Field(default_factory=list)
 
     _terms = field_validator("aliases", "exclusions")(lambda cls, v: _non_empty_terms(v))
+
+    @field_validator("schemes")
+    @classmethod
+    def _unique_schemes(cls, schemes: list[MonitoringScheme]) -> list[MonitoringScheme]:
+        _no_duplicates([s.id for s in schemes], "schemes", "id")
+        return schemes
 
     @property
     def all_names(self) -> list[str]:
@@ -516,8 +712,12 @@ class MembersFile(Strict):
 
 
 class LevelRule(Strict):
+    """The most severe level whose every minimum is met applies (sentiment/levels.py)."""
+
     level: Level
     min_negativity: float = Field(ge=0, le=1)
+    min_relevance: float = Field(0.0, ge=0, le=1)  # how much the item is about the unit
+    min_source_weight: float = Field(0.0, ge=0)  # sources.yaml weight (unknown sources: 1.0)
 
 
 class Rules(Strict):
@@ -527,6 +727,13 @@ class Rules(Strict):
     negation_cues: list[str] = Field(default_factory=list)
     negative_threshold: float = Field(0.6, ge=0, le=1)
     levels: list[LevelRule] = Field(min_length=1)
+    # Weight of each lexicon risk type (default 1.0): weak signals such as
+    # 投诉 count less than 拒赔 or 罚款.
+    risk_weights: dict[str, float] = Field(default_factory=dict)
+    # Words that place a document in the association's region (吉林, 长春…):
+    # a brand-only mention (中国人寿) is more relevant with one of them.
+    region_words: list[str] = Field(default_factory=lambda: ["吉林"])
+    min_relevance: float = Field(0.0, ge=0, le=1)  # below this, no level at all
     # Channels whose documents alert by email; all channels by default.
     alert_channels: list[Literal["email"]] = Field(default_factory=lambda: ["email"])
     notify_duty_officers: bool = True  # default for routes that do not say `duty:`
@@ -545,6 +752,19 @@ class Rules(Strict):
     @classmethod
     def _levels_sorted(cls, levels: list[LevelRule]) -> list[LevelRule]:
         return sorted(levels, key=lambda r: -r.min_negativity)
+
+    @field_validator("risk_weights")
+    @classmethod
+    def _risk_weights_known(cls, weights: dict[str, float], info) -> dict[str, float]:
+        lexicon = info.data.get("negative_lexicon") or {}
+        for risk, weight in weights.items():
+            if risk not in lexicon:
+                raise ValueError(f"{risk!r} is not a negative_lexicon group")
+            if weight < 0:
+                raise ValueError(f"{risk!r}: weight must not be negative")
+        return weights
+
+    _regions = field_validator("region_words")(lambda cls, v: _non_empty_terms(v))
 
 
 # ---------------------------------------------------------------- loading

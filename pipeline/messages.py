@@ -173,6 +173,11 @@ class ScoredDocument(Document):
     story_id: str = ""
     simhash: str | None = None
     scored_at: AwareDatetime | None = None
+    # How much the document is about each matched unit, in [0, 1] (sentiment/relevance.py).
+    unit_relevance: dict[str, float] = Field(default_factory=dict)
+    # The story as the shared story store saw it when this document joined
+    # (pipeline/stories.py): first seen, documents so far, channels, spread.
+    story: dict[str, Any] | None = None
 
     @classmethod
     def from_document(cls, doc: Document, **fields: Any) -> "ScoredDocument":

@@ -19,11 +19,13 @@ log = logging.getLogger(__name__)
 
 
 def score(app: App, stop: threading.Event) -> None:
-    scorer = app.scorer
+    scorer, stories = app.scorer, app.story_store
 
     def handle(rec: Record) -> list[Output]:
         doc = decode(rec, Document)
-        scored = scorer.score(doc, now=app.clock.now())
+        # Scoring is pure; the story store (shared by every scorer process)
+        # then says which story the document joins.
+        scored = stories.assign(scorer.score(doc, now=app.clock.now()))
         if scored.level:
             log.info("doc %s negative for %s (%.2f): %s", doc.id, list(scored.unit_levels), scored.negativity, doc.title)
         # Keyed by story so every document of a story stays in order for the router.
@@ -74,7 +76,15 @@ def notify(app: App, stop: threading.Event) -> None:
 
 def crawl(app: App, stop: threading.Event) -> None:
     from pipeline.scheduler import CrawlScheduler
-    CrawlScheduler(app.config).run(stop)
+    # The bus carries the source-health ops alerts (crawlers/health.py).
+    CrawlScheduler(app.config, bus=app.bus).run(stop)
 
 
-ROLES = {"crawl": crawl, "score": score, "index": index, "route": route, "notify": notify}
+def console(app: App, stop: threading.Event) -> None:
+    # The web console (console/): uvicorn until the stop event, plus the
+    # scheduled 舆情日报/周报 when settings.yaml console.reports is on.
+    from console.server import serve
+    serve(app, stop)
+
+
+ROLES = {"crawl": crawl, "score": score, "index": index, "route": route, "notify": notify, "console": console}

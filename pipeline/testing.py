@@ -196,3 +196,105 @@ def make_scored(unit_levels: dict, *, story: str = "story-1", url: str = "http:/
                                         story_id=story, negativity=negativity,
                                         unit_negativity={u: negativity for u in levels},
                                         reasons=[Reason(phrase="拖延理赔", sentence=text[:40], risk_type="理赔纠纷")])
+
+
+# ---------------------------------------------------------------- seeding an App (console tests, demos)
+
+def seed_doc(unit_levels: dict, *, title: str, text: str, url: str, at, story: str | None = None,
+             channel: str = "news", source_id: str = "demo-news", site: str = "news.example.cn",
+             negativity: float = 0.85, phrases: tuple[str, ...] = ("拖延理赔",), unit_names: dict | None = None):
+    """A ScoredDocument with matched units (``unit_levels``: unit id → level or None for a
+    neutral mention) as the scorer would publish it, without running the scorer."""
+    from pipeline.messages import Document, Level, Reason, ScoredDocument, UnitMatch
+    doc = Document.create(url=url, source_id=source_id, channel=channel, site=site, title=title, text=text,
+                          crawled_at=at, published_at=at)
+    levels = {u: Level(v) for u, v in unit_levels.items() if v}
+    names = unit_names or {}
+    units = [UnitMatch(unit_id=u, unit_name=names.get(u, u), aliases=[names.get(u, u)][:1]) for u in unit_levels]
+    return ScoredDocument.from_document(
+        doc, units=units, unit_levels=levels, level=min(levels.values(), key=lambda lv: lv.rank) if levels else None,
+        story_id=story or doc.id, negativity=negativity if levels else min(negativity, 0.2),
+        unit_negativity={u: (negativity if u in levels else 0.1) for u in unit_levels},
+        reasons=[Reason(phrase=p, sentence=text[:40], risk_type="理赔纠纷", weight=0.5) for p in phrases] if levels else [])
+
+
+def sample_docs(app: App, now=None, days: int = 3) -> list:
+    """A small mixed set for the demo units: negative stories (some with reposts on
+    other channels), neutral mentions, over the last ``days`` days."""
+    from datetime import timedelta
+    now = now or app.clock.now()
+    names = {u.id: u.name for u in app.config.members.units}
+    short = {u.id: (u.aliases or [u.name])[0] for u in app.config.members.units}
+    unit_ids = list(names)
+    docs = []
+    templates = [("{}理赔拖延引发消费者投诉", "市民反映{}迟迟不赔，已向监管部门投诉，要求尽快处理。", "red", ("拖延理赔", "投诉")),
+                 ("{}销售误导老人购买理财型保险", "多名老人称被{}业务员误导购买保险，退保损失严重。", "orange", ("销售误导",)),
+                 ("{}客服电话长期无人接听", "网友吐槽{}客服电话打不通，服务态度差。", "yellow", ("服务态度差",)),
+                 ("{}开展保险知识进社区活动", "{}在长春开展保险知识宣传，受到居民欢迎。", None, ())]
+    channels = [("news", "demo-news", "news.example.cn"), ("forum", "demo-forum", "bbs.example.cn"),
+                ("blog", "demo-blog-rss", "blog.example.cn")]
+    for i in range(12):
+        unit = unit_ids[i % min(4, len(unit_ids))]
+        title, text, level, phrases = templates[i % len(templates)]
+        channel, source, site = channels[i % len(channels)]
+        at = now - timedelta(days=i % days, hours=i)
+        docs.append(seed_doc({unit: level}, title=title.format(short[unit]), text=text.format(short[unit]),
+                             url=f"http://{site}/seed/{i}.html", at=at, story=f"seed-story-{i}", channel=channel,
+                             source_id=source, site=site, negativity=0.9 - 0.05 * (i % 4), phrases=phrases,
+                             unit_names=names))
+    # A repost of the first story on another channel: one alert, two documents.
+    first = docs[0]
+    docs.append(seed_doc({unit_ids[0]: "red"}, title="转发：" + first.title, text=first.text,
+                         url="http://bbs.example.cn/seed/repost.html", at=first.published_at + timedelta(minutes=30),
+                         story=first.story_id, channel="forum", source_id="demo-forum", site="bbs.example.cn",
+                         phrases=("拖延理赔",), unit_names=names))
+    return docs
+
+
+def seed_app(app: App, docs: list | None = None) -> list:
+    """Put documents through the real index and router, as the index and route
+    roles would (no bus, no scorer: quick). Returns the routed alerts."""
+    docs = sample_docs(app) if docs is None else docs
+    app.index.upsert(docs)
+    alerts = {}
+    for doc in docs:
+        for routed in app.router.handle(doc):
+            alerts[routed.alert.id] = routed.alert
+    return list(alerts.values())
+
+
+# ---------------------------------------------------------------- headless browser (console tests)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def browser_missing() -> str | None:
+    """Why browser tests cannot run here (None when they can)."""
+    import importlib.util
+    import os
+    if importlib.util.find_spec("selenium") is None:
+        return "selenium is not installed (pip install -e '.[test]')"
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(path, os.X_OK):
+            return f"{path} not found (apt-get install chromium chromium-driver; .ci/run does it)"
+    return None
+
+
+def chromium(user_data_dir: Path, width: int = 1400, height: int = 900):
+    """Headless Debian Chromium through Selenium with the system chromedriver.
+    SE_OFFLINE keeps Selenium Manager from trying to download a driver or browser."""
+    import os
+    os.environ["SE_OFFLINE"] = "true"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-extensions", "--lang=zh-CN",
+                 f"--window-size={width},{height}", f"--user-data-dir={user_data_dir}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    return driver

@@ -1,0 +1,64 @@
+"""Who may do what in the console. One table, used by pages and API alike.
+
+* duty officer (值班员): the whole feed, every alert action, search, sources, reports;
+* analyst (分析员): read alerts, search and export, reports, sources, tuning feedback;
+* unit lead (单位宣传负责人): only its own unit's alerts — sees, acknowledges,
+  handles, resolves and notes them; nothing else. Another unit's alert is
+  answered "not found" (404), so a lead cannot even learn that it exists;
+* admin (管理员): everything, and user management.
+"""
+from __future__ import annotations
+
+from console.users import User
+from pipeline.messages import Alert
+
+PERMISSIONS: dict[str, set[str]] = {
+    "duty": {"feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",
+             "sources", "reports.read", "reports.generate", "feedback"},
+    "analyst": {"feed", "alerts.read_all", "search", "export", "sources", "reports.read", "reports.generate",
+                "feedback"},
+    "lead": {"feed", "alerts.act", "alerts.assign"},
+    "admin": {"feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",
+              "sources", "reports.read", "reports.generate", "feedback", "users"},
+}
+
+# Alert actions and the permission each needs (the lead's are further limited to its unit).
+ACTIONS = {
+    "acknowledge": "alerts.act",
+    "handling": "alerts.act",
+    "resolve": "alerts.act",
+    "note": "alerts.act",
+    "assign": "alerts.assign",
+    "false_alarm": "alerts.dismiss",
+    "reopen": "alerts.act",
+}
+ACTION_LABELS = {"acknowledge": "确认收到", "handling": "开始处置", "resolve": "处置完毕", "note": "添加处置记录",
+                 "assign": "指派", "false_alarm": "标记误报", "reopen": "重新打开"}
+
+
+def can(user: User, permission: str) -> bool:
+    return permission in PERMISSIONS.get(user.role, set())
+
+
+def unit_scope(user: User) -> str | None:
+    """The only unit this user may see (None: every unit)."""
+    return user.unit_id if user.role == "lead" else None
+
+
+def can_see(user: User, alert: Alert) -> bool:
+    scope = unit_scope(user)
+    if scope is not None:
+        return alert.unit_id == scope
+    return can(user, "alerts.read_all")
+
+
+def can_act(user: User, alert: Alert, action: str) -> bool:
+    needed = ACTIONS.get(action)
+    return needed is not None and can(user, needed) and can_see(user, alert)
+
+
+def nav(user: User) -> list[tuple[str, str]]:
+    """(path, label) of the pages this user may open, for the navigation bar."""
+    items = [("/", "实时预警", "feed"), ("/search", "检索分析", "search"), ("/reports", "舆情报告", "reports.read"),
+             ("/sources", "信息源状态", "sources"), ("/admin/users", "用户管理", "users"), ("/api", "API", "feed")]
+    return [(path, label) for path, label, perm in items if can(user, perm)]

@@ -1,0 +1,164 @@
+"""Alerts as the console shows them, and the actions people take on them.
+
+Pages and API share these functions, so both enforce the same rules:
+visibility (a lead sees only its unit; anything else is NotFound), the
+permission of each action, and the audit of who did it. Status changes go
+through ``AlertStore.change_status`` (validated, idempotent, audited with
+actor and via); assignments, handling notes and false alarms are kept in
+the console's casebook and audited in the alert store as ``console.*``
+events, which also wakes the live feed.
+
+Data shapes are plain dicts (JSON for the API and the feed, context for
+templates), built defensively: the alerting engineer may add fields.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from console import labels
+from console.access import ACTION_LABELS, ACTIONS, can_act, can_see, unit_scope
+from console.ports import Ports
+from console.security import Denied, NotFound, Refused
+from console.users import User
+from pipeline.messages import Alert, AlertStatus
+
+UNACKNOWLEDGED = (AlertStatus.new, AlertStatus.notified)
+STATUS_ACTIONS = {"acknowledge": AlertStatus.acknowledged, "handling": AlertStatus.handling,
+                  "resolve": AlertStatus.resolved, "false_alarm": AlertStatus.dismissed,
+                  "reopen": AlertStatus.handling}
+
+
+def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: str | None = None) -> dict:
+    rep = alert.representative
+    return {
+        "id": alert.id, "story_id": alert.story_id, "unit_id": alert.unit_id,
+        "unit_name": alert.unit_name or ports.unit_names.get(alert.unit_id, alert.unit_id),
+        "level": alert.level.value, "level_label": labels.level(alert.level),
+        "status": alert.status.value, "status_label": labels.status(alert.status),
+        "unacknowledged": alert.status in UNACKNOWLEDGED,
+        "title": rep.title, "url": rep.url, "site": rep.site,
+        "channels": [labels.channel(c) for c in alert.channels],
+        "doc_count": alert.doc_count, "negativity": round(alert.negativity, 3),
+        "first_seen": alert.first_seen.isoformat(), "last_seen": alert.last_seen.isoformat(),
+        # The unacknowledged timer runs from when the system raised the alert
+        # (its first audit event), not from the article's publication time.
+        "detected_at": detected or alert.first_seen.isoformat(),
+        "assignee": assignee,
+        "notifications": len(alert.notifications),
+    }
+
+
+def summaries(ports: Ports, alerts: list[Alert]) -> list[dict]:
+    ids = [a.id for a in alerts]
+    detected = ports.detected_at(ids)
+    assigned = ports.casebook.assignments(ids)
+    return [summary(ports, a, detected.get(a.id), assigned.get(a.id)) for a in alerts]
+
+
+def feed(ports: Ports, user: User, limit: int = 200, status: str | None = None,
+         level: str | None = None) -> list[dict]:
+    alerts = [a for a in ports.list_alerts(unit_id=unit_scope(user), limit=limit) if can_see(user, a)]
+    if status == "open":
+        alerts = [a for a in alerts if a.status not in (AlertStatus.resolved, AlertStatus.dismissed)]
+    elif status:
+        alerts = [a for a in alerts if a.status.value == status]
+    if level:
+        alerts = [a for a in alerts if a.level.value == level]
+    return summaries(ports, alerts)
+
+
+def visible_alert(ports: Ports, user: User, alert_id: str) -> Alert:
+    alert = ports.get_alert(alert_id)
+    if alert is None or not can_see(user, alert):
+        raise NotFound(alert_id)
+    return alert
+
+
+def detail(ports: Ports, user: User, alert_id: str) -> dict:
+    """Everything about one alert: timeline, documents, why negative, deliveries, handling."""
+    alert = visible_alert(ports, user, alert_id)
+    out = summaries(ports, [alert])[0]
+    docs, missing = [], []
+    for doc_id in ports.alert_doc_ids(alert_id)[:500]:
+        doc = ports.get_doc(doc_id)
+        if doc is None:
+            missing.append(doc_id)  # routed but not (yet) indexed: the indexer may be behind
+            continue
+        docs.append(doc)
+    docs.sort(key=lambda d: d.published_at or d.crawled_at)
+    phrases: Counter[str] = Counter()
+    documents = []
+    for d in docs:
+        unit = next((u for u in d.units if u.unit_id == alert.unit_id), None)
+        reasons = [r for r in d.reasons if getattr(r, "unit_id", None) in (None, alert.unit_id)]
+        phrases.update(r.phrase for r in reasons)
+        documents.append({
+            "id": d.id, "title": d.title, "url": d.url, "site": d.site, "source_id": d.source_id,
+            "source_name": ports.source_names.get(d.source_id, d.source_id), "channel": labels.channel(d.channel),
+            "published_at": (d.published_at or d.crawled_at).isoformat(), "crawled_at": d.crawled_at.isoformat(),
+            "negativity": round(d.unit_negativity.get(alert.unit_id, d.negativity), 3),
+            "relevance": d.unit_relevance.get(alert.unit_id),
+            "level": labels.level(d.unit_levels.get(alert.unit_id) or d.level),
+            "aliases": list(unit.aliases) if unit else [],
+            "rules": [r.rule_id for r in d.rules if r.unit_id in (None, alert.unit_id)],
+            "reasons": [{"phrase": r.phrase, "sentence": r.sentence, "risk_type": r.risk_type,
+                         "weight": round(r.weight, 3)} for r in reasons],
+            "excerpt": d.text[:200],
+        })
+    out.update({
+        "documents": documents, "missing_docs": missing,
+        "phrases": [{"phrase": p, "count": n} for p, n in phrases.most_common(20)],
+        "aliases": sorted({a for doc in documents for a in doc["aliases"]}),
+        "notifications": [labels.notification(r) for r in ports.outbox(alert_id)],
+        "trail": [labels.trail_event(t) for t in ports.audit_trail(alert_id)],
+        "notes": ports.casebook.notes(alert_id),
+        "actions": [{"action": a, "label": ACTION_LABELS[a]} for a in ACTIONS if can_act(user, alert, a)],
+    })
+    return out
+
+
+def act(ports: Ports, user: User, alert_id: str, action: str, *, text: str = "", assignee: str = "",
+        via: str = "console") -> dict:
+    """Do ``action`` on an alert as ``user``; returns the alert's new summary."""
+    if action not in ACTIONS:
+        raise Refused(f"未知操作 {action}")
+    alert = visible_alert(ports, user, alert_id)
+    if not can_act(user, alert, action):
+        raise Denied(action)
+    text = (text or "").strip()[:2000]
+    now: datetime = ports.now()
+    if action == "note":
+        if not text:
+            raise Refused("处置记录不能为空")
+        ports.casebook.note(alert.id, alert.unit_id, "note", user.actor, now, text)
+        ports.audit(alert.id, alert.unit_id, "console.note", actor=user.actor, via=via, note=text)
+    elif action == "assign":
+        assignee = (assignee or "").strip()[:100]
+        if not assignee:
+            raise Refused("请填写处置人")
+        ports.casebook.assign(alert.id, alert.unit_id, assignee, user.actor, now)
+        ports.audit(alert.id, alert.unit_id, "console.assigned", actor=user.actor, via=via, assignee=assignee)
+    else:
+        try:
+            alert = ports.change_status(alert.id, STATUS_ACTIONS[action], actor=user.actor, via=via, note=text)
+        except ValueError:
+            raise Refused(f"当前状态「{labels.status(alert.status)}」下不能{ACTION_LABELS[action]}") from None
+        if action == "false_alarm":
+            _record_false_alarm(ports, alert, user, text, now)
+            ports.audit(alert.id, alert.unit_id, "console.false_alarm", actor=user.actor, via=via, note=text)
+        elif text:
+            ports.casebook.note(alert.id, alert.unit_id, alert.status.value, user.actor, now, text)
+    return summaries(ports, [ports.get_alert(alert.id) or alert])[0]
+
+
+def _record_false_alarm(ports: Ports, alert: Alert, user: User, reason: str, now: datetime) -> None:
+    doc_ids = ports.alert_doc_ids(alert.id)
+    phrases: set[str] = set()
+    for doc_id in doc_ids[:100]:
+        doc = ports.get_doc(doc_id)
+        if doc is not None:
+            phrases.update(r.phrase for r in doc.reasons if getattr(r, "unit_id", None) in (None, alert.unit_id))
+    ports.casebook.false_alarm(alert_id=alert.id, unit_id=alert.unit_id, story_id=alert.story_id,
+                               level=alert.level.value, negativity=alert.negativity, title=alert.representative.title,
+                               doc_ids=doc_ids, phrases=sorted(phrases), reason=reason, by=user.actor, now=now)

@@ -1,0 +1,122 @@
+"""Handling records the console keeps beside the alert store, in console.db:
+who an alert is assigned to, handling notes (处置记录) and false alarms.
+
+Why here and not in the alert store: these are the console's own facts
+(the router and notifier never read them), so they live in the console's
+database and the alerting schema stays the alerting engineer's. Every write
+is ALSO audited in the alert store (``console.assigned``, ``console.note``,
+``console.false_alarm``) by the caller, so ``yuqing audit`` and the alert's
+trail show who did what, and the live feed sees the change.
+
+False alarms are kept as tuning feedback: ``false_alarms()`` returns one
+record per dismissed alert with its unit, documents, phrases and who judged
+it, exported as JSON lines for whoever tunes the lexicon and schemes.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS assignments (
+    alert_id TEXT PRIMARY KEY, unit_id TEXT, assignee TEXT NOT NULL, assigned_by TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL, unit_id TEXT, kind TEXT NOT NULL,
+    author TEXT NOT NULL, at TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notes_alert ON notes(alert_id, id);
+CREATE TABLE IF NOT EXISTS false_alarms (
+    alert_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL, story_id TEXT NOT NULL, level TEXT NOT NULL,
+    negativity REAL NOT NULL, title TEXT NOT NULL, doc_ids TEXT NOT NULL, phrases TEXT NOT NULL,
+    reason TEXT NOT NULL, marked_by TEXT NOT NULL, at TEXT NOT NULL
+);
+"""
+
+
+def _ts(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+class Casebook:
+    def __init__(self, path: str | Path) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(Path(path), timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ------------------------------------------------------------ writes
+
+    def assign(self, alert_id: str, unit_id: str | None, assignee: str, by: str, now: datetime) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO assignments (alert_id, unit_id, assignee, assigned_by, at) VALUES (?,?,?,?,?)"
+                             " ON CONFLICT(alert_id) DO UPDATE SET assignee=excluded.assignee,"
+                             " assigned_by=excluded.assigned_by, at=excluded.at",
+                             (alert_id, unit_id, assignee, by, _ts(now)))
+            self._note(alert_id, unit_id, "assign", by, now, f"指派给 {assignee}")
+
+    def note(self, alert_id: str, unit_id: str | None, kind: str, author: str, now: datetime, text: str) -> None:
+        """A handling record: ``kind`` is note, or the status change it went with (acknowledged, resolved…)."""
+        with self._lock:
+            self._note(alert_id, unit_id, kind, author, now, text)
+
+    def _note(self, alert_id, unit_id, kind, author, now, text) -> None:
+        self._db.execute("INSERT INTO notes (alert_id, unit_id, kind, author, at, text) VALUES (?,?,?,?,?,?)",
+                         (alert_id, unit_id, kind, author, _ts(now), text))
+
+    def false_alarm(self, *, alert_id: str, unit_id: str, story_id: str, level: str, negativity: float, title: str,
+                    doc_ids: list[str], phrases: list[str], reason: str, by: str, now: datetime) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO false_alarms (alert_id, unit_id, story_id, level, negativity, title, doc_ids, phrases,"
+                " reason, marked_by, at) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(alert_id) DO UPDATE SET"
+                " doc_ids=excluded.doc_ids, phrases=excluded.phrases, reason=excluded.reason,"
+                " marked_by=excluded.marked_by, at=excluded.at",
+                (alert_id, unit_id, story_id, level, negativity, title, json.dumps(doc_ids),
+                 json.dumps(phrases, ensure_ascii=False), reason, by, _ts(now)))
+            self._note(alert_id, unit_id, "false_alarm", by, now, f"标记为误报：{reason}" if reason else "标记为误报")
+
+    # ------------------------------------------------------------ reads
+
+    def assignment(self, alert_id: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM assignments WHERE alert_id=?", (alert_id,)).fetchone()
+        return dict(row) if row else None
+
+    def assignments(self, alert_ids: list[str]) -> dict[str, str]:
+        """alert id → assignee, for a page of the feed."""
+        if not alert_ids:
+            return {}
+        marks = ",".join("?" * len(alert_ids))
+        with self._lock:
+            rows = self._db.execute(f"SELECT alert_id, assignee FROM assignments WHERE alert_id IN ({marks})",
+                                    alert_ids).fetchall()
+        return {r["alert_id"]: r["assignee"] for r in rows}
+
+    def notes(self, alert_id: str) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM notes WHERE alert_id=? ORDER BY id", (alert_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def false_alarms(self, since: datetime | None = None, unit_id: str | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM false_alarms WHERE 1=1", []
+        if since:
+            sql, args = sql + " AND at>=?", [*args, _ts(since)]
+        if unit_id:
+            sql, args = sql + " AND unit_id=?", [*args, unit_id]
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY at", args).fetchall()
+        out = []
+        for r in rows:
+            rec = dict(r)
+            rec["doc_ids"], rec["phrases"] = json.loads(rec["doc_ids"]), json.loads(rec["phrases"])
+            out.append(rec)
+        return out

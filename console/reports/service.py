@@ -1,0 +1,99 @@
+"""Report files in ``<data_dir>/reports/``, generated on schedule and on demand.
+
+* ``generate(kind, day)`` writes ``<kind>-<day>.html`` and ``.docx``
+  atomically (temp file + rename), so a reader never sees half a file and
+  generating the same report again simply replaces it.
+* ``ReportScheduler`` runs inside the console role (APScheduler, settings
+  time zone): the daily report at ``console.report_time`` for yesterday, the
+  weekly report on Mondays at the same time for the week just ended.
+  ``misfire_grace_time`` lets a console restarted shortly after 08:00 still
+  produce the morning's reports.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from console.ports import Ports
+from console.reports import build, render
+
+log = logging.getLogger(__name__)
+NAME = re.compile(r"^(daily|weekly)-\d{4}-\d{2}-\d{2}\.(html|docx)$")
+
+
+class ReportService:
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+        self.dir = ports.app.data_dir / "reports"
+
+    def today(self) -> date:
+        return self.ports.now().astimezone(self.ports.tz).date()
+
+    def generate(self, kind: str, day: date | None = None) -> dict:
+        """Build and write one report; returns its listing entry."""
+        period = build.Period.ending(kind, day or self.today() - timedelta(days=1))
+        report = build.build(self.ports, period)
+        images = render.chart_images(report)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._write(self.dir / f"{period.name}.html", render.to_html(report, images).encode("utf-8"))
+        self._write(self.dir / f"{period.name}.docx", render.to_docx(report, images))
+        log.info("report %s written to %s", period.name, self.dir)
+        return self.entry(period.name)
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    def entry(self, name: str) -> dict:
+        kind, day = name.split("-", 1)
+        html, docx = self.dir / f"{name}.html", self.dir / f"{name}.docx"
+        return {"name": name, "kind": kind, "title": build.KINDS.get(kind, kind), "day": day,
+                "period": build.Period.ending(kind, date.fromisoformat(day)).label,
+                "html": f"{name}.html" if html.exists() else None, "docx": f"{name}.docx" if docx.exists() else None,
+                "generated_at": html.stat().st_mtime if html.exists() else None}
+
+    def list(self) -> list[dict]:
+        if not self.dir.exists():
+            return []
+        names = {p.name.rsplit(".", 1)[0] for p in self.dir.iterdir() if NAME.match(p.name)}
+        return sorted((self.entry(n) for n in names), key=lambda e: (e["day"], e["kind"]), reverse=True)
+
+    def path(self, filename: str) -> Path | None:
+        """The file for a download name, or None (names are checked: no path tricks)."""
+        if not NAME.match(filename):
+            return None
+        path = self.dir / filename
+        return path if path.exists() else None
+
+
+class ReportScheduler:
+    def __init__(self, service: ReportService) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.cron import CronTrigger
+        ports = service.ports
+        hour, minute = (int(x) for x in ports.console.report_time.split(":"))
+        self.service = service
+        self.scheduler = BackgroundScheduler(timezone=ports.tz)
+        self.scheduler.add_job(self._run, CronTrigger(hour=hour, minute=minute, timezone=ports.tz), args=["daily"],
+                               id="report-daily", misfire_grace_time=3600, coalesce=True)
+        self.scheduler.add_job(self._run, CronTrigger(day_of_week="mon", hour=hour, minute=minute, timezone=ports.tz),
+                               args=["weekly"], id="report-weekly", misfire_grace_time=3600, coalesce=True)
+
+    def _run(self, kind: str) -> None:
+        try:
+            self.service.generate(kind)
+        except Exception:  # a failed report must not stop the next one (or the console)
+            log.exception("scheduled %s report failed", kind)
+
+    def start(self) -> None:
+        self.scheduler.start()
+        for job in self.scheduler.get_jobs():
+            log.info("report job %s next run at %s", job.id, job.next_run_time)
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)

@@ -1,0 +1,12 @@
+"""Page routes by area (auth, alerts, search, reports, sources, admin) and the JSON API (api)."""
+from __future__ import annotations
+
+from fastapi import Request
+
+from console.security import session_of
+
+
+def render(request: Request, name: str, context: dict, status_code: int = 200):
+    """A template with what every page needs: the session (user, CSRF token) and a one-line message."""
+    ctx = {"session": session_of(request), "msg": request.query_params.get("msg", ""), **context}
+    return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code)

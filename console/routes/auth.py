@@ -1,0 +1,95 @@
+"""Login, logout, and the one-click acknowledgement links sent in every alert message."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from alerting.acklinks import InvalidAckLink
+from console.routes import render
+from console.security import COOKIE, ports_of, require_write, token_of
+from pipeline.messages import AlertStatus
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: a crafted ?next=https://evil.example must not bounce users off-site.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def set_session_cookie(response, request: Request, token: str) -> None:
+    ports = ports_of(request)
+    response.set_cookie(COOKIE, token, max_age=int(ports.console.session_ttl), httponly=True, samesite="lax",
+                        secure=ports.console.cookie_secure, path="/")
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/", reason: str = ""):
+    return render(request, "login.html", {"next": _safe_next(next), "reason": reason, "error": ""})
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")):
+    ports = ports_of(request)
+    user = ports.users.authenticate(username, password)
+    if user is None:
+        log.info("console login failed for %r from %s", username, request.client.host if request.client else "?")
+        return render(request, "login.html", {"next": _safe_next(next), "reason": "",
+                                              "error": "用户名或密码错误"}, status_code=401)
+    token, _ = ports.users.create_session(user, ports.now(), ports.console.session_ttl)
+    log.info("console login: %s (%s)", user.username, user.role)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session_cookie(response, request, token)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    await require_write()(request)
+    ports = ports_of(request)
+    token, _ = token_of(request)
+    ports.users.end_session(token)
+    response = RedirectResponse("/login?reason=" + quote("您已退出登录"), status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/ack/{token}")
+def acknowledge_link(request: Request, token: str):
+    """The link in SMS / email / robot messages: no login needed, the signature is the credential."""
+    ports = ports_of(request)
+    try:
+        claim = ports.app.ack_signer.verify(token, ports.now())
+    except InvalidAckLink as e:
+        return render(request, "ack.html", {"ok": False, "message": str(e), "alert": None}, status_code=400)
+    except Exception:  # malformed payload inside a valid-looking token
+        return render(request, "ack.html", {"ok": False, "message": "链接无效", "alert": None}, status_code=400)
+    alert = ports.get_alert(claim.alert_id)
+    if alert is None:
+        return render(request, "ack.html", {"ok": False, "message": "预警不存在或已被清理", "alert": None},
+                      status_code=404)
+    before = alert.status
+    try:
+        alert = ports.change_status(alert.id, AlertStatus.acknowledged, actor=claim.recipient, via="ack-link")
+        message = "已确认收到，感谢您的及时处置。" if before is not AlertStatus.acknowledged else "此预警此前已确认，无需重复操作。"
+    except ValueError:
+        # Already being handled, resolved or dismissed: acknowledging adds nothing; say so plainly.
+        message = f"此预警当前状态为「{_status_label(alert.status)}」，无需再次确认。"
+    return render(request, "ack.html", {"ok": True, "message": message, "alert": alert, "who": claim.recipient})
+
+
+def _status_label(status) -> str:
+    from console import labels
+    return labels.status(status)
+
+
+@router.get("/ops")
+def ops_link():
+    """Ops alert messages link to {console}/ops: the source health page shows them."""
+    return RedirectResponse("/sources", status_code=303)

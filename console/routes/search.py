@@ -1,0 +1,90 @@
+"""Search pages for analysts: the form, results with highlights, charts, export.
+
+``search_form`` is the one parser of search parameters, shared with the API
+(so the page, the export and ``GET /api/search`` accept the same names).
+Unknown channel / level values are dropped rather than rejected: a stale
+bookmark should still search.
+"""
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from console import labels, search_service
+from console.routes import render
+from console.search_service import PAGE_SIZES, SORTS, SearchForm
+from console.security import ports_of, require
+from console.users import Session
+from pipeline.messages import CHANNEL_LABELS, Channel, Level
+
+router = APIRouter()
+
+
+def search_form(q: str = Query("", description="全文检索词（标题与正文，jieba 分词，多个词同时出现）"),
+                start: date | None = Query(None, description="起始日期（含），YYYY-MM-DD，按设置时区"),
+                end: date | None = Query(None, description="结束日期（含），YYYY-MM-DD"),
+                unit: list[str] = Query([], description="会员单位 id，可多个"),
+                channel: list[str] = Query([], description="渠道：" + ", ".join(c.value for c in Channel)),
+                source: list[str] = Query([], description="信息源 id，可多个"),
+                level: list[str] = Query([], description="等级：red, orange, yellow, blue"),
+                min_negativity: float | None = Query(None, ge=0, le=1, description="最低负面度 0–1"),
+                sort: str = Query("time_desc", description="排序：" + ", ".join(SORTS)),
+                page: int = Query(1, ge=1, le=10_000),
+                size: int = Query(20, ge=1, le=100)) -> SearchForm:
+    channels = {c.value for c in Channel}
+    levels = {lv.value for lv in Level}
+    return SearchForm(q=q, start=start, end=end, units=[u for u in unit if u],
+                      channels=[c for c in channel if c in channels], sources=[s for s in source if s],
+                      levels=[lv for lv in level if lv in levels], min_negativity=min_negativity,
+                      sort=sort if sort in SORTS else "time_desc", page=page, size=size)
+
+
+def form_params(form: SearchForm, **override) -> str:
+    """The query string for ``form`` (paging links, export links)."""
+    params: list[tuple[str, str]] = [("q", form.q)]
+    if form.start:
+        params.append(("start", form.start.isoformat()))
+    if form.end:
+        params.append(("end", form.end.isoformat()))
+    params += [("unit", u) for u in form.units] + [("channel", c) for c in form.channels]
+    params += [("source", s) for s in form.sources] + [("level", lv) for lv in form.levels]
+    if form.min_negativity is not None:
+        params.append(("min_negativity", str(form.min_negativity)))
+    params += [("sort", form.sort), ("size", str(form.size))]
+    params += [(k, str(v)) for k, v in override.items()]
+    return urlencode(params)
+
+
+@router.get("/search")
+def search_page(request: Request, form: SearchForm = Depends(search_form),
+                session: Session = Depends(require("search"))):
+    ports = ports_of(request)
+    results = search_service.run(ports, form)
+    return render(request, "search.html", {
+        "form": form, "results": results, "params": form_params(form),
+        "page_link": lambda p: "/search?" + form_params(form, page=p),
+        "units": ports.unit_names, "sources": ports.source_names,
+        "channels": {c.value: label for c, label in CHANNEL_LABELS.items()},
+        "levels": {lv.value: labels.level(lv) for lv in Level}, "sorts": SORTS, "page_sizes": PAGE_SIZES,
+        "negative_threshold": ports.config.rules.negative_threshold,
+    })
+
+
+def export_response(ports, form: SearchForm, fmt: str) -> Response:
+    rows = search_service.export_rows(ports, form)
+    stamp = ports.now().astimezone(ports.tz).strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        return Response(search_service.to_xlsx(rows),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="yuqing-search-{stamp}.xlsx"'})
+    return Response(search_service.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="yuqing-search-{stamp}.csv"'})
+
+
+@router.get("/search/export.{fmt}")
+def search_export(request: Request, fmt: str, form: SearchForm = Depends(search_form),
+                  session: Session = Depends(require("export"))):
+    return export_response(ports_of(request), form, "xlsx" if fmt == "xlsx" else "csv")

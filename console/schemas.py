@@ -1,0 +1,119 @@
+"""Request and response models of the HTTP API (they make the OpenAPI schema).
+
+Responses allow extra fields: the console passes through what the alerting
+and crawler engineers add, and API clients must ignore what they do not know.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class LoginRequest(BaseModel):
+    username: str
+    password: str
+
+
+class UserOut(Open):
+    username: str
+    display_name: str
+    role: Literal["duty", "analyst", "lead", "admin"]
+    role_label: str
+    unit_id: str | None = None
+    disabled: bool = False
+
+
+class SessionOut(Open):
+    token: str = Field(description="用于 Authorization: Bearer 的会话令牌")
+    csrf: str = Field(description="以 Cookie 会话调用写接口时放入 X-CSRF-Token")
+    expires_at: str
+    user: UserOut
+
+
+class MeOut(Open):
+    user: UserOut
+    permissions: list[str]
+    csrf: str
+    expires_at: str
+
+
+class AlertSummary(Open):
+    id: str
+    unit_id: str
+    unit_name: str
+    level: str = Field(description="red | orange | yellow | blue")
+    level_label: str
+    status: str = Field(description="new | notified | acknowledged | handling | resolved | dismissed")
+    status_label: str
+    unacknowledged: bool
+    title: str
+    url: str
+    site: str
+    channels: list[str]
+    doc_count: int
+    negativity: float
+    first_seen: str
+    last_seen: str
+    detected_at: str = Field(description="系统首次发现的时间（未确认计时的起点）")
+    assignee: str | None = None
+
+
+class AlertDetail(AlertSummary):
+    documents: list[dict] = Field(description="报道时间线：来源、时间、负面要素、命中的单位别名")
+    phrases: list[dict] = Field(description="驱动负面判断的短语及出现次数")
+    notifications: list[dict] = Field(description="通知记录：渠道、接收人、状态（待发送/已提交/已送达/失败…）")
+    trail: list[dict] = Field(description="审计轨迹：谁在何时做了什么")
+    notes: list[dict] = Field(description="处置记录")
+    actions: list[dict] = Field(description="当前用户可执行的操作")
+
+
+class ActionRequest(BaseModel):
+    action: Literal["acknowledge", "handling", "resolve", "note", "assign", "false_alarm", "reopen"]
+    text: str = Field("", max_length=2000, description="处置记录 / 备注 / 误报原因")
+    assignee: str = Field("", max_length=100, description="指派对象（action=assign）")
+
+
+class SearchHit(Open):
+    id: str
+    title: str
+    url: str
+    site: str
+    source_id: str
+    channel: str
+    published_at: str
+    negativity: float
+    level: str | None = None
+    units: list[str]
+    title_html: str | None = Field(None, description="标题高亮片段（已转义，命中词包在 <em> 中）")
+    fragments: list[str] = Field(description="正文高亮片段（已转义，命中词包在 <em> 中）")
+
+
+class SearchOut(Open):
+    total: int
+    page: int
+    pages: int
+    size: int
+    hits: list[SearchHit]
+
+
+class ReportRequest(BaseModel):
+    kind: Literal["daily", "weekly"] = "daily"
+    day: str | None = Field(None, description="报告的最后一天 YYYY-MM-DD；默认昨天")
+
+
+class UserCreate(BaseModel):
+    username: str
+    password: str
+    role: Literal["duty", "analyst", "lead", "admin"]
+    unit_id: str | None = None
+    display_name: str = ""
+
+
+class UserChange(BaseModel):
+    password: str | None = None
+    disabled: bool | None = None

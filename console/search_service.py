@@ -1,0 +1,153 @@
+"""Search for analysts: query form → ``SearchQuery``, results, statistics, export.
+
+* Dates in the form are calendar days in the settings time zone; the end
+  day is inclusive (the index's ``end`` is exclusive, so it gets +1 day).
+* "Negative" everywhere means negativity ≥ rules.yaml ``negative_threshold``
+  (the scorer's own line), so the console's negative share agrees with it.
+* Exports page through the index ``EXPORT_PAGE`` rows at a time, at most
+  ``EXPORT_MAX`` rows: CSV in UTF-8 with a BOM (so Excel opens Chinese
+  correctly) or a real .xlsx (openpyxl).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from console import labels
+from console.ports import Ports
+from pipeline.index import SearchQuery
+
+PAGE_SIZES = (20, 50, 100)
+EXPORT_PAGE, EXPORT_MAX = 500, 10_000
+SORTS = {"time_desc": "最新发布", "time_asc": "最早发布", "relevance": "相关度", "negativity_desc": "负面程度"}
+EXPORT_COLUMNS = [("published_at", "发布时间"), ("title", "标题"), ("site", "站点"), ("source", "信息源"),
+                  ("channel", "渠道"), ("units", "涉及单位"), ("level", "等级"), ("negativity", "负面度"),
+                  ("phrases", "负面要素"), ("url", "链接")]
+
+
+@dataclass
+class SearchForm:
+    q: str = ""
+    start: date | None = None
+    end: date | None = None
+    units: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)
+    min_negativity: float | None = None
+    sort: str = "time_desc"
+    page: int = 1
+    size: int = 20
+
+    def query(self, ports: Ports, *, offset: int | None = None, limit: int | None = None) -> SearchQuery:
+        tz = ports.tz
+        return SearchQuery(
+            text=self.q.strip() or None,
+            start=datetime.combine(self.start, time(), tz) if self.start else None,
+            end=datetime.combine(self.end + timedelta(days=1), time(), tz) if self.end else None,
+            units=self.units, channels=self.channels, sources=self.sources, levels=self.levels,
+            min_negativity=self.min_negativity, sort=self.sort if self.sort in SORTS else "time_desc",
+            offset=(self.page - 1) * self.size if offset is None else offset,
+            limit=self.size if limit is None else limit)
+
+    def negative(self, ports: Ports) -> SearchQuery:
+        q = self.query(ports, offset=0, limit=0)
+        threshold = ports.config.rules.negative_threshold
+        return q.model_copy(update={"min_negativity": max(threshold, self.min_negativity or 0.0)})
+
+
+def run(ports: Ports, form: SearchForm) -> dict:
+    result = ports.search(form.query(ports))
+    hits = []
+    for h in result.hits:
+        d = h.doc
+        hits.append({
+            "id": d.id, "url": d.url, "title": d.title, "site": d.site, "source_id": d.source_id,
+            "source_name": ports.source_names.get(d.source_id, d.source_id), "channel": labels.channel(d.channel),
+            "published_at": (d.published_at or d.crawled_at).isoformat(), "negativity": round(d.negativity, 3),
+            "level": d.level.value if d.level else None, "level_label": labels.level(d.level),
+            "units": [ports.unit_names.get(u.unit_id, u.unit_name) for u in d.units],
+            "story_id": d.story_id, "score": round(h.score, 3),
+            # Fragments are HTML-escaped by the index with matches in <em>: safe to show as HTML.
+            "title_html": (h.highlights.get("title") or [None])[0],
+            "fragments": h.highlights.get("text", []),
+            "excerpt": d.text[:160],
+        })
+    pages = max(1, -(-result.total // form.size))
+    return {"total": result.total, "page": form.page, "pages": pages, "size": form.size, "hits": hits}
+
+
+def stats(ports: Ports, form: SearchForm) -> dict:
+    """Trend per day (volume, negative, negative share) and breakdowns, for the charts."""
+    everything = form.query(ports, offset=0, limit=0)
+    volume = ports.counts(everything, "day")
+    negative = ports.counts(form.negative(ports), "day")
+    days = sorted(volume)
+    if days:  # every day in the range, so the chart shows quiet days as zero
+        first = form.start or date.fromisoformat(days[0])
+        last = form.end or date.fromisoformat(days[-1])
+        if (last - first).days <= 366:
+            days = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    trend = {"days": days, "volume": [volume.get(d, 0) for d in days],
+             "negative": [negative.get(d, 0) for d in days],
+             "share": [round(negative.get(d, 0) / volume[d], 3) if volume.get(d) else 0 for d in days]}
+
+    def named(counts: dict[str, int], names) -> list[dict]:
+        return [{"key": k, "name": names(k), "count": n} for k, n in counts.items()]
+
+    return {
+        "trend": trend,
+        "total": sum(volume.values()), "negative_total": sum(negative.values()),
+        "by_unit": named(ports.counts(everything, "unit"), lambda k: ports.unit_names.get(k, k)),
+        "by_channel": named(ports.counts(everything, "channel"), labels.channel),
+        "by_source": named(ports.counts(everything, "source"), lambda k: ports.source_names.get(k, k)),
+        "by_level": named(ports.counts(everything, "level"), labels.level),
+    }
+
+
+def export_rows(ports: Ports, form: SearchForm):
+    """Every matching document (up to EXPORT_MAX) as a row of EXPORT_COLUMNS keys."""
+    offset = 0
+    while offset < EXPORT_MAX:
+        result = ports.search(form.query(ports, offset=offset, limit=min(EXPORT_PAGE, EXPORT_MAX - offset)))
+        for h in result.hits:
+            d = h.doc
+            yield {"published_at": labels.local(d.published_at or d.crawled_at, tz=ports.tz), "title": d.title,
+                   "site": d.site, "source": ports.source_names.get(d.source_id, d.source_id),
+                   "channel": labels.channel(d.channel),
+                   "units": "、".join(ports.unit_names.get(u.unit_id, u.unit_name) for u in d.units),
+                   "level": labels.level(d.level) if d.level else "", "negativity": round(d.negativity, 3),
+                   "phrases": "、".join(dict.fromkeys(r.phrase for r in d.reasons)), "url": d.url}
+        offset += len(result.hits)
+        if not result.hits or offset >= result.total:
+            return
+
+
+def to_csv(rows) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([title for _, title in EXPORT_COLUMNS])
+    for r in rows:
+        writer.writerow([r[k] for k, _ in EXPORT_COLUMNS])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(rows) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "检索结果"
+    ws.append([title for _, title in EXPORT_COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        ws.append([r[k] for k, _ in EXPORT_COLUMNS])
+    for col, width in zip("ABCDEFGHIJ", (18, 50, 20, 16, 10, 30, 6, 8, 24, 50)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

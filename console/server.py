@@ -1,0 +1,77 @@
+"""Serving the console: ``serve`` for the ``console`` role, ``ConsoleServer`` for tests.
+
+Both run uvicorn on the FastAPI app built by ``console.web.create_app``. The
+role runs it in the calling (main) thread until the stop event is set; a
+watcher thread turns the event into uvicorn's own ``should_exit`` so open
+live-feed streams end (they watch ``state.stopping``) and shutdown stays
+within ``timeout_graceful_shutdown``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import uvicorn
+
+from console.web import create_app
+from pipeline.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+
+def _config(web, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
+                          timeout_graceful_shutdown=3, proxy_headers=False)
+
+
+def serve(app: App, stop: threading.Event, host: str | None = None, port: int | None = None) -> None:
+    settings = app.config.settings
+    host, port = host or settings.console_host, port if port is not None else settings.console_port
+    web = create_app(app, schedule_reports=settings.console.reports)
+    server = uvicorn.Server(_config(web, host, port))
+
+    def watch() -> None:
+        stop.wait()
+        web.state.stopping.set()
+        server.should_exit = True
+
+    threading.Thread(target=watch, name="console-stop", daemon=True).start()
+    log.info("console on http://%s:%d (log in at %s/login)", host, port, settings.console_base_url.rstrip("/"))
+    server.run()
+    stop.set()
+
+
+class ConsoleServer:
+    """The console on a free local port in a background thread (tests, benchmarks)."""
+
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, schedule_reports: bool = False) -> None:
+        from pipeline.testing import free_port
+        self.web = create_app(app, schedule_reports=schedule_reports)
+        self.host, self.port = host, port or free_port()
+        self.server = uvicorn.Server(_config(self.web, self.host, self.port))
+        self.thread = threading.Thread(target=self.server.run, name="console-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> "ConsoleServer":
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"console did not start on {self.url}")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.web.state.stopping.set()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def __enter__(self) -> "ConsoleServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,281 @@
+"""The console's HTTP API: login, roles and unit scope, alert actions with
+audit, the live feed (SSE) and one-click acknowledgement links."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+import requests
+
+from pipeline.clock import FakeClock
+from pipeline.testing import seed_doc
+from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, Api, start_console, stop_console
+
+
+def of_unit(alerts, unit):
+    return [a for a in alerts if a.unit_id == unit]
+
+
+# ---------------------------------------------------------------- authentication
+
+def test_nothing_without_login(shared_console):
+    _, alerts, server = shared_console
+    anon = Api(server.url)
+    for path in ("/api/alerts", f"/api/alerts/{alerts[0].id}", "/api/search?q=理赔", "/api/sources",
+                 "/api/reports", "/api/openapi.json", "/api/alerts/stream"):
+        assert anon.get(path).status_code == 401, path
+    page = anon.get("/", allow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login?next=/")
+    bad = requests.post(server.url + "/api/session", json={"username": "duty", "password": "wrong-password"},
+                        timeout=10)
+    assert bad.status_code == 401 and "错误" in bad.json()["detail"]
+    form = requests.post(server.url + "/login", data={"username": "nobody", "password": PASSWORD}, timeout=10)
+    assert form.status_code == 401 and "用户名或密码错误" in form.text
+
+
+def test_login_page_redirects_only_to_local_paths(shared_console):
+    _, _, server = shared_console
+    r = requests.post(server.url + "/login", data={"username": "duty", "password": PASSWORD,
+                                                   "next": "https://evil.example/"}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert "httponly" in r.headers["set-cookie"].lower() and "samesite=lax" in r.headers["set-cookie"].lower()
+
+
+def test_openapi_documents_the_api(shared_console):
+    _, _, server = shared_console
+    schema = Api(server.url, "analyst").get("/api/openapi.json").json()
+    for path in ("/api/session", "/api/alerts", "/api/alerts/stream", "/api/alerts/{alert_id}",
+                 "/api/alerts/{alert_id}/actions", "/api/search", "/api/search/stats", "/api/search/export",
+                 "/api/reports", "/api/sources", "/api/users"):
+        assert path in schema["paths"], path
+    assert all(not p.startswith(("/login", "/search")) for p in schema["paths"])  # pages stay out of the schema
+
+
+# ---------------------------------------------------------------- roles and unit scope
+
+def test_unit_lead_sees_only_its_own_units_alerts(shared_console):
+    _, alerts, server = shared_console
+    own, other = of_unit(alerts, UNIT_A), of_unit(alerts, UNIT_B)
+    assert own and other
+    lead = Api(server.url, "lead_a")
+    listed = lead.get("/api/alerts").json()
+    assert {a["unit_id"] for a in listed} == {UNIT_A}
+    assert {a["id"] for a in listed} == {a.id for a in own}
+    assert lead.get(f"/api/alerts/{own[0].id}").status_code == 200
+    # Another unit's alert does not exist for this lead: 404, not 403 (no probing).
+    assert lead.get(f"/api/alerts/{other[0].id}").status_code == 404
+    r = lead.post(f"/api/alerts/{other[0].id}/actions", json={"action": "acknowledge"})
+    assert r.status_code == 404
+    # The page says the same.
+    page = lead.get(f"/alerts/{other[0].id}")
+    assert page.status_code == 404 and "无权查看" in page.text
+    # Leads do not search the whole index, see sources or manage users.
+    for path in ("/api/search?q=理赔", "/api/sources", "/api/users", "/api/reports"):
+        assert lead.get(path).status_code == 403, path
+
+
+def test_duty_officer_and_analyst_see_every_unit(shared_console):
+    _, alerts, server = shared_console
+    for user in ("duty", "analyst", "admin"):
+        listed = Api(server.url, user).get("/api/alerts?limit=500").json()
+        assert {a["id"] for a in listed} == {a.id for a in alerts}, user
+    analyst = Api(server.url, "analyst")
+    r = analyst.post(f"/api/alerts/{alerts[0].id}/actions", json={"action": "acknowledge"})
+    assert r.status_code == 403  # analysts read alerts; duty officers and leads act on them
+    assert analyst.get("/api/users").status_code == 403
+
+
+def test_alert_detail_shows_timeline_reasons_and_notifications(shared_console):
+    _, alerts, server = shared_console
+    story = next(a for a in alerts if a.doc_count == 2)  # the seeded story with a repost
+    detail = Api(server.url, "duty").get(f"/api/alerts/{story.id}").json()
+    docs = detail["documents"]
+    assert len(docs) == 2 and docs[0]["published_at"] <= docs[1]["published_at"]
+    assert {d["channel"] for d in docs} == {"新闻网站", "论坛"}
+    assert all(d["source_name"] and d["site"] for d in docs)
+    assert {"phrase": "拖延理赔", "count": 2} in detail["phrases"]
+    assert detail["aliases"]
+    # Routed notifications are in the outbox (no notifier runs here: pending).
+    assert detail["notifications"] and {n["state_label"] for n in detail["notifications"]} == {"待发送"}
+    assert all("payload" not in n for n in detail["notifications"])  # other people's ack links stay hidden
+    assert detail["trail"][0]["event"] == "detected"
+
+
+# ---------------------------------------------------------------- actions and audit
+
+def test_actions_change_status_and_are_audited_with_who(console):
+    app, alerts, server = console
+    alert = of_unit(alerts, UNIT_A)[0]
+    lead = Api(server.url, "lead_a")
+    r = lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "acknowledge"})
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged" and not r.json()["unacknowledged"]
+    assert lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "acknowledge"}).status_code == 200  # idempotent
+    assert lead.post(f"/api/alerts/{alert.id}/actions",
+                     json={"action": "assign", "assignee": "品宣部张三"}).json()["assignee"] == "品宣部张三"
+    assert lead.post(f"/api/alerts/{alert.id}/actions",
+                     json={"action": "note", "text": "已联系投诉人，约定明日上门"}).status_code == 200
+    assert lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "note", "text": " "}).status_code == 409
+    r = lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "resolve", "text": "已赔付结案"})
+    assert r.json()["status"] == "resolved"
+    # resolved → acknowledged is refused by the store's transitions: 409 with a Chinese reason.
+    r = lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "acknowledge"})
+    assert r.status_code == 409 and "已处置" in r.json()["detail"]
+
+    trail = app.alert_store.audit_trail(alert.id)
+    ack = next(t for t in trail if t["event"] == "status.acknowledged")
+    assert ack["actor"] == "测试lead_a <console:lead_a>" and ack["via"] == "api"
+    assert any(t["event"] == "status.acknowledged.repeat" for t in trail)
+    assert any(t["event"] == "console.assigned" and t["assignee"] == "品宣部张三" for t in trail)
+    assert any(t["event"] == "console.note" and t["note"] == "已联系投诉人，约定明日上门" for t in trail)
+    detail = lead.get(f"/api/alerts/{alert.id}").json()
+    assert [n["kind"] for n in detail["notes"]] == ["assign", "note", "resolved"]
+    assert all(n["author"] == "测试lead_a <console:lead_a>" for n in detail["notes"])
+
+
+def test_false_alarm_is_kept_as_tuning_feedback(console):
+    app, alerts, server = console
+    alert = of_unit(alerts, UNIT_B)[0]
+    duty = Api(server.url, "duty")
+    r = duty.post(f"/api/alerts/{alert.id}/actions", json={"action": "false_alarm", "text": "同名非本公司"})
+    assert r.json()["status"] == "dismissed"
+    lines = Api(server.url, "analyst").get("/api/feedback/false-alarms").text.splitlines()
+    record = json.loads(lines[0])
+    assert record["alert_id"] == alert.id and record["unit_id"] == UNIT_B
+    assert record["doc_ids"] == app.alert_store.alert_doc_ids(alert.id)
+    assert record["reason"] == "同名非本公司" and "console:duty" in record["marked_by"] and record["phrases"]
+    # Leads may not dismiss alerts: confirming or dismissing is the duty officers' call.
+    other = of_unit(alerts, UNIT_A)[0]
+    assert Api(server.url, "lead_a").post(f"/api/alerts/{other.id}/actions",
+                                          json={"action": "false_alarm"}).status_code == 403
+
+
+def test_cookie_sessions_need_the_csrf_token(console):
+    _, alerts, server = console
+    browser = Api(server.url, "duty", cookie=True)
+    path = f"/api/alerts/{alerts[0].id}/actions"
+    assert browser.post(path, json={"action": "acknowledge"}).status_code == 403
+    assert browser.post(path, json={"action": "acknowledge"}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert browser.post(path, json={"action": "acknowledge"}, headers={"X-CSRF-Token": browser.csrf}).status_code == 200
+    form = browser.post(f"/alerts/{alerts[1].id}/action", data={"action": "acknowledge"}, allow_redirects=False)
+    assert form.status_code == 403
+    form = browser.post(f"/alerts/{alerts[1].id}/action", data={"action": "acknowledge", "csrf": browser.csrf},
+                        allow_redirects=False)
+    assert form.status_code == 303
+
+
+def test_sessions_expire_and_end_on_logout(tmp_path):
+    clock = FakeClock()
+    app, _, server = start_console(tmp_path, clock=clock)
+    try:
+        duty = Api(server.url, "duty")
+        assert duty.get("/api/me").status_code == 200
+        clock.advance(hours=3)  # active within the idle timeout (4 h): still in
+        assert duty.get("/api/me").status_code == 200
+        clock.advance(hours=4, seconds=1)  # idle too long
+        assert duty.get("/api/me").status_code == 401
+        other = Api(server.url, "analyst")
+        for _ in range(4):  # active every 3 h, but 12 h is the most a login lasts
+            clock.advance(hours=3)
+            other.get("/api/me")
+        assert other.get("/api/me").status_code == 401
+        third = Api(server.url, "admin", cookie=True)
+        assert third.http.delete(server.url + "/api/session", headers={"X-CSRF-Token": third.csrf}).status_code == 200
+        assert third.get("/api/me").status_code == 401
+    finally:
+        stop_console(app, server)
+
+
+# ---------------------------------------------------------------- live feed (SSE)
+
+class Stream:
+    """Reads an SSE stream in a thread, collecting (event, data) pairs."""
+
+    def __init__(self, api: Api) -> None:
+        self.events: list[tuple[str, dict]] = []
+        self.resp = api.http.get(api.base + "/api/alerts/stream", stream=True, timeout=30)
+        assert self.resp.status_code == 200 and self.resp.headers["content-type"].startswith("text/event-stream")
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        kind = None
+        try:
+            for line in self.resp.iter_lines(decode_unicode=True):
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: ") and kind:
+                    self.events.append((kind, json.loads(line[6:])))
+        except (requests.RequestException, AttributeError, ValueError):
+            pass
+        finally:
+            self.resp.close()  # here, in the reading thread: closing from another one blocks until data arrives
+
+    def wait(self, predicate, timeout: float = 10.0, kind: str = "alert"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for got, data in list(self.events):
+                if got == kind and predicate(data):
+                    return data
+            time.sleep(0.05)
+        raise AssertionError(f"no matching event within {timeout}s; got {self.events}")
+
+
+
+def test_feed_pushes_new_and_updated_alerts_within_the_unit_scope(console):
+    app, alerts, server = console
+    # The streams end when the fixture stops the server (their reader threads close them).
+    duty, lead_b = Stream(Api(server.url, "duty")), Stream(Api(server.url, "lead_b"))
+    for stream in (duty, lead_b):  # each stream has taken its cursor
+        stream.wait(lambda d: True, kind="hello")
+    now = app.clock.now()
+    doc = seed_doc({UNIT_A: "red"}, title="人保财险车险理赔遭拒 车主维权", text="车主称人保财险拒赔，已投诉。",
+                   url="http://news.example.cn/live/1.html", at=now, story="live-1")
+    app.index.upsert([doc])
+    new_id = app.router.handle(doc)[0].alert.id
+    got = duty.wait(lambda d: d["id"] == new_id)
+    assert got["level"] == "red" and got["status"] == "new" and got["unacknowledged"]
+    # An update (acknowledged by someone else, e.g. an ack link) arrives too.
+    app.alert_store.change_status(new_id, "acknowledged", now + timedelta(seconds=1), actor="李明", via="ack-link")
+    assert duty.wait(lambda d: d["id"] == new_id and d["status"] == "acknowledged")
+    # The other unit's lead heard nothing of it, but does hear about its own unit.
+    own = seed_doc({UNIT_B: "orange"}, title="中国人寿吉林分公司退保难", text="长春客户反映中国人寿退保难。",
+                   url="http://news.example.cn/live/2.html", at=now, story="live-2")
+    own_id = app.router.handle(own)[0].alert.id
+    lead_b.wait(lambda d: d["id"] == own_id)
+    assert all(d.get("id") != new_id for _, d in lead_b.events)
+
+
+# ---------------------------------------------------------------- ack links
+
+def test_ack_link_acknowledges_as_the_recipient(console):
+    app, alerts, server = console
+    alert = alerts[0]
+    url = app.ack_url(alert.id, "李明 <13900000011>").replace(app.config.settings.console_base_url, server.url)
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 200 and "已确认收到" in r.text
+    assert app.alert_store.get(alert.id).status.value == "acknowledged"
+    ack = next(t for t in app.alert_store.audit_trail(alert.id) if t["event"] == "status.acknowledged")
+    assert ack["actor"] == "李明 <13900000011>" and ack["via"] == "ack-link"
+    again = requests.get(url, timeout=10)
+    assert again.status_code == 200 and "无需重复" in again.text
+
+    token = url.rsplit("/", 1)[1]
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    r = requests.get(f"{server.url}/ack/{forged}", timeout=10)
+    assert r.status_code == 400 and "签名无效" in r.text and 'href="/login"' in r.text
+    r = requests.get(f"{server.url}/ack/not-a-token", timeout=10)
+    assert r.status_code == 400 and "登录控制台" in r.text
+
+
+def test_expired_ack_link_says_so(tmp_path):
+    clock = FakeClock()
+    app, alerts, server = start_console(tmp_path, clock=clock)
+    try:
+        url = app.ack_url(alerts[0].id, "孙伟 <13900000021>").replace(app.config.settings.console_base_url, server.url)
+        clock.advance(seconds=app.ack_signer.ttl.total_seconds() + 1)
+        r = requests.get(url, timeout=10)
+        assert r.status_code == 400 and "已过期" in r.text
+        assert app.alert_store.get(alerts[0].id).status.value == "new"
+    finally:
+        stop_console(app, server)

@@ -1,0 +1,120 @@
+"""Console users: hashed passwords, expiring sessions, demo seeding, the
+``yuqing user`` command, and the ``console`` role serving until stopped."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from console.demo_users import seed_demo_users
+from console.ports import Ports
+from console.users import UserStore, check_password, hash_password
+from pipeline.cli import main
+from pipeline.config import load_config
+from pipeline.roles import ROLES
+from pipeline.testing import build_test_app, free_port, wait_for
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def test_passwords_are_salted_scrypt_hashes(tmp_path):
+    h1, h2 = hash_password("correct horse"), hash_password("correct horse")
+    assert h1.startswith("scrypt$") and h1 != h2 and "correct" not in h1
+    assert check_password("correct horse", h1) and not check_password("wrong horse", h1)
+    assert not check_password("x", "garbage")
+    store = UserStore(tmp_path / "console.db")
+    store.add_user("duty", "correct horse", "duty")
+    raw = store._db.execute("SELECT password FROM users").fetchone()[0]
+    assert raw.startswith("scrypt$")
+    assert store.authenticate("duty", "correct horse").role == "duty"
+    assert store.authenticate("duty", "wrong") is None and store.authenticate("ghost", "correct horse") is None
+    with pytest.raises(ValueError, match="至少"):
+        store.add_user("weak", "1234", "analyst")
+    with pytest.raises(ValueError, match="会员单位"):
+        store.add_user("lead", "long-enough", "lead")
+    with pytest.raises(ValueError, match="已存在"):
+        store.add_user("duty", "another-one", "analyst")
+
+
+def test_sessions_expire_absolutely_and_when_idle(tmp_path):
+    store = UserStore(tmp_path / "console.db")
+    user = store.add_user("duty", "long-enough", "duty")
+    token, session = store.create_session(user, T0, ttl=3600)
+    stored = store._db.execute("SELECT token_hash FROM sessions").fetchone()[0]
+    assert token not in stored  # only the hash is kept
+    assert store.session(token, T0 + timedelta(minutes=20), idle_timeout=1800).user.username == "duty"
+    assert store.session(token, T0 + timedelta(minutes=45), idle_timeout=1800) is not None  # touched at 20 min
+    assert store.session(token, T0 + timedelta(minutes=61), idle_timeout=1800) is None  # absolute lifetime
+    token, _ = store.create_session(user, T0, ttl=3600)
+    assert store.session(token, T0 + timedelta(minutes=31), idle_timeout=1800) is None  # idle
+    token, _ = store.create_session(user, T0, ttl=3600)
+    store.set_password("duty", "a-new-password", T0)  # a new password ends every session
+    assert store.session(token, T0, idle_timeout=1800) is None
+    token, _ = store.create_session(user, T0, ttl=3600)
+    store.set_disabled("duty", True, T0)
+    assert store.session(token, T0, idle_timeout=1800) is None and store.authenticate("duty", "a-new-password") is None
+
+
+def test_demo_users_are_seeded_once_with_the_password_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("YUQING_CONSOLE_DEMO_PASSWORD", "demo-password-1")
+    app = build_test_app(tmp_path)
+    ports = Ports(app)
+    try:
+        created = seed_demo_users(ports)
+        assert {"duty", "analyst", "admin"} <= set(created)
+        assert {f"lead-{u.id}" for u in app.config.members.units} <= set(created)
+        lead = ports.users.authenticate("lead-picc-pc-jl", "demo-password-1")
+        assert lead.role == "lead" and lead.unit_id == "picc-pc-jl"
+        listing = (app.data_dir / "console-demo-users.txt").read_text(encoding="utf-8")
+        assert "demo-password-1" not in listing and "YUQING_CONSOLE_DEMO_PASSWORD" in listing
+        assert seed_demo_users(ports) == []  # never again once users exist
+    finally:
+        ports.close()
+        app.close()
+
+
+def test_user_command_adds_and_changes_passwords(tmp_path, monkeypatch, capsys):
+    app = build_test_app(tmp_path)
+    root = str(app.config.root)
+    app.close()
+    monkeypatch.setenv("PW1", "first-password")
+    monkeypatch.setenv("PW2", "second-password")
+    assert main(["user", "add", "lead-c", "--role", "lead", "--unit", "chinalife-jl", "--name", "孙伟",
+                 "--password-env", "PW1", "--config", root]) == 0
+    assert main(["user", "add", "bad", "--role", "lead", "--unit", "no-such-unit", "--password-env", "PW1",
+                 "--config", root]) == 2
+    assert main(["user", "passwd", "lead-c", "--password-env", "PW2", "--config", root]) == 0
+    assert main(["user", "passwd", "ghost", "--password-env", "PW2", "--config", root]) == 1
+    assert main(["user", "list", "--config", root]) == 0
+    assert "lead-c" in capsys.readouterr().out
+    store = UserStore(load_config(root).data_dir / "console.db")
+    assert store.authenticate("lead-c", "second-password").unit_id == "chinalife-jl"
+    store.close()
+
+
+def test_console_role_serves_until_stopped(tmp_path):
+    port = free_port()
+    app = build_test_app(tmp_path, settings={"console_port": port, "console": {"reports": True}})
+    assert "console" in app.config.settings.roles  # the demo runs the console with everything else
+    stop = threading.Event()
+    role = threading.Thread(target=ROLES["console"], args=(app, stop), daemon=True)
+    role.start()
+    try:
+        page = wait_for(lambda: _get(f"http://127.0.0.1:{port}/login"), 20, "the console to answer")
+        assert page.status_code == 200 and "登录舆情监测控制台" in page.text
+        # The demo config seeds its users into the empty database at start-up.
+        assert "duty" in (app.data_dir / "console-demo-users.txt").read_text(encoding="utf-8")
+    finally:
+        stop.set()
+        role.join(timeout=15)
+        app.close()
+    assert not role.is_alive()
+
+
+def _get(url: str):
+    try:
+        return requests.get(url, timeout=2)
+    except requests.ConnectionError:
+        return None
