@@ -45,6 +45,11 @@ def _setup_logging(role: str, level: str) -> None:
     else:
         handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{role}] %(name)s: %(message)s"))
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
+    if level.upper() != "DEBUG":
+        # Chatty at INFO: a line per job run (apscheduler) and per SMTP connection
+        # (aiosmtpd's mail.log). Our own loggers report what matters.
+        for name in ("apscheduler", "mail.log"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _stop_event() -> threading.Event:

@@ -30,6 +30,10 @@ NOTIFICATIONS = Counter("yuqing_notifications", "Notification outcomes", ["chann
 SOURCE_LAST_SUCCESS = Gauge("yuqing_source_last_success_timestamp", "Last successful crawl (epoch s)", ["source"])
 SOURCE_ITEMS = Counter("yuqing_source_items_published", "Items published by a source", ["source"])
 SOURCE_FAILURES = Counter("yuqing_source_crawl_failures", "Failed crawl runs", ["source"])
+SOURCE_STALENESS = Gauge("yuqing_source_staleness_seconds", "Seconds since the source last brought a new item",
+                         ["source"])
+SOURCE_BLIND = Gauge("yuqing_source_blind", "1 while the source is failing, blind or silent (see crawlers/health.py)",
+                     ["source", "state"])
 
 
 def serve(role: str, host: str, port: int, run_dir: Path | None = None) -> int | None:

@@ -26,6 +26,8 @@ def score(app: App, stop: threading.Event) -> None:
         # Scoring is pure; the story store (shared by every scorer process)
         # then says which story the document joins.
         scored = stories.assign(scorer.score(doc, now=app.clock.now()))
+        metrics.DOCS_SCORED.labels(scored.level.value if scored.level else "none").inc()
+        metrics.NEGATIVITY.observe(scored.negativity)
         if scored.level:
             log.info("doc %s negative for %s (%.2f): %s", doc.id, list(scored.unit_levels), scored.negativity, doc.title)
         # Keyed by story so every document of a story stays in order for the router.

@@ -21,11 +21,13 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from pipeline import metrics
 from pipeline.config import AppConfig, SourceConfig
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class CrawlScheduler:
                           json.dumps(stats, ensure_ascii=False), tail)
             else:
                 log.info("source %s: %s", source.id, json.dumps(stats, ensure_ascii=False))
+        _count_run(source.id, stats)
         self.check_health([source])
         return stats
 
@@ -85,7 +88,9 @@ class CrawlScheduler:
             store.record_run(RunOutcome(source.id, "failed", error=error))
 
     def check_health(self, sources: list[SourceConfig] | None = None) -> list:
-        """Publish ops alerts for blind sources (all enabled ones by default)."""
+        """Publish ops alerts for blind sources (all enabled ones by default)
+        and refresh the source-health gauges."""
+        _health_gauges(self.config)
         if self._bus is None:
             return []
         from crawlers.health import HealthMonitor, HealthStore
@@ -117,3 +122,32 @@ class CrawlScheduler:
                 if self._monitor is not None:
                     self._monitor.store.close()
                     self._monitor.producer.close()
+
+
+def _count_run(source_id: str, stats: dict | None) -> None:
+    if stats:
+        metrics.SOURCE_ITEMS.labels(source_id).inc(int(stats.get("items_published") or 0))
+    if stats and stats.get("ok"):
+        metrics.SOURCE_LAST_SUCCESS.labels(source_id).set(time.time())
+    else:
+        metrics.SOURCE_FAILURES.labels(source_id).inc()
+
+
+_BLIND_STATES = ("failing", "blind", "silent")
+
+
+def _health_gauges(config: AppConfig) -> None:
+    """Staleness and blind-state gauges per source, from the health store."""
+    from crawlers.health import source_health
+    try:
+        rows = source_health(config)
+    except Exception:  # metrics must never stop the crawling
+        log.exception("source health metrics failed")
+        return
+    for h in rows:
+        if h.staleness_s is not None:
+            metrics.SOURCE_STALENESS.labels(h.source_id).set(h.staleness_s)
+        if h.last_success_at is not None:
+            metrics.SOURCE_LAST_SUCCESS.labels(h.source_id).set(h.last_success_at.timestamp())
+        for state in _BLIND_STATES:
+            metrics.SOURCE_BLIND.labels(h.source_id, state).set(1 if h.state == state else 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -137,7 +138,14 @@ def scrape_metric(port: int, name: str, **labels: str) -> float:
     """Sum of the samples called ``name`` with these labels at a /metrics endpoint."""
     import requests
     from prometheus_client.parser import text_string_to_metric_families
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    for attempt in range(3):  # prometheus_client's tiny server may reset a connection under load
+        try:
+            text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            break
+        except requests.ConnectionError:
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
     return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))
 

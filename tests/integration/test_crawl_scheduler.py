@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 
 from crawlers.health import FAILING, source_health
 from crawlers.testing import FixtureSite
@@ -59,15 +60,22 @@ def ops(consumer) -> list[OpsAlert]:
     return out
 
 
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, {"source": "fx-flaky", **labels}) or 0.0
+
+
 def test_a_failing_source_raises_an_ops_alert_and_resolves_when_it_recovers(setup, capsys):
     cfg, bus, consumer = setup
     scheduler = CrawlScheduler(cfg, bus=bus)
+    failures, items = metric("yuqing_source_crawl_failures_total"), metric("yuqing_source_items_published_total")
     stats = scheduler.run_source(cfg.source("fx-flaky"))
     assert stats["ok"] is False and stats["pages_fetched"] == 0
     (alert,) = ops(consumer)
     assert alert.problem == FAILING and alert.subject == "fx-flaky" and not alert.resolved
     (h,) = source_health(cfg)
     assert h.state == "failing" and h.problem == FAILING and h.consecutive_failures == 1
+    assert metric("yuqing_source_crawl_failures_total") == failures + 1
+    assert metric("yuqing_source_blind", state="failing") == 1
 
     write_sources(cfg.root, "/blog/list.html")  # the site is back (the crawl process reads the file)
     stats = scheduler.run_source(cfg.source("fx-flaky"))
@@ -76,6 +84,9 @@ def test_a_failing_source_raises_an_ops_alert_and_resolves_when_it_recovers(setu
     assert resolved.id == alert.id and resolved.resolved
     (h,) = source_health(cfg)
     assert h.state == "ok" and h.problem is None and h.items_last_run == 2 and h.runs_24h == 2
+    assert metric("yuqing_source_items_published_total") == items + 2
+    assert metric("yuqing_source_blind", state="failing") == 0
+    assert metric("yuqing_source_last_success_timestamp") == pytest.approx(h.last_success_at.timestamp(), abs=5)
 
     assert cli.main(["sources", "--config", str(cfg.root), "--data-dir", str(cfg.data_dir), "--json"]) == 0
     (listed,) = json.loads(capsys.readouterr().out)

@@ -48,6 +48,9 @@ def test_two_scoring_workers_share_partitions(tmp_path):
         consumed = [scrape_metric(p, "yuqing_records_consumed_total", stage="scorer") for p in ports]
         assert all(c > 0 for c in consumed), consumed
         assert sum(consumed) >= total
+        # Routine news: scored, none negative.
+        assert sum(scrape_metric(p, "yuqing_documents_scored_total", level="none") for p in ports) >= total
+        assert sum(scrape_metric(p, "yuqing_negativity_count") for p in ports) >= total
     finally:
         for w in workers:
             w.terminate()
