@@ -35,11 +35,18 @@ def channel_label(value: str) -> str:
         return value
 
 
+def source_label(doc) -> str:
+    """Where a document came from, as a reader knows it: the source's name
+    and its host (吉林新闻网（www.jl.example.cn）), or the host alone."""
+    name = getattr(doc, "source_name", "")
+    return f"{name}（{doc.site}）" if name and doc.site and doc.site not in name else name or doc.site
+
+
 def brief_of(doc: ScoredDocument, unit_id: str) -> dict:
     """What later messages need to know about the document that triggered them."""
     reasons = [r for r in doc.reasons if getattr(r, "unit_id", None) in (None, unit_id)]
     return {
-        "title": doc.title, "url": doc.url, "site": doc.site, "channel": doc.channel.value,
+        "title": doc.title, "url": doc.url, "site": source_label(doc), "channel": doc.channel.value,
         "published_at": (doc.published_at or doc.crawled_at).isoformat(),
         "negativity": round(doc.unit_negativity.get(unit_id, doc.negativity), 2),
         "reasons": [f"{r.phrase}（{r.risk_type or '负面表述'}）：{r.sentence}" for r in reasons[:5]],

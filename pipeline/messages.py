@@ -106,7 +106,7 @@ class Document(Message):
     url: str
     source_id: str
     channel: Channel
-    site: str
+    site: str  # host name, e.g. news.sina.com.cn
     title: str
     text: str = ""
     author: str | None = None
@@ -114,6 +114,7 @@ class Document(Message):
     crawled_at: AwareDatetime
     engagement: dict[str, int] = Field(default_factory=dict)
     language: str = "zh"
+    source_name: str = ""  # the source's name in sources.yaml, as people call it (新浪新闻·吉林)
 
     @staticmethod
     def id_for(url: str) -> str:

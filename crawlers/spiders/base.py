@@ -160,7 +160,7 @@ class SourceSpider(scrapy.Spider):
         doc = Document.create(
             url=url, source_id=self.source.id, channel=channel or self.source.channel, site=site_of(url),
             title=title, text=text, author=clean_author(author), published_at=published_at,
-            language=language, engagement=engagement or {})
+            language=language, engagement=engagement or {}, source_name=self.source.name)
         return CrawledItem(doc, state_hash or content_hash(title, text))
 
     def is_unchanged(self, item: CrawledItem) -> bool:
