@@ -76,7 +76,8 @@ class App:
         return DocumentScorer(self.unit_specs, rules.negative_lexicon, rules.negation_cues, self.level_policy,
                               tokenizer=self.tokenizer, schemes=self.scheme_specs, risk_weights=rules.risk_weights,
                               source_weights={s.id: s.weight for s in self.config.sources},
-                              region_words=rules.region_words)
+                              region_words=rules.region_words, english_lexicon=rules.negative_lexicon_en,
+                              english_cues=rules.negation_cues_en)
 
     @cached_property
     def story_store(self):

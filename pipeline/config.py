@@ -610,6 +610,18 @@ def _non_empty_terms(terms: list[str]) -> list[str]:
     return terms
 
 
+def _english_phrases(phrases: list[str]) -> list[str]:
+    """Phrases matched on words (sentiment/english.py): each needs a word, and
+    ``*`` may only end a word of at least three letters (penalt*)."""
+    for p in _non_empty_terms(phrases):
+        if not any(c.isalnum() for c in p):
+            raise ValueError(f"{p!r} has no word in it")
+        for word in re.split(r"[\s\-]+", p):
+            if "*" in word and (not word.endswith("*") or word.count("*") > 1 or len(word) < 4):
+                raise ValueError(f"{p!r}: '*' may only end a word of at least three letters")
+    return phrases
+
+
 class MonitoringScheme(Strict):
     """A monitoring scheme (监测方案): every group must match (AND), any word
     of a group matches it (OR), no ``exclude`` word may occur (NOT). ``@unit``
@@ -725,6 +737,12 @@ class Rules(Strict):
     negative_lexicon: dict[str, list[str]]
     # phrases that weaken a nearby negative phrase (辟谣, 不实…)
     negation_cues: list[str] = Field(default_factory=list)
+    # Documents that are not Chinese (overseas media) are scored on English
+    # phrases grouped by the same risk types: risk type -> phrases, e.g.
+    # 监管处罚: [fined, penalt*] (a word ending in * matches any word it
+    # begins). Absent: the built-in lists in sentiment/english_lexicon.py.
+    negative_lexicon_en: dict[str, list[str]] | None = None
+    negation_cues_en: list[str] | None = None  # refuted, resolved, awareness… (as negation_cues)
     negative_threshold: float = Field(0.6, ge=0, le=1)
     levels: list[LevelRule] = Field(min_length=1)
     # Weight of each lexicon risk type (default 1.0): weak signals such as
@@ -747,6 +765,23 @@ class Rules(Strict):
                 raise ValueError(f"lexicon group {group!r} is empty")
             _non_empty_terms(phrases)
         return lex
+
+    @field_validator("negative_lexicon_en")
+    @classmethod
+    def _english_groups_known(cls, lex: dict[str, list[str]] | None, info) -> dict[str, list[str]] | None:
+        chinese = info.data.get("negative_lexicon") or {}
+        for group, phrases in (lex or {}).items():
+            if group not in chinese:
+                raise ValueError(f"{group!r} is not a negative_lexicon group (English phrases use the same risk types)")
+            if not phrases:
+                raise ValueError(f"lexicon group {group!r} is empty")
+            _english_phrases(phrases)
+        return lex
+
+    @field_validator("negation_cues_en")
+    @classmethod
+    def _english_cues(cls, cues: list[str] | None) -> list[str] | None:
+        return None if cues is None else _english_phrases(cues)
 
     @field_validator("levels")
     @classmethod

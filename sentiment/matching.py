@@ -11,12 +11,16 @@ finds every alias of every unit, so hundreds of units cost the same as one.
 * An alias made of ASCII letters or digits (PICC) must stand alone: PICCOLO
   is not PICC.
 * Case-insensitive; offsets refer to the text as given.
+* English names work the same way (China Life, Ping An, PICC; words apart
+  by spaces): a brand followed by a region and "branch" (China Life's Jilin
+  branch) or after "<region> branch of" names the branch, like 吉林分公司.
 
 Names and aliases come from members.yaml; an empty alias is rejected there,
 never treated as match-all.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -43,6 +47,19 @@ class Match:
 
 def _ascii_word_char(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
+
+
+_BRANCH_AFTER = re.compile(r"(?:['’]s)?\s+([a-z]+)\s+(?:provincial\s+)?branch\b")
+_BRANCH_BEFORE = re.compile(r"\b([a-z]+)\s+(?:provincial\s+)?branch\s+of\s+(?:the\s+)?$")
+
+
+def _english_branch(lowered: str, start: int, end: int, regions: tuple[str, ...]) -> bool:
+    """China Life's Jilin branch, the Jilin branch of China Life."""
+    after = _BRANCH_AFTER.match(lowered, end, end + 40)
+    if after and after.group(1) in regions:
+        return True
+    before = _BRANCH_BEFORE.search(lowered, max(0, start - 40), start)
+    return bool(before and before.group(1) in regions)
 
 
 def build_automaton(words: Iterable[tuple[str, object]]) -> ahocorasick.Automaton | None:
@@ -122,6 +139,8 @@ class UnitMatcher:
             # names the branch as surely as a branch alias would.
             tail = lowered[end:end + 8]
             branch = "分公司" in tail and any(tail.startswith(r) for r in self._regions)
+            if not branch and _ascii_word_char(lowered[end - 1]):
+                branch = _english_branch(lowered, start, end, self._regions)
             match.specific = match.specific or specific or branch
         return list(found.values())
 

@@ -7,6 +7,14 @@ the shared story store (pipeline/stories.py) which story it joins.
 Cost is kept where it matters: unit matching and schemes run Aho-Corasick on
 the raw text; only documents that mention a unit are tokenised, and only
 their title and the sentences around the unit's mentions.
+
+Languages: Chinese documents (``Document.language`` zh…, or substantially
+Han text; sentiment/language.py) go through jieba, the Bayes model and the
+Chinese lexicon. Every other document (overseas media) is matched by the
+same unit aliases (English ones such as China Life or PICC as whole words)
+and scored by sentiment/english.py: English sentences and clauses, the
+English lexicon by the same risk types, no jieba and no model; the segments
+are chosen and aggregated the same way.
 """
 from __future__ import annotations
 
@@ -17,7 +25,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 from pipeline.messages import Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
+from sentiment import english
 from sentiment.bayes import NaiveBayes
+from sentiment.language import is_chinese
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
 from sentiment.negativity import Negativity, NegativityScorer, aggregate
@@ -36,13 +46,17 @@ class DocumentScorer:
                  schemes: Sequence[SchemeSpec] = (), model: NaiveBayes | None = None,
                  risk_weights: Mapping[str, float] | None = None,
                  source_weights: Mapping[str, float] | None = None,
-                 region_words: Sequence[str] = ("吉林",)) -> None:
+                 region_words: Sequence[str] = ("吉林",),
+                 english_lexicon: Mapping[str, Sequence[str]] | None = None,
+                 english_cues: Sequence[str] | None = None) -> None:
         aliases = [a for u in units for a in (u.name, *u.aliases)]
         self.tokenizer = tokenizer or Tokenizer(extra_words=aliases)
         self.region_words = tuple(r for r in region_words if r)
         self.matcher = UnitMatcher(units, self.region_words)
         self.schemes = SchemeMatcher(schemes)
         self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights)
+        # English lexicon and cues None: the built-in ones (sentiment/english.py).
+        self.english = english.EnglishNegativity(english_lexicon, english_cues, risk_weights)
         self.levels = levels
         self.source_weights = dict(source_weights or {})
 
@@ -61,7 +75,8 @@ class DocumentScorer:
         full = f"{doc.title}\n{doc.text}"
         body_start = len(doc.title) + 1
         matches = {m.unit_id: m for m in self.matcher.find(full)}
-        spans = sentence_spans(full)
+        chinese = is_chinese(doc.language, doc.title, doc.text)
+        spans = sentence_spans(full) if chinese else english.sentence_spans(full)
         starts = [s for _, s in spans]
         hits = self.schemes.evaluate(full, starts, matches) if self.schemes.schemes else []
         mentions: dict[str, list[int]] = {}
@@ -86,8 +101,8 @@ class DocumentScorer:
             units.append(UnitMatch(unit_id=uid, unit_name=name, aliases=m.aliases if m else [],
                                    positions=sorted(set(positions))[:20]))
             segments = self._segments(doc.title, spans, body_start, positions, mentions, uid,
-                                      title_counts=uid in in_title or not in_title)
-            neg = self._score(segments, cache)
+                                      title_counts=uid in in_title or not in_title, chinese=chinese)
+            neg = self._score(segments, cache, self.negativity if chinese else self.english)
             rel = relevance(specific=bool(m and m.specific), in_title=uid in in_title, mentions=len(positions),
                             region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
             unit_negativity[uid] = neg.score
@@ -111,13 +126,16 @@ class DocumentScorer:
         )
 
     def _segments(self, title: str, spans: list[tuple[str, int]], body_start: int, positions: list[int],
-                  mentions: dict[str, list[int]], uid: str, title_counts: bool) -> list[tuple[str, float, str]]:
+                  mentions: dict[str, list[int]], uid: str, title_counts: bool,
+                  chinese: bool = True) -> list[tuple[str, float, str]]:
         """The unit's segments: the title, each body sentence mentioning the
         unit, and the sentence after each (Chinese often drops the subject:
         公司以…为由拒赔) unless it names another unit or organisation.
         Title and sentences are narrowed to the clauses about the unit when
         they name others too (see :func:`focus`). A title naming no unit counts when the unit is
-        named in the lead (first two sentences), not in passing further down."""
+        named in the lead (first two sentences), not in passing further down.
+        English documents use the English clauses and organisation names."""
+        narrow, named_org = (focus, _NAMED_ORG) if chinese else (english.focus, english.NAMED_ORG)
         starts = [s for _, s in spans]
         first_body = bisect_right(starts, body_start - 1)
         others = sorted(p for u, ps in mentions.items() if u != uid for p in ps)
@@ -127,23 +145,23 @@ class DocumentScorer:
         segments: list[tuple[str, float, str]] = []
         in_title = any(p < body_start for p in positions)
         if title and (in_title or (title_counts and any(i < first_body + 2 for i in own))):
-            text = focus(title, 0, positions, others) if in_title else title
+            text = narrow(title, 0, positions, others) if in_title else title
             segments.append((text, 1.0, "title"))
         for i in range(first_body, len(spans)):
             sentence, start = spans[i]
             if i in own:
-                segments.append((focus(sentence, start, positions, others), 1.0, "sentence"))
-            elif i - 1 in own and i not in named_elsewhere and not _NAMED_ORG.search(sentence):
+                segments.append((narrow(sentence, start, positions, others), 1.0, "sentence"))
+            elif i - 1 in own and i not in named_elsewhere and not named_org.search(sentence):
                 segments.append((sentence, CONTEXT_WEIGHT, "context"))
         return segments
 
-    def _score(self, segments: list[tuple[str, float, str]], cache: dict) -> Negativity:
+    def _score(self, segments: list[tuple[str, float, str]], cache: dict, scorer) -> Negativity:
         # Units of one document share titles and sentences: score each once.
         scored = []
         for text, weight, kind in segments:
             key = f"{weight}|{text}"
             if key not in cache:
-                cache[key] = self.negativity.segment(text, weight, kind)
+                cache[key] = scorer.segment(text, weight, kind)
             scored.append(cache[key])
         return Negativity(aggregate([s.score for s in scored]), scored)
 

@@ -13,6 +13,8 @@ never split):
   workers never load it (about 80 MB).
 
 One ``Tokenizer`` per process; the composition root builds it once.
+Chinese text only: documents in other languages never reach it (see
+sentiment/language.py).
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from collections.abc import Iterable
 from importlib import resources
 
 import rjieba
+
+from sentiment.language import has_han
 
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 # A sentence ends at 。！？!?；; or …, or at a line break; closing quotes and
@@ -41,7 +45,10 @@ def _entries(extra_words: Iterable[str]) -> list[tuple[str, int | None, str | No
         word, *rest = line.split()
         out.append((word, int(rest[0]) if rest else None, rest[1] if len(rest) > 1 else None))
     # Aliases get a high frequency so the DAG prefers them over their parts.
-    out.extend((w, 2000, None) for w in extra_words if w.strip())
+    # Only those with Han characters: jieba keeps runs of ASCII letters
+    # together by itself, and an ASCII alias in its dictionary would split
+    # longer words (PICC would cut PICCOLO into PICC + OLO, in the index too).
+    out.extend((w, 2000, None) for w in extra_words if w.strip() and has_han(w))
     return out
 
 

@@ -9,8 +9,14 @@ Delivery contract (every adapter, embedded or Elasticsearch):
   bus offsets of those documents (they will be replayed).
 * ``search`` and ``counts`` accept the same ``SearchQuery``; filters combine
   with AND, values inside one filter with OR.
-* Full text is matched on jieba tokens of title and text; a query phrase
-  matches documents that contain all of its tokens.
+* Full text is matched on tokens of title and text; a query phrase
+  matches documents that contain all of its tokens. Chinese documents
+  (``language`` zh…, or substantially Han text: sentiment/language.py) are
+  tokenized by the index's tokenizer (jieba); every other document by plain
+  lower-cased words, with only its Han runs (a quoted name) through the
+  tokenizer. A query with Han characters is tokenized by the tokenizer, any
+  other by words, so English words find English and Chinese documents alike
+  (jieba keeps ASCII words whole).
 * Day buckets in ``counts(by="day")`` are calendar days in ``tz``
   (Asia/Shanghai by default), keyed ``YYYY-MM-DD``.
 * Unit filters match any of the document's matched units; level filters
@@ -19,13 +25,14 @@ Delivery contract (every adapter, embedded or Elasticsearch):
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from pipeline.messages import Channel, Level, ScoredDocument
+from sentiment.language import has_han, is_chinese, word_tokens
 
 CountField = Literal["day", "unit", "channel", "level", "source"]
 SortOrder = Literal["relevance", "time_desc", "time_asc", "negativity_desc"]
@@ -64,6 +71,21 @@ class SearchResult(BaseModel):
 def effective_time(doc: ScoredDocument) -> datetime:
     """The time a document is filed under: published, else crawled."""
     return doc.published_at or doc.crawled_at
+
+
+def document_tokens(doc: ScoredDocument, tokenizer: Callable[[str], list[str]]) -> tuple[list[str], list[str]]:
+    """Title and text tokens to index, by the document's language (see above)."""
+    if is_chinese(doc.language, doc.title, doc.text):
+        return tokenizer(doc.title), tokenizer(doc.text)
+    return word_tokens(doc.title, tokenizer), word_tokens(doc.text, tokenizer)
+
+
+def query_tokenizer(tokenizer: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """How an adapter tokenizes query text: ``tokenizer`` when it has Han
+    characters (as before, for Chinese documents), words otherwise."""
+    def tokens(text: str) -> list[str]:
+        return tokenizer(text) if has_han(text) else word_tokens(text)
+    return tokens
 
 
 class Index(abc.ABC):

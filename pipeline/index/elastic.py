@@ -7,7 +7,8 @@ How the contract of ``pipeline.index.base`` is met:
   to the alias ``<prefix>`` that every read goes through. Text is tokenized
   here by the same jieba tokenizer as queries and stored as
   ``title_tokens``/``text_tokens`` under the ``whitespace`` analyzer, so each
-  jieba token is one term; the exact ScoredDocument is kept in ``doc``
+  jieba token is one term (documents that are not Chinese: each lower-cased
+  word, as in the embedded adapter; ``document_tokens`` in base.py); the exact ScoredDocument is kept in ``doc``
   (``enabled: false``: stored, never indexed) and returned by get/search.
 * ``upsert`` is one bulk request with op ``index`` and ``_id`` = document id,
   sent with ``refresh="wait_for"`` so writes are visible when it returns.
@@ -41,7 +42,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from pipeline.index.base import CountField, Hit, Index, IndexError_, SearchQuery, SearchResult, effective_time
+from pipeline.index.base import (
+    CountField,
+    Hit,
+    Index,
+    IndexError_,
+    SearchQuery,
+    SearchResult,
+    document_tokens,
+    effective_time,
+    query_tokenizer,
+)
 from pipeline.index.highlight import Tokenizer, highlights_for, match_terms, order_counts, query_tokens
 from pipeline.messages import ScoredDocument
 
@@ -100,6 +111,7 @@ class ElasticIndex(Index):
             raise IndexError_(f"elasticsearch index: unknown time zone tz={tz!r}") from None
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
         self.tokenizer = tokenizer or tokenize_for_index
+        self._query_tokens = query_tokenizer(self.tokenizer)
         self.tz = tz
         self.prefix = self.alias = prefix
         self.shards, self.replicas = shards, replicas
@@ -145,9 +157,10 @@ class ElasticIndex(Index):
         return f"{self.prefix}-{effective_time(doc).astimezone(timezone.utc):%Y.%m}"
 
     def _source(self, doc: ScoredDocument) -> dict[str, Any]:
+        title_tokens, text_tokens = document_tokens(doc, self.tokenizer)
         return {
             "id": doc.id, "title": doc.title, "text": doc.text,
-            "title_tokens": " ".join(self.tokenizer(doc.title)), "text_tokens": " ".join(self.tokenizer(doc.text)),
+            "title_tokens": " ".join(title_tokens), "text_tokens": " ".join(text_tokens),
             "channel": doc.channel.value, "source_id": doc.source_id, "site": doc.site,
             "level": doc.level.value if doc.level else None,
             "units": [{"unit_id": u.unit_id} for u in doc.units],
@@ -209,7 +222,7 @@ class ElasticIndex(Index):
         return ScoredDocument.model_validate(hits[0]["_source"]["doc"]) if hits else None
 
     def search(self, query: SearchQuery) -> SearchResult:
-        tokens = query_tokens(query.text, self.tokenizer)
+        tokens = query_tokens(query.text, self._query_tokens)
         sort = query.sort if tokens or query.sort != "relevance" else "time_desc"
         found = self._call("search", self.client.search, index=self.alias, query=self._query(query, tokens),
                            sort=_SORTS[sort], from_=query.offset, size=query.limit, track_total_hits=True,
@@ -229,7 +242,7 @@ class ElasticIndex(Index):
             agg = {"terms": {"field": _COUNT_FIELDS[by], "size": self.max_buckets}}
         else:
             raise IndexError_(f"{self._label()}: cannot count by {by!r}")
-        tokens = query_tokens(query.text, self.tokenizer)
+        tokens = query_tokens(query.text, self._query_tokens)
         found = self._call("counts", self.client.search, index=self.alias, query=self._query(query, tokens),
                            size=0, aggs={"by": agg}, **_MAYBE_MISSING)
         buckets = (found.get("aggregations") or {}).get("by", {}).get("buckets", [])

@@ -7,6 +7,8 @@ How the contract of ``pipeline.index.base`` is met:
   ``doc_units`` maps documents to matched units; ``docs_fts`` holds the
   title and text *tokens* joined by spaces (tokenized here, in Python, with
   the same tokenizer as queries), so each jieba token is one FTS token.
+  Documents that are not Chinese get plain word tokens in the same columns
+  (``document_tokens`` in base.py), never jieba's.
 * ``upsert`` replaces the row, its FTS row and its units in one
   ``BEGIN IMMEDIATE`` transaction, committed with ``synchronous=FULL`` by
   default: when it returns the write is durable and visible to every
@@ -32,7 +34,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pipeline.index.base import CountField, Hit, Index, IndexError_, SearchQuery, SearchResult, effective_time
+from pipeline.index.base import (
+    CountField,
+    Hit,
+    Index,
+    IndexError_,
+    SearchQuery,
+    SearchResult,
+    document_tokens,
+    effective_time,
+    query_tokenizer,
+)
 from pipeline.index.highlight import Tokenizer, highlights_for, match_terms, order_counts, query_tokens
 from pipeline.messages import ScoredDocument
 
@@ -93,6 +105,7 @@ class SqliteIndex(Index):
             raise IndexError_(f"sqlite index {path}: synchronous must be FULL, NORMAL or EXTRA, got {synchronous!r}")
         self.path = Path(path)
         self.tokenizer = tokenizer or tokenize_for_index
+        self._query_tokens = query_tokenizer(self.tokenizer)
         try:
             self.tz = ZoneInfo(tz)
         except (ValueError, ZoneInfoNotFoundError):
@@ -118,7 +131,7 @@ class SqliteIndex(Index):
 
     def upsert(self, docs: Sequence[ScoredDocument]) -> None:
         # Tokenize before taking the write lock: jieba is the slow part.
-        rows = [(doc, " ".join(self.tokenizer(doc.title)), " ".join(self.tokenizer(doc.text))) for doc in docs]
+        rows = [(doc, *(" ".join(tokens) for tokens in document_tokens(doc, self.tokenizer))) for doc in docs]
         if not rows:
             return
         with self._locked("upsert") as conn, _write(conn):
@@ -146,7 +159,7 @@ class SqliteIndex(Index):
         return ScoredDocument.model_validate_json(row[0]) if row else None
 
     def search(self, query: SearchQuery) -> SearchResult:
-        tokens = query_tokens(query.text, self.tokenizer)
+        tokens = query_tokens(query.text, self._query_tokens)
         where = self._where(query, tokens)
         if where is None:
             return SearchResult(total=0, hits=[])
@@ -166,7 +179,7 @@ class SqliteIndex(Index):
         return SearchResult(total=total, hits=hits)
 
     def counts(self, query: SearchQuery, by: CountField) -> dict[str, int]:
-        tokens = query_tokens(query.text, self.tokenizer)
+        tokens = query_tokens(query.text, self._query_tokens)
         where = self._where(query, tokens)
         if where is None:
             return {}

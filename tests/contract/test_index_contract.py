@@ -30,11 +30,11 @@ UNITS = {
 def make_doc(slug: str, title: str, text: str = "", *, channel: str = "news", source: str = "jl-news",
              published: datetime | None = datetime(2024, 5, 10, 10, 0, tzinfo=SH),
              crawled: datetime | None = None, units: tuple[str, ...] = (), negativity: float = 0.0,
-             level: str | None = None) -> ScoredDocument:
+             level: str | None = None, language: str = "zh") -> ScoredDocument:
     """A scored document as the scorer would publish it on docs.scored."""
     base = Document.create(
         url=f"https://news.example.cn/jl/{slug}.html", source_id=source, channel=Channel(channel),
-        site="news.example.cn", title=title, text=text, published_at=published,
+        site="news.example.cn", title=title, text=text, published_at=published, language=language,
         crawled_at=crawled or (published or datetime(2024, 5, 10, tzinfo=SH)) + timedelta(minutes=5))
     return ScoredDocument.from_document(
         base, negativity=negativity, level=Level(level) if level else None, story_id=f"story-{slug}",
@@ -225,6 +225,45 @@ def test_latin_words_are_case_insensitive(index):
     assert found(index, text="casualty") == {doc.id}
     hit = index.search(SearchQuery(text="picc")).hits[0]
     assert hit.highlights["title"] == ["<em>PICC</em>吉林分公司发布理赔服务报告"]
+
+
+# Overseas media: not Chinese, so indexed as plain lower-cased words, never by jieba.
+OVERSEAS = make_doc(
+    "overseas-fined", "China Life's Jilin branch fined by regulator for mis-selling",
+    "The Jilin branch of China Life (中国人寿) was fined 500,000 yuan for mis-selling participating policies, "
+    "the regulator said on Tuesday. Policyholders' complaints rose 3.5% last year.",
+    channel="overseas", source="reuters-rss", language="en", units=("chinalife-jl",), negativity=0.93, level="red")
+OVERSEAS_CAFE = make_doc(
+    "overseas-piccolo", "PICCOLO café opens in Changchun", "Die Prüfung der Versicherung ist abgeschlossen.",
+    channel="overseas", source="dw-rss", language="de")
+
+
+def test_english_words_find_english_documents(index):
+    index.upsert(CORPUS + [OVERSEAS, OVERSEAS_CAFE])
+    assert found(index, text="fined") == idset(OVERSEAS)
+    assert found(index, text="Regulator") == found(index, text="REGULATOR") == idset(OVERSEAS)
+    assert found(index, text="mis-selling") == idset(OVERSEAS)
+    assert found(index, text="China Life fined") == idset(OVERSEAS)  # every word, title or text
+    assert found(index, text="China Life refunds") == set()
+    assert found(index, text="policyholders") == idset(OVERSEAS)  # policyholders' is the word
+    assert found(index, text="3.5%") == idset(OVERSEAS)
+    assert found(index, text="fined", channels=["overseas"], units=["chinalife-jl"]) == idset(OVERSEAS)
+    hit = index.search(SearchQuery(text="fined")).hits[0]
+    assert hit.highlights["title"] == ["China Life&#x27;s Jilin branch <em>fined</em> by regulator for mis-selling"]
+    # Chinese documents are unaffected, and a Chinese name quoted in English text is a Chinese word.
+    assert found(index, text="理赔") == idset(DELAY, DISPUTE, COMMUNITY, SURRENDER)
+    assert found(index, text="中国人寿") == idset(DELAY, COMMUNITY, OVERSEAS)
+    assert found(index, text="中国人寿 fined") == idset(OVERSEAS)
+    assert index.counts(SearchQuery(text="fined"), "channel") == {"overseas": 1}
+
+
+def test_non_chinese_words_are_whole_words(index):
+    index.upsert(CORPUS + [OVERSEAS, OVERSEAS_CAFE])
+    # jieba would cut café into caf + é and Prüfung into pr + ü + fung
+    assert found(index, text="café") == found(index, text="Prüfung") == idset(OVERSEAS_CAFE)
+    assert found(index, text="fung") == found(index, text="caf") == set()
+    assert found(index, text="PICC") == set()  # PICCOLO is not PICC
+    assert found(index, text="piccolo") == idset(OVERSEAS_CAFE)
 
 
 def test_queries_match_documents_written_with_a_richer_dictionary(env):

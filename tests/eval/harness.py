@@ -33,7 +33,7 @@ def load_gold() -> list[dict]:
 def as_document(item: dict) -> Document:
     return Document.create(url=f"http://gold.example.cn/{item['id']}.html", source_id="gold",
                            channel=item.get("channel", "news"), site="gold.example.cn",
-                           title=item["title"], text=item["text"])
+                           title=item["title"], text=item["text"], language=item.get("language", "zh"))
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
