@@ -18,6 +18,7 @@ from datetime import datetime
 
 from console import labels
 from console.access import ACTION_LABELS, ACTIONS, can_act, can_see, unit_scope
+from alerting.store import AlertStore
 from console.ports import Ports
 from console.security import Denied, NotFound, Refused
 from console.users import User
@@ -27,6 +28,19 @@ UNACKNOWLEDGED = (AlertStatus.new, AlertStatus.notified)
 STATUS_ACTIONS = {"acknowledge": AlertStatus.acknowledged, "handling": AlertStatus.handling,
                   "resolve": AlertStatus.resolved, "false_alarm": AlertStatus.dismissed,
                   "reopen": AlertStatus.handling}
+
+
+def applies(alert: Alert, action: str) -> bool:
+    """Whether ``action`` makes sense in the alert's current status (the
+    detail page offers only those; the store refuses the rest anyway)."""
+    target = STATUS_ACTIONS.get(action)
+    if target is None:  # note, assign
+        return True
+    if action == "reopen":
+        return alert.status in (AlertStatus.resolved, AlertStatus.dismissed)
+    if action == "handling" and alert.status in (AlertStatus.resolved, AlertStatus.dismissed):
+        return False  # that is 重新打开
+    return target in AlertStore.TRANSITIONS[alert.status]
 
 
 def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: str | None = None) -> dict:
@@ -113,7 +127,8 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         "notifications": [labels.notification(r) for r in ports.outbox(alert_id)],
         "trail": [labels.trail_event(t) for t in ports.audit_trail(alert_id)],
         "notes": ports.casebook.notes(alert_id),
-        "actions": [{"action": a, "label": ACTION_LABELS[a]} for a in ACTIONS if can_act(user, alert, a)],
+        "actions": [{"action": a, "label": ACTION_LABELS[a]} for a in ACTIONS
+                    if can_act(user, alert, a) and applies(alert, a)],
     })
     return out
 

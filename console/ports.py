@@ -88,6 +88,11 @@ class Ports:
         with self._alerts:
             return self.app.alert_store.change_status(alert_id, status, self.now(), actor=actor, via=via, note=note)
 
+    def apply_receipt(self, provider_id: str, delivered: bool, detail: str) -> int:
+        """A provider's delivery receipt (回执) → the notification's state; how many matched."""
+        with self._alerts:
+            return self.app.notifier.apply_receipt(provider_id, delivered, detail)
+
     def audit(self, alert_id: str, unit_id: str | None, event: str, **detail) -> None:
         """Record a console action in the alert's audit trail (and so in the live feed)."""
         with self._alerts:

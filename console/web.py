@@ -75,8 +75,8 @@ def create_app(app: App, *, schedule_reports: bool = False) -> FastAPI:
     web.state.templates = _templates(ports)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from console.routes import admin, alerts, api, auth, reports, search, sources
-    for module in (auth, alerts, search, reports, sources, admin):
+    from console.routes import admin, alerts, api, auth, receipts, reports, search, sources
+    for module in (auth, alerts, search, reports, sources, admin, receipts):
         web.include_router(module.router, include_in_schema=False)
     web.include_router(api.router, prefix="/api")
     _handlers(web)

@@ -1,4 +1,5 @@
-"""Page routes by area (auth, alerts, search, reports, sources, admin) and the JSON API (api)."""
+"""Page routes by area (auth, alerts, search, reports, sources, admin), the JSON API (api)
+and the SMS providers' delivery-receipt callbacks (receipts)."""
 from __future__ import annotations
 
 from fastapi import Request

@@ -3,15 +3,18 @@
 ``search_form`` is the one parser of search parameters, shared with the API
 (so the page, the export and ``GET /api/search`` accept the same names).
 Unknown channel / level values are dropped rather than rejected: a stale
-bookmark should still search.
+bookmark should still search. Empty dates and an empty minimum negativity
+mean "not set": a browser submits the form's empty fields as ``start=&end=``.
 """
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BeforeValidator
 
 from console import labels, search_service
 from console.routes import render
@@ -23,14 +26,21 @@ from pipeline.messages import CHANNEL_LABELS, Channel, Level
 router = APIRouter()
 
 
+def _blank_is_none(value):
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+Blank = BeforeValidator(_blank_is_none)  # after Query() inside Annotated, or FastAPI drops it
+
+
 def search_form(q: str = Query("", description="全文检索词（标题与正文，jieba 分词，多个词同时出现）"),
-                start: date | None = Query(None, description="起始日期（含），YYYY-MM-DD，按设置时区"),
-                end: date | None = Query(None, description="结束日期（含），YYYY-MM-DD"),
+                start: Annotated[date | None, Query(description="起始日期（含），YYYY-MM-DD，按设置时区"), Blank] = None,
+                end: Annotated[date | None, Query(description="结束日期（含），YYYY-MM-DD"), Blank] = None,
                 unit: list[str] = Query([], description="会员单位 id，可多个"),
                 channel: list[str] = Query([], description="渠道：" + ", ".join(c.value for c in Channel)),
                 source: list[str] = Query([], description="信息源 id，可多个"),
                 level: list[str] = Query([], description="等级：red, orange, yellow, blue"),
-                min_negativity: float | None = Query(None, ge=0, le=1, description="最低负面度 0–1"),
+                min_negativity: Annotated[float | None, Query(ge=0, le=1, description="最低负面度 0–1"), Blank] = None,
                 sort: str = Query("time_desc", description="排序：" + ", ".join(SORTS)),
                 page: int = Query(1, ge=1, le=10_000),
                 size: int = Query(20, ge=1, le=100)) -> SearchForm:

@@ -109,8 +109,13 @@ def test_actions_change_status_and_are_audited_with_who(console):
     app, alerts, server = console
     alert = of_unit(alerts, UNIT_A)[0]
     lead = Api(server.url, "lead_a")
+
+    def offered() -> set[str]:  # what the detail page offers in the current status
+        return {a["action"] for a in lead.get(f"/api/alerts/{alert.id}").json()["actions"]}
+    assert offered() == {"acknowledge", "handling", "resolve", "note", "assign"}  # a lead cannot dismiss
     r = lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "acknowledge"})
     assert r.status_code == 200 and r.json()["status"] == "acknowledged" and not r.json()["unacknowledged"]
+    assert "acknowledge" not in offered() and "handling" in offered()
     assert lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "acknowledge"}).status_code == 200  # idempotent
     assert lead.post(f"/api/alerts/{alert.id}/actions",
                      json={"action": "assign", "assignee": "品宣部张三"}).json()["assignee"] == "品宣部张三"
@@ -119,6 +124,7 @@ def test_actions_change_status_and_are_audited_with_who(console):
     assert lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "note", "text": " "}).status_code == 409
     r = lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "resolve", "text": "已赔付结案"})
     assert r.json()["status"] == "resolved"
+    assert offered() == {"reopen", "note", "assign"}
     # resolved → acknowledged is refused by the store's transitions: 409 with a Chinese reason.
     r = lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "acknowledge"})
     assert r.status_code == 409 and "已处置" in r.json()["detail"]

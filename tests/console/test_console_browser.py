@@ -1,0 +1,269 @@
+"""The console in a real headless browser (Debian chromium + chromedriver,
+driven by Selenium): logging in through the form as each role, the live
+feed showing a new alert without a reload, acknowledging it from the feed
+(with the audit naming who), search with highlighted hits, a unit lead's
+scope, and screenshots of the main pages.
+
+One browser and one console serve the whole module (start-up is most of
+the cost); the tests only add alerts, never remove or rename what the
+others read. Screenshots go to ``$YUQING_SCREENSHOTS``, else
+``build/screenshots/`` at the repository root (ignored by git).
+"""
+from __future__ import annotations
+
+import os
+import struct
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from pipeline.testing import CHROMEDRIVER, CHROMIUM, REPO_ROOT, chromium, seed_doc
+from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, start_console, stop_console
+
+# selenium is a declared test dependency (missing it is an error); the browser is a Debian package.
+pytestmark = pytest.mark.skipif(
+    not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
+    reason="Debian chromium + chromium-driver not installed (.ci/run installs them)")
+
+NAV = {"feed": "实时预警", "search": "检索分析", "reports": "舆情报告", "sources": "信息源状态", "users": "用户管理",
+       "api": "API"}
+ROLES = {  # user → (role label, nav entries, a page the role may not open)
+    "duty": ("值班员", ["feed", "search", "reports", "sources", "api"], "/admin/users"),
+    "analyst": ("分析员", ["feed", "search", "reports", "sources", "api"], "/admin/users"),
+    "lead_a": ("单位宣传负责人", ["feed", "api"], "/search"),
+    "admin": ("管理员", ["feed", "search", "reports", "sources", "users", "api"], None),
+}
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- fixtures and helpers
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """(app, alerts, server): one console for the module."""
+    app, alerts, server = start_console(tmp_path_factory.mktemp("browser-console"))
+    yield app, alerts, server
+    stop_console(app, server)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    d = chromium(tmp_path_factory.mktemp("chromium-profile"))
+    yield d
+    d.quit()
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    where = Path(os.environ.get("YUQING_SCREENSHOTS") or REPO_ROOT / "build" / "screenshots")
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
+def wait(driver, timeout: float = 10.0) -> WebDriverWait:
+    return WebDriverWait(driver, timeout, poll_frequency=0.05)
+
+
+def login(driver, base: str, username: str) -> None:
+    """Log in through the form, as a person would (a fresh browser session first)."""
+    driver.delete_all_cookies()
+    driver.get(base + "/login")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login").click()
+    wait(driver).until(EC.presence_of_element_located((By.ID, "who")))
+
+
+def open_feed(driver, base: str) -> None:
+    """The feed page with its live stream connected (the server sent ``hello``)."""
+    driver.get(base + "/")
+    wait(driver).until(EC.text_to_be_present_in_element_attribute((By.ID, "live-status"), "data-state", "live"))
+
+
+def feed_ids(driver) -> set[str]:
+    return {tr.get_attribute("data-id") for tr in driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")}
+
+
+def nav_labels(driver) -> list[str]:
+    return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "header nav a")]
+
+
+def publish(app, unit: str, n: int) -> str:
+    """A new negative story for ``unit`` through the real index and router (as the
+    route role would), in the test's own App; returns the alert id."""
+    now = app.clock.now()
+    doc = seed_doc({unit: "red"}, title=f"浏览器测试{n}：车主投诉理赔被拒", text="车主称保险公司拒赔，已向监管部门投诉。",
+                   url=f"http://news.example.cn/browser/{n}.html", at=now, story=f"browser-{n}")
+    app.index.upsert([doc])
+    return app.router.handle(doc)[0].alert.id
+
+
+def assert_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == PNG, f"{path} is not a PNG"
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk comes first
+    assert width >= 800 and height >= 400 and len(data) > 10_000, f"{path}: {width}x{height}, {len(data)} bytes"
+
+
+# ---------------------------------------------------------------- roles
+
+@pytest.mark.parametrize("username", list(ROLES))
+def test_each_role_logs_in_and_sees_its_pages(site, driver, username):
+    app, alerts, server = site
+    role_label, nav, forbidden = ROLES[username]
+    login(driver, server.url, username)
+    assert driver.current_url.rstrip("/") == server.url  # landed on the feed
+    assert role_label in driver.find_element(By.ID, "who").text
+    assert nav_labels(driver) == [NAV[k] for k in nav]
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#feed-body tr"))
+    acks = driver.find_elements(By.CSS_SELECTOR, "#feed-body button.ack")
+    if username == "analyst":
+        assert not acks  # analysts read alerts; they do not act on them
+    else:
+        assert acks
+    if username == "lead_a":  # its own unit's alerts, and nothing else
+        shown = feed_ids(driver)
+        assert shown >= {a.id for a in alerts if a.unit_id == UNIT_A}
+        assert {app.alert_store.get(i).unit_id for i in shown} == {UNIT_A}
+    else:
+        assert feed_ids(driver) >= {a.id for a in alerts}
+    if forbidden:
+        driver.get(server.url + forbidden)
+        assert "无权访问" in driver.find_element(By.TAG_NAME, "h1").text
+    else:
+        driver.get(server.url + "/admin/users")
+        assert "lead_a" in driver.find_element(By.TAG_NAME, "main").text
+
+
+def test_wrong_password_and_logout(site, driver):
+    _, _, server = site
+    driver.delete_all_cookies()
+    driver.get(server.url + "/login")
+    driver.find_element(By.ID, "username").send_keys("duty")
+    driver.find_element(By.ID, "password").send_keys("not-the-password")
+    driver.find_element(By.ID, "login").click()
+    assert "用户名或密码错误" in wait(driver).until(EC.presence_of_element_located((By.ID, "login-error"))).text
+    login(driver, server.url, "duty")
+    driver.find_element(By.ID, "logout").click()
+    wait(driver).until(EC.presence_of_element_located((By.ID, "username")))
+    assert "您已退出登录" in driver.find_element(By.TAG_NAME, "main").text
+    driver.get(server.url + "/")  # the session really ended: back to the login page
+    assert "/login" in driver.current_url
+
+
+# ---------------------------------------------------------------- live feed and acknowledgement
+
+def test_new_alert_appears_live_and_is_acknowledged_in_the_browser(site, driver):
+    app, _, server = site
+    login(driver, server.url, "duty")
+    open_feed(driver, server.url)
+    driver.execute_script("window.__sameDocument = true;")  # gone if the page reloads
+    written = time.monotonic()
+    alert_id = publish(app, UNIT_A, 1)
+    row = (By.CSS_SELECTOR, f'#feed-body tr[data-id="{alert_id}"]')
+    # The feed promises a new alert within 2 s; 3 s from the write leaves room for a busy machine.
+    wait(driver, max(0.1, 3.0 - (time.monotonic() - written))).until(EC.presence_of_element_located(row))
+    shown_after = time.monotonic() - written
+    assert driver.execute_script("return window.__sameDocument === true;"), "the page was reloaded"
+    tr = driver.find_element(*row)
+    assert tr.get_attribute("data-status") == "new" and "浏览器测试1" in tr.text, f"shown after {shown_after:.2f}s"
+    assert tr.find_element(By.CSS_SELECTOR, "td.timer").text.endswith("秒")  # the unacknowledged timer runs
+
+    tr.find_element(By.CSS_SELECTOR, "button.ack").click()
+    wait(driver).until(EC.text_to_be_present_in_element_attribute(row, "data-status", "acknowledged"))
+    tr = driver.find_element(*row)
+    assert "已确认" in tr.find_element(By.CSS_SELECTOR, "td.status").text
+    assert not tr.find_elements(By.CSS_SELECTOR, "button.ack")
+    assert app.alert_store.get(alert_id).status.value == "acknowledged"
+
+    tr.find_element(By.LINK_TEXT, "详情").click()
+    wait(driver).until(EC.presence_of_element_located((By.ID, "trail")))
+    assert driver.find_element(By.ID, "alert-status").text == "已确认"
+    trail = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#trail tbody tr")]
+    ack = next(r for r in trail if "状态变更：已确认" in r)
+    assert "测试duty <console:duty>" in ack and "via=api" in ack
+    # The detail page's own forms (CSRF field included) work too.
+    driver.find_element(By.ID, "do-handling").click()
+    assert "已开始处置" in wait(driver).until(EC.presence_of_element_located((By.ID, "flash"))).text
+    assert driver.find_element(By.ID, "alert-status").text == "处置中"
+    assert any("状态变更：处置中" in r.text and "via=console" in r.text
+               for r in driver.find_elements(By.CSS_SELECTOR, "#trail tbody tr"))
+
+
+def test_change_made_elsewhere_updates_the_open_feed(site, driver):
+    """An acknowledgement by ack link (another process) shows in an open feed."""
+    app, _, server = site
+    login(driver, server.url, "duty")
+    alert_id = publish(app, UNIT_B, 2)
+    open_feed(driver, server.url)
+    row = (By.CSS_SELECTOR, f'#feed-body tr[data-id="{alert_id}"]')
+    assert driver.find_element(*row).get_attribute("data-status") == "new"
+    app.alert_store.change_status(alert_id, "acknowledged", app.clock.now(), actor="孙伟 <13900000021>",
+                                  via="ack-link")
+    wait(driver, 3).until(EC.text_to_be_present_in_element_attribute(row, "data-status", "acknowledged"))
+
+
+# ---------------------------------------------------------------- search
+
+def test_search_shows_highlighted_hits(site, driver):
+    _, _, server = site
+    login(driver, server.url, "analyst")
+    driver.get(server.url + "/search")
+    box = driver.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys("理赔")
+    driver.find_element(By.ID, "do-search").click()
+    wait(driver).until(EC.url_contains("q="))
+    hits = driver.find_elements(By.CSS_SELECTOR, "#hits li.hit")
+    assert hits and "共" in driver.find_element(By.ID, "result-count").text
+    marks = driver.find_elements(By.CSS_SELECTOR, "#hits em")
+    assert marks and all(m.text == "理赔" for m in marks)
+    assert not driver.find_elements(By.XPATH, "//*[@id='hits']//*[contains(text(), '<em>')]")  # markup, not text
+    # The charts were drawn by the vendored ECharts (a canvas inside each chart box).
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-trend canvas"))
+
+
+# ---------------------------------------------------------------- unit scope
+
+def test_unit_lead_sees_only_its_unit(site, driver):
+    app, alerts, server = site
+    login(driver, server.url, "lead_b")
+    open_feed(driver, server.url)
+    others = [a.id for a in alerts if a.unit_id != UNIT_B]
+    shown = feed_ids(driver)
+    assert shown and not shown & set(others)
+    # A new alert for another unit never reaches this lead's open feed…
+    other_new = publish(app, UNIT_A, 3)
+    own_new = publish(app, UNIT_B, 4)
+    wait(driver, 3).until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#feed-body tr[data-id="{own_new}"]')))
+    assert other_new not in feed_ids(driver)
+    # …and its detail URL answers "not found", exactly like an alert that does not exist.
+    driver.get(f"{server.url}/alerts/{others[0]}")
+    assert driver.find_element(By.TAG_NAME, "h1").text == "未找到"
+    assert "无权查看" in driver.find_element(By.ID, "error-message").text
+
+
+# ---------------------------------------------------------------- screenshots
+
+def test_screenshots_of_the_main_pages(site, driver, shots):
+    _, alerts, server = site
+    story = next(a for a in alerts if a.doc_count == 2)
+    driver.delete_all_cookies()
+    driver.get(server.url + "/login")
+    assert driver.save_screenshot(str(shots / "login.png"))
+    login(driver, server.url, "admin")
+    pages = {"feed": ("/", "#feed-body tr"), "alert": (f"/alerts/{story.id}", "#timeline li"),
+             "search": ("/search?q=理赔", "#chart-trend canvas"), "reports": ("/reports", "#report-list"),
+             "sources": ("/sources", "#sources tbody tr"), "users": ("/admin/users", "main table")}
+    for name, (path, ready) in pages.items():
+        driver.get(server.url + path)
+        wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, ready)))
+        if name == "search":
+            time.sleep(1.2)  # let ECharts' entry animation finish: cosmetic, for a readable picture
+        assert driver.save_screenshot(str(shots / f"{name}.png")), name
+    for name in ("login", *pages):
+        assert_png(shots / f"{name}.png")
