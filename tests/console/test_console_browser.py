@@ -21,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from crawlers.health_store import HealthStore, RunOutcome
 from pipeline.testing import CHROMEDRIVER, CHROMIUM, REPO_ROOT, chromium, seed_doc
 from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, start_console, stop_console
 
@@ -250,7 +251,10 @@ def test_unit_lead_sees_only_its_unit(site, driver):
 # ---------------------------------------------------------------- screenshots
 
 def test_screenshots_of_the_main_pages(site, driver, shots):
-    _, alerts, server = site
+    app, alerts, server = site
+    with HealthStore.in_data_dir(app.data_dir) as store:  # one healthy source, one blind one
+        store.record_run(RunOutcome("demo-news", "ok", items=5, pages=2))
+        store.record_run(RunOutcome("demo-forum", "blind", pages=1, error="登录墙：页面要求登录"))
     story = next(a for a in alerts if a.doc_count == 2)
     driver.delete_all_cookies()
     driver.get(server.url + "/login")
@@ -265,5 +269,8 @@ def test_screenshots_of_the_main_pages(site, driver, shots):
         if name == "search":
             time.sleep(1.2)  # let ECharts' entry animation finish: cosmetic, for a readable picture
         assert driver.save_screenshot(str(shots / f"{name}.png")), name
+        if name == "sources":  # a blind channel is shown prominently, first
+            assert "长春社区" in driver.find_element(By.ID, "blind-banner").text
+            assert driver.find_element(By.CSS_SELECTOR, "#sources tbody tr").get_attribute("data-state") == "blind"
     for name in ("login", *pages):
         assert_png(shots / f"{name}.png")
