@@ -29,6 +29,7 @@ from pathlib import Path
 from alerting.store_state import StateMixin, STATE_SCHEMA
 from pipeline import metrics
 from pipeline.messages import Alert, AlertStatus, NotificationRecord
+from pipeline.sqlite import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -86,12 +87,7 @@ def _ts(dt: datetime) -> str:
 class AlertStore(StateMixin):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA + STATE_SCHEMA)
+        self._db = open_db(self.path, synchronous="FULL", schema=SCHEMA + STATE_SCHEMA)
         have = {r["name"] for r in self._db.execute("PRAGMA table_info(outbox)")}
         for col, decl in OUTBOX_COLUMNS.items():
             if col not in have:

@@ -15,10 +15,11 @@ it, exported as JSON lines for whoever tunes the lexicon and schemes.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
+
+from pipeline.sqlite import open_db
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assignments (
@@ -44,10 +45,7 @@ def _ts(dt: datetime) -> str:
 class Casebook:
     def __init__(self, path: str | Path) -> None:
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(Path(path), timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_db(path, synchronous="FULL", schema=_SCHEMA)
 
     def close(self) -> None:
         with self._lock:

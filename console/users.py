@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from pipeline.sqlite import open_db
+
 ROLES = ("duty", "analyst", "lead", "admin")
 ROLE_LABELS = {"duty": "值班员", "analyst": "分析员", "lead": "单位宣传负责人", "admin": "管理员"}
 MIN_PASSWORD = 8
@@ -103,12 +105,8 @@ class Session:
 class UserStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_db(self.path, synchronous="FULL", schema=_SCHEMA)
 
     def close(self) -> None:
         with self._lock:

@@ -9,12 +9,12 @@ crawl processes and the scheduler write at once: WAL plus a busy timeout.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from crawlers.state import FILENAME
+from pipeline.sqlite import open_db
 
 KEEP_RUNS = 500
 
@@ -76,12 +76,7 @@ def outcome_of(stats: dict) -> RunOutcome:
 
 class HealthStore:
     def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+        self._conn = open_db(path, schema=_SCHEMA, timeout=busy_timeout)
 
     @classmethod
     def in_data_dir(cls, data_dir: str | Path) -> "HealthStore":

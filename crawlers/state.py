@@ -18,11 +18,11 @@ could lose a document for good.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipeline.sqlite import open_db
 from pipeline.urls import canonical_url
 
 FILENAME = "crawl_state.db"
@@ -54,12 +54,8 @@ def content_hash(*parts: str | None) -> str:
 class CrawlState:
     def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode; mark_seen wraps its batch in one transaction.
-        self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives process crashes
-        self._conn.executescript(_SCHEMA)
+        self._conn = open_db(self.path, schema=_SCHEMA, rows=False, timeout=busy_timeout)
 
     @classmethod
     def in_data_dir(cls, data_dir: str | Path) -> "CrawlState":

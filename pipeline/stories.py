@@ -22,12 +22,12 @@ database; SQLite here is for one machine, like the embedded bus.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.messages import ScoredDocument
+from pipeline.sqlite import open_db
 from sentiment import stories as logic
 
 SCHEMA = """
@@ -51,10 +51,7 @@ class StoryStore:
     def __init__(self, path: str | Path, window: timedelta = timedelta(days=7)) -> None:
         self.path = Path(path)
         self.window = window
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(self.path, schema=SCHEMA, rows=False)
         self._lock = threading.Lock()
         self._assigned = 0
 
