@@ -49,3 +49,21 @@ def test_a_changed_rules_file_is_tried_without_touching_the_configuration(tmp_pa
 def test_cli_subcommand(tmp_path, capsys):
     assert main(["try-rule", "--config", str(DEMO_CONFIG), str(write(tmp_path))]) == 0
     assert "将产生 1 条预警" in capsys.readouterr().out
+
+
+def test_dry_run_lists_every_configured_channel_and_flags_missing_credentials(tmp_path, monkeypatch):
+    from pipeline.testing import GATEWAY_ENV
+    for name in GATEWAY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    out = io.StringIO()
+    tryrule.run(DEMO_CONFIG, write(tmp_path, DOCS[:1]), out)
+    lines = [line for line in out.getvalue().splitlines() if "→ 通知 孙伟" in line]
+    assert any("短信" in line and "本机未配置该渠道凭据" in line for line in lines), lines
+    assert any("邮件" in line and "未配置" not in line for line in lines), lines
+
+    for name, value in GATEWAY_ENV.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    tryrule.run(DEMO_CONFIG, write(tmp_path, DOCS[:1]), out)
+    lines = [line for line in out.getvalue().splitlines() if "→ 通知" in line]
+    assert any("短信" in line for line in lines) and not any("未配置" in line for line in lines), lines
