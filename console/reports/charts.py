@@ -52,6 +52,16 @@ def _text(draw: ImageDraw.ImageDraw, xy, text: str, size: int = 13, fill=TEXT, a
     draw.text(xy, text, font=font(size), fill=fill, anchor=anchor)
 
 
+def axis_step(peak: int) -> int:
+    """The smallest readable grid step (1, 2, 5, 10, 20, 50…) whose 4 steps reach ``peak``."""
+    magnitude = 1
+    while True:
+        for m in (1, 2, 5):
+            if m * magnitude * 4 >= peak:
+                return m * magnitude
+        magnitude *= 10
+
+
 def trend(days: list[str], volume: list[int], negative: list[int], title: str,
           width: int = 900, height: int = 340) -> bytes:
     """Bars: documents per day; red bars: negative documents; line: negative share (right axis)."""
@@ -59,12 +69,13 @@ def trend(days: list[str], volume: list[int], negative: list[int], title: str,
     d = ImageDraw.Draw(img)
     left, right, top, bottom = 60, width - 60, 46, height - 46
     _text(d, (width // 2, 12), title, 16, anchor="ma")
-    top_value = max([1, *volume])
+    step = axis_step(max([0, *volume]))
+    top_value = step * 4  # four whole-number grid steps, so every label is exact
     d.line([(left, bottom), (right, bottom)], fill=TEXT)
     for i in range(5):  # horizontal grid and left axis labels
         y = bottom - (bottom - top) * i / 4
         d.line([(left, y), (right, y)], fill=GREY)
-        _text(d, (left - 6, y), str(round(top_value * i / 4)), 11, anchor="rm")
+        _text(d, (left - 6, y), str(step * i), 11, anchor="rm")
         _text(d, (right + 6, y), f"{25 * i}%", 11, anchor="lm")
     n = max(1, len(days))
     slot = (right - left) / n
@@ -74,8 +85,10 @@ def trend(days: list[str], volume: list[int], negative: list[int], title: str,
         x = left + slot * (i + 0.5)
         h_all = (bottom - top) * volume[i] / top_value
         h_neg = (bottom - top) * negative[i] / top_value
-        d.rectangle([x - bar, bottom - h_all, x, bottom], fill=BLUE)
-        d.rectangle([x, bottom - h_neg, x + bar, bottom], fill=RED)
+        if volume[i]:
+            d.rectangle([x - bar, bottom - h_all, x, bottom], fill=BLUE)
+        if negative[i]:
+            d.rectangle([x, bottom - h_neg, x + bar, bottom], fill=RED)
         share = negative[i] / volume[i] if volume[i] else 0.0
         points.append((x, bottom - (bottom - top) * share))
         if n <= 16 or i % max(1, n // 12) == 0:

@@ -272,5 +272,14 @@ def test_screenshots_of_the_main_pages(site, driver, shots):
         if name == "sources":  # a blind channel is shown prominently, first
             assert "长春社区" in driver.find_element(By.ID, "blind-banner").text
             assert driver.find_element(By.CSS_SELECTOR, "#sources tbody tr").get_attribute("data-state") == "blind"
-    for name in ("login", *pages):
+    # A weekly report generated from the page, then opened as analysts read it.
+    driver.get(server.url + "/reports")
+    driver.find_element(By.CSS_SELECTOR, "#report-kind option[value=weekly]").click()
+    driver.find_element(By.ID, "do-report").click()
+    link = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#report-list a[href$='.html']")))
+    assert driver.find_elements(By.CSS_SELECTOR, "#report-list a[href$='.docx']")
+    driver.get(link.get_attribute("href"))
+    assert "周报" in driver.title or "周报" in driver.find_element(By.TAG_NAME, "h1").text
+    assert driver.save_screenshot(str(shots / "report.png"))
+    for name in ("login", *pages, "report"):
         assert_png(shots / f"{name}.png")
