@@ -3,8 +3,9 @@
 A token carries (alert id, recipient, expiry) and an HMAC-SHA256 over them
 with a server secret, so a link cannot be forged or moved to another alert,
 and stops working after ``ttl``. Verifying is pure: the console's
-``GET /ack/{token}`` verifies, then calls ``AlertStore.change_status``
-(idempotent, so a double click is harmless).
+``/ack/{token}`` page verifies it and, when opened in a browser, posts itself
+to acknowledge via ``AlertStore.change_status`` (idempotent, so a double
+click is harmless); a bare fetch by a link scanner changes nothing.
 
 The secret comes from the environment (``YUQING_ACK_SECRET``); when it is
 not set, a random secret is created once in the data directory, which is

@@ -60,28 +60,65 @@ async def logout(request: Request):
     return response
 
 
-@router.get("/ack/{token}")
-def acknowledge_link(request: Request, token: str):
-    """The link in SMS / email / robot messages: no login needed, the signature is the credential."""
+def _ack_claim(request: Request, token: str):
+    """(claim, alert) for a valid link, or the error page to show."""
     ports = ports_of(request)
     try:
         claim = ports.app.ack_signer.verify(token, ports.now())
     except InvalidAckLink as e:
-        return render(request, "ack.html", {"ok": False, "message": str(e), "alert": None}, status_code=400)
+        return None, render(request, "ack.html", {"ok": False, "message": str(e), "alert": None}, status_code=400)
     except Exception:  # malformed payload inside a valid-looking token
-        return render(request, "ack.html", {"ok": False, "message": "链接无效", "alert": None}, status_code=400)
+        return None, render(request, "ack.html", {"ok": False, "message": "链接无效", "alert": None},
+                            status_code=400)
     alert = ports.get_alert(claim.alert_id)
     if alert is None:
-        return render(request, "ack.html", {"ok": False, "message": "预警不存在或已被清理", "alert": None},
-                      status_code=404)
+        return None, render(request, "ack.html", {"ok": False, "message": "预警不存在或已被清理", "alert": None},
+                            status_code=404)
+    return (claim, alert), None
+
+
+@router.get("/ack/{token}")
+def acknowledge_link(request: Request, token: str):
+    """The link in SMS / email / robot messages: no login needed, the signature is the credential.
+
+    Opening it shows the alert and acknowledges it with one click; in a
+    browser the page submits itself, so opening the link is that click.
+    The GET itself changes nothing: mail gateways and chat apps fetch links
+    to scan or preview them, and such a fetch must not acknowledge an alert
+    nobody has read."""
+    found, error = _ack_claim(request, token)
+    if error:
+        return error
+    claim, alert = found
+    if alert.status not in (AlertStatus.new, AlertStatus.notified):
+        return render(request, "ack.html", {"ok": True, "alert": alert, "who": claim.recipient,
+                                            "message": _already(alert)})
+    return render(request, "ack.html", {"ok": True, "confirm": True, "alert": alert, "who": claim.recipient,
+                                        "token": token})
+
+
+@router.post("/ack/{token}")
+def acknowledge(request: Request, token: str):
+    """Acknowledge by link (the confirmation page posts here). Repeats are harmless."""
+    found, error = _ack_claim(request, token)
+    if error:
+        return error
+    claim, alert = found
+    ports = ports_of(request)
     before = alert.status
     try:
         alert = ports.change_status(alert.id, AlertStatus.acknowledged, actor=claim.recipient, via="ack-link")
-        message = "已确认收到，感谢您的及时处置。" if before is not AlertStatus.acknowledged else "此预警此前已确认，无需重复操作。"
+        message = "已确认收到，感谢您的及时处置。" if before is not AlertStatus.acknowledged else _already(alert)
     except ValueError:
         # Already being handled, resolved or dismissed: acknowledging adds nothing; say so plainly.
-        message = f"此预警当前状态为「{_status_label(alert.status)}」，无需再次确认。"
+        message = _already(alert)
     return render(request, "ack.html", {"ok": True, "message": message, "alert": alert, "who": claim.recipient})
+
+
+def _already(alert) -> str:
+    if alert.status is AlertStatus.acknowledged:
+        return "此预警此前已确认，无需重复操作。"
+    return f"此预警当前状态为「{_status_label(alert.status)}」，无需再次确认。"
 
 
 def _status_label(status) -> str:

@@ -258,13 +258,19 @@ def test_ack_link_acknowledges_as_the_recipient(console):
     app, alerts, server = console
     alert = alerts[0]
     url = app.ack_url(alert.id, "李明 <13900000011>").replace(app.config.settings.console_base_url, server.url)
+    # Fetching the link (a mail gateway's scanner, a chat preview) changes nothing…
     r = requests.get(url, timeout=10)
+    assert r.status_code == 200 and 'id="ack-form"' in r.text and alert.representative.title in r.text
+    assert app.alert_store.get(alert.id).status.value == alert.status.value
+    # …the page's form (submitted by its script in a browser) acknowledges.
+    r = requests.post(url, timeout=10)
     assert r.status_code == 200 and "已确认收到" in r.text
     assert app.alert_store.get(alert.id).status.value == "acknowledged"
     ack = next(t for t in app.alert_store.audit_trail(alert.id) if t["event"] == "status.acknowledged")
     assert ack["actor"] == "李明 <13900000011>" and ack["via"] == "ack-link"
-    again = requests.get(url, timeout=10)
+    again = requests.post(url, timeout=10)
     assert again.status_code == 200 and "无需重复" in again.text
+    assert "无需重复" in requests.get(url, timeout=10).text  # and the link now just says so
 
     token = url.rsplit("/", 1)[1]
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
@@ -280,8 +286,8 @@ def test_expired_ack_link_says_so(tmp_path):
     try:
         url = app.ack_url(alerts[0].id, "孙伟 <13900000021>").replace(app.config.settings.console_base_url, server.url)
         clock.advance(seconds=app.ack_signer.ttl.total_seconds() + 1)
-        r = requests.get(url, timeout=10)
-        assert r.status_code == 400 and "已过期" in r.text
+        for r in (requests.get(url, timeout=10), requests.post(url, timeout=10)):
+            assert r.status_code == 400 and "已过期" in r.text
         assert app.alert_store.get(alerts[0].id).status.value == "new"
     finally:
         stop_console(app, server)

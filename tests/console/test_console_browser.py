@@ -208,6 +208,18 @@ def test_change_made_elsewhere_updates_the_open_feed(site, driver):
     wait(driver, 3).until(EC.text_to_be_present_in_element_attribute(row, "data-status", "acknowledged"))
 
 
+def test_opening_an_ack_link_in_a_browser_is_the_one_click(site, driver):
+    app, _, server = site
+    alert_id = publish(app, UNIT_A, 17)
+    url = app.ack_url(alert_id, "孙伟 <13900000021>").replace(app.config.settings.console_base_url, server.url)
+    driver.delete_all_cookies()  # from a phone's SMS: no console login
+    driver.get(url)
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "已确认收到"))
+    assert app.alert_store.get(alert_id).status.value == "acknowledged"
+    ack = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.acknowledged")
+    assert ack["actor"] == "孙伟 <13900000021>" and ack["via"] == "ack-link"
+
+
 # ---------------------------------------------------------------- search
 
 def test_search_shows_highlighted_hits(site, driver):

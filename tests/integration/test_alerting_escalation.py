@@ -59,7 +59,7 @@ def test_ack_link_stops_escalation_and_a_double_ack_is_harmless(app, smtp):
     claim = app.ack_signer.verify(token, app.clock.now())
     assert claim.alert_id == alert.id and claim.recipient == "孙伟 <13900000021>"
     tick(app, 5)
-    # What the console's GET /ack/{token} does:
+    # What the console's /ack/{token} page does when opened (it posts itself):
     store = app.alert_store
     store.change_status(claim.alert_id, AlertStatus.acknowledged, app.clock.now(), actor=claim.recipient, via="ack-link")
     store.change_status(claim.alert_id, AlertStatus.acknowledged, app.clock.now(), actor=claim.recipient, via="ack-link")
