@@ -373,9 +373,10 @@ class Settings(Strict):
 
 
 class Selectors(Strict):
-    """CSS (default) or XPath (prefix ``xpath:``) selectors for list/detail sites."""
+    """CSS (default) or XPath (prefix ``xpath:``) selectors for list/detail sites
+    (``list_links`` required there), and for the article pages a feed links to."""
 
-    list_links: str
+    list_links: str | None = None
     next_page: str | None = None
     title: str | None = None
     content: str | None = None
@@ -538,7 +539,7 @@ class SourceConfig(Strict):
     @model_validator(mode="after")
     def _what_each_spider_needs(self) -> "SourceConfig":
         kind = self.spider
-        if kind in ("listdetail", "epaper") and self.selectors is None:
+        if kind in ("listdetail", "epaper") and (self.selectors is None or not self.selectors.list_links):
             raise ValueError(f"spider {kind!r} needs selectors.list_links")
         if kind in _NEEDS_START_URLS and not self.start_urls:
             raise ValueError(f"spider {kind!r} needs start_urls")

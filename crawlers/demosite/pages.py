@@ -5,6 +5,7 @@
   the usual noise: a date bar, navigation, ads, share buttons, related links,
   ICP footer;
 * blog: a WeChat-digest page (``#js_content``) behind an RSS 2.0 feed;
+* world: an overseas English-language outlet with a full-text RSS feed;
 * forum: Discuz! X3 markup (``tbody#normalthread_N``, ``a.s.xst``,
   ``td.t_f#postmessage_N``, ``a.xw1``, ``发表于 …``), encoded as GBK by the
   server.
@@ -20,6 +21,7 @@ WEEKDAYS = "一二三四五六日"
 SITE_NAME = "吉林保险资讯网"
 FORUM_NAME = "长春社区"
 FEED_NAME = "吉林保险观察"
+WORLD_NAME = "Asia Insurance Wire"
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -232,3 +234,44 @@ def forum_thread(item) -> str:
 {chr(10).join(posts)}
 </div></div>"""
     return _forum_chrome(item.title, body)
+
+
+def world_detail(item) -> str:
+    content = "\n".join(f"<p>{escape(p)}</p>" for p in _paragraphs(item.text))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(item.title)} | {WORLD_NAME}</title>
+<meta property="og:title" content="{escape(item.title)}"><meta property="og:site_name" content="{WORLD_NAME}">
+</head><body><header><a href="/world/">{WORLD_NAME}</a> <nav>Markets · Regulation · Claims · Asia</nav></header>
+<article><h1 class="headline">{escape(item.title)}</h1>
+<p class="byline">By {escape(item.author)} · <time datetime="{item.published_at.isoformat()}">{item.published_at:%B %d, %Y %I:%M %p}</time></p>
+<div class="story-body">
+{content}
+</div></article>
+<footer>© {WORLD_NAME}. All rights reserved.</footer></body></html>"""
+
+
+def world_rss(items, base: str, now) -> str:
+    """The overseas outlet's feed: full text, English, RFC 822 dates."""
+    entries = []
+    for it in items:
+        link = base + it.path
+        desc = "".join(f"<p>{escape(p)}</p>" for p in _paragraphs(it.text))
+        entries.append(f"""<item>
+<title>{escape(it.title)}</title>
+<link>{escape(link)}</link>
+<guid isPermaLink="true">{escape(link)}</guid>
+<description><![CDATA[{desc}]]></description>
+<pubDate>{email.utils.format_datetime(it.published_at)}</pubDate>
+<dc:creator>{escape(it.author)}</dc:creator>
+</item>""")
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel>
+<title>{WORLD_NAME}</title>
+<link>{base}/world/</link>
+<description>Insurance news from Greater China and Asia</description>
+<language>en</language>
+<lastBuildDate>{email.utils.format_datetime(now)}</lastBuildDate>
+{chr(10).join(entries)}
+</channel>
+</rss>"""

@@ -8,6 +8,8 @@ Routes::
     GET  /news/YYYY/MM/DD/ID.html             news article
     GET  /rss.xml                             RSS 2.0 feed of the blog section
     GET  /blog/ID.html                        blog (WeChat-digest) article
+    GET  /world/rss.xml                       full-text RSS of the overseas (English) section
+    GET  /world/ID.html                       overseas article
     GET  /forum/forum-2-N.html                Discuz thread list (GBK)
     GET  /forum/thread-TID-1-1.html           Discuz thread (GBK)
     GET  /_admin/items                        JSON list of visible items
@@ -37,8 +39,8 @@ from crawlers.demosite import pages
 log = logging.getLogger(__name__)
 
 SCRIPT = Path(__file__).with_name("script.yaml")
-SECTIONS = ("news", "blog", "forum")
-FIRST_ID = {"news": 1000, "blog": 2000, "forum": 3000}
+SECTIONS = ("news", "blog", "forum", "world")
+FIRST_ID = {"news": 1000, "blog": 2000, "forum": 3000, "world": 4000}
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Item:
             return f"/news/{self.published_at:%Y/%m/%d}/{self.id}.html"
         if self.section == "blog":
             return f"/blog/{self.id}.html"
+        if self.section == "world":
+            return f"/world/{self.id}.html"
         return f"/forum/thread-{self.id}-1-1.html"
 
 
@@ -128,6 +132,7 @@ _ROUTES = [
     (re.compile(r"^/news/(?:index(?:_(\d+))?\.html)?$"), "news_list"),
     (re.compile(r"^/news/\d{4}/\d{2}/\d{2}/(\d+)\.html$"), "news_detail"),
     (re.compile(r"^/blog/(\d+)\.html$"), "blog_detail"),
+    (re.compile(r"^/world/(\d+)\.html$"), "world_detail"),
     (re.compile(r"^/forum/forum-2-(\d+)\.html$"), "forum_list"),
     (re.compile(r"^/forum/thread-(\d+)-1-1\.html$"), "forum_thread"),
 ]
@@ -159,6 +164,10 @@ class Handler(BaseHTTPRequestHandler):
             base = f"http://{self.headers.get('Host') or '%s:%d' % self.server.server_address[:2]}"
             items = store.visible("blog")[:20]
             return self._send(200, pages.rss(items, base, now), "application/rss+xml; charset=utf-8")
+        if path == "/world/rss.xml":
+            base = f"http://{self.headers.get('Host') or '%s:%d' % self.server.server_address[:2]}"
+            return self._send(200, pages.world_rss(store.visible("world")[:20], base, now),
+                              "application/rss+xml; charset=utf-8")
         if path == "/_admin/items":
             items = [{"section": it.section, "id": it.id, "title": it.title, "path": it.path,
                       "published_at": it.published_at.isoformat()} for s in SECTIONS for it in store.visible(s)]
@@ -187,6 +196,12 @@ class Handler(BaseHTTPRequestHandler):
         if item is None:
             return self._send(404, "<html><body>该内容已被发布者删除</body></html>")
         self._send(200, pages.blog_detail(item))
+
+    def _world_detail(self, store: Store, item_id: int, now) -> None:
+        item = store.find("world", item_id)
+        if item is None:
+            return self._send(404, "<html><body><h1>Page not found</h1></body></html>")
+        self._send(200, pages.world_detail(item))
 
     def _forum_list(self, store: Store, page: int, now) -> None:
         items, n = store.page("forum", page)

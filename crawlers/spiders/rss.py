@@ -2,8 +2,8 @@
 
 Each entry gives title, link, publish time, author and a description. Feeds
 often carry only a summary, so when the description is short or visibly
-cut off, the linked page is fetched and its main text extracted
-(trafilatura); if that fails, the description is published rather than
+cut off, the linked page is fetched and its main text extracted (by the
+source's ``selectors`` when it has them, else trafilatura); if that fails, the description is published rather than
 nothing. An entry already published with the same content hash is skipped
 without fetching anything; an edited entry (new hash) is published again
 under the same document id.
@@ -65,7 +65,8 @@ class RssSpider(SourceSpider):
 
     def parse_page(self, response, entry: dict):
         self.page_fetched(response)
-        page = extract_page(response, None, self.now, self.tz) if isinstance(response, TextResponse) else None
+        page = (extract_page(response, self.source.selectors, self.now, self.tz)
+                if isinstance(response, TextResponse) else None)
         summary = html_to_text(entry["description"])
         # The page's text is the article unless extraction found less than the summary.
         text = page.text if page and len(page.text) >= len(summary) else summary

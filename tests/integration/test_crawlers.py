@@ -31,8 +31,9 @@ from pipeline.messages import Channel, Document
 from pipeline.topics import DOCS_RAW
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = {"news": "demo-news", "blog": "demo-blog-rss", "forum": "demo-forum"}
-CHANNELS = {"news": Channel.news, "blog": Channel.blog, "forum": Channel.forum}
+SOURCES = {"news": "demo-news", "blog": "demo-blog-rss", "forum": "demo-forum", "world": "demo-world"}
+CHANNELS = {"news": Channel.news, "blog": Channel.blog, "forum": Channel.forum, "world": Channel.overseas}
+LANGUAGES = {"world": "en"}  # the overseas outlet is English; every other section Chinese
 # Fast but still throttled: the demo site is local.
 FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"]
 
@@ -65,6 +66,9 @@ FIRST = [
     ("forum", "平安产险代理人销售误导，续保被搭售意外险",
      "曝光一下：续保时被搭售了三份意外险，镕基、𠮷野家这种字也得完好。\n\n大家续保一定看清保单明细。",
      "被坑的车主", "被坑的车主", {}),
+    ("world", "Regulator fines Ping An's Jilin property unit over mis-selling",
+     "The Jilin branch of Ping An Property & Casualty was fined 450,000 yuan for mis-selling add-on policies.\n\n"
+     "The company said it would rectify the problems.", "Staff Reporter", "Staff Reporter", {}),
 ]
 LATER = [
     ("news", "大地保险吉林分公司开通暴雪理赔绿色通道", "针对强降雪天气，大地保险吉林分公司开通车险理赔绿色通道。",
@@ -72,6 +76,8 @@ LATER = [
     ("blog", "泰康人寿吉林分公司客户节走进社区", "泰康人寿吉林分公司客户节活动走进长春市南关区多个社区。",
      "长春社区生活", "长春社区生活", {}),
     ("forum", "分享：人保财险这次理赔挺快的", "追尾后半小时查勘员就到了，第二天赔款到账。", "朝阳区的小陈", "朝阳区的小陈", {}),
+    ("world", "China Life's Jilin branch expands crop insurance", "China Life's Jilin branch extended its crop "
+     "insurance programme to 1.2 million farming households.", "Staff Reporter", "Staff Reporter", {}),
 ]
 
 
@@ -144,7 +150,7 @@ def check(docs: list[Document], published: dict[str, tuple]) -> None:
         assert doc.text == "\n".join(paragraphs), (url, doc.text)
         assert doc.author == author
         assert doc.channel == CHANNELS[section] and doc.source_id == SOURCES[section]
-        assert doc.site == "127.0.0.1" and doc.language == "zh"
+        assert doc.site == "127.0.0.1" and doc.language == LANGUAGES.get(section, "zh")
         assert doc.id == Document.id_for(url)
         assert doc.published_at is not None and doc.published_at.tzinfo is not None
         assert abs(doc.published_at - now) < timedelta(minutes=10)
@@ -158,6 +164,8 @@ def test_crawl_publish_then_nothing_new_then_only_the_new_item(site, env, consum
     assert stats["demo-news"]["items_published"] == 3 and stats["demo-news"]["pages_fetched"] == 3 + 2
     assert stats["demo-blog-rss"]["items_published"] == 2
     assert stats["demo-forum"]["items_published"] == 2
+    # A short description looks like a summary: the article page is fetched too (feed + 1 page).
+    assert stats["demo-world"]["items_published"] == 1 and stats["demo-world"]["pages_fetched"] == 2
     # The long full-text description is used as is; the short summary makes
     # the spider fetch the page: feed + 1 page.
     assert stats["demo-blog-rss"]["pages_fetched"] == 2
@@ -173,6 +181,7 @@ def test_crawl_publish_then_nothing_new_then_only_the_new_item(site, env, consum
     # List pages are fetched again; detail pages are not.
     assert again["demo-news"]["pages_fetched"] == 2 and again["demo-news"]["skipped_seen"] == 3
     assert again["demo-forum"]["pages_fetched"] == 1 and again["demo-blog-rss"]["pages_fetched"] == 1
+    assert again["demo-world"]["pages_fetched"] == 1
     assert drain(consumer) == []
 
     later = publish(site, LATER)
