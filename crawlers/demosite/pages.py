@@ -115,6 +115,18 @@ def blog_detail(item) -> str:
 </body></html>"""
 
 
+def _rss_item(it, base: str, desc: str, author_tag: str) -> str:
+    link = base + it.path
+    return f"""<item>
+<title>{escape(it.title)}</title>
+<link>{escape(link)}</link>
+<guid isPermaLink="true">{escape(link)}</guid>
+<description><![CDATA[{desc}]]></description>
+<pubDate>{email.utils.format_datetime(it.published_at)}</pubDate>
+{author_tag}
+</item>"""
+
+
 def rss(items, base: str, now, summary_chars: int = 60) -> str:
     entries = []
     for it in items:
@@ -123,15 +135,7 @@ def rss(items, base: str, now, summary_chars: int = 60) -> str:
         else:
             flat = "".join(_paragraphs(it.text))
             desc = escape(flat[:summary_chars] + ("……" if len(flat) > summary_chars else ""))
-        link = base + it.path
-        entries.append(f"""<item>
-<title>{escape(it.title)}</title>
-<link>{escape(link)}</link>
-<guid isPermaLink="true">{escape(link)}</guid>
-<description><![CDATA[{desc}]]></description>
-<pubDate>{email.utils.format_datetime(it.published_at)}</pubDate>
-<author>{escape(it.author)}</author>
-</item>""")
+        entries.append(_rss_item(it, base, desc, f"<author>{escape(it.author)}</author>"))
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
 <channel>
@@ -254,16 +258,8 @@ def world_rss(items, base: str, now) -> str:
     """The overseas outlet's feed: full text, English, RFC 822 dates."""
     entries = []
     for it in items:
-        link = base + it.path
         desc = "".join(f"<p>{escape(p)}</p>" for p in _paragraphs(it.text))
-        entries.append(f"""<item>
-<title>{escape(it.title)}</title>
-<link>{escape(link)}</link>
-<guid isPermaLink="true">{escape(link)}</guid>
-<description><![CDATA[{desc}]]></description>
-<pubDate>{email.utils.format_datetime(it.published_at)}</pubDate>
-<dc:creator>{escape(it.author)}</dc:creator>
-</item>""")
+        entries.append(_rss_item(it, base, desc, f"<dc:creator>{escape(it.author)}</dc:creator>"))
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
 <channel>
