@@ -29,12 +29,18 @@ from pipeline.sqlite import open_db
 ROLES = ("duty", "analyst", "lead", "admin")
 ROLE_LABELS = {"duty": "值班员", "analyst": "分析员", "lead": "单位宣传负责人", "admin": "管理员"}
 MIN_PASSWORD = 8
+# Password guessing: after MAX_FAILURES wrong passwords for one username within
+# LOCKOUT, that username cannot log in until the oldest of them is LOCKOUT old.
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, unit_id TEXT,
     password TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS login_failures (username TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_by_user ON login_failures (username, at);
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,
     created_at TEXT NOT NULL, expires_at TEXT NOT NULL, last_seen TEXT NOT NULL
@@ -71,6 +77,14 @@ def _ts(dt: datetime) -> str:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class TooManyAttempts(Exception):
+    """Too many wrong passwords for this username lately; ``retry_after`` seconds to wait."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"登录失败次数过多，请 {max(1, round(retry_after / 60))} 分钟后再试")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -137,7 +151,7 @@ class UserStore:
         return self.get_user(username)  # type: ignore[return-value]
 
     def set_password(self, username: str, password: str, now: datetime | None = None) -> None:
-        """Change a password and end every session of the user."""
+        """Change a password, end every session of the user and lift a login lockout."""
         _check_strength(password)
         now = now or datetime.now(timezone.utc)
         with self._lock:
@@ -146,6 +160,7 @@ class UserStore:
             if not cur.rowcount:
                 raise KeyError(username)
             self._db.execute("DELETE FROM sessions WHERE username=?", (username,))
+            self._db.execute("DELETE FROM login_failures WHERE username=?", (username,))  # a reset unlocks
 
     def set_disabled(self, username: str, disabled: bool, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)
@@ -171,13 +186,26 @@ class UserStore:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
 
-    def authenticate(self, username: str, password: str) -> User | None:
+    def authenticate(self, username: str, password: str, now: datetime | None = None) -> User | None:
+        """The user, or None for a wrong name or password (or a disabled user).
+        Raises TooManyAttempts while the username is locked out — unknown
+        usernames too, so lockouts do not reveal which names exist."""
+        username, now = username.strip(), now or datetime.now(timezone.utc)
         with self._lock:
-            row = self._db.execute("SELECT * FROM users WHERE username=?", (username.strip(),)).fetchone()
-        if row is None:
-            check_password(password, _DUMMY_HASH)
-            return None
-        if not check_password(password, row["password"]) or row["disabled"]:
+            recent = self._db.execute("SELECT at FROM login_failures WHERE username=? AND at>? ORDER BY at",
+                                      (username, _ts(now - LOCKOUT))).fetchall()
+            row = self._db.execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
+        if len(recent) >= MAX_FAILURES:
+            oldest = datetime.fromisoformat(recent[-MAX_FAILURES]["at"])
+            raise TooManyAttempts((oldest + LOCKOUT - now).total_seconds())
+        ok = check_password(password, row["password"] if row else _DUMMY_HASH) and row is not None
+        with self._lock:
+            if ok:
+                self._db.execute("DELETE FROM login_failures WHERE username=?", (username,))
+            else:
+                self._db.execute("DELETE FROM login_failures WHERE at<=?", (_ts(now - LOCKOUT),))
+                self._db.execute("INSERT INTO login_failures (username, at) VALUES (?,?)", (username, _ts(now)))
+        if not ok or row["disabled"]:
             return None
         return self._user(row)
 

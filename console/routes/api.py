@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from console import alert_service, search_service
-from console.access import PERMISSIONS, can
+from console.access import PERMISSIONS
 from console.feed import alert_events
 from console.routes import render
 from console.routes.admin import feedback_jsonl
@@ -26,7 +26,7 @@ from console.schemas import (ActionRequest, AlertDetail, AlertSummary, LoginRequ
 from console.search_service import SearchForm
 from console.security import COOKIE, LoginRequired, NotFound, Refused, current_session, ports_of, require, \
     require_write, token_of
-from console.users import Session
+from console.users import Session, TooManyAttempts
 
 router = APIRouter()
 
@@ -55,7 +55,10 @@ def openapi(request: Request, session: Session = Depends(current_session)):
 @router.post("/session", response_model=SessionOut, summary="登录，获取会话令牌", tags=["会话"])
 def api_login(request: Request, body: LoginRequest):
     ports = ports_of(request)
-    user = ports.users.authenticate(body.username, body.password)
+    try:
+        user = ports.users.authenticate(body.username, body.password, ports.now())
+    except TooManyAttempts as e:
+        return JSONResponse({"detail": str(e)}, status_code=429, headers={"Retry-After": str(int(e.retry_after) + 1)})
     if user is None:
         raise LoginRequired("用户名或密码错误")
     token, session = ports.users.create_session(user, ports.now(), ports.console.session_ttl)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from alerting.acklinks import InvalidAckLink
 from console.routes import render
 from console.security import COOKIE, ports_of, require_write, token_of
+from console.users import TooManyAttempts
 from pipeline.messages import AlertStatus
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,12 @@ def login_page(request: Request, next: str = "/", reason: str = ""):
 @router.post("/login")
 def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")):
     ports = ports_of(request)
-    user = ports.users.authenticate(username, password)
+    try:
+        user = ports.users.authenticate(username, password, ports.now())
+    except TooManyAttempts as e:
+        log.warning("console login locked for %r from %s", username, request.client.host if request.client else "?")
+        return render(request, "login.html", {"next": _safe_next(next), "reason": "", "error": str(e)},
+                      status_code=429, headers={"Retry-After": str(int(e.retry_after) + 1)})
     if user is None:
         log.info("console login failed for %r from %s", username, request.client.host if request.client else "?")
         return render(request, "login.html", {"next": _safe_next(next), "reason": "",

@@ -118,3 +118,51 @@ def _get(url: str):
         return requests.get(url, timeout=2)
     except requests.ConnectionError:
         return None
+
+
+def test_repeated_wrong_passwords_lock_the_username_for_a_while(tmp_path):
+    from console.users import LOCKOUT, MAX_FAILURES, TooManyAttempts
+    store = UserStore(tmp_path / "users.db")
+    store.add_user("duty1", "correct-horse-1", "duty")
+    t0 = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
+    for i in range(MAX_FAILURES):
+        assert store.authenticate("duty1", "wrong-guess", t0 + timedelta(seconds=i)) is None
+    with pytest.raises(TooManyAttempts) as locked:  # even the right password, while locked
+        store.authenticate("duty1", "correct-horse-1", t0 + timedelta(minutes=1))
+    assert "分钟后再试" in str(locked.value) and 0 < locked.value.retry_after <= LOCKOUT.total_seconds()
+    # Unknown names lock the same way, so a lockout says nothing about which names exist.
+    for i in range(MAX_FAILURES):
+        assert store.authenticate("nobody", "x", t0 + timedelta(seconds=i)) is None
+    with pytest.raises(TooManyAttempts):
+        store.authenticate("nobody", "x", t0 + timedelta(minutes=1))
+    # Once the failures age out, the right password works and clears the count.
+    later = t0 + LOCKOUT + timedelta(seconds=MAX_FAILURES)
+    assert store.authenticate("duty1", "correct-horse-1", later).username == "duty1"
+    assert store.authenticate("duty1", "wrong-guess", later) is None
+    assert store.authenticate("duty1", "correct-horse-1", later).username == "duty1"  # one failure: not locked
+    # An administrator's password reset lifts a lockout at once.
+    for _ in range(MAX_FAILURES):
+        store.authenticate("duty1", "wrong-guess", later)
+    store.set_password("duty1", "battery-staple-2", later)
+    assert store.authenticate("duty1", "battery-staple-2", later).username == "duty1"
+    store.close()
+
+
+def test_login_lockout_through_the_api_and_the_login_form(tmp_path):
+    from console.users import MAX_FAILURES
+    from tests.console.conftest import PASSWORD, start_console, stop_console
+    app, _, server = start_console(tmp_path)
+    try:
+        for _ in range(MAX_FAILURES):
+            r = requests.post(f"{server.url}/api/session", json={"username": "analyst", "password": "guess"}, timeout=10)
+            assert r.status_code == 401
+        r = requests.post(f"{server.url}/api/session", json={"username": "analyst", "password": PASSWORD}, timeout=10)
+        assert r.status_code == 429 and "分钟后再试" in r.json()["detail"] and int(r.headers["Retry-After"]) > 0
+        r = requests.post(f"{server.url}/login", data={"username": "analyst", "password": PASSWORD}, timeout=10,
+                          allow_redirects=False)
+        assert r.status_code == 429 and "分钟后再试" in r.text
+        # Other users are not affected.
+        r = requests.post(f"{server.url}/api/session", json={"username": "duty", "password": PASSWORD}, timeout=10)
+        assert r.status_code == 200
+    finally:
+        stop_console(app, server)
