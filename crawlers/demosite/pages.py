@@ -5,6 +5,8 @@
   the usual noise: a date bar, navigation, ads, share buttons, related links,
   ICP footer;
 * blog: a WeChat-digest page (``#js_content``) behind an RSS 2.0 feed;
+* weibo: m.weibo.cn's container API JSON (cards → mblog, HTML text with an
+  emoticon and a topic link, engagement counts like "1.2万");
 * world: an overseas English-language outlet with a full-text RSS feed;
 * forum: Discuz! X3 markup (``tbody#normalthread_N``, ``a.s.xst``,
   ``td.t_f#postmessage_N``, ``a.xw1``, ``发表于 …``), encoded as GBK by the
@@ -271,3 +273,30 @@ def world_rss(items, base: str, now) -> str:
 {chr(10).join(entries)}
 </channel>
 </rss>"""
+
+
+def _weibo_html(item) -> str:
+    text = escape(" ".join(_paragraphs(item.text)))
+    return (f'{text} <a href="/search?containerid=231522type%3D1%26q%3D%23保险%23">'
+            f'<span class="surl-text">#吉林保险#</span></a>')
+
+
+def weibo_cards(items, page: int) -> dict:
+    """A search page of the container API: one type-9 card per weibo."""
+    cards = []
+    for it in items:
+        n = it.id % 997
+        cards.append({"card_type": 9, "itemid": f"seqid:1|type:1|ext:&mid={it.id}&", "mblog": {
+            "id": str(it.id), "mid": str(it.id), "created_at": f"{it.published_at:%a %b %d %H:%M:%S %z %Y}",
+            "text": _weibo_html(it), "isLongText": False, "source": "iPhone客户端",
+            "user": {"id": 7300000000 + n, "screen_name": it.author, "verified": False},
+            "reposts_count": n % 40, "comments_count": n % 90, "attitudes_count": f"{1 + n % 9}.{n % 10}万" if n % 3 == 0 else n % 300}})
+    return {"ok": 1, "data": {"cardlistInfo": {"page": page + 1 if items else None}, "cards": cards}}
+
+
+def weibo_detail(item) -> str:
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{escape(item.author)}的微博</title></head><body>
+<div class="weibo-detail"><header><span class="m-text-box">{escape(item.author)}</span>
+<span class="time">{item.published_at:%m-%d %H:%M}</span></header>
+<div class="weibo-text">{_weibo_html(item)}</div></div></body></html>"""

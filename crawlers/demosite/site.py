@@ -10,6 +10,8 @@ Routes::
     GET  /blog/ID.html                        blog (WeChat-digest) article
     GET  /world/rss.xml                       full-text RSS of the overseas (English) section
     GET  /world/ID.html                       overseas article
+    GET  /api/container/getIndex?…&page=N     Weibo search, shaped like m.weibo.cn's container API
+    GET  /detail/ID                           a weibo (what its URL opens)
     GET  /forum/forum-2-N.html                Discuz thread list (GBK)
     GET  /forum/thread-TID-1-1.html           Discuz thread (GBK)
     GET  /_admin/items                        JSON list of visible items
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import yaml
 
@@ -39,8 +42,8 @@ from crawlers.demosite import pages
 log = logging.getLogger(__name__)
 
 SCRIPT = Path(__file__).with_name("script.yaml")
-SECTIONS = ("news", "blog", "forum", "world")
-FIRST_ID = {"news": 1000, "blog": 2000, "forum": 3000, "world": 4000}
+SECTIONS = ("news", "blog", "forum", "world", "weibo")
+FIRST_ID = {"news": 1000, "blog": 2000, "forum": 3000, "world": 4000, "weibo": 5001000000000001}
 
 
 @dataclass
@@ -65,6 +68,8 @@ class Item:
             return f"/blog/{self.id}.html"
         if self.section == "world":
             return f"/world/{self.id}.html"
+        if self.section == "weibo":
+            return f"/detail/{self.id}"
         return f"/forum/thread-{self.id}-1-1.html"
 
 
@@ -133,6 +138,7 @@ _ROUTES = [
     (re.compile(r"^/news/\d{4}/\d{2}/\d{2}/(\d+)\.html$"), "news_detail"),
     (re.compile(r"^/blog/(\d+)\.html$"), "blog_detail"),
     (re.compile(r"^/world/(\d+)\.html$"), "world_detail"),
+    (re.compile(r"^/detail/(\d+)$"), "weibo_detail"),
     (re.compile(r"^/forum/forum-2-(\d+)\.html$"), "forum_list"),
     (re.compile(r"^/forum/thread-(\d+)-1-1\.html$"), "forum_thread"),
 ]
@@ -168,6 +174,12 @@ class Handler(BaseHTTPRequestHandler):
             base = f"http://{self.headers.get('Host') or '%s:%d' % self.server.server_address[:2]}"
             return self._send(200, pages.world_rss(store.visible("world")[:20], base, now),
                               "application/rss+xml; charset=utf-8")
+        if path == "/api/container/getIndex":
+            # Every visible weibo answers any search (the demo has few); 10 a page.
+            query = parse_qs(self.path.partition("?")[2])
+            page = int((query.get("page") or ["1"])[0] or 1)
+            items = store.visible("weibo")[(page - 1) * 10: page * 10]
+            return self._json(200, pages.weibo_cards(items, page))
         if path == "/_admin/items":
             items = [{"section": it.section, "id": it.id, "title": it.title, "path": it.path,
                       "published_at": it.published_at.isoformat()} for s in SECTIONS for it in store.visible(s)]
@@ -196,6 +208,12 @@ class Handler(BaseHTTPRequestHandler):
         if item is None:
             return self._send(404, "<html><body>该内容已被发布者删除</body></html>")
         self._send(200, pages.blog_detail(item))
+
+    def _weibo_detail(self, store: Store, item_id: int, now) -> None:
+        item = store.find("weibo", item_id)
+        if item is None:
+            return self._send(404, "<html><body>微博不存在或暂无查看权限</body></html>")
+        self._send(200, pages.weibo_detail(item))
 
     def _world_detail(self, store: Store, item_id: int, now) -> None:
         item = store.find("world", item_id)

@@ -273,7 +273,7 @@ def test_scripted_items_appear_over_time():
     assert len(script) >= 20
     with DemoSite(port=0, speed=1.0) as slow:
         titles = {i["title"] for i in json.loads(get(slow.url + "/_admin/items")[2])["items"]}
-    at_once = {i["title"] for i in script if i["delay"] <= 0}
+    at_once = {i.get("title", "") for i in script if i["delay"] <= 0}  # weibos have no title
     assert titles == at_once and 3 <= len(at_once) < len(script)
     with DemoSite(port=0, speed=100_000) as fast:  # the last item is due after 3 ms
         time.sleep(0.05)
@@ -298,3 +298,23 @@ def test_admin_endpoints(site):
         urllib.request.urlopen(urllib.request.Request(other.url + "/_admin/reset", b"", method="POST"), timeout=10)
         assert json.loads(get(other.url + "/_admin/items")[2])["items"] == []
         assert get(url)[0] == 404
+
+
+def test_demo_weibo_search_publishes_posts_with_engagement_then_nothing_new(site, env, consumer):
+    drain(consumer)  # whatever earlier tests left
+    urls = [site.publish("weibo", "", "在新华保险吉林分公司买的重疾险被拒赔了[怒]", "四平的老刘"),
+            site.publish("weibo", "", "人保财险吉林省分公司的营业厅服务很耐心[赞]", "长春小雪的日常")]
+    (code, stats), = crawl(env, ["demo-weibo"]).values()
+    assert code == 0 and stats["ok"] and stats["items_published"] == 2, stats
+    docs = {d.url: d for d in drain(consumer)}
+    assert sorted(docs) == sorted(urls)  # the weibos' own pages on the demo site, by url_template
+    doc = docs[urls[0]]
+    assert doc.channel == Channel.weibo and doc.source_id == "demo-weibo" and doc.author == "四平的老刘"
+    assert doc.text.startswith("在新华保险吉林分公司买的重疾险被拒赔了[怒]") and "#吉林保险#" in doc.text
+    assert doc.title.startswith("在新华保险吉林分公司")  # a weibo has no title: its first words
+    assert set(doc.engagement) == {"reposts", "comments", "likes"}
+    assert doc.published_at is not None and doc.published_at.tzinfo is not None
+
+    (code, stats), = crawl(env, ["demo-weibo"]).values()
+    assert code == 0 and stats["items_published"] == 0 and stats["skipped_seen"] == 2, stats
+    assert drain(consumer) == []

@@ -19,7 +19,8 @@ def expected_message(path: Path) -> str:
 def test_demo_config_loads():
     cfg = load_config(DEMO_CONFIG)
     assert len(cfg.members.units) >= 12
-    assert {s.spider for s in cfg.sources} == {"listdetail", "rss"}
+    assert {s.spider for s in cfg.sources} == {"listdetail", "rss", "weibo"}
+    assert {s.channel.value for s in cfg.sources} == {"news", "blog", "forum", "weibo", "overseas"}
     assert cfg.settings.bus.url.startswith("sqlite:///")
 
 
