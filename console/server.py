@@ -9,6 +9,7 @@ within ``timeout_graceful_shutdown``.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 
@@ -16,6 +17,7 @@ import uvicorn
 
 from console.web import create_app
 from pipeline.bootstrap import App
+from pipeline.roles import CannotStart
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ def _config(web, host: str, port: int) -> uvicorn.Config:
 def serve(app: App, stop: threading.Event, host: str | None = None, port: int | None = None) -> None:
     settings = app.config.settings
     host, port = host or settings.console_host, port if port is not None else settings.console_port
+    _check_port(host, port)
     web = create_app(app, schedule_reports=settings.console.reports)
     server = uvicorn.Server(_config(web, host, port))
 
@@ -40,6 +43,21 @@ def serve(app: App, stop: threading.Event, host: str | None = None, port: int | 
     log.info("console on http://%s:%d (log in at %s/login)", host, port, settings.console_base_url.rstrip("/"))
     server.run()
     stop.set()
+
+
+class PortInUse(CannotStart):
+    pass
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a message a newcomer can act on, before building anything."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise PortInUse(f"console: cannot listen on {host}:{port} ({e.strerror}); another program uses it? "
+                            f"Set YUQING_CONSOLE_PORT (demo) or console_port in settings.yaml") from None
 
 
 class ConsoleServer:

@@ -65,7 +65,7 @@ def _stop_event() -> threading.Event:
 
 def cmd_role(args) -> int:
     from pipeline.bootstrap import App
-    from pipeline.roles import ROLES
+    from pipeline.roles import ROLES, CannotStart
     from pipeline import metrics
     app = App(load_config(args.config, data_dir=args.data_dir))
     settings = app.config.settings
@@ -74,6 +74,9 @@ def cmd_role(args) -> int:
     stop = _stop_event()
     try:
         ROLES[args.command](app, stop)
+    except CannotStart as e:
+        log.error("%s", e)
+        return 3
     finally:
         app.close()
     return 0

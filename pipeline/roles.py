@@ -18,6 +18,11 @@ from pipeline.workers import Output, decode, dead_letter, per_record, run_stage,
 log = logging.getLogger(__name__)
 
 
+class CannotStart(RuntimeError):
+    """A role cannot start for a reason the operator must fix (a port in use…):
+    logged as one line, without a traceback; the process exits with code 3."""
+
+
 def score(app: App, stop: threading.Event) -> None:
     scorer, stories = app.scorer, app.story_store
 

@@ -113,6 +113,25 @@ def test_console_role_serves_until_stopped(tmp_path):
     assert not role.is_alive()
 
 
+def test_console_role_says_plainly_when_its_port_is_taken(tmp_path, caplog):
+    import socket
+    from console.server import PortInUse
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        app = build_test_app(tmp_path, settings={"console_port": port})
+        try:
+            with pytest.raises(PortInUse, match=f"cannot listen on 127.0.0.1:{port}.*console_port"):
+                ROLES["console"](app, threading.Event())
+        finally:
+            app.close()
+        # `yuqing console`: one line saying so, exit code 3 (the supervisor retries with backoff).
+        assert main(["console", "--config", str(app.config.root), "--data-dir", str(app.data_dir),
+                     "--metrics-port", "-1"]) == 3
+        assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
+
+
 def _get(url: str):
     try:
         return requests.get(url, timeout=2)
