@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         serve_forever(args.port, args.speed, host=args.host, script=not args.empty, page_size=args.page_size)
     except KeyboardInterrupt:
         pass
+    except OSError as e:  # the port is taken, most often
+        logging.error("demo site: cannot listen on %s:%d (%s); another program uses it? Set YUQING_DEMO_SITE_PORT "
+                      "or demo.site_port in settings.yaml", args.host, args.port, e.strerror)
+        return 3
     return 0
 
 
