@@ -64,10 +64,12 @@ class App:
 
     @cached_property
     def level_policy(self):
-        from sentiment.levels import LevelPolicy, LevelRule
+        from sentiment.levels import EngagementBoost, LevelPolicy, LevelRule
         rules = self.config.rules
+        eb = rules.engagement_boost
+        boost = EngagementBoost(eb.min_engagement, eb.levels, tuple(eb.counts)) if eb else None
         return LevelPolicy([LevelRule(r.level, r.min_negativity, r.min_relevance, r.min_source_weight)
-                            for r in rules.levels], rules.negative_threshold, rules.min_relevance)
+                            for r in rules.levels], rules.negative_threshold, rules.min_relevance, boost)
 
     @cached_property
     def scorer(self):

@@ -733,6 +733,18 @@ class LevelRule(Strict):
     min_source_weight: float = Field(0.0, ge=0)  # sources.yaml weight (unknown sources: 1.0)
 
 
+class EngagementBoost(Strict):
+    """A negative item already spreading is raised ``levels`` levels (never
+    above red): its interactions — the sum of the ``counts`` the page or API
+    gave (reposts, comments, likes…; views and plays are not interactions) —
+    reach ``min_engagement``. See sentiment/levels.py."""
+
+    min_engagement: int = Field(ge=1)
+    levels: int = Field(1, ge=1, le=3)
+    counts: list[str] = Field(default_factory=lambda: ["reposts", "shares", "comments", "replies", "likes"],
+                              min_length=1)
+
+
 class Rules(Strict):
     # risk type -> phrases; e.g. 理赔纠纷: [拒赔, 理赔难]
     negative_lexicon: dict[str, list[str]]
@@ -753,6 +765,7 @@ class Rules(Strict):
     # a brand-only mention (中国人寿) is more relevant with one of them.
     region_words: list[str] = Field(default_factory=lambda: ["吉林"])
     min_relevance: float = Field(0.0, ge=0, le=1)  # below this, no level at all
+    engagement_boost: EngagementBoost | None = None  # spreading items one level up
     # Channels whose documents alert by email; all channels by default.
     alert_channels: list[Literal["email"]] = Field(default_factory=lambda: ["email"])
     notify_duty_officers: bool = True  # default for routes that do not say `duty:`

@@ -13,6 +13,11 @@ meets, or none below ``negative_threshold`` / ``min_relevance``. So a red
 needs a clearly negative item, clearly about the unit, from a source that
 matters; the same item from a minor forum is at most orange, and a passing
 mention in a list of twenty insurers at most what the relevance allows.
+
+An item already spreading is raised (``engagement_boost``): when its
+interactions (reposts + comments + likes…, as crawled) reach
+``min_engagement``, the level found above goes up ``levels`` steps, never
+above red. Engagement never makes an item negative by itself.
 """
 from __future__ import annotations
 
@@ -20,6 +25,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.messages import Level
+
+
+@dataclass(frozen=True)
+class EngagementBoost:
+    min_engagement: int
+    levels: int = 1
+    counts: tuple[str, ...] = ("reposts", "shares", "comments", "replies", "likes")
+
+    def interactions(self, engagement: dict[str, int] | None) -> int:
+        return sum(int((engagement or {}).get(k) or 0) for k in self.counts)
+
+
+ORDER = [Level.red, Level.orange, Level.yellow, Level.blue]
 
 
 @dataclass(frozen=True)
@@ -32,14 +50,15 @@ class LevelRule:
 
 class LevelPolicy:
     def __init__(self, thresholds: Iterable[LevelRule | tuple], alert_threshold: float,
-                 min_relevance: float = 0.0) -> None:
+                 min_relevance: float = 0.0, boost: EngagementBoost | None = None) -> None:
         rules = [t if isinstance(t, LevelRule) else LevelRule(*t) for t in thresholds]
         # Most severe level first: the first rule met wins.
         self._rules = sorted(rules, key=lambda r: r.level.rank)
         self.alert_threshold = alert_threshold
         self.min_relevance = min_relevance
+        self.boost = boost
 
-    def level_for(self, negativity: float, relevance: float = 1.0, source_weight: float = 1.0) -> Level | None:
+    def _base(self, negativity: float, relevance: float, source_weight: float) -> Level | None:
         if negativity < self.alert_threshold or relevance < self.min_relevance:
             return None
         for rule in self._rules:
@@ -48,14 +67,29 @@ class LevelPolicy:
                 return rule.level
         return None
 
-    def explain(self, negativity: float, relevance: float, source_weight: float) -> str:
+    def _boosted(self, level: Level | None, engagement: dict[str, int] | None) -> Level | None:
+        if level is None or self.boost is None or self.boost.interactions(engagement) < self.boost.min_engagement:
+            return level
+        return ORDER[max(0, ORDER.index(level) - self.boost.levels)]
+
+    def level_for(self, negativity: float, relevance: float = 1.0, source_weight: float = 1.0,
+                  engagement: dict[str, int] | None = None) -> Level | None:
+        return self._boosted(self._base(negativity, relevance, source_weight), engagement)
+
+    def explain(self, negativity: float, relevance: float, source_weight: float,
+                engagement: dict[str, int] | None = None) -> str:
         """Why this level (or none), for the dry run."""
-        level = self.level_for(negativity, relevance, source_weight)
+        base = self._base(negativity, relevance, source_weight)
         facts = f"负面指数 {negativity:.2f}，相关度 {relevance:.2f}，来源权重 {source_weight:.2f}"
-        if level is None:
+        if base is None:
             if negativity < self.alert_threshold:
                 return f"{facts}：低于预警阈值 {self.alert_threshold:.2f}"
             return f"{facts}：未达任何等级的要求"
-        rule = next(r for r in self._rules if r.level is level)
-        return (f"{facts}：达到{level.label}（负面≥{rule.min_negativity:.2f}，相关度≥{rule.min_relevance:.2f}，"
+        rule = next(r for r in self._rules if r.level is base)
+        text = (f"{facts}：达到{base.label}（负面≥{rule.min_negativity:.2f}，相关度≥{rule.min_relevance:.2f}，"
                 f"来源权重≥{rule.min_source_weight:.2f}）")
+        level = self._boosted(base, engagement)
+        if level is not base:
+            text += (f"；互动量 {self.boost.interactions(engagement)} ≥ {self.boost.min_engagement}，"
+                     f"上调为{level.label}")
+        return text

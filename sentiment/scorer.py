@@ -107,7 +107,7 @@ class DocumentScorer:
                             region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
             unit_negativity[uid] = neg.score
             unit_relevance[uid] = rel
-            level = self.levels.level_for(neg.score, rel, weight)
+            level = self.levels.level_for(neg.score, rel, weight, doc.engagement)
             if level is not None:
                 unit_levels[uid] = level
             reasons.extend(_reasons(neg, uid))

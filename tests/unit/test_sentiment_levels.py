@@ -1,6 +1,6 @@
 """Levels from negativity, relevance and source weight; relevance itself."""
 from pipeline.messages import Level
-from sentiment.levels import LevelPolicy, LevelRule
+from sentiment.levels import EngagementBoost, LevelPolicy, LevelRule
 from sentiment.relevance import relevance
 
 POLICY = LevelPolicy([LevelRule(Level.red, 0.9, 0.7, 1.0), LevelRule(Level.orange, 0.8, 0.5),
@@ -21,6 +21,41 @@ def test_explain_says_why():
     assert "红色" in POLICY.explain(0.95, 1.0, 1.0)
     assert "低于预警阈值" in POLICY.explain(0.3, 1.0, 1.0)
     assert "未达" in POLICY.explain(0.95, 0.2, 1.0)
+
+
+def test_a_spreading_negative_item_goes_one_level_up_never_past_red():
+    boosted = LevelPolicy([LevelRule(Level.red, 0.9, 0.7, 1.0), LevelRule(Level.orange, 0.8, 0.5),
+                           LevelRule(Level.yellow, 0.7), LevelRule(Level.blue, 0.6)], 0.6, min_relevance=0.3,
+                          boost=EngagementBoost(1000))
+    viral = {"reposts": 400, "comments": 350, "likes": 300, "views": 10}  # 1,050 interactions (views do not count)
+    quiet = {"reposts": 3, "likes": 10, "views": 200000}  # much read, little shared
+    assert boosted.level_for(0.65, 1.0, 1.0, viral) is Level.yellow  # blue → yellow
+    assert boosted.level_for(0.95, 1.0, 0.5, viral) is Level.red  # orange → red
+    assert boosted.level_for(0.95, 1.0, 1.0, viral) is Level.red  # red stays red
+    assert boosted.level_for(0.65, 1.0, 1.0, quiet) is Level.blue
+    assert boosted.level_for(0.65, 1.0, 1.0, None) is Level.blue
+    assert boosted.level_for(0.3, 1.0, 1.0, viral) is None  # spreading does not make an item negative
+    assert "互动量 1050 ≥ 1000，上调为黄色" in boosted.explain(0.65, 1.0, 1.0, viral)
+    assert POLICY.level_for(0.65, 1.0, 1.0, viral) is Level.blue  # no boost configured
+
+
+def test_engagement_boost_from_rules_reaches_the_scorer(tmp_path):
+    from pipeline.bootstrap import App
+    from pipeline.config import load_config
+    from pipeline.messages import Document
+    from pipeline.testing import DEMO_CONFIG
+    app = App(load_config(DEMO_CONFIG, data_dir=tmp_path))
+    try:
+        assert app.config.rules.engagement_boost.min_engagement == 1000
+        text = "网友称在新华保险吉林分公司的理赔一直在审核。"
+        plain = Document.create(url="http://bbs.example.cn/t/1.html", source_id="x", channel="forum",
+                                site="bbs.example.cn", title="求助：理赔一直在审核", text=text)
+        viral = plain.model_copy(update={"engagement": {"replies": 800, "likes": 600}})
+        a, b = app.scorer.score(plain), app.scorer.score(viral)
+        assert a.unit_levels == {"newchina-jl": Level.orange}
+        assert b.unit_levels == {"newchina-jl": Level.red}  # the same post with 1,400 interactions
+    finally:
+        app.close()
 
 
 def test_tuple_thresholds_still_work():
