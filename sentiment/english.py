@@ -34,10 +34,10 @@ about one, like the Chinese ``focus`` in scorer.py.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
 from sentiment.bayes import sigmoid
+from sentiment.clauses import grow, within
 from sentiment.english_lexicon import DEFAULT_COUNTER_CUES_EN, DEFAULT_LEXICON_EN
 from sentiment.negativity import BASE, CUE_DAMPING, LEX_FIRST, LEX_MORE, SegmentScore
 
@@ -281,17 +281,12 @@ _CLAUSE = re.compile(r"[^,;:()]+(?:[,;:()]+|$)")
 _CONJUNCTION = re.compile(r"\s(?=(?:but|however|although|though|while|whereas|meanwhile)\b)", re.IGNORECASE)
 
 
-def _within(sorted_positions: Sequence[int], start: int, end: int) -> bool:
-    i = bisect_left(sorted_positions, start)
-    return i < len(sorted_positions) and sorted_positions[i] < end
-
-
 def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int]) -> str:
     """The clauses of ``text`` (at ``offset`` in the document) about the unit
     at ``positions``: those naming it and their neighbours up to one naming
     another unit or organisation; the whole text when it names nobody else."""
     end = offset + len(text)
-    if not _within(others, offset, end) and not NAMED_ORG.search(text):
+    if not within(others, offset, end) and not NAMED_ORG.search(text):
         return text
     clauses: list[tuple[str, int]] = []
     for m in _CLAUSE.finditer(text):
@@ -302,19 +297,12 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
             if part.strip():
                 clauses.append((part, offset + at))
             at += len(part) + 1
-    mine = [i for i, (c, at) in enumerate(clauses) if _within(positions, at, at + len(c))]
+    mine = [i for i, (c, at) in enumerate(clauses) if within(positions, at, at + len(c))]
     if len(clauses) <= 1 or not mine:
         return text
 
     def free(i: int) -> bool:
         c, at = clauses[i]
-        return not _within(others, at, at + len(c)) and not NAMED_ORG.search(c)
+        return not within(others, at, at + len(c)) and not NAMED_ORG.search(c)
 
-    keep = set(mine)
-    for i in mine:
-        for step in (1, -1):
-            j = i + step
-            while 0 <= j < len(clauses) and j not in keep and free(j):
-                keep.add(j)
-                j += step
-    return " ".join(clauses[i][0].strip() for i in sorted(keep)).strip()
+    return " ".join(clauses[i][0].strip() for i in grow(len(clauses), mine, lambda j, step: free(j))).strip()

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import copy
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
-from pipeline.messages import Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
+from pipeline.messages import Document, Reason, RuleMatch, ScoredDocument, UnitMatch
 from sentiment import english
 from sentiment.bayes import NaiveBayes
+from sentiment.clauses import grow, within
 from sentiment.language import is_chinese
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
@@ -175,11 +176,6 @@ _CLAUSE = re.compile(r"[^，,；;：:！!？?\s|、]+[，,；;：:！!？?\s|、
 _NAMED_ORG = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2,}(?<![该此本其这那])(?:人寿|财险|产险|平台|银行|网贷|集团|基金|证券|信托)")
 
 
-def _within(sorted_positions: Sequence[int], start: int, end: int) -> bool:
-    i = bisect_left(sorted_positions, start)
-    return i < len(sorted_positions) and sorted_positions[i] < end
-
-
 def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int]) -> str:
     """The clauses of ``text`` (which starts at ``offset`` in the document)
     about the unit mentioned at ``positions``: the clauses naming it, and the
@@ -187,30 +183,23 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     organisation (a space between headline clauses also ends the run). The
     whole text when it names nobody else. Positions are sorted."""
     end = offset + len(text)
-    if not _within(others, offset, end) and not _NAMED_ORG.search(text):
+    if not within(others, offset, end) and not _NAMED_ORG.search(text):
         return text
     clauses = [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text) if m.group(0)]
-    mine = [i for i, (c, at) in enumerate(clauses) if _within(positions, at, at + len(c))]
+    mine = [i for i, (c, at) in enumerate(clauses) if within(positions, at, at + len(c))]
     if len(clauses) <= 1 or not mine:
         return text
 
     def free(i: int) -> bool:
         c, at = clauses[i]
-        return not _within(others, at, at + len(c)) and not _NAMED_ORG.search(c)
+        return not within(others, at, at + len(c)) and not _NAMED_ORG.search(c)
 
     def spaced(i: int) -> bool:  # a headline's clauses separated by a space have their own subjects
         return clauses[i][0] != clauses[i][0].rstrip(" \u3000\t")
-    keep = set(mine)
-    for i in mine:
-        j = i + 1
-        while j < len(clauses) and j not in keep and not spaced(j - 1) and free(j):
-            keep.add(j)
-            j += 1
-        j = i - 1
-        while j >= 0 and j not in keep and not spaced(j) and free(j):
-            keep.add(j)
-            j -= 1
-    return "".join(clauses[i][0] for i in sorted(keep)).strip()
+
+    def joins(j: int, step: int) -> bool:  # no space between clause j and the one it is reached from
+        return free(j) and not spaced(min(j, j - step))
+    return "".join(clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
 
 
 def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:
