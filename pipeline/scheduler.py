@@ -21,7 +21,6 @@ import logging
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -125,11 +124,10 @@ class CrawlScheduler:
 
 
 def _count_run(source_id: str, stats: dict | None) -> None:
+    """Per-run counters; the last-success gauge follows the health store (_health_gauges)."""
     if stats:
         metrics.SOURCE_ITEMS.labels(source_id).inc(int(stats.get("items_published") or 0))
-    if stats and stats.get("ok"):
-        metrics.SOURCE_LAST_SUCCESS.labels(source_id).set(time.time())
-    else:
+    if not (stats and stats.get("ok")):
         metrics.SOURCE_FAILURES.labels(source_id).inc()
 
 
