@@ -16,6 +16,8 @@ from pipeline.messages import CHANNEL_LABELS, Alert, Channel, ScoredDocument
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "—— 吉林省保险行业协会舆情监测中心（本消息由系统自动发送）"
 KIND_LABEL = {"alert": "舆情预警", "update": "舆情更新", "escalation": "舆情升级"}
+# Notification channels as people call them (the console and the dry run).
+NOTIFY_CHANNELS = {"sms": "短信", "email": "邮件", "robot": "群机器人", "dingtalk": "钉钉群", "wecom": "企业微信群"}
 
 
 def local(dt: datetime | str | None) -> str:

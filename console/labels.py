@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from alerting.templates import NOTIFY_CHANNELS
 from pipeline.messages import CHANNEL_LABELS, LEVEL_LABELS, AlertStatus, Channel, Level
 
 STATUS_LABELS = {"new": "新预警", "notified": "已通知", "acknowledged": "已确认", "handling": "处置中",
                  "resolved": "已处置", "dismissed": "误报/已排除"}
-NOTIFY_CHANNELS = {"sms": "短信", "email": "邮件", "robot": "群机器人", "dingtalk": "钉钉群", "wecom": "企业微信群"}
 NOTIFY_STATES = {"pending": "待发送", "sending": "发送中", "accepted": "已提交", "delivered": "已送达",
                  "failed": "发送失败", "cancelled": "已取消", "held": "暂缓（免打扰）"}
 NOTIFY_KINDS = {"alert": "预警", "update": "更新", "escalation": "升级", "fallback": "备用渠道", "notice": "通知",

@@ -56,8 +56,6 @@ def read_documents(path: Path) -> list[Document]:
     return docs
 
 
-ALL_CHANNELS = {"sms", "email", "dingtalk", "wecom"}
-CHANNEL_NAMES = {"sms": "短信", "email": "邮件", "dingtalk": "钉钉群机器人", "wecom": "企业微信群机器人"}
 ROLE_NAMES = {"unit-primary": "单位联系人", "unit-backup": "单位备用联系人", "duty-officer": "协会值班员",
               "unit-robot": "单位工作群", "duty-robot": "值班群"}
 
@@ -90,12 +88,14 @@ def run(config_dir: Path, docs_path: Path, out: TextIO, *, rules: Path | None = 
 
 
 def _run(app, stories, docs: list[Document], out: TextIO, show_all: bool, now: datetime) -> DryRun:
+    from alerting.channels.factory import FACTORIES
     from alerting.routing import Routing
+    from alerting.templates import NOTIFY_CHANNELS
     result = DryRun()
     # Route as production would, with every channel the configuration names;
     # channels whose credentials are missing on this machine are flagged.
     usable = set(app.channel_clients)
-    routing = Routing(app.config.members, app.config.rules, ALL_CHANNELS, app.config.settings.timezone)
+    routing = Routing(app.config.members, app.config.rules, set(FACTORIES), app.config.settings.timezone)
     first_alert: dict[tuple[str, str], str] = {}
     policy = app.level_policy
     for doc in docs:
@@ -129,7 +129,7 @@ def _run(app, stories, docs: list[Document], out: TextIO, show_all: bool, now: d
             result.alerts.append((doc.title, uid, level))
             for t in routing.targets(uid, level, 0, now):
                 missing = "" if t.channel in usable else "；本机未配置该渠道凭据"
-                out.write(f"    → 通知 {t.who}：{CHANNEL_NAMES.get(t.channel, t.channel)}"
+                out.write(f"    → 通知 {t.who}：{NOTIFY_CHANNELS.get(t.channel, t.channel)}"
                           f"（{ROLE_NAMES.get(t.role, t.role)}{missing}）\n")
     by_level = Counter(level.label for _, _, level in result.alerts)
     out.write(f"\n共 {result.documents} 篇，将产生 {len(result.alerts)} 条预警"
