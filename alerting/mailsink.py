@@ -34,13 +34,10 @@ class _StoreHandler:
         return "250 Message accepted for delivery"
 
 
-def serve(folder: Path, host: str = "127.0.0.1", port: int = 8025, stop: threading.Event | None = None,
-          started=None) -> None:
+def serve(folder: Path, host: str = "127.0.0.1", port: int = 8025, stop: threading.Event | None = None) -> None:
     """Store mail until ``stop`` is set; OSError when the port is taken."""
     controller = Controller(_StoreHandler(folder), hostname=host, port=port)
     controller.start()
-    if started:
-        started()
     try:
         (stop or threading.Event()).wait()
     finally:

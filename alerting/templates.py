@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pipeline.messages import CHANNEL_LABELS, Alert, Channel, ScoredDocument
+from pipeline.messages import CHANNEL_LABELS, Alert, Channel, Document, ScoredDocument
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "—— 吉林省保险行业协会舆情监测中心（本消息由系统自动发送）"
@@ -37,10 +37,10 @@ def channel_label(value: str) -> str:
         return value
 
 
-def source_label(doc) -> str:
+def source_label(doc: Document) -> str:
     """Where a document came from, as a reader knows it: the source's name
     and its host (吉林新闻网（www.jl.example.cn）), or the host alone."""
-    name = getattr(doc, "source_name", "")
+    name = doc.source_name
     return f"{name}（{doc.site}）" if name and doc.site and doc.site not in name else name or doc.site
 
 

@@ -118,9 +118,9 @@ def cmd_run(args) -> int:
 
 def cmd_mailsink(args) -> int:
     from alerting.mailsink import serve
+    log.info("SMTP sink on 127.0.0.1:%d storing mail in %s", args.port, args.dir)
     try:
-        serve(Path(args.dir), port=args.port, stop=_stop_event(),
-              started=lambda: log.info("SMTP sink on 127.0.0.1:%d storing mail in %s", args.port, args.dir))
+        serve(Path(args.dir), port=args.port, stop=_stop_event())
     except OSError as e:  # the port is taken, most often
         log.error("SMTP sink: cannot listen on 127.0.0.1:%d (%s); another program uses it? Set YUQING_SMTP_PORT "
                   "or demo.mailsink_port in settings.yaml", args.port, e.strerror)

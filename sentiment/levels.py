@@ -37,9 +37,6 @@ class EngagementBoost:
         return sum(int((engagement or {}).get(k) or 0) for k in self.counts)
 
 
-ORDER = [Level.red, Level.orange, Level.yellow, Level.blue]
-
-
 @dataclass(frozen=True)
 class LevelRule:
     level: Level
@@ -70,7 +67,7 @@ class LevelPolicy:
     def _boosted(self, level: Level | None, engagement: dict[str, int] | None) -> Level | None:
         if level is None or self.boost is None or self.boost.interactions(engagement) < self.boost.min_engagement:
             return level
-        return ORDER[max(0, ORDER.index(level) - self.boost.levels)]
+        return list(Level)[max(0, level.rank - self.boost.levels)]  # Level lists the most severe first
 
     def level_for(self, negativity: float, relevance: float = 1.0, source_weight: float = 1.0,
                   engagement: dict[str, int] | None = None) -> Level | None:
