@@ -16,7 +16,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_scoring import make_texts  # noqa: E402
+from bench.bench_scoring import make_docs  # noqa: E402
 from pipeline.bus import open_bus  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.messages import Document  # noqa: E402
@@ -61,9 +61,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=2000)
     args = ap.parse_args()
-    docs = [Document.create(url=f"http://bench.example.cn/{i}", source_id="bench", channel="news",
-                            site="bench.example.cn", title=t, text=x)
-            for i, (t, x) in enumerate(make_texts(args.docs))]
+    docs = make_docs(args.docs)
     one = run(1, docs)
     two = run(2, docs)
     print(f"{len(docs)} docs x ~1000 chars, embedded SQLite bus, 4 partitions")
