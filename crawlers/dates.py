@@ -31,7 +31,11 @@ try:
 except Exception:  # no tz database on the machine: China has had no DST since 1991
     SHANGHAI = timezone(timedelta(hours=8), "CST")
 
-__all__ = ["SHANGHAI", "get_tz", "parse_date"]
+__all__ = ["FUTURE_SKEW", "SHANGHAI", "clamp_future", "get_tz", "parse_date"]
+
+# How far ahead of the crawl a publish time may be and still count as the
+# site's clock running a little fast rather than a wrong date.
+FUTURE_SKEW = timedelta(minutes=10)
 
 _TIME = (r"(?:\s*(?:T|\s)?\s*(?P<ampm>上午|下午|中午|晚上|凌晨)?\s*"
          r"(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2})(?:\.\d+)?)?"
@@ -73,6 +77,20 @@ def get_tz(name: str | None) -> tzinfo:
         return ZoneInfo(name)
     except Exception:
         return SHANGHAI
+
+
+def clamp_future(published: datetime | None, crawled_at: datetime,
+                 skew: timedelta = FUTURE_SKEW) -> tuple[datetime | None, datetime | None]:
+    """``(published_at, claimed)``: a publish time is never later than the
+    crawl. A time ahead by at most ``skew`` (a site's clock running fast) is
+    set to ``crawled_at`` silently; one further ahead ("今天 08:10" read at
+    01:00, a misparsed date) is set to ``crawled_at`` too and returned as
+    ``claimed``, so the document says what the page claimed. Everything
+    downstream (the crawl cursor, the index, the alert windows) then sees
+    one consistent time that is never in the future."""
+    if published is None or published <= crawled_at:
+        return published, None
+    return crawled_at, (published if published - crawled_at > skew else None)
 
 
 def parse_date(value: str | None, now: datetime | None = None, tz: tzinfo = SHANGHAI) -> datetime | None:

@@ -17,7 +17,6 @@ nothing. A failed flush closes the spider with reason ``bus_error``.
 from __future__ import annotations
 
 import logging
-import time
 
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
@@ -53,8 +52,12 @@ class Publisher:
         self.pending.append((doc.url, item.content_hash))
         self.pending += [(alias, item.content_hash) for alias in item.aliases]
         self.pending_docs += 1
-        if doc.published_at is not None:  # a misparsed future date must not stall the cursor
-            self.pending_newest = max(self.pending_newest, min(doc.published_at.timestamp(), time.time()))
+        if doc.published_at is not None:
+            # The spider already clamped a future date to the crawl time
+            # (crawlers.dates.clamp_future); min() keeps the cursor from
+            # outrunning the crawl for items built some other way.
+            newest = min(doc.published_at, doc.crawled_at).timestamp()
+            self.pending_newest = max(self.pending_newest, newest)
         if self.pending_docs >= self.flush_every:
             self.flush()
 

@@ -19,10 +19,12 @@ route with most matching parameters wins) and saying how to answer:
 
 In files and bodies, ``{{base}}`` becomes the server's URL and
 ``{{today:%Y-%m-%d}}`` / ``{{days_ago:N:%Y-%m-%d}}`` / ``{{hours_ago:N:fmt}}``
-/ ``{{epoch_hours_ago:N}}`` dates in Asia/Shanghai, relative to the moment
-the server was created (fixed, so a page does not change between two
-crawls), so fixtures can hold realistic dates that stay current. Route paths may use
-the same date placeholders (an e-paper's issue of today).
+/ ``{{epoch_hours_ago:N}}`` dates in Asia/Shanghai, relative to ``now``:
+the moment the server was created unless given (fixed, so a page does not
+change between two crawls), so fixtures can hold realistic dates that stay
+current. Route paths may use the same date placeholders (an e-paper's issue
+of today). A test that depends on "today" passes a fixed ``now`` and crawls
+with the same clock (``python -m crawlers.run --now``, ``crawl_in_subprocesses(now=…)``).
 """
 from __future__ import annotations
 
@@ -60,7 +62,7 @@ def render(text: str, base: str, now: datetime | None = None) -> str:
 
 
 class FixtureSite:
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0, now: datetime | None = None) -> None:
         self.root = Path(root)
         self.routes = yaml.safe_load((self.root / "routes.yaml").read_text(encoding="utf-8"))["routes"]
         self._address = (host, port)
@@ -68,7 +70,8 @@ class FixtureSite:
         self._lock = threading.Lock()
         self._log: list[dict] = []
         self._failures: dict[int, int] = {}
-        self.now = datetime.now(SHANGHAI).replace(microsecond=0)  # what the pages' dates are relative to
+        # What the pages' dates are relative to.
+        self.now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI).replace(microsecond=0)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -178,16 +181,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def crawl_in_subprocesses(config: Path, data_dir: Path, sources, environ: dict, extra=(),
-                          timeout: float = 120) -> dict[str, tuple[int, dict]]:
+                          timeout: float = 120, now: datetime | None = None) -> dict[str, tuple[int, dict]]:
     """Run ``python -m crawlers.run`` for each source at once, in parallel
-    subprocesses (Twisted's reactor cannot restart inside one process);
+    subprocesses (Twisted's reactor cannot restart inside one process), on
+    the clock ``now`` when given (``--now``: e.g. the fixture site's);
     returns {source: (exit code, stats)}, stats with the ``stderr`` added."""
     import json
     import subprocess
     import sys
+    clock = ["--now", now.isoformat()] if now is not None else []
     procs = {
         s: subprocess.Popen([sys.executable, "-m", "crawlers.run", "--config", str(config), "--data-dir",
-                             str(data_dir), "--source", s, *extra], env=environ, stdout=subprocess.PIPE,
+                             str(data_dir), "--source", s, *clock, *extra], env=environ, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
         for s in sources
     }

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure
 
-from crawlers.dates import SHANGHAI, get_tz
+from crawlers.dates import SHANGHAI, clamp_future, get_tz
 from crawlers.extract import clean_author, clean_text, clean_title
 from crawlers.fields import guess_language
 from crawlers.state import CrawlState, content_hash
@@ -33,6 +34,17 @@ from pipeline.urls import site_of
 log = logging.getLogger(__name__)
 
 UNTITLED_CHARS = 40  # a post without a title is titled by its first words
+# Document extra field, set only when the page's publish time lay beyond the
+# crawl time (plus crawlers.dates.FUTURE_SKEW): what the page claimed, ISO
+# 8601; ``published_at`` then holds the crawl time.
+CLAIMED = "published_at_claimed"
+
+
+def claimed_date(doc: Document) -> datetime | None:
+    """The publish time ``doc`` was built from: what the page claimed when it
+    was clamped, else ``published_at`` (for spiders that rebuild an item)."""
+    raw = (doc.model_extra or {}).get(CLAIMED)
+    return datetime.fromisoformat(raw) if raw else doc.published_at
 
 
 @dataclass
@@ -54,8 +66,14 @@ class SourceSpider(scrapy.Spider):
         self.source = source
         self.state = state
         self.tz = get_tz(source.timezone) if source.timezone else tz
-        # One reference time per run for relative dates ("3小时前").
+        # One reference time per run for relative dates ("3小时前"); injectable
+        # (``python -m crawlers.run --now``) so tests crawl on a fixed clock.
         self.now = now or datetime.now(self.tz)
+        self._started = time.monotonic()
+
+    def crawl_time(self) -> datetime:
+        """The crawl's clock: ``now`` plus the time this run has taken."""
+        return self.now + timedelta(seconds=time.monotonic() - self._started)
 
     # ------------------------------------------------------------ counting
 
@@ -157,10 +175,18 @@ class SourceSpider(scrapy.Spider):
         language = language or self.source.language
         if language == "auto":
             language = guess_language(f"{title}\n{text}")
+        crawled_at = self.crawl_time()
+        published_at, claimed = clamp_future(published_at, crawled_at)
+        extra = {CLAIMED: claimed.isoformat()} if claimed else {}
+        if claimed:
+            self.count("future_dates")
+            self.logger.info("source %s: %s claims to be published at %s, after the crawl: clamped to %s",
+                             self.source.id, url, claimed.isoformat(), crawled_at.isoformat())
         doc = Document.create(
             url=url, source_id=self.source.id, channel=channel or self.source.channel, site=site_of(url),
             title=title, text=text, author=clean_author(author), published_at=published_at,
-            language=language, engagement=engagement or {}, source_name=self.source.name)
+            crawled_at=crawled_at, language=language, engagement=engagement or {},
+            source_name=self.source.name, **extra)
         return CrawledItem(doc, state_hash or content_hash(title, text))
 
     def is_unchanged(self, item: CrawledItem) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 
 from crawlers.spiders.api import JsonApiSpider
+from crawlers.spiders.base import claimed_date
 
 _HASHTAG = re.compile(r"[#＃][^\s#＃]+")
 
@@ -42,4 +43,4 @@ class DouyinSpider(JsonApiSpider):
         doc = item.document
         words = " ".join(_HASHTAG.sub(" ", doc.text.split("\n", 1)[0]).split())
         title = words[:60] or f"抖音视频 @{doc.author or doc.url.rsplit('/', 1)[-1]}"
-        return self.make_item(doc.url, title, doc.text, doc.author, doc.published_at, engagement=doc.engagement)
+        return self.make_item(doc.url, title, doc.text, doc.author, claimed_date(doc), engagement=doc.engagement)

@@ -29,7 +29,7 @@ import scrapy
 
 from crawlers.extract import html_to_text
 from crawlers.spiders.api import JSON_ACCEPT, JsonApiSpider, jget
-from crawlers.spiders.base import CrawledItem
+from crawlers.spiders.base import CrawledItem, claimed_date
 
 _EMOTICON = re.compile(r"""<img[^>]*?alt=["']?(\[[^\]"'<>]{1,8}\])["']?[^>]*>""", re.I)
 _EMPTY_CHAIN = re.compile(r"\s*//@[^:：/]{1,30}[:：]\s*$")
@@ -53,7 +53,7 @@ class WeiboSpider(JsonApiSpider):
             quoted = html_to_text(self.prepare_html(reposted["text"]))
             doc = item.document
             own = _EMPTY_CHAIN.sub("", doc.text)  # "转发理由//@原博:" ends with who is quoted below
-            return self.make_item(doc.url, None, f"{own}\n//@{who}：{quoted}", doc.author, doc.published_at,
+            return self.make_item(doc.url, None, f"{own}\n//@{who}：{quoted}", doc.author, claimed_date(doc),
                                   engagement=doc.engagement)
         return item
 
@@ -76,7 +76,7 @@ class WeiboSpider(JsonApiSpider):
             # Same state hash as the truncated weibo: parse_api compared that
             # one, so an unchanged long weibo costs no extend request next run.
             item = self.make_item(doc.url, None, full + (f"\n//@{repost}" if repost else ""), doc.author,
-                                  doc.published_at, state_hash=item.content_hash, engagement=doc.engagement) or item
+                                  claimed_date(doc), state_hash=item.content_hash, engagement=doc.engagement) or item
         else:
             self.count("long_text_missing")
         yield item

@@ -9,18 +9,23 @@ cookie and a captcha.
 
 Each source runs in its own ``python -m crawlers.run`` subprocess, all at
 once, twice: the second run must publish nothing (incremental state).
+
+Site and crawls share one fixed clock, ``NOW``: 03:00 in Shanghai, so the
+news page dated "today 08:10" is always in the future and always clamped.
+``FIXTURE_NOW=2026-11-25T12:00:00+08:00`` runs the module at another time.
 """
 from __future__ import annotations
 
 import os
 import shutil
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
+from crawlers.dates import FUTURE_SKEW, SHANGHAI
 from crawlers.health import source_health
 from crawlers.testing import FixtureSite, crawl_in_subprocesses
 from pipeline.bus import open_bus
@@ -33,11 +38,13 @@ SITES = ROOT / "tests" / "fixtures" / "sites"
 SECRETS = {"FX_WEIBO_COOKIE": "SUB=_2A25fixture; SUBP=0033WrSX", "FX_DOUYIN_COOKIE": "ttwid=1%7Cfixture",
            "FX_DOUYIN_SIG": "fixture-signature", "FX_VENDOR_KEY": "vendor-key-123"}
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0.05", "-s", "LOG_LEVEL=WARNING"]
+NOW = (datetime.fromisoformat(os.environ["FIXTURE_NOW"]) if os.environ.get("FIXTURE_NOW")
+       else datetime(2026, 11, 25, 3, 0, tzinfo=SHANGHAI))
 
 
 @pytest.fixture(scope="module")
 def site():
-    with FixtureSite(SITES) as s:
+    with FixtureSite(SITES, now=NOW) as s:
         yield s
 
 
@@ -58,13 +65,13 @@ def env(site, tmp_path_factory):
 def runs(env, site):
     """Both runs of every source: ({source: stats} first, second, {source: [docs]})."""
     sources = [s.id for s in load_config(env["config"]).sources]
-    first = crawl_in_subprocesses(env["config"], env["data"], sources, env["environ"], FAST)
+    first = crawl_in_subprocesses(env["config"], env["data"], sources, env["environ"], FAST, now=site.now)
     docs = defaultdict(list)
     for d in drain(env["data"]):
         docs[d.source_id].append(d)
     requests_first = site.requests()
     site.reset()
-    second = crawl_in_subprocesses(env["config"], env["data"], sources, env["environ"], FAST)
+    second = crawl_in_subprocesses(env["config"], env["data"], sources, env["environ"], FAST, now=site.now)
     return {"first": first, "second": second, "docs": docs, "requests": requests_first,
             "second_docs": drain(env["data"]), "second_requests": site.requests()}
 
@@ -141,6 +148,25 @@ def test_cursors_persist(runs, env):
             newest_doc = max(d.published_at.timestamp() for d in runs["docs"][source])
             assert newest == pytest.approx(newest_doc, abs=1), source
         assert state.cursor("fx-down", "newest") is None
+
+
+def test_a_future_publish_date_is_clamped_to_the_crawl_and_flagged(runs, site):
+    """103.html says "today 08:10": before 08:10 that is the future. The
+    document then carries the crawl time (so the cursor above agrees with
+    it) and what the page claimed; every other document is left alone."""
+    doc = by_title(runs["docs"]["fx-news"])["吉林省农险承保面积再创新高"]
+    claimed = site.now.replace(hour=8, minute=10, second=0)
+    extra = doc.model_extra or {}
+    if claimed > site.now + FUTURE_SKEW:
+        assert doc.published_at == doc.crawled_at and site.now <= doc.crawled_at < site.now + timedelta(minutes=2)
+        assert datetime.fromisoformat(extra["published_at_claimed"]) == claimed
+        assert runs["first"]["fx-news"][1]["counters"]["future_dates"] == 1
+    else:  # past, or a site clock a few minutes fast: never after the crawl, not flagged
+        assert doc.published_at == min(claimed, doc.crawled_at) and "published_at_claimed" not in extra
+    for docs in runs["docs"].values():
+        for d in docs:
+            assert d.published_at <= d.crawled_at, d.url
+            assert d is doc or "published_at_claimed" not in (d.model_extra or {}), d.url
 
 
 def test_source_health_after_the_runs(runs, env):

@@ -257,6 +257,20 @@ def test_urls_are_marked_seen_only_after_their_flush_succeeded(tmp_path):
     state.close()
 
 
+def test_the_cursor_is_the_newest_publish_time_never_after_the_crawl(tmp_path):
+    bus = open_bus("memory://", tmp_path)
+    state = CrawlState.in_data_dir(tmp_path)
+    publisher = Publisher(bus.producer(), state, "src")
+    crawled = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
+    for n, published in enumerate([crawled - timedelta(hours=2), crawled + timedelta(hours=7)]):
+        doc = Document.create(url=f"http://x.cn/{n}.html", source_id="src", channel=Channel.news, site="x.cn",
+                              title=f"标题{n}", published_at=published, crawled_at=crawled)
+        publisher.send(CrawledItem(doc, f"hash{n}"))
+    publisher.flush()
+    assert float(state.cursor("src", "newest")) == crawled.timestamp()
+    state.close()
+
+
 # ---------------------------------------------------------------- the demo site
 
 

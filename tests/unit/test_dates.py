@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawlers.dates import SHANGHAI, get_tz, parse_date
+from crawlers.dates import FUTURE_SKEW, SHANGHAI, clamp_future, get_tz, parse_date
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=SHANGHAI)
 UTC = timezone.utc
@@ -109,3 +109,16 @@ def test_other_timezone():
 def test_default_now_is_the_current_time():
     got = parse_date("刚刚")
     assert abs(got - datetime.now(SHANGHAI)) < timedelta(seconds=5)
+
+
+def test_a_publish_time_is_never_after_the_crawl():
+    crawled = sh(2026, 11, 25, 1, 0)
+    past = sh(2026, 11, 24, 23, 0)
+    assert clamp_future(past, crawled) == (past, None)
+    assert clamp_future(None, crawled) == (None, None)
+    # A site clock a few minutes fast: the crawl time, not flagged.
+    assert clamp_future(crawled + FUTURE_SKEW / 2, crawled) == (crawled, None)
+    # "今天 08:10" read at 01:00: the crawl time, and what the page claimed.
+    future = parse_date("今天 08:10", crawled)
+    assert future == sh(2026, 11, 25, 8, 10)
+    assert clamp_future(future, crawled) == (crawled, future)
