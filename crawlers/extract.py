@@ -21,6 +21,7 @@ from html import unescape as html_unescape
 from parsel import Selector
 from scrapy.http import TextResponse
 
+from crawlers.boilerplate import prune
 from crawlers.dates import SHANGHAI, parse_date
 from crawlers.encoding import decoded_html  # noqa: F401  (re-exported: spiders import it from here)
 from crawlers.fields import canonical_link, counts
@@ -44,14 +45,6 @@ _DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发布日期|发表于|�
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|撰文|文)\s*[:：/|]\s*([\u4e00-\u9fa5·A-Za-z]{2,12})")
 _META_DATE = ("article:published_time", "og:release_date", "pubdate", "publishdate", "PubDate",
               "publish_time", "publishtime", "weibo:article:create_at", "dc.date", "date")
-# Boilerplate containers of Chinese sites that generic extraction keeps
-# otherwise (QR-code captions, share bars, reward buttons, editors' lines).
-# Bylines are pruned too: author and time are read from the whole page.
-_BOILERPLATE = ("qr_code", "qrcode", "share", "reward", "rich_media_tool", "copyright", "editor",
-                "related", "recommend", "comment", "ad-", "advert", "footer", "crumb", "breadcrumb",
-                "rich_media_meta", "meta_content", "article-meta", "article-info", "js_tags",
-                "article-tag", "tags")
-_PRUNE_XPATH = [f"//*[contains(@class, '{k}') or contains(@id, '{k}')]" for k in _BOILERPLATE]
 _DATE_CONTAINERS = " | ".join(
     f"//*[contains(@id, '{k}') or contains(@class, '{k}')]"
     for k in ("publish_time", "publish-time", "pubtime", "pub_time", "pub-date", "post-time", "post_time"))
@@ -205,12 +198,17 @@ def extract_generic(html: str, url: str | None = None, now: datetime | None = No
     """Generic extraction for pages without (working) selectors."""
     import trafilatura  # heavy; only pages that need it pay for the import
 
+    from trafilatura.utils import load_html
+
     sel = sel if sel is not None else Selector(text=html)
     doc = None
     try:
+        # Boilerplate by whole class/id tokens and link/text density, never
+        # the main content container (crawlers.boilerplate), then trafilatura.
+        tree = load_html(html)
         doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=True,
-            prune_xpath=_PRUNE_XPATH,
+            prune(tree) if tree is not None else html, url=url, with_metadata=True, include_comments=False,
+            include_tables=True,
             date_extraction_params={"outputformat": "%Y-%m-%d %H:%M:%S", "original_date": True})
     except Exception as exc:  # trafilatura on hostile HTML: degrade, don't crash
         log.warning("%s: generic extraction failed: %s", url, exc)
