@@ -79,7 +79,8 @@ class App:
                               tokenizer=self.tokenizer, schemes=self.scheme_specs, risk_weights=rules.risk_weights,
                               source_weights={s.id: s.weight for s in self.config.sources},
                               region_words=rules.region_words, english_lexicon=rules.negative_lexicon_en,
-                              english_cues=rules.negation_cues_en)
+                              english_cues=rules.negation_cues_en,
+                              routine_cues=rules.routine_cues, hedge_cues=rules.hedge_cues)
 
     @cached_property
     def story_store(self):

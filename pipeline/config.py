@@ -750,6 +750,11 @@ class Rules(Strict):
     negative_lexicon: dict[str, list[str]]
     # phrases that weaken a nearby negative phrase (辟谣, 不实…)
     negation_cues: list[str] = Field(default_factory=list)
+    # Not negative for the association (routine share sales and unlocks,
+    # ordinary market moves: 减持, 解禁, 股价下跌) and hedges (拟, 或将, 传闻):
+    # features of the fitted combination (sentiment/combine.py).
+    routine_cues: list[str] = Field(default_factory=list)
+    hedge_cues: list[str] = Field(default_factory=list)
     # Documents that are not Chinese (overseas media) are scored on English
     # phrases grouped by the same risk types: risk type -> phrases, e.g.
     # 监管处罚: [fined, penalt*] (a word ending in * matches any word it
@@ -813,7 +818,7 @@ class Rules(Strict):
                 raise ValueError(f"{risk!r}: weight must not be negative")
         return weights
 
-    _regions = field_validator("region_words")(lambda cls, v: _non_empty_terms(v))
+    _regions = field_validator("region_words", "routine_cues", "hedge_cues")(lambda cls, v: _non_empty_terms(v))
 
 
 # ---------------------------------------------------------------- loading

@@ -39,7 +39,14 @@ from collections.abc import Mapping, Sequence
 from sentiment.bayes import sigmoid
 from sentiment.clauses import grow, within
 from sentiment.english_lexicon import DEFAULT_COUNTER_CUES_EN, DEFAULT_LEXICON_EN
-from sentiment.negativity import BASE, CUE_DAMPING, LEX_FIRST, LEX_MORE, SegmentScore
+from sentiment.negativity import SegmentScore
+
+# The English path has no model: a hand-set logistic over the lexicon (the
+# constants the Chinese scorer used before its fitted combination).
+BASE = -1.0
+LEX_FIRST = 2.5
+LEX_MORE = 1.0
+CUE_DAMPING = 0.2
 
 NEGATORS = frozenset({
     "not", "no", "never", "neither", "nor", "without", "none", "nothing", "nobody", "cannot", "false",

@@ -5,21 +5,22 @@ the unit (see scorer.py) — not as a whole: a story negative about another
 company is not negative for this one, and a long article does not saturate
 to 0 or 1 because each segment is scored on its own and then aggregated.
 
-Each segment's score is a logistic sum of evidence:
+Each segment's score is the calibrated combination of sentiment/combine.py
+(a logistic regression fitted on the shared development data) over:
 
-    z = BASE + NB_WEIGHT * clip(naive Bayes logit) + lexicon
-    p = sigmoid(z) * segment weight
-
-* naive Bayes (sentiment/bayes.py, trained on finance news and posts) gives
-  general negativity; weighted and clipped so that it alone reaches at most
-  blue, and on a context sentence (one that does not name the unit) it can
-  only lower the score;
-* the insurance negative lexicon (rules.yaml, phrases grouped by risk type)
-  adds LEX_FIRST for the strongest phrase and LEX_MORE for each further one,
-  times the risk type's weight; a phrase right after a negator (未发现违规,
-  不存在销售误导) does not count;
+* naive Bayes (sentiment/bayes.py, trained on finance news and posts):
+  general negativity; on a context sentence (one that does not name the
+  unit) or next to a counter cue it can only lower the score;
+* the negative lexicon (rules.yaml, phrases grouped by risk type, consumer
+  complaints and business / governance news): the strongest phrase's risk
+  weight and the sum of the others'; a phrase right after a negator
+  (未发现违规, 不存在销售误导) does not count;
 * a counter cue in the segment (辟谣, 不实, 防范, 提醒…: refutations and
-  awareness campaigns) damps the lexicon and caps the model at neutral.
+  awareness campaigns), a routine market cue (减持, 解禁, 股价下跌: not
+  negative for the association) and a hedge (拟, 或将, 传闻);
+* whether the segment is a title;
+
+times the segment's weight (1.0, or less for a context sentence).
 
 The document's score for the unit is the worst segment plus a little for the
 second worst. Reasons are the phrases (with risk type) and the segments that
@@ -31,18 +32,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sentiment.bayes import NaiveBayes, sigmoid
+from sentiment import combine
+from sentiment.bayes import NaiveBayes
 from sentiment.matching import build_automaton
 from sentiment.tokenize import Tokenizer, split_sentences
 
-BASE = -1.0
-NB_WEIGHT = 0.6
-# 0.6 * 3 - 1 = 0.8: the model alone reaches p ≈ 0.69 at most, a blue alert;
-# anything more severe needs a lexicon phrase, so it always has a risk type.
-NB_CLIP = (-3.0, 3.0)
-LEX_FIRST = 2.5
-LEX_MORE = 1.0
-CUE_DAMPING = 0.2
 SECOND_WORST = 0.15
 NEGATORS = ("未发现", "未", "没有", "不存在", "并非", "并无", "否认", "无")
 NEGATOR_WINDOW = 4  # characters before a phrase searched for a negator
@@ -82,12 +76,17 @@ class Negativity:
 class NegativityScorer:
     def __init__(self, tokenizer: Tokenizer, lexicon: Mapping[str, Sequence[str]],
                  negation_cues: Sequence[str] = (), model: NaiveBayes | None = None,
-                 risk_weights: Mapping[str, float] | None = None) -> None:
+                 risk_weights: Mapping[str, float] | None = None, *,
+                 routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = (),
+                 combination: combine.Combination | None = None) -> None:
         if model is None:
             from sentiment.bayes import load_packaged
             model = load_packaged()
         self._tok = tokenizer
         self.model = model
+        self.combination = combination or combine.load_packaged()
+        self._routine = build_automaton((c, c) for c in routine_cues if c)
+        self._hedges = build_automaton((c, c) for c in hedge_cues if c)
         weights = dict(risk_weights or {})
         entries = [(p, (p, risk, weights.get(risk, 1.0))) for risk, phrases in lexicon.items() for p in phrases]
         self._lexicon = build_automaton(entries)
@@ -126,23 +125,28 @@ class NegativityScorer:
             return True
         return False
 
-    def segment(self, text: str, weight: float = 1.0, kind: str = "sentence") -> SegmentScore:
+    def evidence(self, text: str, kind: str = "sentence") -> tuple[tuple[float, ...], list, bool, list[str]]:
+        """The combination's features for one segment (sentiment/combine.py),
+        with the lexicon hits, whether a counter cue damped it, and tokens."""
         tokens = self._tok.cut(text)
-        nb = min(NB_CLIP[1], max(NB_CLIP[0], self.model.logit(tokens)))
+        nb = self.model.logit(tokens)
         hits = self.lexicon_hits(text)
-        strengths = sorted((h[2] for h in hits), reverse=True)
-        lex = (LEX_FIRST * strengths[0] + LEX_MORE * sum(strengths[1:])) if strengths else 0.0
         countered = self.countered(text, hits)
-        if countered:
-            lex *= CUE_DAMPING
+        if countered or kind == "context":
+            # A counter cue (辟谣…) or a neighbouring sentence that does not
+            # name the unit: the model's general negativity (保存证据, 报警)
+            # there is too often about something else; it may only lower.
             nb = min(nb, 0.0)
-        if kind == "context":
-            # A neighbouring sentence that does not name the unit counts through
-            # the lexicon only: the model's general negativity (保存证据, 报警)
-            # there is too often about something else.
-            nb = min(nb, 0.0)
-        score = sigmoid(BASE + NB_WEIGHT * nb + lex) * weight
-        drivers = self.model.drivers(tokens) if nb > 0 else []
+        lowered = text.lower() if (self._routine is not None or self._hedges is not None) else text
+        routine = self._routine is not None and next(self._routine.iter(lowered), None) is not None
+        hedged = self._hedges is not None and next(self._hedges.iter(lowered), None) is not None
+        x = combine.features(nb, [h[2] for h in hits], countered, routine, hedged, kind)
+        return x, hits, countered, tokens
+
+    def segment(self, text: str, weight: float = 1.0, kind: str = "sentence") -> SegmentScore:
+        x, hits, countered, tokens = self.evidence(text, kind)
+        score = self.combination.probability(x) * weight
+        drivers = self.model.drivers(tokens) if x[0] > 0 else []
         return SegmentScore(text, round(score, 4), [(h[0], h[1]) for h in hits], drivers, countered, kind)
 
     # ------------------------------------------------------------ a document

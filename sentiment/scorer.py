@@ -49,13 +49,15 @@ class DocumentScorer:
                  source_weights: Mapping[str, float] | None = None,
                  region_words: Sequence[str] = ("吉林",),
                  english_lexicon: Mapping[str, Sequence[str]] | None = None,
-                 english_cues: Sequence[str] | None = None) -> None:
+                 english_cues: Sequence[str] | None = None,
+                 routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = ()) -> None:
         aliases = [a for u in units for a in (u.name, *u.aliases)]
         self.tokenizer = tokenizer or Tokenizer(extra_words=aliases)
         self.region_words = tuple(r for r in region_words if r)
         self.matcher = UnitMatcher(units, self.region_words)
         self.schemes = SchemeMatcher(schemes)
-        self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights)
+        self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights,
+                                           routine_cues=routine_cues, hedge_cues=hedge_cues)
         # English lexicon and cues None: the built-in ones (sentiment/english.py).
         self.english = english.EnglishNegativity(english_lexicon, english_cues, risk_weights)
         self.levels = levels

@@ -91,12 +91,17 @@ def gold_baseline(items: list[dict] | None = None) -> dict:
 # ------------------------------------------------------------ shared data
 
 
-def shared_metrics(scorer, threshold: float | None = None) -> dict:
+def shared_metrics(scorer, threshold: float | None = None, raw_labels: bool = False) -> dict:
     """Document-level negative F1 on the validation split of the finance
-    sets: the whole scorer (all sentences scored: these texts name no member
-    unit) at ``threshold``, and the sentiment model alone on the whole text
-    at 0.5 (``model_*``); and the scorer's entity-level F1 on fin_news
-    (negative *for which entity*)."""
+    sets (never seen by the model's training or the combination's fit): the
+    whole scorer at ``threshold`` (the alert threshold by default; every
+    sentence scored, since these texts name no member unit; a headline is
+    scored as a title), and the sentiment model alone on the whole text at
+    0.5 (``model_*``); the scorer's entity-level F1 on fin_news (negative
+    *for which entity*); and the scorer's recall (``*_recall``).
+
+    Labels are the association's (devdata.association_label: a holder's
+    share sale is not negative); ``raw_labels`` uses the sources' own."""
     from tools import devdata
     threshold = scorer.levels.alert_threshold if threshold is None else threshold
     out = {}
@@ -104,17 +109,50 @@ def shared_metrics(scorer, threshold: float | None = None) -> dict:
     for name in devdata.FINANCE:
         whole = [0, 0, 0]
         alone = [0, 0, 0]
+        headline = name == "fin_headlines.tsv"
         for row in devdata.split(name, "validation"):
-            truth = row["label"] == 1
-            for counts, predicted in ((whole, scorer.negativity.score("", row["text"]).score >= threshold),
+            truth = (row["label"] if raw_labels else devdata.association_label(name, row)) == 1
+            title, text = (row["text"], "") if headline else ("", row["text"])
+            for counts, predicted in ((whole, scorer.negativity.score(title, text).score >= threshold),
                                       (alone, model.negativity(tok.cut(row["text"])) >= 0.5)):
                 counts[0] += predicted and truth
                 counts[1] += predicted and not truth
                 counts[2] += truth and not predicted
-        out[name.split(".")[0] + "_f1"] = prf(*whole)[2]
-        out["model_" + name.split(".")[0] + "_f1"] = prf(*alone)[2]
+        short = name.split(".")[0]
+        out[short + "_f1"] = prf(*whole)[2]
+        out[short + "_recall"] = prf(*whole)[1]
+        out["model_" + short + "_f1"] = prf(*alone)[2]
     out["fin_news_entity_f1"] = _entity_f1(scorer, devdata.split("fin_news_entity_neg.tsv", "validation"), threshold)
     return out
+
+
+# Gold-set tags naming the risk type of a negative item (business items are
+# tagged with the risk type itself, e.g. 业绩下滑).
+TAG_RISK = {"claims": "理赔纠纷", "sales": "销售误导", "agent": "代理人违规", "surrender": "退保纠纷",
+            "penalty": "监管处罚", "service": "投诉维权", "sarcasm": "讽刺反语", "labour": "欠薪裁员"}
+
+
+def risk_recall(scorer, items: list[dict] | None = None) -> dict[str, tuple[float, int]]:
+    """Recall of the negative (item, unit) pairs of the gold set by risk
+    type (from the item's tags): ``{risk type: (recall, pairs)}``."""
+    items = items if items is not None else load_gold()
+    found: dict[str, list[int]] = {}
+    for item in items:
+        if not item["negative_for"]:
+            continue
+        risks = {TAG_RISK.get(t, t) for t in item["tags"]} & RISK_TYPES
+        if not risks:
+            continue
+        levels = scorer.score(as_document(item)).unit_levels
+        for risk in risks:
+            counts = found.setdefault(risk, [0, 0])
+            counts[0] += sum(1 for u in item["negative_for"] if u in levels)
+            counts[1] += len(item["negative_for"])
+    return {r: (round(hit / n, 3), n) for r, (hit, n) in sorted(found.items())}
+
+
+RISK_TYPES = set(TAG_RISK.values()) | {"业绩下滑", "停产事故", "诉讼仲裁", "高管被查", "高管变动", "退市风险", "评级下调",
+                                       "偿付能力", "数据泄露", "资金风险", "内部管理"}
 
 
 def _entity_f1(scorer, rows: list[dict], threshold: float) -> float:

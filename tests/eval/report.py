@@ -33,11 +33,17 @@ def main() -> None:
                   f"units {e['units']} want {e['want_units']}; scores {e['scores']}")
         if args.baseline:
             print(f"  bundled snownlp: {harness.gold_baseline()}")
+        print("gold set, recall of negative pairs by risk type:")
+        for risk, (recall, n) in harness.risk_recall(app.scorer).items():
+            print(f"  {risk:10} {recall:.3f}  ({n} pairs)")
         if devdata.available():
-            for threshold in (app.scorer.levels.alert_threshold, 0.5):
-                print(f"shared validation split, negative if score >= {threshold}:")
-                for k, v in harness.shared_metrics(app.scorer, threshold).items():
-                    print(f"  {k:28} {v:.3f}")
+            threshold = app.scorer.levels.alert_threshold
+            for title, raw in (("the association's labels (share sales not negative)", False),
+                               ("the sources' raw labels", True)):
+                print(f"shared validation split, negative if score >= {threshold}, {title}:")
+                for k, v in harness.shared_metrics(app.scorer, threshold, raw_labels=raw).items():
+                    print(f"  {k:28} {v:.3f}   floor {floors.get('shared.' + k, 0):.2f}" if not raw
+                          else f"  {k:28} {v:.3f}")
         else:
             print(f"shared data: not found in {devdata.data_dir()}")
         app.close()

@@ -72,8 +72,9 @@ def test_scorer_beats_bundled_snownlp_on_the_gold_set(scorer):
 
 @pytest.mark.skipif(not devdata.available(), reason="../shared/data/sentiment-dev is not here (a user's checkout)")
 def test_shared_development_data_meets_floors(scorer):
-    # 0.5: the classification threshold the bundled model is measured at.
-    assert_meets(harness.shared_metrics(scorer, threshold=0.5), floors("shared"), "shared validation split")
+    # The whole scorer at the alert threshold (rules.yaml), as it alerts; the
+    # model alone at 0.5, the threshold the bundled model is measured at.
+    assert_meets(harness.shared_metrics(scorer), floors("shared"), "shared validation split")
 
 
 # ------------------------------------------------------------ floors cannot be lowered silently
