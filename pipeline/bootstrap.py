@@ -64,12 +64,13 @@ class App:
 
     @cached_property
     def level_policy(self):
-        from sentiment.levels import EngagementBoost, LevelPolicy, LevelRule
+        from sentiment.levels import EngagementBoost, LevelPolicy, LevelRule, RiskLevels
         rules = self.config.rules
         eb = rules.engagement_boost
         boost = EngagementBoost(eb.min_engagement, eb.levels, tuple(eb.counts)) if eb else None
         return LevelPolicy([LevelRule(r.level, r.min_negativity, r.min_relevance, r.min_source_weight)
-                            for r in rules.levels], rules.negative_threshold, rules.min_relevance, boost)
+                            for r in rules.levels], rules.negative_threshold, rules.min_relevance, boost,
+                           {k: RiskLevels(b.min, b.max) for k, b in rules.risk_levels.items()})
 
     @cached_property
     def scorer(self):

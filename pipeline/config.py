@@ -745,6 +745,13 @@ class EngagementBoost(Strict):
                               min_length=1)
 
 
+class RiskLevelBounds(Strict):
+    """A risk type's level sensitivity beyond its weight (sentiment/levels.py)."""
+
+    min: Level | None = None  # an alerting item of this type is at least this level
+    max: Level | None = None  # an item whose only risk types are capped is at most this level
+
+
 class Rules(Strict):
     # risk type -> phrases; e.g. 理赔纠纷: [拒赔, 理赔难]
     negative_lexicon: dict[str, list[str]]
@@ -766,6 +773,7 @@ class Rules(Strict):
     # Weight of each lexicon risk type (default 1.0): weak signals such as
     # 投诉 count less than 拒赔 or 罚款.
     risk_weights: dict[str, float] = Field(default_factory=dict)
+    risk_levels: dict[str, RiskLevelBounds] = Field(default_factory=dict)
     # Words that place a document in the association's region (吉林, 长春…):
     # a brand-only mention (中国人寿) is more relevant with one of them.
     region_words: list[str] = Field(default_factory=lambda: ["吉林"])
@@ -817,6 +825,17 @@ class Rules(Strict):
             if weight < 0:
                 raise ValueError(f"{risk!r}: weight must not be negative")
         return weights
+
+    @field_validator("risk_levels")
+    @classmethod
+    def _risk_levels_known(cls, bounds: dict[str, RiskLevelBounds], info) -> dict[str, RiskLevelBounds]:
+        lexicon = info.data.get("negative_lexicon") or {}
+        for risk, b in bounds.items():
+            if risk not in lexicon:
+                raise ValueError(f"{risk!r} is not a negative_lexicon group")
+            if b.min and b.max and b.min.rank < b.max.rank:
+                raise ValueError(f"{risk!r}: min {b.min.value} is more severe than max {b.max.value}")
+        return bounds
 
     _regions = field_validator("region_words", "routine_cues", "hedge_cues")(lambda cls, v: _non_empty_terms(v))
 

@@ -18,10 +18,15 @@ An item already spreading is raised (``engagement_boost``): when its
 interactions (reposts + comments + likes…, as crawled) reach
 ``min_engagement``, the level found above goes up ``levels`` steps, never
 above red. Engagement never makes an item negative by itself.
+
+Each risk type can bound the level (``risk_levels`` in rules.yaml, its level
+sensitivity beside its weight): ``max`` caps the level when every risk type
+found is capped (an executive leaving, 高管变动, is at most blue), ``min``
+raises an alerting item to at least that level (偿付能力不足 is never blue).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from pipeline.messages import Level
@@ -45,15 +50,38 @@ class LevelRule:
     min_source_weight: float = 0.0
 
 
+@dataclass(frozen=True)
+class RiskLevels:
+    min: Level | None = None
+    max: Level | None = None
+
+
 class LevelPolicy:
     def __init__(self, thresholds: Iterable[LevelRule | tuple], alert_threshold: float,
-                 min_relevance: float = 0.0, boost: EngagementBoost | None = None) -> None:
+                 min_relevance: float = 0.0, boost: EngagementBoost | None = None,
+                 risk_levels: Mapping[str, RiskLevels] | None = None) -> None:
         rules = [t if isinstance(t, LevelRule) else LevelRule(*t) for t in thresholds]
         # Most severe level first: the first rule met wins.
         self._rules = sorted(rules, key=lambda r: r.level.rank)
         self.alert_threshold = alert_threshold
         self.min_relevance = min_relevance
         self.boost = boost
+        self.risk_levels = dict(risk_levels or {})
+
+    def _bounded(self, level: Level | None, risks: Collection[str]) -> Level | None:
+        """The level within the bounds of the risk types found."""
+        if level is None or not risks or not self.risk_levels:
+            return level
+        bounds = [self.risk_levels.get(r, RiskLevels()) for r in risks]
+        caps = [b.max for b in bounds]
+        if all(c is not None for c in caps):
+            loosest = min(c.rank for c in caps if c is not None)  # the most severe cap allowed
+            if level.rank < loosest:
+                level = list(Level)[loosest]
+        floors = [b.min.rank for b in bounds if b.min is not None]
+        if floors and level.rank > min(floors):
+            level = list(Level)[min(floors)]
+        return level
 
     def _base(self, negativity: float, relevance: float, source_weight: float) -> Level | None:
         if negativity < self.alert_threshold or relevance < self.min_relevance:
@@ -70,8 +98,9 @@ class LevelPolicy:
         return list(Level)[max(0, level.rank - self.boost.levels)]  # Level lists the most severe first
 
     def level_for(self, negativity: float, relevance: float = 1.0, source_weight: float = 1.0,
-                  engagement: dict[str, int] | None = None) -> Level | None:
-        return self._boosted(self._base(negativity, relevance, source_weight), engagement)
+                  engagement: dict[str, int] | None = None, risks: Collection[str] = ()) -> Level | None:
+        """``risks``: the risk types of the lexicon phrases behind the score."""
+        return self._boosted(self._bounded(self._base(negativity, relevance, source_weight), risks), engagement)
 
     def explain(self, negativity: float, relevance: float, source_weight: float,
                 engagement: dict[str, int] | None = None) -> str:

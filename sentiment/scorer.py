@@ -110,7 +110,8 @@ class DocumentScorer:
                             region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
             unit_negativity[uid] = neg.score
             unit_relevance[uid] = rel
-            level = self.levels.level_for(neg.score, rel, weight, doc.engagement)
+            risks = {risk for seg in neg.segments for _, risk in seg.hits if risk}
+            level = self.levels.level_for(neg.score, rel, weight, doc.engagement, risks)
             if level is not None:
                 unit_levels[uid] = level
             reasons.extend(_reasons(neg, uid))

@@ -1,0 +1,105 @@
+"""The fitted combination of model and lexicon (sentiment/combine.py) and the
+business / governance risk taxonomy in the demo rules (issue 13)."""
+import json
+import math
+from importlib import resources
+
+import pytest
+
+from pipeline.messages import Document, Level
+from sentiment import combine
+from sentiment.levels import LevelPolicy, RiskLevels
+from tools import devdata
+
+
+def test_shipped_coefficients_name_their_provenance_and_cross_validated_numbers():
+    data = json.loads(resources.files("sentiment").joinpath(combine.COMBINATION_FILE).read_text(encoding="utf-8"))
+    assert data["features"] == list(combine.FEATURES)
+    meta = data["meta"]
+    assert meta["fitted_by"] == "tools/fit_combination.py" and "sentiment-dev" in meta["data"]
+    assert meta["cross_validated"]["fin_headlines.tsv"]["recall"] > 0.6
+    c = combine.load_packaged()
+    for name in combine.NON_NEGATIVE:
+        assert c.weights[combine.FEATURES.index(name)] >= 0, name
+
+
+def test_logistic_is_pure_python_and_monotone_in_the_evidence():
+    c = combine.Combination(-1.0, tuple(1.0 if f in combine.NON_NEGATIVE else 0.0 for f in combine.FEATURES))
+    none = combine.features(0.0, [], False, False, False, "sentence")
+    phrase = combine.features(0.0, [1.0], False, False, False, "sentence")
+    negative_model = combine.features(2.0, [1.0], False, False, False, "sentence")
+    assert c.probability(none) == pytest.approx(1 / (1 + math.exp(1.0)))
+    assert c.probability(none) < c.probability(phrase) < c.probability(negative_model)
+    # a counter cue damps the lexicon and caps the model at zero
+    countered = combine.features(2.0, [1.0], True, False, False, "sentence")
+    assert c.probability(countered) < c.probability(phrase)
+
+
+def test_unknown_feature_in_the_file_is_an_error():
+    with pytest.raises(ValueError, match="unknown features"):
+        combine.Combination.from_mapping({"intercept": 0, "weights": {"title_bonus": 1.0}})
+
+
+def test_risk_levels_cap_and_raise():
+    policy = LevelPolicy([(Level.red, 0.97), (Level.orange, 0.9), (Level.yellow, 0.75), (Level.blue, 0.6)], 0.6,
+                         risk_levels={"高管变动": RiskLevels(max=Level.blue), "偿付能力": RiskLevels(min=Level.yellow)})
+    assert policy.level_for(0.95, risks={"高管变动"}) is Level.blue
+    assert policy.level_for(0.95, risks={"高管变动", "监管处罚"}) is Level.orange  # not only capped types
+    assert policy.level_for(0.62, risks={"偿付能力"}) is Level.yellow
+    assert policy.level_for(0.5, risks={"偿付能力"}) is None  # a floor never makes an item negative
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from pipeline.bootstrap import App
+    from pipeline.config import load_config
+    from pipeline.testing import DEMO_CONFIG
+    app = App(load_config(DEMO_CONFIG, data_dir=tmp_path_factory.mktemp("combine")))
+    yield app
+    app.close()
+
+
+def _score(app, title: str, text: str = ""):
+    doc = Document.create(url=f"http://news.example.cn/{abs(hash(title))}.html", source_id="x", channel="news",
+                          site="news.example.cn", title=title, text=text)
+    return app.scorer.score(doc)
+
+
+@pytest.mark.parametrize("title, risk", [
+    ("新华保险吉林分公司上半年净利润同比下降52%", "业绩下滑"),
+    ("阳光财险核心偿付能力充足率下滑 偿付能力不足", "偿付能力"),
+    ("平安人寿吉林分公司原总经理接受纪律审查和监察调查", "高管被查"),
+    ("平安产险吉林分公司客户信息泄露 车主频接推销电话", "数据泄露"),
+    ("太平人寿吉林分公司被曝变相裁员", "欠薪裁员"),
+    ("中国人寿吉林省分公司与客户保险合同纠纷案一审败诉", "诉讼仲裁"),
+])
+def test_business_news_about_a_member_alerts_with_its_risk_type(app, title, risk):
+    s = _score(app, title)
+    assert s.unit_levels, (title, s.unit_negativity)
+    assert risk in {r.risk_type for r in s.reasons}
+
+
+@pytest.mark.parametrize("title", [
+    "中国太保股东拟减持不超过1%股份",
+    "新华保险限售股今日解禁上市流通",
+    "保险板块午后走弱 中国平安收跌2%",
+])
+def test_routine_share_sales_and_market_moves_do_not_alert(app, title):
+    s = _score(app, title)
+    assert s.units and not s.unit_levels, s.unit_negativity
+
+
+def test_an_executive_leaving_is_at_most_blue(app):
+    s = _score(app, "安华农业保险董事长辞职", "安华农业保险股份有限公司公告，董事长因个人原因辞职。")
+    assert s.unit_levels.get("anhua") in (None, Level.blue)
+
+
+@pytest.mark.skipif(not devdata.available(), reason="../shared/data/sentiment-dev is not here (a user's checkout)")
+def test_fit_reproduces_the_shipped_coefficients(tmp_path):
+    import subprocess
+    import sys
+    out = tmp_path / "combination.json"
+    subprocess.run([sys.executable, "tools/fit_combination.py", "--out", str(out)], check=True, capture_output=True,
+                   timeout=600, cwd=resources.files("sentiment").joinpath("..").__fspath__())
+    shipped = resources.files("sentiment").joinpath(combine.COMBINATION_FILE).read_text(encoding="utf-8")
+    assert out.read_text(encoding="utf-8") == shipped
