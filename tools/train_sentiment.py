@@ -93,11 +93,11 @@ def main() -> None:
           f"bias {model.bias:.3f} -> {args.out} ({Path(args.out).stat().st_size // 1024} KB)")
     for name in devdata.FINANCE + devdata.REVIEWS:
         val = devdata.split(name, "validation")
-        ours = prf([(r["label"], model.negativity(tok.words(r["text"])) >= 0.5) for r in val])
+        ours = prf([(devdata.association_label(name, r), model.negativity(tok.words(r["text"])) >= 0.5) for r in val])
         line = f"{name:28} ours {ours}"
         if args.baseline:
             from snownlp import SnowNLP
-            base = prf([(r["label"], 1 - SnowNLP(r["text"]).sentiments > 0.5) for r in val])
+            base = prf([(devdata.association_label(name, r), 1 - SnowNLP(r["text"]).sentiments > 0.5) for r in val])
             line += f"\n{'':28} snownlp {base}"
         print(line, flush=True)
 
