@@ -47,8 +47,11 @@ class App:
 
     @cached_property
     def unit_specs(self):
-        from sentiment.matching import UnitSpec
-        return [UnitSpec(u.id, u.name, tuple(u.aliases), tuple(u.exclusions)) for u in self.config.members.units]
+        from sentiment.matching import DEFAULT_CONTEXT_WORDS, UnitSpec
+        members = self.config.members
+        context = tuple(members.alias_context_words or DEFAULT_CONTEXT_WORDS)
+        return [UnitSpec(u.id, u.name, tuple(u.aliases), tuple(u.exclusions), tuple(u.needs_context), context)
+                for u in members.units]
 
     @cached_property
     def scheme_specs(self):

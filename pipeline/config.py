@@ -653,6 +653,10 @@ class MemberUnit(Strict):
     aliases: list[str] = Field(default_factory=list)
     # Phrases containing an alias that do NOT refer to the unit (平安夜, 平安回家…).
     exclusions: list[str] = Field(default_factory=list)
+    # Aliases (listed in `aliases`) that are everyday words or other
+    # organisations' names (平安, 阳光, 大地): they count only with a context
+    # word (members.yaml `alias_context_words`) nearby (sentiment/matching.py).
+    needs_context: list[str] = Field(default_factory=list)
     contacts: list[Contact] = Field(min_length=1)
     robots: list[str] = Field(default_factory=list)  # ids from `robots:`: the unit's group robots
     routes: dict[Level, LevelRoute] = Field(default_factory=dict)  # overrides of the association's
@@ -661,6 +665,13 @@ class MemberUnit(Strict):
     schemes: list[MonitoringScheme] = Field(default_factory=list)
 
     _terms = field_validator("aliases", "exclusions")(lambda cls, v: _non_empty_terms(v))
+
+    @model_validator(mode="after")
+    def _guarded_aliases_listed(self) -> "MemberUnit":
+        for alias in self.needs_context:
+            if alias not in self.aliases:
+                raise ValueError(f"needs_context: {alias!r} is not one of the unit's aliases")
+        return self
 
     @field_validator("schemes")
     @classmethod
@@ -692,6 +703,12 @@ class MembersFile(Strict):
     association: Association
     units: list[MemberUnit] = Field(min_length=1)
     robots: list[RobotConfig] = Field(default_factory=list)
+    # Words that make an alias marked needs_context count (保险, 理赔…);
+    # absent: sentiment/matching.py DEFAULT_CONTEXT_WORDS.
+    alias_context_words: list[str] | None = None
+
+    _context_words = field_validator("alias_context_words")(
+        lambda cls, v: v if v is None else _non_empty_terms(v))
 
     @model_validator(mode="after")
     def _unique(self) -> "MembersFile":

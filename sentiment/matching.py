@@ -10,6 +10,10 @@ finds every alias of every unit, so hundreds of units cost the same as one.
   (国寿安保基金 is not 国寿; 平安夜 is not 平安 if someone made 平安 an alias).
 * An alias made of ASCII letters or digits (PICC) must stand alone: PICCOLO
   is not PICC.
+* An alias marked ``needs_context`` (平安, 阳光, 大地: everyday words or
+  other organisations' names) counts only with one of the unit's context
+  words (保险, 人寿, 理赔…) within CONTEXT_WINDOW characters before or
+  after it; the context word may not be part of the alias occurrence itself.
 * Case-insensitive; offsets refer to the text as given.
 * English names work the same way (China Life, Ping An, PICC; words apart
   by spaces): a brand followed by a region and "branch" (China Life's Jilin
@@ -27,12 +31,19 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 
+CONTEXT_WINDOW = 12
+DEFAULT_CONTEXT_WORDS = ("保险", "人寿", "寿险", "产险", "财险", "车险", "险企", "保单", "保费", "理赔", "投保", "退保",
+                         "承保", "赔付", "insurance", "insurer", "policy", "claim")
+
+
 @dataclass(frozen=True)
 class UnitSpec:
     id: str
     name: str
     aliases: tuple[str, ...]
     exclusions: tuple[str, ...] = ()
+    needs_context: tuple[str, ...] = ()  # aliases counted only with a context word nearby
+    context_words: tuple[str, ...] = DEFAULT_CONTEXT_WORDS
 
 
 @dataclass
@@ -62,6 +73,19 @@ def _english_branch(lowered: str, start: int, end: int, regions: tuple[str, ...]
     return bool(before and before.group(1) in regions)
 
 
+def _has_context(context: ahocorasick.Automaton | None, lowered: str, start: int, end: int) -> bool:
+    """A context word within CONTEXT_WINDOW characters of [start, end), not
+    inside the occurrence itself (平安保险 is its own alias)."""
+    if context is None:
+        return False
+    lo, hi = max(0, start - CONTEXT_WINDOW), min(len(lowered), end + CONTEXT_WINDOW)
+    for e, (word, _) in context.iter(lowered, lo, hi):
+        s = e + 1 - len(word)
+        if e + 1 <= start or s >= end:
+            return True
+    return False
+
+
 def build_automaton(words: Iterable[tuple[str, object]]) -> ahocorasick.Automaton | None:
     """An automaton over lower-cased ``(word, value)`` pairs; the first value
     given for a word wins. None when there are no words."""
@@ -84,13 +108,18 @@ class UnitMatcher:
         regions = [r for r in region_words if r]
         self._regions = tuple(r.lower() for r in regions)
         entries = []
+        self._guarded: dict[tuple[str, str], ahocorasick.Automaton | None] = {}
         for unit in self.units.values():
+            guarded = {a.lower() for a in unit.needs_context}
+            context = build_automaton((w, w) for w in unit.context_words) if guarded else None
             for i, alias in enumerate((unit.name, *unit.aliases)):
                 # The full name, or an alias naming the branch or its region, is
                 # specific to the member unit; a bare brand (中国人寿) may be the
                 # head office or another province's branch.
                 specific = i == 0 or "分公司" in alias or any(r in alias for r in regions)
                 entries.append((alias, (unit.id, specific)))
+                if alias.lower() in guarded:
+                    self._guarded[(unit.id, alias.lower())] = context
         self._aliases = build_automaton(entries)
         owners: dict[str, set[str]] = {}
         for uid, u in self.units.items():
@@ -116,6 +145,9 @@ class UnitMatcher:
             if _ascii_word_char(key[-1]) and end < len(lowered) and _ascii_word_char(lowered[end]):
                 continue
             if any(s <= start and end <= e for s, e in excluded.get(unit_id, ())):
+                continue
+            if (unit_id, key) in self._guarded and not _has_context(self._guarded[(unit_id, key)], lowered,
+                                                                    start, end):
                 continue
             candidates.append((start, -end, unit_id, specific))
         candidates.sort()
