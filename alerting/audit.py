@@ -26,7 +26,7 @@ COLUMNS = ["at", "unit_id", "alert_id", "event", "decision", "reason", "who", "c
 def unit_trail(store: AlertStore, unit_id: str | None = None, since: datetime | None = None,
                until: datetime | None = None) -> list[dict]:
     """Every audit event (of one unit, or all), oldest first, as flat dicts."""
-    sql, args = "SELECT * FROM audit WHERE 1=1", []
+    sql, args = "SELECT * FROM audit WHERE 1=1", list[object]()
     if unit_id:
         sql, args = sql + " AND unit_id=?", [*args, unit_id]
     if since:

@@ -24,8 +24,8 @@ from alerting.planner import Planner
 from alerting.store import AlertStore
 from alerting.store_state import AlertState, Timer
 from alerting.templates import spread
-from pipeline.clock import Clock
-from pipeline.messages import Alert, AlertStatus
+from contracts.clock import Clock
+from contracts.messages import Alert, AlertStatus
 
 log = logging.getLogger(__name__)
 LAST_STEP = 2

@@ -31,8 +31,8 @@ from alerting.channels import PermanentError, RateLimited, Sent, TransientError
 from alerting.planner import Planner
 from alerting.store import AlertStore, Notification, backoff
 from alerting.templates_bundle import bundle
-from pipeline.clock import Clock
-from pipeline.messages import stable_id
+from contracts.clock import Clock
+from contracts.messages import stable_id
 
 log = logging.getLogger(__name__)
 ROBOTS = ("dingtalk", "wecom")

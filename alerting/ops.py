@@ -14,8 +14,8 @@ from datetime import datetime
 
 from alerting.planner import Planner
 from alerting.store import AlertStore
-from pipeline.clock import Clock
-from pipeline.messages import OpsAlert
+from contracts.clock import Clock
+from contracts.messages import OpsAlert
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from alerting import templates as t
 from alerting.routing import Routing, Target
 from alerting.store import AlertStore, Notification
 from alerting.templates_bundle import failure_notice, ops_message
-from pipeline.messages import Alert, OpsAlert, notification_id, stable_id
+from contracts.messages import Alert, OpsAlert, notification_id, stable_id
 
 AckUrl = Callable[[str, str], str]  # (alert id, recipient label) -> URL
 
@@ -73,7 +73,7 @@ class Planner:
     def _payload(self, alert: Alert, brief: dict, target: Target, kind: str, reason: str) -> dict:
         ack = self.ack_url(alert.id, target.who)
         tkind = "alert" if kind in ("alert", "fallback") else kind
-        payload = {"kind": kind, "level": alert.level.value, "unit_id": alert.unit_id, "unit_name": alert.unit_name,
+        payload: dict[str, object] = {"kind": kind, "level": alert.level.value, "unit_id": alert.unit_id, "unit_name": alert.unit_name,
                    "who": target.who, "role": target.role, "ack_url": ack, "reason": reason,
                    "summary": t.summary_line(alert, reason)}
         if target.channel == "email":

@@ -30,9 +30,9 @@ from alerting import templates
 from alerting.planner import Planner
 from alerting.store import AlertStore
 from alerting.store_state import AlertState
-from pipeline.clock import Clock
+from contracts.clock import Clock
+from contracts.messages import CHANNEL_LABELS, Alert, AlertStatus, DocRef, Level, ScoredDocument
 from pipeline.config import MembersFile, Rules
-from pipeline.messages import CHANNEL_LABELS, Alert, AlertStatus, DocRef, Level, ScoredDocument
 
 log = logging.getLogger(__name__)
 

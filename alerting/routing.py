@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from alerting.rota import DutyRoster
+from contracts.messages import Level
 from pipeline.config import Contact, LevelRoute, MembersFile, Rules, hhmm_minutes
-from pipeline.messages import Level
 
 PERSONAL = ("sms", "email")
 
@@ -106,20 +106,24 @@ class Routing:
             out += self._robots(self.association.robots, "duty-robot", officers, step)
         return _unique(out)
 
+    def _fallbacks(self, channel: str) -> list[str]:
+        """Channels to try for a person when ``channel`` cannot reach them (rules.yaml fallback)."""
+        return [str(f) for ch, fs in self.conf.fallback.items() if ch == channel for f in fs]
+
     def _people(self, contacts, role: str, channels: list[str], step: int) -> list[Target]:
         out = []
         for c in contacts:
             chosen: list[str] = []
             for ch in channels:
                 usable = ch if self._reachable(c, ch) else next(
-                    (f for f in self.conf.fallback.get(ch, []) if self._reachable(c, f)), None)
+                    (f for f in self._fallbacks(ch) if self._reachable(c, f)), None)
                 if usable and usable not in chosen:
                     chosen.append(usable)
             for ch in chosen:
-                fb = next((f for f in self.conf.fallback.get(ch, [])
-                           if f not in chosen and self._reachable(c, f)), None)
-                out.append(Target(ch, _address(c, ch), c.label, role, step, c,
-                                  fallback=(fb, _address(c, fb)) if fb else None))
+                fb = next((f for f in self._fallbacks(ch) if f not in chosen and self._reachable(c, f)), None)
+                fb_address = _address(c, fb) if fb else None
+                out.append(Target(ch, _address(c, ch) or "", c.label, role, step, c,
+                                  fallback=(fb, fb_address) if fb and fb_address else None))
         return out
 
     def _robots(self, robot_ids, role: str, people, step: int) -> list[Target]:

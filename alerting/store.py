@@ -23,13 +23,15 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from alerting.store_state import StateMixin, STATE_SCHEMA
+from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
+from alerting.store_state import STATE_SCHEMA, StateMixin
+from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
-from pipeline.messages import Alert, AlertStatus, NotificationRecord
 from pipeline.sqlite import open_db
+from pipeline.sqlite import ts as _ts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -78,10 +80,6 @@ class Notification:
     round: int = 0
     kind: str = "alert"  # alert | update | escalation | fallback | notice | ops
     not_before: datetime | None = None  # quiet hours, digest
-
-
-def _ts(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 class AlertStore(StateMixin):
@@ -144,19 +142,8 @@ class AlertStore(StateMixin):
         rows = self._db.execute(sql + " ORDER BY last_seen DESC LIMIT ?", (*args, limit)).fetchall()
         return [Alert.model_validate_json(r["body"]) for r in rows]
 
-    # Allowed status changes; anything else is refused (and nothing is written).
-    TRANSITIONS = {
-        AlertStatus.new: {AlertStatus.notified, AlertStatus.acknowledged, AlertStatus.handling,
-                          AlertStatus.resolved, AlertStatus.dismissed},
-        AlertStatus.notified: {AlertStatus.acknowledged, AlertStatus.handling, AlertStatus.resolved,
-                               AlertStatus.dismissed},
-        AlertStatus.acknowledged: {AlertStatus.handling, AlertStatus.resolved, AlertStatus.dismissed},
-        AlertStatus.handling: {AlertStatus.resolved, AlertStatus.dismissed},
-        AlertStatus.resolved: {AlertStatus.handling},
-        AlertStatus.dismissed: {AlertStatus.handling},
-    }
-    # Statuses in which nobody has taken the alert on yet: escalation continues.
-    UNACKNOWLEDGED = (AlertStatus.new, AlertStatus.notified)
+    TRANSITIONS = TRANSITIONS
+    UNACKNOWLEDGED = UNACKNOWLEDGED
 
     def change_status(self, alert_id: str, status: AlertStatus, now: datetime, *, actor: str,
                       via: str, note: str = "") -> Alert:
@@ -266,7 +253,7 @@ class AlertStore(StateMixin):
         if alert is not None and state in FINAL_STATES:
             record = NotificationRecord(id=note.id, channel=note.channel, recipient=note.recipient,
                                         step=note.step, state=state, at=now, detail=provider_id or error or "")
-            update = {"notifications": [*alert.notifications, record]}
+            update: dict[str, object] = {"notifications": [*alert.notifications, record]}
             if state in ("accepted", "delivered") and alert.status is AlertStatus.new:
                 update["status"] = AlertStatus.notified
             alert = alert.model_copy(update=update)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
+
+from pipeline.sqlite import ts as _ts
 
 STATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_state (
@@ -35,10 +37,6 @@ CREATE TABLE IF NOT EXISTS ops_alerts (
     last_seen TEXT NOT NULL, body TEXT NOT NULL
 );
 """
-
-
-def _ts(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -122,7 +120,9 @@ class StateMixin:
 
     @staticmethod
     def _timer(row: sqlite3.Row) -> Timer:
-        return Timer(row["id"], row["alert_id"], row["kind"], row["step"], _dt(row["due_at"]), row["reason"])
+        due = _dt(row["due_at"])
+        assert due is not None  # due_at is NOT NULL
+        return Timer(row["id"], row["alert_id"], row["kind"], row["step"], due, row["reason"])
 
     # ------------------------------------------------------------ send log (rate limits)
 

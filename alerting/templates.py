@@ -8,10 +8,11 @@ title, url, site, channel, published_at, negativity, reasons, summary.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pipeline.messages import CHANNEL_LABELS, Alert, Channel, Document, ScoredDocument
+from contracts.messages import CHANNEL_LABELS, Alert, Channel, Document, ScoredDocument
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "—— 吉林省保险行业协会舆情监测中心（本消息由系统自动发送）"
@@ -113,7 +114,7 @@ def sms_text(p: dict[str, str]) -> str:
 
 
 def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", reason: str = "",
-                  mention: list[tuple[str, str]] = ()) -> dict:
+                  mention: Sequence[tuple[str, str]] = ()) -> dict:
     """Markdown for DingTalk/WeCom; ``mention`` is [(name, mobile)]: DingTalk @s them."""
     title = f"{KIND_LABEL[kind]}·{alert.level.label}·{alert.unit_name}"
     lines = [f"### 【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}",

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from alerting.channels.wecom import fit
 from alerting.templates import FOOTER, local, short, sms_text
-from pipeline.messages import Level, OpsAlert
+from contracts.messages import Level, OpsAlert
 
 MAX_LISTED = 15  # items written out in full in one bundle; the rest are counted
 

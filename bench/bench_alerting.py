@@ -24,12 +24,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerting.store import AlertStore  # noqa: E402
+from contracts.messages import Alert  # noqa: E402
+from contracts.topics import DOCS_SCORED  # noqa: E402
 from pipeline.bus import open_bus  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
-from pipeline.messages import Alert  # noqa: E402
-from pipeline.testing import (GATEWAY_ENV, SmtpRecorder, copy_config, gateway_settings, gateway_sim,  # noqa: E402
-                              make_scored, scrape_metric, wait_for)
-from pipeline.topics import DOCS_SCORED  # noqa: E402
+from tests.kit import (  # noqa: E402
+    GATEWAY_ENV,
+    SmtpRecorder,
+    copy_config,
+    gateway_settings,
+    gateway_sim,
+    make_scored,
+    scrape_metric,
+    wait_for,
+)
 
 LEVELS = ["red", "orange", "yellow", "blue"]
 
@@ -48,7 +56,7 @@ def setup(tmp: Path, smtp: SmtpRecorder, sim):
 
 
 def start(role: str, root: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", role, "--config", str(root), "--metrics-port", "0"],
+    return subprocess.Popen([sys.executable, "-m", "yuqing.cli", role, "--config", str(root), "--metrics-port", "0"],
                             env={**os.environ, **GATEWAY_ENV}, stderr=subprocess.DEVNULL)
 
 

@@ -31,11 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawlers.demosite import DemoSite  # noqa: E402
+from contracts.messages import Document  # noqa: E402
+from contracts.topics import DOCS_RAW  # noqa: E402
+from demo.site import DemoSite  # noqa: E402
 from pipeline.bus import open_bus  # noqa: E402
-from pipeline.messages import Document  # noqa: E402
-from pipeline.testing import copy_config  # noqa: E402
-from pipeline.topics import DOCS_RAW  # noqa: E402
+from tests.kit import copy_config  # noqa: E402
 
 TEXT = ("吉林省保险行业协会组织会员单位开展保险知识宣传，围绕农业保险、健康保险和养老保障等主题，"
         "深入城乡社区和企业园区，帮助群众了解保险产品和理赔流程。\n\n") * 6

@@ -17,11 +17,11 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_scoring import make_docs  # noqa: E402
+from contracts.messages import Document  # noqa: E402
+from contracts.topics import DOCS_RAW  # noqa: E402
 from pipeline.bus import open_bus  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
-from pipeline.messages import Document  # noqa: E402
-from pipeline.testing import copy_config, scrape_metric, wait_for  # noqa: E402
-from pipeline.topics import DOCS_RAW  # noqa: E402
+from tests.kit import copy_config, scrape_metric, wait_for  # noqa: E402
 
 
 def run(workers: int, docs: list[Document]) -> float:
@@ -29,7 +29,7 @@ def run(workers: int, docs: list[Document]) -> float:
     root = copy_config(tmp / "config", settings={"data_dir": str(tmp / "data"),
                                                  "demo": {"site_port": None, "mailsink_port": None}})
     cfg = load_config(root)
-    procs = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "score", "--config", str(root),
+    procs = [subprocess.Popen([sys.executable, "-m", "yuqing.cli", "score", "--config", str(root),
                                "--metrics-port", "0"], stderr=subprocess.DEVNULL) for _ in range(workers)]
     try:
         run_dir = cfg.data_dir / "run"

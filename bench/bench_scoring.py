@@ -35,10 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.bootstrap import App  # noqa: E402
+from contracts.messages import Document  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
-from pipeline.messages import Document  # noqa: E402
-from pipeline.testing import DEMO_CONFIG  # noqa: E402
+from tests.kit import DEMO_CONFIG  # noqa: E402
+from yuqing.bootstrap import App  # noqa: E402
 
 PARAGRAPHS = [
     "近日，长春市民王先生向记者反映，其去年在中国人寿吉林省分公司投保的重疾险在申请理赔时遭遇拒赔，"
@@ -114,7 +114,7 @@ def main() -> None:
 
     from snownlp import SnowNLP
     texts = [f"{d.title}\n{d.text}" for d in docs[:args.baseline_docs]]
-    SnowNLP(texts[0]).sentiments  # warm up: model loading is not throughput
+    _ = SnowNLP(texts[0]).sentiments  # warm up: model loading is not throughput
     base = cpu_rate(lambda t: SnowNLP(t).sentiments, texts)
 
     print(f"{time.strftime('%Y-%m-%d')} {platform.python_implementation()} {platform.python_version()} "

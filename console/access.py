@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from console.users import User
-from pipeline.messages import Alert
+from contracts.messages import Alert
 
 PERMISSIONS: dict[str, set[str]] = {
     "duty": {"feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",

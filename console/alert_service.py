@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from alerting.lifecycle import TRANSITIONS
 from console import labels
 from console.access import ACTION_LABELS, ACTIONS, can_act, can_see, unit_scope
-from alerting.store import AlertStore
 from console.ports import Ports
 from console.security import Denied, NotFound, Refused
 from console.users import User
-from pipeline.messages import Alert, AlertStatus
+from contracts.messages import Alert, AlertStatus
 
 UNACKNOWLEDGED = (AlertStatus.new, AlertStatus.notified)
 STATUS_ACTIONS = {"acknowledge": AlertStatus.acknowledged, "handling": AlertStatus.handling,
@@ -40,7 +40,7 @@ def applies(alert: Alert, action: str) -> bool:
         return alert.status in (AlertStatus.resolved, AlertStatus.dismissed)
     if action == "handling" and alert.status in (AlertStatus.resolved, AlertStatus.dismissed):
         return False  # that is 重新打开
-    return target in AlertStore.TRANSITIONS[alert.status]
+    return target in TRANSITIONS[alert.status]
 
 
 def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: str | None = None) -> dict:

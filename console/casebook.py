@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-from pipeline.sqlite import open_db
+from pipeline.sqlite import open_db, ts
+
+
+def _ts(dt: datetime) -> str:
+    return ts(dt, "seconds")  # the console's files keep whole seconds
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assignments (
@@ -36,10 +41,6 @@ CREATE TABLE IF NOT EXISTS false_alarms (
     reason TEXT NOT NULL, marked_by TEXT NOT NULL, at TEXT NOT NULL
 );
 """
-
-
-def _ts(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 class Casebook:

@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerting.templates import NOTIFY_CHANNELS
-from pipeline.messages import CHANNEL_LABELS, LEVEL_LABELS, AlertStatus, Channel, Level
+from contracts.messages import CHANNEL_LABELS, LEVEL_LABELS, AlertStatus, Channel, Level
 
 STATUS_LABELS = {"new": "新预警", "notified": "已通知", "acknowledged": "已确认", "handling": "处置中",
                  "resolved": "已处置", "dismissed": "误报/已排除"}

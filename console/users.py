@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pipeline.sqlite import open_db
+from pipeline.sqlite import open_db, ts
+
+
+def _ts(dt: datetime) -> str:
+    return ts(dt, "seconds")  # the console's files keep whole seconds
+
 
 ROLES = ("duty", "analyst", "lead", "admin")
 ROLE_LABELS = {"duty": "值班员", "analyst": "分析员", "lead": "单位宣传负责人", "admin": "管理员"}
@@ -69,10 +74,6 @@ def check_password(password: str, stored: str) -> bool:
 
 # Checked against for unknown users, so a wrong username costs as much time as a wrong password.
 _DUMMY_HASH = hash_password(secrets.token_hex(8))
-
-
-def _ts(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def _token_hash(token: str) -> str:

@@ -1,6 +1,6 @@
 """The console's FastAPI application: built from an ``App`` (the composition root).
 
-``create_app(app)`` wires the ports, templates, static files (ECharts is
+``create_app(backend)`` wires the ports, templates, static files (ECharts is
 vendored under static/vendor/, never a CDN), the page and API routers, and
 maps the console's exceptions to responses: pages get a redirect to the
 login page or a Chinese error page, ``/api/*`` gets JSON with a status code.
@@ -24,10 +24,8 @@ from fastapi.templating import Jinja2Templates
 
 from console import labels
 from console.access import can, nav
-from console.demo_users import seed_demo_users
-from console.ports import Ports
+from console.ports import ConsoleBackend, Ports
 from console.security import Denied, LoginRequired, NotFound, Refused, session_of
-from pipeline.bootstrap import App
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -44,12 +42,11 @@ def _templates(ports: Ports) -> Jinja2Templates:
     return templates
 
 
-def create_app(app: App, *, schedule_reports: bool = False) -> FastAPI:
-    ports = Ports(app)
+def create_app(backend: ConsoleBackend, *, schedule_reports: bool = False) -> FastAPI:
+    ports = Ports(backend)
 
     @asynccontextmanager
     async def lifespan(web: FastAPI):
-        seed_demo_users(ports)
         scheduler = None
         if schedule_reports:
             from console.reports.service import ReportScheduler

@@ -208,9 +208,7 @@ def _with_time(day: datetime, m: re.Match, tz: tzinfo) -> datetime:
         return day.replace(tzinfo=tz)
     hour = int(m.group("H"))
     ampm = m.group("ampm")
-    if ampm in ("下午", "晚上") and hour < 12:
-        hour += 12
-    elif ampm == "中午" and hour < 11:
+    if ampm in ("下午", "晚上") and hour < 12 or ampm == "中午" and hour < 11:
         hour += 12
     elif ampm == "凌晨" and hour == 12:
         hour = 0

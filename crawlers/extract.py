@@ -197,7 +197,6 @@ def extract_generic(html: str, url: str | None = None, now: datetime | None = No
                     tz: tzinfo = SHANGHAI, sel: Selector | None = None) -> Extracted:
     """Generic extraction for pages without (working) selectors."""
     import trafilatura  # heavy; only pages that need it pay for the import
-
     from trafilatura.utils import load_html
 
     sel = sel if sel is not None else Selector(text=html)

@@ -8,6 +8,8 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from contracts.language import LETTERS_PER_WORD, script_counts
+
 # "1.2万", "10万+", "3,456", "1.5w", "2.3k", "阅读 100000+", "1亿"
 _COUNT = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(亿|万|千|w|W|k|K)?\+?")
 _SCALE = {"亿": 100_000_000, "万": 10_000, "w": 10_000, "W": 10_000, "千": 1_000, "k": 1_000, "K": 1_000}
@@ -64,10 +66,8 @@ def _site(host: str | None) -> str:
     return ".".join(labels[-2:])
 
 
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 def guess_language(text: str) -> str:
@@ -76,8 +76,9 @@ def guess_language(text: str) -> str:
     (Latin-script text is taken as English: the association's overseas list
     is English-language media.)"""
     sample = text[:3000]
-    han, kana, hangul = len(_HAN.findall(sample)), len(_KANA.findall(sample)), len(_HANGUL.findall(sample))
-    latin = len(_LATIN.findall(sample)) / 5  # ~5 letters per word vs 1 character per word
+    han, letters = script_counts(sample)
+    kana, hangul = len(_KANA.findall(sample)), len(_HANGUL.findall(sample))
+    latin = letters / LETTERS_PER_WORD  # ~5 letters per word vs 1 character per word
     if kana > 0.05 * (han + kana):
         return "ja"
     if hangul > han:

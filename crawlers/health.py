@@ -38,11 +38,11 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
+from contracts.messages import Level, OpsAlert, stable_id
+from contracts.topics import OPS_ALERTS
 from crawlers.health_store import HealthStore, RunOutcome, outcome_of
 from pipeline.bus import Producer
 from pipeline.config import AppConfig, SourceConfig
-from pipeline.messages import Level, OpsAlert, stable_id
-from pipeline.topics import OPS_ALERTS
 
 log = logging.getLogger(__name__)
 

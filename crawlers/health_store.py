@@ -79,7 +79,7 @@ class HealthStore:
         self._conn = open_db(path, schema=_SCHEMA, timeout=busy_timeout)
 
     @classmethod
-    def in_data_dir(cls, data_dir: str | Path) -> "HealthStore":
+    def in_data_dir(cls, data_dir: str | Path) -> HealthStore:
         return cls(Path(data_dir) / FILENAME)
 
     def record_run(self, run: RunOutcome, now: float | None = None) -> None:
@@ -141,7 +141,7 @@ class HealthStore:
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> "HealthStore":
+    def __enter__(self) -> HealthStore:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -73,7 +73,7 @@ class ProxyRotationMiddleware:
         self._several = len(set(proxies)) > 1
 
     @classmethod
-    def from_crawler(cls, crawler) -> "ProxyRotationMiddleware":
+    def from_crawler(cls, crawler) -> ProxyRotationMiddleware:
         proxies = [p.strip() for p in crawler.settings.getlist("YUQING_PROXIES") if p.strip()]
         if not proxies:
             raise NotConfigured  # crawlers.run enables it only for sources with proxies

@@ -21,10 +21,10 @@ import logging
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
+from contracts.topics import DOCS_RAW
 from crawlers.spiders.base import CrawledItem
 from crawlers.state import CrawlState
 from pipeline.bus import BusError, Producer, open_bus
-from pipeline.topics import DOCS_RAW
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class PublishPipeline:
         self.failed = False
 
     @classmethod
-    def from_crawler(cls, crawler) -> "PublishPipeline":
+    def from_crawler(cls, crawler) -> PublishPipeline:
         s = crawler.settings
         url = s.get("YUQING_BUS_URL")
         if not url:

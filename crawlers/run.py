@@ -3,7 +3,7 @@
     python -m crawlers.run --config config/demo [--data-dir var/demo] --source demo-news \\
         [-s AUTOTHROTTLE_START_DELAY=0] [--now 2026-11-25T03:00:00+08:00]
 
-The scheduler (``pipeline.scheduler``) starts this CLI in a subprocess per
+The scheduler (``crawlers.scheduler``) starts this CLI in a subprocess per
 run, because Twisted's reactor cannot be restarted in one process and because
 a crash, hang or memory blow-up of one source must never stop the others.
 The last line on stdout is one JSON object of stats; the exit status is 0

@@ -22,8 +22,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from contracts.urls import canonical_url
 from pipeline.sqlite import open_db
-from pipeline.urls import canonical_url
 
 FILENAME = "crawl_state.db"
 
@@ -58,7 +58,7 @@ class CrawlState:
         self._conn = open_db(self.path, schema=_SCHEMA, rows=False, timeout=busy_timeout)
 
     @classmethod
-    def in_data_dir(cls, data_dir: str | Path) -> "CrawlState":
+    def in_data_dir(cls, data_dir: str | Path) -> CrawlState:
         return cls(Path(data_dir) / FILENAME)
 
     def seen(self, source_id: str, url: str) -> bool:
@@ -117,7 +117,7 @@ class CrawlState:
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> "CrawlState":
+    def __enter__(self) -> CrawlState:
         return self
 
     def __exit__(self, *exc) -> None:

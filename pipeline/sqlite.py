@@ -10,6 +10,7 @@ shared by the store's threads under the store's own lock.
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 
@@ -30,3 +31,8 @@ def open_db(path: str | Path, *, synchronous: str = "NORMAL", schema: str | None
     if schema:
         conn.executescript(schema)
     return conn
+
+
+def ts(dt: datetime, timespec: str = "microseconds") -> str:
+    """How the stores write a time: UTC ISO 8601, so text order is time order within a column."""
+    return dt.astimezone(timezone.utc).isoformat(timespec=timespec)

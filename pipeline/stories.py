@@ -26,7 +26,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipeline.messages import ScoredDocument
+from contracts.messages import ScoredDocument
 from pipeline.sqlite import open_db
 from sentiment import stories as logic
 

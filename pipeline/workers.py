@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from contracts.topics import DEAD_LETTER
 from pipeline import metrics
 from pipeline.bus import Bus, Record
-from pipeline.topics import DEAD_LETTER
 
 log = logging.getLogger(__name__)
 

@@ -97,7 +97,7 @@ class NaiveBayes:
                 "yuqing": {**self.meta, "alpha": self.alpha, "scale": self.scale, "bias": self.bias}}
 
     @classmethod
-    def from_snownlp(cls, data: dict) -> "NaiveBayes":
+    def from_snownlp(cls, data: dict) -> NaiveBayes:
         meta = dict(data.get("yuqing", {}))
         counts = {k: {w: c - 1 for w, c in data["d"][k]["d"].items() if c > 1} for k in ("neg", "pos")}
         return cls(counts["neg"], counts["pos"], alpha=meta.pop("alpha", 1.0), scale=meta.pop("scale", 1.0),
@@ -107,7 +107,7 @@ class NaiveBayes:
         return gzip.compress(marshal.dumps(self.to_snownlp()), mtime=0)
 
     @classmethod
-    def loads(cls, blob: bytes) -> "NaiveBayes":
+    def loads(cls, blob: bytes) -> NaiveBayes:
         return cls.from_snownlp(marshal.loads(gzip.decompress(blob)))
 
 
@@ -123,7 +123,8 @@ def train(texts: Iterable[tuple[Sequence[str], int]], *, alpha: float = 1.0, min
           meta: dict | None = None) -> NaiveBayes:
     """Train on ``(tokens, label)`` pairs, label 1 = negative. Calibration is
     left at identity; fit it on held-out texts with :func:`fit_calibration`."""
-    neg, pos = Counter(), Counter()
+    neg: Counter[str] = Counter()
+    pos: Counter[str] = Counter()
     for tokens, label in texts:
         (neg if label else pos).update(features(tokens))
     df = neg + pos

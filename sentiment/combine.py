@@ -90,7 +90,7 @@ class Combination:
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
     @classmethod
-    def from_mapping(cls, data: Mapping) -> "Combination":
+    def from_mapping(cls, data: Mapping) -> Combination:
         weights = data["weights"]
         unknown = set(weights) - set(FEATURES)
         if unknown:

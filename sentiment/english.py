@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sentiment.bayes import sigmoid
 from sentiment.clauses import grow, within
@@ -80,7 +81,7 @@ def _negator(word: str) -> bool:
     return word in NEGATORS or word.endswith("n't")
 
 
-def _refutation(w: "_Words", i: int, n: int) -> bool:
+def _refutation(w: _Words, i: int, n: int) -> bool:
     """A phrase starting with a negator and followed, in its clause, by
     "that <subject>" or "of": denied claims that it…, rejected claims of fraud
     (not "denied claims that were filed late")."""
@@ -128,7 +129,7 @@ class _PhraseSet:
     def __bool__(self) -> bool:
         return bool(self.buckets)
 
-    def at(self, words: list[str], i: int) -> tuple[int, object] | None:
+    def at(self, words: list[str], i: int) -> tuple[int, Any] | None:
         """The longest phrase starting at word ``i``: (its length, its value)."""
         for phrase, value in self.buckets.get(words[i][:3], ()):
             n = len(phrase)

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from pipeline.messages import Level
+from contracts.messages import Level
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class LevelPolicy:
         text = (f"{facts}：达到{base.label}（负面≥{rule.min_negativity:.2f}，相关度≥{rule.min_relevance:.2f}，"
                 f"来源权重≥{rule.min_source_weight:.2f}）")
         level = self._boosted(base, engagement)
-        if level is not base:
+        if level is not base and self.boost is not None and level is not None:
             text += (f"；互动量 {self.boost.interactions(engagement)} ≥ {self.boost.min_engagement}，"
                      f"上调为{level.label}")
         return text

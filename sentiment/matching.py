@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-
 CONTEXT_WINDOW = 12
 DEFAULT_CONTEXT_WORDS = ("保险", "人寿", "寿险", "产险", "财险", "车险", "险企", "保单", "保费", "理赔", "投保", "退保",
                          "承保", "赔付", "insurance", "insurer", "policy", "claim")

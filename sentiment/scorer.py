@@ -9,7 +9,7 @@ the raw text; only documents that mention a unit are tokenised, and only
 their title and the sentences around the unit's mentions.
 
 Languages: Chinese documents (``Document.language`` zh…, or substantially
-Han text; sentiment/language.py) go through jieba, the Bayes model and the
+Han text; contracts/language.py) go through jieba, the Bayes model and the
 Chinese lexicon. Every other document (overseas media) is matched by the
 same unit aliases (English ones such as China Life or PICC as whole words)
 and scored by sentiment/english.py: English sentences and clauses, the
@@ -24,11 +24,11 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
-from pipeline.messages import Document, Reason, RuleMatch, ScoredDocument, UnitMatch
+from contracts.language import is_chinese
+from contracts.messages import Document, Reason, RuleMatch, ScoredDocument, UnitMatch
 from sentiment import english
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import grow, within
-from sentiment.language import is_chinese
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
 from sentiment.negativity import Negativity, NegativityScorer, aggregate
@@ -63,7 +63,7 @@ class DocumentScorer:
         self.levels = levels
         self.source_weights = dict(source_weights or {})
 
-    def with_units(self, units: Sequence[UnitSpec], schemes: Sequence[SchemeSpec] = ()) -> "DocumentScorer":
+    def with_units(self, units: Sequence[UnitSpec], schemes: Sequence[SchemeSpec] = ()) -> DocumentScorer:
         """A scorer for other units that shares this one's tokenizer, model,
         lexicon and levels (evaluation on other entities, dry runs)."""
         clone = copy.copy(self)
@@ -98,15 +98,15 @@ class DocumentScorer:
 
         units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
         for uid, positions in mentions.items():
-            m = matches.get(uid)
+            um = matches.get(uid)
             spec = self.matcher.units.get(uid)
             name = spec.name if spec else uid
-            units.append(UnitMatch(unit_id=uid, unit_name=name, aliases=m.aliases if m else [],
+            units.append(UnitMatch(unit_id=uid, unit_name=name, aliases=um.aliases if um else [],
                                    positions=sorted(set(positions))[:20]))
             segments = self._segments(doc.title, spans, body_start, positions, mentions, uid,
                                       title_counts=uid in in_title or not in_title, chinese=chinese)
             neg = self._score(segments, cache, self.negativity if chinese else self.english)
-            rel = relevance(specific=bool(m and m.specific), in_title=uid in in_title, mentions=len(positions),
+            rel = relevance(specific=bool(um and um.specific), in_title=uid in in_title, mentions=len(positions),
                             region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
             unit_negativity[uid] = neg.score
             unit_relevance[uid] = rel
@@ -208,7 +208,7 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
 def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:
     out: list[Reason] = []
     for seg in neg.reasons:
-        pairs = seg.hits or [("、".join(seg.drivers), None)]
+        pairs: list[tuple[str, str | None]] = list(seg.hits) or [("、".join(seg.drivers), None)]
         for phrase, risk in pairs:
             if len(out) >= MAX_REASONS_PER_UNIT:
                 return out

@@ -25,7 +25,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from pipeline.messages import stable_id
+from contracts.messages import stable_id
 
 SHINGLE = 4
 SKETCH = 32
@@ -143,7 +143,7 @@ class Story:
                 "doc_count": self.doc_count, "channels": self.channels, "sites": self.sites, "spread": self.spread}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Story":
+    def from_dict(cls, d: dict) -> Story:
         return cls(d["id"], datetime.fromisoformat(d["first_seen"]), datetime.fromisoformat(d["last_seen"]),
                    d["doc_count"], dict(d["channels"]), dict(d["sites"]), dict(d["spread"]))
 

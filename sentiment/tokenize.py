@@ -14,7 +14,7 @@ never split):
 
 One ``Tokenizer`` per process; the composition root builds it once.
 Chinese text only: documents in other languages never reach it (see
-sentiment/language.py).
+contracts/language.py).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from importlib import resources
 
 import rjieba
 
-from sentiment.language import has_han
+from contracts.language import has_han
 
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 # A sentence ends at 。！？!?；; or …, or at a line break; closing quotes and

@@ -204,9 +204,10 @@ def main() -> None:
         os.environ["YUQING_SENTIMENT_DEV"] = args.data
     if not devdata.available():
         sys.exit(f"no development data in {devdata.data_dir()}")
+    import tempfile
+
     from pipeline.bootstrap import App
     from pipeline.config import load_config
-    import tempfile
     # The features do not depend on the coefficients: do not read the file being replaced.
     combine.load_packaged = lambda: combine.Combination(0.0, (0.0,) * len(combine.FEATURES))
     with tempfile.TemporaryDirectory() as tmp:

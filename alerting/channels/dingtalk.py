@@ -28,7 +28,7 @@ TRANSIENT = {-1}  # 系统繁忙
 
 def sign(secret: str, timestamp_ms: int) -> str:
     """The ``sign`` query value (already URL-encoded)."""
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode("utf-8"), hashlib.sha256)
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256)
     return quote_plus(base64.b64encode(mac.digest()).decode("ascii"))
 
 

@@ -5,7 +5,6 @@ appears in an error."""
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
@@ -53,7 +52,7 @@ class EmailClient:
         except smtplib.SMTPResponseException as e:
             err = PermanentError if 500 <= e.smtp_code < 600 else TransientError
             raise err(f"SMTP {cfg.host}:{cfg.port}: {e.smtp_code} {_text(e.smtp_error)}") from None
-        except (OSError, smtplib.SMTPException, socket.timeout) as e:
+        except (TimeoutError, OSError, smtplib.SMTPException) as e:
             raise TransientError(f"SMTP {cfg.host}:{cfg.port} unreachable: {type(e).__name__}: "
                                  f"{redact(str(e), [cfg.password or ''])}") from None
         if refused:

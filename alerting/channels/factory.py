@@ -17,10 +17,10 @@ def _email(settings: Settings, members: MembersFile):
 
 def _sms(settings: Settings, members: MembersFile):
     provider = settings.sms.provider
-    if provider == "aliyun":
+    if provider == "aliyun" and settings.sms.aliyun:
         from alerting.channels.aliyun_sms import AliyunSmsClient
         return AliyunSmsClient(settings.sms.aliyun)
-    if provider == "tencent":
+    if provider == "tencent" and settings.sms.tencent:
         from alerting.channels.tencent_sms import TencentSmsClient
         return TencentSmsClient(settings.sms.tencent)
     raise NotConfigured("settings.yaml sms.provider is not set (aliyun or tencent)")

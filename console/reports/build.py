@@ -15,8 +15,8 @@ from datetime import date, datetime, time, timedelta
 
 from console import labels
 from console.ports import Ports
+from contracts.messages import AlertStatus
 from pipeline.index import SearchQuery
-from pipeline.messages import AlertStatus
 
 KINDS = {"daily": "舆情日报", "weekly": "舆情周报"}
 TOP_STORIES = 10
@@ -29,7 +29,7 @@ class Period:
     last: date  # last day, inclusive
 
     @classmethod
-    def ending(cls, kind: str, day: date) -> "Period":
+    def ending(cls, kind: str, day: date) -> Period:
         if kind not in KINDS:
             raise ValueError(f"unknown report kind {kind!r}; use daily or weekly")
         return cls(kind, day - timedelta(days=6 if kind == "weekly" else 0), day)

@@ -27,7 +27,7 @@ NAME = re.compile(r"^(daily|weekly)-\d{4}-\d{2}-\d{2}\.(html|docx)$")
 class ReportService:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
-        self.dir = ports.app.data_dir / "reports"
+        self.dir = ports.data_dir / "reports"
 
     def today(self) -> date:
         return self.ports.now().astimezone(self.ports.tz).date()

@@ -11,7 +11,7 @@ from console.access import ACTION_LABELS, ACTIONS, can
 from console.routes import render
 from console.security import Refused, ports_of, require, require_write
 from console.users import Session
-from pipeline.messages import Level
+from contracts.messages import Level
 
 router = APIRouter()
 

@@ -21,11 +21,31 @@ from console.routes.auth import set_session_cookie
 from console.routes.reports import parse_day, report_file
 from console.routes.search import export_response, search_form
 from console.routes.sources import health_rows
-from console.schemas import (ActionRequest, AlertDetail, AlertSummary, LoginRequest, MeOut, ReportRequest, SearchOut,
-                             SessionOut, UserChange, UserCreate, UserOut)
+from console.schemas import (
+    ActionRequest,
+    AlertDetail,
+    AlertSummary,
+    LoginRequest,
+    MeOut,
+    ReportRequest,
+    SearchOut,
+    SessionOut,
+    UserChange,
+    UserCreate,
+    UserOut,
+)
 from console.search_service import SearchForm
-from console.security import COOKIE, LoginRequired, NotFound, Refused, current_session, ports_of, require, \
-    require_write, token_of
+from console.security import (
+    COOKIE,
+    LoginRequired,
+    NotFound,
+    Refused,
+    current_session,
+    ports_of,
+    require,
+    require_write,
+    token_of,
+)
 from console.users import Session, TooManyAttempts
 
 router = APIRouter()

@@ -11,7 +11,7 @@ from alerting.acklinks import InvalidAckLink
 from console.routes import render
 from console.security import COOKIE, ports_of, require_write, token_of
 from console.users import TooManyAttempts
-from pipeline.messages import AlertStatus
+from contracts.messages import AlertStatus
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -70,7 +70,7 @@ def _ack_claim(request: Request, token: str):
     """(claim, alert) for a valid link, or the error page to show."""
     ports = ports_of(request)
     try:
-        claim = ports.app.ack_signer.verify(token, ports.now())
+        claim = ports.ack_signer.verify(token, ports.now())
     except InvalidAckLink as e:
         return None, render(request, "ack.html", {"ok": False, "message": str(e), "alert": None}, status_code=400)
     except Exception:  # malformed payload inside a valid-looking token

@@ -21,7 +21,7 @@ from console.routes import render
 from console.search_service import PAGE_SIZES, SORTS, SearchForm
 from console.security import ports_of, require
 from console.users import Session
-from pipeline.messages import CHANNEL_LABELS, Channel, Level
+from contracts.messages import CHANNEL_LABELS, Channel, Level
 
 router = APIRouter()
 
@@ -33,11 +33,14 @@ def _blank_is_none(value):
 Blank = BeforeValidator(_blank_is_none)  # after Query() inside Annotated, or FastAPI drops it
 
 
+CHANNEL_HELP = "渠道：" + ", ".join(c.value for c in Channel)
+
+
 def search_form(q: str = Query("", description="全文检索词（标题与正文，jieba 分词，多个词同时出现）"),
                 start: Annotated[date | None, Query(description="起始日期（含），YYYY-MM-DD，按设置时区"), Blank] = None,
                 end: Annotated[date | None, Query(description="结束日期（含），YYYY-MM-DD"), Blank] = None,
                 unit: list[str] = Query([], description="会员单位 id，可多个"),
-                channel: list[str] = Query([], description="渠道：" + ", ".join(c.value for c in Channel)),
+                channel: list[str] = Query([], description=CHANNEL_HELP),
                 source: list[str] = Query([], description="信息源 id，可多个"),
                 level: list[str] = Query([], description="等级：red, orange, yellow, blue"),
                 min_negativity: Annotated[float | None, Query(ge=0, le=1, description="最低负面度 0–1"), Blank] = None,

@@ -12,8 +12,8 @@ import time
 from fastapi import APIRouter, Depends, Request
 
 from console import labels
-from console.routes import render
 from console.ports import Ports
+from console.routes import render
 from console.security import ports_of, require
 from console.users import Session
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,19 +29,19 @@ import scrapy
 import yaml
 from w3lib.url import add_or_replace_parameters
 
+from contracts.messages import Channel
 from crawlers.dates import parse_date
 from crawlers.extract import html_to_text
 from crawlers.fields import counts
 from crawlers.spiders.base import CrawledItem, SourceSpider
 from pipeline.config import ApiSpec
-from pipeline.messages import Channel
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets.yaml"
 JSON_ACCEPT = "application/json, text/plain, */*"
 _JSONP = re.compile(r"^\s*[\w$.]+\s*\(\s*(.*)\)\s*;?\s*$", re.S)
 
 
-@lru_cache(maxsize=None)
+@cache
 def presets() -> dict:
     return yaml.safe_load(PRESETS.read_text(encoding="utf-8"))
 

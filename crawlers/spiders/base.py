@@ -23,13 +23,13 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure
 
+from contracts.messages import Channel, Document
+from contracts.urls import site_of
 from crawlers.dates import SHANGHAI, clamp_future, get_tz
 from crawlers.extract import clean_author, clean_text, clean_title
 from crawlers.fields import guess_language
 from crawlers.state import CrawlState, content_hash
 from pipeline.config import SourceConfig
-from pipeline.messages import Channel, Document
-from pipeline.urls import site_of
 
 log = logging.getLogger(__name__)
 

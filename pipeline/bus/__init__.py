@@ -18,8 +18,8 @@ know is a ``BusError`` naming it.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from pipeline.bus.base import Bus, BusError, Consumer, Producer, Record

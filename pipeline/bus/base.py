@@ -12,7 +12,7 @@ Delivery contract (every adapter, embedded or Kafka):
   ``Consumer.commit`` commits everything returned by ``poll`` so far. Records
   polled but not committed are delivered again to the group after a crash,
   restart or rebalance: delivery is **at-least-once**, and effects must be
-  idempotent (see ``pipeline.messages`` for derived ids).
+  idempotent (see ``contracts.messages`` for derived ids).
 * Consumers of one group share the partitions of a topic between them; a
   consumer that stops heart-beating loses its partitions to the others.
 * A new group starts from the earliest retained message.

@@ -28,8 +28,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from pipeline.index.base import (

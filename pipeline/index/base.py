@@ -11,7 +11,7 @@ Delivery contract (every adapter, embedded or Elasticsearch):
   with AND, values inside one filter with OR.
 * Full text is matched on tokens of title and text; a query phrase
   matches documents that contain all of its tokens. Chinese documents
-  (``language`` zh…, or substantially Han text: sentiment/language.py) are
+  (``language`` zh…, or substantially Han text: contracts/language.py) are
   tokenized by the index's tokenizer (jieba); every other document by plain
   lower-cased words, with only its Han runs (a quoted name) through the
   tokenizer. A query with Han characters is tokenized by the tokenizer, any
@@ -31,8 +31,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from pipeline.messages import Channel, Level, ScoredDocument
-from sentiment.language import has_han, is_chinese, word_tokens
+from contracts.language import has_han, is_chinese, word_tokens
+from contracts.messages import Channel, Level, ScoredDocument
 
 CountField = Literal["day", "unit", "channel", "level", "source"]
 SortOrder = Literal["relevance", "time_desc", "time_asc", "negativity_desc"]

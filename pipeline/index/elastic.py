@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from contracts.messages import ScoredDocument
 from pipeline.index.base import (
     CountField,
     Hit,
@@ -54,7 +55,6 @@ from pipeline.index.base import (
     query_tokenizer,
 )
 from pipeline.index.highlight import Tokenizer, highlights_for, match_terms, order_counts, query_tokens
-from pipeline.messages import ScoredDocument
 
 log = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from contracts.messages import ScoredDocument
 from pipeline.index.base import (
     CountField,
     Hit,
@@ -46,7 +47,6 @@ from pipeline.index.base import (
     query_tokenizer,
 )
 from pipeline.index.highlight import Tokenizer, highlights_for, match_terms, order_counts, query_tokens
-from pipeline.messages import ScoredDocument
 
 SCHEMA_VERSION = 1
 QUARTER_US = 15 * 60 * 1_000_000

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from console.server import ConsoleServer
-from pipeline.bootstrap import App
-from pipeline.testing import build_test_app, seed_app
+from tests.kit import build_test_app, seed_app
+from yuqing.bootstrap import App
+from yuqing.console_role import ConsoleServer
 
 PASSWORD = "console-test-pw"
 UNIT_A, UNIT_B = "picc-pc-jl", "chinalife-jl"
@@ -61,7 +61,7 @@ def start_console(tmp_path, clock=None):
 
 def stop_console(app, server) -> None:
     server.stop()
-    server.web.state.ports.app.close()
+    server.app.close()
     app.close()
 
 

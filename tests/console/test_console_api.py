@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import requests
 
-from pipeline.clock import FakeClock
-from pipeline.testing import seed_doc
+from contracts.clock import FakeClock
 from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, Api, start_console, stop_console
+from tests.kit import seed_doc
 
 
 def of_unit(alerts, unit):

@@ -22,8 +22,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from crawlers.health_store import HealthStore, RunOutcome
-from pipeline.testing import CHROMEDRIVER, CHROMIUM, REPO_ROOT, chromium, seed_doc
 from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, start_console, stop_console
+from tests.kit import CHROMEDRIVER, CHROMIUM, REPO_ROOT, chromium, seed_doc
 
 # selenium is a declared test dependency (missing it is an error); the browser is a Debian package.
 pytestmark = pytest.mark.skipif(

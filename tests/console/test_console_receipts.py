@@ -11,11 +11,11 @@ import pytest
 import requests
 
 from alerting.receipts import ALIYUN_ACK, TENCENT_ACK
-from console.server import ConsoleServer
-from pipeline.bootstrap import App
-from pipeline.clock import FakeClock
-from pipeline.testing import GATEWAY_ENV, SmtpRecorder, build_test_app, gateway_settings, gateway_sim, make_scored
+from contracts.clock import FakeClock
 from tests.console.conftest import Api, add_users, stop_console
+from tests.kit import GATEWAY_ENV, SmtpRecorder, build_test_app, gateway_settings, gateway_sim, make_scored
+from yuqing.bootstrap import App
+from yuqing.console_role import ConsoleServer
 
 TOKEN = "receipt-token-0123456789"
 PHONE = "13900000021"  # 中国人寿's primary contact: SMS + email for a red alert

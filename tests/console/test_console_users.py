@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from console.demo_users import seed_demo_users
 from console.ports import Ports
 from console.users import UserStore, check_password, hash_password
-from pipeline.cli import main
+from demo.users import seed_demo_users
 from pipeline.config import load_config
-from pipeline.roles import ROLES
-from pipeline.testing import build_test_app, free_port, wait_for
+from tests.kit import build_test_app, free_port, wait_for
+from yuqing.cli import main
+from yuqing.roles import ROLES
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -59,17 +59,17 @@ def test_sessions_expire_absolutely_and_when_idle(tmp_path):
 
 def test_demo_users_are_seeded_once_with_the_password_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("YUQING_CONSOLE_DEMO_PASSWORD", "demo-password-1")
-    app = build_test_app(tmp_path)
+    app = build_test_app(tmp_path, settings={"demo": {"users": True}})
     ports = Ports(app)
     try:
-        created = seed_demo_users(ports)
+        created = seed_demo_users(app.config)
         assert {"duty", "analyst", "admin"} <= set(created)
         assert {f"lead-{u.id}" for u in app.config.members.units} <= set(created)
         lead = ports.users.authenticate("lead-picc-pc-jl", "demo-password-1")
         assert lead.role == "lead" and lead.unit_id == "picc-pc-jl"
         listing = (app.data_dir / "console-demo-users.txt").read_text(encoding="utf-8")
         assert "demo-password-1" not in listing and "YUQING_CONSOLE_DEMO_PASSWORD" in listing
-        assert seed_demo_users(ports) == []  # never again once users exist
+        assert seed_demo_users(app.config) == []  # never again once users exist
     finally:
         ports.close()
         app.close()
@@ -104,8 +104,14 @@ def test_console_role_serves_until_stopped(tmp_path):
     try:
         page = wait_for(lambda: _get(f"http://127.0.0.1:{port}/login"), 20, "the console to answer")
         assert page.status_code == 200 and "登录舆情监测控制台" in page.text
-        # The demo config seeds its users into the empty database at start-up.
-        assert "duty" in (app.data_dir / "console-demo-users.txt").read_text(encoding="utf-8")
+        # The console never creates accounts of its own: demo users are the demo launcher's
+        # (demo/__main__.py), so a production config cannot get them by accident.
+        assert not (app.data_dir / "console-demo-users.txt").exists()
+        store = UserStore(app.data_dir / app.config.settings.console.users_db)
+        try:
+            assert store.count() == 0
+        finally:
+            store.close()
     finally:
         stop.set()
         role.join(timeout=15)
@@ -115,7 +121,8 @@ def test_console_role_serves_until_stopped(tmp_path):
 
 def test_console_role_says_plainly_when_its_port_is_taken(tmp_path, caplog):
     import socket
-    from console.server import PortInUse
+
+    from yuqing.console_role import PortInUse
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

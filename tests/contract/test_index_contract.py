@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from contracts.messages import Channel, Document, Level, ScoredDocument, UnitMatch
 from pipeline.index import Index, IndexError_, SearchQuery, SearchResult, open_index
-from pipeline.messages import Channel, Document, Level, ScoredDocument, UnitMatch
 
 ES_ENV = "ELASTICSEARCH_URL"
 SH = ZoneInfo("Asia/Shanghai")

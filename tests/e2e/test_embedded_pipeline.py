@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from crawlers.demosite import DemoSite
+from contracts.messages import Document
+from contracts.topics import DOCS_RAW
+from demo.site import DemoSite
 from pipeline.bus import open_bus
 from pipeline.config import load_config
-from pipeline.bootstrap import App
 from pipeline.index import SearchQuery
-from pipeline.messages import Document
-from pipeline.testing import SmtpRecorder, copy_config, wait_for
-from pipeline.topics import DOCS_RAW
+from tests.kit import SmtpRecorder, copy_config, wait_for
+from yuqing.bootstrap import App
 
 pytestmark = pytest.mark.e2e
 
@@ -45,11 +45,11 @@ class Pipeline:
         os.environ["YUQING_DEMO_SITE"] = site_url  # for load_config in this process
         self.config = load_config(self.root)
         self.data_dir = self.config.data_dir
-        self.log = open(tmp / "pipeline.log", "wb")
+        self.log = open(tmp / "pipeline.log", "wb")  # noqa: SIM115 (open for the pipeline's lifetime)
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Pipeline":
-        self.proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--config", str(self.root)],
+    def start(self) -> Pipeline:
+        self.proc = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "run", "--config", str(self.root)],
                                      env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         return self
 

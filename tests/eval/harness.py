@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.messages import Document
+from contracts.messages import Document
 
 HERE = Path(__file__).resolve().parent
 GOLD = HERE / "gold.jsonl"

@@ -10,11 +10,11 @@ import argparse
 import json
 import tempfile
 
-from pipeline.bootstrap import App
 from pipeline.config import load_config
-from pipeline.testing import DEMO_CONFIG
 from tests.eval import harness
+from tests.kit import DEMO_CONFIG
 from tools import devdata
+from yuqing.bootstrap import App
 
 
 def main() -> None:

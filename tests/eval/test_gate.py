@@ -11,11 +11,11 @@ import subprocess
 
 import pytest
 
-from pipeline.bootstrap import App
 from pipeline.config import load_config
-from pipeline.testing import DEMO_CONFIG
 from tests.eval import harness
+from tests.kit import DEMO_CONFIG
 from tools import devdata
+from yuqing.bootstrap import App
 
 FLOORS_PATH = "tests/eval/floors.json"
 

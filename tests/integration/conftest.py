@@ -2,8 +2,8 @@
 server and an App built through the composition root on a fake clock."""
 import pytest
 
-from pipeline.clock import FakeClock
-from pipeline.testing import SmtpRecorder, build_test_app
+from contracts.clock import FakeClock
+from tests.kit import SmtpRecorder, build_test_app
 
 
 @pytest.fixture

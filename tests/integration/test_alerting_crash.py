@@ -17,8 +17,7 @@ import pytest
 import yaml
 
 from alerting.store import AlertStore
-from pipeline.testing import GATEWAY_ENV, SmtpRecorder, build_test_app, gateway_settings, gateway_sim, make_scored, \
-    wait_for
+from tests.kit import GATEWAY_ENV, SmtpRecorder, build_test_app, gateway_settings, gateway_sim, make_scored, wait_for
 
 EXTRA_UNITS = 30
 
@@ -44,15 +43,15 @@ def setup(tmp_path, monkeypatch):
         app = build_test_app(tmp_path, smtp_port=smtp.port, settings=gateway_settings(sim))
         add_units(app.config.root)
         app.close()
-        from pipeline.bootstrap import App
         from pipeline.config import load_config
+        from yuqing.bootstrap import App
         app = App(load_config(tmp_path / "config"))
         yield app, smtp, sim
         app.close()
 
 
 def start(app, log):
-    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "notify", "--config", str(app.config.root),
+    return subprocess.Popen([sys.executable, "-m", "yuqing.cli", "notify", "--config", str(app.config.root),
                              "--metrics-port", "-1"], env={**os.environ, "PYTHONUNBUFFERED": "1"},
                             stdout=log, stderr=subprocess.STDOUT)
 
@@ -79,7 +78,8 @@ def test_sigkill_during_sends_loses_nothing_and_duplicates_at_most_the_one_in_fl
         try:
             for _ in range(3):
                 target = sum(received().values()) + rng.randint(3, 12)
-                wait_for(lambda: sum(received().values()) >= target or proc.poll() is not None, 60,
+                wait_for(lambda target=target, proc=proc: sum(received().values()) >= target
+                         or proc.poll() is not None, 60,
                          f"{target} messages sent")
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()

@@ -7,11 +7,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.cli import main as cli
-from pipeline.clock import FakeClock
-from pipeline.messages import Level, OpsAlert
-from pipeline.testing import (GATEWAY_ENV, SmtpRecorder, build_test_app, copy_config, gateway_settings, gateway_sim,
-                              make_scored)
+from contracts.clock import FakeClock
+from contracts.messages import Level, OpsAlert
+from tests.kit import GATEWAY_ENV, SmtpRecorder, build_test_app, copy_config, gateway_settings, gateway_sim, make_scored
+from yuqing.cli import main as cli
 
 DUTY_PHONE, DUTY = "13800000001", "duty@jiaxh.example.cn"
 PRIMARY_PHONE, PRIMARY = "13900000021", "sunwei@chinalife-jl.example.cn"

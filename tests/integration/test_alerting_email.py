@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 
 from alerting.router import Decision
-from pipeline.clock import FakeClock
-from pipeline.messages import AlertStatus, Document
-from pipeline.testing import SmtpRecorder, build_test_app
+from contracts.clock import FakeClock
+from contracts.messages import AlertStatus, Document
+from tests.kit import SmtpRecorder, build_test_app
 
 NEG_TITLE = "市民投诉中国人寿吉林省分公司拖延理赔长达半年"
 NEG_TEXT = "长春市民张女士反映，向中国人寿吉林省分公司申请理赔后，公司迟迟不赔，至今已拖延半年。张女士已向监管部门投诉。"

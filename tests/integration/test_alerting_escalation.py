@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from alerting.acklinks import InvalidAckLink
-from pipeline.bootstrap import App
-from pipeline.clock import FakeClock
+from contracts.clock import FakeClock
+from contracts.messages import AlertStatus
 from pipeline.config import load_config
-from pipeline.messages import AlertStatus
-from pipeline.testing import build_test_app, make_scored
+from tests.kit import build_test_app, make_scored
+from yuqing.bootstrap import App
 
 PRIMARY = "sunwei@chinalife-jl.example.cn"
 BACKUP = "zhoujing@chinalife-jl.example.cn"
@@ -109,7 +109,7 @@ def test_unit_without_backup_escalates_straight_to_the_duty_officer(app, smtp):
 
 
 def test_quiet_hours_hold_sms_until_morning_but_red_goes_through(tmp_path, smtp, monkeypatch):
-    from pipeline.testing import GATEWAY_ENV, gateway_settings, gateway_sim
+    from tests.kit import GATEWAY_ENV, gateway_settings, gateway_sim
     for k, v in GATEWAY_ENV.items():
         monkeypatch.setenv(k, v)
     # 2026-01-05 23:00 in Shanghai; 赵丽 (人保财险's backup) has SMS quiet hours 22:30–07:30.
@@ -135,7 +135,7 @@ def test_quiet_hours_hold_sms_until_morning_but_red_goes_through(tmp_path, smtp,
 
 
 def test_blue_digest_collects_a_days_alerts_into_one_morning_email(tmp_path, smtp):
-    from pipeline.testing import copy_config
+    from tests.kit import copy_config
     root = copy_config(tmp_path / "cfg")
     rules = (root / "rules.yaml").read_text(encoding="utf-8")
     (root / "rules.yaml").write_text(rules.replace("duty: true, digest: false", "duty: false, digest: true"),

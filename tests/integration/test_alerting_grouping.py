@@ -3,10 +3,9 @@ with exact message counts through a real SMTP server (SMS and robots are
 off here: their people get email instead, so every message is countable)."""
 from datetime import timedelta
 
-
 from alerting.router import Decision
-from pipeline.messages import AlertStatus
-from pipeline.testing import make_scored
+from contracts.messages import AlertStatus
+from tests.kit import make_scored
 
 PRIMARY = "sunwei@chinalife-jl.example.cn"
 BACKUP = "zhoujing@chinalife-jl.example.cn"

@@ -12,7 +12,7 @@ from alerting.channels.dingtalk import DingTalkClient
 from alerting.channels.tencent_sms import TencentSmsClient
 from alerting.channels.wecom import WeComClient
 from pipeline.config import AliyunSmsConfig, RobotConfig, RobotGateways, TencentSmsConfig
-from pipeline.testing import GATEWAY_ENV, gateway_sim
+from tests.kit import GATEWAY_ENV, gateway_sim
 
 SECRETS = [v for k, v in GATEWAY_ENV.items() if "SECRET" in k or "TOKEN" in k or "KEY" in k and "KEY_ID" not in k]
 SMS = {"sms": {"params": {"unit": "中国人寿吉林分公司", "level": "红色", "title": "拖延理赔", "source": "news.example.cn",

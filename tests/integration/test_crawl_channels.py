@@ -25,13 +25,13 @@ from urllib.parse import unquote
 
 import pytest
 
+from contracts.messages import Channel, Document
+from contracts.topics import DOCS_RAW
 from crawlers.dates import FUTURE_SKEW, SHANGHAI
 from crawlers.health import source_health
-from crawlers.testing import FixtureSite, crawl_in_subprocesses
 from pipeline.bus import open_bus
 from pipeline.config import load_config
-from pipeline.messages import Channel, Document
-from pipeline.topics import DOCS_RAW
+from tests.kit.sites import FixtureSite, crawl_in_subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 SITES = ROOT / "tests" / "fixtures" / "sites"

@@ -14,15 +14,15 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
+from contracts.messages import OpsAlert
+from contracts.topics import OPS_ALERTS
 from crawlers.health import FAILING, source_health
-from crawlers.testing import FixtureSite
-from pipeline import cli
+from crawlers.scheduler import CrawlScheduler
 from pipeline.bus import open_bus
 from pipeline.config import load_config
-from pipeline.messages import OpsAlert
-from pipeline.scheduler import CrawlScheduler
-from pipeline.testing import copy_config
-from pipeline.topics import OPS_ALERTS
+from tests.kit import copy_config
+from tests.kit.sites import FixtureSite
+from yuqing import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SITES = ROOT / "tests" / "fixtures" / "sites"
@@ -107,9 +107,9 @@ def test_a_crawl_process_that_dies_is_recorded_as_failed(setup, monkeypatch):
 def test_a_corrected_article_is_published_again_within_revisit(tmp_path, monkeypatch):
     """``revisit``: recently published pages are fetched again; only a changed
     one is published again (same document id, new text)."""
-    from crawlers.testing import crawl_in_subprocesses
-    from pipeline.messages import Document
-    from pipeline.topics import DOCS_RAW
+    from contracts.messages import Document
+    from contracts.topics import DOCS_RAW
+    from tests.kit.sites import crawl_in_subprocesses
     sites = tmp_path / "sites"
     shutil.copytree(SITES, sites)
     with FixtureSite(sites) as site:

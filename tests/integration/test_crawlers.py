@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawlers.demosite import SCRIPT, DemoSite
-from crawlers.testing import crawl_in_subprocesses
+from contracts.messages import Channel, Document
+from contracts.topics import DOCS_RAW
 from crawlers.publish import Publisher
 from crawlers.spiders.base import CrawledItem
 from crawlers.state import CrawlState
+from demo.site import SCRIPT, DemoSite
 from pipeline.bus import BusError, Producer, open_bus
-from pipeline.messages import Channel, Document
-from pipeline.topics import DOCS_RAW
+from tests.kit.sites import crawl_in_subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = {"news": "demo-news", "blog": "demo-blog-rss", "forum": "demo-forum", "world": "demo-world"}

@@ -7,11 +7,11 @@ import sys
 
 import requests
 
+from contracts.messages import Document, ScoredDocument
+from contracts.topics import DOCS_RAW, DOCS_SCORED
 from pipeline.bus import open_bus
 from pipeline.config import load_config
-from pipeline.messages import Document, ScoredDocument
-from pipeline.testing import copy_config, scrape_metric, wait_for
-from pipeline.topics import DOCS_RAW, DOCS_SCORED
+from tests.kit import copy_config, scrape_metric, wait_for
 
 
 def test_two_scoring_workers_share_partitions(tmp_path):
@@ -19,7 +19,7 @@ def test_two_scoring_workers_share_partitions(tmp_path):
                                                      "demo": {"site_port": None, "mailsink_port": None}})
     cfg = load_config(root)
     run_dir = cfg.data_dir / "run"
-    workers = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "score", "--config", str(root),
+    workers = [subprocess.Popen([sys.executable, "-m", "yuqing.cli", "score", "--config", str(root),
                                  "--metrics-port", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for _ in range(2)]
     try:

@@ -3,9 +3,9 @@ goes on; a failing effect replays the uncommitted batch."""
 import json
 import threading
 
+from contracts.messages import Document
+from contracts.topics import DEAD_LETTER, DOCS_RAW
 from pipeline.bus import open_bus
-from pipeline.messages import Document
-from pipeline.topics import DEAD_LETTER, DOCS_RAW
 from pipeline.workers import Output, decode, per_record, run_stage
 
 

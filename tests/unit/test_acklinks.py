@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 
 from alerting.acklinks import AckSigner, InvalidAckLink, load_secret
-from pipeline.clock import FakeClock
+from contracts.clock import FakeClock
 
 
 def test_token_round_trip_forgery_and_expiry():

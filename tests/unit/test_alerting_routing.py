@@ -6,9 +6,9 @@ import pytest
 
 from alerting.rota import DutyRoster
 from alerting.routing import Routing
+from contracts.messages import Level
 from pipeline.config import DutyOfficer, DutyRota, MembersFile, Rules, load_config
-from pipeline.messages import Level
-from pipeline.testing import DEMO_CONFIG
+from tests.kit import DEMO_CONFIG
 
 SH = ZoneInfo("Asia/Shanghai")
 OFFICERS = [DutyOfficer(id=k, name=k, phone=f"1380000000{i}") for i, k in enumerate(["wang", "liu", "zhao", "qian"])]

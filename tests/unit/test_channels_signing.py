@@ -7,11 +7,12 @@ import hmac
 from urllib.parse import unquote_plus
 
 from alerting.channels import redact
-from alerting.channels.aliyun_sms import domestic_number, percent_encode, sign as aliyun_sign, string_to_sign
+from alerting.channels.aliyun_sms import domestic_number, percent_encode, string_to_sign
+from alerting.channels.aliyun_sms import sign as aliyun_sign
 from alerting.channels.dingtalk import sign as dingtalk_sign
 from alerting.channels.tencent_sms import e164, tc3_authorization
-from alerting.gatewaysim import verify
 from alerting.receipts import parse_aliyun, parse_tencent
+from demo.gateway import verify
 
 # Aliyun "RPC signature mechanism" worked example (DescribeRegions, testid/testsecret).
 ALIYUN_DOC = {"AccessKeyId": "testid", "Action": "DescribeRegions", "Format": "XML", "SignatureMethod": "HMAC-SHA1",

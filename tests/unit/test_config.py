@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import ConfigError, load_config, parse_duration
-from pipeline.testing import DEMO_CONFIG, copy_config
+from tests.kit import DEMO_CONFIG, copy_config
 
 BAD = Path(__file__).resolve().parent.parent / "fixtures" / "bad_config"
 CASES = sorted(BAD.glob("*.yaml"))

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import yaml
 
+from contracts.messages import Channel
 from crawlers.run import SPIDERS, crawl_settings, politeness_settings
-from pipeline.config import Channel, SourceConfig, SourcesFile
-from pipeline.testing import DEMO_CONFIG
+from pipeline.config import SourceConfig, SourcesFile
+from tests.kit import DEMO_CONFIG
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples" / "sources.yaml"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.messages import Level, OpsAlert, stable_id
+from contracts.topics import OPS_ALERTS
 from crawlers.health import FAILING, SILENT, HealthMonitor, HealthStore, RunOutcome, outcome_of, source_health
-from pipeline.bus import open_bus
+from pipeline.bus import BusError, open_bus
 from pipeline.config import SourceConfig
-from pipeline.messages import Level, OpsAlert, stable_id
-from pipeline.testing import copy_config
-from pipeline.topics import OPS_ALERTS
+from tests.kit import copy_config
 
 T0 = 1_800_000_000.0
 HOUR = 3600.0
@@ -127,7 +127,7 @@ def test_a_failed_flush_leaves_the_problem_unrecorded(env):
 
     env.run("failed", T0, error="boom")
     env.monitor.producer = Broken()
-    with pytest.raises(Exception):
+    with pytest.raises(BusError, match="disk full"):
         env.monitor.check(T0 + HOUR)
     assert env.store.get("jl-news")["problem"] is None  # so the next check sends it again
 

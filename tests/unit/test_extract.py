@@ -12,8 +12,16 @@ from parsel import Selector
 from scrapy.http import HtmlResponse
 
 from crawlers.dates import SHANGHAI
-from crawlers.extract import (clean_author, clean_text, decoded_html, extract_generic, extract_page,
-                              html_to_text, select_links, select_texts)
+from crawlers.extract import (
+    clean_author,
+    clean_text,
+    decoded_html,
+    extract_generic,
+    extract_page,
+    html_to_text,
+    select_links,
+    select_texts,
+)
 from crawlers.spiders.rss import RssSpider
 from pipeline.config import Selectors
 

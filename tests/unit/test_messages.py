@@ -1,8 +1,8 @@
 """Messages: schema version, unknown fields kept, ids derived for idempotency."""
 import json
 
-from pipeline.messages import Alert, Document, ScoredDocument, notification_id
-from pipeline.urls import canonical_url
+from contracts.messages import Alert, Document, ScoredDocument, notification_id
+from contracts.urls import canonical_url
 
 
 def make(url="https://News.Example.cn/a/1.html?utm_source=wx&id=7#comments"):

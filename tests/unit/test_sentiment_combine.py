@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from pipeline.messages import Document, Level
+from contracts.messages import Document, Level
 from sentiment import combine
 from sentiment.levels import LevelPolicy, RiskLevels
 from tools import devdata
@@ -53,7 +53,7 @@ def test_risk_levels_cap_and_raise():
 def app(tmp_path_factory):
     from pipeline.bootstrap import App
     from pipeline.config import load_config
-    from pipeline.testing import DEMO_CONFIG
+    from tests.kit import DEMO_CONFIG
     app = App(load_config(DEMO_CONFIG, data_dir=tmp_path_factory.mktemp("combine")))
     yield app
     app.close()

@@ -5,16 +5,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.bootstrap import App
+from contracts.language import is_chinese, word_tokens
+from contracts.messages import Document, Level
 from pipeline.config import ConfigError, Rules, load_config
-from pipeline.messages import Document, Level
-from pipeline.testing import DEMO_CONFIG, copy_config
 from sentiment import english
 from sentiment.bayes import NaiveBayes
-from sentiment.language import is_chinese, word_tokens
 from sentiment.matching import UnitMatcher, UnitSpec
 from sentiment.negativity import NegativityScorer
 from sentiment.tokenize import Tokenizer
+from tests.kit import DEMO_CONFIG, copy_config
+from yuqing.bootstrap import App
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,7 @@ def test_stored_format_is_snownlps_add_one_counts(model):
 @pytest.mark.skipif(not devdata.available(), reason="../shared/data/sentiment-dev is not here (a user's checkout)")
 def test_training_script_reproduces_the_shipped_model():
     from importlib import resources
+
     from tools.train_sentiment import build
     shipped = resources.files("sentiment").joinpath(bayes.MODEL_FILE).read_bytes()
     assert build(Tokenizer()).dumps() == shipped, "run: python tools/train_sentiment.py (and update MODEL_CARD.md)"

@@ -43,10 +43,10 @@ def test_sentence_scope_needs_all_groups_in_one_sentence():
 
 
 def test_units_with_schemes_are_matched_only_through_them(tmp_path):
-    from pipeline.bootstrap import App
+    from contracts.messages import Document
     from pipeline.config import load_config
-    from pipeline.messages import Document
-    from pipeline.testing import DEMO_CONFIG
+    from tests.kit import DEMO_CONFIG
+    from yuqing.bootstrap import App
     scorer = App(load_config(DEMO_CONFIG, data_dir=tmp_path)).scorer  # chinalife-jl has a Jilin scheme
 
     def units(title, text):

@@ -1,10 +1,10 @@
 """Scoring through the composition root: negativity per unit, reasons, levels."""
 import pytest
 
-from pipeline.bootstrap import App
+from contracts.messages import Document, Level
 from pipeline.config import load_config
-from pipeline.messages import Document, Level
-from pipeline.testing import DEMO_CONFIG
+from tests.kit import DEMO_CONFIG
+from yuqing.bootstrap import App
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_long_articles_do_not_saturate(scorer):
 
 
 def test_source_weight_and_relevance_gate_levels(tmp_path):
-    from pipeline.testing import copy_config
+    from tests.kit import copy_config
     root = copy_config(tmp_path / "config")
     sources = (root / "sources.yaml").read_text(encoding="utf-8")
     (root / "sources.yaml").write_text(sources.replace("    priority: 3\n", "    priority: 3\n    weight: 0.5\n", 1),

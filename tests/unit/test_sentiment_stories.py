@@ -3,10 +3,18 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.messages import Document, ScoredDocument
+from contracts.messages import Document, ScoredDocument
 from pipeline.stories import StoryStore
-from sentiment.stories import (add_document, choose_story, fingerprint, new_story, normalise_title, similarity,
-                               story_id_for, Candidate)
+from sentiment.stories import (
+    Candidate,
+    add_document,
+    choose_story,
+    fingerprint,
+    new_story,
+    normalise_title,
+    similarity,
+    story_id_for,
+)
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
 BODY = ("近日，长春市民王先生向记者反映，其去年在中国人寿吉林省分公司投保的重疾险在申请理赔时遭遇拒赔，"

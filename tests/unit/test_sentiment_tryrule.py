@@ -2,9 +2,9 @@
 import io
 import json
 
-from pipeline.cli import main
-from pipeline.testing import DEMO_CONFIG
-from pipeline import tryrule
+from tests.kit import DEMO_CONFIG
+from yuqing import tryrule
+from yuqing.cli import main
 
 DOCS = [
     {"title": "市民投诉中国人寿吉林省分公司拖延理赔长达半年", "channel": "forum",
@@ -52,7 +52,7 @@ def test_cli_subcommand(tmp_path, capsys):
 
 
 def test_dry_run_lists_every_configured_channel_and_flags_missing_credentials(tmp_path, monkeypatch):
-    from pipeline.testing import GATEWAY_ENV
+    from tests.kit import GATEWAY_ENV
     for name in GATEWAY_ENV:
         monkeypatch.delenv(name, raising=False)
     out = io.StringIO()

@@ -16,7 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
-from pipeline.config import ConfigError, load_config
+from pipeline.config import AppConfig, ConfigError, load_config
+from yuqing.supervisor import Child, Supervisor, child_env, role_argv
 
 log = logging.getLogger("yuqing")
 
@@ -38,7 +39,7 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def _setup_logging(role: str, level: str) -> None:
+def setup_logging(role: str, level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if os.environ.get("YUQING_LOG_FORMAT", "text") == "json":
         handler.setFormatter(JsonLogFormatter(role))
@@ -64,9 +65,9 @@ def _stop_event() -> threading.Event:
 
 
 def cmd_role(args) -> int:
-    from pipeline.bootstrap import App
-    from pipeline.roles import ROLES, CannotStart
     from pipeline import metrics
+    from yuqing.bootstrap import App, CannotStart
+    from yuqing.roles import ROLES
     app = App(load_config(args.config, data_dir=args.data_dir))
     settings = app.config.settings
     port = args.metrics_port if args.metrics_port is not None else settings.metrics_ports.get(args.command, -1)
@@ -83,48 +84,27 @@ def cmd_role(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from pipeline.supervisor import Child, Supervisor, child_env, role_argv
     cfg = load_config(args.config, data_dir=args.data_dir)
+    if cfg.settings.demo.active and not args.no_demo and not os.environ.get(DEMO_LAUNCHED):
+        # The demo's stand-ins (site, SMTP sink, SMS/robot gateway, demo users)
+        # live in demo/, which runtime code never imports: hand this process
+        # over to the demo's launcher, which starts them and then calls run_roles.
+        os.environ[DEMO_LAUNCHED] = "1"
+        os.execv(sys.executable, [sys.executable, "-m", "demo", *sys.argv[1:]])
+    return run_roles(cfg, args, env=child_env())
+
+
+DEMO_LAUNCHED = "YUQING_DEMO_LAUNCHED"
+
+
+def run_roles(cfg: AppConfig, args, env: dict[str, str], before: list[Child] | None = None) -> int:
+    """Supervise ``before`` (stand-ins) and then every role until SIGINT/SIGTERM."""
     data_dir = cfg.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = child_env()
-    children: list[Child] = []
-    demo = cfg.settings.demo
-    if demo.site_port and not args.no_demo:
-        children.append(Child("demo-site", [sys.executable, "-m", "crawlers.demosite", "--port",
-                                            str(demo.site_port), "--speed", str(demo.site_speed)]))
-    if demo.mailsink_port and not args.no_demo:
-        children.append(Child("mailsink", [sys.executable, "-m", "pipeline.cli", "mailsink", "--port",
-                                           str(demo.mailsink_port), "--dir", str(data_dir / "mail")]))
-    gateways = None
-    if demo.gateways and not args.no_demo:  # SMS/robot stand-in; fills env with throwaway credentials
-        from alerting.gatewaysim.demo import start_demo_gateways
-        gateways = start_demo_gateways(cfg, env, data_dir / "gateway", demo.gateway_port)
     roles = args.roles.split(",") if args.roles else cfg.settings.roles
-    children += [Child(r, role_argv(r, Path(args.config), data_dir)) for r in roles]
+    children = [*(before or []), *(Child(r, role_argv(r, Path(args.config), data_dir)) for r in roles)]
     log.info("config %s, data in %s, starting: %s", args.config, data_dir, ", ".join(c.name for c in children))
-    if demo.mailsink_port and not args.no_demo:
-        log.info("demo: alert emails are stored in %s", data_dir / "mail")
-    if gateways:
-        log.info("demo: SMS and robot messages go to a local stand-in (%s) and are stored in %s",
-                 gateways.url, data_dir / "gateway")
-    try:
-        Supervisor(children, data_dir / "run", env=env).run(_stop_event())
-    finally:
-        if gateways:
-            gateways.stop()
-    return 0
-
-
-def cmd_mailsink(args) -> int:
-    from alerting.mailsink import serve
-    log.info("SMTP sink on 127.0.0.1:%d storing mail in %s", args.port, args.dir)
-    try:
-        serve(Path(args.dir), port=args.port, stop=_stop_event())
-    except OSError as e:  # the port is taken, most often
-        log.error("SMTP sink: cannot listen on 127.0.0.1:%d (%s); another program uses it? Set YUQING_SMTP_PORT "
-                  "or demo.mailsink_port in settings.yaml", args.port, e.strerror)
-        return 3
+    Supervisor(children, data_dir / "run", env=env).run(_stop_event())
     return 0
 
 
@@ -136,8 +116,8 @@ def cmd_check_config(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from pipeline.bootstrap import App
     from pipeline.index import SearchQuery
+    from yuqing.bootstrap import App
     app = App(load_config(args.config, data_dir=args.data_dir))
     try:
         q = SearchQuery(text=args.text or None, units=args.unit or [], limit=args.limit)
@@ -153,7 +133,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_alerts(args) -> int:
-    from pipeline.bootstrap import App
+    from yuqing.bootstrap import App
     app = App(load_config(args.config, data_dir=args.data_dir))
     try:
         for a in app.alert_store.list_alerts(unit_id=args.unit, limit=args.limit):
@@ -170,8 +150,9 @@ def cmd_alerts(args) -> int:
 def cmd_audit(args) -> int:
     """Export the audit trail (or response times) of a unit as CSV or JSON lines."""
     from datetime import datetime, timezone
+
     from alerting import audit
-    from pipeline.bootstrap import App
+    from yuqing.bootstrap import App
     app = App(load_config(args.config, data_dir=args.data_dir))
     try:
         since = datetime.fromisoformat(args.since) if args.since else None
@@ -179,12 +160,11 @@ def cmd_audit(args) -> int:
             since = since.replace(tzinfo=timezone.utc)
         rows = (audit.response_times(app.alert_store, args.unit, since) if args.responses
                 else audit.unit_trail(app.alert_store, args.unit, since))
-        out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-        try:
-            n = audit.export(rows, args.format, out)
-        finally:
-            if args.output:
-                out.close()
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                n = audit.export(rows, args.format, out)
+        else:
+            n = audit.export(rows, args.format, sys.stdout)
         log.info("exported %d row(s)", n)
     finally:
         app.close()
@@ -193,7 +173,7 @@ def cmd_audit(args) -> int:
 
 def cmd_try_rule(args) -> int:
     """Dry run: what the scoring rules would alert on in a file of documents, sending nothing."""
-    from pipeline import tryrule
+    from yuqing import tryrule
     tryrule.run(Path(args.config), Path(args.documents), sys.stdout, rules=Path(args.rules) if args.rules else None,
                 members=Path(args.members) if args.members else None, show_all=args.all)
     return 0
@@ -218,8 +198,8 @@ def cmd_sources(args) -> int:
 
 def cmd_crawl_once(args) -> int:
     """Crawl sources once now (as the scheduler would), then check their health."""
-    from pipeline.bootstrap import App
-    from pipeline.scheduler import CrawlScheduler
+    from crawlers.scheduler import CrawlScheduler
+    from yuqing.bootstrap import App
     app = App(load_config(args.config, data_dir=args.data_dir))
     try:
         scheduler = CrawlScheduler(app.config, bus=None if args.no_alerts else app.bus)
@@ -237,6 +217,7 @@ def cmd_crawl_once(args) -> int:
 def cmd_user(args) -> int:
     """Console user administration (users live in <data_dir>/console.db)."""
     from getpass import getpass
+
     from console.users import UserStore
     cfg = load_config(args.config, data_dir=args.data_dir)
     if args.action != "list" and not args.username:
@@ -305,10 +286,6 @@ def build_parser() -> argparse.ArgumentParser:
         rp.add_argument("--metrics-port", type=int, default=None,
                         help="serve /metrics here (0: any free port, -1: off; default from settings.yaml)")
         rp.set_defaults(func=cmd_role)
-    ms = sub.add_parser("mailsink", help="local SMTP server storing mail as .eml (demo)")
-    ms.add_argument("--port", type=int, default=8025)
-    ms.add_argument("--dir", default="var/mail")
-    ms.set_defaults(func=cmd_mailsink)
     with_config(sub.add_parser("check-config", help="validate the configuration")).set_defaults(func=cmd_check_config)
     s = with_config(sub.add_parser("search", help="full-text search of the index"))
     s.add_argument("text", nargs="?", default="")
@@ -354,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.command, args.log_level)
+    setup_logging(args.command, args.log_level)
     try:
         return args.func(args)
     except ConfigError as e:

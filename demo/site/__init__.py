@@ -5,7 +5,7 @@ items over time: a news portal, a blog RSS feed and a GBK Discuz forum.
         print(site.url)          # http://127.0.0.1:PORT
         site.publish("news", "标题", "正文……", author="记者 张三")
 
-    python -m crawlers.demosite --port 8765 [--speed 2] [--empty]
+    python -m demo.site --port 8765 [--speed 2] [--empty]
 
 ``serve_forever(port, speed)`` is what the pipeline's supervisor runs. The
 scripted items live in ``script.yaml`` beside this file (data, not code).
@@ -17,7 +17,7 @@ import json
 import threading
 import urllib.request
 
-from crawlers.demosite.site import SCRIPT, Item, Store, _Server
+from demo.site.site import SCRIPT, Item, Store, _Server
 
 __all__ = ["DemoSite", "Item", "SCRIPT", "serve_forever"]
 
@@ -30,7 +30,7 @@ class DemoSite:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "DemoSite":
+    def start(self) -> DemoSite:
         """Bind and serve in a background thread; returns self."""
         if self._server is None:
             self._server = _Server(self._address, self.store)
@@ -68,7 +68,7 @@ class DemoSite:
             self._thread.join(timeout=5)
             self._server = None
 
-    def __enter__(self) -> "DemoSite":
+    def __enter__(self) -> DemoSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -75,7 +75,7 @@ class FixtureSite:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> "FixtureSite":
+    def start(self) -> FixtureSite:
         site = self
 
         class Handler(_Handler):
@@ -92,7 +92,7 @@ class FixtureSite:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FixtureSite":
+    def __enter__(self) -> FixtureSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -122,9 +122,8 @@ class FixtureSite:
             if render(route["path"], self.url, self.now) != path:
                 continue
             wanted = {k: str(v) for k, v in (route.get("query") or {}).items()}
-            if all(query.get(k) == v for k, v in wanted.items()):
-                if best is None or len(wanted) > best[0]:
-                    best = (len(wanted), n, route)
+            if all(query.get(k) == v for k, v in wanted.items()) and (best is None or len(wanted) > best[0]):
+                best = (len(wanted), n, route)
         return (best[1], best[2]) if best else None
 
     def respond(self, path: str, query: dict, headers: dict) -> tuple[int, dict[str, str], bytes, float]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from alerting.gatewaysim import GatewaySim
+from demo.gateway import GatewaySim
 from pipeline.config import AppConfig
 
 URL_ENV = "YUQING_DEMO_GATEWAY"

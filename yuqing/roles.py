@@ -8,19 +8,15 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from contracts.messages import Document, OpsAlert, ScoredDocument
+from contracts.topics import ALERTS, DOCS_RAW, DOCS_SCORED, OPS_ALERTS
 from pipeline import metrics
-from pipeline.bootstrap import App
 from pipeline.bus import Record
-from pipeline.messages import Document, OpsAlert, ScoredDocument
-from pipeline.topics import ALERTS, DOCS_RAW, DOCS_SCORED, OPS_ALERTS
-from pipeline.workers import Output, decode, dead_letter, per_record, run_stage, PoisonMessage
+from pipeline.workers import Output, PoisonMessage, dead_letter, decode, per_record, run_stage
+from yuqing.bootstrap import App, CannotStart  # noqa: F401  (CannotStart: re-exported for the CLI)
 
 log = logging.getLogger(__name__)
 
-
-class CannotStart(RuntimeError):
-    """A role cannot start for a reason the operator must fix (a port in use…):
-    logged as one line, without a traceback; the process exits with code 3."""
 
 
 def score(app: App, stop: threading.Event) -> None:
@@ -82,7 +78,7 @@ def notify(app: App, stop: threading.Event) -> None:
 
 
 def crawl(app: App, stop: threading.Event) -> None:
-    from pipeline.scheduler import CrawlScheduler
+    from crawlers.scheduler import CrawlScheduler
     # The bus carries the source-health ops alerts (crawlers/health.py).
     CrawlScheduler(app.config, bus=app.bus).run(stop)
 
@@ -90,7 +86,7 @@ def crawl(app: App, stop: threading.Event) -> None:
 def console(app: App, stop: threading.Event) -> None:
     # The web console (console/): uvicorn until the stop event, plus the
     # scheduled 舆情日报/周报 when settings.yaml console.reports is on.
-    from console.server import serve
+    from yuqing.console_role import serve
     serve(app, stop)
 
 

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from pipeline.urls import canonical_url
+from contracts.urls import canonical_url
 
 SCHEMA_VERSION = 1
 
@@ -121,7 +121,7 @@ class Document(Message):
         return stable_id("doc", canonical_url(url))
 
     @classmethod
-    def create(cls, *, url: str, **fields: Any) -> "Document":
+    def create(cls, *, url: str, **fields: Any) -> Document:
         """Build a document whose id and url come from the canonical URL."""
         canon = canonical_url(url)
         fields.setdefault("crawled_at", utcnow())
@@ -181,7 +181,7 @@ class ScoredDocument(Document):
     story: dict[str, Any] | None = None
 
     @classmethod
-    def from_document(cls, doc: Document, **fields: Any) -> "ScoredDocument":
+    def from_document(cls, doc: Document, **fields: Any) -> ScoredDocument:
         data = doc.model_dump()
         data.update(fields)
         return cls.model_validate(data)
@@ -207,7 +207,7 @@ class DocRef(BaseModel):
     published_at: AwareDatetime | None = None
 
     @classmethod
-    def of(cls, doc: Document) -> "DocRef":
+    def of(cls, doc: Document) -> DocRef:
         return cls(id=doc.id, url=doc.url, title=doc.title, site=doc.site,
                    channel=doc.channel, published_at=doc.published_at)
 

@@ -41,6 +41,11 @@ SAMPLE = 3000  # characters looked at to judge the script, as the crawlers do
 LETTERS_PER_WORD = 5
 
 
+def script_counts(sample: str) -> tuple[int, int]:
+    """(Han characters, Latin letters) in ``sample``: the one measure of script everywhere."""
+    return len(_HAN.findall(sample)), len(_LATIN.findall(sample))
+
+
 def chinese_label(language: str | None) -> bool:
     """The language label names Chinese (``zh``, ``zh-CN``, ``zh_Hant``, ``cmn``…)."""
     code = (language or "").strip().lower().replace("_", "-").split("-", 1)[0]

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from alerting.gatewaysim import verify
+from demo.gateway import verify
 
 # What each injected fault answers, per provider.
 RATE_LIMIT = {"aliyun": (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发天级流控Permits:10"}),
@@ -65,7 +65,7 @@ class GatewaySim:
 
     # ------------------------------------------------------------ control
 
-    def start(self) -> "GatewaySim":
+    def start(self) -> GatewaySim:
         self._thread.start()
         return self
 
@@ -74,7 +74,7 @@ class GatewaySim:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "GatewaySim":
+    def __enter__(self) -> GatewaySim:
         return self.start()
 
     def __exit__(self, *exc) -> None:

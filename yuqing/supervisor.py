@@ -98,7 +98,7 @@ def _describe(code: int) -> str:
 
 
 def role_argv(role: str, config_dir: Path, data_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", role, "--config", str(config_dir), "--data-dir", str(data_dir)]
+    return [sys.executable, "-m", "yuqing.cli", role, "--config", str(config_dir), "--data-dir", str(data_dir)]
 
 
 def child_env() -> dict[str, str]:

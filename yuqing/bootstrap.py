@@ -10,10 +10,15 @@ import logging
 from functools import cached_property
 from pathlib import Path
 
-from pipeline.clock import Clock
+from contracts.clock import Clock
 from pipeline.config import AppConfig, load_config
 
 log = logging.getLogger(__name__)
+
+
+class CannotStart(RuntimeError):
+    """A role cannot start for a reason the operator must fix (a port in use…):
+    logged as one line, without a traceback; the process exits with code 3."""
 
 
 class App:
@@ -27,8 +32,8 @@ class App:
 
     @cached_property
     def bus(self):
+        from contracts import topics
         from pipeline.bus import open_bus
-        from pipeline import topics
         cfg = self.config.settings.bus
         bus = open_bus(cfg.url, self.data_dir, **cfg.options)
         # Kafka: create topics with the configured partitions/replication
@@ -110,6 +115,7 @@ class App:
     def ack_signer(self):
         """Signs and verifies one-click ack links (the console verifies ``GET /ack/{token}``)."""
         from datetime import timedelta
+
         from alerting.acklinks import AckSigner, load_secret
         ttl = timedelta(seconds=self.config.rules.alerting.ack_link_ttl)
         return AckSigner(load_secret(self.data_dir), ttl=ttl)

@@ -9,7 +9,6 @@ built through the real composition root (STYLE 4).
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -20,18 +19,13 @@ from pathlib import Path
 import yaml
 from aiosmtpd.controller import Controller
 
-from pipeline.bootstrap import App
-from pipeline.clock import Clock
+from contracts.clock import Clock
 from pipeline.config import load_config
+from yuqing.bootstrap import App
+from yuqing.console_role import free_port
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO_ROOT / "config" / "demo"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -50,7 +44,7 @@ class ReceivedMail:
 
 
 class _Handler:
-    def __init__(self, recorder: "SmtpRecorder") -> None:
+    def __init__(self, recorder: SmtpRecorder) -> None:
         self.recorder = recorder
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -74,14 +68,14 @@ class SmtpRecorder:
         self.lock = threading.Lock()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
-    def start(self) -> "SmtpRecorder":
+    def start(self) -> SmtpRecorder:
         self._controller.start()
         return self
 
     def stop(self) -> None:
         self._controller.stop()
 
-    def __enter__(self) -> "SmtpRecorder":
+    def __enter__(self) -> SmtpRecorder:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -169,8 +163,8 @@ GATEWAY_ENV = {
 
 
 def gateway_sim(**kwargs):
-    """A GatewaySim (alerting.gatewaysim) that knows the GATEWAY_ENV credentials."""
-    from alerting.gatewaysim import GatewaySim
+    """A GatewaySim (demo.gateway) that knows the GATEWAY_ENV credentials."""
+    from demo.gateway import GatewaySim
     e = GATEWAY_ENV
     return GatewaySim(aliyun={e["YUQING_ALIYUN_SMS_KEY_ID"]: e["YUQING_ALIYUN_SMS_KEY_SECRET"]},
                       tencent={e["YUQING_TENCENT_SECRET_ID"]: e["YUQING_TENCENT_SECRET_KEY"]},
@@ -195,7 +189,8 @@ def make_scored(unit_levels: dict, *, story: str = "story-1", url: str = "http:/
     """A ScoredDocument as the scorer would publish it, without running the scorer
     (alerting tests choose levels and stories directly)."""
     from datetime import datetime, timezone
-    from pipeline.messages import Document, Level, Reason, ScoredDocument
+
+    from contracts.messages import Document, Level, Reason, ScoredDocument
     at = at or datetime(2026, 1, 1, tzinfo=timezone.utc)
     doc = Document.create(url=url, source_id=source_id, channel=channel, site=site, title=title, text=text,
                           crawled_at=at, published_at=at)
@@ -213,7 +208,7 @@ def seed_doc(unit_levels: dict, *, title: str, text: str, url: str, at, story: s
              negativity: float = 0.85, phrases: tuple[str, ...] = ("拖延理赔",), unit_names: dict | None = None):
     """A ScoredDocument with matched units (``unit_levels``: unit id → level or None for a
     neutral mention) as the scorer would publish it, without running the scorer."""
-    from pipeline.messages import Document, Level, Reason, ScoredDocument, UnitMatch
+    from contracts.messages import Document, Level, Reason, ScoredDocument, UnitMatch
     doc = Document.create(url=url, source_id=source_id, channel=channel, site=site, title=title, text=text,
                           crawled_at=at, published_at=at)
     levels = {u: Level(v) for u, v in unit_levels.items() if v}

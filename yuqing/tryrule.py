@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from contracts.messages import Document, Level, ScoredDocument
 from pipeline.config import load_config
-from pipeline.messages import Document, Level, ScoredDocument
 
 CONFIG_FILES = ("settings.yaml", "sources.yaml", "members.yaml", "rules.yaml")
 
@@ -69,8 +69,8 @@ def config_with(config_dir: Path, overrides: dict[str, Path], into: Path) -> Pat
 
 def run(config_dir: Path, docs_path: Path, out: TextIO, *, rules: Path | None = None,
         members: Path | None = None, show_all: bool = False, now: datetime | None = None) -> DryRun:
-    from pipeline.bootstrap import App
     from pipeline.stories import StoryStore
+    from yuqing.bootstrap import App
     overrides = {k: v for k, v in (("rules.yaml", rules), ("members.yaml", members)) if v}
     with tempfile.TemporaryDirectory(prefix="yuqing-try-rule-") as tmp:
         root = config_dir

@@ -37,7 +37,7 @@ from urllib.parse import parse_qs
 import yaml
 
 from crawlers.dates import SHANGHAI
-from crawlers.demosite import pages
+from demo.site import pages
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ _ROUTES = [
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     server_version = "nginx/1.24.0"  # what Chinese portals answer with
     sys_version = ""
 
@@ -167,11 +167,11 @@ class Handler(BaseHTTPRequestHandler):
         if path in ("/forum", "/forum/"):
             return self._redirect("/forum/forum-2-1.html")
         if path == "/rss.xml":
-            base = f"http://{self.headers.get('Host') or '%s:%d' % self.server.server_address[:2]}"
+            base = f"http://{self._host()}"
             items = store.visible("blog")[:20]
             return self._send(200, pages.rss(items, base, now), "application/rss+xml; charset=utf-8")
         if path == "/world/rss.xml":
-            base = f"http://{self.headers.get('Host') or '%s:%d' % self.server.server_address[:2]}"
+            base = f"http://{self._host()}"
             return self._send(200, pages.world_rss(store.visible("world")[:20], base, now),
                               "application/rss+xml; charset=utf-8")
         if path == "/api/container/getIndex":
@@ -250,8 +250,7 @@ class Handler(BaseHTTPRequestHandler):
             item = store.publish_now(entry)
         except ValueError as exc:  # JSONDecodeError is a ValueError too
             return self._json(400, {"error": str(exc)})
-        host = self.headers.get("Host") or "%s:%d" % self.server.server_address[:2]
-        self._json(200, {"url": f"http://{host}{item.path}", "id": item.id})
+        self._json(200, {"url": f"http://{self._host()}{item.path}", "id": item.id})
 
     # ------------------------------------------------------------ helpers
 
@@ -272,6 +271,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _json(self, status: int, payload: dict) -> None:
         self._send(status, json.dumps(payload, ensure_ascii=False), "application/json; charset=utf-8")
+
+    def _host(self) -> str:
+        host, port = self.server.server_address[:2]
+        return self.headers.get("Host") or f"{host}:{port}"
 
     def _redirect(self, location: str) -> None:
         self.send_response(301)

@@ -1,5 +1,8 @@
 """Serving the console: ``serve`` for the ``console`` role, ``ConsoleServer`` for tests.
 
+``console_backend(app)`` is the console's narrow view of the application
+(``console.ports.ConsoleBackend``): the console never receives ``App``.
+
 Both run uvicorn on the FastAPI app built by ``console.web.create_app``. The
 role runs it in the calling (main) thread until the stop event is set; a
 watcher thread turns the event into uvicorn's own ``should_exit`` so open
@@ -15,11 +18,23 @@ import time
 
 import uvicorn
 
+from console.ports import ConsoleBackend
 from console.web import create_app
-from pipeline.bootstrap import App
-from pipeline.roles import CannotStart
+from yuqing.bootstrap import App, CannotStart
 
 log = logging.getLogger(__name__)
+
+
+def console_backend(app: App) -> ConsoleBackend:
+    def source_health() -> list[dict]:
+        from crawlers.health import source_health as read
+        return [h.to_dict() for h in read(app.config)]
+
+    return ConsoleBackend(config=app.config, data_dir=app.data_dir, now=app.clock.now,
+                          alerts=lambda: app.alert_store, index=lambda: app.index,
+                          ack_signer=lambda: app.ack_signer,
+                          apply_receipt=lambda pid, ok, detail: app.notifier.apply_receipt(pid, ok, detail),
+                          source_health=source_health)
 
 
 def _config(web, host: str, port: int) -> uvicorn.Config:
@@ -31,7 +46,7 @@ def serve(app: App, stop: threading.Event, host: str | None = None, port: int | 
     settings = app.config.settings
     host, port = host or settings.console_host, port if port is not None else settings.console_port
     _check_port(host, port)
-    web = create_app(app, schedule_reports=settings.console.reports)
+    web = create_app(console_backend(app), schedule_reports=settings.console.reports)
     server = uvicorn.Server(_config(web, host, port))
 
     def watch() -> None:
@@ -60,12 +75,18 @@ def _check_port(host: str, port: int) -> None:
                             f"Set YUQING_CONSOLE_PORT (demo) or console_port in settings.yaml") from None
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class ConsoleServer:
     """The console on a free local port in a background thread (tests, benchmarks)."""
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, schedule_reports: bool = False) -> None:
-        from pipeline.testing import free_port
-        self.web = create_app(app, schedule_reports=schedule_reports)
+        self.app = app
+        self.web = create_app(console_backend(app), schedule_reports=schedule_reports)
         self.host, self.port = host, port or free_port()
         self.server = uvicorn.Server(_config(self.web, self.host, self.port))
         self.thread = threading.Thread(target=self.server.run, name="console-server", daemon=True)
@@ -74,7 +95,7 @@ class ConsoleServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> "ConsoleServer":
+    def start(self, timeout: float = 20.0) -> ConsoleServer:
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -88,7 +109,7 @@ class ConsoleServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
-    def __enter__(self) -> "ConsoleServer":
+    def __enter__(self) -> ConsoleServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -1,4 +1,4 @@
-"""``python -m crawlers.demosite --port 8765 [--speed 2] [--empty]``"""
+"""``python -m demo.site --port 8765 [--speed 2] [--empty]``"""
 from __future__ import annotations
 
 import argparse
@@ -6,11 +6,11 @@ import logging
 import signal
 import sys
 
-from crawlers.demosite import serve_forever
+from demo.site import serve_forever
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawlers.demosite",
+    parser = argparse.ArgumentParser(prog="python -m demo.site",
                                      description="Local demo site (news, RSS, GBK forum) publishing items over time.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

@@ -42,3 +42,32 @@ def serve(folder: Path, host: str = "127.0.0.1", port: int = 8025, stop: threadi
         (stop or threading.Event()).wait()
     finally:
         controller.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m demo.mailsink --port 8025 --dir var/demo/mail``"""
+    import argparse
+    import logging
+    import signal
+
+    parser = argparse.ArgumentParser(prog="python -m demo.mailsink", description="Local SMTP server storing .eml files.")
+    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--dir", default="var/mail")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s mailsink %(levelname)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    logging.info("SMTP sink on 127.0.0.1:%d storing mail in %s", args.port, args.dir)
+    try:
+        serve(Path(args.dir), port=args.port, stop=stop)
+    except OSError as e:  # the port is taken, most often
+        logging.error("SMTP sink: cannot listen on 127.0.0.1:%d (%s); another program uses it? Set YUQING_SMTP_PORT "
+                      "or demo.mailsink_port in settings.yaml", args.port, e.strerror)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

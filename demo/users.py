@@ -1,0 +1,67 @@
+"""Demo users for the demo configuration (settings.yaml ``demo.users``; only the demo launcher calls this).
+
+Seeded only into an EMPTY users database, so a real deployment (where an
+admin has run ``yuqing user add``) is never touched. No credential ships
+in the repository: the password is read from the environment variable named
+by ``demo.password_env``, else generated at random; the user names and a
+generated password are written to ``<data_dir>/console-demo-users.txt``
+(mode 600), never to the log.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import datetime, timezone
+
+from console.users import UserStore
+from pipeline.config import AppConfig
+
+log = logging.getLogger(__name__)
+
+
+def demo_accounts(cfg: AppConfig) -> list[dict]:
+    accounts = [
+        {"username": "duty", "display_name": "值班员（演示）", "role": "duty"},
+        {"username": "analyst", "display_name": "分析员（演示）", "role": "analyst"},
+        {"username": "admin", "display_name": "管理员（演示）", "role": "admin"},
+    ]
+    for unit in cfg.members.units:
+        contact = unit.contacts[0].name if unit.contacts else "宣传负责人"
+        short = unit.aliases[0] if unit.aliases else unit.name
+        accounts.append({"username": f"lead-{unit.id}", "display_name": f"{contact}（{short}）",
+                         "role": "lead", "unit_id": unit.id})
+    return accounts
+
+
+def seed_demo_users(cfg: AppConfig, now: datetime | None = None) -> list[str]:
+    """Create the demo users if enabled and no user exists yet; returns the names created."""
+    if not cfg.settings.demo.users:
+        return []
+    store = UserStore(cfg.data_dir / cfg.settings.console.users_db)
+    try:
+        if store.count():
+            return []
+        env = cfg.settings.demo.password_env
+        password = os.environ.get(env) or secrets.token_urlsafe(9)
+        created = []
+        for acc in demo_accounts(cfg):
+            try:
+                store.add_user(acc["username"], password, acc["role"], unit_id=acc.get("unit_id"),
+                               display_name=acc["display_name"], now=now or datetime.now(timezone.utc))
+                created.append(acc["username"])
+            except ValueError:  # seeded by another launcher at the same moment
+                continue
+    finally:
+        store.close()
+    if not created:
+        return []
+    shown = f"(from ${env})" if os.environ.get(env) else password
+    path = cfg.data_dir / "console-demo-users.txt"
+    lines = [f"# Demo console users ({cfg.settings.console_base_url}/login); password: {shown}",
+             *(f"{name}" for name in created)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+    log.warning("demo: created %d console users (%s …); their password is in %s", len(created),
+                ", ".join(created[:3]), path)
+    return created

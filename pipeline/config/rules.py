@@ -1,0 +1,209 @@
+"""``rules.yaml``: lexicon, thresholds, levels; alerting routes, escalation and rate limits."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from contracts.messages import Level
+from pipeline.config.base import (
+    AlertChannel,
+    Strict,
+    _duration_or_never,
+    _english_phrases,
+    _hhmm,
+    _non_empty_terms,
+    parse_duration,
+)
+
+
+class LevelRoute(Strict):
+    """How one level is delivered. Every field left out is inherited: a unit's
+    route from the association's (rules.yaml), that one from built-in defaults."""
+
+    channels: list[AlertChannel] | None = None
+    duty: bool | None = None  # tell the duty officers at once (not only on escalation)
+    digest: bool | None = None  # hold for the morning digest instead of sending now
+    escalate_after: float | None = None  # unacknowledged this long → next step; "never" = 0
+    repeat_every: float | None = None  # new reposts re-notify at most this often
+
+    _durations = field_validator("escalate_after", "repeat_every", mode="before")(
+        lambda cls, v: _duration_or_never(v))
+
+
+
+
+class SpikeRule(Strict):
+    docs: int = Field(5, ge=2)  # this many new items in the story …
+    within: float = 3600.0  # … within this long re-notifies (VOLUME_SPIKE)
+
+    _within = field_validator("within", mode="before")(lambda cls, v: parse_duration(v))
+
+
+def _default_fallback() -> dict[Literal["sms", "email"], list[Literal["sms", "email"]]]:
+    return {"sms": ["email"], "email": ["sms"]}
+
+
+def _default_routes() -> dict[Level, LevelRoute]:
+    return {
+        Level.red: LevelRoute(channels=["sms", "email", "robot"], escalate_after=900, repeat_every=3600),
+        Level.orange: LevelRoute(channels=["sms", "email", "robot"], escalate_after=1800, repeat_every=7200),
+        Level.yellow: LevelRoute(channels=["email", "robot"], escalate_after=7200, repeat_every=21600),
+        Level.blue: LevelRoute(channels=["email"], digest=True, escalate_after=0, repeat_every=86400),
+    }
+
+
+class AlertingRules(Strict):
+    """rules.yaml ``alerting:`` — the association's default routes and timings."""
+
+    routes: dict[Level, LevelRoute] = Field(default_factory=_default_routes)
+    digest_at: str = "08:30"  # local time of the morning digest
+    min_renotify_gap: float = 900.0  # spread/mainstream/spike updates at most this often
+    spike: SpikeRule = Field(default_factory=SpikeRule)
+    # Mainstream outlets: site host suffixes (people.com.cn) or source ids.
+    mainstream: list[str] = Field(default_factory=list)
+    sms_per_phone_per_day: int = Field(10, ge=1)
+    # When a personal channel fails for good, try these for the same person.
+    fallback: dict[Literal["sms", "email"], list[Literal["sms", "email"]]] = Field(
+        default_factory=_default_fallback)
+    max_attempts: int = Field(8, ge=1)  # transient failures retried this often, with backoff
+    ack_link_ttl: float = 3 * 86400.0
+    ops_channels: list[AlertChannel] = Field(default_factory=lambda: list[AlertChannel](["email", "robot"]))
+
+    _digest = field_validator("digest_at")(lambda cls, v: _hhmm(v))
+    _gaps = field_validator("min_renotify_gap", "ack_link_ttl", mode="before")(lambda cls, v: parse_duration(v))
+
+    @field_validator("routes")
+    @classmethod
+    def _inherit_builtin(cls, routes: dict) -> dict:
+        # Levels and fields left out keep the built-in defaults.
+        base = _default_routes()
+        for level, route in routes.items():
+            base[level] = base[level].model_copy(update=route.model_dump(exclude_none=True))
+        return base
+
+    @field_validator("mainstream")
+    @classmethod
+    def _mainstream_terms(cls, v: list[str]) -> list[str]:
+        return _non_empty_terms(v)
+
+
+# ---------------------------------------------------------------- rules
+
+
+class LevelRule(Strict):
+    """The most severe level whose every minimum is met applies (sentiment/levels.py)."""
+
+    level: Level
+    min_negativity: float = Field(ge=0, le=1)
+    min_relevance: float = Field(0.0, ge=0, le=1)  # how much the item is about the unit
+    min_source_weight: float = Field(0.0, ge=0)  # sources.yaml weight (unknown sources: 1.0)
+
+
+class EngagementBoost(Strict):
+    """A negative item already spreading is raised ``levels`` levels (never
+    above red): its interactions — the sum of the ``counts`` the page or API
+    gave (reposts, comments, likes…; views and plays are not interactions) —
+    reach ``min_engagement``. See sentiment/levels.py."""
+
+    min_engagement: int = Field(ge=1)
+    levels: int = Field(1, ge=1, le=3)
+    counts: list[str] = Field(default_factory=lambda: ["reposts", "shares", "comments", "replies", "likes"],
+                              min_length=1)
+
+
+class RiskLevelBounds(Strict):
+    """A risk type's level sensitivity beyond its weight (sentiment/levels.py)."""
+
+    min: Level | None = None  # an alerting item of this type is at least this level
+    max: Level | None = None  # an item whose only risk types are capped is at most this level
+
+
+class Rules(Strict):
+    # risk type -> phrases; e.g. 理赔纠纷: [拒赔, 理赔难]
+    negative_lexicon: dict[str, list[str]]
+    # phrases that weaken a nearby negative phrase (辟谣, 不实…)
+    negation_cues: list[str] = Field(default_factory=list)
+    # Not negative for the association (routine share sales and unlocks,
+    # ordinary market moves: 减持, 解禁, 股价下跌) and hedges (拟, 或将, 传闻):
+    # features of the fitted combination (sentiment/combine.py).
+    routine_cues: list[str] = Field(default_factory=list)
+    hedge_cues: list[str] = Field(default_factory=list)
+    # Documents that are not Chinese (overseas media) are scored on English
+    # phrases grouped by the same risk types: risk type -> phrases, e.g.
+    # 监管处罚: [fined, penalt*] (a word ending in * matches any word it
+    # begins). Absent: the built-in lists in sentiment/english_lexicon.py.
+    negative_lexicon_en: dict[str, list[str]] | None = None
+    negation_cues_en: list[str] | None = None  # refuted, resolved, awareness… (as negation_cues)
+    negative_threshold: float = Field(0.6, ge=0, le=1)
+    levels: list[LevelRule] = Field(min_length=1)
+    # Weight of each lexicon risk type (default 1.0): weak signals such as
+    # 投诉 count less than 拒赔 or 罚款.
+    risk_weights: dict[str, float] = Field(default_factory=dict)
+    risk_levels: dict[str, RiskLevelBounds] = Field(default_factory=dict)
+    # Words that place a document in the association's region (吉林, 长春…):
+    # a brand-only mention (中国人寿) is more relevant with one of them.
+    region_words: list[str] = Field(default_factory=lambda: ["吉林"])
+    min_relevance: float = Field(0.0, ge=0, le=1)  # below this, no level at all
+    engagement_boost: EngagementBoost | None = None  # spreading items one level up
+    # Channels whose documents alert by email; all channels by default.
+    alert_channels: list[Literal["email"]] = Field(default_factory=lambda: list[Literal["email"]](["email"]))
+    notify_duty_officers: bool = True  # default for routes that do not say `duty:`
+    alerting: AlertingRules = Field(default_factory=AlertingRules)
+
+    @field_validator("negative_lexicon")
+    @classmethod
+    def _groups_not_empty(cls, lex: dict[str, list[str]]) -> dict[str, list[str]]:
+        for group, phrases in lex.items():
+            if not phrases:
+                raise ValueError(f"lexicon group {group!r} is empty")
+            _non_empty_terms(phrases)
+        return lex
+
+    @field_validator("negative_lexicon_en")
+    @classmethod
+    def _english_groups_known(cls, lex: dict[str, list[str]] | None, info) -> dict[str, list[str]] | None:
+        chinese = info.data.get("negative_lexicon") or {}
+        for group, phrases in (lex or {}).items():
+            if group not in chinese:
+                raise ValueError(f"{group!r} is not a negative_lexicon group (English phrases use the same risk types)")
+            if not phrases:
+                raise ValueError(f"lexicon group {group!r} is empty")
+            _english_phrases(phrases)
+        return lex
+
+    @field_validator("negation_cues_en")
+    @classmethod
+    def _english_cues(cls, cues: list[str] | None) -> list[str] | None:
+        return None if cues is None else _english_phrases(cues)
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_sorted(cls, levels: list[LevelRule]) -> list[LevelRule]:
+        return sorted(levels, key=lambda r: -r.min_negativity)
+
+    @field_validator("risk_weights")
+    @classmethod
+    def _risk_weights_known(cls, weights: dict[str, float], info) -> dict[str, float]:
+        lexicon = info.data.get("negative_lexicon") or {}
+        for risk, weight in weights.items():
+            if risk not in lexicon:
+                raise ValueError(f"{risk!r} is not a negative_lexicon group")
+            if weight < 0:
+                raise ValueError(f"{risk!r}: weight must not be negative")
+        return weights
+
+    @field_validator("risk_levels")
+    @classmethod
+    def _risk_levels_known(cls, bounds: dict[str, RiskLevelBounds], info) -> dict[str, RiskLevelBounds]:
+        lexicon = info.data.get("negative_lexicon") or {}
+        for risk, b in bounds.items():
+            if risk not in lexicon:
+                raise ValueError(f"{risk!r} is not a negative_lexicon group")
+            if b.min and b.max and b.min.rank < b.max.rank:
+                raise ValueError(f"{risk!r}: min {b.min.value} is more severe than max {b.max.value}")
+        return bounds
+
+    _regions = field_validator("region_words", "routine_cues", "hedge_cues")(lambda cls, v: _non_empty_terms(v))
+
+

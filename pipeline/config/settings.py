@@ -1,0 +1,155 @@
+"""``settings.yaml``: backends, data directory, console, SMTP, SMS and robot gateways, demo stand-ins."""
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline.config.base import Strict, _hhmm, parse_duration
+
+
+class AliyunSmsConfig(Strict):
+    """Aliyun SMS (dysmsapi SendSms, RPC signature v1)."""
+
+    endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    access_key_id_env: str = "ALIBABA_CLOUD_ACCESS_KEY_ID"
+    access_key_secret_env: str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+    region_id: str = "cn-hangzhou"
+    sign_name: str
+    template_code: str
+    # Our fields, by the names the approved template uses (TemplateParam JSON).
+    template_params: list[str] = Field(default_factory=lambda: ["unit", "level", "title", "source", "link"])
+    timeout: float = 10.0
+
+
+class TencentSmsConfig(Strict):
+    """Tencent Cloud SMS (SendSms 2021-01-11, TC3-HMAC-SHA256)."""
+
+    endpoint: str = "https://sms.tencentcloudapi.com"
+    secret_id_env: str = "TENCENTCLOUD_SECRET_ID"
+    secret_key_env: str = "TENCENTCLOUD_SECRET_KEY"
+    region: str = "ap-guangzhou"
+    sdk_app_id: str
+    sign_name: str
+    template_id: str
+    # Our fields in the order of the template's {1}, {2}, … (TemplateParamSet).
+    template_params: list[str] = Field(default_factory=lambda: ["unit", "level", "title", "source", "link"])
+    timeout: float = 10.0
+
+
+class SmsConfig(Strict):
+    provider: Literal["aliyun", "tencent"] | None = None  # none: SMS is off
+    aliyun: AliyunSmsConfig | None = None
+    tencent: TencentSmsConfig | None = None
+
+    @model_validator(mode="after")
+    def _provider_configured(self) -> SmsConfig:
+        if self.provider and getattr(self, self.provider) is None:
+            raise ValueError(f"provider is {self.provider!r} but there is no {self.provider}: block")
+        return self
+
+
+class RobotGateways(Strict):
+    dingtalk_endpoint: str = "https://oapi.dingtalk.com/robot/send"
+    wecom_endpoint: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+    timeout: float = 10.0
+
+
+# ---------------------------------------------------------------- settings
+
+
+class BackendConfig(Strict):
+    url: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SmtpConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = 25
+    sender: str = "yuqing@localhost"
+    sender_name: str = "舆情监测中心"
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    password_env: str | None = None  # name of the env var holding the password
+    timeout: float = 10.0
+
+    @property
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) if self.password_env else None
+
+
+class DemoConfig(Strict):
+    """Local stand-ins started by ``yuqing run`` for the demo configuration."""
+
+    site_port: int | None = None  # start the demo site on this port
+    site_speed: float = 1.0  # >1 publishes the scripted items faster
+    mailsink_port: int | None = None  # start a local SMTP sink storing .eml files
+    # Start local stand-ins for the SMS and robot providers (demo.gateway)
+    # with throwaway credentials; messages land in <data_dir>/gateway/.
+    gateways: bool = False
+    gateway_port: int = 0  # 0: any free port
+    # Seed console users duty, analyst, admin and lead-<unit> into an empty
+    # users database, with one password from this variable (else random).
+    users: bool = False
+    password_env: str = "YUQING_CONSOLE_DEMO_PASSWORD"
+
+    @property
+    def active(self) -> bool:
+        """Anything to start besides the roles (the demo launcher, demo/)."""
+        return bool(self.site_port or self.mailsink_port or self.gateways or self.users)
+
+
+class ConsoleSettings(Strict):
+    """The web console (console/): users, sessions, scheduled reports."""
+
+    users_db: str = "console.db"  # users, sessions, handling records; relative to data_dir
+    session_ttl: float = 12 * 3600.0  # a login lasts at most this long …
+    idle_timeout: float = 4 * 3600.0  # … and ends after this long without a request
+    cookie_secure: bool = False  # set true when the console is served over HTTPS
+    # Seed demo users (duty, analyst, admin, one lead per unit) into an empty
+    # users database; their password is read from this env var, else random
+    # and printed once at first start.
+    reports: bool = True  # 舆情日报 daily and 周报 Monday, at report_time (settings timezone)
+    report_time: str = "08:00"
+    feed_interval: float = 1.0  # seconds between live-feed polls of the alert store (< 2 s)
+
+    _durations = field_validator("session_ttl", "idle_timeout", "feed_interval", mode="before")(
+        lambda cls, v: parse_duration(v))
+    _time = field_validator("report_time")(lambda cls, v: _hhmm(v))
+
+
+class Settings(Strict):
+    data_dir: str = "var"
+    timezone: str = "Asia/Shanghai"
+    bus: BackendConfig = BackendConfig(url="sqlite:///bus.db")
+    index: BackendConfig = BackendConfig(url="sqlite:///index.db")
+    alert_store: BackendConfig = BackendConfig(url="sqlite:///alerts.db")
+    console_host: str = "127.0.0.1"
+    console_port: int = 8080
+    console_base_url: str = "http://127.0.0.1:8080"
+    console: ConsoleSettings = ConsoleSettings()
+    smtp: SmtpConfig = SmtpConfig()
+    sms: SmsConfig = SmsConfig()
+    robots: RobotGateways = RobotGateways()
+    demo: DemoConfig = DemoConfig()
+    # Prometheus /metrics per role process; -1 disables, 0 picks a free port.
+    metrics_host: str = "127.0.0.1"
+    metrics_ports: dict[str, int] = Field(default_factory=lambda: {
+        "crawl": 9101, "score": 9102, "index": 9103, "route": 9104, "notify": 9105, "console": 9106})
+    roles: list[str] = Field(
+        default_factory=lambda: ["crawl", "score", "index", "route", "notify"],
+        description="roles started by `yuqing run`",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, roles: list[str]) -> list[str]:
+        known = {"crawl", "score", "index", "route", "notify", "console"}
+        bad = [r for r in roles if r not in known]
+        if bad:
+            raise ValueError(f"unknown role(s) {bad}; known: {sorted(known)}")
+        return roles
+
+

@@ -1,0 +1,41 @@
+"""The house rules, checked with every test run (and so by .ci/run):
+
+* import-linter: the layers (demo > yuqing > console > alerting | crawlers >
+  pipeline > sentiment > contracts), runtime code never importing the test kit,
+  the console using alerting's public surface only, sentiment staying pure;
+* ruff: pyflakes, bugbear, isort, pyupgrade, simplify (pyproject.toml);
+* mypy on the core: contracts, sentiment, the ports, configuration, alerting;
+* no module over 500 lines.
+
+Configuration for all three tools is in pyproject.toml.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ["contracts", "sentiment", "pipeline", "crawlers", "alerting", "console", "yuqing", "demo"]
+MAX_LINES = 500
+
+
+LINT_IMPORTS = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param(("-c", LINT_IMPORTS, "--no-cache"), id="import-linter"),
+    pytest.param(("-m", "ruff", "check", "--no-cache", "."), id="ruff"),
+    pytest.param(("-m", "mypy", "--no-incremental"), id="mypy"),
+])
+def test_static_check_passes(argv):
+    result = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{' '.join(argv)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+
+
+def test_no_module_is_over_500_lines():
+    long = {str(p.relative_to(ROOT)): n for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines (split them by what they own): {long}"
