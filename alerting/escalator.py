@@ -72,7 +72,7 @@ class Escalator:
         waited = int(route.escalate_after // 60)
         reason = (f"主要联系人超过{waited}分钟未确认，现通知备用联系人" if step == 1
                   else f"单位超过{waited}分钟未确认，现上报协会值班员")
-        notes = self.planner.for_alert(alert, state.brief, [step], state.round, "escalation", reason, now)
+        notes = self.planner.for_alert(alert, state.brief, [step], state.round, "escalation", reason, now, route)
         queued = self.planner.queue(db, notes, now)
         state.step = max(state.step, step)
         self.store.put_state(db, alert.id, state)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from alerting import templates as t
-from alerting.routing import Routing, Target
+from alerting.routing import Route, Routing, Target
 from alerting.store import AlertStore, Notification
 from alerting.templates_bundle import failure_notice, ops_message
 from contracts.messages import Alert, OpsAlert, notification_id, stable_id
@@ -42,8 +42,9 @@ class Planner:
     # ------------------------------------------------------------ alerts
 
     def for_alert(self, alert: Alert, brief: dict, steps: Iterable[int], round_: int, kind: str, reason: str,
-                  now: datetime) -> list[Notification]:
-        route = self.routing.route(alert.unit_id, alert.level)
+                  now: datetime, route: Route | None = None) -> list[Notification]:
+        """Rendered rows for every target of ``steps`` (``route``: the alert's, if the caller has it)."""
+        route = route or self.routing.route(alert.unit_id, alert.level)
         seen, notes = set(), []
         for step in steps:
             for target in self.routing.targets(alert.unit_id, alert.level, step, now):
@@ -89,15 +90,8 @@ class Planner:
         return payload
 
     def queue(self, db, notes: list[Notification], now: datetime) -> list[str]:
-        """Enqueue in the caller's transaction and audit what is held and why."""
-        added = self.store.enqueue(db, notes, now)
-        new = set(added)
-        for n in notes:
-            if n.id in new and n.payload.get("held"):
-                self.store.audit(db, n.alert_id, None, "notification.held", now, notification_id=n.id,
-                                 who=n.who, channel=n.channel, reason=n.payload["held"],
-                                 until=n.not_before.isoformat() if n.not_before else None)
-        return added
+        """Enqueue in the caller's transaction (held rows are audited by the store)."""
+        return self.store.enqueue(db, notes, now)
 
     # ------------------------------------------------------------ delivery problems
 

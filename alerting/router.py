@@ -18,18 +18,25 @@ Stages, each decision logged and audited with a named reason:
 * enqueue  — notifications and timers go into the store in the same
              transaction as the alert; delivery is the notifier's job and
              timers the escalator's.
+
+Decide, then apply: ``_facts`` reads what the store knows about the (story,
+unit) alert, ``decide`` is a pure function of those facts, the document and
+the clock, returning a ``Plan`` (the alert's new version and state, the
+notifications, the timers to set and cancel, the audit events), and
+``AlertStore.apply`` writes the plan, all in one transaction.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 
 from alerting import templates
+from alerting.lifecycle import UNACKNOWLEDGED
 from alerting.planner import Planner
-from alerting.store import AlertStore
-from alerting.store_state import AlertState
+from alerting.store import AlertStore, Notification
+from alerting.store_state import AlertState, TimerChange
 from contracts.clock import Clock
 from contracts.messages import CHANNEL_LABELS, Alert, AlertStatus, DocRef, Level, ScoredDocument
 from pipeline.config import MembersFile, Rules
@@ -52,6 +59,32 @@ class Routed:
     alert: Alert
     decision: Decision
     queued: list[str]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the store knows about one (story, unit) alert when a document arrives."""
+
+    alert: Alert | None
+    state: AlertState
+    recorded: bool  # this document is already part of the alert: a replay
+    recent_docs: int  # documents added within the spike window, before this one
+    pending_renotify: datetime | None  # due time of a pending "renotify" timer
+
+
+@dataclass
+class Plan:
+    """What routing one document for one unit changes; decided without writing anything."""
+
+    alert: Alert
+    state: AlertState
+    decision: Decision
+    reason: str = ""
+    notes: list[Notification] = field(default_factory=list)
+    timers: list[TimerChange] = field(default_factory=list)
+    cancel: list[str] = field(default_factory=list)  # timer kinds
+    suppressed: str = ""  # why nothing was sent ("" when something was)
+    detected: bool = False  # a new alert: audit "detected"
 
 
 class AlertRouter:
@@ -83,47 +116,69 @@ class AlertRouter:
         now = self.clock.now()
         alert_id = Alert.id_for(doc.story_id, unit_id)
         with self.store.transaction() as db:
-            alert = self.store.get(alert_id, db)
-            if alert is not None and self.store.has_doc(db, alert_id, doc.id):
-                return Routed(alert, Decision.ALREADY_RECORDED, [])
-            seen = doc.published_at or doc.crawled_at
-            negativity = doc.unit_negativity.get(unit_id, doc.negativity)
-            if alert is None:
-                alert = Alert(id=alert_id, story_id=doc.story_id, unit_id=unit_id,
-                              unit_name=self.units[unit_id].name, level=level, first_seen=seen, last_seen=seen,
-                              doc_count=1, channels=[doc.channel], sites=[doc.site],
-                              representative=DocRef.of(doc), negativity=negativity)
-                state, decision, reason = AlertState(), Decision.FIRST, ""
-            else:
-                state = self.store.get_state(db, alert_id)
-                decision, reason = self._trigger(alert, state, doc, level)
-                alert = alert.model_copy(update={
-                    "doc_count": alert.doc_count + 1,
-                    "last_seen": max(alert.last_seen, seen),
-                    "level": level if decision is Decision.LEVEL_RAISED else alert.level,
-                    "channels": sorted(set(alert.channels) | {doc.channel}, key=lambda c: c.value),
-                    "sites": sorted(set(alert.sites) | {doc.site}),
-                    "negativity": max(alert.negativity, negativity),
-                })
-            self.store.save(db, alert, doc.id, now)
-            if decision is Decision.FIRST:
-                self.store.audit(db, alert.id, unit_id, "detected", now, doc_id=doc.id, url=doc.url,
-                                 level=level.value, negativity=round(negativity, 3), site=doc.site)
-            elif decision is Decision.NEW_DOC_IN_STORY:
-                # Checked after saving, so this document counts towards the spike.
-                decision, reason = self._spike(db, alert, state, now) or (decision, reason)
-            queued, suppressed = self._decide(db, alert, state, doc, decision, reason, now)
-            self.store.audit(db, alert.id, unit_id, "routed", now, decision=decision.value, doc_id=doc.id,
-                             level=alert.level.value, reason=reason or None, queued=queued,
-                             doc_count=alert.doc_count)
-            if suppressed:
-                self.store.audit(db, alert.id, unit_id, "suppressed", now, decision=decision.value,
-                                 reason=suppressed)
-        log.info("alert %s unit=%s level=%s decision=%s queued=%d doc=%s%s", alert.id, unit_id,
-                 alert.level.value, decision.value, len(queued), doc.id, f" ({suppressed})" if suppressed else "")
-        return Routed(alert, decision, queued)
+            facts = self._facts(db, alert_id, doc.id, now)
+            if facts.recorded and facts.alert is not None:
+                return Routed(facts.alert, Decision.ALREADY_RECORDED, [])
+            plan = self.decide(facts, doc, unit_id, level, now)
+            alert = plan.alert
+            first = [("detected", {"doc_id": doc.id, "url": doc.url, "level": level.value,
+                                   "negativity": round(alert.negativity, 3), "site": doc.site})] if plan.detected else []
+            last = [("routed", {"decision": plan.decision.value, "doc_id": doc.id, "level": alert.level.value,
+                                "reason": plan.reason or None, "queued": [n.id for n in plan.notes],
+                                "doc_count": alert.doc_count})]
+            if plan.suppressed:
+                last.append(("suppressed", {"decision": plan.decision.value, "reason": plan.suppressed}))
+            queued = self.store.apply(db, now, alert=alert, doc_id=doc.id, state=plan.state, notes=plan.notes,
+                                      cancel=plan.cancel, timers=plan.timers, audit_first=first, audit_last=last)
+        log.info("alert %s unit=%s level=%s decision=%s queued=%d doc=%s%s", alert.id, unit_id, alert.level.value,
+                 plan.decision.value, len(queued), doc.id, f" ({plan.suppressed})" if plan.suppressed else "")
+        return Routed(alert, plan.decision, queued)
 
-    # ------------------------------------------------------------ decide
+    def _facts(self, db, alert_id: str, doc_id: str, now: datetime) -> Facts:
+        alert = self.store.get(alert_id, db)
+        if alert is None:
+            return Facts(None, AlertState(), False, 0, None)
+        pending = self.store.pending_timer(db, alert_id, "renotify")
+        return Facts(alert, self.store.get_state(db, alert_id), self.store.has_doc(db, alert_id, doc_id),
+                     self.store.docs_since(db, alert_id, now - timedelta(seconds=self.conf.spike.within)),
+                     pending.due_at if pending else None)
+
+    # ------------------------------------------------------------ decide (pure)
+
+    def decide(self, facts: Facts, doc: ScoredDocument, unit_id: str, level: Level, now: datetime) -> Plan:
+        """The plan for ``doc`` joining (or opening) its (story, unit) alert; writes nothing."""
+        seen = doc.published_at or doc.crawled_at
+        negativity = doc.unit_negativity.get(unit_id, doc.negativity)
+        state = AlertState(**vars(facts.state))
+        if facts.alert is None:
+            alert = Alert(id=Alert.id_for(doc.story_id, unit_id), story_id=doc.story_id, unit_id=unit_id,
+                          unit_name=self.units[unit_id].name, level=level, first_seen=seen, last_seen=seen,
+                          doc_count=1, channels=[doc.channel], sites=[doc.site],
+                          representative=DocRef.of(doc), negativity=negativity)
+            return self._first(alert, state, doc, now)
+        decision, reason = self._trigger(facts.alert, state, doc, level)
+        alert = facts.alert.model_copy(update={
+            "doc_count": facts.alert.doc_count + 1,
+            "last_seen": max(facts.alert.last_seen, seen),
+            "level": level if decision is Decision.LEVEL_RAISED else facts.alert.level,
+            "channels": sorted(set(facts.alert.channels) | {doc.channel}, key=lambda c: c.value),
+            "sites": sorted(set(facts.alert.sites) | {doc.site}),
+            "negativity": max(facts.alert.negativity, negativity),
+        })
+        if decision is Decision.NEW_DOC_IN_STORY:
+            decision, reason = self._spike(facts.recent_docs + 1, state, now) or (decision, reason)
+        return self._later(Plan(alert, state, decision, reason), doc, facts.pending_renotify, now)
+
+    def _first(self, alert: Alert, state: AlertState, doc: ScoredDocument, now: datetime) -> Plan:
+        route = self.routing.route(alert.unit_id, alert.level)
+        state.brief = templates.brief_of(doc, alert.unit_id)
+        state.mainstream = self.is_mainstream(doc)
+        notes = self.planner.for_alert(alert, state.brief, [0], 0, "alert", "", now, route)
+        self._notified(state, alert, now)
+        timers = [TimerChange("escalate", now + timedelta(seconds=route.escalate_after), step=1,
+                              reason="unacknowledged")] if route.escalate_after and notes else []
+        return Plan(alert, state, Decision.FIRST, notes=notes, timers=timers,
+                    suppressed="" if notes else "NO_RECIPIENTS", detected=True)
 
     def _trigger(self, alert: Alert, state: AlertState, doc: ScoredDocument, level: Level) -> tuple[Decision, str]:
         if level.rank < alert.level.rank:
@@ -134,70 +189,57 @@ class AlertRouter:
             return Decision.NEW_CHANNEL, f"已扩散至{CHANNEL_LABELS.get(doc.channel, doc.channel)}"
         return Decision.NEW_DOC_IN_STORY, ""
 
-    def _spike(self, db, alert: Alert, state: AlertState, now) -> tuple[Decision, str] | None:
+    def _spike(self, docs_in_window: int, state: AlertState, now: datetime) -> tuple[Decision, str] | None:
         window = timedelta(seconds=self.conf.spike.within)
         if state.spike_at and now - datetime.fromisoformat(state.spike_at) < window:
             return None  # one spike update per window
-        n = self.store.docs_since(db, alert.id, now - window)
-        if n >= self.conf.spike.docs:
-            return Decision.VOLUME_SPIKE, f"{int(window.total_seconds() // 60)}分钟内新增{n}篇"
+        if docs_in_window >= self.conf.spike.docs:
+            return Decision.VOLUME_SPIKE, f"{int(window.total_seconds() // 60)}分钟内新增{docs_in_window}篇"
         return None
 
-    def _decide(self, db, alert: Alert, state: AlertState, doc: ScoredDocument, decision: Decision, reason: str,
-                now) -> tuple[list[str], str]:
-        """Queue what this decision sends; returns (queued ids, why nothing was sent or '')."""
+    def _later(self, plan: Plan, doc: ScoredDocument, pending_renotify: datetime | None, now: datetime) -> Plan:
+        """A later document of a known alert: re-notify, hold for later, or stay silent."""
+        alert, state, decision = plan.alert, plan.state, plan.decision
         route = self.routing.route(alert.unit_id, alert.level)
-        if decision is Decision.FIRST:
-            state.brief = templates.brief_of(doc, alert.unit_id)
-            state.mainstream = self.is_mainstream(doc)
-            notes = self.planner.for_alert(alert, state.brief, [0], 0, "alert", "", now)
-            queued = self.planner.queue(db, notes, now)
-            self._notified(state, alert, now)
-            if route.escalate_after and queued:
-                self.store.schedule(db, alert.id, "escalate", now + timedelta(seconds=route.escalate_after), now,
-                                    step=1, reason="unacknowledged")
-            self.store.put_state(db, alert.id, state)
-            return queued, "" if queued else "NO_RECIPIENTS"
         if decision is Decision.MAINSTREAM_PICKUP:
             state.mainstream = True
         if decision is Decision.VOLUME_SPIKE:
             state.spike_at = now.isoformat()
-        suppressed = ""
         if alert.status is AlertStatus.dismissed:
-            suppressed = "DISMISSED"
+            plan.suppressed = "DISMISSED"
         elif decision is Decision.NEW_DOC_IN_STORY:
-            suppressed = "RESOLVED" if alert.status is AlertStatus.resolved else self._repeat_later(
-                db, alert, state, route.repeat_every, "REPEAT_DUE", now)
+            plan.suppressed = "RESOLVED" if alert.status is AlertStatus.resolved else self._repeat_later(
+                plan, route.repeat_every, "REPEAT_DUE", pending_renotify, now)
         elif decision is not Decision.LEVEL_RAISED and state.last_notified and \
                 now - state.last_notified < timedelta(seconds=self.conf.min_renotify_gap):
-            suppressed = self._repeat_later(db, alert, state, self.conf.min_renotify_gap, decision.value, now,
-                                            why="MIN_GAP")
-        if suppressed:
-            self.store.put_state(db, alert.id, state)
-            return [], suppressed
+            plan.suppressed = self._repeat_later(plan, self.conf.min_renotify_gap, decision.value, pending_renotify,
+                                                 now, why="MIN_GAP")
+        if plan.suppressed:
+            return plan
         state.round += 1
         new = alert.doc_count - state.notified_docs
-        text = f"{reason}；最新：{doc.site}《{templates.short(doc.title, 30)}》" + (f"，新增{new}篇" if new > 1 else "")
-        notes = self.planner.for_alert(alert, state.brief, range(state.step + 1), state.round, "update", text, now)
-        queued = self.planner.queue(db, notes, now)
+        text = f"{plan.reason}；最新：{doc.site}《{templates.short(doc.title, 30)}》" + (f"，新增{new}篇" if new > 1 else "")
+        plan.notes = self.planner.for_alert(alert, state.brief, range(state.step + 1), state.round, "update", text,
+                                            now, route)
         self._notified(state, alert, now)
-        self.store.cancel_timers(db, alert.id, "renotify", now)  # this update covers what was waiting
-        if decision is Decision.LEVEL_RAISED and alert.status in AlertStore.UNACKNOWLEDGED and route.escalate_after:
-            self.store.schedule(db, alert.id, "escalate", now + timedelta(seconds=route.escalate_after), now,
-                                step=state.step + 1, reason="unacknowledged", earliest=True)
-        self.store.put_state(db, alert.id, state)
-        return queued, ""
-
-    def _repeat_later(self, db, alert: Alert, state: AlertState, after: float, reason: str, now,
-                      why: str = "REPEAT_INTERVAL") -> str:
-        """Schedule the durable re-notification; returns the suppression reason."""
-        if not after:
-            return "NO_REPEAT"
-        due = (state.last_notified or now) + timedelta(seconds=after)
-        timer = self.store.schedule(db, alert.id, "renotify", due, now, reason=reason, earliest=True)
-        return f"{why} (update due {timer.due_at.isoformat()})"
+        plan.cancel = ["renotify"]  # this update covers what was waiting
+        if decision is Decision.LEVEL_RAISED and alert.status in UNACKNOWLEDGED and route.escalate_after:
+            plan.timers.append(TimerChange("escalate", now + timedelta(seconds=route.escalate_after),
+                                           step=state.step + 1, reason="unacknowledged", earliest=True))
+        return plan
 
     @staticmethod
-    def _notified(state: AlertState, alert: Alert, now) -> None:
+    def _repeat_later(plan: Plan, after: float, reason: str, pending: datetime | None, now: datetime,
+                      why: str = "REPEAT_INTERVAL") -> str:
+        """Plan the durable re-notification; returns the suppression reason."""
+        if not after:
+            return "NO_REPEAT"
+        due = (plan.state.last_notified or now) + timedelta(seconds=after)
+        plan.timers.append(TimerChange("renotify", due, reason=reason, earliest=True))
+        effective = pending if pending is not None and pending <= due else due  # "earliest" keeps a sooner one
+        return f"{why} (update due {effective.isoformat()})"
+
+    @staticmethod
+    def _notified(state: AlertState, alert: Alert, now: datetime) -> None:
         state.last_notified_at = now.isoformat()
         state.notified_docs = alert.doc_count

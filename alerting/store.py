@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
-from alerting.store_state import STATE_SCHEMA, StateMixin
+from alerting.store_state import STATE_SCHEMA, AlertState, StateMixin, TimerChange
 from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
 from pipeline.sqlite import open_db
@@ -188,8 +188,28 @@ class AlertStore(StateMixin):
 
     # ----------------------------------------------------------- outbox
 
+    def apply(self, db: sqlite3.Connection, now: datetime, *, alert: Alert, doc_id: str | None, state: AlertState,
+              notes: Sequence[Notification] = (), cancel: Sequence[str] = (), timers: Sequence[TimerChange] = (),
+              audit_first: Sequence[tuple[str, dict]] = (), audit_last: Sequence[tuple[str, dict]] = ()) -> list[str]:
+        """Write what the router decided, in the caller's transaction, in this order: the alert (and the
+        document it gained), ``audit_first``, the notifications (new ids only), cancelled timer kinds,
+        new timers, the alert's state, ``audit_last``. Returns the notification ids actually queued."""
+        self.save(db, alert, doc_id, now)
+        for event, detail in audit_first:
+            self.audit(db, alert.id, alert.unit_id, event, now, **detail)
+        queued = self.enqueue(db, notes, now)
+        for kind in cancel:
+            self.cancel_timers(db, alert.id, kind, now)
+        for t in timers:
+            self.schedule(db, alert.id, t.kind, t.due, now, step=t.step, reason=t.reason, earliest=t.earliest)
+        self.put_state(db, alert.id, state)
+        for event, detail in audit_last:
+            self.audit(db, alert.id, alert.unit_id, event, now, **detail)
+        return queued
+
     def enqueue(self, db: sqlite3.Connection, notes: Sequence[Notification], now: datetime) -> list[str]:
-        """Queue notifications; returns ids that were new (known ids are kept as they are)."""
+        """Queue notifications; returns ids that were new (known ids are kept as they are).
+        A new row held back (quiet hours, digest) is audited with why and until when."""
         added = []
         for n in notes:
             cur = db.execute(
@@ -201,6 +221,10 @@ class AlertStore(StateMixin):
             )
             if cur.rowcount:
                 added.append(n.id)
+                if n.payload.get("held"):
+                    self.audit(db, n.alert_id, None, "notification.held", now, notification_id=n.id, who=n.who,
+                               channel=n.channel, reason=n.payload["held"],
+                               until=n.not_before.isoformat() if n.not_before else None)
         return added
 
     def recover_in_flight(self, now: datetime) -> int:

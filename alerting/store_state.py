@@ -43,6 +43,17 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+@dataclass(frozen=True)
+class TimerChange:
+    """A timer to set (see ``schedule``), as decided by the router."""
+
+    kind: str
+    due: datetime
+    step: int = 0
+    reason: str = ""
+    earliest: bool = False
+
+
 @dataclass
 class AlertState:
     round: int = 0  # 0 = the first notification; +1 per re-notification

@@ -38,7 +38,7 @@ class App:
         bus = open_bus(cfg.url, self.data_dir, **cfg.options)
         # Kafka: create topics with the configured partitions/replication
         # before anyone produces (auto-created topics would get broker defaults).
-        bus.ensure_topics([topics.DOCS_RAW, topics.DOCS_SCORED, topics.ALERTS, topics.OPS_ALERTS,
+        bus.ensure_topics([topics.DOCS_RAW, topics.DOCS_SCORED, topics.OPS_ALERTS,
                            topics.DEAD_LETTER])
         return bus
 

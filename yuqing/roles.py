@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 
 from contracts.messages import Document, OpsAlert, ScoredDocument
-from contracts.topics import ALERTS, DOCS_RAW, DOCS_SCORED, OPS_ALERTS
+from contracts.topics import DOCS_RAW, DOCS_SCORED, OPS_ALERTS
 from pipeline import metrics
 from pipeline.bus import Record
 from pipeline.workers import Output, PoisonMessage, dead_letter, decode, per_record, run_stage
@@ -66,8 +66,7 @@ def route(app: App, stop: threading.Event) -> None:
         routed = router.handle(doc)
         for r in routed:
             metrics.ALERT_DECISIONS.labels(r.decision.value).inc()
-        # Alerts are published even on replay: consumers key them by alert id.
-        return [Output(ALERTS, r.alert.id, r.alert.to_bytes()) for r in routed]
+        return []  # the alert store is the router's output (see contracts/topics.py)
 
     # One consumer over both topics, so one process writes the alert store.
     run_stage(app.bus, [DOCS_SCORED, OPS_ALERTS], "router", per_record(handle, "route"), stop)
