@@ -12,8 +12,9 @@
 * ``middlewares``  — retries with backoff, proxy rotation
 * ``health``       — per-source health and ops alerts for blind sources; ``source_health(cfg)`` for the console
 * ``evaluate``     — extraction scores on the shared extraction-dev pages
-* ``testing``      — a fixture-site HTTP server and a parallel crawl runner for tests and benchmarks
-* ``demosite/``    — a local news/RSS/GBK-forum site that publishes items over time
+* ``scheduler``    — APScheduler runs each source on its interval, each crawl a ``python -m crawlers.run`` subprocess
+
+The fixture-site server for tests is ``tests/kit/sites.py``; the demo site is ``demo/site``.
 
 Nothing here connects to anything at import time. See README.md beside this file.
 """
