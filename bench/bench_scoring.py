@@ -4,6 +4,9 @@ assertion in a test).
 
     python bench/bench_scoring.py [--docs 400] [--baseline-docs 40]
 
+A second line does the same for short texts (headlines alone, and Weibo-
+length posts: a title with up to 140 characters).
+
 Fairness:
 
 * every text mentions member units (a text that mentions none costs us almost
@@ -77,6 +80,23 @@ def make_docs(n: int, length: int = 1000, seed: int = 7) -> list[Document]:
     return docs
 
 
+def make_short_docs(n: int, seed: int = 11) -> list[Document]:
+    """Headlines and Weibo-length posts: a gold item's title alone (news
+    headline) or its title with the first 140 characters of its text (a
+    post), alternately; every one names a member unit."""
+    gold = [json.loads(line) for line in (ROOT / "tests/eval/gold.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        item = rng.choice(gold)
+        text = "" if i % 2 == 0 else item["text"][:140]
+        docs.append(Document.create(url=f"http://bench.example.cn/s{i}", source_id="bench",
+                                    channel="news" if i % 2 == 0 else "weibo", site="bench.example.cn",
+                                    title=item["title"], text=text))
+    return docs
+
+
 def cpu_rate(fn, items, repeat: int = 3) -> float:
     """Median items per CPU-second of this process over ``repeat`` passes."""
     rates = []
@@ -107,6 +127,8 @@ def main() -> None:
 
         units = statistics.mean(len(score(d).units) for d in docs)  # also warms up
         ours = cpu_rate(score, docs)
+        shorts = make_short_docs(args.docs)
+        ours_short = cpu_rate(score, shorts)
         stories = app.story_store
         with_store = cpu_rate(lambda d: stories.assign(scorer.score(d)), docs, repeat=1)
         rss_worker = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -116,6 +138,9 @@ def main() -> None:
     texts = [f"{d.title}\n{d.text}" for d in docs[:args.baseline_docs]]
     _ = SnowNLP(texts[0]).sentiments  # warm up: model loading is not throughput
     base = cpu_rate(lambda t: SnowNLP(t).sentiments, texts)
+    short_texts = [f"{d.title}\n{d.text}" for d in shorts[:args.baseline_docs * 4]]
+    base_short = cpu_rate(lambda t: SnowNLP(t).sentiments, short_texts)
+    short_len = statistics.mean(len(t) for t in short_texts)
 
     print(f"{time.strftime('%Y-%m-%d')} {platform.python_implementation()} {platform.python_version()} "
           f"{platform.machine()}, one process, rates per CPU-second")
@@ -123,6 +148,9 @@ def main() -> None:
     print(f"baseline SnowNLP(text).sentiments:        {base:8.1f} docs/s")
     print(f"yuqing DocumentScorer.score + fingerprint: {ours:8.1f} docs/s   ratio {ours / base:6.1f}x")
     print(f"  ... + shared story store (SQLite):       {with_store:8.1f} docs/s   ratio {with_store / base:6.1f}x")
+    print(f"short texts (headlines, Weibo posts; {short_len:.0f} chars on average):")
+    print(f"baseline SnowNLP(text).sentiments:        {base_short:8.1f} docs/s")
+    print(f"yuqing DocumentScorer.score + fingerprint: {ours_short:8.1f} docs/s   ratio {ours_short / base_short:6.1f}x")
     print(f"peak RSS of the scoring worker: {rss_worker:.0f} MB")
 
 

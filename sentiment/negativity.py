@@ -85,8 +85,9 @@ class NegativityScorer:
         self._tok = tokenizer
         self.model = model
         self.combination = combination or combine.load_packaged()
-        self._routine = build_automaton((c, c) for c in routine_cues if c)
-        self._hedges = build_automaton((c, c) for c in hedge_cues if c)
+        # One pass finds both: routine market cues and hedges (a word in both lists counts as routine).
+        self._market = build_automaton([(c, "routine") for c in routine_cues if c] +
+                                       [(c, "hedge") for c in hedge_cues if c])
         weights = dict(risk_weights or {})
         entries = [(p, (p, risk, weights.get(risk, 1.0))) for risk, phrases in lexicon.items() for p in phrases]
         self._lexicon = build_automaton(entries)
@@ -94,12 +95,12 @@ class NegativityScorer:
 
     # ------------------------------------------------------------ one segment
 
-    def lexicon_hits(self, text: str) -> list[tuple[str, str, float, int, int]]:
+    def lexicon_hits(self, text: str, lowered: str | None = None) -> list[tuple[str, str, float, int, int]]:
         """Distinct ``(phrase, risk type, weight, start, end)`` found in
         ``text``, longest match at each position, skipping negated occurrences."""
         if self._lexicon is None:
             return []
-        lowered = text.lower()
+        lowered = text.lower() if lowered is None else lowered
         hits: list[tuple[str, str, float, int, int]] = []
         for end, (_, (phrase, risk, weight)) in self._lexicon.iter_long(lowered):
             start = end + 1 - len(phrase)
@@ -110,12 +111,12 @@ class NegativityScorer:
                 hits.append((phrase, risk, weight, start, end + 1))
         return hits
 
-    def countered(self, text: str, hits: Sequence[tuple] = ()) -> bool:
+    def countered(self, text: str, hits: Sequence[tuple] = (), lowered: str | None = None) -> bool:
         """A counter cue occurs that is neither negated (不满意 is no 满意)
         nor part of a lexicon phrase (虚假宣传 is no 宣传)."""
         if self._cues is None:
             return False
-        lowered = text.lower()
+        lowered = text.lower() if lowered is None else lowered
         for end, (cue, _) in self._cues.iter(lowered):
             start = end + 1 - len(cue)
             if start > 0 and lowered[start - 1] in CUE_NEGATORS:
@@ -130,23 +131,25 @@ class NegativityScorer:
         with the lexicon hits, whether a counter cue damped it, and tokens."""
         tokens = self._tok.cut(text)
         nb = self.model.logit(tokens)
-        hits = self.lexicon_hits(text)
-        countered = self.countered(text, hits)
-        if countered or kind == "context":
-            # A counter cue (辟谣…) or a neighbouring sentence that does not
-            # name the unit: the model's general negativity (保存证据, 报警)
-            # there is too often about something else; it may only lower.
+        lowered = text.lower()
+        hits = self.lexicon_hits(text, lowered)
+        countered = self.countered(text, hits, lowered)
+        if kind == "context":
+            # A neighbouring sentence that does not name the unit: the model's
+            # general negativity (保存证据, 报警) there is too often about
+            # something else; it may only lower (a counter cue: combine.features).
             nb = min(nb, 0.0)
-        lowered = text.lower() if (self._routine is not None or self._hedges is not None) else text
-        routine = self._routine is not None and next(self._routine.iter(lowered), None) is not None
-        hedged = self._hedges is not None and next(self._hedges.iter(lowered), None) is not None
+        routine = hedged = False
+        if self._market is not None:
+            for _, (_, what) in self._market.iter(lowered):
+                routine, hedged = routine or what == "routine", hedged or what == "hedge"
         x = combine.features(nb, [h[2] for h in hits], countered, routine, hedged, kind)
         return x, hits, countered, tokens
 
     def segment(self, text: str, weight: float = 1.0, kind: str = "sentence") -> SegmentScore:
         x, hits, countered, tokens = self.evidence(text, kind)
         score = self.combination.probability(x) * weight
-        drivers = self.model.drivers(tokens) if x[0] > 0 else []
+        drivers = self.model.drivers(tokens) if x[1] > 0 else []  # model_pos
         return SegmentScore(text, round(score, 4), [(h[0], h[1]) for h in hits], drivers, countered, kind)
 
     # ------------------------------------------------------------ a document
