@@ -206,7 +206,7 @@ def main() -> None:
         sys.exit(f"no development data in {devdata.data_dir()}")
     import tempfile
 
-    from pipeline.bootstrap import App
+    from yuqing.bootstrap import App
     from pipeline.config import load_config
     # The features do not depend on the coefficients: do not read the file being replaced.
     combine.load_packaged = lambda: combine.Combination(0.0, (0.0,) * len(combine.FEATURES))

@@ -51,7 +51,7 @@ def test_risk_levels_cap_and_raise():
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from pipeline.bootstrap import App
+    from yuqing.bootstrap import App
     from pipeline.config import load_config
     from tests.kit import DEMO_CONFIG
     app = App(load_config(DEMO_CONFIG, data_dir=tmp_path_factory.mktemp("combine")))
