@@ -206,8 +206,8 @@ def main() -> None:
         sys.exit(f"no development data in {devdata.data_dir()}")
     import tempfile
 
-    from yuqing.bootstrap import App
     from pipeline.config import load_config
+    from yuqing.bootstrap import App
     # The features do not depend on the coefficients: do not read the file being replaced.
     combine.load_packaged = lambda: combine.Combination(0.0, (0.0,) * len(combine.FEATURES))
     with tempfile.TemporaryDirectory() as tmp:

@@ -51,9 +51,9 @@ def test_risk_levels_cap_and_raise():
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from yuqing.bootstrap import App
     from pipeline.config import load_config
     from tests.kit import DEMO_CONFIG
+    from yuqing.bootstrap import App
     app = App(load_config(DEMO_CONFIG, data_dir=tmp_path_factory.mktemp("combine")))
     yield app
     app.close()
