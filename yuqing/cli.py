@@ -115,6 +115,34 @@ def cmd_check_config(args) -> int:
     return 0
 
 
+def cmd_members(args) -> int:
+    """``members suggest-aliases``: candidate aliases for review (sentiment/aliases.py)."""
+    import yaml
+
+    from sentiment.aliases import Registered, review_document, suggest_all
+    cfg = load_config(args.config, data_dir=args.data_dir)
+    existing: dict[str, list[str]] = {}
+    if args.registered:  # a list of names as registered: {id, name, english?, group?}
+        data = yaml.safe_load(Path(args.registered).read_text(encoding="utf-8")) or {}
+        rows = data.get("insurers") or data.get("units") or []
+        units = [Registered(r["id"], r["name"], r.get("english", ""), r.get("group", "")) for r in rows]
+    else:  # the configured members: registered name, English name from an existing alias
+        units = []
+        for u in cfg.members.units:
+            english = max((a for a in u.aliases if a.isascii()), key=len, default="")
+            units.append(Registered(u.id, u.name, english))
+            existing[u.id] = list(u.aliases)
+    regions = [r for r in cfg.rules.region_words if not r.isascii()][:1] or ["吉林"]
+    text = yaml.safe_dump(review_document(suggest_all(units, regions), existing), allow_unicode=True,
+                          sort_keys=False, width=120)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{sum(1 for _ in units)} unit(s): candidates for review in {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_search(args) -> int:
     from pipeline.index import SearchQuery
     from yuqing.bootstrap import App
@@ -319,6 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
     us.add_argument("--name", default="", help="display name (default: the username)")
     us.add_argument("--password-env", help="read the password from this environment variable (default: prompt)")
     us.set_defaults(func=cmd_user)
+    me = with_config(sub.add_parser("members", help="member units: suggest-aliases (candidates for review)"))
+    me.add_argument("action", choices=["suggest-aliases"])
+    me.add_argument("--registered", help="YAML list of names as registered ({id, name, english, group} under "
+                                         "insurers: or units:) instead of members.yaml's units")
+    me.add_argument("--output", "-o", help="write the candidates (YAML) here instead of stdout")
+    me.set_defaults(func=cmd_members)
     tr = sub.add_parser("try-rule", help="dry run: which documents in a file would alert, for whom and why")
     tr.add_argument("documents", help="JSON lines, one document per line (title, text, optional source_id, channel…)")
     tr.add_argument("--config", default=DEFAULT_CONFIG, help="configuration folder (default: %(default)s)")

@@ -98,3 +98,22 @@ def test_matching_counts_a_guarded_alias_only_with_context():
     assert [u.aliases for u in m.find("平安的理赔太慢了")] == [["平安"]]
     assert [u.aliases for u in m.find("平安产险吉林分公司")] == [["平安产险"]]
     assert m.find("今天阳光很好")  # not marked: matched as before
+
+
+def test_cli_writes_candidates_for_review(tmp_path):
+    from tests.kit import DEMO_CONFIG
+    from yuqing.cli import main
+    out = tmp_path / "aliases.yaml"
+    assert main(["members", "suggest-aliases", "--config", str(DEMO_CONFIG), "--registered", str(NATIONAL),
+                 "-o", str(out)]) == 0
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    picc = next(u for u in doc["units"] if u["id"] == "picc-pc")
+    assert {"人保财险", "人保产险", "PICC"} <= {c["alias"] for c in picc["candidates"]}
+    pingan = next(u for u in doc["units"] if u["id"] == "pingan-pc")
+    assert "平安" in pingan["needs_context_suggested"]
+    # from members.yaml: aliases the unit already has are not suggested again
+    demo = tmp_path / "demo.yaml"
+    assert main(["members", "suggest-aliases", "--config", str(DEMO_CONFIG), "-o", str(demo)]) == 0
+    life = next(u for u in yaml.safe_load(demo.read_text(encoding="utf-8"))["units"] if u["id"] == "chinalife-jl")
+    assert "国寿" in life["aliases_now"] and "国寿" not in [c["alias"] for c in life["candidates"]]
+    assert "吉林国寿" in [c["alias"] for c in life["candidates"]]
