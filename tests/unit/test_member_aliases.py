@@ -117,3 +117,21 @@ def test_cli_writes_candidates_for_review(tmp_path):
     life = next(u for u in yaml.safe_load(demo.read_text(encoding="utf-8"))["units"] if u["id"] == "chinalife-jl")
     assert "国寿" in life["aliases_now"] and "国寿" not in [c["alias"] for c in life["candidates"]]
     assert "吉林国寿" in [c["alias"] for c in life["candidates"]]
+
+
+def test_demo_members_guard_everyday_words(tmp_path):
+    from contracts.messages import Document
+    from pipeline.config import load_config
+    from tests.kit import DEMO_CONFIG
+    from yuqing.bootstrap import App
+    app = App(load_config(DEMO_CONFIG, data_dir=tmp_path))
+    try:
+        def units(text: str) -> list[str]:
+            doc = Document.create(url=f"http://x.example.cn/{abs(hash(text))}", source_id="x", channel="weibo",
+                                  site="x.example.cn", title=text, text="")
+            return [u.unit_id for u in app.scorer.score(doc).units]
+        assert units("春天的阳光洒满大地") == []
+        assert units("大地的理赔员态度太差了") == ["ccic-jl"]
+        assert units("阳光的车险拒赔，投诉无门") == ["sinosig-jl"]
+    finally:
+        app.close()
