@@ -11,9 +11,14 @@ ways we see in practice, and ``decoded_html`` repairs each:
   UTF-8 that kept its old template header): no U+FFFD at all, just mojibake.
   A GBK or Big5 body with real Chinese in it is practically never valid
   UTF-8, so a body that decodes strictly as UTF-8 *is* UTF-8;
-* the header says iso-8859-1 (servers' default) for a GBK page: every byte
-  is "valid" Latin-1, so again only mojibake. A ``<meta>`` charset, else a
-  statistical guess (charset-normalizer), decides;
+* the label is neither UTF-8 nor a CJK charset — iso-8859-1 (servers'
+  default), or whatever a detector guessed for a page that declares
+  nothing (Scrapy labels some GB2312 pages ``ptcp154``, others cp1252) —
+  for a GBK/Big5 page: every byte is "valid" in a single-byte charset, so
+  again only mojibake. When the bytes look CJK, a ``<meta>`` charset, else
+  the GB or Big5 decoding that reads as common Chinese, else a statistical
+  guess (charset-normalizer) decides; a real Latin-1 or Cyrillic page
+  does not read as Chinese in either and keeps its label;
 * GBK labelled Big5 or the other way round: gb18030 accepts almost any byte
   pair, so the wrong one decodes "fine" into rare characters. The decoding
   whose Chinese characters are mostly common ones wins.
@@ -103,15 +108,15 @@ def decode_body(body: bytes, declared: str | None, text: str | None = None) -> t
         better = _other_cjk_family(body, declared_n, text)
         if better:
             return better
-    if declared_n in _LATIN:
-        # Latin-1 is never "invalid": only a <meta> tag or a confident
-        # guess of a CJK charset may overrule it (a French page stays French).
-        meta = meta_charset(body)
-        enc = _norm(meta) if meta and _norm(meta) not in _LATIN else _norm(guess_encoding(body))
-        fixed = _strict(body, enc) if enc in _CJK else None
-        if fixed is not None:
-            return fixed, enc
-    elif replaced > max(3, len(text) // 1000):
+    if declared_n not in _UTF8 | _CJK:
+        # A single-byte label is never "invalid": only a CJK <meta> tag or
+        # bytes that read as Chinese may overrule it (a French page stays French).
+        fixed_cjk = _cjk_reading(body)
+        if fixed_cjk is not None:
+            return fixed_cjk
+        if replaced <= max(3, len(text) // 1000):
+            return text, declared_n
+    if replaced > max(3, len(text) // 1000):
         meta = meta_charset(body)
         for enc in (meta, guess_encoding(body), "utf-8", "gb18030", "big5hkscs"):
             enc = _norm(enc)
@@ -121,6 +126,29 @@ def decode_body(body: bytes, declared: str | None, text: str | None = None) -> t
             if fixed is not None:
                 return fixed, enc
     return text, declared_n
+
+
+def _cjk_reading(body: bytes) -> tuple[str, str] | None:
+    """The body as CJK text, when its bytes look CJK: the <meta> charset if
+    it names a CJK one and decodes, else GB or Big5 when that decoding reads
+    as mostly common Chinese, else charset-normalizer's Japanese or Korean guess."""
+    meta = _norm(meta_charset(body))
+    if meta in _CJK:
+        fixed = _strict(body, meta)
+        if fixed is not None:
+            return fixed, meta
+    best: tuple[float, str, str] | None = None
+    for enc in ("gb18030", "big5hkscs"):
+        decoded = _strict(body, enc)
+        share = common_share(decoded) if decoded is not None else 0.0
+        if decoded is not None and share >= 0.35 and (best is None or share > best[0]):
+            best = (share, decoded, enc)
+    if best is None:  # Japanese, Korean: charset-normalizer's confident guess
+        guess = _norm(guess_encoding(body))
+        decoded = _strict(body, guess) if guess in _CJK - _GB - _BIG5 else None
+        if decoded is not None:
+            best = (0.0, decoded, guess)
+    return (best[1], best[2]) if best else None
 
 
 def common_share(text: str) -> float:
