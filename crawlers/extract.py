@@ -25,6 +25,7 @@ from crawlers.boilerplate import prune
 from crawlers.dates import SHANGHAI, parse_date
 from crawlers.encoding import decoded_html  # noqa: F401  (re-exported: spiders import it from here)
 from crawlers.fields import canonical_link, counts
+from crawlers.pagedate import page_date
 from pipeline.config import Selectors
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,6 @@ _NOT_A_NAME = re.compile(r"发表于|发布于|发布时间|时间|日期|点击
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜| - | — |--|－)\s*")
 _DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发布日期|发表于|发布于|更新时间|时间|日期)\s*[:：]?\s*([^\n]{6,40})")
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|撰文|文)\s*[:：/|]\s*([\u4e00-\u9fa5·A-Za-z]{2,12})")
-_META_DATE = ("article:published_time", "og:release_date", "pubdate", "publishdate", "PubDate",
-              "publish_time", "publishtime", "weibo:article:create_at", "dc.date", "date")
-_DATE_CONTAINERS = " | ".join(
-    f"//*[contains(@id, '{k}') or contains(@class, '{k}')]"
-    for k in ("publish_time", "publish-time", "pubtime", "pub_time", "pub-date", "post-time", "post_time"))
 
 
 @dataclass
@@ -220,7 +216,7 @@ def extract_generic(html: str, url: str | None = None, now: datetime | None = No
         m = _AUTHOR_IN_TEXT.search(clean_text(sel.xpath("string(//body)").get("")[:5000]))
         author = m.group(1) if m else None
     return Extracted(title=title, text=text, author=clean_author(author),
-                     published_at=_generic_date(sel, getattr(doc, "date", None), now, tz))
+                     published_at=_generic_date(sel, title, getattr(doc, "date", None), now, tz))
 
 
 def _meta(sel: Selector, *names: str) -> str | None:
@@ -269,20 +265,8 @@ def _strip_leading_meta(text: str, title: str) -> str:
     return "\n".join(lines)
 
 
-def _generic_date(sel: Selector, traf_date: str | None, now: datetime | None, tz: tzinfo) -> datetime | None:
-    for name in _META_DATE:
-        found = parse_date(_meta(sel, name), now, tz)
-        if found:
-            return found
-    # Elements that by id or class hold the publish time (WeChat's #publish_time …).
-    for text in sel.xpath(_DATE_CONTAINERS).xpath("string(.)").getall()[:5]:
-        found = parse_date(text, now, tz)
-        if found:
-            return found
-    # A labelled date ("发布时间：2026-11-25 09:30") in the body, with its time of day.
-    body = clean_text(" ".join(sel.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()))
-    for m in _DATE_LABEL.finditer(body[:20000]):
-        found = parse_date(m.group(1), now, tz)
-        if found:
-            return found
-    return parse_date(traf_date, now, tz)
+def _generic_date(sel: Selector, title: str, traf_date: str | None, now: datetime | None,
+                  tz: tzinfo) -> datetime | None:
+    body = sel.xpath("//body")
+    lines = node_text(body[0].root).split("\n") if body else []
+    return page_date(sel, lines, title, now, tz, traf_date)
