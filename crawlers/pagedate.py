@@ -42,7 +42,7 @@ _CONTAINERS = " | ".join(
 _LABEL = re.compile(r"(?:发布时间|发表时间|发布日期|发表日期|发稿时间|更新时间|发表于|发布于|"
                     r"(?<![\u4e00-\u9fff])(?:时间|日期)\s*[:：])\s*[:：]?\s*(.{6,40})")
 # Byline labels, with their colon: 记者会 in a sentence is not a byline.
-_CUE = re.compile(r"(?:来源|作者|记者|编辑|责编|稿源|出处|source)\s*[:：/]|^\s*by\s", re.I)
+_CUE = re.compile(r"(?:来源|作者|记者|编辑|责编|稿源|出处|source)\s*[:：/]|^\s*by\s", re.IGNORECASE)
 _LINE_MAX = 100  # a dateline is short; a date inside a paragraph is the story's, not the page's
 _UNDER_HEADLINE = 6  # lines after the headline that may hold its dateline
 

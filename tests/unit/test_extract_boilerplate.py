@@ -12,8 +12,8 @@ from crawlers.extract import extract_generic
 
 EN_PARAGRAPHS = [
     "The provincial regulator fined the insurer for delaying claims by an average of four months last year.",
-    "According to the notice, the company failed to inform policyholders of missing documents in time, and "
-    "several hundred claims were left open without any explanation.",
+    ("According to the notice, the company failed to inform policyholders of missing documents in time, and "
+     "several hundred claims were left open without any explanation."),
     "The insurer said in a statement that it accepted the decision and had already changed its procedures.",
     "Consumer groups welcomed the fine, but said the amount was too small to change how claims are handled.",
 ]

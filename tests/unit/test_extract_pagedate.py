@@ -33,8 +33,9 @@ def sh(*args) -> datetime:
     ('<meta property="article:published_time" content="2026-03-11T09:30:00+08:00">', "", sh(2026, 3, 11, 9, 30)),
     ('<meta name="pubdate" content="2026-03-11 09:30">', "", sh(2026, 3, 11, 9, 30)),
     ('<meta property="og:release_date" content="2026-03-11">', "", sh(2026, 3, 11)),
-    ('<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [{"@type": "WebPage"},'
-     ' {"@type": "NewsArticle", "datePublished": "2026-03-11T09:30:00+08:00"}]}</script>', "", sh(2026, 3, 11, 9, 30)),
+    (('<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [{"@type": "WebPage"},'
+      ' {"@type": "NewsArticle", "datePublished": "2026-03-11T09:30:00+08:00"}]}</script>'), "",
+     sh(2026, 3, 11, 9, 30)),
     ("", '<span itemprop="datePublished" content="2026-03-11T09:30:00+08:00">3月11日</span>', sh(2026, 3, 11, 9, 30)),
     ("", '<article><time datetime="2026-03-11T09:30:00+08:00">昨天</time></article>', sh(2026, 3, 11, 9, 30)),
 ])
