@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from lxml import etree
 
@@ -68,20 +69,35 @@ def tokens(value: str | None) -> tuple[str, ...]:
     return tuple(t for t in _SPLIT.split(_CAMEL.sub(" ", value).lower()) if t)
 
 
-def _has_run(toks: tuple[str, ...], run: tuple[str, ...]) -> bool:
-    n = len(run)
-    return any(toks[i:i + n] == run for i in range(len(toks) - n + 1))
+_SINGLE = {run[0]: "-".join(run) for run in BOILERPLATE if len(run) == 1}
+_RUNS: dict[str, list[tuple[str, ...]]] = {}
+for _run in BOILERPLATE:
+    if len(_run) > 1:
+        _RUNS.setdefault(_run[0], []).append(_run)
+
+
+@lru_cache(maxsize=4096)
+def _rule_for_name(name: str) -> str | None:
+    """The rule one class name or id matches (cached: templates repeat them)."""
+    toks = tokens(name)
+    for i, tok in enumerate(toks):
+        for run in _RUNS.get(tok, ()):
+            if toks[i:i + len(run)] == run:
+                return "-".join(run)
+    for tok in toks:
+        if tok in _SINGLE:
+            return _SINGLE[tok]
+    return None
 
 
 def named_boilerplate(el) -> str | None:
     """The boilerplate rule the element's class or id matches (as whole
     tokens of one class name or of the id), or None."""
-    names = (el.get("class") or "").split() + [el.get("id") or ""]
-    for name in names:
-        toks = tokens(name)
-        for run in BOILERPLATE:
-            if _has_run(toks, run):
-                return "-".join(run)
+    for name in (el.get("class") or "").split() + [el.get("id") or ""]:
+        if name:
+            rule = _rule_for_name(name)
+            if rule:
+                return rule
     return None
 
 
