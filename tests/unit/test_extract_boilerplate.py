@@ -4,6 +4,8 @@ through generic extraction on small handmade pages shaped like the ones
 that lost their text to substring matching."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import lxml.html
 import pytest
 
@@ -138,3 +140,15 @@ def test_main_container_is_found_by_text_density_and_always_survives():
     body = pruned.find("body")
     assert body is not None and EN_PARAGRAPHS[0] in body.text_content()
     assert "Other story number" not in body.text_content()
+
+
+def test_an_english_wordpress_article_keeps_its_paragraphs_and_loses_the_rest():
+    """A common English template (tests/fixtures/extract/wordpress_en.html):
+    share bar, related posts, tags, comments and widgets around the post."""
+    html = (Path(__file__).parents[1] / "fixtures" / "extract" / "wordpress_en.html").read_text(encoding="utf-8")
+    ex = extract_generic(html, "https://times.example.com/2026/10/02/flood-claims/")
+    lines = ex.text.split("\n")
+    assert len(lines) == 4 and lines[0].startswith("Insurers in the region") and lines[3].endswith("policies.")
+    for noise in ("Share this", "Storm season outlook", "Tagged", "four months", "Recent Posts", "WordPress"):
+        assert noise not in ex.text
+    assert ex.published_at is not None and ex.published_at.date().isoformat() == "2026-10-02"
