@@ -144,13 +144,30 @@ def _absolute(line: str, now: datetime | None, tz: tzinfo) -> datetime | None:
     return parse_date(line[m.start():m.start() + 40], now, tz) if m else None
 
 
+_EVENTS = r"(?:出生|生于|诞生|逝世|去世|病逝|卒于|成立|创立|创办|born|died)"
+_EVENT_BEFORE = re.compile(_EVENTS + r"(?:日期|时间)?\W{0,3}$", re.IGNORECASE)
+_EVENT_AFTER = re.compile(r"^\W{0,2}" + _EVENTS, re.IGNORECASE)
+
+
 def _day_on_page(day: datetime, sel: Selector) -> bool:
     """The page writes that day out somewhere (text, attributes, URLs), in one
-    of the usual forms; a January 1st a page never mentions was made up."""
-    if (day.month, day.day) != (1, 1):
-        return True
+    of the usual forms, and not only as a birth, death or founding date; a
+    January 1st a page never mentions was made up."""
     html = sel.get()
-    y = day.year
-    forms = (f"{y}-01-01", f"{y}-1-1", f"{y}/01/01", f"{y}/1/1", f"{y}.01.01", f"{y}年1月1日", f"{y}年01月01日",
-             f"{y}0101", f"January 1, {y}", f"Jan 1, {y}", f"1 January {y}", f"Jan. 1, {y}")
-    return any(f in html for f in forms)
+    y, m, d = day.year, day.month, day.day
+    forms = {f"{y}-{m:02d}-{d:02d}", f"{y}-{m}-{d}", f"{y}/{m:02d}/{d:02d}", f"{y}/{m}/{d}", f"{y}.{m:02d}.{d:02d}",
+             f"{y}年{m}月{d}日", f"{y}年{m:02d}月{d:02d}日", f"{y}{m:02d}{d:02d}"}
+    spots = [(i, i + len(form)) for form in forms for i in _find_all(html, form)]
+    if (m, d) == (1, 1) and not spots:
+        english = (f"January 1, {y}", f"Jan 1, {y}", f"1 January {y}", f"Jan. 1, {y}")
+        return any(f in html for f in english)
+    life_events = [_EVENT_BEFORE.search(html[max(0, a - 12):a]) or _EVENT_AFTER.search(html[b:b + 8])
+                   for a, b in spots]
+    return not (spots and all(life_events))
+
+
+def _find_all(text: str, needle: str):
+    start = text.find(needle)
+    while start != -1:
+        yield start
+        start = text.find(needle, start + 1)

@@ -77,3 +77,15 @@ def test_a_sentence_with_a_date_in_the_story_is_not_a_byline():
     story = "<div>2017年7月18日，正式加盟环球音乐并在北京举行亚洲签约记者会</div>"
     found = date_of(page(before=story + '<div class="time">发布时间：2026-04-01 08:00</div>'))
     assert found == sh(2026, 4, 1, 8, 0)
+
+
+def test_a_free_text_date_that_is_only_a_birth_date_is_not_taken():
+    from parsel import Selector
+
+    from crawlers.pagedate import page_date
+    html = page(before="<div class='para'>蔡健雅，1975年1月28日出生于新加坡，华语流行乐女歌手。</div>", title="蔡健雅")
+    sel = Selector(text=html)
+    assert page_date(sel, [], "蔡健雅", NOW, SHANGHAI, "1975-01-28") is None
+    # The same day as a publish date elsewhere on the page is fine.
+    sel = Selector(text=html.replace("</body>", "<div>2026年1月28日 本站编辑</div></body>"))
+    assert page_date(sel, [], "蔡健雅", NOW, SHANGHAI, "2026-01-28") == sh(2026, 1, 28)
