@@ -160,6 +160,34 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_reindex(args) -> int:
+    from pipeline.index import open_index
+    from pipeline.index.migrate import LEGACY_FILE, copy_documents, record_copy
+    from yuqing.bootstrap import App
+    app = App(load_config(args.config, data_dir=args.data_dir))
+    source_url = args.source or f"sqlite:///{LEGACY_FILE}"
+    target_url = app.config.settings.index.url
+    try:
+        if source_url == target_url:
+            print(f"来源与目标是同一个索引：{source_url}", file=sys.stderr)
+            return 2
+        source = open_index(source_url, app.data_dir, tokenizer=app.tokenizer.search_tokens)
+        if not hasattr(source, "documents"):
+            print(f"无法从 {source_url} 读出全部文档（仅支持 sqlite:// 索引）", file=sys.stderr)
+            return 2
+        try:
+            copied = copy_documents(source.documents(), app.index, batch=args.batch,
+                                    progress=lambda n: print(f"已复制 {n} 条", flush=True))
+        finally:
+            source.close()
+        if source_url.startswith("sqlite:"):
+            record_copy(source.path, target_url, copied)
+        print(f"完成：{copied} 条文档从 {source_url} 复制到 {target_url}")
+    finally:
+        app.close()
+    return 0
+
+
 def cmd_alerts(args) -> int:
     from yuqing.bootstrap import App
     app = App(load_config(args.config, data_dir=args.data_dir))
@@ -320,6 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--unit", action="append")
     s.add_argument("--limit", type=int, default=20)
     s.set_defaults(func=cmd_search)
+    ri = with_config(sub.add_parser("reindex", help="copy every document of another index (default: the old "
+                                                   "sqlite:///index.db) into the configured index"))
+    ri.add_argument("--from", dest="source", default=None, help="source index URL (default: sqlite:///index.db)")
+    ri.add_argument("--batch", type=int, default=1000)
+    ri.set_defaults(func=cmd_reindex)
     a = with_config(sub.add_parser("alerts", help="list alerts"))
     a.add_argument("--unit")
     a.add_argument("--limit", type=int, default=50)

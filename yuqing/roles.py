@@ -38,7 +38,12 @@ def score(app: App, stop: threading.Event) -> None:
 
 
 def index(app: App, stop: threading.Event) -> None:
+    from pipeline.index.migrate import legacy_index
     idx = app.index
+    legacy = legacy_index(app.data_dir, app.config.settings.index.url)
+    if legacy is not None:
+        log.warning("%s holds documents indexed before the index moved to %s; copy them with "
+                    "`yuqing reindex` (the file is kept until then)", legacy, app.config.settings.index.url)
 
     def handle(records: Sequence[Record]) -> list[Output]:
         docs, poison = {}, []

@@ -124,7 +124,7 @@ class Settings(Strict):
     data_dir: str = "var"
     timezone: str = "Asia/Shanghai"
     bus: BackendConfig = BackendConfig(url="sqlite:///bus.db")
-    index: BackendConfig = BackendConfig(url="sqlite:///index.db")
+    index: BackendConfig = BackendConfig(url="tantivy:///index")
     alert_store: BackendConfig = BackendConfig(url="sqlite:///alerts.db")
     console_host: str = "127.0.0.1"
     console_port: int = 8080

@@ -3,8 +3,13 @@
 ==========================================  =====================================
 URL                                         adapter
 ==========================================  =====================================
-``sqlite:///index.db``                      embedded SQLite FTS5, path relative
-                                            to data_dir
+``tantivy:///index``                        embedded tantivy index (the default),
+                                            a directory relative to data_dir
+``tantivy:////srv/yuqing/index``            embedded tantivy, absolute path
+``sqlite:///index.db``                      embedded SQLite FTS5 (the default
+                                            before tantivy), path relative to
+                                            data_dir; ``yuqing reindex`` copies
+                                            it into the configured index
 ``sqlite:////srv/yuqing/index.db``          embedded SQLite FTS5, absolute path
 ``http://es:9200`` / ``https://...``        Elasticsearch (``yuqing[elasticsearch]``);
                                             several nodes comma-separated
@@ -12,12 +17,13 @@ URL                                         adapter
 
 ``tokenizer`` turns text into index tokens, for documents and queries alike
 (default ``tokenize_for_index``, plain jieba search mode); the composition
-root passes sentiment's jieba-with-insurance-dictionary tokenizer. Every
+root passes sentiment's rjieba-with-insurance-dictionary search tokenizer. Every
 process that opens one index must use the same tokenizer.
 
 Keyword options go to the adapter; one it does not know is an ``IndexError_``
 naming it. Both accept ``tz`` (day buckets of ``counts``, default
-Asia/Shanghai). sqlite: ``busy_timeout``, ``synchronous``. Elasticsearch:
+Asia/Shanghai). tantivy: ``busy_timeout`` (waiting for another process's
+writer), ``writer_heap_mb``. sqlite: ``busy_timeout``, ``synchronous``. Elasticsearch:
 ``prefix``, ``shards``, ``replicas``, ``request_timeout``, ``max_retries``,
 ``retry_backoff``, ``verify_certs``, ``ca_certs``, ``max_buckets``;
 credentials come from the environment (``ELASTICSEARCH_API_KEY``, or
@@ -50,14 +56,26 @@ __all__ = [
 ]
 
 
-def _open_sqlite(url: str, data_dir: Path, tokenizer: Tokenizer, options: dict) -> Index:
-    # sqlite:///rel/index.db -> "rel/index.db"; sqlite:////abs/index.db -> "/abs/index.db"
-    rest = url[len("sqlite://"):]
+def _local_path(url: str, data_dir: Path, example: str) -> Path:
+    # scheme:///rel/index.db -> data_dir/"rel/index.db"; scheme:////abs/index.db -> "/abs/index.db"
+    scheme = urlsplit(url).scheme
+    rest = url[len(scheme) + len("://"):]
     if not rest.startswith("/") or rest == "/":
-        raise IndexError_(f"index URL {url!r}: expected sqlite:///relative.db or sqlite:////absolute.db")
+        raise IndexError_(f"index URL {url!r}: expected {scheme}:///relative{example} or "
+                          f"{scheme}:////absolute{example}")
     path = Path(rest[1:])
-    if not path.is_absolute():
-        path = data_dir / path
+    return path if path.is_absolute() else data_dir / path
+
+
+def _open_tantivy(url: str, data_dir: Path, tokenizer: Tokenizer, options: dict) -> Index:
+    path = _local_path(url, data_dir, "")
+    from pipeline.index.tantivy_index import TantivyIndex
+
+    return _construct(url, TantivyIndex, path, tokenizer=tokenizer, **options)
+
+
+def _open_sqlite(url: str, data_dir: Path, tokenizer: Tokenizer, options: dict) -> Index:
+    path = _local_path(url, data_dir, ".db")
     from pipeline.index.sqlite_fts import SqliteIndex
 
     return _construct(url, SqliteIndex, path, tokenizer=tokenizer, **options)
@@ -94,6 +112,7 @@ def _construct(url: str, cls: type, *args, **options) -> Index:
 
 
 _SCHEMES: dict[str, Callable[[str, Path, Tokenizer, dict], Index]] = {
+    "tantivy": _open_tantivy,
     "sqlite": _open_sqlite,
     "http": _open_elastic,
     "https": _open_elastic,

@@ -158,6 +158,19 @@ class SqliteIndex(Index):
             row = conn.execute("SELECT doc FROM docs WHERE id = ?", (doc_id,)).fetchone()
         return ScoredDocument.model_validate_json(row[0]) if row else None
 
+    def documents(self, batch: int = 1000) -> Iterator[ScoredDocument]:
+        """Every document in write order (for ``yuqing reindex`` out of this index)."""
+        last = 0
+        while True:
+            with self._locked("documents") as conn:
+                rows = conn.execute("SELECT rowid, doc FROM docs WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                                    (last, batch)).fetchall()
+            for rowid, doc_json in rows:
+                last = rowid
+                yield ScoredDocument.model_validate_json(doc_json)
+            if len(rows) < batch:
+                return
+
     def search(self, query: SearchQuery) -> SearchResult:
         tokens = query_tokens(query.text, self._query_tokens)
         where = self._where(query, tokens)

@@ -1,6 +1,6 @@
 """One contract suite for every index adapter (see pipeline/index/base.py).
 
-sqlite always runs; Elasticsearch runs when ELASTICSEARCH_URL is set
+The embedded adapters (tantivy, the default, and SQLite FTS5) always run; Elasticsearch runs when ELASTICSEARCH_URL is set
 (deploy/ starts a node). Each Elasticsearch test uses its own index prefix
 and deletes its indices and template afterwards, so the suite can run
 against a shared cluster.
@@ -75,7 +75,9 @@ class IndexEnv:
 
     def __init__(self, kind: str, tmp_path) -> None:
         self.kind = kind
-        if kind == "sqlite":
+        if kind == "tantivy":
+            self.url, self.options = f"tantivy:///{tmp_path / 'index'}", {}
+        elif kind == "sqlite":
             self.url, self.options = f"sqlite:///{tmp_path / 'index.db'}", {}
         else:
             # Not under yuqing-docs-*: the production template must not match test indices.
@@ -95,7 +97,7 @@ class IndexEnv:
             index.close()
 
 
-@pytest.fixture(params=["sqlite", "elasticsearch"])
+@pytest.fixture(params=["tantivy", "sqlite", "elasticsearch"])
 def env(request, tmp_path):
     if request.param == "elasticsearch" and not os.environ.get(ES_ENV):
         pytest.skip("set ELASTICSEARCH_URL to run the Elasticsearch contract suite")
