@@ -8,9 +8,10 @@ never split):
   jieba: same dictionary, same DAG + HMM algorithm, about 17x faster, and it
   honours ``add_word``). The scorer and the sentiment model use these tokens;
   the model was trained on them (tools/train_sentiment.py).
-* ``search_tokens()`` — search mode through Python jieba, for the full-text
-  index, whose stored tokens were written by it. Built lazily, so scoring
-  workers never load it (about 80 MB).
+* ``search_tokens()`` — search mode (long words also yield their parts)
+  through the same rjieba engine, for the full-text index: the same tokens
+  Python jieba's ``cut_for_search`` gives, about 8x faster, with no second
+  dictionary in memory.
 
 One ``Tokenizer`` per process; the composition root builds it once.
 Chinese text only: documents in other languages never reach it (see
@@ -18,9 +19,7 @@ contracts/language.py).
 """
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Iterable
 from importlib import resources
 
@@ -61,8 +60,6 @@ class Tokenizer:
         self._rj = rjieba.Jieba()
         for word, freq, tag in self._entries:
             self._rj.add_word(word, freq, tag)
-        self._jieba = None
-        self._lock = threading.Lock()
 
     def words(self, text: str) -> list[str]:
         """Precise-mode tokens without whitespace or punctuation."""
@@ -81,20 +78,9 @@ class Tokenizer:
     def search_tokens(self, text: str) -> list[str]:
         """Search-mode tokens (long words also yield their parts), lower-cased,
         for the full-text index."""
-        return [w.lower() for w in self._search_engine().cut_for_search(text) if _WORDISH.search(w)]
-
-    def _search_engine(self):
-        if self._jieba is None:
-            with self._lock:
-                if self._jieba is None:
-                    import jieba
-                    # jieba logs its dictionary loading at INFO; keep worker logs readable.
-                    jieba.setLogLevel(logging.WARNING)
-                    tok = jieba.Tokenizer()
-                    for word, freq, tag in self._entries:
-                        tok.add_word(word, freq, tag)
-                    self._jieba = tok
-        return self._jieba
+        # isalnum() is true for nearly every token (Han characters are
+        # alphanumeric) and much cheaper than the regex, kept for the rest.
+        return [w.lower() for w in self._rj.cut_for_search(text) if w.isalnum() or _WORDISH.search(w)]
 
 
 def split_sentences(text: str) -> list[str]:
