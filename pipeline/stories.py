@@ -11,6 +11,8 @@ Contract:
 * ``assign(doc)`` returns the story id for the document and the story's
   state after counting it, in one ``BEGIN IMMEDIATE`` transaction, so two
   processes never both start a story for two copies of one text;
+  ``assign_many(docs)`` does a bus batch in one transaction (the score role's
+  way: one commit per batch), each document seeing those before it;
 * idempotent: a document seen again (a replay after a crash) gets the story
   it got the first time and is not counted twice;
 * only documents seen within ``window`` of a candidate are compared, and
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -57,27 +60,36 @@ class StoryStore:
 
     def assign(self, doc: ScoredDocument) -> ScoredDocument:
         """The document with its story id and story state filled in."""
-        seen = doc.published_at or doc.crawled_at
-        sketch = logic.fingerprint(doc.title, doc.text)
+        return self.assign_many([doc])[0]
+
+    def assign_many(self, docs: Sequence[ScoredDocument]) -> list[ScoredDocument]:
+        """``assign`` for a bus batch in one transaction (one commit, not one
+        per document); a document joins stories started earlier in the batch."""
+        prepared = [(doc, doc.published_at or doc.crawled_at, logic.fingerprint(doc.title, doc.text))
+                    for doc in docs]
+        # (story id, story state) as each document left it: taken at once,
+        # before a later document of the batch joins the same story.
+        states: list[tuple[str, dict] | None] = []
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute("SELECT story_id FROM story_docs WHERE doc_id = ?", (doc.id,)).fetchone()
-                if row:  # replay: same story, not counted again
-                    story = self._get(row[0])
-                else:
-                    story = self._join(doc, seen, sketch)
+                for doc, seen, sketch in prepared:
+                    row = db.execute("SELECT story_id FROM story_docs WHERE doc_id = ?", (doc.id,)).fetchone()
+                    # A replay gets the same story, not counted again.
+                    story = self._get(row[0]) if row else self._join(doc, seen, sketch)
+                    states.append((story.id, story.to_dict()) if story else None)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            self._assigned += 1
-            prune = self._assigned % PRUNE_EVERY == 0
-        if prune:
-            self.prune(seen - self.window)
-        data = story.to_dict() if story else None
-        return doc.model_copy(update={"story_id": story.id if story else doc.story_id, "story": data})
+            before = self._assigned
+            self._assigned += len(prepared)
+            prune = self._assigned // PRUNE_EVERY > before // PRUNE_EVERY
+        if prune and prepared:
+            self.prune(max(seen for _, seen, _ in prepared) - self.window)
+        return [doc.model_copy(update={"story_id": state[0], "story": state[1]} if state else {"story": None})
+                for (doc, _, _), state in zip(prepared, states)]
 
     def _join(self, doc: ScoredDocument, seen: datetime, sketch: tuple[int, ...]) -> logic.Story:
         since = _us(seen - self.window)

@@ -22,19 +22,27 @@ log = logging.getLogger(__name__)
 def score(app: App, stop: threading.Event) -> None:
     scorer, stories = app.scorer, app.story_store
 
-    def handle(rec: Record) -> list[Output]:
-        doc = decode(rec, Document)
-        # Scoring is pure; the story store (shared by every scorer process)
-        # then says which story the document joins.
-        scored = stories.assign(scorer.score(doc, now=app.clock.now()))
-        metrics.DOCS_SCORED.labels(scored.level.value if scored.level else "none").inc()
-        metrics.NEGATIVITY.observe(scored.negativity)
-        if scored.level:
-            log.info("doc %s negative for %s (%.2f): %s", doc.id, list(scored.unit_levels), scored.negativity, doc.title)
-        # Keyed by story so every document of a story stays in order for the router.
-        return [Output(DOCS_SCORED, scored.story_id, scored.to_bytes())]
+    def handle(records: Sequence[Record]) -> list[Output]:
+        scored, poison = [], []
+        for rec in records:
+            try:
+                # Scoring is pure; the story store (shared by every scorer
+                # process) then says which story each document joins.
+                scored.append(scorer.score(decode(rec, Document), now=app.clock.now()))
+            except PoisonMessage as e:
+                log.error("score: %s", e)
+                poison.append(dead_letter(rec, str(e), "score"))
+        out = []
+        for doc in stories.assign_many(scored):  # one transaction for the batch
+            metrics.DOCS_SCORED.labels(doc.level.value if doc.level else "none").inc()
+            metrics.NEGATIVITY.observe(doc.negativity)
+            if doc.level:
+                log.info("doc %s negative for %s (%.2f): %s", doc.id, list(doc.unit_levels), doc.negativity, doc.title)
+            # Keyed by story so every document of a story stays in order for the router.
+            out.append(Output(DOCS_SCORED, doc.story_id, doc.to_bytes()))
+        return out + poison
 
-    run_stage(app.bus, [DOCS_RAW], "scorer", per_record(handle, "score"), stop)
+    run_stage(app.bus, [DOCS_RAW], "scorer", handle, stop)
 
 
 def index(app: App, stop: threading.Event) -> None:

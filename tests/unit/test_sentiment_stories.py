@@ -89,6 +89,21 @@ def test_store_groups_reposts_and_near_copies_and_counts_each_document_once(stor
         other_process.close()
 
 
+def test_a_batch_is_assigned_in_one_go_as_if_one_by_one(store):
+    batch = [scored("市民投诉中国人寿吉林省分公司拒赔", BODY, "http://a.example.cn/1"),
+             scored("协会开展保险知识宣传", OTHER, "http://a.example.cn/2"),
+             scored("【转载】市民投诉中国人寿吉林省分公司拒赔", BODY, "http://b.example.cn/9", channel="weibo",
+                    site="weibo.com", at=T0 + timedelta(hours=1))]
+    first, other, repost = store.assign_many(batch)
+    assert repost.story_id == first.story_id != other.story_id  # joins a story started earlier in the batch
+    # Each document carries the story as it left it, not as the batch ended.
+    assert first.story["doc_count"] == 1 and repost.story["doc_count"] == 2
+    replayed = store.assign_many(batch)  # a replayed batch: same stories, nothing counted twice
+    assert [d.story_id for d in replayed] == [first.story_id, other.story_id, first.story_id]
+    assert store.get(first.story_id).doc_count == 2
+    assert store.assign_many([]) == []
+
+
 def test_only_recent_documents_are_compared(store):
     store.assign(scored("重疾险理赔遇阻 长春市民质疑销售过程", BODY, "http://a.example.cn/1"))
     much_later = T0 + timedelta(days=30)
