@@ -1,0 +1,231 @@
+"""The index at a year's scale: ingest rate, bytes per document and query
+latency of the embedded engines, side by side, against the old SQLite FTS5
+adapter as the baseline in the same run.
+
+    python bench/bench_index.py                   # 100,000 documents
+    python bench/bench_index.py --docs 1000000    # a year at ~2,700 a day (takes a while)
+
+Engines (``--engines``, comma-separated):
+
+* ``fts5``: ``pipeline/index/sqlite_fts.py`` (the embedded default before
+  tantivy): the baseline;
+* ``fts5-lean``: route (a), SQLite FTS5 used as intended (bench/fts5_lean.py:
+  contentless, rowid = time, capped totals), a prototype;
+* ``tantivy``: ``pipeline/index/tantivy_index.py``, the embedded default.
+
+Every engine gets the same documents (bench/index_corpus.py, generated once
+per batch and written to each in turn) and the same tokenizer, the one the
+composition root passes (rjieba search mode with the insurance dictionary);
+ingest time is the time spent in ``upsert`` (tokenising included), batches of
+``--batch`` as the index role writes them, each a durable commit. Queries ask
+for 20 hits newest first (highlights included), rotating over terms of equal
+frequency and over units; p50/p95 over ``--repeat`` runs after a warm-up.
+Totals of the engines with exact counts are checked against each other.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.index_corpus import AND_TERM, HOT, TERMS, UNITS, Corpus  # noqa: E402
+from pipeline.index import SearchQuery, open_index  # noqa: E402
+from pipeline.index.sqlite_fts import QUARTER_US  # noqa: E402
+from pipeline.messages import Level  # noqa: E402
+from sentiment.tokenize import Tokenizer  # noqa: E402
+
+KINDS = ["term", "term_30d", "term_unit_level", "hot", "and", "deep_page", "days_90d", "units_90d"]
+LABELS = {
+    "term": "one term (理赔 …, 12 %)",
+    "term_30d": "one term, last 30 days",
+    "term_unit_level": "one term + unit + level",
+    "hot": "hot term (保险, 50 %)",
+    "and": "two terms AND (… 拖延)",
+    "deep_page": "deep page (offset 980)",
+    "days_90d": "counts by day, hot term, 90 days",
+    "units_90d": "counts by unit, hot term, 90 days",
+}
+
+
+def dir_bytes(path: Path) -> int:
+    if path.is_file():
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+class Engine:
+    def __init__(self, name: str, base: Path, tokenizer: Callable[[str], list[str]]) -> None:
+        self.name = name
+        self.ingest_s = 0.0
+        self.ingest_cpu = 0.0
+        if name == "fts5":
+            self.path = base / "fts5.db"
+            self.index = open_index(f"sqlite:///{self.path}", tokenizer=tokenizer)
+        elif name == "fts5-lean":
+            from bench.fts5_lean import LeanFts5
+            self.path = base / "lean.db"
+            self.index = LeanFts5(self.path, tokenizer)
+        elif name == "tantivy":
+            self.path = base / "tantivy"
+            self.index = open_index(f"tantivy:///{self.path}", tokenizer=tokenizer)
+        else:
+            raise SystemExit(f"unknown engine {name!r}")
+
+    def upsert(self, docs) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.index.upsert(docs)
+        self.ingest_s += time.perf_counter() - wall
+        self.ingest_cpu += time.process_time() - cpu
+
+    def size(self) -> int:
+        if self.name != "tantivy":
+            import sqlite3
+            conn = sqlite3.connect(self.path)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+        return dir_bytes(self.path)
+
+    def run(self, kind: str, q: SearchQuery) -> int | None:
+        """Run one query; the total (or number of buckets) it found, None when unsupported."""
+        if kind in ("days_90d", "units_90d"):
+            by = "day" if kind == "days_90d" else "unit"
+            if self.name == "fts5-lean":
+                if by != "day":
+                    return None
+                quarters = self.index.counts_by_quarter(q)
+                days: dict[str, int] = {}
+                for quarter, n in quarters.items():
+                    day = datetime.fromtimestamp(quarter * 900, q.start.tzinfo).strftime("%Y-%m-%d")
+                    days[day] = days.get(day, 0) + n
+                return sum(days.values())
+            return sum(self.index.counts(q, by).values())
+        return self.index.search(q).total
+
+
+def queries(kind: str, end: datetime) -> list[SearchQuery]:
+    terms = list(TERMS)
+    recent = {"start": end - timedelta(days=90), "end": end}
+    if kind == "term":
+        return [SearchQuery(text=t) for t in terms]
+    if kind == "term_30d":
+        return [SearchQuery(text=t, start=end - timedelta(days=30), end=end) for t in terms]
+    if kind == "term_unit_level":
+        return [SearchQuery(text=t, units=[UNITS[i % len(UNITS)]], levels=[Level.orange, Level.red])
+                for i, t in enumerate(terms * 3)]
+    if kind == "hot":
+        return [SearchQuery(text=HOT)]
+    if kind == "and":
+        return [SearchQuery(text=f"{t} {AND_TERM[0]}") for t in terms]
+    if kind == "deep_page":
+        return [SearchQuery(text=t, offset=980) for t in terms]
+    if kind in ("days_90d", "units_90d"):
+        return [SearchQuery(text=HOT, **recent)]
+    raise ValueError(kind)
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p * (len(values) - 1)))]
+
+
+def measure(engine: Engine, kind: str, end: datetime, repeat: int) -> tuple[float, float, dict] | None:
+    qs = queries(kind, end)
+    totals = {}
+    for q in qs:  # warm-up, and the totals
+        found = engine.run(kind, q)
+        if found is None:
+            return None
+        totals[q.model_dump_json()] = found
+    times = []
+    for i in range(repeat):
+        q = qs[i % len(qs)]
+        t = time.perf_counter()
+        engine.run(kind, q)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), percentile(times, 0.95), totals
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=100_000)
+    ap.add_argument("--engines", default="fts5,fts5-lean,tantivy")
+    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--repeat", type=int, default=40)
+    ap.add_argument("--dir", default=None, help="where to build the indexes (default: a temporary directory)")
+    ap.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
+    args = ap.parse_args()
+
+    base = Path(args.dir or tempfile.mkdtemp(prefix="yuqing-bench-index-"))
+    base.mkdir(parents=True, exist_ok=True)
+    tokenizer = Tokenizer().search_tokens
+    engines = [Engine(name, base, tokenizer) for name in args.engines.split(",")]
+    corpus = Corpus(args.docs)
+    text_bytes = 0
+    started = time.perf_counter()
+    for i, batch in enumerate(corpus.batches(args.batch)):
+        text_bytes += sum(len(d.title.encode()) + len(d.text.encode()) for d in batch)
+        for engine in engines:
+            engine.upsert(batch)
+        if (i + 1) % max(1, 20_000 // args.batch) == 0:
+            done = (i + 1) * args.batch
+            print(f"  {done:,} docs, {time.perf_counter() - started:.0f} s: " + ", ".join(
+                f"{e.name} {done / e.ingest_s:,.0f}/s" for e in engines), file=sys.stderr, flush=True)
+    n = args.docs
+    print(f"\n{n:,} documents, {text_bytes / n:,.0f} bytes of title+text each (UTF-8); "
+          f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
+    print("| engine | ingest docs/s (wall) | docs per CPU-second | bytes/doc on disk | besides the text |")
+    print("|---|---|---|---|---|")
+    for e in engines:
+        size = e.size()
+        print(f"| {e.name} | {n / e.ingest_s:,.0f} | {n / e.ingest_cpu:,.0f} | {size / n:,.0f} | "
+              f"{(size - text_bytes) / n:,.0f} |")
+
+    end = corpus.end
+    results = {e.name: {k: measure(e, k, end, args.repeat) for k in KINDS} for e in engines}
+    baseline = engines[0].name
+    head = " | ".join(f"{e.name} p50 / p95 ms" for e in engines)
+    ratios = " | ".join(f"{e.name} ×" for e in engines[1:])
+    print(f"\n| query (limit 20, newest first) | {head} | {ratios} |")
+    print("|---|" + "---|" * (len(engines) + len(engines) - 1))
+    for kind in KINDS:
+        cells = []
+        for e in engines:
+            r = results[e.name][kind]
+            cells.append(f"{r[0]:.2f} / {r[1]:.2f}" if r else "—")
+        base_r = results[baseline][kind]
+        ratio_cells = []
+        for e in engines[1:]:
+            r = results[e.name][kind]
+            ratio_cells.append(f"{base_r[1] / r[1]:,.0f}×" if r and base_r else "—")
+        print(f"| {LABELS[kind]} | {' | '.join(cells)} | {' | '.join(ratio_cells)} |")
+    print(f"\n(× = {baseline} p95 / engine p95: how many times faster)")
+    exact = [e.name for e in engines if e.name != "fts5-lean"]
+    mismatches = 0
+    for kind in KINDS:
+        ref = results[exact[0]][kind]
+        for name in exact[1:]:
+            other = results[name][kind]
+            if ref and other and ref[2] != other[2]:
+                mismatches += 1
+                print(f"totals differ for {kind}: {exact[0]} {ref[2]} vs {name} {other[2]}")
+    checked = sum(len(results[exact[0]][k][2]) for k in KINDS if results[exact[0]][k]) if exact else 0
+    print(f"totals of {', '.join(exact)} agree on {checked - mismatches} of {checked} queries")
+    for e in engines:
+        e.index.close()
+    if not args.keep and not args.dir:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
