@@ -61,7 +61,7 @@ class Items:
         self.n = 0
 
     def make(self, count: int) -> list[Document]:
-        rng, out = self.rng, []
+        rng, out = self.rng, list[Document]()
         while len(out) < count:
             self.n += 1
             unit = rng.choice(UNITS)
@@ -226,7 +226,7 @@ def main() -> None:
     ap.add_argument("--config", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.relay:
-        relay(*args.relay, args.config)
+        relay(args.relay[0], args.relay[1], args.config)
         return
     rates = [float(r) for r in args.rates.split(",")]
     bare = run("bare", rates, args.seconds)

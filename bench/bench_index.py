@@ -35,13 +35,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.index_corpus import AND_TERM, HOT, TERMS, UNITS, Corpus  # noqa: E402
 from pipeline.index import SearchQuery, open_index  # noqa: E402
-from pipeline.index.sqlite_fts import QUARTER_US  # noqa: E402
 from pipeline.messages import Level  # noqa: E402
 from sentiment.tokenize import Tokenizer  # noqa: E402
 
@@ -69,6 +69,7 @@ class Engine:
         self.name = name
         self.ingest_s = 0.0
         self.ingest_cpu = 0.0
+        self.index: Any
         if name == "fts5":
             self.path = base / "fts5.db"
             self.index = open_index(f"sqlite:///{self.path}", tokenizer=tokenizer)
@@ -105,11 +106,13 @@ class Engine:
                     return None
                 quarters = self.index.counts_by_quarter(q)
                 days: dict[str, int] = {}
+                end_tz = q.end.tzinfo if q.end else None
                 for quarter, n in quarters.items():
-                    day = datetime.fromtimestamp(quarter * 900, q.start.tzinfo).strftime("%Y-%m-%d")
+                    day = datetime.fromtimestamp(quarter * 900, end_tz).strftime("%Y-%m-%d")
                     days[day] = days.get(day, 0) + n
                 return sum(days.values())
-            return sum(self.index.counts(q, by).values())
+            counted: dict[str, int] = self.index.counts(q, by)
+            return sum(counted.values())
         return self.index.search(q).total
 
 
@@ -139,7 +142,7 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p * (len(values) - 1)))]
 
 
-def measure(engine: Engine, kind: str, end: datetime, repeat: int) -> tuple[float, float, dict] | None:
+def measure(engine: Engine, kind: str, end: datetime, repeat: int) -> tuple[float, float, dict, float] | None:
     qs = queries(kind, end)
     totals = {}
     for q in qs:  # warm-up, and the totals
@@ -147,13 +150,14 @@ def measure(engine: Engine, kind: str, end: datetime, repeat: int) -> tuple[floa
         if found is None:
             return None
         totals[q.model_dump_json()] = found
-    times = []
+    times, cpu = [], []
     for i in range(repeat):
         q = qs[i % len(qs)]
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         engine.run(kind, q)
+        cpu.append((time.thread_time() - c) * 1000)
         times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), percentile(times, 0.95), totals
+    return statistics.median(times), percentile(times, 0.95), totals, percentile(cpu, 0.95)
 
 
 def main() -> None:
@@ -164,6 +168,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=40)
     ap.add_argument("--dir", default=None, help="where to build the indexes (default: a temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
+    ap.add_argument("--query-only", action="store_true",
+                    help="reuse the indexes of an earlier run in --dir (same --docs): queries only")
     args = ap.parse_args()
 
     base = Path(args.dir or tempfile.mkdtemp(prefix="yuqing-bench-index-"))
@@ -173,7 +179,7 @@ def main() -> None:
     corpus = Corpus(args.docs)
     text_bytes = 0
     started = time.perf_counter()
-    for i, batch in enumerate(corpus.batches(args.batch)):
+    for i, batch in enumerate(() if args.query_only else corpus.batches(args.batch)):
         text_bytes += sum(len(d.title.encode()) + len(d.text.encode()) for d in batch)
         for engine in engines:
             engine.upsert(batch)
@@ -182,11 +188,12 @@ def main() -> None:
             print(f"  {done:,} docs, {time.perf_counter() - started:.0f} s: " + ", ".join(
                 f"{e.name} {done / e.ingest_s:,.0f}/s" for e in engines), file=sys.stderr, flush=True)
     n = args.docs
+    text_bytes = text_bytes or 1
     print(f"\n{n:,} documents, {text_bytes / n:,.0f} bytes of title+text each (UTF-8); "
           f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
     print("| engine | ingest docs/s (wall) | docs per CPU-second | bytes/doc on disk | besides the text |")
     print("|---|---|---|---|---|")
-    for e in engines:
+    for e in [] if args.query_only else engines:
         size = e.size()
         print(f"| {e.name} | {n / e.ingest_s:,.0f} | {n / e.ingest_cpu:,.0f} | {size / n:,.0f} | "
               f"{(size - text_bytes) / n:,.0f} |")
@@ -194,22 +201,23 @@ def main() -> None:
     end = corpus.end
     results = {e.name: {k: measure(e, k, end, args.repeat) for k in KINDS} for e in engines}
     baseline = engines[0].name
-    head = " | ".join(f"{e.name} p50 / p95 ms" for e in engines)
-    ratios = " | ".join(f"{e.name} ×" for e in engines[1:])
+    head = " | ".join(f"{e.name} p50 / p95 (CPU p95) ms" for e in engines)
+    ratios = " | ".join(f"{e.name} × (wall / CPU p95)" for e in engines[1:])
     print(f"\n| query (limit 20, newest first) | {head} | {ratios} |")
     print("|---|" + "---|" * (len(engines) + len(engines) - 1))
     for kind in KINDS:
         cells = []
         for e in engines:
             r = results[e.name][kind]
-            cells.append(f"{r[0]:.2f} / {r[1]:.2f}" if r else "—")
+            cells.append(f"{r[0]:.2f} / {r[1]:.2f} ({r[3]:.2f})" if r else "—")
         base_r = results[baseline][kind]
         ratio_cells = []
         for e in engines[1:]:
             r = results[e.name][kind]
-            ratio_cells.append(f"{base_r[1] / r[1]:,.0f}×" if r and base_r else "—")
+            ratio_cells.append(f"{base_r[1] / r[1]:,.0f}× / {base_r[3] / max(r[3], 1e-3):,.0f}×" if r and base_r else "—")
         print(f"| {LABELS[kind]} | {' | '.join(cells)} | {' | '.join(ratio_cells)} |")
-    print(f"\n(× = {baseline} p95 / engine p95: how many times faster)")
+    print(f"\n(× = {baseline} p95 / engine p95, wall and CPU: how many times faster; CPU p95: this thread's CPU time, "
+          "which other work on the machine does not inflate)")
     exact = [e.name for e in engines if e.name != "fts5-lean"]
     mismatches = 0
     for kind in KINDS:
@@ -219,7 +227,7 @@ def main() -> None:
             if ref and other and ref[2] != other[2]:
                 mismatches += 1
                 print(f"totals differ for {kind}: {exact[0]} {ref[2]} vs {name} {other[2]}")
-    checked = sum(len(results[exact[0]][k][2]) for k in KINDS if results[exact[0]][k]) if exact else 0
+    checked = sum(len(r[2]) for r in (results[exact[0]][k] for k in KINDS) if r) if exact else 0
     print(f"totals of {', '.join(exact)} agree on {checked - mismatches} of {checked} queries")
     for e in engines:
         e.index.close()

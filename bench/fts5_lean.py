@@ -19,8 +19,20 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.index.base import Hit, SearchQuery, SearchResult, document_tokens, effective_time, query_tokenizer
-from pipeline.index.highlight import Tokenizer, highlights_for, match_terms, query_tokens
+from pipeline.index.base import (
+    Hit,
+    SearchQuery,
+    SearchResult,
+    document_tokens,
+    effective_time,
+    query_tokenizer,
+)
+from pipeline.index.highlight import (
+    Tokenizer,
+    highlights_for,
+    match_terms,
+    query_tokens,
+)
 from pipeline.index.sqlite_fts import QUARTER_US, epoch_us
 from pipeline.messages import ScoredDocument
 

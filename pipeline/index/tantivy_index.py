@@ -204,7 +204,7 @@ class TantivyIndex(Index):
     def _rollback(self, writer: Any) -> None:
         try:
             writer.rollback()
-        except Exception:  # a writer that cannot roll back is dropped; the next upsert takes a new one
+        except ValueError:  # a writer that cannot roll back is dropped; the next upsert takes a new one
             self._writer = None
 
     # ------------------------------------------------------------ reading
@@ -232,6 +232,7 @@ class TantivyIndex(Index):
         searcher = self._searcher("search")
         sort = query.sort if terms or query.sort != "relevance" else "time_desc"
         limit = max(query.limit, 1)  # tantivy needs a positive limit; the extra hit is dropped
+        result: Any
         try:
             if sort == "relevance":
                 result = searcher.search(q, limit, count=True, offset=query.offset)
@@ -294,7 +295,10 @@ class TantivyIndex(Index):
             raise IndexError_(f"tantivy index {self.path}: counts failed: {exc}") from exc
 
     def _load(self, searcher: tantivy.Searcher, addr: Any) -> ScoredDocument:
-        return ScoredDocument.model_validate_json(searcher.doc(addr).get_first("doc"))
+        stored = searcher.doc(addr).get_first("doc")
+        if stored is None:
+            raise IndexError_(f"tantivy index {self.path}: a document without its stored JSON")
+        return ScoredDocument.model_validate_json(stored)
 
     def _query(self, query: SearchQuery, terms: list[str]) -> Query | None:
         """The tantivy query for ``query``; None when nothing can match."""

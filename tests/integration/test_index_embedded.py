@@ -11,7 +11,13 @@ import pytest
 from yuqing.cli import main
 from pipeline.index import IndexError_, SearchQuery, open_index
 from pipeline.index.migrate import legacy_index, marker
-from tests.contract.test_index_contract import COMMUNITY, CORPUS, DELAY, DISPUTE, make_doc
+from tests.contract.test_index_contract import (
+    COMMUNITY,
+    CORPUS,
+    DELAY,
+    DISPUTE,
+    make_doc,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 
