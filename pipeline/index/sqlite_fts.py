@@ -1,4 +1,10 @@
-"""The embedded index: SQLite (WAL) with FTS5 over jieba tokens.
+"""The embedded index before tantivy: SQLite (WAL) with FTS5 over jieba tokens.
+
+Kept for data directories written before tantivy became the default
+(``yuqing reindex`` reads them through ``documents()``) and as the baseline of
+``bench/bench_index.py``: every search joins all matches to ``docs`` before
+filtering and sorting, so a term in a year of documents costs a second; see
+bench/README.md.
 
 How the contract of ``pipeline.index.base`` is met:
 
