@@ -37,11 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.index_corpus import _vocabulary  # noqa: E402
+from contracts.messages import Document  # noqa: E402
+from contracts.topics import ALERTS, DOCS_RAW, DOCS_SCORED  # noqa: E402
 from pipeline.bus import open_bus  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
-from pipeline.messages import Document  # noqa: E402
-from pipeline.testing import copy_config  # noqa: E402
-from pipeline.topics import ALERTS, DOCS_RAW, DOCS_SCORED  # noqa: E402
+from tests.kit import copy_config  # noqa: E402
 
 UNITS = ["中国人寿吉林省分公司", "平安产险吉林分公司", "人保财险吉林省分公司", "太保产险吉林分公司"]
 NEGATIVE = ["{u}被多名消费者投诉拖延理赔，车辆出险后三个月仍未获得赔付，投诉至监管部门。",
@@ -54,7 +54,7 @@ class Items:
     only those the configured scorer gives a level (so each makes an alert)."""
 
     def __init__(self, config, seed: int = 5) -> None:
-        from pipeline.bootstrap import App
+        from yuqing.bootstrap import App
         self.scorer = App(config).scorer
         self.words, self.cum = _vocabulary(20_000)
         self.rng = random.Random(seed)
@@ -172,7 +172,7 @@ def run(mode: str, rates: list[float], seconds: float) -> list[dict]:
     cfg = load_config(root)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if mode == "pipeline":
-        cmds = [[sys.executable, "-m", "pipeline.cli", role, "--config", str(root), "--metrics-port", "-1"]
+        cmds = [[sys.executable, "-m", "yuqing.cli", role, "--config", str(root), "--metrics-port", "-1"]
                 for role in ("score", "index", "route")]
     else:
         cmds = [[sys.executable, __file__, "--relay", src, dst, "--config", str(root)]
@@ -209,8 +209,8 @@ def run(mode: str, rates: list[float], seconds: float) -> list[dict]:
 
 
 def relay(src: str, dst: str, config: str) -> None:
-    from pipeline.bootstrap import App
     from pipeline.workers import Output, run_stage
+    from yuqing.bootstrap import App
     app = App(load_config(config))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.index_corpus import AND_TERM, HOT, TERMS, UNITS, Corpus  # noqa: E402
+from contracts.messages import Level  # noqa: E402
 from pipeline.index import SearchQuery, open_index  # noqa: E402
-from pipeline.messages import Level  # noqa: E402
 from sentiment.tokenize import Tokenizer  # noqa: E402
 
 KINDS = ["term", "term_30d", "term_unit_level", "hot", "and", "deep_page", "days_90d", "units_90d"]

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from contracts.messages import ScoredDocument
 from pipeline.index.base import (
     Hit,
     SearchQuery,
@@ -34,7 +35,6 @@ from pipeline.index.highlight import (
     query_tokens,
 )
 from pipeline.index.sqlite_fts import QUARTER_US, epoch_us
-from pipeline.messages import ScoredDocument
 
 CAP = 10_000
 SCHEMA = """

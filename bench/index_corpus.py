@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.messages import Channel, Document, Level, ScoredDocument, UnitMatch
+from contracts.messages import Channel, Document, Level, ScoredDocument, UnitMatch
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 1, 1, tzinfo=SH)

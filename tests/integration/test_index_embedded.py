@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from yuqing.cli import main
 from pipeline.index import IndexError_, SearchQuery, open_index
 from pipeline.index.migrate import legacy_index, marker
 from tests.contract.test_index_contract import (
@@ -18,6 +17,7 @@ from tests.contract.test_index_contract import (
     DISPUTE,
     make_doc,
 )
+from yuqing.cli import main
 
 SH = ZoneInfo("Asia/Shanghai")
 
