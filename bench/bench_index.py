@@ -179,7 +179,11 @@ def main() -> None:
     corpus = Corpus(args.docs)
     text_bytes = 0
     started = time.perf_counter()
-    for i, batch in enumerate(() if args.query_only else corpus.batches(args.batch)):
+    batches = corpus.batches(args.batch)
+    if args.query_only:  # the text size only, from a sample
+        sample = next(batches)
+        text_bytes = sum(len(d.title.encode()) + len(d.text.encode()) for d in sample) * args.docs // len(sample)
+    for i, batch in enumerate(() if args.query_only else batches):
         text_bytes += sum(len(d.title.encode()) + len(d.text.encode()) for d in batch)
         for engine in engines:
             engine.upsert(batch)
@@ -187,18 +191,23 @@ def main() -> None:
             done = (i + 1) * args.batch
             print(f"  {done:,} docs, {time.perf_counter() - started:.0f} s: " + ", ".join(
                 f"{e.name} {done / e.ingest_s:,.0f}/s" for e in engines), file=sys.stderr, flush=True)
+    end = corpus.end
     n = args.docs
-    text_bytes = text_bytes or 1
-    print(f"\n{n:,} documents, {text_bytes / n:,.0f} bytes of title+text each (UTF-8); "
+    if args.query_only:
+        # Whatever the earlier run got to (it may have been stopped early):
+        # as many documents as the index holds, up to the newest of them.
+        newest = engines[-1].index.search(SearchQuery(limit=1))
+        n, end = newest.total, newest.hits[0].doc.crawled_at
+        text_bytes = text_bytes * n // args.docs
+    print(f"\n{n:,} documents, {text_bytes / max(n, 1):,.0f} bytes of title+text each (UTF-8); "
           f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
     print("| engine | ingest docs/s (wall) | docs per CPU-second | bytes/doc on disk | besides the text |")
     print("|---|---|---|---|---|")
-    for e in [] if args.query_only else engines:
+    for e in engines:
         size = e.size()
-        print(f"| {e.name} | {n / e.ingest_s:,.0f} | {n / e.ingest_cpu:,.0f} | {size / n:,.0f} | "
-              f"{(size - text_bytes) / n:,.0f} |")
+        rates = "— | —" if args.query_only else f"{n / e.ingest_s:,.0f} | {n / e.ingest_cpu:,.0f}"
+        print(f"| {e.name} | {rates} | {size / n:,.0f} | {(size - text_bytes) / n:,.0f} |")
 
-    end = corpus.end
     results = {e.name: {k: measure(e, k, end, args.repeat) for k in KINDS} for e in engines}
     baseline = engines[0].name
     head = " | ".join(f"{e.name} p50 / p95 (CPU p95) ms" for e in engines)
