@@ -103,17 +103,22 @@ class LevelPolicy:
         return self._boosted(self._bounded(self._base(negativity, relevance, source_weight), risks), engagement)
 
     def explain(self, negativity: float, relevance: float, source_weight: float,
-                engagement: dict[str, int] | None = None) -> str:
+                engagement: dict[str, int] | None = None, risks: Collection[str] = ()) -> str:
         """Why this level (or none), for the dry run."""
-        base = self._base(negativity, relevance, source_weight)
+        unbounded = self._base(negativity, relevance, source_weight)
+        base = self._bounded(unbounded, risks)
         facts = f"负面指数 {negativity:.2f}，相关度 {relevance:.2f}，来源权重 {source_weight:.2f}"
         if base is None:
             if negativity < self.alert_threshold:
                 return f"{facts}：低于预警阈值 {self.alert_threshold:.2f}"
             return f"{facts}：未达任何等级的要求"
-        rule = next(r for r in self._rules if r.level is base)
-        text = (f"{facts}：达到{base.label}（负面≥{rule.min_negativity:.2f}，相关度≥{rule.min_relevance:.2f}，"
+        assert unbounded is not None
+        rule = next(r for r in self._rules if r.level is unbounded)
+        text = (f"{facts}：达到{unbounded.label}（负面≥{rule.min_negativity:.2f}，相关度≥{rule.min_relevance:.2f}，"
                 f"来源权重≥{rule.min_source_weight:.2f}）")
+        if base is not unbounded:
+            kinds = "、".join(sorted(r for r in risks if r in self.risk_levels))
+            text += f"；风险类型（{kinds}）的等级{'上限' if base.rank > unbounded.rank else '下限'}：{base.label}"
         level = self._boosted(base, engagement)
         if level is not base and self.boost is not None and level is not None:
             text += (f"；互动量 {self.boost.interactions(engagement)} ≥ {self.boost.min_engagement}，"

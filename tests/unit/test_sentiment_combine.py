@@ -103,3 +103,10 @@ def test_fit_reproduces_the_shipped_coefficients(tmp_path):
                    timeout=600, cwd=resources.files("sentiment").joinpath("..").__fspath__())
     shipped = resources.files("sentiment").joinpath(combine.COMBINATION_FILE).read_text(encoding="utf-8")
     assert out.read_text(encoding="utf-8") == shipped
+
+
+def test_dry_run_explains_a_risk_type_bound():
+    policy = LevelPolicy([(Level.red, 0.97), (Level.orange, 0.9), (Level.blue, 0.6)], 0.6,
+                         risk_levels={"高管变动": RiskLevels(max=Level.blue)})
+    text = policy.explain(0.95, 1.0, 1.0, risks={"高管变动"})
+    assert "达到橙色" in text and "风险类型（高管变动）的等级上限：蓝色" in text
