@@ -16,13 +16,21 @@ Contract:
   SMS limit, failed receipt) falls back to the person's next channel; if the
   person is then reached by nothing, the duty officers get a notice. All of
   it is audited (``alerting.audit`` lists delivery failures for the console).
-* After a crash, rows left ``sending`` are retried, so at most the one
-  message in flight at the crash is sent twice.
+* Exactly one sender per row, however many notifiers run: rows are claimed
+  under a lease (this notifier's owner id, expiry ``lease`` ahead) renewed
+  before each send; another notifier retakes a row only after its lease
+  expired (the holder died or hung), so at most the message in flight at a
+  crash is sent twice — with the same notification id in its Message-ID /
+  OutId, so it can be recognised. ``lease`` must exceed the slowest send
+  (the channel timeouts, 10 s by default). A clean stop hands unsent claims back.
 """
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Protocol
@@ -47,7 +55,8 @@ class ChannelClient(Protocol):
 class Notifier:
     def __init__(self, store: AlertStore, clients: Mapping[str, ChannelClient], clock: Clock,
                  planner: Planner | None = None, *, max_attempts: int = 8, sms_per_phone_per_day: int = 10,
-                 robot_per_minute: Mapping[str, int] | None = None, escalator=None) -> None:
+                 robot_per_minute: Mapping[str, int] | None = None, escalator=None,
+                 lease: timedelta = timedelta(seconds=60), owner: str | None = None) -> None:
         self.store = store
         self.clients = dict(clients)
         self.clock = clock
@@ -56,27 +65,34 @@ class Notifier:
         self.sms_per_day = sms_per_phone_per_day
         self.robot_per_minute = dict(robot_per_minute or {})
         self.escalator = escalator
-
-    def recover(self) -> int:
-        n = self.store.recover_in_flight(self.clock.now())
-        if n:
-            log.warning("re-queued %d notification(s) that were in flight when the notifier stopped", n)
-        return n
+        self.lease = lease
+        # Unique per process and start: a restarted notifier does not inherit
+        # its predecessor's leases (they may still be in use by a hung process).
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def run_once(self, limit: int = 50) -> int:
         """Fire due timers, then send what is due; returns how many notifications were attempted."""
         if self.escalator is not None:
             self.escalator.run_once()
-        notes = self.store.claim_due(self.clock.now(), limit)
+        notes = self.store.claim_due(self.clock.now(), limit, owner=self.owner, lease=self.lease)
         for group in self._groups(notes):
-            self._deliver(group)
+            # Renewed before each send: a long batch keeps its rows; a row whose
+            # lease lapsed (this process stalled) and was retaken is not sent.
+            group = self.store.renew(group, self.clock.now(), self.lease)
+            if group:
+                self._deliver(group)
         return len(notes)
 
     def run(self, stop: threading.Event, idle: float = 0.2) -> None:
-        self.recover()
-        while not stop.is_set():
-            if not self.run_once():
-                stop.wait(idle)
+        log.info("notifier %s: outbox leases of %ds", self.owner, self.lease.total_seconds())
+        try:
+            while not stop.is_set():
+                if not self.run_once():
+                    stop.wait(idle)
+        finally:
+            released = self.store.release(self.owner, self.clock.now())
+            if released:
+                log.info("handed back %d claimed notification(s) not yet sent", released)
 
     # ------------------------------------------------------------ sending
 
@@ -155,8 +171,8 @@ class Notifier:
         now = self.clock.now()
         with self.store.transaction() as db:
             for n in notes:
-                self.store.settle(n, "failed", now, error=error, db=db)
-                self._after_failure(db, n, error, now)
+                if self.store.settle(n, "failed", now, error=error, db=db):
+                    self._after_failure(db, n, error, now)
 
     def _after_failure(self, db, n: Notification, error: str, now) -> None:
         if self.planner is None or n.kind in ("notice", "ops"):

@@ -11,14 +11,20 @@ Contract:
 * Everything is keyed by derived ids (alert id, notification id, timer id),
   so recording the same document twice changes nothing and queues nothing.
 * Outbox rows move pending → sending → accepted → delivered, or → failed
-  (or → cancelled: an escalation step made moot by an acknowledgement). A row
-  found in ``sending`` after a crash was in flight: it goes back to pending
-  and may be sent once more (at most the one in-flight message is duplicated).
+  (or → cancelled: an escalation step made moot by an acknowledgement).
+* Exactly one sender per row: a notifier claims rows under a lease (its owner
+  id and an expiry, renewed while it works through them). A row in
+  ``sending`` is retaken only once its lease has expired (its notifier died
+  or hung), never because another notifier started; an outcome is recorded
+  only by the lease's holder. So at most a message in flight when its
+  notifier died is sent again, and it goes out under the same notification id
+  (SMTP Message-ID, SMS OutId/SessionContext) so it can be recognised.
 * All times are stored as UTC ISO-8601 text, so they compare as strings.
 """
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +38,8 @@ from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
 from pipeline.sqlite import open_db
 from pipeline.sqlite import ts as _ts
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -60,7 +68,7 @@ CREATE INDEX IF NOT EXISTS audit_alert ON audit(alert_id, seq);
 """
 # Columns added after the walking skeleton; added to older databases at open.
 OUTBOX_COLUMNS = {"who": "TEXT NOT NULL DEFAULT ''", "round": "INTEGER NOT NULL DEFAULT 0",
-                  "kind": "TEXT NOT NULL DEFAULT 'alert'"}
+                  "kind": "TEXT NOT NULL DEFAULT 'alert'", "lease_owner": "TEXT", "lease_until": "TEXT"}
 FINAL_STATES = ("accepted", "delivered", "failed", "cancelled")
 
 
@@ -80,6 +88,7 @@ class Notification:
     round: int = 0
     kind: str = "alert"  # alert | update | escalation | fallback | notice | ops
     not_before: datetime | None = None  # quiet hours, digest
+    lease_owner: str | None = None  # the notifier holding this row while it is ``sending``
 
 
 class AlertStore(StateMixin):
@@ -227,51 +236,77 @@ class AlertStore(StateMixin):
                                until=n.not_before.isoformat() if n.not_before else None)
         return added
 
-    def recover_in_flight(self, now: datetime) -> int:
-        """After a crash: rows left in 'sending' go back to pending."""
+    def claim_due(self, now: datetime, limit: int = 50, *, owner: str = "",
+                  lease: timedelta = timedelta(seconds=60)) -> list[Notification]:
+        """Claim what is due for ``owner`` until ``now + lease``, plus everything
+        else due for the same (channel, recipient), so a burst to one phone or
+        robot can go as one bundle. Due means pending and past its time, or
+        ``sending`` under a lease that has expired (its holder died): such a
+        row is retaken, never one another notifier still holds."""
+        owner = owner or "anonymous"
+        due = ("((state='pending' AND next_attempt_at <= ?)"
+               " OR (state='sending' AND (lease_until IS NULL OR lease_until <= ?)))")
         with self.transaction() as db:
-            cur = db.execute("UPDATE outbox SET state='pending', updated_at=? WHERE state='sending'", (_ts(now),))
-            return cur.rowcount
-
-    def claim_due(self, now: datetime, limit: int = 50) -> list[Notification]:
-        """Claim what is due, plus everything else due for the same (channel,
-        recipient), so a burst to one phone or robot can go as one bundle."""
-        with self.transaction() as db:
-            rows = db.execute(
-                "SELECT * FROM outbox WHERE state='pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-                (_ts(now), limit)).fetchall()
+            rows = db.execute(f"SELECT * FROM outbox WHERE {due} ORDER BY next_attempt_at LIMIT ?",
+                              (_ts(now), _ts(now), limit)).fetchall()
             keys = {(r["channel"], r["recipient"]) for r in rows if r["channel"] != "email"}
             ids = {r["id"] for r in rows}
             for ch, rcpt in keys:
-                rows += [r for r in db.execute(
-                    "SELECT * FROM outbox WHERE state='pending' AND next_attempt_at <= ? AND channel=? AND recipient=?",
-                    (_ts(now), ch, rcpt)).fetchall() if r["id"] not in ids]
+                rows += [r for r in db.execute(f"SELECT * FROM outbox WHERE {due} AND channel=? AND recipient=?",
+                                               (_ts(now), _ts(now), ch, rcpt)).fetchall() if r["id"] not in ids]
             for r in rows:
-                db.execute("UPDATE outbox SET state='sending', attempts=attempts+1, updated_at=? WHERE id=?",
-                           (_ts(now), r["id"]))
-        return [self._note(r, state="sending", attempts=r["attempts"] + 1) for r in rows]
+                if r["state"] == "sending":
+                    self.audit(db, r["alert_id"], None, "notification.retaken", now, notification_id=r["id"],
+                               previous_owner=r["lease_owner"], lease_until=r["lease_until"], owner=owner)
+                db.execute("UPDATE outbox SET state='sending', attempts=attempts+1, lease_owner=?, lease_until=?,"
+                           " updated_at=? WHERE id=?", (owner, _ts(now + lease), _ts(now), r["id"]))
+        return [self._note(r, state="sending", attempts=r["attempts"] + 1, lease_owner=owner) for r in rows]
+
+    def renew(self, notes: Sequence[Notification], now: datetime, lease: timedelta) -> list[Notification]:
+        """Extend the leases of claimed rows; returns those still held (a row
+        whose lease lapsed and was retaken by another notifier is not)."""
+        held = []
+        with self.transaction() as db:
+            for n in notes:
+                if db.execute("UPDATE outbox SET lease_until=? WHERE id=? AND state='sending' AND lease_owner=?",
+                              (_ts(now + lease), n.id, n.lease_owner)).rowcount:
+                    held.append(n)
+        return held
+
+    def release(self, owner: str, now: datetime) -> int:
+        """A notifier stopping cleanly hands back what it claimed but did not send."""
+        with self.transaction() as db:
+            return db.execute("UPDATE outbox SET state='pending', attempts=attempts-1, lease_owner=NULL,"
+                              " lease_until=NULL, updated_at=? WHERE state='sending' AND lease_owner=?",
+                              (_ts(now), owner)).rowcount
 
     @staticmethod
     def _note(r: sqlite3.Row, **override) -> Notification:
         fields = dict(id=r["id"], alert_id=r["alert_id"], channel=r["channel"], recipient=r["recipient"],
                       step=r["step"], payload=json.loads(r["payload"]), state=r["state"], attempts=r["attempts"],
-                      who=r["who"], round=r["round"], kind=r["kind"])
+                      who=r["who"], round=r["round"], kind=r["kind"], lease_owner=r["lease_owner"])
         fields.update(override)
         return Notification(**fields)
 
     def settle(self, note: Notification, state: str, now: datetime, *, provider_id: str | None = None,
                error: str | None = None, retry_at: datetime | None = None, db: sqlite3.Connection | None = None,
-               **detail) -> None:
+               **detail) -> bool:
         """Record a delivery outcome: the outbox row, the alert's notification
         log and status, and the audit trail, in one transaction (``db`` to
-        join a caller's transaction)."""
+        join a caller's transaction). False (nothing recorded) when the claim's
+        lease was lost: another notifier holds the row now."""
         if db is None:
             with self.transaction() as db:
                 return self.settle(note, state, now, provider_id=provider_id, error=error, retry_at=retry_at,
                                    db=db, **detail)
+        if not self._holds(db, note):
+            log.warning("notification %s: lease lost to another notifier; its outcome %s is not recorded",
+                        note.id, state)
+            return False
         db.execute(
             "UPDATE outbox SET state=?, provider_id=COALESCE(?, provider_id), last_error=?,"
-            " next_attempt_at=COALESCE(?, next_attempt_at), updated_at=? WHERE id=?",
+            " next_attempt_at=COALESCE(?, next_attempt_at), lease_owner=NULL, lease_until=NULL, updated_at=?"
+            " WHERE id=?",
             (state, provider_id, error, _ts(retry_at) if retry_at else None, _ts(now), note.id))
         alert = self.get(note.alert_id, db)
         if alert is not None and state in FINAL_STATES:
@@ -288,15 +323,27 @@ class AlertStore(StateMixin):
                    step=note.step, kind=note.kind, attempt=note.attempts, provider_id=provider_id, error=error,
                    retry_at=retry_at.isoformat() if retry_at else None, **detail)
         metrics.NOTIFICATIONS.labels(note.channel, state).inc()
+        return True
 
     def defer(self, notes: Sequence[Notification], until: datetime, now: datetime, reason: str) -> None:
         """Put claimed rows back for later without spending an attempt (rate limits)."""
         with self.transaction() as db:
             for n in notes:
+                if not self._holds(db, n):
+                    continue
                 db.execute("UPDATE outbox SET state='pending', attempts=attempts-1, next_attempt_at=?,"
-                           " updated_at=?, last_error=? WHERE id=?", (_ts(until), _ts(now), reason, n.id))
+                           " lease_owner=NULL, lease_until=NULL, updated_at=?, last_error=? WHERE id=?",
+                           (_ts(until), _ts(now), reason, n.id))
                 self.audit(db, n.alert_id, None, "notification.deferred", now, notification_id=n.id,
                            channel=n.channel, recipient=n.recipient, reason=reason, until=until.isoformat())
+
+    @staticmethod
+    def _holds(db: sqlite3.Connection, note: Notification) -> bool:
+        """May this claim still record an outcome? (Rows not claimed — receipts — always may.)"""
+        if not note.lease_owner:
+            return True
+        row = db.execute("SELECT state, lease_owner FROM outbox WHERE id=?", (note.id,)).fetchone()
+        return row is not None and row["state"] == "sending" and row["lease_owner"] == note.lease_owner
 
     def reached_otherwise(self, db: sqlite3.Connection, note: Notification) -> bool:
         """Is this person reached about this alert (same round) by another message that did not fail?"""

@@ -167,7 +167,17 @@ class App:
         return Notifier(self.alert_store, self.channel_clients, self.clock, self.planner,
                         max_attempts=conf.max_attempts, sms_per_phone_per_day=conf.sms_per_phone_per_day,
                         robot_per_minute={r.id: r.per_minute for r in self.config.members.robots},
-                        escalator=self.escalator)
+                        escalator=self.escalator, lease=self.outbox_lease)
+
+    @property
+    def outbox_lease(self):
+        # settings.yaml alert_store.options.lease_seconds: how long a notifier's claim on an outbox row
+        # lasts without renewal (how soon another notifier retakes the rows of one that died).
+        from datetime import timedelta
+        seconds = float(self.config.settings.alert_store.options.get("lease_seconds", 60))
+        if seconds < 1:
+            raise ValueError(f"settings.yaml: alert_store.options.lease_seconds: must be ≥ 1, got {seconds}")
+        return timedelta(seconds=seconds)
 
     # ------------------------------------------------------------ lifecycle
 

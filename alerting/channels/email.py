@@ -7,7 +7,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 
 from alerting.channels import PermanentError, Sent, TransientError, redact
 from pipeline.config import SmtpConfig
@@ -25,9 +25,10 @@ class EmailClient:
         msg["To"] = recipient
         msg["Subject"] = subject
         msg["Date"] = formatdate(localtime=True)
-        # The notification id in the Message-ID lets a mail system spot a resend.
+        # The Message-ID is the notification id itself (stable across retries),
+        # so a resend after a crash carries the same id and mail systems can spot it.
         domain = self.config.sender.rsplit("@", 1)[-1]
-        msg["Message-ID"] = make_msgid(idstring=note_id, domain=domain)
+        msg["Message-ID"] = f"<{_msgid_local(note_id)}@{domain}>"
         msg["X-Yuqing-Notification"] = note_id
         msg.set_content(body, charset="utf-8")
         return msg
@@ -62,3 +63,9 @@ class EmailClient:
 
 def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _msgid_local(note_id: str) -> str:
+    # RFC 5322 dot-atom text: keep what is allowed, replace the rest.
+    return "yuqing." + "".join(c if c.isascii() and (c.isalnum() or c in "!#$%&'*+-/=?^_`{|}~.") else "-"
+                               for c in note_id).strip(".")

@@ -40,7 +40,10 @@ def setup(tmp_path, monkeypatch):
     for k, v in GATEWAY_ENV.items():
         monkeypatch.setenv(k, v)
     with SmtpRecorder() as smtp, gateway_sim(delay=0.02) as sim:
-        app = build_test_app(tmp_path, smtp_port=smtp.port, settings=gateway_settings(sim))
+        # A killed notifier's claims are retaken once their lease expires: short here, 60 s by default.
+        settings = {**gateway_settings(sim), "alert_store": {"url": "sqlite:///alerts.db",
+                                                             "options": {"lease_seconds": 2}}}
+        app = build_test_app(tmp_path, smtp_port=smtp.port, settings=settings)
         add_units(app.config.root)
         app.close()
         from pipeline.config import load_config

@@ -100,13 +100,23 @@ def test_refused_recipient_fails_permanently_and_is_audited(tmp_path):
             app.close()
 
 
-def test_in_flight_notification_is_resent_after_a_crash(app, smtp):
-    [routed] = app.router.handle(scored(app))
-    claimed = app.alert_store.claim_due(app.clock.now(), limit=1)  # "crash" right after claiming
+def test_in_flight_notification_is_resent_only_after_its_lease_expired(app, smtp):
+    app.router.handle(scored(app))
+    # Another notifier claims one row and "crashes" right after claiming.
+    claimed = app.alert_store.claim_due(app.clock.now(), limit=1, owner="crashed", lease=timedelta(seconds=60))
     assert len(claimed) == 1
-    assert app.notifier.recover() == 1
-    assert app.notifier.run_once() == 2
+    assert app.notifier.run_once() == 1  # its row is not touched while the lease runs
+    app.clock.advance(59)
+    assert app.notifier.run_once() == 0
+    app.clock.advance(1)
+    assert app.notifier.run_once() == 1  # lease expired: retaken and sent
     assert len(smtp.messages) == 2
+    assert len({m.message["Message-ID"] for m in smtp.messages}) == 2
+    [retaken] = [t for t in app.alert_store.audit_trail(claimed[0].alert_id) if t["event"] == "notification.retaken"]
+    assert retaken["previous_owner"] == "crashed" and retaken["notification_id"] == claimed[0].id
+    # The late outcome of the crashed claim cannot overwrite the row another notifier settled.
+    assert app.alert_store.settle(claimed[0], "failed", app.clock.now(), error="late") is False
+    assert {r["state"] for r in app.alert_store.outbox()} == {"accepted"}
 
 
 def test_acknowledge_is_audited_and_a_double_ack_is_harmless(app, smtp):

@@ -92,7 +92,6 @@ def test_escalation_timers_survive_a_restart(tmp_path, smtp):
     clock.advance(31 * 60)
     second = App(load_config(tmp_path / "config"), clock=clock)
     try:
-        second.notifier.recover()
         second.notifier.run_once()
         assert len(smtp.to(BACKUP)) == 1
         assert [r["step"] for r in second.alert_store.timers(alert.id)] == [2]
