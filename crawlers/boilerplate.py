@@ -120,25 +120,31 @@ class _Lengths:
         self.links: dict = {}
         self.n_links: dict = {}
         self.paragraphs: dict = {}
-        self._walk(root, in_link=False)
-
-    def _walk(self, el, in_link: bool) -> tuple[int, int, int, int]:
-        tag = _tag(el)
-        if tag is None or tag in _SKIP:
-            return 0, 0, 0, 0
-        is_link = tag == "a" or in_link
-        own = len((el.text or "").strip())
-        text, links, n = own, own if is_link else 0, 1 if tag == "a" else 0
-        para = 0
-        if tag in _PARAGRAPHS and not is_link:
-            own_text = len(_own_text(el))
-            para = own_text if own_text >= MIN_PARAGRAPH else 0
-        for child in el:
-            t, lk, c, p = self._walk(child, is_link)
-            tail = len((child.tail or "").strip())
-            text, links, n, para = text + t + tail, links + lk + (tail if is_link else 0), n + c, para + p
-        self.text[el], self.links[el], self.n_links[el], self.paragraphs[el] = text, links, n, para
-        return text, links, n, para
+        # Post-order with its own stack: broken pages nest thousands deep.
+        stack = [(root, False, False)]  # (element, inside a link, children done)
+        while stack:
+            el, in_link, done = stack.pop()
+            tag = _tag(el)
+            if tag is None or tag in _SKIP:
+                continue
+            is_link = tag == "a" or in_link
+            if not done:
+                stack.append((el, in_link, True))
+                stack.extend((child, is_link, False) for child in el)
+                continue
+            own = len((el.text or "").strip())
+            text, links, n = own, own if is_link else 0, 1 if tag == "a" else 0
+            para = 0
+            if tag in _PARAGRAPHS and not is_link:
+                own_text = len(_own_text(el))
+                para = own_text if own_text >= MIN_PARAGRAPH else 0
+            for child in el:
+                tail = len((child.tail or "").strip())
+                text += self.text.get(child, 0) + tail
+                links += self.links.get(child, 0) + (tail if is_link else 0)
+                n += self.n_links.get(child, 0)
+                para += self.paragraphs.get(child, 0)
+            self.text[el], self.links[el], self.n_links[el], self.paragraphs[el] = text, links, n, para
 
     def density(self, el) -> float:
         total = self.text.get(el, 0)

@@ -21,7 +21,7 @@ from html import unescape as html_unescape
 from parsel import Selector
 from scrapy.http import TextResponse
 
-from crawlers.boilerplate import prune
+from crawlers.boilerplate import main_container, prune
 from crawlers.dates import SHANGHAI, parse_date
 from crawlers.encoding import decoded_html  # noqa: F401  (re-exported: spiders import it from here)
 from crawlers.fields import canonical_link, counts
@@ -86,24 +86,28 @@ def clean_author(author: str | None) -> str | None:
 
 def node_text(node) -> str:
     """Text of an lxml element with line breaks at block elements and <br>,
-    so paragraphs survive as lines; scripts and styles are skipped."""
+    so paragraphs survive as lines; scripts and styles are skipped. Walks
+    with its own stack: broken pages nest thousands of unclosed tags deep."""
     parts: list[str] = []
-
-    def walk(el, is_root: bool) -> None:
+    stack = [(node, True, False)]  # (element, is the root, its children are done)
+    while stack:
+        el, is_root, done = stack.pop()
         tag = el.tag.lower() if isinstance(el.tag, str) else None
-        if tag is not None and tag not in _SKIP_TAGS:
-            block = tag in _BLOCK_TAGS
-            if block:
+        if done:
+            if tag in _BLOCK_TAGS:
                 parts.append("\n")
-            parts.append(el.text or "")
-            for child in el:
-                walk(child, False)
-            if block:
-                parts.append("\n")
-        if not is_root:
-            parts.append(el.tail or "")  # comments and skipped tags keep their tail
-
-    walk(node, True)
+            if not is_root:
+                parts.append(el.tail or "")
+            continue
+        if tag is None or tag in _SKIP_TAGS:
+            if not is_root:
+                parts.append(el.tail or "")  # comments and skipped tags keep their tail
+            continue
+        if tag in _BLOCK_TAGS:
+            parts.append("\n")
+        parts.append(el.text or "")
+        stack.append((el, is_root, True))
+        stack.extend((child, False, False) for child in reversed(el))
     return clean_text("".join(parts))
 
 
@@ -209,6 +213,9 @@ def extract_generic(html: str, url: str | None = None, now: datetime | None = No
         log.warning("%s: generic extraction failed: %s", url, exc)
     title = _generic_title(sel, getattr(doc, "title", None))
     text = _strip_leading_meta(clean_text(getattr(doc, "text", None)), title)
+    if not text:  # trafilatura found nothing (or failed): the densest block, if any
+        main = main_container(sel.root)
+        text = _strip_leading_meta(node_text(main), title) if main is not None else ""
     author = _meta(sel, "author", "article:author", "og:article:author")
     if not author:
         author = getattr(doc, "author", None)

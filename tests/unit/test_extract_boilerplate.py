@@ -152,3 +152,19 @@ def test_an_english_wordpress_article_keeps_its_paragraphs_and_loses_the_rest():
     for noise in ("Share this", "Storm season outlook", "Tagged", "four months", "Recent Posts", "WordPress"):
         assert noise not in ex.text
     assert ex.published_at is not None and ex.published_at.date().isoformat() == "2026-10-02"
+
+
+@pytest.mark.parametrize("tag", ["div", "font"])
+def test_a_page_nested_thousands_deep_does_not_break_extraction(tag):
+    """Broken pages nest unclosed tags thousands deep. lxml drops what lies
+    deeper than 255 levels, so there is no text to get, but extraction (and
+    the date search that walks the body) must not die of a RecursionError."""
+    para = "保险理赔投诉的主要原因是理赔时效慢、资料要求反复、拒赔理由解释不清。" * 3
+    ex = extract_generic(f"<html><body><h1>标题</h1>{f'<{tag}>' * 3000}<p>{para}</p></body></html>")
+    assert ex.title == "标题"
+
+
+def test_a_page_nested_deep_within_the_parsers_limit_keeps_its_text():
+    para = "保险理赔投诉的主要原因是理赔时效慢、资料要求反复、拒赔理由解释不清。" * 3
+    ex = extract_generic(f"<html><body>{'<div>' * 200}<p>{para}</p>{'</div>' * 200}</body></html>")
+    assert ex.text == para
