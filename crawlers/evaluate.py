@@ -1,6 +1,8 @@
 """Measure generic extraction (``crawlers.extract``) against labelled pages.
 
-    python -m crawlers.evaluate [../shared/data/extraction-dev]
+    python -m crawlers.evaluate [../shared/data/extraction-dev] [-v] [--no-baseline]
+
+(``-v``: one JSON line per page; ``--no-baseline``: skip trafilatura alone.)
 
 Each set under the folder holds ``.html`` pages (original bytes) and a
 ``ground_truth.json`` (file → title, text and/or ``with``/``without``
