@@ -16,6 +16,9 @@ time (clients are created by ``producer()``, ``consumer()`` and
   not raised: its records simply come again.
 * A new group starts at the earliest retained message
   (``auto_offset_reset='earliest'``).
+* ``lag`` is, per assigned partition, the high watermark minus the group's
+  committed offset: the high watermark is the larger of the broker's answer
+  to ListOffsets(latest) and the last one a fetch returned.
 """
 from __future__ import annotations
 
@@ -28,8 +31,10 @@ with warnings.catch_warnings():
     # kafka-python 3.0 loads its protocol schemas with importlib.resources.read_text,
     # deprecated since Python 3.11: their warning, raised once at import.
     warnings.simplefilter("ignore", DeprecationWarning)
+    import kafka
     from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
     from kafka import errors as kafka_errors
+    from kafka.serializer import DefaultSerializer
     from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from pipeline.bus.base import Bus, BusError, Consumer, Producer, Record
@@ -73,7 +78,7 @@ class KafkaBus(Bus):
                 retries=2**31 - 1,  # bounded by delivery_timeout_ms, as the Java client does
                 enable_idempotence=True,
                 linger_ms=self.linger_ms,
-                key_serializer=lambda k: None if k is None else k.encode("utf-8"),
+                key_serializer=DefaultSerializer("utf-8"),  # str keys to UTF-8 bytes, None stays None
             ))
         except kafka_errors.KafkaError as exc:
             raise BusError(f"{self._where()}: cannot create producer: {exc}") from exc
@@ -158,6 +163,57 @@ class _Revocations(ConsumerRebalanceListener):
         self._consumer._forget(lost)
 
 
+class _Settled:
+    """A finished JoinGroup/SyncGroup round trip dressed as one still pending,
+    so that kafka-python awaits it (and gets its result at once) instead of
+    starting another. Only what ``join_group_async`` touches is provided."""
+
+    is_done = False
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def add_callback(self, fn):
+        fn(self.value)
+        return self
+
+    def add_errback(self, fn):
+        return self
+
+    def __await__(self):
+        return self.value
+        yield  # a generator: ``await`` on it returns value without suspending
+
+
+def _keep_finished_joins(consumer: KafkaConsumer) -> None:
+    """Work around a kafka-python 3.0 bug that can keep a group rebalancing.
+
+    The join runs as a task on kafka-python's IO thread; ``poll(timeout)``
+    awaits it for at most its timeout and leaves it in flight. When the task
+    finishes between two polls, the next poll sees it done and sends a new
+    JoinGroup, dropping the assignment it had won (``join_group_async`` in
+    kafka/coordinator/base.py checks ``is_done``, not whether it succeeded).
+    The new JoinGroup opens another rebalance for every member, and members
+    that poll in short slices (as workers and tests do) can chase each other
+    for many rounds. Here a succeeded task is handed back as still pending so
+    its result is applied. Failed tasks are retried as kafka-python intends.
+    """
+    coordinator = getattr(consumer, "_coordinator", None)
+    original = getattr(coordinator, "join_group_async", None)
+    if original is None or not hasattr(coordinator, "_join_task"):
+        log.warning("kafka-python %s: cannot guard group joins (internals changed); "
+                    "rebalances may take longer", getattr(kafka, "__version__", "?"))
+        return
+
+    async def join_group_async(timeout_ms=None):
+        task = coordinator._join_task
+        if task is not None and task.succeeded():
+            coordinator._join_task = _Settled(task.value)
+        return await original(timeout_ms=timeout_ms)
+
+    coordinator.join_group_async = join_group_async
+
+
 class KafkaBusConsumer(Consumer):
     def __init__(self, bus: KafkaBus, topics: list[str], group: str, client_id: str) -> None:
         self._where = f"{bus._where()} group {group!r}"
@@ -172,6 +228,7 @@ class KafkaBusConsumer(Consumer):
                 session_timeout_ms=int(bus.session_timeout * 1000),
                 heartbeat_interval_ms=max(int(bus.session_timeout * 1000 / 3), 100),
             ))
+            _keep_finished_joins(self._consumer)
             self._consumer.subscribe(topics, listener=_Revocations(self))
         except kafka_errors.KafkaError as exc:
             raise BusError(f"{self._where}: cannot create consumer: {exc}") from exc
@@ -221,9 +278,13 @@ class KafkaBusConsumer(Consumer):
             begins = self._consumer.beginning_offsets(assigned)
             result = {}
             for tp in assigned:
+                # A fetch's high watermark is never ahead of the real one; taking the
+                # larger keeps lag right on brokers whose ListOffsets(latest) lags
+                # (Tansu: deploy/README.md) and costs nothing on Kafka.
+                high = max(ends[tp], self._consumer.highwater(tp) or 0)
                 committed = self._consumer.committed(tp)
                 start = begins[tp] if committed is None else max(committed, begins[tp])
-                result[(tp.topic, tp.partition)] = ends[tp] - start
+                result[(tp.topic, tp.partition)] = max(high - start, 0)
             return result
         except kafka_errors.KafkaError as exc:
             raise BusError(f"{self._where}: lag failed: {exc}") from exc
