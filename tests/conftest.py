@@ -35,7 +35,7 @@ def kafka_broker(tmp_path_factory) -> Iterator[KafkaBroker]:
         yield KafkaBroker(servers, "kafka")
         return
     pytest.importorskip("kafka", reason="kafka-python is not installed: pip install -e '.[test]'")
-    from pipeline.bus.tansu import TansuBroker, tansu_binary
+    from tests.kit.tansu import TansuBroker, tansu_binary
 
     binary = tansu_binary()
     if binary is None:

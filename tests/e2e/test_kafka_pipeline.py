@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from crawlers.demosite import DemoSite
-from pipeline.testing import SmtpRecorder, free_port, wait_for
+from demo.site import DemoSite
 from tests.e2e.test_embedded_pipeline import CHINALIFE, DUTY, PICC, Pipeline, publish
+from tests.kit import SmtpRecorder, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 

