@@ -212,7 +212,7 @@ def _keep_finished_joins(consumer: KafkaConsumer) -> None:
 
     async def join_group_async(timeout_ms=None):
         task = coordinator._join_task
-        if task is not None and task.succeeded():
+        if task is not None and not isinstance(task, _Settled) and task.succeeded():
             coordinator._join_task = _Settled(task.value)
         return await original(timeout_ms=timeout_ms)
 

@@ -51,7 +51,7 @@ def test_negative_item_on_kafka_alerts_its_unit_once(kafka_pipeline, site, smtp)
     publish(site, "news", "投保人控诉中国人寿吉林省分公司理赔推诿拖延",
             "吉林市的李先生反映，其母亲重病住院后向中国人寿吉林省分公司申请重疾险理赔，公司一再推诿，"
             "理赔拖延三个多月仍无结果。李先生表示已向监管部门投诉，要求公司给个说法。")
-    publish(site, "forum", "人保财险吉林省分公司举办车险服务开放日",
+    publish(site, "news", "人保财险吉林省分公司举办车险服务开放日",  # same source: one crawl takes both
             "人保财险吉林省分公司近日举办车险服务开放日，邀请车主参观理赔服务中心，了解快速理赔流程。")
 
     mail = wait_for(lambda: smtp.to(CHINALIFE), 90, "the alert email to the unit contact, over Kafka")
