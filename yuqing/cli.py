@@ -47,9 +47,10 @@ def setup_logging(role: str, level: str) -> None:
         handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{role}] %(name)s: %(message)s"))
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
     if level.upper() != "DEBUG":
-        # Chatty at INFO: a line per job run (apscheduler) and per SMTP connection
-        # (aiosmtpd's mail.log). Our own loggers report what matters.
-        for name in ("apscheduler", "mail.log"):
+        # Chatty at INFO: a line per job run (apscheduler), per SMTP connection
+        # (aiosmtpd's mail.log) and per broker connection and group join (kafka-python,
+        # hundreds of lines a minute). Our own loggers report what matters.
+        for name in ("apscheduler", "mail.log", "kafka"):
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
