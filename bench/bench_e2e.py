@@ -10,8 +10,8 @@ fed by this process publishing ~1,000-character Chinese news items on
 ``docs.raw`` at a fixed rate (a flush every 10 ms, as a crawler publishes
 in small batches). Every item is negative about one member unit and its own
 story, so each makes one new alert; its latency runs from the flush that
-published it to the router's alert arriving on ``alerts`` (read by a
-consumer in this process). Sustained rate: items / (last alert, or the
+published it to the router's transaction recording it in the alert store
+(``alert_docs.added_at``, the router's clock: same machine). Sustained rate: items / (last alert, or the
 index holding every item if later, − first publish).
 
 Baseline: the same publisher and reader with two bare relay processes in
@@ -38,11 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.index_corpus import _vocabulary  # noqa: E402
 from contracts.messages import Document  # noqa: E402
-from contracts.topics import ALERTS, DOCS_RAW, DOCS_SCORED  # noqa: E402
+from contracts.topics import DOCS_RAW, DOCS_SCORED  # noqa: E402
 from pipeline.bus import open_bus  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from tests.kit import copy_config  # noqa: E402
 
+OUT = "bench.out"  # the bare relays' last topic
 UNITS = ["中国人寿吉林省分公司", "平安产险吉林分公司", "人保财险吉林省分公司", "太保产险吉林分公司"]
 NEGATIVE = ["{u}被多名消费者投诉拖延理赔，车辆出险后三个月仍未获得赔付，投诉至监管部门。",
             "网友称{u}以免责条款为由拒赔，理赔纠纷持续发酵，评论区多人表示有类似经历。",
@@ -76,28 +77,52 @@ class Items:
 
 
 class AlertReader(threading.Thread):
-    """First arrival time on ``alerts`` per document id."""
+    """When each document's first alert was created (epoch seconds): the
+    router's ``alert_docs.added_at`` in the alert store or, for the bare
+    relays, arrival on ``bench.out``."""
 
-    def __init__(self, bus) -> None:
+    def __init__(self, bus, store: Path | None) -> None:
         super().__init__(daemon=True)
         self.bus = bus
+        self.store = store
         self.seen: dict[str, float] = {}
         self.stop = threading.Event()
 
     def run(self) -> None:
-        consumer = self.bus.consumer([ALERTS], "bench-e2e-reader")
+        if self.store is not None:
+            self._read_store(self.store)
+            return
+        consumer = self.bus.consumer([OUT], "bench-e2e-reader")
         try:
             while not self.stop.is_set():
                 records = consumer.poll(500, timeout=0.2)
-                now = time.perf_counter()
+                now = time.time()
                 for rec in records:
-                    body = json.loads(rec.value)
-                    doc_id = body["representative"]["id"] if "representative" in body else body["id"]
-                    self.seen.setdefault(doc_id, now)
+                    self.seen.setdefault(json.loads(rec.value)["id"], now)
                 if records:
                     consumer.commit()
         finally:
             consumer.close()
+
+    def _read_store(self, path: Path) -> None:
+        import sqlite3
+        from datetime import datetime
+        while not path.exists() and not self.stop.is_set():
+            time.sleep(0.05)
+        conn = sqlite3.connect(path, timeout=30)
+        last = 0
+        try:
+            while not self.stop.wait(0.02):
+                try:
+                    rows = conn.execute("SELECT rowid, doc_id, added_at FROM alert_docs WHERE rowid > ? "
+                                        "ORDER BY rowid", (last,)).fetchall()
+                except sqlite3.OperationalError:  # the router has not created its tables yet
+                    continue
+                for rowid, doc_id, added_at in rows:
+                    last = rowid
+                    self.seen.setdefault(doc_id, datetime.fromisoformat(added_at).timestamp())
+        finally:
+            conn.close()
 
 
 def publish_at(bus, docs: list[Document], rate: float) -> dict[str, float]:
@@ -113,7 +138,7 @@ def publish_at(bus, docs: list[Document], rate: float) -> dict[str, float]:
                 producer.send(DOCS_RAW, d.to_bytes(), key=d.id)
             if batch:
                 producer.flush()
-                now = time.perf_counter()
+                now = time.time()
                 for d in batch:
                     published[d.id] = now
                 sent = due
@@ -130,15 +155,15 @@ def measure(bus, reader: AlertReader, items: Items, rate: float, seconds: float,
             indexed_before: int = 0) -> dict:
     docs = items.make(int(rate * seconds))
     published = publish_at(bus, docs, rate)
-    deadline = time.perf_counter() + 60 + len(docs) / 50
+    deadline = time.time() + 60 + len(docs) / 50
     indexed_at = None
     ids = [d.id for d in docs]
-    while time.perf_counter() < deadline:
+    while time.time() < deadline:
         done_alerts = all(i in reader.seen for i in ids)
         if index is not None and indexed_at is None:
             from pipeline.index import SearchQuery
             if index.search(SearchQuery(limit=0)).total >= indexed_before + len(docs):
-                indexed_at = time.perf_counter()
+                indexed_at = time.time()
         if done_alerts and (index is None or indexed_at is not None):
             break
         time.sleep(0.02)
@@ -176,10 +201,14 @@ def run(mode: str, rates: list[float], seconds: float) -> list[dict]:
                 for role in ("score", "index", "route")]
     else:
         cmds = [[sys.executable, __file__, "--relay", src, dst, "--config", str(root)]
-                for src, dst in ((DOCS_RAW, DOCS_SCORED), (DOCS_SCORED, ALERTS))]
+                for src, dst in ((DOCS_RAW, DOCS_SCORED), (DOCS_SCORED, OUT))]
     bus = open_bus(cfg.settings.bus.url, cfg.data_dir, **cfg.settings.bus.options)
-    bus.ensure_topics([DOCS_RAW, DOCS_SCORED, ALERTS])
-    reader = AlertReader(bus)
+    bus.ensure_topics([DOCS_RAW, DOCS_SCORED, OUT])
+    store = None
+    if mode == "pipeline":
+        url = cfg.settings.alert_store.url
+        store = cfg.data_dir / url[len("sqlite:///"):]
+    reader = AlertReader(bus, store)
     reader.start()
     procs = start(cmds, env)
     index = None
@@ -218,15 +247,57 @@ def relay(src: str, dst: str, config: str) -> None:
     app.close()
 
 
+def stage_cpu(count: int) -> None:
+    """CPU time per document of each role's work, in this process (what the
+    roles cost, whatever else the machine is doing)."""
+    from contracts.messages import ScoredDocument
+    from yuqing.bootstrap import App
+    tmp = Path(tempfile.mkdtemp(prefix="yuqing-e2e-cpu-"))
+    root = copy_config(tmp / "config", settings={"data_dir": str(tmp / "data"),
+                                                 "demo": {"site_port": None, "mailsink_port": None}})
+    app = App(load_config(root))
+    raw = [d.to_bytes() for d in Items(app.config).make(count)]
+    scored: list[bytes] = []
+
+    def score() -> None:
+        for i in range(0, len(raw), 100):  # bus batches of 100, as run_stage polls them
+            batch = [app.scorer.score(Document.from_bytes(r), now=app.clock.now()) for r in raw[i:i + 100]]
+            scored.extend(d.to_bytes() for d in app.story_store.assign_many(batch))
+
+    def index() -> None:
+        for i in range(0, len(scored), 100):
+            app.index.upsert([ScoredDocument.from_bytes(r) for r in scored[i:i + 100]])
+
+    def route() -> None:
+        for r in scored:
+            app.router.handle(ScoredDocument.from_bytes(r))
+
+    app.scorer, app.story_store, app.index, app.router  # noqa: B018 - built before the clock starts
+    total = 0.0
+    print("\n| role | CPU ms per document | documents per CPU-second |\n|---|---|---|")
+    for name, fn in (("score (+ story store)", score), ("index", index), ("route", route)):
+        cpu = time.process_time()
+        fn()
+        per_doc = (time.process_time() - cpu) / count * 1000
+        total += per_doc
+        print(f"| {name} | {per_doc:.2f} | {1000 / per_doc:,.0f} |")
+    print(f"| all three | {total:.2f} | {1000 / total:,.0f} (on one core; {2000 / total:,.0f} on two if spread evenly) |")
+    app.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rates", default="20,100,300,1000")
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--stage-cpu", type=int, metavar="N", help="instead: CPU per document of each role on N items")
     ap.add_argument("--relay", nargs=2, metavar=("SRC", "DST"), help=argparse.SUPPRESS)
     ap.add_argument("--config", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.relay:
         relay(args.relay[0], args.relay[1], args.config)
+        return
+    if args.stage_cpu:
+        stage_cpu(args.stage_cpu)
         return
     rates = [float(r) for r in args.rates.split(",")]
     bare = run("bare", rates, args.seconds)
