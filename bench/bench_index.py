@@ -168,6 +168,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=40)
     ap.add_argument("--dir", default=None, help="where to build the indexes (default: a temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue an earlier run in --dir that was stopped (same --docs and --batch)")
     ap.add_argument("--query-only", action="store_true",
                     help="reuse the indexes of an earlier run in --dir (same --docs): queries only")
     args = ap.parse_args()
@@ -179,7 +181,11 @@ def main() -> None:
     corpus = Corpus(args.docs)
     text_bytes = 0
     started = time.perf_counter()
-    batches = corpus.batches(args.batch)
+    start = 0
+    if args.resume:  # the engines hold the same documents when stopped between batches
+        start = engines[-1].index.search(SearchQuery(limit=0)).total
+        print(f"  resuming at {start:,}", file=sys.stderr, flush=True)
+    batches = corpus.batches(args.batch, start)
     if args.query_only:  # the text size only, from a sample
         sample = next(batches)
         text_bytes = sum(len(d.title.encode()) + len(d.text.encode()) for d in sample) * args.docs // len(sample)
@@ -193,6 +199,8 @@ def main() -> None:
                 f"{e.name} {done / e.ingest_s:,.0f}/s" for e in engines), file=sys.stderr, flush=True)
     end = corpus.end
     n = args.docs
+    if start:
+        text_bytes = text_bytes * n // (n - start)
     if args.query_only:
         # Whatever the earlier run got to (it may have been stopped early):
         # as many documents as the index holds, up to the newest of them.
@@ -205,7 +213,8 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for e in engines:
         size = e.size()
-        rates = "— | —" if args.query_only else f"{n / e.ingest_s:,.0f} | {n / e.ingest_cpu:,.0f}"
+        written = n - start  # a resumed run times only its own part
+        rates = "— | —" if args.query_only else f"{written / e.ingest_s:,.0f} | {written / e.ingest_cpu:,.0f}"
         print(f"| {e.name} | {rates} | {size / n:,.0f} | {(size - text_bytes) / n:,.0f} |")
 
     results = {e.name: {k: measure(e, k, end, args.repeat) for k in KINDS} for e in engines}

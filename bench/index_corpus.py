@@ -91,8 +91,9 @@ class Corpus:
             parts.append(SENTENCES[term] + "。")
         return "".join(parts)[: LENGTH + 40]
 
-    def batches(self, size: int = 1000) -> Iterator[list[ScoredDocument]]:
-        for first in range(0, self.n, size):
+    def batches(self, size: int = 1000, start: int = 0) -> Iterator[list[ScoredDocument]]:
+        """Documents ``start``… in batches; the same documents whatever ``start`` (seeded per batch)."""
+        for first in range(start, self.n, size):
             rng = random.Random(self.seed * 1_000_003 + first)
             yield [self._doc(rng, i) for i in range(first, min(first + size, self.n))]
 
