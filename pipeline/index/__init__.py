@@ -25,7 +25,8 @@ naming it. Both accept ``tz`` (day buckets of ``counts``, default
 Asia/Shanghai). tantivy: ``busy_timeout`` (waiting for another process's
 writer), ``writer_heap_mb``. sqlite: ``busy_timeout``, ``synchronous``. Elasticsearch:
 ``prefix``, ``shards``, ``replicas``, ``request_timeout``, ``max_retries``,
-``retry_backoff``, ``verify_certs``, ``ca_certs``, ``max_buckets``;
+``retry_backoff``, ``verify_certs``, ``ca_certs``, ``max_buckets``, ``compatible_with`` (8 or 9: the
+cluster's major version, which the installed client must match), ``raw_analyzer`` (ik_max_word, smartcn…);
 credentials come from the environment (``ELASTICSEARCH_API_KEY``, or
 ``ELASTICSEARCH_USERNAME`` and ``ELASTICSEARCH_PASSWORD``), never from YAML.
 """

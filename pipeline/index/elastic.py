@@ -27,6 +27,21 @@ How the contract of ``pipeline.index.base`` is met:
   different statistics). ``from + size`` may not exceed 10,000
   (``index.max_result_window``).
 
+Server versions: every request carries the REST compatibility headers
+``Accept``/``Content-Type: application/vnd.elasticsearch+json;
+compatible-with=N``, N being the installed client's major version, and a
+cluster accepts N only up to its own major. ``compatible_with`` (default 9)
+names the cluster's major; when the installed client does not match it the
+adapter refuses at start-up and says which ``pip install`` fixes it (an
+Elasticsearch 8 cluster needs ``elasticsearch>=8,<9``).
+
+Chinese analysis inside Elasticsearch: the adapter never needs it (tokens
+come from jieba here, so the embedded and distributed indexes agree). For
+people querying the cluster directly (Kibana), ``raw_analyzer: ik_max_word``
+(the IK plugin) or ``smartcn`` (the analysis-smartcn plugin) indexes the raw
+``title``/``text`` with that analyzer too; the plugin must be installed on
+every node before the template is put (deploy/README.md).
+
 Nothing connects at import or construction; the template is put on the
 first upsert.
 """
@@ -41,6 +56,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import __version__ as elasticsearch_version
 
 from contracts.messages import ScoredDocument
 from pipeline.index.base import (
@@ -93,12 +109,24 @@ MAPPINGS: dict[str, Any] = {
 }
 
 
+CLIENT_MAJOR = int(elasticsearch_version[0])  # the compatible-with=N every request of this client carries
+
+
+def mappings(raw_analyzer: str | None = None) -> dict[str, Any]:
+    """The template's mappings; with ``raw_analyzer`` the raw title and text are indexed by it as well."""
+    if raw_analyzer is None:
+        return MAPPINGS
+    raw = {"type": "text", "analyzer": raw_analyzer}
+    return {**MAPPINGS, "properties": {**MAPPINGS["properties"], "title": raw, "text": raw}}
+
+
 class ElasticIndex(Index):
     def __init__(self, hosts: str | list[str], tokenizer: Tokenizer | None = None, tz: str = "Asia/Shanghai",
                  prefix: str = "yuqing-docs", shards: int = 1, replicas: int = 1,
                  request_timeout: float = 30.0, max_retries: int = 5, retry_backoff: float = 0.5,
                  verify_certs: bool = True, ca_certs: str | None = None, max_buckets: int = 10_000,
                  api_key: str | None = None, basic_auth: tuple[str, str] | None = None,
+                 compatible_with: int = 9, raw_analyzer: str | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from pipeline.index.highlight import tokenize_for_index
 
@@ -109,6 +137,18 @@ class ElasticIndex(Index):
             ZoneInfo(tz)  # fail at start-up, not on the first counts() call
         except (ValueError, ZoneInfoNotFoundError):
             raise IndexError_(f"elasticsearch index: unknown time zone tz={tz!r}") from None
+        if compatible_with not in (8, 9):
+            raise IndexError_(f"elasticsearch index: compatible_with must be 8 or 9 (the cluster's major "
+                              f"version), got {compatible_with!r}")
+        if compatible_with != CLIENT_MAJOR:
+            raise IndexError_(f"elasticsearch index: the cluster is Elasticsearch {compatible_with} "
+                              f"(compatible_with) but the installed client is {CLIENT_MAJOR}.x, whose requests "
+                              f"a {compatible_with}.x cluster refuses: pip install "
+                              f"'elasticsearch>={compatible_with},<{compatible_with + 1}'")
+        if raw_analyzer is not None and not _NAME.match(raw_analyzer):
+            raise IndexError_(f"elasticsearch index: raw_analyzer must be an analyzer name such as ik_max_word "
+                              f"or smartcn, got {raw_analyzer!r}")
+        self.mappings = mappings(raw_analyzer)
         self.hosts = [hosts] if isinstance(hosts, str) else list(hosts)
         self.tokenizer = tokenizer or tokenize_for_index
         self._query_tokens = query_tokenizer(self.tokenizer)
@@ -150,7 +190,7 @@ class ElasticIndex(Index):
         self._call("put index template", self.client.indices.put_index_template,
                    name=self.prefix, index_patterns=[f"{self.prefix}-*"], priority=200,
                    template={"settings": {"number_of_shards": self.shards, "number_of_replicas": self.replicas},
-                             "mappings": MAPPINGS, "aliases": {self.alias: {}}})
+                             "mappings": self.mappings, "aliases": {self.alias: {}}})
         self._template_ready = True
 
     def index_for(self, doc: ScoredDocument) -> str:

@@ -448,3 +448,63 @@ def test_relative_sqlite_path_is_under_data_dir(tmp_path):
     finally:
         index.close()
     assert (tmp_path / "sub" / "index.db").exists()
+
+
+def test_elasticsearch_requests_carry_the_clusters_compatibility_header():
+    """The compatibility headers a cluster checks, seen on the wire by a local HTTP server."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from pipeline.index.elastic import CLIENT_MAJOR
+
+    seen: list[dict[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps({"took": 1, "timed_out": False, "hits": {"total": {"value": 0, "relation": "eq"},
+                                                                       "hits": []}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Elastic-Product", "Elasticsearch")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    index = open_index(f"http://127.0.0.1:{server.server_address[1]}", compatible_with=CLIENT_MAJOR, max_retries=0)
+    try:
+        assert index.get("x") is None
+    finally:
+        index.close()
+        server.shutdown()
+        server.server_close()
+    compat = f"application/vnd.elasticsearch+json; compatible-with={CLIENT_MAJOR}"
+    assert seen and seen[0]["accept"] == compat and seen[0]["content-type"] == compat
+
+
+def test_elasticsearch_options_are_checked_at_start_up():
+    from pipeline.index.elastic import CLIENT_MAJOR
+    with pytest.raises(IndexError_, match="compatible_with must be 8 or 9"):
+        open_index("http://127.0.0.1:9", compatible_with=7)
+    other = 17 - CLIENT_MAJOR  # 8 with the 9 client, 9 with the 8 client
+    with pytest.raises(IndexError_, match=f"pip install 'elasticsearch>={other},<{other + 1}'"):
+        open_index("http://127.0.0.1:9", compatible_with=other)
+    with pytest.raises(IndexError_, match="raw_analyzer"):
+        open_index("http://127.0.0.1:9", raw_analyzer="ik max word")
+
+
+def test_elasticsearch_raw_analyzer_indexes_raw_text_too():
+    from pipeline.index.elastic import MAPPINGS, mappings
+    assert mappings()["properties"]["text"] == {"type": "text", "index": False}
+    ik = mappings("ik_max_word")["properties"]
+    assert ik["title"] == ik["text"] == {"type": "text", "analyzer": "ik_max_word"}
+    assert ik["text_tokens"] == MAPPINGS["properties"]["text_tokens"]  # the adapter's own queries are unchanged
