@@ -79,9 +79,9 @@ class AckSigner:
             payload_b64, mac_b64 = token.split(".", 1)
             payload, mac = _unb64(payload_b64), _unb64(mac_b64)
         except ValueError:
-            raise InvalidAckLink("链接格式无效") from None
+            raise InvalidAckLink("链接不完整，请从消息中完整复制，或登录控制台处理") from None
         if not hmac.compare_digest(mac, self._mac(payload)):
-            raise InvalidAckLink("链接签名无效")
+            raise InvalidAckLink("链接无效（可能被改动过），请登录控制台处理")
         alert_id, recipient, exp = json.loads(payload)
         expires = datetime.fromtimestamp(exp, tz=timezone.utc)
         if now >= expires:

@@ -7,12 +7,15 @@ A bundle names every message it stands for: nothing is dropped silently.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from urllib.parse import unquote
 
 from alerting.channels.wecom import fit
 from alerting.templates import FOOTER, local, short, sms_text
-from contracts.messages import Level, OpsAlert
+from contracts.messages import CHANNEL_LABELS, Level, OpsAlert
 
+CHANNEL_TEXT = {c.value: label for c, label in CHANNEL_LABELS.items()}
 MAX_LISTED = 15  # items written out in full in one bundle; the rest are counted
 
 
@@ -49,19 +52,47 @@ def bundle(channel: str, payloads: list[dict], now: datetime) -> dict:
             "level": items[0].get("level")}
 
 
+OPS_PROBLEMS = {"source_failing": "信息源采集失败", "source_silent": "信息源长时间无新内容",
+                "channel_down": "通知渠道不可用"}
+_OPS_FIELDS = {"source": "信息源", "channel": "渠道", "spider": "采集方式", "since": "起始时间", "reason": "原因"}
+
+
+def ops_detail(detail: str) -> str:
+    """The ops alert's detail (JSON from the health monitor) as Chinese lines; other text as it is."""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(data, dict):
+        return detail
+    lines = []
+    for key, value in data.items():
+        if value in (None, ""):
+            continue
+        if key == "since":
+            value = local(value)
+        elif key == "channel":
+            value = CHANNEL_TEXT.get(str(value), value)
+        elif key == "reason":
+            value = unquote(str(value))
+        lines.append(f"{_OPS_FIELDS.get(key, key)}：{value}")
+    return "\n".join(lines)
+
+
 def ops_message(ops: OpsAlert, console_url: str, name: str) -> dict:
     """An operational alert (a source failing or silent) for the duty officers, all channels."""
     state = "恢复" if ops.resolved else "告警"
     headline = f"【运行{state}·{ops.severity.label}】{ops.summary}"
-    detail = (f"{name}，您好：\n\n监测系统运行{state}：{ops.summary}\n问题类型：{ops.problem}\n对象：{ops.subject}\n"
-              f"首次发现：{local(ops.first_seen)}\n最近一次：{local(ops.last_seen)}\n\n{ops.detail}\n\n"
+    detail = (f"{name}，您好：\n\n监测系统运行{state}：{ops.summary}\n问题类型：{OPS_PROBLEMS.get(ops.problem, ops.problem)}\n"
+              f"对象：{ops.subject}\n首次发现：{local(ops.first_seen)}\n最近一次：{local(ops.last_seen)}\n\n"
+              f"{ops_detail(ops.detail)}\n\n"
               f"{'已恢复正常，无需处理。' if ops.resolved else '该渠道暂时无法监测，无消息不代表无舆情，请及时处理。'}\n"
               f"控制台：{console_url}\n\n{FOOTER}\n")
     params = {"unit": "舆情监测系统", "level": f"{ops.severity.label}运行{state}", "title": short(ops.summary, 20),
               "source": short(ops.subject, 20), "link": console_url}
     return {"email": {"subject": headline, "body": detail},
             "sms": {"params": params, "text": sms_text(params)},
-            "robot": {"title": headline, "markdown": f"### {headline}\n\n{short(ops.detail, 300)}\n\n"
+            "robot": {"title": headline, "markdown": f"### {headline}\n\n{short(ops_detail(ops.detail), 300)}\n\n"
                                                       f"[控制台]({console_url})", "mentions": []},
             "summary": headline, "ack_url": console_url, "level": ops.severity.value}
 

@@ -13,12 +13,12 @@ from console.users import User
 from contracts.messages import Alert
 
 PERMISSIONS: dict[str, set[str]] = {
-    "duty": {"feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",
+    "duty": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",
              "sources", "reports.read", "reports.generate", "feedback"},
-    "analyst": {"feed", "alerts.read_all", "search", "export", "sources", "reports.read", "reports.generate",
+    "analyst": {"wall", "feed", "alerts.read_all", "search", "export", "sources", "reports.read", "reports.generate",
                 "feedback"},
     "lead": {"feed", "alerts.act", "alerts.assign"},
-    "admin": {"feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",
+    "admin": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",
               "sources", "reports.read", "reports.generate", "feedback", "users"},
 }
 
@@ -60,5 +60,6 @@ def can_act(user: User, alert: Alert, action: str) -> bool:
 def nav(user: User) -> list[tuple[str, str]]:
     """(path, label) of the pages this user may open, for the navigation bar."""
     items = [("/", "实时预警", "feed"), ("/search", "检索分析", "search"), ("/reports", "舆情报告", "reports.read"),
-             ("/sources", "信息源状态", "sources"), ("/admin/users", "用户管理", "users"), ("/api", "API", "feed")]
+             ("/sources", "信息源状态", "sources"), ("/admin/users", "用户管理", "users"), ("/wall", "大屏", "wall"),
+             ("/api", "API", "users")]  # the API page is for the association's developers (admins)
     return [(path, label) for path, label, perm in items if can(user, perm)]

@@ -22,7 +22,7 @@ from console.access import ACTION_LABELS, ACTIONS, can_act, can_see, unit_scope
 from console.ports import Ports
 from console.security import Denied, NotFound, Refused
 from console.users import User
-from contracts.messages import Alert, AlertStatus
+from contracts.messages import Alert, AlertStatus, ScoredDocument
 
 UNACKNOWLEDGED = (AlertStatus.new, AlertStatus.notified)
 STATUS_ACTIONS = {"acknowledge": AlertStatus.acknowledged, "handling": AlertStatus.handling,
@@ -43,11 +43,34 @@ def applies(alert: Alert, action: str) -> bool:
     return target in TRANSITIONS[alert.status]
 
 
-def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: str | None = None) -> dict:
+ESCALATION_STEPS = {0: "首发联系人", 1: "备用联系人", 2: "协会值班员"}
+
+
+def escalation_view(alert: Alert, esc: dict | None) -> dict:
+    """The escalation badge: 第N级 (N = step reached), who the last step told, when the next one fires."""
+    esc = esc or {}
+    step = int(esc.get("step") or 0)
+    open_ = alert.status in UNACKNOWLEDGED
+    next_at = esc.get("next_at") if open_ else None
+    return {"step": step, "label": f"第{step}级·{ESCALATION_STEPS.get(step, '')}" if step else "",
+            "told": list(esc.get("told") or []), "next_at": next_at,
+            "next_label": ESCALATION_STEPS.get(esc.get("next_step") or 0, "") if next_at else ""}
+
+
+def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: str | None = None,
+            esc: dict | None = None, doc: ScoredDocument | None = None) -> dict:
     rep = alert.representative
+    source_id = getattr(rep, "source_id", None) or (doc.source_id if doc else None)
+    risks = sorted({r.risk_type for r in doc.reasons if r.risk_type and getattr(r, "unit_id", None) in
+                    (None, alert.unit_id)}) if doc else []
+    escalation = escalation_view(alert, esc)
     return {
         "id": alert.id, "story_id": alert.story_id, "unit_id": alert.unit_id,
         "unit_name": alert.unit_name or ports.unit_names.get(alert.unit_id, alert.unit_id),
+        "unit_short": ports.unit_short.get(alert.unit_id, alert.unit_name or alert.unit_id),
+        "source_name": ports.source_names.get(source_id or "", rep.site), "risk_types": risks,
+        "site_count": len(alert.sites) or 1, "channel_ids": [c.value for c in alert.channels],
+        "escalation": escalation, "escalated": escalation["step"] > 0 and alert.status in UNACKNOWLEDGED,
         "level": alert.level.value, "level_label": labels.level(alert.level),
         "status": alert.status.value, "status_label": labels.status(alert.status),
         "unacknowledged": alert.status in UNACKNOWLEDGED,
@@ -67,7 +90,24 @@ def summaries(ports: Ports, alerts: list[Alert]) -> list[dict]:
     ids = [a.id for a in alerts]
     detected = ports.detected_at(ids)
     assigned = ports.casebook.assignments(ids)
-    return [summary(ports, a, detected.get(a.id), assigned.get(a.id)) for a in alerts]
+    escalation = ports.escalation(ids)
+    out = []
+    for a in alerts:
+        try:  # the representative document gives the source and risk types; the indexer may be behind
+            doc = ports.get_doc(a.representative.id)
+        except Exception:
+            doc = None
+        out.append(summary(ports, a, detected.get(a.id), assigned.get(a.id), escalation.get(a.id), doc))
+    return out
+
+
+def sort_for_duty(items: list[dict]) -> list[dict]:
+    """The duty room's order: escalated unacknowledged first, then unacknowledged, then the rest;
+    within each, the most severe level, then the newest."""
+    rank = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+    items = sorted(items, key=lambda a: a["last_seen"], reverse=True)
+    return sorted(items, key=lambda a: (0 if a["escalated"] else 1 if a["unacknowledged"] else 2,
+                                        rank.get(a["level"], 9)))
 
 
 def feed(ports: Ports, user: User, limit: int = 200, status: str | None = None,
@@ -79,7 +119,7 @@ def feed(ports: Ports, user: User, limit: int = 200, status: str | None = None,
         alerts = [a for a in alerts if a.status.value == status]
     if level:
         alerts = [a for a in alerts if a.level.value == level]
-    return summaries(ports, alerts)
+    return sort_for_duty(summaries(ports, alerts))
 
 
 def visible_alert(ports: Ports, user: User, alert_id: str) -> Alert:

@@ -6,7 +6,9 @@ not break the console.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from alerting.templates import NOTIFY_CHANNELS
@@ -24,7 +26,8 @@ EVENTS = {
     "notification.failed": "消息发送失败", "notification.pending": "消息待重试",
     "notification.cancelled": "消息已取消", "notification.deferred": "消息限流延后", "fallback": "改用备用渠道",
     "fallback.skipped": "未启用备用渠道", "delivery.unreached": "联系人未能送达", "escalated": "升级通知",
-    "escalation.skipped": "跳过升级", "escalation.cancelled": "取消升级", "console.note": "处置记录",
+    "escalation.skipped": "跳过升级", "escalation.cancelled": "取消升级", "console.manual": "人工预警",
+    "console.ack_person": "群内确认（本人）", "console.note": "处置记录",
     "console.assigned": "指派", "console.false_alarm": "标记误报", "ops.routed": "运行告警",
 }
 SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/无法读取", "silent": "长时间无新内容",
@@ -94,10 +97,73 @@ def notification(row: dict) -> dict:
     return out
 
 
+# Codes the alerting engine writes into audit details (decisions, reasons), in Chinese.
+CODES = {
+    "FIRST": "首次预警", "LEVEL_RAISED": "等级上升", "MAINSTREAM_PICKUP": "主流媒体转载", "NEW_CHANNEL": "扩散到新渠道",
+    "VOLUME_SPIKE": "报道量激增", "NEW_DOC_IN_STORY": "同一事件新增报道", "ALREADY_RECORDED": "已记录过",
+    "REPEAT_DUE": "到期汇总续报", "REPEAT_INTERVAL": "重复间隔内，稍后汇总", "MIN_GAP": "距上次通知过近，稍后汇总",
+    "NO_REPEAT": "不重复通知", "NOTHING_NEW": "无新增内容", "NO_BACKUP_CONTACT": "单位未设备用联系人",
+    "NO_RECIPIENTS": "没有可通知的联系人", "QUIET_HOURS": "免打扰时段", "DIGEST": "合并到每日汇总",
+    "DISMISSED": "已标记误报", "RESOLVED": "已处置完毕", "ALREADY_OPEN": "预警仍在处理中",
+    "ALREADY_RESOLVED": "预警已处置", "OPENED": "新建", "REOPENED": "重新打开", "FULL": "全文",
+    "unacknowledged": "未确认", "SUCCESS": "成功", "FAIL": "失败",
+}
+DETAIL_KEYS = {
+    "decision": "决策", "reason": "原因", "actor": "操作人", "via": "途径", "step": "升级级别", "to": "通知对象",
+    "queued": "待发消息", "level": "等级", "doc_count": "报道数", "new_docs": "新增报道", "deferred": "延后原因",
+    "note": "说明", "assignee": "处置人", "timers": "取消的定时", "queued_messages": "取消的消息",
+    "negativity": "负面度", "site": "网站", "doc_id": "文档", "channel": "渠道", "recipient": "接收人",
+    "who": "联系人", "until": "延至", "error": "错误", "attempt": "第几次尝试", "from_channel": "原渠道",
+    "to_channel": "改用渠道", "retry_at": "重试时间", "state": "状态", "kind": "类型", "duty_notices": "值班通知",
+    "provider_id": "回执编号", "last_error": "最近错误", "person": "确认人", "phone4": "手机尾号",
+}
+VIA = {"console": "控制台", "ack-link": "确认链接", "api": "接口", "group-link": "群消息链接", "sms": "短信",
+       "email": "邮件", "manual": "人工"}
+HIDDEN_KEYS = {"at", "event", "label", "notification_id", "doc_id", "url", "queued", "fallback_id", "alert_id",
+               "updated_at", "provider_id"}
+
+
+def code(value: object) -> str:
+    """A decision/reason code or a status value in Chinese; free text (already Chinese) as it is."""
+    if isinstance(value, str):
+        if value in CODES:
+            return CODES[value]
+        if value.lower() in STATUS_LABELS:
+            return STATUS_LABELS[value.lower()]
+        if value in LEVEL_VALUES:
+            return level(value)
+        return VIA.get(value, value)
+    if isinstance(value, (list, tuple)):
+        return "、".join(code(v) for v in value)
+    return str(value)
+
+
+LEVEL_VALUES = {lv.value for lv in Level}
+
+
 def trail_event(entry: dict) -> dict:
-    """An audit entry for display: its label, and the rest as short text."""
+    """An audit entry for display: its Chinese label, and the rest as short Chinese text."""
     out = {k: v for k, v in entry.items() if k != "url"}
     out["label"] = event(entry.get("event", ""))
-    skip = {"at", "event", "label", "notification_id"}
-    out["text"] = "，".join(f"{k}={v}" for k, v in entry.items() if k not in skip and v not in (None, "", []))
+    parts = []
+    for k, v in entry.items():
+        if k in HIDDEN_KEYS or v in (None, "", [], 0) and k not in ("step",):
+            continue
+        if k == "step":
+            parts.append(f"升级：第{v}级" if isinstance(v, int) and v else "首发联系人")
+            continue
+        if k == "channel":
+            v = NOTIFY_CHANNELS.get(v, v)
+        parts.append(f"{DETAIL_KEYS.get(k, k)}：{code(v)}")
+    out["text"] = "，".join(parts)
+    return out
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def ops_view(row: dict) -> dict:
+    """An open ops alert for a banner: its summary without addresses (older rows may hold URL-encoded ones)."""
+    out = dict(row)
+    out["summary"] = _URL.sub("", unquote(str(row.get("summary") or ""))).strip(" ：:")
     return out

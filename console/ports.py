@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -69,6 +69,11 @@ class ConsoleBackend:
     ack_signer: Callable[[], AckSigner]
     apply_receipt: Callable[[str, bool, str], int]
     source_health: Callable[[], list[dict]]
+    # Escalation of alerts: {alert id: {"step": reached step (0 first contacts, 1 backup, 2 duty officers),
+    # "told": [who got the last step], "next_at": iso time of the next step or None, "next_step": int|None}}.
+    escalation: Callable[[list[str]], dict[str, dict]] = field(default=lambda ids: {})
+    # The association's duty officers on duty at a time (the rota): [{"name", "phone"}].
+    on_duty: Callable[[datetime], list[dict]] = field(default=lambda at: [])
 
 
 class Ports:
@@ -82,6 +87,7 @@ class Ports:
         self._alerts = threading.RLock()
         self.units = {u.id: u for u in backend.config.members.units}
         self.unit_names = {u.id: u.name for u in backend.config.members.units}
+        self.unit_short = {u.id: u.short for u in backend.config.members.units}
         self.source_names = {s.id: s.name for s in backend.config.sources}
 
     def now(self) -> datetime:
@@ -156,6 +162,21 @@ class Ports:
     def detected_at(self, alert_ids: list[str]) -> dict[str, str]:
         with self._alerts:
             return self.backend.alerts().detected_at(alert_ids)
+
+    def escalation(self, alert_ids: list[str]) -> dict[str, dict]:
+        with self._alerts:
+            try:
+                return self.backend.escalation(alert_ids)
+            except Exception:  # the feed still works without the escalation badges
+                log.exception("could not read escalation state")
+                return {}
+
+    def on_duty(self) -> list[dict]:
+        try:
+            return self.backend.on_duty(self.now())
+        except Exception:
+            log.exception("could not compute who is on duty")
+            return []
 
     def ops_alerts(self) -> list[dict]:
         with self._alerts:

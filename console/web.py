@@ -37,7 +37,7 @@ def _templates(ports: Ports) -> Jinja2Templates:
     env = templates.env
     env.filters["local"] = lambda v, fmt="%Y-%m-%d %H:%M:%S": labels.local(v, fmt, ports.tz)
     env.filters["duration"] = labels.duration
-    env.globals.update(can=can, nav=nav, labels=labels, unit_names=ports.unit_names,
+    env.globals.update(can=can, nav=nav, labels=labels, unit_names=ports.unit_names, unit_short=ports.unit_short,
                        association=ports.config.members.association.name)
     return templates
 
@@ -72,8 +72,8 @@ def create_app(backend: ConsoleBackend, *, schedule_reports: bool = False) -> Fa
     web.state.templates = _templates(ports)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from console.routes import admin, alerts, api, auth, receipts, reports, search, sources
-    for module in (auth, alerts, search, reports, sources, admin, receipts):
+    from console.routes import admin, alerts, api, auth, receipts, reports, search, sources, wall
+    for module in (auth, alerts, search, reports, sources, admin, receipts, wall):
         web.include_router(module.router, include_in_schema=False)
     web.include_router(api.router, prefix="/api")
     _handlers(web)

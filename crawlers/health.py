@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from urllib.parse import unquote
 
+from contracts.language import has_han
 from contracts.messages import Level, OpsAlert, stable_id
 from contracts.topics import OPS_ALERTS
 from crawlers.health_store import HealthStore, RunOutcome, outcome_of
@@ -110,13 +113,47 @@ def _duration(seconds: float) -> str:
     return f"{max(1, round(seconds / 60))}分钟"
 
 
+_ERRORS = [  # (pattern in a technical error, what a duty officer reads)
+    (r"connection (was )?refused|ConnectionRefused|errno 111", "网站拒绝连接（服务器未响应）"),
+    (r"timed? ?out|TimeoutError", "连接超时（网站响应过慢或网络不通）"),
+    (r"DNS lookup failed|Name or service not known|getaddrinfo|nodename nor servname|No address", "域名解析失败（网址无法访问）"),
+    (r"SSL|certificate|TLS", "加密连接（证书）错误"),
+    (r"Connection (was )?(closed|lost|reset)|ConnectionLost|ResponseNeverReceived|errno 104", "连接被中断"),
+    (r"\b(HTTP )?403\b|Forbidden", "网站拒绝访问（HTTP 403，可能被屏蔽）"),
+    (r"\b(HTTP )?404\b|Not Found", "页面不存在（HTTP 404，网址可能已变更）"),
+    (r"\b(HTTP )?429\b|Too Many Requests", "访问过于频繁被限制（HTTP 429）"),
+    (r"\b(?:HTTP )?(5\d\d)\b", "网站服务器出错（HTTP {0}）"),
+    (r"crawl killed after", "采集进程超时被终止"),
+    (r"crawl process died", "采集进程异常退出"),
+    (r"login|登录", "需要登录才能读取"),
+]
+
+
+def readable_reason(reason: str | None) -> str:
+    """A crawl error as a duty officer reads it: Chinese, no URL-encoded addresses, no socket jargon.
+    Chinese reasons (from the spiders' blind checks) are kept; the technical text stays on the sources page."""
+    text = _URL.sub("", unquote(reason or "")).strip(" ：:")
+    if not text:
+        return "原因未知"
+    if has_han(text):
+        return text
+    for pattern, label in _ERRORS:
+        found = re.search(pattern, text, re.IGNORECASE)
+        if found:
+            return label.format(*found.groups())
+    return "采集出错（技术细节见控制台“信息源状态”）"
+
+
+_URL = re.compile(r"https?://\S+")
+
+
 def ops_alert(source: SourceConfig, problem: str, since: float, reason: str, now: float,
               resolved: bool = False) -> OpsAlert:
     label = f"信息源「{source.name}」({source.id})"
     if resolved:
         summary = f"{label}已恢复正常"
     elif problem == FAILING:
-        summary = f"{label}已{_duration(now - since)}无法正常采集：{reason}"[:200]
+        summary = f"{label}已{_duration(now - since)}无法正常采集：{readable_reason(reason)}"[:200]
     else:
         summary = (f"{label}已{_duration(now - since)}没有新内容"
                    f"（通常每{_duration(source.health.expect_new_every)}就有），请确认渠道是否被屏蔽")

@@ -15,9 +15,12 @@ import logging
 import socket
 import threading
 import time
+from datetime import datetime
 
 import uvicorn
 
+from alerting.rota import DutyRoster
+from alerting.store import AlertStore
 from console.ports import ConsoleBackend
 from console.web import create_app
 from yuqing.bootstrap import App, CannotStart
@@ -30,11 +33,33 @@ def console_backend(app: App) -> ConsoleBackend:
         from crawlers.health import source_health as read
         return [h.to_dict() for h in read(app.config)]
 
+    def on_duty(at: datetime) -> list[dict]:
+        association = app.config.members.association
+        roster = DutyRoster(association.duty_officers, association.duty_rota)
+        return [{"name": o.name, "phone": o.phone} for o in roster.on_duty(at)]
+
     return ConsoleBackend(config=app.config, data_dir=app.data_dir, now=app.clock.now,
                           alerts=lambda: app.alert_store, index=lambda: app.index,
                           ack_signer=lambda: app.ack_signer,
                           apply_receipt=lambda pid, ok, detail: app.notifier.apply_receipt(pid, ok, detail),
-                          source_health=source_health)
+                          source_health=source_health,
+                          escalation=lambda ids: escalation_state(app.alert_store, ids),
+                          on_duty=on_duty)
+
+
+def escalation_state(store: AlertStore, alert_ids: list[str]) -> dict[str, dict]:
+    """How far each alert has escalated, who the last step told, and when the next step fires
+    (the pending ``escalate`` timer). The console reads this through ``ConsoleBackend.escalation``."""
+    out: dict[str, dict] = {}
+    for alert_id in alert_ids:
+        rows = store.outbox(alert_id)
+        step = max((r["step"] for r in rows), default=0)
+        told = sorted({(r["who"] or r["recipient"]) for r in rows if r["step"] == step and r["kind"] != "ops"})
+        pending = [t for t in store.timers(alert_id) if t["kind"] == "escalate" and t["state"] == "pending"]
+        nxt = min(pending, key=lambda t: t["due_at"]) if pending else None
+        out[alert_id] = {"step": step, "told": told, "next_at": nxt["due_at"] if nxt else None,
+                         "next_step": nxt["step"] if nxt else None}
+    return out
 
 
 def _config(web, host: str, port: int) -> uvicorn.Config:

@@ -6,28 +6,39 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from console import alert_service
-from console.access import ACTION_LABELS, ACTIONS, can
+from console import alert_service, labels
+from console.access import ACTION_LABELS, ACTIONS, can, unit_scope
 from console.routes import render
 from console.security import Refused, ports_of, require, require_write
 from console.users import Session
-from contracts.messages import Level
+from contracts.messages import Channel, Level
 
 router = APIRouter()
 
 
+FILTERS = ("q", "status", "level", "unit", "channel", "source", "risk", "time", "sort")
+
+
 @router.get("/")
-def feed_page(request: Request, session: Session = Depends(require("feed")), status: str = "", level: str = ""):
+def feed_page(request: Request, session: Session = Depends(require("feed"))):
+    """The feed; filters, search and sort run in the page (feed.js) and are kept in the query string."""
     ports = ports_of(request)
+    f = {k: request.query_params.get(k, "") for k in FILTERS}
+    f["sort"] = f["sort"] or "duty"
     # The cursor is read before the list: a change between the two is sent
     # again by the stream (harmless upsert), never lost.
     cursor = ports.last_change()
-    alerts = alert_service.feed(ports, session.user, status=status or None, level=level or None)
+    alerts = alert_service.feed(ports, session.user)
     ops = ports.ops_alerts() if can(session.user, "sources") else []
+    scope = unit_scope(session.user)
+    units = [u for u in ports.config.members.units if scope is None or u.id == scope]
+    sources = sorted({s.name for s in ports.config.sources} | {a["source_name"] for a in alerts})
     return render(request, "feed.html", {
-        "alerts": alerts, "cursor": cursor, "ops": ops, "status": status, "level": level,
+        "alerts": alerts, "cursor": cursor, "ops": [labels.ops_view(o) for o in ops], "f": f,
         "levels": list(Level), "actions": {a: ACTION_LABELS[a] for a in ACTIONS},
-        "feed_interval": ports.console.feed_interval,
+        "units": units, "channels": [(c.value, labels.channel(c)) for c in Channel], "sources": sources,
+        "risks": sorted({r for a in alerts for r in a["risk_types"]}),
+        "feed_interval": ports.console.feed_interval, "now_iso": ports.now().isoformat(),
     })
 
 

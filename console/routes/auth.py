@@ -48,6 +48,9 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
         log.info("console login failed for %r from %s", username, request.client.host if request.client else "?")
         return render(request, "login.html", {"next": _safe_next(next), "reason": "",
                                               "error": "用户名或密码错误"}, status_code=401)
+    previous, _ = token_of(request)
+    if previous:  # shift handover: logging in over an open session switches user and ends the old session
+        ports.users.end_session(previous)
     token, _ = ports.users.create_session(user, ports.now(), ports.console.session_ttl)
     log.info("console login: %s (%s)", user.username, user.role)
     response = RedirectResponse(_safe_next(next), status_code=303)

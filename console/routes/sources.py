@@ -44,5 +44,5 @@ def _epoch(value: str) -> float:
 def sources_page(request: Request, session: Session = Depends(require("sources"))):
     ports = ports_of(request)
     rows, note = health_rows(ports)
-    return render(request, "sources.html", {"rows": rows, "note": note, "ops": ports.ops_alerts(),
+    return render(request, "sources.html", {"rows": rows, "note": note, "ops": [labels.ops_view(o) for o in ports.ops_alerts()],
                                             "blind": [r for r in rows if r["bad"]]})

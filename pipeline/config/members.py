@@ -167,6 +167,8 @@ class MonitoringScheme(Strict):
 class MemberUnit(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str = Field(min_length=2)
+    # What people say and what fits a phone screen and one SMS (人保财险); the legal name shows on hover.
+    short_name: str | None = Field(None, min_length=2, max_length=8)
     aliases: list[str] = Field(default_factory=list)
     # Phrases containing an alias that do NOT refer to the unit (平安夜, 平安回家…).
     exclusions: list[str] = Field(default_factory=list)
@@ -183,8 +185,15 @@ class MemberUnit(Strict):
 
     _terms = field_validator("aliases", "exclusions")(lambda cls, v: _non_empty_terms(v))
 
+    @property
+    def short(self) -> str:
+        """The short name, else the legal name."""
+        return self.short_name or self.name
+
     @model_validator(mode="after")
     def _guarded_aliases_listed(self) -> MemberUnit:
+        if self.short_name is not None and (not self.short_name.strip() or len(self.short_name) >= len(self.name)):
+            raise ValueError(f"short_name: {self.short_name!r} must be shorter than the name {self.name!r}")
         for alias in self.needs_context:
             if alias not in self.aliases:
                 raise ValueError(f"needs_context: {alias!r} is not one of the unit's aliases")

@@ -275,7 +275,7 @@ def test_ack_link_acknowledges_as_the_recipient(console):
     token = url.rsplit("/", 1)[1]
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     r = requests.get(f"{server.url}/ack/{forged}", timeout=10)
-    assert r.status_code == 400 and "签名无效" in r.text and 'href="/login"' in r.text
+    assert r.status_code == 400 and "链接无效" in r.text and 'href="/login"' in r.text
     r = requests.get(f"{server.url}/ack/not-a-token", timeout=10)
     assert r.status_code == 400 and "登录控制台" in r.text
 

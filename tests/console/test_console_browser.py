@@ -31,12 +31,12 @@ pytestmark = pytest.mark.skipif(
     reason="Debian chromium + chromium-driver not installed (.ci/run installs them)")
 
 NAV = {"feed": "实时预警", "search": "检索分析", "reports": "舆情报告", "sources": "信息源状态", "users": "用户管理",
-       "api": "API"}
-ROLES = {  # user → (role label, nav entries, a page the role may not open)
-    "duty": ("值班员", ["feed", "search", "reports", "sources", "api"], "/admin/users"),
-    "analyst": ("分析员", ["feed", "search", "reports", "sources", "api"], "/admin/users"),
-    "lead_a": ("单位宣传负责人", ["feed", "api"], "/search"),
-    "admin": ("管理员", ["feed", "search", "reports", "sources", "users", "api"], None),
+       "wall": "大屏", "api": "API"}
+ROLES = {  # user → (role label, nav entries, a page the role may not open); the API page is for admins only
+    "duty": ("值班员", ["feed", "search", "reports", "sources", "wall"], "/admin/users"),
+    "analyst": ("分析员", ["feed", "search", "reports", "sources", "wall"], "/admin/users"),
+    "lead_a": ("单位宣传负责人", ["feed"], "/wall"),
+    "admin": ("管理员", ["feed", "search", "reports", "sources", "users", "wall", "api"], None),
 }
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -186,12 +186,12 @@ def test_new_alert_appears_live_and_is_acknowledged_in_the_browser(site, driver)
     assert driver.find_element(By.ID, "alert-status").text == "已确认"
     trail = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#trail tbody tr")]
     ack = next(r for r in trail if "状态变更：已确认" in r)
-    assert "测试duty <console:duty>" in ack and "via=api" in ack
+    assert "测试duty <console:duty>" in ack and "途径：接口" in ack
     # The detail page's own forms (CSRF field included) work too.
     driver.find_element(By.ID, "do-handling").click()
     assert "已开始处置" in wait(driver).until(EC.presence_of_element_located((By.ID, "flash"))).text
     assert driver.find_element(By.ID, "alert-status").text == "处置中"
-    assert any("状态变更：处置中" in r.text and "via=console" in r.text
+    assert any("状态变更：处置中" in r.text and "途径：控制台" in r.text
                for r in driver.find_elements(By.CSS_SELECTOR, "#trail tbody tr"))
 
 

@@ -284,9 +284,10 @@ def browser_missing() -> str | None:
     return None
 
 
-def chromium(user_data_dir: Path, width: int = 1400, height: int = 900):
+def chromium(user_data_dir: Path, width: int = 1400, height: int = 900, notifications: bool = False):
     """Headless Debian Chromium through Selenium with the system chromedriver.
-    SE_OFFLINE keeps Selenium Manager from trying to download a driver or browser."""
+    SE_OFFLINE keeps Selenium Manager from trying to download a driver or browser.
+    ``notifications``: the profile grants web notifications, as a duty officer who allowed them has."""
     import os
     os.environ["SE_OFFLINE"] = "true"
     from selenium import webdriver
@@ -298,6 +299,8 @@ def chromium(user_data_dir: Path, width: int = 1400, height: int = 900):
                  "--no-first-run", "--disable-extensions", "--lang=zh-CN",
                  f"--window-size={width},{height}", f"--user-data-dir={user_data_dir}"):
         options.add_argument(flag)
+    if notifications:
+        options.add_experimental_option("prefs", {"profile.default_content_setting_values.notifications": 1})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     return driver

@@ -13,13 +13,13 @@ def test_token_round_trip_forgery_and_expiry():
     claim = signer.verify(token, clock.now())
     assert (claim.alert_id, claim.recipient) == ("alert1", "a@b.cn")
     other = AckSigner(b"another-secret-of-20+")
-    with pytest.raises(InvalidAckLink, match="签名"):
+    with pytest.raises(InvalidAckLink, match="链接无效"):
         other.verify(token, clock.now())
     payload, mac = token.split(".")
     forged = signer.token("alert2", "a@b.cn", clock.now()).split(".")[0] + "." + mac
-    with pytest.raises(InvalidAckLink, match="签名"):
+    with pytest.raises(InvalidAckLink, match="链接无效"):
         signer.verify(forged, clock.now())
-    with pytest.raises(InvalidAckLink, match="格式"):
+    with pytest.raises(InvalidAckLink, match="不完整"):
         signer.verify("garbage", clock.now())
     clock.advance(3601)
     with pytest.raises(InvalidAckLink, match="过期"):

@@ -1,0 +1,100 @@
+// 值班大屏: redraws from /api/wall every 10 s and whenever the live stream
+// reports a change; EventSource reconnects by itself, the poll keeps the
+// screen right even while the stream is down.
+(function () {
+  "use strict";
+  const boot = JSON.parse(document.getElementById("wall-data").textContent);
+  const live = document.getElementById("wall-live");
+  let skew = new Date(boot.wall.now).getTime() - Date.now();
+  const $ = (id) => document.getElementById(id);
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function age(iso) {
+    const m = Math.max(0, Math.floor((Date.now() + skew - new Date(iso).getTime()) / 60000));
+    return m >= 60 ? Math.floor(m / 60) + "小时" + (m % 60) + "分" : m + "分钟";
+  }
+  function hm(iso) {
+    const d = new Date(iso);
+    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+  }
+  function draw(w) {
+    skew = new Date(w.now).getTime() - Date.now();
+    $("today-total").textContent = w.today_total;
+    w.counts.forEach((c) => { document.querySelector('.lc[data-level="' + c.level + '"] b').textContent = c.count; });
+    $("wall-unack").textContent = w.unacknowledged;
+    $("wall-escalated").textContent = w.escalated;
+    $("wall-waiting").replaceChildren(...w.waiting.map((a) => {
+      const li = el("li");
+      li.dataset.id = a.id;
+      li.appendChild(el("span", "level level-" + a.level, a.level_label));
+      li.appendChild(el("span", "unit", a.unit));
+      li.appendChild(el("span", "title", a.title));
+      const ag = el("span", "age", age(a.detected_at));
+      ag.dataset.since = a.detected_at;
+      li.appendChild(ag);
+      if (a.escalation || a.next_at) {
+        li.appendChild(el("span", "esc", (a.escalation ? "已升级" + a.escalation : "") +
+                                        (a.next_at ? "　" + hm(a.next_at) + " 将升级" : "")));
+      }
+      return li;
+    }));
+    $("wall-waiting-empty").hidden = w.waiting.length > 0;
+    $("wall-units").replaceChildren(...w.units.map((u) => {
+      const d = el("div", "unit-tile" + (u.worst ? " w-" + u.worst : "") + (u.escalated ? " escalated" : ""), u.short);
+      d.title = u.name;
+      d.dataset.unit = u.id;
+      d.appendChild(el("small", "", u.open ? "未结 " + u.open + " · 未确认 " + u.unack : "正常"));
+      return d;
+    }));
+    const max = Math.max(1, ...w.trend.map((t) => t.count));
+    $("wall-trend").replaceChildren(...w.trend.map((t, i) => {
+      const b = el("div", "bar");
+      b.style.height = (100 * t.count / max) + "%";
+      if (t.count) b.appendChild(el("b", "", String(t.count)));
+      if (i % 3 === 0) b.appendChild(el("span", "", t.hour));
+      return b;
+    }));
+    $("wall-blind").replaceChildren(...w.blind.map((b) => el("li", "", "⚠ " + b.name + "（" + b.channel + "）：" + b.state)));
+    $("wall-blind-ok").hidden = w.blind.length > 0;
+    live.dataset.blind = w.blind.length ? "1" : "";
+    $("wall-duty").replaceChildren(...(w.on_duty.length ? w.on_duty.map((o) => {
+      const li = el("li", "", o.name);
+      li.appendChild(el("small", "", o.phone));
+      return li;
+    }) : [el("li", "", "未排班")]));
+    document.body.dataset.updated = w.now;
+  }
+  let pending = null;
+  async function refresh() {
+    pending = null;
+    try {
+      const r = await fetch("/api/wall", {credentials: "same-origin", headers: {"Accept": "application/json"}});
+      if (r.status === 401) { location.href = "/login?next=/wall"; return; }
+      if (r.ok) draw(await r.json());
+    } catch (e) { live.dataset.state = "down"; live.textContent = "连接中断，正在重连…"; }
+  }
+  function soon() { if (!pending) pending = setTimeout(refresh, 300); }
+  function connect() {
+    const es = new EventSource("/api/alerts/stream?since=" + boot.cursor);
+    es.addEventListener("hello", () => { live.dataset.state = "live"; live.textContent = "实时"; soon(); });
+    es.addEventListener("alert", soon);
+    es.addEventListener("ops", soon);
+    es.addEventListener("expired", () => { es.close(); location.href = "/login?next=/wall"; });
+    es.onerror = () => { live.dataset.state = "down"; live.textContent = "连接中断，正在重连…"; };
+  }
+  function clock() {
+    const d = new Date(Date.now() + skew);
+    const p = (n) => String(n).padStart(2, "0");
+    $("wall-clock").textContent = `${d.getMonth() + 1}月${d.getDate()}日 ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    document.querySelectorAll("#wall-waiting .age").forEach((s) => { s.textContent = age(s.dataset.since); });
+  }
+  draw(boot.wall);
+  clock();
+  setInterval(clock, 1000);
+  setInterval(refresh, 10000);
+  connect();
+})();

@@ -1,0 +1,241 @@
+"""The duty room and the phone, in headless Chromium (issue 16): a red alert
+raising a notification and the title badge, an escalated alert sorted first
+with its badge, the feed filtered by unit and driven by keyboard, the wall
+screen's live counts, a unit lead's feed, detail and ack page at 390×844
+without horizontal scrolling, and logging in over an open session.
+
+Time is a FakeClock shared by the test's App and the console's; escalation
+fires by advancing it and running the real escalator. Screenshots go where
+test_console_browser.py puts them (``$YUQING_SCREENSHOTS`` or build/screenshots).
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select
+
+from contracts.clock import FakeClock
+from tests.console.conftest import UNIT_A, UNIT_B, start_console, stop_console
+from tests.console.test_console_browser import assert_png, feed_ids, login, open_feed, publish, wait
+from tests.kit import CHROMEDRIVER, CHROMIUM, REPO_ROOT, chromium
+
+pytestmark = pytest.mark.skipif(
+    not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
+    reason="Debian chromium + chromium-driver not installed (.ci/run installs them)")
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    clock = FakeClock(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))  # 10:00 in Jilin, a Monday
+    app, alerts, server = start_console(tmp_path_factory.mktemp("duty-room"), clock=clock)
+    yield app, alerts, server
+    stop_console(app, server)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    d = chromium(tmp_path_factory.mktemp("chromium-duty"), width=1366, height=900, notifications=True)
+    yield d
+    d.quit()
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    where = Path(os.environ.get("YUQING_SCREENSHOTS") or REPO_ROOT / "build" / "screenshots")
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
+@pytest.fixture
+def phone(driver):
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    yield driver
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def scroll_width(driver) -> int:
+    return driver.execute_script("return document.documentElement.scrollWidth;")
+
+
+def row(alert_id: str):
+    return (By.CSS_SELECTOR, f'#feed-body tr[data-id="{alert_id}"]')
+
+
+# ---------------------------------------------------------------- attention
+
+def test_red_alert_raises_a_notification_and_the_title_badge(site, driver, shots):
+    app, _, server = site
+    login(driver, server.url, "duty")
+    open_feed(driver, server.url)
+    bell = driver.find_element(By.ID, "attention")
+    assert bell.get_attribute("aria-pressed") == "false"  # opt-in: off until the user turns it on
+    bell.click()
+    wait(driver).until(lambda d: bell.get_attribute("aria-pressed") == "true")
+    assert driver.execute_script("return Notification.permission;") == "granted"
+    unack_before = int(driver.find_element(By.CSS_SELECTOR, "#unack-count b").text)
+    alert_id = publish(app, UNIT_A, 101)
+    wait(driver, 5).until(EC.presence_of_element_located(row(alert_id)))
+    shown = driver.execute_script("return window.yuqingAttention.shown;")
+    raised = [s for s in shown if s["id"] == alert_id]
+    assert raised and raised[0]["notified"], shown
+    assert "红色" in raised[0]["title"] and "人保财险" in raised[0]["title"]
+    assert driver.title.startswith(f"({unack_before + 1}) ")
+    icon = driver.find_element(By.CSS_SELECTOR, "link[rel=icon]")
+    assert icon.get_attribute("data-count") == str(unack_before + 1)
+    assert icon.get_attribute("href").startswith("data:image/png")
+    tr = driver.find_element(*row(alert_id))
+    assert tr.find_element(By.CSS_SELECTOR, ".new-mark").text == "新"
+    assert driver.save_screenshot(str(shots / "duty-feed-new-alert.png"))
+    # Remembered for this user: a reload keeps it on; seeing the row removes the marker.
+    open_feed(driver, server.url)
+    assert driver.find_element(By.ID, "attention").get_attribute("aria-pressed") == "true"
+    driver.find_element(*row(alert_id)).find_element(By.CSS_SELECTOR, "td.spread").click()
+    assert not driver.find_element(*row(alert_id)).find_elements(By.CSS_SELECTOR, ".new-mark")
+    open_feed(driver, server.url)
+    assert not driver.find_element(*row(alert_id)).find_elements(By.CSS_SELECTOR, ".new-mark")
+
+
+# ---------------------------------------------------------------- escalation
+
+def test_escalated_alert_is_sorted_first_with_its_badge(site, driver, shots):
+    app, _, server = site
+    old = publish(app, UNIT_B, 102)
+    app.clock.advance(16 * 60)  # red escalates after 15 minutes unacknowledged
+    assert app.escalator.run_once() >= 1
+    newer = publish(app, UNIT_A, 103)
+    login(driver, server.url, "duty")
+    open_feed(driver, server.url)
+    trs = driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")
+    escalated = ["escalated" in tr.get_attribute("class") for tr in trs]
+    ids = [tr.get_attribute("data-id") for tr in trs]
+    # Escalated alerts first (the seeded red ones escalated too), then the unescalated newer one.
+    assert escalated[0] and escalated == sorted(escalated, reverse=True)
+    assert escalated[ids.index(old)] and not escalated[ids.index(newer)]
+    first = trs[ids.index(old)]
+    badge = first.find_element(By.CSS_SELECTOR, ".esc")
+    assert badge.text.startswith("第") and "级" in badge.text
+    assert "已通知" in badge.get_attribute("title")
+    assert first.find_element(By.CSS_SELECTOR, "td.timer").get_attribute("class").endswith(
+        f"timer-step-{first.get_attribute('data-step')}")
+    assert driver.save_screenshot(str(shots / "duty-feed-escalated.png"))
+    label = badge.text
+    driver.get(f"{server.url}/alerts/{old}")
+    assert driver.find_element(By.ID, "alert-escalation").text == label
+    assert "已通知" in driver.find_element(By.ID, "escalation-box").text
+    assert driver.save_screenshot(str(shots / "alert-escalated.png"))
+
+
+# ---------------------------------------------------------------- filters and keyboard
+
+def test_feed_filtered_by_unit_and_driven_by_keyboard(site, driver, shots):
+    app, alerts, server = site
+    publish(app, UNIT_B, 104)
+    login(driver, server.url, "duty")
+    open_feed(driver, server.url)
+    everything = feed_ids(driver)
+    Select(driver.find_element(By.ID, "f-unit")).select_by_value(UNIT_B)
+    wait(driver).until(lambda d: "unit=" in d.current_url)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")
+    assert rows and {tr.get_attribute("data-unit") for tr in rows} == {UNIT_B}
+    assert len(rows) < len(everything)
+    unit_cell = rows[0].find_element(By.CSS_SELECTOR, "td.unit")
+    assert unit_cell.text == "国寿吉林" and unit_cell.get_attribute("title") == "中国人寿保险股份有限公司吉林省分公司"
+    # The filter survives a reload (it is in the address).
+    driver.get(driver.current_url)
+    wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#feed-body tr")))
+    assert {tr.get_attribute("data-unit") for tr in driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")} == {UNIT_B}
+    page = driver.find_element(By.TAG_NAME, "body")
+    page.send_keys("j")
+    page.send_keys("j")
+    page.send_keys("k")
+    selected = driver.find_element(By.CSS_SELECTOR, "#feed-body tr.selected")
+    assert selected.get_attribute("data-id") == driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")[0].get_attribute("data-id")
+    target = next(tr for tr in driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")
+                  if tr.find_elements(By.CSS_SELECTOR, "button.ack"))
+    while driver.find_element(By.CSS_SELECTOR, "#feed-body tr.selected").get_attribute("data-id") != target.get_attribute("data-id"):
+        page.send_keys("j")
+    chosen = target.get_attribute("data-id")
+    page.send_keys("a")
+    wait(driver).until(EC.text_to_be_present_in_element_attribute(row(chosen), "data-status", "acknowledged"))
+    assert app.alert_store.get(chosen).status.value == "acknowledged"
+    page.send_keys("?")
+    assert driver.find_element(By.ID, "kbd-help").is_displayed()
+    assert driver.save_screenshot(str(shots / "duty-feed-filtered-keyboard.png"))
+    page.send_keys(Keys.ESCAPE)
+    assert not driver.find_element(By.ID, "kbd-help").is_displayed()
+    # Search narrows further; o opens the selected alert.
+    box = driver.find_element(By.ID, "f-q")
+    box.send_keys("浏览器测试104")
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#feed-body tr")) == 1)
+    box.send_keys(Keys.ESCAPE)
+    page.send_keys("j")
+    page.send_keys("o")
+    wait(driver).until(EC.presence_of_element_located((By.ID, "trail")))
+    assert "/alerts/" in driver.current_url
+
+
+# ---------------------------------------------------------------- wall
+
+def test_wall_shows_live_counts(site, driver, shots):
+    app, _, server = site
+    login(driver, server.url, "duty")
+    driver.get(server.url + "/wall")
+    wait(driver).until(EC.text_to_be_present_in_element_attribute((By.ID, "wall-live"), "data-state", "live"))
+    red = driver.find_element(By.CSS_SELECTOR, '.lc[data-level="red"] b')
+    before, unack = int(red.text), int(driver.find_element(By.ID, "wall-unack").text)
+    assert "值班员王宁" in driver.find_element(By.ID, "wall-duty").text  # the demo rota: 王宁 around the clock
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#wall-trend .bar")) == 24
+    assert driver.find_elements(By.CSS_SELECTOR, "#wall-units .unit-tile")
+    alert_id = publish(app, UNIT_A, 105)
+    wait(driver, 5).until(lambda d: int(d.find_element(By.CSS_SELECTOR, '.lc[data-level="red"] b').text) == before + 1)
+    assert int(driver.find_element(By.ID, "wall-unack").text) == unack + 1
+    assert driver.find_elements(By.CSS_SELECTOR, f'#wall-waiting li[data-id="{alert_id}"]')
+    assert driver.save_screenshot(str(shots / "wall.png"))
+    assert_png(shots / "wall.png")
+
+
+# ---------------------------------------------------------------- phone
+
+def test_lead_on_a_phone_feed_detail_and_ack_page_fit_390px(site, phone, shots):
+    app, alerts, server = site
+    driver = phone
+    alert_id = publish(app, UNIT_A, 106)
+    login(driver, server.url, "lead_a")
+    open_feed(driver, server.url)
+    assert driver.execute_script("return window.innerWidth;") == 390
+    assert scroll_width(driver) <= 390
+    assert driver.find_element(*row(alert_id)).find_element(By.CSS_SELECTOR, "button.ack").is_displayed()
+    assert driver.save_screenshot(str(shots / "phone-feed.png"))
+    driver.get(f"{server.url}/alerts/{alert_id}")
+    wait(driver).until(EC.presence_of_element_located((By.ID, "trail")))
+    assert scroll_width(driver) <= 390
+    assert driver.save_screenshot(str(shots / "phone-alert.png"))
+    url = app.ack_url(alert_id, "李明 <13900000011>").replace(app.config.settings.console_base_url, server.url)
+    driver.delete_all_cookies()  # from the SMS: no console login
+    driver.get(url)
+    wait(driver).until(EC.presence_of_element_located((By.ID, "ack-message")))
+    assert scroll_width(driver) <= 390
+    assert driver.save_screenshot(str(shots / "phone-ack.png"))
+
+
+# ---------------------------------------------------------------- shift handover
+
+def test_logging_in_over_an_open_session_switches_user(site, driver):
+    _, _, server = site
+    login(driver, server.url, "duty")
+    driver.get(server.url + "/login")
+    assert "值班员" in driver.find_element(By.ID, "switch-user").text or driver.find_element(By.ID, "switch-user")
+    driver.find_element(By.ID, "username").send_keys("analyst")
+    from tests.console.conftest import PASSWORD
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login").click()
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "who"), "分析员"))
+    assert driver.current_url.rstrip("/") == server.url
