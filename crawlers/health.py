@@ -124,7 +124,7 @@ _ERRORS = [  # (pattern in a technical error, what a duty officer reads)
     (r"\b(HTTP )?429\b|Too Many Requests", "访问过于频繁被限制（HTTP 429）"),
     (r"\b(?:HTTP )?(5\d\d)\b", "网站服务器出错（HTTP {0}）"),
     (r"crawl killed after", "采集进程超时被终止"),
-    (r"crawl process died", "采集进程异常退出"),
+    (r"crawl process died \(exit (-?\d+)\)", "采集进程异常退出（退出码 {0}）"),
     (r"login|登录", "需要登录才能读取"),
 ]
 

@@ -101,7 +101,7 @@ def test_a_crawl_process_that_dies_is_recorded_as_failed(setup, monkeypatch):
     (h,) = source_health(cfg)
     assert h.state == "failing" and "exit 3" in h.last_error
     (alert,) = ops(consumer)
-    assert alert.problem == FAILING and "exit 3" in alert.summary
+    assert alert.problem == FAILING and "退出码 3" in alert.summary
 
 
 def test_a_corrected_article_is_published_again_within_revisit(tmp_path, monkeypatch):
