@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,42 +32,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
-from alerting.store_state import STATE_SCHEMA, AlertState, StateMixin, TimerChange
+from alerting.store_state import AlertState, StateMixin, TimerChange
 from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
-from pipeline.sqlite import open_db
 from pipeline.sqlite import ts as _ts
+from pipeline.statedb import Conn, Row, connect, dialect, is_postgres, lock_key, migrate, transaction
 
 log = logging.getLogger(__name__)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-    id TEXT PRIMARY KEY, story_id TEXT NOT NULL, unit_id TEXT NOT NULL,
-    level TEXT NOT NULL, status TEXT NOT NULL, first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL, doc_count INTEGER NOT NULL, body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alerts_unit ON alerts(unit_id, last_seen);
-CREATE TABLE IF NOT EXISTS alert_docs (
-    alert_id TEXT NOT NULL, doc_id TEXT NOT NULL, added_at TEXT NOT NULL,
-    PRIMARY KEY (alert_id, doc_id)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id TEXT PRIMARY KEY, alert_id TEXT NOT NULL, channel TEXT NOT NULL,
-    recipient TEXT NOT NULL, step INTEGER NOT NULL, state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
-    payload TEXT NOT NULL, provider_id TEXT, last_error TEXT,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT, unit_id TEXT,
-    at TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_alert ON audit(alert_id, seq);
-"""
-# Columns added after the walking skeleton; added to older databases at open.
-OUTBOX_COLUMNS = {"who": "TEXT NOT NULL DEFAULT ''", "round": "INTEGER NOT NULL DEFAULT 0",
-                  "kind": "TEXT NOT NULL DEFAULT 'alert'", "lease_owner": "TEXT", "lease_until": "TEXT"}
+# Versioned SQL per engine (pipeline.statedb.migrate): migrations/sqlite/NNN_*.sql, migrations/postgresql/NNN_*.sql.
+MIGRATIONS = Path(__file__).parent / "migrations"
 FINAL_STATES = ("accepted", "delivered", "failed", "cancelled")
 
 
@@ -92,43 +64,46 @@ class Notification:
 
 
 class AlertStore(StateMixin):
+    """On SQLite (a path, or ``sqlite:///…``) every transaction is ``BEGIN IMMEDIATE``: writers take
+    turns. On PostgreSQL (``postgresql://…``) transactions run side by side, so: reading an alert
+    inside a transaction (``get(…, db)``) first takes the alert's lock (an advisory lock on its
+    id, held to commit — it works before the row exists, so two routers never both open one
+    (story, unit) alert); claims skip rows another notifier has locked (``FOR UPDATE SKIP
+    LOCKED``); a timer is read ``FOR UPDATE`` under its alert's lock, so it fires once."""
+
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._db = open_db(self.path, synchronous="FULL", schema=SCHEMA + STATE_SCHEMA)
-        have = {r["name"] for r in self._db.execute("PRAGMA table_info(outbox)")}
-        for col, decl in OUTBOX_COLUMNS.items():
-            if col not in have:
-                try:
-                    self._db.execute(f"ALTER TABLE outbox ADD COLUMN {col} {decl}")
-                except sqlite3.OperationalError:  # another process added it first
-                    pass
-        self._db.execute("CREATE INDEX IF NOT EXISTS outbox_provider ON outbox(provider_id)")
-        self._db.execute("CREATE INDEX IF NOT EXISTS outbox_alert ON outbox(alert_id, who, round)")
+        self.path: str | Path = str(path) if is_postgres(path) else Path(path)
+        self._db = connect(self.path, synchronous="FULL")
+        self.pg = dialect(self._db) == "postgresql"
+        migrate(self._db, "alerts", MIGRATIONS)
 
     def close(self) -> None:
         self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def transaction(self) -> Iterator[Conn]:
+        with transaction(self._db) as db:
+            yield db
+
+    def _for_update(self, skip_locked: bool = False) -> str:
+        if not self.pg:
+            return ""
+        return " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
 
     # ----------------------------------------------------------- alerts
 
-    def get(self, alert_id: str, db: sqlite3.Connection | None = None) -> Alert | None:
+    def get(self, alert_id: str, db: Conn | None = None) -> Alert | None:
+        """The alert; inside a transaction (``db``) also its lock until commit."""
+        if db is not None:
+            lock_key(db, "alert:" + alert_id)
         row = (db or self._db).execute("SELECT body FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         return Alert.model_validate_json(row["body"]) if row else None
 
-    def has_doc(self, db: sqlite3.Connection, alert_id: str, doc_id: str) -> bool:
+    def has_doc(self, db: Conn, alert_id: str, doc_id: str) -> bool:
         return db.execute("SELECT 1 FROM alert_docs WHERE alert_id = ? AND doc_id = ?",
                           (alert_id, doc_id)).fetchone() is not None
 
-    def save(self, db: sqlite3.Connection, alert: Alert, doc_id: str | None, now: datetime) -> None:
+    def save(self, db: Conn, alert: Alert, doc_id: str | None, now: datetime) -> None:
         db.execute(
             "INSERT INTO alerts (id, story_id, unit_id, level, status, first_seen, last_seen, doc_count, body)"
             " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET level=excluded.level,"
@@ -137,10 +112,10 @@ class AlertStore(StateMixin):
              _ts(alert.first_seen), _ts(alert.last_seen), alert.doc_count, alert.model_dump_json()),
         )
         if doc_id:
-            db.execute("INSERT OR IGNORE INTO alert_docs (alert_id, doc_id, added_at) VALUES (?,?,?)",
+            db.execute("INSERT INTO alert_docs (alert_id, doc_id, added_at) VALUES (?,?,?) ON CONFLICT DO NOTHING",
                        (alert.id, doc_id, _ts(now)))
 
-    def docs_since(self, db: sqlite3.Connection, alert_id: str, since: datetime) -> int:
+    def docs_since(self, db: Conn, alert_id: str, since: datetime) -> int:
         return db.execute("SELECT COUNT(*) FROM alert_docs WHERE alert_id=? AND added_at>=?",
                           (alert_id, _ts(since))).fetchone()[0]
 
@@ -197,7 +172,7 @@ class AlertStore(StateMixin):
 
     # ----------------------------------------------------------- outbox
 
-    def apply(self, db: sqlite3.Connection, now: datetime, *, alert: Alert, doc_id: str | None, state: AlertState,
+    def apply(self, db: Conn, now: datetime, *, alert: Alert, doc_id: str | None, state: AlertState,
               notes: Sequence[Notification] = (), cancel: Sequence[str] = (), timers: Sequence[TimerChange] = (),
               audit_first: Sequence[tuple[str, dict]] = (), audit_last: Sequence[tuple[str, dict]] = ()) -> list[str]:
         """Write what the router decided, in the caller's transaction, in this order: the alert (and the
@@ -216,15 +191,15 @@ class AlertStore(StateMixin):
             self.audit(db, alert.id, alert.unit_id, event, now, **detail)
         return queued
 
-    def enqueue(self, db: sqlite3.Connection, notes: Sequence[Notification], now: datetime) -> list[str]:
+    def enqueue(self, db: Conn, notes: Sequence[Notification], now: datetime) -> list[str]:
         """Queue notifications; returns ids that were new (known ids are kept as they are).
         A new row held back (quiet hours, digest) is audited with why and until when."""
         added = []
         for n in notes:
             cur = db.execute(
-                "INSERT OR IGNORE INTO outbox (id, alert_id, channel, recipient, step, state, attempts,"
+                "INSERT INTO outbox (id, alert_id, channel, recipient, step, state, attempts,"
                 " next_attempt_at, payload, created_at, updated_at, who, round, kind)"
-                " VALUES (?,?,?,?,?, 'pending', 0, ?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?, 'pending', 0, ?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 (n.id, n.alert_id, n.channel, n.recipient, n.step, _ts(n.not_before or now),
                  json.dumps(n.payload, ensure_ascii=False), _ts(now), _ts(now), n.who, n.round, n.kind),
             )
@@ -247,12 +222,13 @@ class AlertStore(StateMixin):
         due = ("((state='pending' AND next_attempt_at <= ?)"
                " OR (state='sending' AND (lease_until IS NULL OR lease_until <= ?)))")
         with self.transaction() as db:
-            rows = db.execute(f"SELECT * FROM outbox WHERE {due} ORDER BY next_attempt_at LIMIT ?",
+            lock = self._for_update(skip_locked=True)  # two notifiers never claim one row
+            rows = db.execute(f"SELECT * FROM outbox WHERE {due} ORDER BY next_attempt_at LIMIT ?{lock}",
                               (_ts(now), _ts(now), limit)).fetchall()
             keys = {(r["channel"], r["recipient"]) for r in rows if r["channel"] != "email"}
             ids = {r["id"] for r in rows}
             for ch, rcpt in keys:
-                rows += [r for r in db.execute(f"SELECT * FROM outbox WHERE {due} AND channel=? AND recipient=?",
+                rows += [r for r in db.execute(f"SELECT * FROM outbox WHERE {due} AND channel=? AND recipient=?{lock}",
                                                (_ts(now), _ts(now), ch, rcpt)).fetchall() if r["id"] not in ids]
             for r in rows:
                 if r["state"] == "sending":
@@ -281,7 +257,7 @@ class AlertStore(StateMixin):
                               (_ts(now), owner)).rowcount
 
     @staticmethod
-    def _note(r: sqlite3.Row, **override) -> Notification:
+    def _note(r: Row, **override) -> Notification:
         fields = dict(id=r["id"], alert_id=r["alert_id"], channel=r["channel"], recipient=r["recipient"],
                       step=r["step"], payload=json.loads(r["payload"]), state=r["state"], attempts=r["attempts"],
                       who=r["who"], round=r["round"], kind=r["kind"], lease_owner=r["lease_owner"])
@@ -289,7 +265,7 @@ class AlertStore(StateMixin):
         return Notification(**fields)
 
     def settle(self, note: Notification, state: str, now: datetime, *, provider_id: str | None = None,
-               error: str | None = None, retry_at: datetime | None = None, db: sqlite3.Connection | None = None,
+               error: str | None = None, retry_at: datetime | None = None, db: Conn | None = None,
                **detail) -> bool:
         """Record a delivery outcome: the outbox row, the alert's notification
         log and status, and the audit trail, in one transaction (``db`` to
@@ -337,15 +313,16 @@ class AlertStore(StateMixin):
                 self.audit(db, n.alert_id, None, "notification.deferred", now, notification_id=n.id,
                            channel=n.channel, recipient=n.recipient, reason=reason, until=until.isoformat())
 
-    @staticmethod
-    def _holds(db: sqlite3.Connection, note: Notification) -> bool:
+    def _holds(self, db: Conn, note: Notification) -> bool:
         """May this claim still record an outcome? (Rows not claimed — receipts — always may.)"""
+        lock_key(db, "alert:" + note.alert_id)  # the alert's lock first, as every writer takes them
         if not note.lease_owner:
             return True
-        row = db.execute("SELECT state, lease_owner FROM outbox WHERE id=?", (note.id,)).fetchone()
+        row = db.execute(f"SELECT state, lease_owner FROM outbox WHERE id=?{self._for_update()}",
+                         (note.id,)).fetchone()
         return row is not None and row["state"] == "sending" and row["lease_owner"] == note.lease_owner
 
-    def reached_otherwise(self, db: sqlite3.Connection, note: Notification) -> bool:
+    def reached_otherwise(self, db: Conn, note: Notification) -> bool:
         """Is this person reached about this alert (same round) by another message that did not fail?"""
         return db.execute("SELECT 1 FROM outbox WHERE alert_id=? AND who=? AND round=? AND id<>? AND"
                           " state NOT IN ('failed','cancelled') LIMIT 1",
@@ -355,7 +332,7 @@ class AlertStore(StateMixin):
         rows = self._db.execute("SELECT * FROM outbox WHERE provider_id=?", (provider_id,)).fetchall()
         return [self._note(r) for r in rows]
 
-    def outbox(self, alert_id: str | None = None) -> list[sqlite3.Row]:
+    def outbox(self, alert_id: str | None = None) -> list[Row]:
         if alert_id:
             return self._db.execute("SELECT * FROM outbox WHERE alert_id=? ORDER BY created_at, id",
                                     (alert_id,)).fetchall()
@@ -363,7 +340,7 @@ class AlertStore(StateMixin):
 
     # ----------------------------------------------------------- audit
 
-    def audit(self, db: sqlite3.Connection | None, alert_id: str | None, unit_id: str | None,
+    def audit(self, db: Conn | None, alert_id: str | None, unit_id: str | None,
               event: str, now: datetime, **detail) -> None:
         conn = db or self._db
         if unit_id is None and alert_id:

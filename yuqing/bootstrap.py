@@ -102,11 +102,18 @@ class App:
     @cached_property
     def alert_store(self):
         from alerting.store import AlertStore
-        url = self.config.settings.alert_store.url
+        return AlertStore(self.state_url(self.config.settings.alert_store.url, "alert_store.url"))
+
+    def state_url(self, url: str, field: str) -> str | Path:
+        """A state store's place: ``sqlite:///name.db`` (a file in the data dir, or an absolute path)
+        or ``postgresql://user@host:port/db`` (shared by every machine; see config/README.md)."""
+        from pipeline.statedb import is_postgres
+        if is_postgres(url):
+            return url
         if not url.startswith("sqlite:///"):
-            raise ValueError(f"settings.yaml: alert_store.url: only sqlite:/// is supported, got {url!r}")
+            raise ValueError(f"settings.yaml: {field}: use sqlite:///FILE or postgresql://…, got {url!r}")
         path = Path(url.removeprefix("sqlite:///"))
-        return AlertStore(path if path.is_absolute() else self.data_dir / path)
+        return path if path.is_absolute() else self.data_dir / path
 
     def alert_url(self, alert_id: str) -> str:
         return f"{self.config.settings.console_base_url.rstrip('/')}/alerts/{alert_id}"

@@ -12,8 +12,15 @@ def smtp():
         yield rec
 
 
-@pytest.fixture
-def app(tmp_path, smtp):
-    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock())
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request, tmp_path, smtp):
+    """The App, its alert store in a SQLite file and then in a PostgreSQL database."""
+    settings = {}
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        if not server.url:
+            pytest.skip(server.unavailable)
+        settings = {"alert_store": {"url": server.new_database()}}
+    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock(), settings=settings)
     yield app
     app.close()

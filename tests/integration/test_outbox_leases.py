@@ -6,7 +6,9 @@ answers a little slowly). The second starts while the first is mid-stream —
 the moment the old "reset everything in sending on start" re-queued the
 first one's in-flight rows — and both then run side by side. Every message
 carries its notification id (X-Yuqing-Notification, SMS OutId), so the
-servers' logs are matched against the outbox exactly."""
+servers' logs are matched against the outbox exactly. Once with the outbox in
+the embedded SQLite file, once in a PostgreSQL database (claims use
+``FOR UPDATE SKIP LOCKED`` there)."""
 import os
 import signal
 import subprocess
@@ -21,12 +23,19 @@ from tests.kit import GATEWAY_ENV, SmtpRecorder, build_test_app, gateway_setting
 EMAILS, SMS = 800, 200
 
 
-@pytest.fixture
-def setup(tmp_path, monkeypatch):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def setup(request, tmp_path, monkeypatch):
     for k, v in GATEWAY_ENV.items():
         monkeypatch.setenv(k, v)
+    store_url = "sqlite:///alerts.db"
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        if not server.url:
+            pytest.skip(server.unavailable)
+        store_url = server.new_database()
     with SmtpRecorder() as smtp, gateway_sim(delay=0.01) as sim:
-        app = build_test_app(tmp_path, smtp_port=smtp.port, settings=gateway_settings(sim))
+        app = build_test_app(tmp_path, smtp_port=smtp.port,
+                             settings={**gateway_settings(sim), "alert_store": {"url": store_url}})
         yield app, smtp, sim
         app.close()
 

@@ -1,0 +1,107 @@
+"""A throw-away PostgreSQL server for the test suites (and ``.ci/run``).
+
+``YUQING_TEST_POSTGRES_URL`` (``postgresql://user@host:port/db``) points the
+suites at an existing server instead. Otherwise the Debian ``postgresql``
+binaries (``/usr/lib/postgresql/*/bin``, or ``pg_ctl`` on PATH) run a
+cluster in a temporary folder on a free loopback port, trust auth, fsync
+off. initdb refuses root, so as root the cluster runs as the ``postgres``
+OS user (``runuser``). When no server can start, ``unavailable`` says why
+and the PostgreSQL cases skip with that reason.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+ENV = "YUQING_TEST_POSTGRES_URL"
+
+
+def _bindir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("pg_ctl")
+    return Path(on_path).parent if on_path else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    """``start()`` then ``url``; ``new_database()`` for an empty database per test; ``stop()``."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.unavailable = ""
+        self._dir: Path | None = None
+        self._as: list[str] = []
+        self._bin: Path | None = None
+
+    def start(self) -> PostgresServer:
+        if os.environ.get(ENV):
+            self.url = os.environ[ENV]
+            return self
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            self.unavailable = "psycopg is not installed (pip install -e '.[postgres]')"
+            return self
+        self._bin = _bindir()
+        if self._bin is None:
+            self.unavailable = f"no PostgreSQL server binaries (apt-get install postgresql, or set {ENV})"
+            return self
+        self._dir = Path(tempfile.mkdtemp(prefix="yuqing-pg-"))
+        user = "postgres"
+        if os.geteuid() == 0:
+            self._as = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(self._dir, "postgres")
+        else:
+            user = os.environ.get("USER") or "postgres"
+        data, port = self._dir / "data", _free_port()
+        try:
+            self._run("initdb", "-D", str(data), "-A", "trust", "-U", user, "-E", "UTF8", "--no-locale")
+            self._run("pg_ctl", "-D", str(data), "-l", str(self._dir / "server.log"), "-w", "-t", "60", "-o",
+                      f"-p {port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+                      " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", "start")
+        except (OSError, subprocess.CalledProcessError) as e:
+            log = self._dir / "server.log"
+            tail = log.read_text(errors="replace")[-500:] if log.exists() else ""
+            detail = getattr(e, "stderr", None) or ""
+            self.unavailable = f"PostgreSQL did not start: {e} {detail!s:.300} {tail}"
+            self.stop()
+            return self
+        self.url = f"postgresql://{user}@127.0.0.1:{port}/postgres"
+        return self
+
+    def _run(self, tool: str, *args: str) -> None:
+        assert self._bin is not None
+        subprocess.run([*self._as, str(self._bin / tool), *args], check=True, capture_output=True, text=True,
+                       cwd=self._dir)
+
+    def new_database(self) -> str:
+        """An empty database on the server; its URL."""
+        import psycopg
+        name = "t_" + uuid.uuid4().hex[:12]
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def stop(self) -> None:
+        if self._dir is None:
+            return
+        if (self._dir / "data" / "postmaster.pid").exists():
+            try:
+                self._run("pg_ctl", "-D", str(self._dir / "data"), "-m", "immediate", "stop")
+            except (OSError, subprocess.CalledProcessError):
+                pass
+        shutil.rmtree(self._dir, ignore_errors=True)
+        self._dir = None
