@@ -68,7 +68,8 @@ class NaiveBayes:
         Latin words (see :func:`features` and the training's dropped tags),
         so those are simply unknown here."""
         llr = self.llr
-        known = [llr[f] for f in set(tokens) if f in llr]
+        # The distinct known tokens: the keys view intersects in C.
+        known = list(map(llr.__getitem__, llr.keys() & tokens))
         # fsum: exact, so the result does not depend on set order (hash seed).
         return math.fsum(known) / math.sqrt(len(known)) if known else 0.0
 
@@ -81,7 +82,7 @@ class NaiveBayes:
     def drivers(self, tokens: Iterable[str], n: int = 3) -> list[str]:
         """The tokens that pushed hardest towards negative (for reasons)."""
         llr = self.llr
-        scored = sorted(((llr[f], f) for f in set(tokens) if llr.get(f, 0.0) > 0.5), reverse=True)
+        scored = sorted(((v, f) for f in llr.keys() & tokens if (v := llr[f]) > 0.5), reverse=True)
         return [f for _, f in scored[:n]]
 
     # ------------------------------------------------------------ snownlp format

@@ -20,6 +20,7 @@ hourly spread (documents per hour), updated by :func:`add_document`.
 """
 from __future__ import annotations
 
+import binascii
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -55,6 +56,13 @@ def story_id_for(title: str, fallback: str) -> str:
     return stable_id("story", norm) if len(norm) >= MIN_TITLE else stable_id("story", fallback)
 
 
+def _windows(count: int) -> list[slice]:
+    return [slice(4 * i, 4 * (i + SHINGLE)) for i in range(count)]
+
+
+_WINDOWS = _windows(FINGERPRINT_CHARS + 200)  # the usual title and text; longer titles build their own
+
+
 def fingerprint(title: str, text: str) -> tuple[int, ...]:
     """One-permutation MinHash of the title and the start of the text:
     character 4-gram shingles hashed with CRC-32 into ``SKETCH`` bins by the
@@ -65,9 +73,12 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
     if not norm:
         return ()
     data = norm.encode("utf-32-le")
-    width = 4 * SHINGLE
-    crc = zlib.crc32
-    shingles = sorted({crc(data[i:i + width]) for i in range(0, max(4, len(data) - width + 4), 4)})
+    # One 4-character (16-byte) window per start; a text shorter than a
+    # shingle is one window. Slicing and hashing run in C (map), and
+    # binascii.crc32 is zlib's CRC-32 with less call overhead.
+    count = max(1, len(norm) - SHINGLE + 1)
+    windows = _WINDOWS[:count] if count <= len(_WINDOWS) else _windows(count)
+    shingles = sorted(set(map(binascii.crc32, map(data.__getitem__, windows))))
     signature = [-1] * SKETCH
     missing = SKETCH
     for h in shingles:  # ascending: the first value seen in a bin is its minimum
