@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -235,6 +236,7 @@ def run(mode: str, rates: list[float], seconds: float) -> list[dict]:
         if index is not None:
             index.close()
         bus.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def relay(src: str, dst: str, config: str) -> None:
@@ -283,6 +285,7 @@ def stage_cpu(count: int) -> None:
         print(f"| {name} | {per_doc:.2f} | {1000 / per_doc:,.0f} |")
     print(f"| all three | {total:.2f} | {1000 / total:,.0f} (on one core; {2000 / total:,.0f} on two if spread evenly) |")
     app.close()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
