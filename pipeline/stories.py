@@ -18,8 +18,11 @@ Contract:
 * only documents seen within ``window`` of a candidate are compared, and
   ``prune`` forgets fingerprints older than that (stories themselves stay).
 
-Distributed mode (scorers on several machines) needs this store on a shared
-database; SQLite here is for one machine, like the embedded bus.
+Scorers on several machines share it on PostgreSQL (``postgresql://…`` as
+``story_store.url`` in settings.yaml; pipeline/statedb.py): there a batch
+takes one advisory lock for the whole store at ``BEGIN``, so assignments take
+turns exactly as ``BEGIN IMMEDIATE`` makes them on SQLite. Tables come from
+versioned SQL per engine in ``pipeline/migrations/stories/``.
 """
 from __future__ import annotations
 
@@ -30,18 +33,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from contracts.messages import ScoredDocument
-from pipeline.sqlite import open_db
+from pipeline.statedb import connect, is_postgres, lock_key, migrate
 from sentiment import stories as logic
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS story_docs (
-    doc_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, title_key TEXT NOT NULL, numbers TEXT NOT NULL,
-    sketch TEXT NOT NULL, seen_us INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS story_docs_title ON story_docs (title_key, seen_us);
-CREATE TABLE IF NOT EXISTS story_bands (key INTEGER NOT NULL, doc_id TEXT NOT NULL, seen_us INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS story_bands_key ON story_bands (key, seen_us);
-"""
+MIGRATIONS = Path(__file__).parent / "migrations" / "stories"
 MAX_CANDIDATES = 20  # most recent documents sharing a band, compared in full
 PRUNE_EVERY = 1000
 
@@ -52,9 +47,10 @@ def _us(t: datetime) -> int:
 
 class StoryStore:
     def __init__(self, path: str | Path, window: timedelta = timedelta(days=7)) -> None:
-        self.path = Path(path)
+        self.path: str | Path = str(path) if is_postgres(path) else Path(path)
         self.window = window
-        self._db = open_db(self.path, schema=SCHEMA, rows=False)
+        self._db = connect(self.path)
+        migrate(self._db, "stories", MIGRATIONS)
         self._lock = threading.Lock()
         self._assigned = 0
 
@@ -74,6 +70,7 @@ class StoryStore:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
+                lock_key(db, "stories")  # PostgreSQL: one batch at a time, as BEGIN IMMEDIATE on SQLite
                 for doc, seen, sketch in prepared:
                     row = db.execute("SELECT story_id FROM story_docs WHERE doc_id = ?", (doc.id,)).fetchone()
                     # A replay gets the same story, not counted again.
@@ -101,7 +98,7 @@ class StoryStore:
             existing = self._get(story.id)  # same title id seen outside the window: continue it
             story = existing or story
         logic.add_document(story, seen, doc.channel.value, doc.site)
-        self._db.execute("INSERT OR REPLACE INTO stories (id, body) VALUES (?, ?)",
+        self._db.execute("INSERT INTO stories (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body=excluded.body",
                          (story.id, json.dumps(story.to_dict(), ensure_ascii=False)))
         self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
                          (doc.id, story.id, key, json.dumps(logic.title_numbers(doc.title)),

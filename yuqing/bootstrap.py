@@ -95,7 +95,19 @@ class App:
     def story_store(self):
         """Story grouping shared by every scorer process (pipeline/stories.py)."""
         from pipeline.stories import StoryStore
-        return StoryStore(self.data_dir / "stories.db")
+        return StoryStore(self.state_url(*self.story_store_url))
+
+    @property
+    def story_store_url(self) -> tuple[str, str]:
+        """settings.yaml story_store.url, else beside the alert store: the same PostgreSQL database, or
+        stories.db in the data directory."""
+        from pipeline.statedb import is_postgres
+        settings = self.config.settings
+        if settings.story_store is not None:
+            return settings.story_store.url, "story_store.url"
+        if is_postgres(settings.alert_store.url):
+            return settings.alert_store.url, "alert_store.url"
+        return "sqlite:///stories.db", "story_store.url"
 
     # ------------------------------------------------------------ alerting
 

@@ -126,6 +126,8 @@ class Settings(Strict):
     bus: BackendConfig = BackendConfig(url="sqlite:///bus.db")
     index: BackendConfig = BackendConfig(url="tantivy:///index")
     alert_store: BackendConfig = BackendConfig(url="sqlite:///alerts.db")
+    # None: beside the alert store (stories.db in the data dir, or the alert store's PostgreSQL database)
+    story_store: BackendConfig | None = None
     console_host: str = "127.0.0.1"
     console_port: int = 8080
     console_base_url: str = "http://127.0.0.1:8080"

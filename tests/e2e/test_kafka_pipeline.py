@@ -34,8 +34,14 @@ def site():
     s.stop()
 
 
-@pytest.fixture
-def kafka_pipeline(tmp_path, smtp, site, kafka_broker, monkeypatch):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def kafka_pipeline(request, tmp_path, smtp, site, kafka_broker, monkeypatch):
+    """The demo pipeline on Kafka, its alert and story stores embedded, then on PostgreSQL."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        if not server.url:
+            pytest.skip(server.unavailable)
+        monkeypatch.setenv("YUQING_ALERT_STORE_URL", server.new_database())  # the story store follows it
     monkeypatch.setenv("YUQING_BUS_URL", kafka_broker.url)  # config/demo: bus.url: ${YUQING_BUS_URL:-…}
     monkeypatch.setenv("YUQING_CONSOLE_PORT", str(free_port()))  # not 8080, which a running demo may hold
     p = Pipeline(tmp_path, smtp.port, site.url)
@@ -65,4 +71,6 @@ def test_negative_item_on_kafka_alerts_its_unit_once(kafka_pipeline, site, smtp)
     assert len(smtp.to(DUTY)) == 1
     assert smtp.to(PICC) == []
     assert not (pipeline.data_dir / "bus.db").exists()  # nothing went through the embedded log
+    if pipeline.config.settings.alert_store.url.startswith("postgresql://"):
+        assert not (pipeline.data_dir / "alerts.db").exists() and not (pipeline.data_dir / "stories.db").exists()
     assert pipeline.proc.poll() is None, pipeline.log_tail()

@@ -1,0 +1,54 @@
+"""The story store's contract, on every adapter (SQLite file, PostgreSQL database): reposts
+share a story, a replay counts nothing twice, and scorers on several machines assigning
+copies of one text at the same moment start one story between them."""
+import threading
+from datetime import timedelta
+
+from pipeline.stories import StoryStore
+from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored
+
+
+def test_reposts_share_a_story_and_a_replay_counts_nothing_twice(state_url):
+    store = StoryStore(state_url)
+    try:
+        first, other, repost = store.assign_many([
+            scored("市民投诉中国人寿吉林省分公司拒赔", BODY, "http://a.example.cn/1"),
+            scored("协会开展保险知识宣传", OTHER, "http://a.example.cn/2"),
+            scored("【转载】市民投诉中国人寿吉林省分公司拒赔", BODY, "http://b.example.cn/9", channel="weibo",
+                   site="weibo.com", at=T0 + timedelta(hours=1))])
+        assert repost.story_id == first.story_id != other.story_id
+        assert repost.story["doc_count"] == 2 and repost.story["channels"] == {"news": 1, "weibo": 1}
+        replay = store.assign(scored("【转载】市民投诉中国人寿吉林省分公司拒赔", BODY, "http://b.example.cn/9"))
+        assert replay.story_id == first.story_id and replay.story["doc_count"] == 2
+        assert store.prune(T0 + timedelta(days=30)) > 0
+    finally:
+        store.close()
+
+
+def test_concurrent_scorers_start_one_story_for_copies_of_one_text(state_url):
+    n = 6
+    stores = [StoryStore(state_url) for _ in range(n)]
+    barrier, ids, errors = threading.Barrier(n), [""] * n, []
+
+    def score(i: int) -> None:
+        try:
+            barrier.wait()
+            doc = stores[i].assign(scored("转发：市民投诉中国人寿吉林省分公司拒赔", BODY,
+                                          f"http://s{i}.example.cn/1", at=T0 + timedelta(seconds=i)))
+            ids[i] = doc.story_id or ""
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=score, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors, errors
+        assert len(set(ids)) == 1
+        story = stores[0].get(ids[0])
+        assert story is not None and story.doc_count == n
+    finally:
+        for s in stores:
+            s.close()
