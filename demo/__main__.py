@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     demo, data_dir = cfg.settings.demo, cfg.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    cli.hold_run_lock(data_dir)  # before any stand-in starts: one `yuqing run` per data dir
     env = child_env()
     before: list[Child] = []
     if demo.site_port:

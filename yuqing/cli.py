@@ -86,6 +86,7 @@ def cmd_role(args) -> int:
 
 def cmd_run(args) -> int:
     cfg = load_config(args.config, data_dir=args.data_dir)
+    hold_run_lock(cfg.data_dir)  # refuse before starting anything (the demo launcher takes it again)
     if cfg.settings.demo.active and not args.no_demo and not os.environ.get(DEMO_LAUNCHED):
         # The demo's stand-ins (site, SMTP sink, SMS/robot gateway, demo users)
         # live in demo/, which runtime code never imports: hand this process
@@ -96,17 +97,28 @@ def cmd_run(args) -> int:
 
 
 DEMO_LAUNCHED = "YUQING_DEMO_LAUNCHED"
+EXIT_ALREADY_RUNNING = 4
+
+
+def hold_run_lock(data_dir: Path) -> None:
+    """Hold the data dir's run lock for this process's life, or exit: one ``yuqing run`` per data dir."""
+    from yuqing.runlock import AlreadyRunning, hold
+    try:
+        hold(data_dir)
+    except AlreadyRunning as e:
+        print(f"yuqing run: {e}", file=sys.stderr)
+        raise SystemExit(EXIT_ALREADY_RUNNING) from None
 
 
 def run_roles(cfg: AppConfig, args, env: dict[str, str], before: list[Child] | None = None) -> int:
     """Supervise ``before`` (stand-ins) and then every role until SIGINT/SIGTERM."""
     data_dir = cfg.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    hold_run_lock(data_dir)
     roles = args.roles.split(",") if args.roles else cfg.settings.roles
     children = [*(before or []), *(Child(r, role_argv(r, Path(args.config), data_dir)) for r in roles)]
     log.info("config %s, data in %s, starting: %s", args.config, data_dir, ", ".join(c.name for c in children))
-    Supervisor(children, data_dir / "run", env=env).run(_stop_event())
-    return 0
+    return Supervisor(children, data_dir / "run", env=env).run(_stop_event())
 
 
 def cmd_check_config(args) -> int:

@@ -4,6 +4,11 @@ Each role is a child process (``yuqing <role>``), so a crashed or killed
 worker is restarted and resumes from its consumer group's committed offsets,
 while the others carry on. The pid of each child is written to
 ``<data_dir>/run/<role>.pid`` for operators (and the crash tests).
+
+Each child runs in its own process group and dies with the supervisor (see
+``yuqing/runlock.py``). A child exiting with code 2 (``EXIT_CONFIG``: its
+configuration is wrong) is not restarted: restarting cannot fix it, so the
+supervisor stops every role and says why.
 """
 from __future__ import annotations
 
@@ -17,9 +22,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yuqing.runlock import child_setup
+
 log = logging.getLogger(__name__)
 
 MAX_RESTART_DELAY = 30.0
+EXIT_CONFIG = 2  # the CLI's exit code for a configuration error: never restarted
 
 
 @dataclass
@@ -37,29 +45,41 @@ class Supervisor:
         self.children = children
         self.run_dir = run_dir
         self.env = env
+        self.failure: str | None = None  # why the supervisor gave up, if it did
         run_dir.mkdir(parents=True, exist_ok=True)
 
     def _start(self, child: Child) -> None:
-        child.proc = subprocess.Popen(child.argv, env=self.env)
+        child.proc = subprocess.Popen(child.argv, env=self.env, preexec_fn=child_setup(os.getpid()))
         child.started_at = time.monotonic()
         (self.run_dir / f"{child.name}.pid").write_text(str(child.proc.pid))
         log.info("started %s (pid %d)", child.name, child.proc.pid)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event) -> int:
+        """Supervise until ``stop`` is set (0) or a child reports a configuration error (EXIT_CONFIG)."""
         for child in self.children:
             self._start(child)
         try:
             while not stop.wait(0.2):
                 for child in self.children:
                     self._check(child)
+                if self.failure:
+                    log.error("%s", self.failure)
+                    return EXIT_CONFIG
         finally:
             self._stop_all()
+        return 0
 
     def _check(self, child: Child) -> None:
         now = time.monotonic()
         if child.proc is not None:
             code = child.proc.poll()
             if code is None:
+                return
+            _kill_group(child.proc.pid, signal.SIGKILL)  # what it spawned (a crawl) dies with it
+            if code == EXIT_CONFIG:
+                child.proc = None
+                self.failure = (f"{child.name} stopped on a configuration error (exit code {code}, its log says "
+                                f"which file and field); not restarting: stopping every role")
                 return
             # A child that ran a while before dying gets a fresh backoff.
             if now - child.started_at > 60:
@@ -75,7 +95,7 @@ class Supervisor:
     def _stop_all(self) -> None:
         live = [c.proc for c in self.children if c.proc is not None and c.proc.poll() is None]
         for p in live:
-            p.send_signal(signal.SIGTERM)
+            _kill_group(p.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for p in live:
             try:
@@ -83,9 +103,18 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+            _kill_group(p.pid, signal.SIGKILL)
         for c in self.children:
             (self.run_dir / f"{c.name}.pid").unlink(missing_ok=True)
         log.info("all roles stopped")
+
+
+def _kill_group(pgid: int, sig: int) -> None:
+    """Signal a child's process group (the child and what it spawned); gone already is fine."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _describe(code: int) -> str:
