@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from alerting.store import AlertStore, _ts
+from contracts.sanitize import cell
 
 COLUMNS = ["at", "unit_id", "alert_id", "event", "decision", "reason", "who", "channel", "recipient", "step",
            "provider_id", "error", "actor", "via", "detail"]
@@ -85,9 +86,9 @@ def export(rows: Iterable[dict], fmt: str, out: io.TextIOBase) -> int:
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for r in rows:
-        flat = {k: r.get(k) for k in COLUMNS if k != "detail"}
+        flat = {k: cell(r.get(k)) for k in COLUMNS if k != "detail"}  # no cell may start a formula
         rest = {k: v for k, v in r.items() if k not in COLUMNS}
-        flat["detail"] = json.dumps(rest, ensure_ascii=False, default=str) if rest else ""
+        flat["detail"] = cell(json.dumps(rest, ensure_ascii=False, default=str)) if rest else ""
         writer.writerow(flat)
         n += 1
     return n

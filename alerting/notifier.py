@@ -23,6 +23,10 @@ Contract:
   crash is sent twice — with the same notification id in its Message-ID /
   OutId, so it can be recognised. ``lease`` must exceed the slowest send
   (the channel timeouts, 10 s by default). A clean stop hands unsent claims back.
+* A row that cannot be rendered or sent for a reason that is not transient
+  (an exception the channel did not classify: a poison message) fails alone
+  with ``UNSENDABLE: …`` and falls back like any failure; a bundle holding it
+  is sent one by one. One row never stops the notifier.
 """
 from __future__ import annotations
 
@@ -127,12 +131,9 @@ class Notifier:
                 if channel == "sms":  # a day is too long to wait: the person is told another way
                     return self._failed(group, reason)
                 return self.store.defer(group, (oldest or now) + limit[1], now, reason)
-        if len(group) == 1:
-            send_id, payload = first.id, first.payload
-        else:
-            send_id = "bundle-" + stable_id(*sorted(n.id for n in group))
-            payload = bundle(channel, [n.payload for n in group], now)
+        send_id = first.id if len(group) == 1 else "bundle-" + stable_id(*sorted(n.id for n in group))
         try:
+            payload = first.payload if len(group) == 1 else bundle(channel, [n.payload for n in group], now)
             result = client.send(send_id, recipient, payload)
         except RateLimited as e:
             log.warning("%s to %s rate-limited by the provider: %s", channel, recipient, e)
@@ -144,6 +145,16 @@ class Notifier:
             return self._failed(group, str(e))
         except TransientError as e:
             return self._retry(group, str(e))
+        except Exception as e:  # a poison row (it cannot be rendered or sent): never stop the notifier
+            if len(group) > 1:
+                log.warning("bundle %s cannot be sent (%s: %s); sending its %d messages one by one", send_id,
+                            type(e).__name__, e, len(group))
+                for n in group:
+                    self._deliver([n])
+                return None
+            log.error("notification %s to %s via %s cannot be sent: %s: %s", send_id, recipient, channel,
+                      type(e).__name__, e, exc_info=log.isEnabledFor(logging.DEBUG))
+            return self._failed(group, f"UNSENDABLE: {type(e).__name__}: {e}")
         sent = result if isinstance(result, Sent) else Sent(str(result))
         state = "delivered" if sent.delivered else "accepted"
         log.info("%s %s by %s for %s (%s, %d message(s))", send_id, state, channel, recipient, sent.provider_id,

@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from contracts.messages import CHANNEL_LABELS, Alert, Channel, Document, ScoredDocument
+from contracts.sanitize import markdown_text, markdown_url, multiline, one_line
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "—— 吉林省保险行业协会舆情监测中心（本消息由系统自动发送）"
@@ -64,7 +65,9 @@ def spread(alert: Alert) -> str:
 
 def email_subject(alert: Alert, kind: str = "alert", reason: str = "") -> str:
     tail = f"（{reason}）" if kind == "update" and reason else "（未确认）" if kind == "escalation" else ""
-    return f"【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}：{short(alert.representative.title, 40)}{tail}"
+    # A header: one line, whatever the crawled title carries (U+2028 made smtplib raise).
+    return one_line(f"【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}："
+                    f"{short(one_line(alert.representative.title), 40)}{tail}")
 
 
 def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kind: str = "alert",
@@ -75,17 +78,17 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
         "update": f"您关注的负面舆情有新进展：{reason}。请及时跟进处置。",
         "escalation": f"以下负面舆情尚未得到确认：{reason}。请立即核实处置并点击下方链接确认。",
     }[kind]
-    return f"""{recipient_name}，您好：
+    return multiline(f"""{recipient_name}，您好：
 
 {lead}
 
 预警级别：{alert.level.label}
 预警编号：{alert.id}
 涉及单位：{alert.unit_name}
-标题：{brief.get('title', alert.representative.title)}
-来源：{brief.get('site', alert.representative.site)}（{channel_label(brief.get('channel', ''))}）
+标题：{one_line(brief.get('title', alert.representative.title))}
+来源：{one_line(brief.get('site', alert.representative.site))}（{channel_label(brief.get('channel', ''))}）
 发布时间：{local(brief.get('published_at'))}
-原文链接：{brief.get('url', alert.representative.url)}
+原文链接：{one_line(brief.get('url', alert.representative.url))}
 传播情况：{spread(alert)}
 负面指数：{alert.negativity:.2f}
 判定依据：
@@ -96,7 +99,7 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
 确认收到（点击即确认，无需登录）：{ack_url}
 
 {FOOTER}
-"""
+""")
 
 
 def sms_params(alert: Alert, ack_url: str, kind: str = "alert") -> dict[str, str]:
@@ -104,7 +107,7 @@ def sms_params(alert: Alert, ack_url: str, kind: str = "alert") -> dict[str, str
     suffix = {"alert": "", "update": "（更新）", "escalation": "（未确认）"}[kind]
     rep = alert.representative
     return {"unit": short(alert.unit_name, 20), "level": f"{alert.level.label}{suffix}",
-            "title": short(rep.title, 20), "source": short(f"{rep.site}等{len(alert.sites)}个来源", 20),
+            "title": short(one_line(rep.title), 20), "source": short(one_line(f"{rep.site}等{len(alert.sites)}个来源"), 20),
             "link": ack_url}
 
 
@@ -116,15 +119,18 @@ def sms_text(p: dict[str, str]) -> str:
 def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", reason: str = "",
                   mention: Sequence[tuple[str, str]] = ()) -> dict:
     """Markdown for DingTalk/WeCom; ``mention`` is [(name, mobile)]: DingTalk @s them."""
-    title = f"{KIND_LABEL[kind]}·{alert.level.label}·{alert.unit_name}"
-    lines = [f"### 【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}",
-             f"**标题**：[{short(brief.get('title', alert.representative.title), 60)}]"
-             f"({brief.get('url', alert.representative.url)})",
-             f"**来源**：{brief.get('site', '')}（{channel_label(brief.get('channel', ''))}），"
+    # Crawled text (title, site) is shown literally: no markdown link or HTML can come of it,
+    # so the card's title link and its 确认收到 link are always ours.
+    title = one_line(f"{KIND_LABEL[kind]}·{alert.level.label}·{alert.unit_name}")
+    headline = markdown_text(short(one_line(brief.get("title", alert.representative.title)), 60))
+    url = markdown_url(brief.get("url", alert.representative.url))
+    lines = [f"### 【{KIND_LABEL[kind]}·{alert.level.label}】{markdown_text(alert.unit_name)}",
+             f"**标题**：[{headline}]({url})" if url else f"**标题**：{headline}",
+             f"**来源**：{markdown_text(brief.get('site', ''))}（{channel_label(brief.get('channel', ''))}），"
              f"{local(brief.get('published_at'))}",
-             f"**传播**：{spread(alert)}"]
+             f"**传播**：{markdown_text(spread(alert))}"]
     if reason:
-        lines.append(f"**说明**：{reason}")
+        lines.append(f"**说明**：{markdown_text(reason)}")
     lines.append(f"[确认收到]({ack_url})")
     if mention:
         lines.append(" ".join(f"@{mobile}" for _, mobile in mention) + " 请及时处置")
@@ -134,5 +140,5 @@ def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", 
 def summary_line(alert: Alert, reason: str = "") -> str:
     """One line for bundles and digests."""
     tail = f"；{reason}" if reason else ""
-    return (f"【{alert.level.label}】{alert.unit_name}：{short(alert.representative.title, 40)}"
-            f"（{alert.representative.site}，{spread(alert)}{tail}）")
+    return one_line(f"【{alert.level.label}】{alert.unit_name}：{short(one_line(alert.representative.title), 40)}"
+                    f"（{alert.representative.site}，{spread(alert)}{tail}）")

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from alerting.channels.wecom import fit
 from alerting.templates import FOOTER, local, short, sms_text
 from contracts.messages import CHANNEL_LABELS, Level, OpsAlert
+from contracts.sanitize import markdown_text, one_line
 
 CHANNEL_TEXT = {c.value: label for c, label in CHANNEL_LABELS.items()}
 MAX_LISTED = 15  # items written out in full in one bundle; the rest are counted
@@ -36,7 +37,9 @@ def bundle(channel: str, payloads: list[dict], now: datetime) -> dict:
         return {"sms": {"params": params, "text": sms_text(params)}, "level": items[0].get("level")}
     if channel in ("dingtalk", "wecom"):
         lines = [f"### 舆情预警汇总（{n}条，{local(now)}）"]
-        lines += [f"{i}. {p['summary']} [确认]({p['ack_url']})" for i, p in enumerate(items[:MAX_LISTED], 1)]
+        # summaries carry crawled titles: literal text in markdown (the 确认 links are ours)
+        lines += [f"{i}. {markdown_text(p['summary'])} [确认]({p['ack_url']})"
+                  for i, p in enumerate(items[:MAX_LISTED], 1)]
         mentions = sorted({m for p in items for m in p.get("robot", {}).get("mentions", [])})
         if mentions:
             lines.append(" ".join(f"@{m}" for m in mentions) + " 请及时处置")
@@ -45,7 +48,7 @@ def bundle(channel: str, payloads: list[dict], now: datetime) -> dict:
                 "level": items[0].get("level")}
     # email: the morning digest (or any held batch of emails to one address)
     name = items[0].get("recipient_name", "")
-    body = "\n\n".join(f"{i}. {p['summary']}\n   确认收到：{p['ack_url']}"
+    body = "\n\n".join(f"{i}. {one_line(p['summary'])}\n   确认收到：{p['ack_url']}"
                        for i, p in enumerate(items[:MAX_LISTED], 1))
     return {"email": {"subject": f"【舆情摘要】{local(now)[:10]} 共{n}条预警",
                       "body": f"{name}，您好：\n\n以下为汇总的舆情预警，请逐条核实：\n\n{body}{more}\n\n{FOOTER}\n"},
@@ -79,10 +82,15 @@ def ops_detail(detail: str) -> str:
     return "\n".join(lines)
 
 
+def _markdown_lines(text: str) -> str:
+    """Each line shown literally (a failing site's text may carry markdown), one paragraph per line."""
+    return "\n\n".join(markdown_text(line) for line in text.splitlines() if line.strip())
+
+
 def ops_message(ops: OpsAlert, console_url: str, name: str) -> dict:
     """An operational alert (a source failing or silent) for the duty officers, all channels."""
     state = "恢复" if ops.resolved else "告警"
-    headline = f"【运行{state}·{ops.severity.label}】{ops.summary}"
+    headline = one_line(f"【运行{state}·{ops.severity.label}】{ops.summary}")
     detail = (f"{name}，您好：\n\n监测系统运行{state}：{ops.summary}\n问题类型：{OPS_PROBLEMS.get(ops.problem, ops.problem)}\n"
               f"对象：{ops.subject}\n首次发现：{local(ops.first_seen)}\n最近一次：{local(ops.last_seen)}\n\n"
               f"{ops_detail(ops.detail)}\n\n"
@@ -92,7 +100,8 @@ def ops_message(ops: OpsAlert, console_url: str, name: str) -> dict:
               "source": short(ops.subject, 20), "link": console_url}
     return {"email": {"subject": headline, "body": detail},
             "sms": {"params": params, "text": sms_text(params)},
-            "robot": {"title": headline, "markdown": f"### {headline}\n\n{short(ops_detail(ops.detail), 300)}\n\n"
+            "robot": {"title": headline, "markdown": f"### {markdown_text(headline)}\n\n"
+                                                      f"{_markdown_lines(short(ops_detail(ops.detail), 300))}\n\n"
                                                       f"[控制台]({console_url})", "mentions": []},
             "summary": headline, "ack_url": console_url, "level": ops.severity.value}
 
@@ -100,7 +109,7 @@ def ops_message(ops: OpsAlert, console_url: str, name: str) -> dict:
 def failure_notice(row: dict, error: str, unit_name: str, ack_url: str, name: str) -> dict:
     """Tell the duty officer that someone could not be reached about an alert."""
     who, level = row["who"], Level(row.get("level") or "blue")
-    subject = f"【投递失败】{short(who, 20)} 未收到{unit_name}的{level.label}预警"
+    subject = one_line(f"【投递失败】{short(who, 20)} 未收到{unit_name}的{level.label}预警")
     body = (f"{name}，您好：\n\n以下预警未能送达，备用渠道也未送达或不可用，请电话联系：\n\n"
             f"收件人：{who}\n渠道：{row['channel']}（{row['recipient_masked']}）\n涉及单位：{unit_name}\n"
             f"预警：{row.get('summary', '')}\n原因：{short(error, 300)}\n\n"

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from console import labels
 from console.ports import Ports
+from contracts.sanitize import cell
 from pipeline.index import SearchQuery
 
 PAGE_SIZES = (20, 50, 100)
@@ -129,8 +130,8 @@ def to_csv(rows) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow([title for _, title in EXPORT_COLUMNS])
-    for r in rows:
-        writer.writerow([r[k] for k, _ in EXPORT_COLUMNS])
+    for r in rows:  # crawled text: a cell starting with = + - @ must not become a formula
+        writer.writerow([cell(r[k]) for k, _ in EXPORT_COLUMNS])
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -141,10 +142,10 @@ def to_xlsx(rows) -> bytes:
     ws = wb.active
     ws.title = "检索结果"
     ws.append([title for _, title in EXPORT_COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    for header in ws[1]:
+        header.font = Font(bold=True)
     for r in rows:
-        ws.append([r[k] for k, _ in EXPORT_COLUMNS])
+        ws.append([cell(r[k]) for k, _ in EXPORT_COLUMNS])
     for col, width in zip("ABCDEFGHIJ", (18, 50, 20, 16, 10, 30, 6, 8, 24, 50)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"

@@ -25,6 +25,7 @@ import requests
 
 from alerting.channels import NotConfigured, PermanentError, RateLimited, Sent, TransientError, secret_from_env
 from alerting.channels._http import post, where
+from contracts.sanitize import one_line
 from pipeline.config import AliyunSmsConfig
 
 # Codes that mean "throttled": per number per minute/hour/day, or account-wide.
@@ -74,7 +75,7 @@ class AliyunSmsClient:
             "SignatureMethod": "HMAC-SHA1", "SignatureNonce": uuid.uuid4().hex, "SignatureVersion": "1.0",
             "Timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "Version": "2017-05-25",
             "PhoneNumbers": domestic_number(phone), "SignName": cfg.sign_name, "TemplateCode": cfg.template_code,
-            "TemplateParam": json.dumps({k: values.get(k, "") for k in cfg.template_params}, ensure_ascii=False),
+            "TemplateParam": json.dumps({k: one_line(values.get(k, "")) for k in cfg.template_params}, ensure_ascii=False),
             "OutId": note_id[:64],
         }
 

@@ -20,6 +20,7 @@ import requests
 
 from alerting.channels import NotConfigured, PermanentError, RateLimited, Sent, TransientError, secret_from_env
 from alerting.channels._http import post, where
+from contracts.sanitize import one_line
 from pipeline.config import RobotConfig, RobotGateways
 
 RATE_LIMITED = {130101, 410100}
@@ -66,7 +67,7 @@ class DingTalkClient:
         if secret:
             ts = int(time.time() * 1000)  # checked against DingTalk's clock (±1 h), not ours
             url += f"&timestamp={ts}&sign={sign(secret, ts)}"
-        body = {"msgtype": "markdown", "markdown": {"title": robot["title"], "text": robot["markdown"]},
+        body = {"msgtype": "markdown", "markdown": {"title": one_line(robot["title"]), "text": robot["markdown"]},
                 "at": {"atMobiles": list(robot.get("mentions", [])), "isAtAll": False}}
         status, data = post(self.session, url, provider=self.provider, json=body, timeout=self.timeout,
                             secrets=[token, secret or ""])

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from alerting.channels import PermanentError, Sent, TransientError, redact
+from contracts.sanitize import one_line
 from pipeline.config import SmtpConfig
 
 
@@ -22,8 +23,8 @@ class EmailClient:
     def build(self, note_id: str, recipient: str, subject: str, body: str) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = formataddr((self.config.sender_name, self.config.sender))
-        msg["To"] = recipient
-        msg["Subject"] = subject
+        msg["To"] = one_line(recipient)
+        msg["Subject"] = one_line(subject)  # rows rendered before sanitising may still carry U+2028
         msg["Date"] = formatdate(localtime=True)
         # The Message-ID is the notification id itself (stable across retries),
         # so a resend after a crash carries the same id and mail systems can spot it.

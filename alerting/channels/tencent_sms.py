@@ -24,6 +24,7 @@ import requests
 
 from alerting.channels import NotConfigured, PermanentError, RateLimited, Sent, TransientError, secret_from_env
 from alerting.channels._http import post, where
+from contracts.sanitize import one_line
 from pipeline.config import TencentSmsConfig
 
 CONTENT_TYPE = "application/json; charset=utf-8"
@@ -83,7 +84,7 @@ class TencentSmsClient:
         values = payload["sms"]["params"]
         body = json.dumps({"PhoneNumberSet": [number], "SmsSdkAppId": cfg.sdk_app_id, "SignName": cfg.sign_name,
                            "TemplateId": cfg.template_id,
-                           "TemplateParamSet": [str(values.get(k, "")) for k in cfg.template_params],
+                           "TemplateParamSet": [one_line(values.get(k, "")) for k in cfg.template_params],
                            "SessionContext": note_id}, ensure_ascii=False).encode("utf-8")
         ts = int(time.time())  # the wire timestamp is checked against the provider's clock, not ours
         headers = {"Content-Type": CONTENT_TYPE, "Host": self.host, "X-TC-Action": "SendSms",
