@@ -45,6 +45,24 @@ def ports_of(request: Request) -> Ports:
     return request.app.state.ports
 
 
+def client_of(request: Request) -> str:
+    """The client's address, for login throttling (behind a reverse proxy: uvicorn's proxy headers)."""
+    return request.client.host if request.client else ""
+
+
+def same_origin(request: Request) -> bool:
+    """False for a request a browser says came from another site (login CSRF): the
+    ``Sec-Fetch-Site`` header, else ``Origin`` against our host. Non-browser clients send neither."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    from urllib.parse import urlsplit
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
 def token_of(request: Request) -> tuple[str | None, bool]:
     """(token, came from a bearer header)."""
     auth = request.headers.get("authorization", "")

@@ -33,11 +33,17 @@ def _ts(dt: datetime) -> str:
 
 ROLES = ("duty", "analyst", "lead", "admin")
 ROLE_LABELS = {"duty": "值班员", "analyst": "分析员", "lead": "单位宣传负责人", "admin": "管理员"}
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12
 # Password guessing: after MAX_FAILURES wrong passwords for one username within
 # LOCKOUT, that username cannot log in until the oldest of them is LOCKOUT old.
+# Wrong passwords: a client (address) is throttled after MAX_FAILURES within LOCKOUT;
+# an account is locked only after ACCOUNT_MAX_FAILURES from everyone within
+# ACCOUNT_LOCKOUT — far more than one client may try — so nobody outside can
+# lock an admin out cheaply, and `yuqing user unlock` lifts a lock at once.
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+ACCOUNT_MAX_FAILURES = 50
+ACCOUNT_LOCKOUT = timedelta(minutes=15)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -46,6 +52,8 @@ CREATE TABLE IF NOT EXISTS users (
 );
 CREATE TABLE IF NOT EXISTS login_failures (username TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS login_failures_by_user ON login_failures (username, at);
+CREATE TABLE IF NOT EXISTS client_failures (client TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS client_failures_by_client ON client_failures (client, at);
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,
     created_at TEXT NOT NULL, expires_at TEXT NOT NULL, last_seen TEXT NOT NULL
@@ -139,7 +147,7 @@ class UserStore:
             raise ValueError(f"未知角色 {role!r}，可选：{', '.join(ROLES)}")
         if role == "lead" and not unit_id:
             raise ValueError("单位宣传负责人必须指定所属会员单位")
-        _check_strength(password)
+        check_password_policy(password)
         now = now or datetime.now(timezone.utc)
         with self._lock:
             try:
@@ -153,7 +161,7 @@ class UserStore:
 
     def set_password(self, username: str, password: str, now: datetime | None = None) -> None:
         """Change a password, end every session of the user and lift a login lockout."""
-        _check_strength(password)
+        check_password_policy(password)
         now = now or datetime.now(timezone.utc)
         with self._lock:
             cur = self._db.execute("UPDATE users SET password=?, updated_at=? WHERE username=?",
@@ -187,28 +195,42 @@ class UserStore:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
 
-    def authenticate(self, username: str, password: str, now: datetime | None = None) -> User | None:
+    def authenticate(self, username: str, password: str, now: datetime | None = None,
+                     client: str = "") -> User | None:
         """The user, or None for a wrong name or password (or a disabled user).
-        Raises TooManyAttempts while the username is locked out — unknown
-        usernames too, so lockouts do not reveal which names exist."""
+        Raises TooManyAttempts while this client (address) is throttled, or while
+        the account is locked — unknown usernames too, so lockouts do not reveal
+        which names exist."""
         username, now = username.strip(), now or datetime.now(timezone.utc)
         with self._lock:
-            recent = self._db.execute("SELECT at FROM login_failures WHERE username=? AND at>? ORDER BY at",
-                                      (username, _ts(now - LOCKOUT))).fetchall()
+            by_client = self._db.execute("SELECT at FROM client_failures WHERE client=? AND at>? ORDER BY at",
+                                         (client, _ts(now - LOCKOUT))).fetchall()
+            by_account = self._db.execute("SELECT at FROM login_failures WHERE username=? AND at>? ORDER BY at",
+                                          (username, _ts(now - ACCOUNT_LOCKOUT))).fetchall()
             row = self._db.execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
-        if len(recent) >= MAX_FAILURES:
-            oldest = datetime.fromisoformat(recent[-MAX_FAILURES]["at"])
+        if len(by_client) >= MAX_FAILURES:
+            oldest = datetime.fromisoformat(by_client[-MAX_FAILURES]["at"])
             raise TooManyAttempts((oldest + LOCKOUT - now).total_seconds())
+        if len(by_account) >= ACCOUNT_MAX_FAILURES:
+            oldest = datetime.fromisoformat(by_account[-ACCOUNT_MAX_FAILURES]["at"])
+            raise TooManyAttempts((oldest + ACCOUNT_LOCKOUT - now).total_seconds())
         ok = check_password(password, row["password"] if row else _DUMMY_HASH) and row is not None
         with self._lock:
             if ok:
-                self._db.execute("DELETE FROM login_failures WHERE username=?", (username,))
+                self._db.execute("DELETE FROM client_failures WHERE client=?", (client,))
             else:
-                self._db.execute("DELETE FROM login_failures WHERE at<=?", (_ts(now - LOCKOUT),))
+                self._db.execute("DELETE FROM login_failures WHERE at<=?", (_ts(now - ACCOUNT_LOCKOUT),))
+                self._db.execute("DELETE FROM client_failures WHERE at<=?", (_ts(now - LOCKOUT),))
                 self._db.execute("INSERT INTO login_failures (username, at) VALUES (?,?)", (username, _ts(now)))
+                self._db.execute("INSERT INTO client_failures (client, at) VALUES (?,?)", (client, _ts(now)))
         if not ok or row["disabled"]:
             return None
         return self._user(row)
+
+    def unlock(self, username: str) -> int:
+        """Lift an account lock now (``yuqing user unlock``); the number of failures forgotten."""
+        with self._lock:
+            return self._db.execute("DELETE FROM login_failures WHERE username=?", (username,)).rowcount
 
     @staticmethod
     def _user(row: sqlite3.Row) -> User:
@@ -253,6 +275,22 @@ class UserStore:
                 self._db.execute("DELETE FROM sessions WHERE token_hash=?", (_token_hash(token),))
 
 
-def _check_strength(password: str) -> None:
+def check_password_policy(password: str) -> None:
+    """The password policy: at least MIN_PASSWORD characters, not a common password, not one repeated character."""
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"密码至少需要 {MIN_PASSWORD} 个字符")
+    if password.lower() in common_passwords() or len(set(password)) <= 2:
+        raise ValueError("密码过于常见，请换一个不易猜到的密码")
+
+
+_COMMON: frozenset[str] | None = None
+
+
+def common_passwords() -> frozenset[str]:
+    """The small list of refused passwords shipped as data (console/data/common-passwords.txt)."""
+    global _COMMON
+    if _COMMON is None:
+        text = (Path(__file__).parent / "data" / "common-passwords.txt").read_text(encoding="utf-8")
+        _COMMON = frozenset(line.strip().lower() for line in text.splitlines()
+                            if line.strip() and not line.startswith("#"))
+    return _COMMON

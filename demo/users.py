@@ -14,7 +14,7 @@ import os
 import secrets
 from datetime import datetime, timezone
 
-from console.users import UserStore
+from console.users import UserStore, check_password_policy
 from pipeline.config import AppConfig
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,13 @@ def seed_demo_users(cfg: AppConfig, now: datetime | None = None) -> list[str]:
         if store.count():
             return []
         env = cfg.settings.demo.password_env
-        password = os.environ.get(env) or secrets.token_urlsafe(9)
+        password = os.environ.get(env) or ""
+        try:
+            check_password_policy(password)
+        except ValueError:
+            if password:
+                log.warning("demo: $%s does not meet the password policy; using a random password", env)
+            password = secrets.token_urlsafe(12)
         created = []
         for acc in demo_accounts(cfg):
             try:
@@ -56,7 +62,7 @@ def seed_demo_users(cfg: AppConfig, now: datetime | None = None) -> list[str]:
         store.close()
     if not created:
         return []
-    shown = f"(from ${env})" if os.environ.get(env) else password
+    shown = f"(from ${env})" if os.environ.get(env) == password else password
     path = cfg.data_dir / "console-demo-users.txt"
     lines = [f"# Demo console users ({cfg.settings.console_base_url}/login); password: {shown}",
              *(f"{name}" for name in created)]

@@ -123,6 +123,8 @@ def run_roles(cfg: AppConfig, args, env: dict[str, str], before: list[Child] | N
 
 def cmd_check_config(args) -> int:
     cfg = load_config(args.config, data_dir=args.data_dir)
+    for warning in config_warnings(cfg):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{args.config}: OK — {len(cfg.sources)} source(s), {len(cfg.members.units)} member unit(s), "
           f"{sum(len(v) for v in cfg.rules.negative_lexicon.values())} lexicon phrase(s)")
     return 0
@@ -154,6 +156,26 @@ def cmd_members(args) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def config_warnings(cfg: AppConfig) -> list[str]:
+    """What is allowed but risky: shared or default passwords (never printed)."""
+    from console.users import check_password_policy
+    out = []
+    demo = cfg.settings.demo
+    if demo.users:
+        out.append(f"{cfg.root / 'settings.yaml'}: demo.users: every demo account, admin included, shares one "
+                   f"password; for a demo on this machine only")
+        value = os.environ.get(demo.password_env)
+        if value is not None:
+            try:
+                check_password_policy(value)
+            except ValueError:
+                out.append(f"{cfg.root / 'settings.yaml'}: demo.password_env: ${demo.password_env} is too short or "
+                           f"too common; the demo will use a random password instead")
+    if cfg.settings.smtp.username and cfg.settings.smtp.password_env and not cfg.settings.smtp.password:
+        out.append(f"{cfg.root / 'settings.yaml'}: smtp.password_env: ${cfg.settings.smtp.password_env} is not set")
+    return out
 
 
 def cmd_search(args) -> int:
@@ -306,6 +328,11 @@ def cmd_user(args) -> int:
             store.set_disabled(args.username, args.action == "disable")
             print(f"{args.username}: {args.action}d")
             return 0
+        if args.action == "unlock":  # lift a login lock now (many wrong passwords from many addresses)
+            if store.get_user(args.username) is None:
+                raise KeyError(args.username)
+            print(f"{args.username}: unlocked ({store.unlock(args.username)} recent failure(s) forgotten)")
+            return 0
         if args.password_env:
             password = os.environ.get(args.password_env, "")
         else:
@@ -385,8 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--responses", action="store_true", help="one row per alert: time to acknowledge")
     au.add_argument("--output", "-o", help="write to this file instead of stdout")
     au.set_defaults(func=cmd_audit)
-    us = with_config(sub.add_parser("user", help="console users: add, passwd, disable, enable, list"))
-    us.add_argument("action", choices=["add", "passwd", "disable", "enable", "list"])
+    us = with_config(sub.add_parser("user", help="console users: add, passwd, disable, enable, unlock, list"))
+    us.add_argument("action", choices=["add", "passwd", "disable", "enable", "unlock", "list"])
     us.add_argument("username", nargs="?")
     us.add_argument("--role", choices=["duty", "analyst", "lead", "admin"], help="for add")
     us.add_argument("--unit", help="member unit id (required for --role lead)")

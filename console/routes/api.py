@@ -40,6 +40,7 @@ from console.security import (
     LoginRequired,
     NotFound,
     Refused,
+    client_of,
     current_session,
     ports_of,
     require,
@@ -76,7 +77,7 @@ def openapi(request: Request, session: Session = Depends(current_session)):
 def api_login(request: Request, body: LoginRequest):
     ports = ports_of(request)
     try:
-        user = ports.users.authenticate(body.username, body.password, ports.now())
+        user = ports.users.authenticate(body.username, body.password, ports.now(), client_of(request))
     except TooManyAttempts as e:
         return JSONResponse({"detail": str(e)}, status_code=429, headers={"Retry-After": str(int(e.retry_after) + 1)})
     if user is None:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from alerting.acklinks import InvalidAckLink
 from console.routes import render
-from console.security import COOKIE, ports_of, require_write, token_of
+from console.security import COOKIE, client_of, ports_of, require_write, same_origin, token_of
 from console.users import TooManyAttempts
 from contracts.messages import AlertStatus
 
@@ -38,8 +38,11 @@ def login_page(request: Request, next: str = "/", reason: str = ""):
 @router.post("/login")
 def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")):
     ports = ports_of(request)
+    if not same_origin(request):  # login CSRF: another site must not log a browser into our console
+        return render(request, "login.html", {"next": "/", "reason": "", "error": "请从本系统登录页登录"},
+                      status_code=403)
     try:
-        user = ports.users.authenticate(username, password, ports.now())
+        user = ports.users.authenticate(username, password, ports.now(), client_of(request))
     except TooManyAttempts as e:
         log.warning("console login locked for %r from %s", username, request.client.host if request.client else "?")
         return render(request, "login.html", {"next": _safe_next(next), "reason": "", "error": str(e)},

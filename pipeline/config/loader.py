@@ -46,7 +46,7 @@ class AppConfig(BaseModel):
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def _expand(value: Any, missing: list[str], where: str) -> Any:
+def _expand(value: Any, missing: list[str], where: str, field: str = "") -> Any:
     if isinstance(value, str):
         def sub(m: re.Match) -> str:
             name, default = m.group(1), m.group(2)
@@ -56,11 +56,18 @@ def _expand(value: Any, missing: list[str], where: str) -> Any:
                 return default
             missing.append(f"{where}: environment variable {name} is not set")
             return ""
+        # Whatever ${…} is left after expansion is a typo (an unbalanced ${, a bad name):
+        # it would otherwise become a literal folder name or URL.
+        leftover = _ENV.sub("", value)
+        if "${" in leftover or re.search(r"\$\{[^}]*$", value):
+            missing.append(f"{where}: {field or '(top level)'}: unbalanced or malformed ${{…}} in {value!r} "
+                           f"(use ${{NAME}} or ${{NAME:-default}})")
+            return value
         return _ENV.sub(sub, value)
     if isinstance(value, list):
-        return [_expand(v, missing, where) for v in value]
+        return [_expand(v, missing, where, f"{field}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: _expand(v, missing, where) for k, v in value.items()}
+        return {k: _expand(v, missing, where, f"{field}.{k}" if field else str(k)) for k, v in value.items()}
     return value
 
 

@@ -1,12 +1,56 @@
 """``settings.yaml``: backends, data directory, console, SMTP, SMS and robot gateways, demo stand-ins."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from pipeline.config.base import Strict, _hhmm, parse_duration
+
+
+def _port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise ValueError(f"port {value} is out of range (1–65535)")
+    return value
+
+
+def _port_or_any(value: int | None) -> int | None:
+    return value if value is None or value == 0 else _port(value)
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError(f"must be more than 0, got {value}")
+    return value
+
+
+def _url(*schemes: str):
+    def check(value: str) -> str:
+        from urllib.parse import urlsplit
+        parts = urlsplit(value)
+        if parts.scheme not in schemes:
+            raise ValueError(f"{value!r}: unsupported scheme {parts.scheme + '://' if parts.scheme else '(none)'}; "
+                             f"use {', '.join(s + '://' for s in schemes)}")
+        if parts.scheme != "sqlite" and not parts.netloc:
+            raise ValueError(f"{value!r}: no host")
+        return value
+    return check
+
+
+def _host(url: object) -> str | None:
+    from urllib.parse import urlsplit
+    return urlsplit(url).hostname if isinstance(url, str) else None
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class AliyunSmsConfig(Strict):
@@ -22,6 +66,9 @@ class AliyunSmsConfig(Strict):
     template_params: list[str] = Field(default_factory=lambda: ["unit", "level", "title", "source", "link"])
     timeout: float = 10.0
 
+    _endpoint = field_validator("endpoint")(lambda cls, v: _url("http", "https")(v))
+    _timeout = field_validator("timeout")(lambda cls, v: _positive(v))
+
 
 class TencentSmsConfig(Strict):
     """Tencent Cloud SMS (SendSms 2021-01-11, TC3-HMAC-SHA256)."""
@@ -36,6 +83,9 @@ class TencentSmsConfig(Strict):
     # Our fields in the order of the template's {1}, {2}, … (TemplateParamSet).
     template_params: list[str] = Field(default_factory=lambda: ["unit", "level", "title", "source", "link"])
     timeout: float = 10.0
+
+    _endpoint = field_validator("endpoint")(lambda cls, v: _url("http", "https")(v))
+    _timeout = field_validator("timeout")(lambda cls, v: _positive(v))
 
 
 class SmsConfig(Strict):
@@ -54,6 +104,9 @@ class RobotGateways(Strict):
     dingtalk_endpoint: str = "https://oapi.dingtalk.com/robot/send"
     wecom_endpoint: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
     timeout: float = 10.0
+
+    _endpoints = field_validator("dingtalk_endpoint", "wecom_endpoint")(lambda cls, v: _url("http", "https")(v))
+    _timeout = field_validator("timeout")(lambda cls, v: _positive(v))
 
 
 # ---------------------------------------------------------------- settings
@@ -75,6 +128,9 @@ class SmtpConfig(Strict):
     password_env: str | None = None  # name of the env var holding the password
     timeout: float = 10.0
 
+    _port = field_validator("port")(lambda cls, v: _port(v))
+    _timeout = field_validator("timeout")(lambda cls, v: _positive(v))
+
     @property
     def password(self) -> str | None:
         return os.environ.get(self.password_env) if self.password_env else None
@@ -94,6 +150,9 @@ class DemoConfig(Strict):
     # users database, with one password from this variable (else random).
     users: bool = False
     password_env: str = "YUQING_CONSOLE_DEMO_PASSWORD"
+
+    _ports = field_validator("site_port", "mailsink_port", "gateway_port")(lambda cls, v: _port_or_any(v))
+    _speed = field_validator("site_speed")(lambda cls, v: _positive(v))
 
     @property
     def active(self) -> bool:
@@ -144,6 +203,66 @@ class Settings(Strict):
         default_factory=lambda: ["crawl", "score", "index", "route", "notify"],
         description="roles started by `yuqing run`",
     )
+
+    _console_port = field_validator("console_port")(lambda cls, v: _port(v))
+    _base_url = field_validator("console_base_url")(lambda cls, v: _url("http", "https")(v))
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("empty: name the folder for the data (e.g. /var/lib/yuqing)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _real_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name, e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("bus")
+    @classmethod
+    def _bus(cls, bus: BackendConfig) -> BackendConfig:
+        _url("sqlite", "kafka", "memory")(bus.url)
+        for key, low in (("partitions", 1), ("retention_hours", 1)):
+            if key in bus.options:
+                value = bus.options[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+                    # retention_hours: 0 once deleted every message at once
+                    raise ValueError(f"options.{key}: must be a number ≥ {low}, got {value!r}")
+        return bus
+
+    _index = field_validator("index")(lambda cls, v: (_url("sqlite", "http", "https")(v.url), v)[1])
+    _alert_store = field_validator("alert_store")(lambda cls, v: (_url("sqlite", "postgresql", "postgres")(v.url),
+                                                                  v)[1])
+
+    @field_validator("metrics_ports")
+    @classmethod
+    def _metrics_ports(cls, ports: dict[str, int]) -> dict[str, int]:
+        for role, port in ports.items():
+            if port not in (-1, 0):
+                try:
+                    _port(port)
+                except ValueError as e:
+                    raise ValueError(f"{role}: {e} (-1: off, 0: any free port)") from None
+        return ports
+
+    @field_validator("demo")
+    @classmethod
+    def _demo_users_only_on_a_local_console(cls, demo: DemoConfig, info: ValidationInfo) -> DemoConfig:
+        # Demo users share one password and include an admin: never on a console others can reach.
+        if demo.users:
+            where = [v for v in (info.data.get("console_host"), _host(info.data.get("console_base_url")))
+                     if v is not None and not _loopback(v)]
+            if where:
+                raise ValueError(f"users: demo users (one shared password, an admin among them) are for a console "
+                                 f"on 127.0.0.1 only, this one is reached at {where[0]}; remove the demo: block "
+                                 f"and create users with `yuqing user add`")
+        return demo
 
     @field_validator("roles")
     @classmethod

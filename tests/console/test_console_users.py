@@ -33,14 +33,17 @@ def test_passwords_are_salted_scrypt_hashes(tmp_path):
     with pytest.raises(ValueError, match="至少"):
         store.add_user("weak", "1234", "analyst")
     with pytest.raises(ValueError, match="会员单位"):
-        store.add_user("lead", "long-enough", "lead")
+        store.add_user("lead", "long-enough-pw", "lead")
     with pytest.raises(ValueError, match="已存在"):
-        store.add_user("duty", "another-one", "analyst")
+        store.add_user("duty", "another-one-pw", "analyst")
+    for common in ("12345678", "123456789012", "Password1234", "aaaaaaaaaaaaaa"):  # the policy (issue 12)
+        with pytest.raises(ValueError, match="至少|常见"):
+            store.add_user("admin2", common, "admin")
 
 
 def test_sessions_expire_absolutely_and_when_idle(tmp_path):
     store = UserStore(tmp_path / "console.db")
-    user = store.add_user("duty", "long-enough", "duty")
+    user = store.add_user("duty", "long-enough-pw", "duty")
     token, session = store.create_session(user, T0, ttl=3600)
     stored = store._db.execute("SELECT token_hash FROM sessions").fetchone()[0]
     assert token not in stored  # only the hash is kept
@@ -87,8 +90,17 @@ def test_user_command_adds_and_changes_passwords(tmp_path, monkeypatch, capsys):
                  "--config", root]) == 2
     assert main(["user", "passwd", "lead-c", "--password-env", "PW2", "--config", root]) == 0
     assert main(["user", "passwd", "ghost", "--password-env", "PW2", "--config", root]) == 1
+    monkeypatch.setenv("PW3", "12345678")
+    assert main(["user", "add", "admin", "--role", "admin", "--password-env", "PW3", "--config", root]) == 2
+    assert "至少需要 12 个字符" in capsys.readouterr().err
+    monkeypatch.setenv("PW3", "Password1234")
+    assert main(["user", "add", "admin", "--role", "admin", "--password-env", "PW3", "--config", root]) == 2
+    assert "过于常见" in capsys.readouterr().err
+    assert main(["user", "unlock", "lead-c", "--config", root]) == 0
+    assert main(["user", "unlock", "ghost", "--config", root]) == 1
     assert main(["user", "list", "--config", root]) == 0
-    assert "lead-c" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "lead-c" in out and "admin" not in out
     store = UserStore(load_config(root).data_dir / "console.db")
     assert store.authenticate("lead-c", "second-password").unit_id == "chinalife-jl"
     store.close()
@@ -146,31 +158,34 @@ def _get(url: str):
         return None
 
 
-def test_repeated_wrong_passwords_lock_the_username_for_a_while(tmp_path):
-    from console.users import LOCKOUT, MAX_FAILURES, TooManyAttempts
+def test_wrong_passwords_throttle_the_client_and_only_many_clients_lock_the_account(tmp_path):
+    from console.users import ACCOUNT_MAX_FAILURES, LOCKOUT, MAX_FAILURES, TooManyAttempts
     store = UserStore(tmp_path / "users.db")
     store.add_user("duty1", "correct-horse-1", "duty")
     t0 = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
     for i in range(MAX_FAILURES):
-        assert store.authenticate("duty1", "wrong-guess", t0 + timedelta(seconds=i)) is None
-    with pytest.raises(TooManyAttempts) as locked:  # even the right password, while locked
-        store.authenticate("duty1", "correct-horse-1", t0 + timedelta(minutes=1))
+        assert store.authenticate("duty1", "wrong-guess", t0 + timedelta(seconds=i), client="203.0.113.9") is None
+    with pytest.raises(TooManyAttempts) as locked:  # this client: even the right password, while throttled
+        store.authenticate("duty1", "correct-horse-1", t0 + timedelta(minutes=1), client="203.0.113.9")
     assert "分钟后再试" in str(locked.value) and 0 < locked.value.retry_after <= LOCKOUT.total_seconds()
-    # Unknown names lock the same way, so a lockout says nothing about which names exist.
-    for i in range(MAX_FAILURES):
-        assert store.authenticate("nobody", "x", t0 + timedelta(seconds=i)) is None
-    with pytest.raises(TooManyAttempts):
-        store.authenticate("nobody", "x", t0 + timedelta(minutes=1))
-    # Once the failures age out, the right password works and clears the count.
+    # The attacker did not lock the account: the officer on another address logs in.
+    assert store.authenticate("duty1", "correct-horse-1", t0 + timedelta(minutes=1), client="10.1.2.3")
+    # Once the failures age out, the client may try again.
     later = t0 + LOCKOUT + timedelta(seconds=MAX_FAILURES)
-    assert store.authenticate("duty1", "correct-horse-1", later).username == "duty1"
-    assert store.authenticate("duty1", "wrong-guess", later) is None
-    assert store.authenticate("duty1", "correct-horse-1", later).username == "duty1"  # one failure: not locked
-    # An administrator's password reset lifts a lockout at once.
-    for _ in range(MAX_FAILURES):
-        store.authenticate("duty1", "wrong-guess", later)
+    assert store.authenticate("duty1", "correct-horse-1", later, client="203.0.113.9").username == "duty1"
+    # Many clients together lock the account (unknown names too: a lock says nothing about which names exist) …
+    for name in ("duty1", "nobody"):
+        for i in range(ACCOUNT_MAX_FAILURES):
+            store.authenticate(name, "wrong-guess", later + timedelta(seconds=i), client=f"198.51.100.{i}")
+        with pytest.raises(TooManyAttempts):
+            store.authenticate(name, "correct-horse-1", later + timedelta(minutes=1), client="10.1.2.3")
+    # … and `yuqing user unlock` (or a password reset) lifts it at once.
+    assert store.unlock("duty1") == ACCOUNT_MAX_FAILURES
+    assert store.authenticate("duty1", "correct-horse-1", later + timedelta(minutes=1), client="10.1.2.3")
+    for i in range(ACCOUNT_MAX_FAILURES):
+        store.authenticate("duty1", "wrong-guess", later + timedelta(seconds=i), client=f"198.51.100.{i}")
     store.set_password("duty1", "battery-staple-2", later)
-    assert store.authenticate("duty1", "battery-staple-2", later).username == "duty1"
+    assert store.authenticate("duty1", "battery-staple-2", later, client="10.1.2.3").username == "duty1"
     store.close()
 
 
@@ -187,8 +202,12 @@ def test_login_lockout_through_the_api_and_the_login_form(tmp_path):
         r = requests.post(f"{server.url}/login", data={"username": "analyst", "password": PASSWORD}, timeout=10,
                           allow_redirects=False)
         assert r.status_code == 429 and "分钟后再试" in r.text
-        # Other users are not affected.
-        r = requests.post(f"{server.url}/api/session", json={"username": "duty", "password": PASSWORD}, timeout=10)
-        assert r.status_code == 200
+        # The client is throttled, not the account: the analyst logs in from another address.
+        assert server.web.state.ports.users.authenticate("analyst", PASSWORD, app.clock.now(), client="10.0.0.7")
+        # A login form posted from another site (login CSRF) is refused before any password check.
+        r = requests.post(f"{server.url}/login", data={"username": "duty", "password": PASSWORD}, timeout=10,
+                          headers={"Origin": "http://evil.example.com", "Sec-Fetch-Site": "cross-site"},
+                          allow_redirects=False)
+        assert r.status_code == 403
     finally:
         stop_console(app, server)

@@ -73,3 +73,20 @@ def test_smtp_password_comes_from_environment_only(tmp_path: Path, monkeypatch):
 @pytest.mark.parametrize("value,seconds", [(30, 30), ("45s", 45), ("5m", 300), ("2h", 7200), ("1d", 86400)])
 def test_durations(value, seconds):
     assert parse_duration(value) == seconds
+
+
+def test_check_config_warns_about_the_shared_demo_password_without_printing_it(tmp_path, monkeypatch, capsys):
+    from yuqing.cli import main
+    monkeypatch.setenv("YUQING_CONSOLE_DEMO_PASSWORD", "demo1234")
+    root = copy_config(tmp_path / "config", settings={"data_dir": str(tmp_path / "data")})
+    assert main(["check-config", "--config", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert "demo.users: every demo account, admin included, shares one password" in err
+    assert "$YUQING_CONSOLE_DEMO_PASSWORD is too short or too common" in err and "demo1234" not in err
+
+
+def test_check_config_refuses_demo_users_on_a_reachable_console(tmp_path, capsys):
+    from yuqing.cli import main
+    root = copy_config(tmp_path / "config", settings={"console_host": "0.0.0.0"})
+    assert main(["check-config", "--config", str(root)]) == 2
+    assert "settings.yaml: demo: users: demo users" in capsys.readouterr().err
