@@ -93,11 +93,11 @@ def _ack_claim(request: Request, token: str):
 def acknowledge_link(request: Request, token: str):
     """The link in SMS / email / robot messages: no login needed, the signature is the credential.
 
-    Opening it shows the alert and acknowledges it with one click; in a
-    browser the page submits itself, so opening the link is that click.
-    The GET itself changes nothing: mail gateways and chat apps fetch links
-    to scan or preview them, and such a fetch must not acknowledge an alert
-    nobody has read."""
+    Opening it shows the alert and a 确认收到 button; the button's post
+    acknowledges. Neither the GET nor the page's script changes anything:
+    mail gateways and chat apps fetch links to scan or preview them (some in
+    a script-running browser), and that must not acknowledge an alert nobody
+    has read, nor cancel its escalation."""
     found, error = _ack_claim(request, token)
     if error:
         return error
@@ -110,12 +110,15 @@ def acknowledge_link(request: Request, token: str):
 
 
 @router.post("/ack/{token}")
-def acknowledge(request: Request, token: str):
-    """Acknowledge by link (the confirmation page posts here). Repeats are harmless."""
+def acknowledge(request: Request, token: str, confirm: str = Form("")):
+    """Acknowledge by link (the confirmation page's button posts here). Repeats are harmless."""
     found, error = _ack_claim(request, token)
     if error:
         return error
     claim, alert = found
+    if confirm != "1":  # not the button (a bot submitting the form): show the page again, change nothing
+        return render(request, "ack.html", {"ok": True, "confirm": True, "alert": alert, "who": claim.recipient,
+                                            "token": token}, status_code=400)
     ports = ports_of(request)
     before = alert.status
     try:
