@@ -135,7 +135,7 @@ def test_admin_manages_users(console):
     _, _, server = console
     admin = Api(server.url, "admin")
     r = admin.post("/api/users", json={"username": "lead-x", "password": "short", "role": "lead", "unit_id": UNIT_A})
-    assert r.status_code == 409 and "8" in r.json()["detail"]
+    assert r.status_code == 409 and "12" in r.json()["detail"]
     r = admin.post("/api/users", json={"username": "lead-x", "password": "long-enough-pw", "role": "lead"})
     assert r.status_code == 409  # a lead needs a unit
     r = admin.post("/api/users", json={"username": "lead-x", "password": "long-enough-pw", "role": "lead",
