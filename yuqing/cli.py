@@ -35,7 +35,7 @@ class JsonLogFormatter(logging.Formatter):
         entry = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
                  "role": self.role, "pid": record.process, "logger": record.name, "msg": record.getMessage()}
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -45,6 +45,8 @@ def setup_logging(role: str, level: str) -> None:
         handler.setFormatter(JsonLogFormatter(role))
     else:
         handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{role}] %(name)s: %(message)s"))
+    from yuqing.logredact import RedactingFilter
+    handler.addFilter(RedactingFilter())  # every logger, every level: no secret in a log line
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
     if level.upper() != "DEBUG":
         # Chatty at INFO: a line per job run (apscheduler), per SMTP connection

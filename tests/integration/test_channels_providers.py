@@ -139,3 +139,31 @@ def test_robot_over_20_a_minute_is_refused_by_the_provider(sim):
     with pytest.raises(RateLimited):
         client.send("n21", "picc-group", ROBOT)
     logging.getLogger(__name__).info("20 accepted, the 21st throttled")
+
+
+def test_no_secret_in_any_log_line_even_at_debug(sim):
+    """urllib3 logs each request line at DEBUG (a DingTalk access_token, a WeCom key
+    in the URL): the CLI's handler filter redacts them, and every secret value."""
+    import io
+
+    from yuqing.logredact import RedactingFilter
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        robots(sim, DingTalkClient).send("n1", "duty-group", ROBOT)
+        robots(sim, WeComClient).send("n2", "picc-group", ROBOT)
+        aliyun(sim).send("n3", "13900000021", SMS)
+        tencent(sim).send("n4", "13900000021", SMS)
+        logging.getLogger("test").debug("GET /x?access_token=abc123&sign=zz and %s", GATEWAY_ENV["YUQING_ROBOT_PICC_KEY"])
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    text = out.getvalue()
+    assert "/robot/send?access_token=***" in text and "webhook/send?key=***" in text  # urllib3's lines, redacted
+    assert "access_token=***&sign=***" in text
+    assert_no_secret(text)
