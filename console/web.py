@@ -77,6 +77,18 @@ def create_app(backend: ConsoleBackend, *, schedule_reports: bool = False) -> Fa
         web.include_router(module.router, include_in_schema=False)
     web.include_router(api.router, prefix="/api")
     _handlers(web)
+
+    @web.middleware("http")
+    async def hardening_headers(request: Request, call_next):
+        response = await call_next(request)
+        # No framing (clickjacking of the ack and action buttons), no MIME sniffing, and
+        # no Referer with an ack token in it leaving for the sites the pages link to.
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
     return web
 
 

@@ -26,8 +26,12 @@ def _safe_next(target: str | None) -> str:
 
 def set_session_cookie(response, request: Request, token: str) -> None:
     ports = ports_of(request)
+    # Secure when configured, when the console's public address is https (behind a TLS proxy),
+    # or when this request itself came over https.
+    secure = (ports.console.cookie_secure or ports.settings.console_base_url.startswith("https://")
+              or request.url.scheme == "https")
     response.set_cookie(COOKIE, token, max_age=int(ports.console.session_ttl), httponly=True, samesite="lax",
-                        secure=ports.console.cookie_secure, path="/")
+                        secure=secure, path="/")
 
 
 @router.get("/login")

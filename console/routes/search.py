@@ -13,6 +13,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BeforeValidator
 
@@ -30,6 +31,7 @@ def _blank_is_none(value):
     return None if isinstance(value, str) and not value.strip() else value
 
 
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)  # what a search date may be
 Blank = BeforeValidator(_blank_is_none)  # after Query() inside Annotated, or FastAPI drops it
 
 
@@ -47,6 +49,10 @@ def search_form(q: str = Query("", description="全文检索词（标题与正�
                 sort: str = Query("time_desc", description="排序：" + ", ".join(SORTS)),
                 page: int = Query(1, ge=1, le=10_000),
                 size: int = Query(20, ge=1, le=100)) -> SearchForm:
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:  # end=9999-12-31 once overflowed into a 500
+            raise RequestValidationError([{"type": "value_error", "loc": ("query", name), "input": day.isoformat(),
+                                           "msg": f"日期超出范围（{FIRST_DAY} 至 {LAST_DAY}）"}])
     channels = {c.value for c in Channel}
     levels = {lv.value for lv in Level}
     return SearchForm(q=q, start=start, end=end, units=[u for u in unit if u],

@@ -262,13 +262,17 @@ def test_ack_link_acknowledges_as_the_recipient(console):
     r = requests.get(url, timeout=10)
     assert r.status_code == 200 and 'id="ack-form"' in r.text and alert.representative.title in r.text
     assert app.alert_store.get(alert.id).status.value == alert.status.value
-    # …the page's form (submitted by its script in a browser) acknowledges.
+    # …and so does a post without the button's field (a script submitting the form)…
     r = requests.post(url, timeout=10)
+    assert r.status_code == 400 and 'id="do-ack"' in r.text
+    assert app.alert_store.get(alert.id).status.value == alert.status.value
+    # …the page's button acknowledges.
+    r = requests.post(url, data={"confirm": "1"}, timeout=10)
     assert r.status_code == 200 and "已确认收到" in r.text
     assert app.alert_store.get(alert.id).status.value == "acknowledged"
     ack = next(t for t in app.alert_store.audit_trail(alert.id) if t["event"] == "status.acknowledged")
     assert ack["actor"] == "李明 <13900000011>" and ack["via"] == "ack-link"
-    again = requests.post(url, timeout=10)
+    again = requests.post(url, data={"confirm": "1"}, timeout=10)
     assert again.status_code == 200 and "无需重复" in again.text
     assert "无需重复" in requests.get(url, timeout=10).text  # and the link now just says so
 
@@ -289,5 +293,32 @@ def test_expired_ack_link_says_so(tmp_path):
         for r in (requests.get(url, timeout=10), requests.post(url, timeout=10)):
             assert r.status_code == 400 and "已过期" in r.text
         assert app.alert_store.get(alerts[0].id).status.value == "new"
+    finally:
+        stop_console(app, server)
+
+
+def test_hardening_headers_and_out_of_range_dates(shared_console):
+    _, _, server = shared_console
+    for r in (requests.get(server.url + "/login", timeout=10), Api(server.url, "analyst").get("/api/alerts")):
+        assert r.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+        assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["Referrer-Policy"] == "same-origin"
+    analyst = Api(server.url, "analyst")
+    for params in ({"end": "9999-12-31"}, {"start": "0001-01-01"}):
+        r = analyst.get("/api/search", params=params)
+        assert r.status_code == 422 and "日期超出范围" in r.text, r.text
+        assert analyst.get("/api/search/stats", params=params).status_code == 422
+        assert analyst.get("/api/search/export", params=params).status_code == 422
+    assert analyst.get("/search", params={"end": "9999-12-31"}).status_code == 422
+
+
+def test_session_cookie_is_secure_when_the_console_is_public_over_https(tmp_path):
+    from tests.console.conftest import start_console, stop_console
+    app, _, server = start_console(tmp_path, settings={"console_base_url": "https://yuqing.jiaxh.example.cn",
+                                                       "demo": {"users": False, "gateways": False}})
+    try:
+        r = requests.post(server.url + "/login", data={"username": "duty", "password": PASSWORD}, timeout=10,
+                          allow_redirects=False)
+        assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
     finally:
         stop_console(app, server)
