@@ -190,7 +190,7 @@ def _stats(source_id: str, raw: dict, startup_errors: list[str], elapsed: float)
         "elapsed_s": round(elapsed, 2),
     }
     # Spider-specific counters (missing_issues, articles_gone, long_text_missing …).
-    known = {"published", "pages", "errors", "blind", "skipped_seen", "skipped_empty", "bus_errors"}
+    known = {"published", "pages", "errors", "blind", "skipped_seen", "skipped_empty", "bus_errors", "broken"}
     stats["counters"] = {k[len("yuqing/"):]: v for k, v in raw.items() if k.startswith("yuqing/")
                          and isinstance(v, int) and k[len("yuqing/"):] not in known and "/" not in k[len("yuqing/"):]}
     for key in ("blind_reason", "last_error"):
@@ -198,8 +198,9 @@ def _stats(source_id: str, raw: dict, startup_errors: list[str], elapsed: float)
             stats[key] = raw[f"yuqing/{key}"]
     if startup_errors:
         stats["error"] = startup_errors[0][:300]
+    # "broken": a document that must arrive whole did not (a truncated feed): the run failed.
     stats["ok"] = bool(stats["pages_fetched"] and not get("bus_errors") and not startup_errors
-                       and not stats["blind"])
+                       and not stats["blind"] and not get("broken"))
     return stats
 
 

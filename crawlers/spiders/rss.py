@@ -10,6 +10,8 @@ under the same document id.
 """
 from __future__ import annotations
 
+import re
+
 import scrapy
 from parsel import Selector
 from scrapy.http import TextResponse
@@ -38,7 +40,15 @@ class RssSpider(SourceSpider):
             self.count("errors")
             self.logger.warning("source %s: feed %s is not text", self.source.id, response.url)
             return
-        sel = Selector(text=decoded_html(response), type="xml")
+        text = decoded_html(response)
+        broken = _not_well_formed(text)
+        if broken:  # a feed cut off in transfer: what it holds is published, but the run failed
+            self.count("errors")
+            self.count("broken")
+            self.crawler.stats.set_value("yuqing/last_error", f"feed truncated or not well-formed XML: {broken}")
+            self.logger.warning("source %s: feed %s is truncated or not well-formed: %s", self.source.id,
+                                response.url, broken)
+        sel = Selector(text=text, type="xml")
         sel.remove_namespaces()  # dc:creator, content:encoded and Atom alike
         entries = [self._rss_entry(e) for e in sel.xpath("//item")]
         entries += [self._atom_entry(e) for e in sel.xpath("//entry")]
@@ -126,3 +136,14 @@ def _rss_author(value: str) -> str | None:
     if "@" in value and " " not in value:
         return None  # a bare address is not a byline
     return value or None
+
+
+def _not_well_formed(text: str) -> str | None:
+    """Why ``text`` is not a whole XML document (lxml's strict parser), or None when it is."""
+    from lxml import etree
+    body = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)  # a str may not carry its encoding declaration
+    try:
+        etree.fromstring(body, etree.XMLParser(recover=False, resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as e:
+        return str(e)[:200]
+    return None

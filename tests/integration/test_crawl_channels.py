@@ -119,6 +119,9 @@ def test_first_run_outcomes(runs):
     assert "antispider" in first["fx-wechat-captcha"][1]["blind_reason"]
     code, stats = first["fx-down"]
     assert code == 1 and stats["pages_fetched"] == 0 and stats["errors"] == 1
+    code, stats = first["fx-overseas-rss-truncated"]  # the feed answered, but cut off: failed, not quiet
+    assert code == 1 and not stats["ok"] and stats["pages_fetched"] == 1 and stats["errors"] >= 1, stats
+    assert "truncated" in stats["last_error"] and stats["items_published"] == 0
     for docs in runs["docs"].values():
         for d in docs:
             assert d.id == Document.id_for(d.url) and d.title and d.text
