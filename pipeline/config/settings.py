@@ -33,7 +33,7 @@ def _url(*schemes: str):
         if parts.scheme not in schemes:
             raise ValueError(f"{value!r}: unsupported scheme {parts.scheme + '://' if parts.scheme else '(none)'}; "
                              f"use {', '.join(s + '://' for s in schemes)}")
-        if parts.scheme != "sqlite" and not parts.netloc:
+        if parts.scheme in ("http", "https", "kafka") and not parts.netloc:
             raise ValueError(f"{value!r}: no host")
         return value
     return check
@@ -227,7 +227,8 @@ class Settings(Strict):
     @field_validator("bus")
     @classmethod
     def _bus(cls, bus: BackendConfig) -> BackendConfig:
-        _url("sqlite", "kafka", "memory")(bus.url)
+        from pipeline.bus import _SCHEMES as BUS_SCHEMES  # the adapters registered, so a new one is accepted
+        _url(*BUS_SCHEMES)(bus.url)
         for key, low in (("partitions", 1), ("retention_hours", 1)):
             if key in bus.options:
                 value = bus.options[key]
@@ -236,7 +237,13 @@ class Settings(Strict):
                     raise ValueError(f"options.{key}: must be a number ≥ {low}, got {value!r}")
         return bus
 
-    _index = field_validator("index")(lambda cls, v: (_url("sqlite", "http", "https")(v.url), v)[1])
+    @field_validator("index")
+    @classmethod
+    def _index(cls, index: BackendConfig) -> BackendConfig:
+        from pipeline.index import _SCHEMES as INDEX_SCHEMES
+        _url(*INDEX_SCHEMES)(index.url)
+        return index
+
     _alert_store = field_validator("alert_store")(lambda cls, v: (_url("sqlite", "postgresql", "postgres")(v.url),
                                                                   v)[1])
 
