@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import uuid
 from collections.abc import Mapping
@@ -48,6 +49,7 @@ from contracts.messages import stable_id
 
 log = logging.getLogger(__name__)
 ROBOTS = ("dingtalk", "wecom")
+STORE_ALARM_AFTER = 5  # consecutive store failures before the log line becomes an ERROR
 
 
 class ChannelClient(Protocol):
@@ -87,12 +89,25 @@ class Notifier:
                 self._deliver(group)
         return len(notes)
 
-    def run(self, stop: threading.Event, idle: float = 0.2) -> None:
+    def run(self, stop: threading.Event, idle: float = 0.2, max_backoff: float = 30.0) -> None:
         log.info("notifier %s: outbox leases of %ds", self.owner, self.lease.total_seconds())
+        failures = 0
         try:
             while not stop.is_set():
-                if not self.run_once():
-                    stop.wait(idle)
+                try:
+                    if not self.run_once():
+                        stop.wait(idle)
+                    failures = 0
+                except sqlite3.OperationalError as e:
+                    # The store is locked by another process, read-only or gone: wait and try again
+                    # (claimed rows keep their lease until it expires), never exit over it.
+                    failures += 1
+                    delay = min(max_backoff, 0.5 * 2 ** failures)
+                    level = logging.ERROR if failures >= STORE_ALARM_AFTER else logging.WARNING
+                    log.log(level, "alert store unavailable (%s), %d time(s) in a row; retrying in %.1fs%s", e,
+                            failures, delay, "; check the data folder (locked, read-only, full?)"
+                            if failures >= STORE_ALARM_AFTER else "")
+                    stop.wait(delay)
         finally:
             released = self.store.release(self.owner, self.clock.now())
             if released:

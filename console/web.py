@@ -11,6 +11,7 @@ loads its scripts from a CDN.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -92,6 +93,9 @@ def create_app(backend: ConsoleBackend, *, schedule_reports: bool = False) -> Fa
     return web
 
 
+RETRY_AFTER = 30  # seconds: what a 503 asks clients to wait
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
@@ -128,6 +132,17 @@ def _handlers(web: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": str(exc)}, status_code=409)
         return _page(request, 409, "无法执行", str(exc))
+
+    @web.exception_handler(sqlite3.OperationalError)
+    async def store_unavailable(request: Request, exc: sqlite3.OperationalError):
+        # A store locked by another process, a read-only or full data folder: say so, ask to retry.
+        log.error("console: store unavailable: %s (%s %s)", exc, request.method, request.url.path)
+        headers = {"Retry-After": str(RETRY_AFTER)}
+        if _wants_json(request):
+            return JSONResponse({"detail": "数据库暂时不可用，请稍后重试"}, status_code=503, headers=headers)
+        page = _page(request, 503, "暂时不可用", f"数据库暂时不可用（可能正在维护或被占用），请 {RETRY_AFTER} 秒后重试。")
+        page.headers["Retry-After"] = str(RETRY_AFTER)
+        return page
 
     @web.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
