@@ -26,6 +26,9 @@ def open_db(path: str | Path, *, synchronous: str = "NORMAL", schema: str | None
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     if rows:
         conn.row_factory = sqlite3.Row
+    # New files give deleted pages back on ``PRAGMA incremental_vacuum`` (no effect on an
+    # existing file until a full VACUUM: ``yuqing vacuum --full``).
+    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     if schema:
@@ -36,3 +39,41 @@ def open_db(path: str | Path, *, synchronous: str = "NORMAL", schema: str | None
 def ts(dt: datetime, timespec: str = "microseconds") -> str:
     """How the stores write a time: UTC ISO 8601, so text order is time order within a column."""
     return dt.astimezone(timezone.utc).isoformat(timespec=timespec)
+
+
+def file_report(path: str | Path) -> dict:
+    """Size (with the WAL), last write and reclaimable space of one SQLite file, read-only."""
+    path = Path(path)
+    wal = path.with_name(path.name + "-wal")
+    report = {"path": str(path), "bytes": path.stat().st_size + (wal.stat().st_size if wal.exists() else 0),
+              "modified": max(p.stat().st_mtime for p in (path, wal) if p.exists())}
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            page = conn.execute("PRAGMA page_size").fetchone()[0]
+            report["free_bytes"] = conn.execute("PRAGMA freelist_count").fetchone()[0] * page
+            report["auto_vacuum"] = {0: "none", 1: "full", 2: "incremental"}.get(
+                conn.execute("PRAGMA auto_vacuum").fetchone()[0], "?")
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        report["error"] = str(e)
+    return report
+
+
+def vacuum(path: str | Path, full: bool = False, timeout: float = 30.0) -> int:
+    """Give free pages back to the file system; the bytes saved. ``full``: rewrite the
+    file (VACUUM, needs it to itself) and switch it to incremental auto-vacuum."""
+    path = Path(path)
+    before = file_report(path)["bytes"]
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    try:
+        if full:
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            conn.execute("VACUUM")
+        else:
+            conn.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page only
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return before - file_report(path)["bytes"]
