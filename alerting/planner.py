@@ -33,10 +33,12 @@ def mask(address: str) -> str:
 
 
 class Planner:
-    def __init__(self, routing: Routing, store: AlertStore, ack_url: AckUrl, console_url: str) -> None:
+    def __init__(self, routing: Routing, store: AlertStore, ack_url: AckUrl, console_url: str,
+                 sms_ack_url: AckUrl | None = None) -> None:
         self.routing = routing
         self.store = store
         self.ack_url = ack_url
+        self.sms_ack_url = sms_ack_url or ack_url  # short links keep an SMS within one segment
         self.console_url = console_url.rstrip("/")
 
     # ------------------------------------------------------------ alerts
@@ -83,7 +85,9 @@ class Planner:
             payload["email"] = {"subject": t.email_subject(alert, tkind, reason),
                                 "body": t.email_body(alert, brief, name, ack, tkind, reason)}
         elif target.channel == "sms":
-            params = t.sms_params(alert, ack, tkind)
+            unit = self.routing.units.get(alert.unit_id)
+            params = t.sms_params(alert, self.sms_ack_url(alert.id, target.who), tkind,
+                                  unit=unit.short if unit else None, source=brief.get("source_name"))
             payload["sms"] = {"params": params, "text": t.sms_text(params)}
         else:
             payload["robot"] = t.robot_message(alert, brief, ack, tkind, reason, list(target.mentions))

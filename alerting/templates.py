@@ -29,6 +29,8 @@ def local(dt: datetime | str | None) -> str:
 
 
 def short(text: str, n: int) -> str:
+    if n <= 0:
+        return ""
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -50,7 +52,8 @@ def brief_of(doc: ScoredDocument, unit_id: str) -> dict:
     """What later messages need to know about the document that triggered them."""
     reasons = [r for r in doc.reasons if getattr(r, "unit_id", None) in (None, unit_id)]
     return {
-        "title": doc.title, "url": doc.url, "site": source_label(doc), "channel": doc.channel.value,
+        "title": doc.title, "url": doc.url, "site": source_label(doc), "source_name": doc.source_name or doc.site,
+        "channel": doc.channel.value,
         "published_at": (doc.published_at or doc.crawled_at).isoformat(),
         "negativity": round(doc.unit_negativity.get(unit_id, doc.negativity), 2),
         "reasons": [f"{r.phrase}（{r.risk_type or '负面表述'}）：{r.sentence}" for r in reasons[:5]],
@@ -102,18 +105,29 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
 """)
 
 
-def sms_params(alert: Alert, ack_url: str, kind: str = "alert") -> dict[str, str]:
-    """Values for the approved SMS template (短信模板变量): unit, level, title, source, link."""
-    suffix = {"alert": "", "update": "（更新）", "escalation": "（未确认）"}[kind]
+SMS_MAX = 70  # one segment of a Chinese SMS (the provider adds the signature 【…】 on top)
+
+
+def sms_params(alert: Alert, ack_url: str, kind: str = "alert", *, unit: str | None = None,
+               source: str | None = None) -> dict[str, str]:
+    """Values for the approved SMS template (短信模板变量): unit (short name), level, title, source
+    (the source's name), link (the short ack link). The title gets what is left of one segment, so
+    ``sms_text`` stays within ``SMS_MAX`` characters, link included."""
+    suffix = {"alert": "", "update": "续报", "escalation": "未确认"}[kind]
     rep = alert.representative
-    return {"unit": short(alert.unit_name, 20), "level": f"{alert.level.label}{suffix}",
-            "title": short(one_line(rep.title), 20), "source": short(one_line(f"{rep.site}等{len(alert.sites)}个来源"), 20),
-            "link": ack_url}
+    unit = short(one_line(unit or alert.unit_name), 8)
+    level = f"{alert.level.label}{suffix}"
+    source = one_line(source or rep.site)
+    fixed = len(sms_text({"unit": unit, "level": level, "title": "", "source": "", "link": ack_url}))
+    room = max(0, SMS_MAX - fixed)
+    source = short(source, max(2, min(len(source), room // 2)))
+    title = short(one_line(rep.title), max(0, room - len(source)))
+    return {"unit": unit, "level": level, "title": title, "source": source, "link": ack_url}
 
 
 def sms_text(p: dict[str, str]) -> str:
     """The message as the template renders it (kept for the audit trail and the demo)."""
-    return f"{p['unit']}出现{p['level']}负面舆情：{p['title']}，来源：{p['source']}。请及时处置并点击确认：{p['link']}"
+    return f"{p['unit']}{p['level']}：{p['title']}（{p['source']}）{p['link']}"
 
 
 def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", reason: str = "",

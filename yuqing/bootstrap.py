@@ -143,6 +143,14 @@ class App:
         token = self.ack_signer.token(alert_id, recipient, self.clock.now())
         return f"{self.config.settings.console_base_url.rstrip('/')}/ack/{token}"
 
+    def short_ack_url(self, alert_id: str, recipient: str) -> str:
+        """The SMS's ack link: ``/a/<23 characters>`` (alerting.acklinks short tokens)."""
+        try:
+            token = self.ack_signer.short_token(alert_id, recipient, self.clock.now())
+        except ValueError:  # an id that is not a stable_id: the long link still works
+            return self.ack_url(alert_id, recipient)
+        return f"{self.config.settings.console_base_url.rstrip('/')}/a/{token}"
+
     @cached_property
     def routing(self):
         from alerting.routing import Routing
@@ -152,7 +160,8 @@ class App:
     @cached_property
     def planner(self):
         from alerting.planner import Planner
-        return Planner(self.routing, self.alert_store, self.ack_url, self.config.settings.console_base_url)
+        return Planner(self.routing, self.alert_store, self.ack_url, self.config.settings.console_base_url,
+                       sms_ack_url=self.short_ack_url)
 
     @cached_property
     def router(self):

@@ -76,11 +76,27 @@ async def logout(request: Request):
     return response
 
 
+def _people(ports, unit_id: str) -> list[str]:
+    """Who a short (SMS) link may name: the unit's contacts and the duty officers, as audited."""
+    unit = ports.units.get(unit_id)
+    people = list(unit.contacts) if unit else []
+    people += ports.config.members.association.duty_officers
+    return [p.label for p in people]
+
+
+def _verify(ports, token: str):
+    if token.startswith("s:"):  # a short link (/a/<token>)
+        first = ports.ack_signer.verify_short(token[2:], ports.now())
+        alert = ports.get_alert(first.alert_id)
+        return ports.ack_signer.verify_short(token[2:], ports.now(), _people(ports, alert.unit_id) if alert else [])
+    return ports.ack_signer.verify(token, ports.now())
+
+
 def _ack_claim(request: Request, token: str):
     """(claim, alert) for a valid link, or the error page to show."""
     ports = ports_of(request)
     try:
-        claim = ports.ack_signer.verify(token, ports.now())
+        claim = _verify(ports, token)
     except InvalidAckLink as e:
         return None, render(request, "ack.html", {"ok": False, "message": str(e), "alert": None}, status_code=400)
     except Exception:  # malformed payload inside a valid-looking token
@@ -111,6 +127,12 @@ def acknowledge_link(request: Request, token: str):
                                             "message": _already(alert)})
     return render(request, "ack.html", {"ok": True, "confirm": True, "alert": alert, "who": claim.recipient,
                                         "token": token})
+
+
+@router.get("/a/{token}")
+def short_ack_link(request: Request, token: str):
+    """The SMS's short link (``alerting.acklinks`` short token): the same page as ``/ack/{token}``."""
+    return acknowledge_link(request, "s:" + token)
 
 
 @router.post("/ack/{token}")

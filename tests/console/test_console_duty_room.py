@@ -239,3 +239,32 @@ def test_logging_in_over_an_open_session_switches_user(site, driver):
     driver.find_element(By.ID, "login").click()
     wait(driver).until(EC.text_to_be_present_in_element((By.ID, "who"), "分析员"))
     assert driver.current_url.rstrip("/") == server.url
+
+
+# ---------------------------------------------------------------- SMS
+
+def test_sms_fits_one_segment_and_its_short_link_acknowledges_as_the_person(site, driver):
+    """The SMS as the planner renders it (the test App has no SMS keys, so nothing is queued
+    for SMS; the same templates and the App's own short links are used here)."""
+    from alerting import templates
+    app, _, server = site
+    alert_id = publish(app, UNIT_A, 107)
+    alert = app.alert_store.get(alert_id)
+    person = app.config.unit(UNIT_A).contacts[0].label
+    for kind in ("alert", "update", "escalation"):
+        params = templates.sms_params(alert, app.short_ack_url(alert_id, person), kind, unit="人保财险",
+                                      source="吉林保险资讯网·吉林新闻（演示）")
+        text = templates.sms_text(params)
+        assert len(text) <= templates.SMS_MAX, (len(text), text)
+        assert text.startswith("人保财险红色") and "吉林" in params["source"] and "/a/" in text
+    link = params["link"]
+    assert len(link.rsplit("/", 1)[1]) == 23
+    driver.delete_all_cookies()
+    driver.get(link.replace(app.config.settings.console_base_url, server.url))
+    wait(driver).until(EC.presence_of_element_located((By.ID, "ack-message")))
+    button = driver.find_elements(By.ID, "do-ack")
+    if button and button[0].is_displayed():
+        button[0].click()
+    wait(driver).until(lambda d: app.alert_store.get(alert_id).status.value == "acknowledged")
+    ack = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.acknowledged")
+    assert ack["actor"] == person and ack["via"] == "ack-link"

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from alerting.templates import SMS_MAX, sms_text
 from contracts.clock import FakeClock
 from contracts.messages import Level, OpsAlert
 from tests.kit import GATEWAY_ENV, SmtpRecorder, build_test_app, copy_config, gateway_settings, gateway_sim, make_scored
@@ -62,8 +63,9 @@ def test_every_channel_reached_with_the_ack_link(app, smtp, sim):
     assert app.notifier.run_once() == 6
     assert len(sim.to(PRIMARY_PHONE)) == 1 and len(sim.to(DUTY_PHONE)) == 1 and len(sim.to(CHINALIFE_ROBOT)) == 1
     sms = sim.to(PRIMARY_PHONE)[0]
-    assert sms.params["unit"].startswith("中国人寿") and sms.params["level"] == "红色" and "/ack/" in sms.params["link"]
-    assert "news.example.cn" in sms.params["source"]
+    # One segment: the unit's short name, the level, the source, the short ack link (e-mail keeps the full text).
+    assert sms.params["unit"] == "国寿吉林" and sms.params["level"] == "红色" and "/a/" in sms.params["link"]
+    assert sms.params["source"] and len(sms_text(sms.params)) <= SMS_MAX
     assert "@13900000021" in sim.to(CHINALIFE_ROBOT)[0].text and "[确认收到](" in sim.to(CHINALIFE_ROBOT)[0].text
     states = {(r["channel"], r["state"]) for r in app.alert_store.outbox(a.id)}
     assert states == {("sms", "accepted"), ("email", "accepted"), ("dingtalk", "delivered")}
