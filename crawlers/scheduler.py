@@ -42,6 +42,7 @@ class CrawlScheduler:
         self._bus = bus  # ops alerts go nowhere without one (e.g. a one-off crawl)
         self._monitor = None
         self._monitor_lock = threading.Lock()  # one health check at a time: they share a producer
+        self._stopping = threading.Event()  # set on shutdown: crawls still finishing record nothing
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=max_parallel + 1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -69,6 +70,9 @@ class CrawlScheduler:
                 except ValueError:
                     continue
             tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+            if self._stopping.is_set():  # Ctrl-C reached the crawl too: a stop, not a failure
+                log.info("source %s: crawl stopped with the scheduler", source.id)
+                return stats
             if stats is None:
                 log.error("source %s: crawl died (exit %d): %s", source.id, proc.returncode, tail)
                 self._record_death(source, f"crawl process died (exit {proc.returncode}): {tail[-200:]}")
@@ -89,11 +93,15 @@ class CrawlScheduler:
     def check_health(self, sources: list[SourceConfig] | None = None) -> list:
         """Publish ops alerts for blind sources (all enabled ones by default)
         and refresh the source-health gauges."""
+        if self._stopping.is_set():
+            return []
         _health_gauges(self.config)
         if self._bus is None:
             return []
         from crawlers.health import HealthMonitor, HealthStore
         with self._monitor_lock:
+            if self._stopping.is_set():  # the store is closed: a crawl that finished after the stop
+                return []
             try:
                 if self._monitor is None:
                     self._monitor = HealthMonitor(self.config, HealthStore.in_data_dir(self.config.data_dir),
@@ -116,11 +124,13 @@ class CrawlScheduler:
         try:
             stop.wait()
         finally:
+            self._stopping.set()
             self._scheduler.shutdown(wait=False)
             with self._monitor_lock:
                 if self._monitor is not None:
                     self._monitor.store.close()
                     self._monitor.producer.close()
+                    self._monitor = None
 
 
 def _count_run(source_id: str, stats: dict | None) -> None:

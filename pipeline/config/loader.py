@@ -43,7 +43,9 @@ class AppConfig(BaseModel):
         raise KeyError(f"no unit {unit_id!r} in {self.root / 'members.yaml'}")
 
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ${NAME} or ${NAME:-default}; a default may itself hold ${OTHER:-x} (expanded innermost first),
+# so one variable can move a port and every URL that points at it.
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}$]*))?\}")
 
 
 def _expand(value: Any, missing: list[str], where: str, field: str = "") -> Any:
@@ -57,13 +59,23 @@ def _expand(value: Any, missing: list[str], where: str, field: str = "") -> Any:
             missing.append(f"{where}: environment variable {name} is not set")
             return ""
         # Whatever ${…} is left after expansion is a typo (an unbalanced ${, a bad name):
-        # it would otherwise become a literal folder name or URL.
-        leftover = _ENV.sub("", value)
+        # it would otherwise become a literal folder name or URL. Nested defaults are stripped innermost first.
+        leftover = value
+        for _ in range(4):
+            stripped = _ENV.sub("", leftover)
+            if stripped == leftover:
+                break
+            leftover = stripped
         if "${" in leftover or re.search(r"\$\{[^}]*$", value):
             missing.append(f"{where}: {field or '(top level)'}: unbalanced or malformed ${{…}} in {value!r} "
                            f"(use ${{NAME}} or ${{NAME:-default}})")
             return value
-        return _ENV.sub(sub, value)
+        for _ in range(4):  # nested defaults: inner first
+            expanded = _ENV.sub(sub, value)
+            if expanded == value:
+                break
+            value = expanded
+        return value
     if isinstance(value, list):
         return [_expand(v, missing, where, f"{field}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):

@@ -179,6 +179,9 @@ class ConsoleSettings(Strict):
     _time = field_validator("report_time")(lambda cls, v: _hhmm(v))
 
 
+METRICS_ROLES = ("crawl", "score", "index", "route", "notify", "console")
+
+
 class Settings(Strict):
     data_dir: str = "var"
     timezone: str = "Asia/Shanghai"
@@ -197,8 +200,10 @@ class Settings(Strict):
     demo: DemoConfig = DemoConfig()
     # Prometheus /metrics per role process; -1 disables, 0 picks a free port.
     metrics_host: str = "127.0.0.1"
-    metrics_ports: dict[str, int] = Field(default_factory=lambda: {
-        "crawl": 9101, "score": 9102, "index": 9103, "route": 9104, "notify": 9105, "console": 9106})
+    metrics_ports: dict[str, int] = Field(default_factory=lambda: dict(zip(METRICS_ROLES, range(9101, 9107))))
+    # When set, the roles' ports are base, base+1, … in METRICS_ROLES order (settings.yaml:
+    # metrics_port_base: ${YUQING_METRICS_PORT_BASE:-9101}); metrics_ports then only overrides single roles.
+    metrics_port_base: int | None = Field(None, ge=1, le=65530)
     roles: list[str] = Field(
         default_factory=lambda: ["crawl", "score", "index", "route", "notify"],
         description="roles started by `yuqing run`",
@@ -270,6 +275,13 @@ class Settings(Strict):
                                  f"on 127.0.0.1 only, this one is reached at {where[0]}; remove the demo: block "
                                  f"and create users with `yuqing user add`")
         return demo
+
+    @model_validator(mode="after")
+    def _metrics_from_base(self) -> Settings:
+        if self.metrics_port_base is not None:
+            given = self.metrics_ports if "metrics_ports" in self.model_fields_set else {}
+            self.metrics_ports = {**{r: self.metrics_port_base + i for i, r in enumerate(METRICS_ROLES)}, **given}
+        return self
 
     @field_validator("roles")
     @classmethod
