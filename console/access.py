@@ -2,7 +2,7 @@
 
 * duty officer (值班员): the whole feed, every alert action, search, sources, reports;
 * analyst (分析员): read alerts, search and export, reports, sources, tuning feedback;
-* unit lead (单位宣传负责人): only its own unit's alerts — sees, acknowledges,
+* unit lead (单位宣传负责人): only its own unit's alerts and documents (search and export scoped to it) — sees, acknowledges,
   handles, resolves and notes them; nothing else. Another unit's alert is
   answered "not found" (404), so a lead cannot even learn that it exists;
 * admin (管理员): everything, and user management.
@@ -17,7 +17,7 @@ PERMISSIONS: dict[str, set[str]] = {
              "sources", "reports.read", "reports.generate", "feedback"},
     "analyst": {"wall", "feed", "alerts.read_all", "search", "export", "sources", "reports.read", "reports.generate",
                 "feedback"},
-    "lead": {"feed", "alerts.act", "alerts.assign"},
+    "lead": {"feed", "alerts.act", "alerts.assign", "search", "export"},  # search and export: own unit only
     "admin": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",
               "sources", "reports.read", "reports.generate", "feedback", "users"},
 }

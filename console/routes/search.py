@@ -18,9 +18,10 @@ from fastapi.responses import Response
 from pydantic import BeforeValidator
 
 from console import labels, search_service
+from console.access import unit_scope
 from console.routes import render
 from console.search_service import PAGE_SIZES, SORTS, SearchForm
-from console.security import ports_of, require
+from console.security import ports_of, require, session_of
 from console.users import Session
 from contracts.messages import CHANNEL_LABELS, Channel, Level
 
@@ -38,7 +39,7 @@ Blank = BeforeValidator(_blank_is_none)  # after Query() inside Annotated, or Fa
 CHANNEL_HELP = "渠道：" + ", ".join(c.value for c in Channel)
 
 
-def search_form(q: str = Query("", description="全文检索词（标题与正文，jieba 分词，多个词同时出现）"),
+def search_form(request: Request, q: str = Query("", description="全文检索词（标题与正文，jieba 分词，多个词同时出现）"),
                 start: Annotated[date | None, Query(description="起始日期（含），YYYY-MM-DD，按设置时区"), Blank] = None,
                 end: Annotated[date | None, Query(description="结束日期（含），YYYY-MM-DD"), Blank] = None,
                 unit: list[str] = Query([], description="会员单位 id，可多个"),
@@ -55,6 +56,10 @@ def search_form(q: str = Query("", description="全文检索词（标题与正�
                                            "msg": f"日期超出范围（{FIRST_DAY} 至 {LAST_DAY}）"}])
     channels = {c.value for c in Channel}
     levels = {lv.value for lv in Level}
+    session = session_of(request)
+    scope = unit_scope(session.user) if session else None
+    if scope is not None:  # a unit lead searches, exports and counts its own unit only
+        unit = [scope]
     return SearchForm(q=q, start=start, end=end, units=[u for u in unit if u],
                       channels=[c for c in channel if c in channels], sources=[s for s in source if s],
                       levels=[lv for lv in level if lv in levels], min_negativity=min_negativity,
@@ -85,7 +90,8 @@ def search_page(request: Request, form: SearchForm = Depends(search_form),
     return render(request, "search.html", {
         "form": form, "results": results, "params": form_params(form),
         "page_link": lambda p: "/search?" + form_params(form, page=p),
-        "units": ports.unit_names, "sources": ports.source_names,
+        "units": {k: v for k, v in ports.unit_names.items() if unit_scope(session.user) in (None, k)},
+        "sources": ports.source_names,
         "channels": {c.value: label for c, label in CHANNEL_LABELS.items()},
         "levels": {lv.value: labels.level(lv) for lv in Level}, "sorts": SORTS, "page_sizes": PAGE_SIZES,
         "negative_threshold": ports.config.rules.negative_threshold,

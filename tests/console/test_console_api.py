@@ -71,8 +71,16 @@ def test_unit_lead_sees_only_its_own_units_alerts(shared_console):
     # The page says the same.
     page = lead.get(f"/alerts/{other[0].id}")
     assert page.status_code == 404 and "无权查看" in page.text
-    # Leads do not search the whole index, see sources or manage users.
-    for path in ("/api/search?q=理赔", "/api/sources", "/api/users", "/api/reports"):
+    # Leads search and export their own unit only (asking for another unit changes nothing);
+    # they do not see sources or manage users.
+    for path in ("/api/search?q=理赔", "/api/search?q=理赔&unit=chinalife-jl"):
+        r = lead.get(path)
+        assert r.status_code == 200, path
+        hits = r.json()["hits"]
+        assert hits and all("中国人民财产保险股份有限公司吉林省分公司" in h["units"] for h in hits), path
+    export = lead.get("/api/search/export?q=理赔&unit=chinalife-jl").content.decode("utf-8-sig")
+    assert "人民财产" in export and "中国人寿保险股份有限公司吉林省分公司" not in export
+    for path in ("/api/sources", "/api/users", "/api/reports"):
         assert lead.get(path).status_code == 403, path
 
 

@@ -268,3 +268,17 @@ def test_sms_fits_one_segment_and_its_short_link_acknowledges_as_the_person(site
     wait(driver).until(lambda d: app.alert_store.get(alert_id).status.value == "acknowledged")
     ack = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.acknowledged")
     assert ack["actor"] == person and ack["via"] == "ack-link"
+# ---------------------------------------------------------------- lead's search
+
+def test_a_leads_search_returns_only_its_unit(site, driver):
+    _, _, server = site
+    login(driver, server.url, "lead_b")
+    assert "检索分析" in [a.text for a in driver.find_elements(By.CSS_SELECTOR, "header nav a")]
+    assert "API" not in [a.text for a in driver.find_elements(By.CSS_SELECTOR, "header nav a")]
+    driver.get(server.url + f"/search?q=销售误导&unit={UNIT_A}")  # asking for another unit changes nothing
+    hits = driver.find_elements(By.CSS_SELECTOR, "#hits li.hit")
+    assert hits
+    for hit in hits:
+        assert "中国人寿保险股份有限公司吉林省分公司" in hit.find_element(By.CSS_SELECTOR, ".meta").text
+    options = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "select[name=unit] option")]
+    assert set(options) - {""} == {UNIT_B}
