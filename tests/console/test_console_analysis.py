@@ -71,7 +71,6 @@ def test_export_csv_and_excel(shared_console):
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet.max_row == total + 1 and sheet["B1"].value == "标题"
     # A lead exports its own unit only.
-    import csv
     table = list(csv.reader(Api(server.url, "lead_a").get("/api/search/export").content.decode("utf-8-sig").splitlines()))
     col = table[0].index("涉及单位")
     assert len(table) > 1 and all("中国人民财产保险股份有限公司吉林省分公司" in row[col] for row in table[1:])
