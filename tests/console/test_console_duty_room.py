@@ -268,6 +268,8 @@ def test_sms_fits_one_segment_and_its_short_link_acknowledges_as_the_person(site
     wait(driver).until(lambda d: app.alert_store.get(alert_id).status.value == "acknowledged")
     ack = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.acknowledged")
     assert ack["actor"] == person and ack["via"] == "ack-link"
+
+
 # ---------------------------------------------------------------- lead's search
 
 def test_a_leads_search_returns_only_its_unit(site, driver):
