@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from console import labels
 from console.ports import Ports
 from contracts.sanitize import cell
 from pipeline.index import SearchQuery
+from pipeline.index.base import SearchFilters
 
 PAGE_SIZES = (20, 50, 100)
 EXPORT_PAGE, EXPORT_MAX = 500, 10_000
@@ -28,16 +28,12 @@ EXPORT_COLUMNS = [("published_at", "发布时间"), ("title", "标题"), ("site"
                   ("phrases", "负面要素"), ("url", "链接")]
 
 
-@dataclass
-class SearchForm:
+class SearchForm(SearchFilters):
+    """The search page's form: days instead of times, pages instead of offsets; the filters are the query's own."""
+
     q: str = ""
     start: date | None = None
     end: date | None = None
-    units: list[str] = field(default_factory=list)
-    channels: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    levels: list[str] = field(default_factory=list)
-    min_negativity: float | None = None
     sort: str = "time_desc"
     page: int = 1
     size: int = 20
@@ -48,8 +44,7 @@ class SearchForm:
             text=self.q.strip() or None,
             start=datetime.combine(self.start, time(), tz) if self.start else None,
             end=datetime.combine(self.end + timedelta(days=1), time(), tz) if self.end else None,
-            units=self.units, channels=self.channels, sources=self.sources, levels=self.levels,
-            min_negativity=self.min_negativity, sort=self.sort if self.sort in SORTS else "time_desc",
+            **self.filters(), sort=self.sort if self.sort in SORTS else "time_desc",
             offset=(self.page - 1) * self.size if offset is None else offset,
             limit=self.size if limit is None else limit)
 

@@ -73,8 +73,8 @@ def form_params(form: SearchForm, **override) -> str:
         params.append(("start", form.start.isoformat()))
     if form.end:
         params.append(("end", form.end.isoformat()))
-    params += [("unit", u) for u in form.units] + [("channel", c) for c in form.channels]
-    params += [("source", s) for s in form.sources] + [("level", lv) for lv in form.levels]
+    params += [("unit", u) for u in form.units] + [("channel", c.value) for c in form.channels]
+    params += [("source", s) for s in form.sources] + [("level", lv.value) for lv in form.levels]
     if form.min_negativity is not None:
         params.append(("min_negativity", str(form.min_negativity)))
     params += [("sort", form.sort), ("size", str(form.size))]

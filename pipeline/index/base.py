@@ -42,15 +42,24 @@ class IndexError_(RuntimeError):
     """The index could not do what was asked; the message says what and where."""
 
 
-class SearchQuery(BaseModel):
-    text: str | None = None
-    start: AwareDatetime | None = None  # published_at >= start (crawled_at when unknown)
-    end: AwareDatetime | None = None  # published_at < end
+class SearchFilters(BaseModel):
+    """What a search is narrowed to; shared by ``SearchQuery`` and the console's search form."""
+
     units: list[str] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     levels: list[Level] = Field(default_factory=list)
     min_negativity: float | None = None
+
+    def filters(self) -> dict:
+        """These fields as keyword arguments for another ``SearchFilters`` (a query from a form)."""
+        return {name: getattr(self, name) for name in SearchFilters.model_fields}
+
+
+class SearchQuery(SearchFilters):
+    text: str | None = None
+    start: AwareDatetime | None = None  # published_at >= start (crawled_at when unknown)
+    end: AwareDatetime | None = None  # published_at < end
     sort: SortOrder = "time_desc"
     offset: int = Field(0, ge=0)
     limit: int = Field(20, ge=0, le=1000)

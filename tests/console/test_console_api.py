@@ -330,3 +330,17 @@ def test_session_cookie_is_secure_when_the_console_is_public_over_https(tmp_path
         assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
     finally:
         stop_console(app, server)
+
+
+def test_search_links_keep_every_filter():
+    """Paging and export links carry the form's filters as the form reads them back."""
+    from urllib.parse import parse_qs
+
+    from console.routes.search import form_params
+    from console.search_service import SearchForm
+
+    form = SearchForm(q="理赔", units=["picc-pc-jl"], channels=["news", "weibo"], levels=["red"],
+                      sources=["jl-news"], min_negativity=0.7)
+    assert parse_qs(form_params(form, page=2)) == {
+        "q": ["理赔"], "unit": ["picc-pc-jl"], "channel": ["news", "weibo"], "source": ["jl-news"],
+        "level": ["red"], "min_negativity": ["0.7"], "sort": ["time_desc"], "size": ["20"], "page": ["2"]}
