@@ -154,13 +154,16 @@ class AlertRouter:
             alert = Alert(id=Alert.id_for(doc.story_id, unit_id), story_id=doc.story_id, unit_id=unit_id,
                           unit_name=self.units[unit_id].name, level=level, first_seen=seen, last_seen=seen,
                           doc_count=1, channels=[doc.channel], sites=[doc.site],
-                          representative=DocRef.of(doc), negativity=negativity)
+                          representative=DocRef.of(doc), negativity=negativity,
+                          level_reason=doc.unit_level_reasons.get(unit_id, ""))
             return self._first(alert, state, doc, now)
         decision, reason = self._trigger(facts.alert, state, doc, level)
         alert = facts.alert.model_copy(update={
             "doc_count": facts.alert.doc_count + 1,
             "last_seen": max(facts.alert.last_seen, seen),
             "level": level if decision is Decision.LEVEL_RAISED else facts.alert.level,
+            "level_reason": (f"{reason}：{doc.unit_level_reasons.get(unit_id, '')}"
+                             if decision is Decision.LEVEL_RAISED else facts.alert.level_reason),
             "channels": sorted(set(facts.alert.channels) | {doc.channel}, key=lambda c: c.value),
             "sites": sorted(set(facts.alert.sites) | {doc.site}),
             "negativity": max(facts.alert.negativity, negativity),

@@ -94,7 +94,7 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
 原文链接：{one_line(brief.get('url', alert.representative.url))}
 传播情况：{spread(alert)}
 负面指数：{alert.negativity:.2f}
-判定依据：
+{'定级依据：' + alert.level_reason + chr(10) if alert.level_reason else ''}判定依据：
 {reasons}
 
 摘要：{brief.get('summary', '')}

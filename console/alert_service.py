@@ -77,6 +77,7 @@ def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: s
         "title": rep.title, "url": rep.url, "site": rep.site,
         "channels": [labels.channel(c) for c in alert.channels],
         "doc_count": alert.doc_count, "negativity": round(alert.negativity, 3),
+        "level_reason": alert.level_reason,
         "first_seen": alert.first_seen.isoformat(), "last_seen": alert.last_seen.isoformat(),
         # The unacknowledged timer runs from when the system raised the alert
         # (its first audit event), not from the article's publication time.

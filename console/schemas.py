@@ -57,6 +57,7 @@ class AlertSummary(Open):
     channels: list[str]
     doc_count: int
     negativity: float
+    level_reason: str = Field("", description="为何是这一级（而非更高一级）：决定等级的各项数值，及随传播升级的原因")
     first_seen: str
     last_seen: str
     detected_at: str = Field(description="系统首次发现的时间（未确认计时的起点）")

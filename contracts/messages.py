@@ -171,6 +171,13 @@ class ScoredDocument(Document):
     level: Level | None = None
     # Level per matched unit; the document-wide level is the most severe one.
     unit_levels: dict[str, Level] = Field(default_factory=dict)
+    # Why each unit's level (or none), in Chinese: the values that decided it
+    # and what the next more severe level lacked (sentiment/levels.py).
+    unit_level_reasons: dict[str, str] = Field(default_factory=dict)
+    # The carrier's authority class (regulator, central_media, mainstream,
+    # big_account; "" for none) and whether the item is each unit's own reply.
+    authority: str = ""
+    own_response_units: list[str] = Field(default_factory=list)
     story_id: str = ""
     simhash: str | None = None
     scored_at: AwareDatetime | None = None
@@ -241,6 +248,9 @@ class Alert(Message):
     sites: list[str] = Field(default_factory=list)
     representative: DocRef
     negativity: float = 0.0
+    # Why this level (Chinese): the values that decided it, what the next
+    # more severe level lacked, and any raise as the story spread.
+    level_reason: str = ""
     status: AlertStatus = AlertStatus.new
     notifications: list[NotificationRecord] = Field(default_factory=list)
 

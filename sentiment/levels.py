@@ -23,6 +23,17 @@ Each risk type can bound the level (``risk_levels`` in rules.yaml, its level
 sensitivity beside its weight): ``max`` caps the level when every risk type
 found is capped (an executive leaving, 高管变动, is at most blue), ``min``
 raises an alerting item to at least that level (偿付能力不足 is never blue).
+
+Spread and authority (sentiment/spread.py): a level may require a spread
+score (``min_spread``): who carries the item (regulator, central media,
+mainstream outlets, big accounts), its engagement and, for a story, its
+documents, channels and velocity. So one forum post, however angry, is not
+red until a mainstream outlet picks it up or it spreads. An insurer's own
+reply or clarification is at most ``own_response.max`` (never red).
+
+``assess`` returns the level with its explanation: the terms and values
+that decided it, and what the next more severe level lacked
+("为何橙色而非红色").
 """
 from __future__ import annotations
 
@@ -30,6 +41,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from contracts.messages import Level
+from sentiment.spread import Spread, SpreadRules, SpreadScore
+from sentiment.spread import score as spread_score
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,27 @@ class LevelRule:
     min_negativity: float
     min_relevance: float = 0.0
     min_source_weight: float = 0.0
+    min_spread: int = 0
+
+    def misses(self, negativity: float, relevance: float, source_weight: float, spread: int) -> list[str]:
+        """What this level requires that the item lacks (Chinese)."""
+        out = []
+        if negativity < self.min_negativity:
+            out.append(f"负面指数 {negativity:.2f} < {self.min_negativity:.2f}")
+        if relevance < self.min_relevance:
+            out.append(f"相关度 {relevance:.2f} < {self.min_relevance:.2f}")
+        if source_weight < self.min_source_weight:
+            out.append(f"来源权重 {source_weight:.2f} < {self.min_source_weight:.2f}")
+        if spread < self.min_spread:
+            out.append(f"传播分 {spread} < {self.min_spread}")
+        return out
+
+
+@dataclass(frozen=True)
+class Assessment:
+    level: Level | None
+    reason: str
+    spread: SpreadScore
 
 
 @dataclass(frozen=True)
@@ -59,7 +93,8 @@ class RiskLevels:
 class LevelPolicy:
     def __init__(self, thresholds: Iterable[LevelRule | tuple], alert_threshold: float,
                  min_relevance: float = 0.0, boost: EngagementBoost | None = None,
-                 risk_levels: Mapping[str, RiskLevels] | None = None) -> None:
+                 risk_levels: Mapping[str, RiskLevels] | None = None, *,
+                 spread: SpreadRules | None = None, own_response_max: Level | None = None) -> None:
         rules = [t if isinstance(t, LevelRule) else LevelRule(*t) for t in thresholds]
         # Most severe level first: the first rule met wins.
         self._rules = sorted(rules, key=lambda r: r.level.rank)
@@ -67,6 +102,8 @@ class LevelPolicy:
         self.min_relevance = min_relevance
         self.boost = boost
         self.risk_levels = dict(risk_levels or {})
+        self.spread = spread or SpreadRules()
+        self.own_response_max = own_response_max
 
     def _bounded(self, level: Level | None, risks: Collection[str]) -> Level | None:
         """The level within the bounds of the risk types found."""
@@ -83,12 +120,11 @@ class LevelPolicy:
             level = list(Level)[min(floors)]
         return level
 
-    def _base(self, negativity: float, relevance: float, source_weight: float) -> Level | None:
+    def _base(self, negativity: float, relevance: float, source_weight: float, spread: int = 0) -> Level | None:
         if negativity < self.alert_threshold or relevance < self.min_relevance:
             return None
         for rule in self._rules:
-            if (negativity >= rule.min_negativity and relevance >= rule.min_relevance
-                    and source_weight >= rule.min_source_weight):
+            if not rule.misses(negativity, relevance, source_weight, spread):
                 return rule.level
         return None
 
@@ -98,24 +134,44 @@ class LevelPolicy:
         return list(Level)[max(0, level.rank - self.boost.levels)]  # Level lists the most severe first
 
     def level_for(self, negativity: float, relevance: float = 1.0, source_weight: float = 1.0,
-                  engagement: dict[str, int] | None = None, risks: Collection[str] = ()) -> Level | None:
+                  engagement: dict[str, int] | None = None, risks: Collection[str] = (), *,
+                  spread: Spread | None = None, own_response: bool = False) -> Level | None:
         """``risks``: the risk types of the lexicon phrases behind the score."""
-        return self._boosted(self._bounded(self._base(negativity, relevance, source_weight), risks), engagement)
+        return self.assess(negativity, relevance, source_weight, engagement, risks, spread=spread,
+                           own_response=own_response).level
 
     def explain(self, negativity: float, relevance: float, source_weight: float,
-                engagement: dict[str, int] | None = None, risks: Collection[str] = ()) -> str:
-        """Why this level (or none), for the dry run."""
-        unbounded = self._base(negativity, relevance, source_weight)
-        base = self._bounded(unbounded, risks)
+                engagement: dict[str, int] | None = None, risks: Collection[str] = (), *,
+                spread: Spread | None = None, own_response: bool = False) -> str:
+        """Why this level (or none), for the dry run, the console and the e-mail."""
+        return self.assess(negativity, relevance, source_weight, engagement, risks, spread=spread,
+                           own_response=own_response).reason
+
+    def assess(self, negativity: float, relevance: float = 1.0, source_weight: float = 1.0,
+               engagement: dict[str, int] | None = None, risks: Collection[str] = (), *,
+               spread: Spread | None = None, own_response: bool = False) -> Assessment:
+        """The level and why: the values that decided it and what the next more severe level lacked."""
+        if spread is None:
+            spread = Spread(engagement=Spread.interactions(engagement))
+        sp = spread_score(spread, self.spread)
         facts = f"负面指数 {negativity:.2f}，相关度 {relevance:.2f}，来源权重 {source_weight:.2f}"
+        if self.spread != SpreadRules():
+            facts += f"，{sp.describe()}"
+        unbounded = self._base(negativity, relevance, source_weight, sp.points)
+        base = self._bounded(unbounded, risks)
         if base is None:
             if negativity < self.alert_threshold:
-                return f"{facts}：低于预警阈值 {self.alert_threshold:.2f}"
-            return f"{facts}：未达任何等级的要求"
+                return Assessment(None, f"{facts}：低于预警阈值 {self.alert_threshold:.2f}", sp)
+            return Assessment(None, f"{facts}：未达任何等级的要求", sp)
         assert unbounded is not None
         rule = next(r for r in self._rules if r.level is unbounded)
         text = (f"{facts}：达到{unbounded.label}（负面≥{rule.min_negativity:.2f}，相关度≥{rule.min_relevance:.2f}，"
-                f"来源权重≥{rule.min_source_weight:.2f}）")
+                f"来源权重≥{rule.min_source_weight:.2f}" + (f"，传播分≥{rule.min_spread}" if rule.min_spread else "")
+                + "）")
+        higher = [r for r in self._rules if r.level.rank < unbounded.rank]
+        if higher:
+            nxt = higher[-1]
+            text += f"；未到{nxt.level.label}：{'，'.join(nxt.misses(negativity, relevance, source_weight, sp.points))}"
         if base is not unbounded:
             kinds = "、".join(sorted(r for r in risks if r in self.risk_levels))
             text += f"；风险类型（{kinds}）的等级{'上限' if base.rank > unbounded.rank else '下限'}：{base.label}"
@@ -123,4 +179,8 @@ class LevelPolicy:
         if level is not base and self.boost is not None and level is not None:
             text += (f"；互动量 {self.boost.interactions(engagement)} ≥ {self.boost.min_engagement}，"
                      f"上调为{level.label}")
-        return text
+        cap = self.own_response_max
+        if own_response and cap is not None and level is not None and level.rank < cap.rank:
+            level = cap
+            text += f"；为该单位自身的回应/澄清，最高{cap.label}"
+        return Assessment(level, text, sp)

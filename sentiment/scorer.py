@@ -34,6 +34,7 @@ from sentiment.matching import UnitMatcher, UnitSpec
 from sentiment.negativity import Negativity, NegativityScorer, aggregate
 from sentiment.relevance import relevance
 from sentiment.schemes import SchemeMatcher, SchemeSpec
+from sentiment.spread import Spread, is_own_response
 from sentiment.stories import story_id_for
 from sentiment.tokenize import Tokenizer, sentence_spans
 
@@ -50,7 +51,8 @@ class DocumentScorer:
                  region_words: Sequence[str] = ("吉林",),
                  english_lexicon: Mapping[str, Sequence[str]] | None = None,
                  english_cues: Sequence[str] | None = None,
-                 routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = ()) -> None:
+                 routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = (),
+                 own_response_words: Sequence[str] = ()) -> None:
         aliases = [a for u in units for a in (u.name, *u.aliases)]
         self.tokenizer = tokenizer or Tokenizer(extra_words=aliases)
         self.region_words = tuple(r for r in region_words if r)
@@ -62,6 +64,7 @@ class DocumentScorer:
         self.english = english.EnglishNegativity(english_lexicon, english_cues, risk_weights)
         self.levels = levels
         self.source_weights = dict(source_weights or {})
+        self.own_response_words = tuple(own_response_words)
 
     def with_units(self, units: Sequence[UnitSpec], schemes: Sequence[SchemeSpec] = ()) -> DocumentScorer:
         """A scorer for other units that shares this one's tokenizer, model,
@@ -94,7 +97,12 @@ class DocumentScorer:
         in_title = {uid for uid, ps in mentions.items() if any(p < len(doc.title) for p in ps)}
         region = any(r in full for r in self.region_words)
         weight = self.source_weight(doc)
+        carrier = self.levels.spread.authority_of(site=doc.site, source_id=doc.source_id,
+                                                  source_name=doc.source_name, author=doc.author)
+        spread = Spread(authority=carrier.name if carrier else "", engagement=Spread.interactions(doc.engagement))
         cache: dict[str, object] = {}
+        level_reasons: dict[str, str] = {}
+        own_units: list[str] = []
 
         units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
         for uid, positions in mentions.items():
@@ -112,7 +120,13 @@ class DocumentScorer:
             unit_negativity[uid] = neg.score
             unit_relevance[uid] = rel
             risks = {risk for seg in neg.segments for _, risk in seg.hits if risk}
-            level = self.levels.level_for(neg.score, rel, weight, doc.engagement, risks)
+            own = bool(spec) and is_own_response(doc.title, (name, *(spec.aliases if spec else ())),
+                                                 self.own_response_words)
+            if own:
+                own_units.append(uid)
+            assessed = self.levels.assess(neg.score, rel, weight, doc.engagement, risks, spread=spread, own_response=own)
+            level = assessed.level
+            level_reasons[uid] = assessed.reason
             if level is not None:
                 unit_levels[uid] = level
             reasons.extend(_reasons(neg, uid))
@@ -124,6 +138,9 @@ class DocumentScorer:
             unit_negativity=unit_negativity,
             unit_relevance=unit_relevance,
             unit_levels=unit_levels,
+            unit_level_reasons=level_reasons,
+            authority=spread.authority,
+            own_response_units=own_units,
             level=min(unit_levels.values(), key=lambda lv: lv.rank, default=None),
             reasons=reasons,
             story_id=story_id_for(doc.title, doc.id),

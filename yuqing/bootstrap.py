@@ -73,12 +73,22 @@ class App:
     @cached_property
     def level_policy(self):
         from sentiment.levels import EngagementBoost, LevelPolicy, LevelRule, RiskLevels
+        from sentiment.spread import AuthorityClass, SpreadRules
         rules = self.config.rules
         eb = rules.engagement_boost
         boost = EngagementBoost(eb.min_engagement, eb.levels, tuple(eb.counts)) if eb else None
-        return LevelPolicy([LevelRule(r.level, r.min_negativity, r.min_relevance, r.min_source_weight)
+        sp = rules.spread
+        spread = SpreadRules(
+            authority=tuple(AuthorityClass(name, c.points, tuple(c.match)) for name, c in sp.authority.items()),
+            engagement=tuple((e.min, e.points) for e in sp.engagement),
+            per_document=sp.documents.points, max_documents=sp.documents.max,
+            per_channel=sp.channels.points, max_channels=sp.channels.max,
+            velocity_docs=sp.velocity.docs if sp.velocity else 0,
+            velocity_points=sp.velocity.points if sp.velocity else 0)
+        return LevelPolicy([LevelRule(r.level, r.min_negativity, r.min_relevance, r.min_source_weight, r.min_spread)
                             for r in rules.levels], rules.negative_threshold, rules.min_relevance, boost,
-                           {k: RiskLevels(b.min, b.max) for k, b in rules.risk_levels.items()})
+                           {k: RiskLevels(b.min, b.max) for k, b in rules.risk_levels.items()},
+                           spread=spread, own_response_max=rules.own_response.max if rules.own_response else None)
 
     @cached_property
     def scorer(self):
@@ -89,7 +99,8 @@ class App:
                               source_weights={s.id: s.weight for s in self.config.sources},
                               region_words=rules.region_words, english_lexicon=rules.negative_lexicon_en,
                               english_cues=rules.negation_cues_en,
-                              routine_cues=rules.routine_cues, hedge_cues=rules.hedge_cues)
+                              routine_cues=rules.routine_cues, hedge_cues=rules.hedge_cues,
+                              own_response_words=rules.own_response.words if rules.own_response else ())
 
     @cached_property
     def story_store(self):

@@ -116,7 +116,8 @@ def _run(app, stories, docs: list[Document], out: TextIO, show_all: bool, now: d
             out.write(f"  {'[' + level.label + ']' if level else '[不预警]'} {unit.unit_name}（匹配：{how}"
                       f"{'；方案 ' + ', '.join(rules) if rules else ''}）\n")
             risks = {r.risk_type for r in scored.reasons if getattr(r, "unit_id", None) == uid and r.risk_type}
-            out.write(f"    {policy.explain(neg, rel, weight, doc.engagement, risks)}\n")
+            why = scored.unit_level_reasons.get(uid) or policy.explain(neg, rel, weight, doc.engagement, risks)
+            out.write(f"    {why}\n")
             for r in (r for r in scored.reasons if getattr(r, "unit_id", None) == uid):
                 out.write(f"    原因：{r.phrase}（{r.risk_type or '模型判定'}）— {r.sentence[:80]}\n")
             if level is None:

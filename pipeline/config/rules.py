@@ -98,6 +98,50 @@ class LevelRule(Strict):
     min_negativity: float = Field(ge=0, le=1)
     min_relevance: float = Field(0.0, ge=0, le=1)  # how much the item is about the unit
     min_source_weight: float = Field(0.0, ge=0)  # sources.yaml weight (unknown sources: 1.0)
+    min_spread: int = Field(0, ge=0)  # spread score (``spread`` below): carrier, engagement, documents, channels
+
+
+class AuthorityClass(Strict):
+    points: int = Field(ge=0)
+    # site hosts (or parent domains), source ids, source names or authors' screen names
+    match: list[str] = Field(min_length=1)
+
+    _terms = field_validator("match")(lambda cls, v: _non_empty_terms(v))
+
+
+class EngagementStep(Strict):
+    min: int = Field(ge=1)  # interactions: reposts + shares + comments + replies + likes
+    points: int = Field(ge=0)
+
+
+class PerStep(Strict):
+    points: int = Field(1, ge=0)  # per document (channel) beyond the first
+    max: int = Field(2, ge=0)
+
+
+class Velocity(Strict):
+    docs: int = Field(ge=2)  # documents of the story within alerting.spike.within
+    points: int = Field(1, ge=0)
+
+
+class SpreadRules(Strict):
+    """Spread score terms (sentiment/spread.py); levels may require a minimum."""
+
+    authority: dict[Literal["regulator", "central_media", "mainstream", "big_account"], AuthorityClass] = \
+        Field(default_factory=dict)
+    engagement: list[EngagementStep] = Field(default_factory=list)
+    documents: PerStep = Field(default_factory=lambda: PerStep(points=0, max=0))
+    channels: PerStep = Field(default_factory=lambda: PerStep(points=0, max=0))
+    velocity: Velocity | None = None
+
+
+class OwnResponse(Strict):
+    """A unit's own reply or clarification (its name, then 回应/澄清/声明… in the title) is at most ``max``."""
+
+    words: list[str] = Field(min_length=1)
+    max: Level = Level.yellow
+
+    _terms = field_validator("words")(lambda cls, v: _non_empty_terms(v))
 
 
 class EngagementBoost(Strict):
@@ -146,6 +190,8 @@ class Rules(Strict):
     region_words: list[str] = Field(default_factory=lambda: ["吉林"])
     min_relevance: float = Field(0.0, ge=0, le=1)  # below this, no level at all
     engagement_boost: EngagementBoost | None = None  # spreading items one level up
+    spread: SpreadRules = Field(default_factory=SpreadRules)
+    own_response: OwnResponse | None = None
     # Channels whose documents alert by email; all channels by default.
     alert_channels: list[Literal["email"]] = Field(default_factory=lambda: list[Literal["email"]](["email"]))
     notify_duty_officers: bool = True  # default for routes that do not say `duty:`
