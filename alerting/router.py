@@ -7,7 +7,10 @@ Stages, each decision logged and audited with a named reason:
              level, duty rota, association defaults);
 * group    — one alert per (story, unit); a repost joins the existing alert;
 * decide   — FIRST (new alert: notify), then for later documents the first
-             that applies of LEVEL_RAISED, MAINSTREAM_PICKUP, NEW_CHANNEL,
+             that applies of LEVEL_RAISED (the document's own level, or the
+             story's: its worst wording at the spread the story has reached —
+             carriers, interactions, documents, channels, velocity — with the
+             explanation), MAINSTREAM_PICKUP, NEW_CHANNEL,
              VOLUME_SPIKE (the story escalates: re-notify, but spread/spike
              updates at most every ``min_renotify_gap``), else
              NEW_DOC_IN_STORY (update only; a durable repeat timer sends
@@ -40,6 +43,8 @@ from alerting.store_state import AlertState, TimerChange
 from contracts.clock import Clock
 from contracts.messages import CHANNEL_LABELS, Alert, AlertStatus, DocRef, Level, ScoredDocument
 from pipeline.config import MembersFile, Rules
+from sentiment.levels import LevelPolicy
+from sentiment.spread import Spread
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +94,8 @@ class Plan:
 
 class AlertRouter:
     def __init__(self, store: AlertStore, members: MembersFile, rules: Rules, clock: Clock,
-                 planner: Planner) -> None:
+                 planner: Planner, levels: LevelPolicy | None = None,
+                 source_weights: dict[str, float] | None = None) -> None:
         self.store = store
         self.units = {u.id: u for u in members.units}
         self.rules = rules
@@ -97,6 +103,8 @@ class AlertRouter:
         self.clock = clock
         self.planner = planner
         self.routing = planner.routing
+        self.levels = levels  # None: the document's level only (no story spread)
+        self.source_weights = source_weights or {}
 
     def handle(self, doc: ScoredDocument) -> list[Routed]:
         results = []
@@ -156,14 +164,20 @@ class AlertRouter:
                           doc_count=1, channels=[doc.channel], sites=[doc.site],
                           representative=DocRef.of(doc), negativity=negativity,
                           level_reason=doc.unit_level_reasons.get(unit_id, ""))
+            self._spread_state(state, doc, unit_id)
             return self._first(alert, state, doc, now)
+        story_reason = doc.unit_level_reasons.get(unit_id, "")
+        self._spread_state(state, doc, unit_id)
+        story = self._story_level(facts, state, doc, unit_id, negativity)
+        if story is not None and story[0].rank < level.rank:
+            level, story_reason = story
         decision, reason = self._trigger(facts.alert, state, doc, level)
         alert = facts.alert.model_copy(update={
             "doc_count": facts.alert.doc_count + 1,
             "last_seen": max(facts.alert.last_seen, seen),
             "level": level if decision is Decision.LEVEL_RAISED else facts.alert.level,
-            "level_reason": (f"{reason}：{doc.unit_level_reasons.get(unit_id, '')}"
-                             if decision is Decision.LEVEL_RAISED else facts.alert.level_reason),
+            "level_reason": (f"{reason}：{story_reason}" if decision is Decision.LEVEL_RAISED
+                             else facts.alert.level_reason),
             "channels": sorted(set(facts.alert.channels) | {doc.channel}, key=lambda c: c.value),
             "sites": sorted(set(facts.alert.sites) | {doc.site}),
             "negativity": max(facts.alert.negativity, negativity),
@@ -171,6 +185,28 @@ class AlertRouter:
         if decision is Decision.NEW_DOC_IN_STORY:
             decision, reason = self._spike(facts.recent_docs + 1, state, now) or (decision, reason)
         return self._later(Plan(alert, state, decision, reason), doc, facts.pending_renotify, now)
+
+    def _spread_state(self, state: AlertState, doc: ScoredDocument, unit_id: str) -> None:
+        """Fold the document into the story's carriers, interactions and relevance."""
+        if doc.authority and self.levels is not None:
+            points = {c.name: c.points for c in self.levels.spread.authority}
+            if points.get(doc.authority, 0) > points.get(state.authority, -1):
+                state.authority = doc.authority
+        state.engagement += Spread.interactions(doc.engagement)
+        state.relevance = max(state.relevance, doc.unit_relevance.get(unit_id, 0.0))
+
+    def _story_level(self, facts: Facts, state: AlertState, doc: ScoredDocument, unit_id: str,
+                     negativity: float) -> tuple[Level, str] | None:
+        """The story's level: its worst wording at the spread it has reached."""
+        if self.levels is None or facts.alert is None:
+            return None
+        spread = Spread(authority=state.authority, engagement=state.engagement, documents=facts.alert.doc_count + 1,
+                        channels=len(set(facts.alert.channels) | {doc.channel}), recent_docs=facts.recent_docs + 1)
+        risks = {r.risk_type for r in doc.reasons if getattr(r, "unit_id", None) == unit_id and r.risk_type}
+        found = self.levels.assess(max(facts.alert.negativity, negativity), state.relevance,
+                                   self.source_weights.get(doc.source_id, 1.0), None, risks, spread=spread,
+                                   own_response=unit_id in doc.own_response_units)
+        return (found.level, found.reason) if found.level is not None else None
 
     def _first(self, alert: Alert, state: AlertState, doc: ScoredDocument, now: datetime) -> Plan:
         route = self.routing.route(alert.unit_id, alert.level)

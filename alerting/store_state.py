@@ -44,6 +44,11 @@ class AlertState:
     spike_at: str | None = None
     mainstream: bool = False
     brief: dict = field(default_factory=dict)
+    # The story's spread so far, for its level (sentiment/spread.py): the most
+    # authoritative carrier's class and the interactions summed over documents.
+    authority: str = ""
+    engagement: int = 0
+    relevance: float = 0.0  # the most any document was about the unit
 
     @property
     def last_notified(self) -> datetime | None:

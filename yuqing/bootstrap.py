@@ -177,7 +177,8 @@ class App:
     @cached_property
     def router(self):
         from alerting.router import AlertRouter
-        return AlertRouter(self.alert_store, self.config.members, self.config.rules, self.clock, self.planner)
+        return AlertRouter(self.alert_store, self.config.members, self.config.rules, self.clock, self.planner,
+                           self.level_policy, {s.id: s.weight for s in self.config.sources})
 
     @cached_property
     def ops_router(self):

@@ -103,8 +103,11 @@ def test_source_weight_and_relevance_gate_levels(tmp_path):
     minor = app.config.sources[0].id
     assert app.config.sources[0].weight == 0.5
     title, text = "市民投诉中国人寿吉林省分公司拒赔", "长春市民反映，中国人寿吉林省分公司以未如实告知为由拒赔，已向监管部门投诉，并起诉至法院。"
-    weighty = app.scorer.score(doc(title, text))
-    light = app.scorer.score(doc(title, text, source_id=minor))
-    assert weighty.unit_levels["chinalife-jl"] is Level.red
+    quiet = app.scorer.score(doc(title, text))  # an unknown source, no interactions: spread 0
+    weighty = app.scorer.score(doc(title, text).model_copy(update={"engagement": {"reposts": 1200}}))
+    light = app.scorer.score(doc(title, text, source_id=minor))  # a mainstream source (spread 2) of weight 0.5
+    assert quiet.unit_levels["chinalife-jl"] is Level.orange  # red needs spread 2 in the demo rules
+    assert "未到红色：传播分 0 < 2" in quiet.unit_level_reasons["chinalife-jl"]
+    assert weighty.unit_levels["chinalife-jl"] is Level.red  # 1,200 interactions: spread 2
     assert light.unit_levels["chinalife-jl"] is Level.orange  # red needs source weight 1.0 in the demo rules
     assert light.unit_negativity == weighty.unit_negativity

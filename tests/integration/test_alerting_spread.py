@@ -1,0 +1,54 @@
+"""A story's level rises as it spreads (router LEVEL_RAISED with the reason),
+and an insurer's own clarification never raises it; real composition root,
+demo rules (red needs spread 2), fake clock, real SMTP."""
+from alerting.router import Decision
+from tests.kit import make_scored
+
+UNIT = "chinalife-jl"
+PRIMARY = "sunwei@chinalife-jl.example.cn"
+
+
+def post(app, n, *, level="orange", site="bbs.example.cn", channel="forum", source="demo-forum", authority="",
+         own=False, title="中国人寿吉林省分公司理赔拖了三个月，谁能管管？", engagement=None):
+    doc = make_scored({UNIT: level}, story="story-x", url=f"http://{site}/t/{n}", site=site, channel=channel,
+                      source_id=source, at=app.clock.now(), negativity=0.98, title=title)
+    doc = doc.model_copy(update={"unit_relevance": {UNIT: 1.0}, "authority": authority,
+                                 "own_response_units": [UNIT] if own else [], "engagement": engagement or {},
+                                 "unit_level_reasons": {UNIT: f"第{n}篇的定级依据"}})
+    [routed] = app.router.handle(doc)
+    app.notifier.run_once()
+    return routed
+
+
+def test_mainstream_pickup_of_a_forum_complaint_raises_the_story_to_red_with_the_reason(app, smtp):
+    first = post(app, 1)
+    assert first.decision is Decision.FIRST and first.alert.level.value == "orange"
+    assert first.alert.level_reason == "第1篇的定级依据"
+    app.clock.advance(600)
+    # The news report itself scored orange; the story (forum + mainstream news) is red.
+    raised = post(app, 2, site="news.example.cn", channel="news", source="demo-news", authority="mainstream")
+    assert raised.decision is Decision.LEVEL_RAISED and raised.alert.level.value == "red"
+    reason = app.alert_store.get(first.alert.id).level_reason
+    assert reason.startswith("预警等级由橙色升至红色：")
+    assert "主流媒体 +2" in reason and "报道 2 篇 +1" in reason and "渠道 2 个 +1" in reason
+    mails = smtp.to(PRIMARY)
+    assert len(mails) == 2 and "升至红色" in mails[1].subject and "定级依据：预警等级由橙色升至红色" in mails[1].body
+
+
+def test_reposts_in_the_same_channel_alone_stay_below_red_and_a_clarification_raises_nothing(app, smtp):
+    first = post(app, 1)
+    app.clock.advance(60)
+    assert post(app, 2).decision is Decision.NEW_DOC_IN_STORY  # spread 1: a second forum post
+    app.clock.advance(60)
+    own = post(app, 3, site="news.example.cn", channel="news", source="demo-news", authority="mainstream", own=True,
+               title="中国人寿吉林省分公司关于客户理赔投诉的情况说明")
+    assert own.decision is not Decision.LEVEL_RAISED and own.alert.level.value == "orange"
+    assert app.alert_store.get(first.alert.id).level.value == "orange"
+
+
+def test_interactions_summed_over_the_story_count(app, smtp):
+    post(app, 1, engagement={"comments": 60})
+    app.clock.advance(60)
+    raised = post(app, 2, engagement={"reposts": 50, "likes": 10})  # 120 interactions: +1, second post: +1
+    assert raised.decision is Decision.LEVEL_RAISED
+    assert "互动量 120 +1" in app.alert_store.get(raised.alert.id).level_reason
