@@ -6,6 +6,9 @@ Stages, each decision logged and audited with a named reason:
              hears about each (``alerting.routing``: contacts, channels per
              level, duty rota, association defaults);
 * group    — one alert per (story, unit); a repost joins the existing alert;
+             a report of the same event in another story (same unit, shared
+             risk type and key terms within a window, sentiment/incidents.py)
+             joins the unit's open alert for it (audited with the terms);
 * decide   — FIRST (new alert: notify), then for later documents the first
              that applies of LEVEL_RAISED (the document's own level, or the
              story's: its worst wording at the spread the story has reached —
@@ -43,6 +46,7 @@ from alerting.store_state import AlertState, TimerChange
 from contracts.clock import Clock
 from contracts.messages import CHANNEL_LABELS, Alert, AlertStatus, DocRef, Level, ScoredDocument
 from pipeline.config import MembersFile, Rules
+from sentiment.incidents import EventKey, EventRules, same_event
 from sentiment.levels import LevelPolicy
 from sentiment.spread import Spread
 
@@ -105,6 +109,8 @@ class AlertRouter:
         self.routing = planner.routing
         self.levels = levels  # None: the document's level only (no story spread)
         self.source_weights = source_weights or {}
+        inc = self.conf.incidents
+        self.events = EventRules(timedelta(seconds=inc.window), inc.min_shared, inc.min_overlap) if inc else None
 
     def handle(self, doc: ScoredDocument) -> list[Routed]:
         results = []
@@ -124,6 +130,9 @@ class AlertRouter:
         now = self.clock.now()
         alert_id = Alert.id_for(doc.story_id, unit_id)
         with self.store.transaction() as db:
+            joined = ""
+            if self.events is not None and self.store.get(alert_id, db) is None:
+                alert_id, joined = self._open_event(db, doc, unit_id, alert_id)
             facts = self._facts(db, alert_id, doc.id, now)
             if facts.recorded and facts.alert is not None:
                 return Routed(facts.alert, Decision.ALREADY_RECORDED, [])
@@ -134,6 +143,8 @@ class AlertRouter:
             last = [("routed", {"decision": plan.decision.value, "doc_id": doc.id, "level": alert.level.value,
                                 "reason": plan.reason or None, "queued": [n.id for n in plan.notes],
                                 "doc_count": alert.doc_count})]
+            if joined:
+                first.append(("joined_event", {"doc_id": doc.id, "story_id": doc.story_id, "reason": joined}))
             if plan.suppressed:
                 last.append(("suppressed", {"decision": plan.decision.value, "reason": plan.suppressed}))
             queued = self.store.apply(db, now, alert=alert, doc_id=doc.id, state=plan.state, notes=plan.notes,
@@ -141,6 +152,30 @@ class AlertRouter:
         log.info("alert %s unit=%s level=%s decision=%s queued=%d doc=%s%s", alert.id, unit_id, alert.level.value,
                  plan.decision.value, len(queued), doc.id, f" ({plan.suppressed})" if plan.suppressed else "")
         return Routed(alert, plan.decision, queued)
+
+    @staticmethod
+    def _event_key(unit_id: str, doc: ScoredDocument) -> EventKey:
+        risks = frozenset(r.risk_type for r in doc.reasons if getattr(r, "unit_id", None) in (None, unit_id)
+                          and r.risk_type)
+        return EventKey(unit_id, risks, frozenset(doc.key_terms), doc.published_at or doc.crawled_at)
+
+    def _open_event(self, db, doc: ScoredDocument, unit_id: str, alert_id: str) -> tuple[str, str]:
+        """The unit's open alert this document reports on (another story of the same event), if any."""
+        assert self.events is not None
+        if not doc.key_terms:
+            return alert_id, ""
+        key = self._event_key(unit_id, doc)
+        best: tuple[int, str, str] | None = None
+        for alert in self.store.list_alerts(unit_id=unit_id, limit=50):
+            if alert.status in (AlertStatus.resolved, AlertStatus.dismissed):
+                continue
+            state = self.store.get_state(db, alert.id)
+            other = EventKey(unit_id, frozenset(state.risks), frozenset(state.terms), alert.last_seen)
+            same, why = same_event(key, other, self.events)
+            shared = len(key.terms & other.terms)
+            if same and (best is None or shared > best[0]):
+                best = (shared, alert.id, why)
+        return (best[1], best[2]) if best else (alert_id, "")
 
     def _facts(self, db, alert_id: str, doc_id: str, now: datetime) -> Facts:
         alert = self.store.get(alert_id, db)
@@ -194,6 +229,9 @@ class AlertRouter:
                 state.authority = doc.authority
         state.engagement += Spread.interactions(doc.engagement)
         state.relevance = max(state.relevance, doc.unit_relevance.get(unit_id, 0.0))
+        key = self._event_key(unit_id, doc)
+        state.terms = (state.terms + [t for t in doc.key_terms if t not in state.terms])[:60]
+        state.risks = sorted(set(state.risks) | key.risks)
 
     def _story_level(self, facts: Facts, state: AlertState, doc: ScoredDocument, unit_id: str,
                      negativity: float) -> tuple[Level, str] | None:

@@ -49,6 +49,10 @@ class AlertState:
     authority: str = ""
     engagement: int = 0
     relevance: float = 0.0  # the most any document was about the unit
+    # What identifies the event (sentiment/incidents.py): reports of it from
+    # other stories join this alert.
+    terms: list[str] = field(default_factory=list)
+    risks: list[str] = field(default_factory=list)
 
     @property
     def last_notified(self) -> datetime | None:

@@ -21,7 +21,7 @@ NOTIFY_STATES = {"pending": "待发送", "sending": "发送中", "accepted": "�
 NOTIFY_KINDS = {"alert": "预警", "update": "更新", "escalation": "升级", "fallback": "备用渠道", "notice": "通知",
                 "ops": "运行告警"}
 EVENTS = {
-    "detected": "系统发现", "routed": "路由决策", "suppressed": "不再通知", "notification.held": "消息暂缓",
+    "detected": "系统发现", "joined_event": "并入同一事件", "routed": "路由决策", "suppressed": "不再通知", "notification.held": "消息暂缓",
     "notification.accepted": "消息已提交", "notification.delivered": "消息已送达",
     "notification.failed": "消息发送失败", "notification.pending": "消息待重试",
     "notification.cancelled": "消息已取消", "notification.deferred": "消息限流延后", "fallback": "改用备用渠道",

@@ -178,6 +178,9 @@ class ScoredDocument(Document):
     # big_account; "" for none) and whether the item is each unit's own reply.
     authority: str = ""
     own_response_units: list[str] = Field(default_factory=list)
+    # The identifying terms of the title and lead (sentiment/incidents.py):
+    # how reports of one event from other channels find its open alert.
+    key_terms: list[str] = Field(default_factory=list)
     story_id: str = ""
     simhash: str | None = None
     scored_at: AwareDatetime | None = None

@@ -29,6 +29,7 @@ from contracts.messages import Document, Reason, RuleMatch, ScoredDocument, Unit
 from sentiment import english
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import grow, within
+from sentiment.incidents import LEAD_CHARS, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
 from sentiment.negativity import Negativity, NegativityScorer, aggregate
@@ -139,6 +140,7 @@ class DocumentScorer:
             unit_relevance=unit_relevance,
             unit_levels=unit_levels,
             unit_level_reasons=level_reasons,
+            key_terms=self._key_terms(doc, units) if unit_levels and chinese else [],
             authority=spread.authority,
             own_response_units=own_units,
             level=min(unit_levels.values(), key=lambda lv: lv.rank, default=None),
@@ -146,6 +148,14 @@ class DocumentScorer:
             story_id=story_id_for(doc.title, doc.id),
             scored_at=now or datetime.now(timezone.utc),
         )
+
+    def _key_terms(self, doc: Document, units: list[UnitMatch]) -> list[str]:
+        names = [a for u in units for a in (u.unit_name, *u.aliases, *self._aliases(u.unit_id))]
+        return key_terms(self.tokenizer.tagged(f"{doc.title}\n{doc.text[:LEAD_CHARS]}"), names)
+
+    def _aliases(self, unit_id: str) -> tuple[str, ...]:
+        spec = self.matcher.units.get(unit_id)
+        return (spec.name, *spec.aliases) if spec else ()
 
     def _segments(self, title: str, spans: list[tuple[str, int]], body_start: int, positions: list[int],
                   mentions: dict[str, list[int]], uid: str, title_counts: bool,

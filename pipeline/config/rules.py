@@ -53,6 +53,19 @@ def _default_routes() -> dict[Level, LevelRoute]:
     }
 
 
+class IncidentRule(Strict):
+    """One incident, one alert (sentiment/incidents.py): a report of another
+    story joins an open alert of the same unit when, within ``window``, they
+    share a risk type and at least ``min_shared`` key terms making up at least
+    ``min_overlap`` of the smaller item's terms."""
+
+    window: float = 72 * 3600.0
+    min_shared: int = Field(3, ge=1)
+    min_overlap: float = Field(0.3, gt=0, le=1)
+
+    _window = field_validator("window", mode="before")(lambda cls, v: parse_duration(v))
+
+
 class AlertingRules(Strict):
     """rules.yaml ``alerting:`` — the association's default routes and timings."""
 
@@ -60,6 +73,7 @@ class AlertingRules(Strict):
     digest_at: str = "08:30"  # local time of the morning digest
     min_renotify_gap: float = 900.0  # spread/mainstream/spike updates at most this often
     spike: SpikeRule = Field(default_factory=SpikeRule)
+    incidents: IncidentRule | None = Field(default_factory=IncidentRule)  # null: stories never merge
     # Mainstream outlets: site host suffixes (people.com.cn) or source ids.
     mainstream: list[str] = Field(default_factory=list)
     sms_per_phone_per_day: int = Field(10, ge=1)

@@ -1,0 +1,77 @@
+"""One incident, one alert: is a new item about the same event as an open alert? (pure)
+
+Near-duplicate text makes a story (sentiment/stories.py); an event is wider:
+a Weibo complaint, the news report about it and a forum thread retelling it
+share neither title nor text, but they name the same unit, the same risk
+type and the same particulars — the product (重疾险), the grounds
+(未如实告知), the place (四平), the amount (62万元). Two items are one event
+when, within ``window`` of each other, they
+
+* are about the same unit,
+* share a risk type (when both have one), and
+* share at least ``min_shared`` key terms that make up at least
+  ``min_overlap`` of the smaller item's key terms.
+
+Key terms come from the scorer (:func:`key_terms`): nouns, places, names,
+organisations and numbers with their measure words from the title and the
+lead, without the unit's own names and without words every complaint uses
+(``common``: 理赔, 保险, 客户…), which carry no identity.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+KEEP_TAGS = ("n", "nr", "ns", "nt", "nz", "vn", "m", "eng")
+LEAD_CHARS = 400
+MAX_TERMS = 24
+COMMON = frozenset(["保险", "公司", "分公司", "客户", "理赔", "问题", "情况", "工作", "消费者", "市民", "网友", "记者", "近日", "今年", "目前", "时间", "相关", "部门", "电话", "保单", "保费", "业务员", "代理人", "服务", "方面", "人员", "单位", "事情", "东西", "大家", "朋友", "时候", "一个", "一次", "一下", "两个", "三个", "现在", "今天", "昨天", "投保", "对方", "多次", "全部", "内容", "一份", "第一", "材料", "通知", "消息", "发文", "表示", "记者"])
+_NUMBER = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class EventRules:
+    window: timedelta = timedelta(hours=72)
+    min_shared: int = 3
+    min_overlap: float = 0.3
+
+
+@dataclass(frozen=True)
+class EventKey:
+    unit_id: str
+    risks: frozenset[str]
+    terms: frozenset[str]
+    at: datetime
+
+
+def key_terms(tagged: Iterable[tuple[str, str]], own_names: Iterable[str] = (),
+              common: frozenset[str] = COMMON) -> list[str]:
+    """The identifying terms of a text from its (token, part of speech) pairs, most frequent first."""
+    names = {n for n in own_names if n}
+    counts: Counter[str] = Counter()
+    for word, tag in tagged:
+        if len(word) < 2 or word in common or any(word in n or n in word for n in names):
+            continue
+        if tag.startswith(KEEP_TAGS) or (tag == "x" and _NUMBER.search(word)):
+            counts[word] += 1
+    return [w for w, _ in counts.most_common(MAX_TERMS)]
+
+
+def same_event(a: EventKey, b: EventKey, rules: EventRules) -> tuple[bool, str]:
+    """Whether ``a`` and ``b`` are one event, and why (Chinese, for the audit trail)."""
+    if a.unit_id != b.unit_id:
+        return False, "不同单位"
+    if abs(a.at - b.at) > rules.window:
+        return False, "超出时间窗口"
+    if a.risks and b.risks and not a.risks & b.risks:
+        return False, "风险类型不同"
+    shared = a.terms & b.terms
+    smaller = min(len(a.terms), len(b.terms)) or 1
+    overlap = len(shared) / smaller
+    if len(shared) < rules.min_shared or overlap < rules.min_overlap:
+        return False, f"共同要素{len(shared)}个（{overlap:.0%}）不足"
+    kinds = "、".join(sorted(a.risks & b.risks)) or "未分类"
+    return True, f"同一事件：同一单位、风险类型{kinds}、共同要素{len(shared)}个（{'、'.join(sorted(shared)[:6])}）"
