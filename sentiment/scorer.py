@@ -140,7 +140,7 @@ class DocumentScorer:
             unit_relevance=unit_relevance,
             unit_levels=unit_levels,
             unit_level_reasons=level_reasons,
-            key_terms=self._key_terms(doc, units) if unit_levels and chinese else [],
+            key_terms=self.key_terms(doc, units) if unit_levels and chinese else [],
             authority=spread.authority,
             own_response_units=own_units,
             level=min(unit_levels.values(), key=lambda lv: lv.rank, default=None),
@@ -149,7 +149,8 @@ class DocumentScorer:
             scored_at=now or datetime.now(timezone.utc),
         )
 
-    def _key_terms(self, doc: Document, units: list[UnitMatch]) -> list[str]:
+    def key_terms(self, doc: Document, units: list[UnitMatch]) -> list[str]:
+        """The identifying terms of the title and lead, without the matched units' names (incidents.py)."""
         names = [a for u in units for a in (u.unit_name, *u.aliases, *self._aliases(u.unit_id))]
         return key_terms(self.tokenizer.tagged(f"{doc.title}\n{doc.text[:LEAD_CHARS]}"), names)
 
