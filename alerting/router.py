@@ -49,6 +49,7 @@ from pipeline.config import MembersFile, Rules
 from sentiment.incidents import EventKey, EventRules, same_event
 from sentiment.levels import LevelPolicy
 from sentiment.spread import Spread
+from sentiment.stories import title_numbers
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,8 @@ class AlertRouter:
     def _event_key(unit_id: str, doc: ScoredDocument) -> EventKey:
         risks = frozenset(r.risk_type for r in doc.reasons if getattr(r, "unit_id", None) in (None, unit_id)
                           and r.risk_type)
-        return EventKey(unit_id, risks, frozenset(doc.key_terms), doc.published_at or doc.crawled_at)
+        return EventKey(unit_id, risks, frozenset(doc.key_terms), doc.published_at or doc.crawled_at,
+                        frozenset(title_numbers(doc.title)))
 
     def _open_event(self, db, doc: ScoredDocument, unit_id: str, alert_id: str) -> tuple[str, str]:
         """The unit's open alert this document reports on (another story of the same event), if any."""
@@ -170,7 +172,8 @@ class AlertRouter:
             if alert.status in (AlertStatus.resolved, AlertStatus.dismissed):
                 continue
             state = self.store.get_state(db, alert.id)
-            other = EventKey(unit_id, frozenset(state.risks), frozenset(state.terms), alert.last_seen)
+            other = EventKey(unit_id, frozenset(state.risks), frozenset(state.terms), alert.last_seen,
+                             frozenset(title_numbers(alert.representative.title)))
             same, why = same_event(key, other, self.events)
             shared = len(key.terms & other.terms)
             if same and (best is None or shared > best[0]):

@@ -8,7 +8,9 @@ type and the same particulars — the product (重疾险), the grounds
 when, within ``window`` of each other, they
 
 * are about the same unit,
-* share a risk type (when both have one), and
+* share a risk type (when both have one),
+* do not carry different numbers in their titles (第12号投诉 and 第13号投诉
+  are two complaints, as for stories), and
 * share at least ``min_shared`` key terms that make up at least
   ``min_overlap`` of the smaller item's key terms.
 
@@ -45,6 +47,7 @@ class EventKey:
     risks: frozenset[str]
     terms: frozenset[str]
     at: datetime
+    numbers: frozenset[str] = frozenset()  # the numbers in the title (stories.title_numbers)
 
 
 def key_terms(tagged: Iterable[tuple[str, str]], own_names: Iterable[str] = (),
@@ -68,6 +71,8 @@ def same_event(a: EventKey, b: EventKey, rules: EventRules) -> tuple[bool, str]:
         return False, "超出时间窗口"
     if a.risks and b.risks and not a.risks & b.risks:
         return False, "风险类型不同"
+    if a.numbers and b.numbers and not (a.numbers <= b.numbers or b.numbers <= a.numbers):
+        return False, "标题编号不同"
     shared = a.terms & b.terms
     smaller = min(len(a.terms), len(b.terms)) or 1
     overlap = len(shared) / smaller

@@ -14,6 +14,7 @@ import pytest
 from contracts.messages import Document
 from pipeline.config import load_config
 from sentiment.incidents import EventKey, EventRules, same_event
+from sentiment.stories import title_numbers
 from tests.kit import DEMO_CONFIG
 from yuqing.bootstrap import App
 
@@ -32,7 +33,8 @@ def _key(app, unit: str, item: dict, n: int) -> EventKey:
                           title=item["title"], text=item["text"], crawled_at=AT, published_at=AT)
     scored = app.scorer.score(doc, now=AT)
     risks = frozenset(r.risk_type for r in scored.reasons if r.unit_id == unit and r.risk_type)
-    return EventKey(unit, risks, frozenset(app.scorer.key_terms(doc, scored.units)), AT)
+    return EventKey(unit, risks, frozenset(app.scorer.key_terms(doc, scored.units)), AT,
+                    frozenset(title_numbers(item["title"])))
 
 
 def test_event_pairs_meet_the_floors(app):
@@ -63,3 +65,7 @@ def test_matcher_respects_unit_window_and_risk_type():
     assert not same_event(a, EventKey("u1", frozenset({"监管处罚"}), terms, AT), rules)[0]
     assert not same_event(a, EventKey("u1", a.risks, terms, AT + rules.window * 2), rules)[0]
     assert not same_event(a, EventKey("u1", a.risks, frozenset({"重疾险", "四平"}), AT), rules)[0]
+    # numbered items are different items: 第0号投诉 and 第600号投诉
+    numbered = EventKey("u1", a.risks, terms, AT, frozenset({"0"}))
+    assert not same_event(numbered, EventKey("u1", a.risks, terms, AT, frozenset({"600"})), rules)[0]
+    assert same_event(numbered, a, rules)[0]  # one side without numbers: the terms decide
