@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from alerting import templates
+from alerting.assessment import card_for
 from alerting.lifecycle import UNACKNOWLEDGED
 from alerting.planner import Planner
 from alerting.store import AlertStore, Notification
@@ -252,6 +253,8 @@ class AlertRouter:
     def _first(self, alert: Alert, state: AlertState, doc: ScoredDocument, now: datetime) -> Plan:
         route = self.routing.route(alert.unit_id, alert.level)
         state.brief = templates.brief_of(doc, alert.unit_id)
+        if self.rules.playbooks:
+            state.brief["assessment"] = card_for(alert, [doc], self.rules, now, now).short()
         state.mainstream = self.is_mainstream(doc)
         notes = self.planner.for_alert(alert, state.brief, [0], 0, "alert", "", now, route)
         self._notified(state, alert, now)

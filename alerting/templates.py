@@ -96,7 +96,7 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
 负面指数：{alert.negativity:.2f}
 {'定级依据：' + alert.level_reason + chr(10) if alert.level_reason else ''}判定依据：
 {reasons}
-
+{'研判建议：' + brief['assessment'] + '（详见预警详情）' + chr(10) if brief.get('assessment') else ''}
 摘要：{brief.get('summary', '')}
 
 确认收到（点击即确认，无需登录）：{ack_url}
@@ -143,6 +143,8 @@ def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", 
              f"**来源**：{markdown_text(brief.get('site', ''))}（{channel_label(brief.get('channel', ''))}），"
              f"{local(brief.get('published_at'))}",
              f"**传播**：{markdown_text(spread(alert))}"]
+    if brief.get("assessment") and kind == "alert":
+        lines.append(f"**研判**：{markdown_text(brief['assessment'])}")
     if reason:
         lines.append(f"**说明**：{markdown_text(reason)}")
     lines.append(f"[确认收到]({ack_url})")

@@ -13,12 +13,13 @@ from console.users import User
 from contracts.messages import Alert
 
 PERMISSIONS: dict[str, set[str]] = {
-    "duty": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",
+    "duty": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign", "search", "export",
              "sources", "reports.read", "reports.generate", "feedback"},
     "analyst": {"wall", "feed", "alerts.read_all", "search", "export", "sources", "reports.read", "reports.generate",
                 "feedback"},
     "lead": {"feed", "alerts.act", "alerts.assign", "search", "export"},  # search and export: own unit only
-    "admin": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assign", "search", "export",
+    "admin": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign",
+              "search", "export",
               "sources", "reports.read", "reports.generate", "feedback", "users"},
 }
 
@@ -31,9 +32,11 @@ ACTIONS = {
     "assign": "alerts.assign",
     "false_alarm": "alerts.dismiss",
     "reopen": "alerts.act",
+    "assess": "alerts.assess",  # the duty officer's 研判意见 (edited advice and 回应口径)
 }
 ACTION_LABELS = {"acknowledge": "确认收到", "handling": "开始处置", "resolve": "处置完毕", "note": "添加处置记录",
-                 "assign": "指派", "false_alarm": "标记误报", "reopen": "重新打开"}
+                 "assign": "指派", "false_alarm": "标记误报", "reopen": "重新打开",
+                 "assess": "保存研判意见"}
 
 
 def can(user: User, permission: str) -> bool:

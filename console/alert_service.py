@@ -14,8 +14,10 @@ templates), built defensively: the alerting engineer may add fields.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 from datetime import datetime
 
+from alerting.assessment import card_for
 from alerting.lifecycle import TRANSITIONS
 from console import labels
 from console.access import ACTION_LABELS, ACTIONS, can_act, can_see, unit_scope
@@ -161,7 +163,16 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
                          "weight": round(r.weight, 3)} for r in reasons],
             "excerpt": d.text[:200],
         })
+    card = card_for(alert, docs, ports.config.rules, datetime.fromisoformat(out["detected_at"]), ports.now(),
+                    ports.source_names, ports.tz)
+    similar = [summary(ports, a) for a in ports.list_alerts(unit_id=alert.unit_id, limit=50)
+               if a.id != alert.id and a.first_seen < alert.first_seen][:3]
     out.update({
+        "assessment": {**asdict(card), "deadline": card.deadline.isoformat(), "short": card.short(),
+                       "similar": [{"id": s["id"], "title": s["title"], "level_label": s["level_label"],
+                                    "status_label": s["status_label"], "first_seen": s["first_seen"]}
+                                   for s in similar]},
+        "assessment_notes": [n for n in ports.casebook.notes(alert_id) if n.get("kind") == "assess"],
         "documents": documents, "missing_docs": missing,
         "phrases": [{"phrase": p, "count": n} for p, n in phrases.most_common(20)],
         "aliases": sorted({a for doc in documents for a in doc["aliases"]}),
@@ -189,6 +200,11 @@ def act(ports: Ports, user: User, alert_id: str, action: str, *, text: str = "",
             raise Refused("处置记录不能为空")
         ports.casebook.note(alert.id, alert.unit_id, "note", user.actor, now, text)
         ports.audit(alert.id, alert.unit_id, "console.note", actor=user.actor, via=via, note=text)
+    elif action == "assess":
+        if not text:
+            raise Refused("研判意见不能为空")
+        ports.casebook.note(alert.id, alert.unit_id, "assess", user.actor, now, text)
+        ports.audit(alert.id, alert.unit_id, "console.assessment", actor=user.actor, via=via, note=text)
     elif action == "assign":
         assignee = (assignee or "").strip()[:100]
         if not assignee:

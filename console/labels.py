@@ -27,7 +27,7 @@ EVENTS = {
     "notification.cancelled": "消息已取消", "notification.deferred": "消息限流延后", "fallback": "改用备用渠道",
     "fallback.skipped": "未启用备用渠道", "delivery.unreached": "联系人未能送达", "escalated": "升级通知",
     "escalation.skipped": "跳过升级", "escalation.cancelled": "取消升级", "console.manual": "人工预警",
-    "console.ack_person": "群内确认（本人）", "console.note": "处置记录",
+    "console.ack_person": "群内确认（本人）", "console.note": "处置记录", "console.assessment": "研判意见",
     "console.assigned": "指派", "console.false_alarm": "标记误报", "ops.routed": "运行告警",
 }
 SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/无法读取", "silent": "长时间无新内容",

@@ -70,11 +70,13 @@ class AlertDetail(AlertSummary):
     notifications: list[dict] = Field(description="通知记录：渠道、接收人、状态（待发送/已提交/已送达/失败…）")
     trail: list[dict] = Field(description="审计轨迹：谁在何时做了什么")
     notes: list[dict] = Field(description="处置记录")
+    assessment_notes: list[dict] = Field(default_factory=list, description="值班员的研判意见（修改后的建议与口径），最新在后")
+    assessment: dict = Field(description="研判卡：风险类型、阶段与趋势、传播数据、传播主体、同单位既往预警、处置建议、回应时限、回应口径草稿")
     actions: list[dict] = Field(description="当前用户可执行的操作")
 
 
 class ActionRequest(BaseModel):
-    action: Literal["acknowledge", "handling", "resolve", "note", "assign", "false_alarm", "reopen"]
+    action: Literal["acknowledge", "handling", "resolve", "note", "assign", "false_alarm", "reopen", "assess"]
     text: str = Field("", max_length=2000, description="处置记录 / 备注 / 误报原因")
     assignee: str = Field("", max_length=100, description="指派对象（action=assign）")
 

@@ -177,6 +177,18 @@ class RiskLevelBounds(Strict):
     max: Level | None = None  # an item whose only risk types are capped is at most this level
 
 
+class PlaybookEntry(Strict):
+    """处置建议 for a risk type at a level (sentiment/assess.py)."""
+
+    deadline: float = 24 * 3600.0  # respond within this long after the alert was raised
+    steps: list[str] = Field(min_length=1)
+    # 回应口径 draft: {unit}, {title}, {site}, {date}, {risk} are filled in
+    statement: str = ""
+
+    _deadline = field_validator("deadline", mode="before")(lambda cls, v: parse_duration(v))
+    _steps = field_validator("steps")(lambda cls, v: _non_empty_terms(v))
+
+
 class Rules(Strict):
     # risk type -> phrases; e.g. 理赔纠纷: [拒赔, 理赔难]
     negative_lexicon: dict[str, list[str]]
@@ -206,6 +218,9 @@ class Rules(Strict):
     engagement_boost: EngagementBoost | None = None  # spreading items one level up
     spread: SpreadRules = Field(default_factory=SpreadRules)
     own_response: OwnResponse | None = None
+    # risk type (or 默认) -> level (or default) -> 处置建议 (sentiment/assess.py)
+    playbooks: dict[str, dict[Literal["red", "orange", "yellow", "blue", "default"], PlaybookEntry]] = \
+        Field(default_factory=dict)
     # Channels whose documents alert by email; all channels by default.
     alert_channels: list[Literal["email"]] = Field(default_factory=lambda: list[Literal["email"]](["email"]))
     notify_duty_officers: bool = True  # default for routes that do not say `duty:`
@@ -263,6 +278,15 @@ class Rules(Strict):
             if b.min and b.max and b.min.rank < b.max.rank:
                 raise ValueError(f"{risk!r}: min {b.min.value} is more severe than max {b.max.value}")
         return bounds
+
+    @field_validator("playbooks")
+    @classmethod
+    def _playbooks_known(cls, books: dict, info) -> dict:
+        lexicon = info.data.get("negative_lexicon") or {}
+        for risk in books:
+            if risk not in lexicon and risk != "默认":
+                raise ValueError(f"{risk!r} is not a negative_lexicon group (or 默认)")
+        return books
 
     _regions = field_validator("region_words", "routine_cues", "hedge_cues")(lambda cls, v: _non_empty_terms(v))
 

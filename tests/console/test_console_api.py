@@ -344,3 +344,36 @@ def test_search_links_keep_every_filter():
     assert parse_qs(form_params(form, page=2)) == {
         "q": ["理赔"], "unit": ["picc-pc-jl"], "channel": ["news", "weibo"], "source": ["jl-news"],
         "level": ["red"], "min_negativity": ["0.7"], "sort": ["time_desc"], "size": ["20"], "page": ["2"]}
+
+
+def test_alert_detail_has_an_assessment_card_in_the_api_and_the_page(shared_console):
+    _, alerts, server = shared_console
+    story = next(a for a in alerts if a.doc_count == 2)
+    api = Api(server.url, "duty")
+    card = api.get(f"/api/alerts/{story.id}").json()["assessment"]
+    assert card["stage"] in ("萌芽", "发酵", "高峰", "回落") and card["trend"] and card["documents"] == 2
+    # the demo playbook for 理赔纠纷: its red entry, else its default
+    first, hours = ("主要负责人牵头处置，4小时内向省协会报告", 4) if story.level.value == "red" else \
+        ("核实案件进度与拒赔/拖延原因", 24)
+    assert card["risk_type"] == "理赔纠纷" and card["steps"][0] == first and card["deadline_hours"] == hours
+    assert card["deadline"] > story.first_seen.isoformat()[:10]
+    assert story.unit_name in card["statement"] and "〔核查结论〕" in card["statement"]
+    page = api.get(f"/alerts/{story.id}").text
+    assert 'id="assessment"' in page and "处置建议" in page and "回应口径（草稿）" in page
+    assert card["steps"][0] in page
+
+
+def test_duty_officer_saves_an_edited_assessment_audited_and_shown(console):
+    _, alerts, server = console
+    alert = of_unit(alerts, UNIT_A)[0]
+    duty, analyst = Api(server.url, "duty"), Api(server.url, "analyst")
+    text = "研判：当事人已联系，口径改为“已与客户达成一致”。"
+    assert analyst.post(f"/api/alerts/{alert.id}/actions", json={"action": "assess", "text": text}).status_code == 403
+    assert duty.post(f"/api/alerts/{alert.id}/actions", json={"action": "assess", "text": " "}).status_code == 409  # Refused
+    assert duty.post(f"/api/alerts/{alert.id}/actions", json={"action": "assess", "text": text}).status_code == 200
+    detail = duty.get(f"/api/alerts/{alert.id}").json()
+    assert [n["text"] for n in detail["assessment_notes"]] == [text]
+    [event] = [t for t in detail["trail"] if t["event"] == "console.assessment"]
+    assert text in str(event)
+    page = duty.get(f"/alerts/{alert.id}").text
+    assert "值班员研判意见" in page and "已与客户达成一致" in page

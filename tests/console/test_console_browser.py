@@ -307,3 +307,26 @@ def test_screenshots_of_the_main_pages(site, driver, shots):
     assert driver.save_screenshot(str(shots / "report.png"))
     for name in ("login", *pages, "report"):
         assert_png(shots / f"{name}.png")
+
+
+def test_alert_detail_shows_the_assessment_card_and_the_duty_officer_edits_it(site, driver, shots):
+    app, _, server = site
+    alert_id = publish(app, UNIT_A, 9101)
+    login(driver, server.url, "duty")
+    driver.get(f"{server.url}/alerts/{alert_id}")
+    card = wait(driver).until(EC.visibility_of_element_located((By.ID, "assessment")))
+    assert "研判" in card.text and "处置建议" in card.text and "回应口径（草稿）" in card.text
+    assert driver.find_element(By.ID, "assess-stage").text.startswith("萌芽")
+    assert driver.find_element(By.ID, "assess-risk").text  # a risk type (or 负面舆情 when none was named)
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#assess-steps li")) >= 3
+    assert "小时内" in driver.find_element(By.ID, "assess-deadline").text
+    assert "浏览器测试9101" in driver.find_element(By.ID, "assess-statement").text
+    box = driver.find_element(By.ID, "assess-text")  # the draft, for the duty officer to edit
+    assert "浏览器测试9101" in box.get_attribute("value")
+    box.clear()
+    box.send_keys("研判意见：已联系当事人，口径改为已达成和解")
+    driver.find_element(By.ID, "do-assess").click()
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "assessment"), "值班员研判意见"))
+    assert "已达成和解" in driver.find_element(By.ID, "assessment").text
+    assert "研判意见" in driver.find_element(By.TAG_NAME, "body").text  # in the trail too
+    driver.save_screenshot(str(shots / "alert-assessment.png"))

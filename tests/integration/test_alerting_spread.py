@@ -24,6 +24,8 @@ def test_mainstream_pickup_of_a_forum_complaint_raises_the_story_to_red_with_the
     first = post(app, 1)
     assert first.decision is Decision.FIRST and first.alert.level.value == "orange"
     assert first.alert.level_reason == "第1篇的定级依据"
+    [mail] = smtp.to(PRIMARY)  # the short 研判 (risk type, stage, first step, deadline) in the first e-mail
+    assert "研判建议：理赔纠纷·萌芽" in mail.body and "核实案件进度与拒赔/拖延原因等4项，24小时内回应" in mail.body
     app.clock.advance(600)
     # The news report itself scored orange; the story (forum + mainstream news) is red.
     raised = post(app, 2, site="news.example.cn", channel="news", source="demo-news", authority="mainstream")

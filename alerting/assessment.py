@@ -1,0 +1,44 @@
+"""研判 cards for alerts: playbooks from rules.yaml and the facts an alert has
+(sentiment/assess.py is the pure logic). Used by the router (the short form
+in the first e-mail and robot card) and the console (the full card)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from contracts.messages import CHANNEL_LABELS, Alert, ScoredDocument
+from pipeline.config import Rules
+from sentiment.assess import Card, Playbook, build_card
+from sentiment.spread import AUTHORITY_LABELS
+
+
+def playbooks_of(rules: Rules) -> dict[str, dict[str, Playbook]]:
+    return {risk: {level: Playbook(e.deadline / 3600, tuple(e.steps), e.statement) for level, e in book.items()}
+            for risk, book in rules.playbooks.items()}
+
+
+def carriers(docs: Sequence[ScoredDocument], source_names: dict[str, str] | None = None) -> list[str]:
+    """The most authoritative carriers first: 主流媒体·site, then the other sources."""
+    names = source_names or {}
+    rank = list(AUTHORITY_LABELS)
+    ordered = sorted(docs, key=lambda d: rank.index(d.authority) if d.authority in rank else len(rank))
+    out = []
+    for d in ordered:
+        who = d.author if d.channel.value in ("weibo", "douyin", "wechat") and d.author else \
+            names.get(d.source_id) or d.site
+        out.append(f"{AUTHORITY_LABELS[d.authority]}·{who}" if d.authority in AUTHORITY_LABELS else who)
+    return list(dict.fromkeys(out))[:6]
+
+
+def card_for(alert: Alert, docs: Sequence[ScoredDocument], rules: Rules, raised_at: datetime, now: datetime,
+             source_names: dict[str, str] | None = None, tz=None) -> Card:
+    times = [d.published_at or d.crawled_at for d in docs] or [alert.first_seen]
+    risks = [r.risk_type for d in docs for r in d.reasons
+             if getattr(r, "unit_id", None) in (None, alert.unit_id) and r.risk_type]
+    first = min(times)
+    facts = {"unit": alert.unit_name, "title": alert.representative.title, "site": alert.representative.site,
+             "date": f"{first.astimezone(tz) if tz else first:%m月%d日}"}
+    return build_card(risks=risks, level=alert.level.value, times=times,
+                      channels=[CHANNEL_LABELS.get(c, str(c)) for c in alert.channels],
+                      carriers=carriers(docs, source_names), raised_at=raised_at, now=now, facts=facts,
+                      playbooks=playbooks_of(rules))
