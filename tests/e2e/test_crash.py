@@ -26,7 +26,7 @@ from pipeline.bus import open_bus
 from pipeline.config import load_config
 from pipeline.index import SearchQuery
 from tests.e2e.test_embedded_pipeline import _docs
-from tests.kit import SmtpRecorder, copy_config, wait_for
+from tests.kit import SmtpRecorder, copy_config, terminate, wait_for
 from yuqing.bootstrap import App
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -68,13 +68,8 @@ class Run:
         return {r: p for r in ROLES if (p := self.pid(r))}
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            terminate(self.proc)
 
 
 def send(run: Run, docs: list[Document]) -> None:

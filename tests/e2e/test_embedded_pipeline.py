@@ -19,7 +19,7 @@ from demo.site import DemoSite
 from pipeline.bus import open_bus
 from pipeline.config import load_config
 from pipeline.index import SearchQuery
-from tests.kit import SmtpRecorder, copy_config, wait_for
+from tests.kit import copy_config, terminate, wait_for
 from yuqing.bootstrap import App
 
 pytestmark = pytest.mark.e2e
@@ -71,31 +71,12 @@ class Pipeline:
             app.close()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            terminate(self.proc)
         self.log.close()
 
     def log_tail(self) -> str:
         return (self.log.name and Path(self.log.name).read_text(errors="replace")[-4000:])
-
-
-@pytest.fixture
-def smtp():
-    with SmtpRecorder() as rec:
-        yield rec
-
-
-@pytest.fixture
-def site():
-    s = DemoSite(port=0, script=False)
-    s.start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

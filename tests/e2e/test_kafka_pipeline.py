@@ -13,25 +13,10 @@ import time
 
 import pytest
 
-from demo.site import DemoSite
 from tests.e2e.test_embedded_pipeline import CHINALIFE, DUTY, PICC, Pipeline, publish
-from tests.kit import SmtpRecorder, free_port, wait_for
+from tests.kit import free_port, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def smtp():
-    with SmtpRecorder() as rec:
-        yield rec
-
-
-@pytest.fixture
-def site():
-    s = DemoSite(port=0, script=False)
-    s.start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

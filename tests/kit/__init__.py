@@ -9,6 +9,8 @@ built through the real composition root (STYLE 4).
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -304,3 +306,15 @@ def chromium(user_data_dir: Path, width: int = 1400, height: int = 900, notifica
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     return driver
+
+
+def terminate(proc, timeout: float = 30.0) -> None:
+    """Stop a child as the supervisor would (SIGTERM), killing it if it does not exit within ``timeout``."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
