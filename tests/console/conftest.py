@@ -3,10 +3,13 @@ through the real index and router, served by the real console (uvicorn on
 a free port), and one user per role. API tests talk HTTP with requests."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import requests
 
-from tests.kit import build_test_app, seed_app
+from tests.kit import REPO_ROOT, build_test_app, seed_app
 from yuqing.bootstrap import App
 from yuqing.console_role import ConsoleServer
 
@@ -79,3 +82,11 @@ def shared_console(tmp_path_factory):
     app, alerts, server = start_console(tmp_path_factory.mktemp("console"))
     yield app, alerts, server
     stop_console(app, server)
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    """Where the browser tests save screenshots: $YUQING_SCREENSHOTS, else build/screenshots."""
+    where = Path(os.environ.get("YUQING_SCREENSHOTS") or REPO_ROOT / "build" / "screenshots")
+    where.mkdir(parents=True, exist_ok=True)
+    return where

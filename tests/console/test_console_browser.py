@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from crawlers.health_store import HealthStore, RunOutcome
 from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, start_console, stop_console
-from tests.kit import CHROMEDRIVER, CHROMIUM, REPO_ROOT, chromium, seed_doc
+from tests.kit import CHROMEDRIVER, CHROMIUM, chromium, seed_doc
 
 # selenium is a declared test dependency (missing it is an error); the browser is a Debian package.
 pytestmark = pytest.mark.skipif(
@@ -56,13 +56,6 @@ def driver(tmp_path_factory):
     d = chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield d
     d.quit()
-
-
-@pytest.fixture(scope="module")
-def shots() -> Path:
-    where = Path(os.environ.get("YUQING_SCREENSHOTS") or REPO_ROOT / "build" / "screenshots")
-    where.mkdir(parents=True, exist_ok=True)
-    return where
 
 
 def wait(driver, timeout: float = 10.0) -> WebDriverWait:

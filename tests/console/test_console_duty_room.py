@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -23,7 +22,7 @@ from selenium.webdriver.support.ui import Select
 from contracts.clock import FakeClock
 from tests.console.conftest import UNIT_A, UNIT_B, start_console, stop_console
 from tests.console.test_console_browser import assert_png, feed_ids, login, open_feed, publish, wait
-from tests.kit import CHROMEDRIVER, CHROMIUM, REPO_ROOT, chromium
+from tests.kit import CHROMEDRIVER, CHROMIUM, chromium
 
 pytestmark = pytest.mark.skipif(
     not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
@@ -45,13 +44,6 @@ def driver(tmp_path_factory):
     d = chromium(tmp_path_factory.mktemp("chromium-duty"), width=1366, height=900, notifications=True)
     yield d
     d.quit()
-
-
-@pytest.fixture(scope="module")
-def shots() -> Path:
-    where = Path(os.environ.get("YUQING_SCREENSHOTS") or REPO_ROOT / "build" / "screenshots")
-    where.mkdir(parents=True, exist_ok=True)
-    return where
 
 
 @pytest.fixture
