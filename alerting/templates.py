@@ -99,7 +99,7 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
 {'研判建议：' + brief['assessment'] + '（详见预警详情）' + chr(10) if brief.get('assessment') else ''}
 摘要：{brief.get('summary', '')}
 
-确认收到（点击即确认，无需登录）：{ack_url}
+确认收到（打开链接后点“确认收到”，无需登录）：{ack_url}
 
 {FOOTER}
 """)
