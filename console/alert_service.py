@@ -234,3 +234,64 @@ def _record_false_alarm(ports: Ports, alert: Alert, user: User, reason: str, now
     ports.casebook.false_alarm(alert_id=alert.id, unit_id=alert.unit_id, story_id=alert.story_id,
                                level=alert.level.value, negativity=alert.negativity, title=alert.representative.title,
                                doc_ids=doc_ids, phrases=sorted(phrases), reason=reason, by=user.actor, now=now)
+
+
+class _LinkHolder:
+    """Who acts through a signed link (no console account): the audit names them."""
+
+    def __init__(self, actor: str) -> None:
+        self.actor = actor
+
+
+def link_context(ports: Ports, alert: Alert) -> dict:
+    """What the ack page shows beside the alert: the article, its source, why it was
+    flagged and the 研判 card's handling advice (the same card as the detail page)."""
+    docs = [d for d in (ports.get_doc(i) for i in ports.alert_doc_ids(alert.id)[:100]) if d is not None]
+    rep = next((d for d in docs if d.id == alert.representative.id), None) or ports.get_doc(alert.representative.id)
+    reasons = [r for r in rep.reasons if getattr(r, "unit_id", None) in (None, alert.unit_id)] if rep else []
+    raised = ports.detected_at([alert.id]).get(alert.id)
+    card = card_for(alert, docs or ([rep] if rep else []), ports.config.rules,
+                    datetime.fromisoformat(raised) if raised else alert.first_seen, ports.now(),
+                    ports.source_names, ports.tz)
+    return {
+        "title": alert.representative.title, "url": alert.representative.url,
+        "source": ports.source_names.get(rep.source_id, rep.site) if rep else alert.representative.site,
+        "channel": labels.channel(alert.representative.channel),
+        "published_at": (rep.published_at or rep.crawled_at) if rep else alert.first_seen,
+        "excerpt": (rep.text[:300] + ("…" if len(rep.text) > 300 else "")) if rep else "",
+        "reasons": [{"phrase": r.phrase, "risk_type": r.risk_type or "负面表述", "sentence": r.sentence}
+                    for r in reasons[:5]],
+        "level_reason": alert.level_reason,
+        "doc_count": alert.doc_count, "channels": [labels.channel(c) for c in alert.channels],
+        "unit_short": ports.unit_short.get(alert.unit_id, alert.unit_name),
+        "card": card,
+    }
+
+
+LINK_ACTIONS = {"handling": "开始处置", "note": "添加处置记录", "not_ours": "不属于本单位"}
+
+
+def act_by_link(ports: Ports, alert: Alert, actor: str, action: str, text: str, *, via: str) -> Alert:
+    """开始处置 / 添加处置记录 / 不属于本单位 by the holder of the alert's signed link
+    (the link scopes it to this one alert; the audit names the holder and the way)."""
+    if action not in LINK_ACTIONS:
+        raise Refused(f"未知操作 {action}")
+    text = (text or "").strip()[:2000]
+    now = ports.now()
+    if action == "note":
+        if not text:
+            raise Refused("处置记录不能为空")
+        ports.casebook.note(alert.id, alert.unit_id, "note", actor, now, text)
+        ports.audit(alert.id, alert.unit_id, "console.note", actor=actor, via=via, note=text)
+        return alert
+    if action == "not_ours" and not text:
+        raise Refused("请填写不属于本单位的原因（例如：同名机构、与本单位无关），用于改进监测")
+    target = AlertStatus.handling if action == "handling" else AlertStatus.dismissed
+    try:
+        alert = ports.change_status(alert.id, target, actor=actor, via=via, note=text)
+    except ValueError:
+        raise Refused(f"当前状态「{labels.status(alert.status)}」下不能{LINK_ACTIONS[action]}") from None
+    if action == "not_ours":
+        _record_false_alarm(ports, alert, _LinkHolder(actor), f"不属于本单位：{text}", now)  # type: ignore[arg-type]
+        ports.audit(alert.id, alert.unit_id, "console.false_alarm", actor=actor, via=via, note=text)
+    return alert

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from alerting.acklinks import InvalidAckLink
+from console import alert_service
 from console.routes import render
-from console.security import COOKIE, client_of, ports_of, require_write, same_origin, token_of
+from console.security import COOKIE, Refused, client_of, ports_of, require_write, same_origin, token_of
 from console.users import TooManyAttempts
 from contracts.messages import AlertStatus
 
@@ -109,24 +112,48 @@ def _ack_claim(request: Request, token: str):
     return (claim, alert), None
 
 
+GROUP = "（群机器人）"  # how routing names a group robot recipient (alerting.routing)
+MAX_WRONG_DIGITS = 5  # wrong phone digits per alert within WRONG_WINDOW before the group link refuses
+WRONG_WINDOW = timedelta(minutes=15)
+_wrong: dict[str, list[datetime]] = {}
+_wrong_lock = threading.Lock()
+
+
+def _page(request: Request, claim, alert, token: str, status_code: int = 200, **extra):
+    """The ack page: the alert, the article, why it was flagged, the 研判 card's advice, and what
+    the link's holder may do next (after acknowledging). A group's link first asks who is acting."""
+    ports = ports_of(request)
+    unit = ports.units.get(alert.unit_id)
+    ctx = {"ok": True, "alert": alert, "who": claim.recipient, "token": token,
+           "story": alert_service.link_context(ports, alert), "group": claim.recipient.endswith(GROUP),
+           "contacts": [c.name for c in unit.contacts] if unit else [],
+           "link_actions": alert_service.LINK_ACTIONS,
+           "open": alert.status not in (AlertStatus.resolved, AlertStatus.dismissed)}
+    ctx.update(extra)
+    return render(request, "ack.html", ctx, status_code=status_code)
+
+
 @router.get("/ack/{token}")
 def acknowledge_link(request: Request, token: str):
     """The link in SMS / email / robot messages: no login needed, the signature is the credential.
 
-    Opening it shows the alert and a 确认收到 button; the button's post
+    Opening it shows the alert, the article, why it was flagged and the
+    suggested handling, with a 确认收到 button; the button's post
     acknowledges. Neither the GET nor the page's script changes anything:
     mail gateways and chat apps fetch links to scan or preview them (some in
     a script-running browser), and that must not acknowledge an alert nobody
-    has read, nor cancel its escalation."""
+    has read, nor cancel its escalation. A group's link (DingTalk/WeCom card)
+    also asks who is acknowledging: a contact of the unit, confirmed by the
+    last 4 digits of their phone."""
     found, error = _ack_claim(request, token)
     if error:
         return error
     claim, alert = found
     if alert.status not in (AlertStatus.new, AlertStatus.notified):
-        return render(request, "ack.html", {"ok": True, "alert": alert, "who": claim.recipient,
-                                            "message": _already(alert)})
-    return render(request, "ack.html", {"ok": True, "confirm": True, "alert": alert, "who": claim.recipient,
-                                        "token": token})
+        return _page(request, claim, alert, token, message=_already(alert), confirm=claim.recipient.endswith(GROUP)
+                     and alert.status is not AlertStatus.resolved and alert.status is not AlertStatus.dismissed,
+                     identify_only=True)
+    return _page(request, claim, alert, token, confirm=True)
 
 
 @router.get("/a/{token}")
@@ -135,25 +162,79 @@ def short_ack_link(request: Request, token: str):
     return acknowledge_link(request, "s:" + token)
 
 
+def _person(request: Request, alert, claim, person: str, phone4: str) -> tuple[str | None, str, str]:
+    """(actor, via, error) for the link's holder. A personal link names its recipient; a group's
+    link must name a contact of the unit with the right last 4 phone digits (a few tries per alert)."""
+    if not claim.recipient.endswith(GROUP):
+        return claim.recipient, "ack-link", ""
+    ports = ports_of(request)
+    now = ports.now()
+    with _wrong_lock:
+        recent = [t for t in _wrong.get(alert.id, []) if now - t < WRONG_WINDOW]
+        _wrong[alert.id] = recent
+    if len(recent) >= MAX_WRONG_DIGITS:
+        return None, "group-link", "手机号后4位错误次数过多，请15分钟后再试，或登录控制台确认"
+    unit = ports.units.get(alert.unit_id)
+    contact = next((c for c in (unit.contacts if unit else []) if c.name == person), None)
+    digits = "".join(ch for ch in (contact.phone or "") if ch.isdigit()) if contact else ""
+    if contact is None or len(digits) < 4 or digits[-4:] != phone4.strip():
+        if person or phone4:
+            with _wrong_lock:
+                _wrong.setdefault(alert.id, []).append(now)
+        return None, "group-link", "请选择您的姓名，并填写本人手机号后4位（与协会登记的一致）"
+    return contact.label, "group-link", ""
+
+
 @router.post("/ack/{token}")
-def acknowledge(request: Request, token: str, confirm: str = Form("")):
+def acknowledge(request: Request, token: str, confirm: str = Form(""), person: str = Form(""),
+                phone4: str = Form("")):
     """Acknowledge by link (the confirmation page's button posts here). Repeats are harmless."""
     found, error = _ack_claim(request, token)
     if error:
         return error
     claim, alert = found
     if confirm != "1":  # not the button (a bot submitting the form): show the page again, change nothing
-        return render(request, "ack.html", {"ok": True, "confirm": True, "alert": alert, "who": claim.recipient,
-                                            "token": token}, status_code=400)
+        return _page(request, claim, alert, token, status_code=400, confirm=True)
+    actor, via, problem = _person(request, alert, claim, person, phone4)
+    if actor is None:
+        return _page(request, claim, alert, token, status_code=400, confirm=True, error=problem,
+                     person=person, identify_only=alert.status not in (AlertStatus.new, AlertStatus.notified))
     ports = ports_of(request)
     before = alert.status
     try:
-        alert = ports.change_status(alert.id, AlertStatus.acknowledged, actor=claim.recipient, via="ack-link")
+        alert = ports.change_status(alert.id, AlertStatus.acknowledged, actor=actor, via=via)
         message = "已确认收到，感谢您的及时处置。" if before is not AlertStatus.acknowledged else _already(alert)
     except ValueError:
         # Already being handled, resolved or dismissed: acknowledging adds nothing; say so plainly.
         message = _already(alert)
-    return render(request, "ack.html", {"ok": True, "message": message, "alert": alert, "who": claim.recipient})
+    if via == "group-link":
+        ports.audit(alert.id, alert.unit_id, "console.ack_person", actor=actor, via=via, person=person)
+    return _page(request, claim, alert, token, message=message, who=actor, person=person, phone4=phone4)
+
+
+@router.post("/ack/{token}/action")
+def link_action(request: Request, token: str, action: str = Form(""), go: str = Form(""), text: str = Form(""),
+                person: str = Form(""), phone4: str = Form("")):
+    """One tap after acknowledging, scoped by the signed link to this alert: 开始处置, 添加处置记录,
+    不属于本单位 (the lead's 误报, with a reason). No password: the link is the credential. Like
+    the acknowledgement, it needs the button's own field (go=1): a script submitting forms does nothing."""
+    found, error = _ack_claim(request, token)
+    if error:
+        return error
+    claim, alert = found
+    if go != "1" or action not in alert_service.LINK_ACTIONS:
+        return _page(request, claim, alert, token, status_code=400, message="请点击页面上的按钮操作")
+    actor, via, problem = _person(request, alert, claim, person, phone4)
+    if actor is None:
+        return _page(request, claim, alert, token, status_code=400, confirm=True, identify_only=True,
+                     error=problem)
+    try:
+        alert = alert_service.act_by_link(ports_of(request), alert, actor, action, text, via=via)
+        message = "已记录为不属于本单位（误报），感谢反馈。" if action == "not_ours" else \
+            f"已{alert_service.LINK_ACTIONS[action]}。"
+    except Refused as e:
+        message = str(e)
+    return _page(request, claim, alert, token, message=message, who=actor, person=person, phone4=phone4)
 
 
 def _already(alert) -> str:

@@ -276,3 +276,81 @@ def test_a_leads_search_returns_only_its_unit(site, driver):
         assert "中国人寿保险股份有限公司吉林省分公司" in hit.find_element(By.CSS_SELECTOR, ".meta").text
     options = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "select[name=unit] option")]
     assert set(options) - {""} == {UNIT_B}
+
+
+# ---------------------------------------------------------------- ack page: group link, next steps
+
+def test_group_link_ack_belongs_to_a_person_and_the_page_continues(site, phone, shots):
+    """The group card's link asks who is acknowledging (a contact, the last 4 phone digits);
+    the page then shows the article, why it was flagged, the 研判 advice and one-tap next steps."""
+    app, _, server = site
+    driver = phone
+    alert_id = publish(app, UNIT_A, 108)
+    contact = app.config.unit(UNIT_A).contacts[0]
+    url = app.ack_url(alert_id, "人保财险吉林宣传群（群机器人）").replace(app.config.settings.console_base_url, server.url)
+    driver.delete_all_cookies()
+    driver.get(url)
+    wait(driver).until(EC.presence_of_element_located((By.ID, "who-pick")))
+    assert app.alert_store.get(alert_id).status.value == "new"  # nothing happens before a person says who
+    assert driver.find_element(By.ID, "ack-article").is_displayed()  # the article is there from the start
+    assert not driver.find_elements(By.ID, "ack-next")  # next steps only after acknowledging
+    Select(driver.find_element(By.ID, "person")).select_by_value(contact.name)
+    wrong = "0000" if not contact.phone.endswith("0000") else "1111"
+    driver.find_element(By.ID, "phone4").send_keys(wrong)
+    driver.find_element(By.ID, "do-ack").click()
+    assert "手机号后4位" in wait(driver).until(EC.presence_of_element_located((By.ID, "ack-error"))).text
+    assert app.alert_store.get(alert_id).status.value == "new"
+    Select(driver.find_element(By.ID, "person")).select_by_value(contact.name)
+    driver.find_element(By.ID, "phone4").send_keys(contact.phone[-4:])
+    driver.find_element(By.ID, "do-ack").click()
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "已确认收到"))
+    ack = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.acknowledged")
+    assert ack["actor"] == contact.label and ack["via"] == "group-link"
+    assert driver.find_element(By.ID, "ack-who").text == contact.label
+    # The page goes on: the article, why it was flagged, the 研判 advice, one-tap next steps.
+    assert "车主称保险公司拒赔" in driver.find_element(By.ID, "ack-excerpt").text
+    assert driver.find_element(By.ID, "ack-why").find_elements(By.CSS_SELECTOR, "li")
+    assert driver.find_elements(By.CSS_SELECTOR, "#ack-steps li")
+    assert "小时内" in driver.find_element(By.ID, "ack-deadline").text
+    assert scroll_width(driver) <= 390
+    assert driver.save_screenshot(str(shots / "phone-ack-group.png"))
+    driver.find_element(By.ID, "do-handling").click()
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "已开始处置"))
+    assert app.alert_store.get(alert_id).status.value == "handling"
+    driver.find_element(By.CSS_SELECTOR, "#form-note textarea").send_keys("已联系车主，核实理赔经过")
+    driver.find_element(By.ID, "do-note").click()
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "已添加处置记录"))
+    notes = server.web.state.ports.casebook.notes(alert_id)
+    assert any(n["text"] == "已联系车主，核实理赔经过" and n["author"] == contact.label for n in notes)
+    driver.find_element(By.CSS_SELECTOR, "#form-not_ours input[name=text]").send_keys("同名的外省机构，与本单位无关")
+    driver.find_element(By.ID, "do-not_ours").click()
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "不属于本单位"))
+    assert app.alert_store.get(alert_id).status.value == "dismissed"
+    dismissed = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.dismissed")
+    assert dismissed["actor"] == contact.label and dismissed["via"] == "group-link"
+    fa = [f for f in server.web.state.ports.casebook.false_alarms() if f["alert_id"] == alert_id]
+    assert fa and "同名的外省机构" in fa[0]["reason"] and fa[0]["marked_by"] == contact.label
+    assert scroll_width(driver) <= 390
+    assert driver.save_screenshot(str(shots / "phone-ack-dismissed.png"))
+
+
+def test_personal_link_next_steps_need_their_buttons(site, phone, shots):
+    """A personal link's page after acknowledging offers 开始处置 at once; a script posting the
+    action form without its button (a link scanner) changes nothing."""
+    app, _, server = site
+    driver = phone
+    alert_id = publish(app, UNIT_A, 109)
+    person = app.config.unit(UNIT_A).contacts[0].label
+    driver.delete_all_cookies()
+    driver.get(app.ack_url(alert_id, person).replace(app.config.settings.console_base_url, server.url))
+    wait(driver).until(EC.presence_of_element_located((By.ID, "do-ack"))).click()
+    wait(driver).until(EC.presence_of_element_located((By.ID, "ack-next")))
+    assert scroll_width(driver) <= 390
+    assert driver.save_screenshot(str(shots / "phone-ack-next.png"))
+    driver.execute_script("document.getElementById('form-handling').submit()")
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "请点击页面上的按钮"))
+    assert app.alert_store.get(alert_id).status.value == "acknowledged"
+    driver.find_element(By.ID, "do-handling").click()
+    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "已开始处置"))
+    handling = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.handling")
+    assert handling["actor"] == person and handling["via"] == "ack-link"
