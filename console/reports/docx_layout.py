@@ -1,0 +1,249 @@
+"""The house layout of every Word document the console writes (日报, 周报, 专报, 复盘).
+
+One place for what makes a file forwardable to leadership:
+
+* A4 portrait (21 × 29.7 cm) with official-document margins (top 3.7,
+  bottom 3.5, left 2.8, right 2.6 cm, as in GB/T 9704 公文格式);
+* the 报头: a red title (e.g. "吉林省保险行业协会 舆情监测日报"), a line with
+  第N期, the date and the 编制单位, and a red rule under it;
+* page numbers in the footer as a ``PAGE`` field ("第 X 页 / 共 Y 页");
+* ``Heading 1`` / ``Heading 2`` styles with the East Asian font set, so the
+  navigation pane and the table of contents pick them up;
+* a ``TOC`` field. python-docx cannot lay out pages, so the field is written
+  with placeholder text and ``w:updateFields`` is set in the settings: Word
+  asks to update fields when the file is opened and fills in the contents
+  (LibreOffice updates the index on open as well).
+
+Usage::
+
+    doc = new_document()
+    masthead(doc, "吉林省保险行业协会", "舆情监测日报", issue=12, date_text="2026年11月30日",
+             compiler="吉林省保险行业协会舆情监测中心")
+    toc(doc)
+    heading(doc, "一、综述", 1)
+    paragraph(doc, "本期共监测到……")
+    table(doc, ["单位", "预警数"], [["甲", 3]])
+    data = to_bytes(doc)
+
+Issue numbers (期号) come from :class:`IssueCounter`, a small JSON file per
+report folder: one counter per kind, so 日报 and 周报 count separately, and
+regenerating the same report keeps its number.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+from pathlib import Path
+
+from docx import Document as DocxDocument
+from docx.document import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+CJK_FONT = "宋体"
+HEADING_FONT = "黑体"
+TITLE_FONT = "方正小标宋简体"
+RED = RGBColor(0xC0, 0x00, 0x00)
+A4 = (Cm(21), Cm(29.7))
+MARGINS = {"top": Cm(3.7), "bottom": Cm(3.5), "left": Cm(2.8), "right": Cm(2.6)}
+
+
+def set_font(run, size: float | None = None, bold: bool = False, font: str = CJK_FONT,
+             color: RGBColor | None = None) -> None:
+    """Latin and East Asian font both: without w:eastAsia Word shows Chinese in a Latin fallback."""
+    run.font.name = font
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+    if size:
+        run.font.size = Pt(size)
+    run.bold = bold
+    if color is not None:
+        run.font.color.rgb = color
+
+
+def _style_font(style, font: str, size: float | None = None, color: RGBColor | None = None) -> None:
+    style.font.name = font
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+    if size:
+        style.font.size = Pt(size)
+    if color is not None:
+        style.font.color.rgb = color
+
+
+def new_document() -> Document:
+    """An empty A4 document with the margins, fonts, heading styles and page-number footer set."""
+    doc = DocxDocument()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = A4
+    section.top_margin, section.bottom_margin = MARGINS["top"], MARGINS["bottom"]
+    section.left_margin, section.right_margin = MARGINS["left"], MARGINS["right"]
+    section.footer_distance = Cm(2.0)
+    _style_font(doc.styles["Normal"], CJK_FONT, 12)
+    _style_font(doc.styles["Heading 1"], HEADING_FONT, 16, RGBColor(0, 0, 0))
+    _style_font(doc.styles["Heading 2"], HEADING_FONT, 14, RGBColor(0, 0, 0))
+    _page_footer(section)
+    _update_fields_on_open(doc)
+    return doc
+
+
+def _field(paragraph, instruction: str, placeholder: str = "1") -> None:
+    """A complex field (begin / instrText / separate / cached result / end) in one paragraph."""
+    def char(kind: str):
+        r = OxmlElement("w:r")
+        fc = OxmlElement("w:fldChar")
+        fc.set(qn("w:fldCharType"), kind)
+        if kind == "begin":
+            fc.set(qn("w:dirty"), "true")  # recompute on open
+        r.append(fc)
+        return r
+    paragraph._p.append(char("begin"))
+    instr = OxmlElement("w:r")
+    text = OxmlElement("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instruction} "
+    instr.append(text)
+    paragraph._p.append(instr)
+    paragraph._p.append(char("separate"))
+    set_font(paragraph.add_run(placeholder), 10.5)
+    paragraph._p.append(char("end"))
+
+
+def _page_footer(section) -> None:
+    footer = section.footer
+    p = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    set_font(p.add_run("第 "), 10.5)
+    _field(p, "PAGE")
+    set_font(p.add_run(" 页 / 共 "), 10.5)
+    _field(p, "NUMPAGES")
+    set_font(p.add_run(" 页"), 10.5)
+
+
+def _update_fields_on_open(doc: Document) -> None:
+    settings = doc.settings.element
+    flag = settings.find(qn("w:updateFields"))
+    if flag is None:
+        flag = OxmlElement("w:updateFields")
+        settings.append(flag)
+    flag.set(qn("w:val"), "true")
+
+
+def _red_rule(paragraph) -> None:
+    """A red bottom border under the paragraph (the 报头's 红线)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "single"), ("w:sz", "18"), ("w:space", "4"), ("w:color", "C00000")):
+        bottom.set(qn(key), value)
+    borders.append(bottom)
+    ppr.append(borders)
+
+
+def masthead(doc: Document, organisation: str, title: str, *, issue: int | None, date_text: str,
+             compiler: str, subtitle: str = "") -> None:
+    """The 报头: red "<organisation> <title>", then 第N期, the 编制单位 and date over a red rule."""
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    set_font(p.add_run(f"{organisation}\n{title}" if len(organisation) + len(title) > 16 else
+                       f"{organisation} {title}"), 24, True, TITLE_FONT, RED)
+    if issue is not None:
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        set_font(p.add_run(f"第{issue}期"), 14)
+    if subtitle:
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        set_font(p.add_run(subtitle), 12)
+    p = doc.add_paragraph()
+    set_font(p.add_run(f"编制单位：{compiler}"), 12)
+    p.add_run("\t")
+    set_font(p.add_run(date_text), 12)
+    right = A4[0] - MARGINS["left"] - MARGINS["right"]  # the text width: date flush right
+    p.paragraph_format.tab_stops.add_tab_stop(Cm(right / 360000), alignment=WD_TAB_ALIGNMENT.RIGHT)
+    _red_rule(p)
+
+
+def toc(doc: Document, title: str = "目  录", levels: str = "1-2") -> None:
+    """A table of contents field over the Heading styles; Word fills it in when the file is opened."""
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    set_font(p.add_run(title), 14, True, HEADING_FONT)
+    _field(doc.add_paragraph(), f'TOC \\o "{levels}" \\h \\z \\u', "（打开文件时更新目录；如未更新，请右键“更新域”）")
+
+
+def heading(doc: Document, text: str, level: int = 1):
+    return doc.add_heading(text, level)
+
+
+def paragraph(doc: Document, text: str, size: float = 12, bold: bool = False, center: bool = False,
+              indent: bool = True):
+    p = doc.add_paragraph()
+    set_font(p.add_run(text), size, bold)
+    if center:
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    elif indent:
+        p.paragraph_format.first_line_indent = Pt(size * 2)  # 首行缩进两字
+    return p
+
+
+def table(doc: Document, header: list[str], rows: list[list], size: float = 10.5):
+    t = doc.add_table(rows=1, cols=len(header))
+    t.style = "Table Grid"
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(t.rows[0].cells, header):
+        cell.text = ""
+        set_font(cell.paragraphs[0].add_run(text), size, True)
+    for row in rows:
+        for cell, value in zip(t.add_row().cells, row):
+            cell.text = ""
+            set_font(cell.paragraphs[0].add_run(str(value)), size)
+    return t
+
+
+def picture(doc: Document, png: bytes, width_cm: float = 15.5) -> None:
+    doc.add_picture(io.BytesIO(png), width=Cm(width_cm))
+    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def to_bytes(doc: Document) -> bytes:
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+class IssueCounter:
+    """期号 per document kind, persisted in ``<folder>/issues.json``.
+
+    ``number(kind, key)`` returns the number already given to ``key`` (e.g.
+    ``daily-2026-11-30``), or the next one for that kind: regenerating a
+    report keeps its 期号, a new report gets the next. Thread-safe in one
+    process; the file is replaced atomically.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "issues.json"
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict:
+        try:
+            return json.loads(self.path.read_text("utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def number(self, kind: str, key: str) -> int:
+        with self._lock:
+            data = self._load()
+            given = data.setdefault(kind, {})
+            if key not in given:
+                given[key] = max(given.values(), default=0) + 1
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.path.with_name(self.path.name + ".tmp")
+                tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+                os.replace(tmp, self.path)
+            return int(given[key])
