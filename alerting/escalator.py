@@ -10,6 +10,8 @@
   update inside the minimum gap); when the timer is due, one update tells
   the people reached so far about everything new since the last message
   (REPEAT_DUE, "N more sources"), or nothing if nothing is new.
+* ``bulletin``: the 续报 of an open 事件 (``alerting.emergency``), which
+  sets the next one; a closed 事件's timer is cancelled.
 
 Each timer is handled in one transaction with what it queues, and timers are
 rows with due times read by the injected clock: a restart loses nothing, a
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from alerting.emergency import EmergencyDesk
 from alerting.planner import Planner
 from alerting.store import AlertStore
 from alerting.store_state import AlertState, Timer
@@ -32,8 +35,9 @@ LAST_STEP = 2
 
 
 class Escalator:
-    def __init__(self, store: AlertStore, planner: Planner, clock: Clock) -> None:
+    def __init__(self, store: AlertStore, planner: Planner, clock: Clock, emergency: EmergencyDesk | None = None) -> None:
         self.store = store
+        self.emergency = emergency
         self.planner = planner
         self.routing = planner.routing
         self.clock = clock
@@ -53,6 +57,11 @@ class Escalator:
                 state = self.store.get_state(db, alert.id)
                 if timer.kind == "escalate":
                     self._escalate(db, alert, state, timer, now)
+                elif timer.kind == "bulletin":
+                    if self.emergency is None:
+                        self.store.finish_timer(db, timer, "cancelled", now)
+                    else:
+                        self.emergency.bulletin(db, alert, state, timer, now)
                 else:
                     self._renotify(db, alert, state, timer, now)
             fired += 1

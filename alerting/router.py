@@ -40,6 +40,7 @@ from enum import Enum
 
 from alerting import templates
 from alerting.assessment import card_for
+from alerting.emergency import EmergencyDesk
 from alerting.lifecycle import UNACKNOWLEDGED
 from alerting.planner import Planner
 from alerting.store import AlertStore, Notification
@@ -101,8 +102,9 @@ class Plan:
 class AlertRouter:
     def __init__(self, store: AlertStore, members: MembersFile, rules: Rules, clock: Clock,
                  planner: Planner, levels: LevelPolicy | None = None,
-                 source_weights: dict[str, float] | None = None) -> None:
+                 source_weights: dict[str, float] | None = None, emergency: EmergencyDesk | None = None) -> None:
         self.store = store
+        self.emergency = emergency  # raises alerts to an 事件 by the rules.yaml emergency.auto rules
         self.units = {u.id: u for u in members.units}
         self.rules = rules
         self.conf = rules.alerting
@@ -151,6 +153,8 @@ class AlertRouter:
                 last.append(("suppressed", {"decision": plan.decision.value, "reason": plan.suppressed}))
             queued = self.store.apply(db, now, alert=alert, doc_id=doc.id, state=plan.state, notes=plan.notes,
                                       cancel=plan.cancel, timers=plan.timers, audit_first=first, audit_last=last)
+            if self.emergency is not None:
+                self.emergency.auto_raise(db, alert, plan.state, now, mainstream=self.is_mainstream(doc))
         log.info("alert %s unit=%s level=%s decision=%s queued=%d doc=%s%s", alert.id, unit_id, alert.level.value,
                  plan.decision.value, len(queued), doc.id, f" ({plan.suppressed})" if plan.suppressed else "")
         return Routed(alert, plan.decision, queued)

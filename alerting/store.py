@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
+from alerting.store_emergency import EmergencyMixin
 from alerting.store_state import AlertState, StateMixin, TimerChange
 from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
@@ -58,12 +59,12 @@ class Notification:
     attempts: int = 0
     who: str = ""
     round: int = 0
-    kind: str = "alert"  # alert | update | escalation | fallback | notice | ops
+    kind: str = "alert"  # alert | update | escalation | fallback | notice | ops | bulletin (事件 续报)
     not_before: datetime | None = None  # quiet hours, digest
     lease_owner: str | None = None  # the notifier holding this row while it is ``sending``
 
 
-class AlertStore(StateMixin):
+class AlertStore(StateMixin, EmergencyMixin):
     """On SQLite (a path, or ``sqlite:///…``) every transaction is ``BEGIN IMMEDIATE``: writers take
     turns. On PostgreSQL (``postgresql://…``) transactions run side by side, so: reading an alert
     inside a transaction (``get(…, db)``) first takes the alert's lock (an advisory lock on its

@@ -178,7 +178,15 @@ class App:
     def router(self):
         from alerting.router import AlertRouter
         return AlertRouter(self.alert_store, self.config.members, self.config.rules, self.clock, self.planner,
-                           self.level_policy, {s.id: s.weight for s in self.config.sources})
+                           self.level_policy, {s.id: s.weight for s in self.config.sources},
+                           emergency=self.emergency)
+
+    @cached_property
+    def emergency(self):
+        """应急响应 (事件): opened by duty officers or rules, 续报 fired by the escalator."""
+        from alerting.emergency import EmergencyDesk
+        return EmergencyDesk(self.alert_store, self.config.members, self.config.rules, self.clock,
+                             self.config.settings.console_base_url, self.config.settings.timezone)
 
     @cached_property
     def ops_router(self):
@@ -198,7 +206,7 @@ class App:
     @cached_property
     def escalator(self):
         from alerting.escalator import Escalator
-        return Escalator(self.alert_store, self.planner, self.clock)
+        return Escalator(self.alert_store, self.planner, self.clock, emergency=self.emergency)
 
     @cached_property
     def notifier(self):

@@ -223,6 +223,8 @@ class Association(Strict):
     duty_officers: list[DutyOfficer] = Field(default_factory=list)
     duty_rota: DutyRota | None = None  # none: every duty officer, all the time
     robots: list[str] = Field(default_factory=list)  # the duty group's robots
+    # The association's leaders (协会领导): they receive the 续报 of every open 事件 (rules.yaml emergency).
+    leaders: list[Contact] = Field(default_factory=list)
 
 
 class MembersFile(Strict):

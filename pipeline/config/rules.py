@@ -15,6 +15,7 @@ from pipeline.config.base import (
     _non_empty_terms,
     parse_duration,
 )
+from pipeline.config.emergency import EmergencyRules
 
 
 class LevelRoute(Strict):
@@ -225,6 +226,7 @@ class Rules(Strict):
     alert_channels: list[Literal["email"]] = Field(default_factory=lambda: list[Literal["email"]](["email"]))
     notify_duty_officers: bool = True  # default for routes that do not say `duty:`
     alerting: AlertingRules = Field(default_factory=AlertingRules)
+    emergency: EmergencyRules = Field(default_factory=EmergencyRules)  # 应急响应 (pipeline/config/emergency.py)
 
     @field_validator("negative_lexicon")
     @classmethod
