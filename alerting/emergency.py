@@ -133,7 +133,7 @@ class EmergencyDesk:
         people = [{"name": c.name, "role": "单位联系人" if c.role == "primary" else "单位备用联系人",
                    "phone": c.phone or "", "email": c.email or ""} for c in (unit.contacts if unit else [])]
         if actor != "system":
-            people.append({"name": actor, "role": "值班员（启动人）", "phone": "", "email": ""})
+            people.append({"name": em_text.person_name(actor), "role": "值班员（启动人）", "phone": "", "email": ""})
         em: dict = {"id": emergency_id(alert.id), "alert_id": alert.id, "unit_id": alert.unit_id,
               "unit_name": alert.unit_name, "unit_short": unit.short if unit else alert.unit_name,
               "title": alert.representative.title, "level": alert.level.value, "risk_type": risk,
@@ -182,7 +182,7 @@ class EmergencyDesk:
                 raise EmergencyError(f"没有这一项：{item_id}")
             if bool(item["done"]) == done:
                 return  # a double click changes nothing
-            item.update(done=done, by=actor if done else None, at=_ts(now) if done else None)
+            item.update(done=done, by=em_text.person_name(actor) if done else None, at=_ts(now) if done else None)
             self.store.audit(db, alert.id, alert.unit_id, "emergency.checklist", now, emergency_id=em["id"],
                              actor=actor, via=via, item_id=item_id, item=item["text"], done=done)
         return self._change(emergency_id_, change)

@@ -6,21 +6,27 @@
   handles, resolves and notes them; nothing else. Another unit's alert is
   answered "not found" (404), so a lead cannot even learn that it exists;
 * admin (管理员): everything, and user management.
+
+应急响应 (事件): duty officers and admins raise an alert to an 事件 and close it; a lead
+sees its own unit's 事件 and ticks their checklist, records notes and people; analysts read them.
 """
 from __future__ import annotations
 
 from console.users import User
 from contracts.messages import Alert
 
+# 应急响应 (事件): read; tick, note, people; raise an alert to an 事件 and close it.
+EMERGENCY_ALL = ("emergency.read", "emergency.act", "emergency.open")
 PERMISSIONS: dict[str, set[str]] = {
     "duty": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign", "search", "export",
-             "sources", "reports.read", "reports.generate", "feedback"},
+             "sources", "reports.read", "reports.generate", "feedback", *EMERGENCY_ALL},
     "analyst": {"wall", "feed", "alerts.read_all", "search", "export", "sources", "reports.read", "reports.generate",
-                "feedback"},
-    "lead": {"feed", "alerts.act", "alerts.assign", "search", "export"},  # search and export: own unit only
+                "feedback", "emergency.read"},
+    # search and export, 事件: own unit only (a lead ticks its checklist and records what it did)
+    "lead": {"feed", "alerts.act", "alerts.assign", "search", "export", "emergency.read", "emergency.act"},
     "admin": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign",
               "search", "export",
-              "sources", "reports.read", "reports.generate", "feedback", "users"},
+              "sources", "reports.read", "reports.generate", "feedback", "users", *EMERGENCY_ALL},
 }
 
 # Alert actions and the permission each needs (the lead's are further limited to its unit).
@@ -62,7 +68,8 @@ def can_act(user: User, alert: Alert, action: str) -> bool:
 
 def nav(user: User) -> list[tuple[str, str]]:
     """(path, label) of the pages this user may open, for the navigation bar."""
-    items = [("/", "实时预警", "feed"), ("/search", "检索分析", "search"), ("/reports", "舆情报告", "reports.read"),
+    items = [("/", "实时预警", "feed"), ("/emergencies", "应急事件", "emergency.read"), ("/search", "检索分析", "search"),
+             ("/reports", "舆情报告", "reports.read"),
              ("/sources", "信息源状态", "sources"), ("/admin/users", "用户管理", "users"), ("/wall", "大屏", "wall"),
              ("/api", "API", "users")]  # the API page is for the association's developers (admins)
     return [(path, label) for path, label, perm in items if can(user, perm)]

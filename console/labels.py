@@ -19,7 +19,7 @@ STATUS_LABELS = {"new": "新预警", "notified": "已通知", "acknowledged": "�
 NOTIFY_STATES = {"pending": "待发送", "sending": "发送中", "accepted": "已提交", "delivered": "已送达",
                  "failed": "发送失败", "cancelled": "已取消", "held": "暂缓（免打扰）"}
 NOTIFY_KINDS = {"alert": "预警", "update": "更新", "escalation": "升级", "fallback": "备用渠道", "notice": "通知",
-                "ops": "运行告警"}
+                "ops": "运行告警", "bulletin": "事件续报"}
 EVENTS = {
     "detected": "系统发现", "joined_event": "并入同一事件", "routed": "路由决策", "suppressed": "不再通知", "notification.held": "消息暂缓",
     "notification.accepted": "消息已提交", "notification.delivered": "消息已送达",
@@ -29,6 +29,8 @@ EVENTS = {
     "escalation.skipped": "跳过升级", "escalation.cancelled": "取消升级", "console.manual": "人工预警",
     "console.ack_person": "群内确认（本人）", "console.note": "处置记录", "console.assessment": "研判意见",
     "console.assigned": "指派", "console.false_alarm": "标记误报", "ops.routed": "运行告警",
+    "emergency.opened": "启动应急响应", "emergency.checklist": "事件清单", "emergency.note": "事件记录",
+    "emergency.people": "事件责任人", "emergency.bulletin": "事件续报", "emergency.closed": "关闭事件",
 }
 SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/无法读取", "silent": "长时间无新内容",
                  "never_run": "尚未运行", "disabled": "已停用", "unknown": "状态未知"}

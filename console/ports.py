@@ -57,6 +57,23 @@ class AlertLedger(Protocol):
     def ops_alerts(self, state: str) -> list[dict]: ...
 
 
+class EmergencyLedger(Protocol):
+    """应急响应 (事件) as the console uses it (alerting.emergency.EmergencyDesk honours it). Changes raise
+    KeyError for an unknown 事件 or alert and ValueError (message in Chinese) for a refused change."""
+
+    def get(self, emergency_id: str) -> dict | None: ...
+    def of_alert(self, alert_id: str) -> dict | None: ...
+    def find(self, status: str | None = None, unit_id: str | None = None, limit: int = 200) -> list[dict]: ...
+    def timeline(self, em: dict) -> list[dict]: ...
+    def bulletins(self, em: dict) -> list[dict]: ...
+    def open(self, alert_id: str, *, actor: str, via: str, reason: str = "") -> dict: ...
+    def tick(self, emergency_id: str, item_id: str, done: bool, *, actor: str, via: str) -> dict: ...
+    def note(self, emergency_id: str, text: str, *, actor: str, via: str) -> dict: ...
+    def person(self, emergency_id: str, *, name: str, role: str = "", phone: str = "", email: str = "",
+               remove: bool = False, actor: str, via: str) -> dict: ...
+    def close(self, emergency_id: str, *, actor: str, via: str, summary: str = "", lessons: str = "") -> dict: ...
+
+
 @dataclass
 class ConsoleBackend:
     """Everything the console may use; each part is built lazily by its provider."""
@@ -74,6 +91,8 @@ class ConsoleBackend:
     escalation: Callable[[list[str]], dict[str, dict]] = field(default=lambda ids: {})
     # The association's duty officers on duty at a time (the rota): [{"name", "phone"}].
     on_duty: Callable[[datetime], list[dict]] = field(default=lambda at: [])
+    # 应急响应 (事件): opened from an alert, checklist, 续报, 复盘 (None: not available here).
+    emergencies: Callable[[], EmergencyLedger] | None = None
 
 
 class Ports:
@@ -185,6 +204,13 @@ class Ports:
             except Exception:  # an older store without the table: nothing to show, not an error page
                 log.exception("could not read ops alerts")
                 return []
+
+    def emergency(self, method: str, *args, **kwargs):
+        """Call the 事件 ledger (``EmergencyLedger``) under the alert-store lock."""
+        if self.backend.emergencies is None:
+            raise LookupError("应急响应不可用")
+        with self._alerts:
+            return getattr(self.backend.emergencies(), method)(*args, **kwargs)
 
     # ------------------------------------------------------------ index
 

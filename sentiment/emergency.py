@@ -17,6 +17,11 @@ from datetime import datetime, tzinfo
 from sentiment.spread import AUTHORITY_LABELS
 
 
+def person_name(actor: str) -> str:
+    """An audit actor ("值班员王宁 <console:duty>", "孙伟 <139…>") as people read it: the name."""
+    return actor.split(" <", 1)[0].strip()
+
+
 def checklist(steps: Iterable[str], closing: Iterable[str]) -> list[dict]:
     """Checklist items (id, text, source, done, by, at): playbook steps first, then the closing steps."""
     items = [("playbook", s) for s in steps] + [("closing", s) for s in closing]
@@ -145,10 +150,10 @@ def timeline_line(event: str, detail: Mapping) -> str | None:
     if template is None:
         return None
     facts = _Keep({k: v for k, v in detail.items() if v is not None})
-    facts["actor"] = str(detail.get("actor") or "")
+    facts["actor"] = person_name(str(detail.get("actor") or ""))
     facts["decision_label"] = DECISIONS.get(str(detail.get("decision", "")), "")
     facts["channel_label"] = CHANNELS.get(str(detail.get("channel", "")), str(detail.get("channel", "")))
-    facts["by"] = f"，{detail['actor']}" if detail.get("actor") else ""
+    facts["by"] = f"，{facts['actor']}" if detail.get("actor") not in (None, "", "system") else ""
     if event == "emergency.checklist":
         facts["verb"] = "完成" if detail.get("done") else "取消完成"
     if event == "emergency.people":

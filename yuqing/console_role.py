@@ -44,7 +44,7 @@ def console_backend(app: App) -> ConsoleBackend:
                           apply_receipt=lambda pid, ok, detail: app.notifier.apply_receipt(pid, ok, detail),
                           source_health=source_health,
                           escalation=lambda ids: escalation_state(app.alert_store, ids),
-                          on_duty=on_duty)
+                          on_duty=on_duty, emergencies=lambda: app.emergency)
 
 
 def escalation_state(store: AlertStore, alert_ids: list[str]) -> dict[str, dict]:

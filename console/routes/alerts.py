@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from console import alert_service, labels
 from console.access import ACTION_LABELS, ACTIONS, can, unit_scope
 from console.routes import render
+from console.routes.emergency import emergency_of_alert
 from console.security import Refused, ports_of, require, require_write
 from console.users import Session
 from contracts.messages import Channel, Level
@@ -46,7 +47,7 @@ def feed_page(request: Request, session: Session = Depends(require("feed"))):
 def alert_page(request: Request, alert_id: str, session: Session = Depends(require("feed"))):
     ports = ports_of(request)
     detail = alert_service.detail(ports, session.user, alert_id)
-    return render(request, "alert.html", {"a": detail})
+    return render(request, "alert.html", {"a": detail, "emergency": emergency_of_alert(request, alert_id)})
 
 
 @router.post("/alerts/{alert_id}/action")

@@ -8,6 +8,7 @@ import pytest
 
 from alerting.emergency import EmergencyError
 from contracts.messages import AlertStatus
+from pipeline.config.emergency import EmergencyTrigger
 from tests.kit import make_scored
 
 PRIMARY = "sunwei@chinalife-jl.example.cn"
@@ -69,7 +70,21 @@ def test_an_emergency_sends_bulletins_on_schedule_until_it_closes(app, smtp):
     assert [b["number"] for b in shown] == [1, 2] and all(m["state"] == "accepted" for m in shown[0]["messages"])
 
 
+def test_a_red_alert_carried_by_central_media_becomes_an_emergency_by_the_demo_rule(app):
+    alert = route(app, level="red")
+    assert app.emergency.of_alert(alert.id) is None  # red, but carried by an ordinary site
+    doc = make_scored({"chinalife-jl": "red"}, story="s1", site="www.people.com.cn", url="http://www.people.com.cn/1",
+                      at=app.clock.now()).model_copy(update={"authority": "central_media"})
+    app.router.handle(doc)
+    em = app.emergency.of_alert(alert.id)
+    assert em is not None and em["trigger"] == "红色预警且中央媒体或监管部门发布" and em["opened_by"] == "system"
+    assert [t["text"] for t in app.emergency.timeline(em) if t["event"] == "emergency.opened"] == [
+        "启动应急响应（红色预警且中央媒体或监管部门发布）"]
+
+
 def test_a_red_alert_carried_by_a_mainstream_outlet_becomes_an_emergency_by_rule(app, smtp):
+    app.emergency.conf = app.config.rules.emergency.model_copy(update={"auto": [
+        EmergencyTrigger(name="红色预警且主流媒体转载", min_level="red", mainstream=True, min_documents=2)]})
     alert = route(app, level="orange")
     assert app.emergency.of_alert(alert.id) is None
     route(app, level="red", site="www.people.com.cn", n=2)  # mainstream pickup, two documents, red
