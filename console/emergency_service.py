@@ -69,7 +69,8 @@ def listing(ports: Ports, user: User, status: str | None = None) -> list[dict]:
         alert = ports.get_alert(em["alert_id"])
         if alert is not None and can_see(user, alert):
             out.append(summary(em, alert))
-    return sorted(out, key=lambda e: (e["status"] != "open", e["opened_at"]), reverse=False)
+    out.sort(key=lambda e: e["opened_at"], reverse=True)  # newest first …
+    return sorted(out, key=lambda e: e["status"] != "open")  # … open ones before closed ones
 
 
 def _docs(ports: Ports, alert: Alert) -> list[ScoredDocument]:

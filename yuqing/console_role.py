@@ -54,7 +54,8 @@ def escalation_state(store: AlertStore, alert_ids: list[str]) -> dict[str, dict]
     for alert_id in alert_ids:
         rows = store.outbox(alert_id)
         step = max((r["step"] for r in rows), default=0)
-        told = sorted({(r["who"] or r["recipient"]) for r in rows if r["step"] == step and r["kind"] != "ops"})
+        told = sorted({(r["who"] or r["recipient"]) for r in rows
+                       if r["step"] == step and r["kind"] not in ("ops", "bulletin")})  # 事件 续报 are not escalation
         pending = [t for t in store.timers(alert_id) if t["kind"] == "escalate" and t["state"] == "pending"]
         nxt = min(pending, key=lambda t: t["due_at"]) if pending else None
         out[alert_id] = {"step": step, "told": told, "next_at": nxt["due_at"] if nxt else None,
