@@ -54,13 +54,22 @@ def key_terms(tagged: Iterable[tuple[str, str]], own_names: Iterable[str] = (),
               common: frozenset[str] = COMMON) -> list[str]:
     """The identifying terms of a text from its (token, part of speech) pairs, most frequent first."""
     names = {n for n in own_names if n}
-    counts: Counter[str] = Counter()
-    for word, tag in tagged:
-        if len(word) < 2 or word in common or any(word in n or n in word for n in names):
-            continue
-        if tag.startswith(KEEP_TAGS) or (tag == "x" and _NUMBER.search(word)):
-            counts[word] += 1
+    # "word in some name": one substring test against the names joined by a
+    # character no token contains; "some name in word": the word's own
+    # substrings looked up in the set (words are short, names many).
+    joined = "\x00".join(names)
+    counts = Counter(word for word, tag in tagged
+                     if len(word) >= 2 and word not in common
+                     and (tag.startswith(KEEP_TAGS) or (tag == "x" and _NUMBER.search(word))))
+    lengths = sorted({len(n) for n in names})
+    for word in [w for w in counts if (w in joined and "\x00" not in w) or _contains_any(w, names, lengths)]:
+        del counts[word]  # the others keep their order: ties stay in order of first use
     return [w for w, _ in counts.most_common(MAX_TERMS)]
+
+
+def _contains_any(word: str, names: set[str], lengths: list[int]) -> bool:
+    n = len(word)
+    return any(word[i:i + k] in names for k in lengths if k <= n for i in range(n - k + 1))
 
 
 def same_event(a: EventKey, b: EventKey, rules: EventRules) -> tuple[bool, str]:

@@ -73,7 +73,7 @@ class Tokenizer:
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """Precise-mode ``(token, part of speech)`` pairs (jieba's tag set:
         ns place, nr person, nt organisation, m numeral, …), punctuation dropped."""
-        return [(w, t) for w, t in self._rj.tag(text) if _WORDISH.search(w)]
+        return [(w, t) for w, t in self._rj.tag(text) if w.isalnum() or _WORDISH.search(w)]
 
     def search_tokens(self, text: str) -> list[str]:
         """Search-mode tokens (long words also yield their parts), lower-cased,
