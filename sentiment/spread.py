@@ -52,9 +52,22 @@ class SpreadRules:
     velocity_docs: int = 0
     velocity_points: int = 0
 
+    # Carriers seen before (a few sites and accounts carry most items); not
+    # part of the rules' identity, emptied by dataclasses.replace.
+    _carriers: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
+
     def authority_of(self, *, site: str = "", source_id: str = "", source_name: str = "",
                      author: str | None = None) -> AuthorityClass | None:
         """The most authoritative class that names this carrier, if any."""
+        key = (site, source_id, source_name, author)
+        if key in self._carriers:
+            return self._carriers[key]
+        if len(self._carriers) >= 10_000:
+            self._carriers.clear()
+        found = self._carriers[key] = self._authority_of(site, source_id, source_name, author)
+        return found
+
+    def _authority_of(self, site: str, source_id: str, source_name: str, author: str | None) -> AuthorityClass | None:
         site = site.lower()
         names = {source_id, source_name, author or ""} - {""}
         found = [c for c in self.authority
@@ -112,7 +125,12 @@ def is_own_response(title: str, names: Iterable[str], words: Sequence[str], with
     """The title presents the unit's own reply: a name, then within ``within``
     characters and no punctuation one of ``words`` (人保财险回应…, 某某人寿
     关于…的声明). "网友投诉某某人寿，公司未回应" is not: a comma lies between."""
-    if not words:
+    # Only a name and a word that occur in the title can match (the regular
+    # expressions are built per call: most titles stop here).
+    if not words or not any(w in title for w in words):
+        return False
+    names = [n for n in names if n and n in title]
+    if not names:
         return False
     alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     gap = f"[^{re.escape(_PUNCT)}]{{0,{within}}}?"
