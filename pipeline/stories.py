@@ -39,10 +39,17 @@ from sentiment import stories as logic
 MIGRATIONS = Path(__file__).parent / "migrations" / "stories"
 MAX_CANDIDATES = 20  # most recent documents sharing a band, compared in full
 PRUNE_EVERY = 1000
+CANDIDATE_CACHE = 50_000  # parsed candidate rows kept (a few days of a busy province)
 
 
 def _us(t: datetime) -> int:
     return int(t.timestamp() * 1_000_000)
+
+
+def _snapshot(story: logic.Story) -> dict:
+    """The story's state now: later documents of the batch change the object."""
+    d = story.to_dict()
+    return {**d, "channels": dict(d["channels"]), "sites": dict(d["sites"]), "spread": dict(d["spread"])}
 
 
 class StoryStore:
@@ -53,6 +60,8 @@ class StoryStore:
         migrate(self._db, "stories", MIGRATIONS)
         self._lock = threading.Lock()
         self._assigned = 0
+        self._batch: dict[str, logic.Story] = {}
+        self._parsed: dict[str, logic.Candidate] = {}
 
     def assign(self, doc: ScoredDocument) -> ScoredDocument:
         """The document with its story id and story state filled in."""
@@ -71,15 +80,28 @@ class StoryStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 lock_key(db, "stories")  # PostgreSQL: one batch at a time, as BEGIN IMMEDIATE on SQLite
+                # Stories touched by this batch, written once at its end: no
+                # other process writes while the batch holds the store.
+                self._batch = {}
+                done = self._seen_before([doc.id for doc, _, _ in prepared])
                 for doc, seen, sketch in prepared:
-                    row = db.execute("SELECT story_id FROM story_docs WHERE doc_id = ?", (doc.id,)).fetchone()
+                    story_id = done.get(doc.id)
                     # A replay gets the same story, not counted again.
-                    story = self._get(row[0]) if row else self._join(doc, seen, sketch)
-                    states.append((story.id, story.to_dict()) if story else None)
+                    story = self._get(story_id) if story_id else self._join(doc, seen, sketch)
+                    if story is not None and story_id is None:
+                        done[doc.id] = story.id
+                    states.append((story.id, _snapshot(story)) if story else None)
+                if self._batch:
+                    db.executemany(
+                        "INSERT INTO stories (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body=excluded.body",
+                        [(st.id, json.dumps(st.to_dict(), ensure_ascii=False)) for st in self._batch.values()])
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
+                self._parsed.clear()  # it may hold rows of this batch, now undone
                 raise
+            finally:
+                self._batch = {}
             before = self._assigned
             self._assigned += len(prepared)
             prune = self._assigned // PRUNE_EVERY > before // PRUNE_EVERY
@@ -87,6 +109,17 @@ class StoryStore:
             self.prune(max(seen for _, seen, _ in prepared) - self.window)
         return [doc.model_copy(update={"story_id": state[0], "story": state[1]} if state else {"story": None})
                 for (doc, _, _), state in zip(prepared, states)]
+
+    def _seen_before(self, doc_ids: list[str]) -> dict[str, str]:
+        """The story of each document of ``doc_ids`` already in the store (replays)."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(unique), 500):
+            part = unique[i:i + 500]
+            found.update(self._db.execute(
+                f"SELECT doc_id, story_id FROM story_docs WHERE doc_id IN ({','.join('?' * len(part))})",
+                part).fetchall())
+        return found
 
     def _join(self, doc: ScoredDocument, seen: datetime, sketch: tuple[int, ...]) -> logic.Story:
         since = _us(seen - self.window)
@@ -98,8 +131,7 @@ class StoryStore:
             existing = self._get(story.id)  # same title id seen outside the window: continue it
             story = existing or story
         logic.add_document(story, seen, doc.channel.value, doc.site)
-        self._db.execute("INSERT INTO stories (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body=excluded.body",
-                         (story.id, json.dumps(story.to_dict(), ensure_ascii=False)))
+        self._batch[story.id] = story
         self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
                          (doc.id, story.id, key, json.dumps(logic.title_numbers(doc.title)),
                           json.dumps(sketch), _us(seen)))
@@ -111,18 +143,38 @@ class StoryStore:
         rows = []
         if len(key) >= logic.MIN_TITLE:
             rows += self._db.execute(
-                "SELECT story_id, title_key, numbers, sketch FROM story_docs WHERE title_key = ? AND seen_us >= ? "
-                "LIMIT 1", (key, since)).fetchall()
+                "SELECT doc_id, story_id, title_key, numbers, sketch FROM story_docs WHERE title_key = ? "
+                "AND seen_us >= ? LIMIT 1", (key, since)).fetchall()
         keys = logic.band_keys(sketch)
         if keys:
-            marks = ",".join("?" * len(keys))
+            # The most recent documents sharing a band: each key's own most
+            # recent ones by the index (key, seen_us) read backwards, then the
+            # newest of those. Equal to ordering every row of every key, which
+            # cost as much as the keys had documents (a story reposted a
+            # thousand times).
+            per_key = " UNION ALL ".join(
+                f"SELECT doc_id, seen_us FROM (SELECT doc_id, seen_us FROM story_bands WHERE key = ? AND seen_us >= ?"
+                f" ORDER BY seen_us DESC LIMIT {MAX_CANDIDATES}) AS k{i}" for i in range(len(keys)))
             rows += self._db.execute(
-                "SELECT story_id, title_key, numbers, sketch FROM story_docs WHERE doc_id IN ("
-                f"  SELECT doc_id FROM story_bands WHERE key IN ({marks}) AND seen_us >= ?"
-                "   ORDER BY seen_us DESC LIMIT ?)", (*keys, since, MAX_CANDIDATES)).fetchall()
-        return [logic.Candidate(s, t, tuple(json.loads(n)), tuple(json.loads(k))) for s, t, n, k in rows]
+                "SELECT doc_id, story_id, title_key, numbers, sketch FROM story_docs WHERE doc_id IN ("
+                f"  SELECT doc_id FROM ({per_key}) AS recent ORDER BY seen_us DESC LIMIT ?)",
+                (*(v for k in keys for v in (k, since)), MAX_CANDIDATES)).fetchall()
+        # A document's row never changes once written, so its parsed form is
+        # kept: the same documents are candidates again and again.
+        parsed = self._parsed
+        out = []
+        for doc_id, s, t, n, k in rows:
+            c = parsed.get(doc_id)
+            if c is None:
+                if len(parsed) >= CANDIDATE_CACHE:
+                    parsed.clear()
+                c = parsed[doc_id] = logic.Candidate(s, t, tuple(json.loads(n)), tuple(json.loads(k)))
+            out.append(c)
+        return out
 
     def _get(self, story_id: str) -> logic.Story | None:
+        if story_id in self._batch:
+            return self._batch[story_id]
         row = self._db.execute("SELECT body FROM stories WHERE id = ?", (story_id,)).fetchone()
         return logic.Story.from_dict(json.loads(row[0])) if row else None
 

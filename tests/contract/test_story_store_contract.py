@@ -4,7 +4,7 @@ copies of one text at the same moment start one story between them."""
 import threading
 from datetime import timedelta
 
-from pipeline.stories import StoryStore
+from pipeline.stories import MAX_CANDIDATES, StoryStore
 from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored
 
 
@@ -21,6 +21,26 @@ def test_reposts_share_a_story_and_a_replay_counts_nothing_twice(state_url):
         replay = store.assign(scored("【转载】市民投诉中国人寿吉林省分公司拒赔", BODY, "http://b.example.cn/9"))
         assert replay.story_id == first.story_id and replay.story["doc_count"] == 2
         assert store.prune(T0 + timedelta(days=30)) > 0
+    finally:
+        store.close()
+
+
+def test_a_story_copied_more_often_than_the_candidate_limit_keeps_collecting(state_url):
+    # Every copy shares every band with the others: the newest of them are the
+    # candidates; each document keeps the story's state as it left it, though
+    # later documents of its batch join the same story.
+    hans = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥东南西北"
+    store = StoryStore(state_url)
+    try:
+        first = store.assign_many([scored(f"网友转发{c}：王先生重疾险遭拒赔", BODY, f"http://c{i}.example.cn/1",
+                                          at=T0 + timedelta(minutes=i)) for i, c in enumerate(hans[:MAX_CANDIDATES + 5])])
+        assert len({d.story_id for d in first}) == 1
+        assert [d.story["doc_count"] for d in first] == list(range(1, MAX_CANDIDATES + 6))
+        assert first[0].story["channels"] == {"news": 1}
+        later = store.assign(scored("又一转发：王先生重疾险遭拒赔", BODY, "http://d.example.cn/1", at=T0 + timedelta(hours=2)))
+        assert later.story_id == first[0].story_id and later.story["doc_count"] == MAX_CANDIDATES + 6
+        outside = store.assign(scored("再一转发：王先生重疾险遭拒赔", BODY, "http://e.example.cn/1", at=T0 + timedelta(days=30)))
+        assert outside.story_id != first[0].story_id  # beyond the window: its own story
     finally:
         store.close()
 
