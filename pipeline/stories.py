@@ -122,9 +122,11 @@ class StoryStore:
         return found
 
     def _join(self, doc: ScoredDocument, seen: datetime, sketch: tuple[int, ...]) -> logic.Story:
+        seen_us = _us(seen)
         since = _us(seen - self.window)
         key = logic.normalise_title(doc.title)
-        story_id = logic.choose_story(doc.title, sketch, self._candidates(key, sketch, since))
+        bands = logic.band_keys(sketch)
+        story_id = logic.choose_story(doc.title, sketch, self._candidates(key, bands, since))
         story = self._get(story_id) if story_id else None
         if story is None:
             story = logic.new_story(story_id or doc.story_id or logic.story_id_for(doc.title, doc.id), seen)
@@ -134,18 +136,17 @@ class StoryStore:
         self._batch[story.id] = story
         self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
                          (doc.id, story.id, key, json.dumps(logic.title_numbers(doc.title)),
-                          json.dumps(sketch), _us(seen)))
+                          json.dumps(sketch), seen_us))
         self._db.executemany("INSERT INTO story_bands VALUES (?, ?, ?)",
-                             [(k, doc.id, _us(seen)) for k in logic.band_keys(sketch)])
+                             [(k, doc.id, seen_us) for k in bands])
         return story
 
-    def _candidates(self, key: str, sketch: tuple[int, ...], since: int) -> list[logic.Candidate]:
+    def _candidates(self, key: str, keys: list[int], since: int) -> list[logic.Candidate]:
         rows = []
         if len(key) >= logic.MIN_TITLE:
             rows += self._db.execute(
                 "SELECT doc_id, story_id, title_key, numbers, sketch FROM story_docs WHERE title_key = ? "
                 "AND seen_us >= ? LIMIT 1", (key, since)).fetchall()
-        keys = logic.band_keys(sketch)
         if keys:
             # The most recent documents sharing a band: each key's own most
             # recent ones by the index (key, seen_us) read backwards, then the

@@ -103,12 +103,12 @@ def band_keys(signature: tuple[int, ...]) -> list[int]:
     """LSH bands (``BAND`` positions each): two documents with Jaccard
     similarity J share at least one band with probability 1 - (1 - J^2)^16
     (0.99 at J = 0.5), so the store looks up candidates by these keys."""
-    keys = []
-    for start in range(0, len(signature) - BAND + 1, BAND):
-        rows = signature[start:start + BAND]
-        if min(rows) >= 0:
-            keys.append(zlib.crc32(f"{start}:{rows}".encode()))
-    return keys
+    if BAND != 2:  # the general form; the key is the CRC of "start:[a, b]" (the list's repr)
+        return [zlib.crc32(f"{start}:{list(signature[start:start + BAND])}".encode())
+                for start in range(0, len(signature) - BAND + 1, BAND) if min(signature[start:start + BAND]) >= 0]
+    crc = zlib.crc32
+    return [crc(b"%d:[%d, %d]" % (start, a, b))
+            for start, a, b in zip(range(0, len(signature), 2), signature[::2], signature[1::2]) if a >= 0 and b >= 0]
 
 
 @dataclass

@@ -110,3 +110,19 @@ def test_only_recent_documents_are_compared(store):
     again = store.assign(scored("旧闻重提：长春市民质疑重疾险销售", BODY, "http://b.example.cn/2", at=much_later))
     assert again.story["doc_count"] == 1  # outside the 7-day window: a new story
     assert store.prune(much_later - timedelta(days=7)) > 0
+
+
+def test_band_keys_are_the_crc_of_each_bands_repr_and_skip_bands_with_an_empty_bin():
+    # The keys are stored (story_bands): they must stay what they were.
+    import random
+    import zlib
+
+    from sentiment.stories import BAND, SKETCH, band_keys
+    rng = random.Random(5)
+    for _ in range(200):
+        sig = tuple(rng.choice([-1, rng.randrange(2**32)]) if rng.random() < 0.1 else rng.randrange(2**32)
+                    for _ in range(SKETCH))
+        want = [zlib.crc32(f"{s}:{list(sig[s:s + BAND])}".encode()) for s in range(0, SKETCH - BAND + 1, BAND)
+                if min(sig[s:s + BAND]) >= 0]
+        assert band_keys(sig) == want
+    assert band_keys(()) == [] and band_keys((5, -1)) == [] and band_keys((5, 7)) == [zlib.crc32(b"0:[5, 7]")]
