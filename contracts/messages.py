@@ -73,9 +73,10 @@ class Level(str, Enum):
     @property
     def rank(self) -> int:
         """0 for the most severe level; lower is worse."""
-        return list(Level).index(self)
+        return _LEVEL_RANK[self]
 
 
+_LEVEL_RANK = {level: i for i, level in enumerate(Level)}
 LEVEL_LABELS = {Level.red: "红色", Level.orange: "橙色", Level.yellow: "黄色", Level.blue: "蓝色"}
 
 

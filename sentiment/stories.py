@@ -26,6 +26,8 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import numpy as np
+
 from contracts.messages import stable_id
 
 SHINGLE = 4
@@ -60,6 +62,7 @@ def _windows(count: int) -> list[slice]:
     return [slice(4 * i, 4 * (i + SHINGLE)) for i in range(count)]
 
 
+_EMPTY = 1 << 32  # above every CRC-32: a bin no shingle fell into
 _WINDOWS = _windows(FINGERPRINT_CHARS + 200)  # the usual title and text; longer titles build their own
 
 
@@ -78,17 +81,11 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
     # binascii.crc32 is zlib's CRC-32 with less call overhead.
     count = max(1, len(norm) - SHINGLE + 1)
     windows = _WINDOWS[:count] if count <= len(_WINDOWS) else _windows(count)
-    shingles = sorted(set(map(binascii.crc32, map(data.__getitem__, windows))))
-    signature = [-1] * SKETCH
-    missing = SKETCH
-    for h in shingles:  # ascending: the first value seen in a bin is its minimum
-        b = h % SKETCH
-        if signature[b] < 0:
-            signature[b] = h
-            missing -= 1
-            if not missing:
-                break
-    return tuple(signature)
+    hashes = np.fromiter(map(binascii.crc32, map(data.__getitem__, windows)), dtype=np.int64, count=len(windows))
+    # The smallest hash per bin (the bin: the hash's low bits), in C.
+    signature = np.full(SKETCH, _EMPTY, dtype=np.int64)
+    np.minimum.at(signature, hashes & (SKETCH - 1), hashes)
+    return tuple(-1 if h == _EMPTY else h for h in signature.tolist())
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
