@@ -2,24 +2,39 @@
 
 Periods are calendar days in the settings time zone: a daily report covers
 one day, a weekly report the seven days ending on the given day (scheduled
-on Monday: the week Monday–Sunday just ended). Counts come from the index
-(``counts`` / ``search`` totals, so Elasticsearch and SQLite agree); alerts
-and their handling status from the alert store, with assignments and
-false alarms from the console's casebook.
+on Monday: the week Monday–Sunday just ended). Every key number is given
+with 环比: the same figure over the previous period of the same length (the
+day before, the week before).
+
+Counts come from the index (``counts`` / ``search`` totals, so
+Elasticsearch and SQLite agree); alerts and their handling from the alert
+store and its audit trail (time to acknowledge), with the 误报 reasons from
+the console's casebook.
+
+False alarms (alerts marked 误报, status ``dismissed``) are excluded: their
+documents do not count as negative, their alerts not as alerts, and they
+are never a 典型案例; they are listed in their own section instead. The
+total of monitored documents still includes them (they were monitored).
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from statistics import median
 
+from alerting.assessment import card_for
 from console import labels
 from console.ports import Ports
-from contracts.messages import AlertStatus
+from console.reports import narrative
+from contracts.messages import Alert, AlertStatus, Level, ScoredDocument
 from pipeline.index import SearchQuery
 
 KINDS = {"daily": "舆情日报", "weekly": "舆情周报"}
-TOP_STORIES = 10
+MASTHEAD = {"daily": "舆情监测日报", "weekly": "舆情监测周报"}
+CASES = {"daily": 5, "weekly": 8}
+NEGATIVE_SAMPLE = 500  # negative documents read per period for the risk-type mix
+ACK_EVENTS = ("status.acknowledged", "status.handling", "status.resolved")
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,14 @@ class Period:
             raise ValueError(f"unknown report kind {kind!r}; use daily or weekly")
         return cls(kind, day - timedelta(days=6 if kind == "weekly" else 0), day)
 
+    def previous(self) -> Period:
+        """The period of the same length just before (环比的比较期)."""
+        return Period.ending(self.kind, self.first - timedelta(days=1))
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
     @property
     def name(self) -> str:
         """File name stem, e.g. daily-2026-01-05."""
@@ -47,74 +70,186 @@ class Period:
                 f"{self.last.year}年{self.last.month}月{self.last.day}日")
 
 
-def build(ports: Ports, period: Period) -> dict:
-    tz = ports.tz
-    start = datetime.combine(period.first, time(), tz)
-    end = datetime.combine(period.last + timedelta(days=1), time(), tz)
+def _bounds(ports: Ports, period: Period) -> tuple[datetime, datetime]:
+    return (datetime.combine(period.first, time(), ports.tz),
+            datetime.combine(period.last + timedelta(days=1), time(), ports.tz))
+
+
+def _when(doc: ScoredDocument) -> datetime:
+    return doc.published_at or doc.crawled_at
+
+
+def _risk(doc: ScoredDocument, unit_id: str | None = None) -> str:
+    risks = Counter(r.risk_type for r in doc.reasons
+                    if r.risk_type and getattr(r, "unit_id", None) in (None, unit_id))
+    return risks.most_common(1)[0][0] if risks else "其他"
+
+
+class _FalseAlarms:
+    """Documents of alerts marked 误报, to take out of the negative counts."""
+
+    def __init__(self, ports: Ports, dismissed: list[Alert]) -> None:
+        self.docs: dict[str, tuple[ScoredDocument, set[str]]] = {}
+        for alert in dismissed:
+            for doc_id in ports.alert_doc_ids(alert.id)[:200]:
+                if doc_id in self.docs:
+                    self.docs[doc_id][1].add(alert.unit_id)
+                    continue
+                doc = ports.get_doc(doc_id)
+                if doc is not None:
+                    self.docs[doc_id] = (doc, {alert.unit_id})
+
+    def negative_in(self, start: datetime, end: datetime, threshold: float):
+        return [(d, units) for d, units in self.docs.values()
+                if start <= _when(d) < end and d.negativity >= threshold]
+
+
+def _numbers(ports: Ports, period: Period, alerts: list[Alert], fa: _FalseAlarms) -> dict:
+    """The key numbers of one period (false alarms taken out)."""
+    start, end = _bounds(ports, period)
     threshold = ports.config.rules.negative_threshold
     everything = SearchQuery(start=start, end=end, limit=0)
     negative = everything.model_copy(update={"min_negativity": threshold})
+    false_docs = fa.negative_in(start, end, threshold)
+    false_ids = {d.id for d, _ in false_docs}
 
-    # Trend: always at least the last 7 days, so a daily report shows its context.
-    trend_first = min(period.first, period.last - timedelta(days=6))
-    trend_q = SearchQuery(start=datetime.combine(trend_first, time(), tz), end=end, limit=0)
-    vol = ports.counts(trend_q, "day")
-    neg = ports.counts(trend_q.model_copy(update={"min_negativity": threshold}), "day")
-    days = [(trend_first + timedelta(days=i)).isoformat() for i in range((period.last - trend_first).days + 1)]
+    by_channel, neg_channel = ports.counts(everything, "channel"), Counter(ports.counts(negative, "channel"))
+    by_unit, neg_unit = ports.counts(everything, "unit"), Counter(ports.counts(negative, "unit"))
+    for doc, units in false_docs:
+        neg_channel[str(doc.channel.value if hasattr(doc.channel, "value") else doc.channel)] -= 1
+        for u in doc.units:
+            if u.unit_id in units:
+                neg_unit[u.unit_id] -= 1
+    sample = ports.search(negative.model_copy(update={"sort": "negativity_desc", "limit": NEGATIVE_SAMPLE}))
+    risks = Counter(_risk(h.doc) for h in sample.hits if h.doc.id not in false_ids)
 
-    by_channel, neg_channel = ports.counts(everything, "channel"), ports.counts(negative, "channel")
-    by_unit, neg_unit = ports.counts(everything, "unit"), ports.counts(negative, "unit")
-    by_level = ports.counts(everything, "level")
-
-    top = ports.search(negative.model_copy(update={"sort": "negativity_desc", "limit": 200}))
-    stories: dict[str, dict] = {}
-    for hit in top.hits:
-        d = hit.doc
-        key = d.story_id or d.id
-        if key in stories:
-            stories[key]["docs"] += 1
-            continue
-        stories[key] = {"title": d.title, "url": d.url, "site": d.site, "channel": labels.channel(d.channel),
-                        "published_at": labels.local(d.published_at or d.crawled_at, "%m-%d %H:%M", tz),
-                        "negativity": round(d.negativity, 2), "level": labels.level(d.level),
-                        "units": "、".join(ports.unit_names.get(u.unit_id, u.unit_name) for u in d.units) or "-",
-                        "phrases": "、".join(list(dict.fromkeys(r.phrase for r in d.reasons))[:4]), "docs": 1}
-    top_stories = list(stories.values())[:TOP_STORIES]
-
+    in_period = [a for a in alerts if start <= a.first_seen < end]
+    real = [a for a in in_period if a.status != AlertStatus.dismissed]
     return {
-        "kind": period.kind, "title": KINDS[period.kind], "name": period.name, "period": period.label,
-        "association": ports.config.members.association.name,
-        "generated_at": labels.local(ports.now(), "%Y-%m-%d %H:%M", tz),
-        "total": ports.search(everything).total, "negative": ports.search(negative).total,
-        "threshold": threshold,
-        "trend": {"days": days, "volume": [vol.get(d, 0) for d in days], "negative": [neg.get(d, 0) for d in days]},
-        "by_channel": [(labels.channel(k), n, neg_channel.get(k, 0)) for k, n in by_channel.items()],
-        "by_unit": [(ports.unit_names.get(k, k), n, neg_unit.get(k, 0)) for k, n in by_unit.items()],
-        "by_level": [(labels.level(k), n) for k, n in by_level.items()],
-        "top_stories": top_stories,
-        **_handling(ports, start, end),
+        "total": ports.search(everything).total,
+        "negative": max(0, ports.search(negative).total - len(false_docs)),
+        "alerts": len(real), "red": sum(1 for a in real if a.level.value == "red"),
+        "false_alarms": len(in_period) - len(real),
+        "by_channel": {k: (n, max(0, neg_channel.get(k, 0))) for k, n in by_channel.items()},
+        "by_unit": {k: (n, max(0, neg_unit.get(k, 0))) for k, n in by_unit.items()},
+        "by_level": dict(Counter(a.level.value for a in real)),
+        "risks": dict(risks),
+        "alert_list": real, "dismissed": [a for a in in_period if a.status == AlertStatus.dismissed],
     }
 
 
-def _handling(ports: Ports, start: datetime, end: datetime) -> dict:
-    """Alerts raised in the period, per unit: levels, status, unacknowledged, false alarms."""
-    alerts = [a for a in ports.list_alerts(limit=20_000) if start <= a.first_seen < end]
-    per_unit: dict[str, dict] = defaultdict(lambda: {"alerts": 0, "levels": Counter(), "status": Counter()})
+def _trend(ports: Ports, period: Period, fa: _FalseAlarms) -> dict:
+    """Per day: a weekly report its seven days; a daily report the seven days ending on its day."""
+    first = min(period.first, period.last - timedelta(days=6))
+    start, end = datetime.combine(first, time(), ports.tz), _bounds(ports, period)[1]
+    threshold = ports.config.rules.negative_threshold
+    q = SearchQuery(start=start, end=end, limit=0)
+    vol = ports.counts(q, "day")
+    neg = Counter(ports.counts(q.model_copy(update={"min_negativity": threshold}), "day"))
+    for doc, _ in fa.negative_in(start, end, threshold):
+        neg[_when(doc).astimezone(ports.tz).date().isoformat()] -= 1
+    days = [(first + timedelta(days=i)).isoformat() for i in range((period.last - first).days + 1)]
+    return {"days": days, "volume": [vol.get(d, 0) for d in days], "negative": [max(0, neg.get(d, 0)) for d in days]}
+
+
+def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime) -> dict:
+    docs = [d for d in (ports.get_doc(i) for i in ports.alert_doc_ids(alert.id)[:100]) if d is not None]
+    raised = datetime.fromisoformat(detected[alert.id]) if alert.id in detected else alert.first_seen
+    card = card_for(alert, docs, ports.config.rules, raised, as_of, ports.source_names, ports.tz)
+    notes = ports.casebook.notes(alert.id)
+    assessed = [n["text"] for n in notes if n.get("kind") == "assess"]
+    handled = [n["text"] for n in notes if n.get("kind") == "note"]
+    return {
+        "id": alert.id, "title": alert.representative.title, "url": alert.representative.url,
+        "site": alert.representative.site, "unit": ports.unit_names.get(alert.unit_id, alert.unit_name),
+        "level": labels.level(alert.level), "level_value": alert.level.value, "status": labels.status(alert.status),
+        "status_value": alert.status.value,
+        "first_seen": labels.local(alert.first_seen, "%m-%d %H:%M", ports.tz), "docs": alert.doc_count,
+        "channels": "、".join(labels.channel(c) for c in alert.channels) or "-",
+        "negativity": round(alert.negativity, 2), "level_reason": alert.level_reason,
+        "risk_type": card.risk_type, "stage": card.stage, "trend": card.trend, "stage_reason": card.stage_reason,
+        "carriers": "、".join(card.carriers[:4]) or "-", "steps": list(card.steps),
+        "deadline_hours": card.deadline_hours,
+        # The duty officer's own 研判意见 replaces the rule-based advice when there is one.
+        "assessment": assessed[-1] if assessed else "", "handling_notes": handled[-2:],
+    }
+
+
+def _cases(ports: Ports, period: Period, real: list[Alert], detected: dict[str, str]) -> list[dict]:
+    ranked = sorted(real, key=lambda a: (a.level.rank, -a.doc_count, -a.negativity))
+    as_of = min(ports.now(), _bounds(ports, period)[1])
+    return [_case(ports, a, detected, as_of) for a in ranked[:CASES[period.kind]]]
+
+
+def _handling(ports: Ports, alerts: list[Alert], dismissed: list[Alert]) -> list[dict]:
+    """Per unit: alerts, acknowledged, median time to acknowledge, resolved, still open, 误报."""
+    per_unit: dict[str, list[Alert]] = defaultdict(list)
     for a in alerts:
-        row = per_unit[a.unit_id]
-        row["alerts"] += 1
-        row["levels"][labels.level(a.level)] += 1
-        row["status"][a.status.value] += 1
+        per_unit[a.unit_id].append(a)
+    false = Counter(a.unit_id for a in dismissed)
+    detected = ports.detected_at([a.id for a in alerts])
     rows = []
-    for unit_id, row in sorted(per_unit.items(), key=lambda kv: -kv[1]["alerts"]):
-        st = row["status"]
+    for unit_id in sorted(set(per_unit) | set(false), key=lambda u: (-len(per_unit.get(u, [])), u)):
+        unit_alerts = per_unit.get(unit_id, [])
+        waits = []
+        for a in unit_alerts:
+            acked = [t["at"] for t in ports.audit_trail(a.id) if t["event"] in ACK_EVENTS]
+            if acked:
+                raised = datetime.fromisoformat(detected.get(a.id) or a.first_seen.isoformat())
+                waits.append((datetime.fromisoformat(min(acked)) - raised).total_seconds() / 60)
+        status = Counter(a.status for a in unit_alerts)
         rows.append({
-            "unit": ports.unit_names.get(unit_id, unit_id), "alerts": row["alerts"],
-            "levels": "、".join(f"{k}{v}" for k, v in row["levels"].items()),
-            "unacknowledged": st["new"] + st["notified"], "acknowledged": st["acknowledged"],
-            "handling": st["handling"], "resolved": st["resolved"], "dismissed": st["dismissed"],
-            "other": sum(v for k, v in st.items() if k not in {s.value for s in AlertStatus}),
+            "unit": ports.unit_names.get(unit_id, unit_id), "alerts": len(unit_alerts),
+            "levels": "、".join(f"{labels.level(k)}{v}" for k, v in sorted(
+                Counter(a.level for a in unit_alerts).items(), key=lambda kv: kv[0].rank)) or "-",
+            "acknowledged": len(waits), "unacknowledged": status[AlertStatus.new] + status[AlertStatus.notified],
+            "ack_minutes": round(median(waits)) if waits else None,
+            "ack_time": narrative.duration(median(waits)) if waits else "-",
+            "resolved": status[AlertStatus.resolved], "handling": status[AlertStatus.handling],
+            "false_alarms": false[unit_id],
         })
-    level_counts = Counter(labels.level(a.level) for a in alerts)
-    return {"alerts_total": len(alerts), "alerts_by_level": sorted(level_counts.items()),
-            "handling": rows}
+    return rows
+
+
+def _false_alarm_list(ports: Ports, dismissed: list[Alert]) -> list[dict]:
+    reasons = {r["alert_id"]: r for r in ports.casebook.false_alarms()}
+    return [{"title": a.representative.title, "unit": ports.unit_names.get(a.unit_id, a.unit_name),
+             "level": labels.level(a.level), "first_seen": labels.local(a.first_seen, "%m-%d %H:%M", ports.tz),
+             "reason": reasons.get(a.id, {}).get("reason") or "-", "by": reasons.get(a.id, {}).get("marked_by") or "-"}
+            for a in sorted(dismissed, key=lambda a: a.first_seen)]
+
+
+def _rows(mapping: dict, names: dict[str, str] | None, label) -> list[tuple[str, int, int]]:
+    return [(names.get(k, k) if names is not None else label(k), n, neg) for k, (n, neg) in mapping.items()]
+
+
+def build(ports: Ports, period: Period, issue: int | None = None) -> dict:
+    tz = ports.tz
+    everyone = ports.list_alerts(limit=20_000)
+    prev_period = period.previous()
+    lo, hi = _bounds(ports, prev_period)[0], _bounds(ports, period)[1]
+    fa = _FalseAlarms(ports, [a for a in everyone if a.status == AlertStatus.dismissed and lo <= a.first_seen < hi])
+    cur, prev = _numbers(ports, period, everyone, fa), _numbers(ports, prev_period, everyone, fa)
+    detected = ports.detected_at([a.id for a in cur["alert_list"]])
+    risks = sorted(set(cur["risks"]) | set(prev["risks"]), key=lambda r: (-cur["risks"].get(r, 0), r))
+    report = {
+        "kind": period.kind, "title": KINDS[period.kind], "masthead": MASTHEAD[period.kind], "name": period.name,
+        "period": period.label, "previous_period": prev_period.label, "issue": issue,
+        "association": ports.config.members.association.name,
+        "generated_at": labels.local(ports.now(), "%Y-%m-%d %H:%M", tz),
+        "date_text": f"{period.last.year}年{period.last.month}月{period.last.day}日",
+        "threshold": ports.config.rules.negative_threshold,
+        "key_numbers": narrative.key_numbers(cur, prev),
+        "trend": _trend(ports, period, fa),
+        "by_channel": _rows(cur["by_channel"], None, labels.channel),
+        "by_unit": _rows(cur["by_unit"], ports.unit_names, None),
+        "by_level": [(labels.level(k), n) for k, n in sorted(cur["by_level"].items(), key=lambda kv: Level(kv[0]).rank)],
+        "risks": [(r, cur["risks"].get(r, 0), prev["risks"].get(r, 0)) for r in risks],
+        "cases": _cases(ports, period, cur["alert_list"], detected),
+        "handling": _handling(ports, cur["alert_list"], cur["dismissed"]),
+        "false_alarms": _false_alarm_list(ports, cur["dismissed"]),
+    }
+    report["summary"] = narrative.summary(report, cur, prev)
+    report["risk_shifts"] = narrative.risk_shifts(report["risks"])
+    report["advice"] = narrative.advice(report)
+    return report

@@ -236,6 +236,12 @@ class IssueCounter:
         except (FileNotFoundError, ValueError):
             return {}
 
+    def known(self, kind: str, key: str) -> int | None:
+        """The number already given to ``key``, or None (never assigns one)."""
+        with self._lock:
+            found = self._load().get(kind, {}).get(key)
+        return int(found) if found is not None else None
+
     def number(self, kind: str, key: str) -> int:
         with self._lock:
             data = self._load()

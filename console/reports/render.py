@@ -1,26 +1,42 @@
 """Render a report (``build.build`` data) as a standalone HTML file and as Word .docx.
 
+Both renderings walk the same list of sections (``sections``), so the
+console's web version and the Word file say the same things in the same
+order. A 日报 and a 周报 differ in their sections, not only their period:
+the 周报 leads with the week's per-day trend and the shifts between risk
+types, and closes with 下周研判与建议.
+
 The HTML is self-contained (inline CSS, charts as PNG data URIs), so the
 file can be mailed or opened from disk; the console serves the same file.
-The Word file uses python-docx with the East Asian font set explicitly,
-otherwise Word falls back to a Latin font for Chinese text.
+The Word file uses the house layout (``docx_layout``: A4, 报头 with 期号,
+page numbers, headings, table of contents).
 """
 from __future__ import annotations
 
 import base64
-import io
 from pathlib import Path
 
-from docx import Document as DocxDocument
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from console.reports import charts
+from console.reports import docx_layout as layout
+from console.reports.narrative import change
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-CJK_FONT = "宋体"
+NUMERALS = "一二三四五六七八九十"
+
+SECTIONS = {
+    "daily": [("summary", "综述"), ("trend", "舆情走势"), ("distribution", "传播分布"),
+              ("cases", "典型案例与研判"), ("handling", "各单位预警处置情况"), ("advice", "研判与建议"),
+              ("false_alarms", "误报情况说明")],
+    "weekly": [("summary", "综述"), ("trend", "本周舆情走势"), ("risks", "风险类型变化"),
+               ("distribution", "渠道与会员单位分布"), ("cases", "本周典型案例与研判"),
+               ("handling", "各单位预警处置情况"), ("advice", "下周研判与建议"), ("false_alarms", "误报情况说明")],
+}
+
+
+def sections(report: dict) -> list[dict]:
+    return [{"key": key, "title": f"{NUMERALS[i]}、{title}"} for i, (key, title) in enumerate(SECTIONS[report["kind"]])]
 
 
 def chart_images(report: dict) -> dict[str, bytes]:
@@ -36,78 +52,102 @@ def to_html(report: dict, images: dict[str, bytes] | None = None) -> str:
     images = images if images is not None else chart_images(report)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     uris = {k: "data:image/png;base64," + base64.b64encode(v).decode("ascii") for k, v in images.items()}
-    return env.get_template("report.html").render(r=report, charts=uris)
+    return env.get_template("report.html").render(r=report, charts=uris, sections=sections(report), change=change)
 
 
-def _font(run, size: float | None = None, bold: bool = False) -> None:
-    run.font.name = CJK_FONT
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), CJK_FONT)
-    if size:
-        run.font.size = Pt(size)
-    run.bold = bold
+# ---------------------------------------------------------------- Word
+
+def _summary(doc, r: dict, images: dict[str, bytes]) -> None:
+    layout.paragraph(doc, r["summary"])
+    layout.table(doc, ["指标", "本期", "上期", "环比"],
+                 [[k["label"], f"{k['value']}{k['unit']}", f"{k['previous']}{k['unit']}", k["change"]]
+                  for k in r["key_numbers"]])
+    layout.paragraph(doc, f"注：负面信息指负面度不低于{r['threshold']}的信息；上期为{r['previous_period']}。", 10.5)
 
 
-def _para(doc, text: str, size: float = 11, bold: bool = False, center: bool = False):
-    p = doc.add_paragraph()
-    _font(p.add_run(text), size, bold)
-    if center:
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    return p
+def _trend(doc, r: dict, images: dict[str, bytes]) -> None:
+    layout.picture(doc, images["trend"])
+    t = r["trend"]
+    layout.table(doc, ["日期", "信息量", "负面信息"], [[d, v, n] for d, v, n in zip(t["days"], t["volume"], t["negative"])])
 
 
-def _table(doc, header: list[str], rows: list[list]) -> None:
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header):
-        cell.text = ""
-        _font(cell.paragraphs[0].add_run(text), 10, True)
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, row):
-            cell.text = ""
-            _font(cell.paragraphs[0].add_run(str(value)), 10)
+def _risks(doc, r: dict, images: dict[str, bytes]) -> None:
+    for line in r["risk_shifts"] or ["各风险类型负面信息与上期持平。"]:
+        layout.paragraph(doc, line + ("" if line.endswith("。") else "。"))
+    _risk_table(doc, r)
+
+
+def _risk_table(doc, r: dict) -> None:
+    layout.table(doc, ["风险类型", "本期负面信息", "上期", "环比"],
+                 [[name, cur, prev, change(cur, prev)] for name, cur, prev in r["risks"]] or [["-", 0, 0, "持平"]])
+
+
+def _distribution(doc, r: dict, images: dict[str, bytes]) -> None:
+    layout.heading(doc, "（一）渠道分布", 2)
+    layout.picture(doc, images["channels"])
+    layout.table(doc, ["渠道", "信息量", "负面信息"], [list(x) for x in r["by_channel"]] or [["-", 0, 0]])
+    layout.heading(doc, "（二）会员单位分布", 2)
+    layout.picture(doc, images["units"])
+    layout.table(doc, ["会员单位", "信息量", "负面信息"], [list(x) for x in r["by_unit"]] or [["-", 0, 0]])
+    if r["kind"] == "daily":
+        layout.heading(doc, "（三）风险类型分布", 2)
+        _risk_table(doc, r)
+
+
+def _cases(doc, r: dict, images: dict[str, bytes]) -> None:
+    if not r["cases"]:
+        layout.paragraph(doc, "本期无有效预警。")
+        return
+    for i, c in enumerate(r["cases"], 1):
+        layout.heading(doc, f"{i}. {c['title']}", 2)
+        layout.paragraph(doc, f"涉及单位：{c['unit']}；预警等级：{c['level']}；首次发现：{c['first_seen']}；"
+                              f"来源：{c['site']}（{c['channels']}，相关报道{c['docs']}篇）；处置状态：{c['status']}。")
+        layout.paragraph(doc, f"研判：{c['risk_type']}，处于{c['stage']}阶段（{c['stage_reason'] or c['trend']}），"
+                              f"传播主体：{c['carriers']}。" + (f"定级依据：{c['level_reason']}" if c["level_reason"] else ""))
+        if c["assessment"]:
+            layout.paragraph(doc, f"值班研判意见：{c['assessment']}")
+        else:
+            layout.paragraph(doc, f"处置建议：{'；'.join(c['steps']) or '核实情况'}（{c['deadline_hours']:g}小时内回应）。")
+        for note in c["handling_notes"]:
+            layout.paragraph(doc, f"处置记录：{note}", 10.5)
+
+
+def _handling(doc, r: dict, images: dict[str, bytes]) -> None:
+    if not r["handling"]:
+        layout.paragraph(doc, "本期无预警。")
+        return
+    layout.table(doc, ["会员单位", "预警数", "等级", "已确认", "确认用时（中位）", "未确认", "处置中", "已处置", "误报"],
+                 [[h["unit"], h["alerts"], h["levels"], h["acknowledged"], h["ack_time"], h["unacknowledged"],
+                   h["handling"], h["resolved"], h["false_alarms"]] for h in r["handling"]], 9)
+
+
+def _advice(doc, r: dict, images: dict[str, bytes]) -> None:
+    for i, line in enumerate(r["advice"], 1):
+        layout.paragraph(doc, f"{i}. {line}")
+
+
+def _false_alarms(doc, r: dict, images: dict[str, bytes]) -> None:
+    if not r["false_alarms"]:
+        layout.paragraph(doc, "本期无误报。")
+        return
+    layout.paragraph(doc, "以下预警经核实为误报，未计入本期负面信息、预警数与典型案例：")
+    layout.table(doc, ["标题", "会员单位", "原等级", "首次发现", "误报原因", "标记人"],
+                 [[f["title"], f["unit"], f["level"], f["first_seen"], f["reason"], f["by"]] for f in r["false_alarms"]])
+
+
+WORD = {"summary": _summary, "trend": _trend, "risks": _risks, "distribution": _distribution, "cases": _cases,
+        "handling": _handling, "advice": _advice, "false_alarms": _false_alarms}
 
 
 def to_docx(report: dict, images: dict[str, bytes] | None = None) -> bytes:
     images = images if images is not None else chart_images(report)
-    doc = DocxDocument()
-    style = doc.styles["Normal"]
-    style.font.name = CJK_FONT
-    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), CJK_FONT)
-    _para(doc, f"{report['association']}{report['title']}", 18, True, center=True)
-    _para(doc, f"{report['period']}　　生成时间：{report['generated_at']}", 10, center=True)
-
-    _para(doc, "一、总体情况", 14, True)
-    share = f"{report['negative'] / report['total']:.1%}" if report["total"] else "0%"
-    _para(doc, f"本期共监测到相关信息 {report['total']} 条，其中负面信息 {report['negative']} 条（负面占比 {share}，"
-               f"负面阈值 {report['threshold']}）；触发预警 {report['alerts_total']} 起"
-               + ("（" + "，".join(f"{k}{v}起" for k, v in report["alerts_by_level"]) + "）"
-                  if report["alerts_by_level"] else "") + "。")
-    doc.add_picture(io.BytesIO(images["trend"]), width=Cm(16))
-
-    _para(doc, "二、渠道分布", 14, True)
-    doc.add_picture(io.BytesIO(images["channels"]), width=Cm(16))
-    _table(doc, ["渠道", "信息量", "负面信息"], [list(r) for r in report["by_channel"]] or [["-", 0, 0]])
-
-    _para(doc, "三、会员单位分布", 14, True)
-    doc.add_picture(io.BytesIO(images["units"]), width=Cm(16))
-    _table(doc, ["会员单位", "信息量", "负面信息"], [list(r) for r in report["by_unit"]] or [["-", 0, 0]])
-
-    _para(doc, "四、重点负面舆情", 14, True)
-    if report["top_stories"]:
-        _table(doc, ["序号", "标题", "来源", "时间", "涉及单位", "负面度", "负面要素"],
-               [[i + 1, s["title"], f"{s['site']}（{s['channel']}）", s["published_at"], s["units"], s["negativity"],
-                 s["phrases"]] for i, s in enumerate(report["top_stories"])])
-    else:
-        _para(doc, "本期未发现负面舆情。")
-
-    _para(doc, "五、各单位预警处置情况", 14, True)
-    if report["handling"]:
-        _table(doc, ["会员单位", "预警数", "等级", "未确认", "已确认", "处置中", "已处置", "误报"],
-               [[h["unit"], h["alerts"], h["levels"], h["unacknowledged"], h["acknowledged"], h["handling"],
-                 h["resolved"], h["dismissed"]] for h in report["handling"]])
-    else:
-        _para(doc, "本期无预警。")
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    doc = layout.new_document()
+    layout.masthead(doc, report["association"], report["masthead"], issue=report["issue"],
+                    date_text=report["date_text"], compiler=report["association"],
+                    subtitle=f"（{report['period']}）")
+    layout.toc(doc)
+    for section in sections(report):
+        layout.heading(doc, section["title"], 1)
+        WORD[section["key"]](doc, report, images)
+    layout.paragraph(doc, f"生成时间：{report['generated_at']}", 10.5, indent=False)
+    return layout.to_bytes(doc)

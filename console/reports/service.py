@@ -2,7 +2,8 @@
 
 * ``generate(kind, day)`` writes ``<kind>-<day>.html`` and ``.docx``
   atomically (temp file + rename), so a reader never sees half a file and
-  generating the same report again simply replaces it.
+  generating the same report again simply replaces it (keeping its 期号;
+  each kind has its own issue counter in ``issues.json``).
 * ``ReportScheduler`` runs inside the console role (APScheduler, settings
   time zone): the daily report at ``console.report_time`` for yesterday, the
   weekly report on Mondays at the same time for the week just ended.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from console.ports import Ports
 from console.reports import build, render
+from console.reports.docx_layout import IssueCounter
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"^(daily|weekly)-\d{4}-\d{2}-\d{2}\.(html|docx)$")
@@ -28,6 +30,7 @@ class ReportService:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
         self.dir = ports.data_dir / "reports"
+        self.issues = IssueCounter(self.dir)
 
     def today(self) -> date:
         return self.ports.now().astimezone(self.ports.tz).date()
@@ -35,7 +38,8 @@ class ReportService:
     def generate(self, kind: str, day: date | None = None) -> dict:
         """Build and write one report; returns its listing entry."""
         period = build.Period.ending(kind, day or self.today() - timedelta(days=1))
-        report = build.build(self.ports, period)
+        # 期号: one counter per kind; regenerating a report keeps its number.
+        report = build.build(self.ports, period, issue=self.issues.number(kind, period.name))
         images = render.chart_images(report)
         self.dir.mkdir(parents=True, exist_ok=True)
         self._write(self.dir / f"{period.name}.html", render.to_html(report, images).encode("utf-8"))
@@ -55,6 +59,7 @@ class ReportService:
         return {"name": name, "kind": kind, "title": build.KINDS.get(kind, kind), "day": day,
                 "period": build.Period.ending(kind, date.fromisoformat(day)).label,
                 "html": f"{name}.html" if html.exists() else None, "docx": f"{name}.docx" if docx.exists() else None,
+                "issue": self.issues.known(kind, name),
                 "generated_at": html.stat().st_mtime if html.exists() else None}
 
     def list(self) -> list[dict]:

@@ -85,12 +85,12 @@ def test_reports_on_demand_in_html_and_word(console):
     entry = r.json()
     assert entry["html"] == f"weekly-{today}.html" and entry["docx"] == f"weekly-{today}.docx"
     html = analyst.get(f"/api/reports/{entry['html']}").text
-    assert "舆情周报" in html and "重点负面舆情" in html and "各单位预警处置情况" in html
+    assert "舆情监测周报" in html and "本周典型案例与研判" in html and "各单位预警处置情况" in html and "第1期" in html
     assert "data:image/png;base64," in html  # charts inside: the file stands alone
     assert app.config.unit(UNIT_A).name in html
     word = Docx(io.BytesIO(analyst.get(f"/reports/files/{entry['docx']}").content))
     text = "\n".join(p.text for p in word.paragraphs)
-    assert "舆情周报" in text and "总体情况" in text and len(word.inline_shapes) == 3
+    assert "舆情监测周报" in text and "一、综述" in text and len(word.inline_shapes) == 3
     cells = {c.text for t in word.tables for row in t.rows for c in row.cells}
     assert app.config.unit(UNIT_A).name in cells
     assert (app.data_dir / "reports" / entry["docx"]).exists()

@@ -1,0 +1,114 @@
+"""The words of a report, generated from its numbers (pure functions, no I/O).
+
+* ``change`` — 环比 of one figure: "上升25.0%", "下降50.0%", "持平", or
+  "上期为0" when there is nothing to compare with (never a division by zero
+  dressed up as "+∞%").
+* ``summary`` — the 综述 paragraph: totals, negative share, alerts by level,
+  each with 环比; the busiest channel and unit; the most serious case.
+* ``risk_shifts`` — which risk types rose or fell against the previous period.
+* ``advice`` — 研判与建议: rule-based sentences from the same numbers (open
+  red alerts, units slow to acknowledge, rising risk types, stories still
+  spreading), ending with the standing advice when nothing stands out.
+"""
+from __future__ import annotations
+
+PERIOD_WORD = {"daily": "日", "weekly": "周"}
+
+
+def pct(cur: int, prev: int) -> float | None:
+    """Relative change in percent, or None when the previous value is 0."""
+    return None if prev == 0 else round((cur - prev) * 100 / prev, 1)
+
+
+def change(cur: int, prev: int) -> str:
+    p = pct(cur, prev)
+    if p is None:
+        return "持平" if cur == 0 else "上期为0"
+    if p == 0:
+        return "持平"
+    return f"{'上升' if p > 0 else '下降'}{abs(p):.1f}%"
+
+
+def duration(minutes: float) -> str:
+    if minutes < 60:
+        return f"{max(0, round(minutes))}分钟"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f}小时"
+    return f"{minutes / 1440:.1f}天"
+
+
+KEYS = [("total", "监测信息总量", "条"), ("negative", "负面信息", "条"), ("alerts", "有效预警", "起"),
+        ("red", "红色预警", "起"), ("false_alarms", "误报（已剔除）", "起")]
+
+
+def key_numbers(cur: dict, prev: dict) -> list[dict]:
+    return [{"key": k, "label": label, "unit": unit, "value": cur[k], "previous": prev[k],
+             "change": change(cur[k], prev[k]), "pct": pct(cur[k], prev[k])} for k, label, unit in KEYS]
+
+
+def _top(rows: list[tuple[str, int, int]], index: int) -> tuple[str, int] | None:
+    best = max(rows, key=lambda r: r[index], default=None)
+    return (best[0], best[index]) if best and best[index] else None
+
+
+def summary(report: dict, cur: dict, prev: dict) -> str:
+    word = PERIOD_WORD[report["kind"]]
+    share = f"{cur['negative'] / cur['total']:.1%}" if cur["total"] else "0%"
+    parts = [f"本{word}（{report['period']}）共监测到相关信息{cur['total']}条，环比{change(cur['total'], prev['total'])}；"
+             f"其中负面信息{cur['negative']}条，占{share}，环比{change(cur['negative'], prev['negative'])}"]
+    levels = "、".join(f"{label}{n}起" for label, n in report["by_level"])
+    parts.append(f"触发有效预警{cur['alerts']}起" + (f"（{levels}）" if levels else "")
+                 + f"，环比{change(cur['alerts'], prev['alerts'])}")
+    if cur["false_alarms"]:
+        parts.append(f"另有{cur['false_alarms']}起预警经核实为误报，已从统计中剔除")
+    channel, unit = _top(report["by_channel"], 2), _top(report["by_unit"], 2)
+    if channel:
+        parts.append(f"负面信息主要来自{channel[0]}（{channel[1]}条）")
+    if unit:
+        parts.append(f"涉及会员单位中{unit[0]}负面信息最多（{unit[1]}条）")
+    if report["cases"]:
+        c = report["cases"][0]
+        parts.append(f"需重点关注的是{c['unit']}“{c['title']}”（{c['level']}，{c['risk_type']}，处于{c['stage']}阶段）")
+    return "；".join(parts) + "。"
+
+
+def risk_shifts(risks: list[tuple[str, int, int]]) -> list[str]:
+    out = []
+    for risk, cur, prev in sorted(risks, key=lambda r: -abs(r[1] - r[2])):
+        if cur == prev:
+            continue
+        if prev == 0:
+            out.append(f"{risk}类负面信息新出现{cur}条")
+        elif cur == 0:
+            out.append(f"{risk}类负面信息由上期{prev}条降为0")
+        else:
+            out.append(f"{risk}类负面信息{cur}条，环比{change(cur, prev)}")
+    return out[:6]
+
+
+def advice(report: dict) -> list[str]:
+    word = "下周" if report["kind"] == "weekly" else "今日"
+    out = []
+    open_red = [c for c in report["cases"] if c["level_value"] == "red" and c["status_value"] != "resolved"]
+    for c in open_red[:3]:
+        steps = "、".join(c["steps"][:3]) or "核实情况"
+        out.append(f"{c['unit']}“{c['title']}”为红色预警且尚未办结，建议{steps}，"
+                   f"并在{c['deadline_hours']:g}小时内形成回应口径。")
+    spreading = [c for c in report["cases"] if c["stage"] in ("发酵", "高峰") and c not in open_red]
+    if spreading:
+        out.append("“" + "”“".join(c["title"] for c in spreading[:3]) + f"”仍处于{spreading[0]['stage']}阶段，"
+                   f"{word}需持续跟踪转载与评论变化，防止舆情升级。")
+    slow = [h for h in report["handling"] if h["unacknowledged"]]
+    if slow:
+        out.append("、".join(f"{h['unit']}（{h['unacknowledged']}起）" for h in slow[:5])
+                   + "仍有预警未确认，请相关单位宣传工作负责人尽快确认并反馈处置进展。")
+    rising = [(r, cur, prev) for r, cur, prev in report["risks"] if cur > prev and cur >= 2]
+    if rising:
+        r, cur, prev = max(rising, key=lambda x: x[1] - x[2])
+        out.append(f"{r}类负面信息增多（{cur}条，上期{prev}条），建议{word}重点关注此类问题，"
+                   "会员单位对照排查同类风险。")
+    if report["false_alarms"]:
+        out.append(f"本期{len(report['false_alarms'])}起误报已单独列出，建议据此调整监测关键词与规则，减少误报。")
+    if not out:
+        out.append(f"本期未发现需重点处置的负面舆情，{word}保持常态化监测，重点关注理赔服务与销售行为相关信息。")
+    return out

@@ -1,0 +1,177 @@
+"""日报 / 周报 content on a constructed data set with a fake clock: 环比, 误报 excluded and
+listed apart, 典型案例 with 研判, handling per unit (time to acknowledge), and the Word file
+read back (A4, PAGE field, TOC, 期号 counting per kind)."""
+from __future__ import annotations
+
+import io
+import os
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from docx import Document as Docx
+from docx.oxml.ns import qn
+from docx.shared import Cm
+
+from console import alert_service
+from console.reports import build
+from contracts.clock import FakeClock
+from contracts.messages import AlertStatus
+from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, Api, add_users
+from tests.kit import CHROMEDRIVER, CHROMIUM, build_test_app, chromium, seed_app, seed_doc
+from yuqing.bootstrap import App
+from yuqing.console_role import ConsoleServer
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY = date(2026, 11, 29)  # the reported day; 11-28 is the previous period
+FALSE_TITLE = "某某保险代理公司虚假宣传（同名误报）"
+
+
+@pytest.fixture
+def world(tmp_path):
+    clock = FakeClock(datetime(2026, 11, 28, 8, 0, tzinfo=TZ))
+    app = build_test_app(tmp_path, clock=clock)
+    names = {u.id: u.name for u in app.config.members.units}
+    server = ConsoleServer(App(app.config, clock=clock))  # not started: the report service is called directly
+    add_users(server)
+    ports = server.web.state.ports
+    seq = iter(range(1000))
+
+    def put(day: date, hour: int, units: dict, title: str, risk: tuple[str, ...] = ("拖延理赔",)) -> list:
+        at = datetime.combine(day, datetime.min.time(), TZ) + timedelta(hours=hour)
+        clock._now = at  # the router sees the document when it appears
+        n = next(seq)
+        doc = seed_doc(units, title=title, text=title + "，消费者投诉。", url=f"http://news.example.cn/r/{n}.html",
+                       at=at, phrases=risk, unit_names=names)
+        return seed_app(app, [doc])
+
+    prev = DAY - timedelta(days=1)
+    put(prev, 9, {UNIT_A: "red"}, "前日甲理赔纠纷")
+    put(prev, 10, {UNIT_B: "orange"}, "前日乙销售误导")
+    put(prev, 11, {UNIT_A: None}, "前日甲公益活动")
+    put(prev, 12, {UNIT_B: None}, "前日乙新品发布")
+    red = put(DAY, 9, {UNIT_A: "red"}, "甲公司拖延理赔半年引发投诉")[0]
+    put(DAY, 10, {UNIT_A: "yellow"}, "甲公司客服电话无人接听")
+    orange = put(DAY, 11, {UNIT_B: "orange"}, "乙公司销售误导老人投保")[0]
+    false = put(DAY, 12, {UNIT_B: "yellow"}, FALSE_TITLE)[0]
+    for hour, title in ((13, "甲公司开展保险进社区"), (14, "乙公司理赔服务获好评"), (15, "行业动态")):
+        put(DAY, hour, {UNIT_A: None}, title)
+
+    # Handling: 甲's red alert acknowledged 45 minutes after it was raised, 乙's orange resolved, one 误报.
+    clock._now = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=9, minutes=45)
+    ports.change_status(red.id, AlertStatus.acknowledged, actor="duty", via="console")
+    clock._now += timedelta(hours=2)  # 11:45: 乙's orange (raised 11:00) resolved
+    ports.change_status(orange.id, AlertStatus.resolved, actor="duty", via="console")
+    clock._now += timedelta(hours=1)
+    alert_service.act(ports, ports.users.get_user("duty"), false.id, "false_alarm", text="同名非会员机构")
+    clock._now = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
+    yield app, server, ports
+    if server.thread.is_alive():
+        server.stop()
+    server.app.close()
+    app.close()
+
+
+def test_daily_numbers_have_mom_change_and_false_alarms_are_taken_out(world):
+    app, server, ports = world
+    r = build.build(ports, build.Period.ending("daily", DAY), issue=3)
+    keys = {k["key"]: k for k in r["key_numbers"]}
+    # 7 documents on the day (the 误报 one still monitored), 4 the day before.
+    assert (keys["total"]["value"], keys["total"]["previous"], keys["total"]["change"]) == (7, 4, "上升75.0%")
+    # Negative: 4 on the day minus the 误报 = 3, against 2.
+    assert (keys["negative"]["value"], keys["negative"]["previous"], keys["negative"]["change"]) == (3, 2, "上升50.0%")
+    assert (keys["alerts"]["value"], keys["alerts"]["change"]) == (3, "上升50.0%")
+    assert (keys["red"]["value"], keys["red"]["change"]) == (1, "持平")
+    assert keys["false_alarms"]["value"] == 1
+    assert r["trend"]["days"][-2:] == ["2026-11-28", "2026-11-29"] and r["trend"]["negative"][-2:] == [2, 3]
+    assert "共监测到相关信息7条，环比上升75.0%" in r["summary"] and "负面信息3条" in r["summary"]
+    assert "1起预警经核实为误报" in r["summary"]
+    assert FALSE_TITLE not in r["summary"]
+    # Cases: the three real alerts, the red one first, each with its 研判; never the 误报.
+    titles = [c["title"] for c in r["cases"]]
+    assert titles[0] == "甲公司拖延理赔半年引发投诉" and len(titles) == 3 and FALSE_TITLE not in titles
+    assert r["cases"][0]["risk_type"] == "理赔纠纷" and r["cases"][0]["steps"] and r["cases"][0]["stage"]
+    assert [f["title"] for f in r["false_alarms"]] == [FALSE_TITLE] and r["false_alarms"][0]["reason"] == "同名非会员机构"
+    # Handling per unit: acknowledged, time to acknowledge, resolved, 误报.
+    rows = {h["unit"]: h for h in r["handling"]}
+    a, b = rows[app.config.unit(UNIT_A).name], rows[app.config.unit(UNIT_B).name]
+    assert (a["alerts"], a["acknowledged"], a["ack_time"], a["unacknowledged"]) == (2, 1, "45分钟", 1)
+    assert (b["alerts"], b["resolved"], b["false_alarms"], b["ack_time"]) == (1, 1, 1, "45分钟")
+    assert any("未确认" in line and app.config.unit(UNIT_A).name in line for line in r["advice"])
+
+
+def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world):
+    app, server, ports = world
+    r = build.build(ports, build.Period.ending("weekly", DAY))
+    assert r["previous_period"] == "2026年11月16日至2026年11月22日"
+    assert len(r["trend"]["days"]) == 7 and r["trend"]["volume"][-2:] == [4, 7]
+    keys = {k["key"]: k for k in r["key_numbers"]}
+    assert (keys["total"]["value"], keys["total"]["change"]) == (11, "上期为0")
+    assert r["risk_shifts"] and all("新出现" in s for s in r["risk_shifts"])
+    assert "下周" in " ".join(r["advice"])
+
+
+def _fields(element) -> list[str]:
+    return [t.text.strip() for t in element.iter(qn("w:instrText"))]
+
+
+def test_word_report_is_a4_with_masthead_page_numbers_toc_and_issue_numbers(world):
+    app, server, ports = world
+    service = server.web.state.reports
+    first = service.generate("daily", DAY)
+    assert first["issue"] == 1
+    assert service.generate("daily", DAY + timedelta(days=1))["issue"] == 2
+    assert service.generate("daily", DAY)["issue"] == 1  # regenerated: keeps its 期号
+    assert service.generate("weekly", DAY)["issue"] == 1  # its own counter
+    doc = Docx(io.BytesIO((service.dir / first["docx"]).read_bytes()))
+    section = doc.sections[0]
+    assert abs(section.page_width - Cm(21)) < Cm(0.01) and abs(section.page_height - Cm(29.7)) < Cm(0.01)
+    assert "PAGE" in _fields(section.footer._element)
+    assert any(f.startswith("TOC") for f in _fields(doc.element.body))
+    texts = [p.text for p in doc.paragraphs]
+    assert "舆情监测日报" in texts[0] and "第1期" in texts
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["一、综述", "二、舆情走势", "三、传播分布", "四、典型案例与研判", "五、各单位预警处置情况",
+                        "六、研判与建议", "七、误报情况说明"]
+    assert not any(FALSE_TITLE in t for t in texts)  # not a case, not in the 综述
+    false_rows = [row.cells[0].text for t in doc.tables for row in t.rows if FALSE_TITLE in row.cells[0].text]
+    assert false_rows == [FALSE_TITLE]  # only in the 误报 table
+    html = (service.dir / first["html"]).read_text("utf-8")
+    assert "第1期" in html and "环比上升75.0%" in html and html.count(FALSE_TITLE) == 1
+
+
+@pytest.mark.skipif(not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
+                    reason="Debian chromium + chromium-driver not installed (.ci/run installs them)")
+def test_console_generates_the_daily_report_and_the_browser_shows_the_same(world, tmp_path, shots):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    app, server, ports = world
+    server.start()
+    assert Api(server.url, "lead_a").get("/api/reports").status_code == 403  # leads: their unit's alerts only
+    driver = chromium(tmp_path / "profile", width=1100, height=900)
+    try:
+        driver.get(server.url + "/login")
+        driver.find_element(By.ID, "username").send_keys("analyst")
+        driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        driver.find_element(By.ID, "login").click()
+        WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "who")))
+        driver.get(server.url + "/reports")
+        driver.execute_script("document.getElementById('report-day').value = arguments[0]", DAY.isoformat())
+        driver.find_element(By.ID, "do-report").click()
+        link = WebDriverWait(driver, 60).until(EC.presence_of_element_located(
+            (By.CSS_SELECTOR, "#report-list a[href$='daily-2026-11-29.html']")))
+        assert "第1期" in driver.find_element(By.ID, "report-list").text
+        driver.get(link.get_attribute("href"))
+        report = build.build(ports, build.Period.ending("daily", DAY), issue=1)
+        assert driver.find_element(By.ID, "summary-text").text == report["summary"]
+        assert driver.find_element(By.ID, "issue").text == "第1期"
+        assert "环比上升50.0%" in driver.find_element(By.ID, "key-negative").text
+        assert FALSE_TITLE in driver.find_element(By.ID, "false-alarm-table").text
+        assert FALSE_TITLE not in driver.find_element(By.ID, "cases").text
+        assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#advice-list li")] == report["advice"]
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1100, min(height + 120, 8000))
+        assert driver.save_screenshot(str(shots / "report-daily.png"))
+    finally:
+        driver.quit()
