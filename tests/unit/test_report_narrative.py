@@ -1,0 +1,43 @@
+"""The words of a report from its numbers: 环比 wording, durations, risk shifts, advice."""
+import pytest
+
+from console.reports import narrative
+
+
+@pytest.mark.parametrize("cur, prev, text", [(7, 4, "上升75.0%"), (2, 4, "下降50.0%"), (3, 3, "持平"),
+                                             (5, 0, "上期为0"), (0, 0, "持平"), (0, 3, "下降100.0%"),
+                                             (1, 3, "下降66.7%")])
+def test_change_names_the_direction_and_never_divides_by_zero(cur, prev, text):
+    assert narrative.change(cur, prev) == text
+
+
+@pytest.mark.parametrize("minutes, text", [(0.4, "0分钟"), (45, "45分钟"), (90, "1.5小时"), (3 * 1440, "3.0天")])
+def test_duration(minutes, text):
+    assert narrative.duration(minutes) == text
+
+
+def test_risk_shifts_biggest_first_and_unchanged_left_out():
+    lines = narrative.risk_shifts([("理赔纠纷", 6, 2), ("销售误导", 1, 1), ("服务质量", 0, 3), ("监管处罚", 2, 0)])
+    assert lines == ["理赔纠纷类负面信息6条，环比上升200.0%", "服务质量类负面信息由上期3条降为0", "监管处罚类负面信息新出现2条"]
+
+
+def _report(kind="daily", **extra):
+    base = {"kind": kind, "cases": [], "handling": [], "risks": [], "false_alarms": []}
+    return {**base, **extra}
+
+
+def test_advice_when_nothing_stands_out_is_the_standing_advice():
+    assert narrative.advice(_report("weekly")) == [
+        "本期未发现需重点处置的负面舆情，下周保持常态化监测，重点关注理赔服务与销售行为相关信息。"]
+
+
+def test_advice_names_open_red_cases_slow_units_and_rising_risks():
+    case = {"unit": "甲公司", "title": "拖延理赔", "level_value": "red", "status_value": "notified",
+            "steps": ["核实案件进度", "联系当事人"], "deadline_hours": 24, "stage": "发酵"}
+    lines = narrative.advice(_report(cases=[case], handling=[{"unit": "甲公司", "unacknowledged": 2}],
+                                     risks=[("理赔纠纷", 5, 1)]))
+    assert lines[0].startswith("甲公司“拖延理赔”为红色预警且尚未办结，建议核实案件进度、联系当事人")
+    assert any("甲公司（2起）仍有预警未确认" in line for line in lines)
+    assert any(line.startswith("理赔纠纷类负面信息增多（5条，上期1条）") for line in lines)
+    resolved = {**case, "status_value": "resolved"}
+    assert not any("尚未办结" in line for line in narrative.advice(_report(cases=[resolved])))
