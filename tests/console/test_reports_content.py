@@ -173,5 +173,12 @@ def test_console_generates_the_daily_report_and_the_browser_shows_the_same(world
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(1100, min(height + 120, 8000))
         assert driver.save_screenshot(str(shots / "report-daily.png"))
+        weekly = server.web.state.reports.generate("weekly", DAY)
+        driver.get(f"{server.url}/reports/files/{weekly['html']}")
+        assert "风险类型变化" in driver.find_element(By.ID, "risks").text
+        assert "下周研判与建议" in driver.find_element(By.ID, "advice").text
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1100, min(height + 120, 8000))
+        assert driver.save_screenshot(str(shots / "report-weekly.png"))
     finally:
         driver.quit()
