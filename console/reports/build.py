@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import median
+from typing import Any
 
 from alerting.assessment import card_for
 from console import labels
@@ -232,7 +233,7 @@ def build(ports: Ports, period: Period, issue: int | None = None) -> dict:
     cur, prev = _numbers(ports, period, everyone, fa), _numbers(ports, prev_period, everyone, fa)
     detected = ports.detected_at([a.id for a in cur["alert_list"]])
     risks = sorted(set(cur["risks"]) | set(prev["risks"]), key=lambda r: (-cur["risks"].get(r, 0), r))
-    report = {
+    report: dict[str, Any] = {
         "kind": period.kind, "title": KINDS[period.kind], "masthead": MASTHEAD[period.kind], "name": period.name,
         "period": period.label, "previous_period": prev_period.label, "issue": issue,
         "association": ports.config.members.association.name,

@@ -125,13 +125,32 @@ def _page_footer(section) -> None:
     set_font(p.add_run(" 页"), 10.5)
 
 
+_AFTER_UPDATE_FIELDS = {qn(f"w:{t}") for t in (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "attachedSchema", "themeFontLang",
+    "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade", "captions",
+    "readModeInkLockDown", "smartTagType", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")} | {
+    "{http://schemas.openxmlformats.org/officeDocument/2006/math}mathPr"}
+
+
 def _update_fields_on_open(doc: Document) -> None:
     settings = doc.settings.element
     flag = settings.find(qn("w:updateFields"))
     if flag is None:
         flag = OxmlElement("w:updateFields")
-        settings.append(flag)
+        # Schema order (CT_Settings): before hdrShapeDefaults, compat, rsids…; Word may refuse a file otherwise.
+        later = next((child for child in settings if child.tag in _AFTER_UPDATE_FIELDS), None)
+        if later is not None:
+            later.addprevious(flag)
+        else:
+            settings.append(flag)
     flag.set(qn("w:val"), "true")
+
+
+_AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+               "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+               "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+               "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+               "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 def _red_rule(paragraph) -> None:
@@ -142,7 +161,8 @@ def _red_rule(paragraph) -> None:
     for key, value in (("w:val", "single"), ("w:sz", "18"), ("w:space", "4"), ("w:color", "C00000")):
         bottom.set(qn(key), value)
     borders.append(bottom)
-    ppr.append(borders)
+    # pPr children have a schema order (Word refuses a file otherwise): pBdr goes before these.
+    ppr.insert_element_before(borders, *_AFTER_PBDR)
 
 
 def masthead(doc: Document, organisation: str, title: str, *, issue: int | None, date_text: str,

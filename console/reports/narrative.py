@@ -48,7 +48,7 @@ def key_numbers(cur: dict, prev: dict) -> list[dict]:
 
 def _top(rows: list[tuple[str, int, int]], index: int) -> tuple[str, int] | None:
     best = max(rows, key=lambda r: r[index], default=None)
-    return (best[0], best[index]) if best and best[index] else None
+    return (best[0], int(best[index])) if best and best[index] else None
 
 
 def summary(report: dict, cur: dict, prev: dict) -> str:
