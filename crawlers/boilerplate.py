@@ -10,7 +10,9 @@ So here:
 * a class or id is split into whole tokens (on whitespace, ``-``, ``_`` and
   camelCase: ``url-breadcrumb`` → url, breadcrumb; ``shareBox`` → share,
   box) and a rule matches a run of whole tokens (``editor`` matches
-  ``mp-editor`` but not ``editorial``);
+  ``mp-editor`` but not ``editorial`` nor Elementor's ``text-editor``); a
+  post entry (``hentry``, ``type-post``, ``post-123``) names none, whatever
+  taxonomy classes (``tag-deals``) it carries;
 * the main content container is found by positive evidence first
   (``main_container``: text density of paragraph-like nodes, scaled down by
   link density, readability-style), and it, its ancestors, ``<html>``,
@@ -20,7 +22,8 @@ So here:
   large share of the main text;
 * unnamed blocks that are lists of links (related news, "hot" lists,
   navigation) are removed when their link density is high, outside the
-  main container or inside it.
+  main container or inside it — unless they hold prose worth a good share
+  of the main container's (then they wrap the article).
 
 ``prune(tree)`` works in place on an lxml HTML tree and returns it; the
 caller hands the tree to trafilatura.
@@ -41,11 +44,16 @@ BOILERPLATE = tuple(tuple(name.split("-")) for name in (
     "newsletter", "promo", "sponsor", "sponsored", "byline",
     "rich-media-tool", "rich-media-meta", "meta-content", "article-meta", "article-info", "js-tags",
     "article-tag", "post-meta", "entry-meta", "read-next", "also-read", "most-read", "most-popular"))
+# Runs that contain a rule's token but name the article's own text: the
+# block a page builder fills from its text editor (Elementor's
+# ``elementor-widget-text-editor``, ``wysiwyg-editor``).
+CONTENT_RUNS = (("text", "editor"), ("wysiwyg", "editor"), ("rich", "text"))
 # Tokens that speak for content (readability's positive class names).
 CONTENT = frozenset({"article", "content", "post", "body", "entry", "text", "main", "story", "detail", "news",
                      "artibody", "article-content", "rich-media-content", "con", "cont", "txt", "zw"})
 _NEVER = frozenset({"html", "body", "article", "main"})
 _PARAGRAPHS = ("p", "pre", "td", "blockquote", "li", "div", "section", "span", "font")
+_CONTAINERS = frozenset({"div", "section", "td", "article", "main"})
 _LISTS = frozenset({"ul", "ol", "dl", "div", "section", "aside", "nav", "table", "tbody", "p", "span"})
 _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "button", "select", "textarea"})
 _SPLIT = re.compile(r"[\s\-_]+")
@@ -80,6 +88,8 @@ for _run in BOILERPLATE:
 def _rule_for_name(name: str) -> str | None:
     """The rule one class name or id matches (cached: templates repeat them)."""
     toks = tokens(name)
+    if any(toks[i:i + len(run)] == run for run in CONTENT_RUNS for i in range(len(toks))):
+        return None
     for i, tok in enumerate(toks):
         for run in _RUNS.get(tok, ()):
             if toks[i:i + len(run)] == run:
@@ -90,10 +100,21 @@ def _rule_for_name(name: str) -> str | None:
     return None
 
 
+# Whole class names that mark an element as a post entry (hAtom/microformats2,
+# WordPress's post_class): its other classes are labels of the post
+# (``tag-deals``, ``category-news``), not a sign of boilerplate.
+_ENTRY_CLASSES = frozenset({"hentry", "h-entry", "type-post", "type-page", "type-article"})
+_ENTRY_ID_CLASS = re.compile(r"^post-\d+$")
+
+
 def named_boilerplate(el) -> str | None:
     """The boilerplate rule the element's class or id matches (as whole
-    tokens of one class name or of the id), or None."""
-    for name in (el.get("class") or "").split() + [el.get("id") or ""]:
+    tokens of one class name or of the id), or None. A post entry (class
+    ``hentry``, ``type-post``, ``post-123``…) names none."""
+    classes = (el.get("class") or "").split()
+    if any(c in _ENTRY_CLASSES or _ENTRY_ID_CLASS.match(c) for c in classes):
+        return None
+    for name in classes + [el.get("id") or ""]:
         if name:
             rule = _rule_for_name(name)
             if rule:
@@ -164,7 +185,13 @@ def main_container(root, lengths: _Lengths | None = None):
             continue
         score = 1 + len(_PUNCT.findall(own)) + min(len(own) / 100, 3)
         parent = el.getparent()
-        for ancestor, share in ((parent, 1.0), (parent.getparent() if parent is not None else None, 0.5)):
+        credited = [(parent, 1.0), (parent.getparent() if parent is not None else None, 0.5)]
+        if _tag(el) in _CONTAINERS:
+            # Text written straight into a container (``<div>`` text between
+            # ``<br>``s) makes the container itself a candidate: its parent
+            # may also hold the site's link-heavy sidebar.
+            credited.append((el, 1.0))
+        for ancestor, share in credited:
             if ancestor is not None and _tag(ancestor) not in (None, "html"):
                 scores[ancestor] = scores.get(ancestor, 0.0) + score * share
     best, best_score = None, 0.0
@@ -217,7 +244,11 @@ def _doomed(el, tag: str, lengths: _Lengths, main_text: int) -> bool:
         # Kept only when it holds paragraphs worth a good share of the article.
         return lengths.paragraphs.get(el, 0) < max(NAMED_MIN_KEEP, NAMED_KEEP_SHARE * main_text)
     if tag in _LISTS and lengths.n_links.get(el, 0) >= LINK_LIST_MIN_LINKS:
-        return density >= LINK_LIST_DENSITY
+        # A link-dense block that holds prose worth a good share of the main
+        # container's is a page wrapper around a menu and the article (the
+        # main container was then a footer or a form): keep it.
+        return density >= LINK_LIST_DENSITY and lengths.paragraphs.get(el, 0) < max(
+            NAMED_MIN_KEEP, NAMED_KEEP_SHARE * main_text)
     return False
 
 

@@ -168,3 +168,34 @@ def test_a_page_nested_deep_within_the_parsers_limit_keeps_its_text():
     para = "保险理赔投诉的主要原因是理赔时效慢、资料要求反复、拒赔理由解释不清。" * 3
     ex = extract_generic(f"<html><body>{'<div>' * 200}<p>{para}</p>{'</div>' * 200}</body></html>")
     assert ex.text == para
+
+
+@pytest.mark.parametrize("classes", [
+    "post-5760818 post type-post status-publish hentry tag-bgr-deals",  # WordPress's post_class
+    "h-entry tag-insurance",
+])
+def test_a_post_entry_is_not_named_boilerplate_by_its_taxonomy_classes(classes):
+    assert named_boilerplate(lxml.html.fromstring(f'<div class="{classes}">x</div>')) is None
+    assert named_boilerplate(lxml.html.fromstring('<div class="tag-list">x</div>')) == "tag"
+
+
+def test_text_written_straight_into_a_div_beside_a_menu_is_the_article():
+    """A municipal news page: the article is text between ``<br>``s in a
+    column whose row also holds a long link menu, and the footer's address
+    is the only other prose on the page."""
+    menu = "".join(f'<li><a href="/s/{n}"><span>SECRETARIA MUNICIPAL DE SERVIÇO {n}</span></a></li>'
+                   for n in range(40))
+    body = " ".join(EN_PARAGRAPHS)
+    html = f"""<html><head><title>Insurer fined</title></head><body>
+<div class="container conteudo"><div class="row">
+<div class="col-md-3"><ul>{menu}</ul></div>
+<div class="col-md-9"><p class="titulo">Insurer fined over delayed claims</p>
+<small><b>05/10/2018</b> - Published by: <a href="/a">Clara</a> - Tags: <a href="/t/1">claims</a>
+<a href="/t/2">fines</a></small><br><br>{body}<br><br><br>
+<div class="row"><div><a href="#">Facebook</a> <a href="#">Twitter</a> <a href="#">Whatsapp</a></div></div>
+</div></div></div>
+<div class="col-lg-12"><div>Example City - CNPJ: 83.102.459/0001-23 - Rua Walter, 1111 - Barra - 89259-565 -
+Caixa Postal 421 - Fone: (047) 2106-8000</div></div>
+</body></html>"""
+    text = extract_generic(html, "https://city.example.gov/news/1").text
+    assert EN_PARAGRAPHS[0] in text and EN_PARAGRAPHS[-1] in text, text
