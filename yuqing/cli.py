@@ -385,12 +385,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="serve /metrics here (0: any free port, -1: off; default from settings.yaml)")
         rp.set_defaults(func=cmd_role)
     with_config(sub.add_parser("check-config", help="validate the configuration")).set_defaults(func=cmd_check_config)
-    from yuqing.maintenance import cmd_status, cmd_vacuum
+    from yuqing.maintenance import cmd_prune, cmd_status, cmd_vacuum
     with_config(sub.add_parser("status", help="each store's size, free space and last write")).set_defaults(
         func=cmd_status)
     vac = with_config(sub.add_parser("vacuum", help="give the SQLite stores' free space back"))
     vac.add_argument("--full", action="store_true", help="rewrite each file (VACUUM); stop `yuqing run` first")
     vac.set_defaults(func=cmd_vacuum)
+    pr = with_config(sub.add_parser("prune", help="delete index documents older than index.retention_days"))
+    pr.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    pr.set_defaults(func=cmd_prune)
     s = with_config(sub.add_parser("search", help="full-text search of the index"))
     s.add_argument("text", nargs="?", default="")
     s.add_argument("--unit", action="append")

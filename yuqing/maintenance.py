@@ -68,3 +68,30 @@ def cmd_vacuum(args) -> int:
         print(f"{path.relative_to(cfg.data_dir)}: {_human(n)} given back")
     print(f"total: {_human(saved)}")
     return 0
+
+
+def cmd_prune(args) -> int:
+    """Apply settings.yaml index.retention_days now (the index role does it daily); --dry-run counts only."""
+    from pipeline.index import IndexError_
+    from pipeline.index.retention import prune
+    from yuqing.bootstrap import App
+    app = App(load_config(args.config, data_dir=args.data_dir))
+    retention = app.config.settings.index.retention_days
+    try:
+        if not retention:
+            print("settings.yaml index.retention_days 未设置：索引中的文档全部保留，不删除")
+            return 0
+        try:
+            steps = prune(app.index, retention, app.clock.now(), dry_run=args.dry_run)
+        except IndexError_ as e:
+            print(f"prune failed: {e} (the index role prunes daily by itself; or stop it and run this again)",
+                  file=sys.stderr)
+            return 1
+        verb = "将删除" if args.dry_run else "已删除"
+        for step in steps:
+            print(f"{','.join(c.value for c in step.channels)}: 保留 {step.days} 天，"
+                  f"{step.before:%Y-%m-%d %H:%M} 之前的文档{verb} {step.count} 条")
+        print(f"合计{verb} {sum(s.count for s in steps)} 条")
+    finally:
+        app.close()
+    return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from contracts.messages import Document, OpsAlert, ScoredDocument
 from contracts.topics import DOCS_RAW, DOCS_SCORED, OPS_ALERTS
@@ -53,7 +54,10 @@ def index(app: App, stop: threading.Event) -> None:
         log.warning("%s holds documents indexed before the index moved to %s; copy them with "
                     "`yuqing reindex` (the file is kept until then)", legacy, app.config.settings.index.url)
 
+    pruner = Pruner(app)
+
     def handle(records: Sequence[Record]) -> list[Output]:
+        pruner.maybe_prune()  # under constant load the stage is never idle
         docs, poison = {}, []
         for rec in records:
             try:
@@ -65,7 +69,34 @@ def index(app: App, stop: threading.Event) -> None:
             idx.upsert(list(docs.values()))
         return poison
 
-    run_stage(app.bus, [DOCS_SCORED], "indexer", handle, stop)
+    run_stage(app.bus, [DOCS_SCORED], "indexer", handle, stop, on_idle=pruner.maybe_prune)
+
+
+class Pruner:
+    """The index role's daily retention prune (settings.yaml index.retention_days): first
+    when the role starts, then every ``index.prune_every``; a failure is retried within the hour."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.retention = app.config.settings.index.retention_days
+        self.every = timedelta(seconds=app.config.settings.index.prune_every)
+        self.next_at: datetime | None = None  # None: prune at the first chance
+
+    def maybe_prune(self) -> None:
+        from pipeline.index import IndexError_
+        from pipeline.index.retention import prune
+        now = self.app.clock.now()
+        if not self.retention or (self.next_at is not None and now < self.next_at):
+            return
+        try:
+            steps = prune(self.app.index, self.retention, now)
+        except IndexError_ as e:
+            self.next_at = now + min(self.every, timedelta(hours=1))
+            log.warning("index retention: prune failed (%s); trying again at %s", e, self.next_at)
+            return
+        self.next_at = now + self.every
+        log.info("index retention: %d document(s) pruned; next prune at %s",
+                 sum(s.count for s in steps), self.next_at)
 
 
 def route(app: App, stop: threading.Event) -> None:

@@ -117,6 +117,31 @@ class BackendConfig(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class IndexConfig(BackendConfig):
+    """``index:``: the adapter URL and options, and how long documents stay searchable."""
+
+    url: str = "tantivy:///index"
+    # Days a document stays in the index, by channel (news, weibo, …); ``default`` for the
+    # channels not named. Empty: keep everything. The index role prunes once a day
+    # (``yuqing prune`` on demand); alerts and their audit trail are not touched.
+    retention_days: dict[str, int] = Field(default_factory=dict)
+    prune_every: float = 24 * 3600.0  # how often the index role prunes
+
+    _every = field_validator("prune_every", mode="before")(lambda cls, v: parse_duration(v))
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, days: dict[str, int]) -> dict[str, int]:
+        from contracts.messages import Channel
+        known = ["default", *(c.value for c in Channel)]
+        for key, value in days.items():
+            if key not in known:
+                raise ValueError(f"{key}: not a channel; use default or one of {', '.join(known[1:])}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{key}: must be a whole number of days ≥ 1, got {value!r}")
+        return days
+
+
 class SmtpConfig(Strict):
     host: str = "127.0.0.1"
     port: int = 25
@@ -186,7 +211,7 @@ class Settings(Strict):
     data_dir: str = "var"
     timezone: str = "Asia/Shanghai"
     bus: BackendConfig = BackendConfig(url="sqlite:///bus.db")
-    index: BackendConfig = BackendConfig(url="tantivy:///index")
+    index: IndexConfig = IndexConfig()
     alert_store: BackendConfig = BackendConfig(url="sqlite:///alerts.db")
     # None: beside the alert store (stories.db in the data dir, or the alert store's PostgreSQL database)
     story_store: BackendConfig | None = None
@@ -244,7 +269,7 @@ class Settings(Strict):
 
     @field_validator("index")
     @classmethod
-    def _index(cls, index: BackendConfig) -> BackendConfig:
+    def _index(cls, index: IndexConfig) -> IndexConfig:
         from pipeline.index import _SCHEMES as INDEX_SCHEMES
         _url(*INDEX_SCHEMES)(index.url)
         return index

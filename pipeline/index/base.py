@@ -21,6 +21,17 @@ Delivery contract (every adapter, embedded or Elasticsearch):
   (Asia/Shanghai by default), keyed ``YYYY-MM-DD``.
 * Unit filters match any of the document's matched units; level filters
   match the document-wide level.
+* ``prune(before, channels)`` deletes every document whose effective time
+  (published, else crawled) is before ``before`` — of ``channels`` only, or
+  of every channel when none are given — and returns how many it deleted.
+  When it returns the deletion is durable and no search, count or ``get``
+  sees those documents; the space they took is given back (tantivy drops
+  emptied segments and garbage-collects files; SQLite runs an incremental
+  vacuum; Elasticsearch deletes by query and its merges reclaim the space).
+  Pruning is idempotent (a second call deletes nothing) and safe while
+  others search; a failure raises ``IndexError_`` and deletes nothing or
+  part, so the caller simply prunes again later. ``prunable`` counts what
+  ``prune`` would delete, deleting nothing (``yuqing prune --dry-run``).
 """
 from __future__ import annotations
 
@@ -109,6 +120,13 @@ class Index(abc.ABC):
 
     @abc.abstractmethod
     def counts(self, query: SearchQuery, by: CountField) -> dict[str, int]: ...
+
+    @abc.abstractmethod
+    def prune(self, before: datetime, channels: Sequence[Channel] = ()) -> int: ...
+
+    def prunable(self, before: datetime, channels: Sequence[Channel] = ()) -> int:
+        """How many documents ``prune(before, channels)`` would delete now."""
+        return self.search(SearchQuery(end=before, channels=list(channels), limit=0)).total
 
     def close(self) -> None:
         """Release connections."""

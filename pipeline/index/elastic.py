@@ -18,6 +18,10 @@ How the contract of ``pipeline.index.base`` is met:
   (after the index ops, so a document is never missing from search). Two
   writers moving the same document at the same moment can still race; the
   indexer's per-key partitioning keeps one document on one writer.
+* ``prune`` is one delete-by-query over the alias (``refresh`` so searches
+  stop seeing the documents when it returns, ``conflicts=proceed`` so a
+  concurrent upsert of a pruned document does not fail it); months left
+  empty are deleted as indices, the rest shrink as Lucene merges segments.
 * Requests and bulk items refused with 429 or 5xx are retried with
   exponential backoff (``max_retries``, ``retry_backoff``); anything else,
   or retries running out, raises ``IndexError_`` and the batch is replayed.
@@ -51,14 +55,14 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch import __version__ as elasticsearch_version
 
-from contracts.messages import ScoredDocument
+from contracts.messages import Channel, ScoredDocument
 from pipeline.index.base import (
     CountField,
     Hit,
@@ -252,6 +256,25 @@ class ElasticIndex(Index):
                                source=False, size=2 * len(part), **_MAYBE_MISSING)
             hits += found["hits"]["hits"]
         return hits
+
+    def prune(self, before: datetime, channels: Sequence[Channel] = ()) -> int:
+        query = self._query(SearchQuery(end=before, channels=list(channels)), [])
+        found = self._call("prune", self.client.delete_by_query, index=self.alias, query=query, refresh=True,
+                           conflicts="proceed", **_MAYBE_MISSING)
+        if found.get("failures"):
+            raise IndexError_(f"{self._label()}: prune: {len(found['failures'])} failures, first "
+                              f"{found['failures'][0]}")
+        self._drop_empty_months(before)
+        return int(found.get("deleted", 0))
+
+    def _drop_empty_months(self, before: datetime) -> None:
+        # Only months wholly before the cutoff: any document written there now would be pruned anyway.
+        stats = self._call("index stats", self.client.indices.stats, index=f"{self.prefix}-*", metric="docs",
+                           **_MAYBE_MISSING)
+        empty = [name for name, s in (stats.get("indices") or {}).items()
+                 if s["primaries"]["docs"]["count"] == 0 and name < f"{self.prefix}-{before.astimezone(timezone.utc):%Y.%m}"]
+        if empty:
+            self._call("delete empty months", self.client.indices.delete, index=",".join(sorted(empty)))
 
     # ------------------------------------------------------------ reading
 

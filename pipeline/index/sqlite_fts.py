@@ -19,6 +19,9 @@ How the contract of ``pipeline.index.base`` is met:
   ``BEGIN IMMEDIATE`` transaction, committed with ``synchronous=FULL`` by
   default: when it returns the write is durable and visible to every
   process on the file. Replaying a document replaces it (idempotent by id).
+* ``prune`` deletes the documents, their FTS rows and units in one such
+  transaction, then runs ``PRAGMA incremental_vacuum`` (files created since
+  auto-vacuum was switched on; older ones: ``yuqing vacuum --full``).
 * Query tokens are ANDed as quoted FTS5 phrases, so user input (quotes,
   ``*``, ``AND``, parentheses) is only ever text, never query syntax.
 * ``counts(by="day")`` groups in SQL by 15-minute UTC buckets and names the
@@ -40,7 +43,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contracts.messages import ScoredDocument
+from contracts.messages import Channel, ScoredDocument
 from pipeline.index.base import (
     CountField,
     Hit,
@@ -123,6 +126,7 @@ class SqliteIndex(Index):
             # isolation_level=None: we issue BEGIN/COMMIT ourselves.
             self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
                                          check_same_thread=False)
+            self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # new files: prune gives pages back
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
             with _write(self._conn):
@@ -156,6 +160,26 @@ class SqliteIndex(Index):
                              (rowid, title_tokens, text_tokens))
                 conn.executemany("INSERT OR IGNORE INTO doc_units VALUES (?, ?)",
                                  [(doc.id, u.unit_id) for u in doc.units])
+
+    def prune(self, before: datetime, channels: Sequence[Channel] = ()) -> int:
+        where, params = "eff_us < ?", [epoch_us(before)]
+        if channels:
+            where += f" AND channel IN ({', '.join('?' * len(channels))})"
+            params += [Channel(c).value for c in channels]
+        with self._locked("prune") as conn:
+            with _write(conn):
+                conn.execute(f"CREATE TEMP TABLE doomed AS SELECT rowid, id FROM docs WHERE {where}",
+                             params)
+                n = conn.execute("SELECT count(*) FROM doomed").fetchone()[0]
+                if n:
+                    conn.execute("DELETE FROM docs_fts WHERE rowid IN (SELECT rowid FROM doomed)")
+                    conn.execute("DELETE FROM doc_units WHERE doc_id IN (SELECT id FROM doomed)")
+                    conn.execute("DELETE FROM docs WHERE rowid IN (SELECT rowid FROM doomed)")
+                conn.execute("DROP TABLE doomed")
+            if n:
+                conn.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page only
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file shrinks now (readers may defer it)
+        return n
 
     # ------------------------------------------------------------ reading
 

@@ -16,6 +16,10 @@ How the contract of ``pipeline.index.base`` is met:
   returns the write is durable and visible to every instance, in any
   process (readers reload, ~25 µs, before each read). A failure rolls back
   and raises ``IndexError_``. Replaying a document replaces it.
+* ``prune`` deletes by query (effective time before, channels) under the
+  writer, commits, then garbage-collects the files of segments the deletion
+  emptied (tantivy drops fully deleted segments at commit; partly deleted
+  ones shrink when its merge policy merges them).
 * One writer at a time per directory (tantivy's lock file): the index role.
   An instance takes the writer on its first ``upsert`` and keeps it; another
   process's writer makes it wait up to ``busy_timeout`` seconds, then fail
@@ -35,6 +39,7 @@ How the contract of ``pipeline.index.base`` is met:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -47,7 +52,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tantivy
 from tantivy import FieldType, Occur, Order, Query
 
-from contracts.messages import ScoredDocument
+from contracts.messages import Channel, ScoredDocument
 from pipeline.index.base import (
     CountField,
     Hit,
@@ -60,6 +65,8 @@ from pipeline.index.base import (
     query_tokenizer,
 )
 from pipeline.index.highlight import Tokenizer, highlights_for, match_terms, order_counts, query_tokens
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 META_FILE = "yuqing-index.json"
@@ -165,6 +172,31 @@ class TantivyIndex(Index):
                 self._rollback(writer)
                 raise
         self._index.reload()
+
+    def prune(self, before: datetime, channels: Sequence[Channel] = ()) -> int:
+        q = self._query(SearchQuery(end=before, channels=list(channels)), [])
+        assert q is not None  # no text: something can always match
+        with self._write_lock:
+            writer = self._take_writer()
+            try:
+                self._index.reload()
+                doomed = self._index.searcher().search(q, 1, count=True).count or 0
+                if not doomed:
+                    return 0
+                writer.delete_documents_by_query(q)
+                writer.commit()
+            except (ValueError, OSError) as exc:
+                self._rollback(writer)
+                raise IndexError_(f"tantivy index {self.path}: prune failed: {exc}") from exc
+            except BaseException:
+                self._rollback(writer)
+                raise
+            try:
+                writer.garbage_collect_files()  # the files of the segments the deletion emptied
+            except ValueError as exc:  # space comes back at the next commit's collection then
+                log.warning("tantivy index %s: garbage collection after prune failed: %s", self.path, exc)
+        self._index.reload()
+        return doomed
 
     def _document(self, doc: ScoredDocument) -> tantivy.Document:
         title_tokens, text_tokens = document_tokens(doc, self.tokenizer)

@@ -186,6 +186,53 @@ def test_writes_are_visible_to_another_instance(env, index):
     assert found(other, text="拖延理赔") == {DELAY.id}
 
 
+# ------------------------------------------------------------ retention (prune)
+
+
+def test_prune_deletes_before_the_cutoff_of_the_given_channels_only(env, loaded):
+    other = env.open()
+    midnight_12th = datetime(2024, 5, 12, 0, 0, tzinfo=SH)
+    assert loaded.prunable(midnight_12th, [Channel.weibo]) == 1
+    assert loaded.prune(midnight_12th, [Channel.weibo]) == 1  # DISPUTE (Weibo, the 11th)
+    assert found(loaded) == idset(DELAY, COMMUNITY, DRILL, SURRENDER)
+    # The cutoff is exclusive: DELAY was published exactly at it.
+    assert loaded.prune(DELAY.published_at) == 0
+    assert loaded.prunable(datetime(2024, 5, 13, tzinfo=SH)) == 2
+    assert loaded.prune(datetime(2024, 5, 13, tzinfo=SH)) == 2  # DELAY and COMMUNITY; DRILL was crawled on the 13th
+    assert loaded.prune(datetime(2024, 5, 13, tzinfo=SH)) == 0  # idempotent
+    for idx in (loaded, other):  # durable and visible to every instance when prune returns
+        assert found(idx) == idset(DRILL, SURRENDER)
+        assert idx.get(DELAY.id) is None and idx.get(DISPUTE.id) is None
+        assert found(idx, text="理赔") == idset(SURRENDER)
+        assert idx.counts(SearchQuery(), "channel") == {"news": 1, "forum": 1}
+        assert idx.counts(SearchQuery(), "unit") == {"chinalife-jl": 1, "pingan-pc-jl": 1}
+    loaded.upsert([DELAY])  # a pruned document may come back (a replay); prune takes it again
+    assert loaded.prune(datetime(2024, 5, 13, tzinfo=SH), [Channel.news, Channel.forum]) == 1
+    assert found(other) == idset(DRILL, SURRENDER)
+
+
+def _disk_bytes(path) -> int:
+    from pathlib import Path
+    path = Path(path)
+    files = path.rglob("*") if path.is_dir() else path.parent.glob(path.name + "*")
+    return sum(f.stat().st_size for f in files if f.is_file())
+
+
+def test_prune_gives_the_disk_space_back(env, index, tmp_path):
+    if env.kind == "elasticsearch":
+        pytest.skip("Elasticsearch reclaims space in its own merges; the cluster's disk is not ours to measure")
+    filler = "消费者反映理赔拖延，" * 200
+    for batch in range(6):
+        index.upsert([make_doc(f"old-{batch}-{i}", f"旧闻第{batch}批第{i}条", filler + str(i),
+                               published=datetime(2023, 1, 1 + batch, 8, i, tzinfo=SH)) for i in range(50)])
+    index.upsert([DELAY])
+    path = tmp_path / ("index" if env.kind == "tantivy" else "index.db")
+    full = _disk_bytes(path)
+    assert index.prune(datetime(2024, 1, 1, tzinfo=SH)) == 300
+    assert _disk_bytes(path) < full / 3, (full, _disk_bytes(path))
+    assert found(index) == idset(DELAY)
+
+
 # ------------------------------------------------------------ full text
 
 
