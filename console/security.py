@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
+from functools import lru_cache
 
 from fastapi import Request
 
@@ -46,8 +48,32 @@ def ports_of(request: Request) -> Ports:
 
 
 def client_of(request: Request) -> str:
-    """The client's address, for login throttling (behind a reverse proxy: uvicorn's proxy headers)."""
-    return request.client.host if request.client else ""
+    """The client's address, for login throttling and logs. Behind a reverse proxy listed in
+    settings.yaml ``console.trusted_proxies`` it is the rightmost ``X-Forwarded-For`` address
+    that is not itself a trusted proxy (what the proxies saw); from anyone else the header is
+    ignored, so a client cannot pick its own address and dodge the throttle."""
+    peer = request.client.host if request.client else ""
+    trusted = _networks(tuple(ports_of(request).console.trusted_proxies))
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop
+    return hops[0] if hops else peer  # every hop a proxy of ours: the first one is the client
+
+
+@lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _within(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False  # "unknown", garbage: never trusted
+    return any(ip.version == n.version and ip in n for n in networks)
 
 
 def same_origin(request: Request) -> bool:

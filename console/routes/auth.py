@@ -51,11 +51,11 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
     try:
         user = ports.users.authenticate(username, password, ports.now(), client_of(request))
     except TooManyAttempts as e:
-        log.warning("console login locked for %r from %s", username, request.client.host if request.client else "?")
+        log.warning("console login locked for %r from %s", username, client_of(request) or "?")
         return render(request, "login.html", {"next": _safe_next(next), "reason": "", "error": str(e)},
                       status_code=429, headers={"Retry-After": str(int(e.retry_after) + 1)})
     if user is None:
-        log.info("console login failed for %r from %s", username, request.client.host if request.client else "?")
+        log.info("console login failed for %r from %s", username, client_of(request) or "?")
         return render(request, "login.html", {"next": _safe_next(next), "reason": "",
                                               "error": "用户名或密码错误"}, status_code=401)
     previous, _ = token_of(request)

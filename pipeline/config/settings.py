@@ -198,10 +198,24 @@ class ConsoleSettings(Strict):
     reports: bool = True  # 舆情日报 daily and 周报 Monday, at report_time (settings timezone)
     report_time: str = "08:00"
     feed_interval: float = 1.0  # seconds between live-feed polls of the alert store (< 2 s)
+    # Reverse proxies (addresses or networks, e.g. 10.0.0.5, 10.0.0.0/24) whose X-Forwarded-For
+    # names the real client, for login throttling and logs; from anyone else the header is ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     _durations = field_validator("session_ttl", "idle_timeout", "feed_interval", mode="before")(
         lambda cls, v: parse_duration(v))
     _time = field_validator("report_time")(lambda cls, v: _hhmm(v))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: list[str]) -> list[str]:
+        for i, value in enumerate(proxies):
+            try:
+                ipaddress.ip_network(str(value).strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"[{i}]: {value!r} is not an IP address or network (e.g. 10.0.0.5, "
+                                 f"10.0.0.0/24)") from None
+        return [str(v).strip() for v in proxies]
 
 
 METRICS_ROLES = ("crawl", "score", "index", "route", "notify", "console")
