@@ -128,6 +128,7 @@ class IndexConfig(BackendConfig):
     prune_every: float = 24 * 3600.0  # how often the index role prunes
 
     _every = field_validator("prune_every", mode="before")(lambda cls, v: parse_duration(v))
+    _empty = field_validator("retention_days", mode="before")(lambda cls, v: {} if v is None else v)  # keep all
 
     @field_validator("retention_days")
     @classmethod

@@ -54,7 +54,7 @@ def test_the_index_role_prunes_per_channel_at_start_and_then_daily(tmp_path):
 
 def test_no_retention_keeps_everything(tmp_path):
     clock = FakeClock(datetime(2026, 6, 1, tzinfo=timezone.utc))
-    app = build_test_app(tmp_path, clock=clock)
+    app = build_test_app(tmp_path, clock=clock, settings={"index": {"retention_days": None}})
     try:
         app.index.upsert(list(docs(clock.now()).values()))
         Pruner(app).maybe_prune()
@@ -70,7 +70,7 @@ def test_yuqing_prune_dry_run_counts_and_prune_deletes(tmp_path, capsys):
     app.close()
     assert main(["prune", "--dry-run", "--config", root]) == 0
     out = capsys.readouterr().out
-    assert "weibo: 保留 90 天" in out and "将删除 1 条" in out and "合计将删除 3 条" in out, out
+    assert "weibo,douyin: 保留 90 天" in out and "将删除 1 条" in out and "合计将删除 3 条" in out, out
     app = build_test_app(tmp_path, settings=RETENTION)
     try:
         assert len(kept(app)) == 5  # a dry run deletes nothing
