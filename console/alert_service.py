@@ -181,8 +181,18 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         "notes": ports.casebook.notes(alert_id),
         "actions": [{"action": a, "label": ACTION_LABELS[a]} for a in ACTIONS
                     if can_act(user, alert, a) and applies(alert, a)],
+        "emergency": _emergency(ports, alert_id),
     })
     return out
+
+
+def _emergency(ports: Ports, alert_id: str) -> dict | None:
+    """The alert's 应急事件, if it was raised to one (id, status, how it was opened)."""
+    try:
+        em = ports.emergency("of_alert", alert_id)
+    except LookupError:  # no 事件 ledger in this console
+        return None
+    return {"id": em["id"], "status": em["status"], "trigger": em["trigger"]} if em else None
 
 
 def act(ports: Ports, user: User, alert_id: str, action: str, *, text: str = "", assignee: str = "",

@@ -73,6 +73,7 @@ class AlertDetail(AlertSummary):
     assessment_notes: list[dict] = Field(default_factory=list, description="值班员的研判意见（修改后的建议与口径），最新在后")
     assessment: dict = Field(description="研判卡：风险类型、阶段与趋势、传播数据、传播主体、同单位既往预警、处置建议、回应时限、回应口径草稿")
     actions: list[dict] = Field(description="当前用户可执行的操作")
+    emergency: dict | None = Field(None, description="已升级为应急事件时：事件编号（id）、状态（open/closed）、启动方式")
 
 
 class ActionRequest(BaseModel):

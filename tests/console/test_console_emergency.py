@@ -35,12 +35,15 @@ def test_an_emergency_through_the_api_from_opening_to_the_review_report(console)
     alert = unit_alert(alerts)
     duty, analyst = Api(server.url, "duty"), Api(server.url, "analyst")
     lead_a, lead_b = Api(server.url, "lead_a"), Api(server.url, "lead_b")
+    assert analyst.get(f"/api/alerts/{alert.id}").json()["emergency"] is None
     assert analyst.post(f"/api/alerts/{alert.id}/emergency", json={}).status_code == 403
     assert lead_a.post(f"/api/alerts/{alert.id}/emergency", json={}).status_code == 403
     opened = duty.post(f"/api/alerts/{alert.id}/emergency", json={"reason": "多家媒体转载"},
                        headers={"X-CSRF-Token": duty.csrf})
     assert opened.status_code == 200, opened.text
     em = opened.json()
+    assert duty.get(f"/api/alerts/{alert.id}").json()["emergency"] == {"id": em["id"], "status": "open",
+                                                                       "trigger": "人工启动"}
     again = duty.post(f"/api/alerts/{alert.id}/emergency", json={}, headers={"X-CSRF-Token": duty.csrf}).json()
     assert again["id"] == em["id"] and em["status"] == "open" and em["done"] == 0 and em["total"] >= 3
 
@@ -60,7 +63,9 @@ def test_an_emergency_through_the_api_from_opening_to_the_review_report(console)
               json={"action": "person", "name": "张经理", "role": "单位分管领导", "email": "zhang@picc.example.cn"})
     assert duty.get(f"/api/emergencies/{em['id']}/review.docx").status_code == 409  # only after closing
     special = docx_of(duty.get(f"/api/emergencies/{em['id']}/special.docx"))
-    assert "舆情专报" in [p.text for p in special.paragraphs][:3]
+    assert special.paragraphs[0].text == "吉林省保险行业协会 舆情专报" and special.paragraphs[1].text == "第1期"
+    again = docx_of(duty.get(f"/api/emergencies/{em['id']}/special.docx"))
+    assert again.paragraphs[1].text == "第1期"  # the same 事件's 专报 keeps its number
 
     closed = duty.post(f"/api/emergencies/{em['id']}/actions", headers={"X-CSRF-Token": duty.csrf},
                        json={"action": "close", "text": "已妥善处置，当事人撤回投诉", "lessons": "红色预警应在1小时内启动响应"})
@@ -77,7 +82,8 @@ def test_an_emergency_through_the_api_from_opening_to_the_review_report(console)
     section = doc.sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)  # A4
     texts = [p.text for p in doc.paragraphs]
-    assert texts[0] == "吉林省保险行业协会" and texts[1] == "舆情事件复盘报告"
+    assert texts[0] == "吉林省保险行业协会\n舆情事件复盘报告" and texts[1] == "第1期"  # the 报头
+    assert "TOC" in doc.element.body.xml  # the contents, filled in when Word opens the file
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert [h for h in headings if h in REVIEW_SECTIONS] == REVIEW_SECTIONS
     assert "红色预警应在1小时内启动响应" in texts and "已妥善处置，当事人撤回投诉" in texts
