@@ -215,6 +215,15 @@ class EmergencyDesk:
                              actor=actor, via=via, person=name, role=role or None, removed=remove or None)
         return self._change(emergency_id_, change)
 
+    def bulletin_now(self, emergency_id_: str, *, actor: str, via: str) -> dict:
+        """Bring the next 续报 forward to now (the escalator sends it on its next pass; the schedule
+        then runs from it)."""
+        def change(em: dict, alert: Alert, now: datetime, db) -> None:
+            self.store.schedule(db, alert.id, TIMER, now, now, reason="emergency")
+            self.store.audit(db, alert.id, alert.unit_id, "emergency.bulletin_requested", now, emergency_id=em["id"],
+                             actor=actor, via=via)
+        return self._change(emergency_id_, change)
+
     def close(self, emergency_id_: str, *, actor: str, via: str, summary: str = "", lessons: str = "") -> dict:
         def change(em: dict, alert: Alert, now: datetime, db) -> None:
             em.update(status="closed", closed_at=_ts(now), closed_by=actor, summary=summary.strip()[:4000],

@@ -23,9 +23,9 @@ from sentiment.emergency import person_name, progress
 
 STATUS = {"open": "处置中", "closed": "已关闭"}
 ACTIONS = {"tick": "emergency.act", "untick": "emergency.act", "note": "emergency.act", "person": "emergency.act",
-           "remove_person": "emergency.act", "close": "emergency.open"}
+           "remove_person": "emergency.act", "bulletin": "emergency.open", "close": "emergency.open"}
 ACTION_LABELS = {"tick": "完成", "untick": "取消完成", "note": "添加记录", "person": "增加责任人",
-                 "remove_person": "移除责任人", "close": "关闭事件"}
+                 "remove_person": "移除责任人", "bulletin": "安排立即发送续报", "close": "关闭事件"}
 
 
 def _call(ports: Ports, method: str, *args, **kwargs):
@@ -97,6 +97,10 @@ def detail(ports: Ports, user: User, emergency_id: str) -> dict:
         "spread": _spread(alert, docs), "documents": [_doc(d) for d in docs],
         "actions": acts, "deadline_hours": em.get("deadline_hours"),
         "every_hours": round(ports.config.rules.emergency.bulletin_every / 3600, 2),
+        # people to pick from: console users and the unit's contacts (any other name may be typed)
+        "candidates": sorted({u.display_name for u in ports.users.list_users() if u.display_name}
+                             | {c.name for c in (ports.units[alert.unit_id].contacts if alert.unit_id in ports.units
+                                                 else [])}),
     })
     return out
 
@@ -140,6 +144,8 @@ def act(ports: Ports, user: User, emergency_id: str, action: str, *, item: str =
     elif action in ("person", "remove_person"):
         em = _call(ports, "person", emergency_id, name=name, role=role, phone=phone, email=email,
                    remove=action == "remove_person", **who)
+    elif action == "bulletin":
+        em = _call(ports, "bulletin_now", emergency_id, **who)
     else:
         em = _call(ports, "close", emergency_id, summary=text, lessons=lessons, **who)
     return summary(em, ports.get_alert(em["alert_id"]))

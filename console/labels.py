@@ -31,6 +31,7 @@ EVENTS = {
     "console.assigned": "指派", "console.false_alarm": "标记误报", "ops.routed": "运行告警",
     "emergency.opened": "启动应急响应", "emergency.checklist": "事件清单", "emergency.note": "事件记录",
     "emergency.people": "事件责任人", "emergency.bulletin": "事件续报", "emergency.closed": "关闭事件",
+    "emergency.bulletin_requested": "立即续报",
 }
 SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/无法读取", "silent": "长时间无新内容",
                  "never_run": "尚未运行", "disabled": "已停用", "unknown": "状态未知"}

@@ -131,6 +131,7 @@ TIMELINE = {
     "emergency.note": "{actor}记录：{note}",
     "emergency.people": "{actor}{verb}责任人：{person}",
     "emergency.bulletin": "发送续报第{number}期（{recipients}人）",
+    "emergency.bulletin_requested": "{actor}要求立即发送续报",
     "emergency.closed": "{actor}关闭事件",
 }
 DECISIONS = {"FIRST": "首次通知", "LEVEL_RAISED": "等级上升，再次通知", "MAINSTREAM_PICKUP": "主流媒体转载，再次通知",

@@ -93,7 +93,7 @@ class EmergencyOpen(BaseModel):
 
 
 class EmergencyAction(BaseModel):
-    action: str = Field(description="tick | untick | note | person | remove_person | close")
+    action: str = Field(description="tick | untick | note | person | remove_person | bulletin（立即续报） | close")
     item: str = Field("", description="清单项编号（tick / untick），如 c1")
     text: str = Field("", max_length=4000, description="记录内容（note），或处置情况小结（close）")
     name: str = Field("", max_length=50, description="责任人姓名（person / remove_person）")

@@ -61,6 +61,12 @@ def test_an_emergency_through_the_api_from_opening_to_the_review_report(console)
               headers={"X-CSRF-Token": duty.csrf})
     duty.post(f"/api/emergencies/{em['id']}/actions", headers={"X-CSRF-Token": duty.csrf},
               json={"action": "person", "name": "张经理", "role": "单位分管领导", "email": "zhang@picc.example.cn"})
+    assert lead_a.post(f"/api/emergencies/{em['id']}/actions", json={"action": "bulletin"},
+                       headers={"X-CSRF-Token": lead_a.csrf}).status_code == 403
+    assert duty.post(f"/api/emergencies/{em['id']}/actions", json={"action": "bulletin"},
+                     headers={"X-CSRF-Token": duty.csrf}).status_code == 200
+    assert "孙伟" not in duty.get(f"/api/emergencies/{em['id']}").json()["candidates"]  # another unit's contact
+    assert {"测试duty", "李明"} <= set(duty.get(f"/api/emergencies/{em['id']}").json()["candidates"])
     assert duty.get(f"/api/emergencies/{em['id']}/review.docx").status_code == 409  # only after closing
     special = docx_of(duty.get(f"/api/emergencies/{em['id']}/special.docx"))
     assert special.paragraphs[0].text == "吉林省保险行业协会 舆情专报" and special.paragraphs[1].text == "第1期"
@@ -75,7 +81,8 @@ def test_an_emergency_through_the_api_from_opening_to_the_review_report(console)
     detail = analyst.get(f"/api/emergencies/{em['id']}").json()
     events = [t["event"] for t in detail["timeline"]]
     assert events[0] == "detected" and events[-1] == "emergency.closed"
-    assert {"emergency.opened", "emergency.checklist", "emergency.note", "emergency.people"} <= set(events)
+    assert {"emergency.opened", "emergency.checklist", "emergency.note", "emergency.people",
+            "emergency.bulletin_requested"} <= set(events)
     assert any(t["text"] == "测试lead_a完成：" + detail["checklist"][0]["text"] for t in detail["timeline"])
 
     doc = docx_of(analyst.get(f"/api/emergencies/{em['id']}/review.docx"))

@@ -111,3 +111,18 @@ def test_an_orange_alert_is_not_raised_by_rule_and_ticks_are_kept_per_item(app):
         app.emergency.person(em["id"], name="李四", remove=True, actor="值班员王宁", via="console")
     ticks = [t for t in app.emergency.timeline(app.emergency.get(em["id"])) if t["event"] == "emergency.checklist"]
     assert len(ticks) == 3
+
+
+def test_a_bulletin_asked_for_now_goes_at_once_and_the_schedule_runs_from_it(app, smtp):
+    alert = route(app, level="orange")
+    em = app.emergency.open(alert.id, actor="值班员王宁", via="console")
+    app.clock.advance(600)
+    app.emergency.bulletin_now(em["id"], actor="值班员王宁 <console:duty>", via="console")
+    app.notifier.run_once()
+    assert [m.subject[:5] for m in bulletins(smtp, LEADER)] == ["【续报1】"]
+    app.clock.advance((EVERY - timedelta(minutes=1)).total_seconds())
+    app.notifier.run_once()
+    assert len(bulletins(smtp, LEADER)) == 1  # the next one is EVERY after the one sent now
+    app.clock.advance(60)
+    app.notifier.run_once()
+    assert len(bulletins(smtp, LEADER)) == 2
