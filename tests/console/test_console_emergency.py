@@ -125,6 +125,11 @@ def test_duty_officer_raises_ticks_and_closes_an_emergency_in_the_browser(consol
         assert "启动应急响应（人工启动）" in timeline and "测试duty完成" in timeline
         assert driver.save_screenshot(str(shots / "emergency.png"))
         assert_png(shots / "emergency.png")
+        page = driver.current_url
+        driver.get(driver.find_element(By.ID, "special-html").get_attribute("href"))  # the 专报, while it is open
+        assert driver.find_element(By.ID, "doc-kind").text == "舆情专报" and "三、研判" in driver.page_source
+        assert driver.save_screenshot(str(shots / "emergency-special.png"))
+        driver.get(page)
         # The alert page now links to its 事件 instead of offering to raise it again.
         driver.get(f"{server.url}/alerts/{alert.id}")
         assert driver.find_elements(By.ID, "emergency-link") and not driver.find_elements(By.ID, "do-emergency")
