@@ -79,3 +79,18 @@ def test_audit_csv_has_no_formula_cells():
     export([{"at": "2026-01-01", "event": "=cmd|' /C calc'!A0", "who": "+张三", "error": "@x"}], "csv", out)
     body = list(csv.reader(io.StringIO(out.getvalue())))[1]
     assert all(not c.startswith(("=", "+", "-", "@")) for c in body)
+
+
+def test_every_code_point_is_kept_or_dropped_as_the_printable_rule_says():
+    # The one-pass expression must drop exactly what the per-character rule
+    # drops (tab and line feed aside, which the callers handle), over all of Unicode.
+    from contracts.sanitize import _UNPRINTABLE, _printable
+    for cp in range(0x110000):
+        ch = chr(cp)
+        if ch in "\t\n":
+            assert not _UNPRINTABLE.match(ch)
+            continue
+        assert bool(_UNPRINTABLE.match(ch)) is not _printable(ch), hex(cp)
+    assert multiline("a\u202eb\x00c\r\nd\te") == "abc\nd\te"
+    assert one_line("a\u2066b\x7f\tc\nd") == "ab c d"
+    assert cell("x\x1by\nz\t") == "xy\nz\t"
