@@ -6,6 +6,9 @@
   set the timer for the step after, ``escalate_after`` later. An ack
   (``AlertStore.change_status``) cancels the timer in its own transaction,
   and a fired timer re-checks the status, so an ack always stops escalation.
+* ``review`` (``forward: review``): nobody forwarded the held alert within
+  ``review_timeout``: ``alerting.forwarding`` forwards it, saying
+  超时未复核，已自动转发 (nothing, if it was forwarded meanwhile).
 * ``renotify``: a repost arrived inside the repeat interval (or a spread
   update inside the minimum gap); when the timer is due, one update tells
   the people reached so far about everything new since the last message
@@ -23,12 +26,15 @@ import logging
 from datetime import timedelta
 
 from alerting.emergency import EmergencyDesk
+from alerting.forwarding import SYSTEM, Forwarder
 from alerting.planner import Planner
+from alerting.routing import UNIT_ROLES
 from alerting.store import AlertStore
 from alerting.store_state import AlertState, Timer
 from alerting.templates import spread
 from contracts.clock import Clock
 from contracts.messages import Alert, AlertStatus
+from pipeline import metrics
 
 log = logging.getLogger(__name__)
 LAST_STEP = 2
@@ -41,8 +47,14 @@ class Escalator:
         self.planner = planner
         self.routing = planner.routing
         self.clock = clock
+        self.forwarder = Forwarder(store, planner, clock)
 
     def run_once(self, limit: int = 100) -> int:
+        fired = self._fire(limit)
+        metrics.REVIEWS_PENDING.set(self.store.pending_reviews())
+        return fired
+
+    def _fire(self, limit: int) -> int:
         fired = 0
         for timer in self.store.due_timers(self.clock.now(), limit):
             now = self.clock.now()
@@ -62,6 +74,9 @@ class Escalator:
                         self.store.finish_timer(db, timer, "cancelled", now)
                     else:
                         self.emergency.bulletin(db, alert, state, timer, now)
+                elif timer.kind == "review":
+                    self.forwarder.forward_in(db, alert, now, actor=SYSTEM, via="timer", auto=True)
+                    self.store.finish_timer(db, timer, "done", now)
                 else:
                     self._renotify(db, alert, state, timer, now)
             fired += 1
@@ -108,6 +123,8 @@ class Escalator:
         state.round += 1
         reason = f"持续传播：新增{new}篇，{spread(alert)}"
         notes = self.planner.for_alert(alert, state.brief, range(state.step + 1), state.round, "update", reason, now)
+        if state.review == "pending":  # the unit hears of it all when forwarded
+            notes = [n for n in notes if n.payload.get("role") not in UNIT_ROLES]
         queued = self.planner.queue(db, notes, now)
         state.last_notified_at, state.notified_docs = now.isoformat(), alert.doc_count
         self.store.put_state(db, alert.id, state)

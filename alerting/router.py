@@ -34,7 +34,7 @@ notifications, the timers to set and cancel, the audit events), and
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -43,10 +43,12 @@ from alerting.assessment import card_for
 from alerting.emergency import EmergencyDesk
 from alerting.lifecycle import UNACKNOWLEDGED
 from alerting.planner import Planner
+from alerting.routing import UNIT_ROLES, Route
 from alerting.store import AlertStore, Notification
 from alerting.store_state import AlertState, TimerChange
 from contracts.clock import Clock
 from contracts.messages import CHANNEL_LABELS, Alert, AlertStatus, DocRef, Level, ScoredDocument
+from pipeline import metrics
 from pipeline.config import MembersFile, Rules
 from sentiment.incidents import EventKey, EventRules, same_event
 from sentiment.levels import LevelPolicy
@@ -97,6 +99,7 @@ class Plan:
     cancel: list[str] = field(default_factory=list)  # timer kinds
     suppressed: str = ""  # why nothing was sent ("" when something was)
     detected: bool = False  # a new alert: audit "detected"
+    review_due: datetime | None = None  # forward: review — the unit's messages are held until then at most
 
 
 class AlertRouter:
@@ -151,10 +154,15 @@ class AlertRouter:
                 first.append(("joined_event", {"doc_id": doc.id, "story_id": doc.story_id, "reason": joined}))
             if plan.suppressed:
                 last.append(("suppressed", {"decision": plan.decision.value, "reason": plan.suppressed}))
+            if plan.review_due is not None:
+                last.append(("review.held", {"due": plan.review_due.isoformat(), "held": [
+                    n.id for n in plan.notes if n.state == "held"]}))
             queued = self.store.apply(db, now, alert=alert, doc_id=doc.id, state=plan.state, notes=plan.notes,
                                       cancel=plan.cancel, timers=plan.timers, audit_first=first, audit_last=last)
             if self.emergency is not None:
                 self.emergency.auto_raise(db, alert, plan.state, now, mainstream=self.is_mainstream(doc))
+            if plan.review_due is not None and self.store.open_review(db, alert.id, unit_id, plan.review_due, now):
+                metrics.REVIEWS_HELD.inc()
         log.info("alert %s unit=%s level=%s decision=%s queued=%d doc=%s%s", alert.id, unit_id, alert.level.value,
                  plan.decision.value, len(queued), doc.id, f" ({plan.suppressed})" if plan.suppressed else "")
         return Routed(alert, plan.decision, queued)
@@ -261,11 +269,28 @@ class AlertRouter:
             state.brief["assessment"] = card_for(alert, [doc], self.rules, now, now).short()
         state.mainstream = self.is_mainstream(doc)
         notes = self.planner.for_alert(alert, state.brief, [0], 0, "alert", "", now, route)
+        if route.forward == "review":
+            return self._hold_for_review(alert, state, notes, route, now)
         self._notified(state, alert, now)
         timers = [TimerChange("escalate", now + timedelta(seconds=route.escalate_after), step=1,
                               reason="unacknowledged")] if route.escalate_after and notes else []
         return Plan(alert, state, Decision.FIRST, notes=notes, timers=timers,
                     suppressed="" if notes else "NO_RECIPIENTS", detected=True)
+
+    def _hold_for_review(self, alert: Alert, state: AlertState, notes: list[Notification], route: Route,
+                         now: datetime) -> Plan:
+        """forward: review — the unit's messages wait (held) for a duty officer, who is told at once; the
+        review timer forwards them by itself after ``review_timeout``; escalation starts on forwarding."""
+        due = now + timedelta(seconds=route.review_timeout)
+        held = [replace(n, state="held") for n in notes if n.payload.get("role") in UNIT_ROLES]
+        reason = (f"请于{templates.local(due)}前在预警详情中复核并转发（{self.planner.console_url}/alerts/{alert.id}），"
+                  f"逾时系统将自动转发")
+        duty = self.planner.for_review(alert, state.brief, reason, now, route)
+        state.review = "pending"
+        state.last_notified_at = now.isoformat()
+        return Plan(alert, state, Decision.FIRST, notes=duty + held, detected=True, review_due=due,
+                    timers=[TimerChange("review", due, reason="review_timeout")] if held else [],
+                    suppressed="" if duty or held else "NO_RECIPIENTS")
 
     def _trigger(self, alert: Alert, state: AlertState, doc: ScoredDocument, level: Level) -> tuple[Decision, str]:
         if level.rank < alert.level.rank:
@@ -310,6 +335,9 @@ class AlertRouter:
                                             now, route)
         self._notified(state, alert, now)
         plan.cancel = ["renotify"]  # this update covers what was waiting
+        if state.review == "pending":  # the unit hears of it all when forwarded; the duty officers now
+            plan.notes = [n for n in plan.notes if n.payload.get("role") not in UNIT_ROLES]
+            return plan
         if decision is Decision.LEVEL_RAISED and alert.status in UNACKNOWLEDGED and route.escalate_after:
             plan.timers.append(TimerChange("escalate", now + timedelta(seconds=route.escalate_after),
                                            step=state.step + 1, reason="unacknowledged", earliest=True))

@@ -26,6 +26,7 @@ from contracts.messages import Level
 from pipeline.config import Contact, LevelRoute, MembersFile, Rules, hhmm_minutes
 
 PERSONAL = ("sms", "email")
+UNIT_ROLES = ("unit-primary", "unit-backup", "unit-robot")  # what ``forward: review`` holds back
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Route:
     digest: bool
     escalate_after: float  # seconds; 0 = never
     repeat_every: float
+    forward: str = "auto"  # auto | review: the unit's messages wait for a duty officer (alerting.forwarding)
+    review_timeout: float = 900.0  # seconds a review may take before the messages go out by themselves
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ class Routing:
             base = base.model_copy(update=unit.routes[level].model_dump(exclude_none=True))
         return Route(level, tuple(base.channels or ("email",)),
                      self.rules.notify_duty_officers if base.duty is None else base.duty,
-                     bool(base.digest), base.escalate_after or 0.0, base.repeat_every or 0.0)
+                     bool(base.digest), base.escalate_after or 0.0, base.repeat_every or 0.0,
+                     base.forward or "auto", base.review_timeout or 900.0)
 
     # ------------------------------------------------------------ targets
 

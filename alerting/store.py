@@ -12,6 +12,8 @@ Contract:
   so recording the same document twice changes nothing and queues nothing.
 * Outbox rows move pending → sending → accepted → delivered, or → failed
   (or → cancelled: an escalation step made moot by an acknowledgement).
+  A unit's message under ``forward: review`` starts ``held`` (never claimed)
+  and becomes pending when forwarded (``alerting.reviews``, ``alerting.forwarding``).
 * Exactly one sender per row: a notifier claims rows under a lease (its owner
   id and an expiry, renewed while it works through them). A row in
   ``sending`` is retaken only once its lease has expired (its notifier died
@@ -33,6 +35,7 @@ from pathlib import Path
 
 from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
 from alerting.store_emergency import EmergencyMixin
+from alerting.reviews import ReviewMixin
 from alerting.store_state import AlertState, StateMixin, TimerChange
 from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
@@ -55,7 +58,7 @@ class Notification:
     recipient: str
     step: int
     payload: dict
-    state: str = "pending"
+    state: str = "pending"  # or "held": waits for a duty officer's review (forward: review)
     attempts: int = 0
     who: str = ""
     round: int = 0
@@ -64,7 +67,7 @@ class Notification:
     lease_owner: str | None = None  # the notifier holding this row while it is ``sending``
 
 
-class AlertStore(StateMixin, EmergencyMixin):
+class AlertStore(StateMixin, EmergencyMixin, ReviewMixin):
     """On SQLite (a path, or ``sqlite:///…``) every transaction is ``BEGIN IMMEDIATE``: writers take
     turns. On PostgreSQL (``postgresql://…``) transactions run side by side, so: reading an alert
     inside a transaction (``get(…, db)``) first takes the alert's lock (an advisory lock on its
@@ -156,6 +159,12 @@ class AlertStore(StateMixin, EmergencyMixin):
             db.execute("UPDATE alerts SET status=?, body=? WHERE id=?",
                        (status.value, alert.model_dump_json(), alert_id))
             self.audit(db, alert_id, alert.unit_id, f"status.{status.value}", now, actor=actor, via=via, note=note)
+            if status is AlertStatus.dismissed:  # a false alarm held for review never reaches the unit
+                held = self.cancel_held(db, alert_id, now, f"dismissed by {actor}")
+                if self.cancel_timers(db, alert_id, "review", now) or held:
+                    self.close_review(db, alert_id, "dismissed", now, by=actor, via=via)
+                    self.audit(db, alert_id, alert.unit_id, "review.dismissed", now, actor=actor,
+                               queued_messages=held)
             if status not in self.UNACKNOWLEDGED:
                 timers = self.cancel_timers(db, alert_id, "escalate", now)
                 rows = db.execute("UPDATE outbox SET state='cancelled', updated_at=?, last_error=? WHERE alert_id=?"
@@ -200,13 +209,17 @@ class AlertStore(StateMixin, EmergencyMixin):
             cur = db.execute(
                 "INSERT INTO outbox (id, alert_id, channel, recipient, step, state, attempts,"
                 " next_attempt_at, payload, created_at, updated_at, who, round, kind)"
-                " VALUES (?,?,?,?,?, 'pending', 0, ?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                (n.id, n.alert_id, n.channel, n.recipient, n.step, _ts(n.not_before or now),
+                " VALUES (?,?,?,?,?,?, 0, ?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (n.id, n.alert_id, n.channel, n.recipient, n.step, "held" if n.state == "held" else "pending",
+                 _ts(n.not_before or now),
                  json.dumps(n.payload, ensure_ascii=False), _ts(now), _ts(now), n.who, n.round, n.kind),
             )
             if cur.rowcount:
                 added.append(n.id)
-                if n.payload.get("held"):
+                if n.state == "held":
+                    self.audit(db, n.alert_id, None, "notification.held", now, notification_id=n.id, who=n.who,
+                               channel=n.channel, reason="REVIEW")
+                elif n.payload.get("held"):
                     self.audit(db, n.alert_id, None, "notification.held", now, notification_id=n.id, who=n.who,
                                channel=n.channel, reason=n.payload["held"],
                                until=n.not_before.isoformat() if n.not_before else None)

@@ -53,6 +53,9 @@ class AlertState:
     # other stories join this alert.
     terms: list[str] = field(default_factory=list)
     risks: list[str] = field(default_factory=list)
+    # forward: review — "pending" while the unit's messages wait for a duty officer, then "forwarded"
+    # (alerting.forwarding); "" when the alert's route forwards at once.
+    review: str = ""
 
     @property
     def last_notified(self) -> datetime | None:

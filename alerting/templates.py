@@ -17,7 +17,8 @@ from contracts.sanitize import markdown_text, markdown_url, multiline, one_line
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "—— 吉林省保险行业协会舆情监测中心（本消息由系统自动发送）"
-KIND_LABEL = {"alert": "舆情预警", "update": "舆情更新", "escalation": "舆情升级"}
+KIND_LABEL = {"alert": "舆情预警", "update": "舆情更新", "escalation": "舆情升级", "review": "舆情预警·待复核"}
+AUTO_FORWARDED = "超时未复核，已自动转发"
 # Notification channels as people call them (the console and the dry run).
 NOTIFY_CHANNELS = {"sms": "短信", "email": "邮件", "robot": "群机器人", "dingtalk": "钉钉群", "wecom": "企业微信群"}
 
@@ -67,7 +68,8 @@ def spread(alert: Alert) -> str:
 
 
 def email_subject(alert: Alert, kind: str = "alert", reason: str = "") -> str:
-    tail = f"（{reason}）" if kind == "update" and reason else "（未确认）" if kind == "escalation" else ""
+    tail = (f"（{reason}）" if kind == "update" and reason else "（未确认）" if kind == "escalation"
+            else "（待复核后转发单位）" if kind == "review" else "")
     # A header: one line, whatever the crawled title carries (U+2028 made smtplib raise).
     return one_line(f"【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}："
                     f"{short(one_line(alert.representative.title), 40)}{tail}")
@@ -80,6 +82,7 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
         "alert": "监测到涉及贵单位的负面舆情，请及时核实处置，防止舆情升级。",
         "update": f"您关注的负面舆情有新进展：{reason}。请及时跟进处置。",
         "escalation": f"以下负面舆情尚未得到确认：{reason}。请立即核实处置并点击下方链接确认。",
+        "review": f"监测到涉及{alert.unit_name}的负面舆情，本级预警须经协会值班员复核后转发单位：{reason}。",
     }[kind]
     return multiline(f"""{recipient_name}，您好：
 
@@ -96,13 +99,30 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
 负面指数：{alert.negativity:.2f}
 {'定级依据：' + alert.level_reason + chr(10) if alert.level_reason else ''}判定依据：
 {reasons}
-{'研判建议：' + brief['assessment'] + '（详见预警详情）' + chr(10) if brief.get('assessment') else ''}
-摘要：{brief.get('summary', '')}
+{advice_lines(brief)}摘要：{brief.get('summary', '')}
 
 确认收到（打开链接后点“确认收到”，无需登录）：{ack_url}
 
 {FOOTER}
 """)
+
+
+def advice_lines(brief: dict) -> str:
+    """The 研判建议 lines of an e-mail: the card's short form, or what the duty officer made of it when
+    forwarding after review (notes and edited advice), or that the review timed out."""
+    review = brief.get("review") or {}
+    out = []
+    if review.get("advice"):
+        out.append(f"研判建议（协会复核）：{one_line(review['advice'])}")
+    elif brief.get("assessment"):
+        out.append(f"研判建议：{brief['assessment']}（详见预警详情）")
+    if review.get("notes"):
+        out.append(f"协会研判意见：{one_line(review['notes'])}")
+    if review.get("auto"):
+        out.append(f"协会复核：{AUTO_FORWARDED}")
+    elif review.get("by"):
+        out.append(f"协会复核：已由{one_line(review['by'])}复核转发")
+    return "".join(line + "\n" for line in out)
 
 
 SMS_MAX = 70  # one segment of a Chinese SMS (the provider adds the signature 【…】 on top)
@@ -113,7 +133,7 @@ def sms_params(alert: Alert, ack_url: str, kind: str = "alert", *, unit: str | N
     """Values for the approved SMS template (短信模板变量): unit (short name), level, title, source
     (the source's name), link (the short ack link). The title gets what is left of one segment, so
     ``sms_text`` stays within ``SMS_MAX`` characters, link included."""
-    suffix = {"alert": "", "update": "续报", "escalation": "未确认"}[kind]
+    suffix = {"alert": "", "update": "续报", "escalation": "未确认", "review": "待复核"}[kind]
     rep = alert.representative
     unit = short(one_line(unit or alert.unit_name), 8)
     level = f"{alert.level.label}{suffix}"
@@ -143,8 +163,11 @@ def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", 
              f"**来源**：{markdown_text(brief.get('site', ''))}（{channel_label(brief.get('channel', ''))}），"
              f"{local(brief.get('published_at'))}",
              f"**传播**：{markdown_text(spread(alert))}"]
-    if brief.get("assessment") and kind == "alert":
-        lines.append(f"**研判**：{markdown_text(brief['assessment'])}")
+    review = brief.get("review") or {}
+    if kind == "alert" and (review.get("advice") or brief.get("assessment")):
+        lines.append(f"**研判**：{markdown_text(one_line(review.get('advice') or brief['assessment']))}")
+    if kind == "alert" and (review.get("notes") or review.get("auto")):
+        lines.append(f"**协会复核**：{markdown_text(one_line(review.get('notes') or AUTO_FORWARDED))}")
     if reason:
         lines.append(f"**说明**：{markdown_text(reason)}")
     lines.append(f"[确认收到]({ack_url})")

@@ -27,6 +27,13 @@ DOCS_SCORED = Counter("yuqing_documents_scored", "Documents scored, by level ('n
 NEGATIVITY = Histogram("yuqing_negativity", "Document negativity", buckets=[i / 10 for i in range(1, 11)])
 ALERT_DECISIONS = Counter("yuqing_alert_decisions", "Router decisions by named reason", ["decision"])
 NOTIFICATIONS = Counter("yuqing_notifications", "Notification outcomes", ["channel", "state"])
+# forward: review (alerting/forwarding.py): alerts whose unit messages were held, how long the review took,
+# how they were forwarded (duty: by a duty officer; timeout: by the review timer), and how many wait now.
+REVIEWS_HELD = Counter("yuqing_reviews_held", "Alerts whose unit notifications were held for review")
+REVIEWS_FORWARDED = Counter("yuqing_reviews_forwarded", "Held alerts forwarded to the unit", ["how"])
+REVIEW_SECONDS = Histogram("yuqing_review_seconds", "From holding to forwarding", ["how"],
+                           buckets=(30, 60, 120, 300, 600, 900, 1800, 3600, 7200))
+REVIEWS_PENDING = Gauge("yuqing_reviews_pending", "Alerts waiting for a duty officer's review now")
 SOURCE_LAST_SUCCESS = Gauge("yuqing_source_last_success_timestamp", "Last successful crawl (epoch s)", ["source"])
 SOURCE_ITEMS = Counter("yuqing_source_items_published", "Items published by a source", ["source"])
 SOURCE_FAILURES = Counter("yuqing_source_crawl_failures", "Failed crawl runs", ["source"])

@@ -209,6 +209,12 @@ class App:
         return Escalator(self.alert_store, self.planner, self.clock, emergency=self.emergency)
 
     @cached_property
+    def forwarder(self):
+        # The escalator forwards on timeout (its own Forwarder); this one serves the console's click.
+        from alerting.forwarding import Forwarder
+        return Forwarder(self.alert_store, self.planner, self.clock)
+
+    @cached_property
     def notifier(self):
         from alerting.notifier import Notifier
         conf = self.config.rules.alerting

@@ -27,9 +27,16 @@ class LevelRoute(Strict):
     digest: bool | None = None  # hold for the morning digest instead of sending now
     escalate_after: float | None = None  # unacknowledged this long → next step; "never" = 0
     repeat_every: float | None = None  # new reposts re-notify at most this often
+    # auto: the unit is told at once; review: the association's duty officers are told at once and the
+    # unit's messages wait in the outbox until a duty officer forwards them (复核并转发), or until
+    # ``review_timeout`` has passed (then they go out by themselves, saying so).
+    forward: Literal["auto", "review"] | None = None
+    review_timeout: float | None = None
 
     _durations = field_validator("escalate_after", "repeat_every", mode="before")(
         lambda cls, v: _duration_or_never(v))
+    _review_timeout = field_validator("review_timeout", mode="before")(
+        lambda cls, v: None if v is None else parse_duration(v))
 
 
 
@@ -47,10 +54,14 @@ def _default_fallback() -> dict[Literal["sms", "email"], list[Literal["sms", "em
 
 def _default_routes() -> dict[Level, LevelRoute]:
     return {
-        Level.red: LevelRoute(channels=["sms", "email", "robot"], escalate_after=900, repeat_every=3600),
-        Level.orange: LevelRoute(channels=["sms", "email", "robot"], escalate_after=1800, repeat_every=7200),
-        Level.yellow: LevelRoute(channels=["email", "robot"], escalate_after=7200, repeat_every=21600),
-        Level.blue: LevelRoute(channels=["email"], digest=True, escalate_after=0, repeat_every=86400),
+        Level.red: LevelRoute(channels=["sms", "email", "robot"], escalate_after=900, repeat_every=3600,
+                              forward="auto", review_timeout=900),
+        Level.orange: LevelRoute(channels=["sms", "email", "robot"], escalate_after=1800, repeat_every=7200,
+                                 forward="auto", review_timeout=1800),
+        Level.yellow: LevelRoute(channels=["email", "robot"], escalate_after=7200, repeat_every=21600,
+                                 forward="auto", review_timeout=3600),
+        Level.blue: LevelRoute(channels=["email"], digest=True, escalate_after=0, repeat_every=86400,
+                               forward="auto", review_timeout=3600),
     }
 
 

@@ -88,14 +88,16 @@ class SmtpRecorder:
             return [m for m in self.messages if address in m.recipients]
 
 
-def copy_config(dest: Path, source: Path = DEMO_CONFIG, settings: dict | None = None) -> Path:
-    """Copy a configuration folder, merging ``settings`` into settings.yaml."""
+def copy_config(dest: Path, source: Path = DEMO_CONFIG, settings: dict | None = None,
+                rules: dict | None = None) -> Path:
+    """Copy a configuration folder, merging ``settings`` into settings.yaml (``rules`` into rules.yaml)."""
     shutil.copytree(source, dest, dirs_exist_ok=True)
-    if settings:
-        path = dest / "settings.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        _merge(data, settings)
-        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    for name, extra in (("settings.yaml", settings), ("rules.yaml", rules)):
+        if extra:
+            path = dest / name
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            _merge(data, extra)
+            path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return dest
 
 
@@ -108,12 +110,12 @@ def _merge(base: dict, extra: dict) -> None:
 
 
 def build_test_app(tmp: Path, *, smtp_port: int | None = None, clock: Clock | None = None,
-                   settings: dict | None = None, source: Path = DEMO_CONFIG) -> App:
+                   settings: dict | None = None, source: Path = DEMO_CONFIG, rules: dict | None = None) -> App:
     overrides = {"data_dir": str(tmp / "data"), "demo": {"site_port": None, "mailsink_port": None}}
     if smtp_port is not None:
         overrides["smtp"] = {"host": "127.0.0.1", "port": smtp_port}
     _merge(overrides, settings or {})
-    root = copy_config(tmp / "config", source, overrides)
+    root = copy_config(tmp / "config", source, overrides, rules)
     return App(load_config(root), clock=clock)
 
 
