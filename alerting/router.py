@@ -19,6 +19,11 @@ Stages, each decision logged and audited with a named reason:
              NEW_DOC_IN_STORY (update only; a durable repeat timer sends
              "N more sources" once ``repeat_every`` has passed);
              ALREADY_RECORDED (replay: nothing);
+* hold     — a level whose route says ``forward: review``: the duty officers
+             are told at once, the unit's first messages wait ``held`` in the
+             outbox for a duty officer's 复核并转发 or the review timer
+             (``alerting.forwarding``); news meanwhile reaches the duty
+             officers only;
 * silence  — dismissed alerts re-notify nothing; resolved ones only when the
              story escalates; held messages (quiet hours, digest) are audited;
 * enqueue  — notifications and timers go into the store in the same

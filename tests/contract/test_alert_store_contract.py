@@ -195,3 +195,74 @@ def test_a_due_timer_fires_once_among_concurrent_escalators(state_url):
         assert len(check.outbox(a.id)) == 1
     finally:
         check.close()
+
+
+def test_held_rows_are_never_claimed_until_released_and_then_once(store):
+    """forward: review — a unit's message waits ``held``; releasing it makes it an ordinary pending row."""
+    a = alert().id
+    held = Notification(id="h1", alert_id=a, channel="email", recipient="unit@unit.example.cn", step=0,
+                        payload={"email": {"subject": "s", "body": "old"}}, state="held")
+    with store.transaction() as db:
+        store.save(db, alert(), "d1", T0)
+        assert store.enqueue(db, [held, note(1, a)], T0) == ["h1", "n0001"]
+        assert store.open_review(db, a, "picc-jl", T0 + timedelta(minutes=10), T0) is True
+        assert store.open_review(db, a, "picc-jl", T0 + timedelta(minutes=20), T0) is False  # a replay
+    assert [n.id for n in store.claim_due(T0 + timedelta(days=1), owner="A")] == ["n0001"]
+    assert store.review(a)["state"] == "pending" and store.reviews([a, "other"])[a]["due_at"].startswith("2026-03-02T09:10")
+    assert store.pending_reviews() == 1
+    assert [t["reason"] for t in store.audit_trail(a) if t["event"] == "notification.held"] == ["REVIEW"]
+    with store.transaction() as db:
+        assert [r["id"] for r in store.held(db, a)] == ["h1"]
+        assert store.release_held(db, "h1", '{"email": {"subject": "s", "body": "new"}}', T0, T0) is True
+        assert store.release_held(db, "h1", '{"email": {"subject": "s", "body": "newer"}}', T0, T0) is False
+        store.close_review(db, a, "forwarded", T0, by="值班员", via="console", notes="核实", advice="联系当事人")
+    [claimed] = store.claim_due(T0, owner="A")
+    assert claimed.id == "h1" and claimed.payload["email"]["body"] == "new"
+    assert store.claim_due(T0 + timedelta(seconds=59), owner="B") == []  # claimed once, under A's lease
+    got = store.review(a)
+    assert (got["state"], got["forwarded_by"], got["notes"], got["advice"]) == ("forwarded", "值班员", "核实", "联系当事人")
+    assert store.pending_reviews() == 0
+
+
+def test_dismissing_an_alert_held_for_review_cancels_its_held_messages(store):
+    a = alert().id
+    held = Notification(id="h1", alert_id=a, channel="email", recipient="unit@unit.example.cn", step=0,
+                        payload={}, state="held")
+    with store.transaction() as db:
+        store.save(db, alert(), "d1", T0)
+        store.enqueue(db, [held], T0)
+        store.open_review(db, a, "picc-jl", T0 + timedelta(minutes=10), T0)
+        store.schedule(db, a, "review", T0 + timedelta(minutes=10), T0)
+    store.change_status(a, AlertStatus.dismissed, T0, actor="值班员", via="console")
+    assert [r["state"] for r in store.outbox(a)] == ["cancelled"]
+    assert store.review(a)["state"] == "dismissed" and [r["state"] for r in store.timers(a)] == ["cancelled"]
+
+
+def test_concurrent_forwarders_release_a_held_alert_once(state_url):
+    """What ``alerting.forwarding`` does, by six reviewers/timers at once: only the first finds it pending."""
+    a = alert()
+    seed = AlertStore(state_url)
+    with seed.transaction() as db:
+        seed.save(db, a, "d1", T0)
+        seed.enqueue(db, [Notification(id="h1", alert_id=a.id, channel="email", recipient="u@unit.example.cn",
+                                       step=0, payload={}, state="held")], T0)
+        seed.open_review(db, a.id, a.unit_id, T0, T0)
+    seed.close()
+
+    def forward(store: AlertStore, i: int) -> bool:
+        with store.transaction() as db:
+            store.get(a.id, db)  # the alert's lock
+            if store.review(a.id, db)["state"] != "pending":
+                return False
+            released = [r["id"] for r in store.held(db, a.id) if store.release_held(db, r["id"], "{}", T0, T0)]
+            store.close_review(db, a.id, "forwarded", T0, by=f"reviewer-{i}")
+            store.audit(db, a.id, a.unit_id, "review.forwarded", T0, released=released)
+            return True
+
+    assert sum(race(6, state_url, forward)) == 1
+    check = AlertStore(state_url)
+    try:
+        assert [t["event"] for t in check.audit_trail(a.id)].count("review.forwarded") == 1
+        assert [r["state"] for r in check.outbox(a.id)] == ["pending"]
+    finally:
+        check.close()
