@@ -34,8 +34,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
-from alerting.store_emergency import EmergencyMixin
 from alerting.reviews import ReviewMixin
+from alerting.store_emergency import EmergencyMixin
 from alerting.store_state import AlertState, StateMixin, TimerChange
 from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
@@ -303,7 +303,8 @@ class AlertStore(StateMixin, EmergencyMixin, ReviewMixin):
             record = NotificationRecord(id=note.id, channel=note.channel, recipient=note.recipient,
                                         step=note.step, state=state, at=now, detail=provider_id or error or "")
             update: dict[str, object] = {"notifications": [*alert.notifications, record]}
-            if state in ("accepted", "delivered") and alert.status is AlertStatus.new:
+            # "notified" means the unit was told: a duty officer's 待复核 message is not that.
+            if state in ("accepted", "delivered") and alert.status is AlertStatus.new and note.kind != "review":
                 update["status"] = AlertStatus.notified
             alert = alert.model_copy(update=update)
             db.execute("UPDATE alerts SET status=?, body=? WHERE id=?",

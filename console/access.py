@@ -18,14 +18,14 @@ from contracts.messages import Alert
 # 应急响应 (事件): read; tick, note, people; raise an alert to an 事件 and close it.
 EMERGENCY_ALL = ("emergency.read", "emergency.act", "emergency.open")
 PERMISSIONS: dict[str, set[str]] = {
-    "duty": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign", "search", "export",
-             "sources", "reports.read", "reports.generate", "feedback", *EMERGENCY_ALL},
+    "duty": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign",
+             "alerts.forward", "search", "export", "sources", "reports.read", "reports.generate", "feedback", *EMERGENCY_ALL},
     "analyst": {"wall", "feed", "alerts.read_all", "search", "export", "sources", "reports.read", "reports.generate",
                 "feedback", "emergency.read"},
     # search and export, 事件: own unit only (a lead ticks its checklist and records what it did)
     "lead": {"feed", "alerts.act", "alerts.assign", "search", "export", "emergency.read", "emergency.act"},
     "admin": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign",
-              "search", "export",
+              "alerts.forward", "search", "export",
               "sources", "reports.read", "reports.generate", "feedback", "users", *EMERGENCY_ALL},
 }
 
@@ -39,10 +39,11 @@ ACTIONS = {
     "false_alarm": "alerts.dismiss",
     "reopen": "alerts.act",
     "assess": "alerts.assess",  # the duty officer's 研判意见 (edited advice and 回应口径)
+    "forward": "alerts.forward",  # forward: review — 复核并转发 to the unit
 }
 ACTION_LABELS = {"acknowledge": "确认收到", "handling": "开始处置", "resolve": "处置完毕", "note": "添加处置记录",
                  "assign": "指派", "false_alarm": "标记误报", "reopen": "重新打开",
-                 "assess": "保存研判意见"}
+                 "assess": "保存研判意见", "forward": "复核并转发"}
 
 
 def can(user: User, permission: str) -> bool:

@@ -59,8 +59,21 @@ def escalation_view(alert: Alert, esc: dict | None) -> dict:
             "next_label": ESCALATION_STEPS.get(esc.get("next_step") or 0, "") if next_at else ""}
 
 
+REVIEW_LABELS = {"pending": "待复核", "forwarded": "已复核转发", "dismissed": "误报未转发"}
+
+
+def review_view(review: dict | None) -> dict | None:
+    """forward: review — the badge and the detail's review box (None: the alert was forwarded at once)."""
+    if not review:
+        return None
+    auto = review.get("via") == "timer"
+    label = "超时未复核，已自动转发" if auto and review.get("state") == "forwarded" else \
+        REVIEW_LABELS.get(review.get("state", ""), "")
+    return {**review, "label": label, "auto": auto}
+
+
 def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: str | None = None,
-            esc: dict | None = None, doc: ScoredDocument | None = None) -> dict:
+            esc: dict | None = None, doc: ScoredDocument | None = None, review: dict | None = None) -> dict:
     rep = alert.representative
     source_id = getattr(rep, "source_id", None) or (doc.source_id if doc else None)
     risks = sorted({r.risk_type for r in doc.reasons if r.risk_type and getattr(r, "unit_id", None) in
@@ -86,6 +99,8 @@ def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: s
         "detected_at": detected or alert.first_seen.isoformat(),
         "assignee": assignee,
         "notifications": len(alert.notifications),
+        "review": review_view(review),
+        "awaiting_review": bool(review and review.get("state") == "pending"),
     }
 
 
@@ -94,13 +109,15 @@ def summaries(ports: Ports, alerts: list[Alert]) -> list[dict]:
     detected = ports.detected_at(ids)
     assigned = ports.casebook.assignments(ids)
     escalation = ports.escalation(ids)
+    reviews = ports.reviews(ids)
     out = []
     for a in alerts:
         try:  # the representative document gives the source and risk types; the indexer may be behind
             doc = ports.get_doc(a.representative.id)
         except Exception:
             doc = None
-        out.append(summary(ports, a, detected.get(a.id), assigned.get(a.id), escalation.get(a.id), doc))
+        out.append(summary(ports, a, detected.get(a.id), assigned.get(a.id), escalation.get(a.id), doc,
+                           reviews.get(a.id)))
     return out
 
 
@@ -116,6 +133,9 @@ def sort_for_duty(items: list[dict]) -> list[dict]:
 def feed(ports: Ports, user: User, limit: int = 200, status: str | None = None,
          level: str | None = None) -> list[dict]:
     alerts = [a for a in ports.list_alerts(unit_id=unit_scope(user), limit=limit) if can_see(user, a)]
+    if status == "review":
+        items = [s for s in summaries(ports, alerts) if s["awaiting_review"]]
+        return sort_for_duty([i for i in items if not level or i["level"] == level])
     if status == "open":
         alerts = [a for a in alerts if a.status not in (AlertStatus.resolved, AlertStatus.dismissed)]
     elif status:
@@ -180,7 +200,8 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         "trail": [labels.trail_event(t) for t in ports.audit_trail(alert_id)],
         "notes": ports.casebook.notes(alert_id),
         "actions": [{"action": a, "label": ACTION_LABELS[a]} for a in ACTIONS
-                    if can_act(user, alert, a) and applies(alert, a)],
+                    if can_act(user, alert, a) and applies(alert, a)
+                    and (a != "forward" or out["awaiting_review"])],
         "emergency": _emergency(ports, alert_id),
     })
     return out
@@ -200,6 +221,8 @@ def act(ports: Ports, user: User, alert_id: str, action: str, *, text: str = "",
     """Do ``action`` on an alert as ``user``; returns the alert's new summary."""
     if action not in ACTIONS:
         raise Refused(f"未知操作 {action}")
+    if action == "forward":
+        return forward(ports, user, alert_id, notes=text, via=via)
     alert = visible_alert(ports, user, alert_id)
     if not can_act(user, alert, action):
         raise Denied(action)
@@ -231,6 +254,20 @@ def act(ports: Ports, user: User, alert_id: str, action: str, *, text: str = "",
             ports.audit(alert.id, alert.unit_id, "console.false_alarm", actor=user.actor, via=via, note=text)
         elif text:
             ports.casebook.note(alert.id, alert.unit_id, alert.status.value, user.actor, now, text)
+    return summaries(ports, [ports.get_alert(alert.id) or alert])[0]
+
+
+def forward(ports: Ports, user: User, alert_id: str, *, notes: str = "", advice: str = "",
+            via: str = "console") -> dict:
+    """复核并转发: a duty officer sends an alert held for review to its unit, with their 研判意见 (notes)
+    and edited 研判建议 (advice); returns the alert's new summary. A second forward changes nothing."""
+    alert = visible_alert(ports, user, alert_id)
+    if not can_act(user, alert, "forward"):
+        raise Denied("forward")
+    try:
+        ports.forward(alert.id, user.actor, via, (notes or "").strip()[:2000], (advice or "").strip()[:2000])
+    except LookupError:
+        raise Refused("此预警无需复核（已直接通知单位）") from None
     return summaries(ports, [ports.get_alert(alert.id) or alert])[0]
 
 

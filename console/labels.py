@@ -17,9 +17,9 @@ from contracts.messages import CHANNEL_LABELS, LEVEL_LABELS, AlertStatus, Channe
 STATUS_LABELS = {"new": "新预警", "notified": "已通知", "acknowledged": "已确认", "handling": "处置中",
                  "resolved": "已处置", "dismissed": "误报/已排除"}
 NOTIFY_STATES = {"pending": "待发送", "sending": "发送中", "accepted": "已提交", "delivered": "已送达",
-                 "failed": "发送失败", "cancelled": "已取消", "held": "暂缓（免打扰）"}
+                 "failed": "发送失败", "cancelled": "已取消", "held": "待复核后发送"}
 NOTIFY_KINDS = {"alert": "预警", "update": "更新", "escalation": "升级", "fallback": "备用渠道", "notice": "通知",
-                "ops": "运行告警", "bulletin": "事件续报"}
+                "ops": "运行告警", "bulletin": "事件续报", "review": "待复核提醒"}
 EVENTS = {
     "detected": "系统发现", "joined_event": "并入同一事件", "routed": "路由决策", "suppressed": "不再通知", "notification.held": "消息暂缓",
     "notification.accepted": "消息已提交", "notification.delivered": "消息已送达",
@@ -32,6 +32,8 @@ EVENTS = {
     "emergency.opened": "启动应急响应", "emergency.checklist": "事件清单", "emergency.note": "事件记录",
     "emergency.people": "事件责任人", "emergency.bulletin": "事件续报", "emergency.closed": "关闭事件",
     "emergency.bulletin_requested": "立即续报",
+    "review.held": "待复核（单位通知暂存）", "review.forwarded": "复核并转发单位", "review.forward.repeat": "重复转发（无变化）",
+    "review.dismissed": "误报，未转发单位",
 }
 SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/无法读取", "silent": "长时间无新内容",
                  "never_run": "尚未运行", "disabled": "已停用", "unknown": "状态未知"}
@@ -109,7 +111,7 @@ CODES = {
     "NO_RECIPIENTS": "没有可通知的联系人", "QUIET_HOURS": "免打扰时段", "DIGEST": "合并到每日汇总",
     "DISMISSED": "已标记误报", "RESOLVED": "已处置完毕", "ALREADY_OPEN": "预警仍在处理中",
     "ALREADY_RESOLVED": "预警已处置", "OPENED": "新建", "REOPENED": "重新打开", "FULL": "全文",
-    "unacknowledged": "未确认", "SUCCESS": "成功", "FAIL": "失败",
+    "unacknowledged": "未确认", "SUCCESS": "成功", "FAIL": "失败", "REVIEW": "待协会复核", "review_timeout": "复核时限",
 }
 DETAIL_KEYS = {
     "decision": "决策", "reason": "原因", "actor": "操作人", "via": "途径", "step": "升级级别", "to": "通知对象",
@@ -119,6 +121,7 @@ DETAIL_KEYS = {
     "who": "联系人", "until": "延至", "error": "错误", "attempt": "第几次尝试", "from_channel": "原渠道",
     "to_channel": "改用渠道", "retry_at": "重试时间", "state": "状态", "kind": "类型", "duty_notices": "值班通知",
     "provider_id": "回执编号", "last_error": "最近错误", "person": "确认人", "phone4": "手机尾号",
+    "notes": "协会研判意见", "advice": "研判建议", "released": "转发消息", "held": "暂存消息", "due": "自动转发时间", "auto": "自动转发",
 }
 VIA = {"console": "控制台", "ack-link": "确认链接", "api": "接口", "group-link": "群消息链接", "sms": "短信",
        "email": "邮件", "manual": "人工"}

@@ -94,6 +94,12 @@ class ConsoleBackend:
     on_duty: Callable[[datetime], list[dict]] = field(default=lambda at: [])
     # 应急响应 (事件): opened from an alert, checklist, 续报, 复盘 (None: not available here).
     emergencies: Callable[[], EmergencyLedger] | None = None
+    # forward: review (alerting/forwarding.py): {alert id: review} for the alerts held for or forwarded after
+    # review ({"state": pending|forwarded|dismissed, "due_at", "forwarded_at", "forwarded_by", "via", "notes",
+    # "advice"}), and the duty officer's 复核并转发 (alert id, actor, via, notes, advice) → {"forwarded": bool,
+    # "review": …}; raises LookupError for an alert that is not held for review.
+    reviews: Callable[[list[str]], dict[str, dict]] = field(default=lambda ids: {})
+    forward: Callable[[str, str, str, str, str], dict] | None = None
 
 
 class Ports:
@@ -190,6 +196,20 @@ class Ports:
             except Exception:  # the feed still works without the escalation badges
                 log.exception("could not read escalation state")
                 return {}
+
+    def reviews(self, alert_ids: list[str]) -> dict[str, dict]:
+        with self._alerts:
+            try:
+                return self.backend.reviews(alert_ids)
+            except Exception:  # the feed still works without the 待复核 badges
+                log.exception("could not read reviews")
+                return {}
+
+    def forward(self, alert_id: str, actor: str, via: str, notes: str, advice: str) -> dict:
+        if self.backend.forward is None:
+            raise LookupError(alert_id)
+        with self._alerts:
+            return self.backend.forward(alert_id, actor, via, notes, advice)
 
     def on_duty(self) -> list[dict]:
         try:

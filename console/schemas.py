@@ -62,6 +62,10 @@ class AlertSummary(Open):
     last_seen: str
     detected_at: str = Field(description="系统首次发现的时间（未确认计时的起点）")
     assignee: str | None = None
+    awaiting_review: bool = Field(False, description="待复核：单位的通知暂存，等待协会值班员复核并转发（forward: review）")
+    review: dict | None = Field(None, description="复核：state（pending 待复核 / forwarded 已转发 / dismissed 误报未转发）、"
+                                "due_at（逾时自动转发的时间）、forwarded_by、forwarded_at、via（console/api/timer）、"
+                                "notes（协会研判意见）、advice（修改后的研判建议）、label")
 
 
 class AlertDetail(AlertSummary):
@@ -80,6 +84,11 @@ class ActionRequest(BaseModel):
     action: Literal["acknowledge", "handling", "resolve", "note", "assign", "false_alarm", "reopen", "assess"]
     text: str = Field("", max_length=2000, description="处置记录 / 备注 / 误报原因")
     assignee: str = Field("", max_length=100, description="指派对象（action=assign）")
+
+
+class ForwardRequest(BaseModel):
+    notes: str = Field("", max_length=2000, description="协会研判意见（随通知发给单位，并记入审计）")
+    advice: str = Field("", max_length=2000, description="修改后的研判建议（代替系统生成的一行建议）")
 
 
 class SearchHit(Open):

@@ -44,7 +44,10 @@ def console_backend(app: App) -> ConsoleBackend:
                           apply_receipt=lambda pid, ok, detail: app.notifier.apply_receipt(pid, ok, detail),
                           source_health=source_health,
                           escalation=lambda ids: escalation_state(app.alert_store, ids),
-                          on_duty=on_duty, emergencies=lambda: app.emergency)
+                          on_duty=on_duty, emergencies=lambda: app.emergency,
+                          reviews=lambda ids: app.alert_store.reviews(ids),
+                          forward=lambda alert_id, actor, via, notes, advice: app.forwarder.forward(
+                              alert_id, actor=actor, via=via, notes=notes, advice=advice))
 
 
 def escalation_state(store: AlertStore, alert_ids: list[str]) -> dict[str, dict]:

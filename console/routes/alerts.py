@@ -61,3 +61,16 @@ def alert_action(request: Request, alert_id: str, action: str = Form(...), text:
     except Refused as e:
         msg = str(e)
     return RedirectResponse(f"/alerts/{alert_id}?msg={quote(msg)}", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/forward")
+def alert_forward(request: Request, alert_id: str, notes: str = Form(""), advice: str = Form(""),
+                  session: Session = Depends(require_write())):
+    """复核并转发 from the detail page: the unit's held messages go out with these notes and advice."""
+    ports = ports_of(request)
+    try:
+        alert_service.forward(ports, session.user, alert_id, notes=notes, advice=advice, via="console")
+        msg = "已复核并转发单位"
+    except Refused as e:
+        msg = str(e)
+    return RedirectResponse(f"/alerts/{alert_id}?msg={quote(msg)}", status_code=303)

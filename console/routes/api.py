@@ -25,6 +25,7 @@ from console.schemas import (
     ActionRequest,
     AlertDetail,
     AlertSummary,
+    ForwardRequest,
     LoginRequest,
     MeOut,
     ReportRequest,
@@ -105,7 +106,7 @@ def me(session: Session = Depends(current_session)):
 
 @router.get("/alerts", response_model=list[AlertSummary], summary="预警列表（单位负责人只见本单位）", tags=["预警"])
 def list_alerts(request: Request, session: Session = Depends(require("feed")),
-                status: str | None = Query(None, description="状态；open = 未处置完毕的"),
+                status: str | None = Query(None, description="状态；open = 未处置完毕的，review = 待复核"),
                 level: str | None = Query(None), limit: int = Query(200, ge=1, le=2000)):
     return alert_service.feed(ports_of(request), session.user, limit=limit, status=status, level=level)
 
@@ -133,6 +134,13 @@ def alert_action(request: Request, alert_id: str, body: ActionRequest,
                  session: Session = Depends(require_write())):
     return alert_service.act(ports_of(request), session.user, alert_id, body.action, text=body.text,
                              assignee=body.assignee, via="api")
+
+
+@router.post("/alerts/{alert_id}/forward", response_model=AlertSummary, tags=["预警"],
+             summary="复核并转发：把待复核预警连同研判意见与建议发给单位（仅一次）")
+def forward_alert(request: Request, alert_id: str, body: ForwardRequest, session: Session = Depends(require_write())):
+    return alert_service.forward(ports_of(request), session.user, alert_id, notes=body.notes, advice=body.advice,
+                                 via="api")
 
 
 @router.get("/feedback/false-alarms", summary="误报反馈（JSON Lines，供调优）", tags=["预警"])

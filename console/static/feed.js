@@ -75,7 +75,8 @@
     const st = value("status"), q = value("q").toLowerCase();
     if (st === "open" && !OPEN.includes(a.status)) return false;
     if (st === "unack" && !a.unacknowledged) return false;
-    if (st && st !== "open" && st !== "unack" && a.status !== st) return false;
+    if (st === "review" && !a.awaiting_review) return false;
+    if (st && !["open", "unack", "review"].includes(st) && a.status !== st) return false;
     if (value("level") && a.level !== value("level")) return false;
     if (value("unit") && a.unit_id !== value("unit")) return false;
     if (value("channel") && !a.channel_ids.includes(value("channel"))) return false;
@@ -135,6 +136,11 @@
     cell(tr, a.doc_count + "篇 · " + a.site_count + "站 · " + a.channels.join("、"), "spread", "传播");
     const st = cell(tr, "", "status status-" + a.status, "状态");
     st.appendChild(el("span", "status-label", a.status_label));
+    if (a.awaiting_review) {
+      const r = el("span", "review-badge", "待复核");
+      r.title = "单位尚未收到通知；" + hm(a.review.due_at) + " 前未复核将自动转发";
+      st.appendChild(r);
+    }
     if (a.escalation.step > 0) {
       const b = el("span", "esc esc-" + a.escalation.step, a.escalation.label);
       b.title = "已通知：" + (a.escalation.told.join("、") || "—");

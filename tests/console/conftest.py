@@ -51,10 +51,10 @@ class Api:
         return self.http.patch(self.base + path, timeout=30, **kw)
 
 
-def start_console(tmp_path, clock=None, settings: dict | None = None):
+def start_console(tmp_path, clock=None, settings: dict | None = None, rules: dict | None = None):
     """The test's App (seeds, routes, inspects: like the pipeline's processes)
     and a console server with its own App over the same files and clock."""
-    app = build_test_app(tmp_path, clock=clock, settings=settings)
+    app = build_test_app(tmp_path, clock=clock, settings=settings, rules=rules)
     alerts = seed_app(app)
     server = ConsoleServer(App(app.config, clock=app.clock))
     add_users(server)

@@ -60,6 +60,7 @@ def test_the_unit_hears_nothing_until_a_duty_officer_forwards_then_exactly_once(
     assert smtp.to(PRIMARY) == []
     assert {r["state"] for r in app.alert_store.outbox(alert.id) if r["recipient"] == PRIMARY} == {"held"}
     assert app.alert_store.review(alert.id)["state"] == "pending" and app.alert_store.pending_reviews() == 1
+    assert app.alert_store.get(alert.id).status is AlertStatus.new  # the unit has not been told
     tick(app, 5)
     assert smtp.to(PRIMARY) == [] and app.alert_store.timers(alert.id)[0]["kind"] == "review"
 
@@ -70,6 +71,7 @@ def test_the_unit_hears_nothing_until_a_duty_officer_forwards_then_exactly_once(
     assert not again["forwarded"] and again["review"]["forwarded_by"] == "值班员王宁"
     app.notifier.run_once()
     app.notifier.run_once()
+    assert app.alert_store.get(alert.id).status is AlertStatus.notified
     [mail] = smtp.to(PRIMARY)
     assert "研判建议（协会复核）：24小时内联系当事人并报送处置进展" in mail.body
     assert "协会研判意见：已核实，当事人已向监管投诉" in mail.body and "已由值班员王宁复核转发" in mail.body

@@ -1,0 +1,109 @@
+"""复核并转发 in the console (forward: review): the 待复核 badge and filter in the feed, the API endpoint,
+and a duty officer reviewing and forwarding in a real headless browser — the unit's contact receives
+nothing before, and exactly one e-mail after, carrying the edited advice."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from contracts.clock import FakeClock
+from tests.console.conftest import UNIT_A, Api, start_console, stop_console
+from tests.kit import CHROMEDRIVER, CHROMIUM, SmtpRecorder, chromium, seed_doc
+
+REVIEW = {"alerting": {"routes": {"red": {"forward": "review", "review_timeout": "15m"}}}}
+PRIMARY_A = "liming@picc-jl.example.cn"
+
+
+@pytest.fixture
+def review_console(tmp_path):
+    with SmtpRecorder() as smtp:
+        app, _, server = start_console(tmp_path, clock=FakeClock(), rules=REVIEW,
+                                       settings={"smtp": {"host": "127.0.0.1", "port": smtp.port}})
+        app.notifier.run_once()
+        yield app, server, smtp
+        stop_console(app, server)
+
+
+def publish(app, n: int, level: str = "red") -> str:
+    doc = seed_doc({UNIT_A: level}, title=f"复核测试{n}：车主投诉理赔被拒", text="车主称保险公司拒赔，已向监管部门投诉。",
+                   url=f"http://news.example.cn/review/{n}.html", at=app.clock.now(), story=f"review-{n}")
+    app.index.upsert([doc])
+    alert_id = app.router.handle(doc)[0].alert.id
+    app.notifier.run_once()
+    return alert_id
+
+
+def test_the_feed_marks_and_filters_held_alerts_and_the_api_forwards_once(review_console):
+    app, server, smtp = review_console
+    held, at_once = publish(app, 1), publish(app, 2, level="orange")
+    duty = Api(server.url, "duty")
+    waiting = duty.get("/api/alerts", params={"status": "review"}).json()
+    assert held in [a["id"] for a in waiting] and at_once not in [a["id"] for a in waiting]
+    item = next(a for a in waiting if a["id"] == held)
+    assert item["awaiting_review"] and item["review"]["label"] == "待复核"
+    detail = duty.get(f"/api/alerts/{held}").json()
+    assert "forward" in [a["action"] for a in detail["actions"]]
+    assert "forward" not in [a["action"] for a in duty.get(f"/api/alerts/{at_once}").json()["actions"]]
+    before = len(smtp.to(PRIMARY_A))
+
+    lead = Api(server.url, "lead_a")  # the unit's own lead may not forward (nor see a 复核 button)
+    assert lead.post(f"/api/alerts/{held}/forward", json={}, headers={"X-CSRF-Token": lead.csrf}).status_code == 403
+    r = duty.post(f"/api/alerts/{held}/forward", json={"notes": "已核实", "advice": "当日联系车主并报告进展"},
+                  headers={"X-CSRF-Token": duty.csrf})
+    assert r.status_code == 200, r.text
+    assert not r.json()["awaiting_review"] and r.json()["review"]["forwarded_by"]
+    again = duty.post(f"/api/alerts/{held}/forward", json={}, headers={"X-CSRF-Token": duty.csrf})
+    assert again.status_code == 200 and again.json()["review"]["notes"] == "已核实"  # unchanged
+    refused = duty.post(f"/api/alerts/{at_once}/forward", json={}, headers={"X-CSRF-Token": duty.csrf})
+    assert refused.status_code in (400, 409) and "无需复核" in refused.text
+    app.notifier.run_once()
+    app.notifier.run_once()
+    mails = [m for m in smtp.to(PRIMARY_A) if "复核测试1" in m.subject]
+    assert len(mails) == 1 and "当日联系车主并报告进展" in mails[0].body and len(smtp.to(PRIMARY_A)) == before + 1
+    trail = [t["event"] for t in duty.get(f"/api/alerts/{held}").json()["trail"]]
+    assert "review.forwarded" in trail and "review.held" in trail
+
+
+@pytest.mark.skipif(not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
+                    reason="Debian chromium + chromium-driver not installed (.ci/run installs them)")
+def test_a_duty_officer_reviews_and_forwards_in_the_browser(review_console, tmp_path, shots):
+    app, server, smtp = review_console
+    alert_id = publish(app, 3)
+    assert [m for m in smtp.to(PRIMARY_A) if "复核测试3" in m.subject] == []
+    driver = chromium(tmp_path / "profile")
+    try:
+        wait = WebDriverWait(driver, 10, poll_frequency=0.05)
+        driver.get(server.url + "/login")
+        driver.find_element(By.ID, "username").send_keys("duty")
+        from tests.console.conftest import PASSWORD
+        driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        driver.find_element(By.ID, "login").click()
+        wait.until(EC.presence_of_element_located((By.ID, "who")))
+        driver.get(server.url + "/?status=review")
+        row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#feed-body tr[data-id="{alert_id}"]')))
+        assert "待复核" in row.text
+        rows = driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")
+        assert all("待复核" in r.text for r in rows if r.is_displayed())
+        driver.get(f"{server.url}/alerts/{alert_id}")
+        box = wait.until(EC.visibility_of_element_located((By.ID, "review-box")))
+        assert "待复核" in box.text and "自动转发" in box.text
+        advice = driver.find_element(By.ID, "forward-advice")
+        assert "小时内回应" in advice.get_attribute("value")  # the card's advice, for the duty officer to edit
+        advice.clear()
+        advice.send_keys("两小时内联系车主，核实拒赔依据")
+        driver.find_element(By.ID, "forward-notes").send_keys("当事人已向监管投诉，请重点做好沟通")
+        driver.save_screenshot(str(shots / "alert-review.png"))
+        driver.find_element(By.ID, "do-forward").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "review-box"), "已复核转发"))
+        assert "当事人已向监管投诉" in driver.find_element(By.ID, "review-box").text
+        assert driver.find_elements(By.ID, "do-forward") == []
+    finally:
+        driver.quit()
+    app.notifier.run_once()
+    app.notifier.run_once()
+    [mail] = [m for m in smtp.to(PRIMARY_A) if "复核测试3" in m.subject]
+    assert "两小时内联系车主，核实拒赔依据" in mail.body and "当事人已向监管投诉" in mail.body
