@@ -23,6 +23,7 @@ from console import labels
 from console.access import ACTION_LABELS, ACTIONS, can_act, can_see, unit_scope
 from console.ports import Ports
 from console.security import Denied, NotFound, Refused
+from console.similar import similar_cases
 from console.users import User
 from contracts.messages import Alert, AlertStatus, ScoredDocument
 
@@ -185,13 +186,9 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         })
     card = card_for(alert, docs, ports.config.rules, datetime.fromisoformat(out["detected_at"]), ports.now(),
                     ports.source_names, ports.tz)
-    similar = [summary(ports, a) for a in ports.list_alerts(unit_id=alert.unit_id, limit=50)
-               if a.id != alert.id and a.first_seen < alert.first_seen][:3]
     out.update({
         "assessment": {**asdict(card), "deadline": card.deadline.isoformat(), "short": card.short(),
-                       "similar": [{"id": s["id"], "title": s["title"], "level_label": s["level_label"],
-                                    "status_label": s["status_label"], "first_seen": s["first_seen"]}
-                                   for s in similar]},
+                       "similar": similar_cases(ports, alert, card.risk_type, {d.id for d in docs})},
         "assessment_notes": [n for n in ports.casebook.notes(alert_id) if n.get("kind") == "assess"],
         "documents": documents, "missing_docs": missing,
         "phrases": [{"phrase": p, "count": n} for p, n in phrases.most_common(20)],
