@@ -129,8 +129,11 @@ def _run(app, stories, docs: list[Document], out: TextIO, show_all: bool, now: d
                 continue
             first_alert[key] = doc.title
             result.alerts.append((doc.title, uid, level))
+            route = routing.route(uid, level)
             for t in routing.targets(uid, level, 0, now):
                 missing = "" if t.channel in usable else "；本机未配置该渠道凭据"
+                if route.forward == "review" and t.role.startswith("unit-"):  # forward: review
+                    missing += f"；经协会复核后转发，最迟{route.review_timeout / 60:g}分钟"
                 out.write(f"    → 通知 {t.who}：{NOTIFY_CHANNELS.get(t.channel, t.channel)}"
                           f"（{ROLE_NAMES.get(t.role, t.role)}{missing}）\n")
     by_level = Counter(level.label for _, _, level in result.alerts)

@@ -54,7 +54,9 @@ class Run:
 
     def start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "run", "--config", str(self.root),
-                                      "--roles", ",".join(ROLES)], env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                      "--roles", ",".join(ROLES)],
+                                     # red alerts wait for review; the timer forwards them (config/demo/rules.yaml)
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", "YUQING_REVIEW_TIMEOUT": "5s"},
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def pid(self, role: str) -> int | None:

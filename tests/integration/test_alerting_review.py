@@ -91,10 +91,13 @@ def test_the_unit_hears_nothing_until_a_duty_officer_forwards_then_exactly_once(
 
 
 def test_nobody_reviews_within_the_timeout_so_the_timer_forwards_and_says_so(app, smtp):
+    timeouts = metrics.REVIEWS_FORWARDED.labels("timeout")._value.get()
     alert = route(app)
     tick(app, 9)
-    assert smtp.to(PRIMARY) == []
+    assert smtp.to(PRIMARY) == [] and metrics.REVIEWS_PENDING._value.get() == 1
     tick(app, 1)
+    assert metrics.REVIEWS_FORWARDED.labels("timeout")._value.get() == timeouts + 1
+    assert metrics.REVIEWS_PENDING._value.get() == 0
     [mail] = smtp.to(PRIMARY)
     assert "超时未复核，已自动转发" in mail.body
     [fwd] = [t for t in app.alert_store.audit_trail(alert.id) if t["event"] == "review.forwarded"]

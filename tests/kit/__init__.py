@@ -115,7 +115,12 @@ def build_test_app(tmp: Path, *, smtp_port: int | None = None, clock: Clock | No
     if smtp_port is not None:
         overrides["smtp"] = {"host": "127.0.0.1", "port": smtp_port}
     _merge(overrides, settings or {})
-    root = copy_config(tmp / "config", source, overrides, rules)
+    # The demo holds red alerts for a duty officer's review (forward: review); the alerting tests of
+    # delivery, escalation and receipts expect the unit told at once, so the kit forwards red at once
+    # unless a test's ``rules`` say otherwise (tests/integration/test_alerting_review.py does).
+    red_at_once = {"alerting": {"routes": {"red": {"forward": "auto"}}}}
+    _merge(red_at_once, rules or {})
+    root = copy_config(tmp / "config", source, overrides, red_at_once)
     return App(load_config(root), clock=clock)
 
 
