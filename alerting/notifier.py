@@ -62,8 +62,9 @@ class Notifier:
     def __init__(self, store: AlertStore, clients: Mapping[str, ChannelClient], clock: Clock,
                  planner: Planner | None = None, *, max_attempts: int = 8, sms_per_phone_per_day: int = 10,
                  robot_per_minute: Mapping[str, int] | None = None, escalator=None,
-                 lease: timedelta = timedelta(seconds=60), owner: str | None = None) -> None:
+                 lease: timedelta = timedelta(seconds=60), owner: str | None = None, alarm=None) -> None:
         self.store = store
+        self.alarm = alarm  # pipeline.opsalarm.StoreAlarm: an ops alert after repeated store failures
         self.clients = dict(clients)
         self.clock = clock
         self.planner = planner
@@ -98,10 +99,14 @@ class Notifier:
                     if not self.run_once():
                         stop.wait(idle)
                     failures = 0
+                    if self.alarm is not None:
+                        self.alarm.succeeded()
                 except sqlite3.OperationalError as e:
                     # The store is locked by another process, read-only or gone: wait and try again
                     # (claimed rows keep their lease until it expires), never exit over it.
                     failures += 1
+                    if self.alarm is not None:
+                        self.alarm.failed(e)
                     delay = min(max_backoff, 0.5 * 2 ** failures)
                     level = logging.ERROR if failures >= STORE_ALARM_AFTER else logging.WARNING
                     log.log(level, "alert store unavailable (%s), %d time(s) in a row; retrying in %.1fs%s", e,

@@ -71,8 +71,12 @@ def per_record(handle_one: Callable[[Record], list[Output]], stage: str) -> Batc
 
 def run_stage(bus: Bus, topics: Sequence[str], group: str, handler: BatchHandler,
               stop: threading.Event, *, batch: int = 100, poll_timeout: float = 0.5,
-              on_idle: Callable[[], None] | None = None, max_backoff: float = 30.0) -> None:
-    """Run one consumer-group stage until ``stop`` is set."""
+              on_idle: Callable[[], None] | None = None, max_backoff: float = 30.0,
+              alarm_after: int = 5) -> None:
+    """Run one consumer-group stage until ``stop`` is set. ``alarm_after`` consecutive
+    failures raise one ops alert (pipeline/opsalarm.py), resolved when a batch goes through."""
+    from pipeline.opsalarm import StoreAlarm
+    alarm = StoreAlarm(bus, group, alarm_after)
     failures = 0
     next_lag_report = 0.0
     while not stop.is_set():
@@ -96,9 +100,11 @@ def run_stage(bus: Bus, topics: Sequence[str], group: str, handler: BatchHandler
                 consumer.commit()
                 _count(group, records, outputs, time.perf_counter() - started)
                 failures = 0
-        except Exception:
+                alarm.succeeded()
+        except Exception as exc:
             metrics.STAGE_FAILURES.labels(group).inc()
             failures += 1
+            alarm.failed(exc)
             delay = min(max_backoff, 0.5 * 2 ** failures)
             log.exception("stage %s failed; replaying the uncommitted batch in %.1fs", group, delay)
             stop.wait(delay)

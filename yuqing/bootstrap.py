@@ -217,11 +217,14 @@ class App:
     @cached_property
     def notifier(self):
         from alerting.notifier import Notifier
+        from pipeline.opsalarm import StoreAlarm
         conf = self.config.rules.alerting
         return Notifier(self.alert_store, self.channel_clients, self.clock, self.planner,
                         max_attempts=conf.max_attempts, sms_per_phone_per_day=conf.sms_per_phone_per_day,
                         robot_per_minute={r.id: r.per_minute for r in self.config.members.robots},
-                        escalator=self.escalator, lease=self.outbox_lease)
+                        escalator=self.escalator, lease=self.outbox_lease,
+                        alarm=StoreAlarm(lambda: self.bus, "notifier", self.config.settings.store_alarm_after,
+                                         now=self.clock.now))
 
     @property
     def outbox_lease(self):

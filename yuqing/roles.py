@@ -43,7 +43,7 @@ def score(app: App, stop: threading.Event) -> None:
             out.append(Output(DOCS_SCORED, doc.story_id, doc.to_bytes()))
         return out + poison
 
-    run_stage(app.bus, [DOCS_RAW], "scorer", handle, stop)
+    run_stage(app.bus, [DOCS_RAW], "scorer", handle, stop, alarm_after=app.config.settings.store_alarm_after)
 
 
 def index(app: App, stop: threading.Event) -> None:
@@ -69,7 +69,8 @@ def index(app: App, stop: threading.Event) -> None:
             idx.upsert(list(docs.values()))
         return poison
 
-    run_stage(app.bus, [DOCS_SCORED], "indexer", handle, stop, on_idle=pruner.maybe_prune)
+    run_stage(app.bus, [DOCS_SCORED], "indexer", handle, stop, on_idle=pruner.maybe_prune,
+              alarm_after=app.config.settings.store_alarm_after)
 
 
 class Pruner:
@@ -113,7 +114,8 @@ def route(app: App, stop: threading.Event) -> None:
         return []  # the alert store is the router's output (see contracts/topics.py)
 
     # One consumer over both topics, so one process writes the alert store.
-    run_stage(app.bus, [DOCS_SCORED, OPS_ALERTS], "router", per_record(handle, "route"), stop)
+    run_stage(app.bus, [DOCS_SCORED, OPS_ALERTS], "router", per_record(handle, "route"), stop,
+              alarm_after=app.config.settings.store_alarm_after)
 
 
 def notify(app: App, stop: threading.Event) -> None:

@@ -244,6 +244,9 @@ class Settings(Strict):
     # When set, the roles' ports are base, base+1, … in METRICS_ROLES order (settings.yaml:
     # metrics_port_base: ${YUQING_METRICS_PORT_BASE:-9101}); metrics_ports then only overrides single roles.
     metrics_port_base: int | None = Field(None, ge=1, le=65530)
+    # Consecutive store failures of one worker (locked, read-only, full) before one ops alert
+    # goes to the duty officers (ops.alerts); a "resolved" follows when it works again.
+    store_alarm_after: int = Field(5, ge=1, le=1000)
     roles: list[str] = Field(
         default_factory=lambda: ["crawl", "score", "index", "route", "notify"],
         description="roles started by `yuqing run`",

@@ -63,3 +63,52 @@ def test_the_notifier_waits_out_a_locked_store_and_then_sends(tmp_path, caplog):
         finally:
             app.close()
 
+
+
+def test_repeated_store_failures_raise_one_ops_alert_and_a_recovery_notice(tmp_path, caplog):
+    """The router's alerts.db write-locked by another process: after store_alarm_after failures
+    one ops alert goes to ops.alerts; when the lock goes, the document is routed, a "resolved"
+    follows, and both reach the duty officers' outbox (the router consumes ops.alerts too)."""
+    from contracts.messages import OpsAlert
+    from contracts.topics import DOCS_SCORED, OPS_ALERTS
+    from pipeline.opsalarm import STORE_FAILING
+    from yuqing.roles import route
+
+    app = build_test_app(tmp_path, clock=FakeClock(), settings={"store_alarm_after": 2})
+    try:
+        app.alert_store._db.execute("PRAGMA busy_timeout = 100")
+        doc = make_scored({"chinalife-jl": "red"}, story="while-locked", at=app.clock.now())
+        with app.bus.producer() as producer:
+            producer.send(DOCS_SCORED, doc.to_bytes(), key=doc.story_id)
+        watcher = app.bus.consumer([OPS_ALERTS], "test-watcher")
+        seen: list[OpsAlert] = []
+
+        def ops_alerts() -> list[OpsAlert]:
+            seen.extend(OpsAlert.from_bytes(r.value) for r in watcher.poll(100, timeout=0.1))
+            return seen
+
+        holder = lock(app.alert_store.path)
+        stop = threading.Event()
+        thread = threading.Thread(target=route, args=(app, stop))
+        thread.start()
+        try:
+            wait_for(lambda: ops_alerts(), 30, "the store ops alert")
+            wait_for(lambda: caplog.text.count("stage router failed") >= 3, 30, "a third failure")
+            assert len(ops_alerts()) == 1  # once per outage, not once per failure
+            alert = seen[0]
+            assert alert.problem == STORE_FAILING and alert.subject == "router" and not alert.resolved
+            assert "预警分发进程连续 2 次无法读写数据存储" in alert.summary and "locked" in alert.summary
+            holder.rollback()
+            holder.close()
+            wait_for(lambda: len(ops_alerts()) == 2, 30, "the recovery notice")
+            assert seen[1].resolved and seen[1].id == alert.id and "【恢复】" in seen[1].summary
+            wait_for(lambda: {r["kind"] for r in app.alert_store.outbox()} >= {"ops"} and
+                     len({r["id"] for r in app.alert_store.outbox(f"ops:{alert.id}")}) >= 2, 30,
+                     "the ops alert and its resolution queued for the duty officers")
+            assert app.alert_store.list_alerts(unit_id="chinalife-jl")  # the document went through
+        finally:
+            stop.set()
+            thread.join(10)
+            watcher.close()
+    finally:
+        app.close()
