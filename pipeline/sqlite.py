@@ -22,17 +22,24 @@ def open_db(path: str | Path, *, synchronous: str = "NORMAL", schema: str | None
     survives power loss (the alert store and its outbox use it). ``rows``:
     rows as ``sqlite3.Row`` (by name and by index) instead of tuples."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-    if rows:
-        conn.row_factory = sqlite3.Row
-    # New files give deleted pages back on ``PRAGMA incremental_vacuum`` (no effect on an
-    # existing file until a full VACUUM: ``yuqing vacuum --full``).
-    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    if schema:
-        conn.executescript(schema)
+    conn = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        if rows:
+            conn.row_factory = sqlite3.Row
+        # New files give deleted pages back on ``PRAGMA incremental_vacuum`` (no effect on an
+        # existing file until a full VACUUM: ``yuqing vacuum --full``).
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        if schema:
+            conn.executescript(schema)
+    except (sqlite3.OperationalError, OSError) as exc:
+        # Name the file: "unable to open database file" alone does not say which (read-only data folder…).
+        if conn is not None:
+            conn.close()
+        raise sqlite3.OperationalError(f"{path}: {exc}") from exc
     return conn
 
 

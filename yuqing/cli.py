@@ -74,16 +74,35 @@ def cmd_role(args) -> int:
     app = App(load_config(args.config, data_dir=args.data_dir))
     settings = app.config.settings
     port = args.metrics_port if args.metrics_port is not None else settings.metrics_ports.get(args.command, -1)
-    metrics.serve(args.command, settings.metrics_host, port, app.data_dir / "run")
-    stop = _stop_event()
     try:
-        ROLES[args.command](app, stop)
+        metrics.serve(args.command, settings.metrics_host, port, app.data_dir / "run")
+        ROLES[args.command](app, _stop_event())
     except CannotStart as e:
         log.error("%s", e)
         return 3
+    except UNUSABLE_DATA as e:
+        # Stores are opened when a role starts; once running, workers back off instead (pipeline/workers.py).
+        # A folder that cannot be written will not heal by restarting: exit like a configuration error;
+        # a store that another process holds locked will: exit 1, the supervisor restarts with backoff.
+        line = str(e).splitlines()[0] if str(e) else type(e).__name__
+        transient = "locked" in line or "busy" in line.lower()
+        log.error("%s cannot start: %s %s: %s", args.command, "a store is busy in" if transient else
+                  "the data folder cannot be used:", app.data_dir, line)
+        return 1 if transient else 2
     finally:
         app.close()
     return 0
+
+
+def _unusable_data() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    from pipeline.bus import BusError
+    from pipeline.index import IndexError_
+    return (OSError, sqlite3.OperationalError, BusError, IndexError_)
+
+
+UNUSABLE_DATA = _unusable_data()
 
 
 def cmd_run(args) -> int:
@@ -110,13 +129,15 @@ def hold_run_lock(data_dir: Path) -> None:
     except AlreadyRunning as e:
         print(f"yuqing run: {e}", file=sys.stderr)
         raise SystemExit(EXIT_ALREADY_RUNNING) from None
+    except OSError as e:  # a read-only or missing data folder: one line, no traceback, no restarts
+        print(f"yuqing run: cannot use the data folder {data_dir}: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def run_roles(cfg: AppConfig, args, env: dict[str, str], before: list[Child] | None = None) -> int:
     """Supervise ``before`` (stand-ins) and then every role until SIGINT/SIGTERM."""
     data_dir = cfg.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    hold_run_lock(data_dir)
+    hold_run_lock(data_dir)  # creates the folder
     roles = args.roles.split(",") if args.roles else cfg.settings.roles
     children = [*(before or []), *(Child(r, role_argv(r, Path(args.config), data_dir)) for r in roles)]
     log.info("config %s, data in %s, starting: %s", args.config, data_dir, ", ".join(c.name for c in children))
