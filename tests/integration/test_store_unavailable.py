@@ -112,3 +112,37 @@ def test_repeated_store_failures_raise_one_ops_alert_and_a_recovery_notice(tmp_p
             watcher.close()
     finally:
         app.close()
+
+
+def test_the_notifier_raises_the_store_ops_alert_too(tmp_path):
+    from contracts.messages import OpsAlert
+    from contracts.topics import OPS_ALERTS
+
+    app = build_test_app(tmp_path, clock=FakeClock(), settings={"store_alarm_after": 2})
+    try:
+        notifier = app.notifier
+        notifier.store._db.execute("PRAGMA busy_timeout = 100")
+        watcher = app.bus.consumer([OPS_ALERTS], "test-watcher")
+        seen: list[OpsAlert] = []
+
+        def ops_alerts() -> list[OpsAlert]:
+            seen.extend(OpsAlert.from_bytes(r.value) for r in watcher.poll(100, timeout=0.1))
+            return seen
+
+        holder = lock(app.alert_store.path)
+        stop = threading.Event()
+        thread = threading.Thread(target=notifier.run, args=(stop,), kwargs={"max_backoff": 0.3})
+        thread.start()
+        try:
+            wait_for(ops_alerts, 20, "the notifier's store ops alert")
+            assert seen[0].subject == "notifier" and "通知发送进程连续 2 次无法读写数据存储" in seen[0].summary
+            holder.rollback()
+            holder.close()
+            wait_for(lambda: len(ops_alerts()) == 2, 20, "the recovery notice")
+            assert seen[1].resolved and len(seen) == 2
+        finally:
+            stop.set()
+            thread.join(10)
+            watcher.close()
+    finally:
+        app.close()
