@@ -1,7 +1,7 @@
 """Who may do what in the console. One table, used by pages and API alike.
 
-* duty officer (值班员): the whole feed, every alert action, search, sources, reports;
-* analyst (分析员): read alerts, search and export, reports, sources, tuning feedback;
+* duty officer (值班员): the whole feed, every alert action, search, sources, reports, 人工预警;
+* analyst (分析员): read alerts, search and export, reports, sources, tuning feedback, 人工预警;
 * unit lead (单位宣传负责人): only its own unit's alerts and documents (search and export scoped to it) — sees, acknowledges,
   handles, resolves and notes them; nothing else. Another unit's alert is
   answered "not found" (404), so a lead cannot even learn that it exists;
@@ -19,14 +19,15 @@ from contracts.messages import Alert
 EMERGENCY_ALL = ("emergency.read", "emergency.act", "emergency.open")
 PERMISSIONS: dict[str, set[str]] = {
     "duty": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign",
-             "alerts.forward", "search", "export", "sources", "reports.read", "reports.generate", "feedback", *EMERGENCY_ALL},
+             "alerts.forward", "search", "export", "sources", "reports.read", "reports.generate", "feedback", "alerts.raise",
+             *EMERGENCY_ALL},
     "analyst": {"wall", "feed", "alerts.read_all", "search", "export", "sources", "reports.read", "reports.generate",
-                "feedback", "emergency.read"},
+                "feedback", "emergency.read", "alerts.raise"},
     # search and export, 事件: own unit only (a lead ticks its checklist and records what it did)
     "lead": {"feed", "alerts.act", "alerts.assign", "search", "export", "emergency.read", "emergency.act"},
     "admin": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign",
               "alerts.forward", "search", "export",
-              "sources", "reports.read", "reports.generate", "feedback", "users", *EMERGENCY_ALL},
+              "sources", "reports.read", "reports.generate", "feedback", "users", "alerts.raise", *EMERGENCY_ALL},
 }
 
 # Alert actions and the permission each needs (the lead's are further limited to its unit).
@@ -70,6 +71,7 @@ def can_act(user: User, alert: Alert, action: str) -> bool:
 def nav(user: User) -> list[tuple[str, str]]:
     """(path, label) of the pages this user may open, for the navigation bar."""
     items = [("/", "实时预警", "feed"), ("/emergencies", "应急事件", "emergency.read"), ("/search", "检索分析", "search"),
+             ("/raise", "人工预警", "alerts.raise"),
              ("/reports", "舆情报告", "reports.read"),
              ("/sources", "信息源状态", "sources"), ("/admin/users", "用户管理", "users"), ("/wall", "大屏", "wall"),
              ("/api", "API", "users")]  # the API page is for the association's developers (admins)

@@ -200,6 +200,7 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
                     if can_act(user, alert, a) and applies(alert, a)
                     and (a != "forward" or out["awaiting_review"])],
         "emergency": _emergency(ports, alert_id),
+        "assignees": assignees(ports, user, alert) if can_act(user, alert, "assign") else [],
     })
     return out
 
@@ -236,11 +237,10 @@ def act(ports: Ports, user: User, alert_id: str, action: str, *, text: str = "",
         ports.casebook.note(alert.id, alert.unit_id, "assess", user.actor, now, text)
         ports.audit(alert.id, alert.unit_id, "console.assessment", actor=user.actor, via=via, note=text)
     elif action == "assign":
-        assignee = (assignee or "").strip()[:100]
-        if not assignee:
-            raise Refused("请填写处置人")
-        ports.casebook.assign(alert.id, alert.unit_id, assignee, user.actor, now)
-        ports.audit(alert.id, alert.unit_id, "console.assigned", actor=user.actor, via=via, assignee=assignee)
+        chosen = pick_assignee(ports, user, alert, assignee)
+        ports.casebook.assign(alert.id, alert.unit_id, chosen["label"], user.actor, now)
+        ports.audit(alert.id, alert.unit_id, "console.assigned", actor=user.actor, via=via, assignee=chosen["label"],
+                    assignee_id=chosen["key"])
     else:
         try:
             alert = ports.change_status(alert.id, STATUS_ACTIONS[action], actor=user.actor, via=via, note=text)
@@ -266,6 +266,34 @@ def forward(ports: Ports, user: User, alert_id: str, *, notes: str = "", advice:
     except LookupError:
         raise Refused("此预警无需复核（已直接通知单位）") from None
     return summaries(ports, [ports.get_alert(alert.id) or alert])[0]
+
+
+def assignees(ports: Ports, user: User, alert: Alert) -> list[dict]:
+    """Whom ``user`` may assign ``alert`` to: [{"key", "label"}] — the association's duty officers and
+    admins (console users; not for a lead), the unit's leads (console users) and the unit's contacts."""
+    short = ports.unit_short.get(alert.unit_id, alert.unit_name)
+    lead = unit_scope(user) is not None
+    out = []
+    for u in ports.users.list_users():
+        if u.disabled:
+            continue
+        if (u.role == "lead" and u.unit_id == alert.unit_id) or (u.role in ("duty", "admin") and not lead):
+            out.append({"key": f"user:{u.username}", "label": f"{u.display_name}（{u.role_label}）"})
+    unit = ports.units.get(alert.unit_id)
+    for c in unit.contacts if unit else []:
+        out.append({"key": f"contact:{c.name}", "label": f"{c.name}（{short}联系人）"})
+    return out
+
+
+def pick_assignee(ports: Ports, user: User, alert: Alert, value: str) -> dict:
+    """The person chosen for 指派 (by key, or by the label the list shows); anyone else is refused."""
+    value = (value or "").strip()
+    if not value:
+        raise Refused("请选择处置人")
+    for person in assignees(ports, user, alert):
+        if value in (person["key"], person["label"]):
+            return person
+    raise Refused("请从列表中选择处置人（本单位联系人或控制台用户）")
 
 
 def _record_false_alarm(ports: Ports, alert: Alert, user: User, reason: str, now: datetime) -> None:

@@ -11,6 +11,9 @@ trail show who did what, and the live feed sees the change.
 False alarms are kept as tuning feedback: ``false_alarms()`` returns one
 record per dismissed alert with its unit, documents, phrases and who judged
 it, exported as JSON lines for whoever tunes the lexicon and schemes.
+Missed detections (漏报) are their mirror: ``missed_detections()`` returns
+each document a person raised an alert on by hand (人工预警), with its text,
+unit and reason; ``console.feedback`` writes both for the scorer's tuning.
 """
 from __future__ import annotations
 
@@ -39,6 +42,11 @@ CREATE TABLE IF NOT EXISTS false_alarms (
     alert_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL, story_id TEXT NOT NULL, level TEXT NOT NULL,
     negativity REAL NOT NULL, title TEXT NOT NULL, doc_ids TEXT NOT NULL, phrases TEXT NOT NULL,
     reason TEXT NOT NULL, marked_by TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS missed (
+    alert_id TEXT NOT NULL, doc_id TEXT NOT NULL, unit_id TEXT NOT NULL, level TEXT NOT NULL, title TEXT NOT NULL,
+    url TEXT NOT NULL, text TEXT NOT NULL, reason TEXT NOT NULL, raised_by TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (doc_id, unit_id)
 );
 """
 
@@ -83,7 +91,27 @@ class Casebook:
                  json.dumps(phrases, ensure_ascii=False), reason, by, _ts(now)))
             self._note(alert_id, unit_id, "false_alarm", by, now, f"标记为误报：{reason}" if reason else "标记为误报")
 
+    def missed(self, *, alert_id: str, doc_id: str, unit_id: str, level: str, title: str, url: str, text: str,
+               reason: str, by: str, now: datetime) -> None:
+        """A missed detection (漏报): a document the scorer did not alert on for ``unit_id``, raised by hand."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO missed (alert_id, doc_id, unit_id, level, title, url, text, reason, raised_by, at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(doc_id, unit_id) DO UPDATE SET alert_id=excluded.alert_id,"
+                " level=excluded.level, reason=excluded.reason, raised_by=excluded.raised_by, at=excluded.at",
+                (alert_id, doc_id, unit_id, level, title, url, text, reason, by, _ts(now)))
+            self._note(alert_id, unit_id, "manual", by, now, f"人工预警（漏报）：{reason}")
+
     # ------------------------------------------------------------ reads
+
+    def missed_detections(self, since: datetime | None = None, unit_id: str | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM missed WHERE 1=1", []
+        if since:
+            sql, args = sql + " AND at>=?", [*args, _ts(since)]
+        if unit_id:
+            sql, args = sql + " AND unit_id=?", [*args, unit_id]
+        with self._lock:
+            return [dict(r) for r in self._db.execute(sql + " ORDER BY at", args).fetchall()]
 
     def assignment(self, alert_id: str) -> dict | None:
         with self._lock:

@@ -125,7 +125,7 @@ DETAIL_KEYS = {
 }
 VIA = {"console": "控制台", "ack-link": "确认链接", "api": "接口", "group-link": "群消息链接", "sms": "短信",
        "email": "邮件", "manual": "人工"}
-HIDDEN_KEYS = {"at", "event", "label", "notification_id", "doc_id", "url", "queued", "fallback_id", "alert_id",
+HIDDEN_KEYS = {"at", "event", "label", "notification_id", "doc_id", "url", "queued", "fallback_id", "alert_id", "assignee_id",
                "updated_at", "provider_id"}
 
 

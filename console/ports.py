@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from alerting.acklinks import AckSigner
 from console.casebook import Casebook
 from console.users import UserStore
-from contracts.messages import Alert, AlertStatus, ScoredDocument
+from contracts.messages import Alert, AlertStatus, Document, ScoredDocument
 from pipeline.config import AppConfig
 from pipeline.index import Index, SearchQuery
 
@@ -100,6 +100,12 @@ class ConsoleBackend:
     # "review": …}; raises LookupError for an alert that is not held for review.
     reviews: Callable[[list[str]], dict[str, dict]] = field(default=lambda ids: {})
     forward: Callable[[str, str, str, str, str], dict] | None = None
+    # 人工预警: route a scored document exactly as the route role would (its unit_levels say for whom);
+    # returns [{"alert_id", "decision", "queued"}]. None: this console cannot raise alerts.
+    route: Callable[[ScoredDocument], list[dict]] | None = None
+    # A pasted article not collected yet: scored and given its story as the score role would, and published
+    # on docs.scored (the index role indexes it; the route role finds it already routed).
+    ingest: Callable[[Document], ScoredDocument] | None = None
 
 
 class Ports:
@@ -232,6 +238,17 @@ class Ports:
             raise LookupError("应急响应不可用")
         with self._alerts:
             return getattr(self.backend.emergencies(), method)(*args, **kwargs)
+    def route(self, doc: ScoredDocument) -> list[dict]:
+        """Route a document as the route role would (人工预警), under the alert store's lock."""
+        if self.backend.route is None:
+            raise RuntimeError("this console has no alert router")
+        with self._alerts:
+            return self.backend.route(doc)
+
+    def ingest(self, doc: Document) -> ScoredDocument:
+        if self.backend.ingest is None:
+            raise RuntimeError("this console cannot score documents")
+        return self.backend.ingest(doc)
 
     # ------------------------------------------------------------ index
 

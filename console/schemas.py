@@ -78,12 +78,14 @@ class AlertDetail(AlertSummary):
     assessment: dict = Field(description="研判卡：风险类型、阶段与趋势、传播数据、传播主体、同单位既往预警、处置建议、回应时限、回应口径草稿")
     actions: list[dict] = Field(description="当前用户可执行的操作")
     emergency: dict | None = Field(None, description="已升级为应急事件时：事件编号（id）、状态（open/closed）、启动方式")
+    assignees: list[dict] = Field(default_factory=list,
+                                  description="可指派的处置人：key（user:用户名 或 contact:联系人姓名）与显示名 label")
 
 
 class ActionRequest(BaseModel):
     action: Literal["acknowledge", "handling", "resolve", "note", "assign", "false_alarm", "reopen", "assess"]
     text: str = Field("", max_length=2000, description="处置记录 / 备注 / 误报原因")
-    assignee: str = Field("", max_length=100, description="指派对象（action=assign）")
+    assignee: str = Field("", max_length=100, description="指派对象（action=assign）：详情 assignees 中的 key 或 label")
 
 
 class ForwardRequest(BaseModel):

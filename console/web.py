@@ -73,8 +73,8 @@ def create_app(backend: ConsoleBackend, *, schedule_reports: bool = False) -> Fa
     web.state.templates = _templates(ports)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from console.routes import admin, alerts, api, auth, emergency, receipts, reports, search, sources, wall
-    for module in (auth, alerts, emergency, search, reports, sources, admin, receipts, wall):
+    from console.routes import admin, alerts, api, auth, emergency, manual, receipts, reports, search, sources, wall
+    for module in (auth, alerts, emergency, search, reports, sources, admin, receipts, wall, manual):
         web.include_router(module.router, include_in_schema=False)
     web.include_router(api.router, prefix="/api")
     web.include_router(emergency.api_router, prefix="/api")

@@ -458,6 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          "insurers: or units:) instead of members.yaml's units")
     me.add_argument("--output", "-o", help="write the candidates (YAML) here instead of stdout")
     me.set_defaults(func=cmd_members)
+    from yuqing.feedback import add_parser as feedback_parser
+    feedback_parser(sub, with_config)
     tr = sub.add_parser("try-rule", help="dry run: which documents in a file would alert, for whom and why")
     tr.add_argument("documents", help="JSON lines, one document per line (title, text, optional source_id, channel…)")
     tr.add_argument("--config", default=DEFAULT_CONFIG, help="configuration folder (default: %(default)s)")

@@ -23,6 +23,7 @@ from alerting.rota import DutyRoster
 from alerting.store import AlertStore
 from console.ports import ConsoleBackend
 from console.web import create_app
+from contracts.messages import Document, ScoredDocument
 from yuqing.bootstrap import App, CannotStart
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,23 @@ def console_backend(app: App) -> ConsoleBackend:
         roster = DutyRoster(association.duty_officers, association.duty_rota)
         return [{"name": o.name, "phone": o.phone} for o in roster.on_duty(at)]
 
+    def route(doc: ScoredDocument) -> list[dict]:
+        return [{"alert_id": r.alert.id, "decision": r.decision.value, "queued": len(r.queued)}
+                for r in app.router.handle(doc)]
+
+    def ingest(doc: Document) -> ScoredDocument:
+        # Scored and given its story here (the score role's work); indexed by the index role,
+        # which holds the index's one writer: the document goes to docs.scored like any other.
+        from contracts.topics import DOCS_SCORED
+        [scored] = app.story_store.assign_many([app.scorer.score(doc, now=app.clock.now())])
+        producer = app.bus.producer()
+        try:
+            producer.send(DOCS_SCORED, scored.to_bytes(), key=scored.story_id)
+            producer.flush(10)
+        finally:
+            producer.close()
+        return scored
+
     return ConsoleBackend(config=app.config, data_dir=app.data_dir, now=app.clock.now,
                           alerts=lambda: app.alert_store, index=lambda: app.index,
                           ack_signer=lambda: app.ack_signer,
@@ -47,7 +65,8 @@ def console_backend(app: App) -> ConsoleBackend:
                           on_duty=on_duty, emergencies=lambda: app.emergency,
                           reviews=lambda ids: app.alert_store.reviews(ids),
                           forward=lambda alert_id, actor, via, notes, advice: app.forwarder.forward(
-                              alert_id, actor=actor, via=via, notes=notes, advice=advice))
+                              alert_id, actor=actor, via=via, notes=notes, advice=advice),
+                          route=route, ingest=ingest)
 
 
 def escalation_state(store: AlertStore, alert_ids: list[str]) -> dict[str, dict]:

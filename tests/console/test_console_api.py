@@ -80,7 +80,7 @@ def test_unit_lead_sees_only_its_own_units_alerts(shared_console):
         assert hits and all("中国人民财产保险股份有限公司吉林省分公司" in h["units"] for h in hits), path
     export = lead.get("/api/search/export?q=理赔&unit=chinalife-jl").content.decode("utf-8-sig")
     assert "人民财产" in export and "中国人寿保险股份有限公司吉林省分公司" not in export
-    for path in ("/api/sources", "/api/users", "/api/reports"):
+    for path in ("/api/sources", "/api/users"):
         assert lead.get(path).status_code == 403, path
 
 
@@ -125,8 +125,16 @@ def test_actions_change_status_and_are_audited_with_who(console):
     assert r.status_code == 200 and r.json()["status"] == "acknowledged" and not r.json()["unacknowledged"]
     assert "acknowledge" not in offered() and "handling" in offered()
     assert lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "acknowledge"}).status_code == 200  # idempotent
+    # 指派 picks a person: the unit's contacts and leads (a lead is not offered the association's staff).
+    people = {p["key"]: p["label"] for p in lead.get(f"/api/alerts/{alert.id}").json()["assignees"]}
+    assert people == {"user:lead_a": "测试lead_a（单位宣传负责人）", "contact:李明": "李明（人保财险联系人）",
+                      "contact:赵丽": "赵丽（人保财险联系人）"}
+    r = lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "assign", "assignee": "品宣部张三"})
+    assert r.status_code == 409 and "列表中选择" in r.json()["detail"]  # free text is not a person
     assert lead.post(f"/api/alerts/{alert.id}/actions",
-                     json={"action": "assign", "assignee": "品宣部张三"}).json()["assignee"] == "品宣部张三"
+                     json={"action": "assign", "assignee": "contact:赵丽"}).json()["assignee"] == "赵丽（人保财险联系人）"
+    duty = {p["key"] for p in Api(server.url, "duty").get(f"/api/alerts/{alert.id}").json()["assignees"]}
+    assert {"user:duty", "user:admin", "user:lead_a", "contact:李明"} <= duty and "user:lead_b" not in duty
     assert lead.post(f"/api/alerts/{alert.id}/actions",
                      json={"action": "note", "text": "已联系投诉人，约定明日上门"}).status_code == 200
     assert lead.post(f"/api/alerts/{alert.id}/actions", json={"action": "note", "text": " "}).status_code == 409
@@ -141,7 +149,8 @@ def test_actions_change_status_and_are_audited_with_who(console):
     ack = next(t for t in trail if t["event"] == "status.acknowledged")
     assert ack["actor"] == "测试lead_a <console:lead_a>" and ack["via"] == "api"
     assert any(t["event"] == "status.acknowledged.repeat" for t in trail)
-    assert any(t["event"] == "console.assigned" and t["assignee"] == "品宣部张三" for t in trail)
+    assert any(t["event"] == "console.assigned" and t["assignee"] == "赵丽（人保财险联系人）" and t["assignee_id"] == "contact:赵丽"
+               for t in trail)
     assert any(t["event"] == "console.note" and t["note"] == "已联系投诉人，约定明日上门" for t in trail)
     detail = lead.get(f"/api/alerts/{alert.id}").json()
     assert [n["kind"] for n in detail["notes"]] == ["assign", "note", "resolved"]

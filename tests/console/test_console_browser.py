@@ -30,13 +30,13 @@ pytestmark = pytest.mark.skipif(
     not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
     reason="Debian chromium + chromium-driver not installed (.ci/run installs them)")
 
-NAV = {"feed": "实时预警", "emergencies": "应急事件", "search": "检索分析", "reports": "舆情报告", "sources": "信息源状态", "users": "用户管理",
+NAV = {"feed": "实时预警", "emergencies": "应急事件", "search": "检索分析", "raise": "人工预警", "reports": "舆情报告", "sources": "信息源状态", "users": "用户管理",
        "wall": "大屏", "api": "API"}
 ROLES = {  # user → (role label, nav entries, a page the role may not open); the API page is for admins only
-    "duty": ("值班员", ["feed", "emergencies", "search", "reports", "sources", "wall"], "/admin/users"),
-    "analyst": ("分析员", ["feed", "emergencies", "search", "reports", "sources", "wall"], "/admin/users"),
+    "duty": ("值班员", ["feed", "emergencies", "search", "raise", "reports", "sources", "wall"], "/admin/users"),
+    "analyst": ("分析员", ["feed", "emergencies", "search", "raise", "reports", "sources", "wall"], "/admin/users"),
     "lead_a": ("单位宣传负责人", ["feed", "emergencies", "search"], "/wall"),
-    "admin": ("管理员", ["feed", "emergencies", "search", "reports", "sources", "users", "wall", "api"], None),
+    "admin": ("管理员", ["feed", "emergencies", "search", "raise", "reports", "sources", "users", "wall", "api"], None),
 }
 PNG = b"\x89PNG\r\n\x1a\n"
 
