@@ -82,6 +82,25 @@ class AlertDetail(AlertSummary):
                                   description="可指派的处置人：key（user:用户名 或 contact:联系人姓名）与显示名 label")
 
 
+class RaiseRequest(BaseModel):
+    """人工预警: a collected document (doc_id, or its url) or a pasted one (url, title, text, channel)."""
+    unit_id: str = Field(description="会员单位 id")
+    level: Literal["red", "orange", "yellow", "blue"]
+    note: str = Field(min_length=1, max_length=500, description="预警说明：为何需要预警、系统为何漏报")
+    doc_id: str = Field("", description="已采集报道的 id（检索结果中的 id）")
+    url: str = Field("", max_length=2000, description="原文链接（已采集的只需链接）")
+    title: str = Field("", max_length=300, description="未采集报道的标题")
+    text: str = Field("", max_length=20000, description="未采集报道的正文")
+    channel: str = Field("news", description="未采集报道的渠道")
+
+
+class RaiseOut(BaseModel):
+    alert_id: str
+    decision: str = Field(description="路由决策（FIRST：新预警）")
+    queued: int = Field(description="已排队的通知条数")
+    doc_id: str
+
+
 class ActionRequest(BaseModel):
     action: Literal["acknowledge", "handling", "resolve", "note", "assign", "false_alarm", "reopen", "assess"]
     text: str = Field("", max_length=2000, description="处置记录 / 备注 / 误报原因")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from console import alert_service, search_service
+from console import alert_service, manual, search_service
 from console.access import PERMISSIONS
 from console.feed import alert_events
 from console.routes import render
@@ -28,6 +28,8 @@ from console.schemas import (
     ForwardRequest,
     LoginRequest,
     MeOut,
+    RaiseOut,
+    RaiseRequest,
     ReportRequest,
     SearchOut,
     SessionOut,
@@ -141,6 +143,14 @@ def alert_action(request: Request, alert_id: str, body: ActionRequest,
 def forward_alert(request: Request, alert_id: str, body: ForwardRequest, session: Session = Depends(require_write())):
     return alert_service.forward(ports_of(request), session.user, alert_id, notes=body.notes, advice=body.advice,
                                  via="api")
+
+
+@router.post("/alerts/raise", response_model=RaiseOut, tags=["预警"],
+             summary="人工预警：为会员单位发出预警（按该单位的通知规则发送），并记为漏报")
+def raise_alert(request: Request, body: RaiseRequest, session: Session = Depends(require_write("alerts.raise"))):
+    return manual.raise_alert(ports_of(request), session.user, unit_id=body.unit_id, level=body.level, note=body.note,
+                              doc_id=body.doc_id, url=body.url, title=body.title, text=body.text,
+                              channel=body.channel, via="api")
 
 
 @router.get("/feedback/false-alarms", summary="误报反馈（JSON Lines，供调优）", tags=["预警"])

@@ -170,6 +170,9 @@ def _person(request: Request, alert, claim, person: str, phone4: str) -> tuple[s
     ports = ports_of(request)
     now = ports.now()
     with _wrong_lock:
+        if len(_wrong) > 1000:  # forget old alerts' tries
+            for key in [k for k, times in _wrong.items() if not times or now - times[-1] >= WRONG_WINDOW]:
+                del _wrong[key]
         recent = [t for t in _wrong.get(alert.id, []) if now - t < WRONG_WINDOW]
         _wrong[alert.id] = recent
     if len(recent) >= MAX_WRONG_DIGITS:

@@ -153,13 +153,24 @@ def test_a_pasted_link_is_scored_indexed_and_routed(site, driver):
     assert any(u.unit_id == UNIT_B for u in doc.units)  # the scorer matched the unit in the pasted text
 
 
-def test_leads_cannot_raise(site):
-    _, _, server = site
+def test_leads_cannot_raise_and_the_api_raises_like_the_page(site):
+    app, _, server = site
     lead = Api(server.url, "lead_a", cookie=True)
     assert lead.get("/raise").status_code == 403
     r = lead.post("/raise", data={"url": "https://x.example/1", "unit": UNIT_A, "level": "red", "note": "x",
                                   "csrf": lead.csrf})
     assert r.status_code == 403
+    body = {"unit_id": UNIT_B, "level": "blue", "note": "接口人工预警", "url": "https://news.example.org/api/7.html"}
+    assert Api(server.url, "lead_b").post("/api/alerts/raise", json=body).status_code == 403
+    duty = Api(server.url, "duty")
+    r = duty.post("/api/alerts/raise", json=body)  # not collected, nothing pasted
+    assert r.status_code == 409 and "标题和正文" in r.json()["detail"]
+    r = duty.post("/api/alerts/raise", json={**body, "title": "国寿吉林营业厅排长队", "text": "网友称国寿吉林营业厅排队两小时。"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["decision"] == "FIRST" and app.alert_store.get(out["alert_id"]).level.value == "blue"
+    trail = app.alert_store.audit_trail(out["alert_id"])
+    assert any(t["event"] == "console.manual" and t["via"] == "api" for t in trail)
 
 
 def test_assign_picks_a_person_from_a_list(site, driver, shots):
