@@ -280,6 +280,15 @@ def test_a_leads_search_returns_only_its_unit(site, driver):
 
 # ---------------------------------------------------------------- ack page: group link, next steps
 
+def submit(driver, button_id: str, locator=(By.ID, "ack-message")):
+    """Click a form's button and wait for the next page (reading an element of the page being
+    left can fail with "node does not belong to the document" mid-navigation)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, button_id).click()
+    wait(driver).until(EC.staleness_of(page))
+    return wait(driver).until(EC.presence_of_element_located(locator))
+
+
 def test_group_link_ack_belongs_to_a_person_and_the_page_continues(site, phone, shots):
     """The group card's link asks who is acknowledging (a contact, the last 4 phone digits);
     the page then shows the article, why it was flagged, the 研判 advice and one-tap next steps."""
@@ -297,13 +306,11 @@ def test_group_link_ack_belongs_to_a_person_and_the_page_continues(site, phone, 
     Select(driver.find_element(By.ID, "person")).select_by_value(contact.name)
     wrong = "0000" if not contact.phone.endswith("0000") else "1111"
     driver.find_element(By.ID, "phone4").send_keys(wrong)
-    driver.find_element(By.ID, "do-ack").click()
-    assert "手机号后4位" in wait(driver).until(EC.presence_of_element_located((By.ID, "ack-error"))).text
+    assert "手机号后4位" in submit(driver, "do-ack", (By.ID, "ack-error")).text
     assert app.alert_store.get(alert_id).status.value == "new"
     Select(driver.find_element(By.ID, "person")).select_by_value(contact.name)
     driver.find_element(By.ID, "phone4").send_keys(contact.phone[-4:])
-    driver.find_element(By.ID, "do-ack").click()
-    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "已确认收到"))
+    assert "已确认收到" in submit(driver, "do-ack").text
     ack = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.acknowledged")
     assert ack["actor"] == contact.label and ack["via"] == "group-link"
     assert driver.find_element(By.ID, "ack-who").text == contact.label
@@ -314,17 +321,14 @@ def test_group_link_ack_belongs_to_a_person_and_the_page_continues(site, phone, 
     assert "小时内" in driver.find_element(By.ID, "ack-deadline").text
     assert scroll_width(driver) <= 390
     assert driver.save_screenshot(str(shots / "phone-ack-group.png"))
-    driver.find_element(By.ID, "do-handling").click()
-    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "已开始处置"))
+    assert "已开始处置" in submit(driver, "do-handling").text
     assert app.alert_store.get(alert_id).status.value == "handling"
     driver.find_element(By.CSS_SELECTOR, "#form-note textarea").send_keys("已联系车主，核实理赔经过")
-    driver.find_element(By.ID, "do-note").click()
-    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "已添加处置记录"))
+    assert "已添加处置记录" in submit(driver, "do-note").text
     notes = server.web.state.ports.casebook.notes(alert_id)
     assert any(n["text"] == "已联系车主，核实理赔经过" and n["author"] == contact.label for n in notes)
     driver.find_element(By.CSS_SELECTOR, "#form-not_ours input[name=text]").send_keys("同名的外省机构，与本单位无关")
-    driver.find_element(By.ID, "do-not_ours").click()
-    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "不属于本单位"))
+    assert "不属于本单位" in submit(driver, "do-not_ours").text
     assert app.alert_store.get(alert_id).status.value == "dismissed"
     dismissed = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.dismissed")
     assert dismissed["actor"] == contact.label and dismissed["via"] == "group-link"
@@ -343,14 +347,15 @@ def test_personal_link_next_steps_need_their_buttons(site, phone, shots):
     person = app.config.unit(UNIT_A).contacts[0].label
     driver.delete_all_cookies()
     driver.get(app.ack_url(alert_id, person).replace(app.config.settings.console_base_url, server.url))
-    wait(driver).until(EC.presence_of_element_located((By.ID, "do-ack"))).click()
-    wait(driver).until(EC.presence_of_element_located((By.ID, "ack-next")))
+    wait(driver).until(EC.presence_of_element_located((By.ID, "do-ack")))
+    submit(driver, "do-ack", (By.ID, "ack-next"))
     assert scroll_width(driver) <= 390
     assert driver.save_screenshot(str(shots / "phone-ack-next.png"))
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.execute_script("document.getElementById('form-handling').submit()")
-    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "请点击页面上的按钮"))
+    wait(driver).until(EC.staleness_of(page))
+    assert "请点击页面上的按钮" in wait(driver).until(EC.presence_of_element_located((By.ID, "ack-message"))).text
     assert app.alert_store.get(alert_id).status.value == "acknowledged"
-    driver.find_element(By.ID, "do-handling").click()
-    wait(driver).until(EC.text_to_be_present_in_element((By.ID, "ack-message"), "已开始处置"))
+    assert "已开始处置" in submit(driver, "do-handling").text
     handling = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.handling")
     assert handling["actor"] == person and handling["via"] == "ack-link"
