@@ -14,6 +14,7 @@ import os
 from datetime import datetime, timezone
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -280,12 +281,27 @@ def test_a_leads_search_returns_only_its_unit(site, driver):
 
 # ---------------------------------------------------------------- ack page: group link, next steps
 
+def new_page(driver):
+    """A condition: the page marked by ``mark_page`` has been replaced and the new one has loaded.
+    (This Chromium answers any use of an element of the page being left with a generic
+    "node does not belong to the document" error, so nothing here touches old elements.)"""
+    def loaded(d):
+        try:
+            return d.execute_script("return window.__leaving === undefined && document.readyState === 'complete';")
+        except WebDriverException:  # mid-navigation
+            return False
+    return loaded
+
+
+def mark_page(driver) -> None:
+    driver.execute_script("window.__leaving = 1;")
+
+
 def submit(driver, button_id: str, locator=(By.ID, "ack-message")):
-    """Click a form's button and wait for the next page (reading an element of the page being
-    left can fail with "node does not belong to the document" mid-navigation)."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Click a form's button, wait for the next page, return the element at ``locator`` on it."""
+    mark_page(driver)
     driver.find_element(By.ID, button_id).click()
-    wait(driver).until(EC.staleness_of(page))
+    wait(driver).until(new_page(driver))
     return wait(driver).until(EC.presence_of_element_located(locator))
 
 
@@ -351,9 +367,9 @@ def test_personal_link_next_steps_need_their_buttons(site, phone, shots):
     submit(driver, "do-ack", (By.ID, "ack-next"))
     assert scroll_width(driver) <= 390
     assert driver.save_screenshot(str(shots / "phone-ack-next.png"))
-    page = driver.find_element(By.TAG_NAME, "html")
+    mark_page(driver)
     driver.execute_script("document.getElementById('form-handling').submit()")
-    wait(driver).until(EC.staleness_of(page))
+    wait(driver).until(new_page(driver))
     assert "请点击页面上的按钮" in wait(driver).until(EC.presence_of_element_located((By.ID, "ack-message"))).text
     assert app.alert_store.get(alert_id).status.value == "acknowledged"
     assert "已开始处置" in submit(driver, "do-handling").text

@@ -20,6 +20,7 @@ from contracts.messages import ScoredDocument
 from contracts.topics import DOCS_SCORED
 from tests.console.conftest import UNIT_A, UNIT_B, Api, start_console, stop_console
 from tests.console.test_console_browser import login, wait
+from tests.console.test_console_duty_room import submit
 from tests.kit import CHROMEDRIVER, CHROMIUM, SmtpRecorder, chromium, seed_doc
 from yuqing.cli import main as cli
 
@@ -184,10 +185,7 @@ def test_assign_picks_a_person_from_a_list(site, driver, shots):
     assert options["contact:李明"] == "李明（人保财险联系人）" and options["user:lead_a"] == "测试lead_a（单位宣传负责人）"
     assert "user:lead_b" not in options  # another unit's lead
     box.select_by_value("contact:李明")
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.ID, "do-assign").click()
-    wait(driver).until(EC.staleness_of(page))
-    assert wait(driver).until(EC.presence_of_element_located((By.ID, "alert-assignee"))).text == "李明（人保财险联系人）"
+    assert submit(driver, "do-assign", (By.ID, "alert-assignee")).text == "李明（人保财险联系人）"
     driver.save_screenshot(str(shots / "alert-assigned.png"))
     assigned = next(t for t in app.alert_store.audit_trail(alert.id) if t["event"] == "console.assigned")
     assert assigned["assignee_id"] == "contact:李明" and assigned["actor"] == "测试duty <console:duty>"
