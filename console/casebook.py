@@ -1,4 +1,5 @@
-"""Handling records the console keeps beside the alert store, in console.db:
+"""Handling records the console keeps beside the alert store, in console.db
+(or the console's PostgreSQL database, beside its users: console/users.py):
 who an alert is assigned to, handling notes (处置记录) and false alarms.
 
 Why here and not in the alert store: these are the console's own facts
@@ -22,39 +23,25 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.sqlite import open_db, ts
+from pipeline.sqlite import ts
+from pipeline.statedb import connect, is_postgres, migrate, transaction
+
+MIGRATIONS = Path(__file__).parent / "migrations" / "casebook"  # versioned SQL per engine (pipeline/statedb.py)
 
 
 def _ts(dt: datetime) -> str:
     return ts(dt, "seconds")  # the console's files keep whole seconds
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS assignments (
-    alert_id TEXT PRIMARY KEY, unit_id TEXT, assignee TEXT NOT NULL, assigned_by TEXT NOT NULL, at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS notes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL, unit_id TEXT, kind TEXT NOT NULL,
-    author TEXT NOT NULL, at TEXT NOT NULL, text TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notes_alert ON notes(alert_id, id);
-CREATE TABLE IF NOT EXISTS false_alarms (
-    alert_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL, story_id TEXT NOT NULL, level TEXT NOT NULL,
-    negativity REAL NOT NULL, title TEXT NOT NULL, doc_ids TEXT NOT NULL, phrases TEXT NOT NULL,
-    reason TEXT NOT NULL, marked_by TEXT NOT NULL, at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS missed (
-    alert_id TEXT NOT NULL, doc_id TEXT NOT NULL, unit_id TEXT NOT NULL, level TEXT NOT NULL, title TEXT NOT NULL,
-    url TEXT NOT NULL, text TEXT NOT NULL, reason TEXT NOT NULL, raised_by TEXT NOT NULL, at TEXT NOT NULL,
-    PRIMARY KEY (doc_id, unit_id)
-);
-"""
 
 
 class Casebook:
     def __init__(self, path: str | Path) -> None:
+        """``path``: a SQLite file (or ``sqlite:///`` absolute path) or a ``postgresql://…`` URL."""
         self._lock = threading.Lock()
-        self._db = open_db(path, synchronous="FULL", schema=_SCHEMA)
+        self._db = connect(str(path) if is_postgres(path) else Path(str(path).removeprefix("sqlite:///")),
+                           synchronous="FULL")
+        migrate(self._db, "console.casebook", MIGRATIONS)
 
     def close(self) -> None:
         with self._lock:
@@ -63,7 +50,7 @@ class Casebook:
     # ------------------------------------------------------------ writes
 
     def assign(self, alert_id: str, unit_id: str | None, assignee: str, by: str, now: datetime) -> None:
-        with self._lock:
+        with self._lock, transaction(self._db):
             self._db.execute("INSERT INTO assignments (alert_id, unit_id, assignee, assigned_by, at) VALUES (?,?,?,?,?)"
                              " ON CONFLICT(alert_id) DO UPDATE SET assignee=excluded.assignee,"
                              " assigned_by=excluded.assigned_by, at=excluded.at",
@@ -81,7 +68,7 @@ class Casebook:
 
     def false_alarm(self, *, alert_id: str, unit_id: str, story_id: str, level: str, negativity: float, title: str,
                     doc_ids: list[str], phrases: list[str], reason: str, by: str, now: datetime) -> None:
-        with self._lock:
+        with self._lock, transaction(self._db):
             self._db.execute(
                 "INSERT INTO false_alarms (alert_id, unit_id, story_id, level, negativity, title, doc_ids, phrases,"
                 " reason, marked_by, at) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(alert_id) DO UPDATE SET"
@@ -94,7 +81,7 @@ class Casebook:
     def missed(self, *, alert_id: str, doc_id: str, unit_id: str, level: str, title: str, url: str, text: str,
                reason: str, by: str, now: datetime) -> None:
         """A missed detection (漏报): a document the scorer did not alert on for ``unit_id``, raised by hand."""
-        with self._lock:
+        with self._lock, transaction(self._db):
             self._db.execute(
                 "INSERT INTO missed (alert_id, doc_id, unit_id, level, title, url, text, reason, raised_by, at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(doc_id, unit_id) DO UPDATE SET alert_id=excluded.alert_id,"

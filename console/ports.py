@@ -15,8 +15,9 @@ tests may build one from any parts that honour the protocols below.
 * Source health comes from ``backend.source_health`` (the crawlers' read
   API, ``crawlers.health.source_health``). When it is missing or fails, the console still
   lists the configured sources, marked "状态未知", instead of failing.
-* The console's own database (users, handling records) lives in
-  ``<data_dir>/<settings.console.users_db>``.
+* The console's own database (users, sessions, handling records) is at
+  ``backend.console_store``: a SQLite file (``<data_dir>/<settings.console.users_db>``
+  when not given) or a PostgreSQL URL that several console processes share.
 """
 from __future__ import annotations
 
@@ -106,6 +107,9 @@ class ConsoleBackend:
     # A pasted article not collected yet: scored and given its story as the score role would, and published
     # on docs.scored (the index role indexes it; the route role finds it already routed).
     ingest: Callable[[Document], ScoredDocument] | None = None
+    # Users, sessions, casebook: a SQLite path or a postgresql:// URL (yuqing.bootstrap.console_store_location);
+    # None: <data_dir>/<settings.console.users_db>.
+    console_store: str | Path | None = None
 
 
 class Ports:
@@ -130,8 +134,8 @@ class Ports:
         return self.backend.ack_signer()
 
     @cached_property
-    def db_path(self) -> Path:
-        return self.data_dir / self.console.users_db
+    def db_path(self) -> str | Path:
+        return self.backend.console_store or self.data_dir / self.console.users_db
 
     @cached_property
     def users(self) -> UserStore:

@@ -1,4 +1,7 @@
-"""Console users and login sessions, in ``<data_dir>/console.db``.
+"""Console users and login sessions: in ``<data_dir>/console.db`` (SQLite, the embedded
+default) or in a PostgreSQL database shared by several console processes
+(settings.yaml ``console_store.url``, else the alert store's PostgreSQL
+database; ``yuqing.bootstrap.console_store_location``).
 
 * Passwords are hashed with ``hashlib.scrypt`` (n=2**14, r=8, p=1, 16-byte
   random salt per user) and stored as ``scrypt$n$r$p$salt$hash``: standard
@@ -10,7 +13,12 @@
   absolute lifetime and after an idle timeout (settings.yaml ``console``).
   Each has its own CSRF token, which every state-changing request must echo.
 * One connection guarded by a lock: FastAPI runs sync endpoints in a thread
-  pool and SQLite must not see two threads inside one transaction.
+  pool and one connection must not see two threads inside one transaction.
+  Both engines through ``pipeline.statedb`` (one SQL text, versioned
+  migrations in ``console/migrations/users/<engine>/``). Several consoles on
+  one PostgreSQL database share users, sessions and lockouts: a session
+  opened on one is valid on every other, a password change or a disabled
+  user ends it everywhere.
 """
 from __future__ import annotations
 
@@ -18,13 +26,15 @@ import base64
 import hashlib
 import hmac
 import secrets
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pipeline.sqlite import open_db, ts
+from pipeline.sqlite import ts
+from pipeline.statedb import Row, connect, is_postgres, migrate, transaction
+
+MIGRATIONS = Path(__file__).parent / "migrations" / "users"
 
 
 def _ts(dt: datetime) -> str:
@@ -45,20 +55,6 @@ LOCKOUT = timedelta(minutes=15)
 ACCOUNT_MAX_FAILURES = 50
 ACCOUNT_LOCKOUT = timedelta(minutes=15)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, unit_id TEXT,
-    password TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS login_failures (username TEXT NOT NULL, at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS login_failures_by_user ON login_failures (username, at);
-CREATE TABLE IF NOT EXISTS client_failures (client TEXT NOT NULL, at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS client_failures_by_client ON client_failures (client, at);
-CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,
-    created_at TEXT NOT NULL, expires_at TEXT NOT NULL, last_seen TEXT NOT NULL
-);
-"""
 _N, _R, _P = 2 ** 14, 8, 1
 
 
@@ -127,9 +123,11 @@ class Session:
 
 class UserStore:
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        """``path``: a SQLite file (or ``sqlite:///`` absolute path) or a ``postgresql://…`` URL."""
+        self.path: str | Path = str(path) if is_postgres(path) else Path(str(path).removeprefix("sqlite:///"))
         self._lock = threading.Lock()
-        self._db = open_db(self.path, synchronous="FULL", schema=_SCHEMA)
+        self._db = connect(self.path, synchronous="FULL")
+        migrate(self._db, "console.users", MIGRATIONS)
 
     def close(self) -> None:
         with self._lock:
@@ -150,36 +148,36 @@ class UserStore:
         check_password_policy(password)
         now = now or datetime.now(timezone.utc)
         with self._lock:
-            try:
-                self._db.execute("INSERT INTO users (username, display_name, role, unit_id, password, created_at,"
-                                 " updated_at) VALUES (?,?,?,?,?,?,?)",
-                                 (username, display_name or username, role, unit_id if role == "lead" else None,
-                                  hash_password(password), _ts(now), _ts(now)))
-            except sqlite3.IntegrityError:
-                raise ValueError(f"用户 {username} 已存在") from None
+            cur = self._db.execute("INSERT INTO users (username, display_name, role, unit_id, password, created_at,"
+                                   " updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (username) DO NOTHING",
+                                   (username, display_name or username, role, unit_id if role == "lead" else None,
+                                    hash_password(password), _ts(now), _ts(now)))
+            if not cur.rowcount:
+                raise ValueError(f"用户 {username} 已存在")
         return self.get_user(username)  # type: ignore[return-value]
 
     def set_password(self, username: str, password: str, now: datetime | None = None) -> None:
         """Change a password, end every session of the user and lift a login lockout."""
         check_password_policy(password)
         now = now or datetime.now(timezone.utc)
-        with self._lock:
-            cur = self._db.execute("UPDATE users SET password=?, updated_at=? WHERE username=?",
-                                   (hash_password(password), _ts(now), username))
+        hashed = hash_password(password)
+        with self._lock, transaction(self._db) as db:
+            cur = db.execute("UPDATE users SET password=?, updated_at=? WHERE username=?",
+                             (hashed, _ts(now), username))
             if not cur.rowcount:
                 raise KeyError(username)
-            self._db.execute("DELETE FROM sessions WHERE username=?", (username,))
-            self._db.execute("DELETE FROM login_failures WHERE username=?", (username,))  # a reset unlocks
+            db.execute("DELETE FROM sessions WHERE username=?", (username,))
+            db.execute("DELETE FROM login_failures WHERE username=?", (username,))  # a reset unlocks
 
     def set_disabled(self, username: str, disabled: bool, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)
-        with self._lock:
-            cur = self._db.execute("UPDATE users SET disabled=?, updated_at=? WHERE username=?",
-                                   (int(disabled), _ts(now), username))
+        with self._lock, transaction(self._db) as db:
+            cur = db.execute("UPDATE users SET disabled=?, updated_at=? WHERE username=?",
+                             (int(disabled), _ts(now), username))
             if not cur.rowcount:
                 raise KeyError(username)
             if disabled:
-                self._db.execute("DELETE FROM sessions WHERE username=?", (username,))
+                db.execute("DELETE FROM sessions WHERE username=?", (username,))
 
     def get_user(self, username: str) -> User | None:
         with self._lock:
@@ -215,7 +213,7 @@ class UserStore:
             oldest = datetime.fromisoformat(by_account[-ACCOUNT_MAX_FAILURES]["at"])
             raise TooManyAttempts((oldest + ACCOUNT_LOCKOUT - now).total_seconds())
         ok = check_password(password, row["password"] if row else _DUMMY_HASH) and row is not None
-        with self._lock:
+        with self._lock, transaction(self._db):
             if ok:
                 self._db.execute("DELETE FROM client_failures WHERE client=?", (client,))
             else:
@@ -233,7 +231,7 @@ class UserStore:
             return self._db.execute("DELETE FROM login_failures WHERE username=?", (username,)).rowcount
 
     @staticmethod
-    def _user(row: sqlite3.Row) -> User:
+    def _user(row: Row) -> User:
         return User(row["username"], row["display_name"], row["role"], row["unit_id"], bool(row["disabled"]))
 
     # ------------------------------------------------------------ sessions
@@ -242,7 +240,7 @@ class UserStore:
         """A new session; returns the token (for the cookie, never stored) and the session."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
         expires = now + timedelta(seconds=ttl)
-        with self._lock:
+        with self._lock, transaction(self._db):
             # Housekeeping on login: expired sessions are gone for good.
             self._db.execute("DELETE FROM sessions WHERE expires_at<=?", (_ts(now),))
             self._db.execute("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at, last_seen)"

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from console.users import UserStore, check_password_policy
 from pipeline.config import AppConfig
+from yuqing.bootstrap import console_store_location
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def seed_demo_users(cfg: AppConfig, now: datetime | None = None) -> list[str]:
     """Create the demo users if enabled and no user exists yet; returns the names created."""
     if not cfg.settings.demo.users:
         return []
-    store = UserStore(cfg.data_dir / cfg.settings.console.users_db)
+    store = UserStore(console_store_location(cfg))
     try:
         if store.count():
             return []

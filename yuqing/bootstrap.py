@@ -120,6 +120,11 @@ class App:
             return settings.alert_store.url, "alert_store.url"
         return "sqlite:///stories.db", "story_store.url"
 
+    @property
+    def console_store(self) -> str | Path:
+        """Where the console's users, sessions and handling records live (console_store_location)."""
+        return console_store_location(self.config)
+
     # ------------------------------------------------------------ alerting
 
     @cached_property
@@ -130,13 +135,7 @@ class App:
     def state_url(self, url: str, field: str) -> str | Path:
         """A state store's place: ``sqlite:///name.db`` (a file in the data dir, or an absolute path)
         or ``postgresql://user@host:port/db`` (shared by every machine; see config/README.md)."""
-        from pipeline.statedb import is_postgres
-        if is_postgres(url):
-            return url
-        if not url.startswith("sqlite:///"):
-            raise ValueError(f"settings.yaml: {field}: use sqlite:///FILE or postgresql://…, got {url!r}")
-        path = Path(url.removeprefix("sqlite:///"))
-        return path if path.is_absolute() else self.data_dir / path
+        return state_location(url, field, self.data_dir)
 
     def alert_url(self, alert_id: str) -> str:
         return f"{self.config.settings.console_base_url.rstrip('/')}/alerts/{alert_id}"
@@ -243,6 +242,30 @@ class App:
             part = self.__dict__.pop(name, None)
             if part is not None:
                 part.close()
+
+
+def state_location(url: str, field: str, data_dir: Path) -> str | Path:
+    """``postgresql://…`` as is; ``sqlite:///name.db`` as a path (relative ones in ``data_dir``)."""
+    from pipeline.statedb import is_postgres
+    if is_postgres(url):
+        return url
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"settings.yaml: {field}: use sqlite:///FILE or postgresql://…, got {url!r}")
+    path = Path(url.removeprefix("sqlite:///"))
+    return path if path.is_absolute() else data_dir / path
+
+
+def console_store_location(config: AppConfig) -> str | Path:
+    """The console's users, sessions and casebook: settings.yaml ``console_store.url``; else the alert
+    store's PostgreSQL database (so every console process shares them); else ``console.users_db``
+    in the data directory. Used by the console role, ``yuqing user`` and the demo's seeding alike."""
+    from pipeline.statedb import is_postgres
+    settings = config.settings
+    if settings.console_store is not None:
+        return state_location(settings.console_store.url, "console_store.url", config.data_dir)
+    if is_postgres(settings.alert_store.url):
+        return settings.alert_store.url
+    return config.data_dir / settings.console.users_db
 
 
 def build_app(config_dir: str | Path, data_dir: str | Path | None = None, clock: Clock | None = None) -> App:

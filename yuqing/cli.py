@@ -329,10 +329,11 @@ def cmd_crawl_once(args) -> int:
 
 
 def cmd_user(args) -> int:
-    """Console user administration (users live in <data_dir>/console.db)."""
+    """Console user administration (users live in <data_dir>/console.db, or the console's PostgreSQL database)."""
     from getpass import getpass
 
     from console.users import UserStore
+    from yuqing.bootstrap import console_store_location
     cfg = load_config(args.config, data_dir=args.data_dir)
     if args.action != "list" and not args.username:
         print("a username is needed", file=sys.stderr)
@@ -340,7 +341,7 @@ def cmd_user(args) -> int:
     if args.unit and args.unit not in {u.id for u in cfg.members.units}:
         print(f"unknown unit {args.unit!r} (see {cfg.root / 'members.yaml'})", file=sys.stderr)
         return 2
-    store = UserStore(cfg.data_dir / cfg.settings.console.users_db)
+    store = UserStore(console_store_location(cfg))
     try:
         if args.action == "list":
             for u in store.list_users():

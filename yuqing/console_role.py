@@ -66,7 +66,8 @@ def console_backend(app: App) -> ConsoleBackend:
                           reviews=lambda ids: app.alert_store.reviews(ids),
                           forward=lambda alert_id, actor, via, notes, advice: app.forwarder.forward(
                               alert_id, actor=actor, via=via, notes=notes, advice=advice),
-                          route=route, ingest=ingest)
+                          route=route, ingest=ingest,
+                          console_store=app.console_store)
 
 
 def escalation_state(store: AlertStore, alert_ids: list[str]) -> dict[str, dict]:

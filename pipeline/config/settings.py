@@ -189,7 +189,9 @@ class DemoConfig(Strict):
 class ConsoleSettings(Strict):
     """The web console (console/): users, sessions, scheduled reports."""
 
-    users_db: str = "console.db"  # users, sessions, handling records; relative to data_dir
+    # users, sessions, handling records; relative to data_dir (when console_store is not set and the
+    # alert store is not on PostgreSQL)
+    users_db: str = "console.db"
     session_ttl: float = 12 * 3600.0  # a login lasts at most this long …
     idle_timeout: float = 4 * 3600.0  # … and ends after this long without a request
     cookie_secure: bool = False  # set true when the console is served over HTTPS
@@ -230,6 +232,9 @@ class Settings(Strict):
     alert_store: BackendConfig = BackendConfig(url="sqlite:///alerts.db")
     # None: beside the alert store (stories.db in the data dir, or the alert store's PostgreSQL database)
     story_store: BackendConfig | None = None
+    # Console users, sessions and handling records. None: beside the alert store when that is on
+    # PostgreSQL (every console shares them), else console.users_db in the data dir.
+    console_store: BackendConfig | None = None
     console_host: str = "127.0.0.1"
     console_port: int = 8080
     console_base_url: str = "http://127.0.0.1:8080"
@@ -292,6 +297,8 @@ class Settings(Strict):
         _url(*INDEX_SCHEMES)(index.url)
         return index
 
+    _state_stores = field_validator("story_store", "console_store")(
+        lambda cls, v: v if v is None else (_url("sqlite", "postgresql", "postgres")(v.url), v)[1])
     _alert_store = field_validator("alert_store")(lambda cls, v: (_url("sqlite", "postgresql", "postgres")(v.url),
                                                                   v)[1])
 

@@ -1,0 +1,14 @@
+-- Console users, login failures and sessions on PostgreSQL: as on SQLite (times as UTC ISO text).
+CREATE TABLE users (
+    username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, unit_id TEXT,
+    password TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE login_failures (username TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX login_failures_by_user ON login_failures (username, at);
+CREATE TABLE client_failures (client TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX client_failures_by_client ON client_failures (client, at);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL, last_seen TEXT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (username);
