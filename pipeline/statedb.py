@@ -150,6 +150,9 @@ def migrate(conn, store: str, folder: Path) -> list[int]:
     files = sorted((folder / dialect(conn)).glob("[0-9][0-9][0-9]_*.sql"))
     applied: list[int] = []
     with transaction(conn):
+        # PostgreSQL's IF NOT EXISTS is no guard against another process creating the table at the
+        # same moment (a unique violation on pg_type): processes starting together take turns.
+        lock_key(conn, "schema_migrations")
         conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (store TEXT NOT NULL, version INTEGER NOT NULL,"
                      " name TEXT NOT NULL, PRIMARY KEY (store, version))")
     with transaction(conn):

@@ -131,3 +131,29 @@ def test_a_console_db_from_before_versioning_keeps_its_users(tmp_path):
     finally:
         users.close()
         casebook.close()
+
+
+def test_consoles_starting_together_migrate_once(state_url):
+    import threading
+    n = 6
+    barrier, opened, errors = threading.Barrier(n), [], []
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            opened.append(UserStore(state_url))
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=start) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors, errors
+        opened[0].add_user("admin", "correct-horse-1", "admin", now=T0)
+        assert all(s.count() == 1 for s in opened)
+    finally:
+        for s in opened:
+            s.close()
