@@ -1,22 +1,25 @@
-"""End to end on the embedded defaults: sustained documents/s and publish →
-alert latency at fixed offered rates, against a bare bus in the same run.
+"""End to end: sustained documents/s and publish → alert created → first send
+at fixed offered rates, against a bare bus in the same run — on the embedded
+defaults and on Kafka (Tansu) + PostgreSQL, with 1 or 2 of each role.
 
-    python bench/bench_e2e.py                         # rates 20,100,300,1000 docs/s, 10 s each
-    python bench/bench_e2e.py --rates 100 --seconds 20
+    python bench/bench_e2e.py                                  # embedded, 1 of each, 20,100,300,1000 docs/s
+    python bench/bench_e2e.py --backend kafka --replicas 2 --rates 20,100,300 --seconds 5
 
-Pipeline: ``yuqing score``, ``yuqing index`` and ``yuqing route`` as
-processes on the embedded SQLite bus (4 partitions) and the embedded index,
-fed by this process publishing ~1,000-character Chinese news items on
-``docs.raw`` at a fixed rate (a flush every 10 ms, as a crawler publishes
-in small batches). Every item is negative about one member unit and its own
-story, so each makes one new alert; its latency runs from the flush that
-published it to the router's transaction recording it in the alert store
-(``alert_docs.added_at``, the router's clock: same machine). Sustained rate: items / (last alert, or the
-index holding every item if later, − first publish).
+Pipeline: ``yuqing score``, ``yuqing route`` and ``yuqing notify`` (``--replicas``
+of each, one consumer group per role; on Kafka each replica its own data dir,
+a "machine") and one ``yuqing index``, as processes, fed by this process
+publishing ~1,000-character Chinese news items on ``docs.raw`` at a fixed rate
+(a flush every 10 ms, as a crawler publishes in small batches). Every item is
+negative about one member unit and its own story, so each makes one new
+alert and e-mails (SMS off). Latencies run from the flush that published an
+item to the router's transaction recording it in the alert store
+(``alert_docs.added_at``, the router's clock: same machine), and to the first
+of its alert's e-mails reaching the local SMTP server. Sustained rate: items /
+(last alert, or the index holding every item if later, − first publish).
 
-Baseline: the same publisher and reader with two bare relay processes in
-place of the roles (``docs.raw`` → ``docs.scored`` → ``alerts``, the same two
-hops, no work): what the bus itself costs.
+Baseline: the same publisher and reader with bare relay processes in place
+of the roles (``docs.raw`` → ``docs.scored`` → ``bench.out``, the same two
+hops, no work; ``--replicas`` of each relay): what the bus itself costs.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.e2e_stack import AlertReader, Backend, SendRecorder, first_sends  # noqa: E402
 from bench.index_corpus import _vocabulary  # noqa: E402
 from contracts.messages import Document  # noqa: E402
 from contracts.topics import DOCS_RAW, DOCS_SCORED  # noqa: E402
@@ -77,22 +81,16 @@ class Items:
         return out
 
 
-class AlertReader(threading.Thread):
-    """When each document's first alert was created (epoch seconds): the
-    router's ``alert_docs.added_at`` in the alert store or, for the bare
-    relays, arrival on ``bench.out``."""
+class BusReader(threading.Thread):
+    """For the bare relays: when each document arrived on ``bench.out`` (epoch seconds)."""
 
-    def __init__(self, bus, store: Path | None) -> None:
+    def __init__(self, bus) -> None:
         super().__init__(daemon=True)
         self.bus = bus
-        self.store = store
         self.seen: dict[str, float] = {}
         self.stop = threading.Event()
 
     def run(self) -> None:
-        if self.store is not None:
-            self._read_store(self.store)
-            return
         consumer = self.bus.consumer([OUT], "bench-e2e-reader")
         try:
             while not self.stop.is_set():
@@ -104,26 +102,6 @@ class AlertReader(threading.Thread):
                     consumer.commit()
         finally:
             consumer.close()
-
-    def _read_store(self, path: Path) -> None:
-        import sqlite3
-        from datetime import datetime
-        while not path.exists() and not self.stop.is_set():
-            time.sleep(0.05)
-        conn = sqlite3.connect(path, timeout=30)
-        last = 0
-        try:
-            while not self.stop.wait(0.02):
-                try:
-                    rows = conn.execute("SELECT rowid, doc_id, added_at FROM alert_docs WHERE rowid > ? "
-                                        "ORDER BY rowid", (last,)).fetchall()
-                except sqlite3.OperationalError:  # the router has not created its tables yet
-                    continue
-                for rowid, doc_id, added_at in rows:
-                    last = rowid
-                    self.seen.setdefault(doc_id, datetime.fromisoformat(added_at).timestamp())
-        finally:
-            conn.close()
 
 
 def publish_at(bus, docs: list[Document], rate: float) -> dict[str, float]:
@@ -152,29 +130,40 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p * (len(values) - 1)))]
 
 
-def measure(bus, reader: AlertReader, items: Items, rate: float, seconds: float, index=None,
-            indexed_before: int = 0) -> dict:
+def measure(bus, reader, items: Items, rate: float, seconds: float, index=None, indexed_before: int = 0,
+            sends=None) -> dict:
+    """Offer ``rate`` docs/s for ``seconds``; wait for every alert (and the index, and with ``sends``
+    — a () → {alert id: first send} — every alert's first e-mail)."""
     docs = items.make(int(rate * seconds))
     published = publish_at(bus, docs, rate)
-    deadline = time.time() + 60 + len(docs) / 50
+    deadline = time.time() + 60 + len(docs) / 20
     indexed_at = None
     ids = [d.id for d in docs]
+    sent: dict[str, float] = {}
     while time.time() < deadline:
         done_alerts = all(i in reader.seen for i in ids)
         if index is not None and indexed_at is None:
             from pipeline.index import SearchQuery
             if index.search(SearchQuery(limit=0)).total >= indexed_before + len(docs):
                 indexed_at = time.time()
+        if done_alerts and sends is not None:
+            sent = sends()
+            done_alerts = all(reader.alert_of.get(i) in sent for i in ids)
         if done_alerts and (index is None or indexed_at is not None):
             break
-        time.sleep(0.02)
+        time.sleep(0.1)
     missing = [i for i in ids if i not in reader.seen]
     latencies = [(reader.seen[i] - published[i]) * 1000 for i in ids if i in reader.seen]
     last = max([reader.seen[i] for i in ids if i in reader.seen] + ([indexed_at] if indexed_at else []))
-    return {"rate": rate, "docs": len(docs), "missing": len(missing),
-            "sustained": len(docs) / (last - min(published.values())),
-            "p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
-            "indexed": indexed_at is not None or index is None}
+    out = {"rate": rate, "docs": len(docs), "missing": len(missing),
+           "sustained": len(docs) / (last - min(published.values())),
+           "p50": statistics.median(latencies), "p95": percentile(latencies, 0.95),
+           "indexed": indexed_at is not None or index is None}
+    if sends is not None:
+        to_send = [(sent[reader.alert_of[i]] - published[i]) * 1000 for i in ids if reader.alert_of.get(i) in sent]
+        out.update(unsent=len(ids) - len(to_send), send_p50=statistics.median(to_send) if to_send else float("nan"),
+                   send_p95=percentile(to_send, 0.95) if to_send else float("nan"))
+    return out
 
 
 def start(cmds: list[list[str]], env: dict) -> list[subprocess.Popen]:
@@ -191,52 +180,54 @@ def stop(procs: list[subprocess.Popen]) -> None:
             p.kill()
 
 
-def run(mode: str, rates: list[float], seconds: float) -> list[dict]:
+def run(mode: str, rates: list[float], seconds: float, backend: Backend, replicas: int = 1) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix=f"yuqing-e2e-{mode}-"))
-    root = copy_config(tmp / "config", settings={"data_dir": str(tmp / "data"),
-                                                 "demo": {"site_port": None, "mailsink_port": None}})
-    cfg = load_config(root)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if mode == "pipeline":
-        cmds = [[sys.executable, "-m", "yuqing.cli", role, "--config", str(root), "--metrics-port", "-1"]
-                for role in ("score", "index", "route")]
-    else:
-        cmds = [[sys.executable, __file__, "--relay", src, dst, "--config", str(root)]
-                for src, dst in ((DOCS_RAW, DOCS_SCORED), (DOCS_SCORED, OUT))]
-    bus = open_bus(cfg.settings.bus.url, cfg.data_dir, **cfg.settings.bus.options)
-    bus.ensure_topics([DOCS_RAW, DOCS_SCORED, OUT])
-    store = None
-    if mode == "pipeline":
-        url = cfg.settings.alert_store.url
-        store = cfg.data_dir / url[len("sqlite:///"):]
-    reader = AlertReader(bus, store)
-    reader.start()
-    procs = start(cmds, env)
-    index = None
-    try:
-        items = Items(cfg)
-        warm = measure(bus, reader, items, 20, 1.0)  # processes up, models loaded, groups joined
-        if warm["missing"]:
-            raise SystemExit(f"{mode}: warm-up items never arrived")
-        total = warm["docs"]
+    backend.begin()
+    with SendRecorder() as smtp:
+        roots = backend.configs(tmp, replicas, smtp.port)
+        cfg = load_config(roots[0])
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        cli = [sys.executable, "-m", "yuqing.cli"]
         if mode == "pipeline":
-            from pipeline.index import open_index
-            index = open_index(cfg.settings.index.url, cfg.data_dir)
-        results = []
-        for rate in rates:
-            r = measure(bus, reader, items, rate, seconds, index, total)
-            total += r["docs"]
-            results.append(r)
-            print(f"  {mode} {rate:g}/s: {r}", file=sys.stderr, flush=True)
-        return results
-    finally:
-        stop(procs)
-        reader.stop.set()
-        reader.join(timeout=5)
-        if index is not None:
-            index.close()
-        bus.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+            cmds = [[*cli, "index", "--config", str(roots[0]), "--metrics-port", "-1"]]
+            cmds += [[*cli, role, "--config", str(roots[i % len(roots)]), "--metrics-port", "-1"]
+                     for i in range(replicas) for role in ("score", "route", "notify")]
+        else:
+            cmds = [[sys.executable, __file__, "--relay", src, dst, "--config", str(roots[i % len(roots)])]
+                    for i in range(replicas) for src, dst in ((DOCS_RAW, DOCS_SCORED), (DOCS_SCORED, OUT))]
+        bus = open_bus(cfg.settings.bus.url, cfg.data_dir, **cfg.settings.bus.options)
+        bus.ensure_topics([DOCS_RAW, DOCS_SCORED, OUT])
+        store = backend.alert_store(cfg.data_dir)
+        reader = AlertReader(store) if mode == "pipeline" else BusReader(bus)
+        sends = (lambda: first_sends(store, smtp)) if mode == "pipeline" else None
+        reader.start()
+        procs = start(cmds, env)
+        index = None
+        try:
+            items = Items(cfg)
+            warm = measure(bus, reader, items, 20, 1.0, sends=sends)  # processes up, models loaded, groups joined
+            if warm["missing"]:
+                raise SystemExit(f"{mode}: warm-up items never arrived")
+            total = warm["docs"]
+            if mode == "pipeline":
+                from pipeline.index import open_index
+                index = open_index(cfg.settings.index.url, cfg.data_dir)
+            results = []
+            for rate in rates:
+                r = measure(bus, reader, items, rate, seconds, index, total, sends=sends)
+                total += r["docs"]
+                results.append(r)
+                print(f"  {backend.kind} {mode} x{replicas} {rate:g}/s: {r}", file=sys.stderr, flush=True)
+            return results
+        finally:
+            stop(procs)
+            reader.stop.set()
+            reader.join(timeout=5)
+            if index is not None:
+                index.close()
+            bus.close()
+            backend.end()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def relay(src: str, dst: str, config: str) -> None:
@@ -292,6 +283,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rates", default="20,100,300,1000")
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--backend", choices=("embedded", "kafka"), default="embedded",
+                    help="kafka: Kafka (a Tansu broker) + PostgreSQL, each replica its own data dir")
+    ap.add_argument("--replicas", type=int, default=1, help="processes of each role (score, route, notify)")
     ap.add_argument("--stage-cpu", type=int, metavar="N", help="instead: CPU per document of each role on N items")
     ap.add_argument("--relay", nargs=2, metavar=("SRC", "DST"), help=argparse.SUPPRESS)
     ap.add_argument("--config", help=argparse.SUPPRESS)
@@ -303,15 +297,25 @@ def main() -> None:
         stage_cpu(args.stage_cpu)
         return
     rates = [float(r) for r in args.rates.split(",")]
-    bare = run("bare", rates, args.seconds)
-    piped = run("pipeline", rates, args.seconds)
+    backend = Backend(args.backend)
+    load = [Path("/proc/loadavg").read_text().split()[0]]
+    try:
+        bare = run("bare", rates, args.seconds, backend, args.replicas)
+        piped = run("pipeline", rates, args.seconds, backend, args.replicas)
+    finally:
+        backend.close()
+    load.append(Path("/proc/loadavg").read_text().split()[0])
+    print(f"\n{args.backend}, {args.replicas} of each role (load average {load[0]} at the start, {load[1]} at the end,"
+          f" {os.cpu_count()} cores):")
     print("\n| offered docs/s | bare bus: sustained, p50 / p95 ms | pipeline: sustained docs/s | "
-          "publish → alert p50 / p95 ms | pipeline / bare (sustained) |")
-    print("|---|---|---|---|---|")
+          "publish → alert p50 / p95 ms | publish → first send p50 / p95 ms | pipeline / bare (sustained) |")
+    print("|---|---|---|---|---|---|")
     for b, p in zip(bare, piped):
         note = "" if not p["missing"] and p["indexed"] else f" ({p['missing']} not alerted in time)"
+        unsent = f" ({p['unsent']} not sent in time)" if p.get("unsent") else ""
         print(f"| {b['rate']:g} | {b['sustained']:,.0f}, {b['p50']:.0f} / {b['p95']:.0f} | {p['sustained']:,.0f}{note} "
-              f"| {p['p50']:.0f} / {p['p95']:.0f} | {p['sustained'] / b['sustained']:.2f} |")
+              f"| {p['p50']:,.0f} / {p['p95']:,.0f} | {p['send_p50']:,.0f} / {p['send_p95']:,.0f}{unsent} "
+              f"| {p['sustained'] / b['sustained']:.2f} |")
 
 
 if __name__ == "__main__":
