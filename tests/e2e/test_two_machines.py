@@ -109,8 +109,17 @@ class Machine:
         return int(f.read_text()) if f.exists() and f.read_text() else None
 
     def metric(self, role: str, name: str, **labels: str) -> float:
+        """A role's metric; a scrape that times out on a loaded machine is tried again."""
+        import requests
         port = self.port(role)
-        return scrape_metric(port, name, **labels) if port else 0.0
+        for attempt in range(5):
+            try:
+                return scrape_metric(port, name, **labels) if port else 0.0
+            except requests.RequestException:
+                if attempt == 4:
+                    raise
+                time.sleep(1)
+        return 0.0
 
     def joined(self, role: str) -> bool:
         if self.alive():
@@ -248,6 +257,6 @@ def test_two_machines_lose_one_of_each_role_and_nothing_is_lost_or_doubled(stack
 def _text(port: int) -> str:
     import requests
     try:
-        return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    except requests.ConnectionError:
+        return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    except requests.RequestException:  # not up yet, or slow to answer on a loaded machine: asked again
         return ""
