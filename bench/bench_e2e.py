@@ -313,8 +313,9 @@ def main() -> None:
     for b, p in zip(bare, piped):
         note = "" if not p["missing"] and p["indexed"] else f" ({p['missing']} not alerted in time)"
         unsent = f" ({p['unsent']} not sent in time)" if p.get("unsent") else ""
+        sent = "—" if p["unsent"] == p["docs"] else f"{p['send_p50']:,.0f} / {p['send_p95']:,.0f}"
         print(f"| {b['rate']:g} | {b['sustained']:,.0f}, {b['p50']:.0f} / {b['p95']:.0f} | {p['sustained']:,.0f}{note} "
-              f"| {p['p50']:,.0f} / {p['p95']:,.0f} | {p['send_p50']:,.0f} / {p['send_p95']:,.0f}{unsent} "
+              f"| {p['p50']:,.0f} / {p['p95']:,.0f} | {sent}{unsent} "
               f"| {p['sustained'] / b['sustained']:.2f} |")
 
 
