@@ -77,13 +77,14 @@ class Backend:
         """One config folder per machine (embedded: one machine, whatever the replicas)."""
         base = {"sms": {"provider": None}, "smtp": {"host": "127.0.0.1", "port": smtp_port},
                 "demo": {"site_port": None, "mailsink_port": None, "gateways": False, "users": False}}
+        red_at_once = {"alerting": {"routes": {"red": {"forward": "auto"}}}}  # the demo holds red for review
         if self.kind == "embedded":
-            return [copy_config(tmp / "config", settings={**base, "data_dir": str(tmp / "data")})]
+            return [copy_config(tmp / "config", settings={**base, "data_dir": str(tmp / "data")}, rules=red_at_once)]
         assert self._broker is not None
         extra = {"bus": {"url": self._broker.url, "options": {"partitions": 4}},
                  "alert_store": {"url": self.db_url}}
-        return [copy_config(tmp / f"m{i}" / "config", settings={**base, **extra, "data_dir": str(tmp / f"m{i}" / "data")})
-                for i in range(replicas)]
+        return [copy_config(tmp / f"m{i}" / "config", settings={**base, **extra, "data_dir": str(tmp / f"m{i}" / "data")},
+                            rules=red_at_once) for i in range(replicas)]
 
     def alert_store(self, data_dir: Path) -> str | Path:
         return self.db_url or data_dir / "alerts.db"

@@ -91,7 +91,9 @@ def feed() -> tuple[list[Document], dict[int, list[str]]]:
 class Machine:
     def __init__(self, name: str, tmp: Path, settings: dict, roles: list[str]) -> None:
         self.name, self.roles = name, roles
-        self.root = copy_config(tmp / name / "config", settings={**settings, "data_dir": str(tmp / name / "data")})
+        # The demo holds red alerts for a duty officer's review; here every unit is told at once.
+        self.root = copy_config(tmp / name / "config", settings={**settings, "data_dir": str(tmp / name / "data")},
+                                rules={"alerting": {"routes": {"red": {"forward": "auto"}}}})
         self.config = load_config(self.root)
         self.data = self.config.data_dir
         self.logs = tmp / name / "logs"
