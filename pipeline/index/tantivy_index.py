@@ -43,7 +43,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -158,39 +159,24 @@ class TantivyIndex(Index):
             return
         # Build documents (tokenizing) before taking the writer.
         built = [self._document(doc) for doc in latest.values()]
-        with self._write_lock:
-            writer = self._take_writer()
-            try:
-                for doc_id, document in zip(latest, built):
-                    writer.delete_documents_by_term("id", doc_id)
-                    writer.add_document(document)
-                writer.commit()
-            except (ValueError, OSError) as exc:
-                self._rollback(writer)
-                raise IndexError_(f"tantivy index {self.path}: upsert failed: {exc}") from exc
-            except BaseException:
-                self._rollback(writer)
-                raise
+        with self._write_lock, self._writing("upsert") as writer:
+            for doc_id, document in zip(latest, built):
+                writer.delete_documents_by_term("id", doc_id)
+                writer.add_document(document)
+            writer.commit()
         self._index.reload()
 
     def prune(self, before: datetime, channels: Sequence[Channel] = ()) -> int:
         q = self._query(SearchQuery(end=before, channels=list(channels)), [])
         assert q is not None  # no text: something can always match
         with self._write_lock:
-            writer = self._take_writer()
-            try:
+            with self._writing("prune") as writer:
                 self._index.reload()
                 doomed = self._index.searcher().search(q, 1, count=True).count or 0
                 if not doomed:
                     return 0
                 writer.delete_documents_by_query(q)
                 writer.commit()
-            except (ValueError, OSError) as exc:
-                self._rollback(writer)
-                raise IndexError_(f"tantivy index {self.path}: prune failed: {exc}") from exc
-            except BaseException:
-                self._rollback(writer)
-                raise
             try:
                 writer.garbage_collect_files()  # the files of the segments the deletion emptied
             except ValueError as exc:  # space comes back at the next commit's collection then
@@ -232,6 +218,20 @@ class TantivyIndex(Index):
                     raise IndexError_(f"tantivy index {self.path}: cannot take the writer: {exc}") from exc
                 time.sleep(0.05)  # another process is writing; wait for it (busy_timeout)
         return self._writer
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[Any]:
+        """The writer (call with the write lock held); a failure inside rolls it back, and a
+        tantivy or file error is raised as IndexError_ naming ``what``."""
+        writer = self._take_writer()
+        try:
+            yield writer
+        except (ValueError, OSError) as exc:
+            self._rollback(writer)
+            raise IndexError_(f"tantivy index {self.path}: {what} failed: {exc}") from exc
+        except BaseException:
+            self._rollback(writer)
+            raise
 
     def _rollback(self, writer: Any) -> None:
         try:
