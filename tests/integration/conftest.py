@@ -12,8 +12,14 @@ def smtp():
         yield rec
 
 
+@pytest.fixture
+def app_rules():
+    """rules.yaml overrides for ``app``; a module overrides this fixture to change the routes."""
+    return None
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def app(request, tmp_path, smtp):
+def app(request, tmp_path, smtp, app_rules):
     """The App, its alert store in a SQLite file and then in a PostgreSQL database."""
     settings = {}
     if request.param == "postgresql":
@@ -21,6 +27,6 @@ def app(request, tmp_path, smtp):
         if not server.url:
             pytest.skip(server.unavailable)
         settings = {"alert_store": {"url": server.new_database()}}
-    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock(), settings=settings)
+    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock(), settings=settings, rules=app_rules)
     yield app
     app.close()

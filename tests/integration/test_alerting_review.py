@@ -23,17 +23,10 @@ REVIEW = {"alerting": {"routes": {"red": {"forward": "review", "review_timeout":
                                   "orange": {"forward": "auto"}}}}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app(request, tmp_path, smtp):
-    settings = {}
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        if not server.url:
-            pytest.skip(server.unavailable)
-        settings = {"alert_store": {"url": server.new_database()}}
-    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock(), settings=settings, rules=REVIEW)
-    yield app
-    app.close()
+@pytest.fixture
+def app_rules():
+    """conftest's ``app`` (SQLite, then PostgreSQL) with red held for review."""
+    return REVIEW
 
 
 def route(app, level="red", story="s1", url=None):
