@@ -7,6 +7,8 @@ import threading
 import requests
 
 from contracts.clock import FakeClock
+from contracts.messages import OpsAlert
+from contracts.topics import OPS_ALERTS
 from tests.console.conftest import Api, start_console, stop_console
 from tests.kit import SmtpRecorder, build_test_app, make_scored, wait_for
 
@@ -16,6 +18,21 @@ def lock(path) -> sqlite3.Connection:
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     return other
+
+
+class OpsWatch:
+    """Calling it returns every ops alert published so far, in order (also kept in ``seen``)."""
+
+    def __init__(self, app) -> None:
+        self.consumer = app.bus.consumer([OPS_ALERTS], "test-watcher")
+        self.seen: list[OpsAlert] = []
+
+    def __call__(self) -> list[OpsAlert]:
+        self.seen.extend(OpsAlert.from_bytes(r.value) for r in self.consumer.poll(100, timeout=0.1))
+        return self.seen
+
+    def close(self) -> None:
+        self.consumer.close()
 
 
 def test_a_locked_alert_store_gives_a_503_with_retry_after_not_a_500(tmp_path):
@@ -69,8 +86,7 @@ def test_repeated_store_failures_raise_one_ops_alert_and_a_recovery_notice(tmp_p
     """The router's alerts.db write-locked by another process: after store_alarm_after failures
     one ops alert goes to ops.alerts; when the lock goes, the document is routed, a "resolved"
     follows, and both reach the duty officers' outbox (the router consumes ops.alerts too)."""
-    from contracts.messages import OpsAlert
-    from contracts.topics import DOCS_SCORED, OPS_ALERTS
+    from contracts.topics import DOCS_SCORED
     from pipeline.opsalarm import STORE_FAILING
     from yuqing.roles import route
 
@@ -80,12 +96,8 @@ def test_repeated_store_failures_raise_one_ops_alert_and_a_recovery_notice(tmp_p
         doc = make_scored({"chinalife-jl": "red"}, story="while-locked", at=app.clock.now())
         with app.bus.producer() as producer:
             producer.send(DOCS_SCORED, doc.to_bytes(), key=doc.story_id)
-        watcher = app.bus.consumer([OPS_ALERTS], "test-watcher")
-        seen: list[OpsAlert] = []
-
-        def ops_alerts() -> list[OpsAlert]:
-            seen.extend(OpsAlert.from_bytes(r.value) for r in watcher.poll(100, timeout=0.1))
-            return seen
+        ops_alerts = OpsWatch(app)
+        seen = ops_alerts.seen
 
         holder = lock(app.alert_store.path)
         stop = threading.Event()
@@ -109,25 +121,19 @@ def test_repeated_store_failures_raise_one_ops_alert_and_a_recovery_notice(tmp_p
         finally:
             stop.set()
             thread.join(10)
-            watcher.close()
+            ops_alerts.close()
     finally:
         app.close()
 
 
 def test_the_notifier_raises_the_store_ops_alert_too(tmp_path):
-    from contracts.messages import OpsAlert
-    from contracts.topics import OPS_ALERTS
 
     app = build_test_app(tmp_path, clock=FakeClock(), settings={"store_alarm_after": 2})
     try:
         notifier = app.notifier
         notifier.store._db.execute("PRAGMA busy_timeout = 100")
-        watcher = app.bus.consumer([OPS_ALERTS], "test-watcher")
-        seen: list[OpsAlert] = []
-
-        def ops_alerts() -> list[OpsAlert]:
-            seen.extend(OpsAlert.from_bytes(r.value) for r in watcher.poll(100, timeout=0.1))
-            return seen
+        ops_alerts = OpsWatch(app)
+        seen = ops_alerts.seen
 
         holder = lock(app.alert_store.path)
         stop = threading.Event()
@@ -143,6 +149,6 @@ def test_the_notifier_raises_the_store_ops_alert_too(tmp_path):
         finally:
             stop.set()
             thread.join(10)
-            watcher.close()
+            ops_alerts.close()
     finally:
         app.close()
