@@ -68,6 +68,7 @@ class Forwarder:
                                  state=review["state"])
             return {"forwarded": False, "review": review, "released": []}
         notes, advice = notes.strip()[:2000], advice.strip()[:2000]
+        by = SYSTEM if auto else actor
         state = self.store.get_state(db, alert.id)
         brief = {**state.brief, "review": {"notes": notes, "advice": advice, "auto": auto,
                                            "by": "" if auto else actor}}
@@ -83,21 +84,21 @@ class Forwarder:
         state.last_notified_at, state.notified_docs = now.isoformat(), alert.doc_count
         self.store.put_state(db, alert.id, state)
         how = "timeout" if auto else "duty"
-        self.store.close_review(db, alert.id, "forwarded", now, by=SYSTEM if auto else actor, via=via, notes=notes,
+        self.store.close_review(db, alert.id, "forwarded", now, by=by, via=via, notes=notes,
                                 advice=advice)
         if not auto:
             self.store.cancel_timers(db, alert.id, "review", now)
         if route.escalate_after and alert.status in (AlertStatus.new, AlertStatus.notified):
             self.store.schedule(db, alert.id, "escalate", now + timedelta(seconds=route.escalate_after), now,
                                 step=1, reason="unacknowledged")
-        self.store.audit(db, alert.id, alert.unit_id, "review.forwarded", now, actor=SYSTEM if auto else actor,
+        self.store.audit(db, alert.id, alert.unit_id, "review.forwarded", now, actor=by,
                          via=via, auto=auto, reason=AUTO_FORWARDED if auto else None, notes=notes or None,
                          advice=advice or None, released=released)
         held_at = datetime.fromisoformat(review["held_at"])
         metrics.REVIEWS_FORWARDED.labels(how).inc()
         metrics.REVIEW_SECONDS.labels(how).observe(max(0.0, (now - held_at).total_seconds()))
         log.info("alert %s forwarded to unit %s by %s (%s): %d message(s)", alert.id, alert.unit_id,
-                 SYSTEM if auto else actor, how, len(released))
-        review = {**review, "state": "forwarded", "forwarded_by": SYSTEM if auto else actor, "via": via,
+                 by, how, len(released))
+        review = {**review, "state": "forwarded", "forwarded_by": by, "via": via,
                   "notes": notes, "advice": advice}
         return {"forwarded": True, "review": review, "released": released}

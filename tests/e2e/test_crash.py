@@ -22,13 +22,19 @@ from pathlib import Path
 import pytest
 
 from alerting.store import AlertStore
-from contracts.messages import Document
-from contracts.topics import DOCS_RAW
-from pipeline.bus import open_bus
 from pipeline.config import load_config
 from pipeline.index import SearchQuery
 from tests.e2e.test_embedded_pipeline import _docs
-from tests.kit import GATEWAY_ENV, SmtpRecorder, copy_config, gateway_settings, gateway_sim, terminate, wait_for
+from tests.kit import (
+    GATEWAY_ENV,
+    SmtpRecorder,
+    copy_config,
+    gateway_settings,
+    gateway_sim,
+    publish_raw,
+    terminate,
+    wait_for,
+)
 from yuqing.bootstrap import App
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -77,16 +83,6 @@ class Run:
             terminate(self.proc)
 
 
-def send(run: Run, docs: list[Document]) -> None:
-    bus = open_bus(run.config.settings.bus.url, run.data, **run.config.settings.bus.options)
-    try:
-        with bus.producer() as producer:
-            for d in docs:
-                producer.send(DOCS_RAW, d.to_bytes(), key=d.id)
-    finally:
-        bus.close()
-
-
 def indexed(run: Run) -> int:
     app = App(run.config)
     try:
@@ -116,7 +112,7 @@ def test_random_kills_and_a_supervisor_kill_lose_nothing_and_duplicate_at_most_o
         try:
             wait_for(lambda: len(run.pids()) == len(ROLES), 60, "every role started")
             for n, wave in enumerate(waves):
-                send(run, wave)
+                publish_raw(run.config, wave)
                 for _ in range(2):  # two role kills per wave, at random moments while it flows
                     time.sleep(rng.uniform(0.5, 3.0))
                     role = rng.choice(ROLES)

@@ -14,12 +14,10 @@ import pytest
 import requests
 
 from contracts.messages import Document
-from contracts.topics import DOCS_RAW
 from demo.site import DemoSite
-from pipeline.bus import open_bus
 from pipeline.config import load_config
 from pipeline.index import SearchQuery
-from tests.kit import copy_config, terminate, wait_for
+from tests.kit import copy_config, publish_raw, terminate, wait_for
 from yuqing.bootstrap import App
 
 pytestmark = pytest.mark.e2e
@@ -150,13 +148,7 @@ def test_scoring_worker_killed_mid_stream_loses_nothing_and_sends_nothing_twice(
     docs, negatives = _docs(total, every)
     pipeline.start()
     scorer_pid = pipeline.pid("score")
-    bus = open_bus(pipeline.config.settings.bus.url, pipeline.data_dir, **pipeline.config.settings.bus.options)
-    try:
-        with bus.producer() as producer:
-            for d in docs:
-                producer.send(DOCS_RAW, d.to_bytes(), key=d.id)
-    finally:
-        bus.close()
+    publish_raw(pipeline.config, docs)
 
     wait_for(lambda: pipeline.index_total() >= 60, 60, "the first documents to be indexed", interval=0.05)
     before = pipeline.index_total()

@@ -42,8 +42,6 @@ import pytest
 
 from alerting.store import AlertStore
 from contracts.messages import Document, stable_id
-from contracts.topics import DOCS_RAW
-from pipeline.bus import open_bus
 from pipeline.config import load_config
 from pipeline.index import SearchQuery, open_index
 from tests.kit import (
@@ -52,6 +50,7 @@ from tests.kit import (
     copy_config,
     gateway_settings,
     gateway_sim,
+    publish_raw,
     scrape_metric,
     terminate,
     wait_for,
@@ -157,16 +156,6 @@ def stack(postgres_server):
         yield broker, postgres_server.new_database(), smtp, sim
 
 
-def publish(config, docs: list[Document]) -> None:
-    bus = open_bus(config.settings.bus.url, config.data_dir, **config.settings.bus.options)
-    try:
-        with bus.producer() as producer:
-            for d in docs:
-                producer.send(DOCS_RAW, d.to_bytes(), key=d.id)
-    finally:
-        bus.close()
-
-
 def test_two_machines_lose_one_of_each_role_and_nothing_is_lost_or_doubled(stack, tmp_path):
     broker, pg_url, smtp, sim = stack
     settings = {**gateway_settings(sim), "bus": {"url": broker.url, "options": {"partitions": 4}},
@@ -184,7 +173,7 @@ def test_two_machines_lose_one_of_each_role_and_nothing_is_lost_or_doubled(stack
             for role in ("score", "route"):
                 wait_for(lambda m=m, r=role: m.joined(r), 120, f"{m.name}'s {role} in its group")
 
-        publish(a.config, docs[:half])
+        publish_raw(a.config, docs[:half])
         # Mid-stream: as soon as each of B's roles has done some of the work, kill all three.
         wait_for(lambda: (b.alive() and pytest.fail(b.alive()))
                  or (b.metric("score", "yuqing_records_consumed_total", stage="scorer") > 0
@@ -194,7 +183,7 @@ def test_two_machines_lose_one_of_each_role_and_nothing_is_lost_or_doubled(stack
         b_scored = b.metric("score", "yuqing_records_consumed_total", stage="scorer")
         for role in ("score", "route", "notify"):
             b.kill(role)
-        publish(a.config, docs[half:])
+        publish_raw(a.config, docs[half:])
 
         index = open_index(a.config.settings.index.url, a.data)
         store = AlertStore(pg_url)

@@ -22,7 +22,9 @@ import yaml
 from aiosmtpd.controller import Controller
 
 from contracts.clock import Clock
-from pipeline.config import load_config
+from contracts.topics import DOCS_RAW
+from pipeline.bus import open_bus
+from pipeline.config import AppConfig, load_config
 from yuqing.bootstrap import App
 from yuqing.console_role import free_port
 
@@ -122,6 +124,17 @@ def build_test_app(tmp: Path, *, smtp_port: int | None = None, clock: Clock | No
     _merge(red_at_once, rules or {})
     root = copy_config(tmp / "config", source, overrides, red_at_once)
     return App(load_config(root), clock=clock)
+
+
+def publish_raw(config: AppConfig, docs) -> None:
+    """Put documents on docs.raw of the bus ``config`` names, keyed by document id as the crawlers do."""
+    bus = open_bus(config.settings.bus.url, config.data_dir, **config.settings.bus.options)
+    try:
+        with bus.producer() as producer:
+            for d in docs:
+                producer.send(DOCS_RAW, d.to_bytes(), key=d.id)
+    finally:
+        bus.close()
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
