@@ -2,8 +2,8 @@
 
 * duty officer (值班员): the whole feed, every alert action, search, sources, reports, 人工预警;
 * analyst (分析员): read alerts, search and export, reports, sources, tuning feedback, 人工预警;
-* unit lead (单位宣传负责人): only its own unit's alerts and documents (search and export scoped to it) — sees, acknowledges,
-  handles, resolves and notes them; nothing else. Another unit's alert is
+* unit lead (单位宣传负责人): only its own unit's alerts and documents (search, export and 日报/周报 scoped to it) —
+  sees, acknowledges, handles, resolves and notes them; nothing else. Another unit's alert is
   answered "not found" (404), so a lead cannot even learn that it exists;
 * admin (管理员): everything, and user management.
 
@@ -23,8 +23,9 @@ PERMISSIONS: dict[str, set[str]] = {
              *EMERGENCY_ALL},
     "analyst": {"wall", "feed", "alerts.read_all", "search", "export", "sources", "reports.read", "reports.generate",
                 "feedback", "emergency.read", "alerts.raise"},
-    # search and export, 事件: own unit only (a lead ticks its checklist and records what it did)
-    "lead": {"feed", "alerts.act", "alerts.assign", "search", "export", "emergency.read", "emergency.act"},
+    # search and export, reports, 事件: own unit only (a lead ticks its checklist and records what it did)
+    "lead": {"feed", "alerts.act", "alerts.assign", "search", "export", "reports.read", "reports.generate",
+             "emergency.read", "emergency.act"},
     "admin": {"wall", "feed", "alerts.read_all", "alerts.act", "alerts.dismiss", "alerts.assess", "alerts.assign",
               "alerts.forward", "search", "export",
               "sources", "reports.read", "reports.generate", "feedback", "users", "alerts.raise", *EMERGENCY_ALL},

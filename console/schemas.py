@@ -138,6 +138,7 @@ class SearchOut(Open):
 class ReportRequest(BaseModel):
     kind: Literal["daily", "weekly"] = "daily"
     day: str | None = Field(None, description="报告的最后一天 YYYY-MM-DD；默认昨天")
+    unit: str | None = Field(None, description="会员单位 id：只含该单位的报告（单位宣传负责人只能是本单位，默认即本单位）")
 
 
 class UserCreate(BaseModel):

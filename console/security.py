@@ -32,7 +32,11 @@ class LoginRequired(Exception):
 
 
 class Denied(Exception):
-    """Logged in, but not allowed (403)."""
+    """Logged in, but not allowed (403). ``message``: what the user reads, when more precise than the default."""
+
+    def __init__(self, what: str = "", message: str | None = None) -> None:
+        super().__init__(what)
+        self.message = message
 
 
 class NotFound(Exception):

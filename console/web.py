@@ -117,7 +117,7 @@ def _handlers(web: FastAPI) -> None:
 
     @web.exception_handler(Denied)
     async def denied(request: Request, exc: Denied):
-        message = "页面已过期，请刷新后重试" if str(exc) == "csrf" else "您的账号没有此项权限"
+        message = "页面已过期，请刷新后重试" if str(exc) == "csrf" else (exc.message or "您的账号没有此项权限")
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=403)
         return _page(request, 403, "无权访问", message)

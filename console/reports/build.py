@@ -15,6 +15,11 @@ False alarms (alerts marked 误报, status ``dismissed``) are excluded: their
 documents do not count as negative, their alerts not as alerts, and they
 are never a 典型案例; they are listed in their own section instead. The
 total of monitored documents still includes them (they were monitored).
+
+A unit's report (``unit_id``, the one a unit's publicity lead reads) counts
+only that unit: its documents, its alerts and their handling, its trend;
+no other unit is named or counted (a document about several units counts
+for this one only), and the title carries the unit's short name.
 """
 from __future__ import annotations
 
@@ -105,24 +110,31 @@ class _FalseAlarms:
                 if start <= _when(d) < end and d.negativity >= threshold]
 
 
-def _numbers(ports: Ports, period: Period, alerts: list[Alert], fa: _FalseAlarms) -> dict:
-    """The key numbers of one period (false alarms taken out)."""
+def title(kind: str, unit_short: str | None = None) -> str:
+    """舆情日报 / 周报, prefixed with the unit's short name for a unit's report."""
+    return (unit_short or "") + KINDS.get(kind, kind)
+
+
+def _numbers(ports: Ports, period: Period, alerts: list[Alert], fa: _FalseAlarms, unit_id: str | None) -> dict:
+    """The key numbers of one period (false alarms taken out); one unit's only when ``unit_id``."""
     start, end = _bounds(ports, period)
     threshold = ports.config.rules.negative_threshold
-    everything = SearchQuery(start=start, end=end, limit=0)
+    everything = SearchQuery(start=start, end=end, limit=0, units=[unit_id] if unit_id else [])
     negative = everything.model_copy(update={"min_negativity": threshold})
     false_docs = fa.negative_in(start, end, threshold)
     false_ids = {d.id for d, _ in false_docs}
 
     by_channel, neg_channel = ports.counts(everything, "channel"), Counter(ports.counts(negative, "channel"))
     by_unit, neg_unit = ports.counts(everything, "unit"), Counter(ports.counts(negative, "unit"))
+    if unit_id:  # a document about several units counts for this one only: no other unit is named
+        by_unit = {k: n for k, n in by_unit.items() if k == unit_id}
     for doc, units in false_docs:
         neg_channel[str(doc.channel.value if hasattr(doc.channel, "value") else doc.channel)] -= 1
         for u in doc.units:
             if u.unit_id in units:
                 neg_unit[u.unit_id] -= 1
     sample = ports.search(negative.model_copy(update={"sort": "negativity_desc", "limit": NEGATIVE_SAMPLE}))
-    risks = Counter(_risk(h.doc) for h in sample.hits if h.doc.id not in false_ids)
+    risks = Counter(_risk(h.doc, unit_id) for h in sample.hits if h.doc.id not in false_ids)
 
     in_period = [a for a in alerts if start <= a.first_seen < end]
     real = [a for a in in_period if a.status != AlertStatus.dismissed]
@@ -139,12 +151,12 @@ def _numbers(ports: Ports, period: Period, alerts: list[Alert], fa: _FalseAlarms
     }
 
 
-def _trend(ports: Ports, period: Period, fa: _FalseAlarms) -> dict:
+def _trend(ports: Ports, period: Period, fa: _FalseAlarms, unit_id: str | None) -> dict:
     """Per day: a weekly report its seven days; a daily report the seven days ending on its day."""
     first = min(period.first, period.last - timedelta(days=6))
     start, end = datetime.combine(first, time(), ports.tz), _bounds(ports, period)[1]
     threshold = ports.config.rules.negative_threshold
-    q = SearchQuery(start=start, end=end, limit=0)
+    q = SearchQuery(start=start, end=end, limit=0, units=[unit_id] if unit_id else [])
     vol = ports.counts(q, "day")
     neg = Counter(ports.counts(q.model_copy(update={"min_negativity": threshold}), "day"))
     for doc, _ in fa.negative_in(start, end, threshold):
@@ -224,24 +236,29 @@ def _rows(mapping: dict, names: dict[str, str] | None, label) -> list[tuple[str,
     return [(names.get(k, k) if names is not None else label(k), n, neg) for k, (n, neg) in mapping.items()]
 
 
-def build(ports: Ports, period: Period, issue: int | None = None) -> dict:
+def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str | None = None) -> dict:
+    """The report for every unit, or for one (``unit_id``: that unit's alerts, documents, handling, trend)."""
     tz = ports.tz
-    everyone = ports.list_alerts(limit=20_000)
+    unit = ports.units[unit_id] if unit_id else None
+    everyone = ports.list_alerts(unit_id=unit_id, limit=20_000)
     prev_period = period.previous()
     lo, hi = _bounds(ports, prev_period)[0], _bounds(ports, period)[1]
     fa = _FalseAlarms(ports, [a for a in everyone if a.status == AlertStatus.dismissed and lo <= a.first_seen < hi])
-    cur, prev = _numbers(ports, period, everyone, fa), _numbers(ports, prev_period, everyone, fa)
+    cur, prev = _numbers(ports, period, everyone, fa, unit_id), _numbers(ports, prev_period, everyone, fa, unit_id)
     detected = ports.detected_at([a.id for a in cur["alert_list"]])
     risks = sorted(set(cur["risks"]) | set(prev["risks"]), key=lambda r: (-cur["risks"].get(r, 0), r))
     report: dict[str, Any] = {
-        "kind": period.kind, "title": KINDS[period.kind], "masthead": MASTHEAD[period.kind], "name": period.name,
+        "kind": period.kind, "title": title(period.kind, unit.short if unit else None),
+        # A unit's report is headed 「<short name>舆情周报」; the association's 「舆情监测周报」.
+        "masthead": title(period.kind, unit.short) if unit else MASTHEAD[period.kind], "name": period.name,
+        "unit": {"id": unit.id, "name": unit.name, "short": unit.short} if unit else None,
         "period": period.label, "previous_period": prev_period.label, "issue": issue,
         "association": ports.config.members.association.name,
         "generated_at": labels.local(ports.now(), "%Y-%m-%d %H:%M", tz),
         "date_text": f"{period.last.year}年{period.last.month}月{period.last.day}日",
         "threshold": ports.config.rules.negative_threshold,
         "key_numbers": narrative.key_numbers(cur, prev),
-        "trend": _trend(ports, period, fa),
+        "trend": _trend(ports, period, fa, unit_id),
         "by_channel": _rows(cur["by_channel"], None, labels.channel),
         "by_unit": _rows(cur["by_unit"], ports.unit_names, None),
         "by_level": [(labels.level(k), n) for k, n in sorted(cur["by_level"].items(), key=lambda kv: Level(kv[0]).rank)],

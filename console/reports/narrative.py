@@ -4,7 +4,8 @@
   "上期为0" when there is nothing to compare with (never a division by zero
   dressed up as "+∞%").
 * ``summary`` — the 综述 paragraph: totals, negative share, alerts by level,
-  each with 环比; the busiest channel and unit; the most serious case.
+  each with 环比; the busiest channel and unit (not in a unit's own report);
+  the most serious case.
 * ``risk_shifts`` — which risk types rose or fell against the previous period.
 * ``advice`` — 研判与建议: rule-based sentences from the same numbers (open
   red alerts, units slow to acknowledge, rising risk types, stories still
@@ -64,7 +65,7 @@ def summary(report: dict, cur: dict, prev: dict) -> str:
     channel, unit = _top(report["by_channel"], 2), _top(report["by_unit"], 2)
     if channel:
         parts.append(f"负面信息主要来自{channel[0]}（{channel[1]}条）")
-    if unit:
+    if unit and not report.get("unit"):  # a unit's own report compares with no other unit
         parts.append(f"涉及会员单位中{unit[0]}负面信息最多（{unit[1]}条）")
     if report["cases"]:
         c = report["cases"][0]

@@ -35,17 +35,25 @@ SECTIONS = {
 }
 
 
+# A unit's own report (``report["unit"]``) has no distribution over units and handles one unit.
+UNIT_TITLES = {"distribution": "传播渠道分布", "handling": "本单位预警处置情况"}
+
+
 def sections(report: dict) -> list[dict]:
-    return [{"key": key, "title": f"{NUMERALS[i]}、{title}"} for i, (key, title) in enumerate(SECTIONS[report["kind"]])]
+    titles = UNIT_TITLES if report.get("unit") else {}
+    return [{"key": key, "title": f"{NUMERALS[i]}、{titles.get(key, title)}"}
+            for i, (key, title) in enumerate(SECTIONS[report["kind"]])]
 
 
 def chart_images(report: dict) -> dict[str, bytes]:
     t = report["trend"]
-    return {
+    images = {
         "trend": charts.trend(t["days"], t["volume"], t["negative"], "每日信息量与负面占比"),
         "channels": charts.bars(report["by_channel"], "各渠道信息量"),
-        "units": charts.bars(sorted(report["by_unit"], key=lambda r: -r[1]), "各会员单位信息量"),
     }
+    if not report.get("unit"):
+        images["units"] = charts.bars(sorted(report["by_unit"], key=lambda r: -r[1]), "各会员单位信息量")
+    return images
 
 
 def to_html(report: dict, images: dict[str, bytes] | None = None) -> str:
@@ -86,11 +94,12 @@ def _distribution(doc, r: dict, images: dict[str, bytes]) -> None:
     layout.heading(doc, "（一）渠道分布", 2)
     layout.picture(doc, images["channels"])
     layout.table(doc, ["渠道", "信息量", "负面信息"], [list(x) for x in r["by_channel"]] or [["-", 0, 0]])
-    layout.heading(doc, "（二）会员单位分布", 2)
-    layout.picture(doc, images["units"])
-    layout.table(doc, ["会员单位", "信息量", "负面信息"], [list(x) for x in r["by_unit"]] or [["-", 0, 0]])
+    if not r.get("unit"):
+        layout.heading(doc, "（二）会员单位分布", 2)
+        layout.picture(doc, images["units"])
+        layout.table(doc, ["会员单位", "信息量", "负面信息"], [list(x) for x in r["by_unit"]] or [["-", 0, 0]])
     if r["kind"] == "daily":
-        layout.heading(doc, "（三）风险类型分布", 2)
+        layout.heading(doc, "（二）风险类型分布" if r.get("unit") else "（三）风险类型分布", 2)
         _risk_table(doc, r)
 
 

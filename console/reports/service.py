@@ -9,6 +9,9 @@
   weekly report on Mondays at the same time for the week just ended.
   ``misfire_grace_time`` lets a console restarted shortly after 08:00 still
   produce the morning's reports.
+* A unit's own reports (``unit_id``: what its publicity lead reads) live in
+  ``<data_dir>/reports/units/<unit id>/`` with their own 期号, generated on
+  demand; the unit id must be one of the configured units (no path tricks).
 """
 from __future__ import annotations
 
@@ -30,22 +33,31 @@ class ReportService:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
         self.dir = ports.data_dir / "reports"
-        self.issues = IssueCounter(self.dir)
 
     def today(self) -> date:
         return self.ports.now().astimezone(self.ports.tz).date()
 
-    def generate(self, kind: str, day: date | None = None) -> dict:
-        """Build and write one report; returns its listing entry."""
+    def folder(self, unit_id: str | None) -> Path:
+        """Where the association's reports (None) or one unit's are written."""
+        if unit_id is None:
+            return self.dir
+        if unit_id not in self.ports.units:
+            raise ValueError(f"unknown unit {unit_id!r}")
+        return self.dir / "units" / unit_id
+
+    def generate(self, kind: str, day: date | None = None, unit_id: str | None = None) -> dict:
+        """Build and write one report (the association's, or ``unit_id``'s own); returns its listing entry."""
         period = build.Period.ending(kind, day or self.today() - timedelta(days=1))
-        # 期号: one counter per kind; regenerating a report keeps its number.
-        report = build.build(self.ports, period, issue=self.issues.number(kind, period.name))
+        folder = self.folder(unit_id)
+        # 期号: one counter per kind (and per unit); regenerating a report keeps its number.
+        issue = IssueCounter(folder).number(kind, period.name)
+        report = build.build(self.ports, period, issue=issue, unit_id=unit_id)
         images = render.chart_images(report)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._write(self.dir / f"{period.name}.html", render.to_html(report, images).encode("utf-8"))
-        self._write(self.dir / f"{period.name}.docx", render.to_docx(report, images))
-        log.info("report %s written to %s", period.name, self.dir)
-        return self.entry(period.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._write(folder / f"{period.name}.html", render.to_html(report, images).encode("utf-8"))
+        self._write(folder / f"{period.name}.docx", render.to_docx(report, images))
+        log.info("report %s written to %s", period.name, folder)
+        return self.entry(period.name, unit_id)
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -53,26 +65,38 @@ class ReportService:
         tmp.write_bytes(data)
         os.replace(tmp, path)
 
-    def entry(self, name: str) -> dict:
+    def entry(self, name: str, unit_id: str | None = None) -> dict:
         kind, day = name.split("-", 1)
-        html, docx = self.dir / f"{name}.html", self.dir / f"{name}.docx"
-        return {"name": name, "kind": kind, "title": build.KINDS.get(kind, kind), "day": day,
+        folder = self.folder(unit_id)
+        html, docx = folder / f"{name}.html", folder / f"{name}.docx"
+        short = self.ports.unit_short.get(unit_id) if unit_id else None
+        return {"name": name, "kind": kind, "title": build.title(kind, short), "day": day, "unit": unit_id,
                 "period": build.Period.ending(kind, date.fromisoformat(day)).label,
                 "html": f"{name}.html" if html.exists() else None, "docx": f"{name}.docx" if docx.exists() else None,
-                "issue": self.issues.known(kind, name),
+                "issue": IssueCounter(folder).known(kind, name),
                 "generated_at": html.stat().st_mtime if html.exists() else None}
 
-    def list(self) -> list[dict]:
-        if not self.dir.exists():
-            return []
-        names = {p.name.rsplit(".", 1)[0] for p in self.dir.iterdir() if NAME.match(p.name)}
-        return sorted((self.entry(n) for n in names), key=lambda e: (e["day"], e["kind"]), reverse=True)
+    def list(self, unit_id: str | None = None, every_unit: bool = False) -> list[dict]:
+        """One unit's reports (``unit_id``), or the association's, with every unit's after them (``every_unit``)."""
+        out = self._list(unit_id)
+        if unit_id is None and every_unit and (self.dir / "units").is_dir():
+            for sub in sorted((self.dir / "units").iterdir()):
+                if sub.name in self.ports.units:
+                    out += self._list(sub.name)
+        return out
 
-    def path(self, filename: str) -> Path | None:
+    def _list(self, unit_id: str | None) -> list[dict]:
+        folder = self.folder(unit_id)
+        if not folder.exists():
+            return []
+        names = {p.name.rsplit(".", 1)[0] for p in folder.iterdir() if NAME.match(p.name)}
+        return sorted((self.entry(n, unit_id) for n in names), key=lambda e: (e["day"], e["kind"]), reverse=True)
+
+    def path(self, filename: str, unit_id: str | None = None) -> Path | None:
         """The file for a download name, or None (names are checked: no path tricks)."""
-        if not NAME.match(filename):
+        if not NAME.match(filename) or (unit_id is not None and unit_id not in self.ports.units):
             return None
-        path = self.dir / filename
+        path = self.folder(unit_id) / filename
         return path if path.exists() else None
 
 

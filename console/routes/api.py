@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from console import alert_service, manual, search_service
 from console.access import PERMISSIONS
@@ -18,7 +17,7 @@ from console.feed import alert_events
 from console.routes import render
 from console.routes.admin import feedback_jsonl
 from console.routes.auth import set_session_cookie
-from console.routes.reports import parse_day, report_file
+from console.routes.reports import generate_for, report_file, report_list
 from console.routes.search import export_response, search_form
 from console.routes.sources import health_rows
 from console.schemas import (
@@ -178,19 +177,24 @@ def export(request: Request, form: SearchForm = Depends(search_form),
 
 # ------------------------------------------------------------------ reports and sources
 
-@router.get("/reports", summary="已生成的日报 / 周报", tags=["报告"])
-def reports(request: Request, session: Session = Depends(require("reports.read"))):
-    return request.app.state.reports.list()
+UNIT_HELP = "会员单位 id：该单位自己的报告；单位宣传负责人只能是本单位（默认即本单位）"
 
 
-@router.post("/reports", summary="立即生成日报或周报（HTML + Word）", tags=["报告"])
+@router.get("/reports", summary="已生成的日报 / 周报（单位宣传负责人：本单位的）", tags=["报告"])
+def reports(request: Request, unit: str | None = Query(None, description=UNIT_HELP),
+            session: Session = Depends(require("reports.read"))):
+    return report_list(request, session, unit)
+
+
+@router.post("/reports", summary="立即生成日报或周报（HTML + Word；可只含一个会员单位）", tags=["报告"])
 async def generate(request: Request, body: ReportRequest, session: Session = Depends(require_write("reports.generate"))):
-    return await run_in_threadpool(request.app.state.reports.generate, body.kind, parse_day(body.day))
+    return await generate_for(request, session, body.kind, body.day, body.unit)
 
 
 @router.get("/reports/{filename}", summary="下载报告文件（.html / .docx）", tags=["报告"])
-def report_download(request: Request, filename: str, session: Session = Depends(require("reports.read"))):
-    return report_file(request, filename)
+def report_download(request: Request, filename: str, unit: str | None = Query(None, description=UNIT_HELP),
+                    session: Session = Depends(require("reports.read"))):
+    return report_file(request, session, filename, unit)
 
 
 @router.get("/sources", summary="信息源健康状态（最近成功、错误、停滞时长；失明渠道在前）", tags=["信息源"])

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from console.reports.service import ReportScheduler
 from crawlers.health_store import HealthStore, RunOutcome
-from tests.console.conftest import UNIT_A, Api
+from tests.console.conftest import UNIT_A, UNIT_B, Api
 
 
 def test_search_highlights_filters_sorts_and_pages(shared_console):
@@ -99,7 +99,8 @@ def test_reports_on_demand_in_html_and_word(console):
     assert analyst.get("/api/reports/..%2F..%2Fconsole.db").status_code == 404
     assert analyst.get("/api/reports/daily-1999-01-01.html").status_code == 404
     assert analyst.post("/api/reports", json={"kind": "daily", "day": "tomorrow"}).status_code == 409
-    assert Api(server.url, "lead_a").post("/api/reports", json={"kind": "daily"}).status_code == 403
+    refused = Api(server.url, "lead_a").post("/api/reports", json={"kind": "daily", "unit": UNIT_B})
+    assert refused.status_code == 403 and "本单位" in refused.json()["detail"]  # a lead reports on its own unit only
 
 
 def test_reports_are_scheduled_daily_and_on_mondays_at_eight(shared_console):

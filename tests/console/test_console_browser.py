@@ -35,7 +35,7 @@ NAV = {"feed": "实时预警", "emergencies": "应急事件", "search": "检索�
 ROLES = {  # user → (role label, nav entries, a page the role may not open); the API page is for admins only
     "duty": ("值班员", ["feed", "emergencies", "search", "raise", "reports", "sources", "wall"], "/admin/users"),
     "analyst": ("分析员", ["feed", "emergencies", "search", "raise", "reports", "sources", "wall"], "/admin/users"),
-    "lead_a": ("单位宣传负责人", ["feed", "emergencies", "search"], "/wall"),
+    "lead_a": ("单位宣传负责人", ["feed", "emergencies", "search", "reports"], "/wall"),
     "admin": ("管理员", ["feed", "emergencies", "search", "raise", "reports", "sources", "users", "wall", "api"], None),
 }
 PNG = b"\x89PNG\r\n\x1a\n"

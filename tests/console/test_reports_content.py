@@ -111,6 +111,25 @@ def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world):
     assert "下周" in " ".join(r["advice"])
 
 
+def test_a_units_report_counts_that_unit_only(world):
+    """人保财险's own 日报: its documents, alerts, handling and trend; 国寿吉林's alerts and 误报 are not there."""
+    app, server, ports = world
+    r = build.build(ports, build.Period.ending("daily", DAY), unit_id=UNIT_A)
+    assert r["title"] == "人保财险舆情日报" and r["unit"]["id"] == UNIT_A
+    keys = {k["key"]: k for k in r["key_numbers"]}
+    # 甲 (UNIT_A): 5 documents on the day (red, yellow, 3 neutral), 2 the day before; 2 alerts, none false.
+    assert (keys["total"]["value"], keys["total"]["previous"]) == (5, 2)
+    assert (keys["negative"]["value"], keys["alerts"]["value"], keys["red"]["value"]) == (2, 2, 1)
+    assert keys["false_alarms"]["value"] == 0 and r["false_alarms"] == []
+    assert r["trend"]["volume"][-2:] == [2, 5]
+    assert [c["title"] for c in r["cases"]] == ["甲公司拖延理赔半年引发投诉", "甲公司客服电话无人接听"]
+    assert [h["unit"] for h in r["handling"]] == [app.config.unit(UNIT_A).name]
+    assert [name for name, _, _ in r["by_unit"]] == [app.config.unit(UNIT_A).name]
+    other = app.config.unit(UNIT_B)
+    text = " ".join([r["summary"], *r["advice"]])
+    assert other.name not in text and other.short not in text and "乙公司" not in text
+
+
 def _fields(element) -> list[str]:
     return [t.text.strip() for t in element.iter(qn("w:instrText"))]
 
@@ -148,7 +167,6 @@ def test_console_generates_the_daily_report_and_the_browser_shows_the_same(world
     from selenium.webdriver.support.ui import WebDriverWait
     app, server, ports = world
     server.start()
-    assert Api(server.url, "lead_a").get("/api/reports").status_code == 403  # leads: their unit's alerts only
     driver = chromium(tmp_path / "profile", width=1100, height=900)
     try:
         driver.get(server.url + "/login")
@@ -177,6 +195,8 @@ def test_console_generates_the_daily_report_and_the_browser_shows_the_same(world
         driver.get(f"{server.url}/reports/files/{weekly['html']}")
         assert "风险类型变化" in driver.find_element(By.ID, "risks").text
         assert "下周研判与建议" in driver.find_element(By.ID, "advice").text
+        lead = Api(server.url, "lead_a")  # the association's reports are not a lead's: their list is their unit's
+        assert lead.get("/api/reports").json() == [] and lead.get(f"/api/reports/{weekly['html']}").status_code == 404
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(1100, min(height + 120, 8000))
         assert driver.save_screenshot(str(shots / "report-weekly.png"))
