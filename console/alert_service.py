@@ -74,7 +74,8 @@ def review_view(review: dict | None) -> dict | None:
 
 
 def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: str | None = None,
-            esc: dict | None = None, doc: ScoredDocument | None = None, review: dict | None = None) -> dict:
+            esc: dict | None = None, doc: ScoredDocument | None = None, review: dict | None = None,
+            emergency: dict | None = None) -> dict:
     rep = alert.representative
     source_id = getattr(rep, "source_id", None) or (doc.source_id if doc else None)
     risks = sorted({r.risk_type for r in doc.reasons if r.risk_type and getattr(r, "unit_id", None) in
@@ -102,6 +103,8 @@ def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: s
         "notifications": len(alert.notifications),
         "review": review_view(review),
         "awaiting_review": bool(review and review.get("state") == "pending"),
+        # The 应急事件 this alert belongs to (the 事件 badge), or None.
+        "emergency": {"id": emergency["id"], "status": emergency["status"]} if emergency else None,
     }
 
 
@@ -111,6 +114,7 @@ def summaries(ports: Ports, alerts: list[Alert]) -> list[dict]:
     assigned = ports.casebook.assignments(ids)
     escalation = ports.escalation(ids)
     reviews = ports.reviews(ids)
+    emergencies = ports.emergencies_of(ids)
     out = []
     for a in alerts:
         try:  # the representative document gives the source and risk types; the indexer may be behind
@@ -118,7 +122,7 @@ def summaries(ports: Ports, alerts: list[Alert]) -> list[dict]:
         except Exception:
             doc = None
         out.append(summary(ports, a, detected.get(a.id), assigned.get(a.id), escalation.get(a.id), doc,
-                           reviews.get(a.id)))
+                           reviews.get(a.id), emergencies.get(a.id)))
     return out
 
 

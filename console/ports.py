@@ -242,6 +242,14 @@ class Ports:
             raise LookupError("应急响应不可用")
         with self._alerts:
             return getattr(self.backend.emergencies(), method)(*args, **kwargs)
+
+    def emergencies_of(self, alert_ids: list[str]) -> dict[str, dict]:
+        """Alert id → the 应急事件 it was raised to, for these alerts (the feed's and the wall's 事件 badge)."""
+        wanted = set(alert_ids)
+        if not wanted or self.backend.emergencies is None:
+            return {}
+        return {em["alert_id"]: em for em in self.emergency("find", None, None, 5000) if em["alert_id"] in wanted}
+
     def route(self, doc: ScoredDocument) -> list[dict]:
         """Route a document as the route role would (人工预警), under the alert store's lock."""
         if self.backend.route is None:

@@ -122,6 +122,12 @@
     const lv = cell(tr, "", "lv");
     lv.appendChild(el("span", "level level-" + a.level, a.level_label));
     if (!seen.has(a.id)) lv.appendChild(el("span", "new-mark", "新"));
+    if (a.emergency) {
+      const ev = el("a", "event-badge" + (a.emergency.status === "open" ? "" : " closed"), "事件");
+      ev.href = "/emergencies/" + encodeURIComponent(a.emergency.id);
+      ev.title = a.emergency.status === "open" ? "已升级为应急事件，处置中" : "应急事件已关闭";
+      lv.appendChild(ev);
+    }
     const unit = cell(tr, a.unit_short, "unit", "单位");
     unit.title = a.unit_name;
     const t = cell(tr, "", "title");
