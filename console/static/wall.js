@@ -21,7 +21,28 @@
     const d = new Date(iso);
     return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
   }
+  // Keep the rows that fit in their box (the wall never scrolls) and say how many are left out.
+  function fit(list, box, total, word) {
+    const items = [...list.children];
+    const over = () => box.scrollHeight > box.clientHeight + 1;
+    let shown = items.length;
+    const more = el(list.tagName === "DIV" ? "div" : "li", "more");
+    const say = () => { more.textContent = "另有" + (total - shown) + word; };
+    if (total > shown) { say(); list.appendChild(more); }
+    while (over() && shown > 0) {
+      items[--shown].remove();
+      say();
+      if (!more.parentNode) list.appendChild(more);
+    }
+  }
+  function capped(items, max, make, word) {
+    const out = items.slice(0, max).map(make);
+    if (items.length > max) out.push(el("li", "more", "另有" + (items.length - max) + word));
+    return out;
+  }
+  let last = null;
   function draw(w) {
+    last = w;
     skew = new Date(w.now).getTime() - Date.now();
     $("today-total").textContent = w.today_total;
     w.counts.forEach((c) => { document.querySelector('.lc[data-level="' + c.level + '"] b').textContent = c.count; });
@@ -32,24 +53,32 @@
       li.dataset.id = a.id;
       li.appendChild(el("span", "level level-" + a.level, a.level_label));
       li.appendChild(el("span", "unit", a.unit));
-      li.appendChild(el("span", "title", a.title));
+      const title = el("span", "title");
+      if (a.emergency) {  // raised to an 应急事件
+        title.appendChild(el("span", "event-badge" + (a.emergency.status === "open" ? "" : " closed"), "事件"));
+      }
+      title.appendChild(document.createTextNode(a.title));
+      li.appendChild(title);
       const ag = el("span", "age", age(a.detected_at));
       ag.dataset.since = a.detected_at;
       li.appendChild(ag);
       if (a.escalation || a.next_at) {
-        li.appendChild(el("span", "esc", (a.escalation ? "已升级" + a.escalation : "") +
+        li.appendChild(el("span", "step", (a.escalation ? "已升级" + a.escalation : "") +
                                         (a.next_at ? "　" + hm(a.next_at) + " 将升级" : "")));
       }
       return li;
     }));
     $("wall-waiting-empty").hidden = w.waiting.length > 0;
+    fit($("wall-waiting"), $("wall-waiting-box"), Math.max(w.unacknowledged, w.waiting.length), "条待确认");
     $("wall-units").replaceChildren(...w.units.map((u) => {
       const d = el("div", "unit-tile" + (u.worst ? " w-" + u.worst : "") + (u.escalated ? " escalated" : ""), u.short);
-      d.title = u.name;
       d.dataset.unit = u.id;
-      d.appendChild(el("small", "", u.open ? "未结 " + u.open + " · 未确认 " + u.unack : "正常"));
+      d.appendChild(el("small", "", u.unack ? "未确认 " + u.unack + (u.escalated ? " · 升级 " + u.escalated : "")
+                                    : u.open ? "处置中 " + u.open : "正常"));
+      d.title = u.name + (u.open ? "：未结 " + u.open + "，未确认 " + u.unack : "");
       return d;
     }));
+    fit($("wall-units"), $("wall-units-box"), w.units.length, "家单位");
     const max = Math.max(1, ...w.trend.map((t) => t.count));
     $("wall-trend").replaceChildren(...w.trend.map((t, i) => {
       const b = el("div", "bar");
@@ -58,14 +87,18 @@
       if (i % 3 === 0) b.appendChild(el("span", "", t.hour));
       return b;
     }));
-    $("wall-blind").replaceChildren(...w.blind.map((b) => el("li", "", "⚠ " + b.name + "（" + b.channel + "）：" + b.state)));
+    $("wall-blind").replaceChildren(...capped(w.blind, 3, (b) => {
+      const li = el("li", "", "⚠ " + b.name + "（" + b.channel + "）：" + b.state);
+      li.title = li.textContent;
+      return li;
+    }, "个信息源异常"));
     $("wall-blind-ok").hidden = w.blind.length > 0;
     live.dataset.blind = w.blind.length ? "1" : "";
-    $("wall-duty").replaceChildren(...(w.on_duty.length ? w.on_duty.map((o) => {
+    $("wall-duty").replaceChildren(...(w.on_duty.length ? capped(w.on_duty, 3, (o) => {
       const li = el("li", "", o.name);
       li.appendChild(el("small", "", o.phone));
       return li;
-    }) : [el("li", "", "未排班")]));
+    }, "人") : [el("li", "", "未排班")]));
     document.body.dataset.updated = w.now;
   }
   let pending = null;
@@ -92,6 +125,11 @@
     $("wall-clock").textContent = `${d.getMonth() + 1}月${d.getDate()}日 ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
     document.querySelectorAll("#wall-waiting .age").forEach((s) => { s.textContent = age(s.dataset.since); });
   }
+  let resized = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resized);
+    resized = setTimeout(() => { if (last) draw(last); }, 150);
+  });
   draw(boot.wall);
   clock();
   setInterval(clock, 1000);
