@@ -113,12 +113,14 @@ def test_wall_fits_one_screen_without_scrolling(site, driver, shots, width, heig
             assert 0 < bottom <= height, box
         assert js("return document.getElementById('wall-trend').clientHeight") >= 60
         assert "值班员王宁" in driver.find_element(By.ID, "wall-duty").text
-        # The waiting list: the rows that fit, then 另有N条 for the others, adding up to the count.
-        unack = int(driver.find_element(By.ID, "wall-unack").text)
-        shown = len(driver.find_elements(By.CSS_SELECTOR, "#wall-waiting li[data-id]"))
-        more = driver.find_element(By.CSS_SELECTOR, "#wall-waiting li.more").text
+        # The waiting list: the rows that fit, then 另有N条 for the others, adding up to the count
+        # (read in one script: the wall redraws itself every few seconds).
+        unack, shown, more, blind = js(
+            "const more = document.querySelector('#wall-waiting li.more');"
+            "return [+document.getElementById('wall-unack').textContent,"
+            " document.querySelectorAll('#wall-waiting li[data-id]').length, more && more.textContent,"
+            " document.getElementById('wall-blind').textContent]")
         assert shown >= 5 and more == f"另有{unack - shown}条待确认" and unack > MANY
-        blind = driver.find_element(By.ID, "wall-blind").text
         assert blind.count("⚠") == 3 and "另有2个信息源异常" in blind
         # Readable from 3 m: the counts stay big.
         size = js("return parseFloat(getComputedStyle(document.querySelector('.lc b')).fontSize)")
