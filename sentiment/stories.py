@@ -58,12 +58,56 @@ def story_id_for(title: str, fallback: str) -> str:
     return stable_id("story", norm) if len(norm) >= MIN_TITLE else stable_id("story", fallback)
 
 
-def _windows(count: int) -> list[slice]:
-    return [slice(4 * i, 4 * (i + SHINGLE)) for i in range(count)]
+def _crc_tables() -> tuple[int, list[np.ndarray], list[np.ndarray]]:
+    """CRC-32 of a 4-character (16-byte UTF-32) window by table lookups.
+
+    For messages of one length CRC-32 is affine over GF(2): crc(x) =
+    crc(0…0) ^ L(x) with L linear, so L of a window is the XOR of L of each
+    of its bytes alone. Per character position k of the window: a table over
+    the character's low 16 bits (bytes 4k and 4k+1) and one over its plane
+    (byte 4k+2; byte 4k+3 of a code point is always 0)."""
+    zero = binascii.crc32(bytes(16))
+
+    def byte_alone(pos: int) -> np.ndarray:
+        return np.array([binascii.crc32(bytes(pos) + bytes((b,)) + bytes(15 - pos)) ^ zero for b in range(256)],
+                        dtype=np.uint32)
+
+    low = [(byte_alone(4 * k + 1)[:, None] ^ byte_alone(4 * k)[None, :]).ravel() for k in range(SHINGLE)]
+    return zero, low, [byte_alone(4 * k + 2) for k in range(SHINGLE)]
 
 
+_CRC_ZERO, _CRC_LOW, _CRC_PLANE = _crc_tables()
+# The characters _NOISE keeps (alphanumeric in Unicode's sense, as ``re``'s \w
+# without "_"), for the Basic Multilingual Plane.
+_KEEP_BMP = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
 _EMPTY = 1 << 32  # above every CRC-32: a bin no shingle fell into
-_WINDOWS = _windows(FINGERPRINT_CHARS + 200)  # the usual title and text; longer titles build their own
+
+
+def _normalised(text: str) -> str:
+    """``_NOISE.sub("", text).lower()``, by a table lookup in numpy when
+    every character is in the Basic Multilingual Plane."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # lone surrogates: dropped
+    if codes.size == 0 or codes.max() >= 0x10000:
+        return _NOISE.sub("", text).lower()
+    return codes[_KEEP_BMP[codes]].tobytes().decode("utf-32-le").lower()
+
+
+def shingle_hashes(norm: str) -> np.ndarray:
+    """CRC-32 (zlib's) of each character 4-gram of ``norm`` as UTF-32-LE
+    bytes, one per start; a text shorter than a shingle is one window."""
+    data = norm.encode("utf-32-le")
+    if len(norm) < SHINGLE:
+        return np.array([binascii.crc32(data)], dtype=np.int64)
+    codes = np.frombuffer(data, dtype=np.uint32)
+    count = len(codes) - SHINGLE + 1
+    low, plane = codes & 0xFFFF, codes >> 16
+    hashes = np.full(count, _CRC_ZERO, dtype=np.uint32)
+    for k in range(SHINGLE):
+        hashes ^= _CRC_LOW[k][low[k:k + count]]
+    if plane.any():  # characters beyond the Basic Multilingual Plane
+        for k in range(SHINGLE):
+            hashes ^= _CRC_PLANE[k][plane[k:k + count]]
+    return hashes.astype(np.int64)
 
 
 def fingerprint(title: str, text: str) -> tuple[int, ...]:
@@ -72,16 +116,10 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
     hash's low bits, the smallest value kept per bin (-1: an empty bin, in
     very short texts). Position i of two signatures agrees with probability
     equal to the Jaccard similarity of the shingle sets."""
-    norm = _NOISE.sub("", f"{title}{text[:FINGERPRINT_CHARS]}").lower()
+    norm = _normalised(f"{title}{text[:FINGERPRINT_CHARS]}")
     if not norm:
         return ()
-    data = norm.encode("utf-32-le")
-    # One 4-character (16-byte) window per start; a text shorter than a
-    # shingle is one window. Slicing and hashing run in C (map), and
-    # binascii.crc32 is zlib's CRC-32 with less call overhead.
-    count = max(1, len(norm) - SHINGLE + 1)
-    windows = _WINDOWS[:count] if count <= len(_WINDOWS) else _windows(count)
-    hashes = np.fromiter(map(binascii.crc32, map(data.__getitem__, windows)), dtype=np.int64, count=len(windows))
+    hashes = shingle_hashes(norm)
     # The smallest hash per bin (the bin: the hash's low bits), in C.
     signature = np.full(SKETCH, _EMPTY, dtype=np.int64)
     np.minimum.at(signature, hashes & (SKETCH - 1), hashes)

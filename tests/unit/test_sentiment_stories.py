@@ -1,4 +1,6 @@
 """Near-duplicates and stories: pure grouping logic and the shared SQLite store."""
+import binascii
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -7,11 +9,13 @@ from contracts.messages import Document, ScoredDocument
 from pipeline.stories import StoryStore
 from sentiment.stories import (
     Candidate,
+    _normalised,
     add_document,
     choose_story,
     fingerprint,
     new_story,
     normalise_title,
+    shingle_hashes,
     similarity,
     story_id_for,
 )
@@ -42,6 +46,23 @@ def test_near_copies_are_similar_and_other_texts_are_not():
     assert similarity(a, edited) >= 0.6
     assert similarity(a, fingerprint("协会开展宣传", OTHER)) < 0.2
     assert similarity(a, a) == 1.0 and len(a) == 32
+
+
+@pytest.mark.parametrize("norm", ["", "a", "ab", "abc", "abcd", "中国人寿吉林分公司拒赔", "𠮷野家𠮷牛丼", "x𠀀" * 40,
+                                  "混合Mixed文本123" * 20])
+def test_shingle_hashes_are_the_crc32_of_each_window(norm):
+    # The table lookup equals zlib's CRC-32 of each 4-character UTF-32 window,
+    # so fingerprints (and the story store's band keys) stay as they were.
+    data = norm.encode("utf-32-le")
+    windows = [data[4 * i:4 * (i + 4)] for i in range(max(1, len(norm) - 3))]
+    assert shingle_hashes(norm).tolist() == [binascii.crc32(w) for w in windows]
+
+
+def test_normalised_text_keeps_only_alphanumerics_then_lowers():
+    noise = re.compile(r"[\s\W_]+", re.UNICODE)
+    every_bmp = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
+    for text in (every_bmp, "İstanbul ＡＢＣ_x-y", "a\ud800b", "𠮷 Ab_c", ""):
+        assert _normalised(text) == noise.sub("", text).lower()
 
 
 def test_title_numbers_keep_numbered_items_apart():
