@@ -46,6 +46,16 @@ def _us(t: datetime) -> int:
     return int(t.timestamp() * 1_000_000)
 
 
+def _ints_json(values: tuple[int, ...]) -> str:
+    """``json.dumps`` of a tuple of ints, without the encoder's generality."""
+    return f"[{', '.join(map(str, values))}]"
+
+
+def _candidate(row: Sequence) -> logic.Candidate:
+    """A story_docs row (doc_id, story_id, title_key, numbers, sketch) parsed."""
+    return logic.Candidate(row[1], row[2], tuple(json.loads(row[3])), tuple(json.loads(row[4])))
+
+
 def _snapshot(story: logic.Story) -> dict:
     """The story's state now: later documents of the batch change the object."""
     d = story.to_dict()
@@ -62,6 +72,7 @@ class StoryStore:
         self._assigned = 0
         self._batch: dict[str, logic.Story] = {}
         self._parsed: dict[str, logic.Candidate] = {}
+        self._band_sql: dict[int, str] = {}  # the band query by number of keys
 
     def assign(self, doc: ScoredDocument) -> ScoredDocument:
         """The document with its story id and story state filled in."""
@@ -124,9 +135,10 @@ class StoryStore:
     def _join(self, doc: ScoredDocument, seen: datetime, sketch: tuple[int, ...]) -> logic.Story:
         seen_us = _us(seen)
         since = _us(seen - self.window)
-        key = logic.normalise_title(doc.title)
+        parts = logic.title_parts(doc.title)
+        key, numbers = parts
         bands = logic.band_keys(sketch)
-        story_id = logic.choose_story(doc.title, sketch, self._candidates(key, bands, since))
+        story_id = logic.choose_story(doc.title, sketch, self._candidates(key, bands, since), parts)
         story = self._get(story_id) if story_id else None
         if story is None:
             story = logic.new_story(story_id or doc.story_id or logic.story_id_for(doc.title, doc.id), seen)
@@ -135,43 +147,55 @@ class StoryStore:
         logic.add_document(story, seen, doc.channel.value, doc.site)
         self._batch[story.id] = story
         self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
-                         (doc.id, story.id, key, json.dumps(logic.title_numbers(doc.title)),
-                          json.dumps(sketch), seen_us))
+                         (doc.id, story.id, key, json.dumps(numbers), _ints_json(sketch), seen_us))
         self._db.executemany("INSERT INTO story_bands VALUES (?, ?, ?)",
                              [(k, doc.id, seen_us) for k in bands])
+        self._keep(doc.id, logic.Candidate(story.id, key, numbers, sketch))  # a later document's candidate
         return story
 
     def _candidates(self, key: str, keys: list[int], since: int) -> list[logic.Candidate]:
-        rows = []
+        out = []
         if len(key) >= logic.MIN_TITLE:
-            rows += self._db.execute(
+            row = self._db.execute(
                 "SELECT doc_id, story_id, title_key, numbers, sketch FROM story_docs WHERE title_key = ? "
-                "AND seen_us >= ? LIMIT 1", (key, since)).fetchall()
+                "AND seen_us >= ? LIMIT 1", (key, since)).fetchone()
+            if row:
+                out.append(self._parsed.get(row[0]) or self._keep(row[0], _candidate(row)))
         if keys:
             # The most recent documents sharing a band: each key's own most
-            # recent ones by the index (key, seen_us) read backwards, then the
-            # newest of those. Equal to ordering every row of every key, which
-            # cost as much as the keys had documents (a story reposted a
-            # thousand times).
-            per_key = " UNION ALL ".join(
-                f"SELECT doc_id, seen_us FROM (SELECT doc_id, seen_us FROM story_bands WHERE key = ? AND seen_us >= ?"
-                f" ORDER BY seen_us DESC LIMIT {MAX_CANDIDATES}) AS k{i}" for i in range(len(keys)))
-            rows += self._db.execute(
-                "SELECT doc_id, story_id, title_key, numbers, sketch FROM story_docs WHERE doc_id IN ("
-                f"  SELECT doc_id FROM ({per_key}) AS recent ORDER BY seen_us DESC LIMIT ?)",
-                (*(v for k in keys for v in (k, since)), MAX_CANDIDATES)).fetchall()
-        # A document's row never changes once written, so its parsed form is
-        # kept: the same documents are candidates again and again.
-        parsed = self._parsed
-        out = []
-        for doc_id, s, t, n, k in rows:
-            c = parsed.get(doc_id)
-            if c is None:
-                if len(parsed) >= CANDIDATE_CACHE:
-                    parsed.clear()
-                c = parsed[doc_id] = logic.Candidate(s, t, tuple(json.loads(n)), tuple(json.loads(k)))
-            out.append(c)
+            # recent ones by the index (key, seen_us, doc_id) read backwards
+            # (no table rows), then the newest of those. Equal to ordering
+            # every row of every key, which cost as much as the keys had
+            # documents (a story reposted a thousand times).
+            sql = self._band_sql.get(len(keys))
+            if sql is None:
+                per_key = " UNION ALL ".join(
+                    f"SELECT doc_id, seen_us FROM (SELECT doc_id, seen_us FROM story_bands WHERE key = ? AND seen_us >= ?"
+                    f" ORDER BY seen_us DESC LIMIT {MAX_CANDIDATES}) AS k{i}" for i in range(len(keys)))
+                sql = self._band_sql[len(keys)] = (
+                    f"SELECT doc_id FROM ({per_key}) AS recent ORDER BY seen_us DESC LIMIT {MAX_CANDIDATES}")
+            params = [since] * (2 * len(keys))
+            params[::2] = keys
+            # Each document once, in doc_id order (as SQLite's ``IN (…)``
+            # returned them when the rows were read in the same query).
+            ids = sorted({r[0] for r in self._db.execute(sql, params).fetchall()})
+            # A document's row never changes once written, so its parsed form
+            # is kept: the same documents are candidates again and again.
+            found = {i: c for i in ids if (c := self._parsed.get(i)) is not None}
+            missing = [i for i in ids if i not in found]
+            if missing:
+                for row in self._db.execute(
+                        "SELECT doc_id, story_id, title_key, numbers, sketch FROM story_docs WHERE doc_id IN "
+                        f"({','.join('?' * len(missing))})", missing).fetchall():
+                    found[row[0]] = self._keep(row[0], _candidate(row))
+            out += [found[i] for i in ids if i in found]
         return out
+
+    def _keep(self, doc_id: str, candidate: logic.Candidate) -> logic.Candidate:
+        if len(self._parsed) >= CANDIDATE_CACHE:
+            self._parsed.clear()
+        self._parsed[doc_id] = candidate
+        return candidate
 
     def _get(self, story_id: str) -> logic.Story | None:
         if story_id in self._batch:

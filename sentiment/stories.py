@@ -47,7 +47,17 @@ def normalise_title(title: str) -> str:
 
 
 def title_numbers(title: str) -> tuple[str, ...]:
-    return tuple(n.lstrip("0") or "0" for n in _NUMBER.findall(normalise_title(title)))
+    return _numbers(normalise_title(title))
+
+
+def _numbers(norm: str) -> tuple[str, ...]:
+    return tuple(n.lstrip("0") or "0" for n in _NUMBER.findall(norm))
+
+
+def title_parts(title: str) -> tuple[str, tuple[str, ...]]:
+    """``(normalise_title(title), title_numbers(title))``, normalising once."""
+    norm = normalise_title(title)
+    return norm, _numbers(norm)
 
 
 def story_id_for(title: str, fallback: str) -> str:
@@ -155,14 +165,16 @@ class Candidate:
     sketch: tuple[int, ...]
 
 
-def choose_story(title: str, sketch: tuple[int, ...], candidates: list[Candidate]) -> str | None:
-    """The story a new document joins, or None for a new story."""
-    key = normalise_title(title)
+def choose_story(title: str, sketch: tuple[int, ...], candidates: list[Candidate],
+                 parts: tuple[str, tuple[str, ...]] | None = None) -> str | None:
+    """The story a new document joins, or None for a new story (``parts``:
+    the title's ``title_parts`` when the caller has them)."""
+    key, title_nums = parts or title_parts(title)
     if len(key) >= MIN_TITLE:
         for c in candidates:
             if c.title_key == key:
                 return c.story_id
-    numbers = set(title_numbers(title))
+    numbers = set(title_nums)
     best, best_sim = None, NEAR_DUPLICATE
     for c in candidates:
         theirs = set(c.numbers)
