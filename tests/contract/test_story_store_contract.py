@@ -5,6 +5,7 @@ import threading
 from datetime import timedelta
 
 from pipeline.stories import MAX_CANDIDATES, StoryStore
+from sentiment.stories import fingerprint
 from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored
 
 
@@ -72,3 +73,22 @@ def test_concurrent_scorers_start_one_story_for_copies_of_one_text(state_url):
     finally:
         for s in stores:
             s.close()
+
+
+def test_equally_similar_stories_are_decided_alike_on_every_engine(state_url):
+    # Two numbered items with one long text are two stories; a copy naming no
+    # number is as similar to both (the titles' few shingles are no bin's
+    # smallest), and joins the one whose document id sorts last: candidates
+    # are compared in document id order on every engine.
+    text = "".join(map(chr, range(0x4E00, 0x4E00 + 2900)))
+    store = StoryStore(state_url)
+    try:
+        items = store.assign_many([scored(f"第{n}期 保险消费风险提示", text, f"http://f.example.cn/{n}",
+                                          at=T0 + timedelta(minutes=n)) for n in (1, 2)])
+        assert items[0].story_id != items[1].story_id
+        copy = scored("转发 保险消费风险提示", text, "http://g.example.cn/1", at=T0 + timedelta(hours=1))
+        sketches = [fingerprint(d.title, d.text) for d in (*items, copy)]
+        assert sketches[0] == sketches[1] == sketches[2]  # equally similar, the premise of the test
+        assert store.assign(copy).story_id == max(items, key=lambda d: d.id).story_id
+    finally:
+        store.close()
