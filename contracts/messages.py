@@ -87,7 +87,9 @@ class Message(BaseModel):
     kind: ClassVar[str] = "message"
 
     def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode("utf-8")
+        # model_dump_json's bytes as the serializer makes them (it decodes
+        # them to a str, which was encoded back: two copies of every message).
+        return self.__pydantic_serializer__.to_json(self)
 
     @classmethod
     def from_bytes(cls, data: bytes | str):
