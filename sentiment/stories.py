@@ -91,13 +91,19 @@ _CRC_ZERO, _CRC_LOW, _CRC_PLANE = _crc_tables()
 # without "_"), for the Basic Multilingual Plane.
 _KEEP_BMP = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
 _EMPTY = 1 << 32  # above every CRC-32: a bin no shingle fell into
+# Below this many characters (or windows) numpy's fixed cost per call is more
+# than the work it saves: short texts (headlines, posts) take the plain way.
+_NUMPY_FROM = 128
+_WINDOWS = [slice(4 * i, 4 * (i + SHINGLE)) for i in range(_NUMPY_FROM)]
 
 
 def _normalised(text: str) -> str:
     """``_NOISE.sub("", text).lower()``, by a table lookup in numpy when
-    every character is in the Basic Multilingual Plane."""
+    the text is long and every character is in the Basic Multilingual Plane."""
+    if len(text) < _NUMPY_FROM:
+        return _NOISE.sub("", text).lower()
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # lone surrogates: dropped
-    if codes.size == 0 or codes.max() >= 0x10000:
+    if codes.max() >= 0x10000:
         return _NOISE.sub("", text).lower()
     return codes[_KEEP_BMP[codes]].tobytes().decode("utf-32-le").lower()
 
@@ -106,10 +112,11 @@ def shingle_hashes(norm: str) -> np.ndarray:
     """CRC-32 (zlib's) of each character 4-gram of ``norm`` as UTF-32-LE
     bytes, one per start; a text shorter than a shingle is one window."""
     data = norm.encode("utf-32-le")
-    if len(norm) < SHINGLE:
-        return np.array([binascii.crc32(data)], dtype=np.int64)
+    count = len(norm) - SHINGLE + 1
+    if count < _NUMPY_FROM:  # few windows: sliced and hashed in C by map
+        windows = _WINDOWS[:count] if count > 0 else [slice(None)]
+        return np.fromiter(map(binascii.crc32, map(data.__getitem__, windows)), dtype=np.int64, count=len(windows))
     codes = np.frombuffer(data, dtype=np.uint32)
-    count = len(codes) - SHINGLE + 1
     low, plane = codes & 0xFFFF, codes >> 16
     hashes = np.full(count, _CRC_ZERO, dtype=np.uint32)
     for k in range(SHINGLE):
