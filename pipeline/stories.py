@@ -16,7 +16,14 @@ Contract:
 * idempotent: a document seen again (a replay after a crash) gets the story
   it got the first time and is not counted twice;
 * only documents seen within ``window`` of a candidate are compared, and
-  ``prune`` forgets fingerprints older than that (stories themselves stay).
+  ``prune`` forgets fingerprints older than that (stories themselves stay);
+* durability: ``assign_many`` returns after its transaction is committed, and
+  the score role publishes the batch's scored messages and commits the bus
+  offset only then, so a crash before that replays the batch (idempotent, see
+  above). On SQLite the file is in WAL mode with ``synchronous=NORMAL``: a
+  killed process loses nothing committed; a power loss may lose the last
+  committed batches' story rows (not the bus offsets already past them), so
+  a replayed copy of such a document would start or join a story afresh.
 
 Scorers on several machines share it on PostgreSQL (``postgresql://…`` as
 ``story_store.url`` in settings.yaml; pipeline/statedb.py): there a batch
