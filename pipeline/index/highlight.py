@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
@@ -71,7 +72,9 @@ def match_terms(tokens: Iterable[str]) -> list[str]:
     return [t for t in tokens if not _composed_of(t, parts)]
 
 
-def _pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+@functools.lru_cache(maxsize=256)
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    # Cached: one search highlights title and text of every hit with the same terms.
     alternatives = []
     # Longest first, so "理赔纠纷" is one match rather than "理赔" + "纠纷".
     for term in sorted(set(terms), key=lambda t: (-len(t), t)):
@@ -97,7 +100,7 @@ def highlight(raw: str, terms: Iterable[str], size: int = FRAGMENT_SIZE,
               max_fragments: int = MAX_FRAGMENTS) -> list[str]:
     """Up to ``max_fragments`` fragments of about ``size`` characters of
     ``raw`` around matches of ``terms``; ``[]`` when nothing matches."""
-    pattern = _pattern(terms)
+    pattern = _pattern(tuple(terms))
     text = _SPACE.sub(" ", raw).strip()  # fragments are one line of display text
     if pattern is None or not text:
         return []
