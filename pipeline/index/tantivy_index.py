@@ -350,6 +350,14 @@ class TantivyIndex(Index):
             raise IndexError_(f"tantivy index {self.path}: a document without its stored JSON")
         return ScoredDocument.model_validate_json(stored)
 
+    def _any_of(self, field: str, values: Sequence[str]) -> Query:
+        """Documents with any of ``values`` in ``field``: term queries, which
+        walk the values' postings (a term-set query on a fast field reads the
+        column of every document: 2-5× slower at 50,000 documents, linear in
+        the collection)."""
+        terms = [Query.term_query(self._schema, field, v) for v in dict.fromkeys(values)]
+        return terms[0] if len(terms) == 1 else Query.boolean_query([(Occur.Should, t) for t in terms])
+
     def _query(self, query: SearchQuery, terms: list[str]) -> Query | None:
         """The tantivy query for ``query``; None when nothing can match."""
         if query.text and query.text.strip() and not terms:
@@ -369,7 +377,7 @@ class TantivyIndex(Index):
         for field, values in (("channel", [c.value for c in query.channels]), ("source", list(query.sources)),
                               ("level", [lv.value for lv in query.levels]), ("unit", list(query.units))):
             if values:
-                must.append(Query.term_set_query(s, field, values))
+                must.append(self._any_of(field, values))
         if query.min_negativity is not None:
             must.append(Query.range_query(s, "negativity", FieldType.Float, float(query.min_negativity), None))
         if not must:
