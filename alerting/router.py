@@ -186,16 +186,12 @@ class AlertRouter:
             return alert_id, ""
         key = self._event_key(unit_id, doc)
         best: tuple[int, str, str] | None = None
-        for alert in self.store.list_alerts(unit_id=unit_id, limit=50):
-            if alert.status in (AlertStatus.resolved, AlertStatus.dismissed):
-                continue
-            state = self.store.get_state(db, alert.id)
-            other = EventKey(unit_id, frozenset(state.risks), frozenset(state.terms), alert.last_seen,
-                             frozenset(title_numbers(alert.representative.title)))
+        for c in self.store.open_event_candidates(db, unit_id):
+            other = EventKey(unit_id, c.risks, c.terms, c.last_seen, c.numbers)
             same, why = same_event(key, other, self.events)
             shared = len(key.terms & other.terms)
             if same and (best is None or shared > best[0]):
-                best = (shared, alert.id, why)
+                best = (shared, c.alert_id, why)
         return (best[1], best[2]) if best else (alert_id, "")
 
     def _facts(self, db, alert_id: str, doc_id: str, now: datetime) -> Facts:

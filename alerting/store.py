@@ -27,20 +27,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
 from alerting.reviews import ReviewMixin
+from alerting.store_batch import BatchMixin
 from alerting.store_emergency import EmergencyMixin
 from alerting.store_state import AlertState, StateMixin, TimerChange
 from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
 from pipeline.sqlite import ts as _ts
-from pipeline.statedb import Conn, Row, connect, dialect, is_postgres, lock_key, migrate, transaction
+from pipeline.statedb import Conn, Row, connect, dialect, is_postgres, lock_key, migrate
 
 log = logging.getLogger(__name__)
 # Versioned SQL per engine (pipeline.statedb.migrate): migrations/sqlite/NNN_*.sql, migrations/postgresql/NNN_*.sql.
@@ -67,7 +67,7 @@ class Notification:
     lease_owner: str | None = None  # the notifier holding this row while it is ``sending``
 
 
-class AlertStore(StateMixin, EmergencyMixin, ReviewMixin):
+class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin):
     """On SQLite (a path, or ``sqlite:///…``) every transaction is ``BEGIN IMMEDIATE``: writers take
     turns. On PostgreSQL (``postgresql://…``) transactions run side by side, so: reading an alert
     inside a transaction (``get(…, db)``) first takes the alert's lock (an advisory lock on its
@@ -83,11 +83,6 @@ class AlertStore(StateMixin, EmergencyMixin, ReviewMixin):
 
     def close(self) -> None:
         self._db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[Conn]:
-        with transaction(self._db) as db:
-            yield db
 
     def _for_update(self, skip_locked: bool = False) -> str:
         if not self.pg:

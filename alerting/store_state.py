@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.sqlite import ts as _ts
@@ -83,7 +83,7 @@ class StateMixin:
 
     def put_state(self, db: Conn, alert_id: str, state: AlertState) -> None:
         db.execute("INSERT INTO alert_state (alert_id, body) VALUES (?,?) ON CONFLICT(alert_id) DO UPDATE"
-                   " SET body=excluded.body", (alert_id, json.dumps(asdict(state), ensure_ascii=False)))
+                   " SET body=excluded.body", (alert_id, json.dumps(vars(state), ensure_ascii=False)))  # fields are JSON values: no deep copy
 
     # ------------------------------------------------------------ timers
 

@@ -113,8 +113,16 @@ def route(app: App, stop: threading.Event) -> None:
             metrics.ALERT_DECISIONS.labels(r.decision.value).inc()
         return []  # the alert store is the router's output (see contracts/topics.py)
 
+    each = per_record(handle, "route")
+
+    def handle_batch(records: Sequence[Record]) -> list[Output]:
+        # One alert-store commit for the whole bus batch, before run_stage commits its offsets: a crash
+        # before it replays the batch, and the replay records nothing twice (alerting/store_batch.py).
+        with app.alert_store.batch():
+            return each(records)
+
     # One consumer over both topics, so one process writes the alert store.
-    run_stage(app.bus, [DOCS_SCORED, OPS_ALERTS], "router", per_record(handle, "route"), stop,
+    run_stage(app.bus, [DOCS_SCORED, OPS_ALERTS], "router", handle_batch, stop,
               alarm_after=app.config.settings.store_alarm_after)
 
 
