@@ -19,10 +19,15 @@ Contract:
 * Exactly one sender per row, however many notifiers run: rows are claimed
   under a lease (this notifier's owner id, expiry ``lease`` ahead) renewed
   before each send; another notifier retakes a row only after its lease
-  expired (the holder died or hung), so at most the message in flight at a
-  crash is sent twice — with the same notification id in its Message-ID /
-  OutId, so it can be recognised. ``lease`` must exceed the slowest send
-  (the channel timeouts, 10 s by default). A clean stop hands unsent claims back.
+  expired (the holder died or hung), so at most the messages in flight at a
+  crash (one wave: ``workers`` sends) are sent twice — with the same
+  notification id in their Message-ID / OutId, so they can be recognised.
+  ``lease`` must exceed the slowest send (the channel timeouts, 10 s by
+  default). A clean stop hands unsent claims back.
+* Throughput: the claimed groups go out in waves of ``workers`` sends side by
+  side (threads: the provider calls only, no store access); the claims are
+  renewed before each wave and the wave's outcomes recorded in one commit
+  (``AlertStore.batch``), in claim order.
 * A row that cannot be rendered or sent for a reason that is not transient
   (an exception the channel did not classify: a poison message) fails alone
   with ``UNSENDABLE: …`` and falls back like any failure; a bundle holding it
@@ -37,7 +42,9 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from alerting.channels import PermanentError, RateLimited, Sent, TransientError
@@ -58,11 +65,20 @@ class ChannelClient(Protocol):
     def send(self, note_id: str, recipient: str, payload: dict) -> Sent | str: ...
 
 
+@dataclass(frozen=True)
+class _Send:
+    group: list[Notification]
+    client: ChannelClient
+    send_id: str
+    now: datetime
+
+
 class Notifier:
     def __init__(self, store: AlertStore, clients: Mapping[str, ChannelClient], clock: Clock,
                  planner: Planner | None = None, *, max_attempts: int = 8, sms_per_phone_per_day: int = 10,
                  robot_per_minute: Mapping[str, int] | None = None, escalator=None,
-                 lease: timedelta = timedelta(seconds=60), owner: str | None = None, alarm=None) -> None:
+                 lease: timedelta = timedelta(seconds=60), owner: str | None = None, alarm=None,
+                 workers: int = 1) -> None:
         self.store = store
         self.alarm = alarm  # pipeline.opsalarm.StoreAlarm: an ops alert after repeated store failures
         self.clients = dict(clients)
@@ -73,6 +89,8 @@ class Notifier:
         self.robot_per_minute = dict(robot_per_minute or {})
         self.escalator = escalator
         self.lease = lease
+        self.workers = max(1, workers)  # sends at once (threads); each wave's outcomes are one commit
+        self._executor: ThreadPoolExecutor | None = None
         # Unique per process and start: a restarted notifier does not inherit
         # its predecessor's leases (they may still be in use by a hung process).
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -82,15 +100,19 @@ class Notifier:
         if self.escalator is not None:
             self.escalator.run_once()
         notes = self.store.claim_due(self.clock.now(), limit, owner=self.owner, lease=self.lease)
-        for group in self._groups(notes):
-            # Renewed before each send: a long batch keeps its rows; a row whose
-            # lease lapsed (this process stalled) and was retaken is not sent.
-            group = self.store.renew(group, self.clock.now(), self.lease)
-            if group:
-                self._deliver(group)
+        groups = self._groups(notes)
+        for i in range(0, len(groups), self.workers):
+            # Renewed before each wave of sends (at most ``workers`` at once, so a wave lasts one channel
+            # timeout at most): a long claim keeps its rows; a row whose lease lapsed (this process
+            # stalled) and was retaken is not sent.
+            wave = groups[i:i + self.workers]
+            held = {n.id for n in self.store.renew([n for g in wave for n in g], self.clock.now(), self.lease)}
+            wave = [kept for g in wave if (kept := [n for n in g if n.id in held])]
+            if wave:
+                self._deliver_wave(wave)
         return len(notes)
 
-    def run(self, stop: threading.Event, idle: float = 0.2, max_backoff: float = 30.0) -> None:
+    def run(self, stop: threading.Event, idle: float = 0.05, max_backoff: float = 30.0) -> None:
         log.info("notifier %s: outbox leases of %ds", self.owner, self.lease.total_seconds())
         failures = 0
         try:
@@ -114,6 +136,9 @@ class Notifier:
                             if failures >= STORE_ALARM_AFTER else "")
                     stop.wait(delay)
         finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
             released = self.store.release(self.owner, self.clock.now())
             if released:
                 log.info("handed back %d claimed notification(s) not yet sent", released)
@@ -136,12 +161,35 @@ class Notifier:
             return self.robot_per_minute.get(recipient, 20), timedelta(minutes=1)
         return None
 
+    def _deliver_wave(self, groups: list[list[Notification]]) -> None:
+        """Send the groups side by side (``workers`` threads), then record every outcome in one commit."""
+        ready = [p for p in (self._prepare(g) for g in groups) if p is not None]
+        if self.workers > 1 and len(ready) > 1:
+            outcomes = list(self._pool().map(self._send, ready))
+        else:
+            outcomes = [self._send(p) for p in ready]
+        with self.store.batch():
+            for p, outcome in zip(ready, outcomes):
+                self._record(p, outcome)
+
     def _deliver(self, group: list[Notification]) -> None:
+        prepared = self._prepare(group)
+        if prepared is not None:
+            self._record(prepared, self._send(prepared))
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="notify-send")
+        return self._executor
+
+    def _prepare(self, group: list[Notification]) -> _Send | None:
+        """What to send for a group, or None when it is settled without sending (no channel, a limit)."""
         first, now = group[0], self.clock.now()
         channel, recipient = first.channel, first.recipient
         client = self.clients.get(channel)
         if client is None:
-            return self._failed(group, f"channel {channel!r} is not configured here")
+            self._failed(group, f"channel {channel!r} is not configured here")
+            return None
         limit = self._limit(channel, recipient)
         if limit:
             used, oldest = self.store.sends_since(channel, recipient, now - limit[1])
@@ -149,32 +197,47 @@ class Notifier:
                 reason = f"RATE_LIMITED: {used} sends to this {'phone' if channel == 'sms' else 'robot'} " \
                          f"in the last {limit[1]}"
                 if channel == "sms":  # a day is too long to wait: the person is told another way
-                    return self._failed(group, reason)
-                return self.store.defer(group, (oldest or now) + limit[1], now, reason)
+                    self._failed(group, reason)
+                else:
+                    self.store.defer(group, (oldest or now) + limit[1], now, reason)
+                return None
         send_id = first.id if len(group) == 1 else "bundle-" + stable_id(*sorted(n.id for n in group))
+        return _Send(group, client, send_id, now)
+
+    @staticmethod
+    def _send(p: _Send) -> Sent | str | Exception:
+        """The provider call alone (no store access: it runs on a sender thread)."""
         try:
-            payload = first.payload if len(group) == 1 else bundle(channel, [n.payload for n in group], now)
-            result = client.send(send_id, recipient, payload)
-        except RateLimited as e:
-            log.warning("%s to %s rate-limited by the provider: %s", channel, recipient, e)
+            first = p.group[0]
+            payload = first.payload if len(p.group) == 1 else bundle(first.channel, [n.payload for n in p.group],
+                                                                     p.now)
+            return p.client.send(p.send_id, first.recipient, payload)
+        except Exception as e:  # classified by _record
+            return e
+
+    def _record(self, p: _Send, result: Sent | str | Exception) -> None:
+        group, send_id, now = p.group, p.send_id, p.now
+        channel, recipient = group[0].channel, group[0].recipient
+        if isinstance(result, RateLimited):
+            log.warning("%s to %s rate-limited by the provider: %s", channel, recipient, result)
             if channel == "sms":
-                return self._failed(group, f"RATE_LIMITED: {e}")
-            return self.store.defer(group, now + timedelta(seconds=e.retry_after), now, f"RATE_LIMITED: {e}")
-        except PermanentError as e:
-            log.error("notification %s to %s via %s failed: %s", send_id, recipient, channel, e)
-            return self._failed(group, str(e))
-        except TransientError as e:
-            return self._retry(group, str(e))
-        except Exception as e:  # a poison row (it cannot be rendered or sent): never stop the notifier
+                return self._failed(group, f"RATE_LIMITED: {result}")
+            return self.store.defer(group, now + timedelta(seconds=result.retry_after), now, f"RATE_LIMITED: {result}")
+        if isinstance(result, PermanentError):
+            log.error("notification %s to %s via %s failed: %s", send_id, recipient, channel, result)
+            return self._failed(group, str(result))
+        if isinstance(result, TransientError):
+            return self._retry(group, str(result))
+        if isinstance(result, Exception):  # a poison row (it cannot be rendered or sent): never stop the notifier
             if len(group) > 1:
                 log.warning("bundle %s cannot be sent (%s: %s); sending its %d messages one by one", send_id,
-                            type(e).__name__, e, len(group))
+                            type(result).__name__, result, len(group))
                 for n in group:
                     self._deliver([n])
                 return None
             log.error("notification %s to %s via %s cannot be sent: %s: %s", send_id, recipient, channel,
-                      type(e).__name__, e, exc_info=log.isEnabledFor(logging.DEBUG))
-            return self._failed(group, f"UNSENDABLE: {type(e).__name__}: {e}")
+                      type(result).__name__, result, exc_info=log.isEnabledFor(logging.DEBUG))
+            return self._failed(group, f"UNSENDABLE: {type(result).__name__}: {result}")
         sent = result if isinstance(result, Sent) else Sent(str(result))
         state = "delivered" if sent.delivered else "accepted"
         log.info("%s %s by %s for %s (%s, %d message(s))", send_id, state, channel, recipient, sent.provider_id,
@@ -185,6 +248,7 @@ class Notifier:
                                   bundle=send_id if len(group) > 1 else None,
                                   bundled=len(group) if len(group) > 1 else None)
             self.store.record_send(db, channel, recipient, now, sent.provider_id, len(group))
+        return None
 
     def _retry(self, group: list[Notification], error: str) -> None:
         now = self.clock.now()

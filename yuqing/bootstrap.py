@@ -221,9 +221,17 @@ class App:
         return Notifier(self.alert_store, self.channel_clients, self.clock, self.planner,
                         max_attempts=conf.max_attempts, sms_per_phone_per_day=conf.sms_per_phone_per_day,
                         robot_per_minute={r.id: r.per_minute for r in self.config.members.robots},
-                        escalator=self.escalator, lease=self.outbox_lease,
+                        escalator=self.escalator, lease=self.outbox_lease, workers=self.send_workers,
                         alarm=StoreAlarm(lambda: self.bus, "notifier", self.config.settings.store_alarm_after,
                                          now=self.clock.now))
+
+    @property
+    def send_workers(self) -> int:
+        # settings.yaml alert_store.options.send_workers: messages a notifier sends at once (8).
+        workers = self.config.settings.alert_store.options.get("send_workers", 8)
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"settings.yaml: alert_store.options.send_workers: must be an integer ≥ 1, got {workers!r}")
+        return workers
 
     @property
     def outbox_lease(self):
