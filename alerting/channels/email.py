@@ -66,8 +66,10 @@ class EmailClient:
         return Sent(msg["Message-ID"])
 
 
-def _header(value: str) -> str | Header:
-    return value if value.isascii() else Header(value, "utf-8")
+def _header(value: str) -> str:
+    """The value, or a Header encoding it where it is not ASCII (compat32 encodes it when flattening;
+    Message accepts a Header as a value, typeshed types values as str)."""
+    return value if value.isascii() else Header(value, "utf-8")  # type: ignore[return-value]
 
 
 def _text(value) -> str:
