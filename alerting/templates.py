@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from contracts.messages import CHANNEL_LABELS, Alert, Channel, Document, ScoredDocument
+from contracts.messages import CHANNEL_LABELS, Alert, Channel, Document, Reason, ScoredDocument
 from contracts.sanitize import markdown_text, markdown_url, multiline, one_line
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -49,6 +49,49 @@ def source_label(doc: Document) -> str:
     return f"{name}（{doc.site}）" if name and doc.site and doc.site not in name else name or doc.site
 
 
+def by_sentence(reasons: Sequence[Reason]) -> list[dict]:
+    """The matched terms grouped by the sentence they were found in (first seen first): one entry per
+    sentence — its terms, their risk types, and the sentence cut into ``parts`` ({text, hit}) so a
+    reader sees the terms highlighted. A long sentence matched by four terms is shown once, not four times."""
+    groups: dict[str, dict] = {}
+    for r in reasons:
+        g = groups.setdefault(r.sentence, {"sentence": r.sentence, "phrases": [], "risk_types": []})
+        if r.phrase not in g["phrases"]:
+            g["phrases"].append(r.phrase)
+        risk = r.risk_type or "负面表述"
+        if risk not in g["risk_types"]:
+            g["risk_types"].append(risk)
+    for g in groups.values():
+        g["parts"] = _highlight(g["sentence"], g["phrases"])
+    return list(groups.values())
+
+
+def _highlight(sentence: str, phrases: list[str]) -> list[dict]:
+    """``sentence`` cut into plain and matched parts (the longest term wins where terms overlap)."""
+    terms = sorted((p for p in phrases if p), key=len, reverse=True)
+    parts: list[dict] = []
+    i = plain = 0
+    while i < len(sentence):
+        hit = next((p for p in terms if sentence.startswith(p, i)), None)
+        if hit is None:
+            i += 1
+            continue
+        if plain < i:
+            parts.append({"text": sentence[plain:i], "hit": False})
+        parts.append({"text": hit, "hit": True})
+        i = plain = i + len(hit)
+    if plain < len(sentence):
+        parts.append({"text": sentence[plain:], "hit": False})
+    return parts
+
+
+def reason_line(group: dict) -> str:
+    """One 判定依据 line: the terms, their risk types, then the sentence with the terms in 【】."""
+    terms = "、".join(group["phrases"])
+    marked = "".join(f"【{p['text']}】" if p["hit"] else p["text"] for p in group["parts"])
+    return f"{terms}（{'、'.join(group['risk_types'])}）" + (f"：{marked}" if marked else "")
+
+
 def brief_of(doc: ScoredDocument, unit_id: str) -> dict:
     """What later messages need to know about the document that triggered them."""
     reasons = [r for r in doc.reasons if getattr(r, "unit_id", None) in (None, unit_id)]
@@ -57,7 +100,7 @@ def brief_of(doc: ScoredDocument, unit_id: str) -> dict:
         "channel": doc.channel.value,
         "published_at": (doc.published_at or doc.crawled_at).isoformat(),
         "negativity": round(doc.unit_negativity.get(unit_id, doc.negativity), 2),
-        "reasons": [f"{r.phrase}（{r.risk_type or '负面表述'}）：{r.sentence}" for r in reasons[:5]],
+        "reasons": [reason_line(g) for g in by_sentence(reasons)[:5]],
         "summary": doc.text[:200] + ("…" if len(doc.text) > 200 else ""),
     }
 

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from alerting.assessment import card_for
 from alerting.lifecycle import TRANSITIONS
+from alerting.templates import by_sentence
 from console import labels
 from console.access import ACTION_LABELS, ACTIONS, can_act, can_see, unit_scope
 from console.ports import Ports
@@ -186,6 +187,7 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
             "rules": [r.rule_id for r in d.rules if r.unit_id in (None, alert.unit_id)],
             "reasons": [{"phrase": r.phrase, "sentence": r.sentence, "risk_type": r.risk_type,
                          "weight": round(r.weight, 3)} for r in reasons],
+            "sentences": by_sentence(reasons),  # what the page shows: each sentence once, its terms marked
             "excerpt": d.text[:200],
         })
     card = card_for(alert, docs, ports.config.rules, datetime.fromisoformat(out["detected_at"]), ports.now(),
@@ -337,6 +339,7 @@ def link_context(ports: Ports, alert: Alert) -> dict:
         "excerpt": (rep.text[:300] + ("…" if len(rep.text) > 300 else "")) if rep else "",
         "reasons": [{"phrase": r.phrase, "risk_type": r.risk_type or "负面表述", "sentence": r.sentence}
                     for r in reasons[:5]],
+        "sentences": by_sentence(reasons)[:5],
         "level_reason": alert.level_reason,
         "doc_count": alert.doc_count, "channels": [labels.channel(c) for c in alert.channels],
         "unit_short": ports.unit_short.get(alert.unit_id, alert.unit_name),
