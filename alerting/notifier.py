@@ -38,7 +38,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import uuid
 from collections.abc import Mapping
@@ -53,10 +52,18 @@ from alerting.store import AlertStore, Notification, backoff
 from alerting.templates_bundle import bundle
 from contracts.clock import Clock
 from contracts.messages import stable_id
+from pipeline.statedb import unavailable_errors
 
 log = logging.getLogger(__name__)
 ROBOTS = ("dingtalk", "wecom")
 STORE_ALARM_AFTER = 5  # consecutive store failures before the log line becomes an ERROR
+
+
+STORE_ERRORS = unavailable_errors()
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
 
 
 class ChannelClient(Protocol):
@@ -123,23 +130,30 @@ class Notifier:
                     failures = 0
                     if self.alarm is not None:
                         self.alarm.succeeded()
-                except sqlite3.OperationalError as e:
-                    # The store is locked by another process, read-only or gone: wait and try again
-                    # (claimed rows keep their lease until it expires), never exit over it.
+                except STORE_ERRORS as e:
+                    # The store is locked by another process, read-only or gone, or its database server
+                    # restarts (the connection is made anew on the next try): wait and try again (claimed
+                    # rows keep their lease until it expires), never exit over it.
                     failures += 1
                     if self.alarm is not None:
                         self.alarm.failed(e)
                     delay = min(max_backoff, 0.5 * 2 ** failures)
-                    level = logging.ERROR if failures >= STORE_ALARM_AFTER else logging.WARNING
-                    log.log(level, "alert store unavailable (%s), %d time(s) in a row; retrying in %.1fs%s", e,
-                            failures, delay, "; check the data folder (locked, read-only, full?)"
-                            if failures >= STORE_ALARM_AFTER else "")
+                    log.log(logging.ERROR if failures >= STORE_ALARM_AFTER else logging.WARNING,
+                            "告警存储不可用，连续第%d次，%.1f秒后重试 / alert store unavailable (%s), %d time(s) in a "
+                            "row; retrying in %.1fs%s", failures, delay, _first_line(e), failures, delay,
+                            "; check the data folder or the database server" if failures >= STORE_ALARM_AFTER
+                            else "")
                     stop.wait(delay)
         finally:
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
                 self._executor = None
-            released = self.store.release(self.owner, self.clock.now())
+            try:
+                released = self.store.release(self.owner, self.clock.now())
+            except STORE_ERRORS as e:  # the leases expire by themselves: another notifier retakes the rows
+                log.warning("could not hand back claimed notifications (%s); they are retaken when their"
+                            " leases expire", _first_line(e))
+                released = 0
             if released:
                 log.info("handed back %d claimed notification(s) not yet sent", released)
 

@@ -1,5 +1,6 @@
 """Store failures the duty officers must hear about: after ``after`` consecutive failures of
-one worker (a locked, read-only or full store; an index that cannot write) one ops alert goes
+one worker (a locked, read-only or full store; an index that cannot write; a database that is
+down), lasting at least ``outage`` seconds if given, one ops alert goes
 to ``ops.alerts`` — routed like a blind source's, to the duty officers on duty — and one
 "resolved" when the worker succeeds again. Never more than one alert per outage: the
 router deduplicates by id and reopens the same id for the next outage.
@@ -24,10 +25,11 @@ LABELS = {"scorer": "评分", "indexer": "索引", "router": "预警分发", "no
 
 class StoreAlarm:
     def __init__(self, bus, stage: str, after: int = 5,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), outage: float = 0.0) -> None:
         self.bus = bus
         self.stage = stage
         self.after = max(int(after), 1)
+        self.outage = max(float(outage), 0.0)  # seconds the failures must also have lasted (a restart is no outage)
         self.now = now
         self.failures = 0
         self.since: datetime | None = None
@@ -38,7 +40,8 @@ class StoreAlarm:
         self.failures += 1
         self.since = self.since or self.now()
         self.last_error = (str(error).splitlines() or [type(error).__name__])[0][:200]
-        if self.failures >= self.after and not self.raised:
+        lasted = (self.now() - self.since).total_seconds()
+        if self.failures >= self.after and lasted >= self.outage and not self.raised:
             self.raised = self._publish(resolved=False)
 
     def succeeded(self) -> None:

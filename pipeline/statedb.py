@@ -81,9 +81,29 @@ class PgConnection:
         except ImportError as e:  # pragma: no cover - depends on the install
             raise RuntimeError(f"{url.split('@')[-1]}: PostgreSQL needs psycopg: pip install 'yuqing[postgres]'") \
                 from e
-        self._conn = psycopg.connect(url, autocommit=True)
-        self._conn.execute("SET TIME ZONE 'UTC'")
+        self._url = url
+        self._psycopg = psycopg
+        self._conn = self._open()
         self._sql: dict[str, str] = {}
+        self.reconnects = 0
+
+    def _open(self):
+        conn = self._psycopg.connect(self._url, autocommit=True)
+        conn.execute("SET TIME ZONE 'UTC'")
+        return conn
+
+    def _alive(self, sql: str) -> bool:
+        """Reconnect when the server dropped the connection (a restart, ``pg_terminate_backend``): the
+        statement that saw it failed (``OperationalError``, the store's caller waits and retries); the
+        next one gets a new connection. False for a ROLLBACK then: the server already discarded the
+        transaction. A new connection that cannot be made raises ``OperationalError`` too."""
+        if not self._conn.closed:
+            return True
+        if sql == "ROLLBACK":
+            return False
+        self._conn = self._open()
+        self.reconnects += 1
+        return True
 
     @staticmethod
     def _rows(cursor):
@@ -93,6 +113,8 @@ class PgConnection:
     def execute(self, sql: str, params: Sequence[Any] = ()):
         if sql.startswith("BEGIN"):
             sql = "BEGIN"  # READ COMMITTED; the stores take row locks where they need them
+        if not self._alive(sql):
+            return None
         query = self._sql.get(sql)
         if query is None:
             query = self._sql[sql] = to_pyformat(sql)
@@ -101,11 +123,13 @@ class PgConnection:
         return cur
 
     def executemany(self, sql: str, seq: Sequence[Sequence[Any]]):
+        self._alive(sql)
         cur = self._conn.cursor()
         cur.executemany(to_pyformat(sql), seq)  # type: ignore[arg-type]
         return cur
 
     def executescript(self, script: str) -> None:
+        self._alive(script)
         self._conn.execute(script)  # type: ignore[call-overload]  # several statements, no parameters
 
     def close(self) -> None:
@@ -121,6 +145,16 @@ def connect(url: str | Path, data_dir: Path | None = None, *, synchronous: str =
     if data_dir is not None and not path.is_absolute():
         path = data_dir / path
     return open_db(path, synchronous=synchronous)
+
+
+def unavailable_errors() -> tuple[type[Exception], ...]:
+    """What a store raises when it cannot be used for now and a worker should wait and retry: SQLite
+    locked, read-only or gone; PostgreSQL down, restarting or the connection dropped."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - depends on the install
+        return (sqlite3.OperationalError,)
+    return (sqlite3.OperationalError, psycopg.OperationalError)
 
 
 def dialect(conn) -> str:

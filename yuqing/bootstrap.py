@@ -223,7 +223,7 @@ class App:
                         robot_per_minute={r.id: r.per_minute for r in self.config.members.robots},
                         escalator=self.escalator, lease=self.outbox_lease, workers=self.send_workers,
                         alarm=StoreAlarm(lambda: self.bus, "notifier", self.config.settings.store_alarm_after,
-                                         now=self.clock.now))
+                                         now=self.clock.now, outage=self.config.settings.store_alarm_minutes * 60))
 
     @property
     def send_workers(self) -> int:

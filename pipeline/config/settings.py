@@ -252,6 +252,9 @@ class Settings(Strict):
     # Consecutive store failures of one worker (locked, read-only, full) before one ops alert
     # goes to the duty officers (ops.alerts); a "resolved" follows when it works again.
     store_alarm_after: int = Field(5, ge=1, le=1000)
+    # The notifier (and its escalator) raise it only once the store has been unusable this many
+    # minutes as well: a PostgreSQL restart (seconds) is ridden out by reconnecting, silently.
+    store_alarm_minutes: float = Field(2.0, ge=0, le=1440)
     roles: list[str] = Field(
         default_factory=lambda: ["crawl", "score", "index", "route", "notify"],
         description="roles started by `yuqing run`",

@@ -127,8 +127,8 @@ def test_repeated_store_failures_raise_one_ops_alert_and_a_recovery_notice(tmp_p
 
 
 def test_the_notifier_raises_the_store_ops_alert_too(tmp_path):
-
-    app = build_test_app(tmp_path, clock=FakeClock(), settings={"store_alarm_after": 2})
+    # store_alarm_minutes 0: on the count alone (test_alerting_pg_reconnect has the minutes on a fake clock)
+    app = build_test_app(tmp_path, clock=FakeClock(), settings={"store_alarm_after": 2, "store_alarm_minutes": 0})
     try:
         notifier = app.notifier
         notifier.store._db.execute("PRAGMA busy_timeout = 100")
