@@ -57,10 +57,12 @@ class Planner:
                                         digest=route.digest and kind != "escalation"))
         return notes
 
-    def for_review(self, alert: Alert, brief: dict, reason: str, now: datetime, route: Route) -> list[Notification]:
+    def for_review(self, alert: Alert, brief: dict, reason: str, now: datetime, route: Route,
+                   round_: int = 0) -> list[Notification]:
         """``forward: review``: the duty officers on duty (and their group robot) are told at once that the
-        alert waits for their review, on the route's channels, whether or not the route has ``duty``."""
-        return [self._note(alert, brief, target, 0, "review", reason, now, digest=False)
+        alert waits for their review, on the route's channels, whether or not the route has ``duty``
+        (``round_``: a later review of the same alert — raised to a reviewed level, reopened — is a new message)."""
+        return [self._note(alert, brief, target, round_, "review", reason, now, digest=False)
                 for target in self.routing.duty_targets(now, list(route.channels))]
 
     def _note(self, alert: Alert, brief: dict, target: Target, round_: int, kind: str, reason: str,

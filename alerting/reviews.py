@@ -8,7 +8,10 @@ with the duty officer's notes and advice) and marks the review forwarded, in
 one transaction under the alert's lock, so whoever comes second — a second
 click, the timer, another notifier's escalator — finds it forwarded and
 sends nothing. A false alarm (dismissed) cancels the held rows: the unit is
-never told.
+never told. Reopening it (the console's 重新打开, or a 人工预警 on it) puts
+the review back (``requeue_review``): pending again, for as long as the first
+one was given, the cancelled rows held again and the review timer set — the
+unit is still told only after a review.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from datetime import datetime
 
 from pipeline.sqlite import ts as _ts
 from pipeline.statedb import Conn, Row
+
+HELD_CANCELLED = "held for review; "  # last_error of held rows a 误报 cancelled (a reopening holds them again)
 
 
 class ReviewMixin:
@@ -59,7 +64,29 @@ class ReviewMixin:
 
     def cancel_held(self, db: Conn, alert_id: str, now: datetime, reason: str) -> int:
         return db.execute("UPDATE outbox SET state='cancelled', updated_at=?, last_error=? WHERE alert_id=?"
-                          " AND state='held'", (_ts(now), reason, alert_id)).rowcount
+                          " AND state='held'", (_ts(now), HELD_CANCELLED + reason, alert_id)).rowcount
+
+    def requeue_review(self, db: Conn, alert_id: str, unit_id: str, now: datetime, *, actor: str, via: str,
+                       why: str) -> list[str] | None:
+        """A dismissed review (误报 while held) of a reopened alert: pending again for as long as the first
+        one was given, its cancelled messages held again, the review timer set; audited
+        ``review.requeued`` with ``why``. Returns the held ids again, or None when there was no dismissed
+        review (none, pending, or forwarded: the unit already knew)."""
+        review = self.review(alert_id, db)
+        if review is None or review["state"] != "dismissed":
+            return None
+        timeout = datetime.fromisoformat(review["due_at"]) - datetime.fromisoformat(review["held_at"])
+        due = now + timeout
+        db.execute("UPDATE reviews SET state='pending', held_at=?, due_at=?, forwarded_at=NULL, forwarded_by=NULL,"
+                   " via=NULL, notes='', advice='' WHERE alert_id=?", (_ts(now), _ts(due), alert_id))
+        ids = [r["id"] for r in db.execute("SELECT id FROM outbox WHERE alert_id=? AND state='cancelled' AND"
+                                           " last_error LIKE ? ORDER BY id", (alert_id, HELD_CANCELLED + "%"))]
+        for note_id in ids:
+            db.execute("UPDATE outbox SET state='held', last_error=NULL, updated_at=? WHERE id=?", (_ts(now), note_id))
+        self.schedule(db, alert_id, "review", due, now, reason="review_timeout")  # type: ignore[attr-defined]
+        self.audit(db, alert_id, unit_id, "review.requeued", now, actor=actor, via=via,  # type: ignore[attr-defined]
+                   reason=why, due=due.isoformat(), held=ids)
+        return ids
 
 
 def _review(row: Row) -> dict:

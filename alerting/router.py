@@ -282,16 +282,27 @@ class AlertRouter:
                          now: datetime) -> Plan:
         """forward: review — the unit's messages wait (held) for a duty officer, who is told at once; the
         review timer forwards them by itself after ``review_timeout``; escalation starts on forwarding."""
+        plan = Plan(alert, state, Decision.FIRST, detected=True)
+        self._hold(plan, notes, route, now)
+        state.last_notified_at = now.isoformat()
+        plan.suppressed = "" if plan.notes else "NO_RECIPIENTS"
+        return plan
+
+    def _hold(self, plan: Plan, notes: list[Notification], route: Route, now: datetime) -> None:
+        """Hold the unit's ``notes`` for review and tell the duty officers (a first alert, or one raised to a
+        reviewed level): the plan's notes, review due time and timer."""
+        alert, state = plan.alert, plan.state
         due = now + timedelta(seconds=route.review_timeout)
         held = [replace(n, state="held") for n in notes if n.payload.get("role") in UNIT_ROLES]
         reason = (f"请于{templates.local(due)}前在预警详情中复核并转发（{self.planner.console_url}/alerts/{alert.id}），"
                   f"逾时系统将自动转发")
-        duty = self.planner.for_review(alert, state.brief, reason, now, route)
+        if plan.decision is Decision.LEVEL_RAISED:
+            reason = f"{plan.reason}。{reason}"
+        duty = self.planner.for_review(alert, state.brief, reason, now, route, round_=state.round)
         state.review = "pending"
-        state.last_notified_at = now.isoformat()
-        return Plan(alert, state, Decision.FIRST, notes=duty + held, detected=True, review_due=due,
-                    timers=[TimerChange("review", due, reason="review_timeout")] if held else [],
-                    suppressed="" if duty or held else "NO_RECIPIENTS")
+        plan.notes, plan.review_due = duty + held, due
+        if held:
+            plan.timers.append(TimerChange("review", due, reason="review_timeout"))
 
     def _trigger(self, alert: Alert, state: AlertState, doc: ScoredDocument, level: Level) -> tuple[Decision, str]:
         if level.rank < alert.level.rank:
@@ -338,6 +349,12 @@ class AlertRouter:
         plan.cancel = ["renotify"]  # this update covers what was waiting
         if state.review == "pending":  # the unit hears of it all when forwarded; the duty officers now
             plan.notes = [n for n in plan.notes if n.payload.get("role") not in UNIT_ROLES]
+            return plan
+        if decision is Decision.LEVEL_RAISED and route.forward == "review" and not state.review:
+            # Raised to a reviewed level and never reviewed: held like a new alert at that level (the
+            # unit hears of the raise after the review; escalation runs from the forwarding).
+            self._hold(plan, plan.notes, route, now)
+            plan.cancel.append("escalate")
             return plan
         if decision is Decision.LEVEL_RAISED and alert.status in UNACKNOWLEDGED and route.escalate_after:
             plan.timers.append(TimerChange("escalate", now + timedelta(seconds=route.escalate_after),

@@ -150,7 +150,7 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin):
                 return alert
             if status not in self.TRANSITIONS[alert.status]:
                 raise ValueError(f"alert {alert_id}: cannot go from {alert.status.value} to {status.value}")
-            alert = alert.model_copy(update={"status": status})
+            alert_was, alert = alert.status, alert.model_copy(update={"status": status})
             db.execute("UPDATE alerts SET status=?, body=? WHERE id=?",
                        (status.value, alert.model_dump_json(), alert_id))
             self.audit(db, alert_id, alert.unit_id, f"status.{status.value}", now, actor=actor, via=via, note=note)
@@ -160,6 +160,8 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin):
                     self.close_review(db, alert_id, "dismissed", now, by=actor, via=via)
                     self.audit(db, alert_id, alert.unit_id, "review.dismissed", now, actor=actor,
                                queued_messages=held)
+            elif alert_was is AlertStatus.dismissed:  # reopened: a review the 误报 ended is pending again
+                self.requeue_review(db, alert_id, alert.unit_id, now, actor=actor, via=via, why="REOPENED")
             if status not in self.UNACKNOWLEDGED:
                 timers = self.cancel_timers(db, alert_id, "escalate", now)
                 rows = db.execute("UPDATE outbox SET state='cancelled', updated_at=?, last_error=? WHERE alert_id=?"

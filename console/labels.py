@@ -33,7 +33,8 @@ EVENTS = {
     "emergency.people": "事件责任人", "emergency.bulletin": "事件续报", "emergency.closed": "关闭事件",
     "emergency.bulletin_requested": "立即续报",
     "review.held": "待复核（单位通知暂存）", "review.forwarded": "复核并转发单位", "review.forward.repeat": "重复转发（无变化）",
-    "review.dismissed": "误报，未转发单位",
+    "review.dismissed": "误报，未转发单位", "review.requeued": "重新待复核（单位通知再次暂存）",
+    "reopened": "重新打开并通知",
 }
 SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/无法读取", "silent": "长时间无新内容",
                  "never_run": "尚未运行", "disabled": "已停用", "unknown": "状态未知"}
@@ -112,6 +113,7 @@ CODES = {
     "DISMISSED": "已标记误报", "RESOLVED": "已处置完毕", "ALREADY_OPEN": "预警仍在处理中",
     "ALREADY_RESOLVED": "预警已处置", "OPENED": "新建", "REOPENED": "重新打开", "FULL": "全文",
     "unacknowledged": "未确认", "SUCCESS": "成功", "FAIL": "失败", "REVIEW": "待协会复核", "review_timeout": "复核时限",
+    "MANUAL": "人工预警", "REOPENED_FOR_REVIEW": "重新打开，待协会复核", "NOT_DISMISSED": "预警未标记误报",
 }
 DETAIL_KEYS = {
     "decision": "决策", "reason": "原因", "actor": "操作人", "via": "途径", "step": "升级级别", "to": "通知对象",
