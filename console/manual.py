@@ -5,7 +5,8 @@ hit, or a pasted link — raises an alert for a unit by hand. The document is
 routed exactly as the route role routes a scored document (the router
 opens the (story, unit) alert, plans the notifications by the unit's level
 routing, queues them in the outbox and audits), only with the level and the
-reason the person gave. The document is recorded as a missed detection
+reason the person gave. An alert it joins that had been marked 误报 is reopened and notified as
+a hand-raised alert should be (``alerting.reopening``). The document is recorded as a missed detection
 (漏报) in the casebook, beside the false alarms (误报), and
 ``feedback_records`` gives both as one labelled list for the scorer's next
 tuning (``yuqing feedback export``, the console's download).
@@ -59,15 +60,21 @@ def raise_alert(ports: Ports, user: User, *, unit_id: str, level: str, note: str
     if doc is None:
         doc = _pasted(ports, url, title, text, channel)
     by = user.actor
+    reason = f"人工预警（{user.display_name or user.username}）：{note}"
     manual = doc.model_copy(update={
         "unit_levels": {unit_id: lv},
-        "unit_level_reasons": {unit_id: f"人工预警（{user.display_name or user.username}）：{note}"},
+        "unit_level_reasons": {unit_id: reason},
         "level": lv if doc.level is None or lv.rank < doc.level.rank else doc.level,
     })
     [routed] = ports.route(manual)
-    if routed["decision"] == "ALREADY_RECORDED":
-        raise Refused(f"该报道已在本单位的预警中（预警 {routed['alert_id']}），无需重复预警")
     alert_id = routed["alert_id"]
+    # The alert it joined may be a 误报 (the router notifies nobody then): raising it by hand says the
+    # dismissal was wrong, so it is reopened and notified as a hand-raised alert (alerting/reopening.py).
+    reopened = ports.reopen(alert_id, actor=by, via=via, reason=reason, level=lv.value)
+    if reopened["decision"] != "NOT_DISMISSED":
+        routed = {**routed, "decision": reopened["decision"], "queued": len(reopened["queued"])}
+    elif routed["decision"] == "ALREADY_RECORDED":
+        raise Refused(f"该报道已在本单位的预警中（预警 {routed['alert_id']}），无需重复预警")
     now: datetime = ports.now()
     ports.audit(alert_id, unit_id, "console.manual", actor=by, via=via, level=lv.value, note=note,
                 doc_id=doc.id, url=doc.url)

@@ -104,6 +104,9 @@ class ConsoleBackend:
     # 人工预警: route a scored document exactly as the route role would (its unit_levels say for whom);
     # returns [{"alert_id", "decision", "queued"}]. None: this console cannot raise alerts.
     route: Callable[[ScoredDocument], list[dict]] | None = None
+    # 人工预警 on a 误报: reopen the dismissed alert (alert id, actor, via, reason, level) and notify it as a
+    # hand-raised alert → {"decision": NOT_DISMISSED | REOPENED | REOPENED_FOR_REVIEW, "queued": [ids]}.
+    reopen: Callable[[str, str, str, str, str], dict] | None = None
     # A pasted article not collected yet: scored and given its story as the score role would, and published
     # on docs.scored (the index role indexes it; the route role finds it already routed).
     ingest: Callable[[Document], ScoredDocument] | None = None
@@ -256,6 +259,14 @@ class Ports:
             raise RuntimeError("this console has no alert router")
         with self._alerts:
             return self.backend.route(doc)
+
+    def reopen(self, alert_id: str, *, actor: str, via: str, reason: str, level: str) -> dict:
+        """Reopen a dismissed alert raised again by hand (人工预警) at ``level`` at least, under the alert
+        store's lock."""
+        if self.backend.reopen is None:
+            raise RuntimeError("this console cannot reopen alerts")
+        with self._alerts:
+            return self.backend.reopen(alert_id, actor, via, reason, level)
 
     def ingest(self, doc: Document) -> ScoredDocument:
         if self.backend.ingest is None:

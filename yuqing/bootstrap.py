@@ -214,6 +214,12 @@ class App:
         return Forwarder(self.alert_store, self.planner, self.clock)
 
     @cached_property
+    def reopener(self):
+        # 人工预警 on a 误报: the alert is reopened and notified as a hand-raised alert (alerting/reopening.py).
+        from alerting.reopening import Reopener
+        return Reopener(self.alert_store, self.planner, self.clock)
+
+    @cached_property
     def notifier(self):
         from alerting.notifier import Notifier
         from pipeline.opsalarm import StoreAlarm

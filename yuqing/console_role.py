@@ -67,6 +67,8 @@ def console_backend(app: App) -> ConsoleBackend:
                           forward=lambda alert_id, actor, via, notes, advice: app.forwarder.forward(
                               alert_id, actor=actor, via=via, notes=notes, advice=advice),
                           route=route, ingest=ingest,
+                          reopen=lambda alert_id, actor, via, reason, level: app.reopener.reopen(
+                              alert_id, actor=actor, via=via, reason=reason, level=level),
                           console_store=app.console_store)
 
 
