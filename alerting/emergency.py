@@ -11,8 +11,10 @@
   事件 timeline (documents joining, notifications, acks, ticks, notes, 续报);
 * 续报 — when the ``bulletin`` timer is due the escalator calls ``bulletin``
   in its transaction (the timer is read under the alert's lock and fires
-  once): one e-mail per recipient (the unit's contacts, the association's
-  leaders, responsible people with an address) into the durable outbox,
+  once): one message per recipient and channel (the unit's contacts, the
+  association's leaders, responsible people) into the durable outbox, on the
+  channels and under the quiet hours of the alert's level, SMS rate-limited,
+  none to the unit while the alert waits for review (``alerting.bulletins``),
   with the spread figures, what is new since the previous 续报 and the
   checklist progress; then the next timer ``emergency.bulletin_every`` later;
 * close — the timer is cancelled (no 续报 after closing), the 复盘 notes
@@ -29,8 +31,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from alerting.assessment import playbooks_of
+from alerting.bulletins import Recipient, Send
+from alerting.bulletins import plan as plan_bulletins
+from alerting.planner import Planner
 from alerting.store import AlertStore, Notification
 from alerting.store_state import AlertState, Timer
+from alerting.templates import sms_params, sms_text
 from contracts.clock import Clock
 from contracts.messages import CHANNEL_LABELS, Alert, stable_id
 from pipeline.config import MembersFile, Rules
@@ -53,8 +59,9 @@ def emergency_id(alert_id: str) -> str:
 
 class EmergencyDesk:
     def __init__(self, store: AlertStore, members: MembersFile, rules: Rules, clock: Clock, console_url: str,
-                 timezone: str = "Asia/Shanghai") -> None:
+                 timezone: str = "Asia/Shanghai", planner: Planner | None = None) -> None:
         self.store = store
+        self.planner = planner  # the levels' channel plans and quiet hours, SMS links (None: e-mail only)
         self.units = {u.id: u for u in members.units}
         self.leaders = list(members.association.leaders)
         self.rules = rules
@@ -254,21 +261,36 @@ class EmergencyDesk:
                                 [CHANNEL_LABELS.get(c, c.value) for c in alert.channels], list(alert.sites),
                                 state.engagement, state.authority, state.mainstream)
         people = [f"{p['name']}（{p['role']}）" for p in em["people"]]
+        sends, skipped = self._plan(db, em, alert, now)
         notes, recipients = [], []
-        for name, address, role in self._recipients(em, alert):
+        for send in sends:
+            r = send.recipient
             text = em_text.bulletin(number=number, unit=alert.unit_name, unit_short=em["unit_short"],
                                     title=em["title"], opened_at=datetime.fromisoformat(em["opened_at"]), now=now,
                                     spread=spread, since=since, items=em["checklist"], people=people,
-                                    link=f"{self.console_url}/emergencies/{em['id']}", tz=self.tz, greeting=name)
-            who = f"{name} <{address}>"
+                                    link=f"{self.console_url}/emergencies/{em['id']}", tz=self.tz, greeting=r.name)
+            who = f"{r.name} <{send.address}>"
             recipients.append(who)
+            payload = {"kind": "bulletin", "level": alert.level.value, "unit_id": alert.unit_id,
+                       "unit_name": alert.unit_name, "who": who, "role": r.role, "emergency_id": em["id"],
+                       "summary": text.summary}
+            if send.channel == "sms":
+                params = sms_params(alert, self._sms_link(alert.id, who), "update", unit=em["unit_short"],
+                                    source=f"第{number}期")
+                payload["sms"] = {"params": params, "text": sms_text(params)}
+            else:
+                payload["email"] = {"subject": text.subject, "body": text.body}
+            if send.held:
+                payload["held"] = send.held
             notes.append(Notification(
-                id=stable_id("bulletin", alert.id, address, str(number)), alert_id=alert.id, channel="email",
-                recipient=address, step=0, who=who, round=number, kind="bulletin",
-                payload={"kind": "bulletin", "level": alert.level.value, "unit_id": alert.unit_id,
-                         "unit_name": alert.unit_name, "who": who, "role": role, "emergency_id": em["id"],
-                         "summary": text.summary, "email": {"subject": text.subject, "body": text.body}}))
+                id=stable_id("bulletin", alert.id, send.address, str(number)), alert_id=alert.id,
+                channel=send.channel, recipient=send.address, step=0, who=who, round=number, kind="bulletin",
+                payload=payload, not_before=send.not_before))
         queued = self.store.enqueue(db, notes, now)
+        if skipped:
+            self.store.audit(db, alert.id, alert.unit_id, "emergency.bulletin.skipped", now, emergency_id=em["id"],
+                             number=number, skipped=[f"{who}：{why}" for who, why in skipped],
+                             reason=sorted({why for _, why in skipped}))
         summary = notes[0].payload["summary"] if notes else f"续报第{number}期：无收件人"
         em["bulletins"].append({"number": number, "at": _ts(now), "recipients": recipients, "summary": summary})
         em["last"] = self._mark(db, alert)
@@ -281,17 +303,44 @@ class EmergencyDesk:
         log.info("事件 %s: 续报 %d to %d recipient(s)", em["id"], number, len(notes))
         return queued
 
-    def _recipients(self, em: dict, alert: Alert) -> list[tuple[str, str, str]]:
-        """(name, e-mail, role): the unit's primary contacts, the association's leaders, responsible people."""
+    def _plan(self, db, em: dict, alert: Alert, now: datetime) -> tuple[list[Send], list[tuple[str, str]]]:
+        """Who gets this 续报 on which channel and when (alerting/bulletins.py), and who not and why."""
+        recipients = self._recipients(em, alert)
+        if self.planner is None:  # no routing here: e-mail, at once, as before
+            return [Send(r, "email", r.email, None, "") for r in recipients if r.email], []
+        route = self.planner.routing.route(alert.unit_id, alert.level)
+        review = self.store.review(alert.id, db)
+        sms_sent: dict[str, datetime] = {}
+        for row in self.store.outbox(alert.id):
+            if row["kind"] == "bulletin" and row["channel"] == "sms":
+                at = datetime.fromisoformat(row["created_at"])
+                sms_sent[row["recipient"]] = max(at, sms_sent.get(row["recipient"], at))
+        return plan_bulletins(recipients, route, self.planner.routing, alert.level, now,
+                              only=self.conf.bulletin_channels, in_review=bool(review and review["state"] == "pending"),
+                              sms_sent=sms_sent, sms_gap=self.conf.bulletin_sms_gap)
+
+    def _sms_link(self, alert_id: str, who: str) -> str:
+        assert self.planner is not None
+        return self.planner.sms_ack_url(alert_id, who)
+
+    def _recipients(self, em: dict, alert: Alert) -> list[Recipient]:
+        """The unit's primary contacts, the association's leaders, responsible people (one per person)."""
         unit = self.units.get(alert.unit_id)
-        out: dict[str, tuple[str, str, str]] = {}
-        for c in (unit.contacts if unit else []):
-            if c.role == "primary" and c.email:
-                out.setdefault(c.email, (c.name, c.email, "unit-contact"))
+        contacts = list(unit.contacts if unit else [])
+        out: dict[str, Recipient] = {}
+        for c in contacts:
+            if c.role == "primary" and (c.email or c.phone):
+                out.setdefault(c.email or c.phone or "", Recipient(
+                    c.name, "unit-contact", c.email or "", c.phone or "", c, unit=True))
         for c in self.leaders:
-            if c.email:
-                out.setdefault(c.email, (c.name, c.email, "leader"))
+            if c.email or c.phone:
+                out.setdefault(c.email or c.phone or "", Recipient(c.name, "leader", c.email or "",
+                                                                             c.phone or "", c))
         for p in em["people"]:
-            if p.get("email"):
-                out.setdefault(p["email"], (p["name"], p["email"], "responsible"))
+            key = p.get("email") or p.get("phone")
+            if key and key not in out:
+                known = next((c for c in contacts if (c.email and c.email == p.get("email"))
+                              or (c.phone and c.phone == p.get("phone"))), None)
+                out[key] = Recipient(p["name"], "responsible", p.get("email") or "", p.get("phone") or "",
+                                               known, unit=known is not None or str(p.get("role", "")).startswith("单位"))
         return list(out.values())

@@ -34,7 +34,7 @@ EVENTS = {
     "emergency.bulletin_requested": "立即续报",
     "review.held": "待复核（单位通知暂存）", "review.forwarded": "复核并转发单位", "review.forward.repeat": "重复转发（无变化）",
     "review.dismissed": "误报，未转发单位", "review.requeued": "重新待复核（单位通知再次暂存）",
-    "reopened": "重新打开并通知",
+    "reopened": "重新打开并通知", "emergency.bulletin.skipped": "续报未发送",
 }
 SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/无法读取", "silent": "长时间无新内容",
                  "never_run": "尚未运行", "disabled": "已停用", "unknown": "状态未知"}
@@ -113,7 +113,7 @@ CODES = {
     "DISMISSED": "已标记误报", "RESOLVED": "已处置完毕", "ALREADY_OPEN": "预警仍在处理中",
     "ALREADY_RESOLVED": "预警已处置", "OPENED": "新建", "REOPENED": "重新打开", "FULL": "全文",
     "unacknowledged": "未确认", "SUCCESS": "成功", "FAIL": "失败", "REVIEW": "待协会复核", "review_timeout": "复核时限",
-    "MANUAL": "人工预警", "REOPENED_FOR_REVIEW": "重新打开，待协会复核", "NOT_DISMISSED": "预警未标记误报",
+    "SMS_RATE": "短信续报间隔过短，仅发邮件", "NO_ADDRESS": "无联系方式", "MANUAL": "人工预警", "REOPENED_FOR_REVIEW": "重新打开，待协会复核", "NOT_DISMISSED": "预警未标记误报",
 }
 DETAIL_KEYS = {
     "decision": "决策", "reason": "原因", "actor": "操作人", "via": "途径", "step": "升级级别", "to": "通知对象",
@@ -124,6 +124,7 @@ DETAIL_KEYS = {
     "to_channel": "改用渠道", "retry_at": "重试时间", "state": "状态", "kind": "类型", "duty_notices": "值班通知",
     "provider_id": "回执编号", "last_error": "最近错误", "person": "确认人", "phone4": "手机尾号",
     "notes": "协会研判意见", "advice": "研判建议", "released": "转发消息", "held": "暂存消息", "due": "自动转发时间", "auto": "自动转发",
+    "skipped": "未发送", "number": "期数",
 }
 VIA = {"console": "控制台", "ack-link": "确认链接", "api": "接口", "group-link": "群消息链接", "sms": "短信",
        "email": "邮件", "manual": "人工"}

@@ -185,7 +185,8 @@ class App:
         """应急响应 (事件): opened by duty officers or rules, 续报 fired by the escalator."""
         from alerting.emergency import EmergencyDesk
         return EmergencyDesk(self.alert_store, self.config.members, self.config.rules, self.clock,
-                             self.config.settings.console_base_url, self.config.settings.timezone)
+                             self.config.settings.console_base_url, self.config.settings.timezone,
+                             planner=self.planner)
 
     @cached_property
     def ops_router(self):

@@ -2,7 +2,9 @@
 
 * ``bulletin_every``: while an 事件 is open, a 续报 (follow-up bulletin) goes
   to the unit's contacts and the association's leaders (members.yaml
-  ``association.leaders``) this often;
+  ``association.leaders``) this often, on the channels and under the quiet
+  hours of the alert's level (``bulletin_channels`` narrows them; SMS at most
+  once per ``bulletin_sms_gap`` per contact per alert);
 * ``closing_steps``: checklist items every 事件 gets after its playbook's
   steps (``playbooks`` risk type × level);
 * ``auto``: escalation rules that raise an alert to an 事件 by themselves,
@@ -34,9 +36,11 @@ class EmergencyTrigger(Strict):
 
 class EmergencyRules(Strict):
     bulletin_every: float = 4 * 3600.0
-    bulletin_channels: list[Literal["email"]] = Field(default_factory=lambda: list[Literal["email"]](["email"]))
+    # None: the level's route (its sms/email, as the first alert); a list narrows that (alerting/bulletins.py)
+    bulletin_channels: list[Literal["sms", "email"]] | None = None
+    bulletin_sms_gap: float = 3600.0  # at most one SMS 续报 per contact per alert this often
     closing_steps: list[str] = Field(default_factory=lambda: ["向会员单位和协会领导报送处置结果", "事件关闭并形成复盘报告"])
     auto: list[EmergencyTrigger] = Field(default_factory=list)
 
-    _every = field_validator("bulletin_every", mode="before")(lambda cls, v: parse_duration(v))
+    _every = field_validator("bulletin_every", "bulletin_sms_gap", mode="before")(lambda cls, v: parse_duration(v))
     _steps = field_validator("closing_steps")(lambda cls, v: _non_empty_terms(v))
