@@ -86,6 +86,7 @@ class PgConnection:
         self._conn = self._open()
         self._sql: dict[str, str] = {}
         self.reconnects = 0
+        self._in_transaction = False
 
     def _open(self):
         conn = self._psycopg.connect(self._url, autocommit=True)
@@ -100,7 +101,11 @@ class PgConnection:
         if not self._conn.closed:
             return True
         if sql == "ROLLBACK":
+            self._in_transaction = False
             return False
+        if self._in_transaction:  # never carry on a broken transaction on a new connection: it is gone
+            self._in_transaction = False
+            raise self._psycopg.OperationalError("the connection to the alert store was lost inside a transaction")
         self._conn = self._open()
         self.reconnects += 1
         return True
@@ -120,6 +125,8 @@ class PgConnection:
             query = self._sql[sql] = to_pyformat(sql)
         cur = self._conn.cursor(row_factory=self._rows)
         cur.execute(query, tuple(params) if params else None)  # type: ignore[arg-type]
+        if sql in ("BEGIN", "COMMIT", "ROLLBACK"):
+            self._in_transaction = sql == "BEGIN"
         return cur
 
     def executemany(self, sql: str, seq: Sequence[Sequence[Any]]):

@@ -102,3 +102,16 @@ def test_a_database_away_for_minutes_raises_the_ops_alert_then_the_recovery(pg, 
         stop.set()
         thread.join(10)
         ops.close()
+
+
+def test_a_transaction_cut_by_a_lost_connection_is_not_carried_on_over_a_new_one(pg, apps):
+    app, _, _, url = apps
+    store = app.alert_store
+    with pytest.raises(psycopg.OperationalError), store.transaction() as db:
+        db.execute("SELECT 1")
+        drop_connections(pg.url, url)
+        with pytest.raises(psycopg.OperationalError):
+            db.execute("SELECT 1")  # the statement that meets the lost connection fails
+        db.execute("INSERT INTO reviews (alert_id, unit_id, state, held_at, due_at) VALUES ('x','u','pending','t','t')")
+    assert store.review("x") is None  # nothing of the cut transaction was written on a new connection
+    assert store._db.reconnects == 1
