@@ -4,23 +4,15 @@ as the level's route says, quiet hours as for the first alert, at most one SMS �
 per bulletin_sms_gap; none to the unit while the alert waits for a duty officer's review."""
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from contracts.clock import FakeClock
 from tests.integration.test_alerting_delivery import env, sim  # noqa: F401  (fixtures)
 from tests.integration.test_alerting_review import REVIEW
-from tests.kit import SmtpRecorder, build_test_app, gateway_settings, make_scored
+from tests.kit import build_test_app, gateway_settings, make_scored
 
 LIMING = "13900000011"  # 人保财险's primary contact: no quiet hours
 ZHAOLI = "13900000012"  # its backup: no SMS 22:30-07:30 below red
 LEADER = "leader@jiaxh.example.cn"
 SUNWEI = "sunwei@chinalife-jl.example.cn"
-
-
-@pytest.fixture
-def smtp():
-    with SmtpRecorder() as rec:
-        yield rec
 
 
 def bulletin_rows(app, alert_id, number, channel=None):
