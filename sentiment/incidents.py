@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sentiment.tokenize import is_word
+
 KEEP_TAGS = ("n", "nr", "ns", "nt", "nz", "vn", "m", "eng")
 LEAD_CHARS = 400
 MAX_TERMS = 24
@@ -50,26 +52,54 @@ class EventKey:
     numbers: frozenset[str] = frozenset()  # the numbers in the title (stories.title_numbers)
 
 
+@dataclass(frozen=True)
+class NameParts:
+    """A unit's names and every substring of them, built once per unit:
+    whether a word is part of one of its names is then one set look-up."""
+    names: frozenset[str]
+    parts: frozenset[str]
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> NameParts:
+        kept = frozenset(n for n in names if n)
+        return cls(kept, frozenset(n[i:j] for n in kept for i in range(len(n)) for j in range(i + 1, len(n) + 1)))
+
+
 def key_terms(tagged: Iterable[tuple[str, str]], own_names: Iterable[str] = (),
-              common: frozenset[str] = COMMON) -> list[str]:
-    """The identifying terms of a text from its (token, part of speech) pairs, most frequent first."""
+              common: frozenset[str] = COMMON, known: Iterable[NameParts] = ()) -> list[str]:
+    """The identifying terms of a text from its (token, part of speech)
+    pairs (punctuation is dropped here too), most frequent first, without the words that are part of one of
+    ``own_names`` or of the ``known`` units' names, or contain one."""
+    known = tuple(known)
     names = {n for n in own_names if n}
-    # "word in some name": one substring test against the names joined by a
-    # character no token contains; "some name in word": the word's own
-    # substrings looked up in the set (words are short, names many).
-    joined = "\x00".join(names)
+    names.update(*(k.names for k in known))
     counts = Counter(word for word, tag in tagged
                      if len(word) >= 2 and word not in common
-                     and (tag.startswith(KEEP_TAGS) or (tag == "x" and _NUMBER.search(word))))
+                     and (tag.startswith(KEEP_TAGS) or (tag == "x" and _NUMBER.search(word))) and is_word(word))
+    # "word in some name": the known units' substrings, and one substring
+    # test against the other names joined by a character no token contains;
+    # "some name in word": the word's own substrings looked up in the set
+    # (words are short, names many); a word no longer than the shortest name
+    # can only contain a name it equals, which the first test finds.
+    covered = frozenset().union(*(k.names for k in known))
+    joined = "\x00".join(n for n in names if n not in covered)
     lengths = sorted({len(n) for n in names})
-    for word in [w for w in counts if (w in joined and "\x00" not in w) or _contains_any(w, names, lengths)]:
+    shortest = lengths[0] if lengths else 0
+    for word in [w for w in counts if any(w in k.parts for k in known) or (w in joined and "\x00" not in w)
+                 or (len(w) > shortest and _contains_any(w, names, lengths))]:
         del counts[word]  # the others keep their order: ties stay in order of first use
     return [w for w, _ in counts.most_common(MAX_TERMS)]
 
 
 def _contains_any(word: str, names: set[str], lengths: list[int]) -> bool:
     n = len(word)
-    return any(word[i:i + k] in names for k in lengths if k <= n for i in range(n - k + 1))
+    for k in lengths:
+        if k > n:
+            return False
+        for i in range(n - k + 1):
+            if word[i:i + k] in names:
+                return True
+    return False
 
 
 def same_event(a: EventKey, b: EventKey, rules: EventRules) -> tuple[bool, str]:

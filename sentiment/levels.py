@@ -63,6 +63,11 @@ class LevelRule:
     min_source_weight: float = 0.0
     min_spread: int = 0
 
+    def meets(self, negativity: float, relevance: float, source_weight: float, spread: int) -> bool:
+        """Whether the item meets every minimum (:meth:`misses` is empty)."""
+        return (negativity >= self.min_negativity and relevance >= self.min_relevance
+                and source_weight >= self.min_source_weight and spread >= self.min_spread)
+
     def misses(self, negativity: float, relevance: float, source_weight: float, spread: int) -> list[str]:
         """What this level requires that the item lacks (Chinese)."""
         out = []
@@ -104,6 +109,11 @@ class LevelPolicy:
         self.risk_levels = dict(risk_levels or {})
         self.spread = spread or SpreadRules()
         self.own_response_max = own_response_max
+        # The last spread scored and whether the rules are the defaults, kept
+        # by identity: the units of one document share one Spread, and the
+        # rules change only when someone assigns new ones.
+        self._last_spread: tuple[Spread, SpreadRules, SpreadScore] | None = None
+        self._defaults: tuple[SpreadRules, bool] | None = None
 
     def _bounded(self, level: Level | None, risks: Collection[str]) -> Level | None:
         """The level within the bounds of the risk types found."""
@@ -124,9 +134,23 @@ class LevelPolicy:
         if negativity < self.alert_threshold or relevance < self.min_relevance:
             return None
         for rule in self._rules:
-            if not rule.misses(negativity, relevance, source_weight, spread):
+            if rule.meets(negativity, relevance, source_weight, spread):
                 return rule.level
         return None
+
+    def _spread_score(self, spread: Spread) -> SpreadScore:
+        last = self._last_spread
+        if last is not None and last[0] is spread and last[1] is self.spread:
+            return last[2]
+        sp = spread_score(spread, self.spread)
+        self._last_spread = (spread, self.spread, sp)
+        return sp
+
+    def _default_spread_rules(self) -> bool:
+        known = self._defaults
+        if known is None or known[0] is not self.spread:
+            known = self._defaults = (self.spread, self.spread == SpreadRules())
+        return known[1]
 
     def _boosted(self, level: Level | None, engagement: dict[str, int] | None) -> Level | None:
         if level is None or self.boost is None or self.boost.interactions(engagement) < self.boost.min_engagement:
@@ -153,9 +177,9 @@ class LevelPolicy:
         """The level and why: the values that decided it and what the next more severe level lacked."""
         if spread is None:
             spread = Spread(engagement=Spread.interactions(engagement))
-        sp = spread_score(spread, self.spread)
+        sp = self._spread_score(spread)
         facts = f"负面指数 {negativity:.2f}，相关度 {relevance:.2f}，来源权重 {source_weight:.2f}"
-        if self.spread != SpreadRules():
+        if not self._default_spread_rules():
             facts += f"，{sp.describe()}"
         unbounded = self._base(negativity, relevance, source_weight, sp.points)
         base = self._bounded(unbounded, risks)

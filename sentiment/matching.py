@@ -116,7 +116,10 @@ class UnitMatcher:
                 # specific to the member unit; a bare brand (中国人寿) may be the
                 # head office or another province's branch.
                 specific = i == 0 or "分公司" in alias or any(r in alias for r in regions)
-                entries.append((alias, (unit.id, specific)))
+                # Whether the alias starts / ends with an ASCII letter or digit
+                # (then it must stand alone), decided once here, not per match.
+                key = alias.lower()
+                entries.append((alias, (unit.id, specific, _ascii_word_char(key[0]), _ascii_word_char(key[-1]))))
                 if alias.lower() in guarded:
                     self._guarded[(unit.id, alias.lower())] = context
         self._aliases = build_automaton(entries)
@@ -136,14 +139,14 @@ class UnitMatcher:
         # an excluded occurrence must not hide an overlapping valid one
         # (中国太平洋保险: 中国太平 is excluded for 太平人寿, 太平洋保险 remains).
         candidates = []
-        for end_idx, (key, (unit_id, specific)) in self._aliases.iter(lowered):
+        for end_idx, (key, (unit_id, specific, ascii_start, ascii_end)) in self._aliases.iter(lowered):
             end = end_idx + 1
             start = end - len(key)
-            if _ascii_word_char(key[0]) and start > 0 and _ascii_word_char(lowered[start - 1]):
+            if ascii_start and start > 0 and _ascii_word_char(lowered[start - 1]):
                 continue
-            if _ascii_word_char(key[-1]) and end < len(lowered) and _ascii_word_char(lowered[end]):
+            if ascii_end and end < len(lowered) and _ascii_word_char(lowered[end]):
                 continue
-            if any(s <= start and end <= e for s, e in excluded.get(unit_id, ())):
+            if excluded and any(s <= start and end <= e for s, e in excluded.get(unit_id, ())):
                 continue
             if (unit_id, key) in self._guarded and not _has_context(self._guarded[(unit_id, key)], lowered,
                                                                     start, end):

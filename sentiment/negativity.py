@@ -29,6 +29,7 @@ words as the phrase, with no risk type.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -41,6 +42,11 @@ SECOND_WORST = 0.15
 NEGATORS = ("未发现", "未", "没有", "不存在", "并非", "并无", "否认", "无")
 NEGATOR_WINDOW = 4  # characters before a phrase searched for a negator
 CUE_NEGATORS = "不未没"  # 不满意, 未澄清: the cue is negated
+# A phrase is negated when the window before it ends with a negator, or
+# contains one of two or more characters (which then also ends it): one
+# set look-up and one search instead of a test per negator.
+_ONE_CHAR_NEGATORS = frozenset(n for n in NEGATORS if len(n) == 1)
+_NEGATED = re.compile("|".join(re.escape(n) for n in NEGATORS if len(n) > 1))
 
 
 @dataclass
@@ -105,7 +111,7 @@ class NegativityScorer:
         for end, (_, (phrase, risk, weight)) in self._lexicon.iter_long(lowered):
             start = end + 1 - len(phrase)
             before = lowered[max(0, start - NEGATOR_WINDOW):start]
-            if any(before.endswith(n) or (len(n) > 1 and n in before) for n in NEGATORS):
+            if before[-1:] in _ONE_CHAR_NEGATORS or _NEGATED.search(before):
                 continue
             if not any(h[0] == phrase for h in hits):
                 hits.append((phrase, risk, weight, start, end + 1))

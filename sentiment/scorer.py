@@ -29,7 +29,7 @@ from contracts.messages import Document, Reason, RuleMatch, ScoredDocument, Unit
 from sentiment import english
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import grow, within
-from sentiment.incidents import LEAD_CHARS, key_terms
+from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
 from sentiment.negativity import Negativity, NegativityScorer, aggregate
@@ -58,6 +58,7 @@ class DocumentScorer:
         self.tokenizer = tokenizer or Tokenizer(extra_words=aliases)
         self.region_words = tuple(r for r in region_words if r)
         self.matcher = UnitMatcher(units, self.region_words)
+        self._parts: dict[str, NameParts] = {}
         self.schemes = SchemeMatcher(schemes)
         self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights,
                                            routine_cues=routine_cues, hedge_cues=hedge_cues)
@@ -72,6 +73,7 @@ class DocumentScorer:
         lexicon and levels (evaluation on other entities, dry runs)."""
         clone = copy.copy(self)
         clone.matcher = UnitMatcher(units, self.region_words)
+        clone._parts = {}
         clone.schemes = SchemeMatcher(schemes)
         return clone
 
@@ -104,6 +106,8 @@ class DocumentScorer:
         cache: dict[str, object] = {}
         level_reasons: dict[str, str] = {}
         own_units: list[str] = []
+        # No reply word (回应, 声明…) in the title: no unit's own reply (spread.is_own_response), tested once.
+        reply_word = any(w in doc.title for w in self.own_response_words)
 
         units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
         for uid, positions in mentions.items():
@@ -121,8 +125,8 @@ class DocumentScorer:
             unit_negativity[uid] = neg.score
             unit_relevance[uid] = rel
             risks = {risk for seg in neg.segments for _, risk in seg.hits if risk}
-            own = bool(spec) and is_own_response(doc.title, (name, *(spec.aliases if spec else ())),
-                                                 self.own_response_words)
+            own = bool(spec) and reply_word and is_own_response(doc.title, (name, *(spec.aliases if spec else ())),
+                                                                self.own_response_words)
             if own:
                 own_units.append(uid)
             assessed = self.levels.assess(neg.score, rel, weight, doc.engagement, risks, spread=spread, own_response=own)
@@ -151,12 +155,19 @@ class DocumentScorer:
 
     def key_terms(self, doc: Document, units: list[UnitMatch]) -> list[str]:
         """The identifying terms of the title and lead, without the matched units' names (incidents.py)."""
-        names = [a for u in units for a in (u.unit_name, *u.aliases, *self._aliases(u.unit_id))]
-        return key_terms(self.tokenizer.tagged(f"{doc.title}\n{doc.text[:LEAD_CHARS]}"), names)
+        names = [a for u in units for a in (u.unit_name, *u.aliases)]
+        known = [parts for u in units if (parts := self._name_parts(u.unit_id)) is not None]
+        return key_terms(self.tokenizer.tags(f"{doc.title}\n{doc.text[:LEAD_CHARS]}"), names, known=known)
 
-    def _aliases(self, unit_id: str) -> tuple[str, ...]:
-        spec = self.matcher.units.get(unit_id)
-        return (spec.name, *spec.aliases) if spec else ()
+    def _name_parts(self, unit_id: str) -> NameParts | None:
+        """The unit's names and their substrings, built at its first alert."""
+        parts = self._parts.get(unit_id)
+        if parts is None:
+            spec = self.matcher.units.get(unit_id)
+            if spec is None:
+                return None
+            parts = self._parts[unit_id] = NameParts.of((spec.name, *spec.aliases))
+        return parts
 
     def _segments(self, title: str, spans: list[tuple[str, int]], body_start: int, positions: list[int],
                   mentions: dict[str, list[int]], uid: str, title_counts: bool,
@@ -249,10 +260,39 @@ def _scored(doc: Document, **fields) -> ScoredDocument:
     validating way, which also decides where they go."""
     if type(doc) is not Document or doc.__pydantic_extra__:
         return ScoredDocument.from_document(doc, **fields)
-    data = {name: getattr(doc, name) for name in Document.model_fields}
+    data = {name: getattr(doc, name) for name in _DOCUMENT_FIELDS}
     data["engagement"] = dict(doc.engagement)
     data.update(fields)
-    return ScoredDocument.model_construct(**data)
+    return _construct(data)
+
+
+_DOCUMENT_FIELDS = tuple(Document.__pydantic_fields__)
+_SCORED = ScoredDocument.__pydantic_fields__
+_SCORED_FIELDS = frozenset(_SCORED)
+_NONE_DEFAULT = frozenset(n for n, f in _SCORED.items() if f.default is None and f.default_factory is None)
+
+
+def _construct(data: dict) -> ScoredDocument:
+    """What ``ScoredDocument.model_construct(**data)`` returns, for data
+    keyed by field names (no aliases), without its per-field alias checks
+    (a tenth of a headline's scoring): the fields in declaration order,
+    the ones not given at their defaults, those given as the fields set."""
+    if not data.keys() <= _SCORED_FIELDS:  # not a field: model_construct decides where it goes
+        return ScoredDocument.model_construct(**data)
+    values = dict.fromkeys(_SCORED)  # declaration order; update keeps it
+    values.update(data)
+    for name in _SCORED_FIELDS - data.keys() - _NONE_DEFAULT:
+        field_info = _SCORED[name]
+        if field_info.is_required():
+            del values[name]
+        else:
+            values[name] = field_info.get_default(call_default_factory=True, validated_data=values)
+    scored = ScoredDocument.__new__(ScoredDocument)
+    object.__setattr__(scored, "__dict__", values)
+    object.__setattr__(scored, "__pydantic_fields_set__", set(data))
+    object.__setattr__(scored, "__pydantic_extra__", {})
+    object.__setattr__(scored, "__pydantic_private__", None)
+    return scored
 
 
 def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:

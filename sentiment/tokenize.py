@@ -73,7 +73,12 @@ class Tokenizer:
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """Precise-mode ``(token, part of speech)`` pairs (jieba's tag set:
         ns place, nr person, nt organisation, m numeral, …), punctuation dropped."""
-        return [(w, t) for w, t in self._rj.tag(text) if w.isalnum() or _WORDISH.search(w)]
+        return [(w, t) for w, t in self._rj.tag(text) if is_word(w)]
+
+    def tags(self, text: str) -> list[tuple[str, str]]:
+        """:meth:`tagged` with punctuation kept, for callers that drop most
+        tokens by cheaper tests first and then ask :func:`is_word`."""
+        return self._rj.tag(text)
 
     def search_tokens(self, text: str) -> list[str]:
         """Search-mode tokens (long words also yield their parts), lower-cased,
@@ -81,6 +86,12 @@ class Tokenizer:
         # isalnum() is true for nearly every token (Han characters are
         # alphanumeric) and much cheaper than the regex, kept for the rest.
         return [w.lower() for w in self._rj.cut_for_search(text) if w.isalnum() or _WORDISH.search(w)]
+
+
+def is_word(token: str) -> bool:
+    """Not whitespace or punctuation: a letter, digit or Han character
+    (the test :meth:`Tokenizer.search_tokens` makes inline)."""
+    return token.isalnum() or _WORDISH.search(token) is not None
 
 
 def split_sentences(text: str) -> list[str]:

@@ -39,7 +39,7 @@ def no_chinese_path(monkeypatch):
     segment scorer all raise if touched."""
     def boom(*args, **kwargs):
         raise AssertionError("the Chinese path was used for an English document")
-    for name in ("cut", "words", "tagged", "search_tokens"):
+    for name in ("cut", "words", "tagged", "tags", "search_tokens"):
         monkeypatch.setattr(Tokenizer, name, boom)
     for name in ("logit", "negativity", "drivers"):
         monkeypatch.setattr(NaiveBayes, name, boom)

@@ -1,8 +1,10 @@
 """Scoring through the composition root: negativity per unit, reasons, levels."""
 import pytest
 
-from contracts.messages import Document, Level
+from contracts.messages import Document, Level, ScoredDocument
 from pipeline.config import load_config
+from sentiment.incidents import NameParts, key_terms
+from sentiment.scorer import _construct
 from tests.kit import DEMO_CONFIG
 from yuqing.bootstrap import App
 
@@ -111,3 +113,38 @@ def test_source_weight_and_relevance_gate_levels(tmp_path):
     assert weighty.unit_levels["chinalife-jl"] is Level.red  # 1,200 interactions: spread 2
     assert light.unit_levels["chinalife-jl"] is Level.orange  # red needs source weight 1.0 in the demo rules
     assert light.unit_negativity == weighty.unit_negativity
+
+
+def test_scored_message_is_what_validation_builds(scorer):
+    d = doc("中国人寿吉林省分公司拒赔引发投诉", "客户称理赔被拒，多次投诉无果。")
+    scored = scorer.score(d)
+    assert scored.unit_levels, "a negative item: every field of the message is filled"
+    again = ScoredDocument.model_validate_json(scored.to_bytes())
+    assert again.model_dump() == scored.model_dump()
+    assert again.to_bytes() == scored.to_bytes()
+
+
+@pytest.mark.parametrize("given", [
+    {},  # only the document's fields
+    {"negativity": 0.5, "story_id": "s1", "story": {"doc_count": 2}},
+    {"negativity": 0.5, "not_a_field": 1},  # unknown: model_construct decides where it goes
+])
+def test_fast_construction_equals_model_construct(given):
+    d = doc("标题", "正文")
+    data = {**{name: getattr(d, name) for name in Document.model_fields}, **given}
+    data.pop("language")  # a field with a default, not given
+    fast, slow = _construct(dict(data)), ScoredDocument.model_construct(**dict(data))
+    assert list(fast.__dict__.items()) == list(slow.__dict__.items())
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.model_extra == slow.model_extra
+    assert fast.to_bytes() == slow.to_bytes()
+
+
+def test_key_terms_drop_the_unit_names_whether_precomputed_or_given(scorer):
+    text = "中国人寿吉林省分公司四平支公司重疾险拒赔，国寿客户王某62万元理赔被拒……人寿公司称未如实告知"
+    names = ["中国人寿保险股份有限公司吉林省分公司", "中国人寿吉林省分公司", "国寿", "中国人寿"]
+    given = key_terms(scorer.tokenizer.tagged(text), names)
+    assert given == ["四平", "支公司", "重疾险", "客户王", "62", "万元"]  # 人寿 is part of a name
+    assert key_terms(scorer.tokenizer.tags(text), [], known=[NameParts.of(names)]) == given
+    assert key_terms(scorer.tokenizer.tags(text), names[:2], known=[NameParts.of(names[2:])]) == given
+    assert "人寿" in key_terms(scorer.tokenizer.tags(text), [])
