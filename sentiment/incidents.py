@@ -85,8 +85,10 @@ def key_terms(tagged: Iterable[tuple[str, str]], own_names: Iterable[str] = (),
     joined = "\x00".join(n for n in names if n not in covered)
     lengths = sorted({len(n) for n in names})
     shortest = lengths[0] if lengths else 0
-    for word in [w for w in counts if any(w in k.parts for k in known) or (w in joined and "\x00" not in w)
-                 or (len(w) > shortest and _contains_any(w, names, lengths))]:
+    drop = set().union(*(k.parts.intersection(counts) for k in known))
+    drop.update(w for w in counts if w not in drop and ((w in joined and "\x00" not in w)
+                                                        or (len(w) > shortest and _contains_any(w, names, lengths))))
+    for word in drop:
         del counts[word]  # the others keep their order: ties stay in order of first use
     return [w for w, _ in counts.most_common(MAX_TERMS)]
 

@@ -53,12 +53,14 @@ class SchemeHit:
     ends: list[int] = field(default_factory=list)
 
 
+def _word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
 def _standalone(text: str, start: int, end: int) -> bool:
     # Same rule as the unit matcher: an ASCII word must not be part of a longer one.
-    def word(ch: str) -> bool:
-        return ch.isascii() and ch.isalnum()
-    return not ((word(text[start]) and start > 0 and word(text[start - 1]))
-                or (word(text[end - 1]) and end < len(text) and word(text[end])))
+    return not ((_word(text[start]) and start > 0 and _word(text[start - 1]))
+                or (_word(text[end - 1]) and end < len(text) and _word(text[end])))
 
 
 class SchemeMatcher:
@@ -75,7 +77,12 @@ class SchemeMatcher:
                         owners.setdefault(w.lower(), []).append((si, gi))
             for w in scheme.exclude:
                 owners.setdefault(w.lower(), []).append((si, -1))
-        self._auto = build_automaton((w, tuple(o)) for w, o in owners.items())
+        # Whether each word starts / ends with an ASCII letter or digit (then
+        # it must stand alone, see _standalone), decided here, not per match.
+        self._auto = build_automaton((w, (tuple(o), _word(w[0]), _word(w[-1]))) for w, o in owners.items())
+        # The groups that stand for the unit's own names (@unit).
+        self._unit_groups = {(si, gi) for si, scheme in enumerate(self.schemes)
+                             for gi, (_, words) in enumerate(scheme.groups) if UNIT_TOKEN in words}
 
     def evaluate(self, text: str, sentence_starts: Sequence[int],
                  unit_matches: Mapping[str, Match]) -> list[SchemeHit]:
@@ -87,10 +94,10 @@ class SchemeMatcher:
         # occurrences[(scheme, group)] = [(start, end, word as written)]
         occ: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
         if self._auto is not None:
-            for end_idx, (key, owners) in self._auto.iter(lowered):
+            for end_idx, (key, (owners, ascii_start, ascii_end)) in self._auto.iter(lowered):
                 end = end_idx + 1
                 start = end - len(key)
-                if not _standalone(lowered, start, end):
+                if (ascii_start or ascii_end) and not _standalone(lowered, start, end):
                     continue
                 for si, gi in owners:
                     occ.setdefault((si, gi), []).append((start, end, text[start:end]))
@@ -99,9 +106,9 @@ class SchemeMatcher:
             if (si, -1) in occ:
                 continue  # an exclusion word: NOT
             groups = []
-            for gi, (_, words) in enumerate(scheme.groups):
+            for gi in range(len(scheme.groups)):
                 found = list(occ.get((si, gi), ()))
-                if UNIT_TOKEN in words and scheme.unit_id in unit_matches:
+                if (si, gi) in self._unit_groups and scheme.unit_id in unit_matches:
                     m = unit_matches[scheme.unit_id]
                     found += [(s, e, text[s:e]) for s, e in zip(m.positions, m.ends)]
                 groups.append(found)
