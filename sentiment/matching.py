@@ -151,11 +151,11 @@ class UnitMatcher:
             if (unit_id, key) in self._guarded and not _has_context(self._guarded[(unit_id, key)], lowered,
                                                                     start, end):
                 continue
-            candidates.append((start, -end, unit_id, specific))
+            candidates.append((start, -end, unit_id, specific, ascii_end))
         candidates.sort()
         found: dict[str, Match] = {}
         taken = 0
-        for start, neg_end, unit_id, specific in candidates:
+        for start, neg_end, unit_id, specific, ascii_end in candidates:
             end = -neg_end
             if start < taken:
                 continue  # overlaps a longer or earlier match
@@ -173,7 +173,7 @@ class UnitMatcher:
             # names the branch as surely as a branch alias would.
             tail = lowered[end:end + 8]
             branch = "分公司" in tail and any(tail.startswith(r) for r in self._regions)
-            if not branch and _ascii_word_char(lowered[end - 1]):
+            if not branch and ascii_end:
                 branch = _english_branch(lowered, start, end, self._regions)
             match.specific = match.specific or specific or branch
         return list(found.values())
