@@ -85,7 +85,10 @@ class DocumentScorer:
         body_start = len(doc.title) + 1
         matches = {m.unit_id: m for m in self.matcher.find(full)}
         chinese = is_chinese(doc.language, doc.title, doc.text)
-        spans = sentence_spans(full) if chinese else english.sentence_spans(full)
+        if matches or self.schemes.schemes:
+            spans = sentence_spans(full) if chinese else english.sentence_spans(full)
+        else:  # no unit, and no scheme that could find one: no sentence is scored
+            spans = []
         starts = [s for _, s in spans]
         hits = self.schemes.evaluate(full, starts, matches) if self.schemes.schemes else []
         mentions: dict[str, list[int]] = {}
