@@ -59,6 +59,7 @@ class DocumentScorer:
         self.region_words = tuple(r for r in region_words if r)
         self.matcher = UnitMatcher(units, self.region_words)
         self._parts: dict[str, NameParts] = {}
+        self._spreads: dict[tuple[str, int], Spread] = {}
         self.schemes = SchemeMatcher(schemes)
         self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights,
                                            routine_cues=routine_cues, hedge_cues=hedge_cues)
@@ -105,7 +106,7 @@ class DocumentScorer:
         weight = self.source_weight(doc)
         carrier = self.levels.spread.authority_of(site=doc.site, source_id=doc.source_id,
                                                   source_name=doc.source_name, author=doc.author)
-        spread = Spread(authority=carrier.name if carrier else "", engagement=Spread.interactions(doc.engagement))
+        spread = self._spread(carrier.name if carrier else "", Spread.interactions(doc.engagement))
         cache: dict[str, object] = {}
         level_reasons: dict[str, str] = {}
         own_units: list[str] = []
@@ -155,6 +156,17 @@ class DocumentScorer:
             story_id=story_id_for(doc.title, doc.id),
             scored_at=now or datetime.now(timezone.utc),
         )
+
+    def _spread(self, authority: str, engagement: int) -> Spread:
+        """One Spread per carrier class and engagement (most documents share
+        one), so the levels score it once (LevelPolicy keeps the last)."""
+        key = (authority, engagement)
+        spread = self._spreads.get(key)
+        if spread is None:
+            if len(self._spreads) >= 10_000:
+                self._spreads.clear()
+            spread = self._spreads[key] = Spread(authority=authority, engagement=engagement)
+        return spread
 
     def key_terms(self, doc: Document, units: list[UnitMatch]) -> list[str]:
         """The identifying terms of the title and lead, without the matched units' names (incidents.py)."""

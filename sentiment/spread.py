@@ -87,7 +87,9 @@ class Spread:
 
     @staticmethod
     def interactions(engagement: Mapping[str, int] | None, counts: Sequence[str] = ENGAGEMENT_COUNTS) -> int:
-        return sum(int((engagement or {}).get(k) or 0) for k in counts)
+        if not engagement:  # most documents: nothing crawled
+            return 0
+        return sum(int(engagement.get(k) or 0) for k in counts)
 
 
 @dataclass(frozen=True)
