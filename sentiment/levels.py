@@ -64,9 +64,10 @@ class LevelRule:
     min_spread: int = 0
 
     def meets(self, negativity: float, relevance: float, source_weight: float, spread: int) -> bool:
-        """Whether the item meets every minimum (:meth:`misses` is empty)."""
-        return (negativity >= self.min_negativity and relevance >= self.min_relevance
-                and source_weight >= self.min_source_weight and spread >= self.min_spread)
+        """Whether the item meets every minimum: :meth:`misses` would be empty
+        (the same comparisons, negated, so a NaN compares as it does there)."""
+        return not (negativity < self.min_negativity or relevance < self.min_relevance
+                    or source_weight < self.min_source_weight or spread < self.min_spread)
 
     def misses(self, negativity: float, relevance: float, source_weight: float, spread: int) -> list[str]:
         """What this level requires that the item lacks (Chinese)."""

@@ -71,3 +71,14 @@ def test_relevance_orders_typical_mentions():
                                 scheme_matched=False, units_in_doc=8)
     assert branch_in_title == 1.0 > brand_in_body == 0.5 > brand_in_a_list
     assert brand_in_a_list >= 0.0
+
+
+def test_a_rule_is_met_exactly_when_it_misses_nothing():
+    rule = LevelRule(Level.red, 0.9, 0.7, 1.0, 2)
+    values = (0.0, 0.7, 0.9, 1.0, float("nan"))
+    for negativity in values:
+        for rel in values:
+            for weight in values:
+                for spread in (0, 2, 3):
+                    assert rule.meets(negativity, rel, weight, spread) == \
+                        (not rule.misses(negativity, rel, weight, spread))
