@@ -235,7 +235,7 @@ def main() -> None:
     baseline = engines[0].name
     head = " | ".join(f"{e.name} p50 / p95 (CPU p95) ms" for e in engines)
     ratios = " | ".join(f"{e.name} × (wall / CPU p95)" for e in engines[1:])
-    print(f"\n| query (limit 20, newest first) | {head} | {ratios} |")
+    print(f"\n| query (limit 20, newest first) | {head} |" + (f" {ratios} |" if ratios else ""))
     print("|---|" + "---|" * (len(engines) + len(engines) - 1))
     for kind in KINDS:
         cells = []
@@ -247,7 +247,7 @@ def main() -> None:
         for e in engines[1:]:
             r = results[e.name][kind]
             ratio_cells.append(f"{base_r[1] / r[1]:,.0f}× / {base_r[3] / max(r[3], 1e-3):,.0f}×" if r and base_r else "—")
-        print(f"| {LABELS[kind]} | {' | '.join(cells)} | {' | '.join(ratio_cells)} |")
+        print(f"| {LABELS[kind]} | {' | '.join(cells)} |" + "".join(f" {c} |" for c in ratio_cells))
     print(f"\nload average (1/5/15 min) {' / '.join(f'{x:.1f}' for x in load_before)} before the queries, "
           f"{' / '.join(f'{x:.1f}' for x in load_after)} after; each cell the median of {args.runs} runs (by p95)")
     print(f"(× = {baseline} p95 / engine p95, wall and CPU: how many times faster; CPU p95: this thread's CPU time, "
