@@ -148,6 +148,7 @@ class Notifier:
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
                 self._executor = None
+            self.close_sessions()
             try:
                 released = self.store.release(self.owner, self.clock.now())
             except STORE_ERRORS as e:  # the leases expire by themselves: another notifier retakes the rows
@@ -156,6 +157,13 @@ class Notifier:
                 released = 0
             if released:
                 log.info("handed back %d claimed notification(s) not yet sent", released)
+
+    def close_sessions(self) -> None:
+        """End the channel clients' open sessions (SMTP), if they keep any."""
+        for client in self.clients.values():
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
 
     # ------------------------------------------------------------ sending
 

@@ -253,6 +253,9 @@ class App:
     # ------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
+        for client in self.__dict__.get("channel_clients", {}).values():
+            if hasattr(client, "close"):  # the e-mail client's kept SMTP sessions
+                client.close()
         for name in ("bus", "index", "alert_store", "story_store"):
             part = self.__dict__.pop(name, None)
             if part is not None:

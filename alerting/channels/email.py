@@ -1,11 +1,16 @@
 """Email over SMTP (smtplib). Success = the server accepted the recipient;
 a refused recipient is permanent, a connection problem transient. The SMTP
 password comes from the environment (``smtp.password_env``) and never
-appears in an error."""
+appears in an error. Each sending thread keeps its SMTP session for the next
+message (checked with RSET, retired when idle or after REUSE_MESSAGES), so a
+burst of e-mails does not connect, greet and log in once per message;
+``close()`` ends them all."""
 from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
+import time
 from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
@@ -15,12 +20,18 @@ from alerting.channels import PermanentError, Sent, TransientError, redact
 from contracts.sanitize import one_line
 from pipeline.config import SmtpConfig
 
+REUSE_IDLE = 5.0  # s: a session idle longer is closed, not reused (servers drop idle ones)
+REUSE_MESSAGES = 100  # messages per session
+
 
 class EmailClient:
     name = "email"
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
+        self._local = threading.local()  # each sending thread's session (alerting/notifier.py)
+        self._lock = threading.Lock()
+        self._open: set[_Session] = set()  # every session not yet closed, for close()
 
     def build(self, note_id: str, recipient: str, subject: str, body: str) -> Message:
         # The compat32 MIME classes: the same message as EmailMessage's, built in a sixth of the
@@ -43,13 +54,13 @@ class EmailClient:
         msg = self.build(note_id, recipient, mail["subject"], mail["body"])
         cfg = self.config
         try:
-            cls = smtplib.SMTP_SSL if cfg.ssl else smtplib.SMTP
-            with cls(cfg.host, cfg.port, timeout=cfg.timeout) as smtp:
-                if cfg.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if cfg.username:
-                    smtp.login(cfg.username, cfg.password or "")
-                refused = smtp.send_message(msg)
+            session = self._session()
+            try:
+                refused = session.smtp.send_message(msg)
+            except BaseException:
+                self._drop(session)  # a failed transaction may leave the session anywhere: start afresh
+                raise
+            session.used(time.monotonic())
         except smtplib.SMTPRecipientsRefused as e:
             code, reason = next(iter(e.recipients.values()))
             raise PermanentError(f"SMTP {cfg.host}:{cfg.port} refused {recipient}: {code} {_text(reason)}") from None
@@ -64,6 +75,69 @@ class EmailClient:
         if refused:
             raise PermanentError(f"SMTP {cfg.host}:{cfg.port} refused {recipient}: {refused}")
         return Sent(msg["Message-ID"])
+
+
+    def _session(self) -> _Session:
+        """This thread's SMTP session, kept between messages (no connect, greeting, EHLO, login and
+        QUIT per message) while used at least every REUSE_IDLE seconds, up to REUSE_MESSAGES; checked
+        with RSET before reuse and opened afresh when that fails (nothing was sent on it yet)."""
+        session: _Session | None = getattr(self._local, "session", None)
+        if session is not None:
+            try:
+                if session.stale(time.monotonic()):
+                    raise smtplib.SMTPServerDisconnected("retired")
+                session.smtp.rset()
+                return session
+            except (OSError, smtplib.SMTPException):
+                self._drop(session)
+        cfg = self.config
+        cls = smtplib.SMTP_SSL if cfg.ssl else smtplib.SMTP
+        smtp = cls(cfg.host, cfg.port, timeout=cfg.timeout)
+        try:
+            if cfg.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if cfg.username:
+                smtp.login(cfg.username, cfg.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        session = self._local.session = _Session(smtp, time.monotonic())
+        with self._lock:
+            self._open.add(session)
+        return session
+
+    def _drop(self, session: _Session) -> None:
+        if getattr(self._local, "session", None) is session:
+            self._local.session = None
+        with self._lock:
+            self._open.discard(session)
+        session.quit()
+
+    def close(self) -> None:
+        """QUIT every open session (the notifier stopping, the App closing)."""
+        with self._lock:
+            sessions, self._open = list(self._open), set()
+        for session in sessions:
+            session.quit()
+
+
+class _Session:
+    def __init__(self, smtp: smtplib.SMTP, now: float) -> None:
+        self.smtp, self.last, self.messages = smtp, now, 0
+
+    def used(self, now: float) -> None:
+        self.last, self.messages = now, self.messages + 1
+
+    def stale(self, now: float) -> bool:
+        return now - self.last > REUSE_IDLE or self.messages >= REUSE_MESSAGES
+
+    def quit(self) -> None:
+        try:
+            self.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        finally:
+            self.smtp.close()
 
 
 def _header(value: str) -> str:
