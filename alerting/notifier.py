@@ -56,6 +56,7 @@ from pipeline.statedb import unavailable_errors
 
 log = logging.getLogger(__name__)
 ROBOTS = ("dingtalk", "wecom")
+SEND_WORKERS = 8  # sends at once by default (settings.yaml alert_store.options.send_workers)
 STORE_ALARM_AFTER = 5  # consecutive store failures before the log line becomes an ERROR
 
 

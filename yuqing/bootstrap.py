@@ -235,7 +235,8 @@ class App:
     @property
     def send_workers(self) -> int:
         # settings.yaml alert_store.options.send_workers: messages a notifier sends at once (8).
-        workers = self.config.settings.alert_store.options.get("send_workers", 8)
+        from alerting.notifier import SEND_WORKERS
+        workers = self.config.settings.alert_store.options.get("send_workers", SEND_WORKERS)
         if not isinstance(workers, int) or workers < 1:
             raise ValueError(f"settings.yaml: alert_store.options.send_workers: must be an integer ≥ 1, got {workers!r}")
         return workers

@@ -21,9 +21,10 @@ and the second half of the feed is published. Then:
 * every (story, unit) has one alert, and exactly the complaints alerted;
 * every due e-mail was accepted and no notification reached the SMTP server
   or the SMS stand-in twice (each carries its notification id; group robots
-  have no field for one) — but for a row B's notifier held when it
-  died, which A retakes once its lease runs out (audited as
-  ``notification.retaken``): the one message that may have been in flight;
+  have no field for one) — but for the rows B's notifier held when it
+  died, which A retakes once their lease runs out (audited as
+  ``notification.retaken``): the messages that may have been in flight, at
+  most one wave of ``send_workers`` sends (alerting/notifier.py);
 * A took over B's partitions: B consumed from some partitions before the
   kill, and every document published after it, on every partition, went
   through A's scorer and router.
@@ -40,6 +41,7 @@ from pathlib import Path
 
 import pytest
 
+from alerting.notifier import SEND_WORKERS
 from alerting.store import AlertStore
 from contracts.messages import Document, stable_id
 from pipeline.config import load_config
@@ -212,7 +214,8 @@ def test_two_machines_lose_one_of_each_role_and_nothing_is_lost_or_doubled(stack
             assert all(n == 1 for n in pairs.values())
             assert {x.story_id for x in alerts} == set(stories.values())
             assert {(stories[k], UNITS[k % len(UNITS)][1]) for k in complaints} == set(pairs)
-            # No notification twice, but the one B's notifier may have had in flight.
+            # No notification twice, but those B's notifier may have had in flight: one wave of sends.
+            wave = b.config.settings.alert_store.options.get("send_workers", SEND_WORKERS)
             with smtp.lock:
                 mails = [str(m.message["X-Yuqing-Notification"]) for m in smtp.messages]
             with sim.lock:  # SMS carry the id (OutId); group robots have no field for it, so not counted here
@@ -229,7 +232,7 @@ def test_two_machines_lose_one_of_each_role_and_nothing_is_lost_or_doubled(stack
             # Twice: a message received twice, or a message of a send that was cut short and redone.
             twice = [n for n, c in received.items() if c > 1]
             doubled = twice + sorted(set(received) - expected)
-            assert len(doubled) <= 1, f"received twice {twice}, sent again in another form {doubled[len(twice):]}"
+            assert len(doubled) <= wave, f"received twice {twice}, sent again in another form {doubled[len(twice):]}"
             if doubled:
                 assert any(t["event"] == "notification.retaken" for x in alerts
                            for t in store.audit_trail(x.id)), doubled
