@@ -16,6 +16,8 @@ from pipeline.bus import Record
 from pipeline.workers import Output, PoisonMessage, dead_letter, decode, per_record, run_stage
 from yuqing.bootstrap import App, CannotStart  # noqa: F401  (CannotStart: re-exported for the CLI)
 
+INDEX_BATCH = 500  # records per index commit in a burst (the other stages take run_stage's 100)
+
 log = logging.getLogger(__name__)
 
 
@@ -69,7 +71,10 @@ def index(app: App, stop: threading.Event) -> None:
             idx.upsert(list(docs.values()))
         return poison
 
-    run_stage(app.bus, [DOCS_SCORED], "indexer", handle, stop, on_idle=pruner.maybe_prune,
+    # Up to INDEX_BATCH records per commit: a poll returns what is there at once, so this
+    # only matters in a burst, where each tantivy commit (and the segment merging it
+    # causes) is most of the index's cost per document (bench/README.md, index section).
+    run_stage(app.bus, [DOCS_SCORED], "indexer", handle, stop, batch=INDEX_BATCH, on_idle=pruner.maybe_prune,
               alarm_after=app.config.settings.store_alarm_after)
 
 
