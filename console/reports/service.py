@@ -10,8 +10,10 @@
   ``misfire_grace_time`` lets a console restarted shortly after 08:00 still
   produce the morning's reports.
 * A unit's own reports (``unit_id``: what its publicity lead reads) live in
-  ``<data_dir>/reports/units/<unit id>/`` with their own 期号, generated on
-  demand; the unit id must be one of the configured units (no path tricks).
+  ``<data_dir>/reports/units/<unit id>/`` with their own 期号; the schedule
+  writes them too for every unit with an active lead (``led_units``), and
+  anyone may generate one on demand. The unit id must be one of the
+  configured units (no path tricks).
 """
 from __future__ import annotations
 
@@ -44,6 +46,11 @@ class ReportService:
         if unit_id not in self.ports.units:
             raise ValueError(f"unknown unit {unit_id!r}")
         return self.dir / "units" / unit_id
+
+    def led_units(self) -> list[str]:
+        """The units with an active publicity lead (their own reports are written on schedule too)."""
+        return sorted({u.unit_id for u in self.ports.users.list_users()
+                       if u.role == "lead" and not u.disabled and u.unit_id in self.ports.units})
 
     def generate(self, kind: str, day: date | None = None, unit_id: str | None = None) -> dict:
         """Build and write one report (the association's, or ``unit_id``'s own); returns its listing entry."""
@@ -108,16 +115,18 @@ class ReportScheduler:
         hour, minute = (int(x) for x in ports.console.report_time.split(":"))
         self.service = service
         self.scheduler = BackgroundScheduler(timezone=ports.tz)
-        self.scheduler.add_job(self._run, CronTrigger(hour=hour, minute=minute, timezone=ports.tz), args=["daily"],
+        self.scheduler.add_job(self.run, CronTrigger(hour=hour, minute=minute, timezone=ports.tz), args=["daily"],
                                id="report-daily", misfire_grace_time=3600, coalesce=True)
-        self.scheduler.add_job(self._run, CronTrigger(day_of_week="mon", hour=hour, minute=minute, timezone=ports.tz),
+        self.scheduler.add_job(self.run, CronTrigger(day_of_week="mon", hour=hour, minute=minute, timezone=ports.tz),
                                args=["weekly"], id="report-weekly", misfire_grace_time=3600, coalesce=True)
 
-    def _run(self, kind: str) -> None:
-        try:
-            self.service.generate(kind)
-        except Exception:  # a failed report must not stop the next one (or the console)
-            log.exception("scheduled %s report failed", kind)
+    def run(self, kind: str) -> None:
+        """The scheduled reports of ``kind``: the association's, then each led unit's own."""
+        for unit_id in [None, *self.service.led_units()]:
+            try:
+                self.service.generate(kind, unit_id=unit_id)
+            except Exception:  # a failed report must not stop the next one (or the console)
+                log.exception("scheduled %s report failed (%s)", kind, unit_id or "association")
 
     def start(self) -> None:
         self.scheduler.start()

@@ -14,6 +14,7 @@ import pytest
 import requests
 from docx import Document as Docx
 
+from console.reports.service import ReportScheduler
 from tests.console.conftest import UNIT_A, UNIT_B, Api, start_console, stop_console
 from tests.kit import CHROMEDRIVER, CHROMIUM, chromium, seed_app, seed_doc
 
@@ -93,6 +94,21 @@ def test_a_leads_weekly_names_no_other_unit_in_html_or_word(site):
     everyone = html_text(duty.get(f"/api/reports/{whole['html']}").text)
     assert app.config.unit(UNIT_A).name in everyone and "触发有效预警" in everyone
     assert f"触发有效预警{len(unit_alerts)}起" not in everyone
+
+
+def test_the_schedule_writes_each_led_units_own_report(site):
+    app, alerts, server = site
+    service = server.web.state.reports
+    server.web.state.ports.users.add_user("lead_c", "another-long-pass", "lead", unit_id="pingan-pc-jl")
+    server.web.state.ports.users.set_disabled("lead_c", True)  # a disabled lead gets none
+    ReportScheduler(service).run("daily")
+    yesterday = (service.today() - timedelta(days=1)).isoformat()
+    assert f"daily-{yesterday}" in [e["name"] for e in service.list()]
+    assert service.led_units() == sorted([UNIT_A, UNIT_B])
+    for unit in (UNIT_A, UNIT_B):
+        entry = next(e for e in service.list(unit) if e["kind"] == "daily")
+        assert (entry["day"], entry["unit"], entry["issue"]) == (yesterday, unit, 1)
+    assert not (service.dir / "units" / "pingan-pc-jl").exists()
 
 
 def png_size(path) -> tuple[int, int]:
