@@ -102,6 +102,14 @@ def test_an_emergency_through_the_api_from_opening_to_the_review_report(console)
     assert all(s in html for s in REVIEW_SECTIONS) and "红色预警应在1小时内启动响应" in html
 
 
+def submit(driver, button_id: str) -> None:
+    """Press a form's button and wait until the page it posted to has replaced this one (a wait on the
+    new page's content could otherwise read the old page while it is being torn down, under load)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, button_id).click()
+    wait(driver, 30).until(EC.staleness_of(page))
+
+
 @pytest.mark.skipif(not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
                     reason="Debian chromium + chromium-driver not installed (.ci/run installs them)")
 def test_duty_officer_raises_ticks_and_closes_an_emergency_in_the_browser(console, tmp_path, shots):
@@ -111,15 +119,15 @@ def test_duty_officer_raises_ticks_and_closes_an_emergency_in_the_browser(consol
     try:
         login(driver, server.url, "duty")
         driver.get(f"{server.url}/alerts/{alert.id}")
-        driver.find_element(By.ID, "do-emergency").click()
+        submit(driver, "do-emergency")
         wait(driver).until(EC.presence_of_element_located((By.ID, "checklist")))
         assert "事件：" in driver.find_element(By.TAG_NAME, "h1").text
         assert driver.find_element(By.ID, "em-status").text == "处置中"
-        driver.find_element(By.ID, "tick-c1").click()
+        submit(driver, "tick-c1")
         wait(driver).until(EC.text_to_be_present_in_element((By.ID, "item-c1"), "测试duty"))
         assert driver.find_element(By.ID, "tick-c1").text == "撤销" and "已完成" in driver.find_element(By.ID, "item-c1").text
         driver.find_element(By.ID, "em-note").send_keys("已电话联系单位宣传负责人")
-        driver.find_element(By.ID, "do-em-note").click()
+        submit(driver, "do-em-note")
         wait(driver).until(EC.text_to_be_present_in_element((By.ID, "em-timeline"), "已电话联系单位宣传负责人"))
         timeline = driver.find_element(By.ID, "em-timeline").text
         assert "启动应急响应（人工启动）" in timeline and "测试duty完成" in timeline
@@ -136,7 +144,7 @@ def test_duty_officer_raises_ticks_and_closes_an_emergency_in_the_browser(consol
         driver.find_element(By.ID, "emergency-link").click()
         driver.find_element(By.ID, "close-summary").send_keys("单位已发布情况说明，舆情回落")
         driver.find_element(By.ID, "close-lessons").send_keys("口径报备流程需提前")
-        driver.find_element(By.ID, "do-close").click()
+        submit(driver, "do-close")
         wait(driver).until(EC.text_to_be_present_in_element((By.ID, "em-status"), "已关闭"))
         assert not driver.find_elements(By.ID, "tick-c2")  # a closed 事件 takes no more ticks
         driver.get(driver.find_element(By.ID, "review-html").get_attribute("href"))
