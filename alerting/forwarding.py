@@ -26,7 +26,7 @@ import logging
 from datetime import datetime, timedelta
 
 from alerting.planner import Planner
-from alerting.store import AlertStore
+from alerting.store import AlertStore, Notification
 from alerting.templates import AUTO_FORWARDED
 from contracts.clock import Clock
 from contracts.messages import Alert, AlertStatus
@@ -73,9 +73,10 @@ class Forwarder:
         brief = {**state.brief, "review": {"notes": notes, "advice": advice, "auto": auto,
                                            "by": "" if auto else actor}}
         route = self.planner.routing.route(alert.unit_id, alert.level)
-        fresh = {n.id: n for n in self.planner.for_alert(alert, brief, [0], 0, "alert", "", now, route)}
+        rows = self.store.held(db, alert.id)
+        fresh = self._rerendered(alert, brief, rows, now, route)
         released = []
-        for row in self.store.held(db, alert.id):
+        for row in rows:
             note = fresh.get(row["id"])
             payload = json.dumps(note.payload, ensure_ascii=False) if note else row["payload"]
             if self.store.release_held(db, row["id"], payload, (note.not_before if note else None) or now, now):
@@ -102,3 +103,18 @@ class Forwarder:
         review = {**review, "state": "forwarded", "forwarded_by": by, "via": via,
                   "notes": notes, "advice": advice}
         return {"forwarded": True, "review": review, "released": released}
+
+    def _rerendered(self, alert: Alert, brief: dict, rows: list, now: datetime, route) -> dict[str, Notification]:
+        """The held messages rendered anew from the alert as it is now, with the review: the first alert
+        (round 0), and the news held with it (an alert raised to a reviewed level: its update, with the
+        reason it gave) — each by its own kind, round and steps, so the ids match the held rows."""
+        groups: dict[tuple[str, int, str], set[int]] = {}
+        for row in rows:
+            payload = json.loads(row["payload"])
+            kind = "alert" if row["round"] == 0 else str(payload.get("kind") or "update")
+            groups.setdefault((kind, row["round"], str(payload.get("reason") or "")), set()).add(row["step"])
+        fresh: dict[str, Notification] = {}
+        for (kind, round_, reason), steps in groups.items():
+            fresh.update((n.id, n) for n in self.planner.for_alert(alert, brief, sorted(steps), round_, kind, reason,
+                                                                   now, route))
+        return fresh

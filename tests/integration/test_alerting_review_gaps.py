@@ -26,7 +26,9 @@ def test_an_alert_raised_to_red_after_it_opened_is_held_for_review(app, smtp):
     assert smtp.to(BACKUP) == []
     assert len(smtp.to(PRIMARY)) == 2 and "超时未复核，已自动转发" in "".join(
         e.get("reason") or "" for e in app.alert_store.audit_trail(alert.id) if e["event"] == "review.forwarded")
-    assert "红色" in smtp.to(PRIMARY)[1].subject
+    raise_mail = smtp.to(PRIMARY)[1]
+    assert "红色" in raise_mail.subject and "预警等级由橙色升至红色" in raise_mail.body
+    assert "协会复核：超时未复核，已自动转发" in raise_mail.body  # rendered anew when forwarded, like a first alert
 
 
 def test_a_raise_after_the_review_was_forwarded_goes_straight_to_the_unit(app, smtp):
