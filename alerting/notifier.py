@@ -20,7 +20,7 @@ Contract:
   under a lease (this notifier's owner id, expiry ``lease`` ahead) renewed
   before each send; another notifier retakes a row only after its lease
   expired (the holder died or hung), so at most the messages in flight at a
-  crash (one wave: ``workers`` sends) are sent twice — with the same
+  crash (one wave: ``workers`` sends, at most one of them an SMS) are sent twice — with the same
   notification id in their Message-ID / OutId, so they can be recognised.
   ``lease`` must exceed the slowest send (the channel timeouts, 10 s by
   default). A clean stop hands unsent claims back.
@@ -61,6 +61,23 @@ STORE_ALARM_AFTER = 5  # consecutive store failures before the log line becomes 
 
 
 STORE_ERRORS = unavailable_errors()
+
+
+def waves(groups: list[list[Notification]], workers: int) -> list[list[list[Notification]]]:
+    """The groups in claim order, cut into waves of at most ``workers`` groups with at most one
+    SMS among them: a crash re-sends at most one SMS (billed, and read on a phone), however
+    many e-mails and robot messages went out beside it."""
+    out: list[list[list[Notification]]] = []
+    current: list[list[Notification]] = []
+    for g in groups:
+        sms = g[0].channel == "sms"
+        if current and (len(current) >= workers or (sms and any(c[0].channel == "sms" for c in current))):
+            out.append(current)
+            current = []
+        current.append(g)
+    if current:
+        out.append(current)
+    return out
 
 
 def _first_line(e: BaseException) -> str:
@@ -108,12 +125,10 @@ class Notifier:
         if self.escalator is not None:
             self.escalator.run_once()
         notes = self.store.claim_due(self.clock.now(), limit, owner=self.owner, lease=self.lease)
-        groups = self._groups(notes)
-        for i in range(0, len(groups), self.workers):
+        for wave in waves(self._groups(notes), self.workers):
             # Renewed before each wave of sends (at most ``workers`` at once, so a wave lasts one channel
             # timeout at most): a long claim keeps its rows; a row whose lease lapsed (this process
             # stalled) and was retaken is not sent.
-            wave = groups[i:i + self.workers]
             held = {n.id for n in self.store.renew([n for g in wave for n in g], self.clock.now(), self.lease)}
             wave = [kept for g in wave if (kept := [n for n in g if n.id in held])]
             if wave:

@@ -106,3 +106,6 @@ def test_sigkill_during_sends_loses_nothing_and_duplicates_at_most_the_ones_in_f
     assert set(got) == expected, (tmp_path / "notify.log").read_text(errors="replace")[-3000:]
     duplicates = sum(n - 1 for n in got.values())
     assert duplicates <= kills * workers, got.most_common(5)
+    with sim.lock:
+        sms = Counter(m.ref for m in sim.received)
+    assert sum(n - 1 for n in sms.values()) <= kills, sms.most_common(5)  # one SMS per wave, whatever the wave
