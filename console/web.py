@@ -39,7 +39,7 @@ def _templates(ports: Ports) -> Jinja2Templates:
     env.filters["local"] = lambda v, fmt="%Y-%m-%d %H:%M:%S": labels.local(v, fmt, ports.tz)
     env.filters["duration"] = labels.duration
     env.globals.update(can=can, nav=nav, labels=labels, unit_names=ports.unit_names, unit_short=ports.unit_short,
-                       association=ports.config.members.association.name)
+                       association=ports.config.members.association.name, timezone=ports.tz.key)
     return templates
 
 

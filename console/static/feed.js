@@ -39,13 +39,13 @@
     return e;
   }
   function fmt(iso) {
-    const d = new Date(iso);
+    const t = localParts(new Date(iso));
     const p = (n) => String(n).padStart(2, "0");
-    return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+    return `${p(t.month)}-${p(t.day)} ${t.hh}:${t.mm}`;
   }
   function hm(iso) {
-    const d = new Date(iso);
-    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+    const t = localParts(new Date(iso));
+    return `${t.hh}:${t.mm}`;
   }
   function elapsed(iso) {
     let s = Math.max(0, Math.floor((now() - new Date(iso).getTime()) / 1000));
@@ -68,7 +68,10 @@
     if (key === "1h") return t - 3600e3;
     if (key === "24h") return t - 86400e3;
     if (key === "7d") return t - 7 * 86400e3;
-    if (key === "today") { const d = new Date(t); d.setHours(0, 0, 0, 0); return d.getTime(); }
+    if (key === "today") {  // since midnight in the association's zone
+      const l = localParts(new Date(t));
+      return t - ((+l.hh * 60 + +l.mm) * 60 + +l.ss) * 1000 - (t % 1000);
+    }
     return null;
   }
   function matches(a) {

@@ -18,8 +18,8 @@
     return m >= 60 ? Math.floor(m / 60) + "小时" + (m % 60) + "分" : m + "分钟";
   }
   function hm(iso) {
-    const d = new Date(iso);
-    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+    const t = localParts(new Date(iso));
+    return `${t.hh}:${t.mm}`;
   }
   // Keep the rows that fit in their box (the wall never scrolls) and say how many are left out.
   function fit(list, box, total, word) {
@@ -120,9 +120,8 @@
     es.onerror = () => { live.dataset.state = "down"; live.textContent = "连接中断，正在重连…"; };
   }
   function clock() {
-    const d = new Date(Date.now() + skew);
-    const p = (n) => String(n).padStart(2, "0");
-    $("wall-clock").textContent = `${d.getMonth() + 1}月${d.getDate()}日 ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    const t = localParts(new Date(Date.now() + skew));
+    $("wall-clock").textContent = `${t.month}月${t.day}日 ${t.hh}:${t.mm}:${t.ss}`;
     document.querySelectorAll("#wall-waiting .age").forEach((s) => { s.textContent = age(s.dataset.since); });
   }
   let resized = null;

@@ -97,6 +97,7 @@ def test_emergency_badge_in_the_feed_row_and_on_the_wall(site, driver, shots):
 def test_wall_fits_one_screen_without_scrolling(site, driver, shots, width, height):
     app, server, raised, em = site
     screen(driver, width, height)
+    driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "America/New_York"})
     try:
         login(driver, server.url, "duty")
         open_wall(driver, server.url)
@@ -113,6 +114,9 @@ def test_wall_fits_one_screen_without_scrolling(site, driver, shots, width, heig
             assert 0 < bottom <= height, box
         assert js("return document.getElementById('wall-trend').clientHeight") >= 60
         assert "值班员王宁" in driver.find_element(By.ID, "wall-duty").text
+        # The clock in the association's zone (10:01 in Jilin), though this browser runs in New York.
+        assert js("return Intl.DateTimeFormat().resolvedOptions().timeZone") == "America/New_York"
+        assert driver.find_element(By.ID, "wall-clock").text.startswith("3月2日 10:0")
         # The waiting list: the rows that fit, then 另有N条 for the others, adding up to the count
         # (read in one script: the wall redraws itself every few seconds).
         unack, shown, more, blind = js(
@@ -129,4 +133,5 @@ def test_wall_fits_one_screen_without_scrolling(site, driver, shots, width, heig
         assert driver.save_screenshot(str(shots / name))
         assert_png(shots / name)
     finally:
+        driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": ""})
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
