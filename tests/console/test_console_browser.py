@@ -318,7 +318,9 @@ def test_alert_detail_shows_the_assessment_card_and_the_duty_officer_edits_it(si
     assert "浏览器测试9101" in box.get_attribute("value")
     box.clear()
     box.send_keys("研判意见：已联系当事人，口径改为已达成和解")
-    driver.find_element(By.ID, "do-assess").click()
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, "do-assess").click()  # a form post: wait for the new page before reading it
+    wait(driver, 30).until(EC.staleness_of(page))
     wait(driver).until(EC.text_to_be_present_in_element((By.ID, "assessment"), "值班员研判意见"))
     assert "已达成和解" in driver.find_element(By.ID, "assessment").text
     assert "研判意见" in driver.find_element(By.TAG_NAME, "body").text  # in the trail too
