@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from crawlers.health_store import HealthStore, RunOutcome
 from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, start_console, stop_console
-from tests.kit import CHROMEDRIVER, CHROMIUM, chromium, seed_doc
+from tests.kit import CHROMEDRIVER, CHROMIUM, chromium_session, seed_doc
 
 # selenium is a declared test dependency (missing it is an error); the browser is a Debian package.
 pytestmark = pytest.mark.skipif(
@@ -53,9 +53,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    d = chromium(tmp_path_factory.mktemp("chromium-profile"))
-    yield d
-    d.quit()
+    yield from chromium_session(tmp_path_factory, "chromium-profile")
 
 
 def wait(driver, timeout: float = 10.0) -> WebDriverWait:

@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import Select
 from contracts.clock import FakeClock
 from tests.console.conftest import UNIT_A, UNIT_B, start_console, stop_console
 from tests.console.test_console_browser import assert_png, feed_ids, login, open_feed, publish, wait
-from tests.kit import CHROMEDRIVER, CHROMIUM, chromium
+from tests.kit import CHROMEDRIVER, CHROMIUM, chromium_session
 
 pytestmark = pytest.mark.skipif(
     not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
@@ -42,9 +42,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    d = chromium(tmp_path_factory.mktemp("chromium-duty"), width=1366, height=900, notifications=True)
-    yield d
-    d.quit()
+    yield from chromium_session(tmp_path_factory, "chromium-duty", width=1366, height=900, notifications=True)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from contracts.topics import DOCS_SCORED
 from tests.console.conftest import UNIT_A, UNIT_B, Api, start_console, stop_console
 from tests.console.test_console_browser import login, wait
 from tests.console.test_console_duty_room import submit
-from tests.kit import CHROMEDRIVER, CHROMIUM, SmtpRecorder, chromium, seed_doc
+from tests.kit import CHROMEDRIVER, CHROMIUM, SmtpRecorder, chromium_session, seed_doc
 from yuqing.cli import main as cli
 
 pytestmark = pytest.mark.skipif(
@@ -49,9 +49,7 @@ def site(tmp_path_factory, smtp):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    d = chromium(tmp_path_factory.mktemp("chromium-manual"), width=1366, height=900)
-    yield d
-    d.quit()
+    yield from chromium_session(tmp_path_factory, "chromium-manual", width=1366, height=900)
 
 
 def export(app, tmp_path) -> list[dict]:

@@ -20,7 +20,7 @@ from contracts.clock import FakeClock
 from crawlers.health_store import HealthStore, RunOutcome
 from tests.console.conftest import UNIT_A, UNIT_B, Api, start_console, stop_console
 from tests.console.test_console_browser import assert_png, login, open_feed, publish, wait
-from tests.kit import CHROMEDRIVER, CHROMIUM, chromium
+from tests.kit import CHROMEDRIVER, CHROMIUM, chromium_session
 
 pytestmark = pytest.mark.skipif(
     not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
@@ -51,9 +51,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    d = chromium(tmp_path_factory.mktemp("chromium-wall"), width=1920, height=1080)
-    yield d
-    d.quit()
+    yield from chromium_session(tmp_path_factory, "chromium-wall", width=1920, height=1080)
 
 
 def screen(driver, width: int, height: int) -> None:

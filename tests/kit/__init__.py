@@ -328,6 +328,16 @@ def chromium(user_data_dir: Path, width: int = 1400, height: int = 900, notifica
     return driver
 
 
+def chromium_session(tmp_path_factory, name: str, **options):
+    """A module fixture's browser: ``yield from chromium_session(tmp_path_factory, "chromium-x", width=…)``
+    gives a :func:`chromium` driver on a fresh profile and quits it afterwards."""
+    driver = chromium(tmp_path_factory.mktemp(name), **options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
 def terminate(proc, timeout: float = 30.0) -> None:
     """Stop a child as the supervisor would (SIGTERM), killing it if it does not exit within ``timeout``."""
     if proc.poll() is not None:
