@@ -86,8 +86,9 @@ def _when(doc: ScoredDocument) -> datetime:
 
 
 def _risk(doc: ScoredDocument, unit_id: str | None = None) -> str:
+    """The document's main risk type: over every unit's reasons, or one unit's (``unit_id``)."""
     risks = Counter(r.risk_type for r in doc.reasons
-                    if r.risk_type and getattr(r, "unit_id", None) in (None, unit_id))
+                    if r.risk_type and (unit_id is None or getattr(r, "unit_id", None) in (None, unit_id)))
     return risks.most_common(1)[0][0] if risks else "其他"
 
 

@@ -108,6 +108,8 @@ def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world):
     keys = {k["key"]: k for k in r["key_numbers"]}
     assert (keys["total"]["value"], keys["total"]["change"]) == (11, "上期为0")
     assert r["risk_shifts"] and all("新出现" in s for s in r["risk_shifts"])
+    # The association's report reads each unit's own reasons: every negative document here is 理赔纠纷.
+    assert [(risk, cur) for risk, cur, _ in r["risks"]] == [("理赔纠纷", keys["negative"]["value"])]
     assert "下周" in " ".join(r["advice"])
 
 

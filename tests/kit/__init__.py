@@ -240,7 +240,9 @@ def seed_doc(unit_levels: dict, *, title: str, text: str, url: str, at, story: s
         doc, units=units, unit_levels=levels, level=min(levels.values(), key=lambda lv: lv.rank) if levels else None,
         story_id=story or doc.id, negativity=negativity if levels else min(negativity, 0.2),
         unit_negativity={u: (negativity if u in levels else 0.1) for u in unit_levels},
-        reasons=[Reason(phrase=p, sentence=text[:40], risk_type="理赔纠纷", weight=0.5) for p in phrases] if levels else [])
+        # One set per negative unit, each naming its unit, as the scorer writes them.
+        reasons=[Reason(phrase=p, sentence=text[:40], risk_type="理赔纠纷", weight=0.5, unit_id=u)
+                 for u in levels for p in phrases])
 
 
 def sample_docs(app: App, now=None, days: int = 3) -> list:
