@@ -173,9 +173,12 @@ def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime)
     notes = ports.casebook.notes(alert.id)
     assessed = [n["text"] for n in notes if n.get("kind") == "assess"]
     handled = [n["text"] for n in notes if n.get("kind") == "note"]
+    rep = next((d for d in docs if d.id == alert.representative.id), None)
     return {
         "id": alert.id, "title": alert.representative.title, "url": alert.representative.url,
-        "site": alert.representative.site, "unit": ports.unit_names.get(alert.unit_id, alert.unit_name),
+        "site": alert.representative.site,
+        # A reader knows 吉林新闻网, not its host name.
+        "source": (ports.source_names.get(rep.source_id) if rep else None) or alert.representative.site, "unit": ports.unit_names.get(alert.unit_id, alert.unit_name),
         "level": labels.level(alert.level), "level_value": alert.level.value, "status": labels.status(alert.status),
         "status_value": alert.status.value,
         "first_seen": labels.local(alert.first_seen, "%m-%d %H:%M", ports.tz), "docs": alert.doc_count,

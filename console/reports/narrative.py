@@ -52,21 +52,32 @@ def _top(rows: list[tuple[str, int, int]], index: int) -> tuple[str, int] | None
     return (best[0], int(best[index])) if best and best[index] else None
 
 
+def versus(cur: int, prev: int) -> str:
+    """A figure against the previous period, as a sentence reads it: 环比上升25.0% / 与上期持平 / 上期为0."""
+    text = change(cur, prev)
+    return {"持平": "与上期持平", "上期为0": "上期为0"}.get(text, f"环比{text}")
+
+
 def summary(report: dict, cur: dict, prev: dict) -> str:
     word = PERIOD_WORD[report["kind"]]
     share = f"{cur['negative'] / cur['total']:.1%}" if cur["total"] else "0%"
-    parts = [f"本{word}（{report['period']}）共监测到相关信息{cur['total']}条，环比{change(cur['total'], prev['total'])}；"
-             f"其中负面信息{cur['negative']}条，占{share}，环比{change(cur['negative'], prev['negative'])}"]
+    # A first period (nothing monitored before) says so once instead of "上期为0" after every figure.
+    first = prev["total"] == 0 and prev["alerts"] == 0
+
+    def vs(key: str) -> str:
+        return "" if first else "，" + versus(cur[key], prev[key])
+    parts = [f"本{word}（{report['period']}）共监测到相关信息{cur['total']}条"
+             + ("（上期无监测数据，不作环比）" if first else vs("total"))
+             + f"；其中负面信息{cur['negative']}条，占{share}{vs('negative')}"]
     levels = "、".join(f"{label}{n}起" for label, n in report["by_level"])
-    parts.append(f"触发有效预警{cur['alerts']}起" + (f"（{levels}）" if levels else "")
-                 + f"，环比{change(cur['alerts'], prev['alerts'])}")
+    parts.append(f"触发有效预警{cur['alerts']}起" + (f"（{levels}）" if levels else "") + vs("alerts"))
     if cur["false_alarms"]:
         parts.append(f"另有{cur['false_alarms']}起预警经核实为误报，已从统计中剔除")
     channel, unit = _top(report["by_channel"], 2), _top(report["by_unit"], 2)
     if channel:
         parts.append(f"负面信息主要来自{channel[0]}（{channel[1]}条）")
     if unit and not report.get("unit"):  # a unit's own report compares with no other unit
-        parts.append(f"涉及会员单位中{unit[0]}负面信息最多（{unit[1]}条）")
+        parts.append(f"会员单位中，{unit[0]}负面信息最多（{unit[1]}条）")
     if report["cases"]:
         c = report["cases"][0]
         parts.append(f"需重点关注的是{c['unit']}“{c['title']}”（{c['level']}，{c['risk_type']}，处于{c['stage']}阶段）")

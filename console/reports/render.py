@@ -110,7 +110,7 @@ def _cases(doc, r: dict, images: dict[str, bytes]) -> None:
     for i, c in enumerate(r["cases"], 1):
         layout.heading(doc, f"{i}. {c['title']}", 2)
         layout.paragraph(doc, f"涉及单位：{c['unit']}；预警等级：{c['level']}；首次发现：{c['first_seen']}；"
-                              f"来源：{c['site']}（{c['channels']}，相关报道{c['docs']}篇）；处置状态：{c['status']}。")
+                              f"来源：{c['source']}（{c['channels']}，相关报道{c['docs']}篇）；处置状态：{c['status']}。")
         layout.paragraph(doc, f"研判：{c['risk_type']}，处于{c['stage']}阶段（{c['stage_reason'] or c['trend']}），"
                               f"传播主体：{c['carriers']}。" + (f"定级依据：{c['level_reason']}" if c["level_reason"] else ""))
         if c["assessment"]:

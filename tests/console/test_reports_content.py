@@ -111,6 +111,12 @@ def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world):
     # The association's report reads each unit's own reasons: every negative document here is 理赔纠纷.
     assert [(risk, cur) for risk, cur, _ in r["risks"]] == [("理赔纠纷", keys["negative"]["value"])]
     assert "下周" in " ".join(r["advice"])
+    # Nothing monitored the week before: said once, not "环比上期为0" after every figure.
+    assert "共监测到相关信息11条（上期无监测数据，不作环比）" in r["summary"] and "上期为0" not in r["summary"]
+    assert "会员单位中，" in r["summary"] and "中中" not in r["summary"]
+    # A case names its source as readers know it, not the web host.
+    names = {s.id: s.name for s in app.config.sources}
+    assert {c["source"] for c in r["cases"]} == {names["demo-news"]}
 
 
 def test_a_units_report_counts_that_unit_only(world):

@@ -11,6 +11,11 @@ def test_change_names_the_direction_and_never_divides_by_zero(cur, prev, text):
     assert narrative.change(cur, prev) == text
 
 
+@pytest.mark.parametrize("cur, prev, text", [(7, 4, "环比上升75.0%"), (3, 3, "与上期持平"), (5, 0, "上期为0")])
+def test_versus_reads_as_a_sentence(cur, prev, text):
+    assert narrative.versus(cur, prev) == text
+
+
 @pytest.mark.parametrize("minutes, text", [(0.4, "0分钟"), (45, "45分钟"), (90, "1.5小时"), (3 * 1440, "3.0天")])
 def test_duration(minutes, text):
     assert narrative.duration(minutes) == text
