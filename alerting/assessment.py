@@ -36,7 +36,10 @@ def card_for(alert: Alert, docs: Sequence[ScoredDocument], rules: Rules, raised_
     risks = [r.risk_type for d in docs for r in d.reasons
              if getattr(r, "unit_id", None) in (None, alert.unit_id) and r.risk_type]
     first = min(times)
-    facts = {"unit": alert.unit_name, "title": alert.representative.title, "site": alert.representative.site,
+    # The 回应口径 names where the story appeared as readers know it (吉林新闻网), not its web host.
+    rep = next((d for d in docs if d.id == alert.representative.id), None)
+    site = (source_names or {}).get(rep.source_id, "") if rep else ""
+    facts = {"unit": alert.unit_name, "title": alert.representative.title, "site": site or alert.representative.site,
              "date": f"{first.astimezone(tz) if tz else first:%m月%d日}"}
     return build_card(risks=risks, level=alert.level.value, times=times,
                       channels=[CHANNEL_LABELS.get(c, str(c)) for c in alert.channels],

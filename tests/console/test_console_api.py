@@ -367,6 +367,9 @@ def test_alert_detail_has_an_assessment_card_in_the_api_and_the_page(shared_cons
     assert card["risk_type"] == "理赔纠纷" and card["steps"][0] == first and card["deadline_hours"] == hours
     assert card["deadline"] > story.first_seen.isoformat()[:10]
     assert story.unit_name in card["statement"] and "〔核查结论〕" in card["statement"]
+    # …and names the source by its name, not the web host (a statement is published).
+    assert story.representative.site not in card["statement"]
+    assert any(s.name in card["statement"] for s in server.app.config.sources), card["statement"]
     page = api.get(f"/alerts/{story.id}").text
     assert 'id="assessment"' in page and "处置建议" in page and "回应口径（草稿）" in page
     assert card["steps"][0] in page
