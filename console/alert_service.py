@@ -200,7 +200,7 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         "phrases": [{"phrase": p, "count": n} for p, n in phrases.most_common(20)],
         "aliases": sorted({a for doc in documents for a in doc["aliases"]}),
         "notifications": [labels.notification(r) for r in ports.outbox(alert_id)],
-        "trail": [labels.trail_event(t) for t in ports.audit_trail(alert_id)],
+        "trail": [labels.trail_event(t, ports.tz) for t in ports.audit_trail(alert_id)],
         "notes": ports.casebook.notes(alert_id),
         "actions": [{"action": a, "label": ACTION_LABELS[a]} for a in ACTIONS
                     if can_act(user, alert, a) and applies(alert, a)

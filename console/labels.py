@@ -150,8 +150,12 @@ def code(value: object) -> str:
 LEVEL_VALUES = {lv.value for lv in Level}
 
 
-def trail_event(entry: dict) -> dict:
-    """An audit entry for display: its Chinese label, and the rest as short Chinese text."""
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def trail_event(entry: dict, tz: ZoneInfo = TZ) -> dict:
+    """An audit entry for display: its Chinese label, and the rest as short Chinese text
+    (a time in it, such as the 自动转发时间, local to the minute, not an ISO string in UTC)."""
     out = {k: v for k, v in entry.items() if k != "url"}
     out["label"] = event(entry.get("event", ""))
     parts = []
@@ -163,6 +167,8 @@ def trail_event(entry: dict) -> dict:
             continue
         if k == "channel":
             v = NOTIFY_CHANNELS.get(v, v)
+        elif isinstance(v, str) and _ISO_TIME.match(v):
+            v = local(v, "%Y-%m-%d %H:%M", tz)
         parts.append(f"{DETAIL_KEYS.get(k, k)}：{code(v)}")
     out["text"] = "，".join(parts)
     return out

@@ -12,6 +12,7 @@ others read. Screenshots go to ``$YUQING_SCREENSHOTS``, else
 from __future__ import annotations
 
 import os
+import re
 import struct
 import time
 from pathlib import Path
@@ -310,7 +311,8 @@ def test_alert_detail_shows_the_assessment_card_and_the_duty_officer_edits_it(si
     assert driver.find_element(By.ID, "assess-stage").text.startswith("萌芽")
     assert driver.find_element(By.ID, "assess-risk").text  # a risk type (or 负面舆情 when none was named)
     assert len(driver.find_elements(By.CSS_SELECTOR, "#assess-steps li")) >= 3
-    assert "小时内" in driver.find_element(By.ID, "assess-deadline").text
+    # To the minute, in whole hours: "2026-11-29 21:00 前（12 小时内）", not "…21:00:37前（12.0 小时内）".
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d 前（\d+ 小时内）", driver.find_element(By.ID, "assess-deadline").text)
     assert "浏览器测试9101" in driver.find_element(By.ID, "assess-statement").text
     box = driver.find_element(By.ID, "assess-text")  # the draft, for the duty officer to edit
     assert "浏览器测试9101" in box.get_attribute("value")

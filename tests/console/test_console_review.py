@@ -93,6 +93,7 @@ def test_a_duty_officer_reviews_and_forwards_in_the_browser(review_console, tmp_
         assert "待复核" in box.text and "自动转发" in box.text
         advice = driver.find_element(By.ID, "forward-advice")
         assert "小时内回应" in advice.get_attribute("value")  # the card's advice, for the duty officer to edit
+        assert ".0小时" not in advice.get_attribute("value")  # sent to the unit as written: 24小时, not 24.0小时
         advice.clear()
         advice.send_keys("两小时内联系车主，核实拒赔依据")
         driver.find_element(By.ID, "forward-notes").send_keys("当事人已向监管投诉，请重点做好沟通")
