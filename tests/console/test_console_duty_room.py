@@ -373,3 +373,44 @@ def test_personal_link_next_steps_need_their_buttons(site, phone, shots):
     assert "已开始处置" in submit(driver, "do-handling").text
     handling = next(t for t in app.alert_store.audit_trail(alert_id) if t["event"] == "status.handling")
     assert handling["actor"] == person and handling["via"] == "ack-link"
+
+
+@pytest.fixture
+def night_phone(phone):
+    """The phone with its system set to dark, as a lead's at night."""
+    phone.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    yield phone
+    phone.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
+def luminance(driver, css: str, prop: str) -> float:
+    """0 (black) … 1 (white): the computed colour of ``prop`` on the first element matching ``css``."""
+    rgb = driver.execute_script(
+        "return getComputedStyle(document.querySelector(arguments[0]))[arguments[1]].match(/\\d+/g).slice(0, 3);",
+        css, prop)
+    r, g, b = (int(v) / 255 for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_sms_link_at_night_is_dark_with_a_big_button_and_the_deadline_first(site, night_phone, shots):
+    """The lead opens the SMS link in a dark room: no white glare, a thumb-sized 确认收到, and
+    after it the first thing on the page is by when to respond and what to do first."""
+    app, _, server = site
+    driver = night_phone
+    alert_id = publish(app, UNIT_A, 110)
+    person = app.config.unit(UNIT_A).contacts[0].label
+    driver.delete_all_cookies()
+    driver.get(app.ack_url(alert_id, person).replace(app.config.settings.console_base_url, server.url))
+    button = wait(driver).until(EC.presence_of_element_located((By.ID, "do-ack")))
+    assert luminance(driver, "body", "backgroundColor") < 0.15 and luminance(driver, ".panel", "backgroundColor") < 0.2
+    assert luminance(driver, "body", "color") > 0.7  # light text on it
+    assert button.size["height"] >= 44 and button.size["width"] >= 300  # the width of the phone, not a word
+    assert scroll_width(driver) <= 390
+    assert driver.save_screenshot(str(shots / "phone-ack-night.png"))
+    submit(driver, "do-ack", (By.ID, "ack-next"))
+    due = driver.find_element(By.ID, "ack-due").text
+    assert due.startswith("请于 ") and "前回应" in due and "首先：" in due and ".0" not in due
+    steps = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#ack-steps li")]
+    assert steps and steps[0] in due
+    assert all(b.size["height"] >= 44 for b in driver.find_elements(By.CSS_SELECTOR, "#ack-next button"))
+    assert driver.save_screenshot(str(shots / "phone-ack-night-next.png"))
