@@ -313,9 +313,11 @@ def test_alert_detail_shows_the_assessment_card_and_the_duty_officer_edits_it(si
     assert len(driver.find_elements(By.CSS_SELECTOR, "#assess-steps li")) >= 3
     # To the minute, in whole hours: "2026-11-29 21:00 前（12 小时内）", not "…21:00:37前（12.0 小时内）".
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d 前（\d+ 小时内）", driver.find_element(By.ID, "assess-deadline").text)
-    assert "浏览器测试9101" in driver.find_element(By.ID, "assess-statement").text
-    box = driver.find_element(By.ID, "assess-text")  # the draft, for the duty officer to edit
+    box = driver.find_element(By.ID, "assess-text")  # the draft, for the duty officer to edit…
     assert "浏览器测试9101" in box.get_attribute("value")
+    assert not driver.find_elements(By.ID, "assess-statement")  # …shown once, not again above the box
+    # The duty officer's moves come before the reading: 确认收到 above the 研判 card.
+    assert driver.find_element(By.ID, "do-acknowledge").location["y"] < card.location["y"]
     box.clear()
     box.send_keys("研判意见：已联系当事人，口径改为已达成和解")
     page = driver.find_element(By.TAG_NAME, "html")
@@ -323,5 +325,7 @@ def test_alert_detail_shows_the_assessment_card_and_the_duty_officer_edits_it(si
     wait(driver, 30).until(EC.staleness_of(page))
     wait(driver).until(EC.text_to_be_present_in_element((By.ID, "assessment"), "值班员研判意见"))
     assert "已达成和解" in driver.find_element(By.ID, "assessment").text
+    # With an edited 研判意见 in the box, the system's draft stays readable beside it.
+    assert "浏览器测试9101" in driver.find_element(By.ID, "assess-statement").text
     assert "研判意见" in driver.find_element(By.TAG_NAME, "body").text  # in the trail too
     driver.save_screenshot(str(shots / "alert-assessment.png"))
