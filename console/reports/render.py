@@ -52,7 +52,9 @@ def chart_images(report: dict) -> dict[str, bytes]:
         "channels": charts.bars(report["by_channel"], "各渠道信息量"),
     }
     if not report.get("unit"):
-        images["units"] = charts.bars(sorted(report["by_unit"], key=lambda r: -r[1]), "各会员单位信息量")
+        short = report.get("unit_labels", {})  # 人保财险, not "中国人民财产保险股份有限公司吉林省…" cut off
+        images["units"] = charts.bars([(short.get(name, name), n, neg) for name, n, neg in
+                                       sorted(report["by_unit"], key=lambda r: -r[1])], "各会员单位信息量")
     return images
 
 
@@ -112,7 +114,7 @@ def _cases(doc, r: dict, images: dict[str, bytes]) -> None:
         layout.paragraph(doc, f"涉及单位：{c['unit']}；预警等级：{c['level']}；首次发现：{c['first_seen']}；"
                               f"来源：{c['source']}（{c['channels']}，相关报道{c['docs']}篇）；处置状态：{c['status']}。")
         layout.paragraph(doc, f"研判：{c['risk_type']}，处于{c['stage']}阶段（{c['stage_reason'] or c['trend']}），"
-                              f"传播主体：{c['carriers']}。" + (f"定级依据：{c['level_reason']}" if c["level_reason"] else ""))
+                              f"传播主体：{c['carriers']}。")
         if c["assessment"]:
             layout.paragraph(doc, f"值班研判意见：{c['assessment']}")
         else:

@@ -14,7 +14,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 
 from console import alert_service
-from console.reports import build
+from console.reports import build, render
 from contracts.clock import FakeClock
 from contracts.messages import AlertStatus
 from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, Api, add_users
@@ -100,9 +100,18 @@ def test_daily_numbers_have_mom_change_and_false_alarms_are_taken_out(world):
     assert any("未确认" in line and app.config.unit(UNIT_A).name in line for line in r["advice"])
 
 
-def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world):
+def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world, monkeypatch):
     app, server, ports = world
     r = build.build(ports, build.Period.ending("weekly", DAY))
+    # For the association's leaders: the unit chart labelled with short names (full ones are cut off),
+    # no scoring internals (负面指数, 来源权重…) in the cases.
+    drawn = {}
+    monkeypatch.setattr(render.charts, "bars", lambda items, title, **_: drawn.setdefault(title, items) and b"")
+    render.chart_images(r)
+    shorts = {u.short for u in app.config.members.units}
+    assert drawn["各会员单位信息量"] and {name for name, _, _ in drawn["各会员单位信息量"]} <= shorts
+    html = render.to_html(r, {})
+    assert "定级依据" not in html and "来源权重" not in html
     assert r["previous_period"] == "2026年11月16日至2026年11月22日"
     assert len(r["trend"]["days"]) == 7 and r["trend"]["volume"][-2:] == [4, 7]
     keys = {k["key"]: k for k in r["key_numbers"]}
