@@ -25,7 +25,7 @@ EXPORT_PAGE, EXPORT_MAX = 500, 10_000
 SORTS = {"time_desc": "最新发布", "time_asc": "最早发布", "relevance": "相关度", "negativity_desc": "负面程度"}
 EXPORT_COLUMNS = [("published_at", "发布时间"), ("title", "标题"), ("site", "站点"), ("source", "信息源"),
                   ("channel", "渠道"), ("units", "涉及单位"), ("level", "等级"), ("negativity", "负面度"),
-                  ("phrases", "负面要素"), ("url", "链接")]
+                  ("phrases", "负面要素"), ("risks", "风险类型"), ("url", "链接")]
 
 
 class SearchForm(SearchFilters):
@@ -90,13 +90,16 @@ def stats(ports: Ports, form: SearchForm) -> dict:
              "negative": [negative.get(d, 0) for d in days],
              "share": [round(negative.get(d, 0) / volume[d], 3) if volume.get(d) else 0 for d in days]}
 
-    def named(counts: dict[str, int], names) -> list[dict]:
-        return [{"key": k, "name": names(k), "count": n} for k, n in counts.items()]
+    def named(counts: dict[str, int], names, short=None) -> list[dict]:
+        return [{"key": k, "name": names(k), "count": n, **({"short": short(k)} if short else {})}
+                for k, n in counts.items()]
 
     return {
         "trend": trend,
         "total": sum(volume.values()), "negative_total": sum(negative.values()),
-        "by_unit": named(ports.counts(everything, "unit"), lambda k: ports.unit_names.get(k, k)),
+        # short: the chart's label (人保财险); the full name does not fit and was cut off
+        "by_unit": named(ports.counts(everything, "unit"), lambda k: ports.unit_names.get(k, k),
+                         lambda k: ports.unit_short.get(k, k)),
         "by_channel": named(ports.counts(everything, "channel"), labels.channel),
         "by_source": named(ports.counts(everything, "source"), lambda k: ports.source_names.get(k, k)),
         "by_level": named(ports.counts(everything, "level"), labels.level),
@@ -115,7 +118,8 @@ def export_rows(ports: Ports, form: SearchForm):
                    "channel": labels.channel(d.channel),
                    "units": "、".join(ports.unit_names.get(u.unit_id, u.unit_name) for u in d.units),
                    "level": labels.level(d.level) if d.level else "", "negativity": round(d.negativity, 3),
-                   "phrases": "、".join(dict.fromkeys(r.phrase for r in d.reasons)), "url": d.url}
+                   "phrases": "、".join(dict.fromkeys(r.phrase for r in d.reasons)),
+                   "risks": "、".join(dict.fromkeys(r.risk_type for r in d.reasons if r.risk_type)), "url": d.url}
         offset += len(result.hits)
         if not result.hits or offset >= result.total:
             return

@@ -14,7 +14,7 @@
       grid: {left: 130, right: 30, top: 36, bottom: 20},
       tooltip: {trigger: "axis"},
       xAxis: {type: "value", minInterval: 1},
-      yAxis: {type: "category", data: top.map((i) => i.name), axisLabel: {width: 120, overflow: "truncate"}},
+      yAxis: {type: "category", data: top.map((i) => i.short || i.name), axisLabel: {width: 120, overflow: "truncate"}},
       series: [{type: "bar", data: top.map((i) => i.count), itemStyle: {color: BLUE}}],
     });
     return chart;

@@ -57,6 +57,9 @@ def test_stats_give_trend_and_breakdowns(shared_console):
     assert all(0 <= x <= 1 for x in t["share"]) and 0 < s["negative_total"] < s["total"]
     assert {b["name"] for b in s["by_channel"]} == {"新闻网站", "论坛", "博客"}
     assert all(b["name"] and b["count"] for b in s["by_unit"] + s["by_source"])
+    # Units carry their short name for the chart's labels (the full names are cut off there).
+    shorts = {u.name: u.short for u in server.app.config.members.units}
+    assert s["by_unit"] and all(b["short"] == shorts[b["name"]] for b in s["by_unit"])
 
 
 def test_export_csv_and_excel(shared_console):
@@ -67,6 +70,8 @@ def test_export_csv_and_excel(shared_console):
     assert r.headers["content-type"].startswith("text/csv") and r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["发布时间", "标题", "站点"] and len(rows) == total + 1
+    risk = rows[0].index("风险类型")  # the weekly report's analyst groups by it
+    assert any(row[risk] for row in rows[1:]) and all(row[risk] != "None" for row in rows[1:])
     r = analyst.get("/search/export.xlsx", params={"q": "理赔"})
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet.max_row == total + 1 and sheet["B1"].value == "标题"
