@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from contracts.messages import CHANNEL_LABELS, Alert, Channel, Document, Reason, ScoredDocument
+from contracts.messages import CHANNEL_LABELS, MODEL_EVIDENCE, Alert, Channel, Document, Reason, ScoredDocument
 from contracts.sanitize import markdown_text, markdown_url, multiline, one_line
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -52,10 +52,15 @@ def source_label(doc: Document) -> str:
 def by_sentence(reasons: Sequence[Reason]) -> list[dict]:
     """The matched terms grouped by the sentence they were found in (first seen first): one entry per
     sentence — its terms, their risk types, and the sentence cut into ``parts`` ({text, hit}) so a
-    reader sees the terms highlighted. A long sentence matched by four terms is shown once, not four times."""
+    reader sees the terms highlighted. A long sentence matched by four terms is shown once, not four times.
+    ``by_model`` is MODEL_EVIDENCE for a sentence the model found negative (no term), else empty."""
     groups: dict[str, dict] = {}
     for r in reasons:
-        g = groups.setdefault(r.sentence, {"sentence": r.sentence, "phrases": [], "risk_types": []})
+        g = groups.setdefault(r.sentence, {"sentence": r.sentence, "phrases": [], "risk_types": [],
+                                           "by_model": ""})
+        if r.by_model:  # no term to mark: the sentence is quoted whole (reason_line, the console's pages)
+            g["by_model"] = MODEL_EVIDENCE
+            continue
         if r.phrase not in g["phrases"]:
             g["phrases"].append(r.phrase)
         risk = r.risk_type or "负面表述"
@@ -86,7 +91,10 @@ def _highlight(sentence: str, phrases: list[str]) -> list[dict]:
 
 
 def reason_line(group: dict) -> str:
-    """One 判定依据 line: the terms, their risk types, then the sentence with the terms in 【】."""
+    """One 判定依据 line: the terms, their risk types, then the sentence with the terms in 【】; a
+    sentence the model found negative (no term) in plain words, the sentence quoted."""
+    if group.get("by_model") and not group["phrases"]:
+        return f"{MODEL_EVIDENCE}：「{group['sentence']}」"
     terms = "、".join(group["phrases"])
     marked = "".join(f"【{p['text']}】" if p["hit"] else p["text"] for p in group["parts"])
     return f"{terms}（{'、'.join(group['risk_types'])}）" + (f"：{marked}" if marked else "")

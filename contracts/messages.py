@@ -149,8 +149,16 @@ class RuleMatch(BaseModel):
     terms: list[str] = Field(default_factory=list)
 
 
+# The phrase of a Reason when no lexicon phrase was found and the sentiment
+# model's judgement of the sentence carried the score: what a reader is told
+# instead of the model's words (官方、程序、在线 explain nothing).
+MODEL_EVIDENCE = "模型判断该句偏负面"
+
+
 class Reason(BaseModel):
-    """Why a document scored negative: a phrase, its sentence, its risk type."""
+    """Why a document scored negative: a phrase, its sentence, its risk type.
+    ``phrase`` is MODEL_EVIDENCE (and ``risk_type`` None) when the model
+    carried the sentence, with no lexicon phrase."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -158,6 +166,10 @@ class Reason(BaseModel):
     sentence: str = ""
     risk_type: str | None = None
     weight: float = 0.0
+
+    @property
+    def by_model(self) -> bool:
+        return self.phrase == MODEL_EVIDENCE
 
 
 class ScoredDocument(Document):

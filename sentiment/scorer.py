@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 from contracts.language import is_chinese
-from contracts.messages import Document, Reason, RuleMatch, ScoredDocument, UnitMatch
+from contracts.messages import MODEL_EVIDENCE, Document, Reason, RuleMatch, ScoredDocument, UnitMatch
 from sentiment import english
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import grow, within
@@ -40,6 +40,7 @@ from sentiment.stories import story_id_for
 from sentiment.tokenize import Tokenizer, sentence_spans
 
 MAX_REASONS_PER_UNIT = 4
+MODEL_SENTENCE_CHARS = 80  # a sentence the model found negative, as quoted in a reason
 CONTEXT_WEIGHT = 0.85  # a sentence near a mention, or the body under a title naming the unit
 
 
@@ -311,13 +312,26 @@ def _construct(data: dict) -> ScoredDocument:
 
 
 def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:
+    """The lexicon phrases with their sentences, worst segment first; a
+    segment the model alone found negative is given as the sentence itself
+    (trimmed) with MODEL_EVIDENCE as its phrase: the model's strongest words
+    (官方、程序、在线) are no reason a reader can check."""
     out: list[Reason] = []
     for seg in neg.reasons:
-        pairs: list[tuple[str, str | None]] = list(seg.hits) or [("、".join(seg.drivers), None)]
-        for phrase, risk in pairs:
+        if seg.hits:
+            pairs: list[tuple[str, str | None, str]] = [(p, risk, seg.text[:200]) for p, risk in seg.hits]
+        else:
+            pairs = [(MODEL_EVIDENCE, None, trim_sentence(seg.text))]
+        for phrase, risk, sentence in pairs:
             if len(out) >= MAX_REASONS_PER_UNIT:
                 return out
-            if phrase and not any(r.phrase == phrase for r in out):
-                out.append(Reason(phrase=phrase, sentence=seg.text[:200], risk_type=risk,
+            if not any(r.phrase == phrase and (r.sentence == sentence or phrase != MODEL_EVIDENCE) for r in out):
+                out.append(Reason(phrase=phrase, sentence=sentence, risk_type=risk,
                                   weight=round(seg.score, 4), unit_id=unit_id))
     return out
+
+
+def trim_sentence(text: str, limit: int = MODEL_SENTENCE_CHARS) -> str:
+    """A sentence as quoted to a reader: stripped, cut at ``limit`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

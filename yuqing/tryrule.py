@@ -119,7 +119,8 @@ def _run(app, stories, docs: list[Document], out: TextIO, show_all: bool, now: d
             why = scored.unit_level_reasons.get(uid) or policy.explain(neg, rel, weight, doc.engagement, risks)
             out.write(f"    {why}\n")
             for r in (r for r in scored.reasons if getattr(r, "unit_id", None) == uid):
-                out.write(f"    原因：{r.phrase}（{r.risk_type or '模型判定'}）— {r.sentence[:80]}\n")
+                out.write(f"    原因：{r.phrase}：「{r.sentence[:80]}」\n" if r.by_model else
+                          f"    原因：{r.phrase}（{r.risk_type or '模型判定'}）— {r.sentence[:80]}\n")
             if level is None:
                 continue
             key = (scored.story_id, uid)
