@@ -22,7 +22,12 @@ Features of a segment (all plain floats, see :func:`features`):
 * ``routine`` and ``routine_x_model`` — a routine market cue (减持, 解禁,
   股价下跌…: not negative for the association, see MODEL_CARD.md) and its
   interaction with the model's negative evidence;
-* ``hedge`` — a hedge (拟, 或将, 传闻…).
+* ``hedge`` — a hedge (拟, 或将, 传闻…);
+* ``advice`` and ``advice_x_model`` — an advice / how-to / service-notice
+  cue (提示, 如何, 指南, 攻略, 办理流程…) in the segment or in its document's
+  title, and its interaction with the model's negative evidence: a tip on
+  how to claim after an accident is full of words the model reads as
+  negative (事故, 报警, 风险) and is no grievance.
 
 Title versus body is deliberately not a feature: on the development data it
 only learns the headline set's own base rate and vocabulary (earnings
@@ -44,7 +49,8 @@ from importlib import resources
 from operator import mul
 
 COMBINATION_FILE = "data/combination.json"
-FEATURES = ("model_neg", "model_pos", "lexicon", "lexicon_more", "routine", "routine_x_model", "hedge")
+FEATURES = ("model_neg", "model_pos", "lexicon", "lexicon_more", "routine", "routine_x_model", "hedge", "advice",
+            "advice_x_model")
 MODEL_CLIP = 4.0
 MODEL_NEG_CLIP = 2.0  # "not negative" from the model cannot outvote a risk phrase (净利同比下降)
 LEXICON_MORE_CAP = 3.0
@@ -56,18 +62,19 @@ NON_NEGATIVE = ("model_neg", "model_pos", "lexicon", "lexicon_more")
 
 
 def features(model_logit: float, lexicon: Sequence[float], countered: bool, routine: bool, hedged: bool,
-             kind: str) -> tuple[float, ...]:
+             kind: str, advice: bool = False) -> tuple[float, ...]:
     """The feature vector, in :data:`FEATURES` order. ``lexicon`` holds the
     risk weight of each distinct phrase found. A counter cue is a rule, not
     a fitted feature (the development data has too few refutations to learn
-    from): it damps the lexicon to COUNTER_DAMPING and the model to ≤ 0."""
+    from): it damps the lexicon to COUNTER_DAMPING and the model to ≤ 0.
+    ``advice``: an advice / how-to cue in the segment or its title."""
     nb = min(MODEL_CLIP, max(-MODEL_NEG_CLIP, model_logit))
     strongest = max(lexicon, default=0.0)
     more = min(LEXICON_MORE_CAP, sum(lexicon) - strongest)
     if countered:
         nb, strongest, more = min(nb, 0.0), strongest * COUNTER_DAMPING, more * COUNTER_DAMPING
-    rout = 1.0 if routine else 0.0
-    return (min(nb, 0.0), max(nb, 0.0), strongest, more, rout, rout * max(nb, 0.0), 1.0 if hedged else 0.0)
+    rout, tip, pos = (1.0 if routine else 0.0), (1.0 if advice else 0.0), max(nb, 0.0)
+    return (min(nb, 0.0), pos, strongest, more, rout, rout * pos, 1.0 if hedged else 0.0, tip, tip * pos)
 
 
 @dataclass(frozen=True)

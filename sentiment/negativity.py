@@ -17,7 +17,8 @@ Each segment's score is the calibrated combination of sentiment/combine.py
   (未发现违规, 不存在销售误导) does not count;
 * a counter cue in the segment (辟谣, 不实, 防范, 提醒…: refutations and
   awareness campaigns), a routine market cue (减持, 解禁, 股价下跌: not
-  negative for the association) and a hedge (拟, 或将, 传闻);
+  negative for the association), a hedge (拟, 或将, 传闻) and an advice /
+  how-to cue (提示, 如何, 指南, 办理流程) in the segment or the title;
 * whether the segment is a title;
 
 times the segment's weight (1.0, or less for a context sentence).
@@ -84,16 +85,18 @@ class NegativityScorer:
                  negation_cues: Sequence[str] = (), model: NaiveBayes | None = None,
                  risk_weights: Mapping[str, float] | None = None, *,
                  routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = (),
-                 combination: combine.Combination | None = None) -> None:
+                 advice_cues: Sequence[str] = (), combination: combine.Combination | None = None) -> None:
         if model is None:
             from sentiment.bayes import load_packaged
             model = load_packaged()
         self._tok = tokenizer
         self.model = model
         self.combination = combination or combine.load_packaged()
-        # One pass finds both: routine market cues and hedges (a word in both lists counts as routine).
+        # One pass finds all three: routine market cues, hedges and advice cues (a word in
+        # several lists counts as the first).
         self._market = build_automaton([(c, "routine") for c in routine_cues if c] +
-                                       [(c, "hedge") for c in hedge_cues if c])
+                                       [(c, "hedge") for c in hedge_cues if c] +
+                                       [(c, "advice") for c in advice_cues if c])
         weights = dict(risk_weights or {})
         entries = [(p, (p, risk, weights.get(risk, 1.0))) for risk, phrases in lexicon.items() for p in phrases]
         self._lexicon = build_automaton(entries)
@@ -125,16 +128,27 @@ class NegativityScorer:
         lowered = text.lower() if lowered is None else lowered
         for end, (cue, _) in self._cues.iter(lowered):
             start = end + 1 - len(cue)
-            if start > 0 and lowered[start - 1] in CUE_NEGATORS:
+            if _negated_cue(lowered, start):
                 continue
             if any(h[3] <= start and end < h[4] for h in hits):
                 continue
             return True
         return False
 
-    def evidence(self, text: str, kind: str = "sentence") -> tuple[tuple[float, ...], list, bool, list[str]]:
+    def advice_title(self, title: str) -> bool:
+        """A title of advice, a how-to or a service notice: an advice cue,
+        not negated (未提示 is a grievance), and no lexicon phrase (理赔难如何
+        维权 is a grievance asked as a question). Its every segment is advice."""
+        lowered = title.lower()
+        return self._market is not None and any(
+            what == "advice" and not _negated_cue(lowered, end + 1 - len(cue))
+            for end, (cue, what) in self._market.iter(lowered)) and not self.lexicon_hits(title, lowered)
+
+    def evidence(self, text: str, kind: str = "sentence",
+                 advice_title: bool = False) -> tuple[tuple[float, ...], list, bool, list[str]]:
         """The combination's features for one segment (sentiment/combine.py),
-        with the lexicon hits, whether a counter cue damped it, and tokens."""
+        with the lexicon hits, whether a counter cue damped it, and tokens.
+        ``advice_title``: the document's title is advice (its every segment is)."""
         tokens = self._tok.cut(text)
         nb = self.model.logit(tokens)
         lowered = text.lower()
@@ -146,23 +160,26 @@ class NegativityScorer:
             # something else; it may only lower (a counter cue: combine.features).
             nb = min(nb, 0.0)
         routine = hedged = False
+        advice = advice_title
         if self._market is not None:
-            for _, (_, what) in self._market.iter(lowered):
+            for end, (cue, what) in self._market.iter(lowered):
                 routine, hedged = routine or what == "routine", hedged or what == "hedge"
-        x = combine.features(nb, [h[2] for h in hits], countered, routine, hedged, kind)
+                advice = advice or (what == "advice" and not _negated_cue(lowered, end + 1 - len(cue)))
+        x = combine.features(nb, [h[2] for h in hits], countered, routine, hedged, kind, advice)
         return x, hits, countered, tokens
 
-    def segment(self, text: str, weight: float = 1.0, kind: str = "sentence") -> SegmentScore:
-        x, hits, countered, tokens = self.evidence(text, kind)
+    def segment(self, text: str, weight: float = 1.0, kind: str = "sentence",
+                advice_title: bool = False) -> SegmentScore:
+        x, hits, countered, tokens = self.evidence(text, kind, advice_title)
         score = self.combination.probability(x) * weight
         drivers = self.model.drivers(tokens) if x[1] > 0 else []  # model_pos
         return SegmentScore(text, round(score, 4), [(h[0], h[1]) for h in hits], drivers, countered, kind)
 
     # ------------------------------------------------------------ a document
 
-    def score_segments(self, segments: Sequence[tuple[str, float, str]]) -> Negativity:
+    def score_segments(self, segments: Sequence[tuple[str, float, str]], advice_title: bool = False) -> Negativity:
         """Score ``(text, weight, kind)`` segments and aggregate."""
-        scored = [self.segment(text, weight, kind) for text, weight, kind in segments if text]
+        scored = [self.segment(text, weight, kind, advice_title) for text, weight, kind in segments if text]
         return Negativity(aggregate([s.score for s in scored]), scored)
 
     def score(self, title: str, text: str) -> Negativity:
@@ -170,7 +187,11 @@ class NegativityScorer:
         that are not about a particular unit (evaluation on other data)."""
         segments = [(title, 1.0, "title")] if title else []
         segments += [(s, 1.0, "sentence") for s in split_sentences(text)]
-        return self.score_segments(segments)
+        return self.score_segments(segments, bool(title) and self.advice_title(title))
+
+
+def _negated_cue(lowered: str, start: int) -> bool:
+    return start > 0 and lowered[start - 1] in CUE_NEGATORS
 
 
 def aggregate(scores: Sequence[float]) -> float:

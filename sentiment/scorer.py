@@ -54,7 +54,7 @@ class DocumentScorer:
                  english_lexicon: Mapping[str, Sequence[str]] | None = None,
                  english_cues: Sequence[str] | None = None,
                  routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = (),
-                 own_response_words: Sequence[str] = ()) -> None:
+                 advice_cues: Sequence[str] = (), own_response_words: Sequence[str] = ()) -> None:
         aliases = [a for u in units for a in (u.name, *u.aliases)]
         self.tokenizer = tokenizer or Tokenizer(extra_words=aliases)
         self.region_words = tuple(r for r in region_words if r)
@@ -63,7 +63,8 @@ class DocumentScorer:
         self._spreads: dict[tuple[str, int], Spread] = {}
         self.schemes = SchemeMatcher(schemes)
         self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights,
-                                           routine_cues=routine_cues, hedge_cues=hedge_cues)
+                                           routine_cues=routine_cues, hedge_cues=hedge_cues,
+                                           advice_cues=advice_cues)
         # English lexicon and cues None: the built-in ones (sentiment/english.py).
         self.english = english.EnglishNegativity(english_lexicon, english_cues, risk_weights)
         self.levels = levels
@@ -113,6 +114,8 @@ class DocumentScorer:
         own_units: list[str] = []
         # No reply word (回应, 声明…) in the title: no unit's own reply (spread.is_own_response), tested once.
         reply_word = any(w in doc.title for w in self.own_response_words)
+        # A how-to or advice title (雪天出险后如何报案理赔): every segment of the document is advice.
+        advice_title = chinese and bool(mentions) and self.negativity.advice_title(doc.title)
 
         units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
         for uid, positions in mentions.items():
@@ -124,7 +127,7 @@ class DocumentScorer:
             segments = self._segments(doc.title, spans, body_start, positions, mentions, uid,
                                       title_counts=uid in in_title or not in_title, chinese=chinese,
                                       starts=starts)
-            neg = self._score(segments, cache, self.negativity if chinese else self.english)
+            neg = self._score(segments, cache, self.negativity if chinese else self.english, advice_title)
             rel = relevance(specific=bool(um and um.specific), in_title=uid in in_title, mentions=len(positions),
                             region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
             unit_negativity[uid] = neg.score
@@ -219,13 +222,15 @@ class DocumentScorer:
                 segments.append((sentence, CONTEXT_WEIGHT, "context"))
         return segments
 
-    def _score(self, segments: list[tuple[str, float, str]], cache: dict, scorer) -> Negativity:
+    def _score(self, segments: list[tuple[str, float, str]], cache: dict, scorer,
+               advice_title: bool = False) -> Negativity:
         # Units of one document share titles and sentences: score each once.
         scored = []
         for text, weight, kind in segments:
             key = f"{weight}|{text}"
-            if key not in cache:
-                cache[key] = scorer.segment(text, weight, kind)
+            if key not in cache:  # advice_title: Chinese documents only (the English scorer has no such feature)
+                cache[key] = (scorer.segment(text, weight, kind, advice_title) if advice_title
+                              else scorer.segment(text, weight, kind))
             scored.append(cache[key])
         return Negativity(aggregate([s.score for s in scored]), scored)
 

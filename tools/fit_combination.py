@@ -23,7 +23,10 @@ Newton's method, over the features of sentiment/combine.py.
    recall and F1 are printed and stored in the file's ``meta``.
 4. Final fit on the whole training part; the intercept is offset so that the
    operating point lands on rules.yaml's ``negative_threshold``.
-The validation part stays unseen; tests/eval reports on it.
+The validation part stays unseen; tests/eval reports on it. The texts have
+no titles (a headline is its own title), so a how-to title's reach over its
+document's segments (combine.py's ``advice``) is not fitted: the segment's
+own advice cue is.
 """
 from __future__ import annotations
 

@@ -211,6 +211,9 @@ class Rules(Strict):
     # features of the fitted combination (sentiment/combine.py).
     routine_cues: list[str] = Field(default_factory=list)
     hedge_cues: list[str] = Field(default_factory=list)
+    # Advice, how-to and service notices (提示, 如何, 指南, 办理流程): a feature
+    # of the combination; a how-to title makes every segment of its text advice.
+    advice_cues: list[str] = Field(default_factory=list)
     # Documents that are not Chinese (overseas media) are scored on English
     # phrases grouped by the same risk types: risk type -> phrases, e.g.
     # 监管处罚: [fined, penalt*] (a word ending in * matches any word it
@@ -301,6 +304,7 @@ class Rules(Strict):
                 raise ValueError(f"{risk!r} is not a negative_lexicon group (or 默认)")
         return books
 
-    _regions = field_validator("region_words", "routine_cues", "hedge_cues")(lambda cls, v: _non_empty_terms(v))
+    _regions = field_validator("region_words", "routine_cues", "hedge_cues", "advice_cues")(
+        lambda cls, v: _non_empty_terms(v))
 
 

@@ -89,6 +89,45 @@ def test_routine_share_sales_and_market_moves_do_not_alert(app, title):
     assert s.units and not s.unit_levels, s.unit_negativity
 
 
+# The demo's blog tip (demo/site/script.yaml): before the advice feature the model alone gave 大地保险's
+# sentence 0.63 (blue) on words such as 官方、程序、在线.
+TIP_TITLE = "冬季用车提示：雪天出险后如何快速报案理赔？"
+TIP_TEXT = ("入冬以来，吉林多地迎来降雪，道路湿滑，车辆刮蹭事故增多。雪天出了险，怎样才能快速处理、顺利理赔？\n\n"
+            "第一步，确保安全。开启危险报警闪光灯，在车后方放置警示标志，人员撤离到安全地带。\n\n"
+            "第二步，及时报案。人保财险、平安产险、大地保险等公司均支持通过官方App、微信小程序或客服电话报案，"
+            "单方小额事故可在线上传照片自助理赔。\n\n"
+            "第三步，保存证据。拍摄车辆全景、碰撞部位和现场环境，多方事故可使用“快处快赔”方式协商处理，避免长时间占道。")
+
+
+@pytest.mark.parametrize("title, text", [
+    (TIP_TITLE, TIP_TEXT),
+    ("温馨提示：中国人寿吉林省分公司保全业务办理流程", "客户可通过中国人寿寿险App在线办理退保、减保、变更受益人等业务，"
+     "需准备身份证件和银行卡，材料不全的可致电客服咨询。"),
+])
+def test_advice_and_service_notices_do_not_alert(app, title, text):
+    s = _score(app, title, text)
+    assert s.units and not s.unit_levels, s.unit_negativity
+    assert max(s.unit_negativity.values()) < 0.3
+
+
+@pytest.mark.parametrize("title, text", [
+    ("人保财险吉林省分公司拒赔 车主：该如何维权？", "长春车主王先生称，车辆水淹后人保财险吉林省分公司以发动机进水为由拒赔。"),
+    ("泰康人寿代理人未提示免责条款 客户理赔遭拒", "客户称投保时泰康人寿代理人未提示免责条款，出险后被泰康人寿拒赔。"),
+])
+def test_a_grievance_with_a_how_to_word_still_alerts(app, title, text):
+    s = _score(app, title, text)
+    assert s.unit_levels, s.unit_negativity
+
+
+def test_the_advice_feature_is_fitted_against_negativity_and_needs_a_cue_not_negated(app):
+    neg = app.scorer.negativity
+    assert neg.advice_title(TIP_TITLE) and not neg.advice_title("代理人未提示免责条款")
+    assert not neg.advice_title("理赔难如何维权")  # a grievance asked as a question: no advice title
+    c = combine.load_packaged()
+    plain, tip = (combine.features(1.5, [], False, False, False, "sentence", advice) for advice in (False, True))
+    assert c.probability(tip) < c.probability(plain)
+
+
 def test_an_executive_leaving_is_at_most_blue(app):
     s = _score(app, "安华农业保险董事长辞职", "安华农业保险股份有限公司公告，董事长因个人原因辞职。")
     assert s.unit_levels.get("anhua") in (None, Level.blue)
