@@ -98,8 +98,13 @@ class NegativityScorer:
                                        [(c, "hedge") for c in hedge_cues if c] +
                                        [(c, "advice") for c in advice_cues if c])
         weights = dict(risk_weights or {})
-        entries = [(p, (p, risk, weights.get(risk, 1.0))) for risk, phrases in lexicon.items() for p in phrases]
-        self._lexicon = build_automaton(entries)
+        plain = [(p, risk) for risk, phrases in lexicon.items() for p in phrases if GAP not in p]
+        entries = [(p, (p, risk, weights.get(risk, 1.0))) for p, risk in plain]
+        # A phrase with figures in the middle (净利润7255万元，同比减少): its head in the
+        # same automaton, with what may follow it (risk None marks a head; see gapped_heads()).
+        heads = gapped_heads(((p, risk, weights.get(risk, 1.0)) for risk, phrases in lexicon.items()
+                              for p in phrases if GAP in p), {p for p, _ in plain})
+        self._lexicon = build_automaton(entries + [(h, (h, None, tail)) for h, tail in heads.items()])
         self._cues = build_automaton((c, c) for c in negation_cues if c)
 
     # ------------------------------------------------------------ one segment
@@ -113,6 +118,12 @@ class NegativityScorer:
         hits: list[tuple[str, str, float, int, int]] = []
         for end, (_, (phrase, risk, weight)) in self._lexicon.iter_long(lowered):
             start = end + 1 - len(phrase)
+            if risk is None:  # a head: the phrase goes on after figures (weight holds the rest)
+                found = weight.match(lowered, end + 1)
+                if found is None:
+                    continue
+                phrase, (risk, weight) = text[start:found.end()], weight.tails[found.group(1)]
+                end = found.end() - 1
             before = lowered[max(0, start - NEGATOR_WINDOW):start]
             if before[-1:] in _ONE_CHAR_NEGATORS or _NEGATED.search(before):
                 continue
@@ -188,6 +199,50 @@ class NegativityScorer:
         segments = [(title, 1.0, "title")] if title else []
         segments += [(s, 1.0, "sentence") for s in split_sentences(text)]
         return self.score_segments(segments, bool(title) and self.advice_title(title))
+
+
+# A lexicon phrase written HEAD…TAIL, each a word or (a|b|c): the head, then
+# figures only (digits, units, %, commas: 净利3.16亿，同比下滑), then the tail.
+# Words between (收入增长而赔付下降) break it.
+GAP = "…"
+FIGURES = r"[\d.．,，%％万亿千百元余 ]{0,20}?"
+
+
+class _Tails:
+    """What may follow one head: a compiled pattern with ``tails``, tail → (risk type, weight)."""
+
+    def __init__(self) -> None:
+        self.tails: dict[str, tuple[str, float]] = {}
+        self._pattern: re.Pattern | None = None
+
+    def match(self, text: str, at: int) -> re.Match | None:
+        if self._pattern is None:
+            alternatives = "|".join(re.escape(t) for t in sorted(self.tails, key=len, reverse=True))
+            self._pattern = re.compile(f"{FIGURES}({alternatives})")
+        return self._pattern.match(text, at)
+
+
+def _words(part: str) -> list[str]:
+    part = part.strip()
+    if part.startswith("(") and part.endswith(")"):
+        part = part[1:-1]
+    return [w.strip().lower() for w in part.split("|") if w.strip()]
+
+
+def gapped_heads(phrases, plain: set[str]) -> dict[str, _Tails]:
+    """``(HEAD…TAIL phrase, risk type, weight)`` → head → its tails. A head that is
+    also a plain phrase would shadow it (the automaton keeps one value a word): refused."""
+    heads: dict[str, _Tails] = {}
+    plain = {p.lower() for p in plain}
+    for phrase, risk, weight in phrases:
+        head, _, tail = phrase.partition(GAP)
+        for h in _words(head):
+            if h in plain:
+                raise ValueError(f"negative_lexicon: {phrase!r}: {h!r} is also a phrase of its own")
+            tails = heads.setdefault(h, _Tails())
+            for t in _words(tail):
+                tails.tails.setdefault(t, (risk, weight))
+    return heads
 
 
 def _negated_cue(lowered: str, start: int) -> bool:

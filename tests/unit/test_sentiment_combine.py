@@ -72,6 +72,9 @@ def _score(app, title: str, text: str = ""):
     ("平安产险吉林分公司客户信息泄露 车主频接推销电话", "数据泄露"),
     ("太平人寿吉林分公司被曝变相裁员", "欠薪裁员"),
     ("中国人寿吉林省分公司与客户保险合同纠纷案一审败诉", "诉讼仲裁"),
+    # figures between a results word and its decline (净利…同比下滑 in rules.yaml)
+    ("新华保险吉林分公司上半年原保费收入12.3亿元，同比下降8.5%", "业绩下滑"),
+    ("中国太保一季报：净利3.16亿，同比下滑21.81%", "业绩下滑"),
 ])
 def test_business_news_about_a_member_alerts_with_its_risk_type(app, title, risk):
     s = _score(app, title)
@@ -126,6 +129,21 @@ def test_the_advice_feature_is_fitted_against_negativity_and_needs_a_cue_not_neg
     c = combine.load_packaged()
     plain, tip = (combine.features(1.5, [], False, False, False, "sentence", advice) for advice in (False, True))
     assert c.probability(tip) < c.probability(plain)
+
+
+def test_a_phrase_with_figures_between_is_quoted_as_it_stands_and_words_between_break_it(app):
+    neg = app.scorer.negativity
+    [hit] = neg.lexicon_hits("新华保险保费收入3.2亿元，同比下降12%")
+    assert hit[:2] == ("保费收入3.2亿元，同比下降", "业绩下滑")
+    assert neg.lexicon_hits("保费收入增长而赔付同比下降") == []
+    assert neg.lexicon_hits("营收未下降") == []
+    assert neg.lexicon_hits("净利润并未同比下降") == []
+
+
+def test_a_gapped_head_that_is_also_a_phrase_is_refused():
+    from sentiment.negativity import gapped_heads
+    with pytest.raises(ValueError, match="also a phrase"):
+        gapped_heads([("亏损…扩大", "业绩下滑", 1.0)], {"亏损"})
 
 
 def test_an_executive_leaving_is_at_most_blue(app):
