@@ -7,12 +7,20 @@ and stops working after ``ttl``. Verifying is pure: the console's
 to acknowledge via ``AlertStore.change_status`` (idempotent, so a double
 click is harmless); a bare fetch by a link scanner changes nothing.
 
-SMS links are short (``/a/<token>``, 23 characters, so an SMS with its link
-fits one 70-character segment): the token packs the alert id (10 bytes), a
-2-byte hash of the recipient (the console maps it back to a name among the
-unit's contacts and duty officers), the expiry day (1 byte, modulo 256: the
-link lives days, not months) and a 4-byte MAC. A forged link must guess 32
-bits against a rate-limited page, for an alert id it must also know.
+SMS links are short ids (``/a/<8 characters>``): 48 bits of an HMAC over
+(alert id, recipient, expiry day) with the server secret, so they cannot be
+guessed (2^48 per try, for a page that reveals nothing without a known id)
+and a replayed rendering mints the same id. The id itself carries nothing:
+the alert store keeps it with the alert id, the recipient and the expiry
+(``short_links``, written with the outbox row in the queueing transaction),
+and the console's ``/a/{id}`` looks it up, so the link works after a
+restart, on PostgreSQL and from any console process. Eight characters leave
+the SMS's one 70-character segment room for the title: the person reading
+on a phone sees which company and what happened.
+
+Earlier SMS carried a self-contained 23-character token (alert id, a 2-byte
+recipient hash, expiry day, 4-byte MAC); ``verify_short`` still accepts
+those until they expire.
 
 The secret comes from the environment (``YUQING_ACK_SECRET``); when it is
 not set, a random secret is created once in the data directory, which is
@@ -37,6 +45,19 @@ SECRET_ENV = "YUQING_ACK_SECRET"
 
 class InvalidAckLink(ValueError):
     """The token is malformed, forged or expired; the message says which (in Chinese for the page)."""
+
+
+SHORT_ID_CHARS = 8  # 6 bytes, URL-safe base64
+
+
+@dataclass(frozen=True)
+class ShortLink:
+    """A server-side short id for an SMS's ack link (kept by the alert store, resolved by ``/a/{code}``)."""
+
+    code: str
+    alert_id: str
+    recipient: str
+    expires: datetime
 
 
 @dataclass(frozen=True)
@@ -91,6 +112,14 @@ class AckSigner:
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
     # ------------------------------------------------------------ short links (SMS)
+
+    def short_link(self, alert_id: str, recipient: str, now: datetime) -> ShortLink:
+        """The SMS's short id: expires at the end of the day (UTC) ``ttl`` ahead, as the earlier short
+        tokens did; the same (alert, recipient) on the same day gets the same id."""
+        day = _day(now + self.ttl)
+        message = "\0".join(("short-id", alert_id, recipient, str(day))).encode("utf-8")
+        code = _b64(hmac.new(self._secret, message, hashlib.sha256).digest()[:6])
+        return ShortLink(code, alert_id, recipient, datetime.fromtimestamp((day + 1) * 86400, tz=timezone.utc))
 
     def short_token(self, alert_id: str, recipient: str, now: datetime) -> str:
         """23 URL-safe characters; ``alert_id`` must be a 20-hex-digit id (``stable_id``)."""

@@ -275,9 +275,11 @@ class EmergencyDesk:
                        "unit_name": alert.unit_name, "who": who, "role": r.role, "emergency_id": em["id"],
                        "summary": text.summary}
             if send.channel == "sms":
-                params = sms_params(alert, self._sms_link(alert.id, who), "update", unit=em["unit_short"],
-                                    source=f"第{number}期")
+                link, short = self._sms_link(alert.id, who)
+                params = sms_params(alert, link, "update", unit=em["unit_short"], source=f"第{number}期")
                 payload["sms"] = {"params": params, "text": sms_text(params)}
+                if short:
+                    payload["sms"]["short"] = short
             else:
                 payload["email"] = {"subject": text.subject, "body": text.body}
             if send.held:
@@ -319,9 +321,9 @@ class EmergencyDesk:
                               only=self.conf.bulletin_channels, in_review=bool(review and review["state"] == "pending"),
                               sms_sent=sms_sent, sms_gap=self.conf.bulletin_sms_gap)
 
-    def _sms_link(self, alert_id: str, who: str) -> str:
+    def _sms_link(self, alert_id: str, who: str) -> tuple[str, dict | None]:
         assert self.planner is not None
-        return self.planner.sms_ack_url(alert_id, who)
+        return self.planner.sms_link(alert_id, who)
 
     def _recipients(self, em: dict, alert: Alert) -> list[Recipient]:
         """The unit's primary contacts, the association's leaders, responsible people (one per person)."""

@@ -16,12 +16,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from alerting import templates as t
+from alerting.acklinks import ShortLink
 from alerting.routing import Route, Routing, Target
 from alerting.store import AlertStore, Notification
 from alerting.templates_bundle import failure_notice, ops_message
 from contracts.messages import Alert, OpsAlert, notification_id, stable_id
 
 AckUrl = Callable[[str, str], str]  # (alert id, recipient label) -> URL
+ShortLinks = Callable[[str, str], ShortLink]  # (alert id, recipient label) -> the SMS's short id
 
 
 def mask(address: str) -> str:
@@ -34,12 +36,22 @@ def mask(address: str) -> str:
 
 class Planner:
     def __init__(self, routing: Routing, store: AlertStore, ack_url: AckUrl, console_url: str,
-                 sms_ack_url: AckUrl | None = None) -> None:
+                 sms_ack_url: AckUrl | None = None, short_links: ShortLinks | None = None) -> None:
         self.routing = routing
         self.store = store
         self.ack_url = ack_url
-        self.sms_ack_url = sms_ack_url or ack_url  # short links keep an SMS within one segment
+        self.sms_ack_url = sms_ack_url or ack_url  # without short ids: the link an SMS carries
+        self.short_links = short_links  # short ids keep an SMS within one segment with room for the title
         self.console_url = console_url.rstrip("/")
+
+    def sms_link(self, alert_id: str, who: str) -> tuple[str, dict | None]:
+        """(the SMS's ack link, what the outbox row keeps as ``sms.short`` so that ``AlertStore.enqueue``
+        stores the short id with it — None for a link that needs no storing)."""
+        if self.short_links is None:
+            return self.sms_ack_url(alert_id, who), None
+        link = self.short_links(alert_id, who)
+        return (f"{self.console_url}/a/{link.code}",
+                {"code": link.code, "who": who, "expires": link.expires.isoformat()})
 
     # ------------------------------------------------------------ alerts
 
@@ -94,9 +106,13 @@ class Planner:
                                 "body": t.email_body(alert, brief, name, ack, tkind, reason)}
         elif target.channel == "sms":
             unit = self.routing.units.get(alert.unit_id)
-            params = t.sms_params(alert, self.sms_ack_url(alert.id, target.who), tkind,
-                                  unit=unit.short if unit else None, source=brief.get("source_name"))
-            payload["sms"] = {"params": params, "text": t.sms_text(params)}
+            link, short = self.sms_link(alert.id, target.who)
+            params = t.sms_params(alert, link, tkind, unit=unit.short if unit else None,
+                                  source=brief.get("source_name"))
+            sms: dict[str, object] = {"params": params, "text": t.sms_text(params)}
+            if short:
+                sms["short"] = short  # AlertStore.enqueue keeps the short id with the row
+            payload["sms"] = sms
         else:
             payload["robot"] = t.robot_message(alert, brief, ack, tkind, reason, list(target.mentions))
         return payload

@@ -36,6 +36,7 @@ from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
 from alerting.reviews import ReviewMixin
 from alerting.store_batch import BatchMixin
 from alerting.store_emergency import EmergencyMixin
+from alerting.store_links import ShortLinkMixin, links_in
 from alerting.store_state import AlertState, StateMixin, TimerChange
 from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
@@ -67,7 +68,7 @@ class Notification:
     lease_owner: str | None = None  # the notifier holding this row while it is ``sending``
 
 
-class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin):
+class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkMixin):
     """On SQLite (a path, or ``sqlite:///…``) every transaction is ``BEGIN IMMEDIATE``: writers take
     turns. On PostgreSQL (``postgresql://…``) transactions run side by side, so: reading an alert
     inside a transaction (``get(…, db)``) first takes the alert's lock (an advisory lock on its
@@ -200,7 +201,8 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin):
 
     def enqueue(self, db: Conn, notes: Sequence[Notification], now: datetime) -> list[str]:
         """Queue notifications; returns ids that were new (known ids are kept as they are).
-        A new row held back (quiet hours, digest) is audited with why and until when."""
+        A new row held back (quiet hours, digest) is audited with why and until when; the short ack
+        links a new row carries (its SMS, its fallback's) are kept for the console's ``/a/`` page."""
         added = []
         for n in notes:
             cur = db.execute(
@@ -213,6 +215,7 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin):
             )
             if cur.rowcount:
                 added.append(n.id)
+                self.add_short_links(db, links_in(n.alert_id, n.payload), now)
                 if n.state == "held":
                     self.audit(db, n.alert_id, None, "notification.held", now, notification_id=n.id, who=n.who,
                                channel=n.channel, reason="REVIEW")

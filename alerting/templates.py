@@ -177,13 +177,16 @@ def advice_lines(brief: dict) -> str:
 
 
 SMS_MAX = 70  # one segment of a Chinese SMS (the provider adds the signature 【…】 on top)
+SMS_SOURCE = 6  # the source's characters an SMS keeps when the title needs the room (吉林新闻网 whole)
 
 
 def sms_params(alert: Alert, ack_url: str, kind: str = "alert", *, unit: str | None = None,
                source: str | None = None) -> dict[str, str]:
     """Values for the approved SMS template (短信模板变量): unit (short name), level, title, source
-    (the source's name), link (the short ack link). The title gets what is left of one segment, so
-    ``sms_text`` stays within ``SMS_MAX`` characters, link included."""
+    (the source's name), link (the short ack link). The title comes first — what happened is what a
+    person reads at night — and gets what is left of one segment beside a source of at most
+    ``SMS_SOURCE`` characters (more when the title is short), so ``sms_text`` stays within ``SMS_MAX``
+    characters, link included."""
     suffix = {"alert": "", "update": "续报", "escalation": "未确认", "review": "待复核"}[kind]
     rep = alert.representative
     unit = short(one_line(unit or alert.unit_name), 8)
@@ -191,8 +194,9 @@ def sms_params(alert: Alert, ack_url: str, kind: str = "alert", *, unit: str | N
     source = one_line(source or rep.site)
     fixed = len(sms_text({"unit": unit, "level": level, "title": "", "source": "", "link": ack_url}))
     room = max(0, SMS_MAX - fixed)
-    source = short(source, max(2, min(len(source), room // 2)))
-    title = short(one_line(rep.title), max(0, room - len(source)))
+    title = one_line(rep.title)
+    source = short(source, max(2, min(len(source), max(SMS_SOURCE, room - len(title)))))
+    title = short(title, max(0, room - len(source)))
     return {"unit": unit, "level": level, "title": title, "source": source, "link": ack_url}
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from alerting.acklinks import AckSigner
+from alerting.acklinks import AckSigner, ShortLink
 from console.casebook import Casebook
 from console.users import UserStore
 from contracts.messages import Alert, AlertStatus, Document, ScoredDocument
@@ -46,6 +46,7 @@ class AlertLedger(Protocol):
 
     def list_alerts(self, unit_id: str | None = None, limit: int = 200) -> list[Alert]: ...
     def get(self, alert_id: str) -> Alert | None: ...
+    def short_link(self, code: str) -> ShortLink | None: ...
     def alert_doc_ids(self, alert_id: str) -> list[str]: ...
     def outbox(self, alert_id: str) -> Any: ...
     def audit_trail(self, alert_id: str) -> list[dict]: ...
@@ -163,6 +164,11 @@ class Ports:
     def get_alert(self, alert_id: str) -> Alert | None:
         with self._alerts:
             return self.backend.alerts().get(alert_id)
+
+    def short_link(self, code: str) -> ShortLink | None:
+        """What an SMS's ``/a/<code>`` stands for (``alerting.store_links``)."""
+        with self._alerts:
+            return self.backend.alerts().short_link(code)
 
     def alert_doc_ids(self, alert_id: str) -> list[str]:
         with self._alerts:

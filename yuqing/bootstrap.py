@@ -154,13 +154,18 @@ class App:
         token = self.ack_signer.token(alert_id, recipient, self.clock.now())
         return f"{self.config.settings.console_base_url.rstrip('/')}/ack/{token}"
 
+    def short_link(self, alert_id: str, recipient: str):
+        """The SMS's short id (``alerting.acklinks.ShortLink``); the planner puts it in the outbox row and
+        the store keeps it when the row is queued."""
+        return self.ack_signer.short_link(alert_id, recipient, self.clock.now())
+
     def short_ack_url(self, alert_id: str, recipient: str) -> str:
-        """The SMS's ack link: ``/a/<23 characters>`` (alerting.acklinks short tokens)."""
-        try:
-            token = self.ack_signer.short_token(alert_id, recipient, self.clock.now())
-        except ValueError:  # an id that is not a stable_id: the long link still works
-            return self.ack_url(alert_id, recipient)
-        return f"{self.config.settings.console_base_url.rstrip('/')}/a/{token}"
+        """An SMS ack link made outside the planner (``/a/<8 characters>``), stored at once in its own
+        transaction (never call it inside one: the planner's rows carry theirs into ``enqueue``)."""
+        link = self.short_link(alert_id, recipient)
+        with self.alert_store.transaction() as db:
+            self.alert_store.add_short_links(db, [link], self.clock.now())
+        return f"{self.config.settings.console_base_url.rstrip('/')}/a/{link.code}"
 
     @cached_property
     def routing(self):
@@ -172,7 +177,7 @@ class App:
     def planner(self):
         from alerting.planner import Planner
         return Planner(self.routing, self.alert_store, self.ack_url, self.config.settings.console_base_url,
-                       sms_ack_url=self.short_ack_url)
+                       short_links=self.short_link)
 
     @cached_property
     def router(self):

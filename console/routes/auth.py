@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from alerting.acklinks import InvalidAckLink
+from alerting.acklinks import SHORT_ID_CHARS, AckClaim, InvalidAckLink
 from console import alert_service
 from console.routes import render
 from console.security import COOKIE, Refused, client_of, ports_of, require_write, same_origin, token_of
@@ -88,7 +88,14 @@ def _people(ports, unit_id: str) -> list[str]:
 
 
 def _verify(ports, token: str):
-    if token.startswith("s:"):  # a short link (/a/<token>)
+    if token.startswith("s:") and len(token) == 2 + SHORT_ID_CHARS:  # an SMS's short id (/a/<code>)
+        link = ports.short_link(token[2:])
+        if link is None:
+            raise InvalidAckLink("链接无效，请从短信中完整复制，或登录控制台处理")
+        if ports.now() >= link.expires:
+            raise InvalidAckLink("链接已过期，请登录控制台确认")
+        return AckClaim(link.alert_id, link.recipient, link.expires)
+    if token.startswith("s:"):  # an earlier SMS's self-contained short token (/a/<23 characters>)
         first = ports.ack_signer.verify_short(token[2:], ports.now())
         alert = ports.get_alert(first.alert_id)
         return ports.ack_signer.verify_short(token[2:], ports.now(), _people(ports, alert.unit_id) if alert else [])
@@ -158,7 +165,8 @@ def acknowledge_link(request: Request, token: str):
 
 @router.get("/a/{token}")
 def short_ack_link(request: Request, token: str):
-    """The SMS's short link (``alerting.acklinks`` short token): the same page as ``/ack/{token}``."""
+    """The SMS's short link (an 8-character id the alert store resolves, or an earlier SMS's 23-character
+    token): the same page as ``/ack/{token}``."""
     return acknowledge_link(request, "s:" + token)
 
 

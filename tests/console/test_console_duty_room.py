@@ -249,7 +249,7 @@ def test_sms_fits_one_segment_and_its_short_link_acknowledges_as_the_person(site
         assert len(text) <= templates.SMS_MAX, (len(text), text)
         assert text.startswith("人保财险红色") and "吉林" in params["source"] and "/a/" in text
     link = params["link"]
-    assert len(link.rsplit("/", 1)[1]) == 23
+    assert len(link.rsplit("/", 1)[1]) == 8  # alerting.acklinks.SHORT_ID_CHARS
     driver.delete_all_cookies()
     driver.get(link.replace(app.config.settings.console_base_url, server.url))
     wait(driver).until(EC.presence_of_element_located((By.ID, "ack-message")))
