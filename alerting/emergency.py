@@ -269,8 +269,11 @@ class EmergencyDesk:
                                     title=em["title"], opened_at=datetime.fromisoformat(em["opened_at"]), now=now,
                                     spread=spread, since=since, items=em["checklist"], people=people,
                                     link=f"{self.console_url}/emergencies/{em['id']}", tz=self.tz, greeting=r.name)
-            who = f"{r.name} <{send.address}>"
-            recipients.append(who)
+            # One name per person whatever the channel (as alerting.bulletins names them): the notifier's
+            # "reached another way" check (AlertStore.reached_otherwise) matches a failed SMS with the e-mail.
+            who = f"{r.name} <{r.email or r.phone}>"
+            if who not in recipients:
+                recipients.append(who)
             payload = {"kind": "bulletin", "level": alert.level.value, "unit_id": alert.unit_id,
                        "unit_name": alert.unit_name, "who": who, "role": r.role, "emergency_id": em["id"],
                        "summary": text.summary}
