@@ -31,7 +31,9 @@ Contract:
 * A row that cannot be rendered or sent for a reason that is not transient
   (an exception the channel did not classify: a poison message) fails alone
   with ``UNSENDABLE: …`` and falls back like any failure; a bundle holding it
-  is sent one by one. One row never stops the notifier.
+  is sent again one by one, in waves of their own after the wave's commit
+  (never while a transaction is open: on SQLite that would hold the write
+  lock through network sends). One row never stops the notifier.
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ import os
 import socket
 import threading
 import uuid
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -125,14 +128,17 @@ class Notifier:
         if self.escalator is not None:
             self.escalator.run_once()
         notes = self.store.claim_due(self.clock.now(), limit, owner=self.owner, lease=self.lease)
-        for wave in waves(self._groups(notes), self.workers):
+        todo = deque(waves(self._groups(notes), self.workers))
+        while todo:
             # Renewed before each wave of sends (at most ``workers`` at once, so a wave lasts one channel
             # timeout at most): a long claim keeps its rows; a row whose lease lapsed (this process
             # stalled) and was retaken is not sent.
+            wave = todo.popleft()
             held = {n.id for n in self.store.renew([n for g in wave for n in g], self.clock.now(), self.lease)}
             wave = [kept for g in wave if (kept := [n for n in g if n.id in held])]
             if wave:
-                self._deliver_wave(wave)
+                # A poison bundle's messages go again one by one, as waves of their own, next.
+                todo.extendleft(reversed(waves([[n] for n in self._deliver_wave(wave)], self.workers)))
         return len(notes)
 
     def run(self, stop: threading.Event, idle: float = 0.05, max_backoff: float = 30.0) -> None:
@@ -199,21 +205,20 @@ class Notifier:
             return self.robot_per_minute.get(recipient, 20), timedelta(minutes=1)
         return None
 
-    def _deliver_wave(self, groups: list[list[Notification]]) -> None:
-        """Send the groups side by side (``workers`` threads), then record every outcome in one commit."""
+    def _deliver_wave(self, groups: list[list[Notification]]) -> list[Notification]:
+        """Send the groups side by side (``workers`` threads), then record every outcome in one commit;
+        returns the messages of bundles that could not be sent as one (to send one by one afterwards:
+        nothing is sent while the commit's transaction is open)."""
         ready = [p for p in (self._prepare(g) for g in groups) if p is not None]
         if self.workers > 1 and len(ready) > 1:
             outcomes = list(self._pool().map(self._send, ready))
         else:
             outcomes = [self._send(p) for p in ready]
+        split: list[Notification] = []
         with self.store.batch():
             for p, outcome in zip(ready, outcomes):
-                self._record(p, outcome)
-
-    def _deliver(self, group: list[Notification]) -> None:
-        prepared = self._prepare(group)
-        if prepared is not None:
-            self._record(prepared, self._send(prepared))
+                split += self._record(p, outcome)
+        return split
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -253,30 +258,37 @@ class Notifier:
         except Exception as e:  # classified by _record
             return e
 
-    def _record(self, p: _Send, result: Sent | str | Exception) -> None:
+    def _record(self, p: _Send, result: Sent | str | Exception) -> list[Notification]:
+        """Record one send's outcome (it runs inside the wave's transaction: nothing is sent here); returns
+        a bundle's messages when the bundle could not be sent as one (a poison row in it), else []."""
         group, send_id, now = p.group, p.send_id, p.now
         channel, recipient = group[0].channel, group[0].recipient
         if isinstance(result, RateLimited):
             log.warning("%s to %s rate-limited by the provider: %s", channel, recipient, result)
             if channel == "sms":
-                return self._failed(group, f"RATE_LIMITED: {result}")
-            return self.store.defer(group, now + timedelta(seconds=result.retry_after), now, f"RATE_LIMITED: {result}")
-        if isinstance(result, PermanentError):
+                self._failed(group, f"RATE_LIMITED: {result}")
+            else:
+                self.store.defer(group, now + timedelta(seconds=result.retry_after), now, f"RATE_LIMITED: {result}")
+        elif isinstance(result, PermanentError):
             log.error("notification %s to %s via %s failed: %s", send_id, recipient, channel, result)
-            return self._failed(group, str(result))
-        if isinstance(result, TransientError):
-            return self._retry(group, str(result))
-        if isinstance(result, Exception):  # a poison row (it cannot be rendered or sent): never stop the notifier
+            self._failed(group, str(result))
+        elif isinstance(result, TransientError):
+            self._retry(group, str(result))
+        elif isinstance(result, Exception):  # a poison row (it cannot be rendered or sent): never stop the notifier
             if len(group) > 1:
                 log.warning("bundle %s cannot be sent (%s: %s); sending its %d messages one by one", send_id,
                             type(result).__name__, result, len(group))
-                for n in group:
-                    self._deliver([n])
-                return None
+                return list(group)
             log.error("notification %s to %s via %s cannot be sent: %s: %s", send_id, recipient, channel,
                       type(result).__name__, result, exc_info=log.isEnabledFor(logging.DEBUG))
-            return self._failed(group, f"UNSENDABLE: {type(result).__name__}: {result}")
-        sent = result if isinstance(result, Sent) else Sent(str(result))
+            self._failed(group, f"UNSENDABLE: {type(result).__name__}: {result}")
+        else:
+            self._settle_sent(p, result if isinstance(result, Sent) else Sent(str(result)))
+        return []
+
+    def _settle_sent(self, p: _Send, sent: Sent) -> None:
+        group, send_id, now = p.group, p.send_id, p.now
+        channel, recipient = group[0].channel, group[0].recipient
         state = "delivered" if sent.delivered else "accepted"
         log.info("%s %s by %s for %s (%s, %d message(s))", send_id, state, channel, recipient, sent.provider_id,
                  len(group))
@@ -286,7 +298,6 @@ class Notifier:
                                   bundle=send_id if len(group) > 1 else None,
                                   bundled=len(group) if len(group) > 1 else None)
             self.store.record_send(db, channel, recipient, now, sent.provider_id, len(group))
-        return None
 
     def _retry(self, group: list[Notification], error: str) -> None:
         now = self.clock.now()
