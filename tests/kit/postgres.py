@@ -7,12 +7,19 @@ cluster in a temporary folder on a free loopback port, trust auth, fsync
 off. initdb refuses root, so as root the cluster runs as the ``postgres``
 OS user (``runuser``). When no server can start, ``unavailable`` says why
 and the PostgreSQL cases skip with that reason.
+
+A suite killed outright (SIGKILL, the OOM killer) cannot stop its server:
+each server's folder names its owner (``owner``: the pid and start time of
+the process that started it), and every ``start()`` first stops the servers
+whose owner is gone and removes their folders (``reap_stale``). Folders
+without an owner file (from before, or still being created) are left alone.
 """
 from __future__ import annotations
 
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -20,6 +27,37 @@ import uuid
 from pathlib import Path
 
 ENV = "YUQING_TEST_POSTGRES_URL"
+PREFIX = "yuqing-pg-"
+OWNER = "owner"  # "<pid> <start time>" of the process that started the server in this folder
+
+
+def _started(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot, /proc/<pid>/stat field 22); None when it is gone
+    or a zombie (killed, not yet reaped by its parent)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _kill_postmaster(pidfile: Path) -> None:
+    """When ``pg_ctl stop`` could not: the postmaster named by its pid file, if it still runs (its
+    backends exit when it dies)."""
+    try:
+        pid = int(pidfile.read_text().split()[0])
+        if b"postgres" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError, IndexError):
+        pass
+
+
+def _owner_gone(folder: Path) -> bool:
+    try:
+        pid, started = (folder / OWNER).read_text().split()
+    except (OSError, ValueError):
+        return False  # no owner named (yet): not ours to judge
+    return _started(int(pid)) != started
 
 
 def _bindir() -> Path | None:
@@ -39,9 +77,11 @@ def _free_port() -> int:
 class PostgresServer:
     """``start()`` then ``url``; ``new_database()`` for an empty database per test; ``stop()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
         self.url = ""
         self.unavailable = ""
+        self.root = Path(root or tempfile.gettempdir())  # where the servers' folders are made
+        self.reaped: list[Path] = []
         self._dir: Path | None = None
         self._as: list[str] = []
         self._bin: Path | None = None
@@ -59,7 +99,9 @@ class PostgresServer:
         if self._bin is None:
             self.unavailable = f"no PostgreSQL server binaries (apt-get install postgresql, or set {ENV})"
             return self
-        self._dir = Path(tempfile.mkdtemp(prefix="yuqing-pg-"))
+        self.reaped = self.reap_stale()
+        self._dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.root))
+        (self._dir / OWNER).write_text(f"{os.getpid()} {_started(os.getpid())}")
         user = "postgres"
         if os.geteuid() == 0:
             self._as = ["runuser", "-u", "postgres", "--"]
@@ -82,10 +124,28 @@ class PostgresServer:
         self.url = f"postgresql://{user}@127.0.0.1:{port}/postgres"
         return self
 
-    def _run(self, tool: str, *args: str) -> None:
+    def _run(self, tool: str, *args: str, cwd: Path | None = None) -> None:
         assert self._bin is not None
         subprocess.run([*self._as, str(self._bin / tool), *args], check=True, capture_output=True, text=True,
-                       cwd=self._dir)
+                       cwd=cwd or self._dir)
+
+    def reap_stale(self) -> list[Path]:
+        """Stop the servers left running by suites that were killed (their owner is gone) and remove their
+        folders; returns those folders."""
+        if os.geteuid() == 0:
+            self._as = ["runuser", "-u", "postgres", "--"]
+        reaped = []
+        for folder in sorted(self.root.glob(PREFIX + "*")):
+            if not folder.is_dir() or not _owner_gone(folder):
+                continue
+            if (folder / "data" / "postmaster.pid").exists():
+                try:  # another suite starting at the same moment may be stopping it too
+                    self._run("pg_ctl", "-D", str(folder / "data"), "-m", "immediate", "-w", "stop", cwd=folder)
+                except (OSError, subprocess.CalledProcessError):
+                    _kill_postmaster(folder / "data" / "postmaster.pid")
+            shutil.rmtree(folder, ignore_errors=True)
+            reaped.append(folder)
+        return reaped
 
     def new_database(self) -> str:
         """An empty database on the server; its URL."""

@@ -1,0 +1,64 @@
+"""The test suites' throw-away PostgreSQL (tests/kit/postgres.py): a suite killed with SIGKILL
+cannot stop its server; the next suite's start stops it and removes its folder, and leaves the
+servers of suites still running (and folders naming no owner) alone."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.kit import REPO_ROOT
+from tests.kit.postgres import OWNER, PREFIX, PostgresServer, _started
+
+CHILD = """
+import os, signal, sys
+from pathlib import Path
+from tests.kit.postgres import PostgresServer
+server = PostgresServer(root=Path(sys.argv[1])).start()
+print(server.url or "UNAVAILABLE " + server.unavailable, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # as a suite killed outright: no stop(), no cleanup
+"""
+
+
+def running(pid: int) -> bool:
+    return _started(pid) is not None
+
+
+@pytest.fixture
+def root():
+    # Short (the server's unix socket lives in its folder) and private (other suites' servers are not ours).
+    path = Path(tempfile.mkdtemp(prefix="ypg-"))
+    path.chmod(0o755)  # the postgres OS user (tests run as root) must reach its folder
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_a_killed_suites_server_is_stopped_by_the_next_start(root):
+    child = subprocess.run([sys.executable, "-c", CHILD, str(root)], cwd=REPO_ROOT, capture_output=True, text=True,
+                           timeout=300, env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "YUQING_TEST_POSTGRES_URL": ""})
+    if child.stdout.startswith("UNAVAILABLE"):
+        pytest.skip(child.stdout.strip())
+    assert child.returncode == -9, child.stderr
+    [left] = list(root.glob(PREFIX + "*"))
+    postmaster = int((left / "data" / "postmaster.pid").read_text().split()[0])
+    assert running(postmaster)  # the killed suite's server outlived it
+
+    mine = root / (PREFIX + "alive")  # a suite still running (this one): left alone
+    mine.mkdir()
+    (mine / OWNER).write_text(f"{os.getpid()} {_started(os.getpid())}")
+    unowned = root / (PREFIX + "unowned")  # no owner named (an older kit, or being created): left alone
+    unowned.mkdir()
+
+    server = PostgresServer(root=root).start()
+    try:
+        assert server.url, server.unavailable
+        assert server.reaped == [left] and not left.exists()
+        assert not running(postmaster)  # pg_ctl stop waited for it
+        assert mine.exists() and unowned.exists()
+    finally:
+        server.stop()
