@@ -4,6 +4,7 @@ outbox row, so the SMS has room for the title (which company, what happened) wit
 memory), on SQLite and on PostgreSQL, until it expires."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,19 +14,14 @@ from alerting.acklinks import SHORT_ID_CHARS
 from alerting.templates import SMS_MAX, sms_text
 from contracts.clock import FakeClock
 from contracts.messages import AlertStatus
-from tests.kit import GATEWAY_ENV, SmtpRecorder, build_test_app, gateway_settings, gateway_sim, make_scored
+from tests.integration.test_alerting_delivery import env, sim, smtp  # noqa: F401  (fixtures)
+from tests.kit import build_test_app, gateway_settings, make_scored
 from yuqing.bootstrap import App
 from yuqing.console_role import ConsoleServer
 
 PHONE = "13900000021"  # 中国人寿's primary contact (孙伟): SMS + email for a red alert
 UNIT = "chinalife-jl"
 TITLE = "中国人寿吉林省分公司拖延理赔半年，患病客户多次投诉无果"
-
-
-@pytest.fixture
-def smtp():
-    with SmtpRecorder() as rec:
-        yield rec
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,15 +35,7 @@ def store(request) -> dict:
     return {"alert_store": {"url": server.new_database()}}
 
 
-@pytest.fixture
-def sim(monkeypatch):
-    for k, v in GATEWAY_ENV.items():
-        monkeypatch.setenv(k, v)
-    with gateway_sim() as s:
-        yield s
-
-
-def test_sms_names_company_and_event_and_its_short_id_acknowledges_after_a_restart(tmp_path, smtp, sim, store):
+def test_sms_names_company_and_event_and_its_short_id_acknowledges_after_a_restart(tmp_path, smtp, sim, store):  # noqa: F811
     clock = FakeClock()
     app = build_test_app(tmp_path, smtp_port=smtp.port, clock=clock, settings={**gateway_settings(sim), **store})
     [routed] = app.router.handle(make_scored({UNIT: "red"}, story="short-1", title=TITLE, at=clock.now()))
@@ -85,7 +73,7 @@ def test_sms_names_company_and_event_and_its_short_id_acknowledges_after_a_resta
         console.app.close()
 
 
-def test_a_replayed_rendering_mints_the_same_id_and_a_fallback_sms_is_resolvable(tmp_path, smtp, sim):
+def test_a_replayed_rendering_mints_the_same_id_and_a_fallback_sms_is_resolvable(tmp_path, smtp, sim):  # noqa: F811
     """Replays queue nothing new and store no second id; the id of an SMS rendered as a fallback (an
     e-mail that failed for good) is stored with the row that carries it, before it is ever sent."""
     clock = FakeClock()
@@ -95,7 +83,6 @@ def test_a_replayed_rendering_mints_the_same_id_and_a_fallback_sms_is_resolvable
         [routed] = app.router.handle(doc)
         app.router.handle(doc)  # the bus replays the document
         rows = app.alert_store.outbox(routed.alert.id)
-        import json
         codes = []
         for r in rows:
             payload = json.loads(r["payload"])

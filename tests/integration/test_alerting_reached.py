@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from contracts.clock import FakeClock
 from tests.integration.test_alerting_delivery import env, sim  # noqa: F401  (fixtures)
+from tests.integration.test_emergency_bulletins import raise_and_bulletin
 from tests.kit import build_test_app, gateway_settings, make_scored
 
 DUTY = "duty@jiaxh.example.cn"
@@ -49,10 +50,8 @@ def test_a_bulletins_failed_sms_is_not_reported_when_its_email_reached_the_perso
         app.notifier.run_once()
         alert_id = routed.alert.id
         sim.bad_numbers |= {LIMING_PHONE}  # from the 续报 on, 李明's phone cannot be reached
-        em = app.emergency.open(alert_id, actor="值班员王宁", via="console")
-        app.emergency.bulletin_now(em["id"], actor="值班员王宁", via="console")
-        app.notifier.run_once()
-        app.notifier.run_once()
+        raise_and_bulletin(app, alert_id)
+        app.notifier.run_once()  # the failed SMS's consequences (a notice, if any) go out
         rows = {(r["channel"], r["recipient"]): r for r in app.alert_store.outbox(alert_id) if r["kind"] == "bulletin"}
         assert rows[("sms", LIMING_PHONE)]["state"] == "failed"
         assert rows[("email", LIMING)]["state"] == "accepted"
