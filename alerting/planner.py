@@ -36,19 +36,18 @@ def mask(address: str) -> str:
 
 class Planner:
     def __init__(self, routing: Routing, store: AlertStore, ack_url: AckUrl, console_url: str,
-                 sms_ack_url: AckUrl | None = None, short_links: ShortLinks | None = None) -> None:
+                 short_links: ShortLinks | None = None) -> None:
         self.routing = routing
         self.store = store
         self.ack_url = ack_url
-        self.sms_ack_url = sms_ack_url or ack_url  # without short ids: the link an SMS carries
         self.short_links = short_links  # short ids keep an SMS within one segment with room for the title
         self.console_url = console_url.rstrip("/")
 
     def sms_link(self, alert_id: str, who: str) -> tuple[str, dict | None]:
         """(the SMS's ack link, what the outbox row keeps as ``sms.short`` so that ``AlertStore.enqueue``
         stores the short id with it — None for a link that needs no storing)."""
-        if self.short_links is None:
-            return self.sms_ack_url(alert_id, who), None
+        if self.short_links is None:  # no short ids here: the long link (the SMS keeps less of the title)
+            return self.ack_url(alert_id, who), None
         link = self.short_links(alert_id, who)
         return (f"{self.console_url}/a/{link.code}",
                 {"code": link.code, "who": who, "expires": link.expires.isoformat()})
