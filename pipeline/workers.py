@@ -72,18 +72,26 @@ def per_record(handle_one: Callable[[Record], list[Output]], stage: str) -> Batc
 def run_stage(bus: Bus, topics: Sequence[str], group: str, handler: BatchHandler,
               stop: threading.Event, *, batch: int = 100, poll_timeout: float = 0.5,
               on_idle: Callable[[], None] | None = None, max_backoff: float = 30.0,
-              alarm_after: int = 5) -> None:
+              alarm_after: int = 5, linger: float = 0.0) -> None:
     """Run one consumer-group stage until ``stop`` is set. ``alarm_after`` consecutive
-    failures raise one ops alert (pipeline/opsalarm.py), resolved when a batch goes through."""
+    failures raise one ops alert (pipeline/opsalarm.py), resolved when a batch goes through.
+
+    ``linger``: after a batch smaller than ``batch``, the next poll waits until ``linger``
+    seconds after that batch began, so a stage whose cost is mostly per batch (a commit)
+    handles fewer, larger batches when it keeps up; a record arriving after a quiet spell
+    is still handled at once, and a full batch (the stage is behind) polls again at once."""
     from pipeline.opsalarm import StoreAlarm
     alarm = StoreAlarm(bus, group, alarm_after)
     failures = 0
     next_lag_report = 0.0
+    next_poll = 0.0  # monotonic time before which a stage with ``linger`` does not poll
     while not stop.is_set():
         consumer = bus.consumer(topics, group)
         producer = bus.producer()
         try:
             while not stop.is_set():
+                if (wait := next_poll - time.monotonic()) > 0 and stop.wait(wait):
+                    break
                 records = consumer.poll(batch, timeout=poll_timeout)
                 if time.monotonic() >= next_lag_report:
                     _report_lag(consumer, group)
@@ -93,6 +101,7 @@ def run_stage(bus: Bus, topics: Sequence[str], group: str, handler: BatchHandler
                         on_idle()
                     continue
                 started = time.perf_counter()
+                next_poll = time.monotonic() + linger if len(records) < batch else 0.0
                 outputs = handler(records)
                 for o in outputs:
                     producer.send(o.topic, o.value, key=o.key)

@@ -17,6 +17,11 @@ from pipeline.workers import Output, PoisonMessage, dead_letter, decode, per_rec
 from yuqing.bootstrap import App, CannotStart  # noqa: F401  (CannotStart: re-exported for the CLI)
 
 INDEX_BATCH = 500  # records per index commit in a burst (the other stages take run_stage's 100)
+# Index batches begin at most this often unless one is full: a tantivy commit costs ~14 ms CPU
+# whatever its size, so a role keeping up in small batches paid for it per few documents (1.9-3.2
+# ms CPU per document in batches of 10, 0.6-0.8 in batches of 100 or 500; bench/README.md, end to
+# end). Search sees a new document up to this much later; alerts do not wait for the index.
+INDEX_LINGER = 0.5
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +80,7 @@ def index(app: App, stop: threading.Event) -> None:
     # only matters in a burst, where each tantivy commit (and the segment merging it
     # causes) is most of the index's cost per document (bench/README.md, index section).
     run_stage(app.bus, [DOCS_SCORED], "indexer", handle, stop, batch=INDEX_BATCH, on_idle=pruner.maybe_prune,
-              alarm_after=app.config.settings.store_alarm_after)
+              alarm_after=app.config.settings.store_alarm_after, linger=INDEX_LINGER)
 
 
 class Pruner:

@@ -77,3 +77,39 @@ def test_failed_effect_replays_the_batch(tmp_path):
     with bus.consumer([DOCS_RAW], "w") as c:  # committed after the successful replay
         assert c.poll(10, timeout=0.1) == []
     bus.close()
+
+
+def test_linger_holds_the_poll_after_a_small_batch_and_not_after_a_full_one(tmp_path):
+    bus = open_bus("sqlite:///bus.db", tmp_path, partitions=1)
+    with bus.producer() as p:
+        for i in range(250):
+            p.send(DOCS_RAW, doc(i).to_bytes(), key=str(i))
+    calls = []
+
+    def handle(records):
+        calls.append(len(records))
+        return []
+
+    stop = threading.Event()
+    t = threading.Thread(target=run_stage, args=(bus, [DOCS_RAW], "w", handle, stop),
+                         kwargs={"poll_timeout": 0.05, "batch": 100, "linger": 3600.0})
+    t.start()
+    try:
+        for _ in range(600):  # full batches poll again at once: all three without the hour's linger
+            if sum(calls) >= 250:
+                break
+            stop.wait(0.05)
+        assert calls == [100, 100, 50]
+        with bus.producer() as p:
+            for i in range(250, 253):
+                p.send(DOCS_RAW, doc(i).to_bytes(), key=str(i))
+        stop.wait(0.5)
+        assert calls == [100, 100, 50]  # within the hour after a small batch: not polled
+    finally:
+        stop.set()
+        t.join(10)
+    assert not t.is_alive()  # stopping cuts the linger short
+    seen = []
+    run_until(bus, lambda records: seen.extend(r.offset for r in records) or [], lambda: len(seen) == 3)
+    assert seen == [250, 251, 252]  # left uncommitted for the next consumer
+    bus.close()
