@@ -13,6 +13,12 @@ def doc(i):
     return Document.create(url=f"http://x.cn/{i}", source_id="s", channel="news", site="x.cn", title=f"t{i}")
 
 
+def publish(bus, numbers):
+    with bus.producer() as p:
+        for i in numbers:
+            p.send(DOCS_RAW, doc(i).to_bytes(), key=str(i))
+
+
 def drain(bus, topic, group="check"):
     with bus.consumer([topic], group) as c:
         out, batch = [], c.poll(1000, timeout=0.2)
@@ -61,9 +67,7 @@ def test_poison_message_is_dead_lettered_and_the_stream_goes_on(tmp_path):
 
 def test_failed_effect_replays_the_batch(tmp_path):
     bus = open_bus("sqlite:///bus.db", tmp_path, partitions=1)
-    with bus.producer() as p:
-        for i in range(3):
-            p.send(DOCS_RAW, doc(i).to_bytes(), key=str(i))
+    publish(bus, range(3))
     calls = []
 
     def handle(records):
@@ -81,9 +85,7 @@ def test_failed_effect_replays_the_batch(tmp_path):
 
 def test_linger_holds_the_poll_after_a_small_batch_and_not_after_a_full_one(tmp_path):
     bus = open_bus("sqlite:///bus.db", tmp_path, partitions=1)
-    with bus.producer() as p:
-        for i in range(250):
-            p.send(DOCS_RAW, doc(i).to_bytes(), key=str(i))
+    publish(bus, range(250))
     calls = []
 
     def handle(records):
@@ -100,9 +102,7 @@ def test_linger_holds_the_poll_after_a_small_batch_and_not_after_a_full_one(tmp_
                 break
             stop.wait(0.05)
         assert calls == [100, 100, 50]
-        with bus.producer() as p:
-            for i in range(250, 253):
-                p.send(DOCS_RAW, doc(i).to_bytes(), key=str(i))
+        publish(bus, range(250, 253))
         stop.wait(0.5)
         assert calls == [100, 100, 50]  # within the hour after a small batch: not polled
     finally:
