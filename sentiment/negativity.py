@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from sentiment import combine
 from sentiment.bayes import NaiveBayes
+from sentiment.gapped import GAP, gapped_heads
 from sentiment.matching import build_automaton
 from sentiment.tokenize import Tokenizer, split_sentences
 
@@ -199,50 +200,6 @@ class NegativityScorer:
         segments = [(title, 1.0, "title")] if title else []
         segments += [(s, 1.0, "sentence") for s in split_sentences(text)]
         return self.score_segments(segments, bool(title) and self.advice_title(title))
-
-
-# A lexicon phrase written HEAD…TAIL, each a word or (a|b|c): the head, then
-# figures only (digits, units, %, commas: 净利3.16亿，同比下滑), then the tail.
-# Words between (收入增长而赔付下降) break it.
-GAP = "…"
-FIGURES = r"[\d.．,，%％万亿千百元余 ]{0,20}?"
-
-
-class _Tails:
-    """What may follow one head: a compiled pattern with ``tails``, tail → (risk type, weight)."""
-
-    def __init__(self) -> None:
-        self.tails: dict[str, tuple[str, float]] = {}
-        self._pattern: re.Pattern | None = None
-
-    def match(self, text: str, at: int) -> re.Match | None:
-        if self._pattern is None:
-            alternatives = "|".join(re.escape(t) for t in sorted(self.tails, key=len, reverse=True))
-            self._pattern = re.compile(f"{FIGURES}({alternatives})")
-        return self._pattern.match(text, at)
-
-
-def _words(part: str) -> list[str]:
-    part = part.strip()
-    if part.startswith("(") and part.endswith(")"):
-        part = part[1:-1]
-    return [w.strip().lower() for w in part.split("|") if w.strip()]
-
-
-def gapped_heads(phrases, plain: set[str]) -> dict[str, _Tails]:
-    """``(HEAD…TAIL phrase, risk type, weight)`` → head → its tails. A head that is
-    also a plain phrase would shadow it (the automaton keeps one value a word): refused."""
-    heads: dict[str, _Tails] = {}
-    plain = {p.lower() for p in plain}
-    for phrase, risk, weight in phrases:
-        head, _, tail = phrase.partition(GAP)
-        for h in _words(head):
-            if h in plain:
-                raise ValueError(f"negative_lexicon: {phrase!r}: {h!r} is also a phrase of its own")
-            tails = heads.setdefault(h, _Tails())
-            for t in _words(tail):
-                tails.tails.setdefault(t, (risk, weight))
-    return heads
 
 
 def _negated_cue(lowered: str, start: int) -> bool:

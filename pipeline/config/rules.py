@@ -16,6 +16,7 @@ from pipeline.config.base import (
     parse_duration,
 )
 from pipeline.config.emergency import EmergencyRules
+from sentiment.gapped import GAP, gapped_heads
 
 
 class LevelRoute(Strict):
@@ -249,6 +250,9 @@ class Rules(Strict):
             if not phrases:
                 raise ValueError(f"lexicon group {group!r} is empty")
             _non_empty_terms(phrases)
+        # HEAD…TAIL phrases (figures between): well formed, no head that is a phrase too.
+        plain = [p for phrases in lex.values() for p in phrases if GAP not in p]
+        gapped_heads(((p, group, 1.0) for group, phrases in lex.items() for p in phrases if GAP in p), plain)
         return lex
 
     @field_validator("negative_lexicon_en")

@@ -141,7 +141,7 @@ def test_a_phrase_with_figures_between_is_quoted_as_it_stands_and_words_between_
 
 
 def test_a_gapped_head_that_is_also_a_phrase_is_refused():
-    from sentiment.negativity import gapped_heads
+    from sentiment.gapped import gapped_heads
     with pytest.raises(ValueError, match="also a phrase"):
         gapped_heads([("亏损…扩大", "业绩下滑", 1.0)], {"亏损"})
 
