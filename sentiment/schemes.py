@@ -115,14 +115,16 @@ class SchemeMatcher:
             if not all(groups):
                 continue
             if scheme.scope == "sentence":
-                groups = _same_sentence(groups, sentence_starts)
-                if groups is None:
+                narrowed = _same_sentence(groups, sentence_starts)
+                if narrowed is None:
                     continue
+                groups = narrowed
             hits.append(_hit(scheme, groups))
         return hits
 
 
-def _same_sentence(groups: list[list[tuple[int, int, str]]], starts: Sequence[int]):
+def _same_sentence(groups: list[list[tuple[int, int, str]]],
+                   starts: Sequence[int]) -> list[list[tuple[int, int, str]]] | None:
     """Restrict every group to the first sentence in which all groups occur."""
     def sentence_of(pos: int) -> int:
         return bisect_right(starts, pos) - 1

@@ -23,6 +23,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 from contracts.language import is_chinese
 from contracts.messages import MODEL_EVIDENCE, Document, Reason, RuleMatch, ScoredDocument, UnitMatch
@@ -222,7 +223,7 @@ class DocumentScorer:
                 segments.append((sentence, CONTEXT_WEIGHT, "context"))
         return segments
 
-    def _score(self, segments: list[tuple[str, float, str]], cache: dict, scorer,
+    def _score(self, segments: list[tuple[str, float, str]], cache: dict, scorer: Any,
                advice_title: bool = False) -> Negativity:
         # Units of one document share titles and sentences: score each once.
         scored = []
@@ -272,7 +273,7 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     return "".join(clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
 
 
-def _scored(doc: Document, **fields) -> ScoredDocument:
+def _scored(doc: Document, **fields: Any) -> ScoredDocument:
     """``ScoredDocument.from_document`` without validating again what is
     valid already: the document's fields as validated when it was decoded,
     and the scorer's own, built from the message types (dumping and
@@ -302,7 +303,9 @@ def _construct(data: dict) -> ScoredDocument:
         return ScoredDocument.model_construct(**data)
     values = dict.fromkeys(_SCORED)  # declaration order; update keeps it
     values.update(data)
-    for name in _SCORED_FIELDS - data.keys() - _NONE_DEFAULT:
+    # difference(), not `-`: frozenset - dict.keys() is a set at run time, not the frozenset
+    # mypy infers (compiled, mypyc checks that type)
+    for name in _SCORED_FIELDS.difference(data.keys(), _NONE_DEFAULT):
         field_info = _SCORED[name]
         if field_info.is_required():
             del values[name]
