@@ -49,6 +49,11 @@ def source_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _short(reason: str, limit: int = 200) -> str:
+    """A compiler error names its whole command line: the start says enough."""
+    return reason if len(reason) <= limit else reason[:limit] + "…"
+
+
 def _warn(message: str) -> None:
     print(f"\nwarning: {message}\n", file=sys.stderr, flush=True)
 
@@ -70,7 +75,7 @@ def mypyc_extensions() -> tuple[list[Extension], str | None]:
         # The project's mypy configuration (pyproject.toml), with the paths to compile.
         return mypycify(compiled_sources(), group_name=GROUP, target_dir=os.path.join("build", "mypyc")), None
     except (Exception, SystemExit) as exc:  # mypyc exits when it rejects a module (its errors printed above)
-        return [], f"mypyc: {type(exc).__name__}: {exc}"
+        return [], _short(f"mypyc: {type(exc).__name__}: {exc}")
 
 
 class MypycBuildExt(build_ext):
@@ -87,7 +92,7 @@ class MypycBuildExt(build_ext):
                 super().run()
             except Exception as exc:  # no compiler: CompileError, ExecError, PlatformError
                 _remove_compiled(package_dir)
-                self.failure = f"{type(exc).__name__}: {exc}"
+                self.failure = _short(f"{type(exc).__name__}: {exc}")
         compiled = compiled_sources() if self.failure is None else []
         manifest = {"compiled": self.failure is None, "reason": self.failure, "forced": pure_forced(),
                     "modules": {Path(src).stem: source_hash(ROOT / src) for src in compiled}}
@@ -95,7 +100,7 @@ class MypycBuildExt(build_ext):
         (package_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         if self.failure is not None and not pure_forced():
             _warn(f"sentiment/ was not compiled ({self.failure}); installed as pure Python, which scores "
-                  "about 1.4x slower. Install a C compiler (e.g. apt-get install gcc) and install again.")
+                  "about 1.3x slower. Install a C compiler (e.g. apt-get install gcc) and install again.")
 
     def get_outputs(self) -> list[str]:
         manifest = Path(self.get_ext_fullpath(f"{PACKAGE}.{MANIFEST_ANCHOR}")).parent / MANIFEST

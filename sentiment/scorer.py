@@ -18,7 +18,6 @@ are chosen and aggregated the same way.
 """
 from __future__ import annotations
 
-import copy
 import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
@@ -75,10 +74,14 @@ class DocumentScorer:
     def with_units(self, units: Sequence[UnitSpec], schemes: Sequence[SchemeSpec] = ()) -> DocumentScorer:
         """A scorer for other units that shares this one's tokenizer, model,
         lexicon and levels (evaluation on other entities, dry runs)."""
-        clone = copy.copy(self)
-        clone.matcher = UnitMatcher(units, self.region_words)
-        clone._parts = {}
-        clone.schemes = SchemeMatcher(schemes)
+        # Built, not copied: a compiled (mypyc) class cannot be copied. The
+        # empty lexicons are placeholders for the parts taken from this one.
+        clone = DocumentScorer(units, {}, (), self.levels, self.tokenizer, schemes=schemes,
+                               model=self.negativity.model, region_words=self.region_words,
+                               english_lexicon={}, english_cues=())
+        clone.negativity, clone.english, clone._spreads = self.negativity, self.english, self._spreads
+        clone.source_weights, clone.own_response_words = self.source_weights, self.own_response_words
+        clone.region_words = self.region_words
         return clone
 
     def source_weight(self, doc: Document) -> float:

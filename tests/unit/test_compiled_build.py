@@ -123,3 +123,28 @@ def test_compiled_and_source_give_byte_identical_results(tmp_path):
         assert outputs[mode][0] == mode.encode()
     assert len(outputs["compiled"]) == 1 + 2 * len(docs)
     assert outputs["compiled"][1:] == outputs["source"][1:]
+
+
+def test_a_scorer_for_other_units_shares_everything_but_the_units(tmp_path):
+    # with_units builds its clone (mypyc classes cannot be copied) and takes
+    # the other parts over one by one: a part added to DocumentScorer later
+    # must be taken over too.
+    from contracts.messages import Document
+    from pipeline.config import load_config
+    from sentiment.matching import UnitSpec
+    from tests.kit import DEMO_CONFIG
+    from yuqing.bootstrap import App
+
+    app = App(load_config(DEMO_CONFIG, data_dir=tmp_path))
+    scorer = app.scorer
+    clone = scorer.with_units([UnitSpec("abc", "甲乙丙保险公司吉林分公司", ("甲乙丙保险",))])
+    doc = Document.create(url="http://example.cn/1", source_id="s", channel="news", site="example.cn",
+                          title="甲乙丙保险拒赔引发投诉", text="长春市民投诉甲乙丙保险吉林分公司拒赔，中国人寿未涉及。")
+    assert [u.unit_id for u in clone.score(doc).units] == ["abc"]
+    assert "abc" not in {u.unit_id for u in scorer.score(doc).units}
+    if COMPILED:
+        pytest.skip("compiled: the attributes of a native class are not listed by vars(); checked from source")
+    own = {"matcher", "_parts", "schemes"}
+    assert set(vars(clone)) == set(vars(scorer))
+    assert {name for name, value in vars(scorer).items() if getattr(clone, name) is not value} == own
+    app.close()
