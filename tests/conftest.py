@@ -2,12 +2,27 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored(request):
+    """Fail a test that leaves SIGINT/SIGTERM handled otherwise than it found them (code run in-process,
+    such as a role's command, must put back what it replaced: else Ctrl-C no longer stops pytest)."""
+    before = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    yield
+    changed = [sig.name for sig in STOP_SIGNALS if signal.getsignal(sig) != before[sig]]
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, before[sig])  # the next tests (and Ctrl-C) get the pytest process's own
+    if changed:
+        pytest.fail(f"{request.node.nodeid} left {', '.join(changed)} handlers changed", pytrace=False)
 
 
 @dataclass(frozen=True)

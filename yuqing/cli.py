@@ -14,6 +14,8 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.config import AppConfig, ConfigError, load_config
@@ -56,15 +58,17 @@ def setup_logging(role: str, level: str) -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _stop_event() -> threading.Event:
+@contextmanager
+def _stop_event() -> Iterator[threading.Event]:
+    """An event set by SIGTERM/SIGINT while the block runs; the previous handlers are back after it
+    (a role run in-process, as tests do, must leave Ctrl-C working)."""
     stop = threading.Event()
-
-    def handler(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
-    return stop
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_role(args) -> int:
@@ -76,7 +80,8 @@ def cmd_role(args) -> int:
     port = args.metrics_port if args.metrics_port is not None else settings.metrics_ports.get(args.command, -1)
     try:
         metrics.serve(args.command, settings.metrics_host, port, app.data_dir / "run")
-        ROLES[args.command](app, _stop_event())
+        with _stop_event() as stop:
+            ROLES[args.command](app, stop)
     except CannotStart as e:
         log.error("%s", e)
         return 3
@@ -141,7 +146,8 @@ def run_roles(cfg: AppConfig, args, env: dict[str, str], before: list[Child] | N
     roles = args.roles.split(",") if args.roles else cfg.settings.roles
     children = [*(before or []), *(Child(r, role_argv(r, Path(args.config), data_dir)) for r in roles)]
     log.info("config %s, data in %s, starting: %s", args.config, data_dir, ", ".join(c.name for c in children))
-    return Supervisor(children, data_dir / "run", env=env).run(_stop_event())
+    with _stop_event() as stop:
+        return Supervisor(children, data_dir / "run", env=env).run(stop)
 
 
 def cmd_check_config(args) -> int:
