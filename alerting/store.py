@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
 from alerting.reviews import ReviewMixin
 from alerting.store_batch import BatchMixin
 from alerting.store_emergency import EmergencyMixin
-from alerting.store_links import ShortLinkMixin, links_in
+from alerting.store_links import ShortLinkMixin, links_in, relink
 from alerting.store_state import AlertState, StateMixin, TimerChange
 from contracts.messages import Alert, AlertStatus, NotificationRecord
 from pipeline import metrics
@@ -205,6 +205,8 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
         links a new row carries (its SMS, its fallback's) are kept for the console's ``/a/`` page."""
         added = []
         for n in notes:
+            # The short ids first: one that stands for another link is replaced in the row's payload.
+            n = replace(n, payload=relink(n.payload, self.add_short_links(db, links_in(n.alert_id, n.payload), now)))
             cur = db.execute(
                 "INSERT INTO outbox (id, alert_id, channel, recipient, step, state, attempts,"
                 " next_attempt_at, payload, created_at, updated_at, who, round, kind)"
@@ -215,7 +217,6 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
             )
             if cur.rowcount:
                 added.append(n.id)
-                self.add_short_links(db, links_in(n.alert_id, n.payload), now)
                 if n.state == "held":
                     self.audit(db, n.alert_id, None, "notification.held", now, notification_id=n.id, who=n.who,
                                channel=n.channel, reason="REVIEW")

@@ -6,15 +6,48 @@ transaction that queues the outbox row carrying it (``AlertStore.enqueue``
 reads it from the row's payload, and from its fallback's): a link exists
 exactly when a message with it may be sent, a replay writes nothing new, and
 it is found after a restart by any console sharing the store.
+
+Two different links may derive the same 48-bit id (rare, but a store that
+keeps ids for years meets one): ``add_short_links`` sees at insert that the
+id stands for another alert or recipient and takes the next candidate of a
+fixed sequence (``alternative``: a counter in the derivation), logged, and
+``AlertStore.enqueue`` queues the row with the id it got — so a replay of
+the same rendering lands on the same id again.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
-from alerting.acklinks import ShortLink
+from alerting.acklinks import SHORT_ID_CHARS, ShortLink
 from pipeline.sqlite import ts as _ts
 from pipeline.statedb import Conn
+
+log = logging.getLogger(__name__)
+MAX_ALTERNATIVES = 16  # 16 ids in a row taken by other links: not chance, something is broken
+
+
+def alternative(link: ShortLink, attempt: int) -> ShortLink:
+    """The ``attempt``-th replacement id of ``link`` (deterministic: from its id, which only the secret
+    makes, with the alert, the recipient and a counter)."""
+    message = "\0".join(("short-id-alt", link.code, link.alert_id, link.recipient, str(attempt))).encode("utf-8")
+    code = base64.urlsafe_b64encode(hashlib.sha256(message).digest()[:6]).decode("ascii")[:SHORT_ID_CHARS]
+    return replace(link, code=code)
+
+
+def relink(payload: dict, changed: dict[str, str]) -> dict:
+    """``payload`` (and its fallback's) with every short id in ``changed`` (old -> new) replaced."""
+    if not changed:
+        return payload
+    text = json.dumps(payload, ensure_ascii=False)
+    for old, new in changed.items():
+        text = text.replace(f'"{old}"', f'"{new}"').replace(f"/a/{old}", f"/a/{new}")
+    return json.loads(text)
 
 
 def links_in(alert_id: str, payload: dict) -> list[ShortLink]:
@@ -30,12 +63,27 @@ def links_in(alert_id: str, payload: dict) -> list[ShortLink]:
 class ShortLinkMixin:
     _db: Conn
 
-    def add_short_links(self, db: Conn, links: Iterable[ShortLink], now: datetime) -> None:
-        """Keep what the ids stand for (a known id is kept as it is: the same id is the same link)."""
-        for link in links:
-            db.execute("INSERT INTO short_links (code, alert_id, recipient, expires_at, created_at)"
-                       " VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
-                       (link.code, link.alert_id, link.recipient, _ts(link.expires), _ts(now)))
+    def add_short_links(self, db: Conn, links: Iterable[ShortLink], now: datetime) -> dict[str, str]:
+        """Keep what the ids stand for (a known id of the same alert and recipient is the same link, kept
+        as it is); returns the ids that stood for another link and the replacements they got (old -> new)."""
+        changed = {}
+        for first in links:
+            link = first
+            for attempt in range(1, MAX_ALTERNATIVES + 1):
+                db.execute("INSERT INTO short_links (code, alert_id, recipient, expires_at, created_at)"
+                           " VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+                           (link.code, link.alert_id, link.recipient, _ts(link.expires), _ts(now)))
+                row = db.execute("SELECT alert_id, recipient FROM short_links WHERE code=?", (link.code,)).fetchone()
+                if (row["alert_id"], row["recipient"]) == (link.alert_id, link.recipient):
+                    break
+                log.warning("short id %s of alert %s stands for another link (alert %s); trying another id",
+                            link.code, link.alert_id, row["alert_id"])
+                link = alternative(first, attempt)
+            else:
+                raise RuntimeError(f"no free short id for alert {first.alert_id} after {MAX_ALTERNATIVES} tries")
+            if link.code != first.code:
+                changed[first.code] = link.code
+        return changed
 
     def short_link(self, code: str) -> ShortLink | None:
         """What ``/a/<code>`` stands for (expired or not: the caller says which), or None."""

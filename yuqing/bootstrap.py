@@ -164,8 +164,8 @@ class App:
         transaction (never call it inside one: the planner's rows carry theirs into ``enqueue``)."""
         link = self.short_link(alert_id, recipient)
         with self.alert_store.transaction() as db:
-            self.alert_store.add_short_links(db, [link], self.clock.now())
-        return f"{self.config.settings.console_base_url.rstrip('/')}/a/{link.code}"
+            code = self.alert_store.add_short_links(db, [link], self.clock.now()).get(link.code, link.code)
+        return f"{self.config.settings.console_base_url.rstrip('/')}/a/{code}"
 
     @cached_property
     def routing(self):

@@ -4,6 +4,7 @@ outbox row, so the SMS has room for the title (which company, what happened) wit
 memory), on SQLite and on PostgreSQL, until it expires."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -95,5 +96,40 @@ def test_a_replayed_rendering_mints_the_same_id_and_a_fallback_sms_is_resolvable
             assert link is not None and link.alert_id == routed.alert.id
         count = app.alert_store._db.execute("SELECT COUNT(*) FROM short_links").fetchone()[0]
         assert count == len(set(codes))
+    finally:
+        app.close()
+
+
+def test_an_id_taken_by_another_link_is_replaced_deterministically_at_insert(tmp_path, smtp, sim, store, caplog):  # noqa: F811
+    """Forced collision: every link derives the same id. The first SMS keeps it; the others get the
+    next free ids of a fixed sequence, logged, carried by the SMS they go out in, resolvable to their
+    own recipient; a replay of the renderings lands on the same ids and stores nothing new."""
+    clock = FakeClock()
+    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=clock, settings={**gateway_settings(sim), **store})
+    derive = app.ack_signer.short_link
+    app.ack_signer.short_link = lambda alert_id, who, now: dataclasses.replace(derive(alert_id, who, now),
+                                                                             code="SAMEcode")
+    try:
+        docs = [make_scored({unit: "red"}, story=f"clash-{unit}", title=TITLE, at=clock.now())
+                for unit in (UNIT, "picc-pc-jl")]
+        routed = [app.router.handle(doc)[0] for doc in docs]
+        stored = app.alert_store._db.execute("SELECT code, alert_id, recipient FROM short_links").fetchall()
+        assert len(stored) >= 2 and len({r["code"] for r in stored}) == len(stored)
+        assert "SAMEcode" in {r["code"] for r in stored}
+        assert "stands for another link" in caplog.text
+        for r in stored:  # each id stands for its own (alert, recipient), as the SMS carrying it says
+            assert {r["alert_id"]} <= {a.alert.id for a in routed}
+        for doc in docs:
+            app.router.handle(doc)  # the bus replays the documents
+        assert app.alert_store._db.execute("SELECT COUNT(*) FROM short_links").fetchone()[0] == len(stored)
+        app.notifier.run_once()
+        links = {r["code"]: (r["alert_id"], r["recipient"]) for r in stored}
+        sent = [m for m in sim.received if "link" in m.params or "code" in m.params]
+        assert sent
+        for m in sent:
+            code = (m.params.get("code") or m.params["link"].rsplit("/a/", 1)[1])
+            link = app.alert_store.short_link(code)
+            assert link is not None and links[code] == (link.alert_id, link.recipient)
+        assert len({(m.params.get("code") or m.params["link"]) for m in sent}) == len(sent)
     finally:
         app.close()
