@@ -103,8 +103,9 @@ def advice(report: dict) -> list[str]:
     out = []
     open_red = [c for c in report["cases"] if c["level_value"] == "red" and c["status_value"] != "resolved"]
     for c in open_red[:3]:
-        steps = "、".join(c["steps"][:3]) or "核实情况"
-        out.append(f"{c['unit']}“{c['title']}”为红色预警且尚未办结，建议{steps}，"
+        # Steps carry their own commas and colons ("统一口径：不回避、讲整改"): a list joined by 、 misreads.
+        steps = "；".join(c["steps"][:3]) or "核实情况"
+        out.append(f"{c['unit']}“{c['title']}”为红色预警且尚未办结，建议：{steps}；"
                    f"并在{c['deadline_hours']:g}小时内形成回应口径。")
     spreading = [c for c in report["cases"] if c["stage"] in ("发酵", "高峰") and c not in open_red]
     if spreading:

@@ -41,7 +41,7 @@ def test_advice_names_open_red_cases_slow_units_and_rising_risks():
             "steps": ["核实案件进度", "联系当事人"], "deadline_hours": 24, "stage": "发酵"}
     lines = narrative.advice(_report(cases=[case], handling=[{"unit": "甲公司", "unacknowledged": 2}],
                                      risks=[("理赔纠纷", 5, 1)]))
-    assert lines[0].startswith("甲公司“拖延理赔”为红色预警且尚未办结，建议核实案件进度、联系当事人")
+    assert lines[0] == "甲公司“拖延理赔”为红色预警且尚未办结，建议：核实案件进度；联系当事人；并在24小时内形成回应口径。"
     assert any("甲公司（2起）仍有预警未确认" in line for line in lines)
     assert any(line.startswith("理赔纠纷类负面信息增多（5条，上期1条）") for line in lines)
     resolved = {**case, "status_value": "resolved"}
