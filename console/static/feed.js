@@ -164,6 +164,14 @@
     cell(tr, a.assignee || "", "assignee", "处置人");
     cell(tr, fmt(a.last_seen), "when", "最近");
     const ops = cell(tr, "", "ops");
+    if (a.awaiting_review && data.can_forward) {
+      // The unit has not been told yet: the duty officer's next move is to review and forward it.
+      const r = el("a", "button review-go", "复核");
+      r.href = link.href + "#review";
+      r.title = "单位尚未收到通知：复核研判与建议后转发";
+      r.addEventListener("click", () => markSeen(a.id));
+      ops.appendChild(r);
+    }
     if (a.unacknowledged && data.can_ack) {
       const b = el("button", "ack", "确认收到");
       b.addEventListener("click", () => act(a.id, "acknowledge", b));

@@ -88,7 +88,11 @@ def test_a_duty_officer_reviews_and_forwards_in_the_browser(review_console, tmp_
         assert "待复核" in row.text
         rows = driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")
         assert all("待复核" in r.text for r in rows if r.is_displayed())
-        driver.get(f"{server.url}/alerts/{alert_id}")
+        # The row's next move is 复核 (the unit has not been told), which opens the review form.
+        go = row.find_element(By.CSS_SELECTOR, "td.ops a.review-go")
+        assert go.text == "复核"
+        go.click()
+        wait.until(EC.url_to_be(f"{server.url}/alerts/{alert_id}#review"))
         box = wait.until(EC.visibility_of_element_located((By.ID, "review-box")))
         assert "待复核" in box.text and "自动转发" in box.text
         advice = driver.find_element(By.ID, "forward-advice")
