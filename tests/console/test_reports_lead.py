@@ -142,6 +142,9 @@ def test_lead_opens_reports_on_a_phone_and_reads_their_weekly(site, tmp_path, sh
             (By.CSS_SELECTOR, f"#report-list a.view[href*='weekly-{today(server)}.html']")))
         assert "国寿吉林舆情周报" in driver.find_element(By.ID, "report-list").text
         assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
+        # One card a report: 网页版 and Word are thumb-sized buttons on one line, not a column of characters.
+        for a in (link, driver.find_element(By.CSS_SELECTOR, "#report-list a.word")):
+            assert a.size["height"] >= 40 and a.size["width"] > a.size["height"]
         assert driver.save_screenshot(str(shots / "phone-lead-reports.png"))
         word = driver.find_element(By.CSS_SELECTOR, "#report-list a.word").get_attribute("href")
         cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
