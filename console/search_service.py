@@ -65,6 +65,7 @@ def run(ports: Ports, form: SearchForm) -> dict:
             "published_at": (d.published_at or d.crawled_at).isoformat(), "negativity": round(d.negativity, 3),
             "level": d.level.value if d.level else None, "level_label": labels.level(d.level),
             "units": [ports.unit_names.get(u.unit_id, u.unit_name) for u in d.units],
+            "units_short": [ports.unit_short.get(u.unit_id, u.unit_name) for u in d.units],  # the hit's meta line
             "story_id": d.story_id, "score": round(h.score, 3),
             # Fragments are HTML-escaped by the index with matches in <em>: safe to show as HTML.
             "title_html": (h.highlights.get("title") or [None])[0],

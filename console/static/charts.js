@@ -15,7 +15,7 @@
       tooltip: {trigger: "axis"},
       xAxis: {type: "value", minInterval: 1},
       yAxis: {type: "category", data: top.map((i) => i.short || i.name), axisLabel: {width: 120, overflow: "truncate"}},
-      series: [{type: "bar", data: top.map((i) => i.count), itemStyle: {color: BLUE}}],
+      series: [{type: "bar", data: top.map((i) => i.count), itemStyle: {color: BLUE}, barMaxWidth: 28}],
     });
     return chart;
   }
@@ -33,8 +33,9 @@
         yAxis: [{type: "value", name: "条", minInterval: 1},
                 {type: "value", name: "占比", min: 0, max: 1, axisLabel: {formatter: (v) => Math.round(v * 100) + "%"}}],
         series: [
-          {name: "信息量", type: "bar", data: s.trend.volume, itemStyle: {color: BLUE}},
-          {name: "负面信息", type: "bar", data: s.trend.negative, itemStyle: {color: RED}},
+          // A day or two of data: bars of a sane width, not half the chart each.
+          {name: "信息量", type: "bar", data: s.trend.volume, itemStyle: {color: BLUE}, barMaxWidth: 40},
+          {name: "负面信息", type: "bar", data: s.trend.negative, itemStyle: {color: RED}, barMaxWidth: 40},
           {name: "负面占比", type: "line", yAxisIndex: 1, data: s.trend.share, itemStyle: {color: ORANGE}},
         ],
       });

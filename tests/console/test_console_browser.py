@@ -227,7 +227,7 @@ def test_an_ack_link_opened_by_a_script_running_scanner_changes_nothing_and_the_
 # ---------------------------------------------------------------- search
 
 def test_search_shows_highlighted_hits(site, driver):
-    _, _, server = site
+    app, _, server = site
     login(driver, server.url, "analyst")
     driver.get(server.url + "/search")
     box = driver.find_element(By.ID, "q")
@@ -240,6 +240,11 @@ def test_search_shows_highlighted_hits(site, driver):
     marks = driver.find_elements(By.CSS_SELECTOR, "#hits em")
     assert marks and all(m.text == "理赔" for m in marks)
     assert not driver.find_elements(By.XPATH, "//*[@id='hits']//*[contains(text(), '<em>')]")  # markup, not text
+    # Each hit names its units short (人保财险), the full names on hover: the meta line stays one line.
+    units = app.config.members.units
+    shown = driver.find_elements(By.CSS_SELECTOR, "#hits .hit-units")
+    assert shown and all(set(u.text.split("、")) <= {x.short for x in units} for u in shown)
+    assert all(set(u.get_attribute("title").split("、")) <= {x.name for x in units} for u in shown)
     # The charts were drawn by the vendored ECharts (a canvas inside each chart box).
     wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-trend canvas"))
 
