@@ -352,16 +352,23 @@ def test_group_link_ack_belongs_to_a_person_and_the_page_continues(site, phone, 
     assert driver.save_screenshot(str(shots / "phone-ack-dismissed.png"))
 
 
+def open_personal_link(site, driver, n: int):
+    """A new alert for UNIT_A's first contact, its SMS link opened without a console login:
+    (alert id, the person, the 确认收到 button)."""
+    app, _, server = site
+    alert_id = publish(app, UNIT_A, n)
+    person = app.config.unit(UNIT_A).contacts[0].label
+    driver.delete_all_cookies()
+    driver.get(app.ack_url(alert_id, person).replace(app.config.settings.console_base_url, server.url))
+    return alert_id, person, wait(driver).until(EC.presence_of_element_located((By.ID, "do-ack")))
+
+
 def test_personal_link_next_steps_need_their_buttons(site, phone, shots):
     """A personal link's page after acknowledging offers 开始处置 at once; a script posting the
     action form without its button (a link scanner) changes nothing."""
     app, _, server = site
     driver = phone
-    alert_id = publish(app, UNIT_A, 109)
-    person = app.config.unit(UNIT_A).contacts[0].label
-    driver.delete_all_cookies()
-    driver.get(app.ack_url(alert_id, person).replace(app.config.settings.console_base_url, server.url))
-    wait(driver).until(EC.presence_of_element_located((By.ID, "do-ack")))
+    alert_id, person, _ = open_personal_link(site, driver, 109)
     submit(driver, "do-ack", (By.ID, "ack-next"))
     assert scroll_width(driver) <= 390
     assert driver.save_screenshot(str(shots / "phone-ack-next.png"))
@@ -395,13 +402,8 @@ def luminance(driver, css: str, prop: str) -> float:
 def test_sms_link_at_night_is_dark_with_a_big_button_and_the_deadline_first(site, night_phone, shots):
     """The lead opens the SMS link in a dark room: no white glare, a thumb-sized 确认收到, and
     after it the first thing on the page is by when to respond and what to do first."""
-    app, _, server = site
     driver = night_phone
-    alert_id = publish(app, UNIT_A, 110)
-    person = app.config.unit(UNIT_A).contacts[0].label
-    driver.delete_all_cookies()
-    driver.get(app.ack_url(alert_id, person).replace(app.config.settings.console_base_url, server.url))
-    button = wait(driver).until(EC.presence_of_element_located((By.ID, "do-ack")))
+    _, _, button = open_personal_link(site, driver, 110)
     assert luminance(driver, "body", "backgroundColor") < 0.15 and luminance(driver, ".panel", "backgroundColor") < 0.2
     assert luminance(driver, "body", "color") > 0.7  # light text on it
     assert button.size["height"] >= 44 and button.size["width"] >= 300  # the width of the phone, not a word
