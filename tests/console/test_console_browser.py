@@ -318,6 +318,9 @@ def test_alert_detail_shows_the_assessment_card_and_the_duty_officer_edits_it(si
     assert len(driver.find_elements(By.CSS_SELECTOR, "#assess-steps li")) >= 3
     # To the minute, in whole hours: "2026-11-29 21:00 前（12 小时内）", not "…21:00:37前（12.0 小时内）".
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d 前（\d+ 小时内）", driver.find_element(By.ID, "assess-deadline").text)
+    # Publication times to the minute, as sources give them (not "12:55:00").
+    assert re.fullmatch(r"(\d{4}-\d\d-\d\d \d\d:\d\d) / (\d{4}-\d\d-\d\d \d\d:\d\d)",
+                        driver.find_element(By.ID, "alert-seen").text)
     box = driver.find_element(By.ID, "assess-text")  # the draft, for the duty officer to edit…
     assert "浏览器测试9101" in box.get_attribute("value")
     assert not driver.find_elements(By.ID, "assess-statement")  # …shown once, not again above the box
