@@ -5,9 +5,16 @@
   "use strict";
   const params = JSON.parse(document.getElementById("search-params").textContent);
   const BLUE = "#2f7de1", RED = "#d9363e", ORANGE = "#f5822a";
+  // A console read dark (prefers-color-scheme) gets ECharts' own dark theme on the panel's background.
+  const DARK = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  const init = (el) => {
+    const chart = echarts.init(typeof el === "string" ? document.getElementById(el) : el, DARK ? "dark" : null);
+    if (DARK) chart.setOption({backgroundColor: "transparent"});
+    return chart;
+  };
 
   function bars(el, title, items) {
-    const chart = echarts.init(document.getElementById(el));
+    const chart = init(el);
     const top = items.slice(0, 10).reverse();
     chart.setOption({
       title: {text: title, left: "center", textStyle: {fontSize: 14}},
@@ -23,7 +30,7 @@
   fetch("/api/search/stats?" + params, {credentials: "same-origin", headers: {"Accept": "application/json"}})
     .then((r) => r.json())
     .then((s) => {
-      const trend = echarts.init(document.getElementById("chart-trend"));
+      const trend = init("chart-trend");
       trend.setOption({
         title: {text: "每日信息量与负面占比", left: "center", textStyle: {fontSize: 14}},
         tooltip: {trigger: "axis"},

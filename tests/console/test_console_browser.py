@@ -249,6 +249,26 @@ def test_search_shows_highlighted_hits(site, driver):
     wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-trend canvas"))
 
 
+def test_search_charts_follow_a_dark_console(site, driver):
+    """With the system dark, the charts use ECharts' dark theme (light text) on the dark panel."""
+    _, _, server = site
+    login(driver, server.url, "analyst")
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    try:
+        driver.get(server.url + "/search?q=理赔")
+        wait(driver).until(lambda d: d.find_element(By.ID, "chart-trend").get_attribute("data-ready"))
+        option = "return echarts.getInstanceByDom(document.getElementById(arguments[0])).getOption()"
+        for chart in ("chart-trend", "chart-unit"):
+            assert driver.execute_script(option + ".darkMode", chart) is True
+            assert driver.execute_script(option + ".backgroundColor", chart) == "transparent"
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    driver.get(server.url + "/search?q=理赔")  # and light again without it
+    wait(driver).until(lambda d: d.find_element(By.ID, "chart-trend").get_attribute("data-ready"))
+    assert driver.execute_script(  # the default theme's "auto", not the dark theme's true
+        "return echarts.getInstanceByDom(document.getElementById('chart-trend')).getOption().darkMode") is not True
+
+
 # ---------------------------------------------------------------- unit scope
 
 def test_unit_lead_sees_only_its_unit(site, driver):
