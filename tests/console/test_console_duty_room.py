@@ -272,7 +272,8 @@ def test_a_leads_search_returns_only_its_unit(site, driver):
     hits = driver.find_elements(By.CSS_SELECTOR, "#hits li.hit")
     assert hits
     for hit in hits:
-        assert "中国人寿保险股份有限公司吉林省分公司" in hit.find_element(By.CSS_SELECTOR, ".meta").text
+        units = hit.find_element(By.CSS_SELECTOR, ".meta .hit-units")  # short name shown, full name on hover
+        assert units.text == "国寿吉林" and units.get_attribute("title") == "中国人寿保险股份有限公司吉林省分公司"
     options = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "select[name=unit] option")]
     assert set(options) - {""} == {UNIT_B}
 
