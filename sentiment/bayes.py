@@ -67,22 +67,43 @@ class NaiveBayes:
         Raw tokens will do: the vocabulary holds no numbers, punctuation or
         Latin words (see :func:`features` and the training's dropped tags),
         so those are simply unknown here."""
-        llr = self.llr
-        # The distinct known tokens: the keys view intersects in C.
-        known = list(map(llr.__getitem__, llr.keys() & tokens))
+        return self.known_evidence(self.known(tokens))
+
+    def known(self, tokens: Iterable[str]) -> set[str]:
+        """The distinct tokens the model knows (the keys view intersects in
+        C), for :meth:`known_logit` and :meth:`known_drivers`: a segment's
+        score and its reasons share one look-up."""
+        return self.llr.keys() & tokens
+
+    def known_evidence(self, known: set[str]) -> float:
+        """:meth:`evidence` of the tokens :meth:`known` returned."""
+        if not known:
+            return 0.0
         # fsum: exact, so the result does not depend on set order (hash seed).
-        return math.fsum(known) / math.sqrt(len(known)) if known else 0.0
+        return math.fsum(map(self.llr.__getitem__, known)) / math.sqrt(len(known))
+
+    def known_logit(self, known: set[str]) -> float:
+        return self.scale * self.known_evidence(known) + self.bias
 
     def logit(self, tokens: Iterable[str]) -> float:
-        return self.scale * self.evidence(tokens) + self.bias
+        return self.known_logit(self.known(tokens))
 
     def negativity(self, tokens: Iterable[str]) -> float:
         return sigmoid(self.logit(tokens))
 
     def drivers(self, tokens: Iterable[str], n: int = 3) -> list[str]:
         """The tokens that pushed hardest towards negative (for reasons)."""
+        return self.known_drivers(self.known(tokens), n)
+
+    def known_drivers(self, known: set[str], n: int = 3) -> list[str]:
+        """:meth:`drivers` of the tokens :meth:`known` returned."""
         llr = self.llr
-        scored = sorted(((v, f) for f in llr.keys() & tokens if (v := llr[f]) > 0.5), reverse=True)
+        scored = []
+        for f in known:
+            v = llr[f]
+            if v > 0.5:
+                scored.append((v, f))
+        scored.sort(reverse=True)
         return [f for _, f in scored[:n]]
 
     # ------------------------------------------------------------ snownlp format

@@ -162,7 +162,16 @@ class NegativityScorer:
         with the lexicon hits, whether a counter cue damped it, and tokens.
         ``advice_title``: the document's title is advice (its every segment is)."""
         tokens = self._tok.cut(text)
-        nb = self.model.logit(tokens)
+        x, hits, countered, _ = self._evidence(text, kind, tokens, advice_title)
+        return x, hits, countered, tokens
+
+    def _evidence(self, text: str, kind: str, tokens: list[str], advice_title: bool = False
+                  ) -> tuple[tuple[float, ...], list[tuple[str, str, float, int, int]], bool, set[str]]:
+        """:meth:`evidence` with the tokens the model knows instead of all
+        tokens (what the segment's drivers are chosen from)."""
+        model = self.model
+        known = model.known(tokens)
+        nb = model.known_logit(known)
         lowered = text.lower()
         hits = self.lexicon_hits(text, lowered)
         countered = self.countered(text, hits, lowered)
@@ -178,13 +187,13 @@ class NegativityScorer:
                 routine, hedged = routine or what == "routine", hedged or what == "hedge"
                 advice = advice or (what == "advice" and not _negated_cue(lowered, end + 1 - len(cue)))
         x = combine.features(nb, [h[2] for h in hits], countered, routine, hedged, kind, advice)
-        return x, hits, countered, tokens
+        return x, hits, countered, known
 
     def segment(self, text: str, weight: float = 1.0, kind: str = "sentence",
                 advice_title: bool = False) -> SegmentScore:
-        x, hits, countered, tokens = self.evidence(text, kind, advice_title)
+        x, hits, countered, known = self._evidence(text, kind, self._tok.cut(text), advice_title)
         score = self.combination.probability(x) * weight
-        drivers = self.model.drivers(tokens) if x[1] > 0 else []  # model_pos
+        drivers = self.model.known_drivers(known) if x[1] > 0 else []  # model_pos
         return SegmentScore(text, round(score, 4), [(h[0], h[1]) for h in hits], drivers, countered, kind)
 
     # ------------------------------------------------------------ a document
