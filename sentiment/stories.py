@@ -23,6 +23,7 @@ from __future__ import annotations
 import binascii
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -95,6 +96,7 @@ _EMPTY = 1 << 32  # above every CRC-32: a bin no shingle fell into
 # than the work it saves: short texts (headlines, posts) take the plain way.
 _NUMPY_FROM = 128
 _WINDOWS = [slice(4 * i, 4 * (i + SHINGLE)) for i in range(_NUMPY_FROM)]
+_WHOLE = [slice(None)]  # a text shorter than a shingle: one window
 
 
 def _normalised(text: str) -> str:
@@ -111,12 +113,10 @@ def _normalised(text: str) -> str:
 def shingle_hashes(norm: str) -> np.ndarray:
     """CRC-32 (zlib's) of each character 4-gram of ``norm`` as UTF-32-LE
     bytes, one per start; a text shorter than a shingle is one window."""
-    data = norm.encode("utf-32-le")
     count = len(norm) - SHINGLE + 1
-    if count < _NUMPY_FROM:  # few windows: sliced and hashed in C by map
-        windows = _WINDOWS[:count] if count > 0 else [slice(None)]
-        return np.fromiter(map(binascii.crc32, map(data.__getitem__, windows)), dtype=np.int64, count=len(windows))
-    codes = np.frombuffer(data, dtype=np.uint32)
+    if count < _NUMPY_FROM:
+        return np.fromiter(_few_hashes(norm), dtype=np.int64, count=max(1, count))
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
     low, plane = codes & 0xFFFF, codes >> 16
     hashes = np.full(count, _CRC_ZERO, dtype=np.uint32)
     for k in range(SHINGLE):
@@ -125,6 +125,13 @@ def shingle_hashes(norm: str) -> np.ndarray:
         for k in range(SHINGLE):
             hashes ^= _CRC_PLANE[k][plane[k:k + count]]
     return hashes.astype(np.int64)
+
+
+def _few_hashes(norm: str) -> Iterator[int]:
+    """:func:`shingle_hashes` of a text with fewer than ``_NUMPY_FROM``
+    windows: each window sliced and hashed in C by map."""
+    count = len(norm) - SHINGLE + 1
+    return map(binascii.crc32, map(norm.encode("utf-32-le").__getitem__, _WINDOWS[:count] if count > 0 else _WHOLE))
 
 
 def fingerprint(title: str, text: str) -> tuple[int, ...]:
@@ -136,6 +143,14 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
     norm = _normalised(f"{title}{text[:FINGERPRINT_CHARS]}")
     if not norm:
         return ()
+    if len(norm) - SHINGLE + 1 < _NUMPY_FROM:
+        # Headlines and posts: the smallest hash per bin in Python (numpy's
+        # fixed cost per call is more than a few dozen windows take here).
+        sketch = [_EMPTY] * SKETCH
+        for h in _few_hashes(norm):
+            if h < sketch[h & (SKETCH - 1)]:
+                sketch[h & (SKETCH - 1)] = h
+        return tuple([-1 if h == _EMPTY else h for h in sketch])
     hashes = shingle_hashes(norm)
     # The smallest hash per bin (the bin: the hash's low bits), in C.
     signature = np.full(SKETCH, _EMPTY, dtype=np.int64)

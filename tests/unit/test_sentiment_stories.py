@@ -147,3 +147,17 @@ def test_band_keys_are_the_crc_of_each_bands_repr_and_skip_bands_with_an_empty_b
                 if min(sig[s:s + BAND]) >= 0]
         assert band_keys(sig) == want
     assert band_keys(()) == [] and band_keys((5, -1)) == [] and band_keys((5, 7)) == [zlib.crc32(b"0:[5, 7]")]
+
+
+@pytest.mark.parametrize("length", [1, 3, 4, 5, 40, 127, 130, 131, 132, 400])
+def test_fingerprint_is_the_smallest_crc32_per_bin_below_and_above_the_numpy_threshold(length):
+    # Short texts take a plain Python path, long ones numpy: both are the
+    # MinHash of the definition (empty bins -1).
+    title, text = "国寿拒赔𠮷"[:min(length, 5)], "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(max(0, length - 5)))
+    norm = _normalised(title + text)
+    data = norm.encode("utf-32-le")
+    windows = [data[4 * i:4 * (i + 4)] for i in range(max(1, len(norm) - 3))]
+    bins: dict[int, int] = {}
+    for h in map(binascii.crc32, windows):
+        bins[h % 32] = min(h, bins.get(h % 32, h))
+    assert fingerprint(title, text) == tuple(bins.get(b, -1) for b in range(32))
