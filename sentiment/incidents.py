@@ -22,10 +22,10 @@ lead, without the unit's own names and without words every complaint uses
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from sentiment.tokenize import is_word
 
@@ -73,9 +73,11 @@ def key_terms(tagged: Iterable[tuple[str, str]], own_names: Iterable[str] = (),
     known = tuple(known)
     names = {n for n in own_names if n}
     names.update(*(k.names for k in known))
-    counts = Counter(word for word, tag in tagged
-                     if len(word) >= 2 and word not in common
-                     and (tag.startswith(KEEP_TAGS) or (tag == "x" and _NUMBER.search(word))) and is_word(word))
+    counts: dict[str, int] = {}  # in order of first use, as Counter keeps it
+    for word, tag in tagged:
+        if len(word) >= 2 and word not in common \
+                and (tag.startswith(KEEP_TAGS) or (tag == "x" and _NUMBER.search(word))) and is_word(word):
+            counts[word] = counts.get(word, 0) + 1
     # "word in some name": the known units' substrings, and one substring
     # test against the other names joined by a character no token contains;
     # "some name in word": the word's own substrings looked up in the set
@@ -90,7 +92,8 @@ def key_terms(tagged: Iterable[tuple[str, str]], own_names: Iterable[str] = (),
                                                         or (len(w) > shortest and _contains_any(w, names, lengths))))
     for word in drop:
         del counts[word]  # the others keep their order: ties stay in order of first use
-    return [w for w, _ in counts.most_common(MAX_TERMS)]
+    # Counter.most_common: a stable sort by count, so ties stay in order of first use.
+    return [w for w, _ in sorted(counts.items(), key=itemgetter(1), reverse=True)[:MAX_TERMS]]
 
 
 def _contains_any(word: str, names: set[str], lengths: list[int]) -> bool:

@@ -52,7 +52,9 @@ class EngagementBoost:
     counts: tuple[str, ...] = ("reposts", "shares", "comments", "replies", "likes")
 
     def interactions(self, engagement: dict[str, int] | None) -> int:
-        return sum(int((engagement or {}).get(k) or 0) for k in self.counts)
+        if not engagement:  # most documents: nothing crawled
+            return 0
+        return sum(int(engagement.get(k) or 0) for k in self.counts)
 
 
 @dataclass(frozen=True)

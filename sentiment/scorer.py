@@ -32,7 +32,7 @@ from sentiment.clauses import grow, within
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
-from sentiment.negativity import Negativity, NegativityScorer, aggregate
+from sentiment.negativity import Negativity, NegativityScorer, SegmentScore, aggregate
 from sentiment.relevance import relevance
 from sentiment.schemes import SchemeMatcher, SchemeSpec
 from sentiment.spread import Spread, is_own_response
@@ -107,17 +107,18 @@ class DocumentScorer:
             found = mentions.setdefault(h.unit_id, [])
             found.extend(p for p in (h.positions or alias_positions) if p not in found)
         scheme_units = {h.unit_id for h in hits}
-        in_title = {uid for uid, ps in mentions.items() if any(p < len(doc.title) for p in ps)}
-        region = any(r in full for r in self.region_words)
+        title_end = len(doc.title)
+        in_title = {uid for uid, ps in mentions.items() if min(ps, default=title_end) < title_end}
+        region = _any_in(self.region_words, full)
         weight = self.source_weight(doc)
         carrier = self.levels.spread.authority_of(site=doc.site, source_id=doc.source_id,
                                                   source_name=doc.source_name, author=doc.author)
         spread = self._spread(carrier.name if carrier else "", Spread.interactions(doc.engagement))
-        cache: dict[str, object] = {}
+        cache: dict[tuple[str, float], SegmentScore] = {}
         level_reasons: dict[str, str] = {}
         own_units: list[str] = []
         # No reply word (回应, 声明…) in the title: no unit's own reply (spread.is_own_response), tested once.
-        reply_word = any(w in doc.title for w in self.own_response_words)
+        reply_word = _any_in(self.own_response_words, doc.title)
         # A how-to or advice title (雪天出险后如何报案理赔): every segment of the document is advice.
         advice_title = chinese and bool(mentions) and self.negativity.advice_title(doc.title)
 
@@ -126,8 +127,7 @@ class DocumentScorer:
             um = matches.get(uid)
             spec = self.matcher.units.get(uid)
             name = spec.name if spec else uid
-            units.append(UnitMatch(unit_id=uid, unit_name=name, aliases=um.aliases if um else [],
-                                   positions=sorted(set(positions))[:20]))
+            units.append(_unit_match(uid, name, list(um.aliases) if um else [], sorted(set(positions))[:20]))
             segments = self._segments(doc.title, spans, body_start, positions, mentions, uid,
                                       title_counts=uid in in_title or not in_title, chinese=chinese,
                                       starts=starts)
@@ -205,13 +205,17 @@ class DocumentScorer:
         narrow, named_org = (focus, _NAMED_ORG) if chinese else (english.focus, english.NAMED_ORG)
         starts = [s for _, s in spans] if starts is None else starts
         first_body = bisect_right(starts, body_start - 1)
-        others = sorted(p for u, ps in mentions.items() if u != uid for p in ps)
+        others: list[int] = []
+        for u, ps in mentions.items():
+            if u != uid:
+                others.extend(ps)
+        others.sort()
         positions = sorted(positions)
         own = {bisect_right(starts, p) - 1 for p in positions if p >= body_start}
         named_elsewhere = {bisect_right(starts, p) - 1 for p in others if p >= body_start}
         segments: list[tuple[str, float, str]] = []
-        in_title = any(p < body_start for p in positions)
-        if title and (in_title or (title_counts and any(i < first_body + 2 for i in own))):
+        in_title = bool(positions) and positions[0] < body_start
+        if title and (in_title or (title_counts and bool(own) and min(own) < first_body + 2)):
             text = narrow(title, 0, positions, others) if in_title else title
             segments.append((text, 1.0, "title"))
         # Only the unit's sentences and the ones right after them can be
@@ -226,16 +230,17 @@ class DocumentScorer:
                 segments.append((sentence, CONTEXT_WEIGHT, "context"))
         return segments
 
-    def _score(self, segments: list[tuple[str, float, str]], cache: dict, scorer: Any,
-               advice_title: bool = False) -> Negativity:
+    def _score(self, segments: list[tuple[str, float, str]], cache: dict[tuple[str, float], SegmentScore],
+               scorer: Any, advice_title: bool = False) -> Negativity:
         # Units of one document share titles and sentences: score each once.
         scored = []
         for text, weight, kind in segments:
-            key = f"{weight}|{text}"
-            if key not in cache:  # advice_title: Chinese documents only (the English scorer has no such feature)
-                cache[key] = (scorer.segment(text, weight, kind, advice_title) if advice_title
-                              else scorer.segment(text, weight, kind))
-            scored.append(cache[key])
+            key = (text, weight)
+            found = cache.get(key)
+            if found is None:  # advice_title: Chinese documents only (the English scorer has no such feature)
+                found = cache[key] = (scorer.segment(text, weight, kind, advice_title) if advice_title
+                                      else scorer.segment(text, weight, kind))
+            scored.append(found)
         return Negativity(aggregate([s.score for s in scored]), scored)
 
 
@@ -285,16 +290,16 @@ def _scored(doc: Document, **fields: Any) -> ScoredDocument:
     validating way, which also decides where they go."""
     if type(doc) is not Document or doc.__pydantic_extra__:
         return ScoredDocument.from_document(doc, **fields)
-    data = {name: getattr(doc, name) for name in _DOCUMENT_FIELDS}
+    data = dict(doc.__dict__)  # the fields' values, as getattr reads them (no extra: checked above)
     data["engagement"] = dict(doc.engagement)
     data.update(fields)
     return _construct(data)
 
 
-_DOCUMENT_FIELDS = tuple(Document.__pydantic_fields__)
 _SCORED = ScoredDocument.__pydantic_fields__
 _SCORED_FIELDS = frozenset(_SCORED)
-_NONE_DEFAULT = frozenset(n for n, f in _SCORED.items() if f.default is None and f.default_factory is None)
+# The fields whose value when not given is not None: required ones, or another default.
+_NOT_NONE_DEFAULT = tuple(n for n, f in _SCORED.items() if f.default is not None or f.default_factory is not None)
 
 
 def _construct(data: dict) -> ScoredDocument:
@@ -306,9 +311,9 @@ def _construct(data: dict) -> ScoredDocument:
         return ScoredDocument.model_construct(**data)
     values = dict.fromkeys(_SCORED)  # declaration order; update keeps it
     values.update(data)
-    # difference(), not `-`: frozenset - dict.keys() is a set at run time, not the frozenset
-    # mypy infers (compiled, mypyc checks that type)
-    for name in _SCORED_FIELDS.difference(data.keys(), _NONE_DEFAULT):
+    for name in _NOT_NONE_DEFAULT:
+        if name in data:
+            continue
         field_info = _SCORED[name]
         if field_info.is_required():
             del values[name]
@@ -337,8 +342,7 @@ def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:
             if len(out) >= MAX_REASONS_PER_UNIT:
                 return out
             if not any(r.phrase == phrase and (r.sentence == sentence or phrase != MODEL_EVIDENCE) for r in out):
-                out.append(Reason(phrase=phrase, sentence=sentence, risk_type=risk,
-                                  weight=round(seg.score, 4), unit_id=unit_id))
+                out.append(_reason(phrase, sentence, risk, round(seg.score, 4), unit_id))
     return out
 
 
@@ -346,3 +350,39 @@ def trim_sentence(text: str, limit: int = MODEL_SENTENCE_CHARS) -> str:
     """A sentence as quoted to a reader: stripped, cut at ``limit`` characters with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _any_in(words: Sequence[str], text: str) -> bool:
+    """Whether one of ``words`` occurs in ``text`` (``any`` without a generator)."""
+    for w in words:  # noqa: SIM110 -- any() over a generator is the cost avoided here
+        if w in text:
+            return True
+    return False
+
+
+def _unit_match(unit_id: str, unit_name: str, aliases: list[str], positions: list[int]) -> UnitMatch:
+    """``UnitMatch(unit_id=…, …)`` without validating what the scorer built
+    from its own types (new lists of str and int)."""
+    match = UnitMatch.__new__(UnitMatch)
+    object.__setattr__(match, "__dict__", {"unit_id": unit_id, "unit_name": unit_name, "aliases": aliases,
+                                           "positions": positions})
+    object.__setattr__(match, "__pydantic_fields_set__", set(_UNIT_MATCH_FIELDS))
+    object.__setattr__(match, "__pydantic_extra__", {})
+    object.__setattr__(match, "__pydantic_private__", None)
+    return match
+
+
+def _reason(phrase: str, sentence: str, risk_type: str | None, weight: float, unit_id: str) -> Reason:
+    """``Reason(phrase=…, …, unit_id=…)`` (unit_id an extra field) without
+    validating: str values, and the weight a float as validation makes it."""
+    reason = Reason.__new__(Reason)
+    object.__setattr__(reason, "__dict__", {"phrase": phrase, "sentence": sentence, "risk_type": risk_type,
+                                            "weight": float(weight)})
+    object.__setattr__(reason, "__pydantic_fields_set__", set(_REASON_FIELDS_SET))
+    object.__setattr__(reason, "__pydantic_extra__", {"unit_id": unit_id})
+    object.__setattr__(reason, "__pydantic_private__", None)
+    return reason
+
+
+_UNIT_MATCH_FIELDS = ("unit_id", "unit_name", "aliases", "positions")
+_REASON_FIELDS_SET = ("phrase", "sentence", "risk_type", "weight", "unit_id")

@@ -1,10 +1,10 @@
 """Scoring through the composition root: negativity per unit, reasons, levels."""
 import pytest
 
-from contracts.messages import Document, Level, ScoredDocument
+from contracts.messages import Document, Level, Reason, ScoredDocument, UnitMatch
 from pipeline.config import load_config
 from sentiment.incidents import NameParts, key_terms
-from sentiment.scorer import _construct
+from sentiment.scorer import _construct, _reason, _unit_match
 from tests.kit import DEMO_CONFIG
 from yuqing.bootstrap import App
 
@@ -148,3 +148,27 @@ def test_key_terms_drop_the_unit_names_whether_precomputed_or_given(scorer):
     assert key_terms(scorer.tokenizer.tags(text), [], known=[NameParts.of(names)]) == given
     assert key_terms(scorer.tokenizer.tags(text), names[:2], known=[NameParts.of(names[2:])]) == given
     assert "人寿" in key_terms(scorer.tokenizer.tags(text), [])
+
+
+@pytest.mark.parametrize("fast, slow", [
+    (lambda: _unit_match("u1", "中国人寿吉林省分公司", ["国寿"], [0, 7]),
+     lambda: UnitMatch(unit_id="u1", unit_name="中国人寿吉林省分公司", aliases=["国寿"], positions=[0, 7])),
+    (lambda: _unit_match("u2", "u2", [], []), lambda: UnitMatch(unit_id="u2", unit_name="u2", aliases=[], positions=[])),
+    (lambda: _reason("拒赔", "某公司拒赔", "理赔纠纷", 0.9312, "u1"),
+     lambda: Reason(phrase="拒赔", sentence="某公司拒赔", risk_type="理赔纠纷", weight=0.9312, unit_id="u1")),
+    (lambda: _reason("推诿、失望", "", None, 1, "u2"),  # an int weight: a float, as validation makes it
+     lambda: Reason(phrase="推诿、失望", sentence="", risk_type=None, weight=1, unit_id="u2")),
+])
+def test_unit_matches_and_reasons_built_unvalidated_equal_validated_ones(fast, slow):
+    a, b = fast(), slow()
+    assert list(a.__dict__.items()) == list(b.__dict__.items())
+    assert a.model_fields_set == b.model_fields_set
+    assert a.model_extra == b.model_extra and a.__pydantic_private__ == b.__pydantic_private__
+    assert a.model_dump_json() == b.model_dump_json()
+    assert set(UnitMatch.model_fields) == {"unit_id", "unit_name", "aliases", "positions"}  # what _unit_match sets
+    assert set(Reason.model_fields) == {"phrase", "sentence", "risk_type", "weight"}  # what _reason sets
+
+
+def test_key_terms_most_frequent_first_ties_in_order_of_first_use():
+    tagged = [(f"词{i:02d}", "n") for i in range(30)] + [("词29", "n"), ("词05", "n"), ("词29", "n"), ("，", "x")]
+    assert key_terms(tagged) == ["词29", "词05"] + [f"词{i:02d}" for i in range(30) if i not in (5, 29)][:22]
