@@ -102,7 +102,7 @@ class Planner:
             name = target.contact.name if target.contact else target.who
             payload["recipient_name"] = name
             payload["email"] = {"subject": t.email_subject(alert, tkind, reason),
-                                "body": t.email_body(alert, brief, name, ack, tkind, reason)}
+                                "body": t.email_body(alert, brief, name, ack, tkind, reason, target.role)}
         elif target.channel == "sms":
             unit = self.routing.units.get(alert.unit_id)
             link, short = self.sms_link(alert.id, target.who)

@@ -127,10 +127,13 @@ def email_subject(alert: Alert, kind: str = "alert", reason: str = "") -> str:
 
 
 def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kind: str = "alert",
-               reason: str = "") -> str:
+               reason: str = "", role: str = "") -> str:
+    """``role``: the recipient's (alerting/routing.py Target.role); the association's duty officer is not
+    the unit, so the opening line names the unit instead of saying 贵单位."""
     reasons = "\n".join(f"  · {line}" for line in brief.get("reasons", [])) or "  · 模型判定为负面"
     lead = {
-        "alert": "监测到涉及贵单位的负面舆情，请及时核实处置，防止舆情升级。",
+        "alert": (f"监测到涉及{alert.unit_name}的负面舆情，请关注并督促该单位及时核实处置，防止舆情升级。"
+                  if role.startswith("duty") else "监测到涉及贵单位的负面舆情，请及时核实处置，防止舆情升级。"),
         "update": f"您关注的负面舆情有新进展：{reason}。请及时跟进处置。",
         "escalation": f"以下负面舆情尚未得到确认：{reason}。请立即核实处置并点击下方链接确认。",
         "review": f"监测到涉及{alert.unit_name}的负面舆情，本级预警须经协会值班员复核后转发单位：{reason}。",

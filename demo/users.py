@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 
 def demo_accounts(cfg: AppConfig) -> list[dict]:
     accounts = [
-        {"username": "duty", "display_name": "值班员（演示）", "role": "duty"},
-        {"username": "analyst", "display_name": "分析员（演示）", "role": "analyst"},
-        {"username": "admin", "display_name": "管理员（演示）", "role": "admin"},
+        {"username": "duty", "display_name": "王磊（演示）", "role": "duty"},
+        {"username": "analyst", "display_name": "李娜（演示）", "role": "analyst"},
+        {"username": "admin", "display_name": "赵刚（演示）", "role": "admin"},
     ]
     for unit in cfg.members.units:
         contact = unit.contacts[0].name if unit.contacts else "宣传负责人"

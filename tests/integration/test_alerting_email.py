@@ -30,6 +30,10 @@ def test_first_negative_doc_emails_unit_contact_and_duty_officer_once(app, smtp)
     assert mail.subject.startswith("【舆情预警·")
     assert "中国人寿保险股份有限公司吉林省分公司" in mail.subject
     assert NEG_TITLE in mail.body and doc.url in mail.body and routed.alert.id in mail.body
+    # The unit is addressed as 贵单位; the association's duty officer is not the unit: told which unit it is.
+    assert "涉及贵单位的负面舆情" in mail.body
+    [duty] = smtp.to(DUTY)
+    assert "贵单位" not in duty.body and "涉及中国人寿保险股份有限公司吉林省分公司的负面舆情" in duty.body
     alert = app.alert_store.get(routed.alert.id)
     assert alert.status is AlertStatus.notified
     assert {n.state for n in alert.notifications} == {"accepted"}
