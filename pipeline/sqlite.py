@@ -10,6 +10,7 @@ shared by the store's threads under the store's own lock.
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,8 +31,8 @@ def open_db(path: str | Path, *, synchronous: str = "NORMAL", schema: str | None
             conn.row_factory = sqlite3.Row
         # New files give deleted pages back on ``PRAGMA incremental_vacuum`` (no effect on an
         # existing file until a full VACUUM: ``yuqing vacuum --full``).
-        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        conn.execute("PRAGMA journal_mode=WAL")
+        _while_busy(conn, "PRAGMA auto_vacuum=INCREMENTAL", timeout)
+        _while_busy(conn, "PRAGMA journal_mode=WAL", timeout)
         conn.execute(f"PRAGMA synchronous={synchronous}")
         if schema:
             conn.executescript(schema)
@@ -41,6 +42,21 @@ def open_db(path: str | Path, *, synchronous: str = "NORMAL", schema: str | None
             conn.close()
         raise sqlite3.OperationalError(f"{path}: {exc}") from exc
     return conn
+
+
+def _while_busy(conn: sqlite3.Connection, sql: str, timeout: float) -> None:
+    """Run ``sql``, again while another connection holds the file. Changing the journal mode of a new
+    file takes an exclusive lock for which SQLite does not call the busy handler: processes opening a
+    new file at once (consoles starting together) got "database is locked" at once, not after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def ts(dt: datetime, timespec: str = "microseconds") -> str:
