@@ -36,7 +36,7 @@ from alerting.bulletins import plan as plan_bulletins
 from alerting.planner import Planner
 from alerting.store import AlertStore, Notification
 from alerting.store_state import AlertState, Timer
-from alerting.templates import sms_params, sms_text
+from alerting.templates import sms_message, sms_params
 from contracts.clock import Clock
 from contracts.messages import CHANNEL_LABELS, Alert, stable_id
 from pipeline.config import MembersFile, Rules
@@ -278,11 +278,11 @@ class EmergencyDesk:
                        "unit_name": alert.unit_name, "who": who, "role": r.role, "emergency_id": em["id"],
                        "summary": text.summary}
             if send.channel == "sms":
-                link, short = self._sms_link(alert.id, who)
-                params = sms_params(alert, link, "update", unit=em["unit_short"], source=f"第{number}期")
-                payload["sms"] = {"params": params, "text": sms_text(params)}
-                if short:
-                    payload["sms"]["short"] = short
+                assert self.planner is not None
+                code, short = self.planner.sms_link(alert.id, who)
+                form = self.planner.sms_form
+                params = sms_params(alert, code, "update", form, unit=em["unit_short"], risk=f"突发事件第{number}期")
+                payload["sms"] = {**sms_message(params, form), "short": short}
             else:
                 payload["email"] = {"subject": text.subject, "body": text.body}
             if send.held:
@@ -324,9 +324,6 @@ class EmergencyDesk:
                               only=self.conf.bulletin_channels, in_review=bool(review and review["state"] == "pending"),
                               sms_sent=sms_sent, sms_gap=self.conf.bulletin_sms_gap)
 
-    def _sms_link(self, alert_id: str, who: str) -> tuple[str, dict | None]:
-        assert self.planner is not None
-        return self.planner.sms_link(alert_id, who)
 
     def _recipients(self, em: dict, alert: Alert) -> list[Recipient]:
         """The unit's primary contacts, the association's leaders, responsible people (one per person)."""

@@ -21,6 +21,7 @@ from alerting.routing import Route, Routing, Target
 from alerting.store import AlertStore, Notification
 from alerting.templates_bundle import failure_notice, ops_message
 from contracts.messages import Alert, OpsAlert, notification_id, stable_id
+from pipeline.config.sms import PARAM_MAX, SmsForm, default_templates
 
 AckUrl = Callable[[str, str], str]  # (alert id, recipient label) -> URL
 ShortLinks = Callable[[str, str], ShortLink]  # (alert id, recipient label) -> the SMS's short id
@@ -36,21 +37,19 @@ def mask(address: str) -> str:
 
 class Planner:
     def __init__(self, routing: Routing, store: AlertStore, ack_url: AckUrl, console_url: str,
-                 short_links: ShortLinks | None = None) -> None:
+                 short_links: ShortLinks, sms_form: SmsForm | None = None) -> None:
         self.routing = routing
         self.store = store
         self.ack_url = ack_url
-        self.short_links = short_links  # short ids keep an SMS within one segment with room for the title
+        self.short_links = short_links  # an SMS carries only the short id: the address is in the approved text
         self.console_url = console_url.rstrip("/")
+        self.sms_form = sms_form or SmsForm(default_templates(self.console_url), PARAM_MAX["aliyun"])
 
-    def sms_link(self, alert_id: str, who: str) -> tuple[str, dict | None]:
-        """(the SMS's ack link, what the outbox row keeps as ``sms.short`` so that ``AlertStore.enqueue``
-        stores the short id with it — None for a link that needs no storing)."""
-        if self.short_links is None:  # no short ids here: the long link (the SMS keeps less of the title)
-            return self.ack_url(alert_id, who), None
+    def sms_link(self, alert_id: str, who: str) -> tuple[str, dict]:
+        """(the SMS's short ack id, what the outbox row keeps as ``sms.short`` so that ``AlertStore.enqueue``
+        stores it with the row)."""
         link = self.short_links(alert_id, who)
-        return (f"{self.console_url}/a/{link.code}",
-                {"code": link.code, "who": who, "expires": link.expires.isoformat()})
+        return link.code, {"code": link.code, "who": who, "expires": link.expires.isoformat()}
 
     # ------------------------------------------------------------ alerts
 
@@ -105,13 +104,10 @@ class Planner:
                                 "body": t.email_body(alert, brief, name, ack, tkind, reason, target.role)}
         elif target.channel == "sms":
             unit = self.routing.units.get(alert.unit_id)
-            link, short = self.sms_link(alert.id, target.who)
-            params = t.sms_params(alert, link, tkind, unit=unit.short if unit else None,
-                                  source=brief.get("source_name"))
-            sms: dict[str, object] = {"params": params, "text": t.sms_text(params)}
-            if short:
-                sms["short"] = short  # AlertStore.enqueue keeps the short id with the row
-            payload["sms"] = sms
+            code, short = self.sms_link(alert.id, target.who)
+            params = t.sms_params(alert, code, tkind, self.sms_form, unit=unit.short if unit else None,
+                                  risk=t.sms_risk(brief))
+            payload["sms"] = {**t.sms_message(params, self.sms_form), "short": short}  # enqueue keeps the id
         else:
             payload["robot"] = t.robot_message(alert, brief, ack, tkind, reason, list(target.mentions))
         return payload
@@ -149,7 +145,8 @@ class Planner:
         phase = "resolved" if ops.resolved else "open"
         out = []
         for target in self.routing.duty_targets(now, channels):
-            rendered = ops_message(ops, f"{self.console_url}/ops", target.contact.name if target.contact else "")
+            rendered = ops_message(ops, f"{self.console_url}/ops", target.contact.name if target.contact else "",
+                                   self.sms_form)
             payload = {"kind": "ops", "who": target.who, **{k: v for k, v in rendered.items()
                                                               if k in ("summary", "ack_url", "level")}}
             key = {"email": "email", "sms": "sms"}.get(target.channel, "robot")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from contracts.messages import CHANNEL_LABELS, MODEL_EVIDENCE, Alert, Channel, Document, Reason, ScoredDocument
 from contracts.sanitize import markdown_text, markdown_url, multiline, one_line
+from pipeline.config.sms import SmsForm, render, trim, without_links
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "—— 吉林省保险行业协会舆情监测中心（本消息由系统自动发送）"
@@ -109,6 +110,7 @@ def brief_of(doc: ScoredDocument, unit_id: str) -> dict:
         "published_at": (doc.published_at or doc.crawled_at).isoformat(),
         "negativity": round(doc.unit_negativity.get(unit_id, doc.negativity), 2),
         "reasons": [reason_line(g) for g in by_sentence(reasons)[:5]],
+        "risk_types": list(dict.fromkeys(r.risk_type for r in reasons if r.risk_type)),
         "summary": doc.text[:200] + ("…" if len(doc.text) > 200 else ""),
     }
 
@@ -180,32 +182,33 @@ def advice_lines(brief: dict) -> str:
 
 
 SMS_MAX = 70  # one segment of a Chinese SMS (the provider adds the signature 【…】 on top)
-SMS_SOURCE = 6  # the source's characters an SMS keeps when the title needs the room (吉林新闻网 whole)
+SMS_KIND = {"alert": "预警", "update": "续报", "escalation": "未确认", "review": "待复核"}
+SMS_UNIT = 8  # the unit's short name (国寿吉林) as an SMS shows it
 
 
-def sms_params(alert: Alert, ack_url: str, kind: str = "alert", *, unit: str | None = None,
-               source: str | None = None) -> dict[str, str]:
-    """Values for the approved SMS template (短信模板变量): unit (short name), level, title, source
-    (the source's name), link (the short ack link). The title comes first — what happened is what a
-    person reads at night — and gets what is left of one segment beside a source of at most
-    ``SMS_SOURCE`` characters (more when the title is short), so ``sms_text`` stays within ``SMS_MAX``
-    characters, link included."""
-    suffix = {"alert": "", "update": "续报", "escalation": "未确认", "review": "待复核"}[kind]
-    rep = alert.representative
-    unit = short(one_line(unit or alert.unit_name), 8)
-    level = f"{alert.level.label}{suffix}"
-    source = one_line(source or rep.site)
-    fixed = len(sms_text({"unit": unit, "level": level, "title": "", "source": "", "link": ack_url}))
-    room = max(0, SMS_MAX - fixed)
-    title = one_line(rep.title)
-    source = short(source, max(2, min(len(source), max(SMS_SOURCE, room - len(title)))))
-    title = short(title, max(0, room - len(source)))
-    return {"unit": unit, "level": level, "title": title, "source": source, "link": ack_url}
+def sms_risk(brief: dict) -> str:
+    """What happened, in the risk types of the alert's reasons (理赔纠纷、业绩下滑), else 负面舆情."""
+    return "、".join(brief.get("risk_types") or [])[:12].rstrip("、") or "负面舆情"
 
 
-def sms_text(p: dict[str, str]) -> str:
-    """The message as the template renders it (kept for the audit trail and the demo)."""
-    return f"{p['unit']}{p['level']}：{p['title']}（{p['source']}）{p['link']}"
+def sms_params(alert: Alert, code: str, kind: str, form: SmsForm, *, unit: str | None = None,
+               risk: str = "") -> dict[str, str]:
+    """Values for the approved alert template (短信模板变量): unit (short name), level, risk (what happened:
+    the reasons' risk types), title, code (the short ack id; the console's address is fixed in the
+    approved text). Every value is single-line, free of anything that reads as a link (the providers
+    refuse those) and within the provider's per-variable limit; the title gets what is left of one
+    ``SMS_MAX`` segment, cut with … ."""
+    values = {"unit": trim(one_line(unit or alert.unit_name), SMS_UNIT), "level": f"{alert.level.label}{SMS_KIND[kind]}",
+              "risk": risk or "负面舆情", "code": code}
+    values = {k: trim(without_links(one_line(v)), form.param_max) for k, v in values.items()}
+    room = SMS_MAX - len(render(form.templates.alert.text, {**values, "title": ""}))
+    values["title"] = trim(without_links(one_line(alert.representative.title)), max(4, min(room, form.param_max)))
+    return values
+
+
+def sms_message(params: dict[str, str], form: SmsForm, template: str = "alert") -> dict:
+    """The outbox row's ``sms``: which approved template, its values, and the text as a phone shows it."""
+    return {"template": template, "params": params, "text": render(getattr(form.templates, template).text, params)}
 
 
 def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", reason: str = "",

@@ -12,9 +12,10 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from alerting.channels.wecom import fit
-from alerting.templates import FOOTER, local, short, sms_text
+from alerting.templates import FOOTER, local, short, sms_message
 from contracts.messages import CHANNEL_LABELS, Level, OpsAlert
 from contracts.sanitize import markdown_text, one_line
+from pipeline.config.sms import SmsForm, trim, without_links
 
 CHANNEL_TEXT = {c.value: label for c, label in CHANNEL_LABELS.items()}
 MAX_LISTED = 15  # items written out in full in one bundle; the rest are counted
@@ -30,11 +31,13 @@ def bundle(channel: str, payloads: list[dict], now: datetime) -> dict:
     n = len(items)
     more = f"\n另有{n - MAX_LISTED}条，请登录控制台查看。" if n > MAX_LISTED else ""
     if channel == "sms":
+        # The most severe message's values in the alert template (its link acknowledges that one); the
+        # client fits every value to the provider's limit.
         top = items[0]["sms"]["params"]
         units = {p.get("unit_name") for p in items}
-        params = {"unit": top["unit"] + ("等单位" if len(units) > 1 else ""), "level": top["level"],
-                  "title": short(top["title"].rstrip("…"), 15) + f"等{n}条", "source": "详见邮件或控制台", "link": top["link"]}
-        return {"sms": {"params": params, "text": sms_text(params)}, "level": items[0].get("level")}
+        params = {**top, "unit": top["unit"] + ("等单位" if len(units) > 1 else ""),
+                  "title": short(top["title"].rstrip("…"), 15) + f"等{n}条"}
+        return {"sms": {"template": "alert", "params": params}, "level": items[0].get("level")}
     if channel in ("dingtalk", "wecom"):
         lines = [f"### 舆情预警汇总（{n}条，{local(now)}）"]
         # summaries carry crawled titles: literal text in markdown (the 确认 links are ours)
@@ -87,7 +90,7 @@ def _markdown_lines(text: str) -> str:
     return "\n\n".join(markdown_text(line) for line in text.splitlines() if line.strip())
 
 
-def ops_message(ops: OpsAlert, console_url: str, name: str) -> dict:
+def ops_message(ops: OpsAlert, console_url: str, name: str, form: SmsForm) -> dict:
     """An operational alert (a source failing or silent) for the duty officers, all channels."""
     state = "恢复" if ops.resolved else "告警"
     headline = one_line(f"【运行{state}·{ops.severity.label}】{ops.summary}")
@@ -96,10 +99,11 @@ def ops_message(ops: OpsAlert, console_url: str, name: str) -> dict:
               f"{ops_detail(ops.detail)}\n\n"
               f"{'已恢复正常，无需处理。' if ops.resolved else '该渠道暂时无法监测，无消息不代表无舆情，请及时处理。'}\n"
               f"控制台：{console_url}\n\n{FOOTER}\n")
-    params = {"unit": "舆情监测系统", "level": f"{ops.severity.label}运行{state}", "title": short(ops.summary, 20),
-              "source": short(ops.subject, 20), "link": console_url}
+    params = {"unit": "舆情监测系统", "level": f"{ops.severity.label}{state}",
+              "title": trim(without_links(ops.summary), min(20, form.param_max)),
+              "source": trim(without_links(ops.subject), min(20, form.param_max))}
     return {"email": {"subject": headline, "body": detail},
-            "sms": {"params": params, "text": sms_text(params)},
+            "sms": sms_message(params, form, "notice"),
             "robot": {"title": headline, "markdown": f"### {markdown_text(headline)}\n\n"
                                                       f"{_markdown_lines(short(ops_detail(ops.detail), 300))}\n\n"
                                                       f"[控制台]({console_url})", "mentions": []},

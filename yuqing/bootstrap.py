@@ -176,8 +176,9 @@ class App:
     @cached_property
     def planner(self):
         from alerting.planner import Planner
-        return Planner(self.routing, self.alert_store, self.ack_url, self.config.settings.console_base_url,
-                       short_links=self.short_link)
+        settings = self.config.settings
+        return Planner(self.routing, self.alert_store, self.ack_url, settings.console_base_url,
+                       short_links=self.short_link, sms_form=settings.sms.form(settings.console_base_url))
 
     @cached_property
     def router(self):

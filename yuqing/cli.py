@@ -204,6 +204,10 @@ def config_warnings(cfg: AppConfig) -> list[str]:
                            f"too common; the demo will use a random password instead")
     if cfg.settings.smtp.username and cfg.settings.smtp.password_env and not cfg.settings.smtp.password:
         out.append(f"{cfg.root / 'settings.yaml'}: smtp.password_env: ${cfg.settings.smtp.password_env} is not set")
+    base, fixed = cfg.settings.console_base_url.rstrip("/"), cfg.settings.sms.form(cfg.settings.console_base_url)
+    if cfg.settings.sms.provider and fixed.templates.link_base() != base:  # SMS links would miss the console
+        out.append(f"{cfg.root / 'settings.yaml'}: sms.{cfg.settings.sms.provider}.templates.alert: the approved "
+                   f"link starts {fixed.templates.link_base() or '(none)'}, console_base_url is {base}")
     return out
 
 

@@ -25,7 +25,7 @@ import requests
 
 from alerting.channels import NotConfigured, PermanentError, RateLimited, Sent, TransientError, secret_from_env
 from alerting.channels._http import post, where
-from contracts.sanitize import one_line
+from alerting.channels._sms import template_values
 from pipeline.config import AliyunSmsConfig
 
 # Codes that mean "throttled": per number per minute/hour/day, or account-wide.
@@ -68,19 +68,20 @@ class AliyunSmsClient:
             raise NotConfigured(f"Aliyun SMS endpoint {config.endpoint!r} is not an http(s) URL")
         self.session = session or requests.Session()
 
-    def params(self, note_id: str, phone: str, values: dict[str, str]) -> dict[str, str]:
+    def params(self, note_id: str, phone: str, sms: dict) -> dict[str, str]:
         cfg = self.config
+        template, values = template_values(cfg.templates, cfg.param_max, sms)
         return {
             "AccessKeyId": self.key_id, "Action": "SendSms", "Format": "JSON", "RegionId": cfg.region_id,
             "SignatureMethod": "HMAC-SHA1", "SignatureNonce": uuid.uuid4().hex, "SignatureVersion": "1.0",
             "Timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "Version": "2017-05-25",
-            "PhoneNumbers": domestic_number(phone), "SignName": cfg.sign_name, "TemplateCode": cfg.template_code,
-            "TemplateParam": json.dumps({k: one_line(values.get(k, "")) for k in cfg.template_params}, ensure_ascii=False),
+            "PhoneNumbers": domestic_number(phone), "SignName": cfg.sign_name, "TemplateCode": template.code,
+            "TemplateParam": json.dumps(dict(values), ensure_ascii=False),
             "OutId": note_id[:64],
         }
 
     def send(self, note_id: str, recipient: str, payload: dict) -> Sent:
-        params = self.params(note_id, recipient, payload["sms"]["params"])
+        params = self.params(note_id, recipient, payload["sms"])
         params["Signature"] = sign(params, self._secret)
         status, body = post(self.session, self.config.endpoint, provider=self.provider, data=params,
                             secrets=[self._secret], timeout=self.config.timeout,

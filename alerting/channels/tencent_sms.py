@@ -24,7 +24,7 @@ import requests
 
 from alerting.channels import NotConfigured, PermanentError, RateLimited, Sent, TransientError, secret_from_env
 from alerting.channels._http import post, where
-from contracts.sanitize import one_line
+from alerting.channels._sms import template_values
 from pipeline.config import TencentSmsConfig
 
 CONTENT_TYPE = "application/json; charset=utf-8"
@@ -81,10 +81,9 @@ class TencentSmsClient:
 
     def send(self, note_id: str, recipient: str, payload: dict) -> Sent:
         cfg, number = self.config, e164(recipient)
-        values = payload["sms"]["params"]
+        template, values = template_values(cfg.templates, cfg.param_max, payload["sms"])
         body = json.dumps({"PhoneNumberSet": [number], "SmsSdkAppId": cfg.sdk_app_id, "SignName": cfg.sign_name,
-                           "TemplateId": cfg.template_id,
-                           "TemplateParamSet": [one_line(values.get(k, "")) for k in cfg.template_params],
+                           "TemplateId": template.code, "TemplateParamSet": [v for _, v in values],
                            "SessionContext": note_id}, ensure_ascii=False).encode("utf-8")
         ts = int(time.time())  # the wire timestamp is checked against the provider's clock, not ours
         headers = {"Content-Type": CONTENT_TYPE, "Host": self.host, "X-TC-Action": "SendSms",

@@ -13,6 +13,7 @@ credentials and writes messages to ``<data_dir>/gateway/*.jsonl``).
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -23,6 +24,18 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from demo.gateway import verify
+
+# What the providers refuse in a template's variables (pipeline/config/sms.py cites their rules): a value
+# that reads as a link, a value over the per-variable limit, a template that is not approved; each
+# with the provider's own error code. Checked here independently of the clients' own fitting.
+PARAM_MAX = {"aliyun": 35, "tencent": 12}
+REFUSED = {"aliyun": {"url": "isv.TEMPLATE_PARAMS_ILLEGAL", "length": "isv.PARAM_LENGTH_LIMIT",
+                      "template": "isv.SMS_TEMPLATE_ILLEGAL"},
+           "tencent": {"url": "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
+                       "length": "InvalidParameterValue.TemplateParameterLengthLimit",
+                       "template": "FailedOperation.TemplateIncorrectOrUnapproved"}}
+_LINKISH = re.compile(r"(?ai)https?://|www\.|\b[a-z0-9-]+\.(?:com|cn|net|org|gov|top|xyz|cc)\b")
+_VAR = re.compile(r"\{([a-z_]+)\}")
 
 # What each injected fault answers, per provider.
 RATE_LIMIT = {"aliyun": (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发天级流控Permits:10"}),
@@ -43,9 +56,14 @@ class Received:
 class GatewaySim:
     def __init__(self, *, aliyun: dict[str, str] | None = None, tencent: dict[str, str] | None = None,
                  dingtalk: dict[str, str | None] | None = None, wecom: set[str] | None = None,
-                 port: int = 0, record_dir: Path | None = None, per_minute: int = 20, delay: float = 0.0) -> None:
+                 port: int = 0, record_dir: Path | None = None, per_minute: int = 20, delay: float = 0.0,
+                 templates: dict[str, dict[str, str]] | None = None, param_max: dict[str, int] | None = None) -> None:
         self.creds = {"aliyun": dict(aliyun or {}), "tencent": dict(tencent or {}),
                       "dingtalk": dict(dingtalk or {}), "wecom": set(wecom or ())}
+        # The approved templates per provider: code -> text with variables written {name} (Tencent's
+        # {1}, {2}… are the names in order); anything else is refused as the provider refuses it.
+        self.templates = {p: dict((templates or {}).get(p, {})) for p in ("aliyun", "tencent")}
+        self.param_max = {**PARAM_MAX, **(param_max or {})}
         self.received: list[Received] = []
         self.rejected: list[tuple[str, str]] = []  # (provider, why): bad signatures show up here
         self.bad_numbers: set[str] = set()
@@ -134,8 +152,10 @@ class GatewaySim:
         if phone in self.bad_numbers or not phone.isdigit():
             return 200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号", "RequestId": rid}
         values = json.loads(params.get("TemplateParam") or "{}")
-        self._record(Received("aliyun-sms", phone, " / ".join(str(v) for v in values.values()),
-                              params.get("OutId", ""), values))
+        text, refused = self._template("aliyun", params.get("TemplateCode", ""), values)
+        if refused:
+            return 200, {"Code": refused, "Message": refused, "RequestId": rid}
+        self._record(Received("aliyun-sms", phone, text, params.get("OutId", ""), values))
         return 200, {"Code": "OK", "Message": "OK", "BizId": f"{int(time.time())}^{rid[:10]}", "RequestId": rid}
 
     def tencent(self, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
@@ -147,6 +167,12 @@ class GatewaySim:
             self.rejected.append(("tencent", err))
             return 200, {"Response": {"Error": {"Code": err, "Message": err}, "RequestId": rid}}
         req = json.loads(body)
+        names = _VAR.findall(self.templates["tencent"].get(str(req.get("TemplateId", "")), ""))
+        values = dict(zip(names, req.get("TemplateParamSet", [])))
+        text, refused = self._template("tencent", str(req.get("TemplateId", "")), values,
+                                       given=len(req.get("TemplateParamSet", [])))
+        if refused:
+            return 200, {"Response": {"Error": {"Code": refused, "Message": refused}, "RequestId": rid}}
         statuses = []
         for number in req.get("PhoneNumberSet", []):
             if number in self.bad_numbers or not number.startswith("+86"):
@@ -155,12 +181,26 @@ class GatewaySim:
                                  "IsoCode": "CN"})
                 continue
             serial = f"2028:{uuid.uuid4().int % 10**18}"
-            self._record(Received("tencent-sms", number, " / ".join(req.get("TemplateParamSet", [])),
-                                  req.get("SessionContext", ""), {"params": req.get("TemplateParamSet", [])}))
+            self._record(Received("tencent-sms", number, text, req.get("SessionContext", ""), values))
             statuses.append({"SerialNo": serial, "PhoneNumber": number, "Fee": 1,
                              "SessionContext": req.get("SessionContext", ""), "Code": "Ok",
                              "Message": "send success", "IsoCode": "CN"})
         return 200, {"Response": {"SendStatusSet": statuses, "RequestId": rid}}
+
+    def _template(self, provider: str, code: str, values: dict, given: int | None = None) -> tuple[str, str]:
+        """(the text as the phone shows it, "") or ("", the provider's error code)."""
+        approved = self.templates[provider].get(code)
+        names = _VAR.findall(approved or "")
+        if approved is None or set(values) != set(names) or (given is not None and given != len(names)):
+            why = REFUSED[provider]["template"]
+        elif any(_LINKISH.search(str(v)) for v in values.values()):
+            why = REFUSED[provider]["url"]
+        elif any(len(str(v)) > self.param_max[provider] for v in values.values()):
+            why = REFUSED[provider]["length"]
+        else:
+            return _VAR.sub(lambda m: str(values[m.group(1)]), approved), ""
+        self.rejected.append((provider, why))
+        return "", why
 
     def robot(self, kind: str, query: dict[str, str], body: bytes) -> tuple[int, dict]:
         if kind == "dingtalk":

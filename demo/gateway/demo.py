@@ -23,6 +23,16 @@ def _value(env: dict[str, str], name: str | None, prefix: str) -> str | None:
     return env[name]
 
 
+def approved(cfg: AppConfig) -> dict[str, dict[str, str]]:
+    """The configured SMS templates as the stand-in's approved ones (code -> text), per provider."""
+    out: dict[str, dict[str, str]] = {}
+    for name in ("aliyun", "tencent"):
+        provider = getattr(cfg.settings.sms, name)
+        if provider:
+            out[name] = {t.code: t.text for t in (provider.templates.alert, provider.templates.notice)}
+    return out
+
+
 def start_demo_gateways(cfg: AppConfig, env: dict[str, str], record_dir: Path, port: int = 0) -> GatewaySim:
     """Start the stand-in and fill ``env`` (the roles' environment) in place."""
     sms, aliyun, tencent, dingtalk, wecom = cfg.settings.sms, {}, {}, {}, set()
@@ -39,6 +49,6 @@ def start_demo_gateways(cfg: AppConfig, env: dict[str, str], record_dir: Path, p
         else:
             wecom.add(token)
     sim = GatewaySim(aliyun=aliyun, tencent=tencent, dingtalk=dingtalk, wecom=wecom, port=port,
-                     record_dir=record_dir).start()
+                     record_dir=record_dir, templates=approved(cfg)).start()
     env[URL_ENV] = sim.url
     return sim

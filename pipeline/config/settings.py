@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from pipeline.config.base import Strict, _hhmm, parse_duration
+from pipeline.config.sms import PARAM_MAX, SmsForm, SmsTemplates, default_templates
 
 
 def _port(value: int) -> int:
@@ -61,9 +62,10 @@ class AliyunSmsConfig(Strict):
     access_key_secret_env: str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
     region_id: str = "cn-hangzhou"
     sign_name: str
-    template_code: str
-    # Our fields, by the names the approved template uses (TemplateParam JSON).
-    template_params: list[str] = Field(default_factory=lambda: ["unit", "level", "title", "source", "link"])
+    # The approved templates (pipeline/config/sms.py): TemplateCode and text, variables as {name}
+    # (TemplateParam JSON carries them by these names).
+    templates: SmsTemplates
+    param_max: int = PARAM_MAX["aliyun"]  # characters a variable may hold (通知短信 variables: 1-35)
     timeout: float = 10.0
 
     _endpoint = field_validator("endpoint")(lambda cls, v: _url("http", "https")(v))
@@ -79,9 +81,10 @@ class TencentSmsConfig(Strict):
     region: str = "ap-guangzhou"
     sdk_app_id: str
     sign_name: str
-    template_id: str
-    # Our fields in the order of the template's {1}, {2}, … (TemplateParamSet).
-    template_params: list[str] = Field(default_factory=lambda: ["unit", "level", "title", "source", "link"])
+    # The approved templates (pipeline/config/sms.py): TemplateId and text, variables as {name} in the
+    # order of the approved text's {1}, {2}, … (TemplateParamSet).
+    templates: SmsTemplates
+    param_max: int = PARAM_MAX["tencent"]  # 12 for an individually verified account; an enterprise: its console's figure
     timeout: float = 10.0
 
     _endpoint = field_validator("endpoint")(lambda cls, v: _url("http", "https")(v))
@@ -98,6 +101,13 @@ class SmsConfig(Strict):
         if self.provider and getattr(self, self.provider) is None:
             raise ValueError(f"provider is {self.provider!r} but there is no {self.provider}: block")
         return self
+
+    def form(self, console_base_url: str) -> SmsForm:
+        """The active provider's approved templates and variable limit (the demo's when SMS is off)."""
+        active = getattr(self, self.provider) if self.provider else None
+        if active is None:
+            return SmsForm(default_templates(console_base_url), PARAM_MAX["aliyun"])
+        return SmsForm(active.templates, active.param_max)
 
 
 class RobotGateways(Strict):

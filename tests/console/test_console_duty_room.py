@@ -242,13 +242,14 @@ def test_sms_fits_one_segment_and_its_short_link_acknowledges_as_the_person(site
     alert_id = publish(app, UNIT_A, 107)
     alert = app.alert_store.get(alert_id)
     person = app.config.unit(UNIT_A).contacts[0].label
+    form = app.planner.sms_form
     for kind in ("alert", "update", "escalation"):
-        params = templates.sms_params(alert, app.short_ack_url(alert_id, person), kind, unit="人保财险",
-                                      source="吉林保险资讯网·吉林新闻（演示）")
-        text = templates.sms_text(params)
+        code = app.short_ack_url(alert_id, person).rsplit("/a/", 1)[1]
+        params = templates.sms_params(alert, code, kind, form, unit="人保财险", risk="理赔纠纷")
+        text = templates.sms_message(params, form)["text"]
         assert len(text) <= templates.SMS_MAX, (len(text), text)
-        assert text.startswith("人保财险红色") and "吉林" in params["source"] and "/a/" in text
-    link = params["link"]
+        assert text.startswith("人保财险舆情红色") and "理赔纠纷" in text and text.endswith(f"/a/{code}")
+    link = text[text.index("http"):]
     assert len(link.rsplit("/", 1)[1]) == 8  # alerting.acklinks.SHORT_ID_CHARS
     driver.delete_all_cookies()
     driver.get(link.replace(app.config.settings.console_base_url, server.url))

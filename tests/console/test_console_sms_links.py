@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from alerting.acklinks import SHORT_ID_CHARS
-from alerting.templates import SMS_MAX, sms_text
+from alerting.templates import SMS_MAX
 from contracts.clock import FakeClock
 from contracts.messages import AlertStatus
 from tests.integration.test_alerting_delivery import env, sim, smtp  # noqa: F401  (fixtures)
@@ -42,13 +42,14 @@ def test_sms_names_company_and_event_and_its_short_id_acknowledges_after_a_resta
     [routed] = app.router.handle(make_scored({UNIT: "red"}, story="short-1", title=TITLE, at=clock.now()))
     app.notifier.run_once()
     [sms] = sim.to(PHONE)
-    text = sms_text(sms.params)
+    text = sms.text  # as the approved template renders it at the provider
     assert len(text) <= SMS_MAX, text
-    assert sms.params["unit"] == "国寿吉林"
+    assert sms.params["unit"] == "国寿吉林" and sms.params["risk"] == "理赔纠纷" and "红色" in sms.params["level"]
     # Which company and what happened, not "中国人寿吉林…": the title keeps at least 16 characters.
     assert sms.params["title"].startswith("中国人寿吉林省分公司拖延理赔半年"), text
-    base, code = sms.params["link"].rsplit("/a/", 1)
-    assert base == app.config.settings.console_base_url.rstrip("/") and len(code) == SHORT_ID_CHARS
+    base, code = text.rsplit("/a/", 1)
+    assert base.endswith(app.config.settings.console_base_url.rstrip("/")) and code == sms.params["code"]
+    assert len(code) == SHORT_ID_CHARS
     app.close()  # the notifier's process ends; the console starts afterwards with nothing in memory
 
     console = ConsoleServer(App(app.config, clock=clock))
@@ -124,12 +125,13 @@ def test_an_id_taken_by_another_link_is_replaced_deterministically_at_insert(tmp
         assert app.alert_store._db.execute("SELECT COUNT(*) FROM short_links").fetchone()[0] == len(stored)
         app.notifier.run_once()
         links = {r["code"]: (r["alert_id"], r["recipient"]) for r in stored}
-        sent = [m for m in sim.received if "link" in m.params or "code" in m.params]
+        sent = [m for m in sim.received if "code" in m.params]
         assert sent
         for m in sent:
-            code = (m.params.get("code") or m.params["link"].rsplit("/a/", 1)[1])
+            code = m.params["code"]
+            assert m.text.endswith(f"/a/{code}")
             link = app.alert_store.short_link(code)
             assert link is not None and links[code] == (link.alert_id, link.recipient)
-        assert len({(m.params.get("code") or m.params["link"]) for m in sent}) == len(sent)
+        assert len({m.params["code"] for m in sent}) == len(sent)
     finally:
         app.close()

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from alerting.templates import SMS_MAX, sms_text
+from alerting.templates import SMS_MAX
 from contracts.clock import FakeClock
 from contracts.messages import Level, OpsAlert
 from tests.kit import GATEWAY_ENV, SmtpRecorder, build_test_app, copy_config, gateway_settings, gateway_sim, make_scored
@@ -63,9 +63,11 @@ def test_every_channel_reached_with_the_ack_link(app, smtp, sim):
     assert app.notifier.run_once() == 6
     assert len(sim.to(PRIMARY_PHONE)) == 1 and len(sim.to(DUTY_PHONE)) == 1 and len(sim.to(CHINALIFE_ROBOT)) == 1
     sms = sim.to(PRIMARY_PHONE)[0]
-    # One segment: the unit's short name, the level, the source, the short ack link (e-mail keeps the full text).
-    assert sms.params["unit"] == "国寿吉林" and sms.params["level"] == "红色" and "/a/" in sms.params["link"]
-    assert sms.params["source"] and len(sms_text(sms.params)) <= SMS_MAX
+    # One segment in the approved template: the unit's short name, the level, what happened (the
+    # reasons' risk type), the title and the short id after the address fixed in the template.
+    assert sms.params["unit"] == "国寿吉林" and sms.params["level"] == "红色预警" and sms.params["risk"] == "理赔纠纷"
+    assert sms.text.startswith("国寿吉林舆情红色预警：理赔纠纷，") and len(sms.text) <= SMS_MAX, sms.text
+    assert sms.text.endswith(f"{app.config.settings.console_base_url}/a/{sms.params['code']}")
     assert "@13900000021" in sim.to(CHINALIFE_ROBOT)[0].text and "[确认收到](" in sim.to(CHINALIFE_ROBOT)[0].text
     states = {(r["channel"], r["state"]) for r in app.alert_store.outbox(a.id)}
     assert states == {("sms", "accepted"), ("email", "accepted"), ("dingtalk", "delivered")}

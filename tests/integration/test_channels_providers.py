@@ -3,6 +3,8 @@ signatures the way the provider documents them and injects timeouts, 5xx,
 provider errors and rate limits. Success is judged from the response body,
 and no error message ever carries a secret."""
 import logging
+import re
+import sys
 
 import pytest
 
@@ -11,12 +13,15 @@ from alerting.channels.aliyun_sms import AliyunSmsClient
 from alerting.channels.dingtalk import DingTalkClient
 from alerting.channels.tencent_sms import TencentSmsClient
 from alerting.channels.wecom import WeComClient
-from pipeline.config import AliyunSmsConfig, RobotConfig, RobotGateways, TencentSmsConfig
-from tests.kit import GATEWAY_ENV, gateway_sim
+from demo.gateway import REFUSED
+from pipeline.config import AliyunSmsConfig, RobotConfig, RobotGateways, TencentSmsConfig, load_config
+from pipeline.config.sms import SmsTemplate
+from tests.kit import GATEWAY_ENV, REPO_ROOT, gateway_sim
 
 SECRETS = [v for k, v in GATEWAY_ENV.items() if "SECRET" in k or "TOKEN" in k or "KEY" in k and "KEY_ID" not in k]
-SMS = {"sms": {"params": {"unit": "中国人寿吉林分公司", "level": "红色", "title": "拖延理赔", "source": "news.example.cn",
-                          "link": "http://127.0.0.1:8080/ack/x"}}}
+SMS = {"sms": {"template": "alert", "params": {"unit": "国寿吉林", "level": "红色预警", "risk": "理赔纠纷",
+                                               "title": "拖延理赔", "code": "AbCd-f12"}}}
+DEMO_SMS = load_config(REPO_ROOT / "config" / "demo").settings.sms  # the stand-in approves these templates
 ROBOT = {"robot": {"title": "舆情预警", "markdown": "### 舆情预警\n\n测试", "mentions": ["13900000021"]}}
 ROBOTS = [RobotConfig(id="duty-group", kind="dingtalk", token_env="YUQING_ROBOT_DUTY_TOKEN",
                       secret_env="YUQING_ROBOT_DUTY_SECRET"),
@@ -34,13 +39,15 @@ def sim(monkeypatch):
 def aliyun(sim, **kw):
     return AliyunSmsClient(AliyunSmsConfig(endpoint=f"{sim.url}/aliyun/", access_key_id_env="YUQING_ALIYUN_SMS_KEY_ID",
                                            access_key_secret_env="YUQING_ALIYUN_SMS_KEY_SECRET", sign_name="吉林保协",
-                                           template_code="SMS_1", timeout=kw.pop("timeout", 2.0), **kw))
+                                           templates=kw.pop("templates", DEMO_SMS.aliyun.templates),
+                                           timeout=kw.pop("timeout", 2.0), **kw))
 
 
 def tencent(sim, **kw):
     return TencentSmsClient(TencentSmsConfig(endpoint=f"{sim.url}/tencent/", secret_id_env="YUQING_TENCENT_SECRET_ID",
                                              secret_key_env="YUQING_TENCENT_SECRET_KEY", sdk_app_id="1400000000",
-                                             sign_name="吉林保协", template_id="2000001", timeout=kw.pop("timeout", 2.0)))
+                                             sign_name="吉林保协", templates=kw.pop("templates", DEMO_SMS.tencent.templates),
+                                             timeout=kw.pop("timeout", 2.0), **kw))
 
 
 def robots(sim, cls, timeout=2.0):
@@ -58,8 +65,41 @@ def test_sms_accepted_per_number_with_a_verified_signature(sim, make):
     sent = make(sim).send("note-1", "13900000021", SMS)
     assert sent.provider_id and not sent.delivered
     [msg] = sim.received
-    assert msg.to.endswith("13900000021") and msg.ref == "note-1" and "拖延理赔" in msg.text
+    assert msg.to.endswith("13900000021") and msg.ref == "note-1"
+    # The text the approved template makes of the values: the address is the template's, the id ours.
+    assert msg.text == "国寿吉林舆情红色预警：理赔纠纷，拖延理赔。详见http://127.0.0.1:8080/a/AbCd-f12"
     assert sim.rejected == []
+
+
+@pytest.mark.parametrize("make", [aliyun, tencent], ids=["aliyun", "tencent"])
+def test_sms_values_are_fitted_to_what_the_provider_accepts(sim, make):
+    """A crawled title with a web address in it, longer than a variable may be: the client takes the
+    address out and cuts the rest at the provider's limit, so the message goes."""
+    title = "记者调查www.jl-news.cn：中国人寿吉林省分公司拖延理赔长达半年，患病客户多次投诉无果，监管已介入调查"
+    make(sim).send("note-2", "13900000021", {"sms": {**SMS["sms"], "params": {**SMS["sms"]["params"], "title": title}}})
+    [msg] = sim.received
+    limit = sim.param_max[make.__name__]
+    assert "www" not in msg.params["title"] and msg.params["title"].endswith("…")
+    assert len(msg.params["title"]) == limit and msg.params["title"].startswith("记者调查：中国人寿")
+    assert sim.rejected == []
+
+
+@pytest.mark.parametrize("make", [aliyun, tencent], ids=["aliyun", "tencent"])
+def test_the_stand_in_refuses_what_the_provider_refuses(sim, make, monkeypatch):
+    """A link in a variable, a variable over the limit, a template that is not approved: refused with the
+    provider's code (a client that stopped fitting its values would fail these tests)."""
+    refused = REFUSED[make.__name__]
+    with monkeypatch.context() as patched:  # the client as if it no longer fitted its values
+        patched.setattr(sys.modules[type(make(sim)).__module__], "template_values", lambda templates, limit, sms: (
+            templates.alert, [(k, sms["params"][k]) for k in ("unit", "level", "risk", "title", "code")]))
+        for params, why in [({"title": "详见 http://evil.example.com/x"}, "url"), ({"risk": "news.example.cn"}, "url"),
+                            ({"title": "理" * (sim.param_max[make.__name__] + 1)}, "length")]:
+            with pytest.raises(PermanentError, match=re.escape(refused[why])):
+                make(sim).send("n", "13900000021", {"sms": {"params": {**SMS["sms"]["params"], **params}}})
+    other = DEMO_SMS.aliyun.templates.model_copy(update={"alert": SmsTemplate(code="SMS_404", text=DEMO_SMS.aliyun.templates.alert.text)})
+    with pytest.raises(PermanentError, match=re.escape(refused["template"])):
+        make(sim, templates=other).send("n", "13900000021", SMS)
+    assert sim.received == [] and [why for _, why in sim.rejected] == [refused[w] for w in ("url", "url", "length", "template")]
 
 
 @pytest.mark.parametrize("make", [aliyun, tencent], ids=["aliyun", "tencent"])

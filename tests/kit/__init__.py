@@ -187,6 +187,9 @@ GATEWAY_ENV = {
 def gateway_sim(**kwargs):
     """A GatewaySim (demo.gateway) that knows the GATEWAY_ENV credentials."""
     from demo.gateway import GatewaySim
+    from demo.gateway.demo import approved
+    from pipeline.config import load_config
+    kwargs.setdefault("templates", approved(load_config(REPO_ROOT / "config" / "demo")))  # the demo's approved ones
     e = GATEWAY_ENV
     return GatewaySim(aliyun={e["YUQING_ALIYUN_SMS_KEY_ID"]: e["YUQING_ALIYUN_SMS_KEY_SECRET"]},
                       tencent={e["YUQING_TENCENT_SECRET_ID"]: e["YUQING_TENCENT_SECRET_KEY"]},

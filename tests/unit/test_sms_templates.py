@@ -1,0 +1,47 @@
+"""SMS templates as the providers approve them (pipeline/config/sms.py): the link's domain fixed in
+the text, no variable inside a link, no adjacent variables; values fitted Chinese-aware (… at the
+end, never after a comma), with whatever reads as a web address taken out."""
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from pipeline.config.sms import SmsTemplate, SmsTemplates, default_templates, placeholders, render, trim, without_links
+
+ALERT = "{unit}舆情{level}：{risk}，{title}。详见https://yuqing.example.cn/a/{code}"
+NOTICE = "{unit}运行{level}：{title}（{source}）。详见https://yuqing.example.cn/ops"
+
+
+def test_the_alert_template_fixes_the_address_and_varies_only_the_short_id():
+    templates = SmsTemplates(alert=SmsTemplate(code="SMS_1", text=ALERT), notice=SmsTemplate(code="SMS_2", text=NOTICE))
+    assert templates.link_base() == "https://yuqing.example.cn"
+    assert placeholders(ALERT) == ["unit", "level", "risk", "title", "code"]
+    text = render(ALERT, {"unit": "国寿吉林", "level": "红色预警", "risk": "理赔纠纷", "title": "拖延理赔", "code": "Ab3dE9xZ"})
+    assert text == "国寿吉林舆情红色预警：理赔纠纷，拖延理赔。详见https://yuqing.example.cn/a/Ab3dE9xZ"
+    assert default_templates("http://127.0.0.1:8080/").link_base() == "http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize("alert, notice, why", [
+    ("{unit}{level}：{title}。详见https://x.cn/a/{code}", NOTICE, "touch"),
+    ("{unit}：{title}。详见https://{domain}/a/{code}", NOTICE, "inside the link"),
+    ("{unit}：{title}。详见{link}", NOTICE, "/a/{code}"),
+    ("【保协】{unit}：{title}。详见https://x.cn/a/{code}", NOTICE, "signature"),
+    (ALERT, "{unit}运行{level}：{title}，编号{code}。详见https://yuqing.example.cn/ops", "no short id"),
+    ("详见https://x.cn/a/", NOTICE, "variables"),
+])
+def test_templates_no_provider_would_approve_are_refused(alert, notice, why):
+    with pytest.raises(ValidationError, match=why):
+        SmsTemplates(alert=SmsTemplate(code="SMS_1", text=alert), notice=SmsTemplate(code="SMS_2", text=notice))
+
+
+def test_values_are_cut_chinese_aware_with_an_ellipsis():
+    assert trim("中国人寿吉林省分公司拖延理赔半年，患病客户多次投诉", 17) == "中国人寿吉林省分公司拖延理赔半年…"  # not "…，…"
+    assert trim("理赔纠纷", 4) == "理赔纠纷" and len(trim("理" * 40, 35)) == 35 and trim("理" * 40, 35).endswith("…")
+    assert trim("（投诉）拖延理赔", 3) == "（投…"
+
+
+def test_web_addresses_are_taken_out_of_values_and_figures_are_kept():
+    assert without_links("记者调查www.jl-news.cn：中国人寿") == "记者调查：中国人寿"
+    assert without_links("详见 http://a.example.com/x?y=1 后续") == "详见 后续"
+    assert without_links("jl.example.cn报道理赔") == "报道理赔"
+    assert without_links("净利润7255.12万元，同比减少3.2%") == "净利润7255.12万元，同比减少3.2%"
