@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from contracts.clock import FakeClock
 from tests.integration.test_alerting_delivery import env, sim  # noqa: F401  (fixtures)
-from tests.integration.test_emergency_bulletins import raise_and_bulletin
+from tests.integration.test_emergency_bulletins import notified_orange_alert, raise_and_bulletin
 from tests.kit import build_test_app, gateway_settings, make_scored
 
 DUTY = "duty@jiaxh.example.cn"
@@ -45,10 +45,7 @@ def test_a_bulletins_failed_sms_is_not_reported_when_its_email_reached_the_perso
     clock = FakeClock(datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc))  # 11:00 in Jilin: no quiet hours
     app = build_test_app(tmp_path, smtp_port=smtp.port, clock=clock, settings=gateway_settings(sim))
     try:
-        [routed] = app.router.handle(make_scored({"picc-pc-jl": "orange"}, story="b1", at=clock.now(),
-                                                 title="人保财险吉林分公司理赔拖延遭投诉"))
-        app.notifier.run_once()
-        alert_id = routed.alert.id
+        alert_id = notified_orange_alert(app, "b1")
         sim.bad_numbers |= {LIMING_PHONE}  # from the 续报 on, 李明's phone cannot be reached
         raise_and_bulletin(app, alert_id)
         app.notifier.run_once()  # the failed SMS's consequences (a notice, if any) go out

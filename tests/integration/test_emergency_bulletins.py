@@ -20,6 +20,14 @@ def bulletin_rows(app, alert_id, number, channel=None):
             and (channel is None or r["channel"] == channel)]
 
 
+def notified_orange_alert(app, story: str) -> str:
+    """An orange alert about 人保财险 (primary 李明, backup 赵丽), its first messages sent: its id."""
+    [routed] = app.router.handle(make_scored({"picc-pc-jl": "orange"}, story=story, at=app.clock.now(),
+                                             title="人保财险吉林分公司理赔拖延遭投诉"))
+    app.notifier.run_once()
+    return routed.alert.id
+
+
 def raise_and_bulletin(app, alert_id):
     em = app.emergency.open(alert_id, actor="值班员王宁", via="console")
     app.emergency.bulletin_now(em["id"], actor="值班员王宁", via="console")
@@ -31,10 +39,7 @@ def test_bulletins_go_by_sms_and_email_under_quiet_hours_with_an_sms_rate_limit(
     clock = FakeClock(datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc))  # 23:00 in Jilin
     app = build_test_app(tmp_path, smtp_port=smtp.port, clock=clock, settings=gateway_settings(sim))
     try:
-        [routed] = app.router.handle(make_scored({"picc-pc-jl": "orange"}, story="night", at=clock.now(),
-                                                 title="人保财险吉林分公司理赔拖延遭投诉"))
-        app.notifier.run_once()
-        alert_id = routed.alert.id
+        alert_id = notified_orange_alert(app, "night")
         em = raise_and_bulletin(app, alert_id)
         sms = {r["recipient"]: r for r in bulletin_rows(app, alert_id, 1, "sms")}
         assert set(sms) >= {LIMING, ZHAOLI}
