@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from contracts.messages import CHANNEL_LABELS, MODEL_EVIDENCE, Alert, Channel, Document, Reason, ScoredDocument
 from contracts.sanitize import markdown_text, markdown_url, multiline, one_line
-from pipeline.config.sms import SmsForm, render, trim, without_links
+from pipeline.config.sms import SmsForm, fit_variable, render, trim
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOOTER = "—— 吉林省保险行业协会舆情监测中心（本消息由系统自动发送）"
@@ -200,9 +200,9 @@ def sms_params(alert: Alert, code: str, kind: str, form: SmsForm, *, unit: str |
     ``SMS_MAX`` segment, cut with … ."""
     values = {"unit": trim(one_line(unit or alert.unit_name), SMS_UNIT), "level": f"{alert.level.label}{SMS_KIND[kind]}",
               "risk": risk or "负面舆情", "code": code}
-    values = {k: trim(without_links(one_line(v)), form.param_max) for k, v in values.items()}
+    values = {k: fit_variable(v, form.param_max) for k, v in values.items()}
     room = SMS_MAX - len(render(form.templates.alert.text, {**values, "title": ""}))
-    values["title"] = trim(without_links(one_line(alert.representative.title)), max(4, min(room, form.param_max)))
+    values["title"] = fit_variable(alert.representative.title, max(4, min(room, form.param_max)))
     return values
 
 

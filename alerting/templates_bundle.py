@@ -15,7 +15,7 @@ from alerting.channels.wecom import fit
 from alerting.templates import FOOTER, local, short, sms_message
 from contracts.messages import CHANNEL_LABELS, Level, OpsAlert
 from contracts.sanitize import markdown_text, one_line
-from pipeline.config.sms import SmsForm, trim, without_links
+from pipeline.config.sms import SmsForm, fit_variable
 
 CHANNEL_TEXT = {c.value: label for c, label in CHANNEL_LABELS.items()}
 MAX_LISTED = 15  # items written out in full in one bundle; the rest are counted
@@ -100,8 +100,8 @@ def ops_message(ops: OpsAlert, console_url: str, name: str, form: SmsForm) -> di
               f"{'已恢复正常，无需处理。' if ops.resolved else '该渠道暂时无法监测，无消息不代表无舆情，请及时处理。'}\n"
               f"控制台：{console_url}\n\n{FOOTER}\n")
     params = {"unit": "舆情监测系统", "level": f"{ops.severity.label}{state}",
-              "title": trim(without_links(ops.summary), min(20, form.param_max)),
-              "source": trim(without_links(ops.subject), min(20, form.param_max))}
+              "title": fit_variable(ops.summary, min(20, form.param_max)),
+              "source": fit_variable(ops.subject, min(20, form.param_max))}
     return {"email": {"subject": headline, "body": detail},
             "sms": sms_message(params, form, "notice"),
             "robot": {"title": headline, "markdown": f"### {markdown_text(headline)}\n\n"

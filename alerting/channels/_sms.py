@@ -7,8 +7,7 @@ console's address carries ``link`` instead of ``code``: its short id is taken fr
 """
 from __future__ import annotations
 
-from contracts.sanitize import one_line
-from pipeline.config.sms import SmsTemplate, SmsTemplates, placeholders, trim, without_links
+from pipeline.config.sms import SmsTemplate, SmsTemplates, fit_variable, placeholders
 
 
 def template_values(templates: SmsTemplates, param_max: int, sms: dict) -> tuple[SmsTemplate, list[tuple[str, str]]]:
@@ -17,6 +16,6 @@ def template_values(templates: SmsTemplates, param_max: int, sms: dict) -> tuple
     values = dict(sms.get("params") or {})
     if "code" not in values and "/a/" in values.get("link", ""):
         values["code"] = values["link"].rsplit("/a/", 1)[1]
-    out = [(name, trim(without_links(one_line(values.get(name, ""))), param_max) or "-")
+    out = [(name, fit_variable(values.get(name, ""), param_max) or "-")
            for name in placeholders(template.text)]
     return template, out

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from pydantic import field_validator, model_validator
 
+from contracts.sanitize import one_line
 from pipeline.config.base import Strict
 
 PARAM_MAX = {"aliyun": 35, "tencent": 12}  # documented per-variable limits (see above)
@@ -66,6 +67,11 @@ def trim(text: str, limit: int) -> str:
 def without_links(text: str) -> str:
     """A variable's value with whatever looks like a web address taken out (a crawled title may carry one)."""
     return re.sub(r"\s{2,}", " ", _URLISH.sub("", text)).strip()
+
+
+def fit_variable(text: str, limit: int) -> str:
+    """A template variable's value as the providers take it: one line, no web address, within ``limit``."""
+    return trim(without_links(one_line(text)), limit)
 
 
 class SmsTemplate(Strict):
