@@ -322,6 +322,10 @@ class Notifier:
         if self.planner is None or n.kind in ("notice", "ops"):
             return  # notices and ops messages are audited, never chased (no loops)
         fb = self.planner.fallback_for(n)
+        if n.payload.get("kind") == "review" and ((self.store.review(n.alert_id, db) or {}).get("acked_by")):
+            self.store.audit(db, n.alert_id, None, "fallback.skipped", now, notification_id=n.id, who=n.who,
+                             reason="review acknowledged")
+            return
         if self.store.reached_otherwise(db, n):
             self.store.audit(db, n.alert_id, None, "fallback.skipped", now, notification_id=n.id, who=n.who,
                              reason="reached by another message about this alert")

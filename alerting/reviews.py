@@ -12,9 +12,18 @@ never told. Reopening it (the console's 重新打开, or a 人工预警 on it) p
 the review back (``requeue_review``): pending again, for as long as the first
 one was given, the cancelled rows held again and the review timer set — the
 unit is still told only after a review.
+
+确认收到 while the review is pending (``acknowledge_review``, called by
+``AlertStore.change_status``, so the ack link in the duty officers' 待复核
+messages, the console's button and the API all take this path) records who
+received it (值班员已确认收到，待复核) and cancels the duty officers' own
+待复核 messages not yet sent, and nothing else: it is not the unit's
+acknowledgement (the alert stays unacknowledged), the review timer keeps
+running, and the unit's escalation starts when the review forwards.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from pipeline.sqlite import ts as _ts
@@ -54,6 +63,31 @@ class ReviewMixin:
         db.execute("UPDATE reviews SET state=?, forwarded_at=?, forwarded_by=?, via=?, notes=?, advice=?"
                    " WHERE alert_id=?", (state, _ts(now), by, via, notes, advice, alert_id))
 
+    def acknowledge_review(self, db: Conn, alert_id: str, unit_id: str, now: datetime, *, actor: str, via: str,
+                           note: str = "") -> bool:
+        """确认收到 on an alert whose review is pending (the caller holds the alert's lock): recorded on the
+        review (the first one kept; a repeat is audited as such), the duty officers' unsent 待复核 messages
+        cancelled. Returns False when there is no pending review (the ack is then the unit's own)."""
+        review = self.review(alert_id, db)
+        if review is None or review["state"] != "pending":
+            return False
+        if review["acked_by"]:
+            self.audit(db, alert_id, unit_id, "review.acknowledged.repeat", now, actor=actor,  # type: ignore[attr-defined]
+                       via=via, note=note)
+            return True
+        db.execute("UPDATE reviews SET acked_at=?, acked_by=?, acked_via=? WHERE alert_id=?",
+                   (_ts(now), actor, via, alert_id))
+        reminders = 0  # the 待复核 messages and their fallbacks, not yet sent
+        for row in db.execute("SELECT id, payload FROM outbox WHERE alert_id=? AND kind IN ('review', 'fallback')"
+                              " AND state='pending'", (alert_id,)).fetchall():
+            if json.loads(row["payload"]).get("kind") == "review":
+                reminders += db.execute("UPDATE outbox SET state='cancelled', updated_at=?, last_error=? WHERE id=?"
+                                        " AND state='pending'",
+                                        (_ts(now), f"review acknowledged by {actor}", row["id"])).rowcount
+        self.audit(db, alert_id, unit_id, "review.acknowledged", now, actor=actor, via=via,  # type: ignore[attr-defined]
+                   note=note, cancelled_messages=reminders, due=review["due_at"])
+        return True
+
     def held(self, db: Conn, alert_id: str) -> list[Row]:
         return db.execute("SELECT * FROM outbox WHERE alert_id=? AND state='held' ORDER BY id", (alert_id,)).fetchall()
 
@@ -78,7 +112,7 @@ class ReviewMixin:
         timeout = datetime.fromisoformat(review["due_at"]) - datetime.fromisoformat(review["held_at"])
         due = now + timeout
         db.execute("UPDATE reviews SET state='pending', held_at=?, due_at=?, forwarded_at=NULL, forwarded_by=NULL,"
-                   " via=NULL, notes='', advice='' WHERE alert_id=?", (_ts(now), _ts(due), alert_id))
+                   " via=NULL, notes='', advice='', acked_at=NULL, acked_by=NULL, acked_via=NULL WHERE alert_id=?", (_ts(now), _ts(due), alert_id))
         ids = [r["id"] for r in db.execute("SELECT id FROM outbox WHERE alert_id=? AND state='cancelled' AND"
                                            " last_error LIKE ? ORDER BY id", (alert_id, HELD_CANCELLED + "%"))]
         for note_id in ids:
@@ -92,4 +126,5 @@ class ReviewMixin:
 def _review(row: Row) -> dict:
     return {"alert_id": row["alert_id"], "unit_id": row["unit_id"], "state": row["state"], "held_at": row["held_at"],
             "due_at": row["due_at"], "forwarded_at": row["forwarded_at"], "forwarded_by": row["forwarded_by"],
-            "via": row["via"], "notes": row["notes"], "advice": row["advice"]}
+            "via": row["via"], "notes": row["notes"], "advice": row["advice"],
+            "acked_at": row["acked_at"], "acked_by": row["acked_by"], "acked_via": row["acked_via"]}

@@ -137,7 +137,9 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
         Idempotent: asking for the status the alert already has changes
         nothing and is audited as a repeat (a double ack is harmless).
         Taking an alert on (acknowledged, handling, resolved, dismissed)
-        cancels its pending escalation in the same transaction.
+        cancels its pending escalation in the same transaction. An ack
+        while the alert awaits review is recorded on the review instead
+        (``ReviewMixin.acknowledge_review``): the status does not change.
         Raises KeyError for an unknown alert, ValueError for a refused change.
         """
         status = AlertStatus(status)
@@ -145,6 +147,9 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
             alert = self.get(alert_id, db)
             if alert is None:
                 raise KeyError(alert_id)
+            if status is AlertStatus.acknowledged and alert.status in self.UNACKNOWLEDGED and \
+                    self.acknowledge_review(db, alert_id, alert.unit_id, now, actor=actor, via=via, note=note):
+                return alert  # received while awaiting review: not the unit's ack (alerting.reviews)
             if alert.status is status:
                 self.audit(db, alert_id, alert.unit_id, f"status.{status.value}.repeat", now,
                            actor=actor, via=via, note=note)

@@ -62,6 +62,7 @@ def escalation_view(alert: Alert, esc: dict | None) -> dict:
 
 
 REVIEW_LABELS = {"pending": "待复核", "forwarded": "已复核转发", "dismissed": "误报未转发"}
+REVIEW_ACKED = "值班员已确认收到，待复核"  # 确认收到 while held: not the unit's acknowledgement (alerting.reviews)
 
 
 def review_view(review: dict | None) -> dict | None:
@@ -70,6 +71,7 @@ def review_view(review: dict | None) -> dict | None:
         return None
     auto = review.get("via") == "timer"
     label = "超时未复核，已自动转发" if auto and review.get("state") == "forwarded" else \
+        REVIEW_ACKED if review.get("state") == "pending" and review.get("acked_by") else \
         REVIEW_LABELS.get(review.get("state", ""), "")
     return {**review, "label": label, "auto": auto}
 
@@ -204,7 +206,8 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         "notes": ports.casebook.notes(alert_id),
         "actions": [{"action": a, "label": ACTION_LABELS[a]} for a in ACTIONS
                     if can_act(user, alert, a) and applies(alert, a)
-                    and (a != "forward" or out["awaiting_review"])],
+                    and (a != "forward" or out["awaiting_review"])
+                    and not (a == "acknowledge" and out["awaiting_review"] and out["review"]["acked_by"])],
         "emergency": _emergency(ports, alert_id),
         "assignees": assignees(ports, user, alert) if can_act(user, alert, "assign") else [],
     })

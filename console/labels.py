@@ -34,6 +34,7 @@ EVENTS = {
     "emergency.bulletin_requested": "立即续报",
     "review.held": "待复核（单位通知暂存）", "review.forwarded": "复核并转发单位", "review.forward.repeat": "重复转发（无变化）",
     "review.dismissed": "误报，未转发单位", "review.requeued": "重新待复核（单位通知再次暂存）",
+    "review.acknowledged": "值班员已确认收到，待复核", "review.acknowledged.repeat": "重复确认（待复核）",
     "reopened": "重新打开并通知", "emergency.bulletin.skipped": "续报未发送",
 }
 SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/无法读取", "silent": "长时间无新内容",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from alerting.acklinks import SHORT_ID_CHARS, AckClaim, InvalidAckLink
-from console import alert_service
+from console import alert_service, labels
 from console.routes import render
 from console.security import COOKIE, Refused, client_of, ports_of, require_write, same_origin, token_of
 from console.users import TooManyAttempts
@@ -215,6 +215,10 @@ def acknowledge(request: Request, token: str, confirm: str = Form(""), person: s
     try:
         alert = ports.change_status(alert.id, AlertStatus.acknowledged, actor=actor, via=via)
         message = "已确认收到，感谢您的及时处置。" if before is not AlertStatus.acknowledged else _already(alert)
+        review = ports.reviews([alert.id]).get(alert.id) if alert.status is before else None
+        if review and review.get("state") == "pending":  # held for review: the ack is the receipt, not the unit's
+            message = (f"已确认收到（{alert_service.REVIEW_ACKED}）。单位尚未收到通知：请登录控制台复核并转发；"
+                       f"{labels.local(review['due_at'], '%H:%M', ports.tz)}前未复核，系统将自动转发。")
     except ValueError:
         # Already being handled, resolved or dismissed: acknowledging adds nothing; say so plainly.
         message = _already(alert)

@@ -146,7 +146,7 @@
     const st = cell(tr, "", "status status-" + a.status, "状态");
     st.appendChild(el("span", "status-label", a.status_label));
     if (a.awaiting_review) {
-      const r = el("span", "review-badge", "待复核");
+      const r = el("span", "review-badge", a.review.label || "待复核");
       r.title = "单位尚未收到通知；" + hm(a.review.due_at) + " 前未复核将自动转发";
       st.appendChild(r);
     }

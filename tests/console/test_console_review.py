@@ -3,9 +3,11 @@ and a duty officer reviewing and forwarding in a real headless browser — the u
 nothing before, and exactly one e-mail after, carrying the edited advice."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -112,3 +114,34 @@ def test_a_duty_officer_reviews_and_forwards_in_the_browser(review_console, tmp_
     app.notifier.run_once()
     [mail] = [m for m in smtp.to(PRIMARY_A) if "复核测试3" in m.subject]
     assert "两小时内联系车主，核实拒赔依据" in mail.body and "当事人已向监管投诉" in mail.body
+
+
+def test_a_duty_officers_ack_link_on_a_held_alert_is_a_receipt_not_the_units_ack(review_console):
+    app, server, smtp = review_console
+    held = publish(app, 4)
+    [row] = [r for r in app.alert_store.outbox(held) if r["kind"] == "review" and r["channel"] == "email"][:1]
+    url = json.loads(row["payload"])["ack_url"].replace(app.config.settings.console_base_url, server.url)
+    page = requests.post(url, data={"confirm": "1"}, timeout=10)  # the link in the duty officer's 待复核 e-mail
+    assert page.status_code == 200 and "值班员已确认收到，待复核" in page.text and "单位尚未收到通知" in page.text
+    assert app.alert_store.get(held).status.value == "new"
+    duty = Api(server.url, "duty")
+    [item] = [a for a in duty.get("/api/alerts", params={"status": "review"}).json() if a["id"] == held]
+    assert item["review"]["label"] == "值班员已确认收到，待复核" and item["unacknowledged"]
+    detail = duty.get(f"/api/alerts/{held}").json()
+    actions = [a["action"] for a in detail["actions"]]
+    assert "forward" in actions and "acknowledge" not in actions  # received: the next move is the review
+    assert "值班员已确认收到，待复核" in [t["label"] for t in detail["trail"] if t["event"] == "review.acknowledged"]
+    html = duty.get(f"/alerts/{held}").text
+    assert "值班员已确认收到，待复核" in html
+    # The console button takes the same path (here a second duty officer: a repeat, nothing changes).
+    r = duty.post(f"/api/alerts/{held}/actions", json={"action": "acknowledge"}, headers={"X-CSRF-Token": duty.csrf})
+    assert r.status_code == 200 and r.json()["status"] == "new" and r.json()["awaiting_review"]
+
+    assert duty.post(f"/api/alerts/{held}/forward", json={}, headers={"X-CSRF-Token": duty.csrf}).status_code == 200
+    app.notifier.run_once()
+    assert [m for m in smtp.to(PRIMARY_A) if "复核测试4" in m.subject]
+    lead = Api(server.url, "lead_a")  # the unit's own acknowledgement, shown apart from the duty officer's
+    r = lead.post(f"/api/alerts/{held}/actions", json={"action": "acknowledge"}, headers={"X-CSRF-Token": lead.csrf})
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged"
+    html = duty.get(f"/alerts/{held}").text
+    assert 'id="review-acked"' in html and "复核前值班员已确认收到" in html
