@@ -41,8 +41,15 @@ from sentiment.matching import build_automaton
 from sentiment.tokenize import Tokenizer, split_sentences
 
 SECOND_WORST = 0.15
-NEGATORS = ("未发现", "未", "没有", "不存在", "并非", "并无", "否认", "无")
+# 反 right before a phrase: a 反X compound is not X (反欺诈中心, 反诈骗宣传). Prevention
+# is no occurrence either (如何避免理赔纠纷, 谨防销售误导).
+NEGATORS = ("未发现", "未", "没有", "不存在", "并非", "并无", "否认", "无", "反", "避免", "防止", "谨防", "杜绝", "远离")
 NEGATOR_WINDOW = 4  # characters before a phrase searched for a negator
+# A rebuttal negates a phrase further back within its clause (并不是我要跑路,
+# 不存在任何销售误导, 否认存在违规); a plain 不是 / 没有 does not (这已经不是
+# 第一次被罚款, 没有任何解释就拒赔), nor does 并未 / 从未 (并未说明理由就拒赔).
+_REBUTTAL = re.compile(r"(?:并不是|并非|绝非|绝不是|否认|不存在)[^，。、；：！？,.;:!?\s]{0,6}$")
+REBUTTAL_WINDOW = 9  # characters before a phrase searched for a rebuttal
 CUE_NEGATORS = "不未没"  # 不满意, 未澄清: the cue is negated
 # A phrase is negated when the window before it ends with a negator, or
 # contains one of two or more characters (which then also ends it): one
@@ -106,16 +113,20 @@ class NegativityScorer:
         heads = gapped_heads(((p, risk, weights.get(risk, 1.0)) for risk, phrases in lexicon.items()
                               for p in phrases if GAP in p), {p for p, _ in plain})
         self._lexicon = build_automaton(entries + [(h, (h, None, tail)) for h, tail in heads.items()])
-        self._cues = build_automaton((c, c) for c in negation_cues if c)
+        self._cues = build_automaton((c, c) for cue in negation_cues if cue for c in alternatives(cue))
 
     # ------------------------------------------------------------ one segment
 
     def lexicon_hits(self, text: str, lowered: str | None = None) -> list[tuple[str, str, float, int, int]]:
         """Distinct ``(phrase, risk type, weight, start, end)`` found in
         ``text``, longest match at each position, skipping negated occurrences."""
+        return self._hits(text, text.lower() if lowered is None else lowered)[0]
+
+    def _hits(self, text: str, lowered: str) -> tuple[list[tuple[str, str, float, int, int]], bool]:
+        """:meth:`lexicon_hits`, and whether a phrase was found negated (a denial: 不存在销售误导)."""
+        denied = False
         if self._lexicon is None:
-            return []
-        lowered = text.lower() if lowered is None else lowered
+            return [], denied
         hits: list[tuple[str, str, float, int, int]] = []
         for end, (_, (phrase, risk, weight)) in self._lexicon.iter_long(lowered):
             start = end + 1 - len(phrase)
@@ -126,11 +137,13 @@ class NegativityScorer:
                 phrase, (risk, weight) = text[start:found.end()], weight.tails[found.group(1)]
                 end = found.end() - 1
             before = lowered[max(0, start - NEGATOR_WINDOW):start]
-            if before[-1:] in _ONE_CHAR_NEGATORS or _NEGATED.search(before):
+            if before[-1:] in _ONE_CHAR_NEGATORS or _NEGATED.search(before) or \
+                    _REBUTTAL.search(lowered, max(0, start - REBUTTAL_WINDOW), start):
+                denied = True
                 continue
             if not any(h[0] == phrase for h in hits):
                 hits.append((phrase, risk, weight, start, end + 1))
-        return hits
+        return hits, denied
 
     def countered(self, text: str, hits: Sequence[tuple] = (), lowered: str | None = None) -> bool:
         """A counter cue occurs that is neither negated (不满意 is no 满意)
@@ -173,8 +186,10 @@ class NegativityScorer:
         known = model.known(tokens)
         nb = model.known_logit(known)
         lowered = text.lower()
-        hits = self.lexicon_hits(text, lowered)
-        countered = self.countered(text, hits, lowered)
+        hits, denied = self._hits(text, lowered)
+        # A denial and no other phrase (公司：不存在销售误导) is the unit's rebuttal,
+        # not a new grievance: the model's reading of the denied words is capped, as a counter cue does.
+        countered = (denied and not hits) or self.countered(text, hits, lowered)
         if kind == "context":
             # A neighbouring sentence that does not name the unit: the model's
             # general negativity (保存证据, 报警) there is too often about
@@ -209,6 +224,18 @@ class NegativityScorer:
         segments = [(title, 1.0, "title")] if title else []
         segments += [(s, 1.0, "sentence") for s in split_sentences(text)]
         return self.score_segments(segments, bool(title) and self.advice_title(title))
+
+
+def alternatives(cue: str) -> list[str]:
+    """A cue written with groups of alternatives, each (a|b|…) and possibly
+    empty (a|), as every string it stands for: (人寿|公司)(|及时)报警 is 人寿报警,
+    人寿及时报警, 公司报警, 公司及时报警 (a role bound to the insurer as the
+    subject: the reporter or helper, not the wrongdoer). A plain cue is itself."""
+    out = [""]
+    for part in re.split(r"(\([^()]*\))", cue):
+        words = part[1:-1].split("|") if part.startswith("(") and part.endswith(")") else [part]
+        out = [o + w.strip() for o in out for w in words]
+    return [o for o in out if o]
 
 
 def _negated_cue(lowered: str, start: int) -> bool:

@@ -98,7 +98,8 @@ def shared_metrics(scorer, threshold: float | None = None, raw_labels: bool = Fa
     sentence scored, since these texts name no member unit; a headline is
     scored as a title), and the sentiment model alone on the whole text at
     0.5 (``model_*``); the scorer's entity-level F1 on fin_news (negative
-    *for which entity*); and the scorer's recall (``*_recall``).
+    *for which entity*); and the scorer's recall and precision
+    (``*_recall``, ``*_precision``).
 
     Labels are the association's (devdata.association_label: a holder's
     share sale is not negative); ``raw_labels`` uses the sources' own."""
@@ -121,6 +122,7 @@ def shared_metrics(scorer, threshold: float | None = None, raw_labels: bool = Fa
         short = name.split(".")[0]
         out[short + "_f1"] = prf(*whole)[2]
         out[short + "_recall"] = prf(*whole)[1]
+        out[short + "_precision"] = prf(*whole)[0]
         out["model_" + short + "_f1"] = prf(*alone)[2]
     out["fin_news_entity_f1"] = _entity_f1(scorer, devdata.split("fin_news_entity_neg.tsv", "validation"), threshold)
     return out
