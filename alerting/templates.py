@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from alerting.templates_grounds import is_policy_reason, plain_grounds
 from contracts.messages import CHANNEL_LABELS, MODEL_EVIDENCE, Alert, Channel, Document, Reason, ScoredDocument
 from contracts.sanitize import markdown_text, markdown_url, multiline, one_line
 from pipeline.config.sms import SmsForm, fit_variable, render, trim
@@ -152,8 +153,7 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
 发布时间：{local(brief.get('published_at'))}
 原文链接：{one_line(brief.get('url', alert.representative.url))}
 传播情况：{spread(alert)}
-负面指数：{alert.negativity:.2f}
-{'定级依据：' + alert.level_reason + chr(10) if alert.level_reason else ''}判定依据：
+{grounds_lines(alert, brief, role)}判定依据：
 {reasons}
 {advice_lines(brief)}摘要：{brief.get('summary', '')}
 
@@ -161,6 +161,17 @@ def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kin
 
 {FOOTER}
 """)
+
+
+def grounds_lines(alert: Alert, brief: dict, role: str) -> str:
+    """The 定级依据 lines: why this level, in plain words (templates_grounds.py) for everyone; the duty
+    officer (who tunes the rules) also gets the values and minimums that decided it."""
+    if not alert.level_reason:
+        return ""
+    out = f"定级依据：{plain_grounds(alert, brief.get('risk_types') or ())}\n"
+    if role.startswith("duty") and is_policy_reason(alert.level_reason):
+        out += f"定级数值（供值班参考）：{one_line(alert.level_reason)}\n"
+    return out
 
 
 def advice_lines(brief: dict) -> str:
