@@ -55,6 +55,7 @@ from contracts.clock import Clock
 from contracts.messages import CHANNEL_LABELS, Alert, AlertStatus, DocRef, Level, ScoredDocument
 from pipeline import metrics
 from pipeline.config import MembersFile, Rules
+from pipeline.config.sms import trim
 from sentiment.incidents import EventKey, EventRules, same_event
 from sentiment.levels import LevelPolicy
 from sentiment.spread import Spread
@@ -342,7 +343,7 @@ class AlertRouter:
             return plan
         state.round += 1
         new = alert.doc_count - state.notified_docs
-        text = f"{plan.reason}；最新：{doc.site}《{templates.short(doc.title, 30)}》" + (f"，新增{new}篇" if new > 1 else "")
+        text = f"{plan.reason}；最新：{doc.site}《{trim(doc.title, 30)}》" + (f"，新增{new}篇" if new > 1 else "")
         plan.notes = self.planner.for_alert(alert, state.brief, range(state.step + 1), state.round, "update", text,
                                             now, route)
         self._notified(state, alert, now)

@@ -31,12 +31,6 @@ def local(dt: datetime | str | None) -> str:
     return dt.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if dt else "未知"
 
 
-def short(text: str, n: int) -> str:
-    if n <= 0:
-        return ""
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def channel_label(value: str) -> str:
     try:
         return CHANNEL_LABELS[Channel(value)]
@@ -126,7 +120,7 @@ def email_subject(alert: Alert, kind: str = "alert", reason: str = "") -> str:
             else "（待复核后转发单位）" if kind == "review" else "")
     # A header: one line, whatever the crawled title carries (U+2028 made smtplib raise).
     return one_line(f"【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}："
-                    f"{short(one_line(alert.representative.title), 40)}{tail}")
+                    f"{trim(one_line(alert.representative.title), 40)}{tail}")
 
 
 def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kind: str = "alert",
@@ -228,7 +222,7 @@ def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", 
     # Crawled text (title, site) is shown literally: no markdown link or HTML can come of it,
     # so the card's title link and its 确认收到 link are always ours.
     title = one_line(f"{KIND_LABEL[kind]}·{alert.level.label}·{alert.unit_name}")
-    headline = markdown_text(short(one_line(brief.get("title", alert.representative.title)), 60))
+    headline = markdown_text(trim(one_line(brief.get("title", alert.representative.title)), 60))
     url = markdown_url(brief.get("url", alert.representative.url))
     lines = [f"### 【{KIND_LABEL[kind]}·{alert.level.label}】{markdown_text(alert.unit_name)}",
              f"**标题**：[{headline}]({url})" if url else f"**标题**：{headline}",
@@ -251,5 +245,5 @@ def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", 
 def summary_line(alert: Alert, reason: str = "") -> str:
     """One line for bundles and digests."""
     tail = f"；{reason}" if reason else ""
-    return one_line(f"【{alert.level.label}】{alert.unit_name}：{short(one_line(alert.representative.title), 40)}"
+    return one_line(f"【{alert.level.label}】{alert.unit_name}：{trim(one_line(alert.representative.title), 40)}"
                     f"（{alert.representative.site}，{spread(alert)}{tail}）")

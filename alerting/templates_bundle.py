@@ -12,10 +12,10 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from alerting.channels.wecom import fit
-from alerting.templates import FOOTER, local, short, sms_message
+from alerting.templates import FOOTER, local, sms_message
 from contracts.messages import CHANNEL_LABELS, Level, OpsAlert
 from contracts.sanitize import markdown_text, one_line
-from pipeline.config.sms import SmsForm, fit_variable
+from pipeline.config.sms import SmsForm, fit_variable, trim
 
 CHANNEL_TEXT = {c.value: label for c, label in CHANNEL_LABELS.items()}
 MAX_LISTED = 15  # items written out in full in one bundle; the rest are counted
@@ -36,7 +36,7 @@ def bundle(channel: str, payloads: list[dict], now: datetime) -> dict:
         top = items[0]["sms"]["params"]
         units = {p.get("unit_name") for p in items}
         params = {**top, "unit": top["unit"] + ("等单位" if len(units) > 1 else ""),
-                  "title": short(top["title"].rstrip("…"), 15) + f"等{n}条"}
+                  "title": trim(top["title"].rstrip("…"), 15) + f"等{n}条"}
         return {"sms": {"template": "alert", "params": params}, "level": items[0].get("level")}
     if channel in ("dingtalk", "wecom"):
         lines = [f"### 舆情预警汇总（{n}条，{local(now)}）"]
@@ -105,7 +105,7 @@ def ops_message(ops: OpsAlert, console_url: str, name: str, form: SmsForm) -> di
     return {"email": {"subject": headline, "body": detail},
             "sms": sms_message(params, form, "notice"),
             "robot": {"title": headline, "markdown": f"### {markdown_text(headline)}\n\n"
-                                                      f"{_markdown_lines(short(ops_detail(ops.detail), 300))}\n\n"
+                                                      f"{_markdown_lines(trim(ops_detail(ops.detail), 300))}\n\n"
                                                       f"[控制台]({console_url})", "mentions": []},
             "summary": headline, "ack_url": console_url, "level": ops.severity.value}
 
@@ -113,10 +113,10 @@ def ops_message(ops: OpsAlert, console_url: str, name: str, form: SmsForm) -> di
 def failure_notice(row: dict, error: str, unit_name: str, ack_url: str, name: str) -> dict:
     """Tell the duty officer that someone could not be reached about an alert."""
     who, level = row["who"], Level(row.get("level") or "blue")
-    subject = one_line(f"【投递失败】{short(who, 20)} 未收到{unit_name}的{level.label}预警")
+    subject = one_line(f"【投递失败】{trim(who, 20)} 未收到{unit_name}的{level.label}预警")
     body = (f"{name}，您好：\n\n以下预警未能送达，备用渠道也未送达或不可用，请电话联系：\n\n"
             f"收件人：{who}\n渠道：{row['channel']}（{row['recipient_masked']}）\n涉及单位：{unit_name}\n"
-            f"预警：{row.get('summary', '')}\n原因：{short(error, 300)}\n\n"
+            f"预警：{row.get('summary', '')}\n原因：{trim(error, 300)}\n\n"
             f"确认收到：{ack_url}\n\n{FOOTER}\n")
     return {"email": {"subject": subject, "body": body}, "summary": subject, "ack_url": ack_url,
             "level": level.value}

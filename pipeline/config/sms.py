@@ -56,11 +56,12 @@ def render(text: str, values: dict[str, str]) -> str:
 
 
 def trim(text: str, limit: int) -> str:
-    """``text`` within ``limit`` characters, cut with … at the end (never after a comma or an open bracket)."""
+    """``text`` within ``limit`` characters, cut with … at the end (never after a comma or an open bracket).
+    The one truncator of the messages (SMS values, e-mail subjects, robot cards, bundles)."""
     if len(text) <= limit:
         return text
     if limit <= 1:
-        return text[:limit]
+        return text[:max(limit, 0)]
     return text[: limit - 1].rstrip(_TRAILING) + "…"
 
 

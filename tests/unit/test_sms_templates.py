@@ -45,3 +45,31 @@ def test_web_addresses_are_taken_out_of_values_and_figures_are_kept():
     assert without_links("详见 http://a.example.com/x?y=1 后续") == "详见 后续"
     assert without_links("jl.example.cn报道理赔") == "报道理赔"
     assert without_links("净利润7255.12万元，同比减少3.2%") == "净利润7255.12万元，同比减少3.2%"
+
+
+def test_no_room_leaves_nothing():
+    assert trim("理赔纠纷", 0) == "" and trim("理赔纠纷", -3) == "" and trim("理赔纠纷", 1) == "理"
+
+
+def test_e_mail_subjects_summaries_and_bundles_are_cut_by_the_same_function():
+    from datetime import datetime, timezone
+
+    from alerting.templates import email_subject, summary_line
+    from alerting.templates_bundle import bundle
+    from contracts.messages import Alert, DocRef, Level
+    from tests.kit import make_scored
+
+    title = "中国人寿吉林省分公司拖延理赔半年之久，患病客户多次投诉无果，家属将向监管反映，后续仍在跟进中"  # 39th: "，"
+    doc = make_scored({"chinalife-jl": "orange"}, title=title)
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    alert = Alert(id="a1", story_id="s1", unit_id="chinalife-jl", unit_name="国寿吉林", level=Level.orange,
+                  first_seen=at, last_seen=at, doc_count=1, channels=[doc.channel], sites=[doc.site],
+                  representative=DocRef.of(doc), negativity=0.9)
+    cut = trim(title, 40)
+    assert cut == "中国人寿吉林省分公司拖延理赔半年之久，患病客户多次投诉无果，家属将向监管反映…"  # not "反映，…"
+    assert email_subject(alert) == f"【舆情预警·橙色】国寿吉林：{cut}"
+    assert f"国寿吉林：{cut}（" in summary_line(alert)
+    params = {"unit": "国寿吉林", "level": "橙色预警", "risk": "理赔纠纷", "title": "拖延理赔近半年客户多次投诉，家属将向监管反映…",
+              "code": "Ab3dE9xZ"}
+    sms = bundle("sms", [{"sms": {"params": params}, "unit_name": "国寿吉林", "level": "orange"}] * 2, at)
+    assert sms["sms"]["params"]["title"] == "拖延理赔近半年客户多次投诉…等2条"  # not "投诉，…"
