@@ -17,9 +17,10 @@ the same rendering lands on the same id again.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
-import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -29,6 +30,7 @@ from pipeline.sqlite import ts as _ts
 from pipeline.statedb import Conn
 
 log = logging.getLogger(__name__)
+_LINK_BASE = r"https?://[A-Za-z0-9.:-]+(?:/[A-Za-z0-9._~%-]+)*"  # no variable in it (SmsTemplate)
 MAX_ALTERNATIVES = 16  # 16 ids in a row taken by other links: not chance, something is broken
 
 
@@ -41,13 +43,28 @@ def alternative(link: ShortLink, attempt: int) -> ShortLink:
 
 
 def relink(payload: dict, changed: dict[str, str]) -> dict:
-    """``payload`` (and its fallback's) with every short id in ``changed`` (old -> new) replaced."""
+    """``payload`` (and its fallback's) with every short id in ``changed`` (old -> new) replaced where the
+    SMS carries it: ``sms.short.code``, the ``code`` value and the ``/a/<id>`` link of its text. Nothing
+    else is touched (a title, summary or e-mail may quote an id or a link as text); ``payload`` is not
+    changed, a copy is returned."""
     if not changed:
         return payload
-    text = json.dumps(payload, ensure_ascii=False)
-    for old, new in changed.items():
-        text = text.replace(f'"{old}"', f'"{new}"').replace(f"/a/{old}", f"/a/{new}")
-    return json.loads(text)
+    out = copy.deepcopy(payload)
+    for p in (out, (out.get("fallback") or {}).get("payload") or {}):
+        sms = p.get("sms") or {}
+        short = sms.get("short") or {}
+        old = short.get("code")
+        if not isinstance(old, str) or old not in changed:
+            continue
+        new = changed[old]
+        short["code"] = new
+        params = sms.get("params") or {}
+        if params.get("code") == old:
+            params["code"] = new
+        if isinstance(sms.get("text"), str):  # the approved text's link: https://<its address>/a/{code}
+            sms["text"] = re.sub(rf"({_LINK_BASE})/a/{re.escape(old)}(?![A-Za-z0-9_-])",
+                                 r"\g<1>/a/" + new.replace("\\", r"\\"), sms["text"])
+    return out
 
 
 def links_in(alert_id: str, payload: dict) -> list[ShortLink]:
