@@ -18,9 +18,12 @@ restart, on PostgreSQL and from any console process. Eight characters leave
 the SMS's one 70-character segment room for the title: the person reading
 on a phone sees which company and what happened.
 
-Earlier SMS carried a self-contained 23-character token (alert id, a 2-byte
-recipient hash, expiry day, 4-byte MAC); ``verify_short`` still accepts
-those until they expire.
+For about ten hours of development (2026-11-30/12-01, never released or
+deployed: deploy/README.md) SMS carried a self-contained 23-character token
+instead (alert id, recipient hash, expiry day, MAC). No SMS with one can have
+reached anyone, and any would have expired by now (``ttl``): neither the
+producer nor the verifier is kept; the console answers such a link as it
+answers any unknown one (链接无效…登录控制台).
 
 The secret comes from the environment (``YUQING_ACK_SECRET``); when it is
 not set, a random secret is created once in the data directory, which is
@@ -35,7 +38,6 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -88,10 +90,6 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _who(recipient: str) -> bytes:
-    return hashlib.sha256(recipient.encode("utf-8")).digest()[:2]
-
-
 def _day(at: datetime) -> int:
     return int(at.timestamp() // 86400)
 
@@ -114,39 +112,12 @@ class AckSigner:
     # ------------------------------------------------------------ short links (SMS)
 
     def short_link(self, alert_id: str, recipient: str, now: datetime) -> ShortLink:
-        """The SMS's short id: expires at the end of the day (UTC) ``ttl`` ahead, as the earlier short
-        tokens did; the same (alert, recipient) on the same day gets the same id."""
+        """The SMS's short id: expires at the end of the day (UTC) ``ttl`` ahead; the same (alert,
+        recipient) on the same day gets the same id."""
         day = _day(now + self.ttl)
         message = "\0".join(("short-id", alert_id, recipient, str(day))).encode("utf-8")
         code = _b64(hmac.new(self._secret, message, hashlib.sha256).digest()[:6])
         return ShortLink(code, alert_id, recipient, datetime.fromtimestamp((day + 1) * 86400, tz=timezone.utc))
-
-    def short_token(self, alert_id: str, recipient: str, now: datetime) -> str:
-        """23 URL-safe characters; ``alert_id`` must be a 20-hex-digit id (``stable_id``)."""
-        body = bytes.fromhex(alert_id) + _who(recipient) + bytes([_day(now + self.ttl) % 256])
-        if len(body) != 13:
-            raise ValueError(f"not a short-link alert id: {alert_id!r}")
-        return _b64(body + self._mac(b"short:" + body)[:4])
-
-    def verify_short(self, token: str, now: datetime, candidates: Iterable[str] = ()) -> AckClaim:
-        """The claim of a short link; the recipient is the first of ``candidates`` whose hash matches
-        (else "短信接收人"): the link itself carries only the hash."""
-        try:
-            raw = _unb64(token)
-        except ValueError:
-            raise InvalidAckLink("链接不完整，请从短信中完整复制，或登录控制台处理") from None
-        if len(raw) != 17:
-            raise InvalidAckLink("链接不完整，请从短信中完整复制，或登录控制台处理")
-        body, mac = raw[:13], raw[13:]
-        if not hmac.compare_digest(mac, self._mac(b"short:" + body)[:4]):
-            raise InvalidAckLink("链接无效（可能被改动过），请登录控制台处理")
-        today = _day(now)
-        ahead = (body[12] - today) % 256
-        if ahead >= 128:  # the expiry day is behind us
-            raise InvalidAckLink("链接已过期，请登录控制台确认")
-        expires = datetime.fromtimestamp((today + ahead + 1) * 86400, tz=timezone.utc)
-        who = next((c for c in candidates if _who(c) == body[10:12]), "短信接收人")
-        return AckClaim(body[:10].hex(), who, expires)
 
     def verify(self, token: str, now: datetime) -> AckClaim:
         try:

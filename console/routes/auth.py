@@ -79,14 +79,6 @@ async def logout(request: Request):
     return response
 
 
-def _people(ports, unit_id: str) -> list[str]:
-    """Who a short (SMS) link may name: the unit's contacts and the duty officers, as audited."""
-    unit = ports.units.get(unit_id)
-    people = list(unit.contacts) if unit else []
-    people += ports.config.members.association.duty_officers
-    return [p.label for p in people]
-
-
 def _verify(ports, token: str):
     if token.startswith("s:") and len(token) == 2 + SHORT_ID_CHARS:  # an SMS's short id (/a/<code>)
         link = ports.short_link(token[2:])
@@ -95,10 +87,8 @@ def _verify(ports, token: str):
         if ports.now() >= link.expires:
             raise InvalidAckLink("链接已过期，请登录控制台确认")
         return AckClaim(link.alert_id, link.recipient, link.expires)
-    if token.startswith("s:"):  # an earlier SMS's self-contained short token (/a/<23 characters>)
-        first = ports.ack_signer.verify_short(token[2:], ports.now())
-        alert = ports.get_alert(first.alert_id)
-        return ports.ack_signer.verify_short(token[2:], ports.now(), _people(ports, alert.unit_id) if alert else [])
+    if token.startswith("s:"):  # not an id the store could know (alerting/acklinks.py: no other SMS format)
+        raise InvalidAckLink("链接无效，请从短信中完整复制，或登录控制台处理")
     return ports.ack_signer.verify(token, ports.now())
 
 
@@ -165,8 +155,7 @@ def acknowledge_link(request: Request, token: str):
 
 @router.get("/a/{token}")
 def short_ack_link(request: Request, token: str):
-    """The SMS's short link (an 8-character id the alert store resolves, or an earlier SMS's 23-character
-    token): the same page as ``/ack/{token}``."""
+    """The SMS's short link (an 8-character id the alert store resolves): the same page as ``/ack/{token}``."""
     return acknowledge_link(request, "s:" + token)
 
 

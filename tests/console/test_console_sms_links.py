@@ -59,6 +59,8 @@ def test_sms_names_company_and_event_and_its_short_id_acknowledges_after_a_resta
         assert page.status_code == 200 and routed.alert.unit_name in page.text and "确认收到" in page.text
         assert requests.get(f"{console.url}/a/{code[:-1]}x" if code[-1] != "x" else f"{console.url}/a/{code[:-1]}y",
                             timeout=30).status_code == 400  # another id: nothing to show
+        other = requests.get(f"{console.url}/a/AAECAwQFBgcICQoLDA0ODxAR", timeout=30)  # 23 characters: no such format
+        assert other.status_code == 400 and "链接无效" in other.text
         done = requests.post(f"{console.url}/ack/s:{code}", data={"confirm": "1"}, timeout=30)
         assert done.status_code == 200 and "已确认收到" in done.text
         store_ = console.app.alert_store
