@@ -41,6 +41,7 @@ MASTHEAD = {"daily": "舆情监测日报", "weekly": "舆情监测周报"}
 CASES = {"daily": 5, "weekly": 8}
 NEGATIVE_SAMPLE = 500  # negative documents read per period for the risk-type mix
 ACK_EVENTS = ("status.acknowledged", "status.handling", "status.resolved")
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ def _numbers(ports: Ports, period: Period, alerts: list[Alert], fa: _FalseAlarms
 
 
 def _trend(ports: Ports, period: Period, fa: _FalseAlarms, unit_id: str | None) -> dict:
-    """Per day: a weekly report its seven days; a daily report the seven days ending on its day."""
+    """Per day: a weekly report its seven days; a daily report the seven days ending on its day, from the
+    first with documents (no rows of zeros from before monitoring began: ``note`` says so instead)."""
     first = min(period.first, period.last - timedelta(days=6))
     start, end = datetime.combine(first, time(), ports.tz), _bounds(ports, period)[1]
     threshold = ports.config.rules.negative_threshold
@@ -163,7 +165,19 @@ def _trend(ports: Ports, period: Period, fa: _FalseAlarms, unit_id: str | None) 
     for doc, _ in fa.negative_in(start, end, threshold):
         neg[_when(doc).astimezone(ports.tz).date().isoformat()] -= 1
     days = [(first + timedelta(days=i)).isoformat() for i in range((period.last - first).days + 1)]
-    return {"days": days, "volume": [vol.get(d, 0) for d in days], "negative": [max(0, neg.get(d, 0)) for d in days]}
+    note = ""
+    if period.kind == "daily":  # the six days before are context: not rows of zeros before monitoring began
+        begun = next((i for i, d in enumerate(days) if vol.get(d, 0)), len(days) - 1)
+        if begun:
+            days = days[begun:]
+            note = "无此前数据" if len(days) == 1 else f"{_md(days[0])}前无数据"
+    return {"days": days, "labels": [f"{_md(d)}（{WEEKDAYS[date.fromisoformat(d).weekday()]}）" for d in days],
+            "volume": [vol.get(d, 0) for d in days], "negative": [max(0, neg.get(d, 0)) for d in days], "note": note}
+
+
+def _md(day: str) -> str:
+    d = date.fromisoformat(day)
+    return f"{d.month}月{d.day}日"
 
 
 def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime) -> dict:

@@ -35,6 +35,7 @@ import io
 import json
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from docx import Document as DocxDocument
@@ -92,7 +93,7 @@ def new_document() -> Document:
     return doc
 
 
-def _field(paragraph, instruction: str, placeholder: str = "1") -> None:
+def _field(paragraph, instruction: str, placeholder: str = "1", size: float = 10.5) -> None:
     """A complex field (begin / instrText / separate / cached result / end) in one paragraph."""
     def char(kind: str):
         r = OxmlElement("w:r")
@@ -110,7 +111,7 @@ def _field(paragraph, instruction: str, placeholder: str = "1") -> None:
     instr.append(text)
     paragraph._p.append(instr)
     paragraph._p.append(char("separate"))
-    set_font(paragraph.add_run(placeholder), 10.5)
+    set_font(paragraph.add_run(placeholder), size)
     paragraph._p.append(char("end"))
 
 
@@ -189,12 +190,23 @@ def masthead(doc: Document, organisation: str, title: str, *, issue: int | None,
     _red_rule(p)
 
 
-def toc(doc: Document, title: str = "目  录", levels: str = "1-2") -> None:
-    """A table of contents field over the Heading styles; Word fills it in when the file is opened."""
+def toc(doc: Document, entries: Sequence[str] = (), title: str = "目  录", levels: str = "1-2") -> None:
+    """A table of contents field over the Heading styles; Word fills it in (with page numbers) when the file
+    is opened. Until then — and in a viewer that does not update fields (a phone, a PDF export) — the field
+    shows ``entries``, the section titles, not an empty 目录."""
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     set_font(p.add_run(title), 14, True, HEADING_FONT)
-    _field(doc.add_paragraph(), f'TOC \\o "{levels}" \\h \\z \\u', "（打开文件时更新目录；如未更新，请右键“更新域”）")
+    lines = list(entries) or ["（打开文件时更新目录；如未更新，请右键“更新域”）"]
+    first = doc.add_paragraph()
+    _field(first, f'TOC \\o "{levels}" \\h \\z \\u', lines[0], size=12)
+    if len(lines) > 1:
+        end = first._p[-1]  # the field's end: after the last entry's paragraph
+        first._p.remove(end)
+        for line in lines[1:]:
+            last = doc.add_paragraph()
+            set_font(last.add_run(line), 12)
+        last._p.append(end)
 
 
 def heading(doc: Document, text: str, level: int = 1):
@@ -212,18 +224,71 @@ def paragraph(doc: Document, text: str, size: float = 12, bold: bool = False, ce
     return p
 
 
-def table(doc: Document, header: list[str], rows: list[list], size: float = 10.5):
+HEADER_FILL = "E7ECF2"  # the header row's light grey-blue, as in the HTML report
+KEEP_TOGETHER = 15  # rows: a table this short is kept on one page (with the heading before it)
+
+
+def table(doc: Document, header: list[str], rows: list[list], size: float = 10.5,
+          widths: list[float] | None = None):
+    """A bordered table: a bold, shaded header row repeated on every page, rows never split across pages,
+    figures centred; a short table is kept on one page. ``widths``: the columns' widths in cm (else equal)."""
     t = doc.add_table(rows=1, cols=len(header))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(t.rows[0].cells, header):
         cell.text = ""
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         set_font(cell.paragraphs[0].add_run(text), size, True)
+        _shade(cell, HEADER_FILL)
+    _row_flags(t.rows[0], "w:tblHeader")
     for row in rows:
-        for cell, value in zip(t.add_row().cells, row):
+        cells = t.add_row().cells
+        for i, (cell, value) in enumerate(zip(cells, row)):
             cell.text = ""
+            if i and isinstance(value, int | float):
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
             set_font(cell.paragraphs[0].add_run(str(value)), size)
+    for row in t.rows[1:]:
+        _row_flags(row)
+    # Kept with the next row: the table is not left as a header at the foot of a page.
+    keep_with_next(t, t.rows[:-1] if len(t.rows) <= KEEP_TOGETHER else t.rows[:1])
+    if widths:
+        _widths(t, widths)
     return t
+
+
+def keep_with_next(t, rows=None) -> None:
+    """Keep ``rows`` (all of ``t``'s: the table with the paragraph after it, e.g. its note) with what follows."""
+    for row in t.rows if rows is None else rows:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
+
+
+def _shade(cell, fill: str) -> None:
+    shd = OxmlElement("w:shd")
+    for key, value in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", fill)):
+        shd.set(qn(key), value)
+    cell._tc.get_or_add_tcPr().append(shd)
+
+
+def _row_flags(row, *flags: str) -> None:
+    """w:cantSplit (always) and ``flags`` (w:tblHeader) on the row, in schema order."""
+    trpr = row._tr.get_or_add_trPr()
+    for tag in ("w:cantSplit", *flags):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), "true")
+        trpr.append(el)
+
+
+def _widths(t, widths: list[float]) -> None:
+    t.autofit = False
+    grid = t._tbl.tblGrid
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(int(Cm(w).twips)))
+    for row in t.rows:
+        for cell, w in zip(row.cells, widths):
+            cell.width = Cm(w)
 
 
 def picture(doc: Document, png: bytes, width_cm: float = 15.5) -> None:

@@ -13,6 +13,8 @@
 """
 from __future__ import annotations
 
+from collections import Counter
+
 PERIOD_WORD = {"daily": "日", "weekly": "周"}
 
 
@@ -122,6 +124,12 @@ def advice(report: dict) -> list[str]:
                    "会员单位对照排查同类风险。")
     if report["false_alarms"]:
         out.append(f"本期{len(report['false_alarms'])}起误报已单独列出，建议据此调整监测关键词与规则，减少误报。")
+    open_cases = [c for c in report["cases"] if c["status_value"] != "resolved" and c not in open_red]
+    if not out and open_cases:  # an orange or yellow case in the report is not "nothing to handle"
+        levels = "、".join(f"{lv}{n}起" for lv, n in Counter(c["level"] for c in open_cases).items())
+        units = "、".join(dict.fromkeys(c["unit"] for c in open_cases))
+        out.append(f"本期{len(open_cases)}起预警（{levels}）尚未办结，涉及{units}，请相关单位按处置建议跟进并及时回应，"
+                   f"{word}持续关注后续报道。")
     if not out:
         out.append(f"本期未发现需重点处置的负面舆情，{word}保持常态化监测，重点关注理赔服务与销售行为相关信息。")
     return out

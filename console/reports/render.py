@@ -76,9 +76,14 @@ def _summary(doc, r: dict, images: dict[str, bytes]) -> None:
 
 
 def _trend(doc, r: dict, images: dict[str, bytes]) -> None:
-    layout.picture(doc, images["trend"])
     t = r["trend"]
-    layout.table(doc, ["日期", "信息量", "负面信息"], [[d, v, n] for d, v, n in zip(t["days"], t["volume"], t["negative"])])
+    if len(t["days"]) > 1:  # one day is no trend
+        layout.picture(doc, images["trend"])
+    days = layout.table(doc, ["日期", "信息量", "负面信息"],
+                        [[d, v, n] for d, v, n in zip(t["labels"], t["volume"], t["negative"])], widths=[6.0, 4.5, 4.5])
+    if t.get("note"):
+        layout.keep_with_next(days)
+        layout.paragraph(doc, f"注：{t['note']}。", 10.5)
 
 
 def _risks(doc, r: dict, images: dict[str, bytes]) -> None:
@@ -99,7 +104,8 @@ def _distribution(doc, r: dict, images: dict[str, bytes]) -> None:
     if not r.get("unit"):
         layout.heading(doc, "（二）会员单位分布", 2)
         layout.picture(doc, images["units"])
-        layout.table(doc, ["会员单位", "信息量", "负面信息"], [list(x) for x in r["by_unit"]] or [["-", 0, 0]])
+        layout.table(doc, ["会员单位", "信息量", "负面信息"], [list(x) for x in r["by_unit"]] or [["-", 0, 0]],
+                     widths=[9.0, 3.0, 3.0])
     if r["kind"] == "daily":
         layout.heading(doc, "（二）风险类型分布" if r.get("unit") else "（三）风险类型分布", 2)
         _risk_table(doc, r)
@@ -129,7 +135,8 @@ def _handling(doc, r: dict, images: dict[str, bytes]) -> None:
         return
     layout.table(doc, ["会员单位", "预警数", "等级", "已确认", "确认用时（中位）", "未确认", "处置中", "已处置", "误报"],
                  [[h["unit"], h["alerts"], h["levels"], h["acknowledged"], h["ack_time"], h["unacknowledged"],
-                   h["handling"], h["resolved"], h["false_alarms"]] for h in r["handling"]], 9)
+                   h["handling"], h["resolved"], h["false_alarms"]] for h in r["handling"]], 9,
+                 widths=[3.3, 1.45, 1.7, 1.45, 1.9, 1.45, 1.45, 1.45, 1.1])
 
 
 def _advice(doc, r: dict, images: dict[str, bytes]) -> None:
@@ -143,7 +150,8 @@ def _false_alarms(doc, r: dict, images: dict[str, bytes]) -> None:
         return
     layout.paragraph(doc, "以下预警经核实为误报，未计入本期负面信息、预警数与典型案例：")
     layout.table(doc, ["标题", "会员单位", "原等级", "首次发现", "误报原因", "标记人"],
-                 [[f["title"], f["unit"], f["level"], f["first_seen"], f["reason"], f["by"]] for f in r["false_alarms"]])
+                 [[f["title"], f["unit"], f["level"], f["first_seen"], f["reason"], f["by"]] for f in r["false_alarms"]],
+                 10.5, widths=[4.2, 3.0, 1.5, 2.2, 3.0, 1.7])
 
 
 WORD = {"summary": _summary, "trend": _trend, "risks": _risks, "distribution": _distribution, "cases": _cases,
@@ -156,7 +164,7 @@ def to_docx(report: dict, images: dict[str, bytes] | None = None) -> bytes:
     layout.masthead(doc, report["association"], report["masthead"], issue=report["issue"],
                     date_text=report["date_text"], compiler=report["association"],
                     subtitle=f"（{report['period']}）")
-    layout.toc(doc)
+    layout.toc(doc, [s["title"] for s in sections(report)])
     for section in sections(report):
         layout.heading(doc, section["title"], 1)
         WORD[section["key"]](doc, report, images)

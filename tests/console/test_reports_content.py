@@ -100,6 +100,21 @@ def test_daily_numbers_have_mom_change_and_false_alarms_are_taken_out(world):
     assert any("未确认" in line and app.config.unit(UNIT_A).name in line for line in r["advice"])
 
 
+def test_the_daily_trend_starts_where_the_data_starts_and_says_so(world):
+    app, server, ports = world
+    r = build.build(ports, build.Period.ending("daily", DAY))  # documents on 11-28 and 11-29 only
+    assert r["trend"]["days"] == ["2026-11-28", "2026-11-29"] and r["trend"]["volume"] == [4, 7]
+    assert r["trend"]["labels"] == ["11月28日（周六）", "11月29日（周日）"] and r["trend"]["note"] == "11月28日前无数据"
+    first = build.build(ports, build.Period.ending("daily", DAY - timedelta(days=1)))
+    assert first["trend"]["days"] == ["2026-11-28"] and first["trend"]["note"] == "无此前数据"
+    words = "\n".join(p.text for p in Docx(io.BytesIO(render.to_docx(first))).paragraphs)
+    assert "注：无此前数据。" in words
+    html = render.to_html(first, {"trend": b"", "channels": b"", "units": b""})
+    assert "无此前数据" in html and "每日信息量与负面占比" not in html  # one day is no trend: no chart
+    week = build.build(ports, build.Period.ending("weekly", DAY))
+    assert len(week["trend"]["days"]) == 7 and not week["trend"]["note"]  # the week's own days: zero is a figure
+
+
 def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world, monkeypatch):
     app, server, ports = world
     r = build.build(ports, build.Period.ending("weekly", DAY))
@@ -169,6 +184,10 @@ def test_word_report_is_a4_with_masthead_page_numbers_toc_and_issue_numbers(worl
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["一、综述", "二、舆情走势", "三、传播分布", "四、典型案例与研判", "五、各单位预警处置情况",
                         "六、研判与建议", "七、误报情况说明"]
+    start = texts.index("目  录")  # the contents list the sections even before Word updates the field
+    assert texts[start + 1:start + 1 + len(headings)] == headings
+    trend = next(t for t in doc.tables if t.rows[0].cells[0].text == "日期")
+    assert [row.cells[0].text for row in trend.rows[1:]] == ["11月28日（周六）", "11月29日（周日）"]
     assert not any(FALSE_TITLE in t for t in texts)  # not a case, not in the 综述
     false_rows = [row.cells[0].text for t in doc.tables for row in t.rows if FALSE_TITLE in row.cells[0].text]
     assert false_rows == [FALSE_TITLE]  # only in the 误报 table

@@ -55,3 +55,34 @@ def test_issue_counter_counts_per_kind_and_keeps_a_regenerated_reports_number(tm
     assert counter.number("weekly", "weekly-2026-11-29") == 1
     assert counter.number("daily", "daily-2026-11-29") == 1  # regenerated: same 期号
     assert layout.IssueCounter(tmp_path).number("daily", "daily-2026-12-01") == 3  # persisted
+
+
+def test_the_toc_shows_the_section_titles_until_word_updates_it():
+    doc = layout.new_document()
+    layout.toc(doc, ["一、综述", "二、舆情走势", "三、研判与建议"])
+    layout.heading(doc, "一、综述", 1)
+    body = Document(io.BytesIO(layout.to_bytes(doc)))
+    texts = [p.text for p in body.paragraphs]
+    start = texts.index("目  录")
+    assert texts[start + 1:start + 4] == ["一、综述", "二、舆情走势", "三、研判与建议"]  # not an empty 目录
+    kinds = [(i, c.get(qn("w:fldCharType"))) for i, p in enumerate(body.paragraphs)
+             for c in p._p.iter(qn("w:fldChar"))]
+    assert kinds == [(start + 1, "begin"), (start + 1, "separate"), (start + 3, "end")]  # one field over the entries
+
+
+def test_tables_repeat_a_shaded_header_never_split_rows_keep_short_tables_together_and_take_widths():
+    doc = layout.new_document()
+    layout.heading(doc, "五、各单位预警处置情况", 1)
+    layout.table(doc, ["会员单位", "预警数"], [["中国人寿保险股份有限公司吉林省分公司", 2], ["人保财险", 1]], widths=[9.0, 3.0])
+    layout.table(doc, ["日期", "信息量"], [[f"11月{d}日", d] for d in range(1, 21)])
+    short, long = Document(io.BytesIO(layout.to_bytes(doc))).tables
+    header = short.rows[0]._tr.trPr
+    assert header.find(qn("w:tblHeader")) is not None
+    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in [*short.rows, *long.rows])
+    assert short.rows[0].cells[0]._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) == layout.HEADER_FILL
+    keep = [r.cells[0].paragraphs[0].paragraph_format.keep_with_next for r in short.rows]
+    assert keep == [True, True, None]  # the short table stays on one page
+    assert [r.cells[0].paragraphs[0].paragraph_format.keep_with_next for r in long.rows[:3]] == [True, None, None]
+    grid = [int(c.get(qn("w:w"))) for c in short._tbl.tblGrid.findall(qn("w:gridCol"))]
+    assert grid == [int(Cm(9).twips), int(Cm(3).twips)]
+    assert short.rows[1].cells[1].paragraphs[0].alignment == layout.WD_ALIGN_PARAGRAPH.CENTER  # figures centred

@@ -46,3 +46,12 @@ def test_advice_names_open_red_cases_slow_units_and_rising_risks():
     assert any(line.startswith("理赔纠纷类负面信息增多（5条，上期1条）") for line in lines)
     resolved = {**case, "status_value": "resolved"}
     assert not any("尚未办结" in line for line in narrative.advice(_report(cases=[resolved])))
+
+
+def test_advice_names_open_orange_and_yellow_cases_instead_of_saying_nothing_stands_out():
+    case = {"unit": "乙公司", "title": "退保难", "level": "橙色", "level_value": "orange", "status_value": "acknowledged",
+            "steps": [], "deadline_hours": 24, "stage": "萌芽"}
+    assert narrative.advice(_report(cases=[case, {**case, "level": "黄色", "level_value": "yellow"}])) == [
+        "本期2起预警（橙色1起、黄色1起）尚未办结，涉及乙公司，请相关单位按处置建议跟进并及时回应，今日持续关注后续报道。"]
+    done = {**case, "status_value": "resolved"}
+    assert narrative.advice(_report(cases=[done]))[0].startswith("本期未发现需重点处置的负面舆情")
