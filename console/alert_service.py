@@ -20,6 +20,7 @@ from datetime import datetime
 from alerting.assessment import card_for
 from alerting.lifecycle import TRANSITIONS
 from alerting.templates import by_sentence
+from alerting.templates_grounds import plain_grounds
 from console import labels
 from console.access import ACTION_LABELS, ACTIONS, can_act, can_see, unit_scope
 from console.ports import Ports
@@ -343,7 +344,8 @@ def link_context(ports: Ports, alert: Alert) -> dict:
         "reasons": [{"phrase": r.phrase, "risk_type": r.risk_type or "负面表述", "sentence": r.sentence}
                     for r in reasons[:5]],
         "sentences": by_sentence(reasons)[:5],
-        "level_reason": alert.level_reason,
+        # The unit's lead reads this page: why the level in words, not the level policy's values.
+        "level_reason": plain_grounds(alert, list(dict.fromkeys(r.risk_type for r in reasons if r.risk_type))),
         "doc_count": alert.doc_count, "channels": [labels.channel(c) for c in alert.channels],
         "unit_short": ports.unit_short.get(alert.unit_id, alert.unit_name),
         "card": card,

@@ -1,10 +1,14 @@
 """The e-mail's 定级依据 in plain words (alerting/templates_grounds.py): the unit's publicity lead reads why
 the level was given (主流媒体报道, 涉及理赔纠纷, 负面倾向明显), not the scorer's values and minimums; the
-duty officer also gets those. Real scorer and level policy (demo rules), real SMTP, fake clock."""
+duty officer also gets those; the ack page the e-mail and SMS link to says the same. Real scorer and level
+policy (demo rules), real SMTP, fake clock."""
 import re
+from datetime import datetime, timezone
 
 from alerting.router import Decision
+from contracts.clock import FakeClock
 from contracts.messages import Document
+from tests.console.conftest import Api, start_console, stop_console
 from tests.integration.test_alerting_spread import post
 
 UNIT_CONTACT = "sunwei@chinalife-jl.example.cn"
@@ -49,3 +53,23 @@ def test_a_story_raised_by_a_mainstream_pickup_says_so_in_words(app, smtp):
 def test_a_persons_reason_is_shown_as_written(app, smtp):
     post(app, 1)  # the reason the test gives is not the policy's: kept word for word
     assert grounds(smtp.to(UNIT_CONTACT)[0].body) == "定级依据：第1篇的定级依据"
+
+
+def test_the_ack_page_gives_the_same_words(tmp_path):
+    app, _, server = start_console(tmp_path, clock=FakeClock(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)))
+    try:
+        doc = Document.create(url="http://news.example.cn/a/2.html", source_id="demo-news", channel="news",
+                              site="news.example.cn", title="市民投诉中国人寿吉林省分公司拖延理赔长达半年",
+                              text="长春市民张女士反映，中国人寿吉林省分公司迟迟不赔，拖延理赔半年，已向监管部门投诉。",
+                              crawled_at=app.clock.now())
+        scored = app.scorer.score(doc, now=app.clock.now())
+        app.index.upsert([scored])
+        [routed] = app.router.handle(scored)
+        assert "负面指数" in routed.alert.level_reason
+        ack = app.planner.ack_url(routed.alert.id, "孙伟")
+        page = Api(server.url).http.get(server.url + ack[ack.index("/ack/"):], timeout=10)
+        assert page.status_code == 200
+        [why] = re.findall(r'<p class="level-reason">([^<]*)</p>', page.text)
+        assert "涉及理赔纠纷" in why and not INTERNALS.search(why), why
+    finally:
+        stop_console(app, server)
