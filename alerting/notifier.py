@@ -22,12 +22,16 @@ Contract:
   expired (the holder died or hung), so at most the messages in flight at a
   crash (one wave: ``workers`` sends, at most one of them an SMS) are sent twice — with the same
   notification id in their Message-ID / OutId, so they can be recognised.
-  ``lease`` must exceed the slowest send (the channel timeouts, 10 s by
+  Half of ``lease`` must exceed the slowest send (the channel timeouts, 10 s by
   default). A clean stop hands unsent claims back.
 * Throughput: the claimed groups go out in waves of ``workers`` sends side by
-  side (threads: the provider calls only, no store access); the claims are
-  renewed before each wave and the wave's outcomes recorded in one commit
-  (``AlertStore.batch``), in claim order.
+  side (threads: the provider calls only, no store access); the wave's
+  outcomes are recorded in one commit (``AlertStore.batch``), in claim order.
+  Before a wave, the poll's remaining claims are renewed (one commit) once
+  half the lease has passed since the claim or the last renewal: until then
+  every row's lease outlasts the wave by half a lease, so nobody can have
+  retaken one (a stalled process finds the time gone and renews, dropping
+  what it lost); in a burst a poll's waves renew nothing.
 * A row that cannot be rendered or sent for a reason that is not transient
   (an exception the channel did not classify: a poison message) fails alone
   with ``UNSENDABLE: …`` and falls back like any failure; a bundle holding it
@@ -127,18 +131,23 @@ class Notifier:
         """Fire due timers, then send what is due; returns how many notifications were attempted."""
         if self.escalator is not None:
             self.escalator.run_once()
-        notes = self.store.claim_due(self.clock.now(), limit, owner=self.owner, lease=self.lease)
+        claimed_at = self.clock.now()
+        notes = self.store.claim_due(claimed_at, limit, owner=self.owner, lease=self.lease)
         todo = deque(waves(self._groups(notes), self.workers))
+        renew_by = claimed_at + self.lease / 2
         while todo:
-            # Renewed before each wave of sends (at most ``workers`` at once, so a wave lasts one channel
-            # timeout at most): a long claim keeps its rows; a row whose lease lapsed (this process
-            # stalled) and was retaken is not sent.
-            wave = todo.popleft()
-            held = {n.id for n in self.store.renew([n for g in wave for n in g], self.clock.now(), self.lease)}
-            wave = [kept for g in wave if (kept := [n for n in g if n.id in held])]
-            if wave:
-                # A poison bundle's messages go again one by one, as waves of their own, next.
-                todo.extendleft(reversed(waves([[n] for n in self._deliver_wave(wave)], self.workers)))
+            # A wave (at most ``workers`` sends at once) lasts one channel timeout at most, less than half a
+            # lease: the claims are renewed once half the lease has passed, all of the poll's at once; a row
+            # whose lease lapsed (this process stalled) and was retaken is not sent.
+            now = self.clock.now()
+            if now >= renew_by:
+                held = {n.id for n in self.store.renew([n for w in todo for g in w for n in g], now, self.lease)}
+                renew_by = now + self.lease / 2
+                todo = deque(kept for w in todo if (kept := [kg for g in w if (kg := [n for n in g if n.id in held])]))
+                if not todo:
+                    break
+            # A poison bundle's messages go again one by one, as waves of their own, next.
+            todo.extendleft(reversed(waves([[n] for n in self._deliver_wave(todo.popleft())], self.workers)))
         return len(notes)
 
     def run(self, stop: threading.Event, idle: float = 0.05, max_backoff: float = 30.0) -> None:
