@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from alerting.assessment import card_for
 from alerting.lifecycle import TRANSITIONS
@@ -174,7 +175,7 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         docs.append(doc)
     docs.sort(key=lambda d: d.published_at or d.crawled_at)
     phrases: Counter[str] = Counter()
-    documents = []
+    documents: list[dict[str, Any]] = []
     for d in docs:
         unit = next((u for u in d.units if u.unit_id == alert.unit_id), None)
         reasons = [r for r in d.reasons if getattr(r, "unit_id", None) in (None, alert.unit_id)]

@@ -92,7 +92,8 @@ class Casebook:
     # ------------------------------------------------------------ reads
 
     def missed_detections(self, since: datetime | None = None, unit_id: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM missed WHERE 1=1", []
+        args: list[object] = []
+        sql = "SELECT * FROM missed WHERE 1=1"
         if since:
             sql, args = sql + " AND at>=?", [*args, _ts(since)]
         if unit_id:
@@ -121,7 +122,8 @@ class Casebook:
         return [dict(r) for r in rows]
 
     def false_alarms(self, since: datetime | None = None, unit_id: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM false_alarms WHERE 1=1", []
+        args: list[object] = []
+        sql = "SELECT * FROM false_alarms WHERE 1=1"
         if since:
             sql, args = sql + " AND at>=?", [*args, _ts(since)]
         if unit_id:

@@ -7,6 +7,7 @@ not break the console.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
@@ -76,10 +77,12 @@ def local(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M:%S", tz: Zone
         return "-"
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            when = datetime.fromisoformat(value)
         except ValueError:
             return value
-    return value.astimezone(tz).strftime(fmt)
+    else:
+        when = value
+    return when.astimezone(tz).strftime(fmt)
 
 
 def duration(seconds: float | None) -> str:
@@ -94,13 +97,20 @@ def duration(seconds: float | None) -> str:
     return f"{round(seconds / 60)}分钟"
 
 
+def named(table: Mapping[str, str], key: str | None, missing: str = "") -> str:
+    """``key``'s Chinese label in ``table``; an unknown key shows as itself, none as ``missing``."""
+    if not key:
+        return missing
+    return table.get(key, key)
+
+
 def notification(row: dict) -> dict:
     """An outbox row for display; unknown columns pass through."""
     out = dict(row)
     out.pop("payload", None)  # rendered message text: large, and it holds everyone's ack links
-    out["channel_label"] = NOTIFY_CHANNELS.get(row.get("channel"), row.get("channel"))
-    out["state_label"] = NOTIFY_STATES.get(row.get("state"), row.get("state"))
-    out["kind_label"] = NOTIFY_KINDS.get(row.get("kind"), row.get("kind") or "")
+    out["channel_label"] = named(NOTIFY_CHANNELS, row.get("channel"))
+    out["state_label"] = named(NOTIFY_STATES, row.get("state"))
+    out["kind_label"] = named(NOTIFY_KINDS, row.get("kind"))
     return out
 
 

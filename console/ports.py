@@ -36,7 +36,7 @@ from console.casebook import Casebook
 from console.users import UserStore
 from contracts.messages import Alert, AlertStatus, Document, ScoredDocument
 from pipeline.config import AppConfig
-from pipeline.index import Index, SearchQuery
+from pipeline.index import CountField, Index, SearchQuery
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ class Ports:
     def search(self, query: SearchQuery):
         return self.backend.index().search(query)
 
-    def counts(self, query: SearchQuery, by: str) -> dict[str, int]:
+    def counts(self, query: SearchQuery, by: CountField) -> dict[str, int]:
         return self.backend.index().counts(query, by)
 
     def get_doc(self, doc_id: str) -> ScoredDocument | None:

@@ -102,9 +102,9 @@ def token_of(request: Request) -> tuple[str | None, bool]:
 
 
 def session_of(request: Request) -> Session | None:
-    cached = getattr(request.state, "session", False)
+    cached: Session | None | bool = getattr(request.state, "session", False)
     if cached is not False:
-        return cached
+        return cached if isinstance(cached, Session) else None
     ports = ports_of(request)
     token, _ = token_of(request)
     session = ports.users.session(token, ports.now(), ports.console.idle_timeout) if token else None
@@ -144,7 +144,8 @@ def require_write(permission: str | None = None):
             sent = request.headers.get("x-csrf-token")
             if sent is None and request.headers.get("content-type", "").startswith(
                     ("application/x-www-form-urlencoded", "multipart/form-data")):
-                sent = (await request.form()).get("csrf")
+                field = (await request.form()).get("csrf")
+                sent = field if isinstance(field, str) else None
             if not sent or not hmac.compare_digest(str(sent), session.csrf):
                 raise Denied("csrf")
         return session

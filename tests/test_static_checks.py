@@ -4,7 +4,8 @@
   pipeline > sentiment > contracts), runtime code never importing the test kit,
   the console using alerting's public surface only, sentiment staying pure;
 * ruff: pyflakes, bugbear, isort, pyupgrade, simplify (pyproject.toml);
-* mypy on the core: contracts, sentiment, the ports, configuration, alerting;
+* mypy on the core: contracts, sentiment, the ports, configuration, alerting,
+  the console;
 * no module over 500 lines.
 
 Configuration for all three tools is in pyproject.toml.

@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import re
@@ -92,7 +93,7 @@ class ReportService:
                     out += self._list(sub.name)
         return out
 
-    def _list(self, unit_id: str | None) -> list[dict]:
+    def _list(self, unit_id: str | None) -> builtins.list[dict]:  # `list` here is the method above
         folder = self.folder(unit_id)
         if not folder.exists():
             return []

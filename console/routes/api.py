@@ -235,4 +235,7 @@ def change_user(request: Request, username: str, body: UserChange, session: Sess
         raise NotFound(username) from None
     except ValueError as e:
         raise Refused(str(e)) from None
-    return ports.users.get_user(username).to_dict()
+    user = ports.users.get_user(username)
+    if user is None:  # deleted meanwhile
+        raise NotFound(username)
+    return user.to_dict()

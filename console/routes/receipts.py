@@ -51,7 +51,9 @@ def _token_ok(sent: str | None) -> bool:
     if not expected:
         log.warning("delivery receipt callback accepted without a token: set %s to protect it", TOKEN_ENV)
         return True
-    return bool(sent) and hmac.compare_digest(sent.encode(), expected.encode())
+    if not sent:
+        return False
+    return hmac.compare_digest(sent.encode(), expected.encode())
 
 
 def _apply(ports: Ports, provider: str, receipts: list[Receipt]) -> int:

@@ -25,7 +25,7 @@ def health_rows(ports: Ports) -> tuple[list[dict], str | None]:
     rows, note = ports.source_health()
     now = time.time()
     for r in rows:
-        r["state_label"] = labels.SOURCE_STATES.get(r.get("state"), r.get("state") or "状态未知")
+        r["state_label"] = labels.named(labels.SOURCE_STATES, r.get("state"), "状态未知")
         r["channel_label"] = labels.channel(r.get("channel", ""))
         r["bad"] = r.get("state") in BAD_STATES
         r["staleness_label"] = labels.duration(r.get("staleness_s"))
