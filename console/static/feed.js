@@ -172,7 +172,9 @@
       r.addEventListener("click", () => markSeen(a.id));
       ops.appendChild(r);
     }
-    if (a.unacknowledged && data.can_ack) {
+    // Held for review and already received by a duty officer: acknowledging again would only repeat it.
+    const received = a.awaiting_review && a.review && a.review.acked_by;
+    if (a.unacknowledged && data.can_ack && !received) {
       const b = el("button", "ack", "确认收到");
       b.addEventListener("click", () => act(a.id, "acknowledge", b));
       ops.appendChild(b);

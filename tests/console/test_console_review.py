@@ -8,6 +8,7 @@ import os
 
 import pytest
 import requests
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -90,6 +91,13 @@ def test_a_duty_officer_reviews_and_forwards_in_the_browser(review_console, tmp_
         assert "待复核" in row.text
         rows = driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")
         assert all("待复核" in r.text for r in rows if r.is_displayed())
+        # 确认收到 first: the duty officers' receipt; the row says so and stops offering it again.
+        row.find_element(By.CSS_SELECTOR, "td.ops button.ack").click()
+        held = f'#feed-body tr[data-id="{alert_id}"]'
+        WebDriverWait(driver, 10, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: "值班员已确认收到，待复核" in d.find_element(By.CSS_SELECTOR, held).text)
+        row = driver.find_element(By.CSS_SELECTOR, held)
+        assert row.find_elements(By.CSS_SELECTOR, "td.ops button.ack") == []
         # The row's next move is 复核 (the unit has not been told), which opens the review form.
         go = row.find_element(By.CSS_SELECTOR, "td.ops a.review-go")
         assert go.text == "复核"
