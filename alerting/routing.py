@@ -132,7 +132,7 @@ class Routing:
 
     def _robots(self, robot_ids, role: str, people, step: int) -> list[Target]:
         mentions = tuple((p.name, p.phone) for p in people if p.phone)
-        return [Target(self.robots[r].kind, r, f"{self.robots[r].name or r}（群机器人）", role, step,
+        return [Target(self.robots[r].kind, r, self.robots[r].recipient, role, step,
                        mentions=mentions)
                 for r in robot_ids if self.robots[r].kind in self.enabled]
 

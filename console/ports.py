@@ -129,6 +129,10 @@ class Ports:
         self.unit_names = {u.id: u.name for u in backend.config.members.units}
         self.unit_short = {u.id: u.short for u in backend.config.members.units}
         self.source_names = {s.id: s.name for s in backend.config.sources}
+        members = backend.config.members
+        # Who may acknowledge through the association's duty group card: the duty officers.
+        self.duty_groups = {r.recipient for r in members.robots if r.id in members.association.robots}
+        self.duty_officers = list(members.association.duty_officers)
 
     def now(self) -> datetime:
         return self.backend.now()

@@ -15,6 +15,7 @@ from console.routes import render
 from console.security import COOKIE, Refused, client_of, ports_of, require_write, same_origin, token_of
 from console.users import TooManyAttempts
 from contracts.messages import AlertStatus
+from pipeline.config.members import GROUP_SUFFIX, Contact
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -109,7 +110,7 @@ def _ack_claim(request: Request, token: str):
     return (claim, alert), None
 
 
-GROUP = "（群机器人）"  # how routing names a group robot recipient (alerting.routing)
+GROUP = GROUP_SUFFIX  # how a group robot recipient's name ends (RobotConfig.recipient)
 MAX_WRONG_DIGITS = 5  # wrong phone digits per alert within WRONG_WINDOW before the group link refuses
 WRONG_WINDOW = timedelta(minutes=15)
 _wrong: dict[str, list[datetime]] = {}
@@ -120,10 +121,9 @@ def _page(request: Request, claim, alert, token: str, status_code: int = 200, **
     """The ack page: the alert, the article, why it was flagged, the 研判 card's advice, and what
     the link's holder may do next (after acknowledging). A group's link first asks who is acting."""
     ports = ports_of(request)
-    unit = ports.units.get(alert.unit_id)
     ctx = {"ok": True, "alert": alert, "who": claim.recipient, "token": token,
            "story": alert_service.link_context(ports, alert), "group": claim.recipient.endswith(GROUP),
-           "contacts": [c.name for c in unit.contacts] if unit else [],
+           "contacts": [c.name for c in _people(ports, alert, claim)],
            "link_actions": alert_service.LINK_ACTIONS,
            "open": alert.status not in (AlertStatus.resolved, AlertStatus.dismissed)}
     ctx.update(extra)
@@ -159,9 +159,19 @@ def short_ack_link(request: Request, token: str):
     return acknowledge_link(request, "s:" + token)
 
 
+def _people(ports, alert, claim) -> list[Contact]:
+    """Who may act through a group's link: the duty officers on the association's duty group card,
+    the unit's contacts on a unit group's card."""
+    if claim.recipient in ports.duty_groups:
+        return list(ports.duty_officers)
+    unit = ports.units.get(alert.unit_id)
+    return list(unit.contacts) if unit else []
+
+
 def _person(request: Request, alert, claim, person: str, phone4: str) -> tuple[str | None, str, str]:
     """(actor, via, error) for the link's holder. A personal link names its recipient; a group's
-    link must name a contact of the unit with the right last 4 phone digits (a few tries per alert)."""
+    link must name one of the group's people (``_people``) with the right last 4 phone digits (a
+    few tries per alert)."""
     if not claim.recipient.endswith(GROUP):
         return claim.recipient, "ack-link", ""
     ports = ports_of(request)
@@ -174,8 +184,7 @@ def _person(request: Request, alert, claim, person: str, phone4: str) -> tuple[s
         _wrong[alert.id] = recent
     if len(recent) >= MAX_WRONG_DIGITS:
         return None, "group-link", "手机号后4位错误次数过多，请15分钟后再试，或登录控制台确认"
-    unit = ports.units.get(alert.unit_id)
-    contact = next((c for c in (unit.contacts if unit else []) if c.name == person), None)
+    contact = next((c for c in _people(ports, alert, claim) if c.name == person), None)
     digits = "".join(ch for ch in (contact.phone or "") if ch.isdigit()) if contact else ""
     if contact is None or len(digits) < 4 or digits[-4:] != phone4.strip():
         if person or phone4:

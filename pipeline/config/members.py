@@ -32,6 +32,9 @@ class QuietHours(Strict):
     _times = field_validator("start", "end")(lambda cls, v: _hhmm(v))
 
 
+GROUP_SUFFIX = "（群机器人）"  # a group robot recipient's name ends with it
+
+
 class RobotConfig(Strict):
     """A WeCom or DingTalk group robot. The webhook credential (DingTalk
     access_token, WeCom key) and DingTalk's signing secret are read from the
@@ -43,6 +46,11 @@ class RobotConfig(Strict):
     token_env: str
     secret_env: str | None = None  # DingTalk 加签 secret (SEC…)
     per_minute: int = Field(20, ge=1)  # both providers allow 20 messages a minute per robot
+
+    @property
+    def recipient(self) -> str:
+        """How alerts name this group as a recipient (outbox, audit, the ack link's claim)."""
+        return f"{self.name or self.id}{GROUP_SUFFIX}"
 
     @model_validator(mode="after")
     def _wecom_has_no_secret(self) -> RobotConfig:
