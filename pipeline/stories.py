@@ -78,6 +78,20 @@ def _snapshot(story: logic.Story) -> dict:
     return {**d, "channels": dict(d["channels"]), "sites": dict(d["sites"]), "spread": dict(d["spread"])}
 
 
+def _with_story(doc: ScoredDocument, update: dict) -> ScoredDocument:
+    """``doc.model_copy(update=update)`` (``story_id``, ``story``: fields of the model) without
+    pydantic's general copy: the same fields, extra fields, fields set and private state."""
+    cls = type(doc)
+    copied = cls.__new__(cls)
+    object.__setattr__(copied, "__dict__", {**doc.__dict__, **update})
+    extra = doc.__pydantic_extra__
+    object.__setattr__(copied, "__pydantic_extra__", None if extra is None else dict(extra))
+    object.__setattr__(copied, "__pydantic_fields_set__", doc.__pydantic_fields_set__ | update.keys())
+    private = getattr(doc, "__pydantic_private__", None)
+    object.__setattr__(copied, "__pydantic_private__", None if private is None else dict(private))
+    return copied
+
+
 class StoryStore:
     def __init__(self, path: str | Path, window: timedelta = timedelta(days=7)) -> None:
         self.path: str | Path = str(path) if is_postgres(path) else Path(path)
@@ -92,6 +106,9 @@ class StoryStore:
         self._batch: dict[str, logic.Story] = {}
         self._parsed: dict[str, logic.Candidate] = {}
         self._band_sql: dict[int, str] = {}  # the band query by number of keys
+        # SQLite's band rows are keyed (migration 080): a document's two equal keys are one row.
+        self._insert_bands = ("INSERT INTO story_bands VALUES (?, ?, ?)" if is_postgres(self.path)
+                              else "INSERT OR IGNORE INTO story_bands VALUES (?, ?, ?)")
 
     def assign(self, doc: ScoredDocument) -> ScoredDocument:
         """The document with its story id and story state filled in."""
@@ -137,7 +154,7 @@ class StoryStore:
             prune = self._assigned // PRUNE_EVERY > before // PRUNE_EVERY
         if prune and prepared:
             self.prune(max(seen for _, seen, _ in prepared) - self.window)
-        return [doc.model_copy(update={"story_id": state[0], "story": state[1]} if state else {"story": None})
+        return [_with_story(doc, {"story_id": state[0], "story": state[1]} if state else {"story": None})
                 for (doc, _, _), state in zip(prepared, states)]
 
     def _seen_before(self, doc_ids: list[str]) -> dict[str, str]:
@@ -167,8 +184,7 @@ class StoryStore:
         self._batch[story.id] = story
         self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
                          (doc.id, story.id, key, json.dumps(numbers), _ints_json(sketch), seen_us))
-        self._db.executemany("INSERT INTO story_bands VALUES (?, ?, ?)",
-                             [(k, doc.id, seen_us) for k in bands])
+        self._db.executemany(self._insert_bands, [(k, doc.id, seen_us) for k in bands])
         self._keep(doc.id, logic.Candidate(story.id, key, numbers, sketch))  # a later document's candidate
         return story
 

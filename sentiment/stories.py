@@ -26,17 +26,18 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Final
 
 import numpy as np
 
 from contracts.messages import stable_id
 
-SHINGLE = 4
-SKETCH = 32
-BAND = 2
-NEAR_DUPLICATE = 0.6
-MIN_TITLE = 6
-FINGERPRINT_CHARS = 3000  # the lead carries the identity; the tail adds cost, not signal
+SHINGLE: Final = 4
+SKETCH: Final = 32
+BAND: Final = 2
+NEAR_DUPLICATE: Final = 0.6
+MIN_TITLE: Final = 6
+FINGERPRINT_CHARS: Final = 3000  # the lead carries the identity; the tail adds cost, not signal
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _REPOST_PREFIX = re.compile(r"^(转载|转发|转|原创|【[^】]*】|\[[^\]]*\]|[:：\s])+")
@@ -44,29 +45,60 @@ _NUMBER = re.compile(r"\d+")
 
 
 def normalise_title(title: str) -> str:
-    return _NOISE.sub("", _REPOST_PREFIX.sub("", title.strip())).lower()
+    return _title(title)[1]
 
 
 def title_numbers(title: str) -> tuple[str, ...]:
-    return _numbers(normalise_title(title))
+    return _title(title)[2]
 
 
 def _numbers(norm: str) -> tuple[str, ...]:
-    return tuple(n.lstrip("0") or "0" for n in _NUMBER.findall(norm))
+    return tuple([n.lstrip("0") or "0" for n in _NUMBER.findall(norm)])
 
 
 def title_parts(title: str) -> tuple[str, tuple[str, ...]]:
     """``(normalise_title(title), title_numbers(title))``, normalising once."""
-    norm = normalise_title(title)
-    return norm, _numbers(norm)
+    parts = _title(title)
+    return parts[1], parts[2]
 
 
 def story_id_for(title: str, fallback: str) -> str:
     """The id a new story gets: from its normalised title, so reposts scored
     at the same moment by two workers agree; from ``fallback`` (the document
     id) when the title is too short to identify anything."""
-    norm = normalise_title(title)
-    return stable_id("story", norm) if len(norm) >= MIN_TITLE else stable_id("story", fallback)
+    by_title = _title(title)[3]
+    return by_title if by_title else stable_id("story", fallback)
+
+
+# A title's normalised forms, kept: the scorer asks for the story id, the story
+# store for the title key and its numbers, the fingerprint for the title's
+# noise-free characters — one normalisation for all of them.
+_TITLES: dict[str, tuple[str, str, tuple[str, ...], str]] = {}
+_TITLES_KEPT: Final = 4096
+
+
+def _title(title: str) -> tuple[str, str, tuple[str, ...], str]:
+    """``(noise-free title, normalised title, its numbers, story id by title or "")``.
+
+    The noise-free title is ``_NOISE.sub("", title)`` (not lowered): the
+    characters the fingerprint hashes. The normalised title is the same
+    without a repost prefix (【转载】, 转发:), lowered. ``_NOISE`` drops
+    characters one by one, so the noise-free title is that of the prefix
+    followed by that of the rest."""
+    found = _TITLES.get(title)
+    if found is not None:
+        return found
+    stripped = title.strip()
+    rest = _REPOST_PREFIX.sub("", stripped)
+    clean_rest = _NOISE.sub("", rest)
+    head = stripped[:len(stripped) - len(rest)]
+    clean = _NOISE.sub("", head) + clean_rest if head else clean_rest
+    norm = clean_rest.lower()
+    parts = (clean, norm, _numbers(norm), stable_id("story", norm) if len(norm) >= MIN_TITLE else "")
+    if len(_TITLES) >= _TITLES_KEPT:
+        _TITLES.clear()
+    _TITLES[title] = parts
+    return parts
 
 
 def _crc_tables() -> tuple[int, list[np.ndarray], list[np.ndarray]]:
@@ -88,15 +120,34 @@ def _crc_tables() -> tuple[int, list[np.ndarray], list[np.ndarray]]:
 
 
 _CRC_ZERO, _CRC_LOW, _CRC_PLANE = _crc_tables()
+# The same per byte position of the window, as Python ints (4 x 256 x 4 entries: the window's
+# bytes 4k, 4k+1 and 4k+2 at 256 * (4k + j) + byte; byte 4k+3 of a code point is always 0).
+_CRC_BYTES: Final = [int(binascii.crc32(bytes(pos) + bytes((b,)) + bytes(15 - pos)) ^ _CRC_ZERO)
+                     for pos in range(4 * SHINGLE) for b in range(256)]
 # The characters _NOISE keeps (alphanumeric in Unicode's sense, as ``re``'s \w
 # without "_"), for the Basic Multilingual Plane.
 _KEEP_BMP = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
-_EMPTY = 1 << 32  # above every CRC-32: a bin no shingle fell into
+# str.lower() of each BMP character where it is one BMP character whatever its
+# neighbours; _IRREGULAR where it is not (İ lowers to two characters, Σ to σ or ς).
+_IRREGULAR: Final = 0xFFFFFFFF
+
+
+def _lower_code(c: int) -> int:
+    low = chr(c).lower()
+    return ord(low) if len(low) == 1 and ord(low) < 0x10000 and c != 0x3A3 else _IRREGULAR
+
+
+_LOWER_BMP = np.array([_lower_code(c) for c in range(0x10000)], dtype=np.uint32)
+_EMPTY: Final = 1 << 32  # above every CRC-32: a bin no shingle fell into
 # Below this many characters (or windows) numpy's fixed cost per call is more
 # than the work it saves: short texts (headlines, posts) take the plain way.
-_NUMPY_FROM = 128
+_NUMPY_FROM: Final = 128
 _WINDOWS = [slice(4 * i, 4 * (i + SHINGLE)) for i in range(_NUMPY_FROM)]
 _WHOLE = [slice(None)]  # a text shorter than a shingle: one window
+# Compiled (mypyc), short texts' windows are hashed by table lookups in native
+# code; from source, each window is sliced and hashed by zlib in C (fewer
+# interpreted steps). The same values either way.
+_COMPILED: Final = not __file__.endswith(".py")
 
 
 def _normalised(text: str) -> str:
@@ -110,20 +161,43 @@ def _normalised(text: str) -> str:
     return codes[_KEEP_BMP[codes]].tobytes().decode("utf-32-le").lower()
 
 
+def _lowered_codes(clean_title: str, lead: str) -> np.ndarray | None:
+    """The code points of ``(clean_title + _NOISE.sub("", lead)).lower()``
+    by table lookups, or None where the tables do not say (a character beyond
+    the Basic Multilingual Plane, or one whose lower case is irregular)."""
+    codes = np.frombuffer(lead.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # lone surrogates: dropped
+    if codes.size and codes.max() >= 0x10000:
+        return None
+    codes = np.concatenate((np.frombuffer(clean_title.encode("utf-32-le"), dtype=np.uint32),
+                            codes[_KEEP_BMP.take(codes)]))
+    if codes.size and codes.max() >= 0x10000:
+        return None
+    lowered = _LOWER_BMP.take(codes)
+    if lowered.size and lowered.max() == _IRREGULAR:
+        return None
+    return lowered
+
+
 def shingle_hashes(norm: str) -> np.ndarray:
     """CRC-32 (zlib's) of each character 4-gram of ``norm`` as UTF-32-LE
     bytes, one per start; a text shorter than a shingle is one window."""
     count = len(norm) - SHINGLE + 1
     if count < _NUMPY_FROM:
         return np.fromiter(_few_hashes(norm), dtype=np.int64, count=max(1, count))
-    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
-    low, plane = codes & 0xFFFF, codes >> 16
+    return _code_hashes(np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32))
+
+
+def _code_hashes(codes: np.ndarray) -> np.ndarray:
+    """:func:`shingle_hashes` of at least ``_NUMPY_FROM`` windows, from the code points."""
+    count = codes.size - SHINGLE + 1
+    low = (codes & 0xFFFF).astype(np.intp)
     hashes = np.full(count, _CRC_ZERO, dtype=np.uint32)
     for k in range(SHINGLE):
-        hashes ^= _CRC_LOW[k][low[k:k + count]]
+        hashes ^= _CRC_LOW[k].take(low[k:k + count])
+    plane = codes >> 16
     if plane.any():  # characters beyond the Basic Multilingual Plane
         for k in range(SHINGLE):
-            hashes ^= _CRC_PLANE[k][plane[k:k + count]]
+            hashes ^= _CRC_PLANE[k].take(plane[k:k + count])
     return hashes.astype(np.int64)
 
 
@@ -134,28 +208,79 @@ def _few_hashes(norm: str) -> Iterator[int]:
     return map(binascii.crc32, map(norm.encode("utf-32-le").__getitem__, _WINDOWS[:count] if count > 0 else _WHOLE))
 
 
+def _window_sketch(norm: str) -> tuple[int, ...]:
+    """``_sketch(list(_few_hashes(norm)))`` by table lookups in native code: the CRC-32 of a
+    window is that of 16 zero bytes XOR each of its bytes' own entry in ``_CRC_BYTES`` (four
+    characters of four bytes: ``SHINGLE`` is 4)."""
+    data = norm.encode("utf-32-le")
+    count = len(norm) - SHINGLE + 1
+    if count <= 0:
+        return _sketch([binascii.crc32(data)])
+    t = _CRC_BYTES
+    zero: int = _CRC_ZERO
+    sketch = [_EMPTY] * SKETCH
+    for i in range(count):
+        at = 4 * i
+        h = (zero ^ t[data[at]] ^ t[256 + data[at + 1]] ^ t[1024 + data[at + 4]] ^ t[1280 + data[at + 5]]
+             ^ t[2048 + data[at + 8]] ^ t[2304 + data[at + 9]] ^ t[3072 + data[at + 12]] ^ t[3328 + data[at + 13]])
+        if data[at + 2] or data[at + 6] or data[at + 10] or data[at + 14]:  # beyond the BMP
+            h ^= t[512 + data[at + 2]] ^ t[1536 + data[at + 6]] ^ t[2560 + data[at + 10]] ^ t[3584 + data[at + 14]]
+        if h < sketch[h & (SKETCH - 1)]:
+            sketch[h & (SKETCH - 1)] = h
+    return tuple([-1 if h == _EMPTY else h for h in sketch])
+
+
+def _sketch(hashes: list[int]) -> tuple[int, ...]:
+    """The smallest hash per bin (the bin: the hash's low bits), -1 for an empty bin."""
+    sketch = [_EMPTY] * SKETCH
+    for h in hashes:
+        if h < sketch[h & (SKETCH - 1)]:
+            sketch[h & (SKETCH - 1)] = h
+    return tuple([-1 if h == _EMPTY else h for h in sketch])
+
+
+def _signature(hashes: np.ndarray) -> tuple[int, ...]:
+    """:func:`_sketch` of many hashes, in C."""
+    signature = np.full(SKETCH, _EMPTY, dtype=np.int64)
+    np.minimum.at(signature, hashes & (SKETCH - 1), hashes)
+    return tuple([-1 if h == _EMPTY else h for h in signature.tolist()])
+
+
 def fingerprint(title: str, text: str) -> tuple[int, ...]:
     """One-permutation MinHash of the title and the start of the text:
     character 4-gram shingles hashed with CRC-32 into ``SKETCH`` bins by the
     hash's low bits, the smallest value kept per bin (-1: an empty bin, in
     very short texts). Position i of two signatures agrees with probability
-    equal to the Jaccard similarity of the shingle sets."""
-    norm = _normalised(f"{title}{text[:FINGERPRINT_CHARS]}")
+    equal to the Jaccard similarity of the shingle sets.
+
+    The text hashed is ``_NOISE.sub("", title + lead).lower()`` (lead: the
+    text's first ``FINGERPRINT_CHARS`` characters); ``_NOISE`` drops characters
+    one by one, so the title's part is the noise-free title :func:`_title`
+    keeps for the story id."""
+    lead = text[:FINGERPRINT_CHARS]
+    if "Σ" in title or "Σ" in lead:
+        # Its lower case depends on its neighbours (σ, or ς at a word's end), and compiled
+        # code lowers a str without that context except here: the text as it always was.
+        norm = _normalised(f"{title}{lead}")
+        if not norm:
+            return ()
+        return _signature(shingle_hashes(norm)) if len(norm) - SHINGLE + 1 >= _NUMPY_FROM \
+            else _sketch(list(_few_hashes(norm)))
+    clean_title = _title(title)[0]
+    if len(clean_title) + len(lead) >= _NUMPY_FROM:
+        codes = _lowered_codes(clean_title, lead)
+        if codes is not None and codes.size - SHINGLE + 1 >= _NUMPY_FROM:
+            return _signature(_code_hashes(codes))
+        norm = codes.tobytes().decode("utf-32-le") if codes is not None else (clean_title + _NOISE.sub("", lead)).lower()
+    else:
+        norm = (clean_title + _NOISE.sub("", lead)).lower()
     if not norm:
         return ()
-    if len(norm) - SHINGLE + 1 < _NUMPY_FROM:
-        # Headlines and posts: the smallest hash per bin in Python (numpy's
-        # fixed cost per call is more than a few dozen windows take here).
-        sketch = [_EMPTY] * SKETCH
-        for h in _few_hashes(norm):
-            if h < sketch[h & (SKETCH - 1)]:
-                sketch[h & (SKETCH - 1)] = h
-        return tuple([-1 if h == _EMPTY else h for h in sketch])
-    hashes = shingle_hashes(norm)
-    # The smallest hash per bin (the bin: the hash's low bits), in C.
-    signature = np.full(SKETCH, _EMPTY, dtype=np.int64)
-    np.minimum.at(signature, hashes & (SKETCH - 1), hashes)
-    return tuple(-1 if h == _EMPTY else h for h in signature.tolist())
+    if len(norm) - SHINGLE + 1 >= _NUMPY_FROM:  # beyond the tables' characters
+        return _signature(shingle_hashes(norm))
+    # Headlines and posts: the smallest hash per bin in Python (numpy's fixed
+    # cost per call is more than a few dozen windows take here).
+    return _window_sketch(norm) if _COMPILED else _sketch(list(_few_hashes(norm)))
 
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
