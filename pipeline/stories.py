@@ -107,8 +107,9 @@ class StoryStore:
         self._parsed: dict[str, logic.Candidate] = {}
         self._band_sql: dict[int, str] = {}  # the band query by number of keys
         # SQLite's band rows are keyed (migration 080): a document's two equal keys are one row.
-        self._insert_bands = ("INSERT INTO story_bands VALUES (?, ?, ?)" if is_postgres(self.path)
-                              else "INSERT OR IGNORE INTO story_bands VALUES (?, ?, ?)")
+        self._insert_bands = ("INSERT INTO story_bands VALUES " if is_postgres(self.path)
+                              else "INSERT OR IGNORE INTO story_bands VALUES ")
+        self._insert_sql: dict[int, str] = {}  # the band rows' INSERT by number of rows
 
     def assign(self, doc: ScoredDocument) -> ScoredDocument:
         """The document with its story id and story state filled in."""
@@ -184,7 +185,13 @@ class StoryStore:
         self._batch[story.id] = story
         self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
                          (doc.id, story.id, key, json.dumps(numbers), _ints_json(sketch), seen_us))
-        self._db.executemany(self._insert_bands, [(k, doc.id, seen_us) for k in bands])
+        if bands:  # one statement for the document's band rows (rows of the same statement by count)
+            sql = self._insert_sql.get(len(bands))
+            if sql is None:
+                sql = self._insert_sql[len(bands)] = self._insert_bands + ", ".join(["(?, ?, ?)"] * len(bands))
+            row = [0, doc.id, seen_us] * len(bands)
+            row[::3] = bands
+            self._db.execute(sql, row)
         self._keep(doc.id, logic.Candidate(story.id, key, numbers, sketch))  # a later document's candidate
         return story
 

@@ -137,7 +137,8 @@ def _lower_code(c: int) -> int:
     return ord(low) if len(low) == 1 and ord(low) < 0x10000 and c != 0x3A3 else _IRREGULAR
 
 
-_LOWER_BMP = np.array([_lower_code(c) for c in range(0x10000)], dtype=np.uint32)
+# Both at once: 0 for a character _NOISE drops (NUL is one), else its lower case or _IRREGULAR.
+_KEPT_LOWER = np.where(_KEEP_BMP, np.array([_lower_code(c) for c in range(0x10000)], dtype=np.uint32), 0).astype(np.uint32)
 _EMPTY: Final = 1 << 32  # above every CRC-32: a bin no shingle fell into
 # Below this many characters (or windows) numpy's fixed cost per call is more
 # than the work it saves: short texts (headlines, posts) take the plain way.
@@ -163,19 +164,15 @@ def _normalised(text: str) -> str:
 
 def _lowered_codes(clean_title: str, lead: str) -> np.ndarray | None:
     """The code points of ``(clean_title + _NOISE.sub("", lead)).lower()``
-    by table lookups, or None where the tables do not say (a character beyond
-    the Basic Multilingual Plane, or one whose lower case is irregular)."""
-    codes = np.frombuffer(lead.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # lone surrogates: dropped
-    if codes.size and codes.max() >= 0x10000:
+    by one table lookup, or None where the table does not say (a character
+    beyond the Basic Multilingual Plane, or one whose lower case is irregular)."""
+    codes = np.frombuffer(f"{clean_title}{lead}".encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if codes.max() >= 0x10000:  # lone surrogates are in the BMP (and dropped)
         return None
-    codes = np.concatenate((np.frombuffer(clean_title.encode("utf-32-le"), dtype=np.uint32),
-                            codes[_KEEP_BMP.take(codes)]))
-    if codes.size and codes.max() >= 0x10000:
+    lowered = _KEPT_LOWER.take(codes)
+    if lowered.max() == _IRREGULAR:
         return None
-    lowered = _LOWER_BMP.take(codes)
-    if lowered.size and lowered.max() == _IRREGULAR:
-        return None
-    return lowered
+    return lowered[lowered != 0]
 
 
 def shingle_hashes(norm: str) -> np.ndarray:
