@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kit import copy_config, wait_for
+from tests.kit import copy_config, stderr_lines, wait_for
 from yuqing.supervisor import EXIT_CONFIG, Child, Supervisor
 
 ROLES = "index,route"  # two light roles are enough to own the data dir
@@ -63,7 +63,7 @@ def test_second_run_refuses_and_a_killed_supervisor_takes_its_roles_with_it(conf
             second = subprocess.run([sys.executable, "-m", "yuqing.cli", "run", "--config", str(config),
                                      "--roles", ROLES], capture_output=True, text=True, timeout=60)
             assert second.returncode == 4
-            lines = second.stderr.strip().splitlines()
+            lines = stderr_lines(second.stderr)
             assert len(lines) == 1, second.stderr
             assert f"another `yuqing run` (pid {first.pid})" in lines[0] and str(data) in lines[0]
             assert all(alive(p) for p in pids.values())  # the refused run touched nothing

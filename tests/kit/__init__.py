@@ -150,6 +150,16 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+# sentiment/'s one warning when it runs from source in a checkout edited after its build, or
+# built without a C compiler (sentiment/__init__.py): not what a test of a command's output is about.
+_MODE_WARNINGS = ("sentiment/ 全部改用 Python 源码运行", "sentiment/ 安装时未能编译")
+
+
+def stderr_lines(stderr: str) -> list[str]:
+    """A command's stderr lines, without sentiment/'s mode warning."""
+    return [line for line in stderr.strip().splitlines() if not any(w in line for w in _MODE_WARNINGS)]
+
+
 def scrape_metric(port: int, name: str, **labels: str) -> float:
     """Sum of the samples called ``name`` with these labels at a /metrics endpoint."""
     import requests
