@@ -31,8 +31,10 @@ words as the phrase, with no risk type.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import ahocorasick
 
 from sentiment import combine
 from sentiment.bayes import NaiveBayes
@@ -100,11 +102,13 @@ class NegativityScorer:
         self._tok = tokenizer
         self.model = model
         self.combination = combination or combine.load_packaged()
-        # One pass finds all three: routine market cues, hedges and advice cues (a word in
-        # several lists counts as the first).
-        self._market = build_automaton([(c, "routine") for c in routine_cues if c] +
-                                       [(c, "hedge") for c in hedge_cues if c] +
-                                       [(c, "advice") for c in advice_cues if c])
+        # One walk of a segment finds the counter cues and the market cues: routine
+        # market cues, hedges and advice cues (a word in several of these lists
+        # counts as the first); a word may be a counter cue and a market cue.
+        self._signals = _signal_automaton([c for cue in negation_cues if cue for c in alternatives(cue)],
+                                          [(c, "routine") for c in routine_cues] +
+                                          [(c, "hedge") for c in hedge_cues] +
+                                          [(c, "advice") for c in advice_cues])
         weights = dict(risk_weights or {})
         plain = [(p, risk) for risk, phrases in lexicon.items() for p in phrases if GAP not in p]
         entries = [(p, (p, risk, weights.get(risk, 1.0))) for p, risk in plain]
@@ -113,7 +117,6 @@ class NegativityScorer:
         heads = gapped_heads(((p, risk, weights.get(risk, 1.0)) for risk, phrases in lexicon.items()
                               for p in phrases if GAP in p), {p for p, _ in plain})
         self._lexicon = build_automaton(entries + [(h, (h, None, tail)) for h, tail in heads.items()])
-        self._cues = build_automaton((c, c) for cue in negation_cues if cue for c in alternatives(cue))
 
     # ------------------------------------------------------------ one segment
 
@@ -148,16 +151,12 @@ class NegativityScorer:
     def countered(self, text: str, hits: Sequence[tuple] = (), lowered: str | None = None) -> bool:
         """A counter cue occurs that is neither negated (不满意 is no 满意)
         nor part of a lexicon phrase (虚假宣传 is no 宣传)."""
-        if self._cues is None:
+        if self._signals is None:
             return False
         lowered = text.lower() if lowered is None else lowered
-        for end, (cue, _) in self._cues.iter(lowered):
-            start = end + 1 - len(cue)
-            if _negated_cue(lowered, start):
-                continue
-            if any(h[3] <= start and end < h[4] for h in hits):
-                continue
-            return True
+        for end, (cue, (counter, _)) in self._signals.iter(lowered):
+            if counter and _counts(lowered, end + 1 - len(cue), end, hits):
+                return True
         return False
 
     def advice_title(self, title: str) -> bool:
@@ -165,9 +164,9 @@ class NegativityScorer:
         not negated (未提示 is a grievance), and no lexicon phrase (理赔难如何
         维权 is a grievance asked as a question). Its every segment is advice."""
         lowered = title.lower()
-        return self._market is not None and any(
+        return self._signals is not None and any(
             what == "advice" and not _negated_cue(lowered, end + 1 - len(cue))
-            for end, (cue, what) in self._market.iter(lowered)) and not self.lexicon_hits(title, lowered)
+            for end, (cue, (_, what)) in self._signals.iter(lowered)) and not self.lexicon_hits(title, lowered)
 
     def evidence(self, text: str, kind: str = "sentence",
                  advice_title: bool = False) -> tuple[tuple[float, ...], list, bool, list[str]]:
@@ -187,20 +186,24 @@ class NegativityScorer:
         nb = model.known_logit(known)
         lowered = text.lower()
         hits, denied = self._hits(text, lowered)
-        # A denial and no other phrase (公司：不存在销售误导) is the unit's rebuttal,
-        # not a new grievance: the model's reading of the denied words is capped, as a counter cue does.
-        countered = (denied and not hits) or self.countered(text, hits, lowered)
         if kind == "context":
             # A neighbouring sentence that does not name the unit: the model's
             # general negativity (保存证据, 报警) there is too often about
             # something else; it may only lower (a counter cue: combine.features).
             nb = min(nb, 0.0)
+        # A denial and no other phrase (公司：不存在销售误导) is the unit's rebuttal,
+        # not a new grievance: the model's reading of the denied words is capped, as a counter cue does.
+        countered = denied and not hits
         routine = hedged = False
         advice = advice_title
-        if self._market is not None:
-            for end, (cue, what) in self._market.iter(lowered):
-                routine, hedged = routine or what == "routine", hedged or what == "hedge"
-                advice = advice or (what == "advice" and not _negated_cue(lowered, end + 1 - len(cue)))
+        if self._signals is not None:  # counter and market cues in one walk (see countered())
+            for end, (cue, (counter, what)) in self._signals.iter(lowered):
+                start = end + 1 - len(cue)
+                if counter and not countered:
+                    countered = _counts(lowered, start, end, hits)
+                if what:
+                    routine, hedged = routine or what == "routine", hedged or what == "hedge"
+                    advice = advice or (what == "advice" and not _negated_cue(lowered, start))
         x = combine.features(nb, [h[2] for h in hits], countered, routine, hedged, kind, advice)
         return x, hits, countered, known
 
@@ -240,6 +243,42 @@ def alternatives(cue: str) -> list[str]:
 
 def _negated_cue(lowered: str, start: int) -> bool:
     return start > 0 and lowered[start - 1] in CUE_NEGATORS
+
+
+def _counts(lowered: str, start: int, end: int, hits: Sequence[tuple]) -> bool:
+    """A counter cue found at ``start``…``end`` (inclusive) damps the segment:
+    it is not negated (不满意 is no 满意) nor inside a lexicon phrase (虚假宣传 is no 宣传)."""
+    if _negated_cue(lowered, start):
+        return False
+    for h in hits:  # noqa: SIM110 -- any() over a generator costs more here
+        if h[3] <= start and end < h[4]:
+            return False
+    return True
+
+
+def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[str, str]]
+                      ) -> ahocorasick.Automaton | None:
+    """One automaton over the lower-cased counter cues and market cues: each
+    word's value is ``(word, (whether a counter cue, its market kind or ""))``,
+    the first market kind given for a word winning (as build_automaton's
+    first value). None when there are no words."""
+    found: dict[str, tuple[bool, str]] = {}
+    for cue in counter_cues:
+        if cue:
+            found[cue.lower()] = (True, "")
+    for cue, what in market_cues:
+        key = cue.lower()
+        if key:
+            counter, known = found.get(key, (False, ""))
+            if not known:
+                found[key] = (counter, what)
+    if not found:
+        return None
+    auto = ahocorasick.Automaton()
+    for key, value in found.items():
+        auto.add_word(key, (key, value))
+    auto.make_automaton()
+    return auto
 
 
 def aggregate(scores: Sequence[float]) -> float:

@@ -1,0 +1,46 @@
+"""Counter cues and market cues found in one automaton walk (sentiment/negativity.py)."""
+import pytest
+
+from sentiment import combine
+from sentiment.bayes import NaiveBayes
+from sentiment.negativity import NegativityScorer
+from sentiment.scorer import _names_org
+from sentiment.tokenize import Tokenizer
+
+
+@pytest.fixture(scope="module")
+def neg():
+    model = NaiveBayes({"拒赔": 5}, {"服务": 5})
+    return NegativityScorer(Tokenizer(), {"complaint": ["拒赔", "虚假宣传"]}, ["辟谣", "提醒", "宣传"], model,
+                            routine_cues=["减持", "提醒"], hedge_cues=["或将", "减持"], advice_cues=["提醒", "如何"])
+
+
+def features(neg, text, kind="sentence"):
+    x, _, countered, _ = neg.evidence(text, kind)
+    return dict(zip(combine.FEATURES, x)), countered
+
+
+def test_a_word_in_both_lists_is_a_counter_cue_and_its_first_market_kind(neg):
+    x, countered = features(neg, "公司提醒消费者")
+    assert countered and x["routine"] == 1.0 and x["advice"] == 0.0  # 提醒: routine first, not advice
+    x, countered = features(neg, "股东减持")
+    assert not countered and x["routine"] == 1.0 and x["hedge"] == 0.0  # 减持: routine, listed before hedge
+
+
+def test_negated_or_covered_cues_do_not_counter_but_a_later_one_does(neg):
+    assert not features(neg, "未辟谣")[1]
+    assert not features(neg, "虚假宣传")[1]  # 宣传 inside a lexicon phrase
+    assert features(neg, "未辟谣，后又辟谣")[1]
+    for text, countered in (("虚假宣传，已辟谣", True), ("虚假宣传", False)):
+        assert neg.countered(text, neg.lexicon_hits(text)) is countered
+
+
+def test_advice_cue_negated_is_no_advice(neg):
+    assert features(neg, "如何办理")[0]["advice"] == 1.0
+    assert neg.advice_title("如何办理") and not neg.advice_title("拒赔如何办理")
+
+
+@pytest.mark.parametrize(("text", "named"), [("前海人寿回应", True), ("该人寿", False), ("公司人寿", True), ("家本人寿", False),
+                                             ("x该人寿", False), ("ab银行", True), ("人寿", False), ("理赔难", False)])
+def test_names_org_is_the_named_organisation_pattern(text, named):
+    assert _names_org(text) is named
