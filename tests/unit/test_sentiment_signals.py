@@ -1,10 +1,12 @@
 """Counter cues and market cues found in one automaton walk (sentiment/negativity.py)."""
+import random
+
 import pytest
 
 from sentiment import combine
 from sentiment.bayes import NaiveBayes
 from sentiment.negativity import NegativityScorer
-from sentiment.scorer import _names_org
+from sentiment.scorer import _NAMED_ORG, _names_org
 from sentiment.tokenize import Tokenizer
 
 
@@ -44,3 +46,12 @@ def test_advice_cue_negated_is_no_advice(neg):
                                              ("x该人寿", False), ("ab银行", True), ("人寿", False), ("理赔难", False)])
 def test_names_org_is_the_named_organisation_pattern(text, named):
     assert _names_org(text) is named
+
+
+def test_names_org_agrees_with_the_pattern_on_random_text():
+    rng = random.Random(3)
+    pieces = ["人寿", "财险", "产险", "平台", "银行", "网贷", "集团", "基金", "证券", "信托", "人", "寿", "该", "这", "本",
+              "中国", "a", "Z", "9", "_", "-", " ", "，", "。", "\u4dff", "\u4e00", "\u9fff", "\ua000", "𠀀", "é"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 9)))
+        assert _names_org(text) is (_NAMED_ORG.search(text) is not None), text
