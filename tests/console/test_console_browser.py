@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -58,7 +59,14 @@ def driver(tmp_path_factory):
 
 
 def wait(driver, timeout: float = 10.0) -> WebDriverWait:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05)
+    # The live feed re-renders a row whenever its alert changes (e.g. the notifier's sends): an
+    # element found a moment ago may be gone, so conditions re-find it instead of failing.
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def on_row(driver, row, check) -> None:
+    """Wait until ``check(tr)`` holds for the feed row at ``row``, found afresh on every try."""
+    wait(driver).until(lambda d: check(d.find_element(*row)))
 
 
 def login(driver, base: str, username: str) -> None:
@@ -163,14 +171,15 @@ def test_new_alert_appears_live_and_is_acknowledged_in_the_browser(site, driver)
     shown_after = time.monotonic() - written
     assert driver.execute_script("return window.__sameDocument === true;"), "the page was reloaded"
     tr = driver.find_element(*row)
-    assert tr.get_attribute("data-status") == "new" and "浏览器测试1" in tr.text, f"shown after {shown_after:.2f}s"
-    assert tr.find_element(By.CSS_SELECTOR, "td.timer").text.endswith("秒")  # the unacknowledged timer runs
+    assert tr.get_attribute("data-status") == "new", f"shown after {shown_after:.2f}s"
+    on_row(driver, row, lambda tr: "浏览器测试1" in tr.text
+           and tr.find_element(By.CSS_SELECTOR, "td.timer").text.endswith("秒"))  # the unacknowledged timer runs
 
-    tr.find_element(By.CSS_SELECTOR, "button.ack").click()
+    on_row(driver, row, lambda tr: tr.find_element(By.CSS_SELECTOR, "button.ack").click() or True)
     wait(driver).until(EC.text_to_be_present_in_element_attribute(row, "data-status", "acknowledged"))
+    on_row(driver, row, lambda tr: "已确认" in tr.find_element(By.CSS_SELECTOR, "td.status").text
+           and not tr.find_elements(By.CSS_SELECTOR, "button.ack"))
     tr = driver.find_element(*row)
-    assert "已确认" in tr.find_element(By.CSS_SELECTOR, "td.status").text
-    assert not tr.find_elements(By.CSS_SELECTOR, "button.ack")
     assert app.alert_store.get(alert_id).status.value == "acknowledged"
 
     tr.find_element(By.LINK_TEXT, "详情").click()
