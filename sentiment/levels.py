@@ -39,10 +39,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from contracts.messages import Level
 from sentiment.spread import Spread, SpreadRules, SpreadScore
 from sentiment.spread import score as spread_score
+
+_LEVELS: Final = tuple(Level)  # most severe first: by rank
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,26 @@ class LevelRule:
         return out
 
 
-@dataclass(frozen=True)
 class Assessment:
-    level: Level | None
-    reason: str
-    spread: SpreadScore
+    """A level and why (frozen by convention: a plain class, so that mypyc
+    compiles its construction; a dataclass's generated ``__init__`` runs as
+    Python code)."""
+
+    def __init__(self, level: Level | None, reason: str, spread: SpreadScore) -> None:
+        self.level = level
+        self.reason = reason
+        self.spread = spread
+
+    def __repr__(self) -> str:
+        return f"Assessment(level={self.level!r}, reason={self.reason!r}, spread={self.spread!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Assessment):
+            return NotImplemented
+        return (self.level, self.reason, self.spread) == (other.level, other.reason, other.spread)
+
+    def __hash__(self) -> int:  # frozen, as the dataclass was
+        return hash((self.level, self.reason, self.spread))
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,22 @@ class LevelPolicy:
         rules = [t if isinstance(t, LevelRule) else LevelRule(*t) for t in thresholds]
         # Most severe level first: the first rule met wins.
         self._rules = sorted(rules, key=lambda r: r.level.rank)
+        # Per rule, the texts that do not depend on the item (Level's label
+        # and rank are Python properties over an enum-keyed dict: looked up
+        # here, once): what reaching its level says (the first rule of that
+        # level), and the next more severe level's rule with its label.
+        self._reached: list[str] = []
+        self._next: list[LevelRule | None] = []
+        self._next_label: list[str] = []
+        for rule in self._rules:
+            first = next(r for r in self._rules if r.level is rule.level)
+            self._reached.append(
+                f"：达到{rule.level.label}（负面≥{first.min_negativity:.2f}，相关度≥{first.min_relevance:.2f}，"
+                f"来源权重≥{first.min_source_weight:.2f}" + (f"，传播分≥{first.min_spread}" if first.min_spread else "")
+                + "）")
+            higher = [r for r in self._rules if r.level.rank < rule.level.rank]
+            self._next.append(higher[-1] if higher else None)
+            self._next_label.append(f"；未到{higher[-1].level.label}：" if higher else "")
         self.alert_threshold = alert_threshold
         self.min_relevance = min_relevance
         self.boost = boost
@@ -117,6 +151,7 @@ class LevelPolicy:
         # rules change only when someone assigns new ones.
         self._last_spread: tuple[Spread, SpreadRules, SpreadScore] | None = None
         self._defaults: tuple[SpreadRules, bool] | None = None
+        self._described: tuple[SpreadScore, str] | None = None
 
     def _bounded(self, level: Level | None, risks: Collection[str]) -> Level | None:
         """The level within the bounds of the risk types found."""
@@ -127,19 +162,24 @@ class LevelPolicy:
         if all(c is not None for c in caps):
             loosest = min(c.rank for c in caps if c is not None)  # the most severe cap allowed
             if level.rank < loosest:
-                level = list(Level)[loosest]
+                level = _LEVELS[loosest]
         floors = [b.min.rank for b in bounds if b.min is not None]
         if floors and level.rank > min(floors):
-            level = list(Level)[min(floors)]
+            level = _LEVELS[min(floors)]
         return level
 
     def _base(self, negativity: float, relevance: float, source_weight: float, spread: int = 0) -> Level | None:
+        i = self._base_rule(negativity, relevance, source_weight, spread)
+        return self._rules[i].level if i >= 0 else None
+
+    def _base_rule(self, negativity: float, relevance: float, source_weight: float, spread: int) -> int:
+        """The index of the first rule met, -1 for none."""
         if negativity < self.alert_threshold or relevance < self.min_relevance:
-            return None
-        for rule in self._rules:
+            return -1
+        for i, rule in enumerate(self._rules):
             if rule.meets(negativity, relevance, source_weight, spread):
-                return rule.level
-        return None
+                return i
+        return -1
 
     def _spread_score(self, spread: Spread) -> SpreadScore:
         last = self._last_spread
@@ -148,6 +188,15 @@ class LevelPolicy:
         sp = spread_score(spread, self.spread)
         self._last_spread = (spread, self.spread, sp)
         return sp
+
+    def _spread_facts(self, sp: SpreadScore) -> str:
+        """The spread score as the facts give it ("" under the default rules), described once per score."""
+        if self._default_spread_rules():
+            return ""
+        last = self._described
+        if last is None or last[0] is not sp:
+            last = self._described = (sp, f"，{sp.describe()}")
+        return last[1]
 
     def _default_spread_rules(self) -> bool:
         known = self._defaults
@@ -158,7 +207,7 @@ class LevelPolicy:
     def _boosted(self, level: Level | None, engagement: dict[str, int] | None) -> Level | None:
         if level is None or self.boost is None or self.boost.interactions(engagement) < self.boost.min_engagement:
             return level
-        return list(Level)[max(0, level.rank - self.boost.levels)]  # Level lists the most severe first
+        return _LEVELS[max(0, level.rank - self.boost.levels)]  # Level lists the most severe first
 
     def level_for(self, negativity: float, relevance: float = 1.0, source_weight: float = 1.0,
                   engagement: dict[str, int] | None = None, risks: Collection[str] = (), *,
@@ -181,24 +230,19 @@ class LevelPolicy:
         if spread is None:
             spread = Spread(engagement=Spread.interactions(engagement))
         sp = self._spread_score(spread)
-        facts = f"负面指数 {negativity:.2f}，相关度 {relevance:.2f}，来源权重 {source_weight:.2f}"
-        if not self._default_spread_rules():
-            facts += f"，{sp.describe()}"
-        unbounded = self._base(negativity, relevance, source_weight, sp.points)
+        facts = f"负面指数 {negativity:.2f}，相关度 {relevance:.2f}，来源权重 {source_weight:.2f}" + self._spread_facts(sp)
+        index = self._base_rule(negativity, relevance, source_weight, sp.points)
+        unbounded = self._rules[index].level if index >= 0 else None
         base = self._bounded(unbounded, risks)
         if base is None:
             if negativity < self.alert_threshold:
                 return Assessment(None, f"{facts}：低于预警阈值 {self.alert_threshold:.2f}", sp)
             return Assessment(None, f"{facts}：未达任何等级的要求", sp)
         assert unbounded is not None
-        rule = next(r for r in self._rules if r.level is unbounded)
-        text = (f"{facts}：达到{unbounded.label}（负面≥{rule.min_negativity:.2f}，相关度≥{rule.min_relevance:.2f}，"
-                f"来源权重≥{rule.min_source_weight:.2f}" + (f"，传播分≥{rule.min_spread}" if rule.min_spread else "")
-                + "）")
-        higher = [r for r in self._rules if r.level.rank < unbounded.rank]
-        if higher:
-            nxt = higher[-1]
-            text += f"；未到{nxt.level.label}：{'，'.join(nxt.misses(negativity, relevance, source_weight, sp.points))}"
+        text = facts + self._reached[index]
+        nxt = self._next[index]
+        if nxt is not None:
+            text += self._next_label[index] + "，".join(nxt.misses(negativity, relevance, source_weight, sp.points))
         if base is not unbounded:
             kinds = "、".join(sorted(r for r in risks if r in self.risk_levels))
             text += f"；风险类型（{kinds}）的等级{'上限' if base.rank > unbounded.rank else '下限'}：{base.label}"

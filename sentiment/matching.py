@@ -25,8 +25,9 @@ never treated as match-all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import cast
 
 import ahocorasick
 
@@ -45,14 +46,29 @@ class UnitSpec:
     context_words: tuple[str, ...] = DEFAULT_CONTEXT_WORDS
 
 
-@dataclass
 class Match:
-    unit_id: str
-    unit_name: str
-    aliases: list[str] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)  # start offsets of each occurrence
-    ends: list[int] = field(default_factory=list)  # end offsets, parallel to positions
-    specific: bool = False  # the full name or a branch alias (…分公司, …吉林…) matched
+    """One unit's occurrences in a text. A plain class, not a dataclass, so
+    that mypyc compiles its construction (a dataclass's generated
+    ``__init__`` runs as Python code)."""
+
+    def __init__(self, unit_id: str, unit_name: str, aliases: list[str] | None = None,
+                 positions: list[int] | None = None, ends: list[int] | None = None, specific: bool = False) -> None:
+        self.unit_id = unit_id
+        self.unit_name = unit_name
+        self.aliases: list[str] = [] if aliases is None else aliases
+        self.positions: list[int] = [] if positions is None else positions  # start offsets of each occurrence
+        self.ends: list[int] = [] if ends is None else ends  # end offsets, parallel to positions
+        self.specific = specific  # the full name or a branch alias (…分公司, …吉林…) matched
+
+    def __repr__(self) -> str:
+        return (f"Match(unit_id={self.unit_id!r}, unit_name={self.unit_name!r}, aliases={self.aliases!r}, "
+                f"positions={self.positions!r}, ends={self.ends!r}, specific={self.specific!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return (self.unit_id, self.unit_name, self.aliases, self.positions, self.ends, self.specific) == \
+            (other.unit_id, other.unit_name, other.aliases, other.positions, other.ends, other.specific)
 
 
 def _ascii_word_char(ch: str) -> bool:
@@ -129,27 +145,35 @@ class UnitMatcher:
                 owners.setdefault(phrase.lower(), set()).add(uid)
         self._exclusions = build_automaton((phrase, frozenset(ids)) for phrase, ids in owners.items())
 
-    def find(self, text: str) -> list[Match]:
-        """Units mentioned in ``text``, in order of first mention."""
+    def find(self, text: str, lowered: str | None = None) -> list[Match]:
+        """Units mentioned in ``text``, in order of first mention (``lowered``:
+        ``text.lower()`` when the caller has it)."""
         if self._aliases is None or not text:
             return []
-        lowered = text.lower()
+        if lowered is None:
+            lowered = text.lower()
         excluded = self._excluded_spans(lowered)
         # All occurrences first, then leftmost-longest among the valid ones:
         # an excluded occurrence must not hide an overlapping valid one
         # (中国太平洋保险: 中国太平 is excluded for 太平人寿, 太平洋保险 remains).
-        candidates = []
-        for end_idx, (key, (unit_id, specific, ascii_start, ascii_end)) in self._aliases.iter(lowered):
+        candidates: list[tuple[int, int, str, bool, bool]] = []
+        guarded = self._guarded
+        length = len(lowered)
+        # Typed, so that mypyc unpacks the automaton's values as tuples and
+        # keeps the offsets unboxed (untyped, each one is a generic iteration
+        # and generic arithmetic).
+        hits = cast("Iterator[tuple[int, tuple[str, tuple[str, bool, bool, bool]]]]", self._aliases.iter(lowered))
+        for end_idx, (key, (unit_id, specific, ascii_start, ascii_end)) in hits:
             end = end_idx + 1
             start = end - len(key)
             if ascii_start and start > 0 and _ascii_word_char(lowered[start - 1]):
                 continue
-            if ascii_end and end < len(lowered) and _ascii_word_char(lowered[end]):
+            if ascii_end and end < length and _ascii_word_char(lowered[end]):
                 continue
             if excluded and any(s <= start and end <= e for s, e in excluded.get(unit_id, ())):
                 continue
-            if (unit_id, key) in self._guarded and not _has_context(self._guarded[(unit_id, key)], lowered,
-                                                                    start, end):
+            if guarded and (unit_id, key) in guarded and not _has_context(guarded[(unit_id, key)], lowered,
+                                                                          start, end):
                 continue
             candidates.append((start, -end, unit_id, specific, ascii_end))
         candidates.sort()

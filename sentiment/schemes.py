@@ -25,8 +25,9 @@ treated as match-all.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import cast
 
 from sentiment.matching import Match, build_automaton
 
@@ -44,13 +45,28 @@ class SchemeSpec:
     subject_group: str | None = "subject"
 
 
-@dataclass
 class SchemeHit:
-    scheme_id: str
-    unit_id: str
-    terms: list[str] = field(default_factory=list)  # matched words, group by group
-    positions: list[int] = field(default_factory=list)  # offsets of the subject words
-    ends: list[int] = field(default_factory=list)
+    """A scheme that matched. A plain class, not a dataclass, so that mypyc
+    compiles its construction."""
+
+    def __init__(self, scheme_id: str, unit_id: str, terms: list[str] | None = None,
+                 positions: list[int] | None = None, ends: list[int] | None = None) -> None:
+        self.scheme_id = scheme_id
+        self.unit_id = unit_id
+        self.terms: list[str] = [] if terms is None else terms  # matched words, group by group
+        self.positions: list[int] = [] if positions is None else positions  # offsets of the subject words
+        self.ends: list[int] = [] if ends is None else ends
+
+    def __repr__(self) -> str:
+        return (f"SchemeHit(scheme_id={self.scheme_id!r}, unit_id={self.unit_id!r}, terms={self.terms!r}, "
+                f"positions={self.positions!r}, ends={self.ends!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SchemeHit):
+            return NotImplemented
+        return (self.scheme_id, self.unit_id, self.terms, self.positions, self.ends) == \
+            (other.scheme_id, other.unit_id, other.terms, other.positions, other.ends)
+
 
 
 def _word(ch: str) -> bool:
@@ -85,16 +101,21 @@ class SchemeMatcher:
                              for gi, (_, words) in enumerate(scheme.groups) if UNIT_TOKEN in words}
 
     def evaluate(self, text: str, sentence_starts: Sequence[int],
-                 unit_matches: Mapping[str, Match]) -> list[SchemeHit]:
+                 unit_matches: Mapping[str, Match], lowered: str | None = None) -> list[SchemeHit]:
         """The schemes that match ``text``. ``sentence_starts`` are the sorted
-        start offsets of its sentences; ``unit_matches`` the alias matches."""
+        start offsets of its sentences; ``unit_matches`` the alias matches;
+        ``lowered``: ``text.lower()`` when the caller has it."""
         if not self.schemes:
             return []
-        lowered = text.lower()
+        if lowered is None:
+            lowered = text.lower()
         # occurrences[(scheme, group)] = [(start, end, word as written)]
         occ: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
         if self._auto is not None:
-            for end_idx, (key, (owners, ascii_start, ascii_end)) in self._auto.iter(lowered):
+            # Typed, so that mypyc unpacks the automaton's values as tuples (see matching.py).
+            found_words = cast("Iterator[tuple[int, tuple[str, tuple[tuple[tuple[int, int], ...], bool, bool]]]]",
+                               self._auto.iter(lowered))
+            for end_idx, (key, (owners, ascii_start, ascii_end)) in found_words:
                 end = end_idx + 1
                 start = end - len(key)
                 if (ascii_start or ascii_end) and not _standalone(lowered, start, end):

@@ -22,10 +22,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Final
 
-from contracts.language import is_chinese
-from contracts.messages import MODEL_EVIDENCE, Document, Reason, RuleMatch, ScoredDocument, UnitMatch
+from contracts.language import chinese_label, substantially_han
+from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
 from sentiment import english
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import grow, within
@@ -70,6 +70,7 @@ class DocumentScorer:
         self.levels = levels
         self.source_weights = dict(source_weights or {})
         self.own_response_words = tuple(own_response_words)
+        self._chinese_labels: dict[str, bool] = {}
 
     def with_units(self, units: Sequence[UnitSpec], schemes: Sequence[SchemeSpec] = ()) -> DocumentScorer:
         """A scorer for other units that shares this one's tokenizer, model,
@@ -84,20 +85,32 @@ class DocumentScorer:
         clone.region_words = self.region_words
         return clone
 
+    def _chinese_label(self, language: str) -> bool:
+        """``chinese_label`` of a document's language label, once per label
+        (contracts/language.py ``is_chinese`` is this or substantially Han text)."""
+        known = self._chinese_labels.get(language)
+        if known is None:
+            if len(self._chinese_labels) >= 1_000:
+                self._chinese_labels.clear()
+            known = self._chinese_labels[language] = chinese_label(language)
+        return known
+
     def source_weight(self, doc: Document) -> float:
         return self.source_weights.get(doc.source_id, 1.0)
 
     def score(self, doc: Document, now: datetime | None = None) -> ScoredDocument:
-        full = f"{doc.title}\n{doc.text}"
-        body_start = len(doc.title) + 1
-        matches = {m.unit_id: m for m in self.matcher.find(full)}
-        chinese = is_chinese(doc.language, doc.title, doc.text)
+        title, text = doc.title, doc.text
+        full = f"{title}\n{text}"
+        body_start = len(title) + 1
+        lowered = full.lower()  # unit matching and schemes compare lower-cased
+        matches = {m.unit_id: m for m in self.matcher.find(full, lowered)}
+        chinese = self._chinese_label(doc.language) or substantially_han(title, text)
         if matches or self.schemes.schemes:
             spans = sentence_spans(full) if chinese else english.sentence_spans(full)
         else:  # no unit, and no scheme that could find one: no sentence is scored
             spans = []
         starts = [s for _, s in spans]
-        hits = self.schemes.evaluate(full, starts, matches) if self.schemes.schemes else []
+        hits = self.schemes.evaluate(full, starts, matches, lowered) if self.schemes.schemes else []
         mentions: dict[str, list[int]] = {}
         for uid, m in matches.items():
             if uid not in self.schemes.units_with_schemes:
@@ -107,7 +120,7 @@ class DocumentScorer:
             found = mentions.setdefault(h.unit_id, [])
             found.extend(p for p in (h.positions or alias_positions) if p not in found)
         scheme_units = {h.unit_id for h in hits}
-        title_end = len(doc.title)
+        title_end = len(title)
         in_title = {uid for uid, ps in mentions.items() if min(ps, default=title_end) < title_end}
         region = _any_in(self.region_words, full)
         weight = self.source_weight(doc)
@@ -118,9 +131,9 @@ class DocumentScorer:
         level_reasons: dict[str, str] = {}
         own_units: list[str] = []
         # No reply word (回应, 声明…) in the title: no unit's own reply (spread.is_own_response), tested once.
-        reply_word = _any_in(self.own_response_words, doc.title)
+        reply_word = _any_in(self.own_response_words, title)
         # A how-to or advice title (雪天出险后如何报案理赔): every segment of the document is advice.
-        advice_title = chinese and bool(mentions) and self.negativity.advice_title(doc.title)
+        advice_title = chinese and bool(mentions) and self.negativity.advice_title(title)
 
         units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
         for uid, positions in mentions.items():
@@ -128,7 +141,7 @@ class DocumentScorer:
             spec = self.matcher.units.get(uid)
             name = spec.name if spec else uid
             units.append(_unit_match(uid, name, list(um.aliases) if um else [], sorted(set(positions))[:20]))
-            segments = self._segments(doc.title, spans, body_start, positions, mentions, uid,
+            segments = self._segments(title, spans, body_start, positions, mentions, uid,
                                       title_counts=uid in in_title or not in_title, chinese=chinese,
                                       starts=starts)
             neg = self._score(segments, cache, self.negativity if chinese else self.english, advice_title)
@@ -137,7 +150,7 @@ class DocumentScorer:
             unit_negativity[uid] = neg.score
             unit_relevance[uid] = rel
             risks = {risk for seg in neg.segments for _, risk in seg.hits if risk}
-            own = bool(spec) and reply_word and is_own_response(doc.title, (name, *(spec.aliases if spec else ())),
+            own = bool(spec) and reply_word and is_own_response(title, (name, *(spec.aliases if spec else ())),
                                                                 self.own_response_words)
             if own:
                 own_units.append(uid)
@@ -148,22 +161,11 @@ class DocumentScorer:
                 unit_levels[uid] = level
             reasons.extend(_reasons(neg, uid))
         return _scored(
-            doc,
-            units=units,
-            rules=[RuleMatch(rule_id=h.scheme_id, unit_id=h.unit_id, terms=h.terms) for h in hits],
-            negativity=max(unit_negativity.values(), default=0.0),
-            unit_negativity=unit_negativity,
-            unit_relevance=unit_relevance,
-            unit_levels=unit_levels,
-            unit_level_reasons=level_reasons,
-            key_terms=self.key_terms(doc, units) if unit_levels and chinese else [],
-            authority=spread.authority,
-            own_response_units=own_units,
-            level=min(unit_levels.values(), key=lambda lv: lv.rank, default=None),
-            reasons=reasons,
-            story_id=story_id_for(doc.title, doc.id),
-            scored_at=now or datetime.now(timezone.utc),
-        )
+            doc, units, [_rule_match(h.scheme_id, h.unit_id, list(h.terms)) for h in hits],
+            max(unit_negativity.values(), default=0.0), unit_negativity, reasons,
+            min(unit_levels.values(), key=_rank, default=None), unit_levels, level_reasons, spread.authority,
+            own_units, self.key_terms(doc, units) if unit_levels and chinese else [],
+            story_id_for(title, doc.id), now or datetime.now(timezone.utc), unit_relevance)
 
     def _spread(self, authority: str, engagement: int) -> Spread:
         """One Spread per carrier class and engagement (most documents share
@@ -296,23 +298,67 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     return "".join(clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
 
 
-def _scored(doc: Document, **fields: Any) -> ScoredDocument:
+def _scored(doc: Document, units: list[UnitMatch], rules: list[RuleMatch], negativity: float,
+            unit_negativity: dict[str, float], reasons: list[Reason], level: Level | None,
+            unit_levels: dict[str, Level], unit_level_reasons: dict[str, str], authority: str,
+            own_response_units: list[str], key_terms: list[str], story_id: str, scored_at: datetime,
+            unit_relevance: dict[str, float]) -> ScoredDocument:
     """``ScoredDocument.from_document`` without validating again what is
     valid already: the document's fields as validated when it was decoded,
     and the scorer's own, built from the message types (dumping and
     re-validating the whole document was a fixed cost per document). A
     document carrying unknown fields (or of another type) takes the
-    validating way, which also decides where they go."""
-    if type(doc) is not Document or doc.__pydantic_extra__:
-        return ScoredDocument.from_document(doc, **fields)
-    data = dict(doc.__dict__)  # the fields' values, as getattr reads them (no extra: checked above)
-    data["engagement"] = dict(doc.engagement)
-    data.update(fields)
-    return _construct(data)
+    validating way, which also decides where they go. The message's
+    ``__dict__`` is written as one dict display in declaration order (what
+    :func:`_construct` makes of the same data, a fifth of its cost) while the
+    field lists are the ones spelled here; else :func:`_construct` builds it."""
+    fields = doc.__dict__
+    if type(doc) is not Document or doc.__pydantic_extra__ or not _DISPLAY_FITS or len(fields) != _DOC_FIELDS:
+        given = {"units": units, "rules": rules, "negativity": negativity, "unit_negativity": unit_negativity,
+                 "unit_relevance": unit_relevance, "unit_levels": unit_levels,
+                 "unit_level_reasons": unit_level_reasons, "key_terms": key_terms, "authority": authority,
+                 "own_response_units": own_response_units, "level": level, "reasons": reasons,
+                 "story_id": story_id, "scored_at": scored_at}
+        if type(doc) is not Document or doc.__pydantic_extra__:
+            return ScoredDocument.from_document(doc, **given)
+        data = dict(fields)  # the fields' values, as getattr reads them (no extra: checked above)
+        data["engagement"] = dict(doc.engagement)
+        data.update(given)
+        return _construct(data)
+    values = {
+        "schema_version": fields["schema_version"], "id": fields["id"], "url": fields["url"],
+        "source_id": fields["source_id"], "channel": fields["channel"], "site": fields["site"],
+        "title": fields["title"], "text": fields["text"], "author": fields["author"],
+        "published_at": fields["published_at"], "crawled_at": fields["crawled_at"],
+        "engagement": dict(fields["engagement"]), "language": fields["language"],
+        "source_name": fields["source_name"],
+        "units": units, "rules": rules, "negativity": negativity, "unit_negativity": unit_negativity,
+        "reasons": reasons, "level": level, "unit_levels": unit_levels, "unit_level_reasons": unit_level_reasons,
+        "authority": authority, "own_response_units": own_response_units, "key_terms": key_terms,
+        "story_id": story_id, "simhash": None, "scored_at": scored_at, "unit_relevance": unit_relevance,
+        "story": None,
+    }
+    scored = ScoredDocument.__new__(ScoredDocument)
+    _set(scored, "__dict__", values)
+    _set(scored, "__pydantic_fields_set__", set(_FIELDS_SET))
+    _set(scored, "__pydantic_extra__", {})
+    _set(scored, "__pydantic_private__", None)
+    return scored
 
 
 _SCORED = ScoredDocument.__pydantic_fields__
 _SCORED_FIELDS = frozenset(_SCORED)
+_DOC_FIELDS: Final = len(Document.__pydantic_fields__)
+# The fields _scored's dict display spells, in declaration order, and the ones
+# it sets (all but simhash and story, None until the story store fills them).
+_DISPLAY: Final = (
+    "schema_version", "id", "url", "source_id", "channel", "site", "title", "text", "author", "published_at",
+    "crawled_at", "engagement", "language", "source_name", "units", "rules", "negativity", "unit_negativity",
+    "reasons", "level", "unit_levels", "unit_level_reasons", "authority", "own_response_units", "key_terms",
+    "story_id", "simhash", "scored_at", "unit_relevance", "story")
+_DISPLAY_FITS: Final = tuple(_SCORED) == _DISPLAY and tuple(Document.__pydantic_fields__) == _DISPLAY[:_DOC_FIELDS]
+_FIELDS_SET: Final = frozenset(_DISPLAY) - {"simhash", "story"}
+_set: Final = object.__setattr__
 # The fields whose value when not given is not None: required ones, or another default.
 _NOT_NONE_DEFAULT = tuple(n for n, f in _SCORED.items() if f.default is not None or f.default_factory is not None)
 
@@ -367,6 +413,10 @@ def trim_sentence(text: str, limit: int = MODEL_SENTENCE_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
+def _rank(level: Level) -> int:
+    return level.rank
+
+
 def _any_in(words: Sequence[str], text: str) -> bool:
     """Whether one of ``words`` occurs in ``text`` (``any`` without a generator)."""
     for w in words:  # noqa: SIM110 -- any() over a generator is the cost avoided here
@@ -379,11 +429,22 @@ def _unit_match(unit_id: str, unit_name: str, aliases: list[str], positions: lis
     """``UnitMatch(unit_id=…, …)`` without validating what the scorer built
     from its own types (new lists of str and int)."""
     match = UnitMatch.__new__(UnitMatch)
-    object.__setattr__(match, "__dict__", {"unit_id": unit_id, "unit_name": unit_name, "aliases": aliases,
+    _set(match, "__dict__", {"unit_id": unit_id, "unit_name": unit_name, "aliases": aliases,
                                            "positions": positions})
-    object.__setattr__(match, "__pydantic_fields_set__", set(_UNIT_MATCH_FIELDS))
-    object.__setattr__(match, "__pydantic_extra__", {})
-    object.__setattr__(match, "__pydantic_private__", None)
+    _set(match, "__pydantic_fields_set__", set(_UNIT_MATCH_FIELDS))
+    _set(match, "__pydantic_extra__", {})
+    _set(match, "__pydantic_private__", None)
+    return match
+
+
+def _rule_match(rule_id: str, unit_id: str, terms: list[str]) -> RuleMatch:
+    """``RuleMatch(rule_id=…, unit_id=…, terms=…)`` without validating what
+    the scheme matcher built (str ids, a new list of str)."""
+    match = RuleMatch.__new__(RuleMatch)
+    _set(match, "__dict__", {"rule_id": rule_id, "unit_id": unit_id, "terms": terms})
+    _set(match, "__pydantic_fields_set__", set(_RULE_MATCH_FIELDS))
+    _set(match, "__pydantic_extra__", {})
+    _set(match, "__pydantic_private__", None)
     return match
 
 
@@ -391,13 +452,14 @@ def _reason(phrase: str, sentence: str, risk_type: str | None, weight: float, un
     """``Reason(phrase=…, …, unit_id=…)`` (unit_id an extra field) without
     validating: str values, and the weight a float as validation makes it."""
     reason = Reason.__new__(Reason)
-    object.__setattr__(reason, "__dict__", {"phrase": phrase, "sentence": sentence, "risk_type": risk_type,
+    _set(reason, "__dict__", {"phrase": phrase, "sentence": sentence, "risk_type": risk_type,
                                             "weight": float(weight)})
-    object.__setattr__(reason, "__pydantic_fields_set__", set(_REASON_FIELDS_SET))
-    object.__setattr__(reason, "__pydantic_extra__", {"unit_id": unit_id})
-    object.__setattr__(reason, "__pydantic_private__", None)
+    _set(reason, "__pydantic_fields_set__", set(_REASON_FIELDS_SET))
+    _set(reason, "__pydantic_extra__", {"unit_id": unit_id})
+    _set(reason, "__pydantic_private__", None)
     return reason
 
 
 _UNIT_MATCH_FIELDS = ("unit_id", "unit_name", "aliases", "positions")
+_RULE_MATCH_FIELDS = ("rule_id", "unit_id", "terms")
 _REASON_FIELDS_SET = ("phrase", "sentence", "risk_type", "weight", "unit_id")

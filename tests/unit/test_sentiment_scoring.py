@@ -1,10 +1,10 @@
 """Scoring through the composition root: negativity per unit, reasons, levels."""
 import pytest
 
-from contracts.messages import Document, Level, Reason, ScoredDocument, UnitMatch
+from contracts.messages import Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
 from pipeline.config import load_config
 from sentiment.incidents import NameParts, key_terms
-from sentiment.scorer import _construct, _reason, _unit_match
+from sentiment.scorer import _DISPLAY_FITS, _construct, _reason, _rule_match, _unit_match
 from tests.kit import DEMO_CONFIG
 from yuqing.bootstrap import App
 
@@ -140,6 +140,19 @@ def test_fast_construction_equals_model_construct(given):
     assert fast.to_bytes() == slow.to_bytes()
 
 
+def test_scored_message_as_model_construct_builds_it(scorer):
+    d = doc("国寿吉林分公司拒赔引发投诉 长春车主维权", "客户称理赔被拒，多次投诉无果。")
+    scored = scorer.score(d)
+    assert scored.unit_levels and scored.rules, "a negative item matching a scheme: every field filled"
+    assert _DISPLAY_FITS, "sentiment/scorer.py _scored spells ScoredDocument's fields in their order"
+    own = [n for n in ScoredDocument.model_fields if n not in Document.model_fields and n not in ("simhash", "story")]
+    slow = _construct({**{n: getattr(d, n) for n in Document.model_fields}, **{n: getattr(scored, n) for n in own}})
+    assert list(scored.__dict__.items()) == list(slow.__dict__.items())
+    assert scored.model_fields_set == slow.model_fields_set
+    assert scored.model_extra == slow.model_extra == {}
+    assert scored.to_bytes() == slow.to_bytes()
+
+
 def test_key_terms_drop_the_unit_names_whether_precomputed_or_given(scorer):
     text = "中国人寿吉林省分公司四平支公司重疾险拒赔，国寿客户王某62万元理赔被拒……人寿公司称未如实告知"
     names = ["中国人寿保险股份有限公司吉林省分公司", "中国人寿吉林省分公司", "国寿", "中国人寿"]
@@ -158,6 +171,7 @@ def test_key_terms_drop_the_unit_names_whether_precomputed_or_given(scorer):
      lambda: Reason(phrase="拒赔", sentence="某公司拒赔", risk_type="理赔纠纷", weight=0.9312, unit_id="u1")),
     (lambda: _reason("推诿、失望", "", None, 1, "u2"),  # an int weight: a float, as validation makes it
      lambda: Reason(phrase="推诿、失望", sentence="", risk_type=None, weight=1, unit_id="u2")),
+    (lambda: _rule_match("s1", "u1", ["国寿", "长春"]), lambda: RuleMatch(rule_id="s1", unit_id="u1", terms=["国寿", "长春"])),
 ])
 def test_unit_matches_and_reasons_built_unvalidated_equal_validated_ones(fast, slow):
     a, b = fast(), slow()
@@ -167,6 +181,7 @@ def test_unit_matches_and_reasons_built_unvalidated_equal_validated_ones(fast, s
     assert a.model_dump_json() == b.model_dump_json()
     assert set(UnitMatch.model_fields) == {"unit_id", "unit_name", "aliases", "positions"}  # what _unit_match sets
     assert set(Reason.model_fields) == {"phrase", "sentence", "risk_type", "weight"}  # what _reason sets
+    assert set(RuleMatch.model_fields) == {"rule_id", "unit_id", "terms"}  # what _rule_match sets
 
 
 def test_key_terms_most_frequent_first_ties_in_order_of_first_use():
