@@ -144,6 +144,7 @@ class UnitMatcher:
             for phrase in u.exclusions:
                 owners.setdefault(phrase.lower(), set()).add(uid)
         self._exclusions = build_automaton((phrase, frozenset(ids)) for phrase, ids in owners.items())
+        self._excluding = frozenset(uid for ids in owners.values() for uid in ids)
 
     def find(self, text: str, lowered: str | None = None) -> list[Match]:
         """Units mentioned in ``text``, in order of first mention (``lowered``:
@@ -152,7 +153,10 @@ class UnitMatcher:
             return []
         if lowered is None:
             lowered = text.lower()
-        excluded = self._excluded_spans(lowered)
+        # The exclusion phrases are looked for at the first occurrence of a
+        # unit that has some (most documents name none of those units).
+        excluding = self._excluding
+        excluded: dict[str, list[tuple[int, int]]] | None = None
         # All occurrences first, then leftmost-longest among the valid ones:
         # an excluded occurrence must not hide an overlapping valid one
         # (中国太平洋保险: 中国太平 is excluded for 太平人寿, 太平洋保险 remains).
@@ -170,8 +174,11 @@ class UnitMatcher:
                 continue
             if ascii_end and end < length and _ascii_word_char(lowered[end]):
                 continue
-            if excluded and any(s <= start and end <= e for s, e in excluded.get(unit_id, ())):
-                continue
+            if unit_id in excluding:
+                if excluded is None:
+                    excluded = self._excluded_spans(lowered)
+                if any(s <= start and end <= e for s, e in excluded.get(unit_id, ())):
+                    continue
             if guarded and (unit_id, key) in guarded and not _has_context(guarded[(unit_id, key)], lowered,
                                                                           start, end):
                 continue

@@ -33,4 +33,11 @@ def relevance(*, specific: bool, in_title: bool, mentions: int, region_in_text: 
         value += SCHEME
     if units_in_doc >= 4:
         value += CROWDED
-    return round(max(0.0, min(1.0, value)), 2)
+    # A sum of the constants above: a few dozen values, each rounded once.
+    rounded = _ROUNDED.get(value)
+    if rounded is None:
+        rounded = _ROUNDED[value] = round(max(0.0, min(1.0, value)), 2)
+    return rounded
+
+
+_ROUNDED: dict[float, float] = {}

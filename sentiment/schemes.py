@@ -96,16 +96,25 @@ class SchemeMatcher:
         # Whether each word starts / ends with an ASCII letter or digit (then
         # it must stand alone, see _standalone), decided here, not per match.
         self._auto = build_automaton((w, (tuple(o), _word(w[0]), _word(w[-1]))) for w, o in owners.items())
+        # Per scheme, whether one of its groups is the unit's names alone
+        # (subject: [@unit]): then it matches only where the unit does.
+        self._unit_only = [any(words and all(w == UNIT_TOKEN for w in words) for _, words in scheme.groups)
+                           for scheme in self.schemes]
         # The groups that stand for the unit's own names (@unit).
         self._unit_groups = {(si, gi) for si, scheme in enumerate(self.schemes)
                              for gi, (_, words) in enumerate(scheme.groups) if UNIT_TOKEN in words}
+
+    def _none_can_match(self, unit_matches: Mapping[str, Match]) -> bool:
+        """No scheme can match: each needs its unit's names (a group of @unit
+        alone), and its unit is not in the text. The text is not walked then."""
+        return _never(self._unit_only, self.schemes, unit_matches)
 
     def evaluate(self, text: str, sentence_starts: Sequence[int],
                  unit_matches: Mapping[str, Match], lowered: str | None = None) -> list[SchemeHit]:
         """The schemes that match ``text``. ``sentence_starts`` are the sorted
         start offsets of its sentences; ``unit_matches`` the alias matches;
         ``lowered``: ``text.lower()`` when the caller has it."""
-        if not self.schemes:
+        if not self.schemes or self._none_can_match(unit_matches):
             return []
         if lowered is None:
             lowered = text.lower()
@@ -142,6 +151,14 @@ class SchemeMatcher:
                 groups = narrowed
             hits.append(_hit(scheme, groups))
         return hits
+
+
+def _never(unit_only: list[bool], schemes: list[SchemeSpec], unit_matches: Mapping[str, Match]) -> bool:
+    """Whether every scheme has a group of the unit's names alone while its unit is not matched."""
+    for needs_unit, scheme in zip(unit_only, schemes):  # noqa: SIM110 -- no generator per document
+        if not needs_unit or scheme.unit_id in unit_matches:
+            return False
+    return True
 
 
 def _same_sentence(groups: list[list[tuple[int, int, str]]],

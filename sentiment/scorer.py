@@ -163,7 +163,7 @@ class DocumentScorer:
         return _scored(
             doc, units, [_rule_match(h.scheme_id, h.unit_id, list(h.terms)) for h in hits],
             max(unit_negativity.values(), default=0.0), unit_negativity, reasons,
-            min(unit_levels.values(), key=_rank, default=None), unit_levels, level_reasons, spread.authority,
+            _most_severe(unit_levels), unit_levels, level_reasons, spread.authority,
             own_units, self.key_terms(doc, units) if unit_levels and chinese else [],
             story_id_for(title, doc.id), now or datetime.now(timezone.utc), unit_relevance)
 
@@ -339,14 +339,15 @@ def _scored(doc: Document, units: list[UnitMatch], rules: list[RuleMatch], negat
         "story": None,
     }
     scored = ScoredDocument.__new__(ScoredDocument)
-    _set(scored, "__dict__", values)
-    _set(scored, "__pydantic_fields_set__", set(_FIELDS_SET))
-    _set(scored, "__pydantic_extra__", {})
-    _set(scored, "__pydantic_private__", None)
+    object.__setattr__(scored, "__dict__", values)
+    object.__setattr__(scored, "__pydantic_fields_set__", set(_FIELDS_SET))
+    object.__setattr__(scored, "__pydantic_extra__", {})
+    object.__setattr__(scored, "__pydantic_private__", None)
     return scored
 
 
 _SCORED = ScoredDocument.__pydantic_fields__
+_LEVELS: Final = tuple(Level)  # most severe first
 _SCORED_FIELDS = frozenset(_SCORED)
 _DOC_FIELDS: Final = len(Document.__pydantic_fields__)
 # The fields _scored's dict display spells, in declaration order, and the ones
@@ -358,7 +359,6 @@ _DISPLAY: Final = (
     "story_id", "simhash", "scored_at", "unit_relevance", "story")
 _DISPLAY_FITS: Final = tuple(_SCORED) == _DISPLAY and tuple(Document.__pydantic_fields__) == _DISPLAY[:_DOC_FIELDS]
 _FIELDS_SET: Final = frozenset(_DISPLAY) - {"simhash", "story"}
-_set: Final = object.__setattr__
 # The fields whose value when not given is not None: required ones, or another default.
 _NOT_NONE_DEFAULT = tuple(n for n, f in _SCORED.items() if f.default is not None or f.default_factory is not None)
 
@@ -394,6 +394,7 @@ def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:
     (trimmed) with MODEL_EVIDENCE as its phrase: the model's strongest words
     (官方、程序、在线) are no reason a reader can check."""
     out: list[Reason] = []
+    given: list[tuple[str, str]] = []  # (phrase, sentence) of each reason in out, not read back from them
     for seg in neg.reasons:
         if seg.hits:
             pairs: list[tuple[str, str | None, str]] = [(p, risk, seg.text[:200]) for p, risk in seg.hits]
@@ -402,9 +403,19 @@ def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:
         for phrase, risk, sentence in pairs:
             if len(out) >= MAX_REASONS_PER_UNIT:
                 return out
-            if not any(r.phrase == phrase and (r.sentence == sentence or phrase != MODEL_EVIDENCE) for r in out):
+            if not _given(given, phrase, sentence):
+                given.append((phrase, sentence))
                 out.append(_reason(phrase, sentence, risk, round(seg.score, 4), unit_id))
     return out
+
+
+def _given(given: list[tuple[str, str]], phrase: str, sentence: str) -> bool:
+    """Whether a reason with this phrase is given already (for the model's
+    evidence: with this sentence too)."""
+    for p, s in given:  # noqa: SIM110 -- any() over a generator is the cost avoided here
+        if p == phrase and (s == sentence or phrase != MODEL_EVIDENCE):
+            return True
+    return False
 
 
 def trim_sentence(text: str, limit: int = MODEL_SENTENCE_CHARS) -> str:
@@ -413,11 +424,19 @@ def trim_sentence(text: str, limit: int = MODEL_SENTENCE_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-def _rank(level: Level) -> int:
-    return level.rank
+def _most_severe(levels: dict[str, Level]) -> Level | None:
+    """``min(levels.values(), key=rank)``: the first level, in Level's order
+    (most severe first), that one of the units has; None for none."""
+    if not levels:
+        return None
+    found = list(levels.values())
+    for level in _LEVELS:
+        if level in found:
+            return level
+    return None
 
 
-def _any_in(words: Sequence[str], text: str) -> bool:
+def _any_in(words: tuple[str, ...], text: str) -> bool:
     """Whether one of ``words`` occurs in ``text`` (``any`` without a generator)."""
     for w in words:  # noqa: SIM110 -- any() over a generator is the cost avoided here
         if w in text:
@@ -429,11 +448,11 @@ def _unit_match(unit_id: str, unit_name: str, aliases: list[str], positions: lis
     """``UnitMatch(unit_id=…, …)`` without validating what the scorer built
     from its own types (new lists of str and int)."""
     match = UnitMatch.__new__(UnitMatch)
-    _set(match, "__dict__", {"unit_id": unit_id, "unit_name": unit_name, "aliases": aliases,
+    object.__setattr__(match, "__dict__", {"unit_id": unit_id, "unit_name": unit_name, "aliases": aliases,
                                            "positions": positions})
-    _set(match, "__pydantic_fields_set__", set(_UNIT_MATCH_FIELDS))
-    _set(match, "__pydantic_extra__", {})
-    _set(match, "__pydantic_private__", None)
+    object.__setattr__(match, "__pydantic_fields_set__", set(_UNIT_MATCH_FIELDS))
+    object.__setattr__(match, "__pydantic_extra__", {})
+    object.__setattr__(match, "__pydantic_private__", None)
     return match
 
 
@@ -441,10 +460,10 @@ def _rule_match(rule_id: str, unit_id: str, terms: list[str]) -> RuleMatch:
     """``RuleMatch(rule_id=…, unit_id=…, terms=…)`` without validating what
     the scheme matcher built (str ids, a new list of str)."""
     match = RuleMatch.__new__(RuleMatch)
-    _set(match, "__dict__", {"rule_id": rule_id, "unit_id": unit_id, "terms": terms})
-    _set(match, "__pydantic_fields_set__", set(_RULE_MATCH_FIELDS))
-    _set(match, "__pydantic_extra__", {})
-    _set(match, "__pydantic_private__", None)
+    object.__setattr__(match, "__dict__", {"rule_id": rule_id, "unit_id": unit_id, "terms": terms})
+    object.__setattr__(match, "__pydantic_fields_set__", set(_RULE_MATCH_FIELDS))
+    object.__setattr__(match, "__pydantic_extra__", {})
+    object.__setattr__(match, "__pydantic_private__", None)
     return match
 
 
@@ -452,14 +471,15 @@ def _reason(phrase: str, sentence: str, risk_type: str | None, weight: float, un
     """``Reason(phrase=…, …, unit_id=…)`` (unit_id an extra field) without
     validating: str values, and the weight a float as validation makes it."""
     reason = Reason.__new__(Reason)
-    _set(reason, "__dict__", {"phrase": phrase, "sentence": sentence, "risk_type": risk_type,
+    object.__setattr__(reason, "__dict__", {"phrase": phrase, "sentence": sentence, "risk_type": risk_type,
                                             "weight": float(weight)})
-    _set(reason, "__pydantic_fields_set__", set(_REASON_FIELDS_SET))
-    _set(reason, "__pydantic_extra__", {"unit_id": unit_id})
-    _set(reason, "__pydantic_private__", None)
+    object.__setattr__(reason, "__pydantic_fields_set__", set(_REASON_FIELDS_SET))
+    object.__setattr__(reason, "__pydantic_extra__", {"unit_id": unit_id})
+    object.__setattr__(reason, "__pydantic_private__", None)
     return reason
 
 
-_UNIT_MATCH_FIELDS = ("unit_id", "unit_name", "aliases", "positions")
-_RULE_MATCH_FIELDS = ("rule_id", "unit_id", "terms")
-_REASON_FIELDS_SET = ("phrase", "sentence", "risk_type", "weight", "unit_id")
+# Frozen sets: a set copied from one takes its hashes as they are.
+_UNIT_MATCH_FIELDS: Final = frozenset(("unit_id", "unit_name", "aliases", "positions"))
+_RULE_MATCH_FIELDS: Final = frozenset(("rule_id", "unit_id", "terms"))
+_REASON_FIELDS_SET: Final = frozenset(("phrase", "sentence", "risk_type", "weight", "unit_id"))
