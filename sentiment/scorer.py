@@ -82,7 +82,7 @@ class DocumentScorer:
                                english_lexicon={}, english_cues=())
         clone.negativity, clone.english, clone._spreads = self.negativity, self.english, self._spreads
         clone.source_weights, clone.own_response_words = self.source_weights, self.own_response_words
-        clone.region_words = self.region_words
+        clone.region_words, clone._chinese_labels = self.region_words, self._chinese_labels
         return clone
 
     def _chinese_label(self, language: str) -> bool:
