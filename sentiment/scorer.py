@@ -338,12 +338,7 @@ def _scored(doc: Document, units: list[UnitMatch], rules: list[RuleMatch], negat
         "story_id": story_id, "simhash": None, "scored_at": scored_at, "unit_relevance": unit_relevance,
         "story": None,
     }
-    scored = ScoredDocument.__new__(ScoredDocument)
-    object.__setattr__(scored, "__dict__", values)
-    object.__setattr__(scored, "__pydantic_fields_set__", set(_FIELDS_SET))
-    object.__setattr__(scored, "__pydantic_extra__", {})
-    object.__setattr__(scored, "__pydantic_private__", None)
-    return scored
+    return _bare(values, set(_FIELDS_SET))
 
 
 _SCORED = ScoredDocument.__pydantic_fields__
@@ -380,9 +375,14 @@ def _construct(data: dict) -> ScoredDocument:
             del values[name]
         else:
             values[name] = field_info.get_default(call_default_factory=True, validated_data=values)
+    return _bare(values, set(data))
+
+
+def _bare(values: dict, fields_set: set[str]) -> ScoredDocument:
+    """A ScoredDocument over ``values`` as pydantic's ``model_construct`` builds one (no validation)."""
     scored = ScoredDocument.__new__(ScoredDocument)
     object.__setattr__(scored, "__dict__", values)
-    object.__setattr__(scored, "__pydantic_fields_set__", set(data))
+    object.__setattr__(scored, "__pydantic_fields_set__", fields_set)
     object.__setattr__(scored, "__pydantic_extra__", {})
     object.__setattr__(scored, "__pydantic_private__", None)
     return scored
