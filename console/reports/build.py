@@ -254,6 +254,13 @@ def _rows(mapping: dict, names: dict[str, str] | None, label) -> list[tuple[str,
     return [(names.get(k, k) if names is not None else label(k), n, neg) for k, (n, neg) in mapping.items()]
 
 
+def _issued(ports: Ports, period: Period) -> str:
+    """The 报头's date: the day the report is issued — the morning after its period (the daily report
+    for yesterday today, the 周报 on Monday), or today for a period not over yet."""
+    day = min(ports.now().astimezone(ports.tz).date(), period.last + timedelta(days=1))
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str | None = None) -> dict:
     """The report for every unit, or for one (``unit_id``: that unit's alerts, documents, handling, trend)."""
     tz = ports.tz
@@ -273,7 +280,7 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
         "period": period.label, "previous_period": prev_period.label, "issue": issue,
         "association": ports.config.members.association.name,
         "generated_at": labels.local(ports.now(), "%Y-%m-%d %H:%M", tz),
-        "date_text": f"{period.last.year}年{period.last.month}月{period.last.day}日",
+        "date_text": _issued(ports, period),
         "threshold": ports.config.rules.negative_threshold,
         "key_numbers": narrative.key_numbers(cur, prev),
         "trend": _trend(ports, period, fa, unit_id),

@@ -115,6 +115,16 @@ def test_the_daily_trend_starts_where_the_data_starts_and_says_so(world):
     assert len(week["trend"]["days"]) == 7 and not week["trend"]["note"]  # the week's own days: zero is a figure
 
 
+def test_the_masthead_dates_a_report_the_day_it_is_issued(world):
+    app, server, ports = world  # the clock: Monday 2026-11-30 09:00
+    assert build.build(ports, build.Period.ending("weekly", DAY))["date_text"] == "2026年11月30日"  # week to Sunday
+    assert build.build(ports, build.Period.ending("daily", DAY))["date_text"] == "2026年11月30日"
+    old = build.build(ports, build.Period.ending("daily", DAY - timedelta(days=1)))  # issued the morning after
+    assert old["date_text"] == "2026年11月29日"
+    today = build.build(ports, build.Period.ending("daily", DAY + timedelta(days=1)))  # not over yet: today
+    assert today["date_text"] == "2026年11月30日"
+
+
 def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world, monkeypatch):
     app, server, ports = world
     r = build.build(ports, build.Period.ending("weekly", DAY))
