@@ -25,7 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from crawlers.health_store import HealthStore, RunOutcome
 from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, start_console, stop_console
-from tests.kit import CHROMEDRIVER, CHROMIUM, chromium_session, seed_doc
+from tests.kit import CHROMEDRIVER, CHROMIUM, chromium_session, click_to_new_page, seed_doc
 
 # selenium is a declared test dependency (missing it is an error); the browser is a Debian package.
 pytestmark = pytest.mark.skipif(
@@ -357,9 +357,7 @@ def test_alert_detail_shows_the_assessment_card_and_the_duty_officer_edits_it(si
     assert driver.find_element(By.ID, "do-acknowledge").location["y"] < card.location["y"]
     box.clear()
     box.send_keys("研判意见：已联系当事人，口径改为已达成和解")
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.ID, "do-assess").click()  # a form post: wait for the new page before reading it
-    wait(driver, 30).until(EC.staleness_of(page))
+    click_to_new_page(driver, (By.ID, "do-assess"))  # a form post: wait for the new page before reading it
     wait(driver).until(EC.text_to_be_present_in_element((By.ID, "assessment"), "值班员研判意见"))
     assert "已达成和解" in driver.find_element(By.ID, "assessment").text
     # With an edited 研判意见 in the box, the system's draft stays readable beside it.

@@ -14,7 +14,6 @@ import os
 from datetime import datetime, timezone
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -23,7 +22,7 @@ from selenium.webdriver.support.ui import Select
 from contracts.clock import FakeClock
 from tests.console.conftest import UNIT_A, UNIT_B, start_console, stop_console
 from tests.console.test_console_browser import assert_png, feed_ids, login, open_feed, publish, wait
-from tests.kit import CHROMEDRIVER, CHROMIUM, chromium_session
+from tests.kit import CHROMEDRIVER, CHROMIUM, chromium_session, click_to_new_page, mark_page, new_page
 
 pytestmark = pytest.mark.skipif(
     not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
@@ -281,27 +280,9 @@ def test_a_leads_search_returns_only_its_unit(site, driver):
 
 # ---------------------------------------------------------------- ack page: group link, next steps
 
-def new_page(driver):
-    """A condition: the page marked by ``mark_page`` has been replaced and the new one has loaded.
-    (This Chromium answers any use of an element of the page being left with a generic
-    "node does not belong to the document" error, so nothing here touches old elements.)"""
-    def loaded(d):
-        try:
-            return d.execute_script("return window.__leaving === undefined && document.readyState === 'complete';")
-        except WebDriverException:  # mid-navigation
-            return False
-    return loaded
-
-
-def mark_page(driver) -> None:
-    driver.execute_script("window.__leaving = 1;")
-
-
 def submit(driver, button_id: str, locator=(By.ID, "ack-message")):
     """Click a form's button, wait for the next page, return the element at ``locator`` on it."""
-    mark_page(driver)
-    driver.find_element(By.ID, button_id).click()
-    wait(driver).until(new_page(driver))
+    click_to_new_page(driver, (By.ID, button_id))
     return wait(driver).until(EC.presence_of_element_located(locator))
 
 

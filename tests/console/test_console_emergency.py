@@ -15,7 +15,7 @@ from selenium.webdriver.support import expected_conditions as EC
 
 from tests.console.conftest import UNIT_A, Api
 from tests.console.test_console_browser import assert_png, login, wait
-from tests.kit import CHROMEDRIVER, CHROMIUM, chromium
+from tests.kit import CHROMEDRIVER, CHROMIUM, chromium, click_to_new_page
 
 REVIEW_SECTIONS = ["一、事件概述", "二、时间线", "三、传播情况", "四、处置过程", "五、经验与改进"]
 
@@ -105,9 +105,7 @@ def test_an_emergency_through_the_api_from_opening_to_the_review_report(console)
 def submit(driver, button_id: str) -> None:
     """Press a form's button and wait until the page it posted to has replaced this one (a wait on the
     new page's content could otherwise read the old page while it is being torn down, under load)."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.ID, button_id).click()
-    wait(driver, 30).until(EC.staleness_of(page))
+    click_to_new_page(driver, (By.ID, button_id))
 
 
 @pytest.mark.skipif(not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),

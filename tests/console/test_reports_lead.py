@@ -16,7 +16,7 @@ from docx import Document as Docx
 
 from console.reports.service import ReportScheduler
 from tests.console.conftest import UNIT_A, UNIT_B, Api, start_console, stop_console
-from tests.kit import CHROMEDRIVER, CHROMIUM, chromium, seed_app, seed_doc
+from tests.kit import CHROMEDRIVER, CHROMIUM, chromium, click_to_new_page, seed_app, seed_doc
 
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 CO_TITLE = "国寿吉林退保纠纷引发关注"  # about UNIT_B; UNIT_A is matched too, as a neutral mention
@@ -135,9 +135,8 @@ def test_lead_opens_reports_on_a_phone_and_reads_their_weekly(site, tmp_path, sh
         assert driver.find_elements(By.ID, "report-unit") == []  # no unit to choose: the session's
         Select(driver.find_element(By.ID, "report-kind")).select_by_value("weekly")
         driver.execute_script("document.getElementById('report-day').value = arguments[0]", today(server))
-        before = driver.find_element(By.ID, "report-list")  # the module's other tests may have listed it already
-        driver.find_element(By.ID, "do-report").click()
-        WebDriverWait(driver, 60).until(EC.staleness_of(before))  # the page after generating
+        # The module's other tests may have listed the report already: wait for the page after generating.
+        click_to_new_page(driver, (By.ID, "do-report"), timeout=60)
         link = WebDriverWait(driver, 60).until(EC.presence_of_element_located(
             (By.CSS_SELECTOR, f"#report-list a.view[href*='weekly-{today(server)}.html']")))
         assert "国寿吉林舆情周报" in driver.find_element(By.ID, "report-list").text

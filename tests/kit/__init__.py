@@ -343,6 +343,36 @@ def chromium(user_data_dir: Path, width: int = 1400, height: int = 900, notifica
     return driver
 
 
+def mark_page(driver) -> None:
+    """Mark the page about to be left (``new_page`` waits for a page without the mark)."""
+    driver.execute_script("window.__leaving = 1;")
+
+
+def new_page(driver):
+    """A condition: the page marked by ``mark_page`` has been replaced and the new one has loaded.
+    (This Chromium answers any use of an element of the page being left with a generic
+    "node does not belong to the document" error, not a stale element, so Selenium's
+    ``staleness_of`` fails now and then; nothing here touches old elements.)"""
+    from selenium.common.exceptions import WebDriverException
+
+    def loaded(d):
+        try:
+            return d.execute_script("return window.__leaving === undefined && document.readyState === 'complete';")
+        except WebDriverException:  # mid-navigation
+            return False
+    return loaded
+
+
+def click_to_new_page(driver, locator: tuple[str, str], timeout: float = 30.0) -> None:
+    """Click what posts a form or follows a link (``locator``: (By…, value)) and wait until the
+    page it leads to has replaced this one: reading the new page's content before that could
+    read the old page while it is being torn down, under load."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    mark_page(driver)
+    driver.find_element(*locator).click()
+    WebDriverWait(driver, timeout, poll_frequency=0.05).until(new_page(driver))
+
+
 def chromium_session(tmp_path_factory, name: str, **options):
     """A module fixture's browser: ``yield from chromium_session(tmp_path_factory, "chromium-x", width=…)``
     gives a :func:`chromium` driver on a fresh profile and quits it afterwards."""
