@@ -75,7 +75,7 @@ def login(driver, base: str, username: str) -> None:
     driver.get(base + "/login")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login").click()
+    click_to_new_page(driver, (By.ID, "login"))
     wait(driver).until(EC.presence_of_element_located((By.ID, "who")))
 
 
