@@ -11,7 +11,8 @@ The 续报 follows the channel plan and quiet hours of the alert's first message
 * SMS rate — at most one SMS 续报 per contact per alert within ``emergency.bulletin_sms_gap``
   (default 1h): a 续报 asked for again soon after (立即发送续报) goes by e-mail only;
 * review — while the alert waits for a duty officer's review (``forward: review``, not yet
-  forwarded) the unit's people get no 续报: the unit is told of the alert by the forwarding.
+  forwarded) the unit's people get no 续报: the unit is told of the alert by the forwarding; nor
+  when the review ended without forwarding (误报, or 处置完毕 by the association).
 
 ``plan`` is a pure function of the recipients, the route, the review state and the SMS 续报
 already queued: it returns the sends and the skipped ones with a named reason (audited).

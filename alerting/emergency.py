@@ -321,7 +321,7 @@ class EmergencyDesk:
                 at = datetime.fromisoformat(row["created_at"])
                 sms_sent[row["recipient"]] = max(at, sms_sent.get(row["recipient"], at))
         return plan_bulletins(recipients, route, self.planner.routing, alert.level, now,
-                              only=self.conf.bulletin_channels, in_review=bool(review and review["state"] == "pending"),
+                              only=self.conf.bulletin_channels, in_review=bool(review and review["state"] != "forwarded"),
                               sms_sent=sms_sent, sms_gap=self.conf.bulletin_sms_gap)
 
 

@@ -28,6 +28,7 @@ from datetime import timedelta
 from alerting.emergency import EmergencyDesk
 from alerting.forwarding import SYSTEM, Forwarder
 from alerting.planner import Planner
+from alerting.reviews import UNIT_NOT_TOLD
 from alerting.routing import UNIT_ROLES
 from alerting.store import AlertStore
 from alerting.store_state import AlertState, Timer
@@ -123,7 +124,7 @@ class Escalator:
         state.round += 1
         reason = f"持续传播：新增{new}篇，{spread(alert)}"
         notes = self.planner.for_alert(alert, state.brief, range(state.step + 1), state.round, "update", reason, now)
-        if state.review == "pending":  # the unit hears of it all when forwarded
+        if state.review in UNIT_NOT_TOLD:  # the unit hears of it all when forwarded (never, if closed while held)
             notes = [n for n in notes if n.payload.get("role") not in UNIT_ROLES]
         queued = self.planner.queue(db, notes, now)
         state.last_notified_at, state.notified_docs = now.isoformat(), alert.doc_count

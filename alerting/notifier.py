@@ -331,9 +331,12 @@ class Notifier:
         if self.planner is None or n.kind in ("notice", "ops"):
             return  # notices and ops messages are audited, never chased (no loops)
         fb = self.planner.fallback_for(n)
-        if n.payload.get("kind") == "review" and ((self.store.review(n.alert_id, db) or {}).get("acked_by")):
+        review = self.store.review(n.alert_id, db) if n.payload.get("kind") == "review" else None
+        if review is not None and (review["acked_by"] or review["handling_by"] or review["state"] != "pending"):
+            # the duty officers received it (确认收到, 开始处置), or the review is over: no one to chase
             self.store.audit(db, n.alert_id, None, "fallback.skipped", now, notification_id=n.id, who=n.who,
-                             reason="review acknowledged")
+                             reason="review acknowledged" if review["acked_by"] or review["handling_by"]
+                             else f"review {review['state']}")
             return
         if self.store.reached_otherwise(db, n):
             self.store.audit(db, n.alert_id, None, "fallback.skipped", now, notification_id=n.id, who=n.who,

@@ -48,6 +48,7 @@ from alerting.assessment import card_for
 from alerting.emergency import EmergencyDesk
 from alerting.lifecycle import UNACKNOWLEDGED
 from alerting.planner import Planner
+from alerting.reviews import UNIT_NOT_TOLD
 from alerting.routing import UNIT_ROLES, Route
 from alerting.store import AlertStore, Notification
 from alerting.store_state import AlertState, TimerChange
@@ -348,7 +349,7 @@ class AlertRouter:
                                             now, route)
         self._notified(state, alert, now)
         plan.cancel = ["renotify"]  # this update covers what was waiting
-        if state.review == "pending":  # the unit hears of it all when forwarded; the duty officers now
+        if state.review in UNIT_NOT_TOLD:  # the unit hears of it all when forwarded (never, if closed while held)
             plan.notes = [n for n in plan.notes if n.payload.get("role") not in UNIT_ROLES]
             return plan
         if decision is Decision.LEVEL_RAISED and route.forward == "review" and not state.review:

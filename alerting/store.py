@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from alerting.lifecycle import TRANSITIONS, UNACKNOWLEDGED
-from alerting.reviews import ReviewMixin
+from alerting.reviews import CLOSED_UNTOLD, ReviewMixin
 from alerting.store_batch import BatchMixin
 from alerting.store_emergency import EmergencyMixin
 from alerting.store_links import ShortLinkMixin, links_in, relink
@@ -137,9 +137,16 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
         Idempotent: asking for the status the alert already has changes
         nothing and is audited as a repeat (a double ack is harmless).
         Taking an alert on (acknowledged, handling, resolved, dismissed)
-        cancels its pending escalation in the same transaction. An ack
-        while the alert awaits review is recorded on the review instead
-        (``ReviewMixin.acknowledge_review``): the status does not change.
+        cancels its pending escalation in the same transaction.
+
+        While the alert awaits review (待复核, ``alerting.reviews``) acting
+        on it is the duty officers' act: 确认收到 and 开始处置 are recorded
+        on the review (the status does not change: the unit is told and
+        chased when the review forwards); 处置完毕 resolves the alert and
+        closes the review (never forwarded); 误报 closes it too. Reopening
+        an alert whose review was closed so puts it back to review: the
+        alert is new again (the unit still not told) and the reopener is
+        recorded as handling it on the review.
         Raises KeyError for an unknown alert, ValueError for a refused change.
         """
         status = AlertStatus(status)
@@ -147,28 +154,36 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
             alert = self.get(alert_id, db)
             if alert is None:
                 raise KeyError(alert_id)
-            if status is AlertStatus.acknowledged and alert.status in self.UNACKNOWLEDGED and \
-                    self.acknowledge_review(db, alert_id, alert.unit_id, now, actor=actor, via=via, note=note):
-                return alert  # received while awaiting review: not the unit's ack (alerting.reviews)
+            if status in (AlertStatus.acknowledged, AlertStatus.handling) and alert.status in self.UNACKNOWLEDGED \
+                    and self.act_on_review(db, alert_id, alert.unit_id, now, act=status.value, actor=actor, via=via,
+                                           note=note):
+                return alert  # the duty officers' act while awaiting review, not the unit's (alerting.reviews)
             if alert.status is status:
                 self.audit(db, alert_id, alert.unit_id, f"status.{status.value}.repeat", now,
                            actor=actor, via=via, note=note)
                 return alert
             if status not in self.TRANSITIONS[alert.status]:
                 raise ValueError(f"alert {alert_id}: cannot go from {alert.status.value} to {status.value}")
-            alert_was, alert = alert.status, alert.model_copy(update={"status": status})
+            review = self.review(alert_id, db)
+            back_to_review = alert.status in (AlertStatus.dismissed, AlertStatus.resolved) and \
+                review is not None and review["state"] in CLOSED_UNTOLD
+            target = AlertStatus.new if back_to_review else status  # reopened, the unit never told
+            alert = alert.model_copy(update={"status": target})
             db.execute("UPDATE alerts SET status=?, body=? WHERE id=?",
-                       (status.value, alert.model_dump_json(), alert_id))
-            self.audit(db, alert_id, alert.unit_id, f"status.{status.value}", now, actor=actor, via=via, note=note)
+                       (target.value, alert.model_dump_json(), alert_id))
+            self.audit(db, alert_id, alert.unit_id, f"status.{target.value}", now, actor=actor, via=via, note=note)
             if status is AlertStatus.dismissed:  # a false alarm held for review never reaches the unit
                 held = self.cancel_held(db, alert_id, now, f"dismissed by {actor}")
                 if self.cancel_timers(db, alert_id, "review", now) or held:
                     self.close_review(db, alert_id, "dismissed", now, by=actor, via=via)
                     self.audit(db, alert_id, alert.unit_id, "review.dismissed", now, actor=actor,
                                queued_messages=held)
-            elif alert_was is AlertStatus.dismissed:  # reopened: a review the 误报 ended is pending again
+            elif status is AlertStatus.resolved:  # handled by the association while held: never forwarded
+                self.resolve_review(db, alert_id, alert.unit_id, now, actor=actor, via=via, note=note)
+            elif back_to_review:  # a review the 误报 or 处置完毕 ended is pending again, the reopener handling it
                 self.requeue_review(db, alert_id, alert.unit_id, now, actor=actor, via=via, why="REOPENED")
-            if status not in self.UNACKNOWLEDGED:
+                self.act_on_review(db, alert_id, alert.unit_id, now, act="handling", actor=actor, via=via)
+            if target not in self.UNACKNOWLEDGED:
                 timers = self.cancel_timers(db, alert_id, "escalate", now)
                 rows = db.execute("UPDATE outbox SET state='cancelled', updated_at=?, last_error=? WHERE alert_id=?"
                                   " AND kind='escalation' AND state='pending'",

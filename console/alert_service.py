@@ -63,19 +63,49 @@ def escalation_view(alert: Alert, esc: dict | None) -> dict:
             "next_label": ESCALATION_STEPS.get(esc.get("next_step") or 0, "") if next_at else ""}
 
 
-REVIEW_LABELS = {"pending": "待复核", "forwarded": "已复核转发", "dismissed": "误报未转发"}
+REVIEW_LABELS = {"pending": "待复核", "forwarded": "已复核转发", "dismissed": "误报未转发",
+                 "resolved": "协会已处置完毕，未转发单位"}
 REVIEW_ACKED = "值班员已确认收到，待复核"  # 确认收到 while held: not the unit's acknowledgement (alerting.reviews)
+REVIEW_HANDLING = "值班员处置中，待复核"  # 开始处置 while held: the unit is still told (and chased) when forwarded
 
 
 def review_view(review: dict | None) -> dict | None:
-    """forward: review — the badge and the detail's review box (None: the alert was forwarded at once)."""
+    """forward: review — the badge and the detail's review box (None: the alert was forwarded at once).
+    ``received``: a duty officer already acknowledged or started handling it while held."""
     if not review:
         return None
     auto = review.get("via") == "timer"
+    pending = review.get("state") == "pending"
     label = "超时未复核，已自动转发" if auto and review.get("state") == "forwarded" else \
-        REVIEW_ACKED if review.get("state") == "pending" and review.get("acked_by") else \
+        REVIEW_HANDLING if pending and review.get("handling_by") else \
+        REVIEW_ACKED if pending and review.get("acked_by") else \
         REVIEW_LABELS.get(review.get("state", ""), "")
-    return {**review, "label": label, "auto": auto}
+    return {**review, "label": label, "auto": auto,
+            "received": bool(review.get("acked_by") or review.get("handling_by"))}
+
+
+def offered(alert: Alert, action: str, out: dict) -> bool:
+    """Whether the detail page offers ``action`` given the review: 复核并转发 only while held; while held,
+    确认收到 not after a duty officer received or took it on, 开始处置 not after one took it on."""
+    held, review = out["awaiting_review"], out["review"] or {}
+    if action == "forward":
+        return held
+    if held and action == "acknowledge":
+        return not review.get("received")
+    if held and action == "handling":
+        return not review.get("handling_by")
+    return True
+
+
+def done_message(action: str, out: dict) -> str:
+    """What the detail page says after ``action`` (``out``: the alert's summary after it): on an alert
+    held for review, 确认收到 and 开始处置 were the duty officers' and 处置完毕 closed the review."""
+    review = out.get("review") or {}
+    if out.get("awaiting_review") and action in ("acknowledge", "handling"):
+        return f"已记录：{review.get('label')}。单位尚未收到通知，下一步请复核并转发。"
+    if action == "resolve" and review.get("state") == "resolved":
+        return "已处置完毕：协会已处置，此预警不再转发单位。"
+    return f"已{ACTION_LABELS.get(action, action)}"
 
 
 def summary(ports: Ports, alert: Alert, detected: str | None = None, assignee: str | None = None,
@@ -207,9 +237,7 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         "trail": [labels.trail_event(t, ports.tz) for t in ports.audit_trail(alert_id)],
         "notes": ports.casebook.notes(alert_id),
         "actions": [{"action": a, "label": ACTION_LABELS[a]} for a in ACTIONS
-                    if can_act(user, alert, a) and applies(alert, a)
-                    and (a != "forward" or out["awaiting_review"])
-                    and not (a == "acknowledge" and out["awaiting_review"] and out["review"]["acked_by"])],
+                    if can_act(user, alert, a) and applies(alert, a) and offered(alert, a, out)],
         "emergency": _emergency(ports, alert_id),
         "assignees": assignees(ports, user, alert) if can_act(user, alert, "assign") else [],
     })

@@ -36,6 +36,8 @@ EVENTS = {
     "review.held": "待复核（单位通知暂存）", "review.forwarded": "复核并转发单位", "review.forward.repeat": "重复转发（无变化）",
     "review.dismissed": "误报，未转发单位", "review.requeued": "重新待复核（单位通知再次暂存）",
     "review.acknowledged": "值班员已确认收到，待复核", "review.acknowledged.repeat": "重复确认（待复核）",
+    "review.handling": "值班员开始处置，待复核", "review.handling.repeat": "重复开始处置（待复核）",
+    "review.resolved": "协会已处置完毕，未转发单位",
     "reopened": "重新打开并通知", "emergency.bulletin.skipped": "续报未发送",
 }
 SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/无法读取", "silent": "长时间无新内容",
@@ -193,3 +195,12 @@ def ops_view(row: dict) -> dict:
     out = dict(row)
     out["summary"] = _URL.sub("", unquote(str(row.get("summary") or ""))).strip(" ：:")
     return out
+
+
+_CONSOLE_ACTOR = re.compile(r"\s*<console:[^>]*>$")
+
+
+def person(actor: str | None) -> str:
+    """Who did it, as a reader names them: a console user's display name without the account
+    (测试duty, not 测试duty <console:duty>); a contact's "name <phone>" as it is."""
+    return _CONSOLE_ACTOR.sub("", actor or "")

@@ -97,8 +97,8 @@ class ConsoleBackend:
     # 应急响应 (事件): opened from an alert, checklist, 续报, 复盘 (None: not available here).
     emergencies: Callable[[], EmergencyLedger] | None = None
     # forward: review (alerting/forwarding.py): {alert id: review} for the alerts held for or forwarded after
-    # review ({"state": pending|forwarded|dismissed, "due_at", "forwarded_at", "forwarded_by", "via", "notes",
-    # "advice"}), and the duty officer's 复核并转发 (alert id, actor, via, notes, advice) → {"forwarded": bool,
+    # review ({"state": pending|forwarded|dismissed|resolved, "due_at", "forwarded_at", "forwarded_by", "via",
+    # "notes", "advice", "acked_*", "handling_*"}), and the duty officer's 复核并转发 (alert id, actor, via, notes, advice) → {"forwarded": bool,
     # "review": …}; raises LookupError for an alert that is not held for review.
     reviews: Callable[[list[str]], dict[str, dict]] = field(default=lambda ids: {})
     forward: Callable[[str, str, str, str, str], dict] | None = None

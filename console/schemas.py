@@ -63,9 +63,11 @@ class AlertSummary(Open):
     detected_at: str = Field(description="系统首次发现的时间（未确认计时的起点）")
     assignee: str | None = None
     awaiting_review: bool = Field(False, description="待复核：单位的通知暂存，等待协会值班员复核并转发（forward: review）")
-    review: dict | None = Field(None, description="复核：state（pending 待复核 / forwarded 已转发 / dismissed 误报未转发）、"
-                                "due_at（逾时自动转发的时间）、forwarded_by、forwarded_at、via（console/api/timer）、"
-                                "notes（协会研判意见）、advice（修改后的研判建议）、label")
+    review: dict | None = Field(None, description="复核：state（pending 待复核 / forwarded 已转发 / dismissed 误报未转发 / "
+                                "resolved 协会已处置完毕、未转发）、due_at（逾时自动转发的时间）、forwarded_by、forwarded_at"
+                                "（转发或结束复核的人与时间）、via（console/api/timer）、notes（协会研判意见）、advice"
+                                "（修改后的研判建议）、acked_by/acked_at（复核前值班员确认收到）、handling_by/handling_at"
+                                "（复核前值班员开始处置，不代替单位确认）、received、label")
 
 
 class AlertDetail(AlertSummary):

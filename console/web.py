@@ -38,6 +38,7 @@ def _templates(ports: Ports) -> Jinja2Templates:
     env = templates.env
     env.filters["local"] = lambda v, fmt="%Y-%m-%d %H:%M:%S": labels.local(v, fmt, ports.tz)
     env.filters["duration"] = labels.duration
+    env.filters["person"] = labels.person
     env.filters["hours"] = lambda h: f"{h:g}"  # 12, not 12.0: this text goes to units as written
     env.globals.update(can=can, nav=nav, labels=labels, unit_names=ports.unit_names, unit_short=ports.unit_short,
                        association=ports.config.members.association.name, timezone=ports.tz.key)

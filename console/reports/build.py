@@ -219,11 +219,16 @@ def _handling(ports: Ports, alerts: list[Alert], dismissed: list[Alert]) -> list
         per_unit[a.unit_id].append(a)
     false = Counter(a.unit_id for a in dismissed)
     detected = ports.detected_at([a.id for a in alerts])
+    # Closed by the association while held for review (处置完毕 before forwarding): the unit was never told,
+    # so the closing is not the unit's acknowledgement and says nothing about how fast it responds.
+    untold = {i for i, r in ports.reviews([a.id for a in alerts]).items() if r.get("state") == "resolved"}
     rows = []
     for unit_id in sorted(set(per_unit) | set(false), key=lambda u: (-len(per_unit.get(u, [])), u)):
         unit_alerts = per_unit.get(unit_id, [])
         waits = []
         for a in unit_alerts:
+            if a.id in untold:
+                continue
             acked = [t["at"] for t in ports.audit_trail(a.id) if t["event"] in ACK_EVENTS]
             if acked:
                 raised = datetime.fromisoformat(detected.get(a.id) or a.first_seen.isoformat())

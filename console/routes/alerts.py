@@ -56,8 +56,8 @@ def alert_action(request: Request, alert_id: str, action: str = Form(...), text:
     """Form post from the detail page (the feed uses the API with fetch)."""
     ports = ports_of(request)
     try:
-        alert_service.act(ports, session.user, alert_id, action, text=text, assignee=assignee, via="console")
-        msg = f"已{ACTION_LABELS.get(action, action)}"
+        out = alert_service.act(ports, session.user, alert_id, action, text=text, assignee=assignee, via="console")
+        msg = alert_service.done_message(action, out)
     except Refused as e:
         msg = str(e)
     return RedirectResponse(f"/alerts/{alert_id}?msg={quote(msg)}", status_code=303)

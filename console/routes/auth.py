@@ -121,7 +121,10 @@ def _page(request: Request, claim, alert, token: str, status_code: int = 200, **
     """The ack page: the alert, the article, why it was flagged, the 研判 card's advice, and what
     the link's holder may do next (after acknowledging). A group's link first asks who is acting."""
     ports = ports_of(request)
+    review = alert_service.review_view(ports.reviews([alert.id]).get(alert.id))
     ctx = {"ok": True, "alert": alert, "who": claim.recipient, "token": token,
+           # held for review (or closed while held): what the duty officers did, not the unit's status
+           "state_label": review["label"] if review and review["state"] in ("pending", "resolved") else "",
            "story": alert_service.link_context(ports, alert), "group": claim.recipient.endswith(GROUP),
            "contacts": [c.name for c in _people(ports, alert, claim)],
            "link_actions": alert_service.LINK_ACTIONS,
@@ -242,9 +245,15 @@ def link_action(request: Request, token: str, action: str = Form(""), go: str = 
         return _page(request, claim, alert, token, status_code=400, confirm=True, identify_only=True,
                      error=problem)
     try:
-        alert = alert_service.act_by_link(ports_of(request), alert, actor, action, text, via=via)
+        ports = ports_of(request)
+        alert = alert_service.act_by_link(ports, alert, actor, action, text, via=via)
         message = "已记录为不属于本单位（误报），感谢反馈。" if action == "not_ours" else \
             f"已{alert_service.LINK_ACTIONS[action]}。"
+        review = ports.reviews([alert.id]).get(alert.id)
+        if action == "handling" and review and review.get("state") == "pending":  # the duty officers', not the unit's
+            message = (f"已记录：{alert_service.REVIEW_HANDLING}。单位尚未收到通知：请登录控制台复核并转发（转发后单位"
+                       f"仍须确认，未确认将按时升级）；{labels.local(review['due_at'], '%H:%M', ports.tz)}前未复核，"
+                       f"系统将自动转发。")
     except Refused as e:
         message = str(e)
     return _page(request, claim, alert, token, message=message, who=actor, person=person, phone4=phone4)

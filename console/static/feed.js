@@ -149,6 +149,10 @@
       const r = el("span", "review-badge", a.review.label || "待复核");
       r.title = "单位尚未收到通知；" + hm(a.review.due_at) + " 前未复核将自动转发";
       st.appendChild(r);
+    } else if (a.review && a.review.state === "resolved") {
+      const r = el("span", "review-badge review-closed", "协会已处置，未转发");
+      r.title = a.review.label + "（" + (a.review.forwarded_by || "") + "）";
+      st.appendChild(r);
     }
     if (a.escalation.step > 0) {
       const b = el("span", "esc esc-" + a.escalation.step, a.escalation.label);
@@ -172,8 +176,8 @@
       r.addEventListener("click", () => markSeen(a.id));
       ops.appendChild(r);
     }
-    // Held for review and already received by a duty officer: acknowledging again would only repeat it.
-    const received = a.awaiting_review && a.review && a.review.acked_by;
+    // Held for review and already received (or taken on) by a duty officer: acknowledging would only repeat it.
+    const received = a.awaiting_review && a.review && a.review.received;
     if (a.unacknowledged && data.can_ack && !received) {
       const b = el("button", "ack", "确认收到");
       b.addEventListener("click", () => act(a.id, "acknowledge", b));
