@@ -269,7 +269,11 @@ class AlertRouter:
         route = self.routing.route(alert.unit_id, alert.level)
         state.brief = templates.brief_of(doc, alert.unit_id)
         if self.rules.playbooks:
-            state.brief["assessment"] = card_for(alert, [doc], self.rules, now, now).short()
+            card = card_for(alert, [doc], self.rules, now, now)
+            state.brief["assessment"] = card.short()
+            # The e-mail gives every step (a lead reading it on a phone has no console at hand).
+            state.brief["card"] = {"head": f"{card.risk_type}·{card.stage}（{card.trend}）",
+                                   "hours": card.deadline_hours, "steps": list(card.steps)}
         state.mainstream = self.is_mainstream(doc)
         notes = self.planner.for_alert(alert, state.brief, [0], 0, "alert", "", now, route)
         if route.forward == "review":

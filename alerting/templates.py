@@ -175,8 +175,12 @@ def advice_lines(brief: dict) -> str:
     out = []
     if review.get("advice"):
         out.append(f"研判建议（协会复核）：{one_line(review['advice'])}")
-    elif brief.get("assessment"):
-        out.append(f"研判建议：{brief['assessment']}（详见预警详情）")
+    elif (brief.get("card") or {}).get("steps"):
+        card = brief["card"]
+        out.append(f"研判建议：{one_line(card['head'])}，{card['hours']:g}小时内回应：")
+        out += [f"  {i}. {one_line(step)}" for i, step in enumerate(card["steps"], 1)]
+    elif brief.get("assessment"):  # an alert routed before the steps were kept in its brief
+        out.append(f"研判建议：{brief['assessment']}（完整建议见确认链接页面）")
     if review.get("notes"):
         out.append(f"协会研判意见：{one_line(review['notes'])}")
     if review.get("auto"):
@@ -189,11 +193,18 @@ def advice_lines(brief: dict) -> str:
 SMS_MAX = 70  # one segment of a Chinese SMS (the provider adds the signature 【…】 on top)
 SMS_KIND = {"alert": "预警", "update": "续报", "escalation": "未确认", "review": "待复核"}
 SMS_UNIT = 8  # the unit's short name (国寿吉林) as an SMS shows it
+SMS_RISK = 12  # the risk types an SMS names (监管处罚、销售误导), whole ones only
 
 
 def sms_risk(brief: dict) -> str:
     """What happened, in the risk types of the alert's reasons (理赔纠纷、业绩下滑), else 负面舆情."""
-    return "、".join(brief.get("risk_types") or [])[:12].rstrip("、") or "负面舆情"
+    out = ""
+    for risk in brief.get("risk_types") or []:  # whole types only: 理赔纠纷, never a cut 理赔
+        joined = f"{out}、{risk}" if out else risk
+        if len(joined) > SMS_RISK:
+            break
+        out = joined
+    return out or trim(next(iter(brief.get("risk_types") or []), ""), SMS_RISK) or "负面舆情"
 
 
 def sms_params(alert: Alert, code: str, kind: str, form: SmsForm, *, unit: str | None = None,

@@ -24,8 +24,9 @@ def test_mainstream_pickup_of_a_forum_complaint_raises_the_story_to_red_with_the
     first = post(app, 1)
     assert first.decision is Decision.FIRST and first.alert.level.value == "orange"
     assert first.alert.level_reason == "第1篇的定级依据"
-    [mail] = smtp.to(PRIMARY)  # the short 研判 (risk type, stage, first step, deadline) in the first e-mail
-    assert "研判建议：理赔纠纷·萌芽" in mail.body and "核实案件进度与拒赔/拖延原因等4项，24小时内回应" in mail.body
+    [mail] = smtp.to(PRIMARY)  # the 研判 (risk type, stage, deadline) and every step in the first e-mail
+    assert "研判建议：理赔纠纷·萌芽" in mail.body and "，24小时内回应：\n  1. 核实案件进度与拒赔/拖延原因" in mail.body
+    assert "\n  4. " in mail.body and "\n  5. " not in mail.body and "详见预警详情" not in mail.body
     app.clock.advance(600)
     # The news report itself scored orange; the story (forum + mainstream news) is red.
     raised = post(app, 2, site="news.example.cn", channel="news", source="demo-news", authority="mainstream")
