@@ -137,12 +137,12 @@ DETAIL_KEYS = {
     "to_channel": "改用渠道", "retry_at": "重试时间", "state": "状态", "kind": "类型", "duty_notices": "值班通知",
     "provider_id": "回执编号", "last_error": "最近错误", "person": "确认人", "phone4": "手机尾号",
     "notes": "协会研判意见", "advice": "研判建议", "released": "转发消息", "held": "暂存消息", "due": "自动转发时间", "auto": "自动转发",
-    "skipped": "未发送", "number": "期数",
+    "skipped": "未发送", "number": "期数", "bundled": "同批合并条数", "cancelled_messages": "取消的待复核提醒",
 }
 VIA = {"console": "控制台", "ack-link": "确认链接", "api": "接口", "group-link": "群消息链接", "sms": "短信",
        "email": "邮件", "manual": "人工"}
 HIDDEN_KEYS = {"at", "event", "label", "notification_id", "doc_id", "url", "queued", "fallback_id", "alert_id", "assignee_id",
-               "updated_at", "provider_id"}
+               "updated_at", "provider_id", "story_id", "bundle"}
 
 
 def code(value: object) -> str:
@@ -180,6 +180,8 @@ def trail_event(entry: dict, tz: ZoneInfo = TZ) -> dict:
             continue
         if k == "channel":
             v = NOTIFY_CHANNELS.get(v, v)
+        elif k == "kind":  # a message's kind (review, escalation…), not a status
+            v = NOTIFY_KINDS.get(v, v)
         elif isinstance(v, str) and _ISO_TIME.match(v):
             v = local(v, "%Y-%m-%d %H:%M", tz)
         parts.append(f"{DETAIL_KEYS.get(k, k)}：{code(v)}")

@@ -127,7 +127,11 @@ def _page(request: Request, claim, alert, token: str, status_code: int = 200, **
            "state_label": review["label"] if review and review["state"] in ("pending", "resolved") else "",
            "story": alert_service.link_context(ports, alert), "group": claim.recipient.endswith(GROUP),
            "contacts": [c.name for c in _people(ports, alert, claim)],
-           "link_actions": alert_service.LINK_ACTIONS,
+           # 开始处置 once: not again on an alert being handled (by the unit, or by the duty officers while held)
+           "link_actions": {a: label for a, label in alert_service.LINK_ACTIONS.items()
+                            if a != "handling" or not (alert.status is AlertStatus.handling
+                                                       or (review and review["state"] == "pending"
+                                                           and review.get("handling_by")))},
            "open": alert.status not in (AlertStatus.resolved, AlertStatus.dismissed)}
     ctx.update(extra)
     return render(request, "ack.html", ctx, status_code=status_code)

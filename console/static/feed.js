@@ -149,6 +149,8 @@
       const r = el("span", "review-badge", a.review.label || "待复核");
       r.title = "单位尚未收到通知；" + hm(a.review.due_at) + " 前未复核将自动转发";
       st.appendChild(r);
+      // The review deadline at a glance, like the next escalation step: the unit is told then by itself.
+      st.appendChild(el("span", "esc-next review-due", hm(a.review.due_at) + " 自动转发单位"));
     } else if (a.review && a.review.state === "resolved") {
       const r = el("span", "review-badge review-closed", "协会已处置，未转发");
       r.title = a.review.label + "（" + (a.review.forwarded_by || "") + "）";

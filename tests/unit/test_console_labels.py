@@ -12,3 +12,19 @@ def test_a_time_in_an_audit_entry_is_local_to_the_minute_not_iso_utc():
     # Another time zone, another wall clock; free text that merely starts with digits is left alone.
     assert "自动转发时间：2026-11-30 23:57" in labels.trail_event(entry, ZoneInfo("America/New_York"))["text"]
     assert labels.trail_event({"event": "note", "note": "2026年报告已提交"})["text"] == "说明：2026年报告已提交"
+
+
+def test_a_delivery_entry_names_the_message_kind_in_chinese_and_hides_ids_readers_cannot_use():
+    entry = {"event": "notification.delivered", "channel": "dingtalk", "recipient": "duty-group", "kind": "review",
+             "attempt": 1, "bundle": "bundle-e45286f7c4d64e59db38", "bundled": 2}
+    text = labels.trail_event(entry)["text"]
+    assert "类型：待复核提醒" in text and "同批合并条数：2" in text
+    assert "bundle-" not in text and "review" not in text
+    joined = {"event": "joined_event", "doc_id": "d1", "story_id": "73c1cb3b3447883948d0", "reason": "同一事件"}
+    assert labels.trail_event(joined)["text"] == "原因：同一事件"
+
+
+def test_a_console_users_name_is_shown_without_the_account():
+    assert labels.person("王磊（演示） <console:duty>") == "王磊（演示）"
+    assert labels.person("孙伟 <13900000021>") == "孙伟 <13900000021>"
+    assert labels.person(None) == ""
