@@ -31,9 +31,12 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.sqlite import open_db
+
+if TYPE_CHECKING:  # imported at run time only for a PostgreSQL URL (an optional extra)
+    import psycopg
 
 POSTGRES = ("postgresql://", "postgres://")
 Conn = Any  # a sqlite3.Connection or a PgConnection: the same calls on both
@@ -53,7 +56,7 @@ class Row(tuple):
         row._names = names
         return row
 
-    def __getitem__(self, key):  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names[key])
         return tuple.__getitem__(self, key)
@@ -88,7 +91,7 @@ class PgConnection:
         self.reconnects = 0
         self._in_transaction = False
 
-    def _open(self):
+    def _open(self) -> psycopg.Connection[Any]:
         conn = self._psycopg.connect(self._url, autocommit=True)
         conn.execute("SET TIME ZONE 'UTC'")
         return conn
@@ -115,7 +118,7 @@ class PgConnection:
         names = {c.name: i for i, c in enumerate(cursor.description or ())}
         return lambda values: Row(names, values)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any] | None:
         if sql.startswith("BEGIN"):
             sql = "BEGIN"  # READ COMMITTED; the stores take row locks where they need them
         if not self._alive(sql):
@@ -124,20 +127,20 @@ class PgConnection:
         if query is None:
             query = self._sql[sql] = to_pyformat(sql)
         cur = self._conn.cursor(row_factory=self._rows)
-        cur.execute(query, tuple(params) if params else None)  # type: ignore[arg-type]
+        cur.execute(query, tuple(params) if params else None)
         if sql in ("BEGIN", "COMMIT", "ROLLBACK"):
             self._in_transaction = sql == "BEGIN"
         return cur
 
-    def executemany(self, sql: str, seq: Sequence[Sequence[Any]]):
+    def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> psycopg.Cursor[Any]:
         self._alive(sql)
         cur = self._conn.cursor()
-        cur.executemany(to_pyformat(sql), seq)  # type: ignore[arg-type]
+        cur.executemany(to_pyformat(sql), seq)
         return cur
 
     def executescript(self, script: str) -> None:
         self._alive(script)
-        self._conn.execute(script)  # type: ignore[call-overload]  # several statements, no parameters
+        self._conn.execute(script)  # several statements, no parameters
 
     def close(self) -> None:
         self._conn.close()

@@ -197,7 +197,8 @@ class MemoryConsumer(Consumer):
         with self._store.cond:
             owned = set(self._assignment())
             for tp in self._dirty & owned:
-                self._store.committed[(self._group, *tp)] = self._positions[tp]
+                key = (self._group, *tp)  # mypy reads d[(a, *b)] = … as 3.11-only d[a, *b] (Python 3.10 accepts it)
+                self._store.committed[key] = self._positions[tp]
             self._dirty.clear()
 
     def lag(self) -> dict[tuple[str, int], int]:

@@ -59,6 +59,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from elastic_transport.client_utils import DEFAULT
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch import __version__ as elasticsearch_version
 
@@ -166,7 +167,8 @@ class ElasticIndex(Index):
         # connection errors itself; statuses we retry with backoff below.
         self.client = Elasticsearch(self.hosts, request_timeout=request_timeout, max_retries=max_retries,
                                     retry_on_timeout=True, retry_on_status=(), verify_certs=verify_certs,
-                                    ca_certs=ca_certs, api_key=api_key, basic_auth=basic_auth)
+                                    ca_certs=DEFAULT if ca_certs is None else ca_certs,  # DEFAULT: certifi's CAs
+                                    api_key=api_key, basic_auth=basic_auth)
 
     # ------------------------------------------------------------ plumbing
 
@@ -229,7 +231,8 @@ class ElasticIndex(Index):
         for attempt in range(self.max_retries + 1):
             body = [line for action, source in ops for line in ((action,) if source is None else (action, source))]
             result = self._call("bulk upsert", self.client.bulk, operations=body, refresh="wait_for")
-            retry, failed = [], []
+            retry: list[tuple[tuple[dict, dict | None], dict]] = []
+            failed: list[tuple[tuple[dict, dict | None], dict]] = []
             for op, item in zip(ops, result["items"]):
                 outcome = next(iter(item.values()))
                 status = outcome.get("status", 500)

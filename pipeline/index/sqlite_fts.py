@@ -141,7 +141,10 @@ class SqliteIndex(Index):
 
     def upsert(self, docs: Sequence[ScoredDocument]) -> None:
         # Tokenize before taking the write lock: jieba is the slow part.
-        rows = [(doc, *(" ".join(tokens) for tokens in document_tokens(doc, self.tokenizer))) for doc in docs]
+        rows = []
+        for doc in docs:
+            title, text = document_tokens(doc, self.tokenizer)
+            rows.append((doc, " ".join(title), " ".join(text)))
         if not rows:
             return
         with self._locked("upsert") as conn, _write(conn):
@@ -162,7 +165,8 @@ class SqliteIndex(Index):
                                  [(doc.id, u.unit_id) for u in doc.units])
 
     def prune(self, before: datetime, channels: Sequence[Channel] = ()) -> int:
-        where, params = "eff_us < ?", [epoch_us(before)]
+        where = "eff_us < ?"
+        params: list[int | str] = [epoch_us(before)]
         if channels:
             where += f" AND channel IN ({', '.join('?' * len(channels))})"
             params += [Channel(c).value for c in channels]
@@ -223,7 +227,11 @@ class SqliteIndex(Index):
 
     def counts(self, query: SearchQuery, by: CountField) -> dict[str, int]:
         tokens = query_tokens(query.text, self._query_tokens)
-        where = self._where(query, tokens)
+        if by == "unit":
+            # A document with several units counts once for each of them.
+            where = self._where(query, tokens, "doc_units u JOIN docs d ON d.id = u.doc_id")
+        else:
+            where = self._where(query, tokens)
         if where is None:
             return {}
         sql, params = where
@@ -232,8 +240,6 @@ class SqliteIndex(Index):
             bucket = f"(CASE WHEN d.eff_us >= 0 THEN d.eff_us / {QUARTER_US} ELSE (d.eff_us + 1) / {QUARTER_US} - 1 END)"
             select = f"SELECT {bucket} AS k, count(*) {sql} GROUP BY k"
         elif by == "unit":
-            # A document with several units counts once for each of them.
-            sql, params = self._where(query, tokens, "doc_units u JOIN docs d ON d.id = u.doc_id")
             select = f"SELECT u.unit_id, count(*) {sql} GROUP BY u.unit_id"
         elif by in ("channel", "level", "source"):
             column = {"channel": "d.channel", "level": "d.level", "source": "d.source_id"}[by]
@@ -250,11 +256,13 @@ class SqliteIndex(Index):
             days[day] = days.get(day, 0) + n
         return order_counts(days, by)
 
-    def _where(self, query: SearchQuery, tokens: list[str], source: str = "docs d") -> tuple[str, list] | None:
+    def _where(self, query: SearchQuery, tokens: list[str],
+               source: str = "docs d") -> tuple[str, list[str | int | float]] | None:
         """``FROM ... WHERE ...`` and its parameters; None when nothing can match."""
         if query.text and query.text.strip() and not tokens:
             return None  # only punctuation: a text query that no document can match
-        sql, params = f"FROM {source}", []
+        sql = f"FROM {source}"
+        params: list[str | int | float] = []
         clauses = ["1"]
         if tokens:
             sql += " JOIN docs_fts ON docs_fts.rowid = d.rowid"

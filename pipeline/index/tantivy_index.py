@@ -177,7 +177,8 @@ class TantivyIndex(Index):
         with self._write_lock:
             with self._writing("prune") as writer:
                 self._index.reload()
-                doomed = self._index.searcher().search(q, 1, count=True).count or 0
+                # tantivy.pyi (0.27) leaves out SearchResult.count, which the extension has
+                doomed = self._index.searcher().search(q, 1, count=True).count or 0  # type: ignore[attr-defined]
                 if not doomed:
                     return 0
                 writer.delete_documents_by_query(q)
