@@ -86,8 +86,13 @@ class SourceHealth:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
 
 
+def _at(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc)
+
+
 def _dt(ts: float | None) -> datetime | None:
-    return datetime.fromtimestamp(ts, timezone.utc) if ts else None
+    """A health row's optional time (NULL or 0: never)."""
+    return _at(ts) if ts else None
 
 
 def diagnose(source: SourceConfig, row: dict | None, now: float) -> tuple[str, float, str] | None:
@@ -158,10 +163,10 @@ def ops_alert(source: SourceConfig, problem: str, since: float, reason: str, now
         summary = (f"{label}已{_duration(now - since)}没有新内容"
                    f"（通常每{_duration(source.health.expect_new_every)}就有），请确认渠道是否被屏蔽")
     detail = json.dumps({"source": source.id, "channel": source.channel.value, "spider": source.spider,
-                         "since": _dt(since).isoformat(), "reason": reason}, ensure_ascii=False)
+                         "since": _at(since).isoformat(), "reason": reason}, ensure_ascii=False)
     return OpsAlert(id=stable_id("ops", problem, source.id), problem=problem, subject=source.id,
                     severity=Level.orange if problem == FAILING else Level.yellow, summary=summary,
-                    detail=detail, first_seen=_dt(since), last_seen=_dt(now), resolved=resolved)
+                    detail=detail, first_seen=_at(since), last_seen=_at(now), resolved=resolved)
 
 
 class HealthMonitor:
@@ -181,13 +186,13 @@ class HealthMonitor:
             row = self.store.get(source.id)
             found = diagnose(source, row, now)
             open_problem = row["problem"] if row else None
-            if open_problem and (found is None or found[0] != open_problem):
+            if row is not None and open_problem and (found is None or found[0] != open_problem):
                 since = row["problem_since"] or now
                 sent.append((ops_alert(source, open_problem, since, "", now, resolved=True), source.id,
                              {"problem": None, "problem_since": None, "problem_reported_at": None}))
             if found is not None:
                 problem, since, reason = found
-                due = problem != open_problem or now - (row["problem_reported_at"] or 0) >= self.repeat
+                due = row is None or problem != open_problem or now - (row["problem_reported_at"] or 0) >= self.repeat
                 if due:
                     sent.append((ops_alert(source, problem, since, reason, now), source.id,
                                  {"problem": problem, "problem_since": since, "problem_reported_at": now}))

@@ -24,7 +24,7 @@ from scrapy.utils.defer import deferred_from_coro
 from contracts.topics import DOCS_RAW
 from crawlers.spiders.base import CrawledItem
 from crawlers.state import CrawlState
-from pipeline.bus import BusError, Producer, open_bus
+from pipeline.bus import Bus, BusError, Producer, open_bus
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class PublishPipeline:
         self.data_dir = data_dir
         self.options = options
         self.flush_every = flush_every
-        self.bus = None
+        self.bus: Bus | None = None
         self.publisher: Publisher | None = None
         self.failed = False
 
@@ -102,19 +102,20 @@ class PublishPipeline:
         # Opening the bus here, not at import or construction, makes a broken
         # bus an error of this crawl run rather than of module loading.
         spider = self.crawler.spider
-        self.bus = open_bus(self.bus_url, self.data_dir, **self.options)
-        self.publisher = Publisher(self.bus.producer(), spider.state, spider.source.id, self.flush_every)
+        self.bus = bus = open_bus(self.bus_url, self.data_dir, **self.options)
+        self.publisher = Publisher(bus.producer(), spider.state, spider.source.id, self.flush_every)
 
     def process_item(self, item):
         if not isinstance(item, CrawledItem) or self.failed:
             return item  # not ours / the bus is down: the URL stays unseen, re-crawled next run
-        self._guarded(self.publisher.send, item)
+        assert self.publisher is not None, "Scrapy opens the spider (open_spider) before any item"
+        self._guarded(self.publisher, self.publisher.send, item)
         return item
 
     def close_spider(self) -> None:
         try:
             if self.publisher is not None and not self.failed:
-                self._guarded(self.publisher.flush, closing=True)
+                self._guarded(self.publisher, self.publisher.flush, closing=True)
         finally:
             for resource in (self.publisher.producer if self.publisher else None, self.bus):
                 try:
@@ -123,16 +124,16 @@ class PublishPipeline:
                 except BusError as exc:  # nothing left to lose: pending was flushed or dropped
                     log.warning("closing the bus: %s", exc)
 
-    def _guarded(self, action, *args, closing: bool = False) -> None:
-        before = self.publisher.published
+    def _guarded(self, publisher: Publisher, action, *args, closing: bool = False) -> None:
+        before = publisher.published
         try:
             action(*args)
         except BusError as exc:
             self.failed = True
             self.crawler.stats.inc_value("yuqing/bus_errors")
             log.error("source %s: bus flush failed, unflushed documents will be re-crawled: %s",
-                      self.publisher.source_id, exc)
+                      publisher.source_id, exc)
             if not closing:  # crawling on would only fetch pages we cannot publish
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason="bus_error"))
         finally:
-            self.crawler.stats.inc_value("yuqing/published", self.publisher.published - before)
+            self.crawler.stats.inc_value("yuqing/published", publisher.published - before)

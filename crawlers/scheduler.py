@@ -22,12 +22,17 @@ import subprocess
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pipeline import metrics
+from pipeline.bus import Bus
 from pipeline.config import AppConfig, SourceConfig
+
+if TYPE_CHECKING:  # imported when the first health check runs
+    from crawlers.health import HealthMonitor
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +41,11 @@ STAGGER = 0.5  # seconds between the first runs of consecutive sources
 
 
 class CrawlScheduler:
-    def __init__(self, config: AppConfig, max_parallel: int = 4, bus=None) -> None:
+    def __init__(self, config: AppConfig, max_parallel: int = 4, bus: Bus | None = None) -> None:
         self.config = config
         self.sources = [s for s in config.sources if s.enabled]
         self._bus = bus  # ops alerts go nowhere without one (e.g. a one-off crawl)
-        self._monitor = None
+        self._monitor: HealthMonitor | None = None
         self._monitor_lock = threading.Lock()  # one health check at a time: they share a producer
         self._stopping = threading.Event()  # set on shutdown: crawls still finishing record nothing
         self._scheduler = BackgroundScheduler(

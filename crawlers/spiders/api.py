@@ -149,6 +149,7 @@ class JsonApiSpider(SourceSpider):
 
     def item_from(self, raw: dict, spec: ApiSpec) -> CrawledItem | None:
         f = spec.fields
+        assert f is not None  # SourceConfig: jsonapi needs api.fields; the weibo and douyin presets have them
         get = lambda expr: jget(raw, expr)  # noqa: E731
         item_id = get(f.id)
         url = get(f.url) or (f.url_template.format(id=item_id) if f.url_template and item_id is not None else None)

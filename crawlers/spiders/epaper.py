@@ -27,13 +27,20 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.extract import select_links
 from crawlers.spiders.listdetail import ListDetailSpider
+from pipeline.config import EpaperSpec
 
 
 class EpaperSpider(ListDetailSpider):
     name = "epaper"
 
-    async def start(self):
+    @property
+    def spec(self) -> EpaperSpec:
         spec = self.source.epaper
+        assert spec is not None  # SourceConfig: spider epaper needs epaper.issue_url and epaper.pages
+        return spec
+
+    async def start(self):
+        spec = self.spec
         for back in range(spec.days):
             day = (self.now - timedelta(days=back)).astimezone(self.tz)
             url = spec.issue_url.format(date=day)
@@ -48,12 +55,12 @@ class EpaperSpider(ListDetailSpider):
         sel = self.list_selector(response)
         if sel is None:
             return
-        links = select_links(sel, self.source.selectors.list_links)
+        links = select_links(sel, self.selectors.list_links)
         if not links:
             # An empty 版面 happens (a full-page advertisement); all of them empty does not.
             self.count("empty_lists")
         yield from self.detail_requests(response, links)
-        for href in select_links(sel, self.source.epaper.pages):
+        for href in select_links(sel, self.spec.pages):
             # The scheduler's duplicate filter visits each 版面 once although every 版面 links them all.
             yield scrapy.Request(response.urljoin(href), **self.auth(), callback=self.parse_layout,
                                  errback=self.request_failed,
@@ -71,7 +78,6 @@ class EpaperSpider(ListDetailSpider):
         stats = self.crawler.stats
         pages = stats.get_value("yuqing/issue_pages", 0)
         if pages == 0 and stats.get_value("yuqing/missing_issues", 0):
-            self.blind(f"no issue found in the last {self.source.epaper.days} day(s)", self.source.epaper.issue_url)
+            self.blind(f"no issue found in the last {self.spec.days} day(s)", self.spec.issue_url)
         elif pages and stats.get_value("yuqing/empty_lists", 0) >= pages:
-            self.blind(f"no article links matched {self.source.selectors.list_links!r} on any 版面",
-                       self.source.epaper.issue_url)
+            self.blind(f"no article links matched {self.selectors.list_links!r} on any 版面", self.spec.issue_url)

@@ -24,10 +24,17 @@ from scrapy.http import TextResponse
 
 from crawlers.extract import decoded_html, extract_page, select_links
 from crawlers.spiders.base import SourceSpider
+from pipeline.config import Selectors
 
 
 class ListDetailSpider(SourceSpider):
     name = "listdetail"
+
+    @property
+    def selectors(self) -> Selectors:
+        selectors = self.source.selectors
+        assert selectors is not None  # SourceConfig: spiders listdetail and epaper need selectors.list_links
+        return selectors
 
     async def start(self):
         for url in self.source.start_urls:
@@ -43,7 +50,7 @@ class ListDetailSpider(SourceSpider):
         sel = self.list_selector(response)
         if sel is None:
             return
-        selectors = self.source.selectors
+        selectors = self.selectors
         links = select_links(sel, selectors.list_links)
         if not links and "<!--" in sel.get():
             sel = Selector(text=sel.get().replace("<!--", "").replace("-->", ""))
@@ -95,7 +102,7 @@ class ListDetailSpider(SourceSpider):
             return
         # The URL the list linked to (before redirects) and the fetched one are
         # recorded too, so the next run skips the list link without a fetch.
-        linked = (response.request.meta.get("redirect_urls") or [response.url])[0]
+        linked = (response.meta.get("redirect_urls") or [response.url])[0]
         item.aliases = tuple(u for u in dict.fromkeys((linked, response.url)) if u != item.document.url)
         if response.meta.get("revisit") and self.is_unchanged(item):
             return
