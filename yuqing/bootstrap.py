@@ -198,7 +198,7 @@ class App:
     @cached_property
     def ops_router(self):
         from alerting.ops import OpsRouter
-        return OpsRouter(self.alert_store, self.planner, self.clock, self.config.rules.alerting.ops_channels)
+        return OpsRouter(self.alert_store, self.planner, self.clock, list(self.config.rules.alerting.ops_channels))
 
     @cached_property
     def channel_clients(self) -> dict:

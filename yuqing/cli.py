@@ -8,15 +8,17 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 from pipeline.config import AppConfig, ConfigError, load_config
 from yuqing.supervisor import Child, Supervisor, child_env, role_argv
@@ -165,7 +167,7 @@ def cmd_members(args) -> int:
 
     from sentiment.aliases import Registered, review_document, suggest_all
     cfg = load_config(args.config, data_dir=args.data_dir)
-    existing: dict[str, list[str]] = {}
+    existing: dict[str, Sequence[str]] = {}
     if args.registered:  # a list of names as registered: {id, name, english?, group?}
         data = yaml.safe_load(Path(args.registered).read_text(encoding="utf-8")) or {}
         rows = data.get("insurers") or data.get("units") or []
@@ -231,6 +233,7 @@ def cmd_search(args) -> int:
 def cmd_reindex(args) -> int:
     from pipeline.index import open_index
     from pipeline.index.migrate import LEGACY_FILE, copy_documents, record_copy
+    from pipeline.index.sqlite_fts import SqliteIndex
     from yuqing.bootstrap import App
     app = App(load_config(args.config, data_dir=args.data_dir))
     source_url = args.source or f"sqlite:///{LEGACY_FILE}"
@@ -240,7 +243,8 @@ def cmd_reindex(args) -> int:
             print(f"来源与目标是同一个索引：{source_url}", file=sys.stderr)
             return 2
         source = open_index(source_url, app.data_dir, tokenizer=app.tokenizer.search_tokens)
-        if not hasattr(source, "documents"):
+        if not isinstance(source, SqliteIndex):
+            source.close()
             print(f"无法从 {source_url} 读出全部文档（仅支持 sqlite:// 索引）", file=sys.stderr)
             return 2
         try:
@@ -248,8 +252,7 @@ def cmd_reindex(args) -> int:
                                     progress=lambda n: print(f"已复制 {n} 条", flush=True))
         finally:
             source.close()
-        if source_url.startswith("sqlite:"):
-            record_copy(source.path, target_url, copied)
+        record_copy(source.path, target_url, copied)
         print(f"完成：{copied} 条文档从 {source_url} 复制到 {target_url}")
     finally:
         app.close()
@@ -288,7 +291,8 @@ def cmd_audit(args) -> int:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
                 n = audit.export(rows, args.format, out)
         else:
-            n = audit.export(rows, args.format, sys.stdout)
+            # sys.stdout is a TextIOWrapper; export's TextIOBase should read TextIO (alerting/audit.py)
+            n = audit.export(rows, args.format, cast(io.TextIOBase, sys.stdout))
         log.info("exported %d row(s)", n)
     finally:
         app.close()

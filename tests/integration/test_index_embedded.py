@@ -88,3 +88,9 @@ def test_reindex_copies_the_old_sqlite_index_and_marks_it(tmp_path, capsys):
         assert new.search(SearchQuery(limit=100)).total == len(CORPUS)
     finally:
         new.close()
+
+
+def test_reindex_refuses_a_source_it_cannot_read_in_full(tmp_path, capsys):
+    data = tmp_path / "data"
+    assert main(["reindex", "--config", "config/demo", "--data-dir", str(data), "--from", "tantivy:///old"]) == 2
+    assert "仅支持 sqlite:// 索引" in capsys.readouterr().err
