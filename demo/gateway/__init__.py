@@ -37,11 +37,13 @@ REFUSED = {"aliyun": {"url": "isv.TEMPLATE_PARAMS_ILLEGAL", "length": "isv.PARAM
 _LINKISH = re.compile(r"(?ai)https?://|www\.|\b[a-z0-9-]+\.(?:com|cn|net|org|gov|top|xyz|cc)\b")
 _VAR = re.compile(r"\{([a-z_]+)\}")
 
-# What each injected fault answers, per provider.
-RATE_LIMIT = {"aliyun": (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发天级流控Permits:10"}),
-              "tencent": (200, "LimitExceeded.PhoneNumberDailyLimit"),
-              "dingtalk": (200, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}),
-              "wecom": (200, {"errcode": 45009, "errmsg": "api freq out of limit"})}
+# What an injected rate-limit fault answers, per provider (the robots' own limit answers the same).
+RATE_LIMIT: dict[str, tuple[int, dict]] = {
+    "aliyun": (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发天级流控Permits:10"}),
+    "tencent": (200, {"Response": {"Error": {"Code": "LimitExceeded.PhoneNumberDailyLimit",
+                                             "Message": "单个手机号日下发条数超过设定的上限"}, "RequestId": "x"}}),
+    "dingtalk": (200, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}),
+    "wecom": (200, {"errcode": 45009, "errmsg": "api freq out of limit"})}
 
 
 @dataclass
@@ -58,8 +60,12 @@ class GatewaySim:
                  dingtalk: dict[str, str | None] | None = None, wecom: set[str] | None = None,
                  port: int = 0, record_dir: Path | None = None, per_minute: int = 20, delay: float = 0.0,
                  templates: dict[str, dict[str, str]] | None = None, param_max: dict[str, int] | None = None) -> None:
-        self.creds = {"aliyun": dict(aliyun or {}), "tencent": dict(tencent or {}),
-                      "dingtalk": dict(dingtalk or {}), "wecom": set(wecom or ())}
+        # The credentials accepted: Aliyun AccessKeyId and Tencent SecretId -> secret, DingTalk robot
+        # token -> 加签 secret (None: not signed), WeCom robot keys.
+        self.aliyun_keys = dict(aliyun or {})
+        self.tencent_keys = dict(tencent or {})
+        self.dingtalk_tokens = dict(dingtalk or {})
+        self.wecom_keys = set(wecom or ())
         # The approved templates per provider: code -> text with variables written {name} (Tencent's
         # {1}, {2}… are the names in order); anything else is refused as the provider refuses it.
         self.templates = {p: dict((templates or {}).get(p, {})) for p in ("aliyun", "tencent")}
@@ -139,7 +145,7 @@ class GatewaySim:
     def aliyun(self, body: bytes) -> tuple[int, dict]:
         params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         rid = uuid.uuid4().hex.upper()
-        err = verify.aliyun_rpc_v1("POST", params, self.creds["aliyun"])
+        err = verify.aliyun_rpc_v1("POST", params, self.aliyun_keys)
         if not err and params.get("SignatureNonce") in self._nonces:
             err = "SignatureNonceUsed"
         if err:
@@ -160,7 +166,7 @@ class GatewaySim:
 
     def tencent(self, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
         rid = str(uuid.uuid4())
-        err = verify.tencent_tc3(headers, body, self.creds["tencent"])
+        err = verify.tencent_tc3(headers, body, self.tencent_keys)
         if not err and headers.get("X-TC-Action") != "SendSms":
             err = "InvalidAction"
         if err:
@@ -205,15 +211,15 @@ class GatewaySim:
     def robot(self, kind: str, query: dict[str, str], body: bytes) -> tuple[int, dict]:
         if kind == "dingtalk":
             token = query.get("access_token", "")
-            if token not in self.creds["dingtalk"]:
+            if token not in self.dingtalk_tokens:
                 return 200, {"errcode": 300001, "errmsg": "token is not exist"}
-            err = verify.dingtalk_sign(query, self.creds["dingtalk"][token])
+            err = verify.dingtalk_sign(query, self.dingtalk_tokens[token])
             if err:
                 self.rejected.append(("dingtalk", err))
                 return 200, {"errcode": 310000, "errmsg": err}
         else:
             token = query.get("key", "")
-            if token not in self.creds["wecom"]:
+            if token not in self.wecom_keys:
                 return 200, {"errcode": 93000, "errmsg": "invalid webhook url"}
         msg = json.loads(body)
         content = (msg.get("markdown") or {}).get("text") or (msg.get("markdown") or {}).get("content") or \
@@ -247,11 +253,7 @@ def _handler(sim: GatewaySim):
             if fault == "5xx":
                 return self._answer(503, {"error": "service unavailable"})
             if fault == "ratelimit":
-                status, answer = RATE_LIMIT[provider]
-                if provider == "tencent":
-                    answer = {"Response": {"Error": {"Code": answer, "Message": "单个手机号日下发条数超过设定的上限"},
-                                           "RequestId": "x"}}
-                return self._answer(status, answer)
+                return self._answer(*RATE_LIMIT[provider])
             if fault:
                 return self._answer(200, {"Code": fault, "Message": fault, "errcode": -1, "errmsg": fault})
             if provider == "aliyun":

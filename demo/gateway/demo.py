@@ -15,9 +15,7 @@ from pipeline.config import AppConfig
 URL_ENV = "YUQING_DEMO_GATEWAY"
 
 
-def _value(env: dict[str, str], name: str | None, prefix: str) -> str | None:
-    if not name:
-        return None
+def _value(env: dict[str, str], name: str, prefix: str) -> str:
     if not env.get(name):
         env[name] = f"{prefix}{secrets.token_hex(12)}"
     return env[name]
@@ -35,7 +33,11 @@ def approved(cfg: AppConfig) -> dict[str, dict[str, str]]:
 
 def start_demo_gateways(cfg: AppConfig, env: dict[str, str], record_dir: Path, port: int = 0) -> GatewaySim:
     """Start the stand-in and fill ``env`` (the roles' environment) in place."""
-    sms, aliyun, tencent, dingtalk, wecom = cfg.settings.sms, {}, {}, {}, set()
+    sms = cfg.settings.sms
+    aliyun: dict[str, str] = {}
+    tencent: dict[str, str] = {}
+    dingtalk: dict[str, str | None] = {}
+    wecom: set[str] = set()
     if sms.aliyun:
         kid = _value(env, sms.aliyun.access_key_id_env, "LTAIdemo")
         aliyun[kid] = _value(env, sms.aliyun.access_key_secret_env, "")
@@ -45,7 +47,7 @@ def start_demo_gateways(cfg: AppConfig, env: dict[str, str], record_dir: Path, p
     for r in cfg.members.robots:
         token = _value(env, r.token_env, "")
         if r.kind == "dingtalk":
-            dingtalk[token] = _value(env, r.secret_env, "SEC")
+            dingtalk[token] = _value(env, r.secret_env, "SEC") if r.secret_env else None
         else:
             wecom.add(token)
     sim = GatewaySim(aliyun=aliyun, tencent=tencent, dingtalk=dingtalk, wecom=wecom, port=port,

@@ -65,7 +65,8 @@ class DemoSite:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-            self._thread.join(timeout=5)
+            if self._thread is not None:
+                self._thread.join(timeout=5)
             self._server = None
 
     def __enter__(self) -> DemoSite:

@@ -181,9 +181,9 @@ class Handler(BaseHTTPRequestHandler):
             items = store.visible("weibo")[(page - 1) * 10: page * 10]
             return self._json(200, pages.weibo_cards(items, page))
         if path == "/_admin/items":
-            items = [{"section": it.section, "id": it.id, "title": it.title, "path": it.path,
-                      "published_at": it.published_at.isoformat()} for s in SECTIONS for it in store.visible(s)]
-            return self._json(200, {"items": items})
+            listed = [{"section": it.section, "id": it.id, "title": it.title, "path": it.path,
+                       "published_at": it.published_at.isoformat()} for s in SECTIONS for it in store.visible(s)]
+            return self._json(200, {"items": listed})
         for pattern, name in _ROUTES:
             m = pattern.match(path)
             if m:
@@ -273,7 +273,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload, ensure_ascii=False), "application/json; charset=utf-8")
 
     def _host(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = self.server.socket.getsockname()[:2]  # as bound (server_address is typed for any family)
         return self.headers.get("Host") or f"{host}:{port}"
 
     def _redirect(self, location: str) -> None:
