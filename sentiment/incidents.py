@@ -34,6 +34,7 @@ LEAD_CHARS = 400
 MAX_TERMS = 24
 COMMON = frozenset(["保险", "公司", "分公司", "客户", "理赔", "问题", "情况", "工作", "消费者", "市民", "网友", "记者", "近日", "今年", "目前", "时间", "相关", "部门", "电话", "保单", "保费", "业务员", "代理人", "服务", "方面", "人员", "单位", "事情", "东西", "大家", "朋友", "时候", "一个", "一次", "一下", "两个", "三个", "现在", "今天", "昨天", "投保", "对方", "多次", "全部", "内容", "一份", "第一", "材料", "通知", "消息", "发文", "表示", "记者"])
 _NUMBER = re.compile(r"\d")
+_KEPT_TAGS: dict[str, bool] = {}
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,14 @@ def key_terms(tagged: Iterable[tuple[str, str]], own_names: Iterable[str] = (),
     names.update(*(k.names for k in known))
     counts: dict[str, int] = {}  # in order of first use, as Counter keeps it
     for word, tag in tagged:
-        if len(word) >= 2 and word not in common \
-                and (tag.startswith(KEEP_TAGS) or (tag == "x" and _NUMBER.search(word))) and is_word(word):
+        if len(word) < 2:
+            continue
+        kept = _KEPT_TAGS.get(tag)  # tag.startswith(KEEP_TAGS), once per tag (jieba has a few dozen)
+        if kept is None:
+            if len(_KEPT_TAGS) >= 10_000:
+                _KEPT_TAGS.clear()
+            kept = _KEPT_TAGS[tag] = tag.startswith(KEEP_TAGS)
+        if (kept or (tag == "x" and _NUMBER.search(word))) and word not in common and is_word(word):
             counts[word] = counts.get(word, 0) + 1
     # "word in some name": the known units' substrings, and one substring
     # test against the other names joined by a character no token contains;

@@ -28,7 +28,7 @@ from contracts.language import chinese_label, substantially_han
 from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
 from sentiment import english
 from sentiment.bayes import NaiveBayes
-from sentiment.clauses import grow, within
+from sentiment.clauses import within
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
@@ -204,7 +204,6 @@ class DocumentScorer:
         they name others too (see :func:`focus`). A title naming no unit counts when the unit is
         named in the lead (first two sentences), not in passing further down.
         English documents use the English clauses and organisation names."""
-        narrow = focus if chinese else english.focus
         starts = [s for _, s in spans] if starts is None else starts
         first_body = bisect_right(starts, body_start - 1)
         others: list[int] = []
@@ -218,7 +217,12 @@ class DocumentScorer:
         segments: list[tuple[str, float, str]] = []
         in_title = bool(positions) and positions[0] < body_start
         if title and (in_title or (title_counts and bool(own) and min(own) < first_body + 2)):
-            text = narrow(title, 0, positions, others) if in_title else title
+            if not in_title:
+                text = title
+            elif chinese:  # called directly: a function held in a variable is called through its Python wrapper
+                text = focus(title, 0, positions, others)
+            else:
+                text = english.focus(title, 0, positions, others)
             segments.append((text, 1.0, "title"))
         # Only the unit's sentences and the ones right after them can be
         # segments: visit those, in order, not every sentence of the text.
@@ -227,7 +231,9 @@ class DocumentScorer:
                 continue
             sentence, start = spans[i]
             if i in own:
-                segments.append((narrow(sentence, start, positions, others), 1.0, "sentence"))
+                narrowed = (focus(sentence, start, positions, others) if chinese
+                            else english.focus(sentence, start, positions, others))
+                segments.append((narrowed, 1.0, "sentence"))
             elif i - 1 in own and i not in named_elsewhere and not (
                     _names_org(sentence) if chinese else english.NAMED_ORG.search(sentence)):
                 segments.append((sentence, CONTEXT_WEIGHT, "context"))
@@ -281,21 +287,37 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     end = offset + len(text)
     if not within(others, offset, end) and not _names_org(text):
         return text
-    clauses = [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text) if m.group(0)]
+    clauses = clause_spans(text, offset)
     mine = [i for i, (c, at) in enumerate(clauses) if within(positions, at, at + len(c))]
-    if len(clauses) <= 1 or not mine:
+    count = len(clauses)
+    if count <= 1 or not mine:
         return text
+    # clauses.grow with the test written out here (no closures to build per call).
+    keep = set(mine)
+    for i in mine:
+        for step in (1, -1):
+            j = i + step
+            while 0 <= j < count and j not in keep and _joins(clauses, others, j, step):
+                keep.add(j)
+                j += step
+    return "".join([clauses[i][0] for i in sorted(keep)]).strip()
 
-    def free(i: int) -> bool:
-        c, at = clauses[i]
-        return not within(others, at, at + len(c)) and not _names_org(c)
 
-    def spaced(i: int) -> bool:  # a headline's clauses separated by a space have their own subjects
-        return clauses[i][0] != clauses[i][0].rstrip(" \u3000\t")
+def clause_spans(text: str, offset: int = 0) -> list[tuple[str, int]]:
+    """``text``'s clauses with their offsets (``text`` starts at ``offset``)."""
+    return [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text)]
 
-    def joins(j: int, step: int) -> bool:  # no space between clause j and the one it is reached from
-        return free(j) and not spaced(min(j, j - step))
-    return "".join(clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
+
+def _joins(clauses: list[tuple[str, int]], others: Sequence[int], j: int, step: int) -> bool:
+    """Whether clause ``j``, reached from its neighbour (``step`` 1: the one
+    before, -1: after), joins it: it names no other unit or organisation and
+    no space separates the two (a headline's clauses separated by a space
+    have their own subjects)."""
+    c, at = clauses[j]
+    if within(others, at, at + len(c)) or _names_org(c):
+        return False
+    spaced = clauses[min(j, j - step)][0]
+    return spaced[-1] not in " \u3000\t"
 
 
 def _scored(doc: Document, units: list[UnitMatch], rules: list[RuleMatch], negativity: float,

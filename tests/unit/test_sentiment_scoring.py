@@ -187,3 +187,42 @@ def test_unit_matches_and_reasons_built_unvalidated_equal_validated_ones(fast, s
 def test_key_terms_most_frequent_first_ties_in_order_of_first_use():
     tagged = [(f"词{i:02d}", "n") for i in range(30)] + [("词29", "n"), ("词05", "n"), ("词29", "n"), ("，", "x")]
     assert key_terms(tagged) == ["词29", "词05"] + [f"词{i:02d}" for i in range(30) if i not in (5, 29)][:22]
+
+
+def _focus_by_grow(text: str, offset: int, positions: list[int], others: list[int]) -> str:
+    """focus as it was written with clauses.grow and closures (the reference for its inlined walk)."""
+    from sentiment.clauses import grow, within
+    from sentiment.scorer import _CLAUSE, _names_org
+    if not within(others, offset, offset + len(text)) and not _names_org(text):
+        return text
+    clauses = [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text) if m.group(0)]
+    mine = [i for i, (c, at) in enumerate(clauses) if within(positions, at, at + len(c))]
+    if len(clauses) <= 1 or not mine:
+        return text
+
+    def free(i: int) -> bool:
+        c, at = clauses[i]
+        return not within(others, at, at + len(c)) and not _names_org(c)
+
+    def joins(j: int, step: int) -> bool:
+        spaced = clauses[min(j, j - step)][0]
+        return free(j) and spaced == spaced.rstrip(" \u3000\t")
+    return "".join(clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
+
+
+def test_focus_and_clause_spans_match_the_clause_pattern_and_the_grow_walk():
+    import random
+
+    from sentiment.scorer import _CLAUSE, clause_spans, focus
+    pieces = ["人保财险", "平安人寿", "某网贷平台", "该平台", "拒赔", "理赔难", "客户投诉", "，", "。", "、", " ", "\u3000",
+              "\t", "|", "：", "!", "退保", "恒丰银行", "本公司"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        offset = rng.randint(0, 3)
+        assert clause_spans(text, offset) == [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text)]
+        spots = sorted(rng.sample(range(offset, offset + len(text) + 1), min(4, len(text) + 1)))
+        positions, others = spots[::2], spots[1::2]
+        assert focus(text, offset, positions, others) == _focus_by_grow(text, offset, positions, others), text
+    assert focus("平安人寿拒赔 人保财险理赔快", 0, [0], [7]) == "平安人寿拒赔"
+    assert focus("平安人寿拒赔，某网贷平台跑路，客户投诉", 0, [0], []) == "平安人寿拒赔，"
