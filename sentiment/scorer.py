@@ -217,12 +217,9 @@ class DocumentScorer:
         segments: list[tuple[str, float, str]] = []
         in_title = bool(positions) and positions[0] < body_start
         if title and (in_title or (title_counts and bool(own) and min(own) < first_body + 2)):
-            if not in_title:
-                text = title
-            elif chinese:  # called directly: a function held in a variable is called through its Python wrapper
-                text = focus(title, 0, positions, others)
-            else:
-                text = english.focus(title, 0, positions, others)
+            # focus called directly: a function held in a variable is called through its Python wrapper
+            text = title if not in_title else (focus(title, 0, positions, others) if chinese
+                                              else english.focus(title, 0, positions, others))
             segments.append((text, 1.0, "title"))
         # Only the unit's sentences and the ones right after them can be
         # segments: visit those, in order, not every sentence of the text.
@@ -287,7 +284,7 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     end = offset + len(text)
     if not within(others, offset, end) and not _names_org(text):
         return text
-    clauses = clause_spans(text, offset)
+    clauses = [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text)]
     mine = [i for i, (c, at) in enumerate(clauses) if within(positions, at, at + len(c))]
     count = len(clauses)
     if count <= 1 or not mine:
@@ -303,16 +300,9 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     return "".join([clauses[i][0] for i in sorted(keep)]).strip()
 
 
-def clause_spans(text: str, offset: int = 0) -> list[tuple[str, int]]:
-    """``text``'s clauses with their offsets (``text`` starts at ``offset``)."""
-    return [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text)]
-
-
 def _joins(clauses: list[tuple[str, int]], others: Sequence[int], j: int, step: int) -> bool:
-    """Whether clause ``j``, reached from its neighbour (``step`` 1: the one
-    before, -1: after), joins it: it names no other unit or organisation and
-    no space separates the two (a headline's clauses separated by a space
-    have their own subjects)."""
+    """Whether clause ``j``, reached from its neighbour (``step`` 1: the one before), joins it: it names
+    no other unit or organisation, and no space (a headline's clauses have their own subjects) is between."""
     c, at = clauses[j]
     if within(others, at, at + len(c)) or _names_org(c):
         return False

@@ -210,19 +210,39 @@ def _focus_by_grow(text: str, offset: int, positions: list[int], others: list[in
     return "".join(clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
 
 
-def test_focus_and_clause_spans_match_the_clause_pattern_and_the_grow_walk():
+def test_focus_matches_the_grow_walk_it_replaces():
     import random
 
-    from sentiment.scorer import _CLAUSE, clause_spans, focus
+    from sentiment.scorer import focus
     pieces = ["人保财险", "平安人寿", "某网贷平台", "该平台", "拒赔", "理赔难", "客户投诉", "，", "。", "、", " ", "\u3000",
               "\t", "|", "：", "!", "退保", "恒丰银行", "本公司"]
     rng = random.Random(7)
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
         offset = rng.randint(0, 3)
-        assert clause_spans(text, offset) == [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text)]
         spots = sorted(rng.sample(range(offset, offset + len(text) + 1), min(4, len(text) + 1)))
         positions, others = spots[::2], spots[1::2]
         assert focus(text, offset, positions, others) == _focus_by_grow(text, offset, positions, others), text
     assert focus("平安人寿拒赔 人保财险理赔快", 0, [0], [7]) == "平安人寿拒赔"
     assert focus("平安人寿拒赔，某网贷平台跑路，客户投诉", 0, [0], []) == "平安人寿拒赔，"
+
+
+def test_sentence_spans_are_the_sentence_pattern_matches():
+    import random
+
+    from sentiment.tokenize import _SENTENCE, sentence_spans
+
+    def by_pattern(text: str) -> list[tuple[str, int]]:
+        out = []
+        for m in _SENTENCE.finditer(text):
+            raw = m.group(0)
+            if raw.strip():
+                out.append((raw.strip(), m.start() + len(raw) - len(raw.lstrip())))
+        return out
+    pieces = ["。", "！", "？", "!", "?", "；", ";", "…", "\n", "\r\n", "”", "’", "」", "』", "）", ")", " ", "\u3000",
+              "\t", "，", "平安人寿拒赔", "客户投诉", "a"]
+    rng = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert sentence_spans(text) == by_pattern(text), text
+    assert sentence_spans("  拒赔了！！”然后呢\n\n 投诉…") == [("拒赔了！！”", 2), ("然后呢", 8), ("投诉…", 14)]
