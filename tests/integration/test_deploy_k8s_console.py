@@ -1,5 +1,5 @@
-"""deploy/k8s/yuqing.yaml's console: the settings, ports and shared volume of compose.yml's console
-service (tests/integration/test_deploy_console.py runs compose's first-admin command), and a
+"""deploy/k8s/yuqing.yaml's console: the settings and ports of compose.yml's console
+service, the ack secret route and notify sign with (tests/integration/test_deploy_console.py runs compose's first-admin command), and a
 documented first-admin command that the CLI accepts."""
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ def manifest() -> list[dict]:
 
 
 def container_env(docs: list[dict], container: dict) -> dict[str, str]:
-    """What the container sees: its ConfigMaps (envFrom) overridden by its own ``env``."""
+    """What the container sees of its ConfigMaps (envFrom) and its own plain ``env`` values."""
     maps = {d["metadata"]["name"]: d["data"] for d in docs if d["kind"] == "ConfigMap"}
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         if "configMapRef" in source:
             env.update({k: str(v) for k, v in maps[source["configMapRef"]["name"]].items()})
-    env.update({e["name"]: str(e["value"]) for e in container.get("env", [])})
+    env.update({e["name"]: str(e["value"]) for e in container.get("env", []) if "value" in e})  # not Secret keys
     return env
 
 
@@ -35,7 +35,7 @@ def pod_of(docs: list[dict], container_name: str) -> tuple[dict, dict]:
     return workload, container
 
 
-def test_the_k8s_console_has_compose_settings_ports_and_shared_volume():
+def test_the_k8s_console_has_compose_settings_ports_and_the_ack_secret():
     docs = manifest()
     services = yaml.safe_load((DEPLOY / "compose.yml").read_text(encoding="utf-8"))["services"]
     compose = services["console"]
@@ -48,15 +48,18 @@ def test_the_k8s_console_has_compose_settings_ports_and_shared_volume():
     metrics = int(compose["command"][compose["command"].index("--metrics-port") + 1])
     assert {p["containerPort"] for p in console["ports"]} == published | {metrics}
     probe = console["readinessProbe"]["httpGet"]
-    assert probe["path"] in compose["healthcheck"]["test"][-1] and probe["port"] in published
-    # Compose shares one volume between console, route and notify (alert store, users, ack secret):
-    # here the console mounts route's and notify's volumes at the same places, in their pod.
+    named = {p["name"]: p["containerPort"] for p in console["ports"]}
+    assert probe["path"] in compose["healthcheck"]["test"][-1] and named.get(probe["port"], probe["port"]) in published
+    # Compose shares one volume between console, route and notify (the ack-link secret when
+    # YUQING_ACK_SECRET is not set): here each is its own Deployment on different nodes, so the three
+    # read the secret from the same key of the Secret instead (tests/integration/test_deploy_k8s.py).
     shared = set(compose["volumes"]) & set(services["route"]["volumes"]) & set(services["notify"]["volumes"])
     assert shared
-    mounts = {(m["name"], m["mountPath"]) for m in console["volumeMounts"]}
-    for role in ("route", "notify"):
+    for role in ("console", "route", "notify"):
         other, container = pod_of(docs, role)
-        assert other is workload and mounts == {(m["name"], m["mountPath"]) for m in container["volumeMounts"]}
+        assert other["kind"] == "Deployment" and (role == "console") == (other is workload)
+        [ref] = [e["valueFrom"]["secretKeyRef"] for e in container["env"] if e["name"] == "YUQING_ACK_SECRET"]
+        assert ref == {"name": "yuqing-secrets", "key": "YUQING_ACK_SECRET"}
     # Every role renders links with the console's address, set once.
     urls = {container_env(docs, c).get("YUQING_CONSOLE_BASE_URL") for d in docs
             if d["kind"] in ("Deployment", "StatefulSet") for c in d["spec"]["template"]["spec"]["containers"]}
@@ -74,7 +77,8 @@ def test_the_documented_first_admin_command_names_the_console_container_and_pars
     assert len(lines) == 1, lines
     argv = shlex.split(lines.pop())
     workload, _ = pod_of(manifest(), "console")
-    assert argv[argv.index("-c") + 1] == "console" and argv[argv.index("exec") + 2].startswith(workload["metadata"]["name"])
+    kind = {"Deployment": "deploy", "StatefulSet": "statefulset"}[workload["kind"]]
+    assert argv[argv.index("-c") + 1] == "console" and argv[argv.index("-it") + 1] == f"{kind}/{workload['metadata']['name']}"
     command = argv[argv.index("--") + 2:]  # after `-- yuqing`
     assert command == [a for a in documented_command() if a not in ("--password-env", "YUQING_ADMIN_PASSWORD")]
     args = build_parser().parse_args(command)
