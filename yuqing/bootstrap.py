@@ -296,3 +296,32 @@ def console_store_location(config: AppConfig) -> str | Path:
 
 def build_app(config_dir: str | Path, data_dir: str | Path | None = None, clock: Clock | None = None) -> App:
     return App(load_config(config_dir, data_dir=data_dir), clock=clock)
+
+
+def shared_state_warnings(config: AppConfig) -> list[str]:
+    """``yuqing check-config``: state that cannot be shared where the roles look spread over machines.
+
+    Replica counts are not in the configuration; a Kafka bus is the sign of a distributed shape
+    (deploy/compose.yml, deploy/k8s/yuqing.yaml). A SQLite alert, story or console store there is one
+    file on one machine: a second route or notify (or scorer, or console) elsewhere would keep its own
+    alerts, stories or users. On PostgreSQL, ack links are signed on one machine and opened on another:
+    without YUQING_ACK_SECRET each machine makes its own secret.
+    """
+    import os
+
+    from alerting.acklinks import SECRET_ENV
+    from pipeline.statedb import is_postgres
+    settings, where = config.settings, config.root / "settings.yaml"
+    out = []
+    if settings.bus.url.startswith("kafka://"):
+        stores = {"alert_store.url": settings.alert_store.url,
+                  "story_store.url": settings.story_store.url if settings.story_store else None,
+                  "console_store.url": settings.console_store.url if settings.console_store else None}
+        for name, url in stores.items():
+            if url is not None and not is_postgres(url):
+                out.append(f"{where}: {name}: {url} is a file on one machine, but the bus is Kafka: run one "
+                           f"route and one notify (scorer, console) on that machine, or use postgresql://")
+    if is_postgres(settings.alert_store.url) and not os.environ.get(SECRET_ENV):
+        out.append(f"{where}: alert_store.url is PostgreSQL, shared by several machines, but ${SECRET_ENV} is not "
+                   f"set: each machine would sign ack links with its own secret, which the others refuse")
+    return out

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import cast
 
 from pipeline.config import AppConfig, ConfigError, load_config
+from yuqing.bootstrap import shared_state_warnings
 from yuqing.supervisor import Child, Supervisor, child_env, role_argv
 
 log = logging.getLogger("yuqing")
@@ -210,7 +211,7 @@ def config_warnings(cfg: AppConfig) -> list[str]:
     if cfg.settings.sms.provider and fixed.templates.link_base() != base:  # SMS links would miss the console
         out.append(f"{cfg.root / 'settings.yaml'}: sms.{cfg.settings.sms.provider}.templates.alert: the approved "
                    f"link starts {fixed.templates.link_base() or '(none)'}, console_base_url is {base}")
-    return out
+    return out + shared_state_warnings(cfg)
 
 
 def cmd_search(args) -> int:

@@ -33,3 +33,34 @@ def test_the_old_console_demo_users_switch_is_refused_not_ignored(tmp_path, caps
     root = production(tmp_path, demo_users=True)  # where the switch used to sit, outside demo:
     assert main(["check-config", "--config", root]) == 2
     assert "settings.yaml: console.demo_users" in capsys.readouterr().err
+
+
+def test_check_config_flags_stores_that_cannot_be_shared_by_replicas(tmp_path, capsys, monkeypatch):
+    # The production twin with its roles spread out (a Kafka bus, as deploy/compose.yml and
+    # deploy/k8s/yuqing.yaml set it) but the alert store left on its SQLite default: a second route or
+    # notify replica would keep its own alerts.
+    root = production(tmp_path)
+    monkeypatch.setenv("YUQING_BUS_URL", "kafka://kafka:9092")
+    monkeypatch.setenv("YUQING_CONSOLE_BASE_URL", "https://yuqing.example.cn")  # the SMS texts' link, as deployed
+    monkeypatch.delenv("YUQING_ALERT_STORE_URL", raising=False)
+    assert main(["check-config", "--config", root]) == 0  # a warning: one route and one notify is allowed
+    err = capsys.readouterr().err
+    assert "alert_store.url: sqlite:///alerts.db is a file on one machine, but the bus is Kafka" in err
+
+    # On PostgreSQL the stores are shared; the ack links' secret must be too.
+    monkeypatch.setenv("YUQING_ALERT_STORE_URL", "postgresql://yuqing@db:5432/yuqing")
+    monkeypatch.delenv("YUQING_ACK_SECRET", raising=False)
+    assert main(["check-config", "--config", root]) == 0
+    err = capsys.readouterr().err
+    assert "is a file on one machine" not in err and "$YUQING_ACK_SECRET is not set" in err
+
+    monkeypatch.setenv("YUQING_ACK_SECRET", "k" * 64)
+    assert main(["check-config", "--config", root]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+    # The embedded shape (SQLite bus and stores on one machine) is not flagged.
+    monkeypatch.setenv("YUQING_BUS_URL", "sqlite:///bus.db")
+    monkeypatch.delenv("YUQING_ALERT_STORE_URL")
+    monkeypatch.delenv("YUQING_ACK_SECRET")
+    assert main(["check-config", "--config", root]) == 0
+    assert "warning" not in capsys.readouterr().err
