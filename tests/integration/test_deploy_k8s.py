@@ -155,8 +155,8 @@ def test_the_pods_commands_run_on_postgresql_and_keep_nothing_in_their_data_fold
             procs[role, i] = (_start(role, env, tmp_path, tmp_path / f"{role}-{i}.log"), data, env)
 
         def probes_answer() -> bool:
-            for (role, _), (proc, data, env) in procs.items():
-                assert proc.poll() is None, (tmp_path / f"{role}-{_}.log").read_text(errors="replace")[-3000:]
+            for (role, i), (proc, data, env) in procs.items():
+                assert proc.poll() is None, (tmp_path / f"{role}-{i}.log").read_text(errors="replace")[-3000:]
                 c = container(loads[role])
                 port = _metrics_port(data, role, proc.pid)
                 for kind in ("readinessProbe", "livenessProbe"):
