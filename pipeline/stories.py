@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from contracts.messages import ScoredDocument
@@ -65,6 +65,28 @@ def _us(t: datetime) -> int:
 def _ints_json(values: tuple[int, ...]) -> str:
     """``json.dumps`` of a tuple of ints, without the encoder's generality."""
     return f"[{', '.join(map(str, values))}]"
+
+
+_ZONES: dict[timedelta, timezone] = {}  # by offset: a few dozen at most (whole minutes within a day)
+
+
+def _std_zone(t: datetime) -> datetime:
+    """``t`` with its offset as a ``datetime.timezone``: the same instant, offset and
+    ``isoformat``. Pydantic's own tzinfo answers ``utcoffset`` through a Python call,
+    which a story's comparisons, hour and text each make (~3 k instructions each)."""
+    zone = t.tzinfo
+    if zone is None or type(zone) is timezone:
+        return t
+    offset = zone.utcoffset(t)
+    if offset is None or not -_DAY < offset < _DAY:
+        return t
+    std = _ZONES.get(offset)
+    if std is None:
+        std = _ZONES[offset] = timezone(offset)
+    return t.replace(tzinfo=std)
+
+
+_DAY = timedelta(days=1)
 
 
 def _candidate(row: Sequence) -> logic.Candidate:
@@ -118,7 +140,7 @@ class StoryStore:
     def assign_many(self, docs: Sequence[ScoredDocument]) -> list[ScoredDocument]:
         """``assign`` for a bus batch in one transaction (one commit, not one
         per document); a document joins stories started earlier in the batch."""
-        prepared = [(doc, doc.published_at or doc.crawled_at, logic.fingerprint(doc.title, doc.text))
+        prepared = [(doc, _std_zone(doc.published_at or doc.crawled_at), logic.fingerprint(doc.title, doc.text))
                     for doc in docs]
         # (story id, story state) as each document left it: taken at once,
         # before a later document of the batch joins the same story.

@@ -341,13 +341,70 @@ class Story:
     spread: dict[str, int] = field(default_factory=dict)  # "YYYY-MM-DDTHH" (UTC) -> documents
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "first_seen": self.first_seen.isoformat(), "last_seen": self.last_seen.isoformat(),
+        return {"id": self.id, "first_seen": _iso(self.first_seen), "last_seen": _iso(self.last_seen),
                 "doc_count": self.doc_count, "channels": self.channels, "sites": self.sites, "spread": self.spread}
 
     @classmethod
     def from_dict(cls, d: dict) -> Story:
         return cls(d["id"], datetime.fromisoformat(d["first_seen"]), datetime.fromisoformat(d["last_seen"]),
                    d["doc_count"], dict(d["channels"]), dict(d["sites"]), dict(d["spread"]))
+
+
+# A story's times as text, kept: the store writes a story's state after each of its
+# documents and once more at the batch's end, and first_seen stays for many documents
+# (``datetime.isoformat`` formats through C's printf: ~15 k instructions a call). Keyed by
+# the object (kept in the entry, so its id is not reused while the entry lives).
+_ISOS: dict[int, tuple[datetime, str]] = {}
+# An hour of the spread as text by hours since the epoch (strftime costs ~10 k instructions).
+_HOURS: dict[int, str] = {}
+_KEPT: Final = 4096
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _iso(t: datetime) -> str:
+    """``t.isoformat()``."""
+    found = _ISOS.get(id(t))
+    if found is not None and found[0] is t:
+        return found[1]
+    text = _isoformat(t)
+    if len(_ISOS) >= _KEPT:
+        _ISOS.clear()
+    _ISOS[id(t)] = (t, text)
+    return text
+
+
+def _isoformat(t: datetime) -> str:
+    """``t.isoformat()`` where the offset is whole minutes, from two-digit strings (the
+    datetime module formats through C's printf, ~10 k instructions; so does %-formatting)."""
+    offset = t.utcoffset()
+    if offset is None or offset.microseconds or offset.seconds % 60:
+        return t.isoformat()
+    minutes: int = offset.days * 1440 + offset.seconds // 60
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    two = _TWO
+    year: int = t.year
+    micro: int = t.microsecond
+    fraction = f".{str(1_000_000 + micro)[1:]}" if micro else ""
+    return (f"{str(year) if year >= 1000 else str(10_000 + year)[1:]}-{two[t.month]}-{two[t.day]}T{two[t.hour]}:"
+            f"{two[t.minute]}:{two[t.second]}{fraction}{sign}{two[minutes // 60]}:{two[minutes % 60]}")
+
+
+_TWO: Final = [f"{i:02d}" for i in range(100)]
+
+
+def _hour(seen: datetime) -> str:
+    """``seen.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")`` (``seen`` aware)."""
+    if seen.tzinfo is None:  # local time, as astimezone takes it
+        return seen.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")
+    since = seen - _EPOCH
+    hours: int = since.days * 24 + since.seconds // 3600
+    found = _HOURS.get(hours)
+    if found is None:
+        if len(_HOURS) >= _KEPT:
+            _HOURS.clear()
+        found = _HOURS[hours] = seen.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")
+    return found
 
 
 def new_story(story_id: str, seen: datetime) -> Story:
@@ -361,6 +418,6 @@ def add_document(story: Story, seen: datetime, channel: str, site: str) -> Story
     story.doc_count += 1
     story.channels[channel] = story.channels.get(channel, 0) + 1
     story.sites[site] = story.sites.get(site, 0) + 1
-    hour = seen.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")
+    hour = _hour(seen)
     story.spread[hour] = story.spread.get(hour, 0) + 1
     return story

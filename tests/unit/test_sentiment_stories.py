@@ -83,6 +83,24 @@ def test_story_keeps_first_seen_count_channels_and_spread():
     assert story.spread == {"2026-11-25T08": 2, "2026-11-25T06": 1}
 
 
+
+def test_story_times_and_hours_read_as_isoformat_and_strftime_make_them():
+    # to_dict and the spread's hours take shortcuts (kept texts, two-digit strings, whole-minute offsets)
+    zones = [timezone.utc, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30)),
+             timezone(timedelta(seconds=-3599, microseconds=5)), timezone(timedelta(hours=23, minutes=59))]
+    times = [datetime(2026, 11, 25, 23, 59, 59, 999999, tzinfo=zones[1]), datetime(999, 1, 2, 3, 4, 5, tzinfo=zones[2]),
+             datetime(1969, 12, 31, 23, 30, 0, 1, tzinfo=zones[3]), datetime(2026, 1, 1, tzinfo=zones[4]),
+             Document.create(url="http://a.example.cn/t", source_id="s", channel="news", site="a.example.cn", title="t",
+                             published_at="2026-11-25T08:00:00.5Z").published_at]
+    for zone in zones:
+        times += [T0.astimezone(zone), (T0 - timedelta(microseconds=1)).astimezone(zone)]
+    for t in times:
+        story = new_story("s", t)
+        assert story.to_dict()["first_seen"] == story.to_dict()["last_seen"] == t.isoformat()
+        add_document(story, t, "news", "a.example.cn")
+        assert list(story.spread) == [t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")]
+
+
 @pytest.fixture
 def store(tmp_path):
     s = StoryStore(tmp_path / "stories.db")
