@@ -31,15 +31,16 @@ words as the phrase, with no risk type.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import ahocorasick
 
 from sentiment import combine
 from sentiment.bayes import NaiveBayes
 from sentiment.gapped import GAP, gapped_heads
-from sentiment.matching import build_automaton
+from sentiment.matching import build_automaton, frequent_first
 from sentiment.tokenize import Tokenizer, split_sentences
 
 SECOND_WORST = 0.15
@@ -105,10 +106,13 @@ class NegativityScorer:
         # One walk of a segment finds the counter cues and the market cues: routine
         # market cues, hedges and advice cues (a word in several of these lists
         # counts as the first); a word may be a counter cue and a market cue.
+        # The automata's trie nodes list their children most common character
+        # first (by the model's training counts), which the walks search sooner.
+        frequency = char_frequency(model)
         self._signals = _signal_automaton([c for cue in negation_cues if cue for c in alternatives(cue)],
                                           [(c, "routine") for c in routine_cues] +
                                           [(c, "hedge") for c in hedge_cues] +
-                                          [(c, "advice") for c in advice_cues])
+                                          [(c, "advice") for c in advice_cues], frequency)
         weights = dict(risk_weights or {})
         plain = [(p, risk) for risk, phrases in lexicon.items() for p in phrases if GAP not in p]
         entries = [(p, (p, risk, weights.get(risk, 1.0))) for p, risk in plain]
@@ -116,7 +120,11 @@ class NegativityScorer:
         # same automaton, with what may follow it (risk None marks a head; see gapped_heads()).
         heads = gapped_heads(((p, risk, weights.get(risk, 1.0)) for risk, phrases in lexicon.items()
                               for p in phrases if GAP in p), {p for p, _ in plain})
-        self._lexicon = build_automaton(entries + [(h, (h, None, tail)) for h, tail in heads.items()])
+        self._lexicon = build_automaton(entries + [(h, (h, None, tail)) for h, tail in heads.items()], frequency)
+        # The last title advice_title() walked: (title, its cue hits, its lexicon hits or None when
+        # not looked for). The title is usually a segment too, which then is not walked again.
+        self._title: tuple[str, list[tuple[int, int, bool, str]],
+                           tuple[list[tuple[str, str, float, int, int]], bool] | None] = ("", [], None)
 
     # ------------------------------------------------------------ one segment
 
@@ -154,19 +162,36 @@ class NegativityScorer:
         if self._signals is None:
             return False
         lowered = text.lower() if lowered is None else lowered
-        for end, (cue, (counter, _)) in self._signals.iter(lowered):
-            if counter and _counts(lowered, end + 1 - len(cue), end, hits):
+        for start, end, counter, _ in self._cues(lowered):  # noqa: SIM110 -- no generator (mypyc)
+            if counter and _counts(lowered, start, end, hits):
                 return True
         return False
+
+    def _cues(self, lowered: str) -> list[tuple[int, int, bool, str]]:
+        """The counter cues and market cues in ``lowered``, one walk:
+        ``(start, end inclusive, whether a counter cue, market kind or "")``."""
+        found: list[tuple[int, int, bool, str]] = []
+        if self._signals is not None:
+            # Typed, so that mypyc unpacks the automaton's values as tuples (see matching.py).
+            walk = cast("Iterator[tuple[int, tuple[str, tuple[bool, str]]]]", self._signals.iter(lowered))
+            for end, (cue, (counter, what)) in walk:
+                found.append((end + 1 - len(cue), end, counter, what))
+        return found
 
     def advice_title(self, title: str) -> bool:
         """A title of advice, a how-to or a service notice: an advice cue,
         not negated (未提示 is a grievance), and no lexicon phrase (理赔难如何
         维权 is a grievance asked as a question). Its every segment is advice."""
         lowered = title.lower()
-        return self._signals is not None and any(
-            what == "advice" and not _negated_cue(lowered, end + 1 - len(cue))
-            for end, (cue, (_, what)) in self._signals.iter(lowered)) and not self.lexicon_hits(title, lowered)
+        cues = self._cues(lowered)
+        advice = False
+        for start, _, _, what in cues:
+            if what == "advice" and not _negated_cue(lowered, start):
+                advice = True
+                break
+        found = self._hits(title, lowered) if advice else None
+        self._title = (title, cues, found)  # for the title's segment (_evidence)
+        return found is not None and not found[0]
 
     def evidence(self, text: str, kind: str = "sentence",
                  advice_title: bool = False) -> tuple[tuple[float, ...], list, bool, list[str]]:
@@ -185,7 +210,12 @@ class NegativityScorer:
         known = model.known(tokens)
         nb = model.known_logit(known)
         lowered = text.lower()
-        hits, denied = self._hits(text, lowered)
+        title = self._title
+        if text == title[0]:  # the title, walked by advice_title()
+            cues, found = title[1], title[2]
+        else:
+            cues, found = self._cues(lowered), None
+        hits, denied = self._hits(text, lowered) if found is None else (list(found[0]), found[1])
         if kind == "context":
             # A neighbouring sentence that does not name the unit: the model's
             # general negativity (保存证据, 报警) there is too often about
@@ -196,14 +226,12 @@ class NegativityScorer:
         countered = denied and not hits
         routine = hedged = False
         advice = advice_title
-        if self._signals is not None:  # counter and market cues in one walk (see countered())
-            for end, (cue, (counter, what)) in self._signals.iter(lowered):
-                start = end + 1 - len(cue)
-                if counter and not countered:
-                    countered = _counts(lowered, start, end, hits)
-                if what:
-                    routine, hedged = routine or what == "routine", hedged or what == "hedge"
-                    advice = advice or (what == "advice" and not _negated_cue(lowered, start))
+        for start, end, counter, what in cues:  # counter and market cues, one walk (see countered())
+            if counter and not countered:
+                countered = _counts(lowered, start, end, hits)
+            if what:
+                routine, hedged = routine or what == "routine", hedged or what == "hedge"
+                advice = advice or (what == "advice" and not _negated_cue(lowered, start))
         x = combine.features(nb, [h[2] for h in hits], countered, routine, hedged, kind, advice)
         return x, hits, countered, known
 
@@ -256,8 +284,19 @@ def _counts(lowered: str, start: int, end: int, hits: Sequence[tuple]) -> bool:
     return True
 
 
-def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[str, str]]
-                      ) -> ahocorasick.Automaton | None:
+def char_frequency(model: NaiveBayes) -> dict[str, int]:
+    """How often each character occurs in the model's training texts (its
+    token counts): an estimate of how common it is in the texts scored."""
+    counts: dict[str, int] = {}
+    for table in (model.neg, model.pos):
+        for word, n in table.items():
+            for ch in word:
+                counts[ch] = counts.get(ch, 0) + n
+    return counts
+
+
+def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[str, str]],
+                      frequency: Mapping[str, int] | None = None) -> ahocorasick.Automaton | None:
     """One automaton over the lower-cased counter cues and market cues: each
     word's value is ``(word, (whether a counter cue, its market kind or ""))``,
     the first market kind given for a word winning (as build_automaton's
@@ -275,8 +314,8 @@ def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[s
     if not found:
         return None
     auto = ahocorasick.Automaton()
-    for key, value in found.items():
-        auto.add_word(key, (key, value))
+    for key in (found if frequency is None else frequent_first(found, frequency)):
+        auto.add_word(key, (key, found[key]))
     auto.make_automaton()
     return auto
 
