@@ -241,7 +241,7 @@ def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", 
              f"{local(brief.get('published_at'))}",
              f"**传播**：{markdown_text(spread(alert))}"]
     review = brief.get("review") or {}
-    if kind == "alert" and (review.get("advice") or brief.get("assessment")):
+    if kind in ("alert", "review") and (review.get("advice") or brief.get("assessment")):  # what the reviewer judges
         lines.append(f"**研判**：{markdown_text(one_line(review.get('advice') or brief['assessment']))}")
     if kind == "alert" and (review.get("notes") or review.get("auto")):
         lines.append(f"**协会复核**：{markdown_text(one_line(review.get('notes') or AUTO_FORWARDED))}")
@@ -249,7 +249,8 @@ def robot_message(alert: Alert, brief: dict, ack_url: str, kind: str = "alert", 
         lines.append(f"**说明**：{markdown_text(reason)}")
     lines.append(f"[确认收到]({ack_url})")
     if mention:
-        lines.append(" ".join(f"@{mobile}" for _, mobile in mention) + " 请及时处置")
+        ask = "请及时复核" if kind == "review" else "请及时处置"
+        lines.append(" ".join(f"@{mobile}" for _, mobile in mention) + f" {ask}")
     return {"title": title, "markdown": "\n\n".join(lines), "mentions": [m for _, m in mention]}
 
 

@@ -22,3 +22,24 @@ def test_the_email_lists_every_step_of_the_advice():
     # After the association's review, its edited advice replaces the card's.
     assert advice_lines({**brief, "review": {"advice": "两小时内联系车主", "by": "值班员王宁"}}) == \
         "研判建议（协会复核）：两小时内联系车主\n协会复核：已由值班员王宁复核转发\n"
+
+
+def test_the_duty_groups_review_card_carries_the_judgement_and_asks_for_a_review():
+    from datetime import datetime, timezone
+
+    from alerting.templates import robot_message
+    from contracts.messages import Alert, DocRef, Level
+    from tests.kit import make_scored
+    doc = make_scored({"chinalife-jl": "red"}, title="中国人寿吉林省分公司拖延理赔半年")
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    alert = Alert(id="a1", story_id="s1", unit_id="chinalife-jl", unit_name="国寿吉林", level=Level.red,
+                  first_seen=at, last_seen=at, channels=[doc.channel], sites=[doc.site],
+                  representative=DocRef.of(doc), negativity=0.99)
+    brief = {"assessment": "理赔纠纷·萌芽（上升）；建议：核实案件进度等4项，24小时内回应"}
+    card = robot_message(alert, brief, "http://x/ack/t", "review", "请于20:58前复核并转发",
+                         mention=[("值班员王宁", "13800000001")])["markdown"]
+    assert "**研判**：理赔纠纷·萌芽（上升）" in card and card.endswith("@13800000001 请及时复核")
+    unit = robot_message(alert, brief, "http://x/ack/t", "alert", mention=[("孙伟", "13900000021")])["markdown"]
+    assert "**研判**：" in unit and unit.endswith("@13900000021 请及时处置")
+    update = robot_message(alert, brief, "http://x/ack/t", "update", "新增2篇")["markdown"]
+    assert "**研判**" not in update  # an update says what is new
