@@ -15,7 +15,7 @@ Why poll the store rather than consume the ``alerts`` bus topic:
 
 Each event is ``id: <cursor>``, ``event: alert`` (or ``ops`` for a blind
 source) and the alert's summary as JSON. Alerts the user may not see are
-never sent. The session is re-checked every ``RECHECK`` seconds (a logout,
+never sent (a unit's lead: nor one held for the association's review). The session is re-checked every ``RECHECK`` seconds (a logout,
 a disabled user or an expired session ends the stream with ``event: expired``).
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _visible(ports: Ports, session: Session, ids: list[str]) -> tuple[list[dict]
         alert = ports.get_alert(alert_id)
         if alert is not None and can_see(session.user, alert):
             alerts.append(alert)
-    return alert_service.summaries(ports, alerts), ops
+    return alert_service.summaries(ports, alert_service.told(ports, session.user, alerts)), ops
 
 
 def _event(kind: str, cursor: int, data: dict) -> str:

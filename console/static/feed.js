@@ -211,6 +211,13 @@
     let unack = 0;
     alerts.forEach((a) => { if (a.unacknowledged) unack += 1; });
     document.querySelector("#unack-count b").textContent = unack;
+    const waiting = document.getElementById("review-count");  // held for the duty officers' review
+    if (waiting) {
+      let held = 0;
+      alerts.forEach((a) => { if (a.awaiting_review) held += 1; });
+      waiting.querySelector("b").textContent = held;
+      waiting.hidden = held === 0;
+    }
     attention.badge(unack);
     keepInUrl();
   }

@@ -1,5 +1,5 @@
-"""What the duty officer and the unit's lead see without hunting for it: the review deadline on a held
-alert's feed row; on the ack page (a phone, from the SMS) the response deadline before anything else,
+"""What the duty officer and the unit's lead see without hunting for it: how many alerts wait for review and
+each one's deadline on its feed row (a lead does not see them before they are forwarded); on the ack page (a phone, from the SMS) the response deadline before anything else,
 and 开始处置 offered once, not again on an alert already being handled."""
 from __future__ import annotations
 
@@ -47,7 +47,17 @@ def test_a_held_alerts_feed_row_shows_when_it_goes_to_the_unit_by_itself(review_
         row = (By.CSS_SELECTOR, f'#feed-body tr[data-id="{held}"] .review-due')
         WebDriverWait(driver, 10).until(EC.visibility_of_element_located(row))
         assert driver.find_element(*row).text == f"{local(due, '%H:%M')} 自动转发单位"
+        waiting = driver.find_element(By.ID, "review-count")  # how many wait for the duty officers, in the head
+        assert waiting.is_displayed() and waiting.text == f"待复核 {app.alert_store.pending_reviews()}"
         driver.save_screenshot(str(shots / "feed-review-due.png"))
+        click_to_new_page(driver, (By.ID, "review-count"))  # one click: only what waits for review
+        WebDriverWait(driver, 10).until(EC.visibility_of_element_located(row))
+        shown = [tr for tr in driver.find_elements(By.CSS_SELECTOR, "#feed-body tr") if tr.is_displayed()]
+        assert len(shown) == app.alert_store.pending_reviews() and all("待复核" in tr.text for tr in shown)
+        login(driver, server.url, "lead_a")  # the unit's lead: not told yet, so not in its feed at all
+        open_feed(driver, server.url)
+        assert not driver.find_elements(By.ID, "review-count")
+        assert not driver.find_elements(By.CSS_SELECTOR, f'#feed-body tr[data-id="{held}"]')
     finally:
         driver.quit()
 

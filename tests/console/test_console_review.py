@@ -53,12 +53,16 @@ def test_the_feed_marks_and_filters_held_alerts_and_the_api_forwards_once(review
     assert "forward" not in [a["action"] for a in duty.get(f"/api/alerts/{at_once}").json()["actions"]]
     before = len(smtp.to(PRIMARY_A))
 
-    lead = Api(server.url, "lead_a")  # the unit's own lead may not forward (nor see a 复核 button)
-    assert lead.post(f"/api/alerts/{held}/forward", json={}, headers={"X-CSRF-Token": lead.csrf}).status_code == 403
+    lead = Api(server.url, "lead_a")  # the unit's own lead may not forward, nor even see it before the review
+    assert lead.post(f"/api/alerts/{held}/forward", json={}, headers={"X-CSRF-Token": lead.csrf}).status_code == 404
+    assert held not in [a["id"] for a in lead.get("/api/alerts").json()]
+    assert at_once in [a["id"] for a in lead.get("/api/alerts").json()]
+    assert lead.get(f"/alerts/{held}").status_code == 404
     r = duty.post(f"/api/alerts/{held}/forward", json={"notes": "已核实", "advice": "当日联系车主并报告进展"},
                   headers={"X-CSRF-Token": duty.csrf})
     assert r.status_code == 200, r.text
     assert not r.json()["awaiting_review"] and r.json()["review"]["forwarded_by"]
+    assert held in [a["id"] for a in lead.get("/api/alerts").json()]  # told now: the lead's to handle
     again = duty.post(f"/api/alerts/{held}/forward", json={}, headers={"X-CSRF-Token": duty.csrf})
     assert again.status_code == 200 and again.json()["review"]["notes"] == "已核实"  # unchanged
     refused = duty.post(f"/api/alerts/{at_once}/forward", json={}, headers={"X-CSRF-Token": duty.csrf})

@@ -54,6 +54,9 @@ def test_handling_then_resolving_a_held_alert_through_the_api(review_console):  
     app.escalator.run_once()
     app.notifier.run_once()
     assert [m for m in smtp.to(PRIMARY_A) if "复核测试11" in m.subject] == []
+    lead = Api(server.url, "lead_a")  # closed before the unit was told: not the unit's to see
+    assert lead.get(f"/api/alerts/{held}").status_code == 404
+    assert held not in [a["id"] for a in lead.get("/api/alerts").json()]
 
 
 def test_handling_from_the_duty_officers_link_on_a_held_alert_says_the_unit_is_still_to_be_told(review_console):  # noqa: F811
