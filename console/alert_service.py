@@ -13,6 +13,7 @@ templates), built defensively: the alerting engineer may add fields.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime
@@ -20,6 +21,7 @@ from typing import Any
 
 from alerting.assessment import card_for
 from alerting.lifecycle import TRANSITIONS
+from alerting.routing import UNIT_ROLES
 from alerting.templates import by_sentence
 from alerting.templates_grounds import plain_grounds
 from console import labels
@@ -172,12 +174,23 @@ def sort_for_duty(items: list[dict]) -> list[dict]:
 
 def told(ports: Ports, user: User, alerts: list[Alert]) -> list[Alert]:
     """``alerts`` as ``user`` may see them given the reviews (forward: review): a unit's lead does not see an
-    alert held for the association's review, nor one closed before it was forwarded — the unit has not
-    been told (association first), and what a lead did on it would be taken for the duty officers' act."""
+    alert the unit has not been told of because it is held for the association's review, or was closed
+    before being forwarded (association first; and what a lead did on it would be taken for the duty
+    officers' act). An alert the unit heard of before its review (raised to a reviewed level) stays."""
     if unit_scope(user) is None or not alerts:
         return alerts
     reviews = ports.reviews([a.id for a in alerts])
-    return [a for a in alerts if (reviews.get(a.id) or {}).get("state", "forwarded") == "forwarded"]
+    return [a for a in alerts if (reviews.get(a.id) or {}).get("state", "forwarded") == "forwarded"
+            or _unit_was_told(ports, a.id)]
+
+
+def _unit_was_told(ports: Ports, alert_id: str) -> bool:
+    """Whether a message to one of the unit's people (not the duty officers') about the alert went out."""
+    for row in ports.outbox(alert_id):
+        if row["state"] in ("accepted", "delivered") and \
+                json.loads(row["payload"] or "{}").get("role") in UNIT_ROLES:
+            return True
+    return False
 
 
 def feed(ports: Ports, user: User, limit: int = 200, status: str | None = None,

@@ -9,10 +9,10 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from tests.console.conftest import Api
+from tests.console.conftest import UNIT_A, Api
 from tests.console.test_console_browser import login
 from tests.console.test_console_review import PRIMARY_A, publish, review_console  # noqa: F401 (fixture)
-from tests.kit import browser_missing, chromium, click_to_new_page
+from tests.kit import browser_missing, chromium, click_to_new_page, seed_doc
 
 
 def actions(api: Api, alert_id: str) -> list[str]:
@@ -114,3 +114,18 @@ def test_a_duty_officer_handles_then_closes_a_held_alert_in_the_browser(review_c
     app.escalator.run_once()
     app.notifier.run_once()
     assert [m for m in smtp.to(PRIMARY_A) if "复核测试13" in m.subject] == []
+
+
+def test_a_lead_keeps_an_alert_the_unit_knew_of_while_its_raise_is_reviewed(review_console):  # noqa: F811
+    app, server, smtp = review_console
+    alert_id = publish(app, 31, level="orange")  # orange: the unit is told at once
+    assert [m for m in smtp.to(PRIMARY_A) if "复核测试31" in m.subject]
+    doc = seed_doc({UNIT_A: "red"}, title="复核测试31：车主投诉理赔被拒，监管介入", text="车主称保险公司拒赔，监管部门已介入。",
+                   url="http://weibo.example.cn/review/31", at=app.clock.now(), story="review-31")
+    app.index.upsert([doc])
+    app.router.handle(doc)  # the same story, now red: the raise waits for the association's review
+    app.notifier.run_once()
+    assert app.alert_store.review(alert_id)["state"] == "pending"
+    lead = Api(server.url, "lead_a")  # the unit knew of it: it stays in the lead's feed and detail
+    assert lead.get(f"/api/alerts/{alert_id}").status_code == 200
+    assert alert_id in [a["id"] for a in lead.get("/api/alerts").json()]
