@@ -42,6 +42,7 @@ from pipeline.sqlite import ts as _ts
 from pipeline.statedb import Conn, Row
 
 HELD_CANCELLED = "held for review; "  # last_error of held rows a 误报 cancelled (a reopening holds them again)
+UNIT_ROLES = ("unit-primary", "unit-backup", "unit-robot")  # what ``forward: review`` holds back (the unit's people)
 # Review states in which the unit was never told and the review is over (a reopening puts it back).
 CLOSED_UNTOLD = ("dismissed", "resolved")
 # alert_state.review values in which the unit's people get no updates: waiting for the review, or closed by

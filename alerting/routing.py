@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from alerting.reviews import UNIT_ROLES  # noqa: F401 (re-exported: the router, escalator and reopener use it)
 from alerting.rota import DutyRoster
 from contracts.messages import Level
 from pipeline.config import Contact, LevelRoute, MembersFile, Rules, hhmm_minutes
 
 PERSONAL = ("sms", "email")
-UNIT_ROLES = ("unit-primary", "unit-backup", "unit-robot")  # what ``forward: review`` holds back
 
 
 @dataclass(frozen=True)

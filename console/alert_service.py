@@ -21,7 +21,7 @@ from typing import Any
 
 from alerting.assessment import card_for
 from alerting.lifecycle import TRANSITIONS
-from alerting.routing import UNIT_ROLES
+from alerting.reviews import UNIT_ROLES
 from alerting.templates import by_sentence
 from alerting.templates_grounds import plain_grounds
 from console import labels
