@@ -23,7 +23,7 @@ from __future__ import annotations
 import binascii
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Final
@@ -93,7 +93,7 @@ def _title(title: str) -> tuple[str, str, tuple[str, ...], str]:
     clean_rest = _NOISE.sub("", rest)
     head = stripped[:len(stripped) - len(rest)]
     clean = _NOISE.sub("", head) + clean_rest if head else clean_rest
-    norm = clean_rest.lower()
+    norm = _lower(clean_rest)
     parts = (clean, norm, _numbers(norm), stable_id("story", norm) if len(norm) >= MIN_TITLE else "")
     if len(_TITLES) >= _TITLES_KEPT:
         _TITLES.clear()
@@ -149,17 +149,26 @@ _WHOLE = [slice(None)]  # a text shorter than a shingle: one window
 # code; from source, each window is sliced and hashed by zlib in C (fewer
 # interpreted steps). The same values either way.
 _COMPILED: Final = not __file__.endswith(".py")
+# Python's own str.lower, called as an object: mypyc compiles ``s.lower()`` without the
+# final-sigma rule (Σ lowers to ς at a word's end, else σ), so the two builds would hash
+# and name a story with a Σ differently.
+_PY_LOWER: Final[Callable[[str], str]] = str.lower
+
+
+def _lower(text: str) -> str:
+    """``text.lower()`` as Python gives it, in either build."""
+    return _PY_LOWER(text) if "Σ" in text else text.lower()
 
 
 def _normalised(text: str) -> str:
     """``_NOISE.sub("", text).lower()``, by a table lookup in numpy when
     the text is long and every character is in the Basic Multilingual Plane."""
     if len(text) < _NUMPY_FROM:
-        return _NOISE.sub("", text).lower()
+        return _lower(_NOISE.sub("", text))
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # lone surrogates: dropped
     if codes.max() >= 0x10000:
-        return _NOISE.sub("", text).lower()
-    return codes[_KEEP_BMP[codes]].tobytes().decode("utf-32-le").lower()
+        return _lower(_NOISE.sub("", text))
+    return _lower(codes[_KEEP_BMP[codes]].tobytes().decode("utf-32-le"))
 
 
 def _lowered_codes(clean_title: str, lead: str) -> np.ndarray | None:
@@ -256,8 +265,8 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
     keeps for the story id."""
     lead = text[:FINGERPRINT_CHARS]
     if "Σ" in title or "Σ" in lead:
-        # Its lower case depends on its neighbours (σ, or ς at a word's end), and compiled
-        # code lowers a str without that context except here: the text as it always was.
+        # Its lower case depends on its neighbours (σ, or ς at a word's end), which the
+        # per-character tables cannot say: the whole text, lowered by Python's own str.lower.
         norm = _normalised(f"{title}{lead}")
         if not norm:
             return ()
