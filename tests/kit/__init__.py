@@ -321,8 +321,13 @@ def browser_missing() -> str | None:
     return None
 
 
+PHONE_WIDTH_MAX = 500  # narrower than headless Chromium's smallest window: emulated as a phone
+
+
 def chromium(user_data_dir: Path, width: int = 1400, height: int = 900, notifications: bool = False):
     """Headless Debian Chromium through Selenium with the system chromedriver.
+    A ``width`` under 500 px is a phone's screen, emulated (deviceScaleFactor 2, mobile viewport):
+    the window itself cannot be that narrow.
     SE_OFFLINE keeps Selenium Manager from trying to download a driver or browser.
     ``notifications``: the profile grants web notifications, as a duty officer who allowed them has."""
     import os
@@ -340,6 +345,9 @@ def chromium(user_data_dir: Path, width: int = 1400, height: int = 900, notifica
         options.add_experimental_option("prefs", {"profile.default_content_setting_values.notifications": 1})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    if width < PHONE_WIDTH_MAX:  # headless Chromium's window is never narrower than 500 px: a phone's screen
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True})
     return driver
 
 
