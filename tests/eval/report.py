@@ -20,10 +20,15 @@ from yuqing.bootstrap import App
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--baseline", action="store_true")
+    ap.add_argument("--heldout", action="store_true", help="score the held-out batch (tests/eval/heldout.jsonl) only")
     args = ap.parse_args()
     floors = json.loads(harness.FLOORS.read_text(encoding="utf-8"))["floors"]
     with tempfile.TemporaryDirectory() as tmp:
         app = App(load_config(DEMO_CONFIG, data_dir=tmp))
+        if args.heldout:
+            _heldout(app)
+            app.close()
+            return
         metrics, errors = harness.gold_metrics(app.scorer)
         print(f"gold set ({len(harness.load_gold())} items):")
         for k, v in metrics.items():
@@ -47,6 +52,17 @@ def main() -> None:
         else:
             print(f"shared data: not found in {devdata.data_dir()}")
         app.close()
+
+
+def _heldout(app: App) -> None:
+    items = harness.load_gold(harness.HELDOUT)
+    metrics, errors = harness.gold_metrics(app.scorer, items)
+    print(f"held-out batch ({len(items)} items, {sum(bool(i['negative_for']) for i in items)} negative):")
+    for k, v in metrics.items():
+        print(f"  {k:24} {v:.3f}")
+    for e in errors:
+        print(f"  ✗ {e['id']} {e['title']}\n      negative {e['negative']} want {e['want_negative']}; "
+              f"units {e['units']} want {e['want_units']}; scores {e['scores']}")
 
 
 if __name__ == "__main__":
