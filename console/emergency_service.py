@@ -44,8 +44,8 @@ def _visible(ports: Ports, user: User, emergency_id: str) -> tuple[dict, Alert]:
         raise Denied("emergency.read")
     em = _call(ports, "get", emergency_id)
     alert = ports.get_alert(em["alert_id"]) if em else None
-    if em is None or alert is None or not can_see(user, alert):
-        raise NotFound(emergency_id)
+    if em is None or alert is None or not can_see(user, alert) or not alert_service.told(ports, user, [alert]):
+        raise NotFound(emergency_id)  # a lead sees a 事件 once its unit has been told of the alert
     return em, alert
 
 
@@ -67,7 +67,7 @@ def listing(ports: Ports, user: User, status: str | None = None) -> list[dict]:
     out = []
     for em in _call(ports, "find", status or None, unit_scope(user)):
         alert = ports.get_alert(em["alert_id"])
-        if alert is not None and can_see(user, alert):
+        if alert is not None and can_see(user, alert) and alert_service.told(ports, user, [alert]):
             out.append(summary(em, alert))
     out.sort(key=lambda e: e["opened_at"], reverse=True)  # newest first …
     return sorted(out, key=lambda e: e["status"] != "open")  # … open ones before closed ones

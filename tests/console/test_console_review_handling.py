@@ -129,3 +129,20 @@ def test_a_lead_keeps_an_alert_the_unit_knew_of_while_its_raise_is_reviewed(revi
     lead = Api(server.url, "lead_a")  # the unit knew of it: it stays in the lead's feed and detail
     assert lead.get(f"/api/alerts/{alert_id}").status_code == 200
     assert alert_id in [a["id"] for a in lead.get("/api/alerts").json()]
+
+
+def test_a_lead_does_not_see_the_emergency_of_an_alert_held_for_review_until_it_is_forwarded(review_console):  # noqa: F811
+    app, server, smtp = review_console
+    held = publish(app, 14)
+    duty, lead = Api(server.url, "duty"), Api(server.url, "lead_a")
+    opened = duty.post(f"/api/alerts/{held}/emergency", json={}, headers={"X-CSRF-Token": duty.csrf})
+    assert opened.status_code == 200, opened.text
+    em = opened.json()
+    assert em["id"] in [e["id"] for e in duty.get("/api/emergencies").json()]
+    # Association first: the unit has not been told of the alert, so not of its 事件 either.
+    assert em["id"] not in [e["id"] for e in lead.get("/api/emergencies").json()]
+    assert lead.get(f"/api/emergencies/{em['id']}").status_code == 404
+    forwarded = duty.post(f"/api/alerts/{held}/forward", json={}, headers={"X-CSRF-Token": duty.csrf})
+    assert forwarded.status_code == 200 and forwarded.json()["review"]["state"] == "forwarded"
+    assert em["id"] in [e["id"] for e in lead.get("/api/emergencies").json()]
+    assert lead.get(f"/api/emergencies/{em['id']}").status_code == 200
