@@ -56,13 +56,24 @@ def render(text: str, values: dict[str, str]) -> str:
 
 
 def trim(text: str, limit: int) -> str:
-    """``text`` within ``limit`` characters, cut with … at the end (never after a comma or an open bracket).
+    """``text`` within ``limit`` characters, cut with … at the end (never after a comma or an open bracket,
+    nor inside an English word when a space in the second half of the cut allows).
     The one truncator of the messages (SMS values, e-mail subjects, robot cards, bundles)."""
     if len(text) <= limit:
         return text
     if limit <= 1:
         return text[:max(limit, 0)]
-    return text[: limit - 1].rstrip(_TRAILING) + "…"
+    cut = text[: limit - 1]
+    if _in_word(cut[-1:]) and _in_word(text[limit - 1]):  # mid-word in Latin text: back to the last space
+        space = cut.rfind(" ")
+        if space >= len(cut) // 2:
+            cut = cut[:space]
+    return cut.rstrip(_TRAILING) + "…"
+
+
+def _in_word(ch: str) -> bool:
+    """A letter or digit of a Latin-script word (Chinese may be cut between any two characters)."""
+    return ch.isascii() and ch.isalnum()
 
 
 def without_links(text: str) -> str:

@@ -38,6 +38,11 @@ def test_values_are_cut_chinese_aware_with_an_ellipsis():
     assert trim("中国人寿吉林省分公司拖延理赔半年，患病客户多次投诉", 17) == "中国人寿吉林省分公司拖延理赔半年…"  # not "…，…"
     assert trim("理赔纠纷", 4) == "理赔纠纷" and len(trim("理" * 40, 35)) == 35 and trim("理" * 40, 35).endswith("…")
     assert trim("（投诉）拖延理赔", 3) == "（投…"
+    # English is cut between words, not inside one (a bundle's "Regulator fi…" read as nonsense)
+    assert trim("Regulator fines insurer over claims", 15) == "Regulator…"
+    assert trim("Regulator fines insurer", 17) == "Regulator fines…"
+    assert trim("Supercalifragilistic", 8) == "Superca…"  # one long word: no space to go back to
+    assert trim("国寿Claims delayed", 9) == "国寿Claims…"
 
 
 def test_web_addresses_are_taken_out_of_values_and_figures_are_kept():
