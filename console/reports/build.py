@@ -213,7 +213,8 @@ def _cases(ports: Ports, period: Period, real: list[Alert], detected: dict[str, 
 
 
 def _handling(ports: Ports, alerts: list[Alert], dismissed: list[Alert]) -> list[dict]:
-    """Per unit: alerts, acknowledged, median time to acknowledge, resolved, still open, 误报."""
+    """Per unit: alerts, acknowledged, median time to acknowledge, resolved, still open, 误报. An alert the
+    association closed while it was held for review is not the unit's: counted apart (association_resolved)."""
     per_unit: dict[str, list[Alert]] = defaultdict(list)
     for a in alerts:
         per_unit[a.unit_id].append(a)
@@ -241,7 +242,9 @@ def _handling(ports: Ports, alerts: list[Alert], dismissed: list[Alert]) -> list
             "acknowledged": len(waits), "unacknowledged": status[AlertStatus.new] + status[AlertStatus.notified],
             "ack_minutes": round(median(waits)) if waits else None,
             "ack_time": narrative.duration(median(waits)) if waits else "-",
-            "resolved": status[AlertStatus.resolved], "handling": status[AlertStatus.handling],
+            "resolved": sum(1 for a in unit_alerts if a.status is AlertStatus.resolved and a.id not in untold),
+            "association_resolved": sum(1 for a in unit_alerts if a.id in untold),
+            "handling": status[AlertStatus.handling],
             "false_alarms": false[unit_id],
         })
     return rows

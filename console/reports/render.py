@@ -137,6 +137,10 @@ def _handling(doc, r: dict, images: dict[str, bytes]) -> None:
                  [[h["unit"], h["alerts"], h["levels"], h["acknowledged"], h["ack_time"], h["unacknowledged"],
                    h["handling"], h["resolved"], h["false_alarms"]] for h in r["handling"]], 9,
                  widths=[3.3, 1.45, 1.7, 1.45, 1.9, 1.45, 1.45, 1.45, 1.1])
+    by_association = sum(h.get("association_resolved", 0) for h in r["handling"])
+    if by_association:
+        layout.paragraph(doc, f"注：另有{by_association}条预警在复核阶段由协会处置完毕、未转发单位，"
+                              "计入预警数，不计入单位的已确认与已处置。", 10.5)
 
 
 def _advice(doc, r: dict, images: dict[str, bytes]) -> None:

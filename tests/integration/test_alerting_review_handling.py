@@ -137,7 +137,8 @@ def test_an_alert_resolved_while_held_and_reopened_goes_back_to_review_and_the_u
 
 
 def test_the_report_does_not_count_closing_a_held_alert_as_the_units_acknowledgement(app, smtp):
-    """各单位预警处置情况: an alert the association closed while held was never the unit's to acknowledge."""
+    """各单位预警处置情况: an alert the association closed while held was never the unit's to acknowledge
+    nor to resolve."""
     from types import SimpleNamespace
 
     from console.reports import build
@@ -151,4 +152,18 @@ def test_the_report_does_not_count_closing_a_held_alert_as_the_units_acknowledge
     ports = SimpleNamespace(detected_at=store.detected_at, audit_trail=store.audit_trail, reviews=store.reviews,
                             unit_names={})
     [row] = build._handling(ports, [store.get(closed.id), store.get(told.id)], [])
-    assert (row["alerts"], row["acknowledged"], row["ack_minutes"], row["resolved"]) == (2, 1, 30, 1)
+    # nor as the unit's 已处置: counted apart (the report says so under the table)
+    assert (row["alerts"], row["acknowledged"], row["ack_minutes"], row["resolved"]) == (2, 1, 30, 0)
+    assert row["association_resolved"] == 1
+
+
+def test_the_report_says_under_the_handling_table_how_many_the_association_closed_while_held():
+    from console.reports import docx_layout, render
+    row = {"unit": "国寿吉林", "alerts": 2, "levels": "红色2", "acknowledged": 1, "ack_time": "30分钟", "unacknowledged": 0,
+           "handling": 0, "resolved": 0, "association_resolved": 1, "false_alarms": 0}
+    doc = docx_layout.new_document()
+    render._handling(doc, {"handling": [row]}, {})
+    assert any("另有1条预警在复核阶段由协会处置完毕" in p.text for p in doc.paragraphs)
+    doc = docx_layout.new_document()
+    render._handling(doc, {"handling": [{**row, "association_resolved": 0}]}, {})
+    assert not any("协会处置完毕" in p.text for p in doc.paragraphs)
