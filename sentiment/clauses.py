@@ -29,3 +29,47 @@ def grow(count: int, mine: Sequence[int], joins: Callable[[int, int], bool]) -> 
                 keep.add(j)
                 j += step
     return sorted(keep)
+
+
+# 保险 ends a company's name (众安保险, 紫金保险) only after two characters that
+# can end a name: not after a particle, verb, measure or time word (买了保险, 这份
+# 保险, 交了三年的保险, 明年保险到期), nor a kind of insurance (商业保险, 医疗保险),
+# and not followed by what makes it the trade or a product (保险公司, 保险条款, 保险金).
+_NOT_NAME_END = "年月天里了份的买交上办投退卖有个种些款是和与及或在被给对向从么何各后前时都也还就才又再让把将找帮替为称说问打请去到家类项笔张单全新老续转"
+_INSURANCE_KINDS = ("商业|人身|财产|健康|养老|医疗|农业|社会|意外|汽车|车辆|责任|信用|保证|相互|政策|重疾|年金|分红|万能|储蓄|"
+                    "教育|旅游|旅行|航空|家庭|住房|房屋|工伤|失业|生育|雇主|出口|大病|补充|普通|正规|境外|国外|国内|网上|线上|"
+                    "手机|联网|医保|社保|定期|终身|团体|个人|短期|长期|综合|巨灾|天气|价格|指数|收入|履约|工程|货运|运输|船舶|"
+                    "宠物|延误|退货|运费|账户|资金|安全|少儿|儿童|老人|女性|防癌|住院|门诊|牙科|专属|惠民|百万|小额|农房|种植|"
+                    "养殖|森林|渔业|财政|强制|自愿|各类|各种|相关|这类|那类|此类|该类|一份|两份|几份|多份|一种|这种|那种|什么")
+_NOT_AFTER_NAME = "公司|机构|行业|业|产品|条款|合同|责任|金|费|期|单|知识|意识|需求|消费|市场|代理|销售|经纪|箱|柜"
+INSURER_NAME = rf"(?<![{_NOT_NAME_END}])(?<!{_INSURANCE_KINDS})保险(?!{_NOT_AFTER_NAME})"
+
+
+# Between two units' names in one clause, a word that gives them one predicate:
+# both are its subject (平安车险和人保财险均拒赔) or compared (人保财险比平安车险慢).
+_COORDINATORS = "和与及、跟同或比"
+# A unit's name with at most this many characters after it to its clause's end
+# is the clause's object, not its subject (…后我换了人保财险吉林省分公司).
+OBJECT_NAME_CHARS = 12
+_CLAUSE_END = "，,；;：:！!？?|、 \u3000\t\n"
+
+
+def own_part(text: str, offset: int, clause: tuple[str, int], positions: Sequence[int],
+              others: Sequence[int]) -> tuple[bool, bool, str]:
+    """A clause naming the unit (at ``positions``): whether the unit's own name
+    is the clause's object after another unit's (its part is its name), whether
+    another unit's name is the object after the unit's (the unit's part ends
+    there), and the unit's part: the whole clause when it names no other unit,
+    the names are joined by a coordinator, or the later name is followed by a
+    predicate of its own (both are subjects: 平安普惠车主贷在没有逾期的情况下骚扰)."""
+    words, at = clause
+    full, end = at + len(words), at + len(words.rstrip(_CLAUSE_END))
+    mine = [p for p in positions if at <= p < full]
+    after = [o for o in others if mine[-1] < o < full]
+    cut_after = bool(after) and end - after[-1] <= OBJECT_NAME_CHARS and \
+        text[after[0] - offset - 1] not in _COORDINATORS
+    cut_before = not after and end - mine[-1] <= OBJECT_NAME_CHARS and \
+        any(at <= o < mine[0] for o in others) and text[mine[0] - offset - 1] not in _COORDINATORS
+    lo = mine[0] if cut_before else at
+    hi = after[0] if cut_after else full
+    return cut_before, cut_after, words[lo - at:hi - at]

@@ -59,6 +59,12 @@ CUE_NEGATORS = "不未没"  # 不满意, 未澄清: the cue is negated
 # set look-up and one search instead of a test per negator.
 _ONE_CHAR_NEGATORS = frozenset(n for n in NEGATORS if len(n) == 1)
 _NEGATED = re.compile("|".join(re.escape(n) for n in NEGATORS if len(n) > 1))
+# A counter cue written HEAD…TAIL: the head, then the tail later in the same
+# sentence, at most CUE_GAP characters on, with no lexicon phrase between
+# (查勘员在现场发现碰撞痕迹与描述不符，随即报警; 骗取人保财险赔款). Its heads
+# are in the signal automaton with this market kind.
+CUE_GAP = 40
+GAPPED_CUE = "…"
 
 
 @dataclass
@@ -109,7 +115,10 @@ class NegativityScorer:
         # The automata's trie nodes list their children most common character
         # first (by the model's training counts), which the walks search sooner.
         frequency = char_frequency(model)
-        self._signals = _signal_automaton([c for cue in negation_cues if cue for c in alternatives(cue)],
+        cues = [c for cue in negation_cues if cue for c in alternatives(cue)]
+        self._cue_tails = _cue_tails(c for c in cues if GAP in c)
+        self._signals = _signal_automaton([c for c in cues if GAP not in c],
+                                          [(c, GAPPED_CUE) for c in self._cue_tails] +
                                           [(c, "routine") for c in routine_cues] +
                                           [(c, "hedge") for c in hedge_cues] +
                                           [(c, "advice") for c in advice_cues], frequency)
@@ -162,10 +171,25 @@ class NegativityScorer:
         if self._signals is None:
             return False
         lowered = text.lower() if lowered is None else lowered
-        for start, end, counter, _ in self._cues(lowered):  # noqa: SIM110 -- no generator (mypyc)
-            if counter and _counts(lowered, start, end, hits):
+        for start, end, counter, what in self._cues(lowered):  # noqa: SIM110 -- no generator (mypyc)
+            if (counter or what == GAPPED_CUE) and self._cue_counts(lowered, start, end, what, hits):
                 return True
         return False
+
+    def _cue_counts(self, lowered: str, start: int, end: int, what: str, hits: Sequence[tuple]) -> bool:
+        """A counter cue found at ``start``…``end`` (inclusive) damps the segment (:func:`_counts`);
+        a HEAD…TAIL cue's head only with its tail after it and no lexicon phrase between."""
+        if not _counts(lowered, start, end, hits):
+            return False
+        if what != GAPPED_CUE:
+            return True
+        tail = self._cue_tails[lowered[start:end + 1]].match(lowered, end + 1)
+        if tail is None:
+            return False
+        for h in hits:  # noqa: SIM110 -- as in _counts
+            if end < h[3] < tail.start(1):
+                return False
+        return True
 
     def _cues(self, lowered: str) -> list[tuple[int, int, bool, str]]:
         """The counter cues and market cues in ``lowered``, one walk:
@@ -227,8 +251,8 @@ class NegativityScorer:
         routine = hedged = False
         advice = advice_title
         for start, end, counter, what in cues:  # counter and market cues, one walk (see countered())
-            if counter and not countered:
-                countered = _counts(lowered, start, end, hits)
+            if (counter or what == GAPPED_CUE) and not countered:
+                countered = self._cue_counts(lowered, start, end, what, hits)
             if what:
                 routine, hedged = routine or what == "routine", hedged or what == "hedge"
                 advice = advice or (what == "advice" and not _negated_cue(lowered, start))
@@ -267,6 +291,18 @@ def alternatives(cue: str) -> list[str]:
         words = part[1:-1].split("|") if part.startswith("(") and part.endswith(")") else [part]
         out = [o + w.strip() for o in out for w in words]
     return [o for o in out if o]
+
+
+def _cue_tails(cues: Iterable[str]) -> dict[str, re.Pattern[str]]:
+    """HEAD…TAIL counter cues (lower-cased): head → the pattern of what may
+    follow it: up to CUE_GAP characters within the sentence, then a tail."""
+    tails: dict[str, list[str]] = {}
+    for cue in cues:
+        head, _, tail = cue.lower().partition(GAP)
+        if head and tail and GAP not in tail:
+            tails.setdefault(head, []).append(tail)
+    return {head: re.compile(rf"[^。！？!?\n]{{0,{CUE_GAP}}}?({'|'.join(re.escape(t) for t in sorted(ts, key=len, reverse=True))})")
+            for head, ts in tails.items()}
 
 
 def _negated_cue(lowered: str, start: int) -> bool:

@@ -28,7 +28,7 @@ from contracts.language import chinese_label, substantially_han
 from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
 from sentiment import english
 from sentiment.bayes import NaiveBayes
-from sentiment.clauses import within
+from sentiment.clauses import INSURER_NAME, own_part, within
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
@@ -259,12 +259,12 @@ _CLAUSE = re.compile(r"[^，,；;：:！!？?\s|、]+[，,；;：:！!？?\s|、
 # company word are the same test as a run of two or more ({2,}), without
 # the backtracking over every run of Han characters (4x faster).
 _ORG_WORDS = "人寿|财险|产险|平台|银行|网贷|集团|基金|证券|信托"
-_NAMED_ORG = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9]{{2}}(?<![该此本其这那])(?:{_ORG_WORDS})")
+_NAMED_ORG = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9]{{2}}(?<![该此本其这那])(?:{_ORG_WORDS}|{INSURER_NAME})")
 # The company words alone. _NAMED_ORG's first two characters match almost
 # anywhere, so searching it tries the company words at nearly every position;
 # _names_org finds the first company word (most sentences and clauses have
 # none) and searches the whole pattern only from two characters before it.
-_ORG_WORD = re.compile(_ORG_WORDS)
+_ORG_WORD = re.compile(_ORG_WORDS + "|保险")
 
 
 def _names_org(text: str) -> bool:
@@ -289,15 +289,23 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     count = len(clauses)
     if count <= 1 or not mine:
         return text
+    # A clause naming the unit and, at its end, another unit not joined to it by 和/与/比…
+    # (its object: 平安车险拒赔后我换了人保财险): the unit's part ends where the other's
+    # name begins, the other's part is its name, and the clauses after it are the other's.
+    cut = {i: own_part(text, offset, clauses[i], positions, others) for i in mine
+           if within(others, clauses[i][1], clauses[i][1] + len(clauses[i][0]))}
     # clauses.grow with the test written out here (no closures to build per call).
     keep = set(mine)
     for i in mine:
+        part = cut.get(i)
         for step in (1, -1):
+            if part is not None and part[1 if step == 1 else 0]:
+                continue  # the walk does not pass the other unit's name
             j = i + step
             while 0 <= j < count and j not in keep and _joins(clauses, others, j, step):
                 keep.add(j)
                 j += step
-    return "".join([clauses[i][0] for i in sorted(keep)]).strip()
+    return "".join([cut[i][2] if i in cut else clauses[i][0] for i in sorted(keep)]).strip()
 
 
 def _joins(clauses: list[tuple[str, int]], others: Sequence[int], j: int, step: int) -> bool:

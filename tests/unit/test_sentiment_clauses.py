@@ -1,0 +1,94 @@
+"""Whose clause is it (2026-12-01, second pass): a complaint about one insurer
+with another named as the one chosen instead; the insurer's staff whose
+helping words are not next to their name; a non-member insurer named 'XX保险'
+beside a member; the insurer's name inside a fraud phrase."""
+import random
+
+import pytest
+
+from contracts.messages import Document
+from sentiment.scorer import _NAMED_ORG, _names_org, focus
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from pipeline.config import load_config
+    from tests.kit import DEMO_CONFIG
+    from yuqing.bootstrap import App
+    app = App(load_config(DEMO_CONFIG, data_dir=tmp_path_factory.mktemp("clauses")))
+    yield app
+    app.close()
+
+
+def _levels(app, title: str, text: str = "") -> set[str]:
+    doc = Document.create(url=f"http://news.example.cn/{abs(hash(title + text))}.html", source_id="x",
+                          channel="weibo", site="weibo.example.cn", title=title, text=text)
+    return set(app.scorer.score(doc).unit_levels)
+
+
+def _countered(app, text: str) -> bool:
+    neg = app.scorer.negativity
+    return neg.countered(text, neg.lexicon_hits(text))
+
+
+def test_the_other_unit_named_as_the_object_at_a_clauses_end_takes_what_follows():
+    text = "甲公司拒赔后我换了乙公司，服务好太多"
+    a, b = text.index("甲"), text.index("乙")
+    assert focus(text, 0, [a], [b]) == "甲公司拒赔后我换了"
+    assert focus(text, 0, [b], [a]) == "乙公司，服务好太多"
+
+
+def test_names_joined_by_a_coordinator_or_followed_by_their_own_predicate_share_the_clause():
+    for text in ("甲公司和乙公司均拒赔，理由相同", "甲公司比乙公司理赔慢多了，真后悔"):
+        a, b = text.index("甲"), text.index("乙")
+        assert focus(text, 0, [a], [b]) == focus(text, 0, [b], [a]) == text
+    text = "甲公司旗下乙公司在没有逾期的情况下骚扰客户"  # both subjects of one long predicate
+    assert focus(text, 0, [0], [text.index("乙")]) == text
+
+
+def test_a_complaint_about_one_insurer_does_not_alert_the_one_chosen_instead(app):
+    assert _levels(app, "中华联合财险迟迟不赔，等了两个月，后来转投了阳光保险，理赔快多了") == {"cic-jl"}
+    assert _levels(app, "被中华联合财险拒赔以后我转投了阳光保险，省心多了") == {"cic-jl"}
+    assert _levels(app, "中华联合财险和阳光保险都以免责条款为由拒赔") == {"cic-jl", "sinosig-jl"}
+
+
+@pytest.mark.parametrize(("text", "named"), [("众安保险回应", True), ("紫金保险被罚", True), ("买了保险", False),
+                                             ("交了三年的保险白交了", False), ("这份保险", False), ("保险公司拒赔", False),
+                                             ("涉事保险公司", False), ("医疗保险报销", False), ("明年保险到期", False),
+                                             ("商业保险", False)])
+def test_xx_baoxian_is_a_company_only_where_xx_can_end_a_name(text, named):
+    assert _names_org(text) is named
+
+
+def test_names_org_agrees_with_the_pattern_on_random_text_with_baoxian():
+    rng = random.Random(5)
+    pieces = ["保险", "保", "险", "公司", "人寿", "的", "了", "商业", "这份", "众安", "紫金", "年", "，", "a", "该", " "]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8)))
+        assert _names_org(text) is (_NAMED_ORG.search(text) is not None), text
+
+
+def test_a_non_member_insurer_named_xx_baoxian_keeps_its_trouble_out_of_a_members_clause(app):
+    assert _levels(app, "众安保险因违规被罚款，大地保险上线新版理赔小程序") == set()
+    assert _levels(app, "太平洋财险理赔员说不在保障范围，交了五年的保险白交了") == {"cpic-pc-jl"}
+
+
+def test_a_gapped_counter_cue_needs_its_tail_in_the_sentence_and_no_grievance_between(app):
+    assert _countered(app, "理赔员在现场发现碰撞痕迹与描述不符，随即报警")
+    assert _countered(app, "调查人员走访核实后移交公安机关")
+    assert _countered(app, "两人合谋骗取人保财险赔款8万元")
+    assert not _countered(app, "理赔员一直不来，我只好当即报警")  # a complaint phrase between
+    assert not _countered(app, "理赔员到场。随即报警")  # another sentence
+    assert not _countered(app, "理赔员到场查看车辆")  # the head alone
+    assert not _countered(app, "业务员骗取客户保费")  # not the insurer's money
+
+
+def test_the_insurers_staff_helping_away_from_its_name_is_not_blamed(app):
+    assert _levels(app, "伪造病历骗保 太平人寿理赔人员审核时发现疑点当即向警方报案",
+                   "太平人寿吉林分公司理赔人员在审核一笔重疾险理赔时发现病历系伪造，当即向警方报案。") == set()
+    assert _levels(app, "太平人寿理赔员一直不来，我只好当即报警") == {"taiping-life-jl"}
+
+
+def test_solvency_and_surrender_losses_with_figures_between(app):
+    phrases = [h[0] for h in app.scorer.negativity.lexicon_hits("综合偿付能力充足率降至95%，退保，只拿回三成")]
+    assert phrases == ["综合偿付能力充足率降至", "退保，只拿回"]
