@@ -42,7 +42,7 @@ _INSURANCE_KINDS = ("商业|人身|财产|健康|养老|医疗|农业|社会|意
                     "宠物|延误|退货|运费|账户|资金|安全|少儿|儿童|老人|女性|防癌|住院|门诊|牙科|专属|惠民|百万|小额|农房|种植|"
                     "养殖|森林|渔业|财政|强制|自愿|各类|各种|相关|这类|那类|此类|该类|一份|两份|几份|多份|一种|这种|那种|什么")
 _NOT_AFTER_NAME = "公司|机构|行业|业|产品|条款|合同|责任|金|费|期|单|知识|意识|需求|消费|市场|代理|销售|经纪|箱|柜"
-INSURER_NAME = rf"(?<![{_NOT_NAME_END}])(?<!{_INSURANCE_KINDS})保险(?!{_NOT_AFTER_NAME})"
+INSURER_NAME = rf"(?=保险)(?<![{_NOT_NAME_END}])(?<!{_INSURANCE_KINDS})保险(?!{_NOT_AFTER_NAME})"
 
 
 # Between two units' names in one clause, a word that gives them one predicate:

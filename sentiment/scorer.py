@@ -269,10 +269,14 @@ _ORG_WORD = re.compile(_ORG_WORDS + "|保险")
 
 def _names_org(text: str) -> bool:
     """Whether ``text`` names an organisation: ``_NAMED_ORG.search(text)``.
-    A match ends in a company word, so it starts at most two characters
-    before the first one (its lookbehind looks at the second name character)."""
-    first = _ORG_WORD.search(text)
-    return first is not None and _NAMED_ORG.search(text, max(0, first.start() - 2)) is not None
+    A match is two name characters and a company word, so only the two
+    positions before each company word are tried (no two company words
+    overlap; most insurer sentences have a 保险 that is no company's)."""
+    for word in _ORG_WORD.finditer(text):
+        at = word.start() - 2
+        if at >= 0 and _NAMED_ORG.match(text, at) is not None:
+            return True
+    return False
 
 
 def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int]) -> str:
