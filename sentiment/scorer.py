@@ -28,7 +28,7 @@ from contracts.language import chinese_label, substantially_han
 from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
 from sentiment import english
 from sentiment.bayes import NaiveBayes
-from sentiment.clauses import INSURER_NAME, own_part, within
+from sentiment.clauses import names_org, own_part, within
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
@@ -232,7 +232,7 @@ class DocumentScorer:
                             else english.focus(sentence, start, positions, others))
                 segments.append((narrowed, 1.0, "sentence"))
             elif i - 1 in own and i not in named_elsewhere and not (
-                    _names_org(sentence) if chinese else english.NAMED_ORG.search(sentence)):
+                    names_org(sentence) if chinese else english.NAMED_ORG.search(sentence)):
                 segments.append((sentence, CONTEXT_WEIGHT, "context"))
         return segments
 
@@ -253,32 +253,6 @@ class DocumentScorer:
 # Clauses: split at Chinese and ASCII punctuation, whitespace (headline
 # clauses are often separated by a space) and |.
 _CLAUSE = re.compile(r"[^，,；;：:！!？?\s|、]+[，,；;：:！!？?\s|、]*")
-# A clause naming some organisation that is not a member unit (前海人寿,
-# 某网贷平台, 恒丰银行): not a continuation of the unit's clause.
-# 该平台, 本公司 refer back and do not count. Two name characters before the
-# company word are the same test as a run of two or more ({2,}), without
-# the backtracking over every run of Han characters (4x faster).
-_ORG_WORDS = "人寿|财险|产险|平台|银行|网贷|集团|基金|证券|信托"
-_NAMED_ORG = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9]{{2}}(?<![该此本其这那])(?:{_ORG_WORDS}|{INSURER_NAME})")
-# The company words alone. _NAMED_ORG's first two characters match almost
-# anywhere, so searching it tries the company words at nearly every position;
-# _names_org finds the first company word (most sentences and clauses have
-# none) and searches the whole pattern only from two characters before it.
-_ORG_WORD = re.compile(_ORG_WORDS + "|保险")
-
-
-def _names_org(text: str) -> bool:
-    """Whether ``text`` names an organisation: ``_NAMED_ORG.search(text)``.
-    A match is two name characters and a company word, so only the two
-    positions before each company word are tried (no two company words
-    overlap; most insurer sentences have a 保险 that is no company's)."""
-    for word in _ORG_WORD.finditer(text):
-        at = word.start() - 2
-        if at >= 0 and _NAMED_ORG.match(text, at) is not None:
-            return True
-    return False
-
-
 def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int]) -> str:
     """The clauses of ``text`` (which starts at ``offset`` in the document)
     about the unit mentioned at ``positions``: the clauses naming it, and the
@@ -286,7 +260,7 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     organisation (a space between headline clauses also ends the run). The
     whole text when it names nobody else. Positions are sorted."""
     end = offset + len(text)
-    if not within(others, offset, end) and not _names_org(text):
+    if not within(others, offset, end) and not names_org(text):
         return text
     clauses = [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text)]
     mine = [i for i, (c, at) in enumerate(clauses) if within(positions, at, at + len(c))]
@@ -316,7 +290,7 @@ def _joins(clauses: list[tuple[str, int]], others: Sequence[int], j: int, step: 
     """Whether clause ``j``, reached from its neighbour (``step`` 1: the one before), joins it: it names
     no other unit or organisation, and no space (a headline's clauses have their own subjects) is between."""
     c, at = clauses[j]
-    if within(others, at, at + len(c)) or _names_org(c):
+    if within(others, at, at + len(c)) or names_org(c):
         return False
     spaced = clauses[min(j, j - step)][0]
     return spaced[-1] not in " \u3000\t"

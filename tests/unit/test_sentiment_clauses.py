@@ -7,7 +7,9 @@ import random
 import pytest
 
 from contracts.messages import Document
-from sentiment.scorer import _NAMED_ORG, _names_org, focus
+from sentiment.clauses import NAMED_ORG as _NAMED_ORG
+from sentiment.clauses import names_org as _names_org
+from sentiment.scorer import focus
 
 
 @pytest.fixture(scope="module")

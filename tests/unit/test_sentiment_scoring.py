@@ -191,8 +191,9 @@ def test_key_terms_most_frequent_first_ties_in_order_of_first_use():
 
 def _focus_by_grow(text: str, offset: int, positions: list[int], others: list[int]) -> str:
     """focus as it was written with clauses.grow and closures (the reference for its inlined walk)."""
-    from sentiment.clauses import grow, within
-    from sentiment.scorer import _CLAUSE, _names_org
+    from sentiment.clauses import grow, own_part, within
+    from sentiment.clauses import names_org as _names_org
+    from sentiment.scorer import _CLAUSE
     if not within(others, offset, offset + len(text)) and not _names_org(text):
         return text
     clauses = [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text) if m.group(0)]
@@ -204,10 +205,15 @@ def _focus_by_grow(text: str, offset: int, positions: list[int], others: list[in
         c, at = clauses[i]
         return not within(others, at, at + len(c)) and not _names_org(c)
 
+    cut = {i: own_part(text, offset, clauses[i], positions, others) for i in mine}
+
     def joins(j: int, step: int) -> bool:
+        came = cut.get(j - step)  # the walk does not pass another unit's name ending the unit's clause
+        if came is not None and (came[1] if step == 1 else came[0]):
+            return False
         spaced = clauses[min(j, j - step)][0]
         return free(j) and spaced == spaced.rstrip(" \u3000\t")
-    return "".join(clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
+    return "".join(cut[i][2] if i in cut else clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
 
 
 def test_focus_matches_the_grow_walk_it_replaces():

@@ -5,9 +5,10 @@ import pytest
 
 from sentiment import combine
 from sentiment.bayes import NaiveBayes
+from sentiment.clauses import NAMED_ORG as _NAMED_ORG
+from sentiment.clauses import names_org as _names_org
 from sentiment.matching import build_automaton, frequent_first
 from sentiment.negativity import NegativityScorer
-from sentiment.scorer import _NAMED_ORG, _names_org
 from sentiment.tokenize import Tokenizer
 
 
