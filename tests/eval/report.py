@@ -31,11 +31,7 @@ def main() -> None:
             return
         metrics, errors = harness.gold_metrics(app.scorer)
         print(f"gold set ({len(harness.load_gold())} items):")
-        for k, v in metrics.items():
-            print(f"  {k:24} {v:.3f}   floor {floors.get('gold.' + k, 0):.2f}")
-        for e in errors:
-            print(f"  ✗ {e['id']} {e['title']}\n      negative {e['negative']} want {e['want_negative']}; "
-                  f"units {e['units']} want {e['want_units']}; scores {e['scores']}")
+        _print_set(metrics, errors, {k: floors.get("gold." + k, 0) for k in metrics})
         if args.baseline:
             print(f"  bundled snownlp: {harness.gold_baseline()}")
         print("gold set, recall of negative pairs by risk type:")
@@ -58,8 +54,13 @@ def _heldout(app: App) -> None:
     items = harness.load_gold(harness.HELDOUT)
     metrics, errors = harness.gold_metrics(app.scorer, items)
     print(f"held-out batch ({len(items)} items, {sum(bool(i['negative_for']) for i in items)} negative):")
+    _print_set(metrics, errors)
+
+
+def _print_set(metrics: dict[str, float], errors: list[dict], floors: dict[str, float] | None = None) -> None:
+    """One set's metrics (with their floors, if it has any) and every item it got wrong."""
     for k, v in metrics.items():
-        print(f"  {k:24} {v:.3f}")
+        print(f"  {k:24} {v:.3f}" + (f"   floor {floors[k]:.2f}" if floors is not None else ""))
     for e in errors:
         print(f"  ✗ {e['id']} {e['title']}\n      negative {e['negative']} want {e['want_negative']}; "
               f"units {e['units']} want {e['want_units']}; scores {e['scores']}")
