@@ -71,7 +71,9 @@ class Match:
             (other.unit_id, other.unit_name, other.aliases, other.positions, other.ends, other.specific)
 
 
-def _ascii_word_char(ch: str) -> bool:
+def ascii_word_char(ch: str) -> bool:
+    """A letter or digit of an ASCII word: such a word is neither matched nor cut inside a longer one
+    (Chinese has no such boundary: any two characters may meet)."""
     return ch.isascii() and ch.isalnum()
 
 
@@ -149,7 +151,7 @@ class UnitMatcher:
                 # Whether the alias starts / ends with an ASCII letter or digit
                 # (then it must stand alone), decided once here, not per match.
                 key = alias.lower()
-                entries.append((alias, (unit.id, specific, _ascii_word_char(key[0]), _ascii_word_char(key[-1]))))
+                entries.append((alias, (unit.id, specific, ascii_word_char(key[0]), ascii_word_char(key[-1]))))
                 if alias.lower() in guarded:
                     self._guarded[(unit.id, alias.lower())] = context
         self._aliases = build_automaton(entries)
@@ -184,9 +186,9 @@ class UnitMatcher:
         for end_idx, (key, (unit_id, specific, ascii_start, ascii_end)) in hits:
             end = end_idx + 1
             start = end - len(key)
-            if ascii_start and start > 0 and _ascii_word_char(lowered[start - 1]):
+            if ascii_start and start > 0 and ascii_word_char(lowered[start - 1]):
                 continue
-            if ascii_end and end < length and _ascii_word_char(lowered[end]):
+            if ascii_end and end < length and ascii_word_char(lowered[end]):
                 continue
             if unit_id in excluding:
                 if excluded is None:

@@ -40,7 +40,7 @@ import ahocorasick
 from sentiment import combine
 from sentiment.bayes import NaiveBayes
 from sentiment.gapped import GAP, gapped_heads
-from sentiment.matching import build_automaton, frequent_first
+from sentiment.matching import build_automaton
 from sentiment.tokenize import Tokenizer, split_sentences
 
 SECOND_WORST = 0.15
@@ -347,13 +347,7 @@ def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[s
             counter, known = found.get(key, (False, ""))
             if not known:
                 found[key] = (counter, what)
-    if not found:
-        return None
-    auto = ahocorasick.Automaton()
-    for key in (found if frequency is None else frequent_first(found, frequency)):
-        auto.add_word(key, (key, found[key]))
-    auto.make_automaton()
-    return auto
+    return build_automaton(found.items(), frequency)
 
 
 def aggregate(scores: Sequence[float]) -> float:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sentiment.matching import Match, build_automaton
+from sentiment.matching import Match, ascii_word_char, build_automaton
 
 UNIT_TOKEN = "@unit"
 
@@ -69,14 +69,10 @@ class SchemeHit:
 
 
 
-def _word(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
 def _standalone(text: str, start: int, end: int) -> bool:
     # Same rule as the unit matcher: an ASCII word must not be part of a longer one.
-    return not ((_word(text[start]) and start > 0 and _word(text[start - 1]))
-                or (_word(text[end - 1]) and end < len(text) and _word(text[end])))
+    return not ((ascii_word_char(text[start]) and start > 0 and ascii_word_char(text[start - 1]))
+                or (ascii_word_char(text[end - 1]) and end < len(text) and ascii_word_char(text[end])))
 
 
 class SchemeMatcher:
@@ -95,7 +91,8 @@ class SchemeMatcher:
                 owners.setdefault(w.lower(), []).append((si, -1))
         # Whether each word starts / ends with an ASCII letter or digit (then
         # it must stand alone, see _standalone), decided here, not per match.
-        self._auto = build_automaton((w, (tuple(o), _word(w[0]), _word(w[-1]))) for w, o in owners.items())
+        self._auto = build_automaton((w, (tuple(o), ascii_word_char(w[0]), ascii_word_char(w[-1])))
+                                     for w, o in owners.items())
         # Per scheme, whether one of its groups is the unit's names alone
         # (subject: [@unit]): then it matches only where the unit does.
         self._unit_only = [any(words and all(w == UNIT_TOKEN for w in words) for _, words in scheme.groups)

@@ -36,6 +36,7 @@ from pydantic import field_validator, model_validator
 
 from contracts.sanitize import one_line
 from pipeline.config.base import Strict
+from sentiment.matching import ascii_word_char
 
 PARAM_MAX = {"aliyun": 35, "tencent": 12}  # documented per-variable limits (see above)
 _VAR = re.compile(r"\{([a-z_]+)\}")
@@ -64,16 +65,11 @@ def trim(text: str, limit: int) -> str:
     if limit <= 1:
         return text[:max(limit, 0)]
     cut = text[: limit - 1]
-    if _in_word(cut[-1:]) and _in_word(text[limit - 1]):  # mid-word in Latin text: back to the last space
+    if ascii_word_char(cut[-1:]) and ascii_word_char(text[limit - 1]):  # mid-word: back to the last space
         space = cut.rfind(" ")
         if space >= len(cut) // 2:
             cut = cut[:space]
     return cut.rstrip(_TRAILING) + "…"
-
-
-def _in_word(ch: str) -> bool:
-    """A letter or digit of a Latin-script word (Chinese may be cut between any two characters)."""
-    return ch.isascii() and ch.isalnum()
 
 
 def without_links(text: str) -> str:
