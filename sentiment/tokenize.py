@@ -30,11 +30,11 @@ from contracts.language import has_han
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 # A sentence ends at 。！？!?；; or …, or at a line break; closing quotes and
 # brackets stay with the sentence they close.
-_SENTENCE = re.compile(r"[^。！？!?；;…\n]*(?:[。！？!?；;…]+[”’」』）)]*|\n|$)")
-# The same, for sentence_spans: its ends found by str.find (the regex tests
-# every character against the class, ten times the cost).
 _ENDS = "。！？!?；;…"
 _CLOSERS = "”’」』）)"
+_SENTENCE = re.compile(rf"[^{_ENDS}\n]*(?:[{_ENDS}]+[{_CLOSERS}]*|\n|$)")
+# sentence_spans finds the same ends by str.find (the regex tests every
+# character against the class, ten times the cost).
 _STOPS = _ENDS + "\n"
 
 
