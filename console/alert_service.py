@@ -172,11 +172,13 @@ def sort_for_duty(items: list[dict]) -> list[dict]:
                                         rank.get(a["level"], 9)))
 
 
-def told(ports: Ports, user: User, alerts: list[Alert]) -> list[Alert]:
-    """``alerts`` as ``user`` may see them given the reviews (forward: review): a unit's lead does not see an
-    alert the unit has not been told of because it is held for the association's review, or was closed
-    before being forwarded (association first; and what a lead did on it would be taken for the duty
-    officers' act). An alert the unit heard of before its review (raised to a reviewed level) stays."""
+def visible(ports: Ports, user: User, alerts: list[Alert]) -> list[Alert]:
+    """The ``alerts`` ``user`` may see: its unit's (:func:`console.access.can_see`), and given the reviews
+    (forward: review) a unit's lead does not see an alert the unit has not been told of because it is held
+    for the association's review, or was closed before being forwarded (association first; and what a
+    lead did on it would be taken for the duty officers' act). An alert the unit heard of before its
+    review (raised to a reviewed level) stays."""
+    alerts = [a for a in alerts if can_see(user, a)]
     if unit_scope(user) is None or not alerts:
         return alerts
     reviews = ports.reviews([a.id for a in alerts])
@@ -195,8 +197,7 @@ def _unit_was_told(ports: Ports, alert_id: str) -> bool:
 
 def feed(ports: Ports, user: User, limit: int = 200, status: str | None = None,
          level: str | None = None) -> list[dict]:
-    alerts = told(ports, user, [a for a in ports.list_alerts(unit_id=unit_scope(user), limit=limit)
-                                if can_see(user, a)])
+    alerts = visible(ports, user, ports.list_alerts(unit_id=unit_scope(user), limit=limit))
     if status == "review":
         items = [s for s in summaries(ports, alerts) if s["awaiting_review"]]
         return sort_for_duty([i for i in items if not level or i["level"] == level])
@@ -211,7 +212,7 @@ def feed(ports: Ports, user: User, limit: int = 200, status: str | None = None,
 
 def visible_alert(ports: Ports, user: User, alert_id: str) -> Alert:
     alert = ports.get_alert(alert_id)
-    if alert is None or not can_see(user, alert) or not told(ports, user, [alert]):
+    if alert is None or not visible(ports, user, [alert]):
         raise NotFound(alert_id)
     return alert
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from alerting.assessment import card_for
 from console import alert_service, labels
-from console.access import can, can_see, unit_scope
+from console.access import can, unit_scope
 from console.ports import Ports
 from console.security import Denied, NotFound, Refused
 from console.users import User
@@ -44,7 +44,7 @@ def _visible(ports: Ports, user: User, emergency_id: str) -> tuple[dict, Alert]:
         raise Denied("emergency.read")
     em = _call(ports, "get", emergency_id)
     alert = ports.get_alert(em["alert_id"]) if em else None
-    if em is None or alert is None or not can_see(user, alert) or not alert_service.told(ports, user, [alert]):
+    if em is None or alert is None or not alert_service.visible(ports, user, [alert]):
         raise NotFound(emergency_id)  # a lead sees a 事件 once its unit has been told of the alert
     return em, alert
 
@@ -64,11 +64,9 @@ def summary(em: dict, alert: Alert | None = None) -> dict:
 def listing(ports: Ports, user: User, status: str | None = None) -> list[dict]:
     if not can(user, "emergency.read"):
         raise Denied("emergency.read")
-    out = []
-    for em in _call(ports, "find", status or None, unit_scope(user)):
-        alert = ports.get_alert(em["alert_id"])
-        if alert is not None and can_see(user, alert) and alert_service.told(ports, user, [alert]):
-            out.append(summary(em, alert))
+    found = [(em, ports.get_alert(em["alert_id"])) for em in _call(ports, "find", status or None, unit_scope(user))]
+    shown = {a.id for a in alert_service.visible(ports, user, [a for _, a in found if a is not None])}
+    out = [summary(em, alert) for em, alert in found if alert is not None and alert.id in shown]
     out.sort(key=lambda e: e["opened_at"], reverse=True)  # newest first …
     return sorted(out, key=lambda e: e["status"] != "open")  # … open ones before closed ones
 
