@@ -13,7 +13,7 @@ the review back (``requeue_review``): pending again, for as long as the first
 one was given, the cancelled rows held again and the review timer set — the
 unit is still told only after a review.
 
-确认收到 while the review is pending (``acknowledge_review``, called by
+确认收到 while the review is pending (``act_on_review``, called by
 ``AlertStore.change_status``, so the ack link in the duty officers' 待复核
 messages, the console's button and the API all take this path) records who
 received it (值班员已确认收到，待复核) and cancels the duty officers' own
@@ -103,11 +103,6 @@ class ReviewMixin:
         self.audit(db, alert_id, unit_id, f"review.{act}", now, actor=actor, via=via,  # type: ignore[attr-defined]
                    note=note, cancelled_messages=reminders, due=review["due_at"])
         return True
-
-    def acknowledge_review(self, db: Conn, alert_id: str, unit_id: str, now: datetime, *, actor: str, via: str,
-                           note: str = "") -> bool:
-        """确认收到 on a pending review (``act_on_review``)."""
-        return self.act_on_review(db, alert_id, unit_id, now, act="acknowledged", actor=actor, via=via, note=note)
 
     def resolve_review(self, db: Conn, alert_id: str, unit_id: str, now: datetime, *, actor: str, via: str,
                        note: str = "") -> bool:
