@@ -253,7 +253,10 @@ def test_two_machines_lose_one_of_each_role_and_nothing_is_lost_or_doubled(stack
             index.close()
         # A took over: B had partitions (it consumed) and all that came after went through A.
         assert 0 < b_scored < TOTAL
-        assert a.metric("score", "yuqing_records_consumed_total", stage="scorer") >= TOTAL - b_scored
+        # b_scored was read just before the kill, and B's scorer may have taken (and committed) another batch
+        # in between, so it undercounts B's share; the second half was published after the kill, so A took
+        # every one of those, and whatever of the first half B left.
+        assert a.metric("score", "yuqing_records_consumed_total", stage="scorer") >= TOTAL - half
         assert a.metric("route", "yuqing_records_consumed_total", stage="router") > 0
         assert not a.alive(), a.alive()
     finally:
