@@ -100,3 +100,22 @@ def own_part(text: str, offset: int, clause: tuple[str, int], positions: Sequenc
     lo = mine[0] if cut_before else at
     hi = after[0] if cut_after else full
     return cut_before, cut_after, words[lo - at:hi - at]
+
+
+# A unit's name right after a verb of switching (今年车险换成了大地保险, 转投泰康人寿):
+# the insurer switched to, not the one the words before complain about
+# (锦泰保险拖了半年才赔一半，今年换成了大地保险).
+_SWITCHED_TO = re.compile(r"(?:换成|换到|换了|转到|转投|改投|转保|换保|改买|改成|转去|转入|投奔)了?(?:到|去)?$")
+
+
+def switched_to(text: str, offset: int, positions: Sequence[int]) -> int:
+    """Where in ``text`` (which starts at ``offset``) the verb of switching
+    before the first of the unit's names at ``positions`` that follows one
+    begins, or -1."""
+    end = offset + len(text)
+    for p in positions:
+        if offset < p < end:
+            found = _SWITCHED_TO.search(text, max(0, p - offset - 5), p - offset)
+            if found is not None:
+                return found.start()
+    return -1

@@ -37,7 +37,7 @@ from typing import cast
 
 import ahocorasick
 
-from sentiment import combine
+from sentiment import combine, frames
 from sentiment.bayes import NaiveBayes
 from sentiment.gapped import GAP, gapped_heads
 from sentiment.matching import build_automaton
@@ -217,16 +217,33 @@ class NegativityScorer:
         self._title = (title, cues, found)  # for the title's segment (_evidence)
         return found is not None and not found[0]
 
-    def evidence(self, text: str, kind: str = "sentence",
-                 advice_title: bool = False) -> tuple[tuple[float, ...], list, bool, list[str]]:
+    def frame_title(self, title: str) -> str:
+        """The title's frame (sentiment/frames.py: a resolution, a clarification,
+        an appointment) or "". Call after :meth:`advice_title` on the same title:
+        the lexicon hits it finds are kept for the title's segment too."""
+        if not frames.has_cue(title):
+            return ""
+        kept = self._title
+        if kept[0] != title:
+            self.advice_title(title)
+            kept = self._title
+        found = kept[2]
+        if found is None:
+            found = self._hits(title, title.lower())
+            self._title = (title, kept[1], found)
+        return frames.title_frame(title, found[0])
+
+    def evidence(self, text: str, kind: str = "sentence", advice_title: bool = False,
+                 frame: str = "") -> tuple[tuple[float, ...], list, bool, list[str]]:
         """The combination's features for one segment (sentiment/combine.py),
         with the lexicon hits, whether a counter cue damped it, and tokens.
-        ``advice_title``: the document's title is advice (its every segment is)."""
+        ``advice_title``: the document's title is advice (its every segment is);
+        ``frame``: the title's frame (:meth:`frame_title`)."""
         tokens = self._tok.cut(text)
-        x, hits, countered, _ = self._evidence(text, kind, tokens, advice_title)
+        x, hits, countered, _ = self._evidence(text, kind, tokens, advice_title, frame)
         return x, hits, countered, tokens
 
-    def _evidence(self, text: str, kind: str, tokens: list[str], advice_title: bool = False
+    def _evidence(self, text: str, kind: str, tokens: list[str], advice_title: bool = False, frame: str = ""
                   ) -> tuple[tuple[float, ...], list[tuple[str, str, float, int, int]], bool, set[str]]:
         """:meth:`evidence` with the tokens the model knows instead of all
         tokens (what the segment's drivers are chosen from)."""
@@ -240,6 +257,10 @@ class NegativityScorer:
         else:
             cues, found = self._cues(lowered), None
         hits, denied = self._hits(text, lowered) if found is None else (list(found[0]), found[1])
+        if frame == frames.APPOINTMENT:
+            # A routine appointment: the predecessor leaving is no news, nor the model's reading of it.
+            hits = [h for h in hits if h[1] != frames.ROUTINE_CHANGE]
+            nb = min(nb, 0.0)
         if kind == "context":
             # A neighbouring sentence that does not name the unit: the model's
             # general negativity (保存证据, 报警) there is too often about
@@ -256,21 +277,24 @@ class NegativityScorer:
             if what:
                 routine, hedged = routine or what == "routine", hedged or what == "hedge"
                 advice = advice or (what == "advice" and not _negated_cue(lowered, start))
+        if frame and frame != frames.APPOINTMENT:  # a resolution or clarification: damped as under a counter cue
+            countered = True
         x = combine.features(nb, [h[2] for h in hits], countered, routine, hedged, kind, advice)
         return x, hits, countered, known
 
     def segment(self, text: str, weight: float = 1.0, kind: str = "sentence",
-                advice_title: bool = False) -> SegmentScore:
-        x, hits, countered, known = self._evidence(text, kind, self._tok.cut(text), advice_title)
+                advice_title: bool = False, frame: str = "") -> SegmentScore:
+        x, hits, countered, known = self._evidence(text, kind, self._tok.cut(text), advice_title, frame)
         score = self.combination.probability(x) * weight
         drivers = self.model.known_drivers(known) if x[1] > 0 else []  # model_pos
         return SegmentScore(text, round(score, 4), [(h[0], h[1]) for h in hits], drivers, countered, kind)
 
     # ------------------------------------------------------------ a document
 
-    def score_segments(self, segments: Sequence[tuple[str, float, str]], advice_title: bool = False) -> Negativity:
+    def score_segments(self, segments: Sequence[tuple[str, float, str]], advice_title: bool = False,
+                       frame: str = "") -> Negativity:
         """Score ``(text, weight, kind)`` segments and aggregate."""
-        scored = [self.segment(text, weight, kind, advice_title) for text, weight, kind in segments if text]
+        scored = [self.segment(text, weight, kind, advice_title, frame) for text, weight, kind in segments if text]
         return Negativity(aggregate([s.score for s in scored]), scored)
 
     def score(self, title: str, text: str) -> Negativity:
@@ -278,7 +302,8 @@ class NegativityScorer:
         that are not about a particular unit (evaluation on other data)."""
         segments = [(title, 1.0, "title")] if title else []
         segments += [(s, 1.0, "sentence") for s in split_sentences(text)]
-        return self.score_segments(segments, bool(title) and self.advice_title(title))
+        advice = bool(title) and self.advice_title(title)
+        return self.score_segments(segments, advice, self.frame_title(title) if title else "")
 
 
 def alternatives(cue: str) -> list[str]:

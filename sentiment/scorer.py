@@ -28,7 +28,7 @@ from contracts.language import chinese_label, substantially_han
 from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
 from sentiment import english
 from sentiment.bayes import NaiveBayes
-from sentiment.clauses import names_org, own_part, within
+from sentiment.clauses import names_org, own_part, switched_to, within
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
@@ -134,6 +134,8 @@ class DocumentScorer:
         reply_word = _any_in(self.own_response_words, title)
         # A how-to or advice title (雪天出险后如何报案理赔): every segment of the document is advice.
         advice_title = chinese and bool(mentions) and self.negativity.advice_title(title)
+        # A resolution, clarification or appointment title (sentiment/frames.py) frames every segment.
+        frame = self.negativity.frame_title(title) if chinese and mentions else ""
 
         units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
         for uid, positions in mentions.items():
@@ -144,7 +146,7 @@ class DocumentScorer:
             segments = self._segments(title, spans, body_start, positions, mentions, uid,
                                       title_counts=uid in in_title or not in_title, chinese=chinese,
                                       starts=starts)
-            neg = self._score(segments, cache, self.negativity if chinese else self.english, advice_title)
+            neg = self._score(segments, cache, self.negativity if chinese else self.english, advice_title, frame)
             rel = relevance(specific=bool(um and um.specific), in_title=uid in in_title, mentions=len(positions),
                             region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
             unit_negativity[uid] = neg.score
@@ -237,14 +239,14 @@ class DocumentScorer:
         return segments
 
     def _score(self, segments: list[tuple[str, float, str]], cache: dict[tuple[str, float], SegmentScore],
-               scorer: Any, advice_title: bool = False) -> Negativity:
+               scorer: Any, advice_title: bool = False, frame: str = "") -> Negativity:
         # Units of one document share titles and sentences: score each once.
         scored = []
         for text, weight, kind in segments:
             key = (text, weight)
             found = cache.get(key)
             if found is None:  # advice_title: Chinese documents only (the English scorer has no such feature)
-                found = cache[key] = (scorer.segment(text, weight, kind, advice_title) if advice_title
+                found = cache[key] = (scorer.segment(text, weight, kind, advice_title, frame) if advice_title or frame
                                       else scorer.segment(text, weight, kind))
             scored.append(found)
         return Negativity(aggregate([s.score for s in scored]), scored)
@@ -260,18 +262,26 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     organisation (a space between headline clauses also ends the run). The
     whole text when it names nobody else. Positions are sorted."""
     end = offset + len(text)
-    if not within(others, offset, end) and not names_org(text):
+    switch = switched_to(text, offset, positions)
+    if switch < 0 and not within(others, offset, end) and not names_org(text):
         return text
     clauses = [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text)]
     mine = [i for i, (c, at) in enumerate(clauses) if within(positions, at, at + len(c))]
     count = len(clauses)
     if count <= 1 or not mine:
-        return text
+        return text[switch:] if switch >= 0 and mine else text
     # A clause naming the unit and, at its end, another unit not joined to it by 和/与/比…
     # (its object: 平安车险拒赔后我换了人保财险): the unit's part ends where the other's
     # name begins, the other's part is its name, and the clauses after it are the other's.
     cut = {i: own_part(text, offset, clauses[i], positions, others) for i in mine
            if within(others, clauses[i][1], clauses[i][1] + len(clauses[i][0]))}
+    if switch >= 0:  # the unit switched to (…今年换成了大地保险): its part starts at the verb, no walk back
+        for i in mine:
+            words, at = clauses[i]
+            if at <= offset + switch < at + len(words):
+                part = cut.get(i)
+                cut[i] = (True, part[1], part[2]) if part is not None else (True, False, words[offset + switch - at:])
+                break
     # clauses.grow with the test written out here (no closures to build per call).
     keep = set(mine)
     for i in mine:

@@ -28,6 +28,9 @@ FLOORS = HERE / "floors.json"
 # tuning: scored with ``python -m tests.eval.report --heldout`` once before and
 # once after a session's detection changes (the model card has the numbers).
 HELDOUT = HERE / "heldout.jsonl"
+# The second batch (64 items, written 2026-12-01 before any scoring; appointments,
+# awards, clarifications and resolutions among its non-negatives): ``--heldout2``.
+HELDOUT2 = HERE / "heldout2.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Print every evaluation number: ``python -m tests.eval.report [--baseline]``.
+"""Print every evaluation number: ``python -m tests.eval.report [--baseline | --heldout | --heldout2]``.
 
 Gold set (with every error), the floors, and when ../shared/data is present
 the shared validation split at the alert threshold and at 0.5. With
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from pathlib import Path
 
 from pipeline.config import load_config
 from tests.eval import harness
@@ -21,12 +22,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--baseline", action="store_true")
     ap.add_argument("--heldout", action="store_true", help="score the held-out batch (tests/eval/heldout.jsonl) only")
+    ap.add_argument("--heldout2", action="store_true", help="score the second held-out batch (tests/eval/heldout2.jsonl) only")
     args = ap.parse_args()
     floors = json.loads(harness.FLOORS.read_text(encoding="utf-8"))["floors"]
     with tempfile.TemporaryDirectory() as tmp:
         app = App(load_config(DEMO_CONFIG, data_dir=tmp))
-        if args.heldout:
-            _heldout(app)
+        if args.heldout or args.heldout2:
+            _heldout(app, harness.HELDOUT2 if args.heldout2 else harness.HELDOUT)
             app.close()
             return
         metrics, errors = harness.gold_metrics(app.scorer)
@@ -50,8 +52,8 @@ def main() -> None:
         app.close()
 
 
-def _heldout(app: App) -> None:
-    items = harness.load_gold(harness.HELDOUT)
+def _heldout(app: App, path: Path) -> None:
+    items = harness.load_gold(path)
     metrics, errors = harness.gold_metrics(app.scorer, items)
     print(f"held-out batch ({len(items)} items, {sum(bool(i['negative_for']) for i in items)} negative):")
     _print_set(metrics, errors)

@@ -1,0 +1,117 @@
+"""What a headline frames its story as (sentiment/negativity.py, scorer.py).
+
+A title sets the frame its body is read in. Three frames are not grievances
+even though their bodies repeat the grievance's words:
+
+* **resolution** — the member settled a dispute (妥善化解一起车险理赔纠纷: the body
+  says what the dispute was). The title's lexicon phrases, if any, are the
+  cue's object (after it), or quoted;
+* **clarification** — the member's 情况说明 / 澄清 / 辟谣 of an allegation (关于
+  “业务员卷款跑路”一事的情况说明). Its lexicon phrases are quoted (网传“…”), or
+  the cue is a refutation (…系谣言, 不实) that answers them wherever they are;
+* **appointment** — a routine appointment (任命, 履新, 到任, 获批任职资格) with no
+  lexicon phrase in the title: the predecessor leaving (卸任, 另有任用) is
+  routine, and the model's reading of 原总经理, 免去 is no grievance.
+
+A frame cue does not count when a demand, a promise, a question or its
+absence comes right before it (要求妥善处理, 将妥善处理, 能否妥善解决, 未妥善处理,
+拒不澄清): those titles still carry the grievance.
+
+Under a resolution or clarification frame every segment of the document is
+damped as under a counter cue; under an appointment frame the model's reading
+is capped at 0 and 高管变动 phrases do not count, but any other risk (被查, 罚款)
+still does.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+RESOLUTION = "resolution"
+CLARIFICATION = "clarification"
+APPOINTMENT = "appointment"
+# The risk type an appointment frame discounts (rules.yaml negative_lexicon).
+ROUTINE_CHANGE = "高管变动"
+
+_RESOLUTION_CUES = ("化解", "妥善处理", "妥善解决", "圆满解决", "达成和解", "达成一致", "握手言和")
+# Refutations answer the allegation wherever it stands in the title (网传拒赔系谣言).
+_REFUTATION_CUES = ("辟谣", "不实", "系谣言", "纯属谣言", "与事实不符", "不属实", "不符合事实", "系误读")
+# A statement answers what it quotes (关于“…”一事的情况说明).
+_STATEMENT_CUES = ("情况说明", "的说明", "的澄清", "澄清")
+_APPOINTMENT_CUES = ("任命", "履新", "到任", "新任", "任职资格", "出任", "接任", "就任", "上任")
+# Right before a cue: a demand, a promise, a question, its absence; or a demand
+# anywhere earlier in its clause (监管要求平安产险妥善化解理赔纠纷).
+_NOT_DONE = re.compile(r"(?:将|要求|责令|督促|敦促|呼吁|望|请|希望|能否|何时|承诺|未|没|没有|尚未|未能|拒不|不|难以|无法)$")
+_DEMANDED = re.compile(r"(?:要求|责令|督促|敦促|呼吁|希望|敦请|约谈)[^，,；;：:！!？?\s。]*$")
+# An allegation reported, not asserted: from one of these words to the cue (关于网传平安产险拒赔的情况说明).
+_REPORTED = re.compile("网传|所谓|传闻|传言|网络流传|网上流传")
+_QUOTE_OPEN = "“「『\"《‘"
+_QUOTE_CLOSE = "”」』\"》’"
+
+
+_ANY_CUE = re.compile("|".join(_RESOLUTION_CUES + _REFUTATION_CUES + _STATEMENT_CUES + _APPOINTMENT_CUES))
+
+
+def has_cue(title: str) -> bool:
+    """Whether ``title`` has any frame cue at all (most titles have none)."""
+    return _ANY_CUE.search(title) is not None
+
+
+def _done_cues(title: str, cues: Sequence[str]) -> list[int]:
+    """Where each of ``cues`` occurs in ``title`` as something done (not demanded,
+    promised, asked or absent): their start positions, sorted."""
+    found: list[int] = []
+    for cue in cues:
+        at = title.find(cue)
+        while at >= 0:
+            if _NOT_DONE.search(title, max(0, at - 4), at) is None and _DEMANDED.search(title, 0, at) is None:
+                found.append(at)
+            at = title.find(cue, at + 1)
+    return sorted(found)
+
+
+def quoted_spans(title: str) -> list[tuple[int, int]]:
+    """The [start, end) spans inside quotation marks or title marks, and from a
+    word that reports an allegation (网传, 所谓) to the end of the title."""
+    spans: list[tuple[int, int]] = []
+    reported = _REPORTED.search(title)
+    if reported is not None:
+        spans.append((reported.end(), len(title)))
+    i = 0
+    while i < len(title):
+        ch = title[i]
+        kind = _QUOTE_OPEN.find(ch)
+        if kind >= 0:
+            close = title.find(_QUOTE_CLOSE[kind], i + 1)
+            if close > i:
+                spans.append((i + 1, close))
+                i = close
+        i += 1
+    return spans
+
+
+def _quoted(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    for lo, hi in spans:  # noqa: SIM110 -- no generator (mypyc)
+        if lo <= start and end <= hi:
+            return True
+    return False
+
+
+def title_frame(title: str, hits: Sequence[tuple[str, str, float, int, int]]) -> str:
+    """The title's frame (RESOLUTION, CLARIFICATION, APPOINTMENT) or "".
+    ``hits`` are the title's lexicon hits ``(phrase, risk, weight, start, end)``."""
+    if not title:
+        return ""
+    spans = quoted_spans(title) if hits else []
+    resolved = _done_cues(title, _RESOLUTION_CUES)
+    if resolved:
+        first = resolved[0]
+        if all(h[3] >= first or _quoted(h[3], h[4], spans) for h in hits):
+            return RESOLUTION
+    if _done_cues(title, _REFUTATION_CUES):
+        return CLARIFICATION
+    if _done_cues(title, _STATEMENT_CUES) and all(_quoted(h[3], h[4], spans) for h in hits):
+        return CLARIFICATION
+    if not hits and _done_cues(title, _APPOINTMENT_CUES):
+        return APPOINTMENT
+    return ""

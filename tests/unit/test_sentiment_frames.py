@@ -1,0 +1,94 @@
+"""What a headline frames its story as (sentiment/frames.py), and the insurer
+switched to (sentiment/clauses.switched_to): a resolution, a clarification or a
+routine appointment in the title is no grievance though its body repeats the
+grievance's words; the insurer a customer moved to is not blamed for the one
+they left."""
+import pytest
+
+from contracts.messages import Document
+from sentiment import frames
+from sentiment.scorer import focus
+
+
+def _hit(title: str, phrase: str, risk: str = "理赔纠纷") -> tuple[str, str, float, int, int]:
+    at = title.index(phrase)
+    return (phrase, risk, 1.0, at, at + len(phrase))
+
+
+@pytest.mark.parametrize(("title", "phrases", "frame"), [
+    ("人保财险妥善化解一起农险理赔纠纷", ["理赔纠纷"], frames.RESOLUTION),  # the dispute is the cue's object
+    ("平安产险与客户达成和解", [], frames.RESOLUTION),
+    ("客户投诉人保财险拒赔 公司称将妥善处理", ["投诉", "拒赔"], ""),  # a promise, the grievance first
+    ("监管要求平安产险妥善化解理赔纠纷", ["理赔纠纷"], ""),  # a demand earlier in the clause
+    ("平安产险未能妥善处理理赔纠纷", ["理赔纠纷"], ""),  # its absence
+    ("关于“理赔员吃拿卡要”一事的情况说明", ["吃拿卡要"], frames.CLARIFICATION),  # the allegation quoted
+    ("关于网传人保财险拒赔一事的说明", ["拒赔"], frames.CLARIFICATION),  # reported: 网传
+    ("人保财险拒赔后发布情况说明", ["拒赔"], ""),  # asserted, then a statement
+    ("人保财险：网上流传的拒赔消息不实", ["拒赔"], frames.CLARIFICATION),  # a refutation answers it anywhere
+    ("平安产险拒不澄清", [], ""),
+    ("国寿吉林分公司新任副总经理获批任职资格", [], frames.APPOINTMENT),
+    ("平安产险新任总经理到任 前任被查", ["被查"], ""),  # any lexicon phrase in the title: no appointment frame
+    ("平安产险理赔拖了三个月", ["理赔拖"], ""),
+])
+def test_title_frames(title, phrases, frame):
+    assert frames.title_frame(title, [_hit(title, p) for p in phrases]) == frame
+    assert frames.has_cue(title) is (frame != "" or any(c in title for c in ("妥善处理", "化解", "澄清", "说明", "任")))
+
+
+def test_quoted_spans_and_reported_allegations():
+    assert frames.quoted_spans("关于“甲”和「乙」") == [(3, 4), (7, 8)]
+    assert frames.quoted_spans("网传拒赔") == [(2, 4)]
+    assert frames.quoted_spans("“未闭合") == []
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from pipeline.config import load_config
+    from tests.kit import DEMO_CONFIG
+    from yuqing.bootstrap import App
+    app = App(load_config(DEMO_CONFIG, data_dir=tmp_path_factory.mktemp("frames")))
+    yield app
+    app.close()
+
+
+def _levels(app, title: str, text: str = "") -> set[str]:
+    doc = Document.create(url=f"http://news.example.cn/{abs(hash(title + text))}.html", source_id="x",
+                          channel="news", site="news.example.cn", title=title, text=text)
+    return set(app.scorer.score(doc).unit_levels)
+
+
+def test_a_resolution_title_frames_the_body_that_repeats_the_dispute(app):
+    body = "因理赔金额分歧，农户多次投诉，理赔纠纷持续两个月。人保财险吉林省分公司重新查勘后双方达成一致。"
+    assert _levels(app, "人保财险吉林省分公司妥善化解一起农险理赔纠纷", body) == set()
+    # the same body under a grievance's title still alerts
+    assert _levels(app, "农户投诉人保财险理赔纠纷 公司称将妥善处理", body) == {"picc-pc-jl"}
+
+
+def test_a_clarification_of_a_quoted_allegation_is_no_grievance(app):
+    body = "近日网上有帖子称平安产险吉林分公司拒赔车损。经核查，该案仍在理赔流程中，公司已联系客户。"
+    assert _levels(app, "平安产险吉林分公司关于“拒赔车损”一事的情况说明", body) == set()
+    assert _levels(app, "平安产险吉林分公司拒赔车损 车主投诉", body) == {"pingan-pc-jl"}
+
+
+def test_a_routine_appointment_is_no_executive_change_but_other_risks_count(app):
+    body = "人保财险吉林省分公司召开干部大会，宣布新任总经理任命，原总经理卸任，另有任用。"
+    assert _levels(app, "人保财险吉林省分公司新任总经理到任", body) == set()
+    probe = "人保财险吉林省分公司原总经理涉嫌严重违纪违法，接受纪律审查和监察调查。"
+    assert _levels(app, "人保财险吉林省分公司新任总经理到任", probe) == {"picc-pc-jl"}
+    assert _levels(app, "人保财险吉林省分公司总经理卸任", body) == {"picc-pc-jl"}  # no appointment frame
+
+
+def test_the_insurer_switched_to_is_not_blamed_for_the_one_left(app):
+    assert _levels(app, "理赔拖了半年才赔一半，今年车险换成了平安产险", "") == set()
+    text = "前年在某保险公司出的险，拖了半年才赔一半，今年车险换成了平安产险，希望别再折腾。"
+    assert _levels(app, "车险续保记", text) == set()
+    # what comes after the switch is the new insurer's
+    assert _levels(app, "今年换成了平安产险，结果理赔拖了三个月", "") == {"pingan-pc-jl"}
+
+
+def test_focus_starts_at_the_verb_of_switching():
+    text = "理赔拖了半年，今年换成了乙公司，服务好"
+    b = text.index("乙")
+    assert focus(text, 0, [b], []) == "换成了乙公司，服务好"
+    assert focus("拖了半年就换了乙公司", 0, [7], []) == "换了乙公司"
+    assert focus("乙公司理赔拖了半年", 0, [0], []) == "乙公司理赔拖了半年"  # no switch: the whole text
