@@ -37,7 +37,7 @@ from typing import cast
 
 import ahocorasick
 
-from sentiment import combine, frames
+from sentiment import combine, frames, irony
 from sentiment.bayes import NaiveBayes
 from sentiment.gapped import GAP, gapped_heads
 from sentiment.matching import build_automaton
@@ -123,6 +123,7 @@ class NegativityScorer:
                                           [(c, "hedge") for c in hedge_cues] +
                                           [(c, "advice") for c in advice_cues], frequency)
         weights = dict(risk_weights or {})
+        self._irony_weight = weights.get(irony.RISK, 1.0)
         plain = [(p, risk) for risk, phrases in lexicon.items() for p in phrases if GAP not in p]
         entries = [(p, (p, risk, weights.get(risk, 1.0))) for p, risk in plain]
         # A phrase with figures in the middle (净利润7255万元，同比减少): its head in the
@@ -257,6 +258,9 @@ class NegativityScorer:
         else:
             cues, found = self._cues(lowered), None
         hits, denied = self._hits(text, lowered) if found is None else (list(found[0]), found[1])
+        start, end = irony.ironic(lowered)
+        if start >= 0 and not any(h[1] == irony.RISK for h in hits):  # sarcasm told without a complaint word
+            hits.append((text[start:end], irony.RISK, self._irony_weight, start, end))
         if frame == frames.APPOINTMENT:
             # A routine appointment: the predecessor leaving is no news, nor the model's reading of it.
             hits = [h for h in hits if h[1] != frames.ROUTINE_CHANGE]

@@ -92,3 +92,22 @@ def test_focus_starts_at_the_verb_of_switching():
     assert focus(text, 0, [b], []) == "换成了乙公司，服务好"
     assert focus("拖了半年就换了乙公司", 0, [7], []) == "换了乙公司"
     assert focus("乙公司理赔拖了半年", 0, [0], []) == "乙公司理赔拖了半年"  # no switch: the whole text
+
+
+@pytest.mark.parametrize(("text", "ironic"), [
+    ("安华农险的效率是真的高，报案一个月了，查勘员还在路上", True),  # praise, then time gone by and nothing done
+    ("理赔真是快，半年了还没到账", True),
+    ("人保财险的效率是真的高，报案三天就赔了", False),  # praise, then the time it took
+    ("感谢平安车险，让我见识了什么叫推诿", True),  # thanks for a lesson in what something bad is called
+    ("感谢平安车险，让我明白了保险的意义", False),
+    ("报案一个月了还没赔", False),  # a delay alone is the lexicon's, not sarcasm
+])
+def test_sarcasm_without_a_complaint_word(text, ironic):
+    from sentiment import irony
+    start, end = irony.ironic(text)
+    assert (start >= 0) is ironic and (end > start) is ironic
+
+
+def test_sarcasm_alerts_and_praise_does_not(app):
+    assert _levels(app, "安华农险的效率是真的高，报案一个月了，查勘员还在路上") == {"anhua"}
+    assert _levels(app, "安华农险的效率是真的高，报案三天就赔了") == set()

@@ -1,0 +1,35 @@
+"""Sarcasm (讽刺反语) told without a complaint word (sentiment/negativity.py).
+
+Two forms, each a frame around a grievance rather than a word of one:
+
+* thanks for a lesson in what something bad is called: 感谢…，让我深刻理解了
+  什么叫投保容易理赔难, 让我学会了什么叫踢皮球 (the thing named after 什么叫);
+* praise with an emphasis (是真的高, 真是快, 可真贴心) followed, within the
+  sentence, by time gone by and nothing done: 效率是真的高，报案一个月了，查勘员
+  还在路上. Praise followed by the time it took (三天就赔了) is praise.
+
+A segment with either counts as a phrase of the lexicon's 讽刺反语 type.
+"""
+from __future__ import annotations
+
+import re
+
+RISK = "讽刺反语"
+
+_LESSON = re.compile(r"让我们?(?:深刻|终于|彻底|真正|再次|算是)?(?:学会|理解|明白|见识|知道|体会|懂得|领教|认识)(?:到)?了?"
+                     r"(?:什么叫|啥叫|何为|什么是|啥是)")
+_PRAISE = re.compile(r"(?:是真的|真是|真的是|可真是?|实在是)太?(?:高|快|好|棒|贴心|专业|负责|靠谱|给力|周到|及时|高效|暖心|省心|厉害)")
+# Time gone by, then nothing done yet (一个月了，查勘员还在路上; 半年了还没赔).
+_STILL = re.compile(r"(?:\d+|[一二两三四五六七八九十半几多]+)个?(?:天|周|星期|礼拜|月|年|小时)(?:了|过去了)[^。！？!?\n]{0,16}?"
+                    r"(?:还在|还没|还是没|仍未|仍没|仍在|都没|也没|一直没|一分钱没)")
+
+
+def ironic(lowered: str) -> tuple[int, int]:
+    """Where the sarcasm's cue is in ``lowered`` (start, end), or (-1, -1)."""
+    found = _LESSON.search(lowered)
+    if found is not None:
+        return found.start(), found.end()
+    praise = _PRAISE.search(lowered)
+    if praise is not None and _STILL.search(lowered, praise.end()) is not None:
+        return praise.start(), praise.end()
+    return -1, -1
