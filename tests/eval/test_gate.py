@@ -54,6 +54,17 @@ def test_gold_set_is_well_formed():
     assert {"other-company", "refuted", "regulator-praise", "pingan-word", "industry", "sarcasm"} <= hard
 
 
+@pytest.mark.parametrize("path", [harness.HELDOUT, harness.HELDOUT2], ids=["heldout", "heldout2"])
+def test_heldout_batches_are_well_formed(path):
+    items = harness.load_gold(path)
+    known = {u.id for u in load_config(DEMO_CONFIG).members.units}
+    assert len({i["id"] for i in items}) == len(items)
+    gold_titles = {i["title"] for i in harness.load_gold()}
+    for item in items:
+        assert item["title"] and item["text"] and item["title"] not in gold_titles, item["id"]
+        assert set(item["negative_for"]) <= set(item["units"]) <= known, item["id"]
+
+
 def test_gold_set_meets_floors(scorer):
     measured, errors = harness.gold_metrics(scorer)
     for e in errors:
