@@ -8,11 +8,13 @@ built through the real composition root (STYLE 4).
 """
 from __future__ import annotations
 
+import functools
 import shutil
 import signal
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -240,9 +242,12 @@ def make_scored(unit_levels: dict, *, story: str = "story-1", url: str = "http:/
 
 def seed_doc(unit_levels: dict, *, title: str, text: str, url: str, at, story: str | None = None,
              channel: str = "news", source_id: str = "demo-news", site: str = "news.example.cn",
-             negativity: float = 0.85, phrases: tuple[str, ...] = ("拖延理赔",), unit_names: dict | None = None):
+             negativity: float = 0.85, phrases: Sequence[str | tuple[str, str]] = ("拖延理赔",),
+             unit_names: dict | None = None):
     """A ScoredDocument with matched units (``unit_levels``: unit id → level or None for a
-    neutral mention) as the scorer would publish it, without running the scorer."""
+    neutral mention) as the scorer would publish it, without running the scorer.
+    Each of ``phrases`` is a lexicon word, tagged with the risk type the demo lexicon gives it
+    (``lexicon_risk_type``), or a (phrase, risk type) pair for words the lexicon does not hold."""
     from contracts.messages import Document, Level, Reason, ScoredDocument, UnitMatch
     doc = Document.create(url=url, source_id=source_id, channel=channel, site=site, title=title, text=text,
                           crawled_at=at, published_at=at)
@@ -254,8 +259,26 @@ def seed_doc(unit_levels: dict, *, title: str, text: str, url: str, at, story: s
         story_id=story or doc.id, negativity=negativity if levels else min(negativity, 0.2),
         unit_negativity={u: (negativity if u in levels else 0.1) for u in unit_levels},
         # One set per negative unit, each naming its unit, as the scorer writes them.
-        reasons=[Reason(phrase=p, sentence=text[:40], risk_type="理赔纠纷", weight=0.5, unit_id=u)
-                 for u in levels for p in phrases])
+        reasons=[Reason(phrase=p, sentence=text[:40], risk_type=risk, weight=0.5, unit_id=u)
+                 for u in levels for p, risk in map(_tagged, phrases)])
+
+
+@functools.cache
+def _demo_lexicon() -> dict[str, str]:
+    lexicon = yaml.safe_load((DEMO_CONFIG / "rules.yaml").read_text(encoding="utf-8"))["negative_lexicon"]
+    return {word: risk for risk, words in lexicon.items() for word in words}
+
+
+def lexicon_risk_type(phrase: str) -> str:
+    """The risk type the demo lexicon (config/demo/rules.yaml negative_lexicon) files ``phrase`` under."""
+    try:
+        return _demo_lexicon()[phrase]
+    except KeyError:
+        raise KeyError(f"{phrase!r} is not a word of the demo lexicon: give seed_doc (phrase, risk type)") from None
+
+
+def _tagged(phrase: str | tuple[str, str]) -> tuple[str, str]:
+    return phrase if isinstance(phrase, tuple) else (phrase, lexicon_risk_type(phrase))
 
 
 def sample_docs(app: App, now=None, days: int = 3) -> list:
@@ -269,7 +292,8 @@ def sample_docs(app: App, now=None, days: int = 3) -> list:
     docs = []
     templates = [("{}理赔拖延引发消费者投诉", "市民反映{}迟迟不赔，已向监管部门投诉，要求尽快处理。", "red", ("拖延理赔", "投诉")),
                  ("{}销售误导老人购买理财型保险", "多名老人称被{}业务员误导购买保险，退保损失严重。", "orange", ("销售误导",)),
-                 ("{}客服电话长期无人接听", "网友吐槽{}客服电话打不通，服务态度差。", "yellow", ("服务态度差",)),
+                 # the scorer files 电话打不通 under 投诉维权 (服务态度差 is no lexicon word)
+                 ("{}客服电话长期无人接听", "网友吐槽{}客服电话打不通，服务态度差。", "yellow", ("电话打不通",)),
                  ("{}开展保险知识进社区活动", "{}在长春开展保险知识宣传，受到居民欢迎。", None, ())]
     channels = [("news", "demo-news", "news.example.cn"), ("forum", "demo-forum", "bbs.example.cn"),
                 ("blog", "demo-blog-rss", "blog.example.cn")]
