@@ -181,9 +181,19 @@ def visible(ports: Ports, user: User, alerts: list[Alert]) -> list[Alert]:
     alerts = [a for a in alerts if can_see(user, a)]
     if unit_scope(user) is None or not alerts:
         return alerts
+    hidden = untold(ports, alerts)
+    return [a for a in alerts if a.id not in hidden]
+
+
+def untold(ports: Ports, alerts: list[Alert]) -> dict[str, str]:
+    """Those of ``alerts`` their unit has not been told of because of the association's review, each with
+    its review state: pending (held), resolved or dismissed (closed before being forwarded). A unit's lead
+    sees none of them (:func:`visible`), nor does the unit's own report list them."""
+    if not alerts:
+        return {}
     reviews = ports.reviews([a.id for a in alerts])
-    return [a for a in alerts if (reviews.get(a.id) or {}).get("state", "forwarded") == "forwarded"
-            or _unit_was_told(ports, a.id)]
+    states = {a.id: (reviews.get(a.id) or {}).get("state", "forwarded") for a in alerts}
+    return {i: state for i, state in states.items() if state != "forwarded" and not _unit_was_told(ports, i)}
 
 
 def _unit_was_told(ports: Ports, alert_id: str) -> bool:

@@ -30,7 +30,7 @@ from statistics import median
 from typing import Any
 
 from alerting.assessment import card_for
-from console import labels
+from console import alert_service, labels
 from console.ports import Ports
 from console.reports import narrative
 from contracts.messages import Alert, AlertStatus, Level, ScoredDocument
@@ -277,7 +277,12 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
     prev_period = period.previous()
     lo, hi = _bounds(ports, prev_period)[0], _bounds(ports, period)[1]
     fa = _FalseAlarms(ports, [a for a in everyone if a.status == AlertStatus.dismissed and lo <= a.first_seen < hi])
-    cur, prev = _numbers(ports, period, everyone, fa, unit_id), _numbers(ports, prev_period, everyone, fa, unit_id)
+    # A unit's report follows the console's rule for its lead (alert_service.visible): no alert the unit was not
+    # told of for the association's review. One the association closed while held (处置完毕) is only counted, as
+    # the note under 各单位预警处置情况 says; its documents stay in the counts like any other's.
+    untold = alert_service.untold(ports, [a for a in everyone if lo <= a.first_seen < hi]) if unit_id else {}
+    told = [a for a in everyone if untold.get(a.id, "resolved") == "resolved"]
+    cur, prev = _numbers(ports, period, told, fa, unit_id), _numbers(ports, prev_period, told, fa, unit_id)
     detected = ports.detected_at([a.id for a in cur["alert_list"]])
     risks = sorted(set(cur["risks"]) | set(prev["risks"]), key=lambda r: (-cur["risks"].get(r, 0), r))
     report: dict[str, Any] = {
@@ -297,7 +302,7 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
         "unit_labels": {ports.unit_names[u]: ports.unit_short[u] for u in cur["by_unit"] if u in ports.unit_names},
         "by_level": [(labels.level(k), n) for k, n in sorted(cur["by_level"].items(), key=lambda kv: Level(kv[0]).rank)],
         "risks": [(r, cur["risks"].get(r, 0), prev["risks"].get(r, 0)) for r in risks],
-        "cases": _cases(ports, period, cur["alert_list"], detected),
+        "cases": _cases(ports, period, [a for a in cur["alert_list"] if a.id not in untold], detected),
         "handling": _handling(ports, cur["alert_list"], cur["dismissed"]),
         "false_alarms": _false_alarm_list(ports, cur["dismissed"]),
     }

@@ -62,7 +62,8 @@ def to_html(report: dict, images: dict[str, bytes] | None = None) -> str:
     images = images if images is not None else chart_images(report)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     uris = {k: "data:image/png;base64," + base64.b64encode(v).decode("ascii") for k, v in images.items()}
-    return env.get_template("report.html").render(r=report, charts=uris, sections=sections(report), change=change)
+    return env.get_template("report.html").render(r=report, charts=uris, sections=sections(report), change=change,
+                                                 handling_note=handling_note(report))
 
 
 # ---------------------------------------------------------------- Word
@@ -137,10 +138,16 @@ def _handling(doc, r: dict, images: dict[str, bytes]) -> None:
                  [[h["unit"], h["alerts"], h["levels"], h["acknowledged"], h["ack_time"], h["unacknowledged"],
                    h["handling"], h["resolved"], h["false_alarms"]] for h in r["handling"]], 9,
                  widths=[3.3, 1.45, 1.7, 1.45, 1.9, 1.45, 1.45, 1.45, 1.1])
+    if note := handling_note(r):
+        layout.paragraph(doc, note, 10.5)
+
+
+def handling_note(r: dict) -> str:
+    """The note under 各单位预警处置情况 (Word and HTML) on alerts the association closed while held."""
     by_association = sum(h.get("association_resolved", 0) for h in r["handling"])
-    if by_association:
-        layout.paragraph(doc, f"注：另有{by_association}条预警在复核阶段由协会处置完毕、未转发单位，"
-                              "计入预警数，不计入单位的已确认与已处置。", 10.5)
+    if not by_association:
+        return ""
+    return f"注：另有{by_association}条预警在复核阶段由协会处置完毕、未转发单位，计入预警数，不计入单位的已确认与已处置。"
 
 
 def _advice(doc, r: dict, images: dict[str, bytes]) -> None:
