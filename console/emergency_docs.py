@@ -2,7 +2,7 @@
 standalone HTML page and a Word .docx in the house layout of console/reports/docx_layout.py (A4,
 公文 margins, red 报头 with 期号, contents, heading styles, page numbers), from the dicts
 ``console.emergency_service.review`` / ``special`` build. 期号 count per kind (专报, 复盘) in the
-reports folder; a 事件's document keeps its number when it is generated again.
+console's store (console.reports.issues); a 事件's document keeps its number when it is generated again.
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from console.reports.docx_layout import IssueCounter, heading, masthead, new_document, paragraph, table, to_bytes, toc
+from console.reports.docx_layout import heading, masthead, new_document, paragraph, table, to_bytes, toc
+from console.reports.issues import ASSOCIATION, IssueStore
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -20,9 +21,9 @@ SECTIONS = {"review": ["一、事件概述", "二、时间线", "三、传播情
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
 
 
-def issue_number(reports_dir: Path, data: dict) -> int:
-    """The document's 期号 (per kind; the same 事件 keeps its number)."""
-    return IssueCounter(reports_dir).number(f"emergency-{data['kind']}", data["event"]["id"])
+def issue_number(issues: IssueStore, reports_dir: Path, data: dict) -> int:
+    """The document's 期号 (per kind, numbered with the association's reports; the same 事件 keeps its number)."""
+    return issues.counter(ASSOCIATION, reports_dir).number(f"emergency-{data['kind']}", data["event"]["id"])
 
 
 def to_html(data: dict) -> str:

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from alerting.acklinks import AckSigner, ShortLink
 from console.casebook import Casebook
+from console.reports.issues import IssueStore
 from console.users import UserStore
 from contracts.messages import Alert, AlertStatus, Document, ScoredDocument
 from pipeline.config import AppConfig
@@ -153,8 +154,13 @@ class Ports:
     def casebook(self) -> Casebook:
         return Casebook(self.db_path)
 
+    @cached_property
+    def issues(self) -> IssueStore:
+        """期号 of reports and 事件 documents (console.reports.issues), beside the users and casebook."""
+        return IssueStore(self.db_path)
+
     def close(self) -> None:
-        for name in ("users", "casebook"):
+        for name in ("users", "casebook", "issues"):
             part = self.__dict__.pop(name, None)
             if part is not None:
                 part.close()

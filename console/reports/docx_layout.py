@@ -25,18 +25,13 @@ Usage::
     table(doc, ["单位", "预警数"], [["甲", 3]])
     data = to_bytes(doc)
 
-Issue numbers (期号) come from :class:`IssueCounter`, a small JSON file per
-report folder: one counter per kind, so 日报 and 周报 count separately, and
-regenerating the same report keeps its number.
+Issue numbers (期号) come from ``console.reports.issues`` (the console's store): one counter per
+kind, so 日报 and 周报 count separately, and regenerating the same report keeps its number.
 """
 from __future__ import annotations
 
 import io
-import json
-import os
-import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 from docx import Document as DocxDocument
 from docx.document import Document
@@ -300,41 +295,3 @@ def to_bytes(doc: Document) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
-
-
-class IssueCounter:
-    """期号 per document kind, persisted in ``<folder>/issues.json``.
-
-    ``number(kind, key)`` returns the number already given to ``key`` (e.g.
-    ``daily-2026-11-30``), or the next one for that kind: regenerating a
-    report keeps its 期号, a new report gets the next. Thread-safe in one
-    process; the file is replaced atomically.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "issues.json"
-        self._lock = threading.Lock()
-
-    def _load(self) -> dict:
-        try:
-            return json.loads(self.path.read_text("utf-8"))
-        except (FileNotFoundError, ValueError):
-            return {}
-
-    def known(self, kind: str, key: str) -> int | None:
-        """The number already given to ``key``, or None (never assigns one)."""
-        with self._lock:
-            found = self._load().get(kind, {}).get(key)
-        return int(found) if found is not None else None
-
-    def number(self, kind: str, key: str) -> int:
-        with self._lock:
-            data = self._load()
-            given = data.setdefault(kind, {})
-            if key not in given:
-                given[key] = max(given.values(), default=0) + 1
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self.path.with_name(self.path.name + ".tmp")
-                tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
-                os.replace(tmp, self.path)
-            return int(given[key])

@@ -3,7 +3,7 @@
 * ``generate(kind, day)`` writes ``<kind>-<day>.html`` and ``.docx``
   atomically (temp file + rename), so a reader never sees half a file and
   generating the same report again simply replaces it (keeping its 期号;
-  each kind has its own issue counter in ``issues.json``).
+  each kind has its own count, kept in the console's store: console.reports.issues).
 * ``ReportScheduler`` runs inside the console role (APScheduler, settings
   time zone): the daily report at ``console.report_time`` for yesterday, the
   weekly report on Mondays at the same time for the week just ended.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from console.ports import Ports
 from console.reports import build, render
-from console.reports.docx_layout import IssueCounter
+from console.reports.issues import ASSOCIATION, IssueCounter, unit_scope
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"^(daily|weekly)-\d{4}-\d{2}-\d{2}\.(html|docx)$")
@@ -48,6 +48,10 @@ class ReportService:
             raise ValueError(f"unknown unit {unit_id!r}")
         return self.dir / "units" / unit_id
 
+    def counter(self, unit_id: str | None) -> IssueCounter:
+        """The 期号 of the association's reports (None) or of one unit's own (in the console's store)."""
+        return self.ports.issues.counter(unit_scope(unit_id) if unit_id else ASSOCIATION, self.folder(unit_id))
+
     def led_units(self) -> list[str]:
         """The units with an active publicity lead (their own reports are written on schedule too)."""
         return sorted({u.unit_id for u in self.ports.users.list_users()
@@ -58,7 +62,7 @@ class ReportService:
         period = build.Period.ending(kind, day or self.today() - timedelta(days=1))
         folder = self.folder(unit_id)
         # 期号: one counter per kind (and per unit); regenerating a report keeps its number.
-        issue = IssueCounter(folder).number(kind, period.name)
+        issue = self.counter(unit_id).number(kind, period.name)
         report = build.build(self.ports, period, issue=issue, unit_id=unit_id)
         images = render.chart_images(report)
         folder.mkdir(parents=True, exist_ok=True)
@@ -81,7 +85,7 @@ class ReportService:
         return {"name": name, "kind": kind, "title": build.title(kind, short), "day": day, "unit": unit_id,
                 "period": build.Period.ending(kind, date.fromisoformat(day)).label,
                 "html": f"{name}.html" if html.exists() else None, "docx": f"{name}.docx" if docx.exists() else None,
-                "issue": IssueCounter(folder).known(kind, name),
+                "issue": self.counter(unit_id).known(kind, name),
                 "generated_at": html.stat().st_mtime if html.exists() else None}
 
     def list(self, unit_id: str | None = None, every_unit: bool = False) -> list[dict]:

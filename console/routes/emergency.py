@@ -70,7 +70,7 @@ def _document(request: Request, session: Session, emergency_id: str, kind: str, 
         data = service.special(ports, session.user, emergency_id)
     else:
         raise NotFound(kind)
-    data["issue"] = emergency_docs.issue_number(ports.data_dir / "reports", data)
+    data["issue"] = emergency_docs.issue_number(ports.issues, ports.data_dir / "reports", data)
     name = f"{'复盘报告' if kind == 'review' else '专报'}-{emergency_id}"
     if fmt == "html":
         return HTMLResponse(emergency_docs.to_html(data))

@@ -48,15 +48,6 @@ def test_masthead_is_red_with_issue_number_and_compiler_and_toc_over_headings():
     assert east_asia == layout.HEADING_FONT
 
 
-def test_issue_counter_counts_per_kind_and_keeps_a_regenerated_reports_number(tmp_path):
-    counter = layout.IssueCounter(tmp_path)
-    assert counter.number("daily", "daily-2026-11-29") == 1
-    assert counter.number("daily", "daily-2026-11-30") == 2
-    assert counter.number("weekly", "weekly-2026-11-29") == 1
-    assert counter.number("daily", "daily-2026-11-29") == 1  # regenerated: same 期号
-    assert layout.IssueCounter(tmp_path).number("daily", "daily-2026-12-01") == 3  # persisted
-
-
 def test_the_toc_shows_the_section_titles_until_word_updates_it():
     doc = layout.new_document()
     layout.toc(doc, ["一、综述", "二、舆情走势", "三、研判与建议"])
