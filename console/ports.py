@@ -115,6 +115,8 @@ class ConsoleBackend:
     # Users, sessions, casebook: a SQLite path or a postgresql:// URL (yuqing.bootstrap.console_store_location);
     # None: <data_dir>/<settings.console.users_db>.
     console_store: str | Path | None = None
+    # The readiness check (yuqing/health.py): what this console cannot reach now; [] when ready.
+    ready: Callable[[], list[str]] = field(default=lambda: [])
 
 
 class Ports:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -81,6 +81,12 @@ def create_app(backend: ConsoleBackend, *, schedule_reports: bool = False) -> Fa
     web.include_router(api.router, prefix="/api")
     web.include_router(emergency.api_router, prefix="/api")
     _handlers(web)
+
+    @web.get("/ready", include_in_schema=False)
+    def ready() -> PlainTextResponse:
+        """The readiness probe (no login): 503 while a store this console needs cannot be reached."""
+        problems = backend.ready()
+        return PlainTextResponse("\n".join(problems or ["ready"]) + "\n", status_code=503 if problems else 200)
 
     @web.middleware("http")
     async def hardening_headers(request: Request, call_next):

@@ -4,14 +4,23 @@ Each role process serves ``/metrics`` on its own port (settings
 ``metrics_ports``; ``--metrics-port`` overrides, 0 picks a free port). The
 port actually bound is written to ``<data_dir>/run/<role>-<pid>.metrics`` so
 several workers of one role on one machine can be found and scraped.
+
+The same port answers ``/ready`` (the Kubernetes readiness probe): 200 when the role's ``ready`` check
+(yuqing/health.py) finds nothing wrong, else 503 with one line per problem. ``/metrics`` answers
+whatever the stores do (the liveness probe: a database outage must not restart every pod).
 """
 from __future__ import annotations
 
 import logging
 import os
+import socket
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +52,39 @@ SOURCE_BLIND = Gauge("yuqing_source_blind", "1 while the source is failing, blin
                      ["source", "state"])
 
 
-def serve(role: str, host: str, port: int, run_dir: Path | None = None) -> int | None:
-    """Start the /metrics endpoint in a daemon thread; returns the bound port
-    (None if disabled with a negative port or the port is taken)."""
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass  # a probe every few seconds: no access log
+
+
+def _wsgi(ready: Callable[[], list[str]] | None):
+    metrics_app = make_wsgi_app()
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != "/ready":
+            return metrics_app(environ, start_response)
+        problems = ready() if ready is not None else []
+        body = ("\n".join(problems) if problems else "ready").encode("utf-8") + b"\n"
+        start_response("503 Service Unavailable" if problems else "200 OK",
+                       [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+    return app
+
+
+def serve(role: str, host: str, port: int, run_dir: Path | None = None,
+          ready: Callable[[], list[str]] | None = None) -> int | None:
+    """Start the /metrics and /ready endpoints in a daemon thread; returns the bound port
+    (None if disabled with a negative port or the port is taken). ``ready``: the problems that
+    make the role not ready now (none: ready)."""
     if port < 0:
         return None
+
+    class Server(ThreadingWSGIServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
     try:
-        server, _thread = start_http_server(port, addr=host)
+        server = make_server(host, port, _wsgi(ready), Server, handler_class=_Quiet)
+        threading.Thread(target=server.serve_forever, name=f"metrics-{role}", daemon=True).start()
     except OSError as e:
         log.warning("metrics for %s not served: %s:%d: %s", role, host, port, e)
         return None

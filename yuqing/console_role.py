@@ -25,6 +25,7 @@ from console.ports import ConsoleBackend
 from console.web import create_app
 from contracts.messages import Document, ScoredDocument
 from yuqing.bootstrap import App, CannotStart
+from yuqing.health import readiness
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def console_backend(app: App) -> ConsoleBackend:
                           route=route, ingest=ingest,
                           reopen=lambda alert_id, actor, via, reason, level: app.reopener.reopen(
                               alert_id, actor=actor, via=via, reason=reason, level=level),
-                          console_store=app.console_store)
+                          console_store=app.console_store, ready=readiness(app, "console"))
 
 
 def escalation_state(store: AlertStore, alert_ids: list[str]) -> dict[str, dict]:

@@ -2,8 +2,8 @@
 are Deployments of 2+ replicas with disruption budgets and no ReadWriteOnce volume, every role reads
 the alert store's URL (and the alerting roles the ack secret) from the Secret, and each probe asks an
 endpoint the role serves. Then the pods' own commands run with the pods' environment against a real
-PostgreSQL: the probes answer, the stores land in PostgreSQL (nothing in the pods' emptyDir data
-folders), a user added through one console replica logs in on the other, and an ack link signed by a
+PostgreSQL: the probes answer (readiness fails while the database is away, liveness does not), the
+stores land in PostgreSQL (nothing in the pods' emptyDir data folders), a user added through one console replica logs in on the other, and an ack link signed by a
 notifier verifies in any console."""
 from __future__ import annotations
 
@@ -94,13 +94,14 @@ def test_alerting_runs_replicated_on_postgresql_without_a_node_bound_volume():
             pod_env(docs, c, {"YUQING_ACK_SECRET": "x" * 32})
         res = c["resources"]
         assert {"cpu", "memory"} <= set(res["requests"]) and "memory" in res["limits"], name
-        # Probes ask what the role serves: /metrics on its --metrics-port, the console's login page.
+        # Probes ask what the role serves: readiness /ready (its stores and bus answer) on its --metrics-port,
+        # the console's on its web port; liveness /metrics, which never asks the database.
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
         metrics = int(c["args"][c["args"].index("--metrics-port") + 1])
         assert ports["metrics"] == metrics
-        for kind in ("readinessProbe", "livenessProbe"):
-            probe = c[kind]["httpGet"]
-            assert (probe["path"], ports[probe["port"]]) in {("/metrics", metrics), ("/login", ports.get("http"))}
+        ready, live = c["readinessProbe"]["httpGet"], c["livenessProbe"]["httpGet"]
+        assert (ready["path"], ports[ready["port"]]) == ("/ready", ports["http"] if name == "console" else metrics)
+        assert (live["path"], ports[live["port"]]) == ("/metrics", metrics)
     # The console's reports (the one thing it keeps in files) are on the shared claim, where the
     # report service writes them.
     console = container(loads["console"])
@@ -120,11 +121,20 @@ def _metrics_port(data_dir: Path, role: str, pid: int) -> int | None:
     return int(f.read_text()) if f.exists() and f.read_text() else None
 
 
-def _answers(url: str) -> bool:
+def _status(url: str) -> int | None:
     try:
-        return requests.get(url, timeout=5).status_code == 200
+        return requests.get(url, timeout=5).status_code
     except requests.RequestException:
-        return False
+        return None
+
+
+def outage(server_url: str, database: str, down: bool) -> None:
+    """``database`` refuses new connections and its open ones are cut (``down``), or takes them again."""
+    import psycopg
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"false" if down else "true"}')
+        if down:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
 
 
 @pytest.mark.slow
@@ -154,19 +164,31 @@ def test_the_pods_commands_run_on_postgresql_and_keep_nothing_in_their_data_fold
             data.mkdir()
             procs[role, i] = (_start(role, env, tmp_path, tmp_path / f"{role}-{i}.log"), data, env)
 
-        def probes_answer() -> bool:
+        def probes(kind: str) -> list[int | None]:
+            """Each pod's answer to its ``kind`` probe (None: no answer)."""
+            codes = []
             for (role, i), (proc, data, env) in procs.items():
                 assert proc.poll() is None, (tmp_path / f"{role}-{i}.log").read_text(errors="replace")[-3000:]
-                c = container(loads[role])
-                port = _metrics_port(data, role, proc.pid)
-                for kind in ("readinessProbe", "livenessProbe"):
-                    path = c[kind]["httpGet"]["path"]
-                    bound = env["YUQING_CONSOLE_PORT"] if path == "/login" else port
-                    if bound is None or not _answers(f"http://127.0.0.1:{bound}{path}"):
-                        return False
-            return True
+                probe = container(loads[role])[kind]["httpGet"]
+                bound = env["YUQING_CONSOLE_PORT"] if probe["port"] == "http" else _metrics_port(data, role, proc.pid)
+                codes.append(_status(f"http://127.0.0.1:{bound}{probe['path']}") if bound else None)
+            return codes
+
+        def probes_answer() -> bool:
+            return set(probes("readinessProbe")) == set(probes("livenessProbe")) == {200}
 
         wait_for(probes_answer, 240, "every pod's readiness and liveness probe answering")
+
+        # The database goes away (no new connection, the open ones cut): every pod is not ready, none is
+        # restarted (liveness answers); when it is back, every pod is ready again.
+        database = secret["YUQING_ALERT_STORE_URL"].rsplit("/", 1)[1]
+        outage(postgres_server.url, database, True)
+        try:
+            wait_for(lambda: set(probes("readinessProbe")) == {503}, 60, "every pod not ready without its database")
+            assert set(probes("livenessProbe")) == {200}
+        finally:
+            outage(postgres_server.url, database, False)
+        wait_for(probes_answer, 120, "every pod ready again once the database is back")
 
         # A first admin added through one console replica (as `kubectl exec … yuqing user add`) logs in
         # on the other: users and sessions are in PostgreSQL, not in the pod.
