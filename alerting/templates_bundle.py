@@ -32,12 +32,14 @@ def bundle(channel: str, payloads: list[dict], now: datetime) -> dict:
     more = f"\n另有{n - MAX_LISTED}条，请登录控制台查看。" if n > MAX_LISTED else ""
     if channel == "sms":
         # The most severe message's values in the alert template (its link acknowledges that one); the
-        # client fits every value to the provider's limit.
+        # client fits every value to the provider's limit, cutting the title before 「等N条」, never the count
+        # (Tencent's variables hold 12 characters: keep_end, alerting/channels/_sms.py).
         top = items[0]["sms"]["params"]
         units = {p.get("unit_name") for p in items}
-        params = {**top, "unit": top["unit"] + ("等单位" if len(units) > 1 else ""),
-                  "title": trim(top["title"].rstrip("…"), 15) + f"等{n}条"}
-        return {"sms": {"template": "alert", "params": params}, "level": items[0].get("level")}
+        ends = {"unit": "等单位" if len(units) > 1 else "", "title": f"等{n}条"}
+        params = {**top, "unit": top["unit"] + ends["unit"], "title": trim(top["title"].rstrip("…"), 15) + ends["title"]}
+        return {"sms": {"template": "alert", "params": params, "keep_end": {k: v for k, v in ends.items() if v}},
+                "level": items[0].get("level")}
     if channel in ("dingtalk", "wecom"):
         lines = [f"### 舆情预警汇总（{n}条，{local(now)}）"]
         # summaries carry crawled titles: literal text in markdown (the 确认 links are ours)

@@ -78,3 +78,24 @@ def test_e_mail_subjects_summaries_and_bundles_are_cut_by_the_same_function():
               "code": "Ab3dE9xZ"}
     sms = bundle("sms", [{"sms": {"params": params}, "unit_name": "国寿吉林", "level": "orange"}] * 2, at)
     assert sms["sms"]["params"]["title"] == "拖延理赔近半年客户多次投诉…等2条"  # not "投诉，…"
+
+
+def test_a_bundles_counts_survive_the_variable_limit_and_the_text_before_them_is_cut():
+    from datetime import datetime, timezone
+
+    from alerting.channels._sms import template_values
+    from alerting.templates_bundle import bundle
+    from pipeline.config.sms import default_templates
+
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    params = {"unit": "中国人寿吉林省分公司", "level": "红色预警", "risk": "理赔纠纷", "title": "拖延理赔近半年客户多次投诉",
+              "code": "Ab3dE9xZ"}
+    items = [{"sms": {"params": params}, "unit_name": name, "level": "red"} for name in ("国寿吉林", "人保财险", "国寿吉林")]
+    sms = bundle("sms", items, at)["sms"]
+    templates = default_templates("http://127.0.0.1:8080")
+    for limit, unit, title in [(12, "中国人寿吉林省分…等单位", "拖延理赔近半年客…等3条"), (35, "中国人寿吉林省分公司等单位", "拖延理赔近半年客户多次投诉等3条")]:
+        values = dict(template_values(templates, limit, sms)[1])
+        assert (values["unit"], values["title"]) == (unit, title) and len(values["title"]) <= limit
+    # A row queued before bundles named their counts is fitted as before (the end may be cut).
+    old = {"template": "alert", "params": sms["params"]}
+    assert dict(template_values(templates, 12, old)[1])["title"] == "拖延理赔近半年客户多次…"
