@@ -47,13 +47,13 @@ def world(tmp_path):
 
     prev = DAY - timedelta(days=1)
     put(prev, 9, {UNIT_A: "red"}, "前日甲理赔纠纷")
-    put(prev, 10, {UNIT_B: "orange"}, "前日乙销售误导")
+    put(prev, 10, {UNIT_B: "orange"}, "前日乙销售误导", ("销售误导",))
     put(prev, 11, {UNIT_A: None}, "前日甲公益活动")
     put(prev, 12, {UNIT_B: None}, "前日乙新品发布")
     red = put(DAY, 9, {UNIT_A: "red"}, "甲公司拖延理赔半年引发投诉")[0]
-    put(DAY, 10, {UNIT_A: "yellow"}, "甲公司客服电话无人接听")
-    orange = put(DAY, 11, {UNIT_B: "orange"}, "乙公司销售误导老人投保")[0]
-    false = put(DAY, 12, {UNIT_B: "yellow"}, FALSE_TITLE)[0]
+    put(DAY, 10, {UNIT_A: "yellow"}, "甲公司客服电话无人接听", ("投诉",))
+    orange = put(DAY, 11, {UNIT_B: "orange"}, "乙公司销售误导老人投保", ("销售误导",))[0]
+    false = put(DAY, 12, {UNIT_B: "yellow"}, FALSE_TITLE, ("虚假宣传",))[0]
     for hour, title in ((13, "甲公司开展保险进社区"), (14, "乙公司理赔服务获好评"), (15, "行业动态")):
         put(DAY, hour, {UNIT_A: None}, title)
 
@@ -142,8 +142,9 @@ def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world, monk
     keys = {k["key"]: k for k in r["key_numbers"]}
     assert (keys["total"]["value"], keys["total"]["change"]) == (11, "上期为0")
     assert r["risk_shifts"] and all("新出现" in s for s in r["risk_shifts"])
-    # The association's report reads each unit's own reasons: every negative document here is 理赔纠纷.
-    assert [(risk, cur) for risk, cur, _ in r["risks"]] == [("理赔纠纷", keys["negative"]["value"])]
+    # The association's report reads each unit's own reasons: each story its own risk type (the 误报 not counted).
+    assert [(risk, cur) for risk, cur, _ in r["risks"]] == [("理赔纠纷", 2), ("销售误导", 2), ("投诉维权", 1)]
+    assert keys["negative"]["value"] == 5
     assert "下周" in " ".join(r["advice"])
     # Nothing monitored the week before: said once, not "环比上期为0" after every figure.
     assert "共监测到相关信息11条（上期无监测数据，不作环比）" in r["summary"] and "上期为0" not in r["summary"]
