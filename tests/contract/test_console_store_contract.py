@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from console.casebook import Casebook
+from console.reports.issues import IssueStore
 from console.users import MAX_FAILURES, TooManyAttempts, UserStore
 
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)
@@ -98,11 +99,12 @@ def test_migrations_are_versioned_and_applied_once(state_url):
     for _ in range(2):  # a second console opening the store applies nothing
         UserStore(state_url).close()
         Casebook(state_url).close()
+        IssueStore(state_url).close()
     db = connect(state_url)
     try:
         rows = db.execute("SELECT store, version FROM schema_migrations WHERE store LIKE 'console.%'"
                           " ORDER BY store").fetchall()
-        assert [tuple(r) for r in rows] == [("console.casebook", 1), ("console.users", 1)]
+        assert [tuple(r) for r in rows] == [("console.casebook", 1), ("console.issues", 130), ("console.users", 1)]
     finally:
         db.close()
 
