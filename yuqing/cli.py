@@ -76,15 +76,13 @@ def _stop_event() -> Iterator[threading.Event]:
 
 def cmd_role(args) -> int:
     from pipeline import metrics
-    from yuqing.bootstrap import App, CannotStart
     from yuqing.health import readiness
-    from yuqing.roles import ROLES
+    from yuqing.roles import ROLES, App, CannotStart  # the roles' own App (CannotStart re-exported for here)
     app = App(load_config(args.config, data_dir=args.data_dir))
-    settings = app.config.settings
-    port = args.metrics_port if args.metrics_port is not None else settings.metrics_ports.get(args.command, -1)
+    settings, role = app.config.settings, args.command
+    port = args.metrics_port if args.metrics_port is not None else settings.metrics_ports.get(role, -1)
     try:
-        metrics.serve(args.command, settings.metrics_host, port, app.data_dir / "run",
-                      ready=readiness(app, args.command))
+        metrics.serve(role, settings.metrics_host, port, app.data_dir / "run", ready=readiness(app, role))
         with _stop_event() as stop:
             ROLES[args.command](app, stop)
     except CannotStart as e:
