@@ -219,13 +219,16 @@ class StoryStore:
         return story
 
     def _candidates(self, key: str, keys: list[int], since: int) -> list[logic.Candidate]:
-        out = []
+        """The documents ``choose_story`` compares a new one with: a document seen since ``since``
+        under the same title, then the only one (``choose_story`` takes it before any other, so
+        the band query is not made: a repost under its title costs one indexed lookup), else the
+        most recent documents sharing a band."""
         if len(key) >= logic.MIN_TITLE:
-            row = self._db.execute(
-                "SELECT doc_id, story_id, title_key, numbers, sketch FROM story_docs WHERE title_key = ? "
-                "AND seen_us >= ? LIMIT 1", (key, since)).fetchone()
+            row = self._db.execute("SELECT story_id FROM story_docs WHERE title_key = ? AND seen_us >= ? LIMIT 1",
+                                   (key, since)).fetchone()
             if row:
-                out.append(self._parsed.get(row[0]) or self._keep(row[0], _candidate(row)))
+                return [logic.Candidate(row[0], key, (), ())]
+        out: list[logic.Candidate] = []
         if keys:
             # The most recent documents sharing a band: each key's own most
             # recent ones by the index (key, seen_us, doc_id) read backwards
