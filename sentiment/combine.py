@@ -19,9 +19,10 @@ Features of a segment (all plain floats, see :func:`features`):
   sensitivity) and the sum of the others' (capped);
 * a refutation / awareness cue (辟谣, 防范…) is a rule: it damps the
   lexicon features and caps the model at 0;
-* ``routine`` and ``routine_x_model`` — a routine market cue (减持, 解禁,
-  股价下跌…: not negative for the association, see MODEL_CARD.md) and its
-  interaction with the model's negative evidence;
+* ``routine`` and ``routine_x_model`` — a market-context cue (增持, 质押,
+  大盘, 板块…: not negative by itself; a share sale or a fall is a lexicon
+  phrase, 股东减持 / 市场波动, whose level rule is in rules.yaml, see
+  MODEL_CARD.md) and its interaction with the model's negative evidence;
 * ``hedge`` — a hedge (拟, 或将, 传闻…);
 * ``advice`` and ``advice_x_model`` — an advice / how-to / service-notice
   cue (提示, 如何, 指南, 攻略, 办理流程…) in the segment or in its document's

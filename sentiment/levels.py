@@ -23,6 +23,10 @@ Each risk type can bound the level (``risk_levels`` in rules.yaml, its level
 sensitivity beside its weight): ``max`` caps the level when every risk type
 found is capped (an executive leaving, 高管变动, is at most blue), ``min``
 raises an alerting item to at least that level (偿付能力不足 is never blue).
+``max: none`` gives no level at all: a holder's share sale (股东减持) is
+negative for the company and counted as negative coverage, but the
+association does not alert on it unless another risk type is found too
+(违规减持 is also 监管处罚).
 
 Spread and authority (sentiment/spread.py): a level may require a spread
 score (``min_spread``): who carries the item (regulator, central media,
@@ -47,6 +51,7 @@ from sentiment.spread import score as spread_score
 
 _LEVELS: Final = tuple(Level)  # most severe first: by rank
 _UNBOUNDED: Final = (-1, -1)  # a risk type without bounds: no floor, no cap
+NO_LEVEL: Final = "none"  # a risk type's cap (RiskLevels.max): no level at all
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ class Assessment:
 @dataclass(frozen=True)
 class RiskLevels:
     min: Level | None = None
-    max: Level | None = None
+    max: Level | str | None = None  # a Level or NO_LEVEL
 
 
 class LevelPolicy:
@@ -171,6 +176,8 @@ class LevelPolicy:
             if low >= 0:
                 floor = min(floor, low)
         if capped and rank < loosest:
+            if loosest == len(_LEVELS):  # every type found is capped at NO_LEVEL
+                return None
             level, rank = _LEVELS[loosest], loosest
         if floor < len(_LEVELS) and rank > floor:
             level = _LEVELS[floor]
@@ -181,8 +188,7 @@ class LevelPolicy:
         ``risk_levels`` is the same dict (Level's rank is a Python property)."""
         known = self._bounds
         if known is None or known[0] is not self.risk_levels:
-            ranks = {r: (b.min.rank if b.min is not None else -1, b.max.rank if b.max is not None else -1)
-                     for r, b in self.risk_levels.items()}
+            ranks = {r: (b.min.rank if b.min is not None else -1, _cap_rank(b.max)) for r, b in self.risk_levels.items()}
             known = self._bounds = (self.risk_levels, ranks)
         return known[1]
 
@@ -257,6 +263,9 @@ class LevelPolicy:
         if base is None:
             if negativity < self.alert_threshold:
                 return Assessment(None, f"{facts}：低于预警阈值 {self.alert_threshold:.2f}", sp)
+            if unbounded is not None:
+                kinds = "、".join(sorted(r for r in risks if r in self.risk_levels))
+                return Assessment(None, f"{facts}：负面，但风险类型（{kinds}）不预警（计入负面报道）", sp)
             return Assessment(None, f"{facts}：未达任何等级的要求", sp)
         assert unbounded is not None
         text = facts + self._reached[index]
@@ -275,3 +284,14 @@ class LevelPolicy:
             level = cap
             text += f"；为该单位自身的回应/澄清，最高{cap.label}"
         return Assessment(level, text, sp)
+
+
+def _cap_rank(cap: Level | str | None) -> int:
+    """A cap's rank: -1 for none, len(Level) for NO_LEVEL (below every level)."""
+    if cap is None:
+        return -1
+    if isinstance(cap, Level):
+        return cap.rank
+    if cap == NO_LEVEL:
+        return len(_LEVELS)
+    raise ValueError(f"risk level cap {cap!r}: a level or {NO_LEVEL!r}")

@@ -3,12 +3,15 @@ training and evaluation only. Never copied into the repository.
 
 The train/validation split is by a hash of the text, so it is the same on
 every machine and run, and a duplicated text always lands on one side.
+
+Labels are the sources' own (1 = negative for the company named): a holder's
+share sale is mildly negative, as the headlines' source labels it. What the
+association acts on is a level rule in rules.yaml (risk_levels), not a label.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -18,22 +21,6 @@ DEFAULT_DIR = REPO.parent / "shared" / "data" / "sentiment-dev"
 # vocabulary (拖, 坑, 态度差) that consumers use about insurers too.
 FINANCE = ("fin_news_entity_neg.tsv", "fin_headlines.tsv", "stock_forum_posts.tsv")
 REVIEWS = ("hotel_reviews.tsv", "shopping_reviews.tsv")
-
-
-# The headlines' source labels a share sale by holders (减持, 解禁…) negative
-# for the company. For the association it is not (MODEL_CARD.md): such a
-# headline with no sign of distress is relabelled "not negative" here, for
-# training, fitting and evaluation alike; report.py also prints the raw labels.
-_SHARE_SALE = re.compile(r"减持|清仓|解禁|限售股|上市流通|套现|大宗交易")
-_DISTRESS = re.compile(r"违规|违法|处罚|罚|立案|调查|冻结|平仓|亏|下滑|下降|减少|终止|退市|ST|被查|诉|风险")
-
-
-def association_label(name: str, row: dict) -> int:
-    """The label as the association reads it (1 = negative)."""
-    if (name == "fin_headlines.tsv" and row["label"] == 1 and _SHARE_SALE.search(row["text"])
-            and not _DISTRESS.search(row["text"])):
-        return 0
-    return row["label"]
 
 
 def data_dir() -> Path:

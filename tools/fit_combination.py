@@ -8,10 +8,11 @@ Newton's method, over the features of sentiment/combine.py.
 
 1. Data: the *training* part (tools/devdata.py) of the finance news set (a
    text is scored sentence by sentence), the finance headlines (each scored as
-   a title; share sales relabelled as the association reads them,
-   devdata.association_label) and a sample of the review sets (everyday
+   a title), all with the sources' own labels (a holder's share sale is
+   mildly negative for the company; rules.yaml's risk_levels decide that the
+   association does not alert on it), and a sample of the review sets (everyday
    complaint vocabulary). Stock-forum posts are left out: their negatives are
-   bearish market talk, not negative for the association.
+   bearish talk about the market, not news about a company.
 2. Each set is reweighted to the same, realistic share of negatives
    (PRIOR). A document is as negative as its worst segment (negativity.aggregate), so
    the fit alternates: pick each document's worst segment under the current
@@ -80,7 +81,7 @@ def documents(negativity, part: str = "train") -> list[tuple[str, int, list[tupl
             xs = [negativity.evidence(t, kind)[0] for t, kind in segments if t]
             negativity.model = shipped
             if xs:
-                out.append((name, devdata.association_label(name, r), xs, r["text"]))
+                out.append((name, r["label"], xs, r["text"]))
     return out
 
 
@@ -225,7 +226,7 @@ def main() -> None:
     final = fit(docs)
     offset = math.log(threshold / (1 - threshold)) - math.log(t / (1 - t))
     meta = {"fitted_by": "tools/fit_combination.py", "data": "../shared/data/sentiment-dev, training part "
-            "(fin_news_entity_neg, fin_headlines relabelled for share sales, a sample of the review sets)",
+            "(fin_news_entity_neg, fin_headlines, the sources' own labels; a sample of the review sets)",
             "documents": len(docs), "operating_point": t, "target_recall": TARGET_RECALL,
             "offset_to_threshold": round(offset, 6), "alert_threshold": threshold,
             "cross_validated": cv}

@@ -57,7 +57,7 @@ def build(tok: Tokenizer, keep=None) -> bayes.NaiveBayes:
     (tools/fit_combination.py fits on models that never saw the text)."""
     names = devdata.FINANCE + devdata.REVIEWS
     domain = {line.split()[0] for line in user_dictionary_lines()}
-    train = [(model_tokens(tok, r["text"], domain), devdata.association_label(n, r))
+    train = [(model_tokens(tok, r["text"], domain), r["label"])
              for n in names for r in devdata.split(n, "train") if keep is None or keep(r["text"])]
 
     def inner(i: int) -> bool:  # a second, independent hash for the calibration fold
@@ -93,11 +93,11 @@ def main() -> None:
           f"bias {model.bias:.3f} -> {args.out} ({Path(args.out).stat().st_size // 1024} KB)")
     for name in devdata.FINANCE + devdata.REVIEWS:
         val = devdata.split(name, "validation")
-        ours = prf([(devdata.association_label(name, r), model.negativity(tok.words(r["text"])) >= 0.5) for r in val])
+        ours = prf([(r["label"], model.negativity(tok.words(r["text"])) >= 0.5) for r in val])
         line = f"{name:28} ours {ours}"
         if args.baseline:
             from snownlp import SnowNLP
-            base = prf([(devdata.association_label(name, r), 1 - SnowNLP(r["text"]).sentiments > 0.5) for r in val])
+            base = prf([(r["label"], 1 - SnowNLP(r["text"]).sentiments > 0.5) for r in val])
             line += f"\n{'':28} snownlp {base}"
         print(line, flush=True)
 

@@ -187,7 +187,9 @@ class RiskLevelBounds(Strict):
     """A risk type's level sensitivity beyond its weight (sentiment/levels.py)."""
 
     min: Level | None = None  # an alerting item of this type is at least this level
-    max: Level | None = None  # an item whose only risk types are capped is at most this level
+    # An item whose only risk types are capped is at most this level; "none":
+    # no level at all (negative coverage in search and reports, never an alert).
+    max: Level | Literal["none"] | None = None
 
 
 class PlaybookEntry(Strict):
@@ -207,9 +209,10 @@ class Rules(Strict):
     negative_lexicon: dict[str, list[str]]
     # phrases that weaken a nearby negative phrase (辟谣, 不实…)
     negation_cues: list[str] = Field(default_factory=list)
-    # Not negative for the association (routine share sales and unlocks,
-    # ordinary market moves: 减持, 解禁, 股价下跌) and hedges (拟, 或将, 传闻):
-    # features of the fitted combination (sentiment/combine.py).
+    # Market context, not negative by itself (增持, 质押, 大盘, 板块; a share
+    # sale or a fall is a lexicon risk type, 股东减持 / 市场波动, whose level
+    # rule is in risk_levels) and hedges (拟, 或将, 传闻): features of the
+    # fitted combination (sentiment/combine.py).
     routine_cues: list[str] = Field(default_factory=list)
     hedge_cues: list[str] = Field(default_factory=list)
     # Advice, how-to and service notices (提示, 如何, 指南, 办理流程): a feature
@@ -295,7 +298,9 @@ class Rules(Strict):
         for risk, b in bounds.items():
             if risk not in lexicon:
                 raise ValueError(f"{risk!r} is not a negative_lexicon group")
-            if b.min and b.max and b.min.rank < b.max.rank:
+            if b.min and b.max == "none":
+                raise ValueError(f"{risk!r}: min {b.min.value} with max none")
+            if b.min and isinstance(b.max, Level) and b.min.rank < b.max.rank:
                 raise ValueError(f"{risk!r}: min {b.min.value} is more severe than max {b.max.value}")
         return bounds
 

@@ -41,12 +41,9 @@ def main() -> None:
             print(f"  {risk:10} {recall:.3f}  ({n} pairs)")
         if devdata.available():
             threshold = app.scorer.levels.alert_threshold
-            for title, raw in (("the association's labels (share sales not negative)", False),
-                               ("the sources' raw labels", True)):
-                print(f"shared validation split, negative if score >= {threshold}, {title}:")
-                for k, v in harness.shared_metrics(app.scorer, threshold, raw_labels=raw).items():
-                    print(f"  {k:28} {v:.3f}   floor {floors.get('shared.' + k, 0):.2f}" if not raw
-                          else f"  {k:28} {v:.3f}")
+            print(f"shared validation split, negative if score >= {threshold}, the sources' labels:")
+            for k, v in harness.shared_metrics(app.scorer, threshold).items():
+                print(f"  {k:28} {v:.3f}   floor {floors.get('shared.' + k, 0):.2f}")
         else:
             print(f"shared data: not found in {devdata.data_dir()}")
         app.close()

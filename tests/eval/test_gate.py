@@ -48,6 +48,9 @@ def test_gold_set_is_well_formed():
         assert item["title"] and item["text"], item["id"]
         assert set(item["units"]) <= known, item["id"]
         assert set(item["negative_for"]) <= set(item["units"]), item["id"]
+        # negative for the company, not acted on: never also alert-worthy
+        assert set(item.get("negative_coverage_for", ())) <= set(item["units"]) - set(item["negative_for"]), item["id"]
+    assert sum(1 for i in items if i.get("negative_coverage_for")) >= 3
     negatives = sum(1 for i in items if i["negative_for"])
     assert 0.3 * len(items) <= negatives <= 0.6 * len(items), "keep both classes well represented"
     hard = {t for i in items for t in i["tags"]}
