@@ -66,23 +66,25 @@ class NameParts:
         return cls(kept, frozenset(n[i:j] for n in kept for i in range(len(n)) for j in range(i + 1, len(n) + 1)))
 
 
-def key_terms(tagged: Iterable[tuple[str, str]], own_names: Iterable[str] = (),
+def key_terms(tagged: list[tuple[str, str]], own_names: Iterable[str] = (),
               common: frozenset[str] = COMMON, known: Iterable[NameParts] = ()) -> list[str]:
     """The identifying terms of a text from its (token, part of speech)
-    pairs (punctuation is dropped here too), most frequent first, without the words that are part of one of
+    pairs (a list: compiled, a list is walked by index, an iterable through
+    the iterator protocol; punctuation is dropped here too), most frequent first, without the words that are part of one of
     ``own_names`` or of the ``known`` units' names, or contain one."""
     known = tuple(known)
     names = {n for n in own_names if n}
     names.update(*(k.names for k in known))
     counts: dict[str, int] = {}  # in order of first use, as Counter keeps it
+    kept_tags = _KEPT_TAGS  # a module global is a dict look-up per use, compiled too
     for word, tag in tagged:
         if len(word) < 2:
             continue
-        kept = _KEPT_TAGS.get(tag)  # tag.startswith(KEEP_TAGS), once per tag (jieba has a few dozen)
+        kept = kept_tags.get(tag)  # tag.startswith(KEEP_TAGS), once per tag (jieba has a few dozen)
         if kept is None:
-            if len(_KEPT_TAGS) >= 10_000:
-                _KEPT_TAGS.clear()
-            kept = _KEPT_TAGS[tag] = tag.startswith(KEEP_TAGS)
+            if len(kept_tags) >= 10_000:
+                kept_tags.clear()
+            kept = kept_tags[tag] = tag.startswith(KEEP_TAGS)
         if (kept or (tag == "x" and _NUMBER.search(word))) and word not in common and is_word(word):
             counts[word] = counts.get(word, 0) + 1
     # "word in some name": the known units' substrings, and one substring
