@@ -1,6 +1,6 @@
 """Member-unit matching: which units a text is about, by which aliases, where.
 
-Aho-Corasick (pyahocorasick) over the raw text, no tokenisation: one pass
+Aho-Corasick (sentiment/automaton.py) over the raw text, no tokenisation: one pass
 finds every alias of every unit, so hundreds of units cost the same as one.
 
 * Leftmost-longest: at each position the longest alias wins (中国平安人寿
@@ -25,11 +25,10 @@ never treated as match-all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import cast
 
-import ahocorasick
+from sentiment.automaton import Automaton, build_automaton
 
 CONTEXT_WINDOW = 12
 DEFAULT_CONTEXT_WORDS = ("保险", "人寿", "寿险", "产险", "财险", "车险", "险企", "保单", "保费", "理赔", "投保", "退保",
@@ -90,45 +89,16 @@ def _english_branch(lowered: str, start: int, end: int, regions: tuple[str, ...]
     return bool(before and before.group(1) in regions)
 
 
-def _has_context(context: ahocorasick.Automaton | None, lowered: str, start: int, end: int) -> bool:
+def _has_context(context: Automaton[str] | None, lowered: str, start: int, end: int) -> bool:
     """A context word within CONTEXT_WINDOW characters of [start, end), not
     inside the occurrence itself (平安保险 is its own alias)."""
     if context is None:
         return False
-    lo, hi = max(0, start - CONTEXT_WINDOW), min(len(lowered), end + CONTEXT_WINDOW)
-    for e, (word, _) in context.iter(lowered, lo, hi):
-        s = e + 1 - len(word)
-        if e + 1 <= start or s >= end:
+    lo = max(0, start - CONTEXT_WINDOW)
+    for s, e, _ in context.find(lowered[lo:end + CONTEXT_WINDOW]):  # noqa: SIM110 -- no generator (mypyc)
+        if e + lo <= start or s + lo >= end:
             return True
     return False
-
-
-def build_automaton(words: Iterable[tuple[str, object]],
-                    frequency: Mapping[str, int] | None = None) -> ahocorasick.Automaton | None:
-    """An automaton over lower-cased ``(word, value)`` pairs; the first value
-    given for a word wins. None when there are no words. ``frequency``: how
-    common each character is in texts (see :func:`frequent_first`)."""
-    found: dict[str, object] = {}
-    for word, value in words:
-        key = word.lower()
-        if key and key not in found:
-            found[key] = (key, value)
-    if not found:
-        return None
-    auto = ahocorasick.Automaton()
-    for key in (found if frequency is None else frequent_first(found, frequency)):
-        auto.add_word(key, found[key])
-    auto.make_automaton()
-    return auto
-
-
-def frequent_first(keys: Iterable[str], frequency: Mapping[str, int]) -> list[str]:
-    """``keys`` in the order to add them to an automaton so that a trie node's
-    children come most common character first. pyahocorasick searches a
-    node's children one by one in the order they were added (the root of a
-    lexicon has some 200), so a walk finds a common character sooner; the
-    automaton, and what it finds, is the same in any order."""
-    return sorted(keys, key=lambda k: [-frequency.get(ch, 0) for ch in k])
 
 
 class UnitMatcher:
@@ -138,8 +108,8 @@ class UnitMatcher:
         self.units = {u.id: u for u in units}
         regions = [r for r in region_words if r]
         self._regions = tuple(r.lower() for r in regions)
-        entries = []
-        self._guarded: dict[tuple[str, str], ahocorasick.Automaton | None] = {}
+        entries: list[tuple[str, tuple[str, bool, bool, bool]]] = []
+        self._guarded: dict[tuple[str, str], Automaton[str] | None] = {}
         for unit in self.units.values():
             guarded = {a.lower() for a in unit.needs_context}
             context = build_automaton((w, w) for w in unit.context_words) if guarded else None
@@ -179,13 +149,7 @@ class UnitMatcher:
         candidates: list[tuple[int, int, str, bool, bool]] = []
         guarded = self._guarded
         length = len(lowered)
-        # Typed, so that mypyc unpacks the automaton's values as tuples and
-        # keeps the offsets unboxed (untyped, each one is a generic iteration
-        # and generic arithmetic).
-        hits = cast("Iterator[tuple[int, tuple[str, tuple[str, bool, bool, bool]]]]", self._aliases.iter(lowered))
-        for end_idx, (key, (unit_id, specific, ascii_start, ascii_end)) in hits:
-            end = end_idx + 1
-            start = end - len(key)
+        for start, end, (unit_id, specific, ascii_start, ascii_end) in self._aliases.find(lowered):
             if ascii_start and start > 0 and ascii_word_char(lowered[start - 1]):
                 continue
             if ascii_end and end < length and ascii_word_char(lowered[end]):
@@ -195,9 +159,10 @@ class UnitMatcher:
                     excluded = self._excluded_spans(lowered)
                 if any(s <= start and end <= e for s, e in excluded.get(unit_id, ())):
                     continue
-            if guarded and (unit_id, key) in guarded and not _has_context(guarded[(unit_id, key)], lowered,
-                                                                          start, end):
-                continue
+            if guarded:
+                key = (unit_id, lowered[start:end])
+                if key in guarded and not _has_context(guarded[key], lowered, start, end):
+                    continue
             candidates.append((start, -end, unit_id, specific, ascii_end))
         candidates.sort()
         found: dict[str, Match] = {}
@@ -229,7 +194,7 @@ class UnitMatcher:
         spans: dict[str, list[tuple[int, int]]] = {}
         if self._exclusions is None:
             return spans
-        for end_idx, (key, unit_ids) in self._exclusions.iter(lowered):
+        for start, end, unit_ids in self._exclusions.find(lowered):
             for unit_id in unit_ids:
-                spans.setdefault(unit_id, []).append((end_idx + 1 - len(key), end_idx + 1))
+                spans.setdefault(unit_id, []).append((start, end))
         return spans

@@ -31,16 +31,14 @@ words as the phrase, with no risk type.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
-
-import ahocorasick
+from typing import Any
 
 from sentiment import combine, frames, irony
+from sentiment.automaton import Automaton, build_automaton
 from sentiment.bayes import NaiveBayes
 from sentiment.gapped import GAP, gapped_heads
-from sentiment.matching import build_automaton
 from sentiment.tokenize import Tokenizer, split_sentences
 
 SECOND_WORST = 0.15
@@ -112,16 +110,13 @@ class NegativityScorer:
         # One walk of a segment finds the counter cues and the market cues: routine
         # market cues, hedges and advice cues (a word in several of these lists
         # counts as the first); a word may be a counter cue and a market cue.
-        # The automata's trie nodes list their children most common character
-        # first (by the model's training counts), which the walks search sooner.
-        frequency = char_frequency(model)
         cues = [c for cue in negation_cues if cue for c in alternatives(cue)]
         self._cue_tails = _cue_tails(c for c in cues if GAP in c)
         self._signals = _signal_automaton([c for c in cues if GAP not in c],
                                           [(c, GAPPED_CUE) for c in self._cue_tails] +
                                           [(c, "routine") for c in routine_cues] +
                                           [(c, "hedge") for c in hedge_cues] +
-                                          [(c, "advice") for c in advice_cues], frequency)
+                                          [(c, "advice") for c in advice_cues])
         weights = dict(risk_weights or {})
         self._irony_weight = weights.get(irony.RISK, 1.0)
         plain = [(p, risk) for risk, phrases in lexicon.items() for p in phrases if GAP not in p]
@@ -130,7 +125,10 @@ class NegativityScorer:
         # same automaton, with what may follow it (risk None marks a head; see gapped_heads()).
         heads = gapped_heads(((p, risk, weights.get(risk, 1.0)) for risk, phrases in lexicon.items()
                               for p in phrases if GAP in p), {p for p, _ in plain})
-        self._lexicon = build_automaton(entries + [(h, (h, None, tail)) for h, tail in heads.items()], frequency)
+        # Leftmost-longest: at each position the longest phrase (see sentiment/automaton.py).
+        # A value: (phrase, risk type, weight), or for a head (head, None, its Tails).
+        words: list[tuple[str, tuple[str, Any, Any]]] = [*entries, *((h, (h, None, tail)) for h, tail in heads.items())]
+        self._lexicon = build_automaton(words, longest=True)
         # The last title advice_title() walked: (title, its cue hits, its lexicon hits or None when
         # not looked for). The title is usually a segment too, which then is not walked again.
         self._title: tuple[str, list[tuple[int, int, bool, str]],
@@ -149,21 +147,20 @@ class NegativityScorer:
         if self._lexicon is None:
             return [], denied
         hits: list[tuple[str, str, float, int, int]] = []
-        for end, (_, (phrase, risk, weight)) in self._lexicon.iter_long(lowered):
-            start = end + 1 - len(phrase)
+        for start, end, (phrase, risk, weight) in self._lexicon.find(lowered):
             if risk is None:  # a head: the phrase goes on after figures (weight holds the rest)
-                found = weight.match(lowered, end + 1)
+                found = weight.match(lowered, end)
                 if found is None:
                     continue
                 phrase, (risk, weight) = text[start:found.end()], weight.tails[found.group(1)]
-                end = found.end() - 1
+                end = found.end()
             before = lowered[max(0, start - NEGATOR_WINDOW):start]
             if before[-1:] in _ONE_CHAR_NEGATORS or _NEGATED.search(before) or \
                     _REBUTTAL.search(lowered, max(0, start - REBUTTAL_WINDOW), start):
                 denied = True
                 continue
             if not any(h[0] == phrase for h in hits):
-                hits.append((phrase, risk, weight, start, end + 1))
+                hits.append((phrase, risk, weight, start, end))
         return hits, denied
 
     def countered(self, text: str, hits: Sequence[tuple] = (), lowered: str | None = None) -> bool:
@@ -197,10 +194,8 @@ class NegativityScorer:
         ``(start, end inclusive, whether a counter cue, market kind or "")``."""
         found: list[tuple[int, int, bool, str]] = []
         if self._signals is not None:
-            # Typed, so that mypyc unpacks the automaton's values as tuples (see matching.py).
-            walk = cast("Iterator[tuple[int, tuple[str, tuple[bool, str]]]]", self._signals.iter(lowered))
-            for end, (cue, (counter, what)) in walk:
-                found.append((end + 1 - len(cue), end, counter, what))
+            for start, end, (counter, what) in self._signals.find(lowered):
+                found.append((start, end - 1, counter, what))
         return found
 
     def advice_title(self, title: str) -> bool:
@@ -349,19 +344,8 @@ def _counts(lowered: str, start: int, end: int, hits: Sequence[tuple]) -> bool:
     return True
 
 
-def char_frequency(model: NaiveBayes) -> dict[str, int]:
-    """How often each character occurs in the model's training texts (its
-    token counts): an estimate of how common it is in the texts scored."""
-    counts: dict[str, int] = {}
-    for table in (model.neg, model.pos):
-        for word, n in table.items():
-            for ch in word:
-                counts[ch] = counts.get(ch, 0) + n
-    return counts
-
-
-def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[str, str]],
-                      frequency: Mapping[str, int] | None = None) -> ahocorasick.Automaton | None:
+def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[str, str]]
+                      ) -> Automaton[tuple[bool, str]] | None:
     """One automaton over the lower-cased counter cues and market cues: each
     word's value is ``(word, (whether a counter cue, its market kind or ""))``,
     the first market kind given for a word winning (as build_automaton's
@@ -376,7 +360,7 @@ def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[s
             counter, known = found.get(key, (False, ""))
             if not known:
                 found[key] = (counter, what)
-    return build_automaton(found.items(), frequency)
+    return build_automaton(found.items())
 
 
 def aggregate(scores: Sequence[float]) -> float:

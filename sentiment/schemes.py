@@ -25,11 +25,11 @@ treated as match-all.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
 
-from sentiment.matching import Match, ascii_word_char, build_automaton
+from sentiment.automaton import build_automaton
+from sentiment.matching import Match, ascii_word_char
 
 UNIT_TOKEN = "@unit"
 
@@ -118,12 +118,7 @@ class SchemeMatcher:
         # occurrences[(scheme, group)] = [(start, end, word as written)]
         occ: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
         if self._auto is not None:
-            # Typed, so that mypyc unpacks the automaton's values as tuples (see matching.py).
-            found_words = cast("Iterator[tuple[int, tuple[str, tuple[tuple[tuple[int, int], ...], bool, bool]]]]",
-                               self._auto.iter(lowered))
-            for end_idx, (key, (owners, ascii_start, ascii_end)) in found_words:
-                end = end_idx + 1
-                start = end - len(key)
+            for start, end, (owners, ascii_start, ascii_end) in self._auto.find(lowered):
                 if (ascii_start or ascii_end) and not _standalone(lowered, start, end):
                     continue
                 for si, gi in owners:

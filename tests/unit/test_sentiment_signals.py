@@ -7,7 +7,6 @@ from sentiment import combine
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import NAMED_ORG as _NAMED_ORG
 from sentiment.clauses import names_org as _names_org
-from sentiment.matching import build_automaton, frequent_first
 from sentiment.negativity import NegativityScorer
 from sentiment.tokenize import Tokenizer
 
@@ -68,19 +67,3 @@ def test_a_title_walked_for_advice_is_evidenced_as_if_walked_afresh(neg, title):
     again[1].clear()  # the caller's list, not the kept one
     assert neg.evidence(title, "title") == fresh
     assert neg.evidence(title + "。", "title")[0] == neg.evidence(title + "。", "title")[0]
-
-
-def test_automata_built_most_common_character_first_find_the_same():
-    rng = random.Random(7)
-    alphabet = "abcdeé中国人寿"
-    for _ in range(300):
-        words = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 5))) for _ in range(rng.randrange(1, 12))]
-        frequency = {ch: rng.randrange(100) for ch in alphabet}
-        plain = build_automaton((w, i) for i, w in enumerate(words))
-        ordered = build_automaton(((w, i) for i, w in enumerate(words)), frequency)
-        assert plain is not None and ordered is not None
-        for _ in range(10):
-            text = "".join(rng.choice(alphabet + "xy") for _ in range(rng.randrange(0, 30)))
-            assert list(ordered.iter(text)) == list(plain.iter(text)), (words, text)
-            assert list(ordered.iter_long(text)) == list(plain.iter_long(text)), (words, text)
-    assert frequent_first(["ab", "ba", "bb", "c"], {"b": 2, "a": 1}) == ["bb", "ba", "ab", "c"]

@@ -1,0 +1,72 @@
+"""Multi-word search over raw text: every word of a set, in one pass.
+
+One small wrapper over ahocorasick_rs (the Rust aho-corasick crate: a DFA
+with byte classes, a table look-up per byte of UTF-8) that owns building and
+walking, so that the matchers say what they look for, not how:
+
+* every occurrence, overlapping ones too, in order of their end, and at
+  one end the longest first (the unit aliases, the exclusion phrases, the
+  scheme words, the counter and market cues);
+* ``longest=True``: leftmost-longest, without overlaps: at the leftmost
+  position where a word starts, the longest word there, then on after it
+  (the lexicon). pyahocorasick's ``iter_long``, used before, missed a word
+  that ends a longer word's unfinished prefix when the text stops or goes on
+  with no word (拒不赔。 has 不赔; it found nothing there): the unit tests
+  keep the semantics here.
+
+A word's value is kept in a list by pattern index; occurrences come back as
+``(start, end, value)``, character offsets into the text as given, ``end``
+exclusive. Words are lower-cased (the walked text is lowered by the caller)
+and the first value given for a word wins.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
+import ahocorasick_rs
+
+V = TypeVar("V")
+
+# A lone surrogate (a broken escape in crawled JSON) cannot be encoded as UTF-8,
+# which ahocorasick_rs walks: replaced by one character no word holds, so that
+# offsets stay those of the text as given.
+_SURROGATE = re.compile("[" + chr(0xD800) + "-" + chr(0xDFFF) + "]")  # chr(): mypyc rejects them in literals
+
+
+class Automaton(Generic[V]):
+    """The words of ``words`` (``(word, value)`` pairs), walked one way:
+    leftmost-longest when ``longest``, else every occurrence."""
+
+    def __init__(self, words: list[str], values: list[V], longest: bool) -> None:
+        kind = ahocorasick_rs.MatchKind.LeftmostLongest if longest else ahocorasick_rs.MatchKind.Standard
+        self._auto = ahocorasick_rs.AhoCorasick(words, matchkind=kind, store_patterns=False,
+                                                implementation=ahocorasick_rs.Implementation.DFA)
+        self._values = values
+        self._overlapping = not longest
+        self.words = words
+
+    def find(self, text: str) -> list[tuple[int, int, V]]:
+        """The occurrences in ``text`` (lower-cased) as ``(start, end, value)``, the way
+        the automaton was built for: every one, or leftmost-longest."""
+        try:
+            raw = self._auto.find_matches_as_indexes(text, self._overlapping)
+        except UnicodeEncodeError:
+            raw = self._auto.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), self._overlapping)
+        values = self._values
+        return [(start, end, values[i]) for i, start, end in raw]
+
+
+def build_automaton(words: Iterable[tuple[str, V]], longest: bool = False) -> Automaton[V] | None:
+    """An automaton over lower-cased ``(word, value)`` pairs, the first value
+    given for a word winning; None when there are no words. ``longest``: walked
+    leftmost-longest, else for every occurrence (:meth:`Automaton.find`)."""
+    found: dict[str, V] = {}
+    for word, value in words:
+        key = word.lower()
+        if key and key not in found:
+            found[key] = value
+    if not found:
+        return None
+    return Automaton(list(found), list(found.values()), longest)
