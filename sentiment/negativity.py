@@ -16,8 +16,9 @@ Each segment's score is the calibrated combination of sentiment/combine.py
   weight and the sum of the others'; a phrase right after a negator
   (未发现违规, 不存在销售误导) does not count;
 * a counter cue in the segment (辟谣, 不实, 防范, 提醒…: refutations and
-  awareness campaigns), a routine market cue (减持, 解禁, 股价下跌: not
-  negative for the association), a hedge (拟, 或将, 传闻) and an advice /
+  awareness campaigns), a market-context cue (增持, 质押, 大盘: not negative
+  by itself; a share sale or a fall is a lexicon phrase of 股东减持 /
+  市场波动, whose no-alert rule is in rules.yaml), a hedge (拟, 或将, 传闻) and an advice /
   how-to cue (提示, 如何, 指南, 办理流程) in the segment or the title;
 * whether the segment is a title;
 

@@ -100,12 +100,20 @@ def test_a_duty_officer_reviews_and_forwards_in_the_browser(review_console, tmp_
         held = f'#feed-body tr[data-id="{alert_id}"]'
         WebDriverWait(driver, 10, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(
             lambda d: "值班员已确认收到，待复核" in d.find_element(By.CSS_SELECTOR, held).text)
-        row = driver.find_element(By.CSS_SELECTOR, held)
-        assert row.find_elements(By.CSS_SELECTOR, "td.ops button.ack") == []
-        # The row's next move is 复核 (the unit has not been told), which opens the review form.
-        go = row.find_element(By.CSS_SELECTOR, "td.ops a.review-go")
-        assert go.text == "复核"
-        go.click()
+        # The row no longer offers 确认收到; its next move is 复核 (the unit has not been told),
+        # which opens the review form. The feed re-renders its rows live, so each try finds the
+        # row afresh and a row replaced mid-try is tried again.
+
+        def open_review(d) -> bool:
+            row = d.find_element(By.CSS_SELECTOR, held)
+            assert row.find_elements(By.CSS_SELECTOR, "td.ops button.ack") == []
+            go = row.find_element(By.CSS_SELECTOR, "td.ops a.review-go")
+            assert go.text == "复核"
+            go.click()
+            return True
+
+        WebDriverWait(driver, 10, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(
+            open_review)
         wait.until(EC.url_to_be(f"{server.url}/alerts/{alert_id}#review"))
         box = wait.until(EC.visibility_of_element_located((By.ID, "review-box")))
         assert "待复核" in box.text and "自动转发" in box.text
