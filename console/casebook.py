@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.sqlite import ts
-from pipeline.statedb import connect, is_postgres, migrate, transaction
+from pipeline.statedb import connect, migrate, transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "casebook"  # versioned SQL per engine (pipeline/statedb.py)
 
@@ -39,8 +39,7 @@ class Casebook:
     def __init__(self, path: str | Path) -> None:
         """``path``: a SQLite file (or ``sqlite:///`` absolute path) or a ``postgresql://…`` URL."""
         self._lock = threading.Lock()
-        self._db = connect(str(path) if is_postgres(path) else Path(str(path).removeprefix("sqlite:///")),
-                           synchronous="FULL")
+        self._db = connect(path, synchronous="FULL")  # connect reads sqlite:/// and postgresql:// alike
         migrate(self._db, "console.casebook", MIGRATIONS)
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.sqlite import ts
-from pipeline.statedb import connect, is_postgres, lock_key, migrate, transaction
+from pipeline.statedb import connect, lock_key, migrate, transaction
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parents[1] / "migrations" / "issues"  # versioned SQL per engine (pipeline/statedb.py)
@@ -39,8 +39,7 @@ class IssueStore:
     def __init__(self, path: str | Path) -> None:
         """``path``: a SQLite file (or ``sqlite:///`` absolute path) or a ``postgresql://…`` URL."""
         self._lock = threading.Lock()
-        self._db = connect(str(path) if is_postgres(path) else Path(str(path).removeprefix("sqlite:///")),
-                           synchronous="FULL")
+        self._db = connect(path, synchronous="FULL")  # connect reads sqlite:/// and postgresql:// alike
         migrate(self._db, "console.issues", MIGRATIONS)
         self._imported: set[str] = set()
 

@@ -238,6 +238,16 @@ def make_scored(unit_levels: dict, *, story: str = "story-1", url: str = "http:/
                                         reasons=[Reason(phrase="拖延理赔", sentence=text[:40], risk_type="理赔纠纷")])
 
 
+def scored_levels(app: App, title: str, text: str = "", channel: str = "news") -> set[str]:
+    """The units the app's real scorer gives a level for a document with this title and text
+    (on ``channel``, from a site of that channel)."""
+    from contracts.messages import Document
+    site = f"{channel}.example.cn"
+    doc = Document.create(url=f"http://{site}/{abs(hash(title + text))}.html", source_id="x",
+                          channel=channel, site=site, title=title, text=text)
+    return set(app.scorer.score(doc).unit_levels)
+
+
 # ---------------------------------------------------------------- seeding an App (console tests, demos)
 
 def seed_doc(unit_levels: dict, *, title: str, text: str, url: str, at, story: str | None = None,

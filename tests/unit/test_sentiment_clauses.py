@@ -6,26 +6,19 @@ import random
 
 import pytest
 
-from contracts.messages import Document
 from sentiment.clauses import NAMED_ORG as _NAMED_ORG
 from sentiment.clauses import names_org as _names_org
 from sentiment.scorer import focus
+from tests.kit import scored_levels
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    from pipeline.config import load_config
-    from tests.kit import DEMO_CONFIG
-    from yuqing.bootstrap import App
-    app = App(load_config(DEMO_CONFIG, data_dir=tmp_path_factory.mktemp("clauses")))
-    yield app
-    app.close()
+def app(demo_app):
+    return demo_app
 
 
 def _levels(app, title: str, text: str = "") -> set[str]:
-    doc = Document.create(url=f"http://news.example.cn/{abs(hash(title + text))}.html", source_id="x",
-                          channel="weibo", site="weibo.example.cn", title=title, text=text)
-    return set(app.scorer.score(doc).unit_levels)
+    return scored_levels(app, title, text, channel="weibo")
 
 
 def _countered(app, text: str) -> bool:

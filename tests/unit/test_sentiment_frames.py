@@ -5,9 +5,9 @@ grievance's words; the insurer a customer moved to is not blamed for the one
 they left."""
 import pytest
 
-from contracts.messages import Document
 from sentiment import frames
 from sentiment.scorer import focus
+from tests.kit import scored_levels
 
 
 def _hit(title: str, phrase: str, risk: str = "理赔纠纷") -> tuple[str, str, float, int, int]:
@@ -42,19 +42,12 @@ def test_quoted_spans_and_reported_allegations():
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    from pipeline.config import load_config
-    from tests.kit import DEMO_CONFIG
-    from yuqing.bootstrap import App
-    app = App(load_config(DEMO_CONFIG, data_dir=tmp_path_factory.mktemp("frames")))
-    yield app
-    app.close()
+def app(demo_app):
+    return demo_app
 
 
 def _levels(app, title: str, text: str = "") -> set[str]:
-    doc = Document.create(url=f"http://news.example.cn/{abs(hash(title + text))}.html", source_id="x",
-                          channel="news", site="news.example.cn", title=title, text=text)
-    return set(app.scorer.score(doc).unit_levels)
+    return scored_levels(app, title, text, channel="news")
 
 
 def test_a_resolution_title_frames_the_body_that_repeats_the_dispute(app):
