@@ -57,6 +57,12 @@ def has_cue(title: str) -> bool:
     return _ANY_CUE.search(title) is not None
 
 
+def not_done(text: str, at: int) -> bool:
+    """Whether the cue at ``at`` in ``text`` is demanded, promised, asked or absent rather than
+    done (未能妥善处理, 将妥善处理, 要求妥善处理 — also a demand earlier in its clause)."""
+    return _NOT_DONE.search(text, max(0, at - 4), at) is not None or _DEMANDED.search(text, 0, at) is not None
+
+
 def _done_cues(title: str, cues: Sequence[str]) -> list[int]:
     """Where each of ``cues`` occurs in ``title`` as something done (not demanded,
     promised, asked or absent): their start positions, sorted."""
@@ -64,7 +70,7 @@ def _done_cues(title: str, cues: Sequence[str]) -> list[int]:
     for cue in cues:
         at = title.find(cue)
         while at >= 0:
-            if _NOT_DONE.search(title, max(0, at - 4), at) is None and _DEMANDED.search(title, 0, at) is None:
+            if not not_done(title, at):
                 found.append(at)
             at = title.find(cue, at + 1)
     return sorted(found)

@@ -104,3 +104,13 @@ def test_sarcasm_without_a_complaint_word(text, ironic):
 def test_sarcasm_alerts_and_praise_does_not(app):
     assert _levels(app, "安华农险的效率是真的高，报案一个月了，查勘员还在路上") == {"anhua"}
     assert _levels(app, "安华农险的效率是真的高，报案三天就赔了") == set()
+
+
+def test_a_counter_cue_not_done_does_not_damp_the_grievance(app):
+    # 妥善处理 damps a story only when it was done: not when it failed (未能), was promised
+    # (将) or demanded (监管要求) — those stories still carry the grievance.
+    assert _levels(app, "平安产险未能妥善处理理赔纠纷") == {"pingan-pc-jl"}
+    assert _levels(app, "平安产险车主投诉理赔纠纷，公司称将妥善处理") == {"pingan-pc-jl"}
+    assert _levels(app, "车主投诉平安产险理赔拖延 监管要求妥善处理") == {"pingan-pc-jl"}
+    assert _levels(app, "平安产险车险理赔纠纷已妥善处理") == set()
+    assert _levels(app, "平安产险吉林分公司妥善处理一起理赔纠纷") == set()
