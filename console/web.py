@@ -27,6 +27,7 @@ from console import labels
 from console.access import can, nav
 from console.ports import ConsoleBackend, Ports
 from console.security import Denied, LoginRequired, NotFound, Refused, session_of
+from pipeline.metrics import ready_answer
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -85,8 +86,8 @@ def create_app(backend: ConsoleBackend, *, schedule_reports: bool = False) -> Fa
     @web.get("/ready", include_in_schema=False)
     def ready() -> PlainTextResponse:
         """The readiness probe (no login): 503 while a store this console needs cannot be reached."""
-        problems = backend.ready()
-        return PlainTextResponse("\n".join(problems or ["ready"]) + "\n", status_code=503 if problems else 200)
+        status, text = ready_answer(backend.ready())
+        return PlainTextResponse(text, status_code=status)
 
     @web.middleware("http")
     async def hardening_headers(request: Request, call_next):

@@ -63,12 +63,18 @@ def _wsgi(ready: Callable[[], list[str]] | None):
     def app(environ, start_response):
         if environ.get("PATH_INFO") != "/ready":
             return metrics_app(environ, start_response)
-        problems = ready() if ready is not None else []
-        body = ("\n".join(problems) if problems else "ready").encode("utf-8") + b"\n"
-        start_response("503 Service Unavailable" if problems else "200 OK",
+        status, text = ready_answer(ready() if ready is not None else [])
+        body = text.encode("utf-8")
+        start_response("503 Service Unavailable" if status == 503 else "200 OK",
                        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
     return app
+
+
+def ready_answer(problems: list[str]) -> tuple[int, str]:
+    """The readiness probe's answer (status, text) — every role's /ready and the console's alike:
+    200 "ready", or 503 with one line per problem."""
+    return (503 if problems else 200), "\n".join(problems or ["ready"]) + "\n"
 
 
 def serve(role: str, host: str, port: int, run_dir: Path | None = None,

@@ -45,7 +45,6 @@ class Automaton(Generic[V]):
                                                 implementation=ahocorasick_rs.Implementation.DFA)
         self._values = values
         self._overlapping = not longest
-        self.words = words
 
     def find(self, text: str) -> list[tuple[int, int, V]]:
         """The occurrences in ``text`` (lower-cased) as ``(start, end, value)``, the way

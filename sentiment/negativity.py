@@ -338,7 +338,7 @@ def _counts(lowered: str, start: int, end: int, hits: Sequence[tuple]) -> bool:
     """A counter cue found at ``start``…``end`` (inclusive) damps the segment:
     it is not negated (不满意 is no 满意), not demanded, promised or absent (未能妥善处理,
     公司称将妥善处理: frames.not_done) nor inside a lexicon phrase (虚假宣传 is no 宣传)."""
-    if _negated_cue(lowered, start) or frames.not_done(lowered, start):
+    if frames.not_done(lowered, start):  # its negators include CUE_NEGATORS' 不, 未, 没
         return False
     for h in hits:  # noqa: SIM110 -- any() over a generator costs more here
         if h[3] <= start and end < h[4]:
