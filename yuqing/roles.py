@@ -4,6 +4,7 @@ Every role takes the App and a stop event and returns when the event is set.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Sequence
@@ -26,9 +27,20 @@ INDEX_LINGER = 0.5
 log = logging.getLogger(__name__)
 
 
+def settle() -> None:
+    """Take what is alive now, the role's parts built for the life of the process (configuration,
+    the scorer's model, lexicons and automata, stores), out of the garbage collector's reach
+    (``gc.freeze``), after collecting what start-up left. A full collection in the hot loop then
+    walks the objects the loop made, not ~70 k long-lived ones as well: the score role's CPU per
+    document falls 8–18 % (bench/README.md). Nothing is rebuilt later in a role's process, so no
+    frozen object becomes garbage that would be kept."""
+    gc.collect()
+    gc.freeze()
+
 
 def score(app: App, stop: threading.Event) -> None:
     scorer, stories = app.scorer, app.story_store
+    settle()
 
     def handle(records: Sequence[Record]) -> list[Output]:
         scored, poison = [], []
@@ -62,6 +74,7 @@ def index(app: App, stop: threading.Event) -> None:
                     "`yuqing reindex` (the file is kept until then)", legacy, app.config.settings.index.url)
 
     pruner = Pruner(app)
+    settle()
 
     def handle(records: Sequence[Record]) -> list[Output]:
         pruner.maybe_prune()  # under constant load the stage is never idle
@@ -112,6 +125,7 @@ class Pruner:
 
 def route(app: App, stop: threading.Event) -> None:
     router, ops_router = app.router, app.ops_router
+    settle()
 
     def handle(rec: Record) -> list[Output]:
         if rec.topic == OPS_ALERTS:  # crawler health: to the duty officers, deduped by id
@@ -137,13 +151,17 @@ def route(app: App, stop: threading.Event) -> None:
 
 
 def notify(app: App, stop: threading.Event) -> None:
-    app.notifier.run(stop)
+    notifier = app.notifier
+    settle()
+    notifier.run(stop)
 
 
 def crawl(app: App, stop: threading.Event) -> None:
     from crawlers.scheduler import CrawlScheduler
     # The bus carries the source-health ops alerts (crawlers/health.py).
-    CrawlScheduler(app.config, bus=app.bus).run(stop)
+    scheduler = CrawlScheduler(app.config, bus=app.bus)
+    settle()
+    scheduler.run(stop)
 
 
 def console(app: App, stop: threading.Event) -> None:
