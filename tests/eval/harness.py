@@ -36,6 +36,9 @@ HELDOUT = HERE / "heldout.jsonl"
 # The second batch (64 items, written 2026-12-01 before any scoring; appointments,
 # awards, clarifications and resolutions among its non-negatives): ``--heldout2``.
 HELDOUT2 = HERE / "heldout2.jsonl"
+# The third batch (60 items, written 2026-12-01 19:30 before any scoring; complaints
+# told without lexicon words, and praise, data, appointments, resolutions): ``--heldout3``.
+HELDOUT3 = HERE / "heldout3.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
