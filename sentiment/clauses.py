@@ -60,11 +60,19 @@ NAMED_ORG = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9]{{2}}(?<![该此本其这那])
 _ORG_WORD = re.compile(_ORG_WORDS + "|保险")
 
 
+# Another insurer left unnamed (之前在别家理赔拖了三个月，这次在人保财险两天就赔了):
+# another organisation too, whose clause is not the unit's.
+UNNAMED_ORG = re.compile("别家|别的(?:保险)?公司|其他(?:保险)?公司|其它(?:保险)?公司|另一家|上一家|原来那家|之前那家|以前那家")
+
+
 def names_org(text: str) -> bool:
-    """Whether ``text`` names an organisation: ``NAMED_ORG.search(text)``.
+    """Whether ``text`` names an organisation: ``NAMED_ORG.search(text)``,
+    or refers to another one left unnamed (:data:`UNNAMED_ORG`: 别家).
     A match is two name characters and a company word, so only the two
     positions before each company word are tried (no two company words
     overlap; most insurer sentences have a 保险 that is no company's)."""
+    if UNNAMED_ORG.search(text) is not None:
+        return True
     for word in _ORG_WORD.finditer(text):
         at = word.start() - 2
         if at >= 0 and NAMED_ORG.match(text, at) is not None:

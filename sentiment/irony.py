@@ -3,10 +3,12 @@
 Two forms, each a frame around a grievance rather than a word of one:
 
 * thanks for a lesson in what something bad is called: 感谢…，让我深刻理解了
-  什么叫投保容易理赔难, 让我学会了什么叫踢皮球 (the thing named after 什么叫);
+  什么叫投保容易理赔难, 让我学会了什么叫踢皮球 (the thing named after 什么叫),
+  or for a lesson at all: 感谢阳光保险给我上了一课, 感谢…教会我一个道理;
 * praise with an emphasis (是真的高, 真是快, 可真贴心) followed, within the
   sentence, by time gone by and nothing done: 效率是真的高，报案一个月了，查勘员
-  还在路上. Praise followed by the time it took (三天就赔了) is praise.
+  还在路上, or the same errand over and over: 真是太贴心了，转了八次人工. Praise
+  followed by the time it took (三天就赔了) is praise.
 
 A segment with either counts as a phrase of the lexicon's 讽刺反语 type.
 """
@@ -17,11 +19,13 @@ import re
 RISK = "讽刺反语"
 
 _LESSON = re.compile(r"让我们?(?:深刻|终于|彻底|真正|再次|算是)?(?:学会|理解|明白|见识|知道|体会|懂得|领教|认识)(?:到)?了?"
-                     r"(?:什么叫|啥叫|何为|什么是|啥是)")
+                     r"(?:什么叫|啥叫|何为|什么是|啥是)|感谢[^。！？!?\n]{0,12}?(?:给我们?上了一课|教会了?我们?一个道理)")
 _PRAISE = re.compile(r"(?:是真的|真是|真的是|可真是?|实在是)太?(?:高|快|好|棒|贴心|专业|负责|靠谱|给力|周到|及时|高效|暖心|省心|厉害)")
 # Time gone by, then nothing done yet (一个月了，查勘员还在路上; 半年了还没赔).
 _STILL = re.compile(r"(?:\d+|[一二两三四五六七八九十半几多]+)个?(?:天|周|星期|礼拜|月|年|小时)(?:了|过去了)[^。！？!?\n]{0,16}?"
-                    r"(?:还在|还没|还是没|仍未|仍没|仍在|都没|也没|一直没|一分钱没)")
+                    r"(?:还在|还没|还是没|仍未|仍没|仍在|都没|也没|一直没|一分钱没)"
+                    # or the same errand over and over (转了八次人工, 催了三回, 打了十几个电话)
+                    r"|(?:转|打|催|问)了(?:\d+|[二两三四五六七八九十几多][一二三四五六七八九十几多]*)(?:次|遍|回|个电话)")
 
 
 def ironic(lowered: str) -> tuple[int, int]:

@@ -124,8 +124,13 @@ class NegativityScorer:
         entries = [(p, (p, risk, weights.get(risk, 1.0))) for p, risk in plain]
         # A phrase with figures in the middle (净利润7255万元，同比减少): its head in the
         # same automaton, with what may follow it (risk None marks a head; see gapped_heads()).
+        # Or with words in the middle (当初说好……，结果): a head that is a plain phrase too counts as it without a tail.
+        known: dict[str, tuple[str, float]] = {}
+        for p, risk in plain:
+            known.setdefault(p.lower(), (risk, weights.get(risk, 1.0)))
         heads = gapped_heads(((p, risk, weights.get(risk, 1.0)) for risk, phrases in lexicon.items()
-                              for p in phrases if GAP in p), {p for p, _ in plain})
+                              for p in phrases if GAP in p), known)
+        entries = [e for e in entries if e[0].lower() not in heads]
         # Leftmost-longest: at each position the longest phrase (see sentiment/automaton.py).
         # A value: (phrase, risk type, weight), or for a head (head, None, its Tails).
         words: list[tuple[str, tuple[str, Any, Any]]] = [*entries, *((h, (h, None, tail)) for h, tail in heads.items())]
@@ -149,12 +154,15 @@ class NegativityScorer:
             return [], denied
         hits: list[tuple[str, str, float, int, int]] = []
         for start, end, (phrase, risk, weight) in self._lexicon.find(lowered):
-            if risk is None:  # a head: the phrase goes on after figures (weight holds the rest)
+            if risk is None:  # a head: the phrase goes on after figures or words (weight holds the rest)
                 found = weight.match(lowered, end)
-                if found is None:
+                if found is not None:
+                    phrase, (risk, weight) = text[start:found.end()], weight.tails[found.group(1)]
+                    end = found.end()
+                elif weight.plain is not None:  # the head is a phrase of its own too
+                    phrase, risk, weight = weight.plain
+                else:
                     continue
-                phrase, (risk, weight) = text[start:found.end()], weight.tails[found.group(1)]
-                end = found.end()
             before = lowered[max(0, start - NEGATOR_WINDOW):start]
             if before[-1:] in _ONE_CHAR_NEGATORS or _NEGATED.search(before) or \
                     _REBUTTAL.search(lowered, max(0, start - REBUTTAL_WINDOW), start):

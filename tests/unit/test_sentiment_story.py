@@ -1,0 +1,66 @@
+"""Complaints told as a story with no complaint word (brief recall): an expectation then its
+violation (rules.yaml HEAD……TAIL phrases of 服务纠纷), the service unreachable, sarcasm by a lesson
+or an errand repeated, and praise after a runaround at an unnamed other insurer (别家)."""
+from __future__ import annotations
+
+import pytest
+
+from sentiment import irony
+from sentiment.clauses import names_org
+from sentiment.gapped import gapped_heads
+from tests.kit import scored_levels
+
+
+def test_an_expectation_then_its_violation_is_one_phrase_with_words_between(demo_app):
+    neg = demo_app.scorer.negativity
+    [hit] = neg.lexicon_hits("当初说好七个工作日到账，现在一个月了还在走流程")
+    assert hit[:2] == ("当初说好七个工作日到账，现在", "服务纠纷")
+    # without its violation the head is the 投诉维权 phrase it always was
+    assert [h[:2] for h in neg.lexicon_hits("当初说好的事情")] == [("当初说好", "投诉维权")]
+    # not across a sentence end, nor further than the gap allows
+    assert neg.lexicon_hits("答应三天办好。至今还没动静") == []
+    assert neg.lexicon_hits("公司承诺，今后理赔时效缩短至三天，目前还在试点") == []
+
+
+def test_a_head_of_words_between_may_be_a_plain_phrase_but_not_of_both_gaps():
+    heads = gapped_heads([("说好的……结果", "服务纠纷", 1.0)], {"说好的": ("投诉维权", 0.7)})
+    assert heads["说好的"].plain == ("说好的", "投诉维权", 0.7)
+    assert heads["说好的"].match("说好的三天，结果一个月", 3) is not None
+    with pytest.raises(ValueError, match="both"):
+        gapped_heads([("退保…只拿回", "退保纠纷", 1.0), ("退保……遭拒", "退保纠纷", 1.0)], {})
+
+
+@pytest.mark.parametrize("title", [
+    "中华财险吉林分公司当初说好七个工作日到账，现在一个月了还在走流程",
+    "新华保险的业务员当初拍胸脯说随时能取，结果要取钱才知道要扣一大笔",
+    "太平洋财险的理赔员让我等通知，等了二十天电话都打不通",
+    "太平人寿的业务员加我微信三年，我要理赔的时候他把我删了",
+    "多名客户要求太平洋人寿全额退保遭拒",
+])
+def test_a_story_of_a_broken_promise_or_no_answer_alerts(demo_app, title):
+    assert scored_levels(demo_app, title, title, channel="weibo")
+
+
+@pytest.mark.parametrize("title", [
+    "平安产险承诺小额理赔一天到账，至今已服务客户十万人次",
+    "太平人寿答应帮忙协调，理赔员还在现场协助",
+    "大地保险查勘员联系不上车主，多次上门送达理赔通知",
+    "说好三天到账，泰康人寿果然三天就到了，靠谱",
+])
+def test_a_promise_kept_or_the_insurer_trying_does_not(demo_app, title):
+    assert not scored_levels(demo_app, title, title, channel="weibo")
+
+
+def test_sarcasm_by_a_lesson_or_an_errand_repeated():
+    assert irony.ironic("感谢阳光保险给我上了一课")[0] >= 0
+    assert irony.ironic("感谢阳光保险教会我一个道理：买之前看懂合同")[0] >= 0
+    assert irony.ironic("客服真是太贴心了，转了八次人工终于听到了挂断音")[0] >= 0
+    assert irony.ironic("客服真是太及时了，催了一次就赔了")[0] < 0
+    assert irony.ironic("老师给学生上了一堂安全课")[0] < 0
+
+
+def test_another_insurer_left_unnamed_is_another_organisation(demo_app):
+    assert names_org("之前在别家保险公司理赔拖了三个月") and not names_org("理赔拖了三个月")
+    title = "之前在别家保险公司理赔拖了三个月，这次在人保财险两天就赔了，点赞"
+    assert not scored_levels(demo_app, title, title, channel="weibo")
+    assert scored_levels(demo_app, "人保财险理赔拖了三个月，之前在别家两天就赔了", "", channel="weibo")
