@@ -126,6 +126,7 @@ def test_lead_opens_reports_on_a_phone_and_reads_their_weekly(site, tmp_path, sh
 
     from tests.console.test_console_browser import login
     app, alerts, server = site
+    server.web.state.reports.generate("daily", server.web.state.reports.today(), UNIT_B)  # a short row: one day
     driver = chromium(tmp_path / "profile")
     try:
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
@@ -144,6 +145,15 @@ def test_lead_opens_reports_on_a_phone_and_reads_their_weekly(site, tmp_path, sh
         # One card a report: 网页版 and Word are thumb-sized buttons on one line, not a column of characters.
         for a in (link, driver.find_element(By.CSS_SELECTOR, "#report-list a.word")):
             assert a.size["height"] >= 40 and a.size["width"] > a.size["height"]
+        # Every row lays out the same: the buttons under its 时段, a daily's one-day 时段 as a weekly's long one.
+        rows = driver.find_elements(By.CSS_SELECTOR, "#report-list tbody tr")
+        assert {r.find_element(By.CSS_SELECTOR, "td:first-child").text for r in rows} >= {"国寿吉林舆情日报", "国寿吉林舆情周报"}
+        for row in rows:
+            period = row.find_element(By.CSS_SELECTOR, "td[data-label='时段']")
+            below = period.location["y"] + period.size["height"]
+            view, word = row.find_element(By.CSS_SELECTOR, "a.view"), row.find_element(By.CSS_SELECTOR, "a.word")
+            assert view.location["y"] >= below and view.location["y"] == word.location["y"], row.text
+            assert view.location["x"] == rows[0].find_element(By.CSS_SELECTOR, "a.view").location["x"]
         assert driver.save_screenshot(str(shots / "phone-lead-reports.png"))
         word = driver.find_element(By.CSS_SELECTOR, "#report-list a.word").get_attribute("href")
         cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
