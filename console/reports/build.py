@@ -305,6 +305,9 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
         "cases": _cases(ports, period, [a for a in cur["alert_list"] if a.id not in untold], detected),
         "handling": _handling(ports, cur["alert_list"], cur["dismissed"]),
         "false_alarms": _false_alarm_list(ports, cur["dismissed"]),
+        # What the unit was not told of yet, with each review state (the service keeps it beside the files:
+        # once one is forwarded, closed or dismissed, the report is out of date and is made again when opened).
+        "held": untold,
     }
     report["summary"] = narrative.summary(report, cur, prev)
     report["risk_shifts"] = narrative.risk_shifts(report["risks"])

@@ -14,22 +14,32 @@
   writes them too for every unit with an active lead (``led_units``), and
   anyone may generate one on demand. The unit id must be one of the
   configured units (no path tricks).
+* A unit's report leaves out what the unit was not told of yet (held for the
+  association's review). Beside its files, ``<name>.held.json`` keeps those
+  alerts with their review state at generation; once one of them moves on —
+  forwarded to the unit, by a duty officer or when its review time runs out,
+  closed or dismissed — the report is ``stale``: the list says so and opening
+  it (either file) makes it again first, keeping its 期号. The lead of an
+  08:00 日报 thus sees the alert the association forwards at 10:00.
 """
 from __future__ import annotations
 
 import builtins
+import json
 import logging
 import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
 
+from console import alert_service
 from console.ports import Ports
 from console.reports import build, render
 from console.reports.issues import ASSOCIATION, IssueCounter, unit_scope
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"^(daily|weekly)-\d{4}-\d{2}-\d{2}\.(html|docx)$")
+HELD = ".held.json"  # beside a unit's report: what it left out as held for review (see stale)
 
 
 class ReportService:
@@ -68,8 +78,35 @@ class ReportService:
         folder.mkdir(parents=True, exist_ok=True)
         self._write(folder / f"{period.name}.html", render.to_html(report, images).encode("utf-8"))
         self._write(folder / f"{period.name}.docx", render.to_docx(report, images))
+        if unit_id is not None:  # last: a report written without its record is at worst made again once more
+            self._write(folder / f"{period.name}{HELD}", json.dumps(report["held"], sort_keys=True).encode("utf-8"))
         log.info("report %s written to %s", period.name, folder)
         return self.entry(period.name, unit_id)
+
+    def stale(self, name: str, unit_id: str | None) -> bool:
+        """Whether a unit's report is out of date for its lead: an alert it left out (or counted apart) as held
+        for the association's review has moved on since — forwarded (the lead must find it), closed or
+        dismissed. The association's reports hold every alert; a report kept before the record was: as it is."""
+        if unit_id is None:
+            return False
+        try:
+            held = json.loads((self.folder(unit_id) / f"{name}{HELD}").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not held:
+            return False
+        alerts = [a for a in (self.ports.get_alert(i) for i in held) if a is not None]
+        return alert_service.untold(self.ports, alerts) != held
+
+    def refresh(self, filename: str, unit_id: str | None) -> None:
+        """Make a stale unit's report again before it is opened (its 期号 stays)."""
+        if not NAME.match(filename):
+            return
+        name = filename.rsplit(".", 1)[0]
+        if self.stale(name, unit_id):
+            kind, day = name.split("-", 1)
+            log.info("report %s of %s is out of date (a held alert moved on): made again", name, unit_id)
+            self.generate(kind, date.fromisoformat(day), unit_id)
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -86,7 +123,7 @@ class ReportService:
                 "period": build.Period.ending(kind, date.fromisoformat(day)).label,
                 "html": f"{name}.html" if html.exists() else None, "docx": f"{name}.docx" if docx.exists() else None,
                 "issue": self.counter(unit_id).known(kind, name),
-                "generated_at": html.stat().st_mtime if html.exists() else None}
+                "generated_at": html.stat().st_mtime if html.exists() else None, "stale": self.stale(name, unit_id)}
 
     def list(self, unit_id: str | None = None, every_unit: bool = False) -> list[dict]:
         """One unit's reports (``unit_id``), or the association's, with every unit's after them (``every_unit``)."""

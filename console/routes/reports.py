@@ -79,7 +79,10 @@ async def generate_report(request: Request, kind: str = Form("daily"), day: str 
 
 
 def report_file(request: Request, session: Session, filename: str, unit: str | None = None) -> FileResponse:
-    path = request.app.state.reports.path(filename, report_unit(request, session, unit))
+    service, scope = request.app.state.reports, report_unit(request, session, unit)
+    if scope is not None and service.path(filename, scope) is not None:
+        service.refresh(filename, scope)  # an alert held when it was made has been forwarded since: made again
+    path = service.path(filename, scope)
     if path is None:
         raise NotFound(filename)
     ext = filename.rsplit(".", 1)[1]

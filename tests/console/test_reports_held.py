@@ -46,3 +46,37 @@ def test_a_units_report_leaves_out_what_its_lead_may_not_see_yet(review_console)
     app.notifier.run_once()
     r, html = report(server, UNIT_A)
     assert {c["id"] for c in r["cases"]} == {held, forwarded} and HELD in html and "触发有效预警3起" in html
+
+
+def test_an_alert_forwarded_after_the_morning_report_reaches_the_leads_report(review_console):  # noqa: F811
+    from console.reports.service import ReportScheduler
+    from tests.console.test_reports_lead import docx_text
+    app, server, smtp = review_console
+    held, _ = publish(app, 1), publish(app, 2, level="orange")  # held for review; told at once
+    day = server.web.state.reports.today().isoformat()
+    app.clock.advance(days=1)  # 08:00 the next morning: the schedule writes yesterday's 日报 for each led unit
+    ReportScheduler(server.web.state.reports).run("daily")
+    lead, duty = Api(server.url, "lead_a"), Api(server.url, "duty")
+    name = f"daily-{day}"
+
+    def listed() -> dict:
+        return next(e for e in lead.get("/api/reports").json() if e["name"] == name)
+
+    before = listed()
+    assert not before["stale"] and before["issue"] == 1
+    html = html_text(lead.get(f"/api/reports/{name}.html").text)
+    assert FORWARDED in html and HELD not in html  # not told yet: not in the lead's report
+
+    app.clock.advance(hours=2)  # 10:00: the association forwards it after review
+    r = duty.post(f"/api/alerts/{held}/forward", json={"notes": "已核实"}, headers={"X-CSRF-Token": duty.csrf})
+    assert r.status_code == 200, r.text
+    assert listed()["stale"]
+    assert "有新转发预警，打开时更新" in lead.get("/reports").text
+    html = html_text(lead.get(f"/api/reports/{name}.html").text)  # opening it makes it again first
+    assert HELD in html and FORWARDED in html and "触发有效预警2起" in html
+    after = listed()
+    assert not after["stale"] and after["issue"] == 1  # the same 期号
+    word = lead.get(f"/api/reports/{name}.docx")
+    assert word.status_code == 200 and HELD in docx_text(word.content)
+    # The association's own report held it all along: never out of date.
+    assert not any(e["stale"] for e in duty.get("/api/reports").json() if e["unit"] is None)
