@@ -300,11 +300,17 @@ def sample_docs(app: App, now=None, days: int = 3) -> list:
     short = {u.id: (u.aliases or [u.name])[0] for u in app.config.members.units}
     unit_ids = list(names)
     docs = []
-    templates = [("{}理赔拖延引发消费者投诉", "市民反映{}迟迟不赔，已向监管部门投诉，要求尽快处理。", "red", ("拖延理赔", "投诉")),
-                 ("{}销售误导老人购买理财型保险", "多名老人称被{}业务员误导购买保险，退保损失严重。", "orange", ("销售误导",)),
+    # {0}: the unit's short name, {1}: a city. Each seeded document is its own incident (its own story
+    # id), so its headline is its own too: one title seen three times as three alerts is what the
+    # story store prevents, and screenshots must not show it.
+    templates = [("{1}车主投诉{0}理赔拖延", "{1}市民反映{0}迟迟不赔，已向监管部门投诉，要求尽快处理。", "red",
+                  ("拖延理赔", "投诉")),
+                 ("{1}多名老人称被{0}销售误导购买理财型保险", "{1}多名老人称被{0}业务员误导购买保险，退保损失严重。", "orange",
+                  ("销售误导",)),
                  # the scorer files 电话打不通 under 投诉维权 (服务态度差 is no lexicon word)
-                 ("{}客服电话长期无人接听", "网友吐槽{}客服电话打不通，服务态度差。", "yellow", ("电话打不通",)),
-                 ("{}开展保险知识进社区活动", "{}在长春开展保险知识宣传，受到居民欢迎。", None, ())]
+                 ("{1}网友反映{0}客服电话长期无人接听", "{1}网友吐槽{0}客服电话打不通，服务态度差。", "yellow", ("电话打不通",)),
+                 ("{0}在{1}开展保险知识进社区活动", "{0}在{1}开展保险知识宣传，受到居民欢迎。", None, ())]
+    cities = ("长春", "四平", "延边")
     channels = [("news", "demo-news", "news.example.cn"), ("forum", "demo-forum", "bbs.example.cn"),
                 ("blog", "demo-blog-rss", "blog.example.cn")]
     for i in range(12):
@@ -312,7 +318,8 @@ def sample_docs(app: App, now=None, days: int = 3) -> list:
         title, text, level, phrases = templates[i % len(templates)]
         channel, source, site = channels[i % len(channels)]
         at = now - timedelta(days=i % days, hours=i)
-        docs.append(seed_doc({unit: level}, title=title.format(short[unit]), text=text.format(short[unit]),
+        city = cities[i // len(templates) % len(cities)]
+        docs.append(seed_doc({unit: level}, title=title.format(short[unit], city), text=text.format(short[unit], city),
                              url=f"http://{site}/seed/{i}.html", at=at, story=f"seed-story-{i}", channel=channel,
                              source_id=source, site=site, negativity=0.9 - 0.05 * (i % 4), phrases=phrases,
                              unit_names=names))
