@@ -21,6 +21,10 @@ Under a resolution or clarification frame every segment of the document is
 damped as under a counter cue; under an appointment frame the model's reading
 is capped at 0 and 高管变动 phrases do not count, but any other risk (被查, 罚款)
 still does.
+
+The cue words are configuration (rules.yaml ``frame_cues``, so ``yuqing
+try-rule`` can tune them); what makes a cue not done (its negators, demands,
+promises) is grammar and stays here.
 """
 from __future__ import annotations
 
@@ -33,12 +37,13 @@ APPOINTMENT = "appointment"
 # The risk type an appointment frame discounts (rules.yaml negative_lexicon).
 ROUTINE_CHANGE = "高管变动"
 
-_RESOLUTION_CUES = ("化解", "妥善处理", "妥善解决", "圆满解决", "达成和解", "达成一致", "握手言和")
+# The cues' default words; a configuration's rules.yaml ``frame_cues`` replaces them (:class:`FrameCues`).
+RESOLUTION_CUES = ("化解", "妥善处理", "妥善解决", "圆满解决", "达成和解", "达成一致", "握手言和")
 # Refutations answer the allegation wherever it stands in the title (网传拒赔系谣言).
-_REFUTATION_CUES = ("辟谣", "不实", "系谣言", "纯属谣言", "与事实不符", "不属实", "不符合事实", "系误读")
+REFUTATION_CUES = ("辟谣", "不实", "系谣言", "纯属谣言", "与事实不符", "不属实", "不符合事实", "系误读")
 # A statement answers what it quotes (关于“…”一事的情况说明).
-_STATEMENT_CUES = ("情况说明", "的说明", "的澄清", "澄清")
-_APPOINTMENT_CUES = ("任命", "履新", "到任", "新任", "任职资格", "出任", "接任", "就任", "上任")
+STATEMENT_CUES = ("情况说明", "的说明", "的澄清", "澄清")
+APPOINTMENT_CUES = ("任命", "履新", "到任", "新任", "任职资格", "出任", "接任", "就任", "上任")
 # Right before a cue: a demand, a promise, a question, its absence; or a demand
 # anywhere earlier in its clause (监管要求平安产险妥善化解理赔纠纷).
 _NOT_DONE = re.compile(r"(?:将|要求|责令|督促|敦促|呼吁|望|请|希望|能否|何时|承诺|未|没|没有|尚未|未能|拒不|不|难以|无法)$")
@@ -49,12 +54,48 @@ _QUOTE_OPEN = "“「『\"《‘"
 _QUOTE_CLOSE = "”」』\"》’"
 
 
-_ANY_CUE = re.compile("|".join(_RESOLUTION_CUES + _REFUTATION_CUES + _STATEMENT_CUES + _APPOINTMENT_CUES))
+class FrameCues:
+    """The words of each frame's cue (rules.yaml ``frame_cues``; the defaults above when absent)."""
+
+    def __init__(self, resolution: Sequence[str] = RESOLUTION_CUES, refutation: Sequence[str] = REFUTATION_CUES,
+                 statement: Sequence[str] = STATEMENT_CUES, appointment: Sequence[str] = APPOINTMENT_CUES) -> None:
+        self.resolution = tuple(resolution)
+        self.refutation = tuple(refutation)
+        self.statement = tuple(statement)
+        self.appointment = tuple(appointment)
+        every = self.resolution + self.refutation + self.statement + self.appointment
+        self._any = re.compile("|".join(re.escape(c) for c in every)) if every else None
+
+    def has_cue(self, title: str) -> bool:
+        """Whether ``title`` has any frame cue at all (most titles have none)."""
+        return self._any is not None and self._any.search(title) is not None
+
+    def title_frame(self, title: str, hits: Sequence[tuple[str, str, float, int, int]]) -> str:
+        """The title's frame (RESOLUTION, CLARIFICATION, APPOINTMENT) or "".
+        ``hits`` are the title's lexicon hits ``(phrase, risk, weight, start, end)``."""
+        if not title:
+            return ""
+        spans = quoted_spans(title) if hits else []
+        resolved = _done_cues(title, self.resolution)
+        if resolved:
+            first = resolved[0]
+            if all(h[3] >= first or _quoted(h[3], h[4], spans) for h in hits):
+                return RESOLUTION
+        if _done_cues(title, self.refutation):
+            return CLARIFICATION
+        if _done_cues(title, self.statement) and all(_quoted(h[3], h[4], spans) for h in hits):
+            return CLARIFICATION
+        if not hits and _done_cues(title, self.appointment):
+            return APPOINTMENT
+        return ""
+
+
+DEFAULT_CUES = FrameCues()
 
 
 def has_cue(title: str) -> bool:
-    """Whether ``title`` has any frame cue at all (most titles have none)."""
-    return _ANY_CUE.search(title) is not None
+    """Whether ``title`` has any of the default frame cues (:meth:`FrameCues.has_cue`)."""
+    return DEFAULT_CUES.has_cue(title)
 
 
 def not_done(text: str, at: int) -> bool:
@@ -104,20 +145,5 @@ def _quoted(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def title_frame(title: str, hits: Sequence[tuple[str, str, float, int, int]]) -> str:
-    """The title's frame (RESOLUTION, CLARIFICATION, APPOINTMENT) or "".
-    ``hits`` are the title's lexicon hits ``(phrase, risk, weight, start, end)``."""
-    if not title:
-        return ""
-    spans = quoted_spans(title) if hits else []
-    resolved = _done_cues(title, _RESOLUTION_CUES)
-    if resolved:
-        first = resolved[0]
-        if all(h[3] >= first or _quoted(h[3], h[4], spans) for h in hits):
-            return RESOLUTION
-    if _done_cues(title, _REFUTATION_CUES):
-        return CLARIFICATION
-    if _done_cues(title, _STATEMENT_CUES) and all(_quoted(h[3], h[4], spans) for h in hits):
-        return CLARIFICATION
-    if not hits and _done_cues(title, _APPOINTMENT_CUES):
-        return APPOINTMENT
-    return ""
+    """The title's frame under the default cues (:meth:`FrameCues.title_frame`)."""
+    return DEFAULT_CUES.title_frame(title, hits)

@@ -101,13 +101,15 @@ class NegativityScorer:
                  negation_cues: Sequence[str] = (), model: NaiveBayes | None = None,
                  risk_weights: Mapping[str, float] | None = None, *,
                  routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = (),
-                 advice_cues: Sequence[str] = (), combination: combine.Combination | None = None) -> None:
+                 advice_cues: Sequence[str] = (), combination: combine.Combination | None = None,
+                 frame_cues: frames.FrameCues | None = None) -> None:
         if model is None:
             from sentiment.bayes import load_packaged
             model = load_packaged()
         self._tok = tokenizer
         self.model = model
         self.combination = combination or combine.load_packaged()
+        self._frames = frame_cues or frames.DEFAULT_CUES  # rules.yaml frame_cues
         # One walk of a segment finds the counter cues and the market cues: routine
         # market cues, hedges and advice cues (a word in several of these lists
         # counts as the first); a word may be a counter cue and a market cue.
@@ -226,7 +228,7 @@ class NegativityScorer:
         """The title's frame (sentiment/frames.py: a resolution, a clarification,
         an appointment) or "". Call after :meth:`advice_title` on the same title:
         the lexicon hits it finds are kept for the title's segment too."""
-        if not frames.has_cue(title):
+        if not self._frames.has_cue(title):
             return ""
         kept = self._title
         if kept[0] != title:
@@ -236,7 +238,7 @@ class NegativityScorer:
         if found is None:
             found = self._hits(title, title.lower())
             self._title = (title, kept[1], found)
-        return frames.title_frame(title, found[0])
+        return self._frames.title_frame(title, found[0])
 
     def evidence(self, text: str, kind: str = "sentence", advice_title: bool = False,
                  frame: str = "") -> tuple[tuple[float, ...], list, bool, list[str]]:

@@ -29,6 +29,7 @@ from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatc
 from sentiment import english
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import names_org, own_part, switched_to, within
+from sentiment.frames import FrameCues
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
@@ -54,7 +55,8 @@ class DocumentScorer:
                  english_lexicon: Mapping[str, Sequence[str]] | None = None,
                  english_cues: Sequence[str] | None = None,
                  routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = (),
-                 advice_cues: Sequence[str] = (), own_response_words: Sequence[str] = ()) -> None:
+                 advice_cues: Sequence[str] = (), own_response_words: Sequence[str] = (),
+                 frame_cues: FrameCues | None = None) -> None:
         aliases = [a for u in units for a in (u.name, *u.aliases)]
         self.tokenizer = tokenizer or Tokenizer(extra_words=aliases)
         self.region_words = tuple(r for r in region_words if r)
@@ -64,7 +66,7 @@ class DocumentScorer:
         self.schemes = SchemeMatcher(schemes)
         self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights,
                                            routine_cues=routine_cues, hedge_cues=hedge_cues,
-                                           advice_cues=advice_cues)
+                                           advice_cues=advice_cues, frame_cues=frame_cues)
         # English lexicon and cues None: the built-in ones (sentiment/english.py).
         self.english = english.EnglishNegativity(english_lexicon, english_cues, risk_weights)
         self.levels = levels

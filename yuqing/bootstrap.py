@@ -100,7 +100,7 @@ class App:
                               region_words=rules.region_words, english_lexicon=rules.negative_lexicon_en,
                               english_cues=rules.negation_cues_en,
                               routine_cues=rules.routine_cues, hedge_cues=rules.hedge_cues,
-                              advice_cues=rules.advice_cues,
+                              advice_cues=rules.advice_cues, frame_cues=rules.frame_cues.cues(),
                               own_response_words=rules.own_response.words if rules.own_response else ())
 
     @cached_property

@@ -16,6 +16,7 @@ from pipeline.config.base import (
     parse_duration,
 )
 from pipeline.config.emergency import EmergencyRules
+from sentiment import frames
 from sentiment.gapped import GAP, gapped_heads
 
 
@@ -204,6 +205,21 @@ class PlaybookEntry(Strict):
     _steps = field_validator("steps")(lambda cls, v: _non_empty_terms(v))
 
 
+class FrameCueWords(Strict):
+    """The words of a headline's frame cues (sentiment/frames.py): a resolution (妥善化解…纠纷), a
+    refutation (辟谣, 不实) or a statement (情况说明) of a quoted allegation, a routine appointment (任命)."""
+    resolution: list[str] = Field(default_factory=lambda: list(frames.RESOLUTION_CUES))
+    refutation: list[str] = Field(default_factory=lambda: list(frames.REFUTATION_CUES))
+    statement: list[str] = Field(default_factory=lambda: list(frames.STATEMENT_CUES))
+    appointment: list[str] = Field(default_factory=lambda: list(frames.APPOINTMENT_CUES))
+
+    _terms = field_validator("resolution", "refutation", "statement", "appointment")(
+        lambda cls, v: _non_empty_terms(v))
+
+    def cues(self) -> frames.FrameCues:
+        return frames.FrameCues(self.resolution, self.refutation, self.statement, self.appointment)
+
+
 class Rules(Strict):
     # risk type -> phrases; e.g. 理赔纠纷: [拒赔, 理赔难]
     negative_lexicon: dict[str, list[str]]
@@ -218,6 +234,9 @@ class Rules(Strict):
     # Advice, how-to and service notices (提示, 如何, 指南, 办理流程): a feature
     # of the combination; a how-to title makes every segment of its text advice.
     advice_cues: list[str] = Field(default_factory=list)
+    # What a headline frames its story as (sentiment/frames.py): these words of a
+    # resolution, refutation, statement or appointment title; absent: the built-in ones.
+    frame_cues: FrameCueWords = Field(default_factory=FrameCueWords)
     # Documents that are not Chinese (overseas media) are scored on English
     # phrases grouped by the same risk types: risk type -> phrases, e.g.
     # 监管处罚: [fined, penalt*] (a word ending in * matches any word it

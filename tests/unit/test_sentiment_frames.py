@@ -114,3 +114,39 @@ def test_a_counter_cue_not_done_does_not_damp_the_grievance(app):
     assert _levels(app, "车主投诉平安产险理赔拖延 监管要求妥善处理") == {"pingan-pc-jl"}
     assert _levels(app, "平安产险车险理赔纠纷已妥善处理") == set()
     assert _levels(app, "平安产险吉林分公司妥善处理一起理赔纠纷") == set()
+
+
+def test_the_frame_cue_words_are_configuration(tmp_path):
+    """rules.yaml frame_cues replaces the built-in words (yuqing try-rule can tune them); absent, the
+    built-in ones; an empty word is refused at load."""
+    import shutil
+
+    import yaml
+
+    from pipeline.config import load_config
+    from tests.kit import DEMO_CONFIG
+    from yuqing.bootstrap import App
+    cues = frames.FrameCues(resolution=("摆平",))
+    assert cues.title_frame("人保财险摆平一起理赔纠纷", [_hit("人保财险摆平一起理赔纠纷", "理赔纠纷")]) == frames.RESOLUTION
+    assert frames.title_frame("人保财险摆平一起理赔纠纷", [_hit("人保财险摆平一起理赔纠纷", "理赔纠纷")]) == ""
+    config = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, config)
+    rules = yaml.safe_load((config / "rules.yaml").read_text(encoding="utf-8"))
+    assert rules["frame_cues"]["resolution"] == list(frames.RESOLUTION_CUES)  # the demo writes the built-in words out
+    title = "关于网传人保财险拒赔一事的答复"
+    app = App(load_config(config, data_dir=tmp_path / "a"))
+    try:
+        assert scored_levels(app, title, "网传人保财险拒赔。")
+    finally:
+        app.close()
+    rules["frame_cues"]["statement"].append("的答复")
+    (config / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    app = App(load_config(config, data_dir=tmp_path / "b"))
+    try:
+        assert not scored_levels(app, title, "网传人保财险拒赔。")
+    finally:
+        app.close()
+    rules["frame_cues"]["statement"].append(" ")
+    (config / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(Exception, match="empty term"):
+        load_config(config, data_dir=tmp_path / "c")
