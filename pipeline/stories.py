@@ -36,6 +36,7 @@ versioned SQL per engine in ``pipeline/migrations/stories/``.
 from __future__ import annotations
 
 import json
+import struct
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -62,10 +63,27 @@ def _us(t: datetime) -> int:
     return int(t.timestamp() * 1_000_000)
 
 
-def _ints_json(values: tuple[int, ...]) -> str:
-    """``json.dumps`` of a tuple of ints, without the encoder's generality (the tuple's repr
-    in brackets: ~40 % fewer instructions than joining ``map(str, …)``)."""
-    return f"[{repr(values)[1:-1]}]" if len(values) != 1 else f"[{values[0]}]"
+_SKETCH_BYTES = struct.Struct(f">{logic.SKETCH}q")
+
+
+def _sketch_bytes(sketch: tuple[int, ...]) -> bytes:
+    """A sketch as stored (migration 140): 8-byte big-endian signed integers, as PostgreSQL's
+    ``int8send`` (~16 k instructions less than its JSON text per document, and 256 bytes, not ~380)."""
+    return _SKETCH_BYTES.pack(*sketch) if len(sketch) == logic.SKETCH else struct.pack(f">{len(sketch)}q", *sketch)
+
+
+def _sketch_of(stored: str | bytes | memoryview) -> tuple[int, ...]:
+    """A stored sketch read back: bytes, or JSON text in rows written before migration 140
+    (SQLite keeps them as they are; PostgreSQL's migration converts them)."""
+    if isinstance(stored, str):
+        return tuple(json.loads(stored))
+    data = bytes(stored)
+    return _SKETCH_BYTES.unpack(data) if len(data) == _SKETCH_BYTES.size else struct.unpack(f">{len(data) // 8}q", data)
+
+
+def _numbers_json(numbers: tuple[str, ...]) -> str:
+    """``json.dumps(numbers)``; most titles have none."""
+    return json.dumps(numbers) if numbers else "[]"
 
 
 _ZONES: dict[timedelta, timezone] = {}  # by offset: a few dozen at most (whole minutes within a day)
@@ -92,7 +110,7 @@ _DAY = timedelta(days=1)
 
 def _candidate(row: Sequence) -> logic.Candidate:
     """A story_docs row (doc_id, story_id, title_key, numbers, sketch) parsed."""
-    return logic.Candidate(row[1], row[2], tuple(json.loads(row[3])), tuple(json.loads(row[4])))
+    return logic.Candidate(row[1], row[2], tuple(json.loads(row[3])), _sketch_of(row[4]))
 
 
 def _snapshot(story: logic.Story) -> dict:
@@ -207,7 +225,7 @@ class StoryStore:
         logic.add_document(story, seen, doc.channel.value, doc.site)
         self._batch[story.id] = story
         self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
-                         (doc.id, story.id, key, json.dumps(numbers), _ints_json(sketch), seen_us))
+                         (doc.id, story.id, key, _numbers_json(numbers), _sketch_bytes(sketch), seen_us))
         if bands:  # one statement for the document's band rows (rows of the same statement by count)
             sql = self._insert_sql.get(len(bands))
             if sql is None:

@@ -1,11 +1,14 @@
 """The story store's contract, on every adapter (SQLite file, PostgreSQL database): reposts
 share a story, a replay counts nothing twice, and scorers on several machines assigning
 copies of one text at the same moment start one story between them."""
+import json
+import shutil
 import threading
 from datetime import timedelta
 
-from pipeline.stories import MAX_CANDIDATES, StoryStore
-from sentiment.stories import fingerprint
+from pipeline.statedb import connect, migrate, transaction
+from pipeline.stories import MAX_CANDIDATES, MIGRATIONS, StoryStore
+from sentiment.stories import band_keys, fingerprint, new_story
 from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored
 
 
@@ -92,3 +95,43 @@ def test_equally_similar_stories_are_decided_alike_on_every_engine(state_url):
         assert store.assign(copy).story_id == max(items, key=lambda d: d.id).story_id
     finally:
         store.close()
+
+
+def test_documents_stored_before_sketches_were_bytes_are_still_compared(state_url, tmp_path):
+    # A store filled before migration 140 holds each sketch as JSON text; opened now, such a
+    # document is still a candidate: a copy under another title finds it by its bands and joins its story.
+    old = tmp_path / "migrations"
+    for engine in ("sqlite", "postgresql"):
+        (old / engine).mkdir(parents=True)
+        for f in (MIGRATIONS / engine).glob("*.sql"):
+            if int(f.name[:3]) < 140:
+                shutil.copy(f, old / engine / f.name)
+    db = connect(state_url)
+    migrate(db, "stories", old)
+    sketch = fingerprint("市民投诉中国人寿吉林省分公司拒赔", BODY)
+    seen = int(T0.timestamp() * 1_000_000)
+    with transaction(db):
+        db.execute("INSERT INTO stories (id, body) VALUES (?, ?)", ("s-old", json.dumps(
+            new_story_dict("s-old"), ensure_ascii=False)))
+        db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)", ("d-old", "s-old", "市民投诉中国人寿吉林省分公司拒赔",
+                                                                     "[]", json.dumps(list(sketch)), seen))
+        for key in band_keys(sketch):
+            db.execute("INSERT INTO story_bands VALUES (?, ?, ?)", (key, "d-old", seen))
+    db.close()
+    store = StoryStore(state_url)
+    try:
+        copy = store.assign(scored("网友称王先生重疾险被拒赔", BODY, "http://h.example.cn/1", at=T0 + timedelta(hours=1)))
+        assert copy.story_id == "s-old" and copy.story["doc_count"] == 2
+    finally:
+        store.close()
+    store = StoryStore(state_url)  # another process: the new document's row read back from the store
+    try:
+        again = store.assign(scored("又有网友称王先生重疾险被拒赔", BODY, "http://h.example.cn/2", at=T0 + timedelta(hours=2)))
+        assert again.story_id == "s-old" and again.story["doc_count"] == 3
+    finally:
+        store.close()
+
+
+def new_story_dict(story_id):
+    return new_story(story_id, T0).to_dict() | {"doc_count": 1, "channels": {"news": 1}, "sites": {"a.example.cn": 1},
+                                                "spread": {"2026-11-25T08": 1}}
