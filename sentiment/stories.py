@@ -355,8 +355,12 @@ class Story:
 
     @classmethod
     def from_dict(cls, d: dict) -> Story:
-        return cls(d["id"], datetime.fromisoformat(d["first_seen"]), datetime.fromisoformat(d["last_seen"]),
-                   d["doc_count"], dict(d["channels"]), dict(d["sites"]), dict(d["spread"]))
+        first_text: str = d["first_seen"]
+        last_text: str = d["last_seen"]
+        first, last = datetime.fromisoformat(first_text), datetime.fromisoformat(last_text)
+        _keep_stored(first, first_text)
+        _keep_stored(last, last_text)
+        return cls(d["id"], first, last, d["doc_count"], dict(d["channels"]), dict(d["sites"]), dict(d["spread"]))
 
 
 # A story's times as text, kept: the store writes a story's state after each of its
@@ -375,7 +379,19 @@ def _iso(t: datetime) -> str:
     found = _ISOS.get(id(t))
     if found is not None and found[0] is t:
         return found[1]
-    text = _isoformat(t)
+    return _keep_iso(t, _isoformat(t))
+
+
+def _keep_stored(t: datetime, text: str) -> None:
+    """Remember a stored time's text as ``t.isoformat()`` (``t`` read from it by ``fromisoformat``: a
+    loaded story is written again after each document) where the offset is ``±HH:MM``: then the text
+    is ``isoformat``'s own (an offset with seconds may not be; tests/unit/test_sentiment_stories.py)."""
+    if len(text) > 6 and text[-3] == ":" and text[-6] in "+-":
+        _keep_iso(t, text)
+
+
+def _keep_iso(t: datetime, text: str) -> str:
+    """Remember ``text`` as ``t.isoformat()``."""
     if len(_ISOS) >= _KEPT:
         _ISOS.clear()
     _ISOS[id(t)] = (t, text)

@@ -9,6 +9,7 @@ from contracts.messages import Document, ScoredDocument
 from pipeline.stories import StoryStore
 from sentiment.stories import (
     Candidate,
+    Story,
     _normalised,
     add_document,
     choose_story,
@@ -99,6 +100,11 @@ def test_story_times_and_hours_read_as_isoformat_and_strftime_make_them():
         assert story.to_dict()["first_seen"] == story.to_dict()["last_seen"] == t.isoformat()
         add_document(story, t, "news", "a.example.cn")
         assert list(story.spread) == [t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")]
+        # A stored story read back writes its times as isoformat makes them (from_dict keeps the text
+        # where it is isoformat's own: ±HH:MM offsets; not an offset with a fraction, which isoformat writes otherwise).
+        for text in (t.isoformat(), "2026-11-25T08:00:00+00:00:00.570661", "2026-11-25T08:00:00.5+05:30:15"):
+            loaded = Story.from_dict(story.to_dict() | {"first_seen": text, "last_seen": text})
+            assert loaded.to_dict()["first_seen"] == loaded.to_dict()["last_seen"] == loaded.first_seen.isoformat()
 
 
 @pytest.fixture
