@@ -145,6 +145,7 @@ class StoryStore:
         self._lock = threading.Lock()
         self._assigned = 0
         self._batch: dict[str, logic.Story] = {}
+        self._body: tuple[str, str | None] | None = None  # (story id, its stored body) read with a title match
         self._parsed: dict[str, logic.Candidate] = {}
         self._band_sql: dict[int, str] = {}  # the band query by number of keys
         # SQLite's band rows are keyed (migration 080): a document's two equal keys are one row.
@@ -191,6 +192,7 @@ class StoryStore:
                 raise
             finally:
                 self._batch = {}
+                self._body = None
             before = self._assigned
             self._assigned += len(prepared)
             prune = self._assigned // PRUNE_EVERY > before // PRUNE_EVERY
@@ -218,6 +220,7 @@ class StoryStore:
         bands = logic.band_keys(sketch)
         story_id = logic.choose_story(doc.title, sketch, self._candidates(key, bands, since), parts)
         story = self._get(story_id) if story_id else None
+        self._body = None
         if story is None:
             story = logic.new_story(story_id or doc.story_id or logic.story_id_for(doc.title, doc.id), seen)
             existing = self._get(story.id)  # same title id seen outside the window: continue it
@@ -242,9 +245,13 @@ class StoryStore:
         the band query is not made: a repost under its title costs one indexed lookup), else the
         most recent documents sharing a band."""
         if len(key) >= logic.MIN_TITLE:
-            row = self._db.execute("SELECT story_id FROM story_docs WHERE title_key = ? AND seen_us >= ? LIMIT 1",
-                                   (key, since)).fetchone()
+            # The story's stored body comes along (the story read next, when no document of the batch
+            # has changed it): one statement, not two.
+            row = self._db.execute(
+                "SELECT d.story_id, s.body FROM story_docs AS d LEFT JOIN stories AS s ON s.id = d.story_id"
+                " WHERE d.title_key = ? AND d.seen_us >= ? LIMIT 1", (key, since)).fetchone()
             if row:
+                self._body = (row[0], row[1])
                 return [logic.Candidate(row[0], key, (), ())]
         out: list[logic.Candidate] = []
         if keys:
@@ -286,6 +293,9 @@ class StoryStore:
     def _get(self, story_id: str) -> logic.Story | None:
         if story_id in self._batch:
             return self._batch[story_id]
+        if self._body is not None and self._body[0] == story_id:
+            body = self._body[1]
+            return logic.Story.from_dict(json.loads(body)) if body is not None else None
         row = self._db.execute("SELECT body FROM stories WHERE id = ?", (story_id,)).fetchone()
         return logic.Story.from_dict(json.loads(row[0])) if row else None
 
