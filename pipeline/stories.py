@@ -259,14 +259,18 @@ class StoryStore:
             # recent ones by the index (key, seen_us, doc_id) read backwards
             # (no table rows), then the newest of those. Equal to ordering
             # every row of every key, which cost as much as the keys had
-            # documents (a story reposted a thousand times).
+            # documents (a story reposted a thousand times). Ties in time are
+            # ordered on both engines alike: a key's rows by document id
+            # descending (the index read backwards), the newest of all by
+            # document id ascending (what SQLite's sorter gave: the story dump
+            # is unchanged by saying so, and PostgreSQL now agrees).
             sql = self._band_sql.get(len(keys))
             if sql is None:
                 per_key = " UNION ALL ".join(
                     f"SELECT doc_id, seen_us FROM (SELECT doc_id, seen_us FROM story_bands WHERE key = ? AND seen_us >= ?"
-                    f" ORDER BY seen_us DESC LIMIT {MAX_CANDIDATES}) AS k{i}" for i in range(len(keys)))
+                    f" ORDER BY seen_us DESC, doc_id DESC LIMIT {MAX_CANDIDATES}) AS k{i}" for i in range(len(keys)))
                 sql = self._band_sql[len(keys)] = (
-                    f"SELECT doc_id FROM ({per_key}) AS recent ORDER BY seen_us DESC LIMIT {MAX_CANDIDATES}")
+                    f"SELECT doc_id FROM ({per_key}) AS recent ORDER BY seen_us DESC, doc_id LIMIT {MAX_CANDIDATES}")
             params = [since] * (2 * len(keys))
             params[::2] = keys
             # Each document once, in doc_id order (as SQLite's ``IN (…)``
