@@ -142,6 +142,18 @@ def _offline_public_suffixes() -> None:
         pass
 
 
+class _Process(CrawlerProcess):
+    """Scrapy's process, remembering a stop by SIGINT/SIGTERM (the scheduler or the whole run stopping):
+    such a run was cut short, not failed. (An older or newer Scrapy that never calls this just
+    leaves ``interrupted`` False: the run is recorded as before.)"""
+
+    interrupted = False
+
+    def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        self.interrupted = True
+        super()._signal_shutdown(signum, frame)
+
+
 def run_source(cfg: AppConfig, source_id: str, settings: dict[str, Any] | None = None,
                now: datetime | None = None) -> dict:
     """Crawl ``source_id`` once and return stats: items published, pages
@@ -151,7 +163,7 @@ def run_source(cfg: AppConfig, source_id: str, settings: dict[str, Any] | None =
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     _offline_public_suffixes()
     started = time.monotonic()
-    process = CrawlerProcess(crawl_settings(cfg, settings, source))
+    process = _Process(crawl_settings(cfg, settings, source))
     crawler = process.create_crawler(SPIDERS[source.spider])
     startup_errors: list[str] = []
 
@@ -163,8 +175,11 @@ def run_source(cfg: AppConfig, source_id: str, settings: dict[str, Any] | None =
         d = process.crawl(crawler, source=source, state=state, tz=get_tz(cfg.settings.timezone), now=now)
         d.addErrback(failed)
         process.start()
-    return _stats(source_id, crawler.stats.get_stats() if crawler.stats else {}, startup_errors,
-                  time.monotonic() - started)
+    stats = _stats(source_id, crawler.stats.get_stats() if crawler.stats else {}, startup_errors,
+                   time.monotonic() - started)
+    if process.interrupted:
+        stats["interrupted"] = True
+    return stats
 
 
 def _stats(source_id: str, raw: dict, startup_errors: list[str], elapsed: float) -> dict:
@@ -252,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
                          ensure_ascii=False))
         return 2
     stats = run_source(cfg, args.source, _parse_overrides(args.set), now=args.now)
-    if not args.no_record:
+    # A crawl stopped by a signal before it got anywhere (a restart, a deploy) says nothing about the source:
+    # recorded, it would show the source as failing — 失明渠道 on the wall — until its next run.
+    if not args.no_record and not (stats.get("interrupted") and not stats["ok"]):
         record(cfg, stats)
     print(json.dumps(stats, ensure_ascii=False), flush=True)
     return 0 if stats["ok"] else 1
