@@ -57,15 +57,53 @@ class Automaton(Generic[V]):
         return [(start, end, values[i]) for i, start, end in raw]
 
 
-def build_automaton(words: Iterable[tuple[str, V]], longest: bool = False) -> Automaton[V] | None:
-    """An automaton over lower-cased ``(word, value)`` pairs, the first value
-    given for a word winning; None when there are no words. ``longest``: walked
-    leftmost-longest, else for every occurrence (:meth:`Automaton.find`)."""
+class SharedWalk:
+    """Several word sets walked in one pass over a text, each occurrence told
+    by its set: the same occurrences, in the same order, as a walk of every
+    set on its own (every occurrence, by end, at one end the longest first;
+    at one end and length, by set). ``sets``: per set, its words, as
+    :func:`build_automaton` would keep them (lower-cased, unique, non-empty);
+    a word may be in several sets. Saves a walk and a byte offset table per
+    text and set."""
+
+    def __init__(self, sets: list[list[str]]) -> None:
+        words = [w for ws in sets for w in ws]
+        self._auto = ahocorasick_rs.AhoCorasick(words, store_patterns=False,
+                                                implementation=ahocorasick_rs.Implementation.DFA) if words else None
+        # The first pattern index of each set after the first: set k holds [bounds[k-1], bounds[k]).
+        self.bounds: list[int] = []
+        total = 0
+        for ws in sets:
+            total += len(ws)
+            self.bounds.append(total)
+
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        """Every occurrence in ``text`` (lower-cased) as ``(pattern, start, end)``: ``pattern``
+        indexes the words of all sets in order (set k from ``bounds[k - 1]``, 0 for the first)."""
+        if self._auto is None:
+            return []
+        try:
+            return self._auto.find_matches_as_indexes(text, True)
+        except UnicodeEncodeError:
+            return self._auto.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), True)
+
+
+def unique_words(words: Iterable[tuple[str, V]]) -> dict[str, V]:
+    """Lower-cased ``(word, value)`` pairs, the first value given for a word
+    winning, without empty words: the words an automaton is built over."""
     found: dict[str, V] = {}
     for word, value in words:
         key = word.lower()
         if key and key not in found:
             found[key] = value
+    return found
+
+
+def build_automaton(words: Iterable[tuple[str, V]], longest: bool = False) -> Automaton[V] | None:
+    """An automaton over lower-cased ``(word, value)`` pairs, the first value
+    given for a word winning; None when there are no words. ``longest``: walked
+    leftmost-longest, else for every occurrence (:meth:`Automaton.find`)."""
+    found = unique_words(words)
     if not found:
         return None
     return Automaton(list(found), list(found.values()), longest)

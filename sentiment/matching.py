@@ -25,10 +25,10 @@ never treated as match-all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sentiment.automaton import Automaton, build_automaton
+from sentiment.automaton import Automaton, SharedWalk, build_automaton, unique_words
 
 CONTEXT_WINDOW = 12
 DEFAULT_CONTEXT_WORDS = ("保险", "人寿", "寿险", "产险", "财险", "车险", "险企", "保单", "保费", "理赔", "投保", "退保",
@@ -101,15 +101,36 @@ def _has_context(context: Automaton[str] | None, lowered: str, start: int, end: 
     return False
 
 
-class UnitMatcher:
-    """Find member units in text. Built once per process from the specs."""
+def han_only(word: str) -> bool:
+    """Whether every character of ``word`` is a CJK unified ideograph: such a
+    word occurs in a text exactly where it occurs in the lower-cased text
+    (lower-casing keeps an ideograph and makes none from another character)."""
+    return bool(word) and all("\u4e00" <= ch <= "\u9fff" for ch in word)
 
-    def __init__(self, units: Iterable[UnitSpec], region_words: Iterable[str] = ("吉林",)) -> None:
+
+class Walked:
+    """What one walk over a document found (:meth:`UnitMatcher.walk`)."""
+
+    def __init__(self, matches: list[Match], extra: list[tuple[int, int, int]], region: bool) -> None:
+        self.matches = matches  # the units mentioned, in order of first mention
+        self.extra = extra  # the extra words' occurrences (start, end, index into extra_words), in walk order
+        self.region = region  # a region word occurs in the text
+
+
+class UnitMatcher:
+    """Find member units in text. Built once per process from the specs.
+
+    One walk over the lower-cased text (automaton.SharedWalk) finds the aliases,
+    the exclusion phrases, the region words written in ideographs and
+    ``extra_words`` (lower-cased, unique: the scheme words) together."""
+
+    def __init__(self, units: Iterable[UnitSpec], region_words: Iterable[str] = ("吉林",),
+                 extra_words: Sequence[str] = ()) -> None:
         self.units = {u.id: u for u in units}
         regions = [r for r in region_words if r]
         self._regions = tuple(r.lower() for r in regions)
         entries: list[tuple[str, tuple[str, bool, bool, bool]]] = []
-        self._guarded: dict[tuple[str, str], Automaton[str] | None] = {}
+        guarded_by: dict[tuple[str, str], Automaton[str] | None] = {}
         for unit in self.units.values():
             guarded = {a.lower() for a in unit.needs_context}
             context = build_automaton((w, w) for w in unit.context_words) if guarded else None
@@ -123,78 +144,121 @@ class UnitMatcher:
                 key = alias.lower()
                 entries.append((alias, (unit.id, specific, ascii_word_char(key[0]), ascii_word_char(key[-1]))))
                 if alias.lower() in guarded:
-                    self._guarded[(unit.id, alias.lower())] = context
-        self._aliases = build_automaton(entries)
+                    guarded_by[(unit.id, alias.lower())] = context
+        aliases = unique_words(entries)
+        # Per alias word: its unit, whether specific, its ASCII ends, and whether it
+        # needs a context word (needs_context) with the unit's context automaton.
+        self._alias_values: list[tuple[str, bool, bool, bool, bool, Automaton[str] | None]] = [
+            (uid, specific, a_start, a_end, (uid, word) in guarded_by, guarded_by.get((uid, word)))
+            for word, (uid, specific, a_start, a_end) in aliases.items()]
         owners: dict[str, set[str]] = {}
         for uid, u in self.units.items():
             for phrase in u.exclusions:
                 owners.setdefault(phrase.lower(), set()).add(uid)
-        self._exclusions = build_automaton((phrase, frozenset(ids)) for phrase, ids in owners.items())
+        exclusions = unique_words((phrase, frozenset(ids)) for phrase, ids in owners.items())
+        self._exclusion_values = list(exclusions.values())
         self._excluding = frozenset(uid for ids in owners.values() for uid in ids)
+        # Region words in ideographs are found by the walk; any other (Jilin) by ``in`` on the text as given.
+        han = unique_words((r, r) for r in regions if han_only(r))
+        self._other_regions = tuple(r for r in regions if not han_only(r))
+        self._walk = SharedWalk([list(aliases), list(exclusions), list(han), list(extra_words)])
+        self._n_aliases, self._n_exclusions, self._n_regions = self._walk.bounds[:3]
 
     def find(self, text: str, lowered: str | None = None) -> list[Match]:
         """Units mentioned in ``text``, in order of first mention (``lowered``:
         ``text.lower()`` when the caller has it)."""
-        if self._aliases is None or not text:
-            return []
+        return self.walk(text, lowered).matches
+
+    def walk(self, text: str, lowered: str | None = None) -> Walked:
+        """The units mentioned in ``text`` (as :meth:`find`), the occurrences of the
+        extra words and whether a region word occurs, from one walk."""
+        if not text:
+            return Walked([], [], False)
         if lowered is None:
             lowered = text.lower()
-        # The exclusion phrases are looked for at the first occurrence of a
-        # unit that has some (most documents name none of those units).
-        excluding = self._excluding
-        excluded: dict[str, list[tuple[int, int]]] | None = None
+        n_aliases, n_exclusions, n_regions = self._n_aliases, self._n_exclusions, self._n_regions
+        values = self._alias_values
         # All occurrences first, then leftmost-longest among the valid ones:
         # an excluded occurrence must not hide an overlapping valid one
         # (中国太平洋保险: 中国太平 is excluded for 太平人寿, 太平洋保险 remains).
         candidates: list[tuple[int, int, str, bool, bool]] = []
-        guarded = self._guarded
+        excluded: dict[str, list[tuple[int, int]]] = {}
+        extra: list[tuple[int, int, int]] = []
+        region = False
         length = len(lowered)
-        for start, end, (unit_id, specific, ascii_start, ascii_end) in self._aliases.find(lowered):
+        for i, start, end in self._walk.find(lowered):
+            if i >= n_aliases:
+                if i < n_exclusions:
+                    for unit_id in self._exclusion_values[i - n_aliases]:
+                        excluded.setdefault(unit_id, []).append((start, end))
+                elif i < n_regions:
+                    region = True
+                else:
+                    extra.append((start, end, i - n_regions))
+                continue
+            unit_id, specific, ascii_start, ascii_end, guarded, context = values[i]
             if ascii_start and start > 0 and ascii_word_char(lowered[start - 1]):
                 continue
             if ascii_end and end < length and ascii_word_char(lowered[end]):
                 continue
-            if unit_id in excluding:
-                if excluded is None:
-                    excluded = self._excluded_spans(lowered)
-                if any(s <= start and end <= e for s, e in excluded.get(unit_id, ())):
-                    continue
-            if guarded:
-                key = (unit_id, lowered[start:end])
-                if key in guarded and not _has_context(guarded[key], lowered, start, end):
-                    continue
+            if guarded and not _has_context(context, lowered, start, end):
+                continue
             candidates.append((start, -end, unit_id, specific, ascii_end))
+        if excluded:
+            candidates = [c for c in candidates if not _excluded(excluded, c[2], c[0], -c[1])]
+        if not region and self._other_regions:
+            region = _any_in(self._other_regions, text)
+        return Walked(self._units_of(candidates, text, lowered), extra, region)
+
+    def _units_of(self, candidates: list[tuple[int, int, str, bool, bool]], text: str,
+                  lowered: str) -> list[Match]:
+        """The matches of the valid occurrences, leftmost-longest."""
         candidates.sort()
         found: dict[str, Match] = {}
         taken = 0
+        regions = self._regions
         for start, neg_end, unit_id, specific, ascii_end in candidates:
             end = -neg_end
             if start < taken:
                 continue  # overlaps a longer or earlier match
             taken = end
-            unit = self.units[unit_id]
             match = found.get(unit_id)
             if match is None:
-                match = found[unit_id] = Match(unit_id, unit.name)
+                match = found[unit_id] = Match(unit_id, self.units[unit_id].name)
             alias = text[start:end]
             if alias not in match.aliases:
                 match.aliases.append(alias)
             match.positions.append(start)
             match.ends.append(end)
             # 太平洋保险吉林分公司: a brand alias followed by the region and 分公司
-            # names the branch as surely as a branch alias would.
-            tail = lowered[end:end + 8]
-            branch = "分公司" in tail and any(tail.startswith(r) for r in self._regions)
+            # names the branch as surely as a branch alias would (within the 8
+            # characters after it, tested without cutting them out).
+            branch = lowered.find("分公司", end, end + 8) >= 0 and _starts_any(lowered, regions, end, end + 8)
             if not branch and ascii_end:
-                branch = _english_branch(lowered, start, end, self._regions)
+                branch = _english_branch(lowered, start, end, regions)
             match.specific = match.specific or specific or branch
         return list(found.values())
 
-    def _excluded_spans(self, lowered: str) -> dict[str, list[tuple[int, int]]]:
-        spans: dict[str, list[tuple[int, int]]] = {}
-        if self._exclusions is None:
-            return spans
-        for start, end, unit_ids in self._exclusions.find(lowered):
-            for unit_id in unit_ids:
-                spans.setdefault(unit_id, []).append((start, end))
-        return spans
+
+def _excluded(excluded: dict[str, list[tuple[int, int]]], unit_id: str, start: int, end: int) -> bool:
+    """Whether [start, end) lies within one of the unit's exclusion phrases."""
+    for s, e in excluded.get(unit_id, ()):  # noqa: SIM110 -- no generator (mypyc)
+        if s <= start and end <= e:
+            return True
+    return False
+
+
+def _starts_any(text: str, words: tuple[str, ...], start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` starts with one of ``words``."""
+    for w in words:  # noqa: SIM110 -- no generator (mypyc)
+        if text.startswith(w, start, end):
+            return True
+    return False
+
+
+def _any_in(words: tuple[str, ...], text: str) -> bool:
+    """Whether one of ``words`` occurs in ``text``."""
+    for w in words:  # noqa: SIM110 -- no generator (mypyc)
+        if w in text:
+            return True
+    return False

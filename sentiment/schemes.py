@@ -28,7 +28,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sentiment.automaton import build_automaton
+from sentiment.automaton import Automaton, build_automaton, unique_words
 from sentiment.matching import Match, ascii_word_char
 
 UNIT_TOKEN = "@unit"
@@ -91,8 +91,13 @@ class SchemeMatcher:
                 owners.setdefault(w.lower(), []).append((si, -1))
         # Whether each word starts / ends with an ASCII letter or digit (then
         # it must stand alone, see _standalone), decided here, not per match.
-        self._auto = build_automaton((w, (tuple(o), ascii_word_char(w[0]), ascii_word_char(w[-1])))
-                                     for w, o in owners.items())
+        table = unique_words((w, (tuple(o), ascii_word_char(w[0]), ascii_word_char(w[-1])))
+                             for w, o in owners.items())
+        # The words, for a unit matcher that walks them with its own (UnitMatcher.walk's extra
+        # words), and their values by index; an automaton of its own for a caller without one.
+        self.words = list(table)
+        self._values = list(table.values())
+        self._auto: Automaton[int] | None = build_automaton((w, i) for i, w in enumerate(self.words))
         # Per scheme, whether one of its groups is the unit's names alone
         # (subject: [@unit]): then it matches only where the unit does.
         self._unit_only = [any(words and all(w == UNIT_TOKEN for w in words) for _, words in scheme.groups)
@@ -107,33 +112,39 @@ class SchemeMatcher:
         return _never(self._unit_only, self.schemes, unit_matches)
 
     def evaluate(self, text: str, sentence_starts: Sequence[int],
-                 unit_matches: Mapping[str, Match], lowered: str | None = None) -> list[SchemeHit]:
+                 unit_matches: Mapping[str, Match], lowered: str | None = None,
+                 found: list[tuple[int, int, int]] | None = None) -> list[SchemeHit]:
         """The schemes that match ``text``. ``sentence_starts`` are the sorted
         start offsets of its sentences; ``unit_matches`` the alias matches;
-        ``lowered``: ``text.lower()`` when the caller has it."""
+        ``lowered``: ``text.lower()`` when the caller has it; ``found``: the
+        occurrences of :attr:`words` in it as ``(start, end, index)``, in the
+        order of a walk (UnitMatcher.walk), when the caller has them."""
         if not self.schemes or self._none_can_match(unit_matches):
             return []
         if lowered is None:
             lowered = text.lower()
+        if found is None:
+            found = self._auto.find(lowered) if self._auto is not None else []
         # occurrences[(scheme, group)] = [(start, end, word as written)]
         occ: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
-        if self._auto is not None:
-            for start, end, (owners, ascii_start, ascii_end) in self._auto.find(lowered):
-                if (ascii_start or ascii_end) and not _standalone(lowered, start, end):
-                    continue
-                for si, gi in owners:
-                    occ.setdefault((si, gi), []).append((start, end, text[start:end]))
+        values = self._values
+        for start, end, i in found:
+            owners, ascii_start, ascii_end = values[i]
+            if (ascii_start or ascii_end) and not _standalone(lowered, start, end):
+                continue
+            for si, gi in owners:
+                occ.setdefault((si, gi), []).append((start, end, text[start:end]))
         hits = []
         for si, scheme in enumerate(self.schemes):
             if (si, -1) in occ:
                 continue  # an exclusion word: NOT
             groups = []
             for gi in range(len(scheme.groups)):
-                found = list(occ.get((si, gi), ()))
+                group = list(occ.get((si, gi), ()))
                 if (si, gi) in self._unit_groups and scheme.unit_id in unit_matches:
                     m = unit_matches[scheme.unit_id]
-                    found += [(s, e, text[s:e]) for s, e in zip(m.positions, m.ends)]
-                groups.append(found)
+                    group += [(s, e, text[s:e]) for s, e in zip(m.positions, m.ends)]
+                groups.append(group)
             if not all(groups):
                 continue
             if scheme.scope == "sentence":

@@ -60,10 +60,11 @@ class DocumentScorer:
         aliases = [a for u in units for a in (u.name, *u.aliases)]
         self.tokenizer = tokenizer or Tokenizer(extra_words=aliases)
         self.region_words = tuple(r for r in region_words if r)
-        self.matcher = UnitMatcher(units, self.region_words)
+        self.schemes = SchemeMatcher(schemes)
+        # One walk per document finds the aliases, the exclusions, the region and the scheme words.
+        self.matcher = UnitMatcher(units, self.region_words, self.schemes.words)
         self._parts: dict[str, NameParts] = {}
         self._spreads: dict[tuple[str, int], Spread] = {}
-        self.schemes = SchemeMatcher(schemes)
         self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights,
                                            routine_cues=routine_cues, hedge_cues=hedge_cues,
                                            advice_cues=advice_cues, frame_cues=frame_cues)
@@ -105,14 +106,15 @@ class DocumentScorer:
         full = f"{title}\n{text}"
         body_start = len(title) + 1
         lowered = full.lower()  # unit matching and schemes compare lower-cased
-        matches = {m.unit_id: m for m in self.matcher.find(full, lowered)}
+        walked = self.matcher.walk(full, lowered)
+        matches = {m.unit_id: m for m in walked.matches}
         chinese = self._chinese_label(doc.language) or substantially_han(title, text)
         if matches or self.schemes.schemes:
             spans = sentence_spans(full) if chinese else english.sentence_spans(full)
         else:  # no unit, and no scheme that could find one: no sentence is scored
             spans = []
         starts = [s for _, s in spans]
-        hits = self.schemes.evaluate(full, starts, matches, lowered) if self.schemes.schemes else []
+        hits = self.schemes.evaluate(full, starts, matches, lowered, walked.extra) if self.schemes.schemes else []
         mentions: dict[str, list[int]] = {}
         for uid, m in matches.items():
             if uid not in self.schemes.units_with_schemes:
@@ -124,7 +126,7 @@ class DocumentScorer:
         scheme_units = {h.unit_id for h in hits}
         title_end = len(title)
         in_title = {uid for uid, ps in mentions.items() if min(ps, default=title_end) < title_end}
-        region = _any_in(self.region_words, full)
+        region = walked.region  # a region word in the text
         weight = self.source_weight(doc)
         carrier = self.levels.spread.authority_of(site=doc.site, source_id=doc.source_id,
                                                   source_name=doc.source_name, author=doc.author)

@@ -1,7 +1,7 @@
 """The word search every matcher walks with (sentiment/automaton.py): what it finds, in which order."""
 import random
 
-from sentiment.automaton import build_automaton
+from sentiment.automaton import SharedWalk, build_automaton
 from sentiment.bayes import NaiveBayes
 from sentiment.negativity import NegativityScorer
 from sentiment.tokenize import Tokenizer
@@ -67,3 +67,28 @@ def test_a_phrase_ending_an_unfinished_longer_one_is_found():
     assert [h[0] for h in neg.lexicon_hits("保险公司拒不赔付")] == ["拒不赔付"]
     assert [h[:1] + h[3:] for h in neg.lexicon_hits("老板拖欠薪")] == [("欠薪", 3, 5)]
     assert [h[0] for h in neg.lexicon_hits("拖欠薪资，拒不赔")] == ["拖欠薪资", "不赔"]
+
+
+def test_a_shared_walk_finds_per_set_what_each_set_alone_finds_in_the_same_order():
+    # Words may repeat across sets; within a set they are unique (as build_automaton keeps them).
+    rng = random.Random(17)
+    alphabet = "abcé中国人寿😀"
+    for _ in range(300):
+        sets = [list(dict.fromkeys("".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 5)))
+                                   for _ in range(rng.randrange(0, 7)))) for _ in range(3)]
+        walk = SharedWalk(sets)
+        alone = [build_automaton((w, i) for i, w in enumerate(words)) for words in sets]
+        for _ in range(10):
+            text = "".join(rng.choice(alphabet + "xy") for _ in range(rng.randrange(0, 30)))
+            split: list[list[tuple[int, int, int]]] = [[] for _ in sets]
+            for i, start, end in walk.find(text):
+                k = sum(1 for b in walk.bounds if b <= i)
+                split[k].append((start, end, i - (walk.bounds[k - 1] if k else 0)))
+            assert split == [a.find(text) if a else [] for a in alone], (sets, text)
+
+
+def test_a_shared_walk_over_no_words_and_over_a_lone_surrogate():
+    assert SharedWalk([[], []]).find("中国人寿") == []
+    walk = SharedWalk([["人寿"], ["寿"]])
+    assert walk.bounds == [1, 2]
+    assert walk.find("\ud83d中国人寿\udca9") == [(0, 3, 5), (1, 4, 5)]

@@ -1,5 +1,5 @@
 """Member-unit matching: aliases, leftmost-longest, exclusions, positions."""
-from sentiment.matching import UnitMatcher, UnitSpec
+from sentiment.matching import UnitMatcher, UnitSpec, han_only
 from sentiment.tokenize import Tokenizer, sentence_spans
 
 
@@ -66,3 +66,30 @@ def test_sentence_spans_give_offsets_into_the_text():
     spans = sentence_spans(text)
     assert [s for s, _ in spans] == ["标题", "第一句。", "第二句！", "“第三句？”", "第四句"]
     assert all(text[at:at + len(s)] == s for s, at in spans)
+
+
+def test_an_ideograph_word_occurs_in_a_text_exactly_where_it_occurs_lower_cased():
+    # Why region words in ideographs are looked for in the lower-cased text (UnitMatcher.walk):
+    # lower-casing keeps every ideograph and makes none from any other character.
+    for code in range(0x110000):
+        ch = chr(code)
+        if han_only(ch):
+            assert ch.lower() == ch
+        else:
+            assert not any(han_only(c) for c in ch.lower()), hex(code)
+    assert han_only("吉林") and not han_only("Jilin") and not han_only("吉林省2") and not han_only("")
+
+
+def test_one_walk_gives_the_units_the_region_and_the_extra_words():
+    m = UnitMatcher([UnitSpec("cl", "中国人寿", ("国寿",), ("国寿安保基金",))], region_words=["长春", "Jilin"],
+                    extra_words=["长春", "招聘", "国寿"])
+    text = "国寿安保基金招聘；中国人寿长春理赔"
+    walked = m.walk(text)
+    assert [(x.unit_id, x.positions) for x in walked.matches] == [("cl", [9])]
+    assert walked.region
+    # Every occurrence of an extra word, even inside an exclusion phrase or an alias, by end.
+    assert walked.extra == [(0, 2, 2), (6, 8, 1), (13, 15, 0)]
+    assert m.find(text) == walked.matches
+    # A region word not in ideographs is matched as written, as `in` on the text does.
+    assert m.walk("China Life in Jilin").region and not m.walk("CHINA LIFE IN JILIN").region
+    assert not m.walk("中国人寿理赔").region and m.walk("").matches == []

@@ -8,9 +8,16 @@ REGION = ("吉林", "长春", "延边")
 
 
 def hits(scheme: SchemeSpec, text: str):
+    """The scheme's hits, the same whether its words are walked on their own or with the
+    unit matcher's (the scorer's one walk per document)."""
+    schemes = SchemeMatcher([scheme])
     m = {x.unit_id: x for x in UnitMatcher([UNIT]).find(text)}
     starts = [at for _, at in sentence_spans(text)]
-    return SchemeMatcher([scheme]).evaluate(text, starts, m)
+    found = schemes.evaluate(text, starts, m)
+    walked = UnitMatcher([UNIT], extra_words=schemes.words).walk(text)
+    assert {x.unit_id: x for x in walked.matches} == m
+    assert schemes.evaluate(text, starts, m, found=walked.extra) == found
+    return found
 
 
 def test_every_group_must_match_and_any_word_of_a_group_does():
