@@ -106,6 +106,10 @@ class SchemeMatcher:
         self._unit_groups = {(si, gi) for si, scheme in enumerate(self.schemes)
                              for gi, (_, words) in enumerate(scheme.groups) if UNIT_TOKEN in words}
 
+    def may_match(self, unit_matches: Mapping[str, Match]) -> bool:
+        """Whether a scheme may match a text with these alias matches (else :meth:`evaluate` finds none)."""
+        return bool(self.schemes) and not self._none_can_match(unit_matches)
+
     def _none_can_match(self, unit_matches: Mapping[str, Match]) -> bool:
         """No scheme can match: each needs its unit's names (a group of @unit
         alone), and its unit is not in the text. The text is not walked then."""

@@ -109,12 +109,13 @@ class DocumentScorer:
         walked = self.matcher.walk(full, lowered)
         matches = {m.unit_id: m for m in walked.matches}
         chinese = self._chinese_label(doc.language) or substantially_han(title, text)
-        if matches or self.schemes.schemes:
+        may_match = self.schemes.may_match(matches)
+        if matches or may_match:
             spans = sentence_spans(full) if chinese else english.sentence_spans(full)
-        else:  # no unit, and no scheme that could find one: no sentence is scored
+        else:  # no unit, and no scheme that could find one (most need the unit's names): no sentence is scored
             spans = []
         starts = [s for _, s in spans]
-        hits = self.schemes.evaluate(full, starts, matches, lowered, walked.extra) if self.schemes.schemes else []
+        hits = self.schemes.evaluate(full, starts, matches, lowered, walked.extra) if may_match else []
         mentions: dict[str, list[int]] = {}
         for uid, m in matches.items():
             if uid not in self.schemes.units_with_schemes:
