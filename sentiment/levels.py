@@ -254,15 +254,15 @@ class LevelPolicy:
         if spread is None:
             spread = Spread(engagement=Spread.interactions(engagement))
         sp = self._spread_score(spread)
-        # One %-formatting call for the three values (the same text as f"{x:.2f}", a third of its cost).
-        facts = ("负面指数 %.2f，相关度 %.2f，来源权重 %.2f" % (negativity, relevance, source_weight)  # noqa: UP031
-                 + self._spread_facts(sp))
+        # Each value as f"{x:.2f}", formatted once per value (_two_places).
+        facts = ("负面指数 " + _two_places(negativity) + "，相关度 " + _two_places(relevance) + "，来源权重 "
+                 + _two_places(source_weight) + self._spread_facts(sp))
         index = self._base_rule(negativity, relevance, source_weight, sp.points)
         unbounded = self._rules[index].level if index >= 0 else None
         base = self._bounded(unbounded, risks)
         if base is None:
             if negativity < self.alert_threshold:
-                return Assessment(None, f"{facts}：低于预警阈值 {self.alert_threshold:.2f}", sp)
+                return Assessment(None, facts + "：低于预警阈值 " + _two_places(self.alert_threshold), sp)
             if unbounded is not None:
                 kinds = "、".join(sorted(r for r in risks if r in self.risk_levels))
                 return Assessment(None, f"{facts}：负面，但风险类型（{kinds}）不预警（计入负面报道）", sp)
@@ -284,6 +284,23 @@ class LevelPolicy:
             level = cap
             text += f"；为该单位自身的回应/澄清，最高{cap.label}"
         return Assessment(level, text, sp)
+
+
+_TWO_PLACES: Final[dict[float, str]] = {}
+
+
+def _two_places(x: float) -> str:
+    """``f"{x:.2f}"``, kept per value: relevance, source weight and threshold take a few
+    values, and a negativity score often recurs (a bounded dict, as DocumentScorer._spread)."""
+    known = _TWO_PLACES.get(x)
+    if known is None:
+        known = f"{x:.2f}"
+        # -0.0 and 0.0 are one key but print apart; a NaN is no key (it equals nothing).
+        if x != 0.0 and x == x:
+            if len(_TWO_PLACES) >= 4_096:
+                _TWO_PLACES.clear()
+            _TWO_PLACES[x] = known
+    return known
 
 
 def _cap_rank(cap: Level | str | None) -> int:

@@ -1,6 +1,6 @@
 """Levels from negativity, relevance and source weight; relevance itself."""
 from contracts.messages import Level
-from sentiment.levels import EngagementBoost, LevelPolicy, LevelRule
+from sentiment.levels import EngagementBoost, LevelPolicy, LevelRule, _two_places
 from sentiment.relevance import relevance
 
 POLICY = LevelPolicy([LevelRule(Level.red, 0.9, 0.7, 1.0), LevelRule(Level.orange, 0.8, 0.5),
@@ -84,3 +84,9 @@ def test_a_rule_is_met_exactly_when_it_misses_nothing():
                 for spread in (0, 2, 3):
                     assert rule.meets(negativity, rel, weight, spread) == \
                         (not rule.misses(negativity, rel, weight, spread))
+
+
+def test_values_in_the_reasons_read_as_two_places_whatever_came_before():
+    # The reason's values are formatted once per value and kept; -0.0 and 0.0 (one key), a NaN, ints.
+    for x in (0.0, -0.0, 0.0, 0.5, 0.5, 1, 1.0, -0.004, 0.005, 0.015, float("nan"), float("inf"), 0.1 + 0.2):
+        assert _two_places(x) == f"{x:.2f}" == "%.2f" % x, x  # noqa: UP031
