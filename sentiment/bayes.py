@@ -80,7 +80,8 @@ class NaiveBayes:
         if not known:
             return 0.0
         # fsum: exact, so the result does not depend on set order (hash seed).
-        return math.fsum(map(self.llr.__getitem__, known)) / math.sqrt(len(known))
+        llr = self.llr
+        return math.fsum([llr[f] for f in known]) / math.sqrt(len(known))
 
     def known_logit(self, known: set[str]) -> float:
         return self.scale * self.known_evidence(known) + self.bias

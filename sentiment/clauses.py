@@ -58,6 +58,7 @@ NAMED_ORG = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9]{{2}}(?<![该此本其这那])
 # anywhere, so searching it tries the company words at nearly every position;
 # names_org tries it only where a company word follows.
 _ORG_WORD = re.compile(_ORG_WORDS + "|保险")
+_ORG_WORD_LIST = (*_ORG_WORDS.split("|"), "保险")
 
 
 # Another insurer left unnamed (之前在别家理赔拖了三个月，这次在人保财险两天就赔了):
@@ -78,6 +79,46 @@ def names_org(text: str) -> bool:
         if at >= 0 and NAMED_ORG.match(text, at) is not None:
             return True
     return False
+
+
+def org_starts(text: str) -> list[int]:
+    """Where each organisation :func:`names_org` finds in ``text`` begins,
+    ascending. A match lies within one clause (its characters are no clause
+    separators) and looks at nothing outside itself but the character after
+    a trailing 保险, which is the same in the clause and the text: whether a
+    clause at ``[at, end)`` names an organisation is ``within(starts, at, end)``."""
+    # An unnamed one (UNNAMED_ORG: each of its words has 家 or 公司) lies within one clause too.
+    found: list[int] = []
+    if "家" in text or "公司" in text:
+        for m in UNNAMED_ORG.finditer(text):
+            found.append(m.start())
+    # str.find per company word instead of _ORG_WORD's matches (a match object and
+    # a scan step each): the words never overlap, so their occurrences are its matches.
+    for org in _ORG_WORD_LIST:
+        i = text.find(org, 2)
+        while i >= 0:
+            if NAMED_ORG.match(text, i - 2) is not None:
+                found.append(i - 2)
+            i = text.find(org, i + 2)
+    if len(found) > 1:
+        found.sort()
+    return found
+
+
+def split_clauses(pattern: re.Pattern[str], text: str, offset: int) -> list[tuple[str, int]]:
+    """``(m.group(0), offset + m.start())`` for each match of ``pattern`` in ``text``, whose
+    matches cover the text after any leading separators one after another (a run of a clause's
+    characters, then of separators): their offsets are running lengths, and findall makes no
+    match object per clause."""
+    parts: list[str] = pattern.findall(text)
+    at = offset + len(text)
+    for c in parts:
+        at -= len(c)
+    clauses: list[tuple[str, int]] = []
+    for c in parts:
+        clauses.append((c, at))
+        at += len(c)
+    return clauses
 
 
 # Between two units' names in one clause, a word that gives them one predicate:

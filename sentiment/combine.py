@@ -47,7 +47,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from operator import mul
 
 COMBINATION_FILE = "data/combination.json"
 FEATURES = ("model_neg", "model_pos", "lexicon", "lexicon_more", "routine", "routine_x_model", "hedge", "advice",
@@ -70,8 +69,13 @@ def features(model_logit: float, lexicon: Sequence[float], countered: bool, rout
     from): it damps the lexicon to COUNTER_DAMPING and the model to ≤ 0.
     ``advice``: an advice / how-to cue in the segment or its title."""
     nb = min(MODEL_CLIP, max(-MODEL_NEG_CLIP, model_logit))
-    strongest = max(lexicon, default=0.0)
-    more = min(LEXICON_MORE_CAP, sum(lexicon) - strongest)
+    # max(lexicon, default=0.0) and sum(lexicon), added in the same order, in one loop (no calls).
+    strongest = total = 0.0
+    for i, w in enumerate(lexicon):
+        total += w
+        if i == 0 or w > strongest:
+            strongest = w
+    more = min(LEXICON_MORE_CAP, total - strongest)
     if countered:
         nb, strongest, more = min(nb, 0.0), strongest * COUNTER_DAMPING, more * COUNTER_DAMPING
     rout, tip, pos = (1.0 if routine else 0.0), (1.0 if advice else 0.0), max(nb, 0.0)
@@ -85,7 +89,10 @@ class Combination:
     meta: dict = field(default_factory=dict, compare=False)
 
     def logit(self, x: Sequence[float]) -> float:
-        return self.intercept + sum(map(mul, self.weights, x))  # the products in C, summed as before
+        total = 0.0  # the products summed in order, as sum(map(mul, weights, x)) adds them
+        for w, v in zip(self.weights, x):
+            total += w * v
+        return self.intercept + total
 
     def probability(self, x: Sequence[float]) -> float:
         z = max(-40.0, min(40.0, self.logit(x)))

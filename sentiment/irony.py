@@ -30,10 +30,12 @@ _STILL = re.compile(r"(?:\d+|[一二两三四五六七八九十半几多]+)个?(
 
 def ironic(lowered: str) -> tuple[int, int]:
     """Where the sarcasm's cue is in ``lowered`` (start, end), or (-1, -1)."""
-    found = _LESSON.search(lowered)
+    # Each pattern needs a word most segments lack: 让我 or 感谢 for the lesson, 真 or 实在是
+    # for the praise; an `in` test is far cheaper than a search.
+    found = _LESSON.search(lowered) if "让我" in lowered or "感谢" in lowered else None
     if found is not None:
         return found.start(), found.end()
-    praise = _PRAISE.search(lowered)
+    praise = _PRAISE.search(lowered) if "真" in lowered or "实在是" in lowered else None
     if praise is not None and _STILL.search(lowered, praise.end()) is not None:
         return praise.start(), praise.end()
     return -1, -1

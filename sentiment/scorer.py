@@ -28,12 +28,12 @@ from contracts.language import chinese_label, substantially_han
 from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
 from sentiment import english
 from sentiment.bayes import NaiveBayes
-from sentiment.clauses import names_org, own_part, switched_to, within
+from sentiment.clauses import names_org, org_starts, own_part, split_clauses, switched_to, within
 from sentiment.frames import FrameCues
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
-from sentiment.negativity import Negativity, NegativityScorer, SegmentScore, aggregate
+from sentiment.negativity import Negativity, NegativityScorer, SegmentScore, aggregate, round4
 from sentiment.relevance import relevance
 from sentiment.schemes import SchemeMatcher, SchemeSpec
 from sentiment.spread import Spread, is_own_response
@@ -251,8 +251,11 @@ class DocumentScorer:
             key = (text, weight)
             found = cache.get(key)
             if found is None:  # advice_title: Chinese documents only (the English scorer has no such feature)
-                found = cache[key] = (scorer.segment(text, weight, kind, advice_title, frame) if advice_title or frame
-                                      else scorer.segment(text, weight, kind))
+                if isinstance(scorer, NegativityScorer):  # narrowed: a native call, not a method found by name
+                    found = cache[key] = scorer.segment(text, weight, kind, advice_title, frame)
+                else:
+                    found = cache[key] = (scorer.segment(text, weight, kind, advice_title, frame)
+                                          if advice_title or frame else scorer.segment(text, weight, kind))
             scored.append(found)
         return Negativity(aggregate([s.score for s in scored]), scored)
 
@@ -268,9 +271,11 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     whole text when it names nobody else. Positions are sorted."""
     end = offset + len(text)
     switch = switched_to(text, offset, positions)
-    if switch < 0 and not within(others, offset, end) and not names_org(text):
+    named = org_starts(text)  # names_org(text), and of each clause (_joins) by its positions
+    if switch < 0 and not named and not within(others, offset, end):
         return text
-    clauses = [(m.group(0), offset + m.start()) for m in _CLAUSE.finditer(text)]
+    clauses = split_clauses(_CLAUSE, text, offset)
+    orgs = [offset + p for p in named]
     mine = [i for i, (c, at) in enumerate(clauses) if within(positions, at, at + len(c))]
     count = len(clauses)
     if count <= 1 or not mine:
@@ -295,17 +300,17 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
             if part is not None and part[1 if step == 1 else 0]:
                 continue  # the walk does not pass the other unit's name
             j = i + step
-            while 0 <= j < count and j not in keep and _joins(clauses, others, j, step):
+            while 0 <= j < count and j not in keep and _joins(clauses, others, orgs, j, step):
                 keep.add(j)
                 j += step
     return "".join([cut[i][2] if i in cut else clauses[i][0] for i in sorted(keep)]).strip()
 
 
-def _joins(clauses: list[tuple[str, int]], others: Sequence[int], j: int, step: int) -> bool:
-    """Whether clause ``j``, reached from its neighbour (``step`` 1: the one before), joins it: it names
-    no other unit or organisation, and no space (a headline's clauses have their own subjects) is between."""
+def _joins(clauses: list[tuple[str, int]], others: Sequence[int], orgs: list[int], j: int, step: int) -> bool:
+    """Whether clause ``j``, reached from its neighbour (``step`` 1: the one before), joins it: it names no other
+    unit or organisation (``orgs``: clauses.org_starts), and no space (a headline's clauses have their own subjects)."""
     c, at = clauses[j]
-    if within(others, at, at + len(c)) or names_org(c):
+    if within(others, at, at + len(c)) or within(orgs, at, at + len(c)):
         return False
     spaced = clauses[min(j, j - step)][0]
     return spaced[-1] not in " \u3000\t"
@@ -418,7 +423,7 @@ def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:
                 return out
             if not _given(given, phrase, sentence):
                 given.append((phrase, sentence))
-                out.append(_reason(phrase, sentence, risk, round(seg.score, 4), unit_id))
+                out.append(_reason(phrase, sentence, risk, round4(seg.score), unit_id))
     return out
 
 

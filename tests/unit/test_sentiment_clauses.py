@@ -87,3 +87,21 @@ def test_the_insurers_staff_helping_away_from_its_name_is_not_blamed(app):
 def test_solvency_and_surrender_losses_with_figures_between(app):
     phrases = [h[0] for h in app.scorer.negativity.lexicon_hits("综合偿付能力充足率降至95%，退保，只拿回三成")]
     assert phrases == ["综合偿付能力充足率降至", "退保，只拿回"]
+
+
+def test_org_starts_is_names_org_of_the_text_and_of_each_clause():
+    """org_starts finds every organisation names_org would, so a clause's test
+    is a look-up of its span (focus, _joins) and gives names_org's answer."""
+    from sentiment.clauses import org_starts, within
+    from sentiment.scorer import _CLAUSE
+
+    texts = ["平安产险拒赔，我换了人保财险，前海人寿也一样", "买了保险，这份保险|众安保险 拒赔", "该平台跑路、恒丰银行冻结",
+             "，人寿", "保险公司拒赔", "中国人寿吉林省分公司理赔慢", "",
+             "之前在别家理赔拖了三个月，这次在人保财险两天就赔了", "其他保险公司，也一样", "问了上一家 太平人寿"]
+    for text in texts:
+        starts = org_starts(text)
+        assert bool(starts) == _names_org(text), text
+        assert starts == sorted(starts)
+        for m in _CLAUSE.finditer(text):
+            assert within(starts, m.start(), m.end()) == _names_org(m.group(0)), (text, m.group(0))
+    assert org_starts("平安产险拒赔，我换了人保财险") == [0, 10]

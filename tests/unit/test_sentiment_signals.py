@@ -67,3 +67,19 @@ def test_a_title_walked_for_advice_is_evidenced_as_if_walked_afresh(neg, title):
     again[1].clear()  # the caller's list, not the kept one
     assert neg.evidence(title, "title") == fresh
     assert neg.evidence(title + "。", "title")[0] == neg.evidence(title + "。", "title")[0]
+
+
+def test_round4_is_round_to_four_places_bit_for_bit():
+    """negativity.round4 replaces round(x, 4) on every score: the same double,
+    ties and signed zeros included, or the scored messages would change."""
+    import random
+    import struct
+
+    from sentiment.negativity import round4
+
+    rng = random.Random(3)
+    values = [rng.random() for _ in range(20_000)] + [rng.uniform(-3, 3) for _ in range(5_000)]
+    values += [k / 20000 for k in range(-400, 20400)]  # the ties x.xxxx5
+    values += [0.0, -0.0, -0.00001, 1e-12, 0.99995, 0.00015, 12345.67895, 1e12, float("inf")]
+    for x in values:
+        assert struct.pack("d", round4(x)) == struct.pack("d", round(x, 4)), x
