@@ -321,15 +321,12 @@ def _scored(doc: Document, units: list[UnitMatch], rules: list[RuleMatch], negat
             unit_levels: dict[str, Level], unit_level_reasons: dict[str, str], authority: str,
             own_response_units: list[str], key_terms: list[str], story_id: str, scored_at: datetime,
             unit_relevance: dict[str, float]) -> ScoredDocument:
-    """``ScoredDocument.from_document`` without validating again what is
-    valid already: the document's fields as validated when it was decoded,
-    and the scorer's own, built from the message types (dumping and
-    re-validating the whole document was a fixed cost per document). A
-    document carrying unknown fields (or of another type) takes the
-    validating way, which also decides where they go. The message's
-    ``__dict__`` is written as one dict display in declaration order (what
-    :func:`_construct` makes of the same data, a fifth of its cost) while the
-    field lists are the ones spelled here; else :func:`_construct` builds it."""
+    """``ScoredDocument.from_document`` without validating again what is valid already: the document's
+    fields as validated when it was decoded, and the scorer's own, built from the message types (dumping
+    and re-validating the whole document was a fixed cost per document). A document carrying unknown
+    fields (or of another type) takes the validating way, which also decides where they go. The message's
+    ``__dict__`` is one dict display in declaration order (a fifth of :func:`_construct`'s cost) while
+    the field lists are the ones spelled here; else :func:`_construct` builds it."""
     fields = doc.__dict__
     if type(doc) is not Document or doc.__pydantic_extra__ or not _DISPLAY_FITS or len(fields) != _DOC_FIELDS:
         given = {"units": units, "rules": rules, "negativity": negativity, "unit_negativity": unit_negativity,
