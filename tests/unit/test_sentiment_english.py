@@ -1,10 +1,14 @@
 """Overseas media: documents that are not Chinese are matched by English
 aliases and scored by the English lexicon, never by jieba or the Chinese model."""
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+import sentiment
 from contracts.language import is_chinese, word_tokens
 from contracts.messages import Document, Level
 from pipeline.config import ConfigError, Rules, load_config
@@ -36,7 +40,13 @@ FINED = doc("China Life's Jilin branch fined by regulator for mis-selling",
 @pytest.fixture
 def no_chinese_path(monkeypatch):
     """jieba (rjieba and Python jieba), the Bayes model and the Chinese
-    segment scorer all raise if touched."""
+    segment scorer all raise if touched. Compiled (mypyc), native calls
+    between them cannot be patched: there these tests run from source in a
+    subprocess (test_the_path_checks_run_from_source_when_compiled)."""
+    if sentiment.MODE == "compiled":
+        pytest.skip("compiled sentiment/ cannot be monkeypatched; run from source by "
+                    "test_the_path_checks_run_from_source_when_compiled")
+
     def boom(*args, **kwargs):
         raise AssertionError("the Chinese path was used for an English document")
     for name in ("cut", "words", "tagged", "tags", "search_tokens"):
@@ -62,6 +72,17 @@ def test_the_chinese_path_is_still_taken_for_chinese(scorer, no_chinese_path):
     # The fixture is effective: a Chinese document needs the tokenizer.
     with pytest.raises(AssertionError, match="Chinese path"):
         scorer.score(doc("中国人寿吉林省分公司被罚款", "长春市民投诉中国人寿吉林省分公司销售误导。", language="zh"))
+
+
+@pytest.mark.skipif(sentiment.MODE != "compiled", reason="from source the path checks above run in this process")
+def test_the_path_checks_run_from_source_when_compiled():
+    # The compiled build gives the same results as the sources (tests/unit/test_compiled_build.py), so the
+    # sources' path is the compiled one's: the patched checks run there, in a subprocess.
+    env = {**os.environ, sentiment.PURE_ENV: "1"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k",
+                           "english_article_about_a_fine or chinese_path_is_still_taken"],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def test_mislabelled_chinese_text_is_scored_as_chinese(scorer):
