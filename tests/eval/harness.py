@@ -39,6 +39,9 @@ HELDOUT2 = HERE / "heldout2.jsonl"
 # The third batch (60 items, written 2026-12-01 19:30 before any scoring; complaints
 # told without lexicon words, and praise, data, appointments, resolutions): ``--heldout3``.
 HELDOUT3 = HERE / "heldout3.jsonl"
+# The fourth batch (60 items, written 2026-12-01 22:30 before any scoring; bare brands without a
+# region, group and other-province news, two units in one question, switching, sarcasm): ``--heldout4``.
+HELDOUT4 = HERE / "heldout4.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
