@@ -19,6 +19,14 @@ finds every alias of every unit, so hundreds of units cost the same as one.
   by spaces): a brand followed by a region and "branch" (China Life's Jilin
   branch) or after "<region> branch of" names the branch, like 吉林分公司.
 
+* A provincial association's member unit is the province's branch: a brand
+  alias followed by another province's name and 分公司 (中国人寿广东省分公司,
+  人保财险江苏分公司) is another branch, and names no unit; followed by one of
+  the region words and 分公司 it names the member as surely as a branch alias.
+* A group alias (members.yaml ``group_aliases``: 中国平安 names the whole
+  group) counts for its unit only when the text names no other unit of the
+  same ``group``: 中国平安发布年报，平安人寿新业务价值回升 is about 平安人寿.
+
 Names and aliases come from members.yaml; an empty alias is rejected there,
 never treated as match-all.
 """
@@ -33,6 +41,11 @@ from sentiment.automaton import Automaton, SharedWalk, build_automaton, unique_w
 CONTEXT_WINDOW = 12
 DEFAULT_CONTEXT_WORDS = ("保险", "人寿", "寿险", "产险", "财险", "车险", "险企", "保单", "保费", "理赔", "投保", "退保",
                          "承保", "赔付", "insurance", "insurer", "policy", "claim")
+# Provinces and the cities with their own insurers' branches (计划单列市): a brand followed by one of
+# these, not a region word, and 分公司 is another province's branch (the region words are removed from it).
+PROVINCES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建", "江西",
+             "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃",
+             "青海", "宁夏", "新疆", "深圳", "大连", "青岛", "宁波", "厦门")
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,8 @@ class UnitSpec:
     exclusions: tuple[str, ...] = ()
     needs_context: tuple[str, ...] = ()  # aliases counted only with a context word nearby
     context_words: tuple[str, ...] = DEFAULT_CONTEXT_WORDS
+    group: str = ""  # the insurance group (平安) the unit belongs to, if it shares one with other units
+    group_aliases: tuple[str, ...] = ()  # aliases naming the whole group (中国平安): see the module's docstring
 
 
 class Match:
@@ -125,10 +140,14 @@ class UnitMatcher:
     ``extra_words`` (lower-cased, unique: the scheme words) together."""
 
     def __init__(self, units: Iterable[UnitSpec], region_words: Iterable[str] = ("吉林",),
-                 extra_words: Sequence[str] = ()) -> None:
+                 extra_words: Sequence[str] = (), other_regions: Iterable[str] = PROVINCES) -> None:
         self.units = {u.id: u for u in units}
         regions = [r for r in region_words if r]
         self._regions = tuple(r.lower() for r in regions)
+        self._elsewhere = tuple(r.lower() for r in other_regions if r and r.lower() not in self._regions)
+        # Per unit, its group (units of one group tell each other's group aliases apart).
+        self._group = {u.id: u.group for u in self.units.values() if u.group}
+        group_aliases = {(u.id, a.lower()) for u in self.units.values() for a in u.group_aliases}
         entries: list[tuple[str, tuple[str, bool, bool, bool]]] = []
         guarded_by: dict[tuple[str, str], Automaton[str] | None] = {}
         for unit in self.units.values():
@@ -146,10 +165,12 @@ class UnitMatcher:
                 if alias.lower() in guarded:
                     guarded_by[(unit.id, alias.lower())] = context
         aliases = unique_words(entries)
-        # Per alias word: its unit, whether specific, its ASCII ends, and whether it
-        # needs a context word (needs_context) with the unit's context automaton.
-        self._alias_values: list[tuple[str, bool, bool, bool, bool, Automaton[str] | None]] = [
-            (uid, specific, a_start, a_end, (uid, word) in guarded_by, guarded_by.get((uid, word)))
+        # Per alias word: its unit, whether specific, its ASCII ends, whether it
+        # needs a context word (needs_context) with the unit's context automaton,
+        # and whether it names the unit's whole group (group_aliases).
+        self._alias_values: list[tuple[str, bool, bool, bool, bool, Automaton[str] | None, bool]] = [
+            (uid, specific, a_start, a_end, (uid, word) in guarded_by, guarded_by.get((uid, word)),
+             (uid, word) in group_aliases)
             for word, (uid, specific, a_start, a_end) in aliases.items()]
         owners: dict[str, set[str]] = {}
         for uid, u in self.units.items():
@@ -181,7 +202,7 @@ class UnitMatcher:
         # All occurrences first, then leftmost-longest among the valid ones:
         # an excluded occurrence must not hide an overlapping valid one
         # (中国太平洋保险: 中国太平 is excluded for 太平人寿, 太平洋保险 remains).
-        candidates: list[tuple[int, int, str, bool, bool]] = []
+        candidates: list[tuple[int, int, str, bool, bool, bool]] = []
         excluded: dict[str, list[tuple[int, int]]] = {}
         extra: list[tuple[int, int, int]] = []
         region = False
@@ -196,32 +217,52 @@ class UnitMatcher:
                 else:
                     extra.append((start, end, i - n_regions))
                 continue
-            unit_id, specific, ascii_start, ascii_end, guarded, context = values[i]
+            unit_id, specific, ascii_start, ascii_end, guarded, context, group = values[i]
             if ascii_start and start > 0 and ascii_word_char(lowered[start - 1]):
                 continue
             if ascii_end and end < length and ascii_word_char(lowered[end]):
                 continue
             if guarded and not _has_context(context, lowered, start, end):
                 continue
-            candidates.append((start, -end, unit_id, specific, ascii_end))
+            candidates.append((start, -end, unit_id, specific, ascii_end, group))
         if excluded:
             candidates = [c for c in candidates if not _excluded(excluded, c[2], c[0], -c[1])]
         if not region and self._other_regions:
             region = _any_in(self._other_regions, text)
         return Walked(self._units_of(candidates, text, lowered), extra, region)
 
-    def _units_of(self, candidates: list[tuple[int, int, str, bool, bool]], text: str,
+    def _units_of(self, candidates: list[tuple[int, int, str, bool, bool, bool]], text: str,
                   lowered: str) -> list[Match]:
-        """The matches of the valid occurrences, leftmost-longest."""
+        """The matches of the valid occurrences, leftmost-longest; without another
+        province's branches, and without group aliases where another unit of the group is named."""
         candidates.sort()
-        found: dict[str, Match] = {}
+        kept: list[tuple[int, int, str, bool, bool]] = []
         taken = 0
-        regions = self._regions
-        for start, neg_end, unit_id, specific, ascii_end in candidates:
+        regions, elsewhere = self._regions, self._elsewhere
+        grouped = False
+        for start, neg_end, unit_id, specific, ascii_end, group in candidates:
             end = -neg_end
             if start < taken:
                 continue  # overlaps a longer or earlier match
             taken = end
+            # 太平洋保险吉林分公司: a brand alias followed by the region and 分公司
+            # names the branch as surely as a branch alias would (within the 8
+            # characters after it, tested without cutting them out); followed by
+            # another province and 分公司 (中国人寿广东省分公司), another branch.
+            branch = False
+            tail = lowered.find("分公司", end, end + 8)
+            if tail >= 0:
+                branch = _starts_any(lowered, regions, end, tail)
+                if not branch and not specific and _starts_any(lowered, elsewhere, end, tail):
+                    continue
+            if not branch and ascii_end:
+                branch = _english_branch(lowered, start, end, regions)
+            grouped = grouped or group
+            kept.append((start, end, unit_id, specific or branch, group))
+        if grouped:
+            kept = self._without_group_aliases(kept)
+        found: dict[str, Match] = {}
+        for start, end, unit_id, specific, _ in kept:
             match = found.get(unit_id)
             if match is None:
                 match = found[unit_id] = Match(unit_id, self.units[unit_id].name)
@@ -230,14 +271,27 @@ class UnitMatcher:
                 match.aliases.append(alias)
             match.positions.append(start)
             match.ends.append(end)
-            # 太平洋保险吉林分公司: a brand alias followed by the region and 分公司
-            # names the branch as surely as a branch alias would (within the 8
-            # characters after it, tested without cutting them out).
-            branch = lowered.find("分公司", end, end + 8) >= 0 and _starts_any(lowered, regions, end, end + 8)
-            if not branch and ascii_end:
-                branch = _english_branch(lowered, start, end, regions)
-            match.specific = match.specific or specific or branch
+            match.specific = match.specific or specific
         return list(found.values())
+
+    def _without_group_aliases(self, kept: list[tuple[int, int, str, bool, bool]]) -> list[tuple[int, int, str, bool, bool]]:
+        """The occurrences but a group alias's where the text names another unit of its group by its own names."""
+        out: list[tuple[int, int, str, bool, bool]] = []
+        for occurrence in kept:
+            unit_id, group = occurrence[2], occurrence[4]
+            if group and _other_of_group(kept, unit_id, self._group):
+                continue
+            out.append(occurrence)
+        return out
+
+
+def _other_of_group(kept: list[tuple[int, int, str, bool, bool]], unit_id: str, groups: dict[str, str]) -> bool:
+    """Whether ``kept`` has an occurrence of another unit of ``unit_id``'s group by that unit's own names."""
+    mine = groups.get(unit_id, "")
+    for _, _, other, _, group in kept:  # noqa: SIM110 -- no generator (mypyc)
+        if other != unit_id and not group and groups.get(other, "") == mine:
+            return True
+    return False
 
 
 def _excluded(excluded: dict[str, list[tuple[int, int]]], unit_id: str, start: int, end: int) -> bool:

@@ -55,7 +55,8 @@ class App:
         from sentiment.matching import DEFAULT_CONTEXT_WORDS, UnitSpec
         members = self.config.members
         context = tuple(members.alias_context_words or DEFAULT_CONTEXT_WORDS)
-        return [UnitSpec(u.id, u.name, tuple(u.aliases), tuple(u.exclusions), tuple(u.needs_context), context)
+        return [UnitSpec(u.id, u.name, tuple(u.aliases), tuple(u.exclusions), tuple(u.needs_context), context,
+                         group=u.group or "", group_aliases=tuple(u.group_aliases))
                 for u in members.units]
 
     @cached_property

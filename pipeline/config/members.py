@@ -184,6 +184,12 @@ class MemberUnit(Strict):
     # organisations' names (平安, 阳光, 大地): they count only with a context
     # word (members.yaml `alias_context_words`) nearby (sentiment/matching.py).
     needs_context: list[str] = Field(default_factory=list)
+    # The member's insurance group (平安): units of one group are told apart by
+    # `group_aliases`, the aliases naming the whole group (中国平安, listed in
+    # `aliases`): an occurrence of one counts for this unit only when the text
+    # names no other unit of the group (中国平安发布年报，平安人寿… is 平安人寿's).
+    group: str | None = Field(None, min_length=1)
+    group_aliases: list[str] = Field(default_factory=list)
     contacts: list[Contact] = Field(min_length=1)
     robots: list[str] = Field(default_factory=list)  # ids from `robots:`: the unit's group robots
     routes: dict[Level, LevelRoute] = Field(default_factory=dict)  # overrides of the association's
@@ -205,6 +211,11 @@ class MemberUnit(Strict):
         for alias in self.needs_context:
             if alias not in self.aliases:
                 raise ValueError(f"needs_context: {alias!r} is not one of the unit's aliases")
+        for alias in self.group_aliases:
+            if alias not in self.aliases:
+                raise ValueError(f"group_aliases: {alias!r} is not one of the unit's aliases")
+        if self.group_aliases and self.group is None:
+            raise ValueError("group_aliases: the unit has no group (set `group`, e.g. group: 平安)")
         return self
 
     @field_validator("schemes")

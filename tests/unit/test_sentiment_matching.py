@@ -93,3 +93,33 @@ def test_one_walk_gives_the_units_the_region_and_the_extra_words():
     # A region word not in ideographs is matched as written, as `in` on the text does.
     assert m.walk("China Life in Jilin").region and not m.walk("CHINA LIFE IN JILIN").region
     assert not m.walk("中国人寿理赔").region and m.walk("").matches == []
+
+
+def test_another_provinces_branch_is_not_the_member():
+    m = UnitMatcher([UnitSpec("picc", "中国人民财产保险股份有限公司吉林省分公司", ("人保财险",))], ("吉林", "长春"))
+    assert m.find("人保财险江苏省分公司因虚列费用被罚") == []
+    assert m.find("人保财险北京分公司、人保财险内蒙古分公司被罚") == []
+    assert [x.specific for x in m.find("人保财险吉林省分公司开展宣传")] == [True]
+    assert [x.specific for x in m.find("人保财险长春分公司开展宣传")] == [True]
+    # Not followed by 分公司 (a customer in Jiangsu), or a specific name: the member.
+    assert [x.unit_id for x in m.find("在江苏出差时人保财险理赔很快")] == ["picc"]
+    assert [x.unit_id for x in m.find("人保财险的分公司")] == ["picc"]
+    # Another province, then the member's own branch: the member, at the second occurrence.
+    found = m.find("人保财险江苏分公司与人保财险吉林分公司签约")
+    assert [(x.unit_id, x.positions, x.specific) for x in found] == [("picc", [10], True)]
+
+
+def test_a_group_alias_belongs_to_the_unit_of_the_group_the_text_names():
+    m = UnitMatcher([
+        UnitSpec("pingan-pc", "平安产险", ("中国平安", "平安产险"), group="平安", group_aliases=("中国平安",)),
+        UnitSpec("pingan-life", "平安人寿", ("平安人寿",), group="平安"),
+        UnitSpec("picc", "人保财险", ("人保财险",)),
+    ])
+    ids = lambda text: [x.unit_id for x in m.find(text)]  # noqa: E731
+    assert ids("中国平安发布年报，平安人寿新业务价值回升") == ["pingan-life"]
+    assert ids("中国平安发布年报，利润增长") == ["pingan-pc"]  # the group's name alone: the unit that owns it
+    assert ids("人保财险、中国平安保费增长") == ["picc", "pingan-pc"]  # another group's unit does not take it
+    # The unit's own names still count beside its sibling's.
+    assert ids("中国平安旗下平安产险和平安人寿均获评A级") == ["pingan-pc", "pingan-life"]
+    found = {x.unit_id: x for x in m.find("中国平安旗下平安产险和平安人寿均获评A级")}
+    assert found["pingan-pc"].aliases == ["平安产险"]

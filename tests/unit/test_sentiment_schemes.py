@@ -64,5 +64,18 @@ def test_units_with_schemes_are_matched_only_through_them(tmp_path):
 
     assert units("中国人寿发布三季度业绩", "总保费收入同比增长。") == (set(), [])
     got, rules = units("中国人寿吉林省分公司拒赔引投诉", "长春市民反映。")
-    assert got == {"chinalife-jl"} and rules == [("chinalife-jilin", "chinalife-jl")]
+    assert got == {"chinalife-jl"} and rules == [("chinalife-jilin", "chinalife-jl"), ("chinalife-brand", "chinalife-jl")]
     assert units("中国人寿吉林省分公司招聘", "诚聘理赔专员。")[0] == set()
+    # A bare brand is the province's branch, written either way, as for every member without
+    # schemes; the group's corporate news is not, unless placed in Jilin.
+    for brand in ("国寿", "中国人寿"):
+        got, rules = units(f"{brand}的理赔拖了两个月", f"孩子住院的钱报到{brand}，两个月了还没到账。")
+        assert got == {"chinalife-jl"} and rules == [("chinalife-brand", "chinalife-jl")], brand
+        assert units(f"{brand}总部组织架构调整", "新设健康养老事业部。")[0] == set(), brand
+        assert units(f"{brand}发布年报", "吉林分公司保费增长。")[0] == {"chinalife-jl"}, brand
+    # A question naming two members finds both.
+    got, _ = units("中国人寿和太平洋人寿哪个理赔方便？", "学校推荐了中国人寿和太平洋人寿的学平险。")
+    assert got == {"chinalife-jl", "cpic-life-jl"}
+    # Other companies of the group, and other provinces' branches, are not this member.
+    assert units("国寿财险开展农险查勘", "国寿财险的查勘员深入农安。")[0] == set()
+    assert units("中国人寿广东省分公司被罚", "广东金融监管局公布罚单。")[0] == set()
