@@ -307,7 +307,7 @@ def sample_docs(app: App, now=None, days: int = 3) -> list:
                   ("拖延理赔", "投诉")),
                  ("{1}多名老人称被{0}销售误导购买理财型保险", "{1}多名老人称被{0}业务员误导购买保险，退保损失严重。", "orange",
                   ("销售误导",)),
-                 # the scorer files 电话打不通 under 投诉维权 (服务态度差 is no lexicon word)
+                 # the scorer files 电话打不通 under 服务纠纷 (服务态度差 is no lexicon word)
                  ("{1}网友反映{0}客服电话长期无人接听", "{1}网友吐槽{0}客服电话打不通，服务态度差。", "yellow", ("电话打不通",)),
                  ("{0}在{1}开展保险知识进社区活动", "{0}在{1}开展保险知识宣传，受到居民欢迎。", None, ())]
     cities = ("长春", "四平", "延边")

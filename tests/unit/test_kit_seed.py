@@ -32,6 +32,6 @@ def test_the_sample_stories_tell_their_own_risk_types(tmp_path):
             for word in ("理赔拖延", "销售误导", "客服电话"):
                 if word in doc.title and not doc.title.startswith("转发"):
                     by_kind.setdefault(word, set()).update(r.risk_type for r in doc.reasons)
-        assert by_kind == {"理赔拖延": {"理赔纠纷", "投诉维权"}, "销售误导": {"销售误导"}, "客服电话": {"投诉维权"}}
+        assert by_kind == {"理赔拖延": {"理赔纠纷", "投诉维权"}, "销售误导": {"销售误导"}, "客服电话": {"服务纠纷"}}
     finally:
         app.close()
