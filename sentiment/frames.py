@@ -11,7 +11,12 @@ even though their bodies repeat the grievance's words:
   the cue is a refutation (…系谣言, 不实) that answers them wherever they are;
 * **appointment** — a routine appointment (任命, 履新, 到任, 获批任职资格) with no
   lexicon phrase in the title: the predecessor leaving (卸任, 另有任用) is
-  routine, and the model's reading of 原总经理, 免去 is no grievance.
+  routine, and the model's reading of 原总经理, 免去 is no grievance. A routine
+  event of the member's own (开业, 揭牌, 签约: the ``event`` cues) frames its
+  story the same way: the model's reading of 养老社区开业 is no grievance.
+
+A resolution cue right after a lexicon phrase resolves it (车损理赔纠纷已妥善
+解决: the phrase is the cue's subject, with at most 已, 均已, 得到 between).
 
 A frame cue does not count when a demand, a promise, a question or its
 absence comes right before it (要求妥善处理, 将妥善处理, 能否妥善解决, 未妥善处理,
@@ -43,7 +48,11 @@ RESOLUTION_CUES = ("化解", "妥善处理", "妥善解决", "圆满解决", "�
 REFUTATION_CUES = ("辟谣", "不实", "系谣言", "纯属谣言", "与事实不符", "不属实", "不符合事实", "系误读")
 # A statement answers what it quotes (关于“…”一事的情况说明).
 STATEMENT_CUES = ("情况说明", "的说明", "的澄清", "澄清")
-APPOINTMENT_CUES = ("任命", "履新", "到任", "新任", "任职资格", "出任", "接任", "就任", "上任")
+APPOINTMENT_CUES = ("任命", "履新", "到任", "新任", "任职资格", "任职决定", "任免", "出任", "接任", "就任", "上任")
+# The member's own routine events, framed as an appointment is.
+EVENT_CUES = ("开业", "开园", "揭牌", "开幕", "落成", "签约", "签署", "授牌", "启动仪式")
+# What may stand between a lexicon phrase and the resolution cue it is the subject of (纠纷已妥善解决).
+_RESOLVED_SUBJECT = re.compile(r"(?:已经?|均已|都已|现已|目前已|已被|被|得到|得以|获|已获|已得到)?")
 # Right before a cue: a demand, a promise, a question, its absence; or a demand
 # anywhere earlier in its clause (监管要求平安产险妥善化解理赔纠纷).
 _NOT_DONE = re.compile(r"(?:将|要求|责令|督促|敦促|呼吁|望|请|希望|能否|何时|承诺|未|没|没有|尚未|未能|拒不|不|难以|无法)$")
@@ -58,12 +67,14 @@ class FrameCues:
     """The words of each frame's cue (rules.yaml ``frame_cues``; the defaults above when absent)."""
 
     def __init__(self, resolution: Sequence[str] = RESOLUTION_CUES, refutation: Sequence[str] = REFUTATION_CUES,
-                 statement: Sequence[str] = STATEMENT_CUES, appointment: Sequence[str] = APPOINTMENT_CUES) -> None:
+                 statement: Sequence[str] = STATEMENT_CUES, appointment: Sequence[str] = APPOINTMENT_CUES,
+                 event: Sequence[str] = EVENT_CUES) -> None:
         self.resolution = tuple(resolution)
         self.refutation = tuple(refutation)
         self.statement = tuple(statement)
         self.appointment = tuple(appointment)
-        every = self.resolution + self.refutation + self.statement + self.appointment
+        self.event = tuple(event)
+        every = self.resolution + self.refutation + self.statement + self.appointment + self.event
         self._any = re.compile("|".join(re.escape(c) for c in every)) if every else None
 
     def has_cue(self, title: str) -> bool:
@@ -79,13 +90,13 @@ class FrameCues:
         resolved = _done_cues(title, self.resolution)
         if resolved:
             first = resolved[0]
-            if all(h[3] >= first or _quoted(h[3], h[4], spans) for h in hits):
+            if all(h[3] >= first or _quoted(h[3], h[4], spans) or _subject_of(title, h[4], resolved) for h in hits):
                 return RESOLUTION
         if _done_cues(title, self.refutation):
             return CLARIFICATION
         if _done_cues(title, self.statement) and all(_quoted(h[3], h[4], spans) for h in hits):
             return CLARIFICATION
-        if not hits and _done_cues(title, self.appointment):
+        if not hits and (_done_cues(title, self.appointment) or _done_cues(title, self.event)):
             return APPOINTMENT
         return ""
 
@@ -115,6 +126,13 @@ def _done_cues(title: str, cues: Sequence[str]) -> list[int]:
                 found.append(at)
             at = title.find(cue, at + 1)
     return sorted(found)
+
+
+def _subject_of(title: str, end: int, cues: list[int]) -> bool:
+    """Whether a phrase ending at ``end`` is the subject of one of the resolution cues at ``cues``
+    (纠纷已妥善解决): the cue follows it with at most 已, 均已, 得到 between."""
+    found = _RESOLVED_SUBJECT.match(title, end)
+    return found is not None and found.end() in cues
 
 
 def quoted_spans(title: str) -> list[tuple[int, int]]:

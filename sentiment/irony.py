@@ -10,7 +10,10 @@ Two forms, each a frame around a grievance rather than a word of one:
   还在路上, or the same errand over and over: 真是太贴心了，转了八次人工. Praise
   followed by the time it took (三天就赔了) is praise.
 
-A segment with either counts as a phrase of the lexicon's 讽刺反语 type.
+* understated: speed promised, then the time it took said after it (加急了一个月,
+  尽快处理了半年): the promise's word with 了 and a span of time.
+
+A segment with any counts as a phrase of the lexicon's 讽刺反语 type.
 """
 from __future__ import annotations
 
@@ -28,6 +31,11 @@ _STILL = re.compile(r"(?:\d+|[一二两三四五六七八九十半几多]+)个?(
                     r"|(?:转|打|催|问)了(?:\d+|[二两三四五六七八九十几多][一二三四五六七八九十几多]*)(?:次|遍|回|个电话)")
 
 
+# Speed promised, then how long it took (加急了一个月; 尽快了半年).
+_HURRIED = re.compile(r"(?:加急|尽快|马上)(?:处理|办理)?了(?:整整|足足|快|将近|近)?"
+                      r"(?:\d+|[一二两三四五六七八九十半几多]+)个?(?:多)?(?:天|周|星期|礼拜|月|年)")
+
+
 def ironic(lowered: str) -> tuple[int, int]:
     """Where the sarcasm's cue is in ``lowered`` (start, end), or (-1, -1)."""
     # Each pattern needs a word most segments lack: 让我 or 感谢 for the lesson, 真 or 实在是
@@ -38,4 +46,7 @@ def ironic(lowered: str) -> tuple[int, int]:
     praise = _PRAISE.search(lowered) if "真" in lowered or "实在是" in lowered else None
     if praise is not None and _STILL.search(lowered, praise.end()) is not None:
         return praise.start(), praise.end()
+    hurried = _HURRIED.search(lowered) if "加急" in lowered or "尽快" in lowered or "马上" in lowered else None
+    if hurried is not None:
+        return hurried.start(), hurried.end()
     return -1, -1

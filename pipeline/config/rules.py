@@ -212,12 +212,13 @@ class FrameCueWords(Strict):
     refutation: list[str] = Field(default_factory=lambda: list(frames.REFUTATION_CUES))
     statement: list[str] = Field(default_factory=lambda: list(frames.STATEMENT_CUES))
     appointment: list[str] = Field(default_factory=lambda: list(frames.APPOINTMENT_CUES))
+    event: list[str] = Field(default_factory=lambda: list(frames.EVENT_CUES))  # 开业, 揭牌: framed as an appointment
 
-    _terms = field_validator("resolution", "refutation", "statement", "appointment")(
+    _terms = field_validator("resolution", "refutation", "statement", "appointment", "event")(
         lambda cls, v: _non_empty_terms(v))
 
     def cues(self) -> frames.FrameCues:
-        return frames.FrameCues(self.resolution, self.refutation, self.statement, self.appointment)
+        return frames.FrameCues(self.resolution, self.refutation, self.statement, self.appointment, self.event)
 
 
 class Rules(Strict):

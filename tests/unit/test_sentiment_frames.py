@@ -29,10 +29,25 @@ def _hit(title: str, phrase: str, risk: str = "理赔纠纷") -> tuple[str, str,
     ("国寿吉林分公司新任副总经理获批任职资格", [], frames.APPOINTMENT),
     ("平安产险新任总经理到任 前任被查", ["被查"], ""),  # any lexicon phrase in the title: no appointment frame
     ("平安产险理赔拖了三个月", ["理赔拖"], ""),
+    # the phrase right before a resolution cue is what was resolved (at most 已, 得到 between)
+    ("阳光财险积极回应客户诉求 车损理赔纠纷已妥善处理", ["理赔纠纷"], frames.RESOLUTION),
+    ("理赔纠纷得到妥善处理", ["理赔纠纷"], frames.RESOLUTION),
+    ("理赔纠纷至今未妥善处理", ["理赔纠纷"], ""),  # its absence
+    ("客户投诉拒赔 称已妥善处理", ["投诉", "拒赔"], ""),  # the grievance told first, apart from the cue
+    # a routine appointment decision; the member's own routine event (no lexicon phrase in the title)
+    ("中国人寿吉林省分公司召开干部会议 宣布分公司总经理任职决定", [], frames.APPOINTMENT),
+    ("泰康人寿长春养老社区开业 首批居民入住", [], frames.APPOINTMENT),
+    ("中华联合财险与长春市签署合作协议", [], frames.APPOINTMENT),
 ])
 def test_title_frames(title, phrases, frame):
     assert frames.title_frame(title, [_hit(title, p) for p in phrases]) == frame
     assert frames.has_cue(title) is (frame != "" or any(c in title for c in ("妥善处理", "化解", "澄清", "说明", "任")))
+
+
+def test_a_routine_event_with_a_grievance_in_its_title_is_not_framed(app):
+    assert _levels(app, "泰康人寿吉林分公司养老社区揭牌", "泰康人寿吉林分公司在长春的养老社区举行揭牌仪式。") == set()
+    assert _levels(app, "泰康人寿养老社区开业不到一年就遭老人投诉服务差", "长春多位入住老人反映服务差，投诉无门。") == \
+        {"taikang-jl"}
 
 
 def test_quoted_spans_and_reported_allegations():
@@ -94,6 +109,10 @@ def test_focus_starts_at_the_verb_of_switching():
     ("感谢平安车险，让我见识了什么叫推诿", True),  # thanks for a lesson in what something bad is called
     ("感谢平安车险，让我明白了保险的意义", False),
     ("报案一个月了还没赔", False),  # a delay alone is the lexicon's, not sarcasm
+    ("客服说已经加急了，加急了一个月", True),  # understated: speed promised, then the time it took
+    ("说会尽快处理，尽快处理了半年", True),
+    ("已为您加急处理，明天到账", False),
+    ("理赔时效加快了1.5天", False),
 ])
 def test_sarcasm_without_a_complaint_word(text, ironic):
     from sentiment import irony
