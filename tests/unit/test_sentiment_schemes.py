@@ -73,6 +73,8 @@ def test_units_with_schemes_are_matched_only_through_them(tmp_path):
         assert got == {"chinalife-jl"} and rules == [("chinalife-brand", "chinalife-jl")], brand
         assert units(f"{brand}总部组织架构调整", "新设健康养老事业部。")[0] == set(), brand
         assert units(f"{brand}发布年报", "吉林分公司保费增长。")[0] == {"chinalife-jl"}, brand
+        # words customers use are no group news (冲业绩, 投诉到总公司)
+        assert units(f"{brand}的业务员为了冲业绩骗我买保险", "投诉到总公司也没用。")[0] == {"chinalife-jl"}, brand
     # A question naming two members finds both.
     got, _ = units("中国人寿和太平洋人寿哪个理赔方便？", "学校推荐了中国人寿和太平洋人寿的学平险。")
     assert got == {"chinalife-jl", "cpic-life-jl"}
