@@ -12,6 +12,7 @@ from typing import cast
 
 from pipeline.config import AppConfig, load_config
 from yuqing.bootstrap import shared_state_warnings
+from yuqing.cli.common import open_app
 
 log = logging.getLogger("yuqing")
 
@@ -93,9 +94,7 @@ def config_warnings(cfg: AppConfig) -> list[str]:
 
 def cmd_search(args) -> int:
     from pipeline.index import SearchQuery
-    from yuqing.bootstrap import App
-    app = App(load_config(args.config, data_dir=args.data_dir))
-    try:
+    with open_app(args) as app:
         q = SearchQuery(text=args.text or None, units=args.unit or [], limit=args.limit)
         result = app.index.search(q)
         print(f"共 {result.total} 条")
@@ -103,8 +102,6 @@ def cmd_search(args) -> int:
             d = hit.doc
             lvl = d.level.label if d.level else "-"
             print(f"[{lvl}] {d.negativity:.2f} {d.published_at or d.crawled_at:%Y-%m-%d %H:%M} {d.site} {d.title}")
-    finally:
-        app.close()
     return 0
 
 
@@ -112,11 +109,9 @@ def cmd_reindex(args) -> int:
     from pipeline.index import open_index
     from pipeline.index.migrate import LEGACY_FILE, copy_documents, record_copy
     from pipeline.index.sqlite_fts import SqliteIndex
-    from yuqing.bootstrap import App
-    app = App(load_config(args.config, data_dir=args.data_dir))
-    source_url = args.source or f"sqlite:///{LEGACY_FILE}"
-    target_url = app.config.settings.index.url
-    try:
+    with open_app(args) as app:
+        source_url = args.source or f"sqlite:///{LEGACY_FILE}"
+        target_url = app.config.settings.index.url
         if source_url == target_url:
             print(f"来源与目标是同一个索引：{source_url}", file=sys.stderr)
             return 2
@@ -132,23 +127,17 @@ def cmd_reindex(args) -> int:
             source.close()
         record_copy(source.path, target_url, copied)
         print(f"完成：{copied} 条文档从 {source_url} 复制到 {target_url}")
-    finally:
-        app.close()
     return 0
 
 
 def cmd_alerts(args) -> int:
-    from yuqing.bootstrap import App
-    app = App(load_config(args.config, data_dir=args.data_dir))
-    try:
+    with open_app(args) as app:
         for a in app.alert_store.list_alerts(unit_id=args.unit, limit=args.limit):
             if args.json:
                 print(a.model_dump_json())
             else:
                 print(f"[{a.level.label}] {a.status.value:<12} {a.unit_name} 文章{a.doc_count}篇 "
                       f"{a.representative.title}")
-    finally:
-        app.close()
     return 0
 
 
@@ -157,9 +146,7 @@ def cmd_audit(args) -> int:
     from datetime import datetime, timezone
 
     from alerting import audit
-    from yuqing.bootstrap import App
-    app = App(load_config(args.config, data_dir=args.data_dir))
-    try:
+    with open_app(args) as app:
         since = datetime.fromisoformat(args.since) if args.since else None
         if since and since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
@@ -172,8 +159,6 @@ def cmd_audit(args) -> int:
             # sys.stdout is a TextIOWrapper; export's TextIOBase should read TextIO (alerting/audit.py)
             n = audit.export(rows, args.format, cast(io.TextIOBase, sys.stdout))
         log.info("exported %d row(s)", n)
-    finally:
-        app.close()
     return 0
 
 
@@ -197,9 +182,7 @@ def cmd_sources(args) -> int:
 def cmd_crawl_once(args) -> int:
     """Crawl sources once now (as the scheduler would), then check their health."""
     from crawlers.scheduler import CrawlScheduler
-    from yuqing.bootstrap import App
-    app = App(load_config(args.config, data_dir=args.data_dir))
-    try:
+    with open_app(args) as app:
         scheduler = CrawlScheduler(app.config, bus=None if args.no_alerts else app.bus)
         ids = args.source or [s.id for s in scheduler.sources]
         failed = 0
@@ -207,6 +190,4 @@ def cmd_crawl_once(args) -> int:
             stats = scheduler.run_source(app.config.source(source_id))
             print(json.dumps(stats if stats is not None else {"source": source_id, "ok": False}, ensure_ascii=False))
             failed += not (stats or {}).get("ok")
-    finally:
-        app.close()
     return 1 if failed else 0

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.config import AppConfig, load_config
+from yuqing.cli.common import open_app
 from yuqing.supervisor import Child, Supervisor, child_env, role_argv
 
 log = logging.getLogger("yuqing")
@@ -51,28 +52,26 @@ def _stop_event() -> Iterator[threading.Event]:
 def cmd_role(args) -> int:
     from pipeline import metrics
     from yuqing.health import readiness
-    from yuqing.roles import ROLES, App, CannotStart  # the roles' own App (CannotStart re-exported for here)
-    app = App(load_config(args.config, data_dir=args.data_dir))
-    settings, role = app.config.settings, args.command
-    port = args.metrics_port if args.metrics_port is not None else settings.metrics_ports.get(role, -1)
-    try:
-        metrics.serve(role, settings.metrics_host, port, app.data_dir / "run", ready=readiness(app, role))
-        with _stop_event() as stop:
-            ROLES[args.command](app, stop)
-    except CannotStart as e:
-        log.error("%s", e)
-        return 3
-    except UNUSABLE_DATA as e:
-        # Stores are opened when a role starts; once running, workers back off instead (pipeline/workers.py).
-        # A folder that cannot be written will not heal by restarting: exit like a configuration error;
-        # a store that another process holds locked will: exit 1, the supervisor restarts with backoff.
-        line = str(e).splitlines()[0] if str(e) else type(e).__name__
-        transient = "locked" in line or "busy" in line.lower()
-        log.error("%s cannot start: %s %s: %s", args.command, "a store is busy in" if transient else
-                  "the data folder cannot be used:", app.data_dir, line)
-        return 1 if transient else 2
-    finally:
-        app.close()
+    from yuqing.roles import ROLES, CannotStart  # CannotStart: re-exported for here
+    with open_app(args) as app:
+        settings, role = app.config.settings, args.command
+        port = args.metrics_port if args.metrics_port is not None else settings.metrics_ports.get(role, -1)
+        try:
+            metrics.serve(role, settings.metrics_host, port, app.data_dir / "run", ready=readiness(app, role))
+            with _stop_event() as stop:
+                ROLES[args.command](app, stop)
+        except CannotStart as e:
+            log.error("%s", e)
+            return 3
+        except UNUSABLE_DATA as e:
+            # Stores are opened when a role starts; once running, workers back off instead (pipeline/workers.py).
+            # A folder that cannot be written will not heal by restarting: exit like a configuration error;
+            # a store that another process holds locked will: exit 1, the supervisor restarts with backoff.
+            line = str(e).splitlines()[0] if str(e) else type(e).__name__
+            transient = "locked" in line or "busy" in line.lower()
+            log.error("%s cannot start: %s %s: %s", args.command, "a store is busy in" if transient else
+                      "the data folder cannot be used:", app.data_dir, line)
+            return 1 if transient else 2
     return 0
 
 
