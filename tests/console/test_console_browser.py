@@ -170,8 +170,8 @@ def test_new_alert_appears_live_and_is_acknowledged_in_the_browser(site, driver)
     wait(driver, max(0.1, 3.0 - (time.monotonic() - written))).until(EC.presence_of_element_located(row))
     shown_after = time.monotonic() - written
     assert driver.execute_script("return window.__sameDocument === true;"), "the page was reloaded"
-    tr = driver.find_element(*row)
-    assert tr.get_attribute("data-status") == "new", f"shown after {shown_after:.2f}s"
+    status = wait(driver).until(lambda d: d.find_element(*row).get_attribute("data-status"))
+    assert status == "new", f"shown after {shown_after:.2f}s"
     on_row(driver, row, lambda tr: "浏览器测试1" in tr.text
            and tr.find_element(By.CSS_SELECTOR, "td.timer").text.endswith("秒"))  # the unacknowledged timer runs
 
@@ -179,10 +179,10 @@ def test_new_alert_appears_live_and_is_acknowledged_in_the_browser(site, driver)
     wait(driver).until(EC.text_to_be_present_in_element_attribute(row, "data-status", "acknowledged"))
     on_row(driver, row, lambda tr: "已确认" in tr.find_element(By.CSS_SELECTOR, "td.status").text
            and not tr.find_elements(By.CSS_SELECTOR, "button.ack"))
-    tr = driver.find_element(*row)
     assert app.alert_store.get(alert_id).status.value == "acknowledged"
 
-    tr.find_element(By.LINK_TEXT, "详情").click()
+    # The row may be re-rendered again after the acknowledgement: find it afresh on each try.
+    on_row(driver, row, lambda tr: tr.find_element(By.LINK_TEXT, "详情").click() or True)
     wait(driver).until(EC.presence_of_element_located((By.ID, "trail")))
     assert driver.find_element(By.ID, "alert-status").text == "已确认"
     trail = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#trail tbody tr")]

@@ -21,7 +21,7 @@ from selenium.webdriver.support.ui import Select
 
 from contracts.clock import FakeClock
 from tests.console.conftest import UNIT_A, UNIT_B, start_console, stop_console
-from tests.console.test_console_browser import assert_png, feed_ids, login, open_feed, publish, wait
+from tests.console.test_console_browser import assert_png, feed_ids, login, on_row, open_feed, publish, wait
 from tests.kit import CHROMEDRIVER, CHROMIUM, chromium_session, click_to_new_page, mark_page, new_page
 
 pytestmark = pytest.mark.skipif(
@@ -81,13 +81,14 @@ def test_red_alert_raises_a_notification_and_the_title_badge(site, driver, shots
     icon = driver.find_element(By.CSS_SELECTOR, "link[rel=icon]")
     assert icon.get_attribute("data-count") == str(unack_before + 1)
     assert icon.get_attribute("href").startswith("data:image/png")
-    tr = driver.find_element(*row(alert_id))
-    assert tr.find_element(By.CSS_SELECTOR, ".new-mark").text == "新"
+    mark = wait(driver).until(lambda d: d.find_element(*row(alert_id)).find_element(By.CSS_SELECTOR, ".new-mark").text)
+    assert mark == "新"
     assert driver.save_screenshot(str(shots / "duty-feed-new-alert.png"))
     # Remembered for this user: a reload keeps it on; seeing the row removes the marker.
     open_feed(driver, server.url)
     assert driver.find_element(By.ID, "attention").get_attribute("aria-pressed") == "true"
-    driver.find_element(*row(alert_id)).find_element(By.CSS_SELECTOR, "td.spread").click()
+    # The feed re-renders a row live: find it afresh on each try (stale between find and click).
+    on_row(driver, row(alert_id), lambda tr: tr.find_element(By.CSS_SELECTOR, "td.spread").click() or True)
     assert not driver.find_element(*row(alert_id)).find_elements(By.CSS_SELECTOR, ".new-mark")
     open_feed(driver, server.url)
     assert not driver.find_element(*row(alert_id)).find_elements(By.CSS_SELECTOR, ".new-mark")
@@ -148,11 +149,11 @@ def test_feed_filtered_by_unit_and_driven_by_keyboard(site, driver, shots):
     page.send_keys("k")
     selected = driver.find_element(By.CSS_SELECTOR, "#feed-body tr.selected")
     assert selected.get_attribute("data-id") == driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")[0].get_attribute("data-id")
-    target = next(tr for tr in driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")
-                  if tr.find_elements(By.CSS_SELECTOR, "button.ack"))
-    while driver.find_element(By.CSS_SELECTOR, "#feed-body tr.selected").get_attribute("data-id") != target.get_attribute("data-id"):
+    # The first row still offering 确认收到, by id: a row element found earlier may have been re-rendered.
+    chosen = wait(driver).until(lambda d: next((tr.get_attribute("data-id") for tr in d.find_elements(
+        By.CSS_SELECTOR, "#feed-body tr") if tr.find_elements(By.CSS_SELECTOR, "button.ack")), None))
+    while driver.find_element(By.CSS_SELECTOR, "#feed-body tr.selected").get_attribute("data-id") != chosen:
         page.send_keys("j")
-    chosen = target.get_attribute("data-id")
     page.send_keys("a")
     wait(driver).until(EC.text_to_be_present_in_element_attribute(row(chosen), "data-status", "acknowledged"))
     assert app.alert_store.get(chosen).status.value == "acknowledged"

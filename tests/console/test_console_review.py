@@ -91,18 +91,20 @@ def test_a_duty_officer_reviews_and_forwards_in_the_browser(review_console, tmp_
         driver.find_element(By.ID, "login").click()
         wait.until(EC.presence_of_element_located((By.ID, "who")))
         driver.get(server.url + "/?status=review")
-        row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#feed-body tr[data-id="{alert_id}"]')))
-        assert "待复核" in row.text
-        rows = driver.find_elements(By.CSS_SELECTOR, "#feed-body tr")
-        assert all("待复核" in r.text for r in rows if r.is_displayed())
-        # 确认收到 first: the duty officers' receipt; the row says so and stops offering it again.
-        row.find_element(By.CSS_SELECTOR, "td.ops button.ack").click()
+        # The feed re-renders its rows live: every read or click below finds its row afresh on each
+        # try, and a row replaced mid-try is tried again.
+        live = WebDriverWait(driver, 10, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
         held = f'#feed-body tr[data-id="{alert_id}"]'
-        WebDriverWait(driver, 10, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda d: "值班员已确认收到，待复核" in d.find_element(By.CSS_SELECTOR, held).text)
+        assert "待复核" in live.until(lambda d: d.find_element(By.CSS_SELECTOR, held).text)
+        shown = live.until(lambda d: [r.text for r in d.find_elements(By.CSS_SELECTOR, "#feed-body tr")
+                                      if r.is_displayed()])
+        assert all("待复核" in text for text in shown)
+        # 确认收到 first: the duty officers' receipt; the row says so and stops offering it again.
+        live.until(lambda d: d.find_element(By.CSS_SELECTOR, held).find_element(By.CSS_SELECTOR, "td.ops button.ack")
+                   .click() or True)
+        live.until(lambda d: "值班员已确认收到，待复核" in d.find_element(By.CSS_SELECTOR, held).text)
         # The row no longer offers 确认收到; its next move is 复核 (the unit has not been told),
-        # which opens the review form. The feed re-renders its rows live, so each try finds the
-        # row afresh and a row replaced mid-try is tried again.
+        # which opens the review form.
 
         def open_review(d) -> bool:
             row = d.find_element(By.CSS_SELECTOR, held)
@@ -112,8 +114,7 @@ def test_a_duty_officer_reviews_and_forwards_in_the_browser(review_console, tmp_
             go.click()
             return True
 
-        WebDriverWait(driver, 10, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(
-            open_review)
+        live.until(open_review)
         wait.until(EC.url_to_be(f"{server.url}/alerts/{alert_id}#review"))
         box = wait.until(EC.visibility_of_element_located((By.ID, "review-box")))
         assert "待复核" in box.text and "自动转发" in box.text
