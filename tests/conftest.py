@@ -1,6 +1,7 @@
 """Fixtures shared across test tiers."""
 from __future__ import annotations
 
+import gc
 import os
 import signal
 from collections.abc import Iterator
@@ -23,6 +24,19 @@ def _signal_handlers_restored(request):
         signal.signal(sig, before[sig])  # the next tests (and Ctrl-C) get the pytest process's own
     if changed:
         pytest.fail(f"{request.node.nodeid} left {', '.join(changed)} handlers changed", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _collector_unfrozen():
+    """Unfreeze the garbage collector after a test that froze it. A role run in-process freezes what is
+    alive (yuqing.roles.settle: gc.freeze, meant for the life of a role's process); left so, the rest
+    of the run would keep later garbage that frozen objects refer to, and gc.get_referrers would not
+    see frozen referrers: at the end of a run whose tests never imported hypothesis (installed beside
+    trio, which selenium uses), its pytest plugin imports it, trio's entry point registers its PRNG,
+    hypothesis finds no referrer and warns, and filterwarnings = error made pytest exit 1."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @dataclass(frozen=True)
