@@ -22,9 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline.bus.base import Bus, BusError, Consumer, Producer, Record
+from pipeline.bus.base import Bus, BusError, Consumer, GroupLag, Producer, Record
 
-__all__ = ["Bus", "BusError", "Consumer", "Producer", "Record", "open_bus"]
+__all__ = ["Bus", "BusError", "Consumer", "GroupLag", "Producer", "Record", "open_bus"]
 
 
 def _open_sqlite(url: str, data_dir: Path, options: dict) -> Bus:

@@ -32,6 +32,14 @@ class BusError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class GroupLag:
+    """What a consumer group has not consumed yet on some topics (``Bus.group_lag``)."""
+
+    messages: int  # appended and not yet committed by the group, over every partition of the topics
+    oldest: float | None  # append time (epoch s) of the oldest such message; None: none, or not known
+
+
+@dataclass(frozen=True)
 class Record:
     topic: str
     partition: int
@@ -97,6 +105,15 @@ class Bus(abc.ABC):
 
     def ensure_topics(self, topics: Sequence[str]) -> None:
         """Create topics if missing (no-op where topics are implicit)."""
+
+    def group_lag(self, group: str, topics: Sequence[str]) -> GroupLag | None:
+        """Read-only, from outside the group (no consumer joins it, nothing is committed or created):
+        over every partition of ``topics``, the messages appended after ``group``'s committed offset
+        (from the earliest retained message where the group never committed, as a new group would
+        start), and the append time of the oldest of them where the adapter can tell (else None).
+        A topic that does not exist yet counts as empty. None: this adapter cannot tell at all.
+        Cheap enough to call every few seconds; raises BusError when the bus cannot be read."""
+        return None
 
     def close(self) -> None:
         """Release resources held by the bus object itself."""

@@ -19,6 +19,10 @@ time (clients are created by ``producer()``, ``consumer()`` and
 * ``lag`` is, per assigned partition, the high watermark minus the group's
   committed offset: the high watermark is the larger of the broker's answer
   to ListOffsets(latest) and the last one a fetch returned.
+* ``group_lag`` reads a group's committed offsets with the admin API
+  (OffsetFetch) and the partitions' end and beginning offsets with a
+  consumer of no group; both clients are made on first use and kept. It
+  gives no age (``oldest`` is None): that would mean fetching a record.
 """
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ with warnings.catch_warnings():
     from kafka.serializer import DefaultSerializer
     from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from pipeline.bus.base import Bus, BusError, Consumer, Producer, Record
+from pipeline.bus.base import Bus, BusError, Consumer, GroupLag, Producer, Record
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,8 @@ class KafkaBus(Bus):
         self.linger_ms = linger_ms
         self.client_id = client_id
         self.config = dict(config or {})
+        self._lag_lock = threading.Lock()
+        self._lag_clients: tuple[KafkaAdminClient, KafkaConsumer] | None = None  # group_lag's, made on first use
 
     def _client_config(self, **ours) -> dict:
         # Ours win over ``config``: the delivery contract depends on them.
@@ -113,6 +119,41 @@ class KafkaBus(Bus):
             raise BusError(f"{self._where()}: cannot create topics {list(topics)}: {exc}") from exc
         finally:
             admin.close()
+
+
+    def group_lag(self, group: str, topics: Sequence[str]) -> GroupLag:
+        with self._lag_lock:
+            try:
+                if self._lag_clients is None:
+                    self._lag_clients = (KafkaAdminClient(**self._client_config()),
+                                         KafkaConsumer(**self._client_config(group_id=None, enable_auto_commit=False)))
+                admin, reader = self._lag_clients
+                parts = [TopicPartition(t, p) for t in topics for p in sorted(reader.partitions_for_topic(t) or ())]
+                if not parts:
+                    return GroupLag(0, None)
+                committed = admin.list_group_offsets({group: parts}).get(group, {})
+                ends, begins = reader.end_offsets(parts), reader.beginning_offsets(parts)
+            except kafka_errors.KafkaError as exc:
+                self._close_lag_clients()  # a broken connection is made anew next time
+                raise BusError(f"{self._where()}: lag of group {group!r} unreadable: {exc}") from exc
+        messages = 0
+        for tp in parts:
+            done = committed.get(tp)
+            start = begins[tp] if done is None or done.offset < 0 else max(done.offset, begins[tp])
+            messages += max(ends[tp] - start, 0)
+        return GroupLag(messages, None)
+
+    def _close_lag_clients(self) -> None:
+        clients, self._lag_clients = self._lag_clients, None
+        for client in clients or ():
+            try:
+                client.close()
+            except Exception as exc:  # closing what already failed
+                log.debug("%s: closing a lag client: %s", self._where(), exc)
+
+    def close(self) -> None:
+        with self._lag_lock:
+            self._close_lag_clients()
 
 
 class KafkaBusProducer(Producer):

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.bus.base import Bus, BusError, Consumer, Producer, Record
+from pipeline.bus.base import Bus, BusError, Consumer, GroupLag, Producer, Record
 
 _SHARED: dict[str, _Store] = {}
 _SHARED_LOCK = threading.Lock()
@@ -83,6 +83,19 @@ class MemoryBus(Bus):
         with self._store.cond:
             for t in topics:
                 self._store.topic(t, self.partitions)
+
+    def group_lag(self, group: str, topics: Sequence[str]) -> GroupLag:
+        messages, oldest = 0, None
+        with self._store.cond:
+            for (topic, _p), log in self._store.logs.items():
+                if topic not in topics:
+                    continue
+                pos = max(self._store.committed.get((group, topic, _p), log.start), log.start)
+                if pos < log.end:
+                    messages += log.end - pos
+                    ts = log.records[pos - log.start].timestamp
+                    oldest = ts if oldest is None else min(oldest, ts)
+        return GroupLag(messages, oldest)
 
     def prune(self, now: float | None = None) -> int:
         """Drop messages older than ``retention_hours``; return how many."""

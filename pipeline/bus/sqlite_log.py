@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.bus.base import Bus, BusError, Consumer, Producer
+from pipeline.bus.base import Bus, BusError, Consumer, GroupLag, Producer
 from pipeline.bus.memory import partition_for
 
 log = logging.getLogger(__name__)
@@ -160,6 +160,32 @@ class SqliteBus(Bus):
             raise BusError(f"sqlite bus {self.path}: cannot create topics {list(topics)}: {exc}") from exc
         finally:
             conn.close()
+
+    def group_lag(self, group: str, topics: Sequence[str]) -> GroupLag:
+        """Per partition: the head minus the group's committed offset (or the first retained offset), and
+        the oldest such message's ``ts``; primary-key lookups only, in one read transaction."""
+        conn = self.connect(synchronous="NORMAL")
+        messages, oldest = 0, None
+        try:
+            conn.execute("BEGIN")  # one snapshot: heads, offsets and messages agree
+            for topic in topics:
+                for part, head, committed in conn.execute(
+                        "SELECT h.part, h.next_offset, o.next_offset FROM heads h LEFT JOIN offsets o"
+                        " ON o.grp = ? AND o.topic = h.topic AND o.part = h.part WHERE h.topic = ?",
+                        (group, topic)).fetchall():
+                    first = conn.execute("SELECT msg_offset, ts FROM messages WHERE topic = ? AND part = ?"
+                                         " AND msg_offset >= ? ORDER BY msg_offset LIMIT 1",
+                                         (topic, part, committed or 0)).fetchone()
+                    if first is None:  # caught up, or retention removed what was left
+                        continue
+                    messages += head - first[0]
+                    oldest = first[1] if oldest is None else min(oldest, first[1])
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise BusError(f"sqlite bus {self.path}: lag of group {group!r} unreadable: {exc}") from exc
+        finally:
+            conn.close()
+        return GroupLag(messages, oldest)
 
     def prune(self, now: float | None = None) -> int:
         """Delete messages older than ``retention_hours``; return how many."""

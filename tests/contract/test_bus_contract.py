@@ -322,6 +322,32 @@ def test_lag_counts_uncommitted_messages(env):
     assert consumer.lag() == {(topic, p): 0 for p in range(4)}
 
 
+def test_group_lag_is_read_from_outside_the_group(env):
+    if env.broker == "tansu":
+        pytest.skip(TANSU_LIST_OFFSETS_LATEST)
+    bus, reader = env.bus(), env.bus()  # another process's view: the console's
+    topic, other, group = env.topic(bus), env.topic(bus, "u"), env.group()
+    assert reader.group_lag(group, [topic]).messages == 0
+    assert reader.group_lag(group, [f"never-{env.tag}"]).messages == 0  # no such topic: nothing waits
+    consumer = env.consumer(bus, topic, group)
+    settle(env, [consumer])
+    before = time.time()
+    send_all(env.producer(bus), topic, [(f"doc-{i}", f"m{i}") for i in range(10)])
+    send_all(env.producer(bus), other, [("x", "m")])
+    lag = reader.group_lag(group, [topic])  # the group never committed: from the earliest
+    assert lag.messages == 10
+    assert lag.oldest is None or before - 1 <= lag.oldest <= time.time() + 1  # Kafka: no age
+    assert reader.group_lag(group, [topic, other]).messages == 11
+    [got] = collect(env, [consumer], want=10)
+    assert reader.group_lag(group, [topic]).messages == 10  # polled is not committed
+    consumer.commit()
+    done = reader.group_lag(group, [topic])
+    assert done.messages == 0 and done.oldest is None
+    assert reader.group_lag(env.group("other"), [topic]).messages == 10  # per group
+    send_all(env.producer(bus), topic, [("late", "m10")])
+    assert reader.group_lag(group, [topic]).messages == 1
+
+
 def test_retention_prunes_and_groups_resume_at_earliest(env):
     if env.kind == "kafka":
         pytest.skip("Kafka enforces retention on the broker (retention.ms set by ensure_topics)")
