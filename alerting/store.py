@@ -422,6 +422,26 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
                                 " GROUP BY alert_id", list(alert_ids)).fetchall()
         return {r["alert_id"]: r["at"] for r in rows}
 
+    def overdue(self, before: datetime, reviews_before: datetime | None = None) -> dict:
+        """Read-only, for the console's pipeline health (console/pipeline_health.py): what should have
+        happened before ``before`` (the caller's now minus its grace) and has not.
+        ``outbox``: {channel: {"count", "oldest"}} over rows due by then and not sent — pending and
+        due, or claimed (``sending``) under a lease that ran out by then (its notifier died); held,
+        deferred and finished rows are not due. ``reviews``: {"count", "oldest"} over reviews still
+        pending whose forward time (``due_at``) passed by ``reviews_before`` (default ``before``).
+        Oldest: UTC ISO text, None when none."""
+        cut = _ts(before)
+        rows = self._db.execute(
+            "SELECT channel, COUNT(*) AS n, MIN(next_attempt_at) AS oldest FROM outbox"
+            " WHERE (state='pending' AND next_attempt_at < ?)"
+            " OR (state='sending' AND COALESCE(lease_until, next_attempt_at) < ?) GROUP BY channel",
+            (cut, cut)).fetchall()
+        review = self._db.execute("SELECT COUNT(*) AS n, MIN(due_at) AS oldest FROM reviews"
+                                  " WHERE state='pending' AND due_at < ?",
+                                  (_ts(reviews_before or before),)).fetchone()
+        return {"outbox": {r["channel"]: {"count": r["n"], "oldest": r["oldest"]} for r in rows},
+                "reviews": {"count": review["n"], "oldest": review["oldest"]}}
+
     def ops_alerts(self, state: str | None = "open") -> list[dict]:
         """Operational alerts (blind sources…) with their state, newest first."""
         sql, args = "SELECT * FROM ops_alerts", []
