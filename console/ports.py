@@ -33,9 +33,11 @@ from zoneinfo import ZoneInfo
 
 from alerting.acklinks import AckSigner, ShortLink
 from console.casebook import Casebook
+from console.pipeline_health import PipelineHealth
 from console.reports.issues import IssueStore
 from console.users import UserStore
 from contracts.messages import Alert, AlertStatus, Document, ScoredDocument
+from pipeline.bus import GroupLag
 from pipeline.config import AppConfig
 from pipeline.index import CountField, Index, SearchQuery
 
@@ -58,6 +60,7 @@ class AlertLedger(Protocol):
     def changes_since(self, seq: int) -> tuple[int, list[str]]: ...
     def detected_at(self, alert_ids: list[str]) -> dict[str, str]: ...
     def ops_alerts(self, state: str) -> list[dict]: ...
+    def overdue(self, before: datetime, reviews_before: datetime | None = None) -> dict: ...
 
 
 class EmergencyLedger(Protocol):
@@ -117,6 +120,9 @@ class ConsoleBackend:
     console_store: str | Path | None = None
     # The readiness check (yuqing/health.py): what this console cannot reach now; [] when ready.
     ready: Callable[[], list[str]] = field(default=lambda: [])
+    # The pipeline's backlogs (console/pipeline_health.py): role (score, index, route) → what its consumer group
+    # has not consumed (pipeline.bus.GroupLag; None where the bus cannot tell), for the roles this deployment runs.
+    pipeline_lag: Callable[[], dict[str, GroupLag | None]] = field(default=lambda: {})
 
 
 class Ports:
@@ -256,6 +262,17 @@ class Ports:
             except Exception:  # an older store without the table: nothing to show, not an error page
                 log.exception("could not read ops alerts")
                 return []
+
+    @cached_property
+    def health(self) -> PipelineHealth:
+        """The pipeline-health banner's readings (console/pipeline_health.py), shared by every request."""
+        def overdue(before: datetime, reviews_before: datetime) -> dict:
+            with self._alerts:
+                return self.backend.alerts().overdue(before, reviews_before)
+        return PipelineHealth(self.console.health, self.tz, self.now, overdue, self.backend.pipeline_lag)
+
+    def pipeline_health(self) -> dict:
+        return self.health.read()
 
     def emergency(self, method: str, *args, **kwargs):
         """Call the 事件 ledger (``EmergencyLedger``) under the alert-store lock."""

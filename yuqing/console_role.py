@@ -24,6 +24,8 @@ from alerting.store import AlertStore
 from console.ports import ConsoleBackend
 from console.web import create_app
 from contracts.messages import Document, ScoredDocument
+from contracts.topics import DOCS_RAW, DOCS_SCORED, OPS_ALERTS
+from pipeline.bus import GroupLag
 from yuqing.bootstrap import App, CannotStart
 from yuqing.health import readiness
 
@@ -70,7 +72,20 @@ def console_backend(app: App) -> ConsoleBackend:
                           route=route, ingest=ingest,
                           reopen=lambda alert_id, actor, via, reason, level: app.reopener.reopen(
                               alert_id, actor=actor, via=via, reason=reason, level=level),
-                          console_store=app.console_store, ready=readiness(app, "console"))
+                          console_store=app.console_store, ready=readiness(app, "console"),
+                          pipeline_lag=lambda: pipeline_lag(app))
+
+
+# What each bus-fed role consumes, as its consumer group (yuqing/roles.py run_stage) and topics.
+STAGES = {"score": ("scorer", (DOCS_RAW,)), "index": ("indexer", (DOCS_SCORED,)),
+          "route": ("router", (DOCS_SCORED, OPS_ALERTS))}
+
+
+def pipeline_lag(app: App) -> dict[str, GroupLag | None]:
+    """The backlog of each of score, index and route that this deployment runs (settings.yaml ``roles``;
+    a deployment that starts each role by itself runs the default list), read from outside its group."""
+    roles = app.config.settings.roles
+    return {role: app.bus.group_lag(group, topics) for role, (group, topics) in STAGES.items() if role in roles}
 
 
 def escalation_state(store: AlertStore, alert_ids: list[str]) -> dict[str, dict]:

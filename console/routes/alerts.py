@@ -10,6 +10,7 @@ from console import alert_service, labels
 from console.access import ACTION_LABELS, ACTIONS, can, unit_scope
 from console.routes import render
 from console.routes.emergency import emergency_of_alert
+from console.routes.wall import health_for
 from console.security import Refused, ports_of, require, require_write
 from console.users import Session
 from contracts.messages import Channel, Level
@@ -40,6 +41,7 @@ def feed_page(request: Request, session: Session = Depends(require("feed"))):
         "units": units, "channels": [(c.value, labels.channel(c)) for c in Channel], "sources": sources,
         "risks": sorted({r for a in alerts for r in a["risk_types"]}),
         "feed_interval": ports.console.feed_interval, "now_iso": ports.now().isoformat(),
+        "health": health_for(ports, session),
     })
 
 

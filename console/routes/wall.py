@@ -2,7 +2,8 @@
 
 Read from 3 m: today's counts by level, the unacknowledged and escalated
 alerts, each unit's status, the last 24 hours by hour, blind channels and
-who is on duty now (the rota, through ``ConsoleBackend.on_duty``). The page
+who is on duty now (the rota, through ``ConsoleBackend.on_duty``), and the pipeline-health banner
+(console/pipeline_health.py; also ``/api/health`` for the feed). The page
 refreshes itself from ``/api/wall`` every few seconds and whenever the live
 stream reports a change; it needs no interaction and reconnects by itself.
 """
@@ -66,13 +67,30 @@ def wall_data(ports: Ports, session: Session) -> dict:
         "trend": [{"hour": h.strftime("%H时"), "count": n} for h, n in zip(hours, trend, strict=True)],
         "blind": blind,
         "on_duty": ports.on_duty(),
+        "health": health_for(ports, session),
     }
+
+
+def health_for(ports: Ports, session: Session) -> dict:
+    """The pipeline-health banner as ``session``'s user may see it: a unit's lead is not told of alerts held
+    for the association's review (console.alert_service.visible), so not of late automatic forwards either."""
+    health = ports.pipeline_health()
+    problems = health["problems"]
+    if session.user.role == "lead":
+        problems = [p for p in problems if p["kind"] != "review"]
+    return {**health, "ok": not problems, "problems": problems, "now": ports.now().isoformat()}
 
 
 @router.get("/wall")
 def wall_page(request: Request, session: Session = Depends(require("wall"))):
     ports = ports_of(request)
     return render(request, "wall.html", {"wall": wall_data(ports, session), "cursor": ports.last_change()})
+
+
+@router.get("/api/health")
+def health_api(request: Request, session: Session = Depends(require("feed"))) -> dict:
+    """The banner's problems (the feed polls this), with the server's time for the page's clocks."""
+    return health_for(ports_of(request), session)
 
 
 @router.get("/api/wall")

@@ -18,7 +18,7 @@
   let seen = null;
   let selected = null;
   // The server's clock against this browser's: timers and time filters use the server's time.
-  const skew = new Date(data.now).getTime() - Date.now();
+  let skew = new Date(data.now).getTime() - Date.now();  // renewed by every /api/health answer
   const now = () => Date.now() + skew;
 
   try { seen = new Set(JSON.parse(localStorage.getItem(seenKey) || "null")); } catch (e) { seen = null; }
@@ -52,6 +52,23 @@
     const h = Math.floor(s / 3600); s -= h * 3600;
     const m = Math.floor(s / 60); s -= m * 60;
     return (h ? h + "小时" : "") + String(m).padStart(2, "0") + "分" + String(s).padStart(2, "0") + "秒";
+  }
+  // A promised time ("03:35 自动转发单位"): once it has passed by a minute and the row still shows it,
+  // the promise was not kept (the notify role is down): say so, "应于03:35自动转发，已逾期12分钟".
+  function due(cls, iso, promise, late) {
+    const s = el("span", "esc-next " + cls);
+    s.dataset.due = iso;
+    s.dataset.promise = promise;
+    s.dataset.late = late;
+    showDue(s);
+    return s;
+  }
+  function showDue(s) {
+    const m = Math.floor((now() - new Date(s.dataset.due).getTime()) / 60000);
+    const late = m >= 1;
+    s.textContent = late ? "应于" + hm(s.dataset.due) + s.dataset.late + "，已逾期" +
+      (m >= 60 ? Math.floor(m / 60) + "小时" + (m % 60) + "分钟" : m + "分钟") : hm(s.dataset.due) + " " + s.dataset.promise;
+    s.classList.toggle("overdue", late);
   }
   function cell(tr, text, cls, label) {
     const td = el("td", cls, text);
@@ -150,7 +167,7 @@
       r.title = "单位尚未收到通知；" + hm(a.review.due_at) + " 前未复核将自动转发";
       st.appendChild(r);
       // The review deadline at a glance, like the next escalation step: the unit is told then by itself.
-      st.appendChild(el("span", "esc-next review-due", hm(a.review.due_at) + " 自动转发单位"));
+      st.appendChild(due("review-due", a.review.due_at, "自动转发单位", "自动转发"));
     } else if (a.review && a.review.state === "resolved") {
       const r = el("span", "review-badge review-closed", "协会已处置，未转发");
       r.title = a.review.label + "（" + (a.review.forwarded_by || "") + "）";
@@ -162,7 +179,8 @@
       st.appendChild(b);
     }
     if (a.escalation.next_at) {
-      st.appendChild(el("span", "esc-next", hm(a.escalation.next_at) + " 升级至" + a.escalation.next_label));
+      st.appendChild(due("esc-due", a.escalation.next_at, "升级至" + a.escalation.next_label,
+                         "升级至" + a.escalation.next_label));
     }
     const timer = cell(tr, a.unacknowledged ? elapsed(a.detected_at) : "—",
                        "timer" + (a.unacknowledged ? " timer-step-" + a.escalation.step : ""), "未确认");
@@ -323,6 +341,28 @@
   redraw();
   setInterval(() => {
     document.querySelectorAll("td.timer[data-since]").forEach((td) => { td.textContent = elapsed(td.dataset.since); });
+    body.querySelectorAll("span[data-due]").forEach(showDue);
   }, 1000);
+
+  // ---------------------------------------------------------------- pipeline health (console/pipeline_health.py)
+  const banner = document.getElementById("health-banner");
+  function drawHealth(h) {
+    skew = new Date(h.now).getTime() - Date.now();
+    document.getElementById("health-items").replaceChildren(...h.problems.map((p) => {
+      const item = el("span", "health-item", p.text);
+      item.dataset.kind = p.kind;
+      return item;
+    }));
+    banner.hidden = h.ok;
+    document.body.dataset.health = h.ok ? "ok" : "bad";
+  }
+  async function checkHealth() {
+    try {
+      const r = await fetch("/api/health", {credentials: "same-origin", headers: {"Accept": "application/json"}});
+      if (r.ok) drawHealth(await r.json());
+    } catch (e) { /* the live-status badge already says the connection is down */ }
+  }
+  drawHealth(data.health);
+  setInterval(checkHealth, 15000);
   connect();
 })();

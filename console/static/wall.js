@@ -63,18 +63,29 @@
       ag.dataset.since = a.detected_at;
       li.appendChild(ag);
       if (a.escalation || a.next_at) {
+        const late = a.next_at && Date.now() + skew - new Date(a.next_at).getTime() >= 60000;  // the promise not kept
         li.appendChild(el("span", "step", (a.escalation ? "已升级" + a.escalation : "") +
-                                        (a.next_at ? "　" + hm(a.next_at) + " 将升级" : "")));
+                                        (a.next_at ? "　" + hm(a.next_at) + (late ? " 应升级，已逾期" + age(a.next_at)
+                                                                               : " 将升级") : "")));
       }
       return li;
     }));
     $("wall-waiting-empty").hidden = w.waiting.length > 0;
     fit($("wall-waiting"), $("wall-waiting-box"), Math.max(w.unacknowledged, w.waiting.length), "条待确认");
+    // The pipeline stalled (console/pipeline_health.py): say it first, and never call anything 正常 meanwhile.
+    const bad = !w.health.ok;
+    $("wall-health-items").replaceChildren(...w.health.problems.map((p) => {
+      const item = el("span", "health-item", p.text);
+      item.dataset.kind = p.kind;
+      return item;
+    }));
+    $("wall-health").hidden = !bad;
+    document.body.dataset.health = bad ? "bad" : "ok";
     $("wall-units").replaceChildren(...w.units.map((u) => {
       const d = el("div", "unit-tile" + (u.worst ? " w-" + u.worst : "") + (u.escalated ? " escalated" : ""), u.short);
       d.dataset.unit = u.id;
       d.appendChild(el("small", "", u.unack ? "未确认 " + u.unack + (u.escalated ? " · 升级 " + u.escalated : "")
-                                    : u.open ? "处置中 " + u.open : "正常"));
+                                    : u.open ? "处置中 " + u.open : bad ? "待核实" : "正常"));
       d.title = u.name + (u.open ? "：未结 " + u.open + "，未确认 " + u.unack : "");
       return d;
     }));
@@ -92,7 +103,8 @@
       li.title = li.textContent;
       return li;
     }, "个信息源异常"));
-    $("wall-blind-ok").hidden = w.blind.length > 0;
+    $("wall-blind-ok").hidden = w.blind.length > 0 || bad;
+    $("wall-pipeline-bad").hidden = w.blind.length > 0 || !bad;
     live.dataset.blind = w.blind.length ? "1" : "";
     $("wall-duty").replaceChildren(...(w.on_duty.length ? capped(w.on_duty, 3, (o) => {
       const li = el("li", "", o.name);

@@ -196,6 +196,24 @@ class DemoConfig(Strict):
         return bool(self.site_port or self.mailsink_port or self.gateways or self.users)
 
 
+class PipelineHealthSettings(Strict):
+    """When the duty room's banner says a role of the pipeline is stalled (console/pipeline_health.py)."""
+
+    # An SMS, e-mail or robot message due this long ago and not sent: 通知发送停滞 (the notify role is down
+    # or cannot send); a message waits up to a poll interval, plus a retry's backoff, in normal work.
+    outbox_grace: float = 120.0
+    # A held alert's automatic forward (复核 timeout) this late and not done: 逾期未自动转发.
+    review_grace: float = 60.0
+    # The oldest message the score, index or route role has not consumed is this old: 积压 (on Kafka, whose
+    # lag tells no age: since the console last saw the role's backlog empty or shrinking).
+    lag_age: float = 300.0
+    # One reading serves every feed and wall refresh for this long (each costs a few indexed queries).
+    refresh: float = 5.0
+
+    _durations = field_validator("outbox_grace", "review_grace", "lag_age", "refresh", mode="before")(
+        lambda cls, v: parse_duration(v))
+
+
 class ConsoleSettings(Strict):
     """The web console (console/): users, sessions, scheduled reports."""
 
@@ -214,6 +232,7 @@ class ConsoleSettings(Strict):
     # Reverse proxies (addresses or networks, e.g. 10.0.0.5, 10.0.0.0/24) whose X-Forwarded-For
     # names the real client, for login throttling and logs; from anyone else the header is ignored.
     trusted_proxies: list[str] = Field(default_factory=list)
+    health: PipelineHealthSettings = PipelineHealthSettings()  # the pipeline-health banner's thresholds
 
     _durations = field_validator("session_ttl", "idle_timeout", "feed_interval", mode="before")(
         lambda cls, v: parse_duration(v))

@@ -1,0 +1,153 @@
+"""Is the pipeline doing its work? The duty room's banner (feed, wall, phone) when it is not.
+
+The console reads, on every feed and wall refresh (one reading serves ``console.health.refresh``
+seconds), what it can read in both deployments, embedded SQLite and Kafka + PostgreSQL:
+
+* the alert store (``AlertStore.overdue``): notifications due more than ``outbox_grace`` ago and not
+  sent — the notify role is down, or cannot reach a provider; and alerts held for review whose
+  automatic forward time passed more than ``review_grace`` ago without the forward — the forward is
+  fired by the escalator, which runs inside the notify role;
+* the bus (``Bus.group_lag``): for each of score, index and route that this deployment runs
+  (``settings.roles``), the messages its consumer group has not committed, and how old the oldest is.
+  The embedded bus knows when each message was appended. Kafka's offsets carry no time, so there the
+  age is how long ago this console last saw the role's backlog empty or shrinking (kept in memory:
+  a restarted console starts counting again).
+
+Why no heartbeats ("role X alive at …" rows): a heartbeat says a process runs, not that it works
+(a loop stuck on a lock still beats), it would need a writer in every role and a store each of them
+can reach, and it cannot say what the duty room must know: that messages are waiting and since when.
+The work waiting is already recorded by both deployments (due times in the outbox and the reviews,
+committed offsets on the bus), so nothing new is written by any role. A role that is stopped while
+nothing waits for it misses nothing; the banner appears as soon as work for it is waiting too long.
+The crawlers are watched by source health (/sources, the wall's 失明渠道), not here.
+
+``assess`` is pure (readings in, problems out) for the tests; ``PipelineHealth`` reads, caches and
+remembers Kafka backlogs between readings.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from pipeline.bus import GroupLag
+from pipeline.config.settings import PipelineHealthSettings
+
+log = logging.getLogger(__name__)
+
+ROLE_LABELS = {"score": "评分", "index": "索引", "route": "预警分发"}
+CHANNEL_LABELS = {"sms": "短信", "email": "邮件", "robot": "群消息"}
+
+
+def _when(at: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """03:35 today, 12-01 03:35 another day, in the association's time zone."""
+    local, today = at.astimezone(tz), now.astimezone(tz)
+    return local.strftime("%H:%M") if local.date() == today.date() else local.strftime("%m-%d %H:%M")
+
+
+def _ago(seconds: float) -> str:
+    minutes = max(int(seconds // 60), 1)
+    return f"{minutes} 分钟" if minutes < 60 else f"{minutes // 60} 小时 {minutes % 60} 分钟"
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datetime, tz: ZoneInfo,
+           errors: list[str] | None = None, wall: float | None = None) -> list[dict]:
+    """Problems, the worst first: ``{"kind": outbox|review|lag|unreadable, "role", "count", "since"
+    (UTC ISO, or None), "text" (Chinese, for the banner)}``. ``overdue`` is ``AlertStore.overdue``'s
+    answer already cut at each grace; ``lags`` maps a role to its backlog already found too old (its
+    ``oldest`` an epoch time, never None here); ``errors`` name what could not be read; ``wall`` is the
+    bus's clock now (epoch s; default: the system's)."""
+    wall = time.time() if wall is None else wall
+    problems: list[dict] = []
+    outbox = (overdue or {}).get("outbox") or {}
+    if outbox:
+        count = sum(v["count"] for v in outbox.values())
+        oldest = min(_parse(v["oldest"]) for v in outbox.values() if v["oldest"])
+        order = list(CHANNEL_LABELS)
+        kinds = "/".join(CHANNEL_LABELS.get(c, c) for c in sorted(outbox, key=lambda c: (
+            order.index(c) if c in order else len(order), c)))
+        problems.append({"kind": "outbox", "role": "notify", "count": count, "since": oldest.isoformat(),
+                         "text": f"通知发送停滞：{count:,} 条{kinds}逾期未发，最早应于 {_when(oldest, now, tz)} 发出"
+                                 f"（已过 {_ago((now - oldest).total_seconds())}）"})
+    reviews = (overdue or {}).get("reviews") or {}
+    if reviews.get("count"):
+        oldest = _parse(reviews["oldest"])
+        problems.append({"kind": "review", "role": "notify", "count": reviews["count"], "since": oldest.isoformat(),
+                         "text": f"自动转发停滞：{reviews['count']:,} 条待复核预警应于 {_when(oldest, now, tz)} 自动转发单位，"
+                                 f"已逾期 {_ago((now - oldest).total_seconds())}，单位尚未收到通知"})
+    for role, lag in lags.items():
+        if lag is None or not lag.messages or lag.oldest is None:
+            continue
+        since = datetime.fromtimestamp(lag.oldest, timezone.utc)
+        problems.append({"kind": "lag", "role": role, "count": lag.messages, "since": since.isoformat(),
+                         "text": f"{ROLE_LABELS.get(role, role)}积压 {lag.messages:,} 条，"
+                                 f"最久 {_ago(max(wall - lag.oldest, 0.0))}"})
+    for what in errors or ():
+        problems.append({"kind": "unreadable", "role": "", "count": 0, "since": None,
+                         "text": f"无法读取处理进度：{what}"})
+    return problems
+
+
+class PipelineHealth:
+    """Reads the alert store's overdue work and the bus's backlogs, at most once per ``refresh``."""
+
+    def __init__(self, settings: PipelineHealthSettings, tz: ZoneInfo, now: Callable[[], datetime],
+                 overdue: Callable[[datetime, datetime], dict], lags: Callable[[], dict[str, GroupLag | None]],
+                 wall: Callable[[], float] = time.time, tick: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.tz = tz
+        self.now = now
+        self.overdue = overdue  # (outbox cut, review cut) → AlertStore.overdue's answer
+        self.lags = lags
+        self.wall = wall  # the bus's clock: append times are epoch seconds
+        self.tick = tick  # the cache's clock
+        self._lock = threading.Lock()
+        self._cached: tuple[float, dict] | None = None
+        self._calm: dict[str, tuple[int, float]] = {}  # role → (backlog, when last seen empty or shrinking)
+
+    def read(self) -> dict:
+        """``{"ok", "checked_at", "problems": assess(…)}``, from the cache when fresh."""
+        with self._lock:
+            if self._cached and self.tick() - self._cached[0] < self.settings.refresh:
+                return self._cached[1]
+            now, errors = self.now(), []
+            try:
+                overdue = self.overdue(now - timedelta(seconds=self.settings.outbox_grace),
+                                       now - timedelta(seconds=self.settings.review_grace))
+            except Exception as e:  # the feed itself still shows what the store gives
+                log.warning("pipeline health: alert store unreadable: %s", e)
+                overdue, errors = None, [f"预警库（{type(e).__name__}）"]
+            wall = self.wall()
+            try:
+                lags = self._stale(self.lags(), wall)
+            except Exception as e:
+                log.warning("pipeline health: bus unreadable: %s", e)
+                lags, errors = {}, [*errors, f"消息总线（{type(e).__name__}）"]
+            problems = assess(overdue, lags, now, self.tz, errors, wall)
+            out = {"ok": not problems, "checked_at": now.isoformat(), "problems": problems}
+            self._cached = (self.tick(), out)
+            return out
+
+    def _stale(self, lags: dict[str, GroupLag | None], wall: float) -> dict[str, GroupLag]:
+        """The backlogs older than ``lag_age``, each with an age: the bus's, else since calm (Kafka)."""
+        out = {}
+        for role, lag in lags.items():
+            if lag is None:
+                continue
+            before = self._calm.get(role)
+            if not lag.messages or before is None or lag.messages < before[0]:
+                self._calm[role] = (lag.messages, wall)
+            else:
+                self._calm[role] = (lag.messages, before[1])
+            oldest = lag.oldest if lag.oldest is not None else (self._calm[role][1] if lag.messages else None)
+            if lag.messages and oldest is not None and wall - oldest >= self.settings.lag_age:
+                out[role] = GroupLag(lag.messages, oldest)
+        return out
+

@@ -1,0 +1,161 @@
+"""The pipeline-health model (console/pipeline_health.py): the alert store's overdue work on both
+engines, the bus's backlogs (with an age, and without one as on Kafka), the banner's Chinese text,
+the reading's cache, and the thresholds as checked configuration."""
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from alerting.store import AlertStore, Notification
+from console.pipeline_health import PipelineHealth, assess
+from contracts.clock import FakeClock
+from pipeline.bus import GroupLag, open_bus
+from pipeline.config import ConfigError, load_config
+from pipeline.config.settings import PipelineHealthSettings
+from tests.kit import copy_config
+
+T0 = datetime(2026, 3, 1, 19, 35, tzinfo=timezone.utc)  # 03:35 on 2 March in Jilin
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def note(i: int, channel: str = "email", state: str = "pending", not_before: datetime | None = None) -> Notification:
+    return Notification(id=f"n{i}", alert_id="a1", channel=channel, recipient=f"r{i}", step=0,
+                        payload={"email": {"subject": "s", "body": "b"}}, state=state, not_before=not_before)
+
+
+@pytest.fixture
+def store(state_url):
+    s = AlertStore(state_url)
+    yield s
+    s.close()
+
+
+def fill(store: AlertStore) -> None:
+    """Due at 03:35: an e-mail and an SMS; one claimed by a notifier that died (lease to 03:36); one held
+    for review; one deferred to 04:35; one sent. Reviews: one to forward at 03:35, one at 04:35."""
+    with store.transaction() as db:
+        store.enqueue(db, [note(1), note(2, "sms"), note(3), note(4, state="held"),
+                           note(5, not_before=T0 + timedelta(hours=1)), note(6)], T0)
+        store.open_review(db, "a1", "picc-jl", T0, T0 - timedelta(minutes=15))
+        store.open_review(db, "a2", "picc-jl", T0 + timedelta(hours=1), T0)
+    claimed = {n.id: n for n in store.claim_due(T0, owner="dead", lease=timedelta(seconds=60))}
+    with store.transaction() as db:  # n1 and n2 back to pending as an unclaimed row would be; n6 sent
+        db.execute("UPDATE outbox SET state='pending', lease_owner=NULL, lease_until=NULL WHERE id IN ('n1','n2')")
+    store.settle(claimed["n6"], "sent", T0)
+
+
+def test_overdue_reads_late_work_and_nothing_else_on_both_engines(store):
+    fill(store)
+    assert store.overdue(T0 - timedelta(seconds=1)) == {"outbox": {}, "reviews": {"count": 0, "oldest": None}}
+    late = store.overdue(T0 + timedelta(minutes=10))
+    assert late["outbox"]["email"]["count"] == 2  # n1 pending, n3 claimed by a notifier whose lease ran out
+    assert late["outbox"]["sms"] == {"count": 1, "oldest": T0.isoformat(timespec="microseconds")}
+    assert datetime.fromisoformat(late["outbox"]["email"]["oldest"]) == T0
+    assert late["reviews"]["count"] == 1 and datetime.fromisoformat(late["reviews"]["oldest"]) == T0
+    # a claimed row under a live lease is not late yet: 03:35:30 is inside n3's lease
+    assert store.overdue(T0 + timedelta(seconds=30))["outbox"]["email"]["count"] == 1
+    # the review cut is its own: outbox due by 03:45, reviews due by 03:30 (none)
+    assert store.overdue(T0 + timedelta(minutes=10), T0 - timedelta(minutes=5))["reviews"]["count"] == 0
+
+
+def ticks():
+    """The cache's clock: an hour between readings, so each test's reading is fresh unless it says otherwise."""
+    return itertools.count(step=3600).__next__
+
+
+def health(store: AlertStore, clock: FakeClock, **settings) -> PipelineHealth:
+    return PipelineHealth(PipelineHealthSettings(**settings), TZ, clock.now, store.overdue, lambda: {}, tick=ticks())
+
+
+def test_the_banner_names_what_is_late_and_since_when(store):
+    fill(store)
+    clock = FakeClock(T0 + timedelta(minutes=1))
+    h = health(store, clock)
+    assert h.read() == {"ok": True, "checked_at": clock.now().isoformat(), "problems": []}  # inside both graces
+    clock.advance(minutes=11)  # 03:47
+    got = h.read()
+    assert not got["ok"]
+    outbox, review = got["problems"]
+    assert outbox["kind"] == "outbox" and outbox["count"] == 3
+    assert outbox["text"] == "通知发送停滞：3 条短信/邮件逾期未发，最早应于 03:35 发出（已过 12 分钟）"
+    assert review["kind"] == "review" and review["since"] == T0.isoformat()
+    assert review["text"] == "自动转发停滞：1 条待复核预警应于 03:35 自动转发单位，已逾期 12 分钟，单位尚未收到通知"
+    with store.transaction() as db:  # the notifier comes back and sends; the review timer forwards
+        db.execute("UPDATE outbox SET state='sent'")
+        store.close_review(db, "a1", "forwarded", clock.now(), by="timer", via="timer")
+    assert h.read()["ok"]
+
+
+def test_one_reading_serves_the_refresh_period(store):
+    clock = FakeClock(T0)
+    h = health(store, clock, refresh=3601)
+    first = h.read()
+    fill(store)
+    clock.advance(hours=1)
+    assert h.read() is first  # cached: a wall and ten feeds refreshing cost one reading
+
+
+def test_a_backlog_with_an_age_is_late_from_lag_age():
+    bus = open_bus("memory://health-lag")
+    with bus.producer() as producer:
+        for i in range(1240):
+            producer.send("docs.raw", b"x", key=str(i))
+    [first] = [bus.group_lag("scorer", ["docs.raw"]).oldest]
+    assert first is not None
+    wall = [first + 299]
+    h = PipelineHealth(PipelineHealthSettings(lag_age=300), TZ, FakeClock(T0).now,
+                       lambda a, b: {}, lambda: {"score": bus.group_lag("scorer", ["docs.raw"]),
+                                                 "index": bus.group_lag("indexer", ["docs.scored"])},
+                       wall=lambda: wall[0], tick=ticks())
+    assert h.read()["ok"]
+    wall[0] = first + 6 * 60 + 5
+    [lag] = h.read()["problems"]
+    assert lag["kind"] == "lag" and lag["role"] == "score" and lag["count"] == 1240
+    assert lag["text"] == "评分积压 1,240 条，最久 6 分钟"
+
+
+def test_a_backlog_without_an_age_counts_from_when_it_was_last_seen_calm():
+    """Kafka's offsets carry no time: the age is since the console last saw the backlog empty or shrinking."""
+    wall, backlog = [1000.0], [0]
+    h = PipelineHealth(PipelineHealthSettings(lag_age=300), TZ, FakeClock(T0).now,
+                       lambda a, b: {}, lambda: {"route": GroupLag(backlog[0], None)}, wall=lambda: wall[0], tick=ticks())
+    assert h.read()["ok"]
+    for at, n in ((1010, 5), (1200, 50), (1299, 80)):  # growing since 1000, not yet 300 s
+        wall[0], backlog[0] = at, n
+        assert h.read()["ok"]
+    wall[0], backlog[0] = 1301, 90
+    [lag] = h.read()["problems"]
+    assert lag["text"] == "预警分发积压 90 条，最久 5 分钟"
+    wall[0], backlog[0] = 1310, 60  # shrinking: the role works, the count starts again
+    assert h.read()["ok"]
+    wall[0], backlog[0] = 1620, 70
+    assert h.read()["problems"][0]["count"] == 70
+
+
+def test_what_cannot_be_read_is_said_not_hidden():
+    def broken(*_):
+        raise OSError("disk")
+    got = PipelineHealth(PipelineHealthSettings(), TZ, FakeClock(T0).now, broken, broken).read()
+    assert [p["text"] for p in got["problems"]] == ["无法读取处理进度：预警库（OSError）",
+                                                    "无法读取处理进度：消息总线（OSError）"]
+
+
+def test_another_day_is_dated():
+    overdue = {"outbox": {"robot": {"count": 1, "oldest": (T0 - timedelta(days=1)).isoformat()}}, "reviews": {}}
+    [p] = assess(overdue, {}, T0, TZ)
+    assert p["text"] == "通知发送停滞：1 条群消息逾期未发，最早应于 03-01 03:35 发出（已过 24 小时 0 分钟）"
+
+
+def test_thresholds_are_checked_configuration(tmp_path):
+    root = copy_config(tmp_path / "ok", settings={"console": {"health": {"lag_age": "10m", "outbox_grace": 90}}})
+    got = load_config(root).settings.console.health
+    assert (got.lag_age, got.outbox_grace, got.review_grace) == (600.0, 90.0, 60.0)
+    for bad, says in (({"lag_age": "soon"}, "console.health.lag_age: not a duration"),
+                      ({"lag_agee": "5m"}, "console.health.lag_agee: unknown field")):
+        root = copy_config(tmp_path / next(iter(bad)), settings={"console": {"health": bad}})
+        with pytest.raises(ConfigError) as err:
+            load_config(root)
+        assert says in str(err.value)
