@@ -159,3 +159,17 @@ def test_thresholds_are_checked_configuration(tmp_path):
         with pytest.raises(ConfigError) as err:
             load_config(root)
         assert says in str(err.value)
+
+
+def test_the_console_reads_the_backlog_of_each_role_the_deployment_runs(tmp_path):
+    from tests.kit import build_test_app, publish_raw, seed_doc
+    from yuqing.console_role import pipeline_lag
+    app = build_test_app(tmp_path, settings={"roles": ["crawl", "score", "route", "notify", "console"]})
+    try:
+        assert pipeline_lag(app) == {"score": GroupLag(0, None), "route": GroupLag(0, None)}  # no index role here
+        publish_raw(app.config, [seed_doc({"picc-pc-jl": "red"}, title=f"积压{i}", text="理赔难", story=f"s{i}",
+                                          url=f"http://news.example.cn/{i}.html", at=T0) for i in range(3)])
+        lag = pipeline_lag(app)
+        assert lag["score"].messages == 3 and lag["score"].oldest is not None and lag["route"].messages == 0
+    finally:
+        app.close()
