@@ -427,7 +427,8 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
         happened before ``before`` (the caller's now minus its grace) and has not.
         ``outbox``: {channel: {"count", "oldest"}} over rows due by then and not sent — pending and
         due, or claimed (``sending``) under a lease that ran out by then (its notifier died); held,
-        deferred and finished rows are not due. ``reviews``: {"count", "oldest"} over reviews still
+        deferred and finished rows are not due. ``failing``: the same over rows not due yet because a
+        failed attempt backed them off, queued before the cut (oldest: when queued). ``reviews``: {"count", "oldest"} over reviews still
         pending whose forward time (``due_at``) passed by ``reviews_before`` (default ``before``).
         Oldest: UTC ISO text, None when none."""
         cut = _ts(before)
@@ -436,10 +437,16 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
             " WHERE (state='pending' AND next_attempt_at < ?)"
             " OR (state='sending' AND COALESCE(lease_until, next_attempt_at) < ?) GROUP BY channel",
             (cut, cut)).fetchall()
+        # Tried, failed and waiting for a retry (a provider down): not late by its due time, which backs off.
+        failing = self._db.execute(
+            "SELECT channel, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox"
+            " WHERE state='pending' AND attempts > 0 AND next_attempt_at >= ? AND created_at < ? GROUP BY channel",
+            (cut, cut)).fetchall()
         review = self._db.execute("SELECT COUNT(*) AS n, MIN(due_at) AS oldest FROM reviews"
                                   " WHERE state='pending' AND due_at < ?",
                                   (_ts(reviews_before or before),)).fetchone()
         return {"outbox": {r["channel"]: {"count": r["n"], "oldest": r["oldest"]} for r in rows},
+                "failing": {r["channel"]: {"count": r["n"], "oldest": r["oldest"]} for r in failing},
                 "reviews": {"count": review["n"], "oldest": review["oldest"]}}
 
     def ops_alerts(self, state: str | None = "open") -> list[dict]:

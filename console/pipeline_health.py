@@ -4,7 +4,8 @@ The console reads, on every feed and wall refresh (one reading serves ``console.
 seconds), what it can read in both deployments, embedded SQLite and Kafka + PostgreSQL:
 
 * the alert store (``AlertStore.overdue``): notifications due more than ``outbox_grace`` ago and not
-  sent — the notify role is down, or cannot reach a provider; and alerts held for review whose
+  sent — the notify role is down; notifications queued that long ago whose attempts failed and wait
+  for a retry — a provider (SMS gateway, mail server) cannot be reached; and alerts held for review whose
   automatic forward time passed more than ``review_grace`` ago without the forward — the forward is
   fired by the escalator, which runs inside the notify role;
 * the bus (``Bus.group_lag``): for each of score, index and route that this deployment runs
@@ -53,13 +54,20 @@ def _ago(seconds: float) -> str:
     return f"{minutes} 分钟" if minutes < 60 else f"{minutes // 60} 小时 {minutes % 60} 分钟"
 
 
+def _kinds(channels: dict) -> str:
+    """短信/邮件: the channels' names, in a fixed order."""
+    order = list(CHANNEL_LABELS)
+    return "/".join(CHANNEL_LABELS.get(c, c) for c in sorted(channels, key=lambda c: (
+        order.index(c) if c in order else len(order), c)))
+
+
 def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
 def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datetime, tz: ZoneInfo,
            errors: list[str] | None = None, wall: float | None = None) -> list[dict]:
-    """Problems, the worst first: ``{"kind": outbox|review|lag|unreadable, "role", "count", "since"
+    """Problems, the worst first: ``{"kind": outbox|failing|review|lag|unreadable, "role", "count", "since"
     (UTC ISO, or None), "text" (Chinese, for the banner)}``. ``overdue`` is ``AlertStore.overdue``'s
     answer already cut at each grace; ``lags`` maps a role to its backlog already found too old (its
     ``oldest`` an epoch time, never None here); ``errors`` name what could not be read; ``wall`` is the
@@ -70,12 +78,16 @@ def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datet
     if outbox:
         count = sum(v["count"] for v in outbox.values())
         oldest = min(_parse(v["oldest"]) for v in outbox.values() if v["oldest"])
-        order = list(CHANNEL_LABELS)
-        kinds = "/".join(CHANNEL_LABELS.get(c, c) for c in sorted(outbox, key=lambda c: (
-            order.index(c) if c in order else len(order), c)))
         problems.append({"kind": "outbox", "role": "notify", "count": count, "since": oldest.isoformat(),
-                         "text": f"通知发送停滞：{count:,} 条{kinds}逾期未发，最早应于 {_when(oldest, now, tz)} 发出"
+                         "text": f"通知发送停滞：{count:,} 条{_kinds(outbox)}逾期未发，最早应于 {_when(oldest, now, tz)} 发出"
                                  f"（已过 {_ago((now - oldest).total_seconds())}）"})
+    failing = (overdue or {}).get("failing") or {}
+    if failing:
+        count = sum(v["count"] for v in failing.values())
+        oldest = min(_parse(v["oldest"]) for v in failing.values() if v["oldest"])
+        problems.append({"kind": "failing", "role": "notify", "count": count, "since": oldest.isoformat(),
+                         "text": f"通知发送失败：{count:,} 条{_kinds(failing)}发送失败、正在重试，"
+                                 f"最早的于 {_when(oldest, now, tz)} 生成（请检查短信/邮件服务）"})
     reviews = (overdue or {}).get("reviews") or {}
     if reviews.get("count"):
         oldest = _parse(reviews["oldest"])

@@ -17,7 +17,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from contracts.clock import FakeClock
 from tests.console.conftest import UNIT_A, Api, start_console, stop_console
 from tests.console.test_console_browser import assert_png, login, open_feed, wait
-from tests.kit import CHROMEDRIVER, CHROMIUM, chromium_session, seed_doc
+from tests.kit import CHROMEDRIVER, CHROMIUM, SmtpRecorder, chromium_session, seed_doc
 
 pytestmark = pytest.mark.skipif(
     not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
@@ -30,14 +30,17 @@ T0 = datetime(2026, 3, 1, 19, 20, tzinfo=timezone.utc)  # 03:20 on 2 March in Ji
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The console and the router, never the notifier: nothing is sent, no timer fires."""
-    app, _, server = start_console(tmp_path_factory.mktemp("health"), clock=FakeClock(T0), rules=REVIEW)
+    """The console and the router, never the notifier: nothing is sent, no timer fires (until the last test)."""
+    smtp = SmtpRecorder().start()
+    app, _, server = start_console(tmp_path_factory.mktemp("health"), clock=FakeClock(T0), rules=REVIEW,
+                                   settings={"smtp": {"host": "127.0.0.1", "port": smtp.port}})
     doc = seed_doc({UNIT_A: "red"}, title="停摆测试：车主投诉理赔被拒", text="车主称保险公司拒赔，已向监管部门投诉。",
                    url="http://news.example.cn/health/1.html", at=app.clock.now(), story="health-1")
     app.index.upsert([doc])
     alert_id = app.router.handle(doc)[0].alert.id
     yield app, server, alert_id
     stop_console(app, server)
+    smtp.stop()
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +109,7 @@ def test_the_stalled_notifier_shows_on_the_feed_the_wall_and_the_phone(site, dri
 def test_the_banner_goes_when_the_work_is_done(site):
     app, server, alert_id = site
     app.notifier.run_once()  # the notify role is back: it sends what is due and forwards the late review
-    app.notifier.run_once()
+    app.notifier.run_once()  # … and sends what the forward released
     duty = Api(server.url, "duty")
     health = wait_health(duty)
     assert health["ok"] and health["problems"] == [], health

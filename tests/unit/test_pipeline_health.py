@@ -49,7 +49,8 @@ def fill(store: AlertStore) -> None:
 
 def test_overdue_reads_late_work_and_nothing_else_on_both_engines(store):
     fill(store)
-    assert store.overdue(T0 - timedelta(seconds=1)) == {"outbox": {}, "reviews": {"count": 0, "oldest": None}}
+    assert store.overdue(T0 - timedelta(seconds=1)) == {"outbox": {}, "failing": {},
+                                                         "reviews": {"count": 0, "oldest": None}}
     late = store.overdue(T0 + timedelta(minutes=10))
     assert late["outbox"]["email"]["count"] == 2  # n1 pending, n3 claimed by a notifier whose lease ran out
     assert late["outbox"]["sms"] == {"count": 1, "oldest": T0.isoformat(timespec="microseconds")}
@@ -141,6 +142,26 @@ def test_what_cannot_be_read_is_said_not_hidden():
     got = PipelineHealth(PipelineHealthSettings(), TZ, FakeClock(T0).now, broken, broken).read()
     assert [p["text"] for p in got["problems"]] == ["无法读取处理进度：预警库（OSError）",
                                                     "无法读取处理进度：消息总线（OSError）"]
+
+
+def test_a_provider_that_keeps_failing_is_named_though_its_retries_are_not_late(store):
+    clock = FakeClock(T0)
+    with store.transaction() as db:
+        store.enqueue(db, [note(1, "sms"), note(2)], T0)
+    for n in store.claim_due(T0, owner="notifier"):  # the SMS gateway refuses; the e-mail goes
+        if n.channel == "sms":
+            store.settle(n, "pending", T0, error="gateway timeout", retry_at=T0 + timedelta(minutes=30))
+        else:
+            store.settle(n, "sent", T0)
+    h = health(store, clock)
+    clock.advance(minutes=1)
+    assert h.read()["ok"]  # a retry inside the grace is normal work
+    clock.advance(minutes=2)
+    [p] = h.read()["problems"]
+    assert p["kind"] == "failing" and p["count"] == 1
+    assert p["text"] == "通知发送失败：1 条短信发送失败、正在重试，最早的于 03:35 生成（请检查短信/邮件服务）"
+    clock.advance(minutes=30)  # the retry is due and not taken: the notifier is down too
+    assert [p["kind"] for p in h.read()["problems"]] == ["outbox"]
 
 
 def test_another_day_is_dated():
