@@ -72,8 +72,9 @@ def test_the_stalled_notifier_shows_on_the_feed_the_wall_and_the_phone(site, dri
     assert "通知发送停滞：" in text and "逾期未发，最早应于 03:20 发出（已过 27 分钟）" in text
     assert "条待复核预警应于 03:35 自动转发单位，已逾期 12 分钟，单位尚未收到通知" in text
     wait(driver).until(lambda d: due_cue(d, alert_id) == "应于03:35自动转发，已逾期12分钟")
-    cue = driver.find_element(By.CSS_SELECTOR, f'#feed-body tr[data-id="{alert_id}"] .review-due')
-    assert "overdue" in cue.get_attribute("class")
+    # Found afresh on each try: the feed re-renders a row whenever its alert changes.
+    wait(driver).until(lambda d: "overdue" in d.find_element(
+        By.CSS_SELECTOR, f'#feed-body tr[data-id="{alert_id}"] .review-due').get_attribute("class"))
     driver.save_screenshot(str(shots / "health-feed.png"))
     assert_png(shots / "health-feed.png")
 
@@ -83,7 +84,8 @@ def test_the_stalled_notifier_shows_on_the_feed_the_wall_and_the_phone(site, dri
     assert "通知发送停滞" in wall and "自动转发停滞" in wall
     assert not driver.find_element(By.ID, "wall-blind-ok").is_displayed()  # not 「全部信息源正常」
     assert "处理流程停滞" in driver.find_element(By.ID, "wall-pipeline-bad").text
-    tiles = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#wall-units .unit-tile small")]
+    tiles = driver.execute_script(  # read at once: the wall redraws its tiles on every refresh
+        "return [...document.querySelectorAll('#wall-units .unit-tile small')].map((s) => s.textContent);")
     assert tiles and "正常" not in tiles and "待核实" in tiles
     driver.save_screenshot(str(shots / "health-wall.png"))
     assert_png(shots / "health-wall.png")
