@@ -40,7 +40,8 @@ from pipeline.config.settings import PipelineHealthSettings
 log = logging.getLogger(__name__)
 
 ROLE_LABELS = {"score": "评分", "index": "索引", "route": "预警分发"}
-CHANNEL_LABELS = {"sms": "短信", "email": "邮件", "robot": "群消息"}
+# The outbox's channels (alerting/notifier.py: robots are dingtalk or wecom), in the banner's order.
+CHANNEL_LABELS = {"sms": "短信", "email": "邮件", "dingtalk": "钉钉群消息", "wecom": "企业微信群消息", "robot": "群消息"}
 
 
 def _when(at: datetime, now: datetime, tz: ZoneInfo) -> str:

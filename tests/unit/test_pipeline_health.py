@@ -165,9 +165,10 @@ def test_a_provider_that_keeps_failing_is_named_though_its_retries_are_not_late(
 
 
 def test_another_day_is_dated():
-    overdue = {"outbox": {"robot": {"count": 1, "oldest": (T0 - timedelta(days=1)).isoformat()}}, "reviews": {}}
+    day = (T0 - timedelta(days=1)).isoformat()
+    overdue = {"outbox": {"dingtalk": {"count": 1, "oldest": day}, "sms": {"count": 1, "oldest": T0.isoformat()}}}
     [p] = assess(overdue, {}, T0, TZ)
-    assert p["text"] == "通知发送停滞：1 条群消息逾期未发，最早应于 03-01 03:35 发出（已过 24 小时 0 分钟）"
+    assert p["text"] == "通知发送停滞：2 条短信/钉钉群消息逾期未发，最早应于 03-01 03:35 发出（已过 24 小时 0 分钟）"
 
 
 def test_thresholds_are_checked_configuration(tmp_path):
