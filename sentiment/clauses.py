@@ -62,35 +62,86 @@ _ORG_WORD_LIST = (*_ORG_WORDS.split("|"), "保险")
 
 
 # Another insurer left unnamed (之前在别家理赔拖了三个月，这次在人保财险两天就赔了):
-# another organisation too, whose clause is not the unit's.
-UNNAMED_ORG = re.compile("别家|别的(?:保险)?公司|其他(?:保险)?公司|其它(?:保险)?公司|另一家|上一家|原来那家|之前那家|以前那家")
+# another organisation too, whose clause is not the unit's. Configuration: rules.yaml
+# ``clause_cues.unnamed_org`` (:class:`ClauseCues`); these are the defaults.
+UNNAMED_ORG_WORDS = ("别家", "别的公司", "别的保险公司", "其他公司", "其他保险公司", "其它公司", "其它保险公司", "另一家", "上一家",
+                     "原来那家", "之前那家", "以前那家")
+# Verbs of switching insurer (今年车险换成了大地保险, 转投泰康人寿): rules.yaml ``clause_cues.switch_verbs``.
+SWITCH_VERBS = ("换成", "换到", "换了", "转到", "转投", "改投", "转保", "换保", "改买", "改成", "转去", "转入", "投奔")
+
+
+def _alternation(words: Sequence[str]) -> str:
+    """The words as a regex alternation, longest first (at one position the longest matches)."""
+    return "|".join(re.escape(w) for w in sorted(dict.fromkeys(words), key=len, reverse=True))
+
+
+class ClauseCues:
+    """The words that end a unit's clauses: another organisation left unnamed (别家) and the verbs
+    of switching to an insurer (换成了…), from rules.yaml ``clause_cues`` (the defaults above when absent)."""
+
+    def __init__(self, unnamed_org: Sequence[str] = UNNAMED_ORG_WORDS,
+                 switch_verbs: Sequence[str] = SWITCH_VERBS) -> None:
+        self.unnamed_org = tuple(w for w in unnamed_org if w)
+        self.switch_verbs = tuple(w for w in switch_verbs if w)
+        self._unnamed = re.compile(_alternation(self.unnamed_org)) if self.unnamed_org else None
+        # A text without any of the words' last characters (家, 司) has none of them: tested with `in` first.
+        self._unnamed_ends = tuple(sorted({w[-1] for w in self.unnamed_org}))
+        self._switched = re.compile(rf"(?:{_alternation(self.switch_verbs)})了?(?:到|去)?$") \
+            if self.switch_verbs else None
+
+    def _may_name_unnamed(self, text: str) -> bool:
+        for ch in self._unnamed_ends:  # noqa: SIM110 -- no generator (mypyc)
+            if ch in text:
+                return True
+        return False
+
+    def names_org(self, text: str) -> bool:
+        """Whether ``text`` names an organisation: ``NAMED_ORG.search(text)``,
+        or refers to another one left unnamed (``unnamed_org``: 别家).
+        A match is two name characters and a company word, so only the two
+        positions before each company word are tried (no two company words
+        overlap; most insurer sentences have a 保险 that is no company's)."""
+        if self._unnamed is not None and self._may_name_unnamed(text) and self._unnamed.search(text) is not None:
+            return True
+        for word in _ORG_WORD.finditer(text):
+            at = word.start() - 2
+            if at >= 0 and NAMED_ORG.match(text, at) is not None:
+                return True
+        return False
+
+    def org_starts(self, text: str) -> list[int]:
+        """Where each organisation :meth:`names_org` finds in ``text`` begins,
+        ascending. A match lies within one clause (its characters are no clause
+        separators) and looks at nothing outside itself but the character after
+        a trailing 保险, which is the same in the clause and the text: whether a
+        clause at ``[at, end)`` names an organisation is ``within(starts, at, end)``."""
+        return _org_starts(text, self._unnamed, self._may_name_unnamed(text))
+
+    def switched_to(self, text: str, offset: int, positions: Sequence[int]) -> int:
+        """Where in ``text`` (which starts at ``offset``) the verb of switching
+        before the first of the unit's names at ``positions`` that follows one
+        begins, or -1."""
+        return _switched_to(self._switched, text, offset, positions)
+
+
+DEFAULT_CUES = ClauseCues()
 
 
 def names_org(text: str) -> bool:
-    """Whether ``text`` names an organisation: ``NAMED_ORG.search(text)``,
-    or refers to another one left unnamed (:data:`UNNAMED_ORG`: 别家).
-    A match is two name characters and a company word, so only the two
-    positions before each company word are tried (no two company words
-    overlap; most insurer sentences have a 保险 that is no company's)."""
-    if UNNAMED_ORG.search(text) is not None:
-        return True
-    for word in _ORG_WORD.finditer(text):
-        at = word.start() - 2
-        if at >= 0 and NAMED_ORG.match(text, at) is not None:
-            return True
-    return False
+    """:meth:`ClauseCues.names_org` with the default words."""
+    return DEFAULT_CUES.names_org(text)
 
 
 def org_starts(text: str) -> list[int]:
-    """Where each organisation :func:`names_org` finds in ``text`` begins,
-    ascending. A match lies within one clause (its characters are no clause
-    separators) and looks at nothing outside itself but the character after
-    a trailing 保险, which is the same in the clause and the text: whether a
-    clause at ``[at, end)`` names an organisation is ``within(starts, at, end)``."""
-    # An unnamed one (UNNAMED_ORG: each of its words has 家 or 公司) lies within one clause too.
+    """:meth:`ClauseCues.org_starts` with the default words."""
+    return DEFAULT_CUES.org_starts(text)
+
+
+def _org_starts(text: str, unnamed: re.Pattern[str] | None, may_be_unnamed: bool) -> list[int]:
+    # An unnamed one (a word that must not span a clause separator) lies within one clause too.
     found: list[int] = []
-    if "家" in text or "公司" in text:
-        for m in UNNAMED_ORG.finditer(text):
+    if unnamed is not None and may_be_unnamed:
+        for m in unnamed.finditer(text):
             found.append(m.start())
     # str.find per company word instead of _ORG_WORD's matches (a match object and
     # a scan step each): the words never overlap, so their occurrences are its matches.
@@ -154,17 +205,18 @@ def own_part(text: str, offset: int, clause: tuple[str, int], positions: Sequenc
 # A unit's name right after a verb of switching (今年车险换成了大地保险, 转投泰康人寿):
 # the insurer switched to, not the one the words before complain about
 # (锦泰保险拖了半年才赔一半，今年换成了大地保险).
-_SWITCHED_TO = re.compile(r"(?:换成|换到|换了|转到|转投|改投|转保|换保|改买|改成|转去|转入|投奔)了?(?:到|去)?$")
-
-
 def switched_to(text: str, offset: int, positions: Sequence[int]) -> int:
-    """Where in ``text`` (which starts at ``offset``) the verb of switching
-    before the first of the unit's names at ``positions`` that follows one
-    begins, or -1."""
+    """:meth:`ClauseCues.switched_to` with the default verbs."""
+    return DEFAULT_CUES.switched_to(text, offset, positions)
+
+
+def _switched_to(pattern: re.Pattern[str] | None, text: str, offset: int, positions: Sequence[int]) -> int:
+    if pattern is None:
+        return -1
     end = offset + len(text)
     for p in positions:
         if offset < p < end:
-            found = _SWITCHED_TO.search(text, max(0, p - offset - 5), p - offset)
+            found = pattern.search(text, max(0, p - offset - 5), p - offset)
             if found is not None:
                 return found.start()
     return -1

@@ -103,7 +103,7 @@ class NegativityScorer:
                  risk_weights: Mapping[str, float] | None = None, *,
                  routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = (),
                  advice_cues: Sequence[str] = (), combination: combine.Combination | None = None,
-                 frame_cues: frames.FrameCues | None = None) -> None:
+                 frame_cues: frames.FrameCues | None = None, sarcasm: irony.Sarcasm | None = None) -> None:
         if model is None:
             from sentiment.bayes import load_packaged
             model = load_packaged()
@@ -111,6 +111,7 @@ class NegativityScorer:
         self.model = model
         self.combination = combination or combine.load_packaged()
         self._frames = frame_cues or frames.DEFAULT_CUES  # rules.yaml frame_cues
+        self._sarcasm = sarcasm or irony.DEFAULT  # rules.yaml sarcasm
         # One walk of a segment finds the counter cues and the market cues: routine
         # market cues, hedges and advice cues (a word in several of these lists
         # counts as the first); a word may be a counter cue and a market cue.
@@ -265,7 +266,7 @@ class NegativityScorer:
         else:
             cues, found = self._cues(lowered), None
         hits, denied = self._hits(text, lowered) if found is None else (list(found[0]), found[1])
-        start, end = irony.ironic(lowered)
+        start, end = self._sarcasm.ironic(lowered)
         if start >= 0 and not any(h[1] == irony.RISK for h in hits):  # sarcasm told without a complaint word
             hits.append((text[start:end], irony.RISK, self._irony_weight, start, end))
         if frame == frames.APPOINTMENT:

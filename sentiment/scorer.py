@@ -26,9 +26,9 @@ from typing import Any, Final
 
 from contracts.language import chinese_label, substantially_han
 from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
-from sentiment import english
+from sentiment import english, irony
 from sentiment.bayes import NaiveBayes
-from sentiment.clauses import names_org, org_starts, own_part, split_clauses, switched_to, within
+from sentiment.clauses import DEFAULT_CUES, ClauseCues, own_part, split_clauses, within
 from sentiment.frames import FrameCues
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
@@ -53,10 +53,10 @@ class DocumentScorer:
                  source_weights: Mapping[str, float] | None = None,
                  region_words: Sequence[str] = ("吉林",),
                  english_lexicon: Mapping[str, Sequence[str]] | None = None,
-                 english_cues: Sequence[str] | None = None,
+                 english_cues: Sequence[str] | None = None, sarcasm: irony.Sarcasm | None = None,
                  routine_cues: Sequence[str] = (), hedge_cues: Sequence[str] = (),
                  advice_cues: Sequence[str] = (), own_response_words: Sequence[str] = (),
-                 frame_cues: FrameCues | None = None) -> None:
+                 frame_cues: FrameCues | None = None, clause_cues: ClauseCues | None = None) -> None:
         aliases = [a for u in units for a in (u.name, *u.aliases)]
         self.tokenizer = tokenizer or Tokenizer(extra_words=aliases)
         self.region_words = tuple(r for r in region_words if r)
@@ -67,10 +67,10 @@ class DocumentScorer:
         self._spreads: dict[tuple[str, int], Spread] = {}
         self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights,
                                            routine_cues=routine_cues, hedge_cues=hedge_cues,
-                                           advice_cues=advice_cues, frame_cues=frame_cues)
+                                           advice_cues=advice_cues, frame_cues=frame_cues, sarcasm=sarcasm)
         # English lexicon and cues None: the built-in ones (sentiment/english.py).
         self.english = english.EnglishNegativity(english_lexicon, english_cues, risk_weights)
-        self.levels = levels
+        self.levels, self.clause_cues = levels, clause_cues or DEFAULT_CUES  # clause_cues: 别家, switch verbs
         self.source_weights = dict(source_weights or {})
         self.own_response_words = tuple(own_response_words)
         self._chinese_labels: dict[str, bool] = {}
@@ -82,7 +82,7 @@ class DocumentScorer:
         # empty lexicons are placeholders for the parts taken from this one.
         clone = DocumentScorer(units, {}, (), self.levels, self.tokenizer, schemes=schemes,
                                model=self.negativity.model, region_words=self.region_words,
-                               english_lexicon={}, english_cues=())
+                               english_lexicon={}, english_cues=(), clause_cues=self.clause_cues)
         clone.negativity, clone.english, clone._spreads = self.negativity, self.english, self._spreads
         clone.source_weights, clone.own_response_words = self.source_weights, self.own_response_words
         clone.region_words, clone._chinese_labels = self.region_words, self._chinese_labels
@@ -225,7 +225,7 @@ class DocumentScorer:
         in_title = bool(positions) and positions[0] < body_start
         if title and (in_title or (title_counts and bool(own) and min(own) < first_body + 2)):
             # focus called directly: a function held in a variable is called through its Python wrapper
-            text = title if not in_title else (focus(title, 0, positions, others) if chinese
+            text = title if not in_title else (focus(title, 0, positions, others, self.clause_cues) if chinese
                                               else english.focus(title, 0, positions, others))
             segments.append((text, 1.0, "title"))
         # Only the unit's sentences and the ones right after them can be
@@ -235,11 +235,11 @@ class DocumentScorer:
                 continue
             sentence, start = spans[i]
             if i in own:
-                narrowed = (focus(sentence, start, positions, others) if chinese
+                narrowed = (focus(sentence, start, positions, others, self.clause_cues) if chinese
                             else english.focus(sentence, start, positions, others))
                 segments.append((narrowed, 1.0, "sentence"))
             elif i - 1 in own and i not in named_elsewhere and not (
-                    names_org(sentence) if chinese else english.NAMED_ORG.search(sentence)):
+                    self.clause_cues.names_org(sentence) if chinese else english.NAMED_ORG.search(sentence)):
                 segments.append((sentence, CONTEXT_WEIGHT, "context"))
         return segments
 
@@ -263,15 +263,15 @@ class DocumentScorer:
 # Clauses: split at Chinese and ASCII punctuation, whitespace (headline
 # clauses are often separated by a space) and |.
 _CLAUSE = re.compile(r"[^，,；;：:！!？?\s|、]+[，,；;：:！!？?\s|、]*")
-def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int]) -> str:
+def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int], cues: ClauseCues = DEFAULT_CUES) -> str:
     """The clauses of ``text`` (which starts at ``offset`` in the document)
     about the unit mentioned at ``positions``: the clauses naming it, and the
     clauses before and after them up to one naming another unit or another
     organisation (a space between headline clauses also ends the run). The
     whole text when it names nobody else. Positions are sorted."""
     end = offset + len(text)
-    switch = switched_to(text, offset, positions)
-    named = org_starts(text)  # names_org(text), and of each clause (_joins) by its positions
+    switch = cues.switched_to(text, offset, positions)
+    named = cues.org_starts(text)  # names_org(text), and of each clause (_joins) by its positions
     if switch < 0 and not named and not within(others, offset, end):
         return text
     clauses = split_clauses(_CLAUSE, text, offset)

@@ -102,6 +102,7 @@ class App:
                               english_cues=rules.negation_cues_en,
                               routine_cues=rules.routine_cues, hedge_cues=rules.hedge_cues,
                               advice_cues=rules.advice_cues, frame_cues=rules.frame_cues.cues(),
+                              clause_cues=rules.clause_cues.cues(), sarcasm=rules.sarcasm_forms(),
                               own_response_words=rules.own_response.words if rules.own_response else ())
 
     @cached_property

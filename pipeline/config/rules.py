@@ -1,6 +1,7 @@
 """``rules.yaml``: lexicon, thresholds, levels; alerting routes, escalation and rate limits."""
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -16,7 +17,7 @@ from pipeline.config.base import (
     parse_duration,
 )
 from pipeline.config.emergency import EmergencyRules
-from sentiment import frames
+from sentiment import clauses, frames, irony
 from sentiment.gapped import GAP, gapped_heads
 
 
@@ -221,6 +222,57 @@ class FrameCueWords(Strict):
         return frames.FrameCues(self.resolution, self.refutation, self.statement, self.appointment, self.event)
 
 
+class ClauseCueWords(Strict):
+    """Words that end a unit's clauses (sentiment/clauses.py ClauseCues): another insurer left
+    unnamed (别家: its clause is not the unit's) and the verbs of switching to an insurer
+    (换成了大地保险: the insurer switched to is not blamed for the one left)."""
+    unnamed_org: list[str] = Field(default_factory=lambda: list(clauses.UNNAMED_ORG_WORDS))
+    switch_verbs: list[str] = Field(default_factory=lambda: list(clauses.SWITCH_VERBS))
+
+    @field_validator("unnamed_org", "switch_verbs")
+    @classmethod
+    def _words(cls, words: list[str]) -> list[str]:
+        _non_empty_terms(words)
+        for w in words:
+            if _CLAUSE_BREAK.search(w):
+                raise ValueError(f"{w!r}: a word may not hold punctuation or spaces (they end a clause)")
+        return words
+
+    def cues(self) -> clauses.ClauseCues:
+        return clauses.ClauseCues(self.unnamed_org, self.switch_verbs)
+
+
+_CLAUSE_BREAK = re.compile(r"[，,；;：:！!？?。\s|、]")
+
+
+class SarcasmForm(Strict):
+    """A form of sarcasm told without a complaint word (sentiment/irony.py): tried in a segment
+    with one of ``needs``; ``pattern`` (a regular expression) is its cue, and ``then``, if given,
+    must match after the cue."""
+    needs: list[str] = Field(min_length=1)
+    pattern: str = Field(min_length=1)
+    then: str | None = None
+
+    _needs = field_validator("needs")(lambda cls, v: _non_empty_terms(v))
+
+    @field_validator("pattern", "then")
+    @classmethod
+    def _regex(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                found = re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"not a regular expression: {e}") from None
+            if found.match(""):
+                raise ValueError("matches the empty string (it would find sarcasm everywhere)")
+        return pattern
+
+
+def _default_sarcasm() -> dict[str, SarcasmForm]:
+    return {name: SarcasmForm(needs=list(needs), pattern=pattern, then=then)
+            for name, (needs, pattern, then) in irony.FORMS.items()}
+
+
 class Rules(Strict):
     # risk type -> phrases; e.g. 理赔纠纷: [拒赔, 理赔难]
     negative_lexicon: dict[str, list[str]]
@@ -238,6 +290,11 @@ class Rules(Strict):
     # What a headline frames its story as (sentiment/frames.py): these words of a
     # resolution, refutation, statement or appointment title; absent: the built-in ones.
     frame_cues: FrameCueWords = Field(default_factory=FrameCueWords)
+    # What ends a unit's clauses: 别家, and the verbs of switching insurer; absent: the built-in ones.
+    clause_cues: ClauseCueWords = Field(default_factory=ClauseCueWords)
+    # Sarcasm told without a complaint word (sentiment/irony.py), name -> form, tried in
+    # this order; absent: the built-in forms.
+    sarcasm: dict[str, SarcasmForm] = Field(default_factory=_default_sarcasm)
     # Documents that are not Chinese (overseas media) are scored on English
     # phrases grouped by the same risk types: risk type -> phrases, e.g.
     # 监管处罚: [fined, penalt*] (a word ending in * matches any word it
@@ -277,6 +334,9 @@ class Rules(Strict):
         plain = [p for phrases in lex.values() for p in phrases if GAP not in p]
         gapped_heads(((p, group, 1.0) for group, phrases in lex.items() for p in phrases if GAP in p), plain)
         return lex
+
+    def sarcasm_forms(self) -> irony.Sarcasm:
+        return irony.Sarcasm({name: (tuple(f.needs), f.pattern, f.then) for name, f in self.sarcasm.items()})
 
     @field_validator("negative_lexicon_en")
     @classmethod

@@ -169,3 +169,42 @@ def test_the_frame_cue_words_are_configuration(tmp_path):
     (config / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
     with pytest.raises(Exception, match="empty term"):
         load_config(config, data_dir=tmp_path / "c")
+
+
+def test_the_clause_cues_and_sarcasm_forms_are_configuration(tmp_path):
+    """rules.yaml clause_cues (别家, the verbs of switching) and sarcasm replace the built-in ones, so
+    yuqing try-rule can tune them; the demo writes the built-in ones out."""
+    import shutil
+
+    import yaml
+
+    from pipeline.config import load_config
+    from sentiment import clauses, irony
+    from tests.kit import DEMO_CONFIG
+    from yuqing.bootstrap import App
+    config = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, config)
+    rules = yaml.safe_load((config / "rules.yaml").read_text(encoding="utf-8"))
+    assert tuple(rules["clause_cues"]["switch_verbs"]) == clauses.SWITCH_VERBS
+    assert tuple(rules["clause_cues"]["unnamed_org"]) == clauses.UNNAMED_ORG_WORDS
+    assert {k: (tuple(f["needs"]), f["pattern"], f.get("then")) for k, f in rules["sarcasm"].items()} == irony.FORMS
+    switched = "理赔拖了半年才赔一半，今年车险挪到了平安产险"
+    unnamed = "在隔壁那家理赔拖了三个月，这次在人保财险"
+    ironic = "安华农险的效率嘛，报案一个月了，查勘员还在路上"
+
+    def levels(app):
+        return [scored_levels(app, t) for t in (switched, unnamed, ironic)]
+    app = App(load_config(config, data_dir=tmp_path / "a"))
+    try:
+        assert levels(app) == [{"pingan-pc-jl"}, {"picc-pc-jl"}, set()]
+    finally:
+        app.close()
+    rules["clause_cues"]["switch_verbs"].append("挪到")
+    rules["clause_cues"]["unnamed_org"].append("隔壁那家")
+    rules["sarcasm"]["praise"].update(needs=["嘛"], pattern="效率嘛")  # tried only with a needs word
+    (config / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    app = App(load_config(config, data_dir=tmp_path / "b"))
+    try:
+        assert levels(app) == [set(), set(), {"anhua"}]
+    finally:
+        app.close()
