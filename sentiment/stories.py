@@ -140,6 +140,12 @@ def _lower_code(c: int) -> int:
 # Both at once: 0 for a character _NOISE drops (NUL is one), else its lower case or _IRREGULAR.
 _KEPT_LOWER = np.where(_KEEP_BMP, np.array([_lower_code(c) for c in range(0x10000)], dtype=np.uint32), 0).astype(np.uint32)
 _EMPTY: Final = 1 << 32  # above every CRC-32: a bin no shingle fell into
+# The same tables as strings, read natively by ``ord(table[i])`` (mypyc: no boxed ints, whose values
+# above 2^30 cost a slow unboxing each): the lowered code of each BMP character (0: dropped, 0xFFFF:
+# irregular, as _IRREGULAR) and, at ``(2 * k + j) << 16 | code``, half j (16 bits) of _CRC_LOW[k][code].
+_LOWER_CHARS: Final = np.where(_KEPT_LOWER == _IRREGULAR, 0xFFFF, _KEPT_LOWER).astype("<u4").tobytes().decode("utf-32-le")
+_HALVES: Final = np.concatenate([(_CRC_LOW[k] >> (16 * j)) & 0xFFFF for k in range(SHINGLE) for j in range(2)]) \
+    .astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
 # Below this many characters (or windows) numpy's fixed cost per call is more
 # than the work it saves: short texts (headlines, posts) take the plain way.
 _NUMPY_FROM: Final = 128
@@ -236,6 +242,45 @@ def _window_sketch(norm: str) -> tuple[int, ...]:
     return tuple([-1 if h == _EMPTY else h for h in sketch])
 
 
+def _char_sketch(title: str, lead: str) -> tuple[int, ...] | None:
+    """``_sketch(list(_few_hashes((title + _NOISE.sub("", lead)).lower())))`` (``title`` noise-free)
+    in one pass over the characters, for short texts in native code: each kept character, lowered by
+    table, adds its CRC-32 part at each position of the four windows it is in (``SHINGLE`` is 4).
+    None where the tables do not say (a character beyond the Basic Multilingual Plane, an irregular
+    lower case) or the text has fewer than ``SHINGLE`` kept characters. A bin's values share their
+    low 5 bits (``SKETCH`` is 32), so the bins keep ``h >> 5``: below 2^30, a cheap int natively."""
+    text = f"{title}{lead}"
+    lower = _LOWER_CHARS
+    half = _HALVES
+    zero: int = _CRC_ZERO
+    empty = 1 << 27
+    sketch = [empty] * SKETCH
+    kept = 0
+    w1 = w2 = w3 = 0  # the windows ending 1, 2 and 3 characters after this one, so far
+    for i in range(len(text)):
+        code = ord(text[i])
+        if code >= 0x10000:
+            return None
+        c = ord(lower[code])
+        if c == 0:
+            continue
+        if c == 0xFFFF:
+            return None
+        done = w1 ^ ord(half[0x60000 + c]) ^ (ord(half[0x70000 + c]) << 16)
+        w1 = w2 ^ ord(half[0x40000 + c]) ^ (ord(half[0x50000 + c]) << 16)
+        w2 = w3 ^ ord(half[0x20000 + c]) ^ (ord(half[0x30000 + c]) << 16)
+        w3 = ord(half[c]) ^ (ord(half[0x10000 + c]) << 16)
+        kept += 1
+        if kept >= SHINGLE:
+            h = done ^ zero
+            v = h >> 5
+            if v < sketch[h & 31]:
+                sketch[h & 31] = v
+    if kept < SHINGLE:
+        return None
+    return tuple([-1 if sketch[b] == empty else sketch[b] << 5 | b for b in range(SKETCH)])
+
+
 def _sketch(hashes: list[int]) -> tuple[int, ...]:
     """The smallest hash per bin (the bin: the hash's low bits), -1 for an empty bin."""
     sketch = [_EMPTY] * SKETCH
@@ -279,6 +324,9 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
             return _signature(_code_hashes(codes))
         norm = codes.tobytes().decode("utf-32-le") if codes is not None else (clean_title + _NOISE.sub("", lead)).lower()
     else:
+        found = _char_sketch(clean_title, lead) if _COMPILED else None
+        if found is not None:
+            return found
         norm = (clean_title + _NOISE.sub("", lead)).lower()
     if not norm:
         return ()
