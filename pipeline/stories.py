@@ -106,6 +106,8 @@ def _std_zone(t: datetime) -> datetime:
 
 
 _DAY = timedelta(days=1)
+# A story's id and its stored body (None: not stored), read along with a candidate.
+_Stored = tuple[str, str | None] | None
 
 
 def _candidate(row: Sequence) -> logic.Candidate:
@@ -145,7 +147,6 @@ class StoryStore:
         self._lock = threading.Lock()
         self._assigned = 0
         self._batch: dict[str, logic.Story] = {}
-        self._body: tuple[str, str | None] | None = None  # (story id, its stored body) read with a title match
         self._parsed: dict[str, logic.Candidate] = {}
         self._band_sql: dict[int, str] = {}  # the band query by number of keys
         # SQLite's band rows are keyed (migration 080): a document's two equal keys are one row.
@@ -192,7 +193,6 @@ class StoryStore:
                 raise
             finally:
                 self._batch = {}
-                self._body = None
             before = self._assigned
             self._assigned += len(prepared)
             prune = self._assigned // PRUNE_EVERY > before // PRUNE_EVERY
@@ -218,9 +218,9 @@ class StoryStore:
         parts = logic.title_parts(doc.title)
         key, numbers = parts
         bands = logic.band_keys(sketch)
-        story_id = logic.choose_story(doc.title, sketch, self._candidates(key, bands, since), parts)
-        story = self._get(story_id) if story_id else None
-        self._body = None
+        candidates, stored = self._candidates(key, bands, since)
+        story_id = logic.choose_story(doc.title, sketch, candidates, parts)
+        story = self._get(story_id, stored) if story_id else None
         if story is None:
             story = logic.new_story(story_id or doc.story_id or logic.story_id_for(doc.title, doc.id), seen)
             existing = self._get(story.id)  # same title id seen outside the window: continue it
@@ -239,20 +239,22 @@ class StoryStore:
         self._keep(doc.id, logic.Candidate(story.id, key, numbers, sketch))  # a later document's candidate
         return story
 
-    def _candidates(self, key: str, keys: list[int], since: int) -> list[logic.Candidate]:
+    def _candidates(self, key: str, keys: list[int], since: int) -> tuple[list[logic.Candidate], _Stored]:
         """The documents ``choose_story`` compares a new one with: a document seen since ``since``
         under the same title, then the only one (``choose_story`` takes it before any other, so
         the band query is not made: a repost under its title costs one indexed lookup), else the
-        most recent documents sharing a band."""
+        most recent documents sharing a band. With them, the title match's story as stored
+        (``(story id, body or None)``, for ``_get``), else None."""
         if len(key) >= logic.MIN_TITLE:
             # The story's stored body comes along (the story read next, when no document of the batch
-            # has changed it): one statement, not two.
+            # has changed it): one statement, not two. The earliest such document, ties by document id
+            # (the index's order, migration 141), on both engines.
             row = self._db.execute(
                 "SELECT d.story_id, s.body FROM story_docs AS d LEFT JOIN stories AS s ON s.id = d.story_id"
-                " WHERE d.title_key = ? AND d.seen_us >= ? LIMIT 1", (key, since)).fetchone()
+                " WHERE d.title_key = ? AND d.seen_us >= ? ORDER BY d.seen_us, d.doc_id LIMIT 1",
+                (key, since)).fetchone()
             if row:
-                self._body = (row[0], row[1])
-                return [logic.Candidate(row[0], key, (), ())]
+                return [logic.Candidate(row[0], key, (), ())], (row[0], row[1])
         out: list[logic.Candidate] = []
         if keys:
             # The most recent documents sharing a band: each key's own most
@@ -286,7 +288,7 @@ class StoryStore:
                         f"({','.join('?' * len(missing))})", missing).fetchall():
                     found[row[0]] = self._keep(row[0], _candidate(row))
             out += [found[i] for i in ids if i in found]
-        return out
+        return out, None
 
     def _keep(self, doc_id: str, candidate: logic.Candidate) -> logic.Candidate:
         if len(self._parsed) >= CANDIDATE_CACHE:
@@ -294,11 +296,12 @@ class StoryStore:
         self._parsed[doc_id] = candidate
         return candidate
 
-    def _get(self, story_id: str) -> logic.Story | None:
+    def _get(self, story_id: str, stored: _Stored = None) -> logic.Story | None:
+        """The story as this batch left it, else as stored (``stored``: its body already read)."""
         if story_id in self._batch:
             return self._batch[story_id]
-        if self._body is not None and self._body[0] == story_id:
-            body = self._body[1]
+        if stored is not None and stored[0] == story_id:
+            body = stored[1]
             return logic.Story.from_dict(json.loads(body)) if body is not None else None
         row = self._db.execute("SELECT body FROM stories WHERE id = ?", (story_id,)).fetchone()
         return logic.Story.from_dict(json.loads(row[0])) if row else None
