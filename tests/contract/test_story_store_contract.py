@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from pipeline.statedb import connect, migrate, transaction
 from pipeline.stories import MAX_CANDIDATES, MIGRATIONS, StoryStore
-from sentiment.stories import band_keys, fingerprint, new_story
+from sentiment.stories import band_keys, fingerprint, new_story, normalise_title
 from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored
 
 
@@ -128,6 +128,29 @@ def test_documents_stored_before_sketches_were_bytes_are_still_compared(state_ur
     try:
         again = store.assign(scored("又有网友称王先生重疾险被拒赔", BODY, "http://h.example.cn/2", at=T0 + timedelta(hours=2)))
         assert again.story_id == "s-old" and again.story["doc_count"] == 3
+    finally:
+        store.close()
+
+
+def test_a_title_shared_by_two_stories_at_one_time_is_decided_alike_on_every_engine(state_url):
+    # Two documents under one title, seen at the same moment, in two stories (a story joined by its text
+    # and one started by the title, possible around the window's edge): a repost joins the story of the
+    # earliest, ties by document id, on every engine. Written "b" first, so insertion order would differ.
+    StoryStore(state_url).close()  # the tables
+    title = "市民投诉中国人寿吉林省分公司拒赔"
+    key = normalise_title(title)
+    seen = int(T0.timestamp() * 1_000_000)
+    db = connect(state_url)
+    with transaction(db):
+        for doc_id, story_id in (("d-b", "s-b"), ("d-a", "s-a")):
+            db.execute("INSERT INTO stories (id, body) VALUES (?, ?)",
+                       (story_id, json.dumps(new_story_dict(story_id), ensure_ascii=False)))
+            db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)", (doc_id, story_id, key, "[]", b"", seen))
+    db.close()
+    store = StoryStore(state_url)
+    try:
+        repost = store.assign(scored(f"转发：{title}", OTHER, "http://k.example.cn/1", at=T0 + timedelta(hours=1)))
+        assert repost.story_id == "s-a" and repost.story["doc_count"] == 2
     finally:
         store.close()
 
