@@ -18,11 +18,15 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiosmtpd.controller import Controller
 
 from pipeline.statedb import connect
 from tests.kit import copy_config, free_port
+
+if TYPE_CHECKING:
+    from tests.kit.tansu import TansuBroker
 
 NOTIFICATION_HEADER = re.compile(rb"^X-Yuqing-Notification: *(\S+)", re.MULTILINE | re.IGNORECASE)
 
@@ -62,7 +66,7 @@ class Backend:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._pg = None
-        self._broker = None
+        self._broker: TansuBroker | None = None
         if kind == "kafka":
             from tests.kit.postgres import PostgresServer
             self._pg = PostgresServer().start()
@@ -76,7 +80,8 @@ class Backend:
         if self.kind == "kafka":
             from tests.kit.tansu import TansuBroker
             self._broker = TansuBroker().start()
-            self.db_url = self._pg.new_database()  # type: ignore[union-attr]
+            assert self._pg is not None  # started with the stack for kind "kafka"
+            self.db_url = self._pg.new_database()
 
     def configs(self, tmp: Path, replicas: int, smtp_port: int) -> list[Path]:
         """One config folder per machine (embedded: one machine, whatever the replicas)."""

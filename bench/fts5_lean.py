@@ -70,7 +70,10 @@ class LeanFts5:
         return conn
 
     def upsert(self, docs: Sequence[ScoredDocument]) -> None:
-        rows = [(doc, *(" ".join(t) for t in document_tokens(doc, self.tokenizer))) for doc in docs]
+        rows = []
+        for doc in docs:
+            title, text = (" ".join(t) for t in document_tokens(doc, self.tokenizer))
+            rows.append((doc, title, text))
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -97,7 +100,8 @@ class LeanFts5:
             raise
 
     def _where(self, query: SearchQuery, tokens: list[str]) -> tuple[str, list]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[str | int] = []
         if tokens:
             clauses.append("fts MATCH ?")
             params.append(" AND ".join(_phrase(t) for t in match_terms(tokens)))
