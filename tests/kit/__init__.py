@@ -46,7 +46,9 @@ class ReceivedMail:
 
     @property
     def body(self) -> str:
-        return self.message.get_body(("plain",)).get_content()
+        body = self.message.get_body(("plain",))
+        assert body is not None, f"no text/plain part in {self.subject!r}"
+        return body.get_content()
 
 
 class _Handler:

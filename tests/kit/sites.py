@@ -100,6 +100,7 @@ class FixtureSite:
 
     @property
     def url(self) -> str:
+        assert self._server is not None, "the site is not started"
         return f"http://{self._address[0]}:{self._server.server_address[1]}"
 
     # ------------------------------------------------------------ inspection
