@@ -64,6 +64,17 @@ def open_wall(driver, base: str) -> None:
     wait(driver).until(EC.text_to_be_present_in_element_attribute((By.ID, "wall-live"), "data-state", "live"))
 
 
+def read_badge(driver, css: str) -> tuple[str, str | None]:
+    """An event badge's text and link. The feed and the wall redraw themselves live, so the badge is
+    found afresh on each try, and one replaced between find and read is read again."""
+
+    def read(d) -> tuple[str, str | None]:
+        badge = d.find_element(By.CSS_SELECTOR, css)
+        return badge.text, badge.get_attribute("href")
+
+    return wait(driver).until(read)
+
+
 def test_feed_items_say_which_alerts_belong_to_an_emergency(site):
     app, server, raised, em = site
     items = Api(server.url, "duty").get("/api/alerts").json()
@@ -78,14 +89,12 @@ def test_emergency_badge_in_the_feed_row_and_on_the_wall(site, driver, shots):
     try:
         login(driver, server.url, "duty")
         open_feed(driver, server.url)
-        row = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-id="{raised}"]')))
-        badge = row.find_element(By.CSS_SELECTOR, "a.event-badge")
-        assert badge.text == "事件" and badge.get_attribute("href").endswith(f"/emergencies/{em['id']}")
+        text, href = read_badge(driver, f'tr[data-id="{raised}"] a.event-badge')
+        assert text == "事件" and href is not None and href.endswith(f"/emergencies/{em['id']}")
         assert len(driver.find_elements(By.CSS_SELECTOR, "#feed a.event-badge")) == 1
         assert driver.save_screenshot(str(shots / "feed-event-badge.png"))
         open_wall(driver, server.url)
-        item = driver.find_element(By.CSS_SELECTOR, f'#wall-waiting li[data-id="{raised}"]')
-        assert item.find_element(By.CSS_SELECTOR, ".event-badge").text == "事件"
+        assert read_badge(driver, f'#wall-waiting li[data-id="{raised}"] .event-badge')[0] == "事件"
         assert len(driver.find_elements(By.CSS_SELECTOR, "#wall-waiting .event-badge")) == 1
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
