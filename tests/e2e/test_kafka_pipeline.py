@@ -45,7 +45,8 @@ def test_negative_item_on_kafka_alerts_its_unit_once(kafka_pipeline, site, smtp)
     publish(site, "news", "人保财险吉林省分公司举办车险服务开放日",  # same source: one crawl takes both
             "人保财险吉林省分公司近日举办车险服务开放日，邀请车主参观理赔服务中心，了解快速理赔流程。")
 
-    mail = wait_for(lambda: smtp.to(CHINALIFE), 90, "the alert email to the unit contact, over Kafka")
+    mail = wait_for(lambda: smtp.to(CHINALIFE), 240,
+                    "the alert email to the unit contact, over Kafka")  # six processes start and join their groups
     assert "理赔推诿" in mail[0].subject
     assert "中国人寿保险股份有限公司吉林省分公司" in mail[0].body
     wait_for(lambda: pipeline.index_total(text="理赔推诿") == 1, 30, "the negative story in the index")
