@@ -15,6 +15,8 @@ same unit aliases (English ones such as China Life or PICC as whole words)
 and scored by sentiment/english.py: English sentences and clauses, the
 English lexicon by the same risk types, no jieba and no model; the segments
 are chosen and aggregated the same way.
+
+The message is built by sentiment/scored.py (without validating again).
 """
 from __future__ import annotations
 
@@ -22,10 +24,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, Final
+from typing import Any
 
 from contracts.language import chinese_label, substantially_han
-from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
+from contracts.messages import Document, ScoredDocument, UnitMatch
 from sentiment import english, irony
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import DEFAULT_CUES, ClauseCues, own_part, split_clauses, within
@@ -33,15 +35,14 @@ from sentiment.frames import FrameCues
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
-from sentiment.negativity import Negativity, NegativityScorer, SegmentScore, aggregate, round4
+from sentiment.negativity import Negativity, NegativityScorer, SegmentScore, aggregate
 from sentiment.relevance import relevance
 from sentiment.schemes import SchemeMatcher, SchemeSpec
+from sentiment.scored import most_severe, rule_match, scored_document, unit_match, unit_reasons
 from sentiment.spread import Spread, is_own_response
 from sentiment.stories import story_id_for
 from sentiment.tokenize import Tokenizer, sentence_spans
 
-MAX_REASONS_PER_UNIT = 4
-MODEL_SENTENCE_CHARS = 80  # a sentence the model found negative, as quoted in a reason
 CONTEXT_WEIGHT = 0.85  # a sentence near a mention, or the body under a title naming the unit
 
 
@@ -147,7 +148,7 @@ class DocumentScorer:
             um = matches.get(uid)
             spec = self.matcher.units.get(uid)
             name = spec.name if spec else uid
-            units.append(_unit_match(uid, name, list(um.aliases) if um else [], sorted(set(positions))[:20]))
+            units.append(unit_match(uid, name, list(um.aliases) if um else [], sorted(set(positions))[:20]))
             segments = self._segments(title, spans, body_start, positions, mentions, uid,
                                       title_counts=uid in in_title or not in_title, chinese=chinese,
                                       starts=starts)
@@ -166,11 +167,11 @@ class DocumentScorer:
             level_reasons[uid] = assessed.reason
             if level is not None:
                 unit_levels[uid] = level
-            reasons.extend(_reasons(neg, uid))
-        return _scored(
-            doc, units, [_rule_match(h.scheme_id, h.unit_id, list(h.terms)) for h in hits],
+            reasons.extend(unit_reasons(neg, uid))
+        return scored_document(
+            doc, units, [rule_match(h.scheme_id, h.unit_id, list(h.terms)) for h in hits],
             max(unit_negativity.values(), default=0.0), unit_negativity, reasons,
-            _most_severe(unit_levels), unit_levels, level_reasons, spread.authority,
+            most_severe(unit_levels), unit_levels, level_reasons, spread.authority,
             own_units, self.key_terms(doc, units) if unit_levels and chinese else [],
             story_id_for(title, doc.id), now or datetime.now(timezone.utc), unit_relevance)
 
@@ -316,185 +317,9 @@ def _joins(clauses: list[tuple[str, int]], others: Sequence[int], orgs: list[int
     return spaced[-1] not in " \u3000\t"
 
 
-def _scored(doc: Document, units: list[UnitMatch], rules: list[RuleMatch], negativity: float,
-            unit_negativity: dict[str, float], reasons: list[Reason], level: Level | None,
-            unit_levels: dict[str, Level], unit_level_reasons: dict[str, str], authority: str,
-            own_response_units: list[str], key_terms: list[str], story_id: str, scored_at: datetime,
-            unit_relevance: dict[str, float]) -> ScoredDocument:
-    """``ScoredDocument.from_document`` without validating again what is valid already: the document's
-    fields as validated when it was decoded, and the scorer's own, built from the message types (dumping
-    and re-validating the whole document was a fixed cost per document). A document carrying unknown
-    fields (or of another type) takes the validating way, which also decides where they go. The message's
-    ``__dict__`` is one dict display in declaration order (a fifth of :func:`_construct`'s cost) while
-    the field lists are the ones spelled here; else :func:`_construct` builds it."""
-    fields = doc.__dict__
-    if type(doc) is not Document or doc.__pydantic_extra__ or not _DISPLAY_FITS or len(fields) != _DOC_FIELDS:
-        given = {"units": units, "rules": rules, "negativity": negativity, "unit_negativity": unit_negativity,
-                 "unit_relevance": unit_relevance, "unit_levels": unit_levels,
-                 "unit_level_reasons": unit_level_reasons, "key_terms": key_terms, "authority": authority,
-                 "own_response_units": own_response_units, "level": level, "reasons": reasons,
-                 "story_id": story_id, "scored_at": scored_at}
-        if type(doc) is not Document or doc.__pydantic_extra__:
-            return ScoredDocument.from_document(doc, **given)
-        data = dict(fields)  # the fields' values, as getattr reads them (no extra: checked above)
-        data["engagement"] = dict(doc.engagement)
-        data.update(given)
-        return _construct(data)
-    values = {
-        "schema_version": fields["schema_version"], "id": fields["id"], "url": fields["url"],
-        "source_id": fields["source_id"], "channel": fields["channel"], "site": fields["site"],
-        "title": fields["title"], "text": fields["text"], "author": fields["author"],
-        "published_at": fields["published_at"], "crawled_at": fields["crawled_at"],
-        "engagement": dict(fields["engagement"]), "language": fields["language"],
-        "source_name": fields["source_name"],
-        "units": units, "rules": rules, "negativity": negativity, "unit_negativity": unit_negativity,
-        "reasons": reasons, "level": level, "unit_levels": unit_levels, "unit_level_reasons": unit_level_reasons,
-        "authority": authority, "own_response_units": own_response_units, "key_terms": key_terms,
-        "story_id": story_id, "simhash": None, "scored_at": scored_at, "unit_relevance": unit_relevance,
-        "story": None,
-    }
-    return _bare(values, set(_FIELDS_SET))
-
-
-_SCORED = ScoredDocument.__pydantic_fields__
-_LEVELS: Final = tuple(Level)  # most severe first
-_SCORED_FIELDS = frozenset(_SCORED)
-_DOC_FIELDS: Final = len(Document.__pydantic_fields__)
-# The fields _scored's dict display spells, in declaration order, and the ones
-# it sets (all but simhash and story, None until the story store fills them).
-_DISPLAY: Final = (
-    "schema_version", "id", "url", "source_id", "channel", "site", "title", "text", "author", "published_at",
-    "crawled_at", "engagement", "language", "source_name", "units", "rules", "negativity", "unit_negativity",
-    "reasons", "level", "unit_levels", "unit_level_reasons", "authority", "own_response_units", "key_terms",
-    "story_id", "simhash", "scored_at", "unit_relevance", "story")
-_DISPLAY_FITS: Final = tuple(_SCORED) == _DISPLAY and tuple(Document.__pydantic_fields__) == _DISPLAY[:_DOC_FIELDS]
-_FIELDS_SET: Final = frozenset(_DISPLAY) - {"simhash", "story"}
-# The fields whose value when not given is not None: required ones, or another default.
-_NOT_NONE_DEFAULT = tuple(n for n, f in _SCORED.items() if f.default is not None or f.default_factory is not None)
-
-
-def _construct(data: dict) -> ScoredDocument:
-    """What ``ScoredDocument.model_construct(**data)`` returns, for data
-    keyed by field names (no aliases), without its per-field alias checks
-    (a tenth of a headline's scoring): the fields in declaration order,
-    the ones not given at their defaults, those given as the fields set."""
-    if not data.keys() <= _SCORED_FIELDS:  # not a field: model_construct decides where it goes
-        return ScoredDocument.model_construct(**data)
-    values = dict.fromkeys(_SCORED)  # declaration order; update keeps it
-    values.update(data)
-    for name in _NOT_NONE_DEFAULT:
-        if name in data:
-            continue
-        field_info = _SCORED[name]
-        if field_info.is_required():
-            del values[name]
-        else:
-            values[name] = field_info.get_default(call_default_factory=True, validated_data=values)
-    return _bare(values, set(data))
-
-
-def _bare(values: dict, fields_set: set[str]) -> ScoredDocument:
-    """A ScoredDocument over ``values`` as pydantic's ``model_construct`` builds one (no validation)."""
-    scored = ScoredDocument.__new__(ScoredDocument)
-    object.__setattr__(scored, "__dict__", values)
-    object.__setattr__(scored, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(scored, "__pydantic_extra__", {})
-    object.__setattr__(scored, "__pydantic_private__", None)
-    return scored
-
-
-def _reasons(neg: Negativity, unit_id: str) -> list[Reason]:
-    """The lexicon phrases with their sentences, worst segment first; a
-    segment the model alone found negative is given as the sentence itself
-    (trimmed) with MODEL_EVIDENCE as its phrase: the model's strongest words
-    (官方、程序、在线) are no reason a reader can check."""
-    out: list[Reason] = []
-    given: list[tuple[str, str]] = []  # (phrase, sentence) of each reason in out, not read back from them
-    for seg in neg.reasons:
-        if seg.hits:
-            pairs: list[tuple[str, str | None, str]] = [(p, risk, seg.text[:200]) for p, risk in seg.hits]
-        else:
-            pairs = [(MODEL_EVIDENCE, None, trim_sentence(seg.text))]
-        for phrase, risk, sentence in pairs:
-            if len(out) >= MAX_REASONS_PER_UNIT:
-                return out
-            if not _given(given, phrase, sentence):
-                given.append((phrase, sentence))
-                out.append(_reason(phrase, sentence, risk, round4(seg.score), unit_id))
-    return out
-
-
-def _given(given: list[tuple[str, str]], phrase: str, sentence: str) -> bool:
-    """Whether a reason with this phrase is given already (for the model's
-    evidence: with this sentence too)."""
-    for p, s in given:  # noqa: SIM110 -- any() over a generator is the cost avoided here
-        if p == phrase and (s == sentence or phrase != MODEL_EVIDENCE):
-            return True
-    return False
-
-
-def trim_sentence(text: str, limit: int = MODEL_SENTENCE_CHARS) -> str:
-    """A sentence as quoted to a reader: stripped, cut at ``limit`` characters with an ellipsis."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
-def _most_severe(levels: dict[str, Level]) -> Level | None:
-    """``min(levels.values(), key=rank)``: the first level, in Level's order
-    (most severe first), that one of the units has; None for none."""
-    if not levels:
-        return None
-    found = list(levels.values())
-    for level in _LEVELS:
-        if level in found:
-            return level
-    return None
-
-
 def _any_in(words: tuple[str, ...], text: str) -> bool:
     """Whether one of ``words`` occurs in ``text`` (``any`` without a generator)."""
     for w in words:  # noqa: SIM110 -- any() over a generator is the cost avoided here
         if w in text:
             return True
     return False
-
-
-def _unit_match(unit_id: str, unit_name: str, aliases: list[str], positions: list[int]) -> UnitMatch:
-    """``UnitMatch(unit_id=…, …)`` without validating what the scorer built
-    from its own types (new lists of str and int)."""
-    match = UnitMatch.__new__(UnitMatch)
-    object.__setattr__(match, "__dict__", {"unit_id": unit_id, "unit_name": unit_name, "aliases": aliases,
-                                           "positions": positions})
-    object.__setattr__(match, "__pydantic_fields_set__", set(_UNIT_MATCH_FIELDS))
-    object.__setattr__(match, "__pydantic_extra__", {})
-    object.__setattr__(match, "__pydantic_private__", None)
-    return match
-
-
-def _rule_match(rule_id: str, unit_id: str, terms: list[str]) -> RuleMatch:
-    """``RuleMatch(rule_id=…, unit_id=…, terms=…)`` without validating what
-    the scheme matcher built (str ids, a new list of str)."""
-    match = RuleMatch.__new__(RuleMatch)
-    object.__setattr__(match, "__dict__", {"rule_id": rule_id, "unit_id": unit_id, "terms": terms})
-    object.__setattr__(match, "__pydantic_fields_set__", set(_RULE_MATCH_FIELDS))
-    object.__setattr__(match, "__pydantic_extra__", {})
-    object.__setattr__(match, "__pydantic_private__", None)
-    return match
-
-
-def _reason(phrase: str, sentence: str, risk_type: str | None, weight: float, unit_id: str) -> Reason:
-    """``Reason(phrase=…, …, unit_id=…)`` (unit_id an extra field) without
-    validating: str values, and the weight a float as validation makes it."""
-    reason = Reason.__new__(Reason)
-    object.__setattr__(reason, "__dict__", {"phrase": phrase, "sentence": sentence, "risk_type": risk_type,
-                                            "weight": float(weight)})
-    object.__setattr__(reason, "__pydantic_fields_set__", set(_REASON_FIELDS_SET))
-    object.__setattr__(reason, "__pydantic_extra__", {"unit_id": unit_id})
-    object.__setattr__(reason, "__pydantic_private__", None)
-    return reason
-
-
-# Frozen sets: a set copied from one takes its hashes as they are.
-_UNIT_MATCH_FIELDS: Final = frozenset(("unit_id", "unit_name", "aliases", "positions"))
-_RULE_MATCH_FIELDS: Final = frozenset(("rule_id", "unit_id", "terms"))
-_REASON_FIELDS_SET: Final = frozenset(("phrase", "sentence", "risk_type", "weight", "unit_id"))

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from alerting.templates import by_sentence, reason_line
 from contracts.clock import FakeClock
 from contracts.messages import MODEL_EVIDENCE, Document, Reason
-from sentiment.scorer import MODEL_SENTENCE_CHARS, trim_sentence
+from sentiment.scored import MODEL_SENTENCE_CHARS, trim_sentence
 from tests.console.conftest import Api, start_console, stop_console
 from tests.kit import seed_doc
 

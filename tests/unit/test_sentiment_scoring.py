@@ -4,7 +4,7 @@ import pytest
 from contracts.messages import Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
 from pipeline.config import load_config
 from sentiment.incidents import NameParts, key_terms
-from sentiment.scorer import _DISPLAY_FITS, _construct, _reason, _rule_match, _unit_match
+from sentiment.scored import _DISPLAY_FITS, _construct, _reason, rule_match, unit_match
 from tests.kit import DEMO_CONFIG
 from yuqing.bootstrap import App
 
@@ -144,7 +144,7 @@ def test_scored_message_as_model_construct_builds_it(scorer):
     d = doc("国寿吉林分公司拒赔引发投诉 长春车主维权", "客户称理赔被拒，多次投诉无果。")
     scored = scorer.score(d)
     assert scored.unit_levels and scored.rules, "a negative item matching a scheme: every field filled"
-    assert _DISPLAY_FITS, "sentiment/scorer.py _scored spells ScoredDocument's fields in their order"
+    assert _DISPLAY_FITS, "sentiment/scored.py scored_document spells ScoredDocument's fields in their order"
     own = [n for n in ScoredDocument.model_fields if n not in Document.model_fields and n not in ("simhash", "story")]
     slow = _construct({**{n: getattr(d, n) for n in Document.model_fields}, **{n: getattr(scored, n) for n in own}})
     assert list(scored.__dict__.items()) == list(slow.__dict__.items())
@@ -164,14 +164,14 @@ def test_key_terms_drop_the_unit_names_whether_precomputed_or_given(scorer):
 
 
 @pytest.mark.parametrize("fast, slow", [
-    (lambda: _unit_match("u1", "中国人寿吉林省分公司", ["国寿"], [0, 7]),
+    (lambda: unit_match("u1", "中国人寿吉林省分公司", ["国寿"], [0, 7]),
      lambda: UnitMatch(unit_id="u1", unit_name="中国人寿吉林省分公司", aliases=["国寿"], positions=[0, 7])),
-    (lambda: _unit_match("u2", "u2", [], []), lambda: UnitMatch(unit_id="u2", unit_name="u2", aliases=[], positions=[])),
+    (lambda: unit_match("u2", "u2", [], []), lambda: UnitMatch(unit_id="u2", unit_name="u2", aliases=[], positions=[])),
     (lambda: _reason("拒赔", "某公司拒赔", "理赔纠纷", 0.9312, "u1"),
      lambda: Reason(phrase="拒赔", sentence="某公司拒赔", risk_type="理赔纠纷", weight=0.9312, unit_id="u1")),
     (lambda: _reason("推诿、失望", "", None, 1, "u2"),  # an int weight: a float, as validation makes it
      lambda: Reason(phrase="推诿、失望", sentence="", risk_type=None, weight=1, unit_id="u2")),
-    (lambda: _rule_match("s1", "u1", ["国寿", "长春"]), lambda: RuleMatch(rule_id="s1", unit_id="u1", terms=["国寿", "长春"])),
+    (lambda: rule_match("s1", "u1", ["国寿", "长春"]), lambda: RuleMatch(rule_id="s1", unit_id="u1", terms=["国寿", "长春"])),
 ])
 def test_unit_matches_and_reasons_built_unvalidated_equal_validated_ones(fast, slow):
     a, b = fast(), slow()
@@ -179,9 +179,9 @@ def test_unit_matches_and_reasons_built_unvalidated_equal_validated_ones(fast, s
     assert a.model_fields_set == b.model_fields_set
     assert a.model_extra == b.model_extra and a.__pydantic_private__ == b.__pydantic_private__
     assert a.model_dump_json() == b.model_dump_json()
-    assert set(UnitMatch.model_fields) == {"unit_id", "unit_name", "aliases", "positions"}  # what _unit_match sets
+    assert set(UnitMatch.model_fields) == {"unit_id", "unit_name", "aliases", "positions"}  # what unit_match sets
     assert set(Reason.model_fields) == {"phrase", "sentence", "risk_type", "weight"}  # what _reason sets
-    assert set(RuleMatch.model_fields) == {"rule_id", "unit_id", "terms"}  # what _rule_match sets
+    assert set(RuleMatch.model_fields) == {"rule_id", "unit_id", "terms"}  # what rule_match sets
 
 
 def test_key_terms_most_frequent_first_ties_in_order_of_first_use():

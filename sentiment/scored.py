@@ -1,0 +1,194 @@
+"""The scorer's results as contract messages: the ScoredDocument, its units,
+rules and reasons (contracts/messages.py), built from what sentiment/scorer.py
+found without validating again what is valid already (validation was a fixed
+cost per document), and the reasons a unit's negativity gives a reader.
+
+Pure computation; no I/O (STYLE 14).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
+from sentiment.negativity import Negativity, round4
+
+MAX_REASONS_PER_UNIT = 4
+MODEL_SENTENCE_CHARS = 80  # a sentence the model found negative, as quoted in a reason
+
+
+def scored_document(doc: Document, units: list[UnitMatch], rules: list[RuleMatch], negativity: float,
+                    unit_negativity: dict[str, float], reasons: list[Reason], level: Level | None,
+                    unit_levels: dict[str, Level], unit_level_reasons: dict[str, str], authority: str,
+                    own_response_units: list[str], key_terms: list[str], story_id: str, scored_at: datetime,
+                    unit_relevance: dict[str, float]) -> ScoredDocument:
+    """``ScoredDocument.from_document`` without validating again what is valid already: the document's
+    fields as validated when it was decoded, and the scorer's own, built from the message types (dumping
+    and re-validating the whole document was a fixed cost per document). A document carrying unknown
+    fields (or of another type) takes the validating way, which also decides where they go. The message's
+    ``__dict__`` is one dict display in declaration order (a fifth of :func:`_construct`'s cost) while
+    the field lists are the ones spelled here; else :func:`_construct` builds it."""
+    fields = doc.__dict__
+    if type(doc) is not Document or doc.__pydantic_extra__ or not _DISPLAY_FITS or len(fields) != _DOC_FIELDS:
+        given = {"units": units, "rules": rules, "negativity": negativity, "unit_negativity": unit_negativity,
+                 "unit_relevance": unit_relevance, "unit_levels": unit_levels,
+                 "unit_level_reasons": unit_level_reasons, "key_terms": key_terms, "authority": authority,
+                 "own_response_units": own_response_units, "level": level, "reasons": reasons,
+                 "story_id": story_id, "scored_at": scored_at}
+        if type(doc) is not Document or doc.__pydantic_extra__:
+            return ScoredDocument.from_document(doc, **given)
+        data = dict(fields)  # the fields' values, as getattr reads them (no extra: checked above)
+        data["engagement"] = dict(doc.engagement)
+        data.update(given)
+        return _construct(data)
+    values = {
+        "schema_version": fields["schema_version"], "id": fields["id"], "url": fields["url"],
+        "source_id": fields["source_id"], "channel": fields["channel"], "site": fields["site"],
+        "title": fields["title"], "text": fields["text"], "author": fields["author"],
+        "published_at": fields["published_at"], "crawled_at": fields["crawled_at"],
+        "engagement": dict(fields["engagement"]), "language": fields["language"],
+        "source_name": fields["source_name"],
+        "units": units, "rules": rules, "negativity": negativity, "unit_negativity": unit_negativity,
+        "reasons": reasons, "level": level, "unit_levels": unit_levels, "unit_level_reasons": unit_level_reasons,
+        "authority": authority, "own_response_units": own_response_units, "key_terms": key_terms,
+        "story_id": story_id, "simhash": None, "scored_at": scored_at, "unit_relevance": unit_relevance,
+        "story": None,
+    }
+    return _bare(values, set(_FIELDS_SET))
+
+
+_SCORED = ScoredDocument.__pydantic_fields__
+_LEVELS: Final = tuple(Level)  # most severe first
+_SCORED_FIELDS = frozenset(_SCORED)
+_DOC_FIELDS: Final = len(Document.__pydantic_fields__)
+# The fields scored_document's dict display spells, in declaration order, and the ones
+# it sets (all but simhash and story, None until the story store fills them).
+_DISPLAY: Final = (
+    "schema_version", "id", "url", "source_id", "channel", "site", "title", "text", "author", "published_at",
+    "crawled_at", "engagement", "language", "source_name", "units", "rules", "negativity", "unit_negativity",
+    "reasons", "level", "unit_levels", "unit_level_reasons", "authority", "own_response_units", "key_terms",
+    "story_id", "simhash", "scored_at", "unit_relevance", "story")
+_DISPLAY_FITS: Final = tuple(_SCORED) == _DISPLAY and tuple(Document.__pydantic_fields__) == _DISPLAY[:_DOC_FIELDS]
+_FIELDS_SET: Final = frozenset(_DISPLAY) - {"simhash", "story"}
+# The fields whose value when not given is not None: required ones, or another default.
+_NOT_NONE_DEFAULT = tuple(n for n, f in _SCORED.items() if f.default is not None or f.default_factory is not None)
+
+
+def _construct(data: dict) -> ScoredDocument:
+    """What ``ScoredDocument.model_construct(**data)`` returns, for data
+    keyed by field names (no aliases), without its per-field alias checks
+    (a tenth of a headline's scoring): the fields in declaration order,
+    the ones not given at their defaults, those given as the fields set."""
+    if not data.keys() <= _SCORED_FIELDS:  # not a field: model_construct decides where it goes
+        return ScoredDocument.model_construct(**data)
+    values = dict.fromkeys(_SCORED)  # declaration order; update keeps it
+    values.update(data)
+    for name in _NOT_NONE_DEFAULT:
+        if name in data:
+            continue
+        field_info = _SCORED[name]
+        if field_info.is_required():
+            del values[name]
+        else:
+            values[name] = field_info.get_default(call_default_factory=True, validated_data=values)
+    return _bare(values, set(data))
+
+
+def _bare(values: dict, fields_set: set[str]) -> ScoredDocument:
+    """A ScoredDocument over ``values`` as pydantic's ``model_construct`` builds one (no validation)."""
+    scored = ScoredDocument.__new__(ScoredDocument)
+    object.__setattr__(scored, "__dict__", values)
+    object.__setattr__(scored, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(scored, "__pydantic_extra__", {})
+    object.__setattr__(scored, "__pydantic_private__", None)
+    return scored
+
+
+def unit_reasons(neg: Negativity, unit_id: str) -> list[Reason]:
+    """The lexicon phrases with their sentences, worst segment first; a
+    segment the model alone found negative is given as the sentence itself
+    (trimmed) with MODEL_EVIDENCE as its phrase: the model's strongest words
+    (官方、程序、在线) are no reason a reader can check."""
+    out: list[Reason] = []
+    given: list[tuple[str, str]] = []  # (phrase, sentence) of each reason in out, not read back from them
+    for seg in neg.reasons:
+        if seg.hits:
+            pairs: list[tuple[str, str | None, str]] = [(p, risk, seg.text[:200]) for p, risk in seg.hits]
+        else:
+            pairs = [(MODEL_EVIDENCE, None, trim_sentence(seg.text))]
+        for phrase, risk, sentence in pairs:
+            if len(out) >= MAX_REASONS_PER_UNIT:
+                return out
+            if not _given(given, phrase, sentence):
+                given.append((phrase, sentence))
+                out.append(_reason(phrase, sentence, risk, round4(seg.score), unit_id))
+    return out
+
+
+def _given(given: list[tuple[str, str]], phrase: str, sentence: str) -> bool:
+    """Whether a reason with this phrase is given already (for the model's
+    evidence: with this sentence too)."""
+    for p, s in given:  # noqa: SIM110 -- any() over a generator is the cost avoided here
+        if p == phrase and (s == sentence or phrase != MODEL_EVIDENCE):
+            return True
+    return False
+
+
+def trim_sentence(text: str, limit: int = MODEL_SENTENCE_CHARS) -> str:
+    """A sentence as quoted to a reader: stripped, cut at ``limit`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def most_severe(levels: dict[str, Level]) -> Level | None:
+    """``min(levels.values(), key=rank)``: the first level, in Level's order
+    (most severe first), that one of the units has; None for none."""
+    if not levels:
+        return None
+    found = list(levels.values())
+    for level in _LEVELS:
+        if level in found:
+            return level
+    return None
+
+
+
+def unit_match(unit_id: str, unit_name: str, aliases: list[str], positions: list[int]) -> UnitMatch:
+    """``UnitMatch(unit_id=…, …)`` without validating what the scorer built
+    from its own types (new lists of str and int)."""
+    match = UnitMatch.__new__(UnitMatch)
+    object.__setattr__(match, "__dict__", {"unit_id": unit_id, "unit_name": unit_name, "aliases": aliases,
+                                           "positions": positions})
+    object.__setattr__(match, "__pydantic_fields_set__", set(_UNIT_MATCH_FIELDS))
+    object.__setattr__(match, "__pydantic_extra__", {})
+    object.__setattr__(match, "__pydantic_private__", None)
+    return match
+
+
+def rule_match(rule_id: str, unit_id: str, terms: list[str]) -> RuleMatch:
+    """``RuleMatch(rule_id=…, unit_id=…, terms=…)`` without validating what
+    the scheme matcher built (str ids, a new list of str)."""
+    match = RuleMatch.__new__(RuleMatch)
+    object.__setattr__(match, "__dict__", {"rule_id": rule_id, "unit_id": unit_id, "terms": terms})
+    object.__setattr__(match, "__pydantic_fields_set__", set(_RULE_MATCH_FIELDS))
+    object.__setattr__(match, "__pydantic_extra__", {})
+    object.__setattr__(match, "__pydantic_private__", None)
+    return match
+
+
+def _reason(phrase: str, sentence: str, risk_type: str | None, weight: float, unit_id: str) -> Reason:
+    """``Reason(phrase=…, …, unit_id=…)`` (unit_id an extra field) without
+    validating: str values, and the weight a float as validation makes it."""
+    reason = Reason.__new__(Reason)
+    object.__setattr__(reason, "__dict__", {"phrase": phrase, "sentence": sentence, "risk_type": risk_type,
+                                            "weight": float(weight)})
+    object.__setattr__(reason, "__pydantic_fields_set__", set(_REASON_FIELDS_SET))
+    object.__setattr__(reason, "__pydantic_extra__", {"unit_id": unit_id})
+    object.__setattr__(reason, "__pydantic_private__", None)
+    return reason
+
+
+# Frozen sets: a set copied from one takes its hashes as they are.
+_UNIT_MATCH_FIELDS: Final = frozenset(("unit_id", "unit_name", "aliases", "positions"))
+_RULE_MATCH_FIELDS: Final = frozenset(("rule_id", "unit_id", "terms"))
+_REASON_FIELDS_SET: Final = frozenset(("phrase", "sentence", "risk_type", "weight", "unit_id"))
