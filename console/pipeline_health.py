@@ -66,6 +66,12 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _total(by_channel: Mapping[str, dict]) -> tuple[int, datetime]:
+    """The count over every channel and the earliest of their oldest due times."""
+    return (sum(v["count"] for v in by_channel.values()),
+            min(_parse(v["oldest"]) for v in by_channel.values() if v["oldest"]))
+
+
 def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datetime, tz: ZoneInfo,
            errors: list[str] | None = None, wall: float | None = None) -> list[dict]:
     """Problems, the worst first: ``{"kind": outbox|failing|review|lag|unreadable, "role", "count", "since"
@@ -77,15 +83,13 @@ def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datet
     problems: list[dict] = []
     outbox = (overdue or {}).get("outbox") or {}
     if outbox:
-        count = sum(v["count"] for v in outbox.values())
-        oldest = min(_parse(v["oldest"]) for v in outbox.values() if v["oldest"])
+        count, oldest = _total(outbox)
         problems.append({"kind": "outbox", "role": "notify", "count": count, "since": oldest.isoformat(),
                          "text": f"通知发送停滞：{count:,} 条{_kinds(outbox)}逾期未发，最早应于 {_when(oldest, now, tz)} 发出"
                                  f"（已过 {_ago((now - oldest).total_seconds())}）"})
     failing = (overdue or {}).get("failing") or {}
     if failing:
-        count = sum(v["count"] for v in failing.values())
-        oldest = min(_parse(v["oldest"]) for v in failing.values() if v["oldest"])
+        count, oldest = _total(failing)
         problems.append({"kind": "failing", "role": "notify", "count": count, "since": oldest.isoformat(),
                          "text": f"通知发送失败：{count:,} 条{_kinds(failing)}发送失败、正在重试，"
                                  f"最早的于 {_when(oldest, now, tz)} 生成（请检查短信/邮件服务）"})
