@@ -9,18 +9,15 @@ import logging
 import sys
 from datetime import datetime, timezone
 
-from pipeline.config import load_config
-
 log = logging.getLogger(__name__)
 
 
 def cmd_feedback(args) -> int:
     from console.casebook import Casebook
     from console.manual import feedback_records
-    from yuqing.bootstrap import App
-    app = App(load_config(args.config, data_dir=args.data_dir))
-    casebook = Casebook(app.data_dir / app.config.settings.console.users_db)
-    try:
+    from yuqing.cli.common import open_app
+    with open_app(args) as app, contextlib.closing(Casebook(app.data_dir / app.config.settings.console.users_db)) \
+            as casebook:
         since = datetime.fromisoformat(args.since) if args.since else None
         if since and since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
@@ -32,9 +29,6 @@ def cmd_feedback(args) -> int:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 n += 1
         log.info("exported %d feedback record(s)", n)
-    finally:
-        casebook.close()
-        app.close()
     return 0
 
 

@@ -74,10 +74,9 @@ def cmd_prune(args) -> int:
     """Apply settings.yaml index.retention_days now (the index role does it daily); --dry-run counts only."""
     from pipeline.index import IndexError_
     from pipeline.index.retention import prune
-    from yuqing.bootstrap import App
-    app = App(load_config(args.config, data_dir=args.data_dir))
-    retention = app.config.settings.index.retention_days
-    try:
+    from yuqing.cli.common import open_app
+    with open_app(args) as app:
+        retention = app.config.settings.index.retention_days
         if not retention:
             print("settings.yaml index.retention_days 未设置：索引中的文档全部保留，不删除")
             return 0
@@ -92,6 +91,4 @@ def cmd_prune(args) -> int:
             print(f"{','.join(c.value for c in step.channels)}: 保留 {step.days} 天，"
                   f"{step.before:%Y-%m-%d %H:%M} 之前的文档{verb} {step.count} 条")
         print(f"合计{verb} {sum(s.count for s in steps)} 条")
-    finally:
-        app.close()
     return 0

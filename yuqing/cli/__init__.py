@@ -8,7 +8,8 @@
 The commands live by what they own: yuqing/cli/run.py the role and run commands, yuqing/cli/data.py
 the data and maintenance commands (with yuqing/maintenance.py), yuqing/cli/admin.py console users,
 members, feedback and try-rule. Every one that opens the stores builds them through yuqing/bootstrap.py
-(in yuqing/cli/: `with open_app(args) as app:`, yuqing/cli/common.py, which closes them).
+(`with open_app(args) as app:`, yuqing/cli/common.py, which closes them; yuqing/maintenance.py and
+yuqing/feedback.py too).
 """
 from __future__ import annotations
 
