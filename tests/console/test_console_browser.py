@@ -76,7 +76,9 @@ def login(driver, base: str, username: str) -> None:
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     click_to_new_page(driver, (By.ID, "login"))
-    wait(driver).until(EC.presence_of_element_located((By.ID, "who")))
+    # A deadline, not a delay: the first login of a module also waits for the console's first page
+    # (templates, the feed's first query), which took over 10 s once on a VM at half speed.
+    wait(driver, 30.0).until(EC.presence_of_element_located((By.ID, "who")))
 
 
 def open_feed(driver, base: str) -> None:
