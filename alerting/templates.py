@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerting.templates_grounds import is_policy_reason, plain_grounds
+from contracts.language import has_han
 from contracts.messages import CHANNEL_LABELS, MODEL_EVIDENCE, Alert, Channel, Document, Reason, ScoredDocument
 from contracts.sanitize import markdown_text, markdown_url, multiline, one_line
 from pipeline.config.sms import SmsForm, fit_variable, render, trim
@@ -194,6 +195,7 @@ SMS_MAX = 70  # one segment of a Chinese SMS (the provider adds the signature �
 SMS_KIND = {"alert": "预警", "update": "续报", "escalation": "未确认", "review": "待复核"}
 SMS_UNIT = 8  # the unit's short name (国寿吉林) as an SMS shows it
 SMS_RISK = 12  # the risk types an SMS names (监管处罚、销售误导), whole ones only
+FOREIGN_TITLE = "英文报道："  # before an SMS title with no Chinese in it
 
 
 def sms_risk(brief: dict) -> str:
@@ -217,8 +219,12 @@ def sms_params(alert: Alert, code: str, kind: str, form: SmsForm, *, unit: str |
     values = {"unit": trim(one_line(unit or alert.unit_name), SMS_UNIT), "level": f"{alert.level.label}{SMS_KIND[kind]}",
               "risk": risk or "负面舆情", "code": code}
     values = {k: fit_variable(v, form.param_max) for k, v in values.items()}
-    room = SMS_MAX - len(render(form.templates.alert.text, {**values, "title": ""}))
-    values["title"] = fit_variable(alert.representative.title, max(4, min(room, form.param_max)))
+    room = max(4, min(SMS_MAX - len(render(form.templates.alert.text, {**values, "title": ""})), form.param_max))
+    title = alert.representative.title
+    # An overseas story's English title cut to a dozen letters ("Regulator…") tells a Chinese reader
+    # nothing; the SMS says it is an English report and the link opens it.
+    cue = FOREIGN_TITLE if not has_han(title) and len(FOREIGN_TITLE) + 4 <= room else ""
+    values["title"] = cue + fit_variable(title, room - len(cue))
     return values
 
 

@@ -99,3 +99,29 @@ def test_a_bundles_counts_survive_the_variable_limit_and_the_text_before_them_is
     # A row queued before bundles named their counts is fitted as before (the end may be cut).
     old = {"template": "alert", "params": sms["params"]}
     assert dict(template_values(templates, 12, old)[1])["title"] == "拖延理赔近半年客户多次…"
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Regulator fines Ping An over misleading sales", "英文报道：Regulato…"),  # 14 left: cut, still said
+    ("平安产险代理人销售误导被罚", "平安产险代理人销售误导被罚"),
+    ("平安产险 fined", "平安产险 fined"),  # some Chinese: read as it is
+    ("ESG", "英文报道：ESG"),
+])
+def test_an_sms_says_an_english_title_is_an_english_report(title, expected):
+    from datetime import datetime, timezone
+
+    from alerting.templates import sms_params
+    from contracts.messages import Alert, DocRef, Level
+    from pipeline.config.sms import SmsForm, default_templates
+    from tests.kit import make_scored
+
+    doc = make_scored({"pingan-pc": "orange"}, title=title)
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    alert = Alert(id="a1", story_id="s1", unit_id="pingan-pc", unit_name="平安产险", level=Level.orange,
+                  first_seen=at, last_seen=at, doc_count=1, channels=[doc.channel], sites=[doc.site],
+                  representative=DocRef.of(doc), negativity=0.9)
+    form = SmsForm(default_templates("http://127.0.0.1:8080"), 35)
+    params = sms_params(alert, "Ab3dE9xZ", "alert", form, risk="监管处罚、销售误导")
+    assert params["title"] == expected
+    text = render(form.templates.alert.text, params)
+    assert len(text) <= 70 and f"：监管处罚、销售误导，{expected}。" in text
