@@ -33,7 +33,8 @@ class Api:
         self.http = requests.Session()
         self.csrf = None
         if username:
-            r = self.http.post(f"{base}/api/session", json={"username": username, "password": PASSWORD}, timeout=10)
+            r = self.http.post(f"{base}/api/session", json={"username": username, "password": PASSWORD},
+                               timeout=60)  # a deadline: the console's first request, under load, took over 10 s
             r.raise_for_status()
             body = r.json()
             self.csrf = body["csrf"]

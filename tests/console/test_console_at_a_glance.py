@@ -45,13 +45,13 @@ def test_a_held_alerts_feed_row_shows_when_it_goes_to_the_unit_by_itself(review_
         login(driver, server.url, "duty")
         open_feed(driver, server.url)
         row = (By.CSS_SELECTOR, f'#feed-body tr[data-id="{held}"] .review-due')
-        WebDriverWait(driver, 10).until(EC.visibility_of_element_located(row))
+        WebDriverWait(driver, 30).until(EC.visibility_of_element_located(row))
         assert driver.find_element(*row).text == f"{local(due, '%H:%M')} 自动转发单位"
         waiting = driver.find_element(By.ID, "review-count")  # how many wait for the duty officers, in the head
         assert waiting.is_displayed() and waiting.text == f"待复核 {app.alert_store.pending_reviews()}"
         driver.save_screenshot(str(shots / "feed-review-due.png"))
         click_to_new_page(driver, (By.ID, "review-count"))  # one click: only what waits for review
-        WebDriverWait(driver, 10).until(EC.visibility_of_element_located(row))
+        WebDriverWait(driver, 30).until(EC.visibility_of_element_located(row))
         shown = [tr for tr in driver.find_elements(By.CSS_SELECTOR, "#feed-body tr") if tr.is_displayed()]
         assert len(shown) == app.alert_store.pending_reviews() and all("待复核" in tr.text for tr in shown)
         login(driver, server.url, "lead_a")  # the unit's lead: not told yet, so not in its feed at all

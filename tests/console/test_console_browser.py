@@ -58,9 +58,11 @@ def driver(tmp_path_factory):
     yield from chromium_session(tmp_path_factory, "chromium-profile")
 
 
-def wait(driver, timeout: float = 10.0) -> WebDriverWait:
+def wait(driver, timeout: float = 30.0) -> WebDriverWait:
     # The live feed re-renders a row whenever its alert changes (e.g. the notifier's sends): an
     # element found a moment ago may be gone, so conditions re-find it instead of failing.
+    # A deadline, generous for a loaded machine (two test workers and more, load average 20-40):
+    # a condition that holds at once returns at once. Waits that assert a latency pass their own.
     return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
 
 

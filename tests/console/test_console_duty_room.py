@@ -72,7 +72,7 @@ def test_red_alert_raises_a_notification_and_the_title_badge(site, driver, shots
     assert driver.execute_script("return Notification.permission;") == "granted"
     unack_before = int(driver.find_element(By.CSS_SELECTOR, "#unack-count b").text)
     alert_id = publish(app, UNIT_A, 101)
-    wait(driver, 5).until(EC.presence_of_element_located(row(alert_id)))
+    wait(driver).until(EC.presence_of_element_located(row(alert_id)))
     shown = driver.execute_script("return window.yuqingAttention.shown;")
     raised = [s for s in shown if s["id"] == alert_id]
     assert raised and raised[0]["notified"], shown
@@ -186,7 +186,7 @@ def test_wall_shows_live_counts(site, driver, shots):
     assert len(driver.find_elements(By.CSS_SELECTOR, "#wall-trend .bar")) == 24
     assert driver.find_elements(By.CSS_SELECTOR, "#wall-units .unit-tile")
     alert_id = publish(app, UNIT_A, 105)
-    wait(driver, 5).until(lambda d: int(d.find_element(By.CSS_SELECTOR, '.lc[data-level="red"] b').text) == before + 1)
+    wait(driver).until(lambda d: int(d.find_element(By.CSS_SELECTOR, '.lc[data-level="red"] b').text) == before + 1)
     assert int(driver.find_element(By.ID, "wall-unack").text) == unack + 1
     assert driver.find_elements(By.CSS_SELECTOR, f'#wall-waiting li[data-id="{alert_id}"]')
     assert driver.save_screenshot(str(shots / "wall.png"))

@@ -18,6 +18,12 @@ from contracts.clock import FakeClock
 PHONE = "13900000021"
 
 
+# One probe at a time: two sender threads probing at once would each find the store locked by the other's
+# BEGIN IMMEDIATE (timeout=0), which says nothing about the notifier; under load (eight senders, a slow
+# machine) their probes overlapped and failed the test.
+PROBING = threading.Lock()
+
+
 class LockProbe:
     """A channel client that, while "sending", checks whether another process could write the store."""
 
@@ -28,15 +34,16 @@ class LockProbe:
         self._lock = threading.Lock()
 
     def send(self, note_id: str, recipient: str, payload: dict) -> Sent:
-        other = sqlite3.connect(self.path, timeout=0)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-        except sqlite3.OperationalError:
-            with self._lock:
-                self.locked.append(note_id)
-        finally:
-            other.close()
+        with PROBING:
+            other = sqlite3.connect(self.path, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                with self._lock:
+                    self.locked.append(note_id)
+            finally:
+                other.close()
         text = payload[self.name]["text" if self.name == "sms" else "subject"]  # KeyError: a poison row
         with self._lock:
             self.sent.append((note_id, recipient, text))

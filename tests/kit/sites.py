@@ -181,14 +181,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def crawl_in_subprocesses(config: Path, data_dir: Path, sources, environ: dict, extra=(),
-                          timeout: float = 120, now: datetime | None = None) -> dict[str, tuple[int, dict]]:
+                          timeout: float = 600, now: datetime | None = None) -> dict[str, tuple[int, dict]]:
     """Run ``python -m crawlers.run`` for each source at once, in parallel
     subprocesses (Twisted's reactor cannot restart inside one process), on
     the clock ``now`` when given (``--now``: e.g. the fixture site's);
-    returns {source: (exit code, stats)}, stats with the ``stderr`` added."""
+    returns {source: (exit code, stats)}, stats with the ``stderr`` added.
+
+    ``timeout`` is one deadline for them all, generous: a dozen interpreters
+    importing Scrapy at once on two loaded cores took over 120 s (load
+    average 30); a quick run is as quick. At the deadline all are killed."""
     import json
     import subprocess
     import sys
+    import time
     clock = ["--now", now.isoformat()] if now is not None else []
     procs = {
         s: subprocess.Popen([sys.executable, "-m", "crawlers.run", "--config", str(config), "--data-dir",
@@ -197,8 +202,15 @@ def crawl_in_subprocesses(config: Path, data_dir: Path, sources, environ: dict, 
         for s in sources
     }
     results = {}
+    deadline = time.monotonic() + timeout
     for s, p in procs.items():
-        out, err = p.communicate(timeout=timeout)
+        try:
+            out, err = p.communicate(timeout=max(deadline - time.monotonic(), 1.0))
+        except subprocess.TimeoutExpired:
+            for q in procs.values():
+                q.kill()
+            out, err = p.communicate()
+            raise AssertionError(f"{s}: crawler still running after {timeout:.0f} s; stderr:\n{err[-3000:]}") from None
         lines = out.strip().splitlines()
         if not lines:
             raise AssertionError(f"{s}: no stats line; stderr:\n{err[-3000:]}")
