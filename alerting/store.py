@@ -422,7 +422,7 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
                                 " GROUP BY alert_id", list(alert_ids)).fetchall()
         return {r["alert_id"]: r["at"] for r in rows}
 
-    def overdue(self, before: datetime, reviews_before: datetime | None = None) -> dict:
+    def overdue(self, before: datetime, reviews_before: datetime | None = None, unit: str | None = None) -> dict:
         """Read-only, for the console's pipeline health (console/pipeline_health.py): what should have
         happened before ``before`` (the caller's now minus its grace) and has not.
         ``outbox``: {channel: {"count", "oldest"}} over rows due by then and not sent — pending and
@@ -430,21 +430,26 @@ class AlertStore(BatchMixin, StateMixin, EmergencyMixin, ReviewMixin, ShortLinkM
         deferred and finished rows are not due. ``failing``: the same over rows not due yet because a
         failed attempt backed them off, queued before the cut (oldest: when queued). ``reviews``: {"count", "oldest"} over reviews still
         pending whose forward time (``due_at``) passed by ``reviews_before`` (default ``before``).
-        Oldest: UTC ISO text, None when none."""
+        Oldest: UTC ISO text, None when none. ``unit``: only what is about that unit's alerts that the unit
+        was told of (a unit's lead's banner): not those under a review that did not forward them (held,
+        or closed first: console.alert_service.visible), nor messages about no alert (duty, ops notices)."""
         cut = _ts(before)
+        mine, mine_args = ("", ()) if unit is None else (
+            " AND alert_id IN (SELECT id FROM alerts WHERE unit_id = ?"
+            " AND id NOT IN (SELECT alert_id FROM reviews WHERE state <> 'forwarded'))", (unit,))
         rows = self._db.execute(
             "SELECT channel, COUNT(*) AS n, MIN(next_attempt_at) AS oldest FROM outbox"
-            " WHERE (state='pending' AND next_attempt_at < ?)"
-            " OR (state='sending' AND COALESCE(lease_until, next_attempt_at) < ?) GROUP BY channel",
-            (cut, cut)).fetchall()
+            " WHERE ((state='pending' AND next_attempt_at < ?)"
+            f" OR (state='sending' AND COALESCE(lease_until, next_attempt_at) < ?)){mine} GROUP BY channel",
+            (cut, cut, *mine_args)).fetchall()
         # Tried, failed and waiting for a retry (a provider down): not late by its due time, which backs off.
         failing = self._db.execute(
             "SELECT channel, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox"
-            " WHERE state='pending' AND attempts > 0 AND next_attempt_at >= ? AND created_at < ? GROUP BY channel",
-            (cut, cut)).fetchall()
+            " WHERE state='pending' AND attempts > 0 AND next_attempt_at >= ? AND created_at < ?"
+            f"{mine} GROUP BY channel", (cut, cut, *mine_args)).fetchall()
         review = self._db.execute("SELECT COUNT(*) AS n, MIN(due_at) AS oldest FROM reviews"
-                                  " WHERE state='pending' AND due_at < ?",
-                                  (_ts(reviews_before or before),)).fetchone()
+                                  " WHERE state='pending' AND due_at < ?" + ("" if unit is None else " AND unit_id = ?"),
+                                  (_ts(reviews_before or before), *mine_args)).fetchone()
         return {"outbox": {r["channel"]: {"count": r["n"], "oldest": r["oldest"]} for r in rows},
                 "failing": {r["channel"]: {"count": r["n"], "oldest": r["oldest"]} for r in failing},
                 "reviews": {"count": review["n"], "oldest": review["oldest"]}}

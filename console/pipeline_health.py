@@ -10,9 +10,15 @@ seconds), what it can read in both deployments, embedded SQLite and Kafka + Post
   fired by the escalator, which runs inside the notify role;
 * the bus (``Bus.group_lag``): for each of score, index and route that this deployment runs
   (``settings.roles``), the messages its consumer group has not committed, and how old the oldest is.
-  The embedded bus knows when each message was appended. Kafka's offsets carry no time, so there the
-  age is how long ago this console last saw the role's backlog empty or shrinking (kept in memory:
-  a restarted console starts counting again).
+  The embedded bus knows when each message was appended; on Kafka the age is the timestamp of the first
+  record at the group's committed offset (one record read per partition by a reader of no group:
+  pipeline/bus/kafka.py). Where the bus gives no age (that record could not be read in time), it is how
+  long ago this console last saw the role's backlog empty or shrinking (kept in memory: a restarted
+  console starts counting again).
+
+Whose banner: the association's staff see everything. A unit's lead sees what is late about its own
+unit's alerts (sends overdue or failing for them; never the reviews, which are the association's), and
+the pipeline-wide stalls as they are, said to be pipeline-wide (a scoring backlog delays every unit).
 
 Why no heartbeats ("role X alive at …" rows): a heartbeat says a process runs, not that it works
 (a loop stuck on a lock still beats), it would need a writer in every role and a store each of them
@@ -73,28 +79,30 @@ def _total(by_channel: Mapping[str, dict]) -> tuple[int, datetime]:
 
 
 def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datetime, tz: ZoneInfo,
-           errors: list[str] | None = None, wall: float | None = None) -> list[dict]:
+           errors: list[str] | None = None, wall: float | None = None, unit: bool = False) -> list[dict]:
     """Problems, the worst first: ``{"kind": outbox|failing|review|lag|unreadable, "role", "count", "since"
     (UTC ISO, or None), "text" (Chinese, for the banner)}``. ``overdue`` is ``AlertStore.overdue``'s
     answer already cut at each grace; ``lags`` maps a role to its backlog already found too old (its
     ``oldest`` an epoch time, never None here); ``errors`` name what could not be read; ``wall`` is the
-    bus's clock now (epoch s; default: the system's)."""
+    bus's clock now (epoch s; default: the system's); ``unit``: a unit lead's banner (``overdue`` is about the
+    unit's alerts alone; reviews are left out; backlogs are said to be the whole system's)."""
     wall = time.time() if wall is None else wall
+    ours = "本单位预警的" if unit else ""
     problems: list[dict] = []
     outbox = (overdue or {}).get("outbox") or {}
     if outbox:
         count, oldest = _total(outbox)
         problems.append({"kind": "outbox", "role": "notify", "count": count, "since": oldest.isoformat(),
-                         "text": f"通知发送停滞：{count:,} 条{_kinds(outbox)}逾期未发，最早应于 {_when(oldest, now, tz)} 发出"
+                         "text": f"通知发送停滞：{ours}{count:,} 条{_kinds(outbox)}逾期未发，最早应于 {_when(oldest, now, tz)} 发出"
                                  f"（已过 {_ago((now - oldest).total_seconds())}）"})
     failing = (overdue or {}).get("failing") or {}
     if failing:
         count, oldest = _total(failing)
         problems.append({"kind": "failing", "role": "notify", "count": count, "since": oldest.isoformat(),
-                         "text": f"通知发送失败：{count:,} 条{_kinds(failing)}发送失败、正在重试，"
+                         "text": f"通知发送失败：{ours}{count:,} 条{_kinds(failing)}发送失败、正在重试，"
                                  f"最早的于 {_when(oldest, now, tz)} 生成（请检查短信/邮件服务）"})
     reviews = (overdue or {}).get("reviews") or {}
-    if reviews.get("count"):
+    if reviews.get("count") and not unit:
         oldest = _parse(reviews["oldest"])
         problems.append({"kind": "review", "role": "notify", "count": reviews["count"], "since": oldest.isoformat(),
                          "text": f"自动转发停滞：{reviews['count']:,} 条待复核预警应于 {_when(oldest, now, tz)} 自动转发单位，"
@@ -104,8 +112,8 @@ def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datet
             continue
         since = datetime.fromtimestamp(lag.oldest, timezone.utc)
         problems.append({"kind": "lag", "role": role, "count": lag.messages, "since": since.isoformat(),
-                         "text": f"{ROLE_LABELS.get(role, role)}积压 {lag.messages:,} 条，"
-                                 f"最久 {_ago(max(wall - lag.oldest, 0.0))}"})
+                         "text": f"{'全系统' if unit else ''}{ROLE_LABELS.get(role, role)}积压 {lag.messages:,} 条，"
+                                 f"最久 {_ago(max(wall - lag.oldest, 0.0))}{'（各单位的预警都会延迟）' if unit else ''}"})
     for what in errors or ():
         problems.append({"kind": "unreadable", "role": "", "count": 0, "since": None,
                          "text": f"无法读取处理进度：{what}"})
@@ -113,44 +121,57 @@ def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datet
 
 
 class PipelineHealth:
-    """Reads the alert store's overdue work and the bus's backlogs, at most once per ``refresh``."""
+    """Reads the alert store's overdue work and the bus's backlogs, at most once per ``refresh`` (the store
+    once per unit whose lead asks)."""
 
     def __init__(self, settings: PipelineHealthSettings, tz: ZoneInfo, now: Callable[[], datetime],
-                 overdue: Callable[[datetime, datetime], dict], lags: Callable[[], dict[str, GroupLag | None]],
+                 overdue: Callable[..., dict], lags: Callable[[], dict[str, GroupLag | None]],
                  wall: Callable[[], float] = time.time, tick: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.tz = tz
         self.now = now
-        self.overdue = overdue  # (outbox cut, review cut) → AlertStore.overdue's answer
+        self.overdue = overdue  # (outbox cut, review cut[, unit]) → AlertStore.overdue's answer
         self.lags = lags
         self.wall = wall  # the bus's clock: append times are epoch seconds
         self.tick = tick  # the cache's clock
         self._lock = threading.Lock()
-        self._cached: tuple[float, dict] | None = None
+        self._read_at: float | None = None  # the cache's clock at the bus's last reading
+        self._bus: tuple[float, dict[str, GroupLag], list[str]] = (0.0, {}, [])  # wall, stale backlogs, errors
+        self._cached: dict[str | None, dict] = {}  # unit (None: the association) → its reading
         self._calm: dict[str, tuple[int, float]] = {}  # role → (backlog, when last seen empty or shrinking)
 
-    def read(self) -> dict:
-        """``{"ok", "checked_at", "problems": assess(…)}``, from the cache when fresh."""
+    def read(self, unit: str | None = None) -> dict:
+        """``{"ok", "checked_at", "problems": assess(…)}``, from the cache when fresh; ``unit``: as that unit's
+        lead sees it (its alerts' overdue work, the pipeline's backlogs)."""
         with self._lock:
-            if self._cached and self.tick() - self._cached[0] < self.settings.refresh:
-                return self._cached[1]
+            tick = self.tick()
+            if self._read_at is None or tick - self._read_at >= self.settings.refresh:
+                self._cached.clear()
+                self._bus = self._read_bus()
+                self._read_at = tick
+            elif unit in self._cached:
+                return self._cached[unit]
             now, errors = self.now(), []
+            cuts = (now - timedelta(seconds=self.settings.outbox_grace),
+                    now - timedelta(seconds=self.settings.review_grace))
             try:
-                overdue = self.overdue(now - timedelta(seconds=self.settings.outbox_grace),
-                                       now - timedelta(seconds=self.settings.review_grace))
+                overdue = self.overdue(*cuts) if unit is None else self.overdue(*cuts, unit)
             except Exception as e:  # the feed itself still shows what the store gives
                 log.warning("pipeline health: alert store unreadable: %s", e)
                 overdue, errors = None, [f"预警库（{type(e).__name__}）"]
-            wall = self.wall()
-            try:
-                lags = self._stale(self.lags(), wall)
-            except Exception as e:
-                log.warning("pipeline health: bus unreadable: %s", e)
-                lags, errors = {}, [*errors, f"消息总线（{type(e).__name__}）"]
-            problems = assess(overdue, lags, now, self.tz, errors, wall)
+            wall, lags, bus_errors = self._bus
+            problems = assess(overdue, lags, now, self.tz, [*errors, *bus_errors], wall, unit=unit is not None)
             out = {"ok": not problems, "checked_at": now.isoformat(), "problems": problems}
-            self._cached = (self.tick(), out)
+            self._cached[unit] = out
             return out
+
+    def _read_bus(self) -> tuple[float, dict[str, GroupLag], list[str]]:
+        wall = self.wall()
+        try:
+            return wall, self._stale(self.lags(), wall), []
+        except Exception as e:
+            log.warning("pipeline health: bus unreadable: %s", e)
+            return wall, {}, [f"消息总线（{type(e).__name__}）"]
 
     def _stale(self, lags: dict[str, GroupLag | None], wall: float) -> dict[str, GroupLag]:
         """The backlogs older than ``lag_age``, each with an age: the bus's, else since calm (Kafka)."""

@@ -60,7 +60,7 @@ class AlertLedger(Protocol):
     def changes_since(self, seq: int) -> tuple[int, list[str]]: ...
     def detected_at(self, alert_ids: list[str]) -> dict[str, str]: ...
     def ops_alerts(self, state: str) -> list[dict]: ...
-    def overdue(self, before: datetime, reviews_before: datetime | None = None) -> dict: ...
+    def overdue(self, before: datetime, reviews_before: datetime | None = None, unit: str | None = None) -> dict: ...
 
 
 class EmergencyLedger(Protocol):
@@ -266,13 +266,14 @@ class Ports:
     @cached_property
     def health(self) -> PipelineHealth:
         """The pipeline-health banner's readings (console/pipeline_health.py), shared by every request."""
-        def overdue(before: datetime, reviews_before: datetime) -> dict:
+        def overdue(before: datetime, reviews_before: datetime, unit: str | None = None) -> dict:
             with self._alerts:
-                return self.backend.alerts().overdue(before, reviews_before)
+                return self.backend.alerts().overdue(before, reviews_before, unit)
         return PipelineHealth(self.console.health, self.tz, self.now, overdue, self.backend.pipeline_lag)
 
-    def pipeline_health(self) -> dict:
-        return self.health.read()
+    def pipeline_health(self, unit: str | None = None) -> dict:
+        """The banner's reading; ``unit``: as that unit's lead sees it (PipelineHealth.read)."""
+        return self.health.read(unit)
 
     def emergency(self, method: str, *args, **kwargs):
         """Call the 事件 ledger (``EmergencyLedger``) under the alert-store lock."""

@@ -72,13 +72,11 @@ def wall_data(ports: Ports, session: Session) -> dict:
 
 
 def health_for(ports: Ports, session: Session) -> dict:
-    """The pipeline-health banner as ``session``'s user may see it: a unit's lead is not told of alerts held
-    for the association's review (console.alert_service.visible), so not of late automatic forwards either."""
-    health = ports.pipeline_health()
-    problems = health["problems"]
-    if session.user.role == "lead":
-        problems = [p for p in problems if p["kind"] != "review"]
-    return {**health, "ok": not problems, "problems": problems, "now": ports.now().isoformat()}
+    """The pipeline-health banner as ``session``'s user may see it: a unit's lead sees what is late about its
+    own unit's alerts, and the pipeline-wide stalls (PipelineHealth.read)."""
+    lead = session.user.role == "lead"
+    health = ports.pipeline_health((session.user.unit_id or "") if lead else None)
+    return {**health, "now": ports.now().isoformat()}
 
 
 @router.get("/wall")

@@ -110,7 +110,9 @@ class Bus(abc.ABC):
         """Read-only, from outside the group (no consumer joins it, nothing is committed or created):
         over every partition of ``topics``, the messages appended after ``group``'s committed offset
         (from the earliest retained message where the group never committed, as a new group would
-        start), and the append time of the oldest of them where the adapter can tell (else None).
+        start), and the append time of the oldest of them where the adapter can tell (else None): the
+        time of the first message at or after the committed offset, over the partitions with a backlog
+        (an adapter may read that one message per partition, as Kafka's does, never on the group's behalf).
         A topic that does not exist yet counts as empty. None: this adapter cannot tell at all.
         Cheap enough to call every few seconds; raises BusError when the bus cannot be read."""
         return None

@@ -21,13 +21,18 @@ time (clients are created by ``producer()``, ``consumer()`` and
   to ListOffsets(latest) and the last one a fetch returned.
 * ``group_lag`` reads a group's committed offsets with the admin API
   (OffsetFetch) and the partitions' end and beginning offsets with a
-  consumer of no group; both clients are made on first use and kept. It
-  gives no age (``oldest`` is None): that would mean fetching a record.
+  consumer of no group; both clients are made on first use and kept. Its
+  age is Kafka's own: the timestamp (CreateTime, or LogAppendTime where the
+  topic says so) of the first unconsumed record, fetched by that group-less
+  consumer at the group's committed offset, one record per partition with a
+  backlog; it commits nothing and joins no group. When the records cannot
+  all be fetched within ``age_timeout`` seconds, ``oldest`` is None.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 
@@ -72,6 +77,7 @@ class KafkaBus(Bus):
         self.linger_ms = linger_ms
         self.client_id = client_id
         self.config = dict(config or {})
+        self.age_timeout = 5.0  # group_lag: how long to wait for the first unconsumed records' timestamps
         self._lag_lock = threading.Lock()
         self._lag_clients: tuple[KafkaAdminClient, KafkaConsumer] | None = None  # group_lag's, made on first use
 
@@ -133,15 +139,39 @@ class KafkaBus(Bus):
                     return GroupLag(0, None)
                 committed = admin.list_group_offsets({group: parts}).get(group, {})
                 ends, begins = reader.end_offsets(parts), reader.beginning_offsets(parts)
+                messages, firsts = 0, {}
+                for tp in parts:
+                    done = committed.get(tp)
+                    start = begins[tp] if done is None or done.offset < 0 else max(done.offset, begins[tp])
+                    if ends[tp] > start:
+                        messages += ends[tp] - start
+                        firsts[tp] = start
+                oldest = self._first_timestamp(reader, firsts) if firsts else None
             except kafka_errors.KafkaError as exc:
                 self._close_lag_clients()  # a broken connection is made anew next time
                 raise BusError(f"{self._where()}: lag of group {group!r} unreadable: {exc}") from exc
-        messages = 0
-        for tp in parts:
-            done = committed.get(tp)
-            start = begins[tp] if done is None or done.offset < 0 else max(done.offset, begins[tp])
-            messages += max(ends[tp] - start, 0)
-        return GroupLag(messages, None)
+        return GroupLag(messages, oldest)
+
+    def _first_timestamp(self, reader: KafkaConsumer, firsts: dict[TopicPartition, int]) -> float | None:
+        """The earliest timestamp (epoch s) of the records at ``firsts`` (partition → offset), one record read
+        per partition by the group-less ``reader``; None unless every partition gave its record in time."""
+        seen: dict[TopicPartition, float] = {}
+        reader.assign(list(firsts))
+        try:
+            for tp, offset in firsts.items():
+                reader.seek(tp, offset)
+            deadline = time.monotonic() + self.age_timeout
+            while len(seen) < len(firsts) and (left := deadline - time.monotonic()) > 0:
+                got = reader.poll(timeout_ms=max(int(left * 1000), 1), max_records=len(firsts))
+                for tp, records in got.items():
+                    if records and tp not in seen:
+                        seen[tp] = records[0].timestamp / 1000  # -1 where the record carries none (v0 format)
+                        reader.pause(tp)
+        finally:
+            reader.assign([])  # no partition kept: the next reading seeks afresh
+        if len(seen) < len(firsts) or min(seen.values()) < 0:
+            return None
+        return min(seen.values())
 
     def _close_lag_clients(self) -> None:
         clients, self._lag_clients = self._lag_clients, None

@@ -3,7 +3,8 @@ Chromium: the notify role never runs, a red alert is held for review with its au
 03:35, and the shared FakeClock passes 03:35 (no sleeping for it). The feed's promise 「03:35 自动转发单位」
 turns into 「应于03:35自动转发，已逾期12分钟」, a banner names the stalled sends and the late forward —
 on the open feed (its poll), the wall (whose pipeline must not read 正常) and the phone — and a unit's
-lead is told of the stalled sends, not of the alert held from it. Screenshots: build/screenshots/health-*.png.
+lead is told of the stalled sends about its unit's alert that it was told of (a yellow one, not held), not
+of the alert held from it, and another unit's lead of nothing. Screenshots: build/screenshots/health-*.png.
 """
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def site(tmp_path_factory):
                    url="http://news.example.cn/health/1.html", at=app.clock.now(), story="health-1")
     app.index.upsert([doc])
     alert_id = app.router.handle(doc)[0].alert.id
+    told = seed_doc({UNIT_A: "yellow"}, title="停摆测试：客户反映退保难", text="客户称退保手续繁琐，多次往返。",
+                    url="http://news.example.cn/health/2.html", at=app.clock.now(), story="health-2")
+    app.index.upsert([told])
+    app.router.handle(told)  # forwarded to the unit at once: its sends stall too
     yield app, server, alert_id
     stop_console(app, server)
     smtp.stop()
@@ -102,7 +107,12 @@ def test_the_stalled_notifier_shows_on_the_feed_the_wall_and_the_phone(site, dri
         login(driver, server.url, "lead_a")  # the unit's lead at night: its SMS may not come
         open_feed(driver, server.url)
         text = banner_text(driver, "health-banner")
-        assert "通知发送停滞" in text and "待复核" not in text and "协会值班室" in text
+        assert "通知发送停滞：本单位预警的" in text and "待复核" not in text and "协会值班室" in text
+        late = {who: {p["kind"]: p for p in Api(server.url, who).get("/api/health").json()["problems"]}
+                for who in ("duty", "lead_a", "lead_b")}
+        assert set(late["lead_a"]) == set(late["lead_b"]) == {"outbox"}  # each unit's own; reviews are not theirs
+        assert "本单位预警的" in late["lead_b"]["outbox"]["text"]
+        assert late["lead_a"]["outbox"]["count"] + late["lead_b"]["outbox"]["count"] <= late["duty"]["outbox"]["count"]
         driver.save_screenshot(str(shots / "health-phone-lead.png"))
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

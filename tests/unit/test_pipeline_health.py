@@ -12,6 +12,7 @@ import pytest
 from alerting.store import AlertStore, Notification
 from console.pipeline_health import PipelineHealth, assess
 from contracts.clock import FakeClock
+from contracts.messages import Alert, DocRef, Level
 from pipeline.bus import GroupLag, open_bus
 from pipeline.config import ConfigError, load_config
 from pipeline.config.settings import PipelineHealthSettings
@@ -60,6 +61,58 @@ def test_overdue_reads_late_work_and_nothing_else_on_both_engines(store):
     assert store.overdue(T0 + timedelta(seconds=30))["outbox"]["email"]["count"] == 1
     # the review cut is its own: outbox due by 03:45, reviews due by 03:30 (none)
     assert store.overdue(T0 + timedelta(minutes=10), T0 - timedelta(minutes=5))["reviews"]["count"] == 0
+
+
+def saved_alert(store: AlertStore, db, story: str, unit: str) -> str:
+    ref = DocRef(id=story, url=f"http://news.example.cn/{story}", title="理赔难", site="news.example.cn", channel="news")
+    alert = Alert(id=Alert.id_for(story, unit), story_id=story, unit_id=unit, unit_name=unit, level=Level.red,
+                  first_seen=T0, last_seen=T0, representative=ref)
+    store.save(db, alert, None, T0)
+    return alert.id
+
+
+def test_a_units_overdue_work_is_about_its_own_alerts_that_it_was_told_of(store):
+    """A unit's lead's banner: sends about its unit's alerts; not another unit's, not an alert held from
+    the unit for the association's review, not duty notices about no alert."""
+    with store.transaction() as db:
+        mine, held, theirs = (saved_alert(store, db, s, u) for s, u in (("s1", "picc-jl"), ("s2", "picc-jl"),
+                                                                          ("s3", "clife-jl")))
+        store.open_review(db, held, "picc-jl", T0, T0 - timedelta(minutes=15))
+        store.enqueue(db, [Notification(id=f"m{i}", alert_id=a, channel=c, recipient=f"r{i}", step=0,
+                                        payload={"email": {"subject": "s", "body": "b"}})
+                           for i, (a, c) in enumerate([(mine, "sms"), (mine, "email"), (held, "sms"),
+                                                        (theirs, "email"), ("ops-blind", "email")])], T0)
+    late = T0 + timedelta(minutes=10)
+    everyone = store.overdue(late)
+    assert {c: v["count"] for c, v in everyone["outbox"].items()} == {"sms": 2, "email": 3}
+    assert everyone["reviews"]["count"] == 1
+    ours = store.overdue(late, unit="picc-jl")
+    assert {c: v["count"] for c, v in ours["outbox"].items()} == {"sms": 1, "email": 1}
+    assert {c: v["count"] for c, v in store.overdue(late, unit="clife-jl")["outbox"].items()} == {"email": 1}
+    assert store.overdue(late, unit="nobody") == {"outbox": {}, "failing": {}, "reviews": {"count": 0, "oldest": None}}
+    with store.transaction() as db:  # the review forwards the held alert: the unit is told of it now
+        store.close_review(db, held, "forwarded", late, by="timer", via="timer")
+    assert store.overdue(late, unit="picc-jl")["outbox"]["sms"]["count"] == 2
+
+
+def test_a_leads_banner_names_its_units_late_sends_and_the_pipelines_stalls_as_such(store):
+    with store.transaction() as db:
+        mine, theirs = saved_alert(store, db, "s1", "picc-jl"), saved_alert(store, db, "s2", "clife-jl")
+        store.enqueue(db, [Notification(id=f"m{i}", alert_id=a, channel="sms", recipient=f"r{i}", step=0,
+                                        payload={}) for i, a in enumerate([mine, theirs, theirs])], T0)
+        store.open_review(db, theirs, "clife-jl", T0, T0 - timedelta(minutes=15))
+    wall = T0.timestamp() + 12 * 60
+    lags = {"score": GroupLag(1240, T0.timestamp())}
+    h = PipelineHealth(PipelineHealthSettings(), TZ, FakeClock(T0 + timedelta(minutes=12)).now, store.overdue,
+                       lambda: lags, wall=lambda: wall, tick=ticks())
+    association = [p["text"] for p in h.read()["problems"]]
+    assert association[0].startswith("通知发送停滞：3 条短信逾期未发") and association[-1] == "评分积压 1,240 条，最久 12 分钟"
+    assert any(t.startswith("自动转发停滞：1 条") for t in association)
+    assert [p["text"] for p in h.read("picc-jl")["problems"]] == [
+        "通知发送停滞：本单位预警的1 条短信逾期未发，最早应于 03:35 发出（已过 12 分钟）",
+        "全系统评分积压 1,240 条，最久 12 分钟（各单位的预警都会延迟）"]
+    assert [p["kind"] for p in h.read("nobody")["problems"]] == ["lag"]  # a unit with nothing late: the stall alone
+    assert [p["text"] for p in h.read()["problems"]] == association  # each view cached on its own
 
 
 def ticks():
