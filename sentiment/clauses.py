@@ -57,8 +57,13 @@ NAMED_ORG = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9]{{2}}(?<![该此本其这那])
 # The company words alone. NAMED_ORG's first two characters match almost
 # anywhere, so searching it tries the company words at nearly every position;
 # names_org tries it only where a company word follows.
-_ORG_WORD = re.compile(_ORG_WORDS + "|保险")
 _ORG_WORD_LIST = (*_ORG_WORDS.split("|"), "保险")
+# NAMED_ORG's tests where a company word is known to start, by hand (_named_at):
+# its lookbehinds and lookahead as a character test, a set look-up and a
+# startswith, instead of sre trying each of _INSURANCE_KINDS' alternatives.
+_NOT_BEFORE_WORD = "该此本其这那"
+_KINDS_SET = frozenset(_INSURANCE_KINDS.split("|"))
+_NOT_AFTER_TUPLE = tuple(_NOT_AFTER_NAME.split("|"))
 
 
 # Another insurer left unnamed (之前在别家理赔拖了三个月，这次在人保财险两天就赔了):
@@ -103,10 +108,12 @@ class ClauseCues:
         overlap; most insurer sentences have a 保险 that is no company's)."""
         if self._unnamed is not None and self._may_name_unnamed(text) and self._unnamed.search(text) is not None:
             return True
-        for word in _ORG_WORD.finditer(text):
-            at = word.start() - 2
-            if at >= 0 and NAMED_ORG.match(text, at) is not None:
-                return True
+        for org in _ORG_WORD_LIST:
+            i = text.find(org, 2)
+            while i >= 0:
+                if _named_at(text, i, org):
+                    return True
+                i = text.find(org, i + 2)
         return False
 
     def org_starts(self, text: str) -> list[int]:
@@ -143,17 +150,38 @@ def _org_starts(text: str, unnamed: re.Pattern[str] | None, may_be_unnamed: bool
     if unnamed is not None and may_be_unnamed:
         for m in unnamed.finditer(text):
             found.append(m.start())
-    # str.find per company word instead of _ORG_WORD's matches (a match object and
+    # str.find per company word instead of a regex over the words (a match object and
     # a scan step each): the words never overlap, so their occurrences are its matches.
     for org in _ORG_WORD_LIST:
         i = text.find(org, 2)
         while i >= 0:
-            if NAMED_ORG.match(text, i - 2) is not None:
+            if _named_at(text, i, org):
                 found.append(i - 2)
             i = text.find(org, i + 2)
     if len(found) > 1:
         found.sort()
     return found
+
+
+def _named_at(text: str, i: int, word: str) -> bool:
+    """``NAMED_ORG.match(text, i - 2) is not None`` where the company word ``word``
+    (of _ORG_WORD_LIST) starts at ``i`` >= 2: two name characters before it, the
+    second no 该此本其这那; for 保险 also NAMED_ORG's _INSURER_NAME: the second no
+    _NOT_NAME_END, the two no _INSURANCE_KINDS (all of two characters), and no
+    _NOT_AFTER_NAME right after it. Company words are distinct and of two
+    characters, so no other alternative can match at ``i``."""
+    first, second = text[i - 2], text[i - 1]
+    if not (_name_char(first) and _name_char(second)) or second in _NOT_BEFORE_WORD:
+        return False
+    if word != "保险":
+        return True
+    return second not in _NOT_NAME_END and text[i - 2:i] not in _KINDS_SET and \
+        not text.startswith(_NOT_AFTER_TUPLE, i + 2)
+
+
+def _name_char(c: str) -> bool:
+    r"""``[\u4e00-\u9fffA-Za-z0-9]`` for one character."""
+    return "\u4e00" <= c <= "\u9fff" or "a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9"
 
 
 def split_clauses(pattern: re.Pattern[str], text: str, offset: int) -> list[tuple[str, int]]:

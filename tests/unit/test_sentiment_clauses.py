@@ -105,3 +105,20 @@ def test_org_starts_is_names_org_of_the_text_and_of_each_clause():
         for m in _CLAUSE.finditer(text):
             assert within(starts, m.start(), m.end()) == _names_org(m.group(0)), (text, m.group(0))
     assert org_starts("平安产险拒赔，我换了人保财险") == [0, 10]
+
+
+def test_org_starts_are_the_named_org_patterns_matches_before_each_company_word():
+    """org_starts tests the two characters before a company word by hand: the
+    positions where NAMED_ORG matches right before one, on random text with every
+    company word, kinds of insurance, words after 保险 and characters before."""
+    from sentiment.clauses import _INSURANCE_KINDS, _NOT_AFTER_NAME, _ORG_WORD_LIST, org_starts
+
+    rng = random.Random(7)
+    pieces = [*_ORG_WORD_LIST, *_INSURANCE_KINDS.split("|")[::9], *_NOT_AFTER_NAME.split("|")[::3], "保险", "保险",
+              "众安", "紫金", "该", "这", "了", "年", "的", "a", "Z", "9", "，", " ", "-", "\u4e00", "\u9fff", "\ua000"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 7)))
+        expected = sorted(i - 2 for org in _ORG_WORD_LIST for i in range(2, len(text))
+                          if text.startswith(org, i) and _NAMED_ORG.match(text, i - 2))
+        assert org_starts(text) == expected, text
+        assert _names_org(text) is (_NAMED_ORG.search(text) is not None), text
