@@ -2,9 +2,13 @@
 share a story, a replay counts nothing twice, and scorers on several machines assigning
 copies of one text at the same moment start one story between them."""
 import json
+import random
 import shutil
 import threading
+import uuid
 from datetime import timedelta
+
+import pytest
 
 from pipeline.statedb import connect, migrate, transaction
 from pipeline.stories import MAX_CANDIDATES, MIGRATIONS, StoryStore
@@ -158,3 +162,87 @@ def test_a_title_shared_by_two_stories_at_one_time_is_decided_alike_on_every_eng
 def new_story_dict(story_id):
     return new_story(story_id, T0).to_dict() | {"doc_count": 1, "channels": {"news": 1}, "sites": {"a.example.cn": 1},
                                                 "spread": {"2026-11-25T08": 1}}
+
+
+def _tie_in_time(url):
+    """The story a repost joins when two documents under its title were seen at one moment (see above), their ids
+    differing in a non-ASCII character: "d-z" sorts before "d-é" in byte order, after it in a language's."""
+    StoryStore(url).close()  # the tables
+    title = "市民投诉中国人寿吉林省分公司拒赔"
+    seen = int(T0.timestamp() * 1_000_000)
+    db = connect(url)
+    with transaction(db):
+        for doc_id, story_id in (("d-é", "s-é"), ("d-z", "s-z")):
+            db.execute("INSERT INTO stories (id, body) VALUES (?, ?)",
+                       (story_id, json.dumps(new_story_dict(story_id), ensure_ascii=False)))
+            db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
+                       (doc_id, story_id, normalise_title(title), "[]", b"", seen))
+    db.close()
+    store = StoryStore(url)
+    try:
+        return store.assign(scored(f"转发：{title}", OTHER, "http://k.example.cn/2", at=T0 + timedelta(hours=1))).story_id
+    finally:
+        store.close()
+
+
+def test_document_ids_tie_in_byte_order_on_every_engine(state_url):
+    assert _tie_in_time(state_url) == "s-z"
+
+
+def test_document_ids_tie_in_byte_order_under_a_language_collation(postgres_server):
+    # PostgreSQL ordered document ids by the database's collation (ICU English: "d-é" before "d-z");
+    # migration 142 makes them byte-ordered, as on SQLite.
+    if not postgres_server.url:
+        pytest.skip(postgres_server.unavailable)
+    import psycopg
+    name = "t_icu_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        try:
+            conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en' LOCALE 'C'")
+        except psycopg.Error as e:
+            pytest.skip(f"no ICU collation on this server: {e}")
+        assert conn.execute("SELECT 'd-é' < 'd-z' COLLATE \"en-x-icu\"").fetchone()[0]  # the premise
+    assert _tie_in_time(postgres_server.url.rsplit("/", 1)[0] + "/" + name) == "s-z"
+
+
+def _mixed_documents(n=90, seed=5):
+    """Reposts under a few titles, near-copies under other titles and other texts, seen over twelve days in
+    no order (a window of seven: some of a batch see stored documents others do not), some at one moment."""
+    rng = random.Random(seed)
+    titles = ["市民投诉中国人寿吉林省分公司拒赔", "保险消费风险提示第3期", "保险消费风险提示第4期", "协会开展保险知识宣传", "短标题"]
+    texts = [BODY, OTHER, BODY[:60] + OTHER, "".join(map(chr, range(0x4E00, 0x4E00 + 400)))]
+    docs = []
+    for i in range(n):
+        title = rng.choice(["", "转发：", "【转载】"]) + rng.choice(titles) + rng.choice(["", "", "网友热议"])
+        text = rng.choice(texts)
+        if rng.random() < 0.3:  # an edited copy: its own bands, most shared
+            text = text[:40] + "据悉" + text[40:]
+        at = T0 + timedelta(minutes=rng.choice([0, 0, rng.randrange(12 * 24 * 60)]))
+        docs.append(scored(title, text, f"http://m{i % 70}.example.cn/{i}", channel=rng.choice(["news", "weibo"]),
+                           site=f"s{i % 4}.example.cn", at=at))
+    return docs
+
+
+def _decided(url, batches):
+    store = StoryStore(url)
+    try:
+        out = [(d.id, d.story_id, d.story) for batch in batches for d in store.assign_many(batch)]
+        db = store._db
+        rows = [db.execute(f"SELECT * FROM {table}").fetchall() for table in ("stories", "story_docs", "story_bands")]
+        return out, [sorted(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in t) for t in rows]
+    finally:
+        store.close()
+
+
+def test_a_batch_decides_as_one_document_at_a_time(state_url, postgres_server):
+    # Each document of a batch finds the earlier ones of its batch as if they had been stored one by one (the
+    # contract any batching of the store's statements keeps): the same stories, states and rows. The last batch
+    # repeats documents (a redelivery, some twice within the batch).
+    docs = _mixed_documents()
+    batches = [docs[:7], docs[7:50], docs[50:], docs[20:30] + docs[25:35]]
+    one_by_one = [[d] for batch in batches for d in batch]
+    other = str(state_url) + "-2" if "://" not in str(state_url) else postgres_server.new_database()
+    batched, single = _decided(state_url, batches), _decided(other, one_by_one)
+    assert batched == single
+    assert len({story for _, story, _ in batched[0]}) >= 4  # the premise: several stories, joined by titles and bands
+    assert any(s["doc_count"] > 3 for _, _, s in batched[0])
