@@ -43,6 +43,10 @@ HELDOUT3 = HERE / "heldout3.jsonl"
 # region, group and other-province news, two units in one question, switching, sarcasm): ``--heldout4``.
 # Scored before (P/R/F1 0.636/0.304/0.412) and after (0.750/0.391/0.514) brief `match` (MODEL_CARD.md).
 HELDOUT4 = HERE / "heldout4.jsonl"
+# The fifth batch (80 items, 42 negative, written 2026-12-02 01:40 before any scoring; colloquial complaints
+# of many shapes: waiting, runaround, irony, hidden fees, sales misleading, cancellations; resolved
+# complaints, praise that mentions waiting or effort, questions, ads, non-members): ``--heldout5``.
+HELDOUT5 = HERE / "heldout5.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:

@@ -57,8 +57,9 @@ def test_gold_set_is_well_formed():
     assert {"other-company", "refuted", "regulator-praise", "pingan-word", "industry", "sarcasm"} <= hard
 
 
-@pytest.mark.parametrize("path", [harness.HELDOUT, harness.HELDOUT2, harness.HELDOUT3, harness.HELDOUT4],
-                         ids=["heldout", "heldout2", "heldout3", "heldout4"])
+@pytest.mark.parametrize("path", [harness.HELDOUT, harness.HELDOUT2, harness.HELDOUT3, harness.HELDOUT4,
+                                  harness.HELDOUT5],
+                         ids=["heldout", "heldout2", "heldout3", "heldout4", "heldout5"])
 def test_heldout_batches_are_well_formed(path):
     items = harness.load_gold(path)
     known = {u.id for u in load_config(DEMO_CONFIG).members.units}
