@@ -14,7 +14,9 @@ The word ``@unit`` in a group stands for the unit's own names and aliases, as
 found by the unit matcher (so its exclusions apply too).
 
 A unit without schemes is matched by its names and aliases alone. A unit with
-schemes is matched when one of its schemes matches: the schemes define what
+schemes is matched when one of its schemes matches (the first in members.yaml order
+names the match: a text placed in Jilin is 国寿吉林本省舆情's, not also the brand
+scheme's): the schemes define what
 is monitored for it (a bare 中国人寿 in national news is out of scope when the
 scheme also asks for a 吉林 region word). The words of the scheme's subject
 group count as mentions of the unit, for choosing the sentences to score.
@@ -138,7 +140,7 @@ class SchemeMatcher:
                 continue
             for si, gi in owners:
                 occ.setdefault((si, gi), []).append((start, end, text[start:end]))
-        hits = []
+        hits: list[SchemeHit] = []
         for si, scheme in enumerate(self.schemes):
             if (si, -1) in occ:
                 continue  # an exclusion word: NOT
@@ -156,8 +158,31 @@ class SchemeMatcher:
                 if narrowed is None:
                     continue
                 groups = narrowed
-            hits.append(_hit(scheme, groups))
+            hit = _hit(scheme, groups)
+            first = _of_unit(hits, scheme.unit_id)
+            if first is None:
+                hits.append(hit)
+            else:  # one scheme names a unit's match (the first that matched, members.yaml order): its reasons cite one
+                _merge(first, hit)
         return hits
+
+
+def _of_unit(hits: list[SchemeHit], unit_id: str) -> SchemeHit | None:
+    for h in hits:
+        if h.unit_id == unit_id:
+            return h
+    return None
+
+
+def _merge(into: SchemeHit, other: SchemeHit) -> None:
+    """A further scheme of the same unit: its words and subject positions join the first's."""
+    for word in other.terms:
+        if word not in into.terms:
+            into.terms.append(word)
+    for start, end in zip(other.positions, other.ends):
+        if start not in into.positions:
+            into.positions.append(start)
+            into.ends.append(end)
 
 
 def _never(unit_only: list[bool], schemes: list[SchemeSpec], unit_matches: Mapping[str, Match]) -> bool:

@@ -43,6 +43,19 @@ def test_unit_token_uses_the_matcher_so_its_exclusions_apply():
     assert set(found[0].positions) == {text.index("国寿福")}  # subject words count as mentions
 
 
+def test_a_unit_matched_by_two_schemes_is_named_by_the_first_with_both_subjects():
+    jl = SchemeSpec("jl", "chinalife", (("subject", ("@unit",)), ("region", REGION)))
+    product = SchemeSpec("product", "chinalife", (("subject", ("鑫福年年",)),))
+    schemes = SchemeMatcher([jl, product])
+    text = "长春客户咨询中国人寿的鑫福年年产品"
+    m = {x.unit_id: x for x in UnitMatcher([UNIT]).find(text)}
+    [hit] = schemes.evaluate(text, [0], m)
+    assert hit.scheme_id == "jl" and hit.terms == ["中国人寿", "长春", "鑫福年年"]
+    assert set(hit.positions) == {text.index("中国人寿"), text.index("鑫福年年")}  # the second's subject words count too
+    [alone] = schemes.evaluate("客户咨询鑫福年年产品", [0], {})
+    assert alone.scheme_id == "product"
+
+
 def test_sentence_scope_needs_all_groups_in_one_sentence():
     s = SchemeSpec("jl", "chinalife", (("subject", ("@unit",)), ("event", ("拒赔",))), scope="sentence")
     assert hits(s, "中国人寿开展客户节。另一家公司被投诉拒赔。") == []
@@ -64,7 +77,8 @@ def test_units_with_schemes_are_matched_only_through_them(tmp_path):
 
     assert units("中国人寿发布三季度业绩", "总保费收入同比增长。") == (set(), [])
     got, rules = units("中国人寿吉林省分公司拒赔引投诉", "长春市民反映。")
-    assert got == {"chinalife-jl"} and rules == [("chinalife-jilin", "chinalife-jl"), ("chinalife-brand", "chinalife-jl")]
+    # it matches both schemes; the first (the province's) alone names the match, so its reasons cite one
+    assert got == {"chinalife-jl"} and rules == [("chinalife-jilin", "chinalife-jl")]
     assert units("中国人寿吉林省分公司招聘", "诚聘理赔专员。")[0] == set()
     # A bare brand is the province's branch, written either way, as for every member without
     # schemes; the group's corporate news is not, unless placed in Jilin.

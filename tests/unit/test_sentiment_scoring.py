@@ -31,7 +31,7 @@ def test_negative_story_about_unit_gets_level_and_reasons(scorer):
     assert s.units[0].aliases == ["中国人寿吉林省分公司"]
     assert s.unit_levels["chinalife-jl"] in (Level.red, Level.orange)
     assert s.unit_relevance["chinalife-jl"] == 1.0
-    assert [r.rule_id for r in s.rules] == ["chinalife-jilin", "chinalife-brand"]  # in Jilin; not group news
+    assert [r.rule_id for r in s.rules] == ["chinalife-jilin"]  # in Jilin: the province scheme alone names it
     risks = {r.risk_type for r in s.reasons}
     assert "理赔纠纷" in risks
     for r in s.reasons:
