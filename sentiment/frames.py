@@ -16,7 +16,9 @@ even though their bodies repeat the grievance's words:
   story the same way: the model's reading of 养老社区开业 is no grievance.
 
 A resolution cue right after a lexicon phrase resolves it (车损理赔纠纷已妥善
-解决: the phrase is the cue's subject, with at most 已, 均已, 得到 between).
+解决: the phrase is the cue's subject, with at most 已, 均已, 得到 between), and one
+told as done with 已 resolves every phrase before it (就客户投诉致歉 已完成赔付: the
+grievance is in the past).
 
 A frame cue does not count when a demand, a promise, a question or its
 absence comes right before it (要求妥善处理, 将妥善处理, 能否妥善解决, 未妥善处理,
@@ -43,7 +45,8 @@ APPOINTMENT = "appointment"
 ROUTINE_CHANGE = "高管变动"
 
 # The cues' default words; a configuration's rules.yaml ``frame_cues`` replaces them (:class:`FrameCues`).
-RESOLUTION_CUES = ("化解", "妥善处理", "妥善解决", "圆满解决", "达成和解", "达成一致", "握手言和")
+RESOLUTION_CUES = ("化解", "妥善处理", "妥善解决", "圆满解决", "达成和解", "达成一致", "握手言和", "已完成赔付", "办结", "已解决",
+                   "已全额赔付")
 # Refutations answer the allegation wherever it stands in the title (网传拒赔系谣言).
 REFUTATION_CUES = ("辟谣", "不实", "系谣言", "纯属谣言", "与事实不符", "不属实", "不符合事实", "系误读")
 # A statement answers what it quotes (关于“…”一事的情况说明).
@@ -59,6 +62,8 @@ _NOT_DONE = re.compile(r"(?:将|要求|责令|督促|敦促|呼吁|望|请|希�
 _DEMANDED = re.compile(r"(?:要求|责令|督促|敦促|呼吁|希望|敦请|约谈)[^，,；;：:！!？?\s。]*$")
 # An allegation reported, not asserted: from one of these words to the cue (关于网传平安产险拒赔的情况说明).
 _REPORTED = re.compile("网传|所谓|传闻|传言|网络流传|网上流传")
+# The member's word that a dispute is settled, not the fact (称已妥善处理, 表示已解决).
+_CLAIMED = re.compile(r"(?:称|表示|声称|回应|宣称|说)(?:现|均|都)?$")
 _QUOTE_OPEN = "“「『\"《‘"
 _QUOTE_CLOSE = "”」』\"》’"
 
@@ -89,8 +94,9 @@ class FrameCues:
         spans = quoted_spans(title) if hits else []
         resolved = _done_cues(title, self.resolution)
         if resolved:
-            first = resolved[0]
-            if all(h[3] >= first or _quoted(h[3], h[4], spans) or _subject_of(title, h[4], resolved) for h in hits):
+            first, settled = resolved[0], _settled(title, resolved)
+            if all(h[3] >= first or _quoted(h[3], h[4], spans) or _subject_of(title, h[4], resolved) or h[4] <= settled
+                   for h in hits):
                 return RESOLUTION
         if _done_cues(title, self.refutation):
             return CLARIFICATION
@@ -126,6 +132,18 @@ def _done_cues(title: str, cues: Sequence[str]) -> list[int]:
                 found.append(at)
             at = title.find(cue, at + 1)
     return sorted(found)
+
+
+def _settled(title: str, cues: list[int]) -> int:
+    """Where the last resolution cue told as done with 已 (已完成赔付, 投诉致歉 已完成赔付, 现已妥善处理) starts,
+    or -1: the grievance before it is in the past. Not the member's claim of it (称已妥善处理)."""
+    for i in range(len(cues) - 1, -1, -1):
+        at = cues[i]
+        mark = at if title.startswith("已", at) else at - 1 if title.endswith("已", 0, at) else \
+            at - 2 if title.endswith("已经", 0, at) else -1
+        if mark >= 0 and _CLAIMED.search(title, max(0, mark - 3), mark) is None:
+            return at
+    return -1
 
 
 def _subject_of(title: str, end: int, cues: list[int]) -> bool:

@@ -123,7 +123,7 @@ class NegativityScorer:
                                           [(c, "hedge") for c in hedge_cues] +
                                           [(c, "advice") for c in advice_cues])
         weights = dict(risk_weights or {})
-        self._irony_weight = weights.get(irony.RISK, 1.0)
+        self._weights = weights  # a sarcasm form's risk type's weight (irony.py)
         plain = [(p, risk) for risk, phrases in lexicon.items() for p in phrases if GAP not in p]
         entries = [(p, (p, risk, weights.get(risk, 1.0))) for p, risk in plain]
         # A phrase with figures in the middle (净利润7255万元，同比减少): its head in the
@@ -266,9 +266,9 @@ class NegativityScorer:
         else:
             cues, found = self._cues(lowered), None
         hits, denied = self._hits(text, lowered) if found is None else (list(found[0]), found[1])
-        start, end = self._sarcasm.ironic(lowered)
-        if start >= 0 and not any(h[1] == irony.RISK for h in hits):  # sarcasm told without a complaint word
-            hits.append((text[start:end], irony.RISK, self._irony_weight, start, end))
+        start, end, told = self._sarcasm.story(lowered)
+        if start >= 0 and not any(h[1] == told for h in hits):  # sarcasm or a cost told without a complaint word
+            hits.append((text[start:end], told, self._weights.get(told, 1.0), start, end))
         if frame == frames.APPOINTMENT:
             # A routine appointment: the predecessor leaving is no news, nor the model's reading of it.
             hits = [h for h in hits if h[1] != frames.ROUTINE_CHANGE]

@@ -252,6 +252,8 @@ class SarcasmForm(Strict):
     needs: list[str] = Field(min_length=1)
     pattern: str = Field(min_length=1)
     then: str | None = None
+    # the lexicon risk type of what it finds (服务纠纷: a complaint told as its cost); absent: 讽刺反语
+    risk: str | None = None
 
     _needs = field_validator("needs")(lambda cls, v: _non_empty_terms(v))
 
@@ -269,7 +271,7 @@ class SarcasmForm(Strict):
 
 
 def _default_sarcasm() -> dict[str, SarcasmForm]:
-    return {name: SarcasmForm(needs=list(needs), pattern=pattern, then=then)
+    return {name: SarcasmForm(needs=list(needs), pattern=pattern, then=then, risk=irony.RISKS.get(name))
             for name, (needs, pattern, then) in irony.FORMS.items()}
 
 
@@ -335,8 +337,18 @@ class Rules(Strict):
         gapped_heads(((p, group, 1.0) for group, phrases in lex.items() for p in phrases if GAP in p), plain)
         return lex
 
+    @field_validator("sarcasm")
+    @classmethod
+    def _sarcasm_risks_known(cls, forms: dict[str, SarcasmForm], info) -> dict[str, SarcasmForm]:
+        known = info.data.get("negative_lexicon") or {}
+        for name, form in forms.items():
+            if form.risk is not None and form.risk not in known:
+                raise ValueError(f"sarcasm form {name!r}: risk {form.risk!r} is not a negative_lexicon risk type")
+        return forms
+
     def sarcasm_forms(self) -> irony.Sarcasm:
-        return irony.Sarcasm({name: (tuple(f.needs), f.pattern, f.then) for name, f in self.sarcasm.items()})
+        return irony.Sarcasm({name: (tuple(f.needs), f.pattern, f.then) for name, f in self.sarcasm.items()},
+                             {name: f.risk for name, f in self.sarcasm.items() if f.risk})
 
     @field_validator("negative_lexicon_en")
     @classmethod

@@ -34,6 +34,10 @@ def _hit(title: str, phrase: str, risk: str = "理赔纠纷") -> tuple[str, str,
     ("理赔纠纷得到妥善处理", ["理赔纠纷"], frames.RESOLUTION),
     ("理赔纠纷至今未妥善处理", ["理赔纠纷"], ""),  # its absence
     ("客户投诉拒赔 称已妥善处理", ["投诉", "拒赔"], ""),  # the grievance told first, apart from the cue
+    # … unless the cue tells it as done with 已 (the grievance is in the past), not as the member's claim
+    ("平安产险就客户车损投诉致歉 已完成赔付", ["投诉"], frames.RESOLUTION),
+    ("客户投诉拒赔 公司表示已完成赔付", ["投诉", "拒赔"], ""),
+    ("泰康人寿回应“退保难”：已为客户办结退保", ["退保难"], frames.RESOLUTION),
     # a routine appointment decision; the member's own routine event (no lexicon phrase in the title)
     ("中国人寿吉林省分公司召开干部会议 宣布分公司总经理任职决定", [], frames.APPOINTMENT),
     ("泰康人寿长春养老社区开业 首批居民入住", [], frames.APPOINTMENT),
@@ -41,7 +45,7 @@ def _hit(title: str, phrase: str, risk: str = "理赔纠纷") -> tuple[str, str,
 ])
 def test_title_frames(title, phrases, frame):
     assert frames.title_frame(title, [_hit(title, p) for p in phrases]) == frame
-    assert frames.has_cue(title) is (frame != "" or any(c in title for c in ("妥善处理", "化解", "澄清", "说明", "任")))
+    assert frames.has_cue(title) is (frame != "" or any(c in title for c in ("妥善处理", "化解", "澄清", "说明", "任", "已完成赔付")))
 
 
 def test_a_routine_event_with_a_grievance_in_its_title_is_not_framed(app):
@@ -188,6 +192,7 @@ def test_the_clause_cues_and_sarcasm_forms_are_configuration(tmp_path):
     assert tuple(rules["clause_cues"]["switch_verbs"]) == clauses.SWITCH_VERBS
     assert tuple(rules["clause_cues"]["unnamed_org"]) == clauses.UNNAMED_ORG_WORDS
     assert {k: (tuple(f["needs"]), f["pattern"], f.get("then")) for k, f in rules["sarcasm"].items()} == irony.FORMS
+    assert {k: f["risk"] for k, f in rules["sarcasm"].items() if "risk" in f} == irony.RISKS
     switched = "理赔拖了半年才赔一半，今年车险挪到了平安产险"
     unnamed = "在隔壁那家理赔拖了三个月，这次在人保财险"
     ironic = "安华农险的效率嘛，报案一个月了，查勘员还在路上"
@@ -208,3 +213,8 @@ def test_the_clause_cues_and_sarcasm_forms_are_configuration(tmp_path):
         assert levels(app) == [set(), set(), {"anhua"}]
     finally:
         app.close()
+    # a form's risk is a lexicon risk type (服务纠纷: a complaint told as its cost)
+    rules["sarcasm"]["praise"]["risk"] = "无此类型"
+    (config / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(Exception, match="not a negative_lexicon risk type"):
+        load_config(config, data_dir=tmp_path / "c")

@@ -64,3 +64,61 @@ def test_another_insurer_left_unnamed_is_another_organisation(demo_app):
     title = "之前在别家保险公司理赔拖了三个月，这次在人保财险两天就赔了，点赞"
     assert not scored_levels(demo_app, title, title, channel="weibo")
     assert scored_levels(demo_app, "人保财险理赔拖了三个月，之前在别家两天就赔了", "", channel="weibo")
+
+
+@pytest.mark.parametrize("text", [
+    "定损员说下午到，我在路边从中午等到天黑",
+    "柜台只开一个窗口，排了三个多小时",
+    "车主等了47天仍未结案",
+    "来回折腾了四次才办成",
+    "客服打了十几个电话都说不清",
+    "周一来了又说系统升级",
+    "续保短信退订了还发",
+    "定损员来一句爱修不修",
+])
+def test_a_complaint_told_as_its_cost_is_a_service_phrase(text):
+    start, end, risk = irony.DEFAULT.story(text)
+    assert risk == "服务纠纷" and start >= 0 and end > start
+
+
+@pytest.mark.parametrize("text", [
+    "理赔真是快，才用了两天就到账了",  # praise: a short time
+    "等了两天理赔就下来了",  # days waited, then done
+    "打了一个电话就办好了",
+    "暴雨后启动应急预案，安排到每个乡镇查勘",  # 安排到 is no wait
+    "员工连续加班，熬到凌晨完成定损",  # staff working late
+    "活动从上午九点持续到下午四点",
+    "客服态度很好，耐心解答",
+    "养老社区真是好，才开业三个月就住满了",
+])
+def test_a_cost_quickly_paid_or_the_staff_s_effort_is_not(text):
+    assert irony.DEFAULT.story(text)[0] < 0
+
+
+def test_praise_called_short_of_a_long_time_or_taken_to_where_nothing_works_is_sarcasm():
+    assert irony.ironic("效率真是高啊，报个门诊才用了三个月")[0] >= 0
+    assert irony.ironic("服务可太好了，好到我想退保都找不着人")[0] >= 0
+    assert irony.ironic("服务好到让人感动")[0] < 0
+
+
+@pytest.mark.parametrize("title", [
+    "大地保险的客服电话打了四十分钟没打通",
+    "阳光财险的理赔款拖拖拉拉两个多月",
+    "国寿的业务员天天忽悠我妈买保险",
+    "泰康人寿的客服让我等回电，等了一周也没等到",
+])
+def test_colloquial_complaints_alert(demo_app, title):
+    assert scored_levels(demo_app, title, title, channel="weibo")
+
+
+@pytest.mark.parametrize(("title", "text"), [
+    ("平安产险吉林分公司就客户车损投诉致歉 已完成赔付", "平安产险吉林分公司就客户车损投诉致歉，已完成赔付。"),
+    ("之前吐槽过大地保险理赔慢，后来经理亲自打电话，两天就到账了", "后来经理亲自打电话道歉，两天就到账了。"),
+])
+def test_a_complaint_settled_and_told_in_the_past_does_not_alert(demo_app, title, text):
+    assert not scored_levels(demo_app, title, text, channel="weibo")
+
+
+def test_an_apology_without_the_money_still_alerts(demo_app):
+    title = "泰康人寿客服道歉了三次，可理赔款还是迟迟没到账"
+    assert scored_levels(demo_app, title, title, channel="weibo")
