@@ -30,8 +30,8 @@ import re
 RISK = "讽刺反语"
 
 # The forms, in the order they are tried: name -> (needs, pattern, then). A form is tried
-# only in a segment with one of its ``needs`` words (an `in` test is far cheaper than a
-# search); its ``pattern`` is the cue, and ``then``, if any, must match after the cue.
+# only in a segment with one of its ``needs`` words (one search for all of them first, then
+# an `in` test per word: far cheaper than each pattern's search); its ``pattern`` is the cue, and ``then``, if any, must match after the cue.
 # Configuration: rules.yaml ``sarcasm`` (:class:`Sarcasm`); these are the defaults.
 LESSON = (r"让我们?(?:深刻|终于|彻底|真正|再次|算是)?(?:学会|理解|明白|见识|知道|体会|懂得|领教|认识)(?:到)?了?"
           r"(?:什么叫|啥叫|何为|什么是|啥是)|感谢[^。！？!?\n]{0,12}?(?:给我们?上了一课|教会了?我们?一个道理)")
@@ -74,7 +74,7 @@ FORMS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
     "lesson": (("让我", "感谢"), LESSON, None),
     "praise": (("真", "实在是", "可太", "简直", "得很"), PRAISE, STILL),
     "hurried": (("加急", "尽快", "马上"), HURRIED, None),
-    # needs: words every match holds, as rare as they come (每个 needs word is a test of the segment)
+    # needs: words every match holds, as rare as they come (each needs word found sends the segment to the forms)
     "waited": (("小时", "钟头", "等了", "排了", "耗了", "熬了", "等到", "排到", "拖到"), WAITED, None),
     "waited_days": (("等了", "拖了", "过去了"), WAITED_DAYS, NOTHING_YET),
     "errands": (("跑了", "折腾", "往返了", "打了", "催了", "问了", "转了", "来回", "反复"), ERRANDS, None),
@@ -117,7 +117,7 @@ class Sarcasm:
         self.forms = [Form(needs, pattern, then, risk_of.get(name, RISK)) for name, (needs, pattern, then) in forms.items()]
         # One search for every form's needs words first: most segments hold none, and one search
         # costs less than a test per word (the forms' own tests follow only where one is found).
-        needs = sorted({w for form in self.forms for w in form.needs}, key=len, reverse=True)
+        needs = sorted({w for form in self.forms for w in form.needs}, key=lambda w: (-len(w), w))
         self._needs = re.compile("|".join(re.escape(w) for w in needs)) if needs else None
 
     def ironic(self, lowered: str) -> tuple[int, int]:
