@@ -83,8 +83,9 @@ def test_the_detail_and_ack_pages_show_the_sentence_once_with_its_terms_marked(t
 # A forum post of the gold set (g008): the title carries a lexicon phrase, the body's sentence only the
 # model's judgement. The reader is shown that sentence and why, not the model's strongest words.
 FORUM_TITLE = "大地保险的查勘员态度恶劣，还让我自己去找证据"
-# (态度极差…太失望了: since the model is trained on the sources' labels, 态度特别差 alone scores 0.45.)
-FORUM_SENTENCE = "在四平出了个小剐蹭，报了大地保险，查勘员来了就说责任不清让我自己找监控，态度极差，问他什么都不耐烦，太失望了。"
+# (…不耐烦，太失望了: since the model is trained on the sources' labels, 态度特别差 alone scores 0.45; and
+# 态度极差 is a lexicon phrase now, a dismissive manner: sentiment/irony.py.)
+FORUM_SENTENCE = "在四平出了个小剐蹭，报了大地保险，查勘员来了就说责任不清让我自己找监控，脸拉得老长，问他什么都不耐烦，太失望了。"
 
 
 def forum_post(app):
