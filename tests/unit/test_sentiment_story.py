@@ -122,3 +122,13 @@ def test_a_complaint_settled_and_told_in_the_past_does_not_alert(demo_app, title
 def test_an_apology_without_the_money_still_alerts(demo_app):
     title = "泰康人寿客服道歉了三次，可理赔款还是迟迟没到账"
     assert scored_levels(demo_app, title, title, channel="weibo")
+
+
+def test_the_seller_passing_himself_off_is_misleading_but_a_fraud_warning_is_not(demo_app):
+    """冒充 is the seller's misleading only with the seller as its subject: the insurers' own anti-fraud
+    warnings (谨防不法分子冒充工作人员) name them as the ones impersonated."""
+    assert scored_levels(demo_app, "新华人寿的业务员冒充银行理财经理卖保险", "", channel="weibo")
+    for title, text in [("人保财险吉林分公司：谨防不法分子冒充工作人员",
+                         "人保财险吉林省分公司提示，近期有不法分子冒充公司理赔人员，以加快理赔为由索要费用。"),
+                        ("国寿吉林开展反诈宣传进社区", "中国人寿吉林省分公司工作人员走进社区，讲解如何识别冒充保险公司的电信诈骗。")]:
+        assert not scored_levels(demo_app, title, text)
