@@ -132,3 +132,29 @@ def test_the_seller_passing_himself_off_is_misleading_but_a_fraud_warning_is_not
                          "人保财险吉林省分公司提示，近期有不法分子冒充公司理赔人员，以加快理赔为由索要费用。"),
                         ("国寿吉林开展反诈宣传进社区", "中国人寿吉林省分公司工作人员走进社区，讲解如何识别冒充保险公司的电信诈骗。")]:
         assert not scored_levels(demo_app, title, text)
+
+
+@pytest.mark.parametrize("title, units", [
+    ("泰康理赔拖了三个月没下文", {"taikang-jl"}),  # a bare brand is the province's branch, as 国寿 is
+    ("太保车险定损员一句爱修不修", {"cpic-pc-jl"}),
+    ("泰康在线理赔拖了三个月没下文", set()),  # another company of the group
+    ("吉林银保监局推进阳光理赔，车险理赔拖延投诉下降", set()),  # the regulators' 阳光理赔 is no insurer
+    ("长春市民在阳光下排队等待理赔被拒", set()),
+    ("阳光保险理赔拖了三个月没下文", {"sinosig-jl"}),
+])
+def test_brands_name_the_branch_and_everyday_words_name_nobody(demo_app, title, units):
+    doc_units = {u.unit_id for u in demo_app.scorer.score(_doc(title)).units}
+    assert doc_units == units
+
+
+def test_complaints_counted_as_falling_are_no_complaint(demo_app):
+    assert not scored_levels(demo_app, "人保财险吉林分公司推进阳光理赔，理赔拖延类投诉同比下降三成")
+    assert not scored_levels(demo_app, "国寿吉林：今年理赔投诉量同比下降40%")
+    assert scored_levels(demo_app, "人保财险吉林分公司理赔拖延，投诉不降反升") == {"picc-pc-jl"}
+    assert scored_levels(demo_app, "国寿吉林理赔拖延，投诉未减少") == {"chinalife-jl"}
+
+
+def _doc(title: str):
+    from contracts.messages import Document
+    return Document.create(url=f"http://news.example.cn/{abs(hash(title))}.html", source_id="x", channel="news",
+                           site="news.example.cn", title=title, text="")
