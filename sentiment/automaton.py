@@ -18,6 +18,9 @@ A word's value is kept in a list by pattern index; occurrences come back as
 ``(start, end, value)``, character offsets into the text as given, ``end``
 exclusive. Words are lower-cased (the walked text is lowered by the caller)
 and the first value given for a word wins.
+
+For a handful of words an automaton costs more than it saves: :func:`any_in`
+is the plain ``in`` test, one word after another.
 """
 from __future__ import annotations
 
@@ -107,3 +110,11 @@ def build_automaton(words: Iterable[tuple[str, V]], longest: bool = False) -> Au
     if not found:
         return None
     return Automaton(list(found), list(found.values()), longest)
+
+
+def any_in(words: tuple[str, ...], text: str) -> bool:
+    """Whether one of ``words`` occurs in ``text`` (``any`` without a generator: the cost avoided here)."""
+    for w in words:  # noqa: SIM110 -- no generator (mypyc)
+        if w in text:
+            return True
+    return False

@@ -13,6 +13,8 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
+from sentiment.automaton import any_in
+
 
 def within(sorted_positions: Sequence[int], start: int, end: int) -> bool:
     """Whether any of ``sorted_positions`` is in [start, end)."""
@@ -94,19 +96,13 @@ class ClauseCues:
         self._switched = re.compile(rf"(?:{_alternation(self.switch_verbs)})了?(?:到|去)?$") \
             if self.switch_verbs else None
 
-    def _may_name_unnamed(self, text: str) -> bool:
-        for ch in self._unnamed_ends:  # noqa: SIM110 -- no generator (mypyc)
-            if ch in text:
-                return True
-        return False
-
     def names_org(self, text: str) -> bool:
         """Whether ``text`` names an organisation: ``NAMED_ORG.search(text)``,
         or refers to another one left unnamed (``unnamed_org``: 别家).
         A match is two name characters and a company word, so only the two
         positions before each company word are tried (no two company words
         overlap; most insurer sentences have a 保险 that is no company's)."""
-        if self._unnamed is not None and self._may_name_unnamed(text) and self._unnamed.search(text) is not None:
+        if self._unnamed is not None and any_in(self._unnamed_ends, text) and self._unnamed.search(text) is not None:
             return True
         for org in _ORG_WORD_LIST:
             i = text.find(org, 2)
@@ -122,7 +118,7 @@ class ClauseCues:
         separators) and looks at nothing outside itself but the character after
         a trailing 保险, which is the same in the clause and the text: whether a
         clause at ``[at, end)`` names an organisation is ``within(starts, at, end)``."""
-        return _org_starts(text, self._unnamed, self._may_name_unnamed(text))
+        return _org_starts(text, self._unnamed, any_in(self._unnamed_ends, text))
 
     def switched_to(self, text: str, offset: int, positions: Sequence[int]) -> int:
         """Where in ``text`` (which starts at ``offset``) the verb of switching

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 
+from sentiment.automaton import any_in
+
 RISK = "讽刺反语"
 
 # The forms, in the order they are tried: name -> (needs, pattern, then). A form is tried
@@ -97,7 +99,7 @@ class Form:
         self.then = re.compile(then) if then else None
 
     def find(self, lowered: str) -> tuple[int, int]:
-        if not _any_in(self.needs, lowered):
+        if not any_in(self.needs, lowered):
             return -1, -1
         found = self.pattern.search(lowered)
         if found is None or (self.then is not None and self.then.search(lowered, found.end()) is None):
@@ -134,13 +136,6 @@ class Sarcasm:
             if start >= 0:
                 return start, end, form.risk
         return -1, -1, ""
-
-
-def _any_in(words: tuple[str, ...], text: str) -> bool:
-    for w in words:  # noqa: SIM110 -- no generator (mypyc)
-        if w in text:
-            return True
-    return False
 
 
 DEFAULT = Sarcasm()

@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sentiment.automaton import Automaton, SharedWalk, build_automaton, unique_words
+from sentiment.automaton import Automaton, SharedWalk, any_in, build_automaton, unique_words
 
 CONTEXT_WINDOW = 12
 DEFAULT_CONTEXT_WORDS = ("保险", "人寿", "寿险", "产险", "财险", "车险", "险企", "保单", "保费", "理赔", "投保", "退保",
@@ -228,7 +228,7 @@ class UnitMatcher:
         if excluded:
             candidates = [c for c in candidates if not _excluded(excluded, c[2], c[0], -c[1])]
         if not region and self._other_regions:
-            region = _any_in(self._other_regions, text)
+            region = any_in(self._other_regions, text)
         return Walked(self._units_of(candidates, text, lowered), extra, region)
 
     def _units_of(self, candidates: list[tuple[int, int, str, bool, bool, bool]], text: str,
@@ -306,13 +306,5 @@ def _starts_any(text: str, words: tuple[str, ...], start: int, end: int) -> bool
     """Whether ``text[start:end]`` starts with one of ``words``."""
     for w in words:  # noqa: SIM110 -- no generator (mypyc)
         if text.startswith(w, start, end):
-            return True
-    return False
-
-
-def _any_in(words: tuple[str, ...], text: str) -> bool:
-    """Whether one of ``words`` occurs in ``text``."""
-    for w in words:  # noqa: SIM110 -- no generator (mypyc)
-        if w in text:
             return True
     return False

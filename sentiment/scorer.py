@@ -29,6 +29,7 @@ from typing import Any
 from contracts.language import chinese_label, substantially_han
 from contracts.messages import Document, ScoredDocument, UnitMatch
 from sentiment import english, irony
+from sentiment.automaton import any_in
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import DEFAULT_CUES, ClauseCues, own_part, split_clauses, within
 from sentiment.frames import FrameCues
@@ -137,7 +138,7 @@ class DocumentScorer:
         level_reasons: dict[str, str] = {}
         own_units: list[str] = []
         # No reply word (回应, 声明…) in the title: no unit's own reply (spread.is_own_response), tested once.
-        reply_word = _any_in(self.own_response_words, title)
+        reply_word = any_in(self.own_response_words, title)
         # A how-to or advice title (雪天出险后如何报案理赔): every segment of the document is advice.
         advice_title = chinese and bool(mentions) and self.negativity.advice_title(title)
         # A resolution, clarification or appointment title (sentiment/frames.py) frames every segment.
@@ -315,11 +316,3 @@ def _joins(clauses: list[tuple[str, int]], others: Sequence[int], orgs: list[int
         return False
     spaced = clauses[min(j, j - step)][0]
     return spaced[-1] not in " \u3000\t"
-
-
-def _any_in(words: tuple[str, ...], text: str) -> bool:
-    """Whether one of ``words`` occurs in ``text`` (``any`` without a generator)."""
-    for w in words:  # noqa: SIM110 -- any() over a generator is the cost avoided here
-        if w in text:
-            return True
-    return False
