@@ -2,7 +2,7 @@
 on the same ~1,000-character news texts in the same run (never a timed
 assertion in a test).
 
-    python bench/bench_scoring.py [--docs 400] [--baseline-docs 40]
+    python bench/bench_scoring.py [--docs 400] [--baseline-docs 40] [--rounds 5]
 
 A second line does the same for short texts (headlines alone, and Weibo-
 length posts: a title with up to 140 characters).
@@ -28,13 +28,20 @@ Fairness:
 * both sides run as a role does once its parts are built (``settle``: the
   long-lived objects, our model or SnowNLP's, frozen out of the garbage
   collector's walks, yuqing/roles.py);
-* our scorer runs first, so the peak RSS printed for it is that of a scoring
-  worker (snownlp, loaded afterwards for the baseline, needs ~400 MB more).
+* our scorer warms up first, so the peak RSS printed for it is that of a
+  scoring worker (snownlp, loaded afterwards for the baseline, needs ~400 MB
+  more);
+* the measurement is in rounds (5 by default, ``--rounds``): each round
+  measures our passes and SnowNLP's one after the other, each on texts of its
+  own, and gives its own ratios; the median round is reported, with every
+  round's ratio, so a machine whose speed drifts during the run (other work,
+  clock frequency) slows both sides of a ratio alike.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import resource
@@ -47,6 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import sentiment  # noqa: E402
 from contracts.messages import Document  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from tests.kit import DEMO_CONFIG  # noqa: E402
@@ -54,7 +62,7 @@ from yuqing.bootstrap import App  # noqa: E402
 from yuqing.roles import settle  # noqa: E402
 
 ROLE_BATCH = 100  # records per poll in the score role (pipeline/workers.py run_stage)
-PASSES = 3  # measured passes per line; the median is reported
+ROUNDS = 5  # rounds of measured passes (ours and SnowNLP's in turn); the median round is reported
 
 PARAGRAPHS = [
     "近日，长春市民王先生向记者反映，其去年在中国人寿吉林省分公司投保的重疾险在申请理赔时遭遇拒赔，"
@@ -124,29 +132,40 @@ def cpu_rate(fn, items, repeat: int = 3) -> float:
 
 def fresh_rate(fn, passes: list[list]) -> float:
     """Median items per CPU-second of this process over the passes, each over its own items."""
-    rates = []
-    for items in passes:
-        start = time.process_time()
-        for item in items:
-            fn(item)
-        rates.append(len(items) / max(1e-9, time.process_time() - start))
-    return statistics.median(rates)
+    return statistics.median(pass_rate(fn, items) for items in passes)
+
+
+def pass_rate(fn, items: list) -> float:
+    """Items per CPU-second of this process for one pass of ``fn`` over ``items``."""
+    start = time.process_time()
+    for item in items:
+        fn(item)
+    return len(items) / max(1e-9, time.process_time() - start)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=400)
     ap.add_argument("--baseline-docs", type=int, default=40)
+    ap.add_argument("--rounds", type=int, default=ROUNDS)
     args = ap.parse_args()
 
     from sentiment.stories import fingerprint
     # Every measured pass is over documents not seen before: their own texts and titles (numbered), so
     # no title is normalised or joined to its story from what an earlier pass left (sentiment/stories.py
-    # keeps recent titles: reposts share them). Pass 0 warms up.
-    n = args.docs
+    # keeps recent titles: reposts share them). The warm-up passes come first.
+    n, rounds = args.docs, args.rounds
+    numbers = iter(range(1, 1_000_000))
+
+    def fresh_long() -> list[Document]:
+        k = next(numbers)
+        return make_docs(n, seed=7 + k, first=k * n)
+
+    def fresh_short() -> list[Document]:  # four times as many: a short text takes a fifth of the time
+        k = next(numbers)
+        return make_short_docs(4 * n, seed=11 + k, first=k * 4 * n)
+
     docs = make_docs(n, first=0)
-    long_passes = [make_docs(n, seed=7 + k, first=k * n) for k in range(1, PASSES + 1)]
-    short_passes = [make_short_docs(n, seed=11 + k, first=k * n) for k in range(PASSES + 1)]
     with tempfile.TemporaryDirectory() as tmp:
         app = App(load_config(DEMO_CONFIG, data_dir=tmp))
         scorer = app.scorer
@@ -157,12 +176,9 @@ def main() -> None:
             return scored
 
         units = statistics.mean(len(score(d).units) for d in docs)  # also warms up
-        stories = app.story_store
-        settle()  # as every role does once its parts are built (yuqing/roles.py)
-        ours = fresh_rate(score, long_passes)
-        for d in short_passes[0]:
+        for d in fresh_short():
             score(d)
-        ours_short = fresh_rate(score, short_passes[1:])
+        stories = app.story_store
         # The score role's whole work on a bus batch (pipeline/workers.py
         # polls up to 100 records): decode each message, score it, assign
         # the batch's stories in one transaction, encode each scored message.
@@ -181,30 +197,51 @@ def main() -> None:
 
         for batch in batches(docs):  # warm-up: the store's first statements
             role_pass(batch)
-        role_passes = [batches(make_docs(n, seed=107 + k, first=(PASSES + k) * n)) for k in range(1, PASSES + 1)]
-        with_store = fresh_rate(role_pass, role_passes) * n / len(role_passes[0])  # batches/s to docs/s
+        settle()  # as every role does once its parts are built (yuqing/roles.py)
         rss_worker = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        from snownlp import SnowNLP
+        baseline = [f"{d.title}\n{d.text}" for d in docs[:args.baseline_docs]]
+        _ = SnowNLP(baseline[0]).sentiments  # warm up: model loading is not throughput
+        settle()  # the same for the baseline: its model out of the collector's reach too
+
+        def sentiments(text: str) -> float:
+            return SnowNLP(text).sentiments
+
+        # Rounds: each measures our passes and SnowNLP's one after the other, on texts of their own,
+        # and gives its own ratios; the median round is reported. A machine whose speed drifts (other
+        # work, frequency) then slows both sides of a ratio alike.
+        rows: dict[str, list[float]] = {k: [] for k in ("ours", "role", "short", "base", "base_short")}
+        short_len = 0.0
+        for _ in range(rounds):
+            rows["ours"].append(pass_rate(score, fresh_long()))
+            rows["role"].append(pass_rate(role_pass, batches(fresh_long())) * ROLE_BATCH)  # batches/s to docs/s
+            rows["base"].append(pass_rate(sentiments, [f"{d.title}\n{d.text}" for d in fresh_long()[:args.baseline_docs]]))
+            shorts = fresh_short()
+            rows["short"].append(pass_rate(score, shorts))
+            texts = [f"{d.title}\n{d.text}" for d in fresh_short()[:args.baseline_docs * 4]]
+            short_len = statistics.mean(len(t) for t in texts)
+            rows["base_short"].append(pass_rate(sentiments, texts))
         app.close()
 
-    from snownlp import SnowNLP
-    texts = [f"{d.title}\n{d.text}" for d in docs[:args.baseline_docs]]
-    _ = SnowNLP(texts[0]).sentiments  # warm up: model loading is not throughput
-    settle()  # the same for the baseline: its model out of the collector's reach too
-    base = cpu_rate(lambda t: SnowNLP(t).sentiments, texts)
-    short_texts = [f"{d.title}\n{d.text}" for d in short_passes[1][:args.baseline_docs * 4]]
-    base_short = cpu_rate(lambda t: SnowNLP(t).sentiments, short_texts)
-    short_len = statistics.mean(len(t) for t in short_texts)
+    def ratios(ours: str, base: str) -> list[float]:
+        return [a / b for a, b in zip(rows[ours], rows[base])]
+
+    def line(label: str, ours: str, base: str) -> str:
+        each = ratios(ours, base)
+        return (f"{label}{statistics.median(rows[ours]):8.1f} docs/s   ratio {statistics.median(each):6.1f}x"
+                f"   (rounds: {', '.join(f'{r:.0f}x' for r in each)})")
 
     print(f"{time.strftime('%Y-%m-%d')} {platform.python_implementation()} {platform.python_version()} "
-          f"{platform.machine()}, one process, rates per CPU-second")
+          f"{platform.machine()}, one process, rates per CPU-second, median of {rounds} rounds, "
+          f"sentiment/ {sentiment.MODE}, load average {os.getloadavg()[0]:.1f}")
     print(f"texts: {len(docs)} x {len(docs[0].text)} chars + title, {units:.1f} member units per text")
-    print(f"baseline SnowNLP(text).sentiments:        {base:8.1f} docs/s")
-    print(f"yuqing DocumentScorer.score + fingerprint: {ours:8.1f} docs/s   ratio {ours / base:6.1f}x")
-    print(f"  the score role's work (decode, score, story store per batch, encode): "
-          f"{with_store:8.1f} docs/s   ratio {with_store / base:6.1f}x")
+    print(f"baseline SnowNLP(text).sentiments:        {statistics.median(rows['base']):8.1f} docs/s")
+    print(line("yuqing DocumentScorer.score + fingerprint: ", "ours", "base"))
+    print(line("  the score role's work (decode, score, story store per batch, encode): ", "role", "base"))
     print(f"short texts (headlines, Weibo posts; {short_len:.0f} chars on average):")
-    print(f"baseline SnowNLP(text).sentiments:        {base_short:8.1f} docs/s")
-    print(f"yuqing DocumentScorer.score + fingerprint: {ours_short:8.1f} docs/s   ratio {ours_short / base_short:6.1f}x")
+    print(f"baseline SnowNLP(text).sentiments:        {statistics.median(rows['base_short']):8.1f} docs/s")
+    print(line("yuqing DocumentScorer.score + fingerprint: ", "short", "base_short"))
     print(f"peak RSS of the scoring worker: {rss_worker:.0f} MB")
 
 
