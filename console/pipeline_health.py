@@ -14,7 +14,13 @@ seconds), what it can read in both deployments, embedded SQLite and Kafka + Post
   record at the group's committed offset (one record read per partition by a reader of no group:
   pipeline/bus/kafka.py). Where the bus gives no age (that record could not be read in time), it is how
   long ago this console last saw the role's backlog empty or shrinking (kept in memory: a restarted
-  console starts counting again).
+  console starts counting again), said as a lower bound (至少, 最早一条的时间未知).
+
+The bus is read in a background thread, one reading at a time, never under the lock that serves the
+feed: a Kafka broker that answers slowly (or not at all) must not hang the duty room. ``read`` waits
+for a fresh reading at most ``wait`` seconds and otherwise answers from the last one it has; when a
+reading has been in flight longer than ``refresh`` (at least ``wait``), the banner says so: 积压未知 when
+there is no earlier reading, else the time of the reading it still shows.
 
 Whose banner: the association's staff see everything. A unit's lead sees what is late about its own
 unit's alerts (sends overdue or failing for them; never the reviews, which are the association's), and
@@ -36,7 +42,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -61,6 +67,11 @@ def _ago(seconds: float) -> str:
     return f"{minutes} 分钟" if minutes < 60 else f"{minutes // 60} 小时 {minutes % 60} 分钟"
 
 
+def _waited(seconds: float) -> str:
+    """12 秒 under a minute, else as ``_ago``."""
+    return f"{max(int(seconds), 1)} 秒" if seconds < 60 else _ago(seconds)
+
+
 def _kinds(channels: dict) -> str:
     """短信/邮件: the channels' names, in a fixed order."""
     order = list(CHANNEL_LABELS)
@@ -79,13 +90,16 @@ def _total(by_channel: Mapping[str, dict]) -> tuple[int, datetime]:
 
 
 def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datetime, tz: ZoneInfo,
-           errors: list[str] | None = None, wall: float | None = None, unit: bool = False) -> list[dict]:
+           errors: list[str] | None = None, wall: float | None = None, unit: bool = False,
+           floors: Collection[str] = (), late: tuple[float, float | None] | None = None) -> list[dict]:
     """Problems, the worst first: ``{"kind": outbox|failing|review|lag|unreadable, "role", "count", "since"
     (UTC ISO, or None), "text" (Chinese, for the banner)}``. ``overdue`` is ``AlertStore.overdue``'s
     answer already cut at each grace; ``lags`` maps a role to its backlog already found too old (its
     ``oldest`` an epoch time, never None here); ``errors`` name what could not be read; ``wall`` is the
     bus's clock now (epoch s; default: the system's); ``unit``: a unit lead's banner (``overdue`` is about the
-    unit's alerts alone; reviews are left out; backlogs are said to be the whole system's)."""
+    unit's alerts alone; reviews are left out; backlogs are said to be the whole system's); ``floors``: roles
+    whose age is a lower bound (the bus could not tell the first record's time); ``late``: the bus has not
+    answered for that many seconds, and the backlogs are its reading at that epoch time (None: no reading)."""
     wall = time.time() if wall is None else wall
     ours = "本单位预警的" if unit else ""
     problems: list[dict] = []
@@ -111,9 +125,21 @@ def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datet
         if lag is None or not lag.messages or lag.oldest is None:
             continue
         since = datetime.fromtimestamp(lag.oldest, timezone.utc)
+        age = _ago(max(wall - lag.oldest, 0.0))
+        age = f"已持续至少 {age}（最早一条的时间未知）" if role in floors else f"最久 {age}"
         problems.append({"kind": "lag", "role": role, "count": lag.messages, "since": since.isoformat(),
                          "text": f"{'全系统' if unit else ''}{ROLE_LABELS.get(role, role)}积压 {lag.messages:,} 条，"
-                                 f"最久 {_ago(max(wall - lag.oldest, 0.0))}{'（各单位的预警都会延迟）' if unit else ''}"})
+                                 f"{age}{'（各单位的预警都会延迟）' if unit else ''}"})
+    if late is not None:
+        waited, at = late
+        if at is None:
+            text = f"积压未知：消息总线已 {_waited(waited)}未应答，评分、索引、预警分发的处理进度读不到"
+        else:
+            shown = _when(datetime.fromtimestamp(at, timezone.utc), now, tz)
+            text = f"积压读数停在 {shown}：消息总线已 {_waited(waited)}未应答，所示积压是当时的读数"
+        problems.append({"kind": "unknown" if at is None else "stale", "role": "", "count": 0,
+                         "since": None if at is None else datetime.fromtimestamp(at, timezone.utc).isoformat(),
+                         "text": text})
     for what in errors or ():
         problems.append({"kind": "unreadable", "role": "", "count": 0, "since": None,
                          "text": f"无法读取处理进度：{what}"})
@@ -122,11 +148,12 @@ def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datet
 
 class PipelineHealth:
     """Reads the alert store's overdue work and the bus's backlogs, at most once per ``refresh`` (the store
-    once per unit whose lead asks)."""
+    once per unit whose lead asks); the bus in a background thread (see the module's docstring)."""
 
     def __init__(self, settings: PipelineHealthSettings, tz: ZoneInfo, now: Callable[[], datetime],
                  overdue: Callable[..., dict], lags: Callable[[], dict[str, GroupLag | None]],
-                 wall: Callable[[], float] = time.time, tick: Callable[[], float] = time.monotonic) -> None:
+                 wall: Callable[[], float] = time.time, tick: Callable[[], float] = time.monotonic,
+                 wait: float = 1.0) -> None:
         self.settings = settings
         self.tz = tz
         self.now = now
@@ -134,22 +161,36 @@ class PipelineHealth:
         self.lags = lags
         self.wall = wall  # the bus's clock: append times are epoch seconds
         self.tick = tick  # the cache's clock
+        self.wait = wait  # how long a request waits for a fresh bus reading before answering from the last
         self._lock = threading.Lock()
-        self._read_at: float | None = None  # the cache's clock at the bus's last reading
-        self._bus: tuple[float, dict[str, GroupLag], list[str]] = (0.0, {}, [])  # wall, stale backlogs, errors
+        self._read_at: float | None = None  # the cache's clock when the bus's last reading was asked for
+        # The last bus reading finished: wall, stale backlogs, roles whose age is a lower bound, errors.
+        self._bus: tuple[float, dict[str, GroupLag], set[str], list[str]] | None = None
+        self._reading: tuple[threading.Thread, float] | None = None  # the one in flight, and since (monotonic)
         self._cached: dict[str | None, dict] = {}  # unit (None: the association) → its reading
         self._calm: dict[str, tuple[int, float]] = {}  # role → (backlog, when last seen empty or shrinking)
 
     def read(self, unit: str | None = None) -> dict:
         """``{"ok", "checked_at", "problems": assess(…)}``, from the cache when fresh; ``unit``: as that unit's
-        lead sees it (its alerts' overdue work, the pipeline's backlogs)."""
+        lead sees it (its alerts' overdue work, the pipeline's backlogs). Never waits on the bus longer than
+        ``wait``."""
+        pending = None
         with self._lock:
             tick = self.tick()
             if self._read_at is None or tick - self._read_at >= self.settings.refresh:
                 self._cached.clear()
-                self._bus = self._read_bus()
                 self._read_at = tick
+                if self._reading is None:
+                    thread = threading.Thread(target=self._read_bus, name="pipeline-health-bus", daemon=True)
+                    self._reading = (thread, time.monotonic())
+                    thread.start()
+                pending = self._reading[0]
             elif unit in self._cached:
+                return self._cached[unit]
+        if pending is not None:
+            pending.join(self.wait)  # outside the lock: other requests answer meanwhile
+        with self._lock:
+            if unit in self._cached:
                 return self._cached[unit]
             now, errors = self.now(), []
             cuts = (now - timedelta(seconds=self.settings.outbox_grace),
@@ -159,23 +200,41 @@ class PipelineHealth:
             except Exception as e:  # the feed itself still shows what the store gives
                 log.warning("pipeline health: alert store unreadable: %s", e)
                 overdue, errors = None, [f"预警库（{type(e).__name__}）"]
-            wall, lags, bus_errors = self._bus
-            problems = assess(overdue, lags, now, self.tz, [*errors, *bus_errors], wall, unit=unit is not None)
+            wall, lags, floors, bus_errors = self._bus or (self.wall(), {}, set(), [])
+            late = None
+            if self._reading is not None:
+                waited = time.monotonic() - self._reading[1]
+                if self._bus is None and waited >= self.wait or waited >= max(self.settings.refresh, self.wait):
+                    late = (waited, None if self._bus is None else wall)
+            problems = assess(overdue, lags, now, self.tz, [*errors, *bus_errors], wall, unit=unit is not None,
+                              floors=floors, late=late)
             out = {"ok": not problems, "checked_at": now.isoformat(), "problems": problems}
             self._cached[unit] = out
             return out
 
-    def _read_bus(self) -> tuple[float, dict[str, GroupLag], list[str]]:
-        wall = self.wall()
+    def _read_bus(self) -> None:
+        """In the background thread: one reading of the bus, kept for ``read``."""
         try:
-            return wall, self._stale(self.lags(), wall), []
-        except Exception as e:
-            log.warning("pipeline health: bus unreadable: %s", e)
-            return wall, {}, [f"消息总线（{type(e).__name__}）"]
+            wall = self.wall()
+            try:
+                lags = self.lags()
+            except Exception as e:
+                log.warning("pipeline health: bus unreadable: %s", e)
+                reading: tuple[float, dict[str, GroupLag], set[str], list[str]] = (
+                    wall, {}, set(), [f"消息总线（{type(e).__name__}）"])
+            else:
+                reading = (wall, *self._stale(lags, wall), [])
+        except Exception:  # a bug here must not leave a reading in flight for ever
+            log.exception("pipeline health: bus reading failed")
+            reading = (time.time(), {}, set(), ["消息总线（内部错误）"])
+        with self._lock:
+            self._bus, self._reading = reading, None
+            self._cached.clear()  # the next request shows this reading
 
-    def _stale(self, lags: dict[str, GroupLag | None], wall: float) -> dict[str, GroupLag]:
-        """The backlogs older than ``lag_age``, each with an age: the bus's, else since calm (Kafka)."""
-        out = {}
+    def _stale(self, lags: dict[str, GroupLag | None], wall: float) -> tuple[dict[str, GroupLag], set[str]]:
+        """The backlogs older than ``lag_age``, each with an age: the bus's, else since calm (Kafka, a lower
+        bound: those roles are the second value)."""
+        out, floors = {}, set()
         for role, lag in lags.items():
             if lag is None:
                 continue
@@ -187,5 +246,6 @@ class PipelineHealth:
             oldest = lag.oldest if lag.oldest is not None else (self._calm[role][1] if lag.messages else None)
             if lag.messages and oldest is not None and wall - oldest >= self.settings.lag_age:
                 out[role] = GroupLag(lag.messages, oldest)
-        return out
-
+                if lag.oldest is None:
+                    floors.add(role)
+        return out, floors

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -118,6 +119,16 @@ class TansuBroker:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+    def pause(self) -> None:
+        """Stop the broker's process (SIGSTOP): connections stay open and nothing answers, as a broker
+        stuck in a long pause does; ``resume`` lets it go on."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGCONT)
 
     def log_tail(self, chars: int = 4000) -> str:
         try:

