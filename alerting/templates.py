@@ -196,6 +196,7 @@ SMS_KIND = {"alert": "预警", "update": "续报", "escalation": "未确认", "r
 SMS_UNIT = 8  # the unit's short name (国寿吉林) as an SMS shows it
 SMS_RISK = 12  # the risk types an SMS names (监管处罚、销售误导), whole ones only
 FOREIGN_TITLE = "英文报道："  # before an SMS title with no Chinese in it
+FOREIGN_SHORT = "英文："  # the same, where the full cue leaves no room for the title's first word
 
 
 def sms_risk(brief: dict) -> str:
@@ -223,9 +224,26 @@ def sms_params(alert: Alert, code: str, kind: str, form: SmsForm, *, unit: str |
     title = alert.representative.title
     # An overseas story's English title cut to a dozen letters ("Regulator…") tells a Chinese reader
     # nothing; the SMS says it is an English report and the link opens it.
-    cue = FOREIGN_TITLE if not has_han(title) and len(FOREIGN_TITLE) + 4 <= room else ""
-    values["title"] = cue + fit_variable(title, room - len(cue))
+    values["title"] = (foreign_title(title, room) if not has_han(title) else "") or fit_variable(title, room)
     return values
+
+
+def foreign_title(title: str, room: int) -> str:
+    """An English title for an SMS within ``room``: said to be an English report and cut between words
+    (「英文报道：Regulator fines…」, else 「英文：Regulator…」 where the first word needs the room); "" when
+    not even one word fits."""
+    text = fit_variable(title, len(title))
+    for cue in (FOREIGN_TITLE, FOREIGN_SHORT):
+        limit = room - len(cue)
+        if len(text) <= limit:
+            return cue + text if text else ""
+        cut = text[:limit - 1]
+        if text[limit - 1] != " ":  # back to the last whole word
+            cut = cut[:cut.rfind(" ") + 1] if " " in cut else ""
+        cut = cut.rstrip(" ,.;:-(")
+        if cut:
+            return f"{cue}{cut}…"
+    return ""
 
 
 def sms_message(params: dict[str, str], form: SmsForm, template: str = "alert") -> dict:

@@ -102,7 +102,8 @@ def test_a_bundles_counts_survive_the_variable_limit_and_the_text_before_them_is
 
 
 @pytest.mark.parametrize("title, expected", [
-    ("Regulator fines Ping An over misleading sales", "英文报道：Regulato…"),  # 14 left: cut, still said
+    # 14 left: the full cue leaves 9, short of "Regulator…" (a word cut inside, 「Regulato…」, read as nonsense)
+    ("Regulator fines Ping An over misleading sales", "英文：Regulator…"),
     ("平安产险代理人销售误导被罚", "平安产险代理人销售误导被罚"),
     ("平安产险 fined", "平安产险 fined"),  # some Chinese: read as it is
     ("ESG", "英文报道：ESG"),
@@ -125,3 +126,17 @@ def test_an_sms_says_an_english_title_is_an_english_report(title, expected):
     assert params["title"] == expected
     text = render(form.templates.alert.text, params)
     assert len(text) <= 70 and f"：监管处罚、销售误导，{expected}。" in text
+
+
+@pytest.mark.parametrize("room, expected", [
+    (40, "英文报道：Regulator fines Ping An over…"),
+    (21, "英文报道：Regulator fines…"),  # "fines" ends exactly at the cut: kept whole
+    (20, "英文报道：Regulator…"),
+    (14, "英文：Regulator…"),
+    (13, "英文：Regulator…"),
+    (12, ""),  # no whole word fits with a cue: the caller cuts the title as any other (Regulator…)
+])
+def test_an_english_sms_title_is_cut_between_words(room, expected):
+    from alerting.templates import foreign_title
+    got = foreign_title("Regulator fines Ping An over misleading sales", room)
+    assert got == expected and len(got) <= room
