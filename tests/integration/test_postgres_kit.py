@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.kit import REPO_ROOT
-from tests.kit.postgres import OWNER, PREFIX, PostgresServer, _started
+from tests.kit.postgres import OWNER, PREFIX, REMOVING, PostgresServer, _started
 
 CHILD = """
 import os, signal, sys
@@ -53,12 +53,43 @@ def test_a_killed_suites_server_is_stopped_by_the_next_start(root):
     (mine / OWNER).write_text(f"{os.getpid()} {_started(os.getpid())}")
     unowned = root / (PREFIX + "unowned")  # no owner named (an older kit, or being created): left alone
     unowned.mkdir()
+    cut_short = root / (PREFIX + "stopped" + REMOVING)  # a stopped server's removal, cut short: finished
+    (cut_short / "data").mkdir(parents=True)
 
     server = PostgresServer(root=root).start()
     try:
         assert server.url, server.unavailable
         assert server.reaped == [left] and not left.exists()
         assert not running(postmaster)  # pg_ctl stop waited for it
-        assert mine.exists() and unowned.exists()
+        assert mine.exists() and unowned.exists() and not cut_short.exists()
     finally:
         server.stop()
+
+
+def test_stop_does_not_wait_for_the_folder_to_be_deleted(root):
+    """A session's databases are thousands of files: the last test's teardown must not wait for their deletion
+    (46 s for 150 databases); the server is stopped at once and its folder goes in the background."""
+    server = PostgresServer(root=root).start()
+    if not server.url:
+        pytest.skip(server.unavailable)
+    [folder] = list(root.glob(PREFIX + "*"))
+    pid = int((folder / "data" / "postmaster.pid").read_text().split()[0])
+    real, calls = subprocess.run, []
+
+    def run(args, **kwargs):
+        if args[0] != "sh":
+            return real(args, **kwargs)  # pg_ctl
+        calls.append(args)  # the removal, handed over: not run here, as if it were still going
+        return subprocess.CompletedProcess(args, 0)
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(subprocess, "run", run)
+    try:
+        server.stop()
+    finally:
+        monkeypatch.undo()
+    assert not running(pid)  # stopped, not left behind
+    trash = folder.with_name(folder.name + REMOVING)
+    assert [args[-1] for args in calls] == [str(trash)] and "rm -rf" in calls[0][2]
+    assert not folder.exists() and trash.exists()  # renamed, its removal handed over
+    assert PostgresServer(root=root).reap_stale() == [] and not trash.exists()  # or finished by the next start
+
