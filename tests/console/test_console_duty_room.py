@@ -1,7 +1,7 @@
 """The duty room and the phone, in headless Chromium (issue 16): a red alert
 raising a notification and the title badge, an escalated alert sorted first
 with its badge, the feed filtered by unit and driven by keyboard, the wall
-screen's live counts, a unit lead's feed, detail and ack page at 390×844
+screen's live counts, a unit lead's feed, detail and ack page at 375×812 (the narrowest phones in use)
 without horizontal scrolling, and logging in over an open session.
 
 Time is a FakeClock shared by the test's App and the console's; escalation
@@ -28,7 +28,8 @@ pytestmark = pytest.mark.skipif(
     not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
     reason="Debian chromium + chromium-driver not installed (.ci/run installs them)")
 
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+PHONE = {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True}
+NARROW = PHONE["width"]
 
 
 @pytest.fixture(scope="module")
@@ -195,25 +196,30 @@ def test_wall_shows_live_counts(site, driver, shots):
 
 # ---------------------------------------------------------------- phone
 
-def test_lead_on_a_phone_feed_detail_and_ack_page_fit_390px(site, phone, shots):
+def test_lead_on_a_phone_feed_detail_and_ack_page_fit_375px(site, phone, shots):
     app, alerts, server = site
     driver = phone
     alert_id = publish(app, UNIT_A, 106)
     login(driver, server.url, "lead_a")
     open_feed(driver, server.url)
-    assert driver.execute_script("return window.innerWidth;") == 390
-    assert scroll_width(driver) <= 390
+    assert driver.execute_script("return window.innerWidth;") == NARROW
+    assert scroll_width(driver) <= NARROW
     assert driver.find_element(*row(alert_id)).find_element(By.CSS_SELECTOR, "button.ack").is_displayed()
+    # A phone has no keyboard: no 快捷键 button nor "按 ? 查看快捷键" to trip on; 退出 stays beside the name.
+    assert not driver.find_element(By.ID, "show-help").is_displayed()
+    assert "快捷键" not in driver.find_element(By.CSS_SELECTOR, "p.legend").text
+    who, logout = driver.find_element(By.ID, "who").rect, driver.find_element(By.ID, "logout").rect
+    assert logout["y"] < who["y"] + who["height"], (who, logout)
     assert driver.save_screenshot(str(shots / "phone-feed.png"))
     driver.get(f"{server.url}/alerts/{alert_id}")
     wait(driver).until(EC.presence_of_element_located((By.ID, "trail")))
-    assert scroll_width(driver) <= 390
+    assert scroll_width(driver) <= NARROW
     assert driver.save_screenshot(str(shots / "phone-alert.png"))
     url = app.ack_url(alert_id, "李明 <13900000011>").replace(app.config.settings.console_base_url, server.url)
     driver.delete_all_cookies()  # from the SMS: no console login
     driver.get(url)
     wait(driver).until(EC.presence_of_element_located((By.ID, "ack-message")))
-    assert scroll_width(driver) <= 390
+    assert scroll_width(driver) <= NARROW
     assert driver.save_screenshot(str(shots / "phone-ack.png"))
 
 
@@ -317,7 +323,7 @@ def test_group_link_ack_belongs_to_a_person_and_the_page_continues(site, phone, 
     assert driver.find_element(By.ID, "ack-why").find_elements(By.CSS_SELECTOR, "li")
     assert driver.find_elements(By.CSS_SELECTOR, "#ack-steps li")
     assert "小时内" in driver.find_element(By.ID, "ack-deadline").text
-    assert scroll_width(driver) <= 390
+    assert scroll_width(driver) <= NARROW
     assert driver.save_screenshot(str(shots / "phone-ack-group.png"))
     assert "已开始处置" in submit(driver, "do-handling").text
     assert app.alert_store.get(alert_id).status.value == "handling"
@@ -332,7 +338,7 @@ def test_group_link_ack_belongs_to_a_person_and_the_page_continues(site, phone, 
     assert dismissed["actor"] == contact.label and dismissed["via"] == "group-link"
     fa = [f for f in server.web.state.ports.casebook.false_alarms() if f["alert_id"] == alert_id]
     assert fa and "同名的外省机构" in fa[0]["reason"] and fa[0]["marked_by"] == contact.label
-    assert scroll_width(driver) <= 390
+    assert scroll_width(driver) <= NARROW
     assert driver.save_screenshot(str(shots / "phone-ack-dismissed.png"))
 
 
@@ -354,7 +360,7 @@ def test_personal_link_next_steps_need_their_buttons(site, phone, shots):
     driver = phone
     alert_id, person, _ = open_personal_link(site, driver, 109)
     submit(driver, "do-ack", (By.ID, "ack-next"))
-    assert scroll_width(driver) <= 390
+    assert scroll_width(driver) <= NARROW
     assert driver.save_screenshot(str(shots / "phone-ack-next.png"))
     mark_page(driver)
     driver.execute_script("document.getElementById('form-handling').submit()")
@@ -391,7 +397,7 @@ def test_sms_link_at_night_is_dark_with_a_big_button_and_the_deadline_first(site
     assert luminance(driver, "body", "backgroundColor") < 0.15 and luminance(driver, ".panel", "backgroundColor") < 0.2
     assert luminance(driver, "body", "color") > 0.7  # light text on it
     assert button.size["height"] >= 44 and button.size["width"] >= 300  # the width of the phone, not a word
-    assert scroll_width(driver) <= 390
+    assert scroll_width(driver) <= NARROW
     assert driver.save_screenshot(str(shots / "phone-ack-night.png"))
     submit(driver, "do-ack", (By.ID, "ack-next"))
     due = driver.find_element(By.ID, "ack-due").text
