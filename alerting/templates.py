@@ -107,7 +107,7 @@ def brief_of(doc: ScoredDocument, unit_id: str) -> dict:
         "negativity": round(doc.unit_negativity.get(unit_id, doc.negativity), 2),
         "reasons": [reason_line(g) for g in by_sentence(reasons)[:5]],
         "risk_types": list(dict.fromkeys(r.risk_type for r in reasons if r.risk_type)),
-        "summary": doc.text[:200] + ("…" if len(doc.text) > 200 else ""),
+        "summary": trim(doc.text, SUMMARY),  # an English text cut between words, not in one
     }
 
 
@@ -196,6 +196,7 @@ SMS_KIND = {"alert": "预警", "update": "续报", "escalation": "未确认", "r
 SMS_UNIT = 8  # the unit's short name (国寿吉林) as an SMS shows it
 SMS_RISK = 12  # the risk types an SMS names (监管处罚、销售误导), whole ones only
 FOREIGN_TITLE = "英文报道："  # before an SMS title with no Chinese in it
+SUMMARY = 201  # an e-mail's 摘要: the text's first 200 characters and …
 FOREIGN_SHORT = "英文："  # the same, where the full cue leaves no room for the title's first word
 
 

@@ -11,6 +11,7 @@ test_console_browser.py puts them (``$YUQING_SCREENSHOTS`` or build/screenshots)
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -322,7 +323,8 @@ def test_group_link_ack_belongs_to_a_person_and_the_page_continues(site, phone, 
     assert "车主称保险公司拒赔" in driver.find_element(By.ID, "ack-excerpt").text
     assert driver.find_element(By.ID, "ack-why").find_elements(By.CSS_SELECTOR, "li")
     assert driver.find_elements(By.CSS_SELECTOR, "#ack-steps li")
-    assert "小时内" in driver.find_element(By.ID, "ack-deadline").text
+    # One deadline, written one way on the page (the top said 03月02日 14:16 前（4小时内）, the advice 2026-03-02 …）
+    assert re.fullmatch(r"\d\d月\d\d日 \d\d:\d\d 前（\d+(\.\d+)?小时内）", driver.find_element(By.ID, "ack-deadline").text)
     assert scroll_width(driver) <= NARROW
     assert driver.save_screenshot(str(shots / "phone-ack-group.png"))
     assert "已开始处置" in submit(driver, "do-handling").text

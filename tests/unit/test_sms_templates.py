@@ -140,3 +140,16 @@ def test_an_english_sms_title_is_cut_between_words(room, expected):
     from alerting.templates import foreign_title
     got = foreign_title("Regulator fines Ping An over misleading sales", room)
     assert got == expected and len(got) <= room
+
+
+def test_an_emails_summary_of_an_english_text_ends_between_words():
+    from alerting.templates import brief_of
+    from tests.kit import make_scored
+    text = ("The Jilin branch of Ping An Property & Casualty was fined 450,000 yuan by the provincial financial "
+            "regulator for mis-selling add-on policies to car owners and delaying claim payments, according to a "
+            "person familiar with the matter.")
+    summary = brief_of(make_scored({"pingan-pc": "orange"}, title="Regulator fines Ping An", text=text), "pingan-pc")["summary"]
+    assert summary.endswith("according to a…") and len(summary) <= 201  # was 「…according to a p…」
+    chinese = "车主称保险公司拒赔，已向监管部门投诉。" * 20
+    summary = brief_of(make_scored({"pingan-pc": "orange"}, title="拒赔", text=chinese), "pingan-pc")["summary"]
+    assert summary.startswith(chinese[:150]) and summary.endswith("…") and len(summary) <= 201
