@@ -296,6 +296,7 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
         "date_text": _issued(ports, period),
         "threshold": ports.config.rules.negative_threshold,
         "key_numbers": narrative.key_numbers(cur, prev),
+        "first_period": narrative.first_period(prev),  # nothing monitored before: no 环比 anywhere
         "trend": _trend(ports, period, fa, unit_id),
         "by_channel": _rows(cur["by_channel"], None, labels.channel),
         "by_unit": _rows(cur["by_unit"], ports.unit_names, None),

@@ -44,9 +44,19 @@ KEYS = [("total", "监测信息总量", "条"), ("negative", "负面信息", "�
         ("red", "红色预警", "起"), ("false_alarms", "误报（已剔除）", "起")]
 
 
+NO_PREVIOUS = "上期无数据"  # a first period's cards: nothing monitored before, no 环比 (not 上期为0, not 持平)
+
+
+def first_period(prev: dict) -> bool:
+    """Nothing was monitored in the previous period (a new deployment's first 日报/周报)."""
+    return prev["total"] == 0 and prev["alerts"] == 0
+
+
 def key_numbers(cur: dict, prev: dict) -> list[dict]:
+    first = first_period(prev)
     return [{"key": k, "label": label, "unit": unit, "value": cur[k], "previous": prev[k],
-             "change": change(cur[k], prev[k]), "pct": pct(cur[k], prev[k])} for k, label, unit in KEYS]
+             "change": NO_PREVIOUS if first else change(cur[k], prev[k]), "pct": None if first else pct(cur[k], prev[k])}
+            for k, label, unit in KEYS]
 
 
 def _top(rows: list[tuple[str, int, int]], index: int) -> tuple[str, int] | None:
@@ -64,7 +74,7 @@ def summary(report: dict, cur: dict, prev: dict) -> str:
     word = PERIOD_WORD[report["kind"]]
     share = f"{cur['negative'] / cur['total']:.1%}" if cur["total"] else "0%"
     # A first period (nothing monitored before) says so once instead of "上期为0" after every figure.
-    first = prev["total"] == 0 and prev["alerts"] == 0
+    first = first_period(prev)
 
     def vs(key: str) -> str:
         return "" if first else "，" + versus(cur[key], prev[key])

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from console.reports import charts
 from console.reports import docx_layout as layout
-from console.reports.narrative import change
+from console.reports.narrative import NO_PREVIOUS, change
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 NUMERALS = "一二三四五六七八九十"
@@ -71,7 +71,8 @@ def to_html(report: dict, images: dict[str, bytes] | None = None) -> str:
 def _summary(doc, r: dict, images: dict[str, bytes]) -> None:
     layout.paragraph(doc, r["summary"])
     layout.table(doc, ["指标", "本期", "上期", "环比"],
-                 [[k["label"], f"{k['value']}{k['unit']}", f"{k['previous']}{k['unit']}", k["change"]]
+                 [[k["label"], f"{k['value']}{k['unit']}",
+                   "—" if k["change"] == NO_PREVIOUS else f"{k['previous']}{k['unit']}", k["change"]]
                   for k in r["key_numbers"]])
     layout.paragraph(doc, f"注：负面信息指负面度不低于{r['threshold']}的信息；上期为{r['previous_period']}。", 10.5)
 
@@ -95,7 +96,8 @@ def _risks(doc, r: dict, images: dict[str, bytes]) -> None:
 
 def _risk_table(doc, r: dict) -> None:
     layout.table(doc, ["风险类型", "本期负面信息", "上期", "环比"],
-                 [[name, cur, prev, change(cur, prev)] for name, cur, prev in r["risks"]] or [["-", 0, 0, "持平"]])
+                 [[name, cur, "—", NO_PREVIOUS] if r.get("first_period") else [name, cur, prev, change(cur, prev)]
+                  for name, cur, prev in r["risks"]] or [["-", 0, 0, "持平"]])
 
 
 def _distribution(doc, r: dict, images: dict[str, bytes]) -> None:

@@ -137,10 +137,13 @@ def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world, monk
     assert drawn["各会员单位信息量"] and {name for name, _, _ in drawn["各会员单位信息量"]} <= shorts
     html = render.to_html(r, {})
     assert "定级依据" not in html and "来源权重" not in html
+    assert "上期为0" not in html and html.count("上期无数据") == 5 + len(r["risks"])  # the cards, the risk table
     assert r["previous_period"] == "2026年11月16日至2026年11月22日"
     assert len(r["trend"]["days"]) == 7 and r["trend"]["volume"][-2:] == [4, 7]
     keys = {k["key"]: k for k in r["key_numbers"]}
-    assert (keys["total"]["value"], keys["total"]["change"]) == (11, "上期为0")
+    # Nothing monitored the week before: every card says so (the cards said 上期为0 and 误报 0 环比持平 under
+    # a 综述 saying 不作环比).
+    assert {k["change"] for k in keys.values()} == {"上期无数据"} and keys["total"]["value"] == 11
     assert r["risk_shifts"] and all("新出现" in s for s in r["risk_shifts"])
     # The association's report reads each unit's own reasons: each story its own risk type (the 误报 not counted).
     assert [(risk, cur) for risk, cur, _ in r["risks"]] == [("理赔纠纷", 2), ("销售误导", 2), ("投诉维权", 1)]
