@@ -246,3 +246,27 @@ def test_a_batch_decides_as_one_document_at_a_time(state_url, postgres_server):
     assert batched == single
     assert len({story for _, story, _ in batched[0]}) >= 4  # the premise: several stories, joined by titles and bands
     assert any(s["doc_count"] > 3 for _, _, s in batched[0])
+
+
+def test_sqlite_reads_the_newest_band_rows_as_the_union_of_each_keys_newest(tmp_path):
+    # SQLite merges the keys' index ranges and stops after the newest rows; PostgreSQL (and SQLite before) took each
+    # key's MAX_CANDIDATES newest rows (ties by document id descending) and then the newest MAX_CANDIDATES of all
+    # (ties ascending). Both forms on one SQLite file, over keys holding more rows than the limit, many rows at
+    # one moment (ties across the limits), a document under two keys, a key asked twice.
+    store = StoryStore(tmp_path / "s.db")
+    try:
+        rng = random.Random(3)
+        rows = {(rng.randrange(12), f"d{rng.randrange(400):03d}", 1000 + rng.randrange(0, 60, rng.choice([1, 7, 20])))
+                for _ in range(1500)}
+        store._db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?, ?)", sorted(rows))
+        differ = 0
+        for _ in range(300):
+            keys = [rng.randrange(14) for _ in range(rng.randrange(1, 17))]
+            since = rng.choice([0, 1020, 1050, 1059])
+            merged, per_key = store._recent_sqlite(keys, since), store._recent_postgres(keys, since)
+            assert merged == per_key, (keys, since)
+            # the premise: the per-key limit and ties in time decide which documents come back
+            differ += per_key != sorted({d for k, d, s in rows if k in keys and s >= since})[:MAX_CANDIDATES]
+        assert differ > 100
+    finally:
+        store.close()
