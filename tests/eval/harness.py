@@ -47,6 +47,11 @@ HELDOUT4 = HERE / "heldout4.jsonl"
 # of many shapes: waiting, runaround, irony, hidden fees, sales misleading, cancellations; resolved
 # complaints, praise that mentions waiting or effort, questions, ads, non-members): ``--heldout5``.
 HELDOUT5 = HERE / "heldout5.jsonl"
+# The sixth batch (101 items, 48 negative, written 2026-12-02 04:30 before any scoring): 66 insurer headlines as
+# finance and general news sites write them (results, solvency, ratings, executives, fines, lawsuits, share prices,
+# products, awards, regulators; members, group news and non-members), and posts of several channels (failed
+# self-service, price rises, canned excuses, comparisons; effort and waiting that are no complaint): ``--heldout6``.
+HELDOUT6 = HERE / "heldout6.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
