@@ -26,15 +26,15 @@ and a unit of time or of errands, a verb of waiting or going.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from sentiment.automaton import any_in
 
 RISK = "讽刺反语"
 
-# The forms, in the order they are tried: name -> (needs, pattern, then). A form is tried
-# only in a segment with one of its ``needs`` words (one search for all of them first, then
-# an `in` test per word: far cheaper than each pattern's search); its ``pattern`` is the cue, and ``then``, if any, must match after the cue.
-# Configuration: rules.yaml ``sarcasm`` (:class:`Sarcasm`); these are the defaults.
+# The forms' patterns. A form is tried only in a segment with one of its ``needs`` words (one search
+# for all of them first, then an `in` test per word: far cheaper than each pattern's search); its
+# ``pattern`` is the cue, and ``then``, if any, must match after the cue.
 LESSON = (r"让我们?(?:深刻|终于|彻底|真正|再次|算是)?(?:学会|理解|明白|见识|知道|体会|懂得|领教|认识)(?:到)?了?"
           r"(?:什么叫|啥叫|何为|什么是|啥是)|感谢[^。！？!?\n]{0,12}?(?:给我们?上了一课|教会了?我们?一个道理)")
 PRAISE = (r"(?:是真的|真是|真的是|可真是?|实在是|可太|简直太?)太?(?:高|快|好|棒|贴心|专业|负责|靠谱|给力|周到|及时|高效|暖心|省心|"
@@ -72,21 +72,30 @@ IGNORED = (r"(?:拒绝|退订|拒接|拉黑|说了不需要|说了不要|说不�
 # A dismissive reply or manner (爱修不修, 爱答不理, 态度很差).
 DISMISSED = r"爱(.)不\1|爱答不理|爱搭不理|态度(?:很|太|极其|极|特别|非常|真|也太|实在)?(?:差|恶劣|蛮横|冷漠|敷衍|傲慢|生硬)"
 COST = "服务纠纷"
-FORMS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
-    "lesson": (("让我", "感谢"), LESSON, None),
-    "praise": (("真", "实在是", "可太", "简直", "得很"), PRAISE, STILL),
-    "hurried": (("加急", "尽快", "马上"), HURRIED, None),
-    # needs: words every match holds, as rare as they come (each needs word found sends the segment to the forms)
-    "waited": (("小时", "钟头", "等了", "排了", "耗了", "熬了", "等到", "排到", "拖到"), WAITED, None),
-    "waited_days": (("等了", "拖了", "过去了"), WAITED_DAYS, NOTHING_YET),
-    "errands": (("跑了", "折腾", "往返了", "打了", "催了", "问了", "转了", "来回", "反复"), ERRANDS, None),
-    "again": (("又说", "又让", "又要", "又推", "又改口", "又缺"), AGAIN, None),
-    "ignored": (("拒绝", "退订", "拒接", "拉黑", "需要", "不要"), IGNORED, None),
-    "dismissed": (("爱", "态度"), DISMISSED, None),
+
+
+class FormSpec(NamedTuple):
+    """A form as configured: its needs words (a form is tried only in a segment with one; each
+    word in every match, as rare as it comes), its cue, what must follow the cue (or None), and
+    the lexicon risk type of what it finds (讽刺反语, or 服务纠纷 for a complaint told as its cost)."""
+    needs: tuple[str, ...]
+    pattern: str
+    then: str | None = None
+    risk: str = RISK
+
+
+# The forms, in the order they are tried (rules.yaml ``sarcasm``: :class:`Sarcasm`; these are the defaults).
+FORMS: dict[str, FormSpec] = {
+    "lesson": FormSpec(("让我", "感谢"), LESSON),
+    "praise": FormSpec(("真", "实在是", "可太", "简直", "得很"), PRAISE, STILL),
+    "hurried": FormSpec(("加急", "尽快", "马上"), HURRIED),
+    "waited": FormSpec(("小时", "钟头", "等了", "排了", "耗了", "熬了", "等到", "排到", "拖到"), WAITED, None, COST),
+    "waited_days": FormSpec(("等了", "拖了", "过去了"), WAITED_DAYS, NOTHING_YET, COST),
+    "errands": FormSpec(("跑了", "折腾", "往返了", "打了", "催了", "问了", "转了", "来回", "反复"), ERRANDS, None, COST),
+    "again": FormSpec(("又说", "又让", "又要", "又推", "又改口", "又缺"), AGAIN, None, COST),
+    "ignored": FormSpec(("拒绝", "退订", "拒接", "拉黑", "需要", "不要"), IGNORED, None, COST),
+    "dismissed": FormSpec(("爱", "态度"), DISMISSED, None, COST),
 }
-# The lexicon risk type of a form's phrase, where not 讽刺反语 (rules.yaml ``sarcasm``: a form's ``risk``).
-RISKS: dict[str, str] = {"waited": COST, "waited_days": COST, "errands": COST, "again": COST, "ignored": COST,
-                         "dismissed": COST}
 
 
 class Form:
@@ -109,14 +118,11 @@ class Form:
 
 class Sarcasm:
     """The forms of sarcasm (and of a complaint told as its cost) without a complaint word
-    (rules.yaml ``sarcasm``; :data:`FORMS` and :data:`RISKS` when absent)."""
+    (rules.yaml ``sarcasm``; :data:`FORMS` when absent)."""
 
-    def __init__(self, forms: dict[str, tuple[tuple[str, ...], str, str | None]] | None = None,
-                 risks: dict[str, str] | None = None) -> None:
-        if forms is None:
-            forms, risks = FORMS, RISKS
-        risk_of = risks or {}
-        self.forms = [Form(needs, pattern, then, risk_of.get(name, RISK)) for name, (needs, pattern, then) in forms.items()]
+    def __init__(self, forms: dict[str, FormSpec] | None = None) -> None:
+        specs = FORMS if forms is None else forms
+        self.forms = [Form(f.needs, f.pattern, f.then, f.risk) for f in specs.values()]
         # One search for every form's needs words first: most segments hold none, and one search
         # costs less than a test per word (the forms' own tests follow only where one is found).
         needs = sorted({w for form in self.forms for w in form.needs}, key=lambda w: (-len(w), w))

@@ -141,6 +141,7 @@ class SchemeMatcher:
             for si, gi in owners:
                 occ.setdefault((si, gi), []).append((start, end, text[start:end]))
         hits: list[SchemeHit] = []
+        first_of: dict[str, SchemeHit] = {}  # unit id -> its first hit
         for si, scheme in enumerate(self.schemes):
             if (si, -1) in occ:
                 continue  # an exclusion word: NOT
@@ -159,19 +160,13 @@ class SchemeMatcher:
                     continue
                 groups = narrowed
             hit = _hit(scheme, groups)
-            first = _of_unit(hits, scheme.unit_id)
+            first = first_of.get(scheme.unit_id)
             if first is None:
                 hits.append(hit)
+                first_of[scheme.unit_id] = hit
             else:  # one scheme names a unit's match (the first that matched, members.yaml order): its reasons cite one
                 _merge(first, hit)
         return hits
-
-
-def _of_unit(hits: list[SchemeHit], unit_id: str) -> SchemeHit | None:
-    for h in hits:
-        if h.unit_id == unit_id:
-            return h
-    return None
 
 
 def _merge(into: SchemeHit, other: SchemeHit) -> None:

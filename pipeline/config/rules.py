@@ -271,8 +271,9 @@ class SarcasmForm(Strict):
 
 
 def _default_sarcasm() -> dict[str, SarcasmForm]:
-    return {name: SarcasmForm(needs=list(needs), pattern=pattern, then=then, risk=irony.RISKS.get(name))
-            for name, (needs, pattern, then) in irony.FORMS.items()}
+    return {name: SarcasmForm(needs=list(f.needs), pattern=f.pattern, then=f.then,
+                              risk=f.risk if f.risk != irony.RISK else None)
+            for name, f in irony.FORMS.items()}
 
 
 class Rules(Strict):
@@ -347,8 +348,8 @@ class Rules(Strict):
         return forms
 
     def sarcasm_forms(self) -> irony.Sarcasm:
-        return irony.Sarcasm({name: (tuple(f.needs), f.pattern, f.then) for name, f in self.sarcasm.items()},
-                             {name: f.risk for name, f in self.sarcasm.items() if f.risk})
+        return irony.Sarcasm({name: irony.FormSpec(tuple(f.needs), f.pattern, f.then, f.risk or irony.RISK)
+                              for name, f in self.sarcasm.items()})
 
     @field_validator("negative_lexicon_en")
     @classmethod

@@ -191,8 +191,8 @@ def test_the_clause_cues_and_sarcasm_forms_are_configuration(tmp_path):
     rules = yaml.safe_load((config / "rules.yaml").read_text(encoding="utf-8"))
     assert tuple(rules["clause_cues"]["switch_verbs"]) == clauses.SWITCH_VERBS
     assert tuple(rules["clause_cues"]["unnamed_org"]) == clauses.UNNAMED_ORG_WORDS
-    assert {k: (tuple(f["needs"]), f["pattern"], f.get("then")) for k, f in rules["sarcasm"].items()} == irony.FORMS
-    assert {k: f["risk"] for k, f in rules["sarcasm"].items() if "risk" in f} == irony.RISKS
+    assert {k: irony.FormSpec(tuple(f["needs"]), f["pattern"], f.get("then"), f.get("risk", irony.RISK))
+            for k, f in rules["sarcasm"].items()} == irony.FORMS
     switched = "理赔拖了半年才赔一半，今年车险挪到了平安产险"
     unnamed = "在隔壁那家理赔拖了三个月，这次在人保财险"
     ironic = "安华农险的效率嘛，报案一个月了，查勘员还在路上"
