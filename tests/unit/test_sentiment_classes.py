@@ -1,0 +1,66 @@
+"""Detection as classes, not phrase lists (brief detect6): business news about an insurer
+written as finance sites write it (figures or words between the subject and the fall), and
+posts that complain without a complaint word (a failed app, a price rise, a canned excuse, a
+comparison, a negotiation that came to nothing) — and their look-alikes that are no complaint
+(a refund told as done, a wait for something else, the insurer's own prevention work, staff
+running errands for the customer, a comparison denied)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.kit import scored_levels
+
+
+@pytest.mark.parametrize("text, risk", [
+    ("某财险公司前三季度营业利润12.6亿元，较上年同期下降41%", "业绩下滑"),
+    ("某寿险公司半年报下降三成", "业绩下滑"),
+    ("某人寿新业务价值同比大幅下降", "业绩下滑"),
+    ("某财险公司一季报续亏", "业绩下滑"),
+    ("惠誉将某人寿的评级展望由稳定调整为负面", "评级下调"),
+    ("穆迪下调某保险集团的保险财务实力评级", "评级下调"),
+    ("某财险公司风险综合评级由A类降为B类", "评级下调"),
+    ("某人寿综合偿付能力充足率由上季度的180%降至132%", "偿付能力"),
+    ("某财险公司核心偿付能力充足率连续三个季度未达标", "偿付能力"),
+    ("某人寿一支公司经理被警告并处罚款", "监管处罚"),
+    ("某保险公司原副总经理被提起公诉", "高管被查"),
+    ("董事会决定免去张某总经理职务", "高管变动"),
+])
+def test_business_news_with_figures_or_words_between_is_a_class(demo_app, text, risk):
+    risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
+    assert risk in risks, (text, risks)
+
+
+@pytest.mark.parametrize("text", [
+    "惠誉将某人寿的评级展望由负面调整为稳定",
+    "某财险公司风险综合评级由B类上调至A类",
+    "某人寿核心偿付能力充足率不低于监管要求的50%，综合偿付能力充足率为210%",
+    "某财险公司前三季度净利润同比增长35%",
+    "车险续保率提高了五个百分点",
+])
+def test_their_positive_and_neutral_twins_are_not(demo_app, text):
+    assert demo_app.scorer.negativity.lexicon_hits(text) == [], text
+
+
+@pytest.mark.parametrize("title", [
+    "太平人寿的公众号一直打不开，保单信息查不了",
+    "阳光保险的客户端提交理赔材料一直报错",
+    "人保财险今年续保比去年多收了六百，一次险都没出",
+    "问了三次新华保险为什么还不赔，每次都说是系统问题",
+    "泰康人寿的理赔比别家麻烦多了，材料要了一遍又一遍",
+    "与中华联合财险沟通了一个多月仍没有结果",
+    "国寿吉林分公司柜台等到十一点半却说要午休了",
+    "安华农险赔款连买化肥的都不够",
+])
+def test_colloquial_complaints_of_each_class_alert(demo_app, title):
+    assert scored_levels(demo_app, title, title, channel="weibo"), title
+
+
+@pytest.mark.parametrize("title", [
+    "上月多扣的太平人寿保费，今天全部退回来了",
+    "排队等了两个月的新车终于提车了，顺手在大地保险买了车险",
+    "中华联合财险吉林分公司开展冬季防灾减灾宣传",
+    "平安人寿的业务员跑了五趟医院，帮我妈把材料补齐了",
+    "这次太平洋财险理赔不比别家慢",
+])
+def test_their_look_alikes_do_not(demo_app, title):
+    assert not scored_levels(demo_app, title, title, channel="weibo"), title
