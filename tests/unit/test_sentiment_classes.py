@@ -50,6 +50,9 @@ def test_their_positive_and_neutral_twins_are_not(demo_app, text):
     "与中华联合财险沟通了一个多月仍没有结果",
     "国寿吉林分公司柜台等到十一点半却说要午休了",
     "安华农险赔款连买化肥的都不够",
+    "太保车险今年比去年贵了七百多",
+    "报案十天了，大地保险到现在连查勘都没做",
+    "新华保险扣了我两千块手续费，也不解释",
 ])
 def test_colloquial_complaints_of_each_class_alert(demo_app, title):
     assert scored_levels(demo_app, title, title, channel="weibo"), title
