@@ -120,8 +120,9 @@ def email_subject(alert: Alert, kind: str = "alert", reason: str = "") -> str:
     tail = (f"（{reason}）" if kind == "update" and reason else "（未确认）" if kind == "escalation"
             else "（待复核后转发单位）" if kind == "review" else "")
     # A header: one line, whatever the crawled title carries (U+2028 made smtplib raise).
-    return one_line(f"【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}："
-                    f"{trim(one_line(alert.representative.title), 40)}{tail}")
+    title = one_line(alert.representative.title)
+    cue = FOREIGN_TITLE if title and not has_han(title) else ""  # as the SMS says it: the reader knows before opening
+    return one_line(f"【{KIND_LABEL[kind]}·{alert.level.label}】{alert.unit_name}：{cue}{trim(title, 40)}{tail}")
 
 
 def email_body(alert: Alert, brief: dict, recipient_name: str, ack_url: str, kind: str = "alert",

@@ -153,3 +153,21 @@ def test_an_emails_summary_of_an_english_text_ends_between_words():
     chinese = "车主称保险公司拒赔，已向监管部门投诉。" * 20
     summary = brief_of(make_scored({"pingan-pc": "orange"}, title="拒赔", text=chinese), "pingan-pc")["summary"]
     assert summary.startswith(chinese[:150]) and summary.endswith("…") and len(summary) <= 201
+
+
+def test_an_emails_subject_says_an_english_title_is_an_english_report():
+    from datetime import datetime, timezone
+
+    from alerting.templates import email_subject
+    from contracts.messages import Alert, DocRef, Level
+    from tests.kit import make_scored
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def subject(title: str) -> str:
+        doc = make_scored({"pingan-pc": "orange"}, title=title)
+        return email_subject(Alert(id="a1", story_id="s1", unit_id="pingan-pc", unit_name="平安产险", level=Level.orange,
+                                   first_seen=at, last_seen=at, doc_count=1, channels=[doc.channel], sites=[doc.site],
+                                   representative=DocRef.of(doc), negativity=0.9))
+    assert subject("Regulator fines Ping An's Jilin property unit over mis-selling and delayed claims") == (
+        "【舆情预警·橙色】平安产险：英文报道：Regulator fines Ping An's Jilin…")
+    assert subject("平安产险 fined") == "【舆情预警·橙色】平安产险：平安产险 fined"
