@@ -215,6 +215,10 @@ def test_lead_on_a_phone_feed_detail_and_ack_page_fit_375px(site, phone, shots):
     driver.get(f"{server.url}/alerts/{alert_id}")
     wait(driver).until(EC.presence_of_element_located((By.ID, "trail")))
     assert scroll_width(driver) <= NARROW
+    # Each fact's label on one line (报道数 / 渠道 broke after 渠 at 375 px), a score with its scale.
+    labels = driver.find_elements(By.CSS_SELECTOR, "dl.facts dt")
+    assert labels and all(dt.size["height"] < 1.6 * labels[0].size["height"] for dt in labels if dt.is_displayed())
+    assert "越高越负面" in driver.find_element(By.ID, "negativity").text
     assert driver.save_screenshot(str(shots / "phone-alert.png"))
     url = app.ack_url(alert_id, "李明 <13900000011>").replace(app.config.settings.console_base_url, server.url)
     driver.delete_all_cookies()  # from the SMS: no console login
