@@ -300,6 +300,8 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
         "trend": _trend(ports, period, fa, unit_id),
         "by_channel": _rows(cur["by_channel"], None, labels.channel),
         "by_unit": _rows(cur["by_unit"], ports.unit_names, None),
+        # Each unit's negative count in the previous period, by name: the unit table's 上期负面 (what changed).
+        "unit_previous": {name: neg for name, _, neg in _rows(prev["by_unit"], ports.unit_names, None)},
         "unit_labels": {ports.unit_names[u]: ports.unit_short[u] for u in cur["by_unit"] if u in ports.unit_names},
         "by_level": [(labels.level(k), n) for k, n in sorted(cur["by_level"].items(), key=lambda kv: Level(kv[0]).rank)],
         "risks": [(r, cur["risks"].get(r, 0), prev["risks"].get(r, 0)) for r in risks],

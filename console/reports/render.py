@@ -107,8 +107,9 @@ def _distribution(doc, r: dict, images: dict[str, bytes]) -> None:
     if not r.get("unit"):
         layout.heading(doc, "（二）会员单位分布", 2)
         layout.picture(doc, images["units"])
-        layout.table(doc, ["会员单位", "信息量", "负面信息"], [list(x) for x in r["by_unit"]] or [["-", 0, 0]],
-                     widths=[9.0, 3.0, 3.0])
+        layout.table(doc, ["会员单位", "信息量", "负面信息", "上期负面"],
+                     [[*x, "—" if r.get("first_period") else r.get("unit_previous", {}).get(x[0], 0)] for x in r["by_unit"]]
+                     or [["-", 0, 0, "-"]], widths=[8.4, 2.2, 2.2, 2.2])
     if r["kind"] == "daily":
         layout.heading(doc, "（二）风险类型分布" if r.get("unit") else "（三）风险类型分布", 2)
         _risk_table(doc, r)

@@ -98,6 +98,13 @@ def test_daily_numbers_have_mom_change_and_false_alarms_are_taken_out(world):
     assert (a["alerts"], a["acknowledged"], a["ack_time"], a["unacknowledged"]) == (2, 1, "45分钟", 1)
     assert (b["alerts"], b["resolved"], b["false_alarms"], b["ack_time"]) == (1, 1, 1, "45分钟")
     assert any("未确认" in line and app.config.unit(UNIT_A).name in line for line in r["advice"])
+    # What changed per unit: each unit's negatives the day before beside today's, in the page and in Word.
+    assert sum(r["unit_previous"].values()) == keys["negative"]["previous"] == 2
+    html = render.to_html(r, {})
+    table = html[html.index('id="unit-table"'):]
+    assert "<th>上期负面</th>" in table[:table.index("</thead>")]
+    for name, _, _ in r["by_unit"]:
+        assert f"<td>{name}</td>" in table
 
 
 def test_the_daily_trend_starts_where_the_data_starts_and_says_so(world):
