@@ -219,6 +219,12 @@ def test_lead_on_a_phone_feed_detail_and_ack_page_fit_375px(site, phone, shots):
     labels = driver.find_elements(By.CSS_SELECTOR, "dl.facts dt")
     assert labels and all(dt.size["height"] < 1.6 * labels[0].size["height"] for dt in labels if dt.is_displayed())
     assert "越高越负面" in driver.find_element(By.ID, "negativity").text
+    for path, shot in (("/search?q=理赔", "phone-search.png"), ("/reports", "phone-reports.png"),
+                       ("/emergencies", "phone-emergencies.png")):  # the lead's other pages, at the same width
+        driver.get(server.url + path)
+        wait(driver).until(EC.presence_of_element_located((By.TAG_NAME, "main")))
+        assert scroll_width(driver) <= NARROW, path
+        assert driver.save_screenshot(str(shots / shot))
     assert driver.save_screenshot(str(shots / "phone-alert.png"))
     url = app.ack_url(alert_id, "李明 <13900000011>").replace(app.config.settings.console_base_url, server.url)
     driver.delete_all_cookies()  # from the SMS: no console login
