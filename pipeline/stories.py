@@ -147,6 +147,9 @@ class StoryStore:
         self._lock = threading.Lock()
         self._assigned = 0
         self._batch: dict[str, logic.Story] = {}
+        # Each id a new story of the batch would take, with its stored body (None: not stored) as the
+        # batch began: stories are written at the batch's end, so the table does not change before.
+        self._stored: dict[str, str | None] = {}
         self._parsed: dict[str, logic.Candidate] = {}
         self._sqlite = not is_postgres(self.path)
         self._band_sql: dict[int, str] = {}  # the band query by number of keys
@@ -177,6 +180,8 @@ class StoryStore:
                 # other process writes while the batch holds the store.
                 self._batch = {}
                 done = self._seen_before([doc.id for doc, _, _ in prepared])
+                self._stored = self._stored_bodies(
+                    [doc.story_id or logic.story_id_for(doc.title, doc.id) for doc, _, _ in prepared if doc.id not in done])
                 for doc, seen, sketch in prepared:
                     story_id = done.get(doc.id)
                     # A replay gets the same story, not counted again.
@@ -195,6 +200,7 @@ class StoryStore:
                 raise
             finally:
                 self._batch = {}
+                self._stored = {}
             before = self._assigned
             self._assigned += len(prepared)
             prune = self._assigned // PRUNE_EVERY > before // PRUNE_EVERY
@@ -214,6 +220,16 @@ class StoryStore:
                 part).fetchall())
         return found
 
+    def _stored_bodies(self, story_ids: list[str]) -> dict[str, str | None]:
+        """Each story of ``story_ids`` as stored: its body, None when there is none."""
+        found: dict[str, str | None] = dict.fromkeys(story_ids)
+        unique = list(found)
+        for i in range(0, len(unique), 500):
+            part = unique[i:i + 500]
+            found.update(self._db.execute(f"SELECT id, body FROM stories WHERE id IN ({','.join('?' * len(part))})",
+                                          part).fetchall())
+        return found
+
     def _join(self, doc: ScoredDocument, seen: datetime, sketch: tuple[int, ...]) -> logic.Story:
         seen_us = _us(seen)
         since = _us(seen - self.window)
@@ -224,9 +240,10 @@ class StoryStore:
         story_id = logic.choose_story(doc.title, sketch, candidates, parts)
         story = self._get(story_id, stored) if story_id else None
         if story is None:
-            story = logic.new_story(story_id or doc.story_id or logic.story_id_for(doc.title, doc.id), seen)
-            existing = self._get(story.id)  # same title id seen outside the window: continue it
-            story = existing or story
+            new_id = story_id or doc.story_id or logic.story_id_for(doc.title, doc.id)
+            # Same title id seen outside the window: continue it.
+            existing = self._get(new_id, (new_id, self._stored[new_id]) if new_id in self._stored else None)
+            story = existing or logic.new_story(new_id, seen)
         logic.add_document(story, seen, doc.channel.value, doc.site)
         self._batch[story.id] = story
         self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",

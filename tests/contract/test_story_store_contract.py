@@ -270,3 +270,21 @@ def test_sqlite_reads_the_newest_band_rows_as_the_union_of_each_keys_newest(tmp_
         assert differ > 100
     finally:
         store.close()
+
+
+def test_a_title_back_after_the_window_continues_its_stored_story(state_url):
+    # No document of the story is within the window, so neither the title nor the bands find it; the new document's
+    # story id (by its title) is the stored story's, which goes on counting, for each copy of the batch.
+    store = StoryStore(state_url)
+    try:
+        first = store.assign(scored("市民投诉中国人寿吉林省分公司拒赔", BODY, "http://a.example.cn/1"))
+        later = T0 + timedelta(days=30)
+        other, back, again = store.assign_many([
+            scored("协会开展保险知识宣传", OTHER, "http://a.example.cn/2", at=later),
+            scored("【转载】市民投诉中国人寿吉林省分公司拒赔", BODY, "http://b.example.cn/1", at=later),
+            scored("转发：市民投诉中国人寿吉林省分公司拒赔", BODY, "http://c.example.cn/1", at=later + timedelta(hours=1))])
+        assert back.story_id == again.story_id == first.story_id != other.story_id
+        assert [back.story["doc_count"], again.story["doc_count"]] == [2, 3]
+        assert back.story["first_seen"] == first.story["first_seen"] and other.story["doc_count"] == 1
+    finally:
+        store.close()
