@@ -4,6 +4,7 @@ the reading's cache, and the thresholds as checked configuration."""
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -201,14 +202,14 @@ def test_a_bus_that_does_not_answer_never_holds_the_banner_up_and_is_said_to_be_
         asked.append(wall[0])
         answer.wait(30)
         return {"score": GroupLag(50, T0.timestamp() - 500)}
-    h = PipelineHealth(PipelineHealthSettings(refresh=0.5), TZ, FakeClock(T0).now, lambda a, b: {}, lags,
+    h = PipelineHealth(PipelineHealthSettings(refresh=2), TZ, FakeClock(T0).now, lambda a, b: {}, lags,
                        wall=lambda: wall[0], tick=lambda: tick[0], wait=0.2)
     try:
         began = time.monotonic()
         [unknown] = h.read()["problems"]
         assert time.monotonic() - began < 5
         assert unknown["kind"] == "unknown" and unknown["since"] is None
-        assert unknown["text"] == "积压未知：消息总线已 1 秒未应答，评分、索引、预警分发的处理进度读不到"
+        assert re.fullmatch(r"积压未知：消息总线已 \d 秒未应答，评分、索引、预警分发的处理进度读不到", unknown["text"])
         tick[0] = 10
         assert [p["kind"] for p in h.read()["problems"]] == ["unknown"] and len(asked) == 1  # one reading at a time
         answer.set()
@@ -219,12 +220,12 @@ def test_a_bus_that_does_not_answer_never_holds_the_banner_up_and_is_said_to_be_
         answer.clear()
         wall[0], tick[0] = T0.timestamp() + 100, 20
         assert [p["kind"] for p in h.read()["problems"]] == ["lag"]  # a new reading, in flight less than refresh
-        time.sleep(0.4)
+        time.sleep(2.1)  # the reading now in flight longer than refresh
         tick[0] = 30
         lag, stale = h.read()["problems"]  # the last reading's backlog, and that it is the last one
         assert lag["text"] == "评分积压 50 条，最久 8 分钟" and len(asked) == 2
         assert stale["kind"] == "stale" and stale["since"] == T0.isoformat()
-        assert stale["text"] == "积压读数停在 03:35：消息总线已 1 秒未应答，所示积压是当时的读数"
+        assert re.fullmatch(r"积压读数停在 03:35：消息总线已 \d 秒未应答，所示积压是当时的读数", stale["text"])
     finally:
         answer.set()
 
@@ -244,21 +245,21 @@ def test_a_kafka_broker_that_stops_answering_never_holds_the_banner_up():
             with bus.producer() as producer:
                 for i in range(5):
                     producer.send("docs.raw", b"x", key=str(i))
-            h = PipelineHealth(PipelineHealthSettings(lag_age=0.001, refresh=2), TZ, lambda: datetime.now(timezone.utc),
+            h = PipelineHealth(PipelineHealthSettings(lag_age=0.001, refresh=3), TZ, lambda: datetime.now(timezone.utc),
                                lambda a, b: {}, lambda: {"score": bus.group_lag("scorer", ["docs.raw"])}, wait=30)
             [lag] = h.read()["problems"]
             assert lag["kind"] == "lag" and lag["count"] >= 1 and "积压" in lag["text"]  # Tansu may count short
             h.wait = 0.5
             broker.pause()
             try:
-                time.sleep(2.1)
+                time.sleep(3.1)
                 began = time.monotonic()
                 assert [p["kind"] for p in h.read()["problems"]] == ["lag"]  # the last reading, not yet late
-                assert time.monotonic() - began < 2, "the banner waited on the broker"
-                time.sleep(2.1)
+                assert time.monotonic() - began < 2.5, "the banner waited on the broker"
+                time.sleep(3.1)
                 began = time.monotonic()
                 assert [p["kind"] for p in h.read()["problems"]] == ["lag", "stale"]  # in flight longer than refresh
-                assert time.monotonic() - began < 2, "the banner waited on the broker"
+                assert time.monotonic() - began < 2.5, "the banner waited on the broker"
             finally:
                 broker.resume()
             deadline = time.monotonic() + 60
