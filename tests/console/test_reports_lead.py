@@ -133,6 +133,8 @@ def test_lead_opens_reports_on_a_phone_and_reads_their_weekly(site, tmp_path, sh
         login(driver, server.url, "lead_b")
         driver.find_element(By.LINK_TEXT, "舆情报告").click()
         WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "report-scope")))
+        # When the unit's reports come, and what to do before the first one (the page said only 尚无报告).
+        assert "日报每天 08:00 自动生成" in driver.find_element(By.ID, "report-scope").text
         assert driver.find_elements(By.ID, "report-unit") == []  # no unit to choose: the session's
         Select(driver.find_element(By.ID, "report-kind")).select_by_value("weekly")
         driver.execute_script("document.getElementById('report-day').value = arguments[0]", today(server))
