@@ -42,6 +42,7 @@ FINGERPRINT_CHARS: Final = 3000  # the lead carries the identity; the tail adds 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _REPOST_PREFIX = re.compile(r"^(转载|转发|转|原创|【[^】]*】|\[[^\]]*\]|[:：\s])+")
 _NUMBER = re.compile(r"\d+")
+_PREFIX_STARTS: Final = "转原【[:："  # what a match of _REPOST_PREFIX after str.strip() starts with ("" too)
 
 
 def normalise_title(title: str) -> str:
@@ -80,19 +81,17 @@ _TITLES_KEPT: Final = 4096
 def _title(title: str) -> tuple[str, str, tuple[str, ...], str]:
     """``(noise-free title, normalised title, its numbers, story id by title or "")``.
 
-    The noise-free title is ``_NOISE.sub("", title)`` (not lowered): the
-    characters the fingerprint hashes. The normalised title is the same
-    without a repost prefix (【转载】, 转发:), lowered. ``_NOISE`` drops
-    characters one by one, so the noise-free title is that of the prefix
-    followed by that of the rest."""
+    The noise-free title is ``_NOISE.sub("", title)`` (not lowered): the characters the fingerprint hashes. The
+    normalised title is the same without a repost prefix (【转载】, 转发:), lowered. ``_NOISE`` drops characters
+    one by one, so the noise-free title is that of the prefix followed by that of the rest."""
     found = _TITLES.get(title)
     if found is not None:
         return found
-    stripped = title.strip()
-    rest = _REPOST_PREFIX.sub("", stripped)
-    clean_rest = _NOISE.sub("", rest)
+    stripped = title.strip()  # most titles start with no _PREFIX_STARTS: no repost prefix
+    rest = _REPOST_PREFIX.sub("", stripped) if stripped[:1] in _PREFIX_STARTS else stripped
+    clean_rest = _noise_free(rest)
     head = stripped[:len(stripped) - len(rest)]
-    clean = _NOISE.sub("", head) + clean_rest if head else clean_rest
+    clean = _noise_free(head) + clean_rest if head else clean_rest
     norm = _lower(clean_rest)
     parts = (clean, norm, _numbers(norm), stable_id("story", norm) if len(norm) >= MIN_TITLE else "")
     if len(_TITLES) >= _TITLES_KEPT:
@@ -101,14 +100,30 @@ def _title(title: str) -> tuple[str, str, tuple[str, ...], str]:
     return parts
 
 
-def _crc_tables() -> tuple[int, list[np.ndarray], list[np.ndarray]]:
-    """CRC-32 of a 4-character (16-byte UTF-32) window by table lookups.
+def _noise_free(text: str) -> str:
+    """``_NOISE.sub("", text)`` by _LOWER_CHARS (0: a character it drops), the kept runs sliced: no regex call
+    (thousands of instructions a headline). The regex where a character is beyond the Basic Multilingual Plane."""
+    keep = _LOWER_CHARS
+    parts: list[str] = []
+    start = -1  # where the run of kept characters being read began
+    for i in range(len(text)):
+        code = ord(text[i])
+        if code >= 0x10000:
+            return _NOISE.sub("", text)
+        if ord(keep[code]) == 0:
+            if start >= 0:
+                parts.append(text[start:i])
+                start = -1
+        elif start < 0:
+            start = i
+    return text if start == 0 else "".join(parts) + text[start:] if start > 0 else "".join(parts)
 
-    For messages of one length CRC-32 is affine over GF(2): crc(x) =
-    crc(0…0) ^ L(x) with L linear, so L of a window is the XOR of L of each
-    of its bytes alone. Per character position k of the window: a table over
-    the character's low 16 bits (bytes 4k and 4k+1) and one over its plane
-    (byte 4k+2; byte 4k+3 of a code point is always 0)."""
+
+def _crc_tables() -> tuple[int, list[np.ndarray], list[np.ndarray]]:
+    """CRC-32 of a 4-character (16-byte UTF-32) window by table lookups. For messages of one length CRC-32 is
+    affine over GF(2): crc(x) = crc(0…0) ^ L(x) with L linear, so L of a window is the XOR of L of each of its
+    bytes alone. Per character position k of the window: a table over the character's low 16 bits (bytes 4k and
+    4k+1) and one over its plane (byte 4k+2; byte 4k+3 of a code point is always 0)."""
     zero = binascii.crc32(bytes(16))
 
     def byte_alone(pos: int) -> np.ndarray:
@@ -124,11 +139,10 @@ _CRC_ZERO, _CRC_LOW, _CRC_PLANE = _crc_tables()
 # bytes 4k, 4k+1 and 4k+2 at 256 * (4k + j) + byte; byte 4k+3 of a code point is always 0).
 _CRC_BYTES: Final = [int(binascii.crc32(bytes(pos) + bytes((b,)) + bytes(15 - pos)) ^ _CRC_ZERO)
                      for pos in range(4 * SHINGLE) for b in range(256)]
-# The characters _NOISE keeps (alphanumeric in Unicode's sense, as ``re``'s \w
-# without "_"), for the Basic Multilingual Plane.
+# The characters _NOISE keeps (alphanumeric in Unicode's sense, as ``re``'s \w without "_"), for the BMP.
 _KEEP_BMP = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
-# str.lower() of each BMP character where it is one BMP character whatever its
-# neighbours; _IRREGULAR where it is not (İ lowers to two characters, Σ to σ or ς).
+# str.lower() of each BMP character where it is one BMP character whatever its neighbours; _IRREGULAR where it
+# is not (İ lowers to two characters, Σ to σ or ς).
 _IRREGULAR: Final = 0xFFFFFFFF
 
 
@@ -146,18 +160,16 @@ _EMPTY: Final = 1 << 32  # above every CRC-32: a bin no shingle fell into
 _LOWER_CHARS: Final = np.where(_KEPT_LOWER == _IRREGULAR, 0xFFFF, _KEPT_LOWER).astype("<u4").tobytes().decode("utf-32-le")
 _HALVES: Final = np.concatenate([(_CRC_LOW[k] >> (16 * j)) & 0xFFFF for k in range(SHINGLE) for j in range(2)]) \
     .astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
-# Below this many characters (or windows) numpy's fixed cost per call is more
-# than the work it saves: short texts (headlines, posts) take the plain way.
+# Below this many characters (or windows) numpy's fixed cost per call is more than the work it saves: short
+# texts (headlines, posts) take the plain way.
 _NUMPY_FROM: Final = 128
 _WINDOWS = [slice(4 * i, 4 * (i + SHINGLE)) for i in range(_NUMPY_FROM)]
 _WHOLE = [slice(None)]  # a text shorter than a shingle: one window
-# Compiled (mypyc), short texts' windows are hashed by table lookups in native
-# code; from source, each window is sliced and hashed by zlib in C (fewer
-# interpreted steps). The same values either way.
+# Compiled (mypyc), short texts' windows are hashed by table lookups in native code; from source, each window is
+# sliced and hashed by zlib in C (fewer interpreted steps). The same values either way.
 _COMPILED: Final = not __file__.endswith(".py")
-# Python's own str.lower, called as an object: mypyc compiles ``s.lower()`` without the
-# final-sigma rule (Σ lowers to ς at a word's end, else σ), so the two builds would hash
-# and name a story with a Σ differently.
+# Python's own str.lower, called as an object: mypyc compiles ``s.lower()`` without the final-sigma rule (Σ
+# lowers to ς at a word's end, else σ), so the two builds would hash and name a story with a Σ differently.
 _PY_LOWER: Final[Callable[[str], str]] = str.lower
 
 
@@ -167,8 +179,7 @@ def _lower(text: str) -> str:
 
 
 def _normalised(text: str) -> str:
-    """``_NOISE.sub("", text).lower()``, by a table lookup in numpy when
-    the text is long and every character is in the Basic Multilingual Plane."""
+    """``_NOISE.sub("", text).lower()``, by a table lookup in numpy when the text is long and all in the BMP."""
     if len(text) < _NUMPY_FROM:
         return _lower(_NOISE.sub("", text))
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # lone surrogates: dropped
@@ -178,9 +189,8 @@ def _normalised(text: str) -> str:
 
 
 def _lowered_codes(clean_title: str, lead: str) -> np.ndarray | None:
-    """The code points of ``(clean_title + _NOISE.sub("", lead)).lower()``
-    by one table lookup, or None where the table does not say (a character
-    beyond the Basic Multilingual Plane, or one whose lower case is irregular)."""
+    """The code points of ``(clean_title + _NOISE.sub("", lead)).lower()`` by one table lookup, or None where
+    the table does not say (a character beyond the BMP, or one whose lower case is irregular)."""
     codes = np.frombuffer(f"{clean_title}{lead}".encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if codes.max() >= 0x10000:  # lone surrogates are in the BMP (and dropped)
         return None
@@ -191,8 +201,7 @@ def _lowered_codes(clean_title: str, lead: str) -> np.ndarray | None:
 
 
 def shingle_hashes(norm: str) -> np.ndarray:
-    """CRC-32 (zlib's) of each character 4-gram of ``norm`` as UTF-32-LE
-    bytes, one per start; a text shorter than a shingle is one window."""
+    """CRC-32 (zlib's) of each character 4-gram of ``norm`` as UTF-32-LE bytes, one per start (one window if shorter)."""
     count = len(norm) - SHINGLE + 1
     if count < _NUMPY_FROM:
         return np.fromiter(_few_hashes(norm), dtype=np.int64, count=max(1, count))
@@ -214,16 +223,14 @@ def _code_hashes(codes: np.ndarray) -> np.ndarray:
 
 
 def _few_hashes(norm: str) -> Iterator[int]:
-    """:func:`shingle_hashes` of a text with fewer than ``_NUMPY_FROM``
-    windows: each window sliced and hashed in C by map."""
+    """:func:`shingle_hashes` of a text with fewer than ``_NUMPY_FROM`` windows: each sliced and hashed in C by map."""
     count = len(norm) - SHINGLE + 1
     return map(binascii.crc32, map(norm.encode("utf-32-le").__getitem__, _WINDOWS[:count] if count > 0 else _WHOLE))
 
 
 def _window_sketch(norm: str) -> tuple[int, ...]:
-    """``_sketch(list(_few_hashes(norm)))`` by table lookups in native code: the CRC-32 of a
-    window is that of 16 zero bytes XOR each of its bytes' own entry in ``_CRC_BYTES`` (four
-    characters of four bytes: ``SHINGLE`` is 4)."""
+    """``_sketch(list(_few_hashes(norm)))`` by table lookups in native code: the CRC-32 of a window is that of 16
+    zero bytes XOR each of its bytes' own entry in ``_CRC_BYTES`` (four characters of four bytes: ``SHINGLE`` is 4)."""
     data = norm.encode("utf-32-le")
     count = len(norm) - SHINGLE + 1
     if count <= 0:
@@ -243,12 +250,11 @@ def _window_sketch(norm: str) -> tuple[int, ...]:
 
 
 def _char_sketch(title: str, lead: str) -> tuple[int, ...] | None:
-    """``_sketch(list(_few_hashes((title + _NOISE.sub("", lead)).lower())))`` (``title`` noise-free)
-    in one pass over the characters, for short texts in native code: each kept character, lowered by
-    table, adds its CRC-32 part at each position of the four windows it is in (``SHINGLE`` is 4).
-    None where the tables do not say (a character beyond the Basic Multilingual Plane, an irregular
-    lower case) or the text has fewer than ``SHINGLE`` kept characters. A bin's values share their
-    low 5 bits (``SKETCH`` is 32), so the bins keep ``h >> 5``: below 2^30, a cheap int natively."""
+    """``_sketch(list(_few_hashes((title + _NOISE.sub("", lead)).lower())))`` (``title`` noise-free) in one pass
+    over the characters, for short texts in native code: each kept character, lowered by table, adds its CRC-32
+    part at each position of the four windows it is in (``SHINGLE`` is 4). None where the tables do not say (a
+    character beyond the BMP, an irregular lower case) or the text has fewer than ``SHINGLE`` kept characters.
+    A bin's values share their low 5 bits (``SKETCH`` is 32), so the bins keep ``h >> 5``: a cheap int natively."""
     text = f"{title}{lead}"
     lower = _LOWER_CHARS
     half = _HALVES
@@ -298,16 +304,14 @@ def _signature(hashes: np.ndarray) -> tuple[int, ...]:
 
 
 def fingerprint(title: str, text: str) -> tuple[int, ...]:
-    """One-permutation MinHash of the title and the start of the text:
-    character 4-gram shingles hashed with CRC-32 into ``SKETCH`` bins by the
-    hash's low bits, the smallest value kept per bin (-1: an empty bin, in
-    very short texts). Position i of two signatures agrees with probability
-    equal to the Jaccard similarity of the shingle sets.
+    """One-permutation MinHash of the title and the start of the text: character 4-gram shingles hashed with
+    CRC-32 into ``SKETCH`` bins by the hash's low bits, the smallest value kept per bin (-1: an empty bin, in very
+    short texts). Position i of two signatures agrees with probability equal to the Jaccard similarity of the
+    shingle sets.
 
-    The text hashed is ``_NOISE.sub("", title + lead).lower()`` (lead: the
-    text's first ``FINGERPRINT_CHARS`` characters); ``_NOISE`` drops characters
-    one by one, so the title's part is the noise-free title :func:`_title`
-    keeps for the story id."""
+    The text hashed is ``_NOISE.sub("", title + lead).lower()`` (lead: the text's first ``FINGERPRINT_CHARS``
+    characters); ``_NOISE`` drops characters one by one, so the title's part is the noise-free title
+    :func:`_title` keeps for the story id."""
     lead = text[:FINGERPRINT_CHARS]
     if "Σ" in title or "Σ" in lead:
         # Its lower case depends on its neighbours (σ, or ς at a word's end), which the

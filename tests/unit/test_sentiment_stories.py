@@ -11,6 +11,7 @@ from sentiment.stories import (
     Candidate,
     Story,
     _normalised,
+    _title,
     add_document,
     choose_story,
     fingerprint,
@@ -64,6 +65,22 @@ def test_normalised_text_keeps_only_alphanumerics_then_lowers():
     every_bmp = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
     for text in (every_bmp, "İstanbul ＡＢＣ_x-y", "a\ud800b" * 99, "𠮷 Ab_c" * 40, "𠮷 Ab_c", ""):
         assert _normalised(text) == noise.sub("", text).lower()
+
+
+def test_title_parts_are_the_regex_definitions():
+    # _title strips the repost prefix and the noise without the regexes where it can: the same parts.
+    noise = re.compile(r"[\s\W_]+", re.UNICODE)
+    prefix = re.compile(r"^(转载|转发|转|原创|【[^】]*】|\[[^\]]*\]|[:：\s])+")
+    every_bmp = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
+    titles = [every_bmp[i:i + 40] for i in range(0, len(every_bmp), 40)] + [
+        "【转载】市民投诉中国人寿拖延理赔！", "转发：标题 一", "原创 国寿_拒赔", "[图]\u3000平安车险", ":：转载【快讯】x", "转",
+        "\x1c转载 平安", "  【】", "", "a\ud800b", "𠮷野家 拒赔", "转𠮷", "国寿 拒赔 ", "Σ國壽 ΣΑΣ", "İstanbul_ＡＢＣ"]
+    for title in titles:
+        stripped = title.strip()
+        rest = prefix.sub("", stripped)
+        head = stripped[:len(stripped) - len(rest)]
+        clean, norm = _title(title)[:2]
+        assert (clean, norm) == (noise.sub("", head) + noise.sub("", rest), noise.sub("", rest).lower()), title
 
 
 def test_title_numbers_keep_numbered_items_apart():
