@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
+from typing import Final
 
 from sentiment.automaton import any_in
 
@@ -91,8 +92,6 @@ class ClauseCues:
         self.unnamed_org = tuple(w for w in unnamed_org if w)
         self.switch_verbs = tuple(w for w in switch_verbs if w)
         self._unnamed = re.compile(_alternation(self.unnamed_org)) if self.unnamed_org else None
-        # A text without any of the words' last characters (家, 司) has none of them: tested with `in` first.
-        self._unnamed_ends = tuple(sorted({w[-1] for w in self.unnamed_org}))
         self._switched = re.compile(rf"(?:{_alternation(self.switch_verbs)})了?(?:到|去)?$") \
             if self.switch_verbs else None
 
@@ -102,7 +101,7 @@ class ClauseCues:
         A match is two name characters and a company word, so only the two
         positions before each company word are tried (no two company words
         overlap; most insurer sentences have a 保险 that is no company's)."""
-        if self._unnamed is not None and any_in(self._unnamed_ends, text) and self._unnamed.search(text) is not None:
+        if any_in(self.unnamed_org, text):  # the pattern matches where a word occurs (`in` costs less than its search)
             return True
         for org in _ORG_WORD_LIST:
             i = text.find(org, 2)
@@ -118,7 +117,9 @@ class ClauseCues:
         separators) and looks at nothing outside itself but the character after
         a trailing 保险, which is the same in the clause and the text: whether a
         clause at ``[at, end)`` names an organisation is ``within(starts, at, end)``."""
-        return _org_starts(text, self._unnamed, any_in(self._unnamed_ends, text))
+        # The pattern is searched only where one of its words occurs (most texts have none; 司 of 分公司
+        # is in most insurer sentences, so the words' last characters said little).
+        return _org_starts(text, self._unnamed, any_in(self.unnamed_org, text))
 
     def switched_to(self, text: str, offset: int, positions: Sequence[int]) -> int:
         """Where in ``text`` (which starts at ``offset``) the verb of switching
@@ -166,18 +167,46 @@ def _named_at(text: str, i: int, word: str) -> bool:
     _NOT_NAME_END, the two no _INSURANCE_KINDS (all of two characters), and no
     _NOT_AFTER_NAME right after it. Company words are distinct and of two
     characters, so no other alternative can match at ``i``."""
-    first, second = text[i - 2], text[i - 1]
-    if not (_name_char(first) and _name_char(second)) or second in _NOT_BEFORE_WORD:
+    first, second = ord(text[i - 2]), ord(text[i - 1])
+    if first >= 0x10000 or second >= 0x10000:  # no name characters
+        return False
+    classes = _CLASSES
+    if not (ord(classes[first]) & _NAME) or (ord(classes[second]) & (_NAME | _NOT_BEFORE)) != _NAME:
         return False
     if word != "保险":
         return True
-    return second not in _NOT_NAME_END and text[i - 2:i] not in _KINDS_SET and \
-        not text.startswith(_NOT_AFTER_TUPLE, i + 2)
+    if (ord(classes[second]) & _NOT_END) or text[i - 2:i] in _KINDS_SET:
+        return False
+    after = ord(text[i + 2]) if i + 2 < len(text) else 0x10000
+    return not (after < 0x10000 and (ord(classes[after]) & _STARTS_AFTER) != 0 and text.startswith(_NOT_AFTER_TUPLE, i + 2))
 
 
-def _name_char(c: str) -> bool:
-    r"""``[\u4e00-\u9fffA-Za-z0-9]`` for one character."""
-    return "\u4e00" <= c <= "\u9fff" or "a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9"
+# _named_at's character tests as bits of one look-up per Basic Multilingual Plane character (``ord`` of a
+# string's character is native; a character taken as a string is a new object, compared as one):
+# a name character (``[\u4e00-\u9fffA-Za-z0-9]``), one of _NOT_BEFORE_WORD, of _NOT_NAME_END, and the first of a
+# _NOT_AFTER_NAME word.
+_NAME: Final = 1
+_NOT_BEFORE: Final = 2
+_NOT_END: Final = 4
+_STARTS_AFTER: Final = 8
+
+
+def _classes() -> str:
+    """_CLASSES: one character per BMP character, its bits."""
+    table = bytearray(0x10000)
+    for lo, hi in ((0x4E00, 0x9FFF), (0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A)):  # name characters
+        for c in range(lo, hi + 1):
+            table[c] |= _NAME
+    for ch in _NOT_BEFORE_WORD:
+        table[ord(ch)] |= _NOT_BEFORE
+    for ch in _NOT_NAME_END:
+        table[ord(ch)] |= _NOT_END
+    for w in _NOT_AFTER_TUPLE:
+        table[ord(w[0])] |= _STARTS_AFTER
+    return table.decode("latin-1")
+
+
+_CLASSES: Final = _classes()
 
 
 def split_clauses(pattern: re.Pattern[str], text: str, offset: int) -> list[tuple[str, int]]:

@@ -3,6 +3,7 @@ with another named as the one chosen instead; the insurer's staff whose
 helping words are not next to their name; a non-member insurer named 'XX保险'
 beside a member; the insurer's name inside a fraud phrase."""
 import random
+import re
 
 import pytest
 
@@ -105,6 +106,27 @@ def test_org_starts_is_names_org_of_the_text_and_of_each_clause():
         for m in _CLAUSE.finditer(text):
             assert within(starts, m.start(), m.end()) == _names_org(m.group(0)), (text, m.group(0))
     assert org_starts("平安产险拒赔，我换了人保财险") == [0, 10]
+
+
+def test_the_character_classes_named_at_looks_up_are_its_sets():
+    from sentiment.clauses import (
+        _CLASSES,
+        _NAME,
+        _NOT_AFTER_TUPLE,
+        _NOT_BEFORE,
+        _NOT_BEFORE_WORD,
+        _NOT_END,
+        _NOT_NAME_END,
+        _STARTS_AFTER,
+    )
+
+    name = re.compile("[\u4e00-\u9fffA-Za-z0-9]")
+    firsts = {w[0] for w in _NOT_AFTER_TUPLE}
+    assert len(_CLASSES) == 0x10000
+    for c in range(0x10000):
+        bits, ch = ord(_CLASSES[c]), chr(c)
+        assert (bits & _NAME != 0, bits & _NOT_BEFORE != 0, bits & _NOT_END != 0, bits & _STARTS_AFTER != 0) == (
+            name.match(ch) is not None, ch in _NOT_BEFORE_WORD, ch in _NOT_NAME_END, ch in firsts), hex(c)
 
 
 def test_org_starts_are_the_named_org_patterns_matches_before_each_company_word():
