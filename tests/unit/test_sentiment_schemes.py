@@ -87,6 +87,11 @@ def test_units_with_schemes_are_matched_only_through_them(tmp_path):
         assert got == {"chinalife-jl"} and rules == [("chinalife-brand", "chinalife-jl")], brand
         assert units(f"{brand}总部组织架构调整", "新设健康养老事业部。")[0] == set(), brand
         assert units(f"{brand}发布年报", "吉林分公司保费增长。")[0] == {"chinalife-jl"}, brand
+        # the group's figures are results news too, without 年报 or 业绩 (not placed in Jilin)
+        for title in (f"{brand}前三季度净利润同比下降 总投资收益率走低", f"{brand}一季报：净利3.16亿，同比下滑21.81%",
+                      f"{brand}上半年营收同比增长", f"{brand}前三季度总保费收入5600亿元"):
+            assert units(title, "公司发布报告。")[0] == set(), title
+        assert units(f"{brand}前三季度净利润同比下降", "吉林分公司保费增长。")[0] == {"chinalife-jl"}, brand
         # words customers use are no group news (冲业绩, 投诉到总公司)
         assert units(f"{brand}的业务员为了冲业绩骗我买保险", "投诉到总公司也没用。")[0] == {"chinalife-jl"}, brand
     # A question naming two members finds both.
