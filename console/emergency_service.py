@@ -28,6 +28,11 @@ ACTION_LABELS = {"tick": "完成", "untick": "取消完成", "note": "添加记�
                  "remove_person": "移除责任人", "bulletin": "安排立即发送续报", "close": "关闭事件"}
 
 
+def bulletin_hours(ports: Ports) -> str:
+    """How often 续报 go out, in hours as people write it: 4, 0.5, 1.25 (not 4.0)."""
+    return f"{round(ports.config.rules.emergency.bulletin_every / 3600, 2):g}"
+
+
 def _call(ports: Ports, method: str, *args, **kwargs):
     try:
         return ports.emergency(method, *args, **kwargs)
@@ -94,7 +99,7 @@ def detail(ports: Ports, user: User, emergency_id: str) -> dict:
         "summary_text": em.get("summary", ""), "lessons": em.get("lessons", ""),
         "spread": _spread(alert, docs), "documents": [_doc(d) for d in docs],
         "actions": acts, "deadline_hours": em.get("deadline_hours"),
-        "every_hours": round(ports.config.rules.emergency.bulletin_every / 3600, 2),
+        "every_hours": bulletin_hours(ports),
         # people to pick from: console users and the unit's contacts (any other name may be typed)
         "candidates": sorted({u.display_name for u in ports.users.list_users() if u.display_name}
                              | {c.name for c in (ports.units[alert.unit_id].contacts if alert.unit_id in ports.units

@@ -101,7 +101,7 @@ def assess(overdue: dict | None, lags: Mapping[str, GroupLag | None], now: datet
     whose age is a lower bound (the bus could not tell the first record's time); ``late``: the bus has not
     answered for that many seconds, and the backlogs are its reading at that epoch time (None: no reading)."""
     wall = time.time() if wall is None else wall
-    ours = "本单位预警的" if unit else ""
+    ours = "本单位预警的 " if unit else ""
     problems: list[dict] = []
     outbox = (overdue or {}).get("outbox") or {}
     if outbox:

@@ -32,7 +32,7 @@ def emergencies_page(request: Request, status: str = "", session: Session = Depe
     ports = ports_of(request)
     items = service.listing(ports, session.user, status if status in ("open", "closed") else None)
     return render(request, "emergencies.html", {"items": items, "status": status,
-                                                "every_hours": round(ports.config.rules.emergency.bulletin_every / 3600, 2)})
+                                                "every_hours": service.bulletin_hours(ports)})
 
 
 @router.get("/emergencies/{emergency_id}")

@@ -154,3 +154,13 @@ def test_duty_officer_raises_ticks_and_closes_an_emergency_in_the_browser(consol
         assert len(rows) == 1 and "已关闭" in rows[0].text
     finally:
         driver.quit()
+
+
+@pytest.mark.parametrize("seconds, said", [(14400, "4"), (1800, "0.5"), (4500, "1.25"), (5000, "1.39")])
+def test_bulletin_interval_is_said_as_people_write_hours(seconds, said):
+    # 「每 4 小时」, not 「每 4.0 小时」 (the emergencies page and each 事件's page)
+    from types import SimpleNamespace
+
+    from console.emergency_service import bulletin_hours
+    ports = SimpleNamespace(config=SimpleNamespace(rules=SimpleNamespace(emergency=SimpleNamespace(bulletin_every=seconds))))
+    assert bulletin_hours(ports) == said

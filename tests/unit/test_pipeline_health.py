@@ -112,7 +112,7 @@ def test_a_leads_banner_names_its_units_late_sends_and_the_pipelines_stalls_as_s
     assert association[0].startswith("通知发送停滞：3 条短信逾期未发") and association[-1] == "评分积压 1,240 条，最久 12 分钟"
     assert any(t.startswith("自动转发停滞：1 条") for t in association)
     assert [p["text"] for p in h.read("picc-jl")["problems"]] == [
-        "通知发送停滞：本单位预警的1 条短信逾期未发，最早应于 03:35 发出（已过 12 分钟）",
+        "通知发送停滞：本单位预警的 1 条短信逾期未发，最早应于 03:35 发出（已过 12 分钟）",
         "全系统评分积压 1,240 条，最久 12 分钟（各单位的预警都会延迟）"]
     assert [p["kind"] for p in h.read("nobody")["problems"]] == ["lag"]  # a unit with nothing late: the stall alone
     assert [p["text"] for p in h.read()["problems"]] == association  # each view cached on its own
