@@ -15,6 +15,7 @@ from sentiment.negativity import Negativity, round4
 
 MAX_REASONS_PER_UNIT = 4
 MODEL_SENTENCE_CHARS = 80  # a sentence the model found negative, as quoted in a reason
+QUOTE_CHARS = 200  # a lexicon phrase's sentence, as quoted in a reason: longer ones by a window around the phrase
 
 
 def scored_document(doc: Document, units: list[UnitMatch], rules: list[RuleMatch], negativity: float,
@@ -113,7 +114,7 @@ def unit_reasons(neg: Negativity, unit_id: str) -> list[Reason]:
     given: list[tuple[str, str]] = []  # (phrase, sentence) of each reason in out, not read back from them
     for seg in neg.reasons:
         if seg.hits:
-            pairs: list[tuple[str, str | None, str]] = [(p, risk, seg.text[:200]) for p, risk in seg.hits]
+            pairs: list[tuple[str, str | None, str]] = _quoted_hits(seg.text, seg.hits)
         else:
             pairs = [(MODEL_EVIDENCE, None, trim_sentence(seg.text))]
         for phrase, risk, sentence in pairs:
@@ -123,6 +124,55 @@ def unit_reasons(neg: Negativity, unit_id: str) -> list[Reason]:
                 given.append((phrase, sentence))
                 out.append(_reason(phrase, sentence, risk, round4(seg.score), unit_id))
     return out
+
+
+def _quoted_hits(text: str, hits: list[tuple[str, str]]) -> list[tuple[str, str | None, str]]:
+    """Each hit ``(phrase, risk type)`` with its sentence as quoted: the sentence itself when it is
+    at most QUOTE_CHARS long; else one window around all the phrases when they fit in one (the
+    sentence is still shown once with its terms marked), else a window around each phrase."""
+    if len(text) <= QUOTE_CHARS:
+        return [(p, risk, text) for p, risk in hits]
+    spans: list[tuple[int, int]] = []
+    lo = len(text)
+    hi = 0
+    for p, _risk in hits:
+        start = text.find(p)
+        if start < 0:
+            start = text.lower().find(p.lower())  # a phrase matched on the lowered text
+        span = (start, start + len(p)) if start >= 0 else (0, 0)
+        spans.append(span)
+        lo = min(lo, span[0])
+        hi = max(hi, span[1])
+    if hi - lo <= QUOTE_CHARS:
+        one = quote_window(text, lo, hi)
+        return [(p, risk, one) for p, risk in hits]
+    return [(hits[k][0], hits[k][1], quote_window(text, spans[k][0], spans[k][1])) for k in range(len(hits))]
+
+
+def quote_window(text: str, start: int, end: int, limit: int = QUOTE_CHARS) -> str:
+    """About ``limit`` characters of ``text`` around ``text[start:end]`` (a phrase), with "…" where
+    the text is cut; Latin words are not cut (the window shrinks to a word's boundary). The text
+    itself when it is at most ``limit`` long. Costs the window and a word, not the text."""
+    n = len(text)
+    if n <= limit:
+        return text
+    end = min(end, start + limit)
+    room = limit - (end - start)
+    lo = max(0, start - room // 2)
+    hi = min(n, lo + limit)
+    lo = max(0, hi - limit)
+    if lo > 0 and _latin(text[lo - 1]) and _latin(text[lo]):
+        while lo < start and _latin(text[lo]):
+            lo += 1
+    if hi < n and _latin(text[hi - 1]) and _latin(text[hi]):
+        while hi > end and _latin(text[hi - 1]):
+            hi -= 1
+    return ("…" if lo > 0 else "") + text[lo:hi].strip() + ("…" if hi < n else "")
+
+
+def _latin(c: str) -> bool:
+    """A letter or digit of a Latin word (a window ends between words, not inside one)."""
+    return c.isascii() and c.isalnum()
 
 
 def _given(given: list[tuple[str, str]], phrase: str, sentence: str) -> bool:
