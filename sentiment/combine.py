@@ -52,7 +52,7 @@ COMBINATION_FILE = "data/combination.json"
 FEATURES = ("model_neg", "model_pos", "lexicon", "lexicon_more", "routine", "routine_x_model", "hedge", "advice",
             "advice_x_model")
 MODEL_CLIP = 4.0
-MODEL_NEG_CLIP = 2.0  # "not negative" from the model cannot outvote a risk phrase (净利同比下降)
+MODEL_NEG_CLIP = 1.5  # "not negative" from the model cannot outvote a risk phrase (净利同比下降, 净利3.16亿，同比下滑)
 LEXICON_MORE_CAP = 3.0
 COUNTER_DAMPING = 0.2
 # Fitted coefficients that must not be negative (more phrases, more model

@@ -53,6 +53,8 @@ def test_their_positive_and_neutral_twins_are_not(demo_app, text):
     "太保车险今年比去年贵了七百多",
     "报案十天了，大地保险到现在连查勘都没做",
     "新华保险扣了我两千块手续费，也不解释",
+    "人保财险的查勘员暗示要给点好处才能快点定损",  # a kickback asked for (brief detect7)
+    "阳光保险去年的理赔款到现在还没有着落",
 ])
 def test_colloquial_complaints_of_each_class_alert(demo_app, title):
     assert scored_levels(demo_app, title, title, channel="weibo"), title
