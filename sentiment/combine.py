@@ -98,6 +98,17 @@ class Combination:
         z = max(-40.0, min(40.0, self.logit(x)))
         return 1.0 / (1.0 + math.exp(-z))
 
+    def neutral(self) -> float:
+        """The probability of a segment with no evidence either way: every
+        feature 0 — no phrase, no cue, the model's logit 0 (its "negative" and
+        "not negative" in balance) — i.e. sigmoid(intercept). The intercept
+        holds the offset that puts the fit's operating point at the alert
+        threshold, so this is the fitted scale's neutral point, not 0.5: a
+        segment only the model speaks about scores above it exactly when the
+        model's reading, after the cues' pull (advice, routine…), is on the
+        negative side."""
+        return self.probability((0.0,) * len(self.weights))
+
     # ------------------------------------------------------------ file format
 
     def to_json(self) -> str:

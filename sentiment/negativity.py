@@ -81,10 +81,16 @@ class SegmentScore:
 SentenceScore = SegmentScore
 
 
+# The packaged combination's neutral score (combine.Combination.neutral): a segment the model alone carried is
+# quoted as a reason when it scores above it (Negativity.reasons).
+MODEL_NEUTRAL = combine.load_packaged().neutral()
+
+
 @dataclass
 class Negativity:
     score: float
     segments: list[SegmentScore]
+    neutral: float = MODEL_NEUTRAL  # the combination's neutral score; another combination passes its own
 
     @property
     def sentences(self) -> list[SegmentScore]:
@@ -92,8 +98,17 @@ class Negativity:
 
     @property
     def reasons(self) -> list[SegmentScore]:
-        """Segments that drove the score, worst first."""
-        return sorted((s for s in self.segments if s.hits or (s.drivers and s.score >= 0.5)),
+        """Segments that drove the score, worst first: each with a lexicon
+        phrase, and each the model alone carried — it has drivers (the model's
+        logit is positive) and it scores above the combination's neutral score
+        (:meth:`combine.Combination.neutral`, sigmoid of the fitted intercept:
+        what a segment with no evidence either way scores). A fixed cut-off
+        (0.5 before) meant something else after every refit: with the intercept
+        at -1.65 a complaint the model reads as plainly negative (查勘员…不耐烦，
+        太失望了) scored 0.496 and went unquoted. A segment an advice or
+        routine cue pulled back under the neutral score is not quoted."""
+        neutral = self.neutral
+        return sorted((s for s in self.segments if s.hits or (s.drivers and s.score > neutral)),
                       key=lambda s: -s.score)
 
 
@@ -307,7 +322,7 @@ class NegativityScorer:
                        frame: str = "") -> Negativity:
         """Score ``(text, weight, kind)`` segments and aggregate."""
         scored = [self.segment(text, weight, kind, advice_title, frame) for text, weight, kind in segments if text]
-        return Negativity(aggregate([s.score for s in scored]), scored)
+        return Negativity(aggregate([s.score for s in scored]), scored, self.combination.neutral())
 
     def score(self, title: str, text: str) -> Negativity:
         """Whole-document negativity (title and every sentence), for texts

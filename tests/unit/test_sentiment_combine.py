@@ -199,3 +199,27 @@ def test_dry_run_explains_a_risk_type_bound():
                          risk_levels={"高管变动": RiskLevels(max=Level.blue)})
     text = policy.explain(0.95, 1.0, 1.0, risks={"高管变动"})
     assert "达到橙色" in text and "风险类型（高管变动）的等级上限：蓝色" in text
+
+
+@pytest.mark.parametrize("intercept", [-4.0, -1.0, 0.0, 2.0])
+def test_a_sentence_only_the_model_reads_as_negative_is_a_reason_whatever_the_fitted_intercept(intercept):
+    """Negativity.reasons quotes a segment the model alone carried when it scores above the
+    combination's neutral score (sigmoid of its intercept), not above a fixed number: with
+    any intercept the model's negative sentence is quoted, its neutral one and a how-to the
+    advice cue pulled back are not."""
+    from sentiment.bayes import NaiveBayes
+    from sentiment.negativity import NegativityScorer
+    from sentiment.tokenize import Tokenizer
+
+    weights = {"model_pos": 1.0, "advice": -5.0}
+    c = combine.Combination(intercept, tuple(weights.get(f, 0.0) for f in combine.FEATURES))
+    assert c.neutral() == pytest.approx(1 / (1 + math.exp(-intercept)))
+    neg = NegativityScorer(Tokenizer(), {"理赔纠纷": ["拒赔"]}, [], NaiveBayes({"失望": 9}, {"满意": 9}),
+                           advice_cues=["如何"], combination=c)
+    negative, neutral, advice = "查勘员态度冷淡让人失望", "查勘员态度满意", "如何避免失望"
+    scored = neg.score("", "。".join((negative, neutral, advice)) + "。")
+    by_text = {s.text.rstrip("。"): s for s in scored.segments}
+    assert by_text[negative].drivers and by_text[advice].drivers and not by_text[neutral].drivers
+    assert [s.text.rstrip("。") for s in scored.reasons] == [negative]
+    if intercept == -4.0:  # under 0.5, where the fixed cut-off left it unquoted
+        assert by_text[negative].score < 0.5
