@@ -53,6 +53,11 @@ HELDOUT5 = HERE / "heldout5.jsonl"
 # self-service, price rises, canned excuses, comparisons; effort and waiting that are no complaint): ``--heldout6``.
 # Scored before (P/R/F1 0.841/0.771/0.804) and after (0.918/0.938/0.928) brief `detect6` (MODEL_CARD.md).
 HELDOUT6 = HERE / "heldout6.jsonl"
+# The seventh batch (105 items, 55 negative pairs, written 2026-12-02 07:10 before any scoring): 58 insurer headlines
+# as finance and general news write them (results, solvency, ratings, executives, fines, lawsuits, share prices and
+# holders, products, CSR/awards, regulator notices and complaint rankings; members, group news, other companies of a
+# group, non-members) and 47 posts (Weibo, Tieba, 黑猫投诉, Douyin, WeChat letters): ``--heldout7``.
+HELDOUT7 = HERE / "heldout7.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
