@@ -178,9 +178,10 @@ def test_a_due_timer_fires_once_among_concurrent_escalators(state_url):
     seed.close()
 
     def fire(store: AlertStore, i: int) -> bool:
-        [timer] = store.due_timers(T0 + timedelta(minutes=1)) or [None]
-        if timer is None:
+        timers = store.due_timers(T0 + timedelta(minutes=1))
+        if not timers:
             return False
+        [timer] = timers
         with store.transaction() as db:
             current = store.pending_timer(db, a.id, "escalate")
             if current is None or current.due_at != timer.due_at:
@@ -252,7 +253,7 @@ def test_concurrent_forwarders_release_a_held_alert_once(state_url):
     def forward(store: AlertStore, i: int) -> bool:
         with store.transaction() as db:
             store.get(a.id, db)  # the alert's lock
-            if store.review(a.id, db)["state"] != "pending":
+            if (store.review(a.id, db) or {}).get("state") != "pending":
                 return False
             released = [r["id"] for r in store.held(db, a.id) if store.release_held(db, r["id"], "{}", T0, T0)]
             store.close_review(db, a.id, "forwarded", T0, by=f"reviewer-{i}")

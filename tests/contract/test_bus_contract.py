@@ -20,6 +20,7 @@ from collections import Counter
 import pytest
 
 from pipeline.bus import Bus, BusError, Consumer, Producer, Record, open_bus
+from pipeline.bus.sqlite_log import SqliteBus
 
 # Tansu answers ListOffsets(timestamp -1, "latest") with the base offset of the
 # newest stored batch + 1; Kafka answers with the log end offset, "the offset of
@@ -404,6 +405,7 @@ def test_sqlite_url_is_relative_to_data_dir_unless_absolute(tmp_path):
     relative = open_bus("sqlite:///var/bus.db", data_dir=tmp_path)
     absolute = open_bus(f"sqlite:///{tmp_path / 'abs.db'}", data_dir="/nonexistent")
     try:
+        assert isinstance(relative, SqliteBus) and isinstance(absolute, SqliteBus)
         assert relative.path == tmp_path / "var" / "bus.db" and relative.path.exists()
         assert absolute.path == tmp_path / "abs.db" and absolute.path.exists()
     finally:

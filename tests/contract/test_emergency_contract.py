@@ -4,9 +4,11 @@ one 事件 per alert however many open it at once, a 续报 timer fires once, ti
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import cast
 
 from alerting.emergency import EmergencyDesk
 from alerting.escalator import Escalator
+from alerting.planner import Planner
 from alerting.store import AlertStore
 from contracts.clock import FakeClock
 from pipeline.config import load_config
@@ -64,7 +66,7 @@ def test_concurrent_ticks_are_all_kept(state_url):
     race(n, state_url, lambda store, i: desk(store).tick(em["id"], f"c{i + 1}", True, actor=f"p{i}", via="console"))
     check = AlertStore(state_url)
     try:
-        items = check.get_emergency(em["id"])["checklist"]
+        items = (check.get_emergency(em["id"]) or {})["checklist"]
         assert [i["by"] for i in items[:n]] == [f"p{i}" for i in range(n)]
     finally:
         check.close()
@@ -76,11 +78,11 @@ def test_a_due_bulletin_fires_once_among_concurrent_escalators(state_url):
     em = desk(store).open(alert_id, actor="值班员王宁", via="console")
     store.close()
     later = FakeClock(T0 + timedelta(seconds=CONFIG.rules.emergency.bulletin_every))
-    no_planner = SimpleNamespace(routing=None)  # only 续报 timers are due: no alert messages to plan
+    no_planner = cast(Planner, SimpleNamespace(routing=None))  # only 续报 timers are due: no alert messages to plan
     race(6, state_url, lambda store, i: Escalator(store, no_planner, later, emergency=desk(store, later)).run_once())
     check = AlertStore(state_url)
     try:
-        assert len(check.get_emergency(em["id"])["bulletins"]) == 1
+        assert len((check.get_emergency(em["id"]) or {})["bulletins"]) == 1
         rows = [r for r in check.outbox(alert_id) if r["kind"] == "bulletin"]
         assert rows and {r["round"] for r in rows} == {1} and len(rows) == len({r["recipient"] for r in rows})
         [pending] = [t for t in check.timers(alert_id) if t["kind"] == "bulletin" and t["state"] == "pending"]

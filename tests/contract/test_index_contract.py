@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from contracts.messages import Channel, Document, Level, ScoredDocument, UnitMatch
 from pipeline.index import Index, IndexError_, SearchQuery, SearchResult, open_index
+from pipeline.index.elastic import ElasticIndex
 
 ES_ENV = "ELASTICSEARCH_URL"
 SH = ZoneInfo("Asia/Shanghai")
@@ -41,6 +43,11 @@ def make_doc(slug: str, title: str, text: str = "", *, channel: str = "news", so
         units=[UnitMatch(unit_id=u, unit_name=UNITS[u][0], aliases=UNITS[u][1]) for u in units],
         unit_levels={u: Level(level) for u in units} if level else {},
         unit_negativity={u: negativity for u in units})
+
+
+def published(doc: ScoredDocument) -> datetime:
+    assert doc.published_at is not None  # every corpus document has its time
+    return doc.published_at
 
 
 # Corpus: 23:30 and 00:30 (Asia/Shanghai) straddle a local midnight while
@@ -75,6 +82,7 @@ class IndexEnv:
 
     def __init__(self, kind: str, tmp_path) -> None:
         self.kind = kind
+        self.options: dict[str, Any]
         if kind == "tantivy":
             self.url, self.options = f"tantivy:///{tmp_path / 'index'}", {}
         elif kind == "sqlite":
@@ -91,7 +99,7 @@ class IndexEnv:
         return index
 
     def close_all(self) -> None:
-        if self.kind == "elasticsearch" and self._open:
+        if self.kind == "elasticsearch" and self._open and isinstance(self._open[0], ElasticIndex):
             self._open[0].drop()
         for index in reversed(self._open):
             index.close()
@@ -354,7 +362,7 @@ def test_each_filter_alone(loaded):
 
 
 def test_time_range_edges_are_start_inclusive_end_exclusive(loaded):
-    at = DISPUTE.published_at
+    at = published(DISPUTE)
     assert found(loaded, start=at, end=at + timedelta(microseconds=1)) == idset(DISPUTE)
     assert found(loaded, start=at - timedelta(hours=1), end=at) == set()
     # the same instant written in another offset
@@ -436,7 +444,7 @@ def test_highlights_escape_html_and_stay_short(index):
 
 
 def test_counts_by_day_use_shanghai_calendar_days(loaded):
-    assert DISPUTE.published_at.astimezone(timezone.utc).date() == COMMUNITY.published_at.astimezone(timezone.utc).date()
+    assert published(DISPUTE).astimezone(timezone.utc).date() == published(COMMUNITY).astimezone(timezone.utc).date()
     assert loaded.counts(SearchQuery(), "day") == {
         "2024-05-10": 1, "2024-05-11": 1, "2024-05-12": 1, "2024-05-13": 1, "2024-06-02": 1}
 

@@ -122,6 +122,7 @@ def test_random_kills_and_a_supervisor_kill_lose_nothing_and_duplicate_at_most_o
                     wait_for(lambda r=role, p=pid: run.pid(r) not in (None, p), 60, f"{role} restarted")
                 if n == 1:  # once: the supervisor itself, then a new `yuqing run` on the same data dir
                     children = run.pids()
+                    assert run.proc is not None  # started above
                     run.proc.send_signal(signal.SIGKILL)
                     run.proc.wait()
                     kills.append("supervisor")

@@ -31,7 +31,9 @@ def tick(app, minutes: float) -> None:
 
 
 def ack_link(mail) -> str:
-    return re.search(r"http://127\.0\.0\.1:8080/ack/(\S+)", mail.body).group(1)
+    found = re.search(r"http://127\.0\.0\.1:8080/ack/(\S+)", mail.body)
+    assert found, mail.body
+    return found.group(1)
 
 
 def test_unacknowledged_alert_escalates_to_backup_then_duty_officer(app, smtp):

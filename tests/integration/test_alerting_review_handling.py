@@ -140,7 +140,9 @@ def test_the_report_does_not_count_closing_a_held_alert_as_the_units_acknowledge
     """各单位预警处置情况: an alert the association closed while held was never the unit's to acknowledge
     nor to resolve."""
     from types import SimpleNamespace
+    from typing import cast
 
+    from console.ports import Ports
     from console.reports import build
     closed, told = route(app, story="s1"), route(app, story="s2")
     app.clock.advance(10 * 60)
@@ -149,8 +151,8 @@ def test_the_report_does_not_count_closing_a_held_alert_as_the_units_acknowledge
     app.clock.advance(20 * 60)
     act(app, told.id, AlertStatus.acknowledged, actor=PRIMARY, via="ack-link")  # the unit, 30 minutes after
     store = app.alert_store
-    ports = SimpleNamespace(detected_at=store.detected_at, audit_trail=store.audit_trail, reviews=store.reviews,
-                            unit_names={})
+    ports = cast(Ports, SimpleNamespace(detected_at=store.detected_at, audit_trail=store.audit_trail,
+                                        reviews=store.reviews, unit_names={}))
     [row] = build._handling(ports, [store.get(closed.id), store.get(told.id)], [])
     # nor as the unit's 已处置: counted apart (the report says so under the table)
     assert (row["alerts"], row["acknowledged"], row["ack_minutes"], row["resolved"]) == (2, 1, 30, 0)

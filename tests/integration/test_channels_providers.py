@@ -19,9 +19,11 @@ from pipeline.config.sms import SmsTemplate
 from tests.kit import GATEWAY_ENV, REPO_ROOT, gateway_sim
 
 SECRETS = [v for k, v in GATEWAY_ENV.items() if "SECRET" in k or "TOKEN" in k or "KEY" in k and "KEY_ID" not in k]
-SMS = {"sms": {"template": "alert", "params": {"unit": "国寿吉林", "level": "红色预警", "risk": "理赔纠纷",
+SMS: dict[str, dict] = {"sms": {"template": "alert", "params": {"unit": "国寿吉林", "level": "红色预警", "risk": "理赔纠纷",
                                                "title": "拖延理赔", "code": "AbCd-f12"}}}
 DEMO_SMS = load_config(REPO_ROOT / "config" / "demo").settings.sms  # the stand-in approves these templates
+assert DEMO_SMS.aliyun is not None and DEMO_SMS.tencent is not None  # the demo configures both
+ALIYUN_TEMPLATES, TENCENT_TEMPLATES = DEMO_SMS.aliyun.templates, DEMO_SMS.tencent.templates
 ROBOT = {"robot": {"title": "舆情预警", "markdown": "### 舆情预警\n\n测试", "mentions": ["13900000021"]}}
 ROBOTS = [RobotConfig(id="duty-group", kind="dingtalk", token_env="YUQING_ROBOT_DUTY_TOKEN",
                       secret_env="YUQING_ROBOT_DUTY_SECRET"),
@@ -39,14 +41,14 @@ def sim(monkeypatch):
 def aliyun(sim, **kw):
     return AliyunSmsClient(AliyunSmsConfig(endpoint=f"{sim.url}/aliyun/", access_key_id_env="YUQING_ALIYUN_SMS_KEY_ID",
                                            access_key_secret_env="YUQING_ALIYUN_SMS_KEY_SECRET", sign_name="吉林保协",
-                                           templates=kw.pop("templates", DEMO_SMS.aliyun.templates),
+                                           templates=kw.pop("templates", ALIYUN_TEMPLATES),
                                            timeout=kw.pop("timeout", 2.0), **kw))
 
 
 def tencent(sim, **kw):
     return TencentSmsClient(TencentSmsConfig(endpoint=f"{sim.url}/tencent/", secret_id_env="YUQING_TENCENT_SECRET_ID",
                                              secret_key_env="YUQING_TENCENT_SECRET_KEY", sdk_app_id="1400000000",
-                                             sign_name="吉林保协", templates=kw.pop("templates", DEMO_SMS.tencent.templates),
+                                             sign_name="吉林保协", templates=kw.pop("templates", TENCENT_TEMPLATES),
                                              timeout=kw.pop("timeout", 2.0), **kw))
 
 
@@ -96,7 +98,7 @@ def test_the_stand_in_refuses_what_the_provider_refuses(sim, make, monkeypatch):
                             ({"title": "理" * (sim.param_max[make.__name__] + 1)}, "length")]:
             with pytest.raises(PermanentError, match=re.escape(refused[why])):
                 make(sim).send("n", "13900000021", {"sms": {"params": {**SMS["sms"]["params"], **params}}})
-    other = DEMO_SMS.aliyun.templates.model_copy(update={"alert": SmsTemplate(code="SMS_404", text=DEMO_SMS.aliyun.templates.alert.text)})
+    other = ALIYUN_TEMPLATES.model_copy(update={"alert": SmsTemplate(code="SMS_404", text=ALIYUN_TEMPLATES.alert.text)})
     with pytest.raises(PermanentError, match=re.escape(refused["template"])):
         make(sim, templates=other).send("n", "13900000021", SMS)
     assert sim.received == [] and [why for _, why in sim.rejected] == [refused[w] for w in ("url", "url", "length", "template")]

@@ -147,7 +147,7 @@ def test_cursors_persist(runs, env):
     from crawlers.state import CrawlState
     with CrawlState.in_data_dir(env["data"]) as state:
         for source in OK:
-            newest = float(state.cursor(source, "newest"))  # newest publish time flushed
+            newest = float(state.cursor(source, "newest") or "nan")  # newest publish time flushed
             newest_doc = max(d.published_at.timestamp() for d in runs["docs"][source])
             assert newest == pytest.approx(newest_doc, abs=1), source
         assert state.cursor("fx-down", "newest") is None
@@ -179,11 +179,11 @@ def test_source_health_after_the_runs(runs, env):
         assert h.state == "ok" and h.last_status == "ok" and h.runs_24h == 2, h
         assert h.items_24h == PUBLISHED[source] and h.items_last_run == 0 and h.consecutive_failures == 0
         assert h.last_item_at is not None and h.staleness_s is not None
-    assert health["fx-weibo-nocookie"].state == "blind" and "请先登录" in health["fx-weibo-nocookie"].last_error
+    assert health["fx-weibo-nocookie"].state == "blind" and "请先登录" in (health["fx-weibo-nocookie"].last_error or "")
     assert health["fx-wechat-captcha"].state == "blind"
     down = health["fx-down"]
     assert down.state == "failing" and down.consecutive_failures == 2 and down.last_success_at is None
-    assert "500" in down.last_error or "non-200" in down.last_error
+    assert down.last_error and ("500" in down.last_error or "non-200" in down.last_error)
 
 
 # ---------------------------------------------------------------- per channel
@@ -203,7 +203,8 @@ def test_news_portal(runs):
     assert docs["吉林省农险承保面积再创新高"].url.endswith("/news/2026/103.html")
     # GBK behind a header claiming utf-8, characters outside GBK as &#…; references.
     assert "镕基、𠮷野家" in docs["消费者投诉：退保手续费扣得不明不白"].text
-    assert docs["吉林银保监分局通报一季度保险消费投诉情况"].published_at.strftime("%H:%M") == "14:20"
+    notice = docs["吉林银保监分局通报一季度保险消费投诉情况"].published_at
+    assert notice is not None and notice.strftime("%H:%M") == "14:20"
     # 404 counted; robots.txt obeyed; the 503 retried; the slow page waited for.
     stats = runs["first"]["fx-news"][1]
     assert stats["errors"] == 1 and stats["robots_forbidden"] == 1 and stats["retries"] == 1

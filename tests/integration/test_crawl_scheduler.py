@@ -69,7 +69,7 @@ def test_a_failing_source_raises_an_ops_alert_and_resolves_when_it_recovers(setu
     scheduler = CrawlScheduler(cfg, bus=bus)
     failures, items = metric("yuqing_source_crawl_failures_total"), metric("yuqing_source_items_published_total")
     stats = scheduler.run_source(cfg.source("fx-flaky"))
-    assert stats["ok"] is False and stats["pages_fetched"] == 0
+    assert stats is not None and stats["ok"] is False and stats["pages_fetched"] == 0
     (alert,) = ops(consumer)
     assert alert.problem == FAILING and alert.subject == "fx-flaky" and not alert.resolved
     (h,) = source_health(cfg)
@@ -79,13 +79,14 @@ def test_a_failing_source_raises_an_ops_alert_and_resolves_when_it_recovers(setu
 
     write_sources(cfg.root, "/blog/list.html")  # the site is back (the crawl process reads the file)
     stats = scheduler.run_source(cfg.source("fx-flaky"))
-    assert stats["ok"] and stats["items_published"] == 2
+    assert stats is not None and stats["ok"] and stats["items_published"] == 2
     (resolved,) = ops(consumer)
     assert resolved.id == alert.id and resolved.resolved
     (h,) = source_health(cfg)
     assert h.state == "ok" and h.problem is None and h.items_last_run == 2 and h.runs_24h == 2
     assert metric("yuqing_source_items_published_total") == items + 2
     assert metric("yuqing_source_blind", state="failing") == 0
+    assert h.last_success_at is not None
     assert metric("yuqing_source_last_success_timestamp") == pytest.approx(h.last_success_at.timestamp(), abs=5)
 
     assert cli.main(["sources", "--config", str(cfg.root), "--data-dir", str(cfg.data_dir), "--json"]) == 0
@@ -99,7 +100,7 @@ def test_a_crawl_process_that_dies_is_recorded_as_failed(setup, monkeypatch):
     monkeypatch.setattr(scheduler, "command", lambda s: [sys.executable, "-c", "import sys; sys.exit(3)"])
     assert scheduler.run_source(cfg.source("fx-flaky")) is None
     (h,) = source_health(cfg)
-    assert h.state == "failing" and "exit 3" in h.last_error
+    assert h.state == "failing" and "exit 3" in (h.last_error or "")
     (alert,) = ops(consumer)
     assert alert.problem == FAILING and "退出码 3" in alert.summary
 

@@ -73,7 +73,8 @@ def test_bulletins_go_by_sms_and_email_under_quiet_hours_with_an_sms_rate_limit(
 
 
 def test_no_bulletin_reaches_the_unit_while_its_alert_waits_for_review(tmp_path, smtp):
-    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock(), rules=REVIEW)
+    clock = FakeClock()
+    app = build_test_app(tmp_path, smtp_port=smtp.port, clock=clock, rules=REVIEW)
     try:
         [routed] = app.router.handle(make_scored({"chinalife-jl": "red"}, story="held", at=app.clock.now()))
         app.notifier.run_once()
@@ -85,7 +86,7 @@ def test_no_bulletin_reaches_the_unit_while_its_alert_waits_for_review(tmp_path,
         [skipped] = [e for e in app.alert_store.audit_trail(alert_id) if e["event"] == "emergency.bulletin.skipped"]
         assert skipped["reason"] == ["REVIEW"]
         app.forwarder.forward(alert_id, actor="值班员王宁", via="console")
-        app.clock.advance(60)
+        clock.advance(60)
         app.emergency.bulletin_now(em["id"], actor="值班员王宁", via="console")
         app.notifier.run_once()
         subjects = [m.subject for m in smtp.to(SUNWEI)]

@@ -52,7 +52,7 @@ class LockProbe:
 
 def sms(i: int, poison: bool = False) -> Notification:
     # The poison row is the most severe: the bundle's SMS is built from it, and fails.
-    payload = {"level": "red" if poison else "yellow", "summary": f"第{i}条", "unit_name": "中国人寿吉林省分公司"}
+    payload: dict[str, object] = {"level": "red" if poison else "yellow", "summary": f"第{i}条", "unit_name": "中国人寿吉林省分公司"}
     if not poison:
         params = {"unit": "国寿吉林", "level": "红色", "title": f"第{i}条", "source": "吉林新闻网", "link": "x"}
         payload["sms"] = {"params": params, "text": f"国寿吉林红色：第{i}条"}

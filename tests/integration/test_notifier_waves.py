@@ -24,7 +24,7 @@ def app(request, tmp_path):
         app = build_test_app(tmp_path, smtp_port=smtp.port, clock=FakeClock(), settings={
             "sms": {"provider": None},
             "alert_store": {**store, "options": {"send_workers": 2, "lease_seconds": LEASE}}})
-        app.smtp = smtp
+        app.smtp = smtp  # type: ignore[attr-defined]  # the test's recorder, beside the app it fed
         yield app
         app.close()
 
@@ -40,7 +40,8 @@ def fill(app, n: int) -> list[str]:
 
 class Spy:
     def __init__(self, app, on_send=None) -> None:
-        self.app, self.renewals, self.on_send, self.sent = app, 0, on_send, []
+        self.app, self.renewals, self.on_send = app, 0, on_send
+        self.sent: list[str] = []
         store, renew, client = app.alert_store, app.alert_store.renew, app.notifier.clients["email"]
 
         def counted(*a, **kw):

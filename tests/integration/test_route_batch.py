@@ -95,7 +95,8 @@ def test_the_route_role_replays_a_failed_batch_without_doubles(app, reference):
     with app.bus.producer() as producer:
         for doc in docs:
             producer.send(DOCS_SCORED, doc.to_bytes(), key=doc.story_id)
-    handle, failed = app.router.handle, []
+    handle = app.router.handle
+    failed: list[str] = []
 
     def failing_once(doc):
         if doc.id == docs[3].id and not failed:

@@ -59,13 +59,14 @@ elif mode == "consume-then-hang":  # group, commit_first, session_timeout; hangs
 """
 
 
-def spawn(*args: str) -> subprocess.Popen:
+def spawn(*args: object) -> subprocess.Popen:
     env = dict(os.environ, PYTHONWARNINGS="error")
     return subprocess.Popen([sys.executable, "-c", CHILD, *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
 def event(child: subprocess.Popen) -> dict:
+    assert child.stdout is not None and child.stderr is not None  # spawn pipes both
     line = child.stdout.readline()
     if not line:
         child.wait()
@@ -73,12 +74,17 @@ def event(child: subprocess.Popen) -> dict:
     return json.loads(line)
 
 
+def close_pipes(child: subprocess.Popen) -> None:
+    for pipe in (child.stdout, child.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
 def kill(child: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
     child.send_signal(sig)
     if sig == signal.SIGKILL:
         child.wait()
-        child.stdout.close()
-        child.stderr.close()
+        close_pipes(child)
 
 
 @pytest.fixture
@@ -105,8 +111,7 @@ def test_concurrent_producer_processes_lose_and_duplicate_nothing(db):
     for child in children:
         assert event(child) == {"done": 400}
         child.wait()
-        child.stdout.close()
-        child.stderr.close()
+        close_pipes(child)
     assert all(child.returncode == 0 for child in children)
 
     records = read_all(db, "docs")
@@ -133,7 +138,7 @@ def test_consumer_killed_before_commit_gets_its_records_redelivered(db):
     kill(child)  # after processing, before committing
 
     with bus.consumer(["docs"], "scorer") as heir:  # waits out the dead member's session
-        got = []
+        got: list[str] = []
         deadline = time.monotonic() + 10
         while len(got) < 20 and time.monotonic() < deadline:
             got += [r.value.decode() for r in heir.poll(timeout=0.2)]

@@ -7,6 +7,7 @@ import sys
 import time
 
 from pipeline.bus import open_bus
+from pipeline.bus.sqlite_log import SqliteBus
 from pipeline.sqlite import file_report
 from tests.kit import build_test_app, make_scored
 from yuqing.cli import main
@@ -24,6 +25,7 @@ def test_bus_shrinks_after_retention_and_status_and_vacuum_report_it(tmp_path, c
                 producer.send("docs.raw", b"x" * 1000, key=str(i))
         full = file_report(data / "bus.db")
         assert full["auto_vacuum"] == "incremental"
+        assert isinstance(bus, SqliteBus)
         deleted = bus.prune(now=time.time() + 2 * 3600)
         assert deleted == 3000
     finally:
@@ -45,6 +47,7 @@ def test_bus_shrinks_after_retention_and_status_and_vacuum_report_it(tmp_path, c
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path;"
                                "from yuqing.runlock import hold; hold(Path(sys.argv[1])); print('held', flush=True);"
                                "time.sleep(60)", str(data)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None
     try:
         assert holder.stdout.readline().strip() == "held"
         assert main(["vacuum", "--full", "--config", root]) == 4

@@ -109,7 +109,11 @@ def test_linger_holds_the_poll_after_a_small_batch_and_not_after_a_full_one(tmp_
         stop.set()
         t.join(10)
     assert not t.is_alive()  # stopping cuts the linger short
-    seen = []
-    run_until(bus, lambda records: seen.extend(r.offset for r in records) or [], lambda: len(seen) == 3)
+    seen: list[int] = []
+
+    def collect(records):
+        seen.extend(r.offset for r in records)
+        return []
+    run_until(bus, collect, lambda: len(seen) == 3)
     assert seen == [250, 251, 252]  # left uncommitted for the next consumer
     bus.close()

@@ -40,7 +40,7 @@ SHOW = "import sentiment, sentiment.clauses as m; print(sentiment.MODE, m.__file
 def test_the_mode_this_suite_runs_in():
     import sentiment.scorer  # noqa: F401  (and with it every module the scorer uses)
     suffixes = {Path(module.__file__).suffix for name, module in list(sys.modules.items())
-                if name.startswith("sentiment.") and getattr(module, "__file__", None)}
+                if name.startswith("sentiment.") and module.__file__}
     assert suffixes == ({Path(SUFFIX).suffix} if COMPILED else {".py"})  # never a mix
     if not COMPILED:
         pytest.skip(f"sentiment/ runs from source: {sentiment.MODE_REASON}")

@@ -8,7 +8,7 @@ import yaml
 
 from contracts.messages import Channel
 from crawlers.run import SPIDERS, crawl_settings, politeness_settings
-from pipeline.config import SourceConfig, SourcesFile
+from pipeline.config import Politeness, SourceConfig, SourcesFile
 from tests.kit import DEMO_CONFIG
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples" / "sources.yaml"
@@ -38,7 +38,7 @@ def test_politeness_reaches_scrapy(monkeypatch):
 def test_defaults_are_polite_and_overrides_win():
     from pipeline.config import load_config
     cfg = load_config(DEMO_CONFIG)
-    source = cfg.sources[0].model_copy(update={"politeness": SourceConfig.model_fields["politeness"].default_factory()})
+    source = cfg.sources[0].model_copy(update={"politeness": Politeness()})
     settings = crawl_settings(cfg, {"DOWNLOAD_DELAY": 0}, source)
     assert settings["ROBOTSTXT_OBEY"] and settings["AUTOTHROTTLE_ENABLED"] and settings["DOWNLOAD_DELAY"] == 0
     assert "crawlers.middlewares.ProxyRotationMiddleware" not in settings["DOWNLOADER_MIDDLEWARES"]

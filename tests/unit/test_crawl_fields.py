@@ -48,7 +48,7 @@ def test_merge_spec_overrides_field_by_field():
     preset = presets()["weibo"]
     spec = merge_spec(preset["api"], None, {"fields": {"author": "user.name", "engagement": {"likes": "likes"}},
                                             "page_param": "p"})
-    assert isinstance(spec, ApiSpec) and spec.page_param == "p"
+    assert isinstance(spec, ApiSpec) and spec.page_param == "p" and spec.fields is not None
     assert spec.fields.author == "user.name" and spec.fields.text == "text"  # the rest kept
     assert spec.fields.engagement == {"reposts": "reposts_count", "comments": "comments_count", "likes": "likes"}
 

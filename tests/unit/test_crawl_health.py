@@ -152,4 +152,4 @@ def test_runs_are_kept_and_pruned(tmp_path, monkeypatch):
         runs = store.runs("a", 100)
         assert [r["items"] for r in runs] == [7, 6, 5, 4, 3]
         row = store.get("a")
-        assert row["consecutive_failures"] == 0 and row["last_item_at"] == T0 + 7 and row["first_run_at"] == T0
+        assert row is not None and row["consecutive_failures"] == 0 and row["last_item_at"] == T0 + 7 and row["first_run_at"] == T0

@@ -11,8 +11,8 @@ NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=SHANGHAI)
 UTC = timezone.utc
 
 
-def sh(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=SHANGHAI)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -102,13 +102,13 @@ def test_relative_dates_use_the_local_calendar_day():
 def test_other_timezone():
     tokyo = get_tz("Asia/Tokyo")
     got = parse_date("2026-11-25 09:30", now=NOW, tz=tokyo)
-    assert got.utcoffset() == timedelta(hours=9)
+    assert got is not None and got.utcoffset() == timedelta(hours=9)
     assert get_tz("No/Such_Zone") is SHANGHAI and get_tz(None) is SHANGHAI
 
 
 def test_default_now_is_the_current_time():
     got = parse_date("刚刚")
-    assert abs(got - datetime.now(SHANGHAI)) < timedelta(seconds=5)
+    assert got is not None and abs(got - datetime.now(SHANGHAI)) < timedelta(seconds=5)
 
 
 def test_a_publish_time_is_never_after_the_crawl():

@@ -41,9 +41,13 @@ def test_the_wire_message_reads_as_the_mime_one(recipient):
 
 
 def test_a_burst_reuses_the_session_without_rset_and_a_pause_checks_it(monkeypatch):
-    rsets = []
+    rsets: list[int] = []
     real = smtplib.SMTP.rset
-    monkeypatch.setattr(smtplib.SMTP, "rset", lambda self: rsets.append(1) or real(self))
+
+    def rset(self):
+        rsets.append(1)
+        return real(self)
+    monkeypatch.setattr(smtplib.SMTP, "rset", rset)
     with SmtpRecorder() as smtp:
         c = client(smtp.port)
         for i in range(3):

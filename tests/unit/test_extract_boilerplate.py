@@ -138,7 +138,7 @@ def test_main_container_is_found_by_text_density_and_always_survives():
     assert main is not None and main.get("id") == "footer-wrap"
     pruned = prune(tree)
     body = pruned.find("body")
-    assert body is not None and EN_PARAGRAPHS[0] in body.text_content()
+    assert isinstance(body, lxml.html.HtmlElement) and EN_PARAGRAPHS[0] in body.text_content()
     assert "Other story number" not in body.text_content()
 
 

@@ -74,7 +74,7 @@ def test_trafilatura_pages_split_by_language_and_scored_by_snippets(tmp_path):
 
 
 def test_snippet_f1_counts_found_missed_and_leaked_snippets():
-    rows = [{"snippets": [3, 1, 0]}, {"snippets": [1, 0, 2]}, {"text_f1": 1.0}]
+    rows: list[dict] = [{"snippets": [3, 1, 0]}, {"snippets": [1, 0, 2]}, {"text_f1": 1.0}]
     assert snippet_f1(rows) == round(2 * 4 / (2 * 4 + 1 + 2), 3)
     assert snippet_f1([{"text_f1": 1.0}]) is None
 

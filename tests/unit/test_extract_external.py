@@ -27,7 +27,7 @@ TRAFILATURA = os.environ.get("YUQING_TRAFILATURA_TESTS")
 
 @pytest.mark.skipif(not AEB, reason="YUQING_AEB_DIR unset (a checkout of scrapinghub/article-extraction-benchmark)")
 def test_english_news_text_scores_at_least_095_and_at_least_trafilatura():
-    result = evaluate(Path(AEB), fmt="aeb")
+    result = evaluate(Path(AEB or ""), fmt="aeb")
     (aeb,) = result["sets"]
     assert aeb["pages"] == 181
     assert aeb["scores"]["text_f1"] >= 0.95, aeb["scores"]
@@ -36,7 +36,7 @@ def test_english_news_text_scores_at_least_095_and_at_least_trafilatura():
 
 @pytest.mark.skipif(not TRAFILATURA, reason="YUQING_TRAFILATURA_TESTS unset (the tests/ folder of adbar/trafilatura)")
 def test_trafilatura_eval_pages_score_at_least_as_well_as_trafilatura_by_its_own_measure():
-    result = evaluate(Path(TRAFILATURA), fmt="trafilatura")
+    result = evaluate(Path(TRAFILATURA or ""), fmt="trafilatura")
     assert {s["set"] for s in result["sets"]} == {"trafilatura_en", "trafilatura_other"}
     for s in result["sets"]:
         assert s["scores"]["snippet_f1"] >= s["baseline"]["snippet_f1"], (s["set"], s["scores"], s["baseline"])

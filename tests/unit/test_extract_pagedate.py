@@ -25,8 +25,8 @@ def date_of(html: str) -> datetime | None:
     return extract_generic(html, "https://news.example.cn/a.html", NOW).published_at
 
 
-def sh(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 @pytest.mark.parametrize("head, before, expected", [

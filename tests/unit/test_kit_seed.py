@@ -27,7 +27,7 @@ def test_each_phrase_gets_the_risk_type_the_lexicon_files_it_under():
 def test_the_sample_stories_tell_their_own_risk_types(tmp_path):
     app = build_test_app(tmp_path)
     try:
-        by_kind = {}
+        by_kind: dict[str, set[str | None]] = {}
         for doc in sample_docs(app):
             for word in ("理赔拖延", "销售误导", "客服电话"):
                 if word in doc.title and not doc.title.startswith("转发"):

@@ -8,7 +8,7 @@ from tests.kit import DEMO_CONFIG, scored_levels
 
 def _weights():
     rules = load_config(DEMO_CONFIG).rules
-    weight = {}
+    weight: dict[str, list[tuple[float, str]]] = {}
     for risk, phrases in rules.negative_lexicon.items():
         for phrase in phrases:
             if "…" not in phrase:  # HEAD……TAIL forms are not plain phrases

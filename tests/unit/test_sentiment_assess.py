@@ -26,8 +26,9 @@ def test_playbook_fallback_and_statement():
     red = Playbook(4, ("主要负责人牵头",), "{unit}：{title}")
     books = {"理赔纠纷": {"red": red, "default": Playbook(24, ("核实",))}, "默认": {"default": Playbook(48, ("跟踪",))}}
     assert playbook_for(books, "理赔纠纷", "red") is red
-    assert playbook_for(books, "理赔纠纷", "blue").deadline_hours == 24
-    assert playbook_for(books, "监管处罚", "red").steps == ("跟踪",)
+    blue, other = playbook_for(books, "理赔纠纷", "blue"), playbook_for(books, "监管处罚", "red")
+    assert blue is not None and blue.deadline_hours == 24
+    assert other is not None and other.steps == ("跟踪",)
     assert playbook_for({}, "监管处罚", "red") is None
     assert fill("{unit}于{date}{missing}", {"unit": "某公司", "date": "11月30日"}) == "某公司于11月30日〔missing〕"
     card = build_card(risks=["投诉维权", "理赔纠纷", "理赔纠纷"], level="red", times=at(0), channels=["微博", "微博"],

@@ -221,7 +221,7 @@ def _write_rules(root: Path, data: dict) -> None:
 
 def test_the_demo_and_built_in_english_lexicons_are_valid():
     cfg = load_config(DEMO_CONFIG)
-    assert set(cfg.rules.negative_lexicon_en) <= set(cfg.rules.negative_lexicon)
+    assert set(cfg.rules.negative_lexicon_en or {}) <= set(cfg.rules.negative_lexicon)
     Rules.model_validate({"negative_lexicon": {k: ["x"] for k in english.DEFAULT_LEXICON_EN},
                           "negative_lexicon_en": english.DEFAULT_LEXICON_EN,
                           "negation_cues_en": english.DEFAULT_COUNTER_CUES_EN,
