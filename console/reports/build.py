@@ -262,6 +262,13 @@ def _rows(mapping: dict, names: dict[str, str] | None, label) -> list[tuple[str,
     return [(names.get(k, k) if names is not None else label(k), n, neg) for k, (n, neg) in mapping.items()]
 
 
+def _unit_rows(ports: Ports, cur: dict, prev: dict) -> list[tuple[str, int, int]]:
+    """The unit table's rows: this period's units, then each unit that had negative information last
+    period and nothing this period (0 and 0, its 上期负面 beside them: a drop to zero is news too)."""
+    gone = {k: (0, 0) for k, (_, neg) in prev.items() if neg and k not in cur}
+    return _rows(cur, ports.unit_names, None) + _rows(gone, ports.unit_names, None)
+
+
 def _issued(ports: Ports, period: Period) -> str:
     """The 报头's date: the day the report is issued — the morning after its period (the daily report
     for yesterday today, the 周报 on Monday), or today for a period not over yet."""
@@ -299,10 +306,11 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
         "first_period": narrative.first_period(prev),  # nothing monitored before: no 环比 anywhere
         "trend": _trend(ports, period, fa, unit_id),
         "by_channel": _rows(cur["by_channel"], None, labels.channel),
-        "by_unit": _rows(cur["by_unit"], ports.unit_names, None),
+        "by_unit": _unit_rows(ports, cur["by_unit"], prev["by_unit"]),
         # Each unit's negative count in the previous period, by name: the unit table's 上期负面 (what changed).
         "unit_previous": {name: neg for name, _, neg in _rows(prev["by_unit"], ports.unit_names, None)},
-        "unit_labels": {ports.unit_names[u]: ports.unit_short[u] for u in cur["by_unit"] if u in ports.unit_names},
+        "unit_labels": {ports.unit_names[u]: ports.unit_short[u] for u in {**prev["by_unit"], **cur["by_unit"]}
+                        if u in ports.unit_names},
         "by_level": [(labels.level(k), n) for k, n in sorted(cur["by_level"].items(), key=lambda kv: Level(kv[0]).rank)],
         "risks": [(r, cur["risks"].get(r, 0), prev["risks"].get(r, 0)) for r in risks],
         "cases": _cases(ports, period, [a for a in cur["alert_list"] if a.id not in untold], detected),
@@ -313,6 +321,6 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
         "held": untold,
     }
     report["summary"] = narrative.summary(report, cur, prev)
-    report["risk_shifts"] = narrative.risk_shifts(report["risks"])
+    report["risk_shifts"] = narrative.risk_shifts(report["risks"], report["first_period"])
     report["advice"] = narrative.advice(report)
     return report

@@ -96,7 +96,12 @@ def summary(report: dict, cur: dict, prev: dict) -> str:
     return "；".join(parts) + "。"
 
 
-def risk_shifts(risks: list[tuple[str, int, int]]) -> list[str]:
+def risk_shifts(risks: list[tuple[str, int, int]], first: bool = False) -> list[str]:
+    """Which risk types rose or fell, biggest change first; a first period (nothing monitored before)
+    says this period's figures once with 上期无数据 — not every type 新出现."""
+    if first:
+        now = "、".join(f"{risk}{cur}条" for risk, cur, _ in sorted(risks, key=lambda r: -r[1]) if cur)
+        return [f"本期各风险类型负面信息：{now}（{NO_PREVIOUS}，不作环比）" if now else f"本期无负面信息（{NO_PREVIOUS}）"]
     out = []
     for risk, cur, prev in sorted(risks, key=lambda r: -abs(r[1] - r[2])):
         if cur == prev:

@@ -107,6 +107,19 @@ def test_daily_numbers_have_mom_change_and_false_alarms_are_taken_out(world):
         assert f"<td>{name}</td>" in table
 
 
+def test_a_unit_whose_negatives_dropped_to_zero_stays_in_the_unit_table(world):
+    app, server, ports = world
+    r = build.build(ports, build.Period.ending("daily", DAY + timedelta(days=1)))  # nothing on 11-30 yet
+    a, b = app.config.unit(UNIT_A).name, app.config.unit(UNIT_B).name
+    assert {(name, n, neg) for name, n, neg in r["by_unit"]} == {(a, 0, 0), (b, 0, 0)}
+    assert r["unit_previous"][a] == 2 and r["unit_previous"][b] == 1  # 乙's 误报 taken out
+    html = render.to_html(r, {})
+    table = html[html.index('id="unit-table"'):]
+    assert f"<tr><td>{a}</td><td>0</td><td>0</td><td>2</td></tr>" in table
+    words = [[c.text for c in row.cells] for t in Docx(io.BytesIO(render.to_docx(r))).tables for row in t.rows]
+    assert [a, "0", "0", "2"] in words
+
+
 def test_the_daily_trend_starts_where_the_data_starts_and_says_so(world):
     app, server, ports = world
     r = build.build(ports, build.Period.ending("daily", DAY))  # documents on 11-28 and 11-29 only
@@ -144,14 +157,16 @@ def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world, monk
     assert drawn["各会员单位信息量"] and {name for name, _, _ in drawn["各会员单位信息量"]} <= shorts
     html = render.to_html(r, {})
     assert "定级依据" not in html and "来源权重" not in html
-    assert "上期为0" not in html and html.count("上期无数据") == 5 + len(r["risks"])  # the cards, the risk table
+    # The cards, the risk table and the risk paragraph's one line.
+    assert "上期为0" not in html and html.count("上期无数据") == 5 + len(r["risks"]) + 1
     assert r["previous_period"] == "2026年11月16日至2026年11月22日"
     assert len(r["trend"]["days"]) == 7 and r["trend"]["volume"][-2:] == [4, 7]
     keys = {k["key"]: k for k in r["key_numbers"]}
     # Nothing monitored the week before: every card says so (the cards said 上期为0 and 误报 0 环比持平 under
     # a 综述 saying 不作环比).
     assert {k["change"] for k in keys.values()} == {"上期无数据"} and keys["total"]["value"] == 11
-    assert r["risk_shifts"] and all("新出现" in s for s in r["risk_shifts"])
+    # Nor does the risk paragraph call every type 新出现: it says this week's figures once, 上期无数据.
+    assert r["risk_shifts"] == ["本期各风险类型负面信息：理赔纠纷2条、销售误导2条、投诉维权1条（上期无数据，不作环比）"]
     # The association's report reads each unit's own reasons: each story its own risk type (the 误报 not counted).
     assert [(risk, cur) for risk, cur, _ in r["risks"]] == [("理赔纠纷", 2), ("销售误导", 2), ("投诉维权", 1)]
     assert keys["negative"]["value"] == 5
