@@ -55,6 +55,8 @@ from pipeline.bus.base import Bus, BusError, Consumer, GroupLag, Producer, Recor
 
 log = logging.getLogger(__name__)
 
+CLOSE_WAIT = 1.0  # seconds close() waits for a lag reading in flight (a hung broker's would take tens)
+
 
 class KafkaBus(Bus):
     def __init__(
@@ -79,6 +81,7 @@ class KafkaBus(Bus):
         self.config = dict(config or {})
         self.age_timeout = 5.0  # group_lag: how long to wait for the first unconsumed records' timestamps
         self._lag_lock = threading.Lock()
+        self._closed = False  # close() was called: a reading still in flight closes its clients when it ends
         self._lag_clients: tuple[KafkaAdminClient, KafkaConsumer] | None = None  # group_lag's, made on first use
 
     def _client_config(self, **ours) -> dict:
@@ -150,6 +153,9 @@ class KafkaBus(Bus):
             except kafka_errors.KafkaError as exc:
                 self._close_lag_clients()  # a broken connection is made anew next time
                 raise BusError(f"{self._where()}: lag of group {group!r} unreadable: {exc}") from exc
+            finally:
+                if self._closed:  # close() returned while this reading held the clients: they end with it
+                    self._close_lag_clients()
         return GroupLag(messages, oldest)
 
     def _first_timestamp(self, reader: KafkaConsumer, firsts: dict[TopicPartition, int]) -> float | None:
@@ -181,9 +187,19 @@ class KafkaBus(Bus):
             except Exception as exc:  # closing what already failed
                 log.debug("%s: closing a lag client: %s", self._where(), exc)
 
-    def close(self) -> None:
-        with self._lag_lock:
+    def close(self, wait: float = CLOSE_WAIT) -> None:
+        """Close group_lag's clients. A reading in flight on a broker that stops answering holds them for
+        its timeouts (tens of seconds): close waits ``wait`` seconds at most, then leaves them to that
+        reading, which closes them when it ends, and says so in the log."""
+        self._closed = True
+        if not self._lag_lock.acquire(timeout=wait):
+            log.warning("%s: closing without waiting for a lag reading in flight for over %g s (the broker is "
+                        "not answering); the reading closes its clients when it ends", self._where(), wait)
+            return
+        try:
             self._close_lag_clients()
+        finally:
+            self._lag_lock.release()
 
 
 class KafkaBusProducer(Producer):
