@@ -45,6 +45,17 @@ SOURCE_STATES = {"ok": "正常", "failing": "采集失败", "blind": "被屏蔽/
 TZ = ZoneInfo("Asia/Shanghai")
 
 
+_DATE_TEXT = re.compile(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*")
+DATE_PATTERN = r"\s*\d{4}\s*[\-\/.年]\s*\d{1,2}\s*[\-\/.月]\s*\d{1,2}\s*日?\s*"  # the date fields' pattern attribute
+
+
+def date_text(value: str) -> str:
+    """A date as people type it (2026-12-1, 2026/12/01, 2026.12.01, 2026年12月1日) as YYYY-MM-DD;
+    other text unchanged (the parser refuses it with its own message)."""
+    found = _DATE_TEXT.fullmatch(value)
+    return f"{found[1]}-{int(found[2]):02d}-{int(found[3]):02d}" if found else value
+
+
 def level(value: Level | str | None) -> str:
     if value is None:
         return "-"

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from console import labels
 from console.access import unit_scope
 from console.routes import render
 from console.security import Denied, NotFound, Refused, ports_of, require, require_write
@@ -58,7 +59,7 @@ def parse_day(value: str | None) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(labels.date_text(value))
     except ValueError:
         raise Refused("日期格式应为 YYYY-MM-DD") from None
 

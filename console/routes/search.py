@@ -32,16 +32,23 @@ def _blank_is_none(value):
     return None if isinstance(value, str) and not value.strip() else value
 
 
+def _date_or_none(value):
+    """Empty: not set; a date as typed in the date fields (2026/12/1, 2026年12月1日) read as YYYY-MM-DD."""
+    value = _blank_is_none(value)
+    return labels.date_text(value) if isinstance(value, str) else value
+
+
 FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)  # what a search date may be
 Blank = BeforeValidator(_blank_is_none)  # after Query() inside Annotated, or FastAPI drops it
+Day = BeforeValidator(_date_or_none)
 
 
 CHANNEL_HELP = "渠道：" + ", ".join(c.value for c in Channel)
 
 
 def search_form(request: Request, q: str = Query("", description="全文检索词（标题与正文，jieba 分词，多个词同时出现）"),
-                start: Annotated[date | None, Query(description="起始日期（含），YYYY-MM-DD，按设置时区"), Blank] = None,
-                end: Annotated[date | None, Query(description="结束日期（含），YYYY-MM-DD"), Blank] = None,
+                start: Annotated[date | None, Query(description="起始日期（含），YYYY-MM-DD，按设置时区"), Day] = None,
+                end: Annotated[date | None, Query(description="结束日期（含），YYYY-MM-DD"), Day] = None,
                 unit: list[str] = Query([], description="会员单位 id，可多个"),
                 channel: list[str] = Query([], description=CHANNEL_HELP),
                 source: list[str] = Query([], description="信息源 id，可多个"),
@@ -82,16 +89,36 @@ def form_params(form: SearchForm, **override) -> str:
     return urlencode(params)
 
 
+def active_filters(form: SearchForm, units: dict[str, str], sources: dict[str, str]) -> str:
+    """The folded filters as one line (会员单位：人保财险 · 渠道：新闻 · 等级：红色), "" when none is set.
+    A unit's lead (one unit, no list) is not told its own unit."""
+    parts = []
+    if form.units and len(units) > 1:
+        parts.append("会员单位：" + "、".join(units.get(u, u) for u in form.units))
+    if form.sources:
+        parts.append("信息源：" + "、".join(sources.get(s, s) for s in form.sources))
+    if form.channels:
+        parts.append("渠道：" + "、".join(labels.channel(c) for c in form.channels))
+    if form.levels:
+        parts.append("等级：" + "、".join(labels.level(lv) for lv in form.levels))
+    if form.min_negativity is not None:
+        parts.append(f"负面度 ≥ {form.min_negativity:g}")
+    if form.sort != "time_desc":
+        parts.append("排序：" + SORTS.get(form.sort, form.sort))
+    return " · ".join(parts)
+
+
 @router.get("/search")
 def search_page(request: Request, form: SearchForm = Depends(search_form),
                 session: Session = Depends(require("search"))):
     ports = ports_of(request)
     results = search_service.run(ports, form)
+    units = {k: v for k, v in ports.unit_names.items() if unit_scope(session.user) in (None, k)}
     return render(request, "search.html", {
         "form": form, "results": results, "params": form_params(form),
         "page_link": lambda p: "/search?" + form_params(form, page=p),
-        "units": {k: v for k, v in ports.unit_names.items() if unit_scope(session.user) in (None, k)},
-        "sources": ports.source_names,
+        "units": units, "sources": ports.source_names,
+        "active": active_filters(form, {k: ports.unit_short.get(k, v) for k, v in units.items()}, ports.source_names),
         "channels": {c.value: label for c, label in CHANNEL_LABELS.items()},
         "levels": {lv.value: labels.level(lv) for lv in Level}, "sorts": SORTS, "page_sizes": PAGE_SIZES,
         "negative_threshold": ports.config.rules.negative_threshold,

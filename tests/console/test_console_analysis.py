@@ -45,6 +45,22 @@ def test_search_page_escapes_user_text(shared_console):
     assert "/static/vendor/echarts/echarts.min.js" in page.text
 
 
+def test_search_dates_read_yyyy_mm_dd_whatever_the_browser_and_filters_fold_into_one_line(shared_console):
+    """Date fields are text fields holding 2026-11-28 (type=date showed mm/dd/yyyy in an English browser);
+    a date typed as people write it is read; the folded filters are said in one line."""
+    _, _, server = shared_console
+    analyst = Api(server.url, "analyst")
+    page = analyst.get("/search", params={"q": "理赔", "start": "2026/11/28", "end": "2026年12月1日", "channel": "forum",
+                                           "level": "red", "sort": "negativity_desc"})
+    assert page.status_code == 200 and 'type="date" name=' not in page.text
+    assert 'name="start" id="start" value="2026-11-28" class="date-text"' in page.text
+    assert 'name="end" id="end" value="2026-12-01"' in page.text
+    assert '<span id="active-filters">渠道：论坛 · 等级：红色 · 排序：负面程度</span>' in page.text
+    assert '<span id="active-filters">未设' in analyst.get("/search", params={"q": "理赔"}).text
+    assert analyst.get("/api/search", params={"start": "2026.11.28"}).status_code == 200
+    assert analyst.get("/api/search", params={"start": "yesterday"}).status_code == 422
+
+
 def test_stats_give_trend_and_breakdowns(shared_console):
     _, _, server = shared_console
     today = datetime.now().date()

@@ -227,6 +227,16 @@ def test_lead_on_a_phone_feed_detail_and_ack_page_fit_375px(site, phone, shots):
         assert driver.save_screenshot(str(shots / shot))
         if path.startswith("/search"):  # a lead searches its own unit only: no list of one unit to scroll past
             assert not driver.find_elements(By.ID, "unit") and driver.find_element(By.ID, "q")
+            # The filters folded into one line and the results on the first screen, before the charts (the
+            # filters took the whole screen); 日历 writes the picker's choice as 2026-11-28.
+            assert not driver.find_element(By.ID, "source").is_displayed()
+            summary = driver.find_element(By.CSS_SELECTOR, "#more-filters > summary")
+            assert summary.is_displayed() and summary.size["height"] < 40
+            results, charts = driver.find_element(By.ID, "result-count"), driver.find_element(By.ID, "chart-trend")
+            assert results.rect["y"] < 812 and results.rect["y"] < charts.rect["y"]
+            driver.execute_script("const p = document.querySelector('input.date-picker[data-for=start]');"
+                                  "p.value = '2026-11-28'; p.dispatchEvent(new Event('change'));")
+            assert driver.find_element(By.ID, "start").get_attribute("value") == "2026-11-28"
     assert driver.save_screenshot(str(shots / "phone-alert.png"))
     url = app.ack_url(alert_id, "李明 <13900000011>").replace(app.config.settings.console_base_url, server.url)
     driver.delete_all_cookies()  # from the SMS: no console login
