@@ -182,19 +182,31 @@ class AlertRouter:
                         frozenset(title_numbers(doc.title)))
 
     def _open_event(self, db, doc: ScoredDocument, unit_id: str, alert_id: str) -> tuple[str, str]:
-        """The unit's open alert this document reports on (another story of the same event), if any."""
+        """The unit's open alert this document reports on (another story of the same event), if any; for
+        the unit's own reply or clarification, its open alert of the same risk within the window (a reply
+        names the complaint's facts in words of its own: 经核查…仍在审核中 shares no key terms with it)."""
         assert self.events is not None
-        if not doc.key_terms:
+        own = unit_id in doc.own_response_units
+        if not doc.key_terms and not own:
             return alert_id, ""
         key = self._event_key(unit_id, doc)
         best: tuple[int, str, str] | None = None
+        reply: tuple[tuple[int, datetime], str, str] | None = None
         for c in self.store.open_event_candidates(db, unit_id):
             other = EventKey(unit_id, c.risks, c.terms, c.last_seen, c.numbers)
-            same, why = same_event(key, other, self.events)
+            same, why = same_event(key, other, self.events) if doc.key_terms else (False, "")
             shared = len(key.terms & other.terms)
             if same and (best is None or shared > best[0]):
                 best = (shared, c.alert_id, why)
-        return (best[1], best[2]) if best else (alert_id, "")
+            risks = key.risks & c.risks
+            if own and (risks or not key.risks or not c.risks) and abs(key.at - c.last_seen) <= self.events.window:
+                rank = (len(risks), c.last_seen)
+                if reply is None or rank > reply[0]:
+                    kinds = "、".join(sorted(risks)) or "未分类"
+                    reply = (rank, c.alert_id, f"该单位自身的回应/澄清：并入本单位{kinds}类未办结预警")
+        if best:
+            return best[1], best[2]
+        return (reply[1], reply[2]) if reply else (alert_id, "")
 
     def _facts(self, db, alert_id: str, doc_id: str, now: datetime) -> Facts:
         alert = self.store.get(alert_id, db)
@@ -221,11 +233,12 @@ class AlertRouter:
             self._spread_state(state, doc, unit_id)
             return self._first(alert, state, doc, now)
         story_reason = doc.unit_level_reasons.get(unit_id, "")
-        self._spread_state(state, doc, unit_id)
-        story = self._story_level(facts, state, doc, unit_id, negativity)
+        own = unit_id in doc.own_response_units  # the unit's own reply: news of the alert, no spread of it
+        self._spread_state(state, doc, unit_id, spread=not own)
+        story = None if own else self._story_level(facts, state, doc, unit_id, negativity)
         if story is not None and story[0].rank < level.rank:
             level, story_reason = story
-        decision, reason = self._trigger(facts.alert, state, doc, level)
+        decision, reason = (Decision.NEW_DOC_IN_STORY, "") if own else self._trigger(facts.alert, state, doc, level)
         alert = facts.alert.model_copy(update={
             "doc_count": facts.alert.doc_count + 1,
             "last_seen": max(facts.alert.last_seen, seen),
@@ -236,17 +249,17 @@ class AlertRouter:
             "sites": sorted(set(facts.alert.sites) | {doc.site}),
             "negativity": max(facts.alert.negativity, negativity),
         })
-        if decision is Decision.NEW_DOC_IN_STORY:
+        if decision is Decision.NEW_DOC_IN_STORY and not own:
             decision, reason = self._spike(facts.recent_docs + 1, state, now) or (decision, reason)
         return self._later(Plan(alert, state, decision, reason), doc, facts.pending_renotify, now)
 
-    def _spread_state(self, state: AlertState, doc: ScoredDocument, unit_id: str) -> None:
-        """Fold the document into the story's carriers, interactions and relevance."""
-        if doc.authority and self.levels is not None:
+    def _spread_state(self, state: AlertState, doc: ScoredDocument, unit_id: str, spread: bool = True) -> None:
+        """Fold the document into the story's carriers, interactions (unless not ``spread``) and relevance."""
+        if doc.authority and self.levels is not None and spread:
             points = {c.name: c.points for c in self.levels.spread.authority}
             if points.get(doc.authority, 0) > points.get(state.authority, -1):
                 state.authority = doc.authority
-        state.engagement += Spread.interactions(doc.engagement)
+        state.engagement += Spread.interactions(doc.engagement) if spread else 0
         state.relevance = max(state.relevance, doc.unit_relevance.get(unit_id, 0.0))
         key = self._event_key(unit_id, doc)
         state.terms = (state.terms + [t for t in doc.key_terms if t not in state.terms])[:60]

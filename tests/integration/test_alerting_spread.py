@@ -9,8 +9,8 @@ PRIMARY = "sunwei@chinalife-jl.example.cn"
 
 
 def post(app, n, *, level="orange", site="bbs.example.cn", channel="forum", source="demo-forum", authority="",
-         own=False, title="中国人寿吉林省分公司理赔拖了三个月，谁能管管？", engagement=None):
-    doc = make_scored({UNIT: level}, story="story-x", url=f"http://{site}/t/{n}", site=site, channel=channel,
+         own=False, title="中国人寿吉林省分公司理赔拖了三个月，谁能管管？", engagement=None, story="story-x"):
+    doc = make_scored({UNIT: level}, story=story, url=f"http://{site}/t/{n}", site=site, channel=channel,
                       source_id=source, at=app.clock.now(), negativity=0.98, title=title)
     doc = doc.model_copy(update={"unit_relevance": {UNIT: 1.0}, "authority": authority,
                                  "own_response_units": [UNIT] if own else [], "engagement": engagement or {},
@@ -45,8 +45,25 @@ def test_reposts_in_the_same_channel_alone_stay_below_red_and_a_clarification_ra
     app.clock.advance(60)
     own = post(app, 3, site="news.example.cn", channel="news", source="demo-news", authority="mainstream", own=True,
                title="中国人寿吉林省分公司关于客户理赔投诉的情况说明")
-    assert own.decision is not Decision.LEVEL_RAISED and own.alert.level.value == "orange"
+    # The unit's own reply is news of the alert, not its spread: no 主流媒体已转载 / 已扩散至新闻网站 message.
+    assert own.decision is Decision.NEW_DOC_IN_STORY and own.alert.level.value == "orange"
     assert app.alert_store.get(first.alert.id).level.value == "orange"
+    assert len(smtp.to(PRIMARY)) == 1
+
+
+def test_a_units_own_clarification_in_a_story_of_its_own_joins_its_open_alert_and_tells_no_one(app, smtp):
+    """The demo's 情况说明 (吉林日报) raised a yellow alert of its own against the unit that wrote it: its words
+    (经核查…仍在审核中) share no key terms with the complaint, so the event matcher could not join them."""
+    first = post(app, 1)
+    app.clock.advance(600)
+    own = post(app, 2, level="yellow", site="news.example.cn", channel="news", source="demo-news",
+               authority="mainstream", own=True, title="中国人寿吉林省分公司关于客户理赔投诉的情况说明", story="story-y")
+    assert own.alert.id == first.alert.id and own.decision is Decision.NEW_DOC_IN_STORY
+    assert [a.id for a in app.alert_store.list_alerts(unit_id=UNIT)] == [first.alert.id]
+    assert app.alert_store.get(first.alert.id).doc_count == 2
+    assert any(t["event"] == "joined_event" and "自身的回应" in t["reason"]
+               for t in app.alert_store.audit_trail(first.alert.id))
+    assert len(smtp.to(PRIMARY)) == 1  # the first alert's e-mail only
 
 
 def test_interactions_summed_over_the_story_count(app, smtp):

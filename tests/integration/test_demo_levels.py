@@ -47,6 +47,8 @@ def test_demo_alerts_cover_three_levels_and_the_clarification_is_not_red(app):
     assert Level.red in levels
     assert clarification.own_response_units == ["chinalife-jl"]
     assert clarification.unit_levels.get("chinalife-jl") is not Level.red
+    # The unit's own 情况说明 joins its open alert for the complaint: no alert of its own against its author.
+    assert not [a for a in alerts.values() if a.representative.title.endswith("情况说明")]
     assert all(a.level_reason for a in alerts.values())
 
 
