@@ -16,7 +16,15 @@ Contract:
 * idempotent: a document seen again (a replay after a crash) gets the story
   it got the first time and is not counted twice;
 * only documents seen within ``window`` of a candidate are compared, and
-  ``prune`` forgets fingerprints older than that (stories themselves stay);
+  ``prune`` forgets the bands of documents older than that (their rows and
+  stories stay: a replay still finds its story, a title still its story);
+* candidates by bands come from each process's band index in memory
+  (pipeline/story_index.py), brought up to date inside each batch's
+  transaction from the documents and prunes other processes committed since
+  (``story_docs.seq``, ``story_prunes``), so it answers as the shared store:
+  the same candidates in every process, and a process that dies or starts
+  reads the store afresh; a rolled-back batch drops the index (read afresh at
+  the next batch), so it never holds rows the store does not;
 * durability: ``assign_many`` returns after its transaction is committed, and
   the score role publishes the batch's scored messages and commits the bus
   offset only then, so a crash before that replays the batch (idempotent, see
@@ -44,17 +52,17 @@ from pathlib import Path
 
 from contracts.messages import ScoredDocument
 from pipeline.statedb import connect, is_postgres, lock_key, migrate
+from pipeline.story_index import BandIndex
 from sentiment import stories as logic
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "stories"
 MAX_CANDIDATES = 20  # most recent documents sharing a band, compared in full
 PRUNE_EVERY = 1000
-CANDIDATE_CACHE = 50_000  # parsed candidate rows kept (a few days of a busy province)
-# SQLite: each batch's 16 band rows per document land in random pages of the band index, ~1,000
-# pages per batch of 100 once the window holds ~10,000 documents. SQLite's default 2 MB page cache
-# spills them to the WAL before the commit and its checkpoint after every 1,000 WAL pages copies
-# them back at nearly every commit; 64 MB and a checkpoint every 10,000 pages (~40 MB of WAL) cost
-# ~25 % less CPU per document there (bench/bench_stories.py).
+# SQLite: each batch's rows land in random pages of the title index, and (before migration 143) 16 band rows per
+# document in random pages of the band index, ~1,000 pages per batch of 100 once the window held ~10,000
+# documents. SQLite's default 2 MB page cache spilled them to the WAL before the commit and its checkpoint after
+# every 1,000 WAL pages copied them back at nearly every commit; 64 MB and a checkpoint every 10,000 pages
+# (~40 MB of WAL) cost ~25 % less CPU per document there (bench/bench_stories.py).
 SQLITE_CACHE_KIB = 65_536
 SQLITE_CHECKPOINT_PAGES = 10_000
 
@@ -70,15 +78,6 @@ def _sketch_bytes(sketch: tuple[int, ...]) -> bytes:
     """A sketch as stored (migration 140): 8-byte big-endian signed integers, as PostgreSQL's
     ``int8send`` (~16 k instructions less than its JSON text per document, and 256 bytes, not ~380)."""
     return _SKETCH_BYTES.pack(*sketch) if len(sketch) == logic.SKETCH else struct.pack(f">{len(sketch)}q", *sketch)
-
-
-def _sketch_of(stored: str | bytes | memoryview) -> tuple[int, ...]:
-    """A stored sketch read back: bytes, or JSON text in rows written before migration 140
-    (SQLite keeps them as they are; PostgreSQL's migration converts them)."""
-    if isinstance(stored, str):
-        return tuple(json.loads(stored))
-    data = bytes(stored)
-    return _SKETCH_BYTES.unpack(data) if len(data) == _SKETCH_BYTES.size else struct.unpack(f">{len(data) // 8}q", data)
 
 
 def _numbers_json(numbers: tuple[str, ...]) -> str:
@@ -106,13 +105,11 @@ def _std_zone(t: datetime) -> datetime:
 
 
 _DAY = timedelta(days=1)
+_DOC_COLUMNS = "seq, doc_id, story_id, title_key, numbers, sketch, seen_us"  # as BandIndex.add_row reads them
+_INSERT_DOC = ("INSERT INTO story_docs (doc_id, story_id, title_key, numbers, sketch, seen_us, seq, banded)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 # A story's id and its stored body (None: not stored), read along with a candidate.
 _Stored = tuple[str, str | None] | None
-
-
-def _candidate(row: Sequence) -> logic.Candidate:
-    """A story_docs row (doc_id, story_id, title_key, numbers, sketch) parsed."""
-    return logic.Candidate(row[1], row[2], tuple(json.loads(row[3])), _sketch_of(row[4]))
 
 
 def _snapshot(story: logic.Story) -> dict:
@@ -150,14 +147,8 @@ class StoryStore:
         # Each id a new story of the batch would take, with its stored body (None: not stored) as the
         # batch began: stories are written at the batch's end, so the table does not change before.
         self._stored: dict[str, str | None] = {}
-        self._parsed: dict[str, logic.Candidate] = {}
-        self._sqlite = not is_postgres(self.path)
-        self._band_sql: dict[int, str] = {}  # the band query by number of keys
-        self._merge_sql: dict[int, str] = {}  # SQLite's, by number of keys
-        # SQLite's band rows are keyed (migration 080): a document's two equal keys are one row.
-        self._insert_bands = ("INSERT INTO story_bands VALUES " if is_postgres(self.path)
-                              else "INSERT OR IGNORE INTO story_bands VALUES ")
-        self._insert_sql: dict[int, str] = {}  # the band rows' INSERT by number of rows
+        # The band index (pipeline/story_index.py), read at the first batch; None again after a rollback.
+        self._index: BandIndex | None = None
 
     def assign(self, doc: ScoredDocument) -> ScoredDocument:
         """The document with its story id and story state filled in."""
@@ -176,6 +167,7 @@ class StoryStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 lock_key(db, "stories")  # PostgreSQL: one batch at a time, as BEGIN IMMEDIATE on SQLite
+                self._catch_up()
                 # Stories touched by this batch, written once at its end: no
                 # other process writes while the batch holds the store.
                 self._batch = {}
@@ -196,7 +188,7 @@ class StoryStore:
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
-                self._parsed.clear()  # it may hold rows of this batch, now undone
+                self._index = None  # it may hold rows of this batch, now undone: read afresh
                 raise
             finally:
                 self._batch = {}
@@ -246,16 +238,14 @@ class StoryStore:
             story = existing or logic.new_story(new_id, seen)
         logic.add_document(story, seen, doc.channel.value, doc.site)
         self._batch[story.id] = story
-        self._db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
-                         (doc.id, story.id, key, _numbers_json(numbers), _sketch_bytes(sketch), seen_us))
-        if bands:  # one statement for the document's band rows (rows of the same statement by count)
-            sql = self._insert_sql.get(len(bands))
-            if sql is None:
-                sql = self._insert_sql[len(bands)] = self._insert_bands + ", ".join(["(?, ?, ?)"] * len(bands))
-            row = [0, doc.id, seen_us] * len(bands)
-            row[::3] = bands
-            self._db.execute(sql, row)
-        self._keep(doc.id, logic.Candidate(story.id, key, numbers, sketch))  # a later document's candidate
+        index = self._index
+        assert index is not None  # read by _catch_up
+        seq = index.seq + 1
+        numbers_text, as_stored = _numbers_json(numbers), _sketch_bytes(sketch)
+        self._db.execute(_INSERT_DOC, (doc.id, story.id, key, numbers_text, as_stored, seen_us, seq, 1 if bands else None))
+        index.seq = seq
+        if bands:  # a later document's candidate, of this batch or the next
+            index.add((seq, seen_us, story.id, key, numbers_text, as_stored), doc.id, bands)
         return story
 
     def _candidates(self, key: str, keys: list[int], since: int) -> tuple[list[logic.Candidate], _Stored]:
@@ -274,80 +264,11 @@ class StoryStore:
                 (key, since)).fetchone()
             if row:
                 return [logic.Candidate(row[0], key, (), ())], (row[0], row[1])
-        out: list[logic.Candidate] = []
-        if keys:
-            ids = self._recent_sqlite(keys, since) if self._sqlite else self._recent_postgres(keys, since)
-            # A document's row never changes once written, so its parsed form
-            # is kept: the same documents are candidates again and again.
-            found = {i: c for i in ids if (c := self._parsed.get(i)) is not None}
-            missing = [i for i in ids if i not in found]
-            if missing:
-                for row in self._db.execute(
-                        "SELECT doc_id, story_id, title_key, numbers, sketch FROM story_docs WHERE doc_id IN "
-                        f"({','.join('?' * len(missing))})", missing).fetchall():
-                    found[row[0]] = self._keep(row[0], _candidate(row))
-            out += [found[i] for i in ids if i in found]
-        return out, None
-
-    def _recent_postgres(self, keys: list[int], since: int) -> list[str]:
-        """The documents sharing a band with a new one, most recent first, at most ``MAX_CANDIDATES``,
-        in doc_id order: each key's own most recent ones by the index (key, seen_us, doc_id) read
-        backwards (no table rows), then the newest of those. Equal to ordering every row of every
-        key, which cost as much as the keys had documents (a story reposted a thousand times). Ties
-        in time are ordered on both engines alike: a key's rows by document id descending (the index
-        read backwards), the newest of all by document id ascending (what SQLite's sorter gave: the
-        story dump is unchanged by saying so, and PostgreSQL now agrees). Each document once, in
-        doc_id order (as SQLite's ``IN (…)`` returned them when the rows were read in the same query)."""
-        sql = self._band_sql.get(len(keys))
-        if sql is None:
-            per_key = " UNION ALL ".join(
-                f"SELECT doc_id, seen_us FROM (SELECT doc_id, seen_us FROM story_bands WHERE key = ? AND seen_us >= ?"
-                f" ORDER BY seen_us DESC, doc_id DESC LIMIT {MAX_CANDIDATES}) AS k{i}" for i in range(len(keys)))
-            sql = self._band_sql[len(keys)] = (
-                f"SELECT doc_id FROM ({per_key}) AS recent ORDER BY seen_us DESC, doc_id LIMIT {MAX_CANDIDATES}")
-        params = [since] * (2 * len(keys))
-        params[::2] = keys
-        return sorted({r[0] for r in self._db.execute(sql, params).fetchall()})
-
-    def _recent_sqlite(self, keys: list[int], since: int) -> list[str]:
-        """``_recent_postgres``'s documents, read as SQLite merges the keys' index ranges: every
-        key's rows newest first (seen_us, then doc_id, descending: the index read backwards) in one
-        stream (``MERGE (UNION ALL)``, no sorter), read only until the newest ``MAX_CANDIDATES`` rows
-        and their ties in time are in, each key's rows counted up to ``MAX_CANDIDATES`` as its own
-        subquery's ``LIMIT`` counted them. About 22 rows a document instead of ~190 copied through
-        co-routines into a sorter on the bench's long texts (~740 k instructions a document -> ~300 k)."""
-        sql = self._merge_sql.get(len(keys))
-        if sql is None:
-            sql = self._merge_sql[len(keys)] = " UNION ALL ".join(
-                f"SELECT seen_us, doc_id, {i} FROM story_bands WHERE key = ? AND seen_us >= ?"
-                for i in range(len(keys))) + " ORDER BY 1 DESC, 2 DESC"
-        params = [since] * (2 * len(keys))
-        params[::2] = keys
-        limit = MAX_CANDIDATES
-        taken = [0] * len(keys)
-        rows: list[tuple[int, str]] = []  # the union's rows read so far, newest first
-        cur = self._db.cursor()
-        cur.row_factory = None
-        for seen, doc_id, k in cur.execute(sql, params):
-            if len(rows) >= limit and seen < rows[limit - 1][0]:
-                break  # every row from here on is older than the newest MAX_CANDIDATES
-            if taken[k] < limit:
-                taken[k] += 1
-                rows.append((seen, doc_id))
-        cur.close()
-        if len(rows) <= limit:
-            return sorted({d for _, d in rows})
-        # The newest MAX_CANDIDATES rows, ties at the last one's time by document id ascending.
-        edge = rows[limit - 1][0]
-        chosen = [d for s, d in rows if s > edge]
-        chosen += sorted([d for s, d in rows if s == edge])[:limit - len(chosen)]
-        return sorted(set(chosen))
-
-    def _keep(self, doc_id: str, candidate: logic.Candidate) -> logic.Candidate:
-        if len(self._parsed) >= CANDIDATE_CACHE:
-            self._parsed.clear()
-        self._parsed[doc_id] = candidate
-        return candidate
+        if not keys:
+            return [], None
+        index = self._index
+        assert index is not None  # read by _catch_up
+        return [index.candidate(i) for i in index.recent(keys, since, MAX_CANDIDATES)], None
 
     def _get(self, story_id: str, stored: _Stored = None) -> logic.Story | None:
         """The story as this batch left it, else as stored (``stored``: its body already read)."""
@@ -363,11 +284,56 @@ class StoryStore:
         with self._lock:
             return self._get(story_id)
 
+    def _catch_up(self) -> None:
+        """The band index as the store holds it now (inside a batch's transaction: no one else writes): read
+        whole the first time, then the documents and prunes other processes stored since it last looked."""
+        db = self._db
+        index = self._index
+        if index is None:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM story_docs").fetchone()[0]
+            prunes = db.execute("SELECT COALESCE(MAX(id), 0) FROM story_prunes").fetchone()[0]
+            index = BandIndex(seq, prunes)
+            for row in db.execute(f"SELECT {_DOC_COLUMNS} FROM story_docs WHERE banded = 1"):
+                index.add_row(row)
+            self._index = index
+            return
+        rows = db.execute(f"SELECT {_DOC_COLUMNS}, banded FROM story_docs WHERE seq > ? ORDER BY seq",
+                          (index.seq,)).fetchall()
+        for row in rows:
+            if row[7] == 1:  # banded now: no prune since has dropped it
+                index.add_row(row)
+        if rows:
+            index.seq = rows[-1][0]
+        for prune_id, upto_seq, before_us in db.execute(
+                "SELECT id, upto_seq, before_us FROM story_prunes WHERE id > ? ORDER BY id", (index.prunes,)).fetchall():
+            index.prune(upto_seq, before_us)
+            index.prunes = prune_id
+
     def prune(self, before: datetime) -> int:
-        """Forget fingerprints of documents seen before ``before``."""
+        """Forget the bands of documents stored so far and seen before ``before`` (a document stored
+        later keeps them until the next prune); how many documents."""
+        before_us = _us(before)
         with self._lock:
-            cur = self._db.execute("DELETE FROM story_bands WHERE seen_us < ?", (_us(before),))
-            return cur.rowcount
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                lock_key(db, "stories")
+                self._catch_up()
+                index = self._index
+                assert index is not None
+                count = db.execute("UPDATE story_docs SET banded = NULL WHERE banded = 1 AND seen_us < ?",
+                                   (before_us,)).rowcount
+                prune_id = index.prunes + 1
+                db.execute("INSERT INTO story_prunes (id, upto_seq, before_us) VALUES (?, ?, ?)",
+                           (prune_id, index.seq, before_us))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                self._index = None
+                raise
+            index.prune(index.seq, before_us)
+            index.prunes = prune_id
+            return count
 
     def close(self) -> None:
         self._db.close()

@@ -4,6 +4,8 @@ copies of one text at the same moment start one story between them."""
 import json
 import random
 import shutil
+import sqlite3
+import struct
 import threading
 import uuid
 from datetime import timedelta
@@ -12,6 +14,9 @@ import pytest
 
 from pipeline.statedb import connect, migrate, transaction
 from pipeline.stories import MAX_CANDIDATES, MIGRATIONS, StoryStore
+from pipeline.story_index import BandIndex
+
+_SKETCH = struct.Struct(">32q")
 from sentiment.stories import band_keys, fingerprint, new_story, normalise_title
 from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored
 
@@ -149,7 +154,8 @@ def test_a_title_shared_by_two_stories_at_one_time_is_decided_alike_on_every_eng
         for doc_id, story_id in (("d-b", "s-b"), ("d-a", "s-a")):
             db.execute("INSERT INTO stories (id, body) VALUES (?, ?)",
                        (story_id, json.dumps(new_story_dict(story_id), ensure_ascii=False)))
-            db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)", (doc_id, story_id, key, "[]", b"", seen))
+            db.execute(f"INSERT INTO story_docs ({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                       (doc_id, story_id, key, "[]", b"", seen))
     db.close()
     store = StoryStore(state_url)
     try:
@@ -157,6 +163,9 @@ def test_a_title_shared_by_two_stories_at_one_time_is_decided_alike_on_every_eng
         assert repost.story_id == "s-a" and repost.story["doc_count"] == 2
     finally:
         store.close()
+
+
+DOC_COLUMNS = "doc_id, story_id, title_key, numbers, sketch, seen_us"  # a row as written before migration 143
 
 
 def new_story_dict(story_id):
@@ -175,7 +184,7 @@ def _tie_in_time(url):
         for doc_id, story_id in (("d-é", "s-é"), ("d-z", "s-z")):
             db.execute("INSERT INTO stories (id, body) VALUES (?, ?)",
                        (story_id, json.dumps(new_story_dict(story_id), ensure_ascii=False)))
-            db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
+            db.execute(f"INSERT INTO story_docs ({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                        (doc_id, story_id, normalise_title(title), "[]", b"", seen))
     db.close()
     store = StoryStore(url)
@@ -228,7 +237,7 @@ def _decided(url, batches):
     try:
         out = [(d.id, d.story_id, d.story) for batch in batches for d in store.assign_many(batch)]
         db = store._db
-        rows = [db.execute(f"SELECT * FROM {table}").fetchall() for table in ("stories", "story_docs", "story_bands")]
+        rows = [db.execute(f"SELECT * FROM {table}").fetchall() for table in ("stories", "story_docs", "story_prunes")]
         return out, [sorted(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in t) for t in rows]
     finally:
         store.close()
@@ -248,28 +257,126 @@ def test_a_batch_decides_as_one_document_at_a_time(state_url, postgres_server):
     assert any(s["doc_count"] > 3 for _, _, s in batched[0])
 
 
-def test_sqlite_reads_the_newest_band_rows_as_the_union_of_each_keys_newest(tmp_path):
-    # SQLite merges the keys' index ranges and stops after the newest rows; PostgreSQL (and SQLite before) took each
-    # key's MAX_CANDIDATES newest rows (ties by document id descending) and then the newest MAX_CANDIDATES of all
-    # (ties ascending). Both forms on one SQLite file, over keys holding more rows than the limit, many rows at
-    # one moment (ties across the limits), a document under two keys, a key asked twice.
-    store = StoryStore(tmp_path / "s.db")
+# The band table's query (before migration 143, PostgreSQL's form): each key's MAX_CANDIDATES newest rows (ties by
+# document id descending), then the newest MAX_CANDIDATES of all (ties ascending), each document once, in id order.
+def _band_table_query(n):
+    per_key = " UNION ALL ".join(
+        f"SELECT doc_id, seen_us FROM (SELECT doc_id, seen_us FROM story_bands WHERE key = ? AND seen_us >= ?"
+        f" ORDER BY seen_us DESC, doc_id DESC LIMIT {MAX_CANDIDATES}) AS k{i}" for i in range(n))
+    return f"SELECT doc_id FROM ({per_key}) AS recent ORDER BY seen_us DESC, doc_id LIMIT {MAX_CANDIDATES}"
+
+
+def test_the_band_index_finds_what_the_band_table_query_found():
+    # Random rows over keys holding more rows than the limit, many at one moment (ties across the limits), a
+    # document under two keys, a key asked twice, documents added out of time order and some pruned: the
+    # in-memory index against the table's query on the same rows.
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE story_bands (key INTEGER, doc_id TEXT, seen_us INTEGER, PRIMARY KEY (key, seen_us, doc_id))")
+    rng = random.Random(3)
+    index = BandIndex(0, 0)
+    docs, universe = {}, set()
+    for seq in range(1, 401):
+        doc_id, seen = f"d{rng.randrange(10_000):05d}-é"[:rng.choice([6, 8])], 1000 + rng.randrange(0, 60, rng.choice([1, 7, 20]))
+        if doc_id in docs:
+            continue
+        # bands from a few values each (many documents share a key); most bands empty (-1): 1-16 keys a document
+        sketch = tuple(v for start in range(0, 32, 2) for v in rng.choice(
+            [(start, 1), (start, 2)] + [(-1, -1)] * rng.randrange(6)))
+        keys = band_keys(sketch)
+        universe.update(keys)
+        docs[doc_id] = (seq, seen, keys)
+        index.add((seq, seen, "s", "t", "[]", _SKETCH.pack(*sketch)), doc_id, keys)
+        db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?, ?)", [(k, doc_id, seen) for k in keys])
+        if seq % 150 == 0:  # a prune: documents stored so far, seen before a moment; later ones keep their bands
+            before = 1000 + rng.randrange(10, 30)
+            index.prune(seq, before)
+            db.execute("DELETE FROM story_bands WHERE seen_us < ?", (before,))
+    assert sum(len(v) if isinstance(v, list) else 1 for v in index.bands.values()) == \
+        db.execute("SELECT COUNT(*) FROM story_bands").fetchone()[0]
+    differ = 0
+    for _ in range(400):
+        keys = [rng.choice(sorted(universe) + [7]) for _ in range(rng.randrange(1, 17))]
+        since = rng.choice([0, 1020, 1050, 1059])
+        params = [v for k in keys for v in (k, since)]
+        want = sorted({r[0] for r in db.execute(_band_table_query(len(keys)), params)})
+        assert index.recent(keys, since, MAX_CANDIDATES) == want, (keys, since)
+        # the premise: the per-key limit and ties in time decide which documents come back
+        every = sorted({d for k, d, t in db.execute("SELECT key, doc_id, seen_us FROM story_bands")
+                        if k in keys and t >= since})
+        differ += want != every[:MAX_CANDIDATES]
+    assert differ > 100
+
+
+def _interleaved(url, batches, stores, prune_at=()):
+    """Assign ``batches`` turn by turn through ``stores`` (processes sharing one store), pruning where told."""
+    out = []
+    for n, batch in enumerate(batches):
+        store = stores[n % len(stores)]
+        out += [(d.id, d.story_id, d.story) for d in store.assign_many(batch)]
+        for at, before in prune_at:
+            if at == n:
+                stores[(n + 2) % len(stores)].prune(before)  # not the next batch's process: it must learn of it
+    db = stores[0]._db
+    rows = [db.execute(f"SELECT * FROM {table}").fetchall() for table in ("stories", "story_docs")]
+    return out, [sorted(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in t) for t in rows]
+
+
+def test_processes_taking_turns_decide_as_one(state_url, postgres_server):
+    # Two (three) scorer processes on one store, batches interleaved, one of them pruning while the others hold
+    # bands of documents it has not read yet; some documents at one moment (time ties): each process's band
+    # index brings in what the others stored and pruned, so every story, state and row is what one process makes.
+    docs = _mixed_documents(n=120, seed=9)
+    batches = [docs[i:i + 9] for i in range(0, len(docs), 9)] + [docs[30:45]]  # the last a redelivery
+    prunes = [(4, T0 + timedelta(minutes=1)), (9, T0 + timedelta(days=6))]  # the first: the documents at T0 so far
+    other = str(state_url) + "-2" if "://" not in str(state_url) else postgres_server.new_database()
+    stores = [StoryStore(state_url) for _ in range(3)]
+    alone = [StoryStore(other)]
     try:
-        rng = random.Random(3)
-        rows = {(rng.randrange(12), f"d{rng.randrange(400):03d}", 1000 + rng.randrange(0, 60, rng.choice([1, 7, 20])))
-                for _ in range(1500)}
-        store._db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?, ?)", sorted(rows))
-        differ = 0
-        for _ in range(300):
-            keys = [rng.randrange(14) for _ in range(rng.randrange(1, 17))]
-            since = rng.choice([0, 1020, 1050, 1059])
-            merged, per_key = store._recent_sqlite(keys, since), store._recent_postgres(keys, since)
-            assert merged == per_key, (keys, since)
-            # the premise: the per-key limit and ties in time decide which documents come back
-            differ += per_key != sorted({d for k, d, s in rows if k in keys and s >= since})[:MAX_CANDIDATES]
-        assert differ > 100
+        together, single = _interleaved(state_url, batches, stores, prunes), _interleaved(other, batches, alone, prunes)
+        assert together == single
+        assert len({story for _, story, _ in together[0]}) >= 4 and any(s["doc_count"] > 3 for _, _, s in together[0])
+        assert sum(1 for row in together[1][1] if row[-1] is None) > 10  # the premise: prunes dropped bands
     finally:
-        store.close()
+        for s in stores + alone:
+            s.close()
+
+
+def test_a_prune_by_another_process_drops_the_bands_from_every_process(state_url):
+    # The process that stored a document learns at its next batch that another pruned it: a copy of it under
+    # another title starts its own story, as it would in the pruning process; a document stored after the
+    # prune keeps its bands though seen before it.
+    one, two = StoryStore(state_url), StoryStore(state_url)
+    try:
+        old = one.assign(scored("市民投诉中国人寿吉林省分公司拒赔", BODY, "http://a.example.cn/1"))
+        assert two.prune(T0 + timedelta(minutes=1)) == 1
+        late = two.assign(scored("协会开展保险知识宣传", OTHER, "http://a.example.cn/2"))  # seen at T0 too
+        copy_of_old = one.assign(scored("网友称王先生重疾险被拒赔", BODY, "http://b.example.cn/1", at=T0 + timedelta(hours=1)))
+        copy_of_late = one.assign(scored("保险知识宣传活动举行", OTHER, "http://b.example.cn/2", at=T0 + timedelta(hours=1)))
+        assert copy_of_old.story_id != old.story_id and copy_of_old.story["doc_count"] == 1
+        assert copy_of_late.story_id == late.story_id and copy_of_late.story["doc_count"] == 2
+    finally:
+        one.close()
+        two.close()
+
+
+def test_a_process_started_later_reads_the_band_index_whole(state_url):
+    # A process opening the store finds the documents others stored, except those a prune dropped (a copy of
+    # one of those starts its own story), and a document stored after the prune though seen before it.
+    first = StoryStore(state_url)
+    try:
+        old = first.assign(scored("市民投诉中国人寿吉林省分公司拒赔", BODY, "http://a.example.cn/1"))
+        first.prune(T0 + timedelta(minutes=1))
+        late = first.assign(scored("协会开展保险知识宣传", OTHER, "http://a.example.cn/2"))  # seen at T0 too
+    finally:
+        first.close()
+    second = StoryStore(state_url)
+    try:
+        copy_of_old = second.assign(scored("网友称王先生重疾险被拒赔", BODY, "http://b.example.cn/1", at=T0 + timedelta(hours=1)))
+        copy_of_late = second.assign(scored("保险知识宣传活动举行", OTHER, "http://b.example.cn/2", at=T0 + timedelta(hours=1)))
+        assert copy_of_old.story_id != old.story_id and copy_of_old.story["doc_count"] == 1
+        assert copy_of_late.story_id == late.story_id and copy_of_late.story["doc_count"] == 2
+    finally:
+        second.close()
 
 
 def test_a_title_back_after_the_window_continues_its_stored_story(state_url):

@@ -11,7 +11,8 @@ decide), the third 6.5 days later (part of the first pass has left the
 window; the store prunes every 1,000 documents), then two batches of the
 second pass replayed. OUT gets per document its id, story id and the role's
 encoded message (the story state as it left the document), then every stored
-story, document row (numbers and sketch parsed) and band row. STORE_URL: a
+story, document row (numbers and sketch parsed) and band row (since migration
+143 the banded documents' keys: the rows the band table would hold). STORE_URL: a
 ``postgresql://`` database (empty) instead of a temporary SQLite file.
 """
 from __future__ import annotations
@@ -27,6 +28,8 @@ from bench.bench_scoring import make_docs, make_short_docs
 from bench.bench_stories import Docs
 from contracts.messages import Document, ScoredDocument
 from pipeline.stories import StoryStore
+from pipeline.story_index import sketch_of
+from sentiment.stories import band_keys
 from tests.eval.harness import load_gold
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
@@ -72,8 +75,10 @@ def _rows(store: StoryStore) -> list[str]:
                           "ORDER BY doc_id").fetchall():
         sketch = json.loads(row[4]) if isinstance(row[4], str) else list(struct.unpack(f">{len(row[4]) // 8}q", row[4]))
         lines.append(f"doc {row[0]} {row[1]} {row[2]} {json.loads(row[3])} {sketch} {row[5]}")
-    lines += [f"band {k} {d} {s}" for k, d, s in
-              db.execute("SELECT key, doc_id, seen_us FROM story_bands ORDER BY key, seen_us, doc_id").fetchall()]
+    # The band rows the store held (a table before migration 143): each banded document under each of its keys.
+    bands = {(k, d, s) for d, sketch, s in db.execute("SELECT doc_id, sketch, seen_us FROM story_docs WHERE banded = 1")
+             for k in band_keys(sketch_of(sketch))}
+    lines += [f"band {k} {d} {s}" for k, d, s in sorted(bands, key=lambda r: (r[0], r[2], r[1]))]
     return lines
 
 

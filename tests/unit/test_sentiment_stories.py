@@ -175,7 +175,7 @@ def test_only_recent_documents_are_compared(store):
 
 
 def test_band_keys_are_the_crc_of_each_bands_repr_and_skip_bands_with_an_empty_bin():
-    # The keys are stored (story_bands): they must stay what they were.
+    # The keys were stored (story_bands, before migration 143): they stay what they were.
     import random
     import zlib
 

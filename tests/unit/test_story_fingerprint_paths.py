@@ -1,12 +1,16 @@
 """The story fingerprint's fast paths give what the definition gives, and the story store's
-band rows survive migration 080 (keyed WITHOUT ROWID) with assignments unchanged."""
+band rows survive migration 143 (the band index in memory) with assignments unchanged."""
 import binascii
+import json
 import random
-import sqlite3
+import shutil
+import struct
+from datetime import timedelta
 
 import pytest
 
-from pipeline.stories import StoryStore, _with_story
+from pipeline.statedb import connect, migrate, transaction
+from pipeline.stories import MIGRATIONS, StoryStore, _with_story
 from sentiment import stories
 from sentiment.stories import (
     FINGERPRINT_CHARS,
@@ -16,9 +20,12 @@ from sentiment.stories import (
     _sketch,
     _title,
     _window_sketch,
+    band_keys,
     fingerprint,
+    new_story,
+    normalise_title,
 )
-from tests.unit.test_sentiment_stories import BODY, OTHER, scored
+from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored
 
 _ALPHABET = list("中国人寿吉林分公司拒赔保险理赔ΑΣσςİIiKkAb0129 _-，。！【】[]:：转载发原创\t\n") + [
     "\ud800", "\udfff", "𠮷", "𠀀", "Ａ", "ǅ", "ß", "ﬁ", "Ω", "ẞ"]
@@ -108,28 +115,40 @@ def test_the_store_returns_the_documents_as_model_copy_would():
         assert ours.model_fields_set == theirs.model_fields_set and ours.__pydantic_extra__ == theirs.__pydantic_extra__
 
 
-def test_an_existing_store_migrates_to_keyed_band_rows_with_the_same_rows_and_stories(tmp_path):
-    # A store as it was before migration 080: band rows in a table plus a covering index.
+def test_an_existing_store_migrates_to_the_band_index_with_the_same_bands(tmp_path):
+    # A store as it was before migration 143: band rows in a table, a pruned document without any. Opened now,
+    # a document with band rows is a candidate (a copy under another title joins its story), a pruned one is not.
+    old = tmp_path / "migrations" / "sqlite"
+    old.mkdir(parents=True)
+    for f in (MIGRATIONS / "sqlite").glob("*.sql"):
+        if int(f.name[:3]) < 143:
+            shutil.copy(f, old / f.name)
     path = tmp_path / "stories.db"
-    store = StoryStore(path)
-    first = store.assign_many([scored("市民投诉中国人寿吉林省分公司拒赔", BODY, "http://a.example.cn/1"),
-                               scored("协会开展保险知识宣传", OTHER, "http://a.example.cn/2")])
-    store.close()
-    db = sqlite3.connect(path)
-    rows = sorted(db.execute("SELECT key, doc_id, seen_us FROM story_bands"))
-    db.executescript("""
-        CREATE TABLE old_bands (key INTEGER NOT NULL, doc_id TEXT NOT NULL, seen_us INTEGER NOT NULL);
-        INSERT INTO old_bands SELECT key, doc_id, seen_us FROM story_bands;
-        DROP TABLE story_bands; ALTER TABLE old_bands RENAME TO story_bands;
-        CREATE INDEX story_bands_key_doc ON story_bands (key, seen_us, doc_id);
-        DELETE FROM schema_migrations WHERE store = 'stories' AND version = 80;""")
+    db = connect(path)
+    migrate(db, "stories", old.parent)
+    seen = int(T0.timestamp() * 1_000_000)
+    with transaction(db):
+        for doc_id, title, text, banded in (("d-kept", "市民投诉中国人寿吉林省分公司拒赔", BODY, True),
+                                            ("d-pruned", "协会开展保险知识宣传", OTHER, False)):
+            sketch = fingerprint(title, text)
+            db.execute("INSERT INTO stories (id, body) VALUES (?, ?)", (f"s-{doc_id}", json.dumps(
+                new_story(f"s-{doc_id}", T0).to_dict() | {"doc_count": 1, "channels": {"news": 1}})))
+            db.execute("INSERT INTO story_docs VALUES (?, ?, ?, ?, ?, ?)",
+                       (doc_id, f"s-{doc_id}", normalise_title(title), "[]", struct.pack(">32q", *sketch), seen))
+            if banded:
+                for k in band_keys(sketch):
+                    db.execute("INSERT INTO story_bands VALUES (?, ?, ?)", (k, doc_id, seen))
     db.close()
     store = StoryStore(path)  # migrates
     try:
-        assert sorted(map(tuple, store._db.execute("SELECT key, doc_id, seen_us FROM story_bands"))) == rows
-        sql = store._db.execute("SELECT sql FROM sqlite_master WHERE name = 'story_bands'").fetchone()[0]
-        assert "WITHOUT ROWID" in sql
-        repost = store.assign(scored("【转载】市民投诉中国人寿吉林省分公司拒赔", "转自城市晚报。" + BODY, "http://b.example.cn/9"))
-        assert repost.story_id == first[0].story_id and repost.story["doc_count"] == 2
+        rows = store._db.execute("SELECT doc_id, seq, banded FROM story_docs ORDER BY seq").fetchall()
+        assert [tuple(r) for r in rows] == [("d-kept", 1, 1), ("d-pruned", 2, None)]
+        assert not store._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'story_bands'").fetchall()
+        kept, pruned = store.assign_many([
+            scored("网友称王先生重疾险被拒赔", BODY, "http://b.example.cn/1", at=T0 + timedelta(hours=1)),
+            scored("保险知识宣传活动举行", OTHER, "http://b.example.cn/2", at=T0 + timedelta(hours=1))])
+        assert kept.story_id == "s-d-kept" and kept.story["doc_count"] == 2
+        assert pruned.story_id != "s-d-pruned" and pruned.story["doc_count"] == 1
+        assert [r[0] for r in store._db.execute("SELECT seq FROM story_docs ORDER BY seq")] == [1, 2, 3, 4]
     finally:
         store.close()
