@@ -239,14 +239,17 @@ class AlertRouter:
         if story is not None and story[0].rank < level.rank:
             level, story_reason = story
         decision, reason = (Decision.NEW_DOC_IN_STORY, "") if own else self._trigger(facts.alert, state, doc, level)
+        # A reply is in the alert's timeline, not counted as a report of the complaint: 共N篇, its channels and
+        # sites (传播情况, 已扩散到…, 多家媒体转载) stay the complaint's.
         alert = facts.alert.model_copy(update={
-            "doc_count": facts.alert.doc_count + 1,
+            "doc_count": facts.alert.doc_count + (0 if own else 1),
             "last_seen": max(facts.alert.last_seen, seen),
             "level": level if decision is Decision.LEVEL_RAISED else facts.alert.level,
             "level_reason": (f"{reason}：{story_reason}" if decision is Decision.LEVEL_RAISED
                              else facts.alert.level_reason),
-            "channels": sorted(set(facts.alert.channels) | {doc.channel}, key=lambda c: c.value),
-            "sites": sorted(set(facts.alert.sites) | {doc.site}),
+            "channels": facts.alert.channels if own else sorted(set(facts.alert.channels) | {doc.channel},
+                                                                  key=lambda c: c.value),
+            "sites": facts.alert.sites if own else sorted(set(facts.alert.sites) | {doc.site}),
             "negativity": max(facts.alert.negativity, negativity),
         })
         if decision is Decision.NEW_DOC_IN_STORY and not own:

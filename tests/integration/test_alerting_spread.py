@@ -60,7 +60,9 @@ def test_a_units_own_clarification_in_a_story_of_its_own_joins_its_open_alert_an
                authority="mainstream", own=True, title="中国人寿吉林省分公司关于客户理赔投诉的情况说明", story="story-y")
     assert own.alert.id == first.alert.id and own.decision is Decision.NEW_DOC_IN_STORY
     assert [a.id for a in app.alert_store.list_alerts(unit_id=UNIT)] == [first.alert.id]
-    assert app.alert_store.get(first.alert.id).doc_count == 2
+    joined = app.alert_store.get(first.alert.id)  # in its timeline, not counted as the complaint's spread
+    assert (joined.doc_count, [c.value for c in joined.channels], joined.sites) == (1, ["forum"], ["bbs.example.cn"])
+    assert len(app.alert_store.alert_doc_ids(first.alert.id)) == 2
     assert any(t["event"] == "joined_event" and "自身的回应" in t["reason"]
                for t in app.alert_store.audit_trail(first.alert.id))
     assert len(smtp.to(PRIMARY)) == 1  # the first alert's e-mail only
