@@ -32,6 +32,9 @@ def carriers(docs: Sequence[ScoredDocument], source_names: dict[str, str] | None
 
 def card_for(alert: Alert, docs: Sequence[ScoredDocument], rules: Rules, raised_at: datetime, now: datetime,
              source_names: dict[str, str] | None = None, tz=None) -> Card:
+    # The unit's own reply joined to the alert (router) is no report of the complaint: not its carrier, stage or
+    # trend (a 情况说明 in 吉林日报 made the story 主流媒体-carried).
+    docs = [d for d in docs if alert.unit_id not in d.own_response_units] or docs
     times = [d.published_at or d.crawled_at for d in docs] or [alert.first_seen]
     risks = [r.risk_type for d in docs for r in d.reasons
              if getattr(r, "unit_id", None) in (None, alert.unit_id) and r.risk_type]

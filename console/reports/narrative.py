@@ -135,8 +135,9 @@ def advice(report: dict) -> list[str]:
     rising = [(r, cur, prev) for r, cur, prev in report["risks"] if cur > prev and cur >= 2]
     if rising:
         r, cur, prev = max(rising, key=lambda x: x[1] - x[2])
-        out.append(f"{r}类负面信息增多（{cur}条，上期{prev}条），建议{word}重点关注此类问题，"
-                   "会员单位对照排查同类风险。")
+        # A first period (nothing monitored before) has no 增多 to speak of: 较多, 上期无数据 said once above.
+        grew = f"较多（{cur}条）" if report.get("first_period") else f"增多（{cur}条，上期{prev}条）"
+        out.append(f"{r}类负面信息{grew}，建议{word}重点关注此类问题，会员单位对照排查同类风险。")
     if report["false_alarms"]:
         out.append(f"本期{len(report['false_alarms'])}起误报已单独列出，建议据此调整监测关键词与规则，减少误报。")
     open_cases = [c for c in report["cases"] if c["status_value"] != "resolved" and c not in open_red]

@@ -1,6 +1,7 @@
 """A story's level rises as it spreads (router LEVEL_RAISED with the reason),
 and an insurer's own clarification never raises it; real composition root,
 demo rules (red needs spread 2), fake clock, real SMTP."""
+from alerting.assessment import card_for
 from alerting.router import Decision
 from tests.kit import make_scored
 
@@ -8,14 +9,18 @@ UNIT = "chinalife-jl"
 PRIMARY = "sunwei@chinalife-jl.example.cn"
 
 
-def post(app, n, *, level="orange", site="bbs.example.cn", channel="forum", source="demo-forum", authority="",
-         own=False, title="中国人寿吉林省分公司理赔拖了三个月，谁能管管？", engagement=None, story="story-x"):
+def scored(app, n, *, level="orange", site="bbs.example.cn", channel="forum", source="demo-forum", authority="",
+           own=False, title="中国人寿吉林省分公司理赔拖了三个月，谁能管管？", engagement=None, story="story-x"):
     doc = make_scored({UNIT: level}, story=story, url=f"http://{site}/t/{n}", site=site, channel=channel,
                       source_id=source, at=app.clock.now(), negativity=0.98, title=title)
     doc = doc.model_copy(update={"unit_relevance": {UNIT: 1.0}, "authority": authority,
                                  "own_response_units": [UNIT] if own else [], "engagement": engagement or {},
                                  "unit_level_reasons": {UNIT: f"第{n}篇的定级依据"}})
-    [routed] = app.router.handle(doc)
+    return doc
+
+
+def post(app, n, **options):
+    [routed] = app.router.handle(scored(app, n, **options))
     app.notifier.run_once()
     return routed
 
@@ -66,6 +71,11 @@ def test_a_units_own_clarification_in_a_story_of_its_own_joins_its_open_alert_an
     assert any(t["event"] == "joined_event" and "自身的回应" in t["reason"]
                for t in app.alert_store.audit_trail(first.alert.id))
     assert len(smtp.to(PRIMARY)) == 1  # the first alert's e-mail only
+    # Nor is the reply the story's carrier in its 研判 (主流媒体·news.example.cn carried the forum's complaint).
+    docs = [scored(app, 1), scored(app, 2, site="news.example.cn", channel="news", source="demo-news",
+                                   authority="mainstream", own=True, story="story-y")]
+    card = card_for(joined, docs, app.config.rules, app.clock.now(), app.clock.now())
+    assert card.carriers == ["bbs.example.cn"]
 
 
 def test_interactions_summed_over_the_story_count(app, smtp):
