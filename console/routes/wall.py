@@ -61,7 +61,9 @@ def wall_data(ports: Ports, session: Session) -> dict:
         "escalated": sum(1 for a in alerts if a["escalated"]),
         "waiting": [{"id": a["id"], "level": a["level"], "level_label": a["level_label"], "unit": a["unit_short"],
                      "title": a["title"], "detected_at": a["detected_at"], "escalation": a["escalation"]["label"],
-                     "next_at": a["escalation"]["next_at"], "emergency": a["emergency"]} for a in waiting],
+                     "next_at": a["escalation"]["next_at"], "emergency": a["emergency"],
+                     # held for the duty officers' 复核并转发: the unit is not told yet, and when it will be
+                     "review_due": a["review"]["due_at"] if a["awaiting_review"] else None} for a in waiting],
         "units": sorted(units.values(), key=lambda u: (-u["escalated"], -u["unack"], rank.get(u["worst"] or "", 9),
                                                         u["short"])),
         "trend": [{"hour": h.strftime("%H时"), "count": n} for h, n in zip(hours, trend, strict=True)],

@@ -62,7 +62,11 @@
       const ag = el("span", "age", age(a.detected_at));
       ag.dataset.since = a.detected_at;
       li.appendChild(ag);
-      if (a.escalation || a.next_at) {
+      if (a.review_due) {  // held: the duty officers' 复核并转发 is what it waits for (no escalation before it)
+        const late = Date.now() + skew - new Date(a.review_due).getTime() >= 60000;
+        li.appendChild(el("span", "step review", "待复核　" + (late ? "应于" + hm(a.review_due) + "自动转发，已逾期" +
+                                                                   age(a.review_due) : hm(a.review_due) + " 自动转发单位")));
+      } else if (a.escalation || a.next_at) {
         const late = a.next_at && Date.now() + skew - new Date(a.next_at).getTime() >= 60000;  // the promise not kept
         li.appendChild(el("span", "step", (a.escalation ? "已升级" + a.escalation : "") +
                                         (a.next_at ? "　" + hm(a.next_at) + (late ? " 应升级，已逾期" + age(a.next_at)

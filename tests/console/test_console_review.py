@@ -48,6 +48,9 @@ def test_the_feed_marks_and_filters_held_alerts_and_the_api_forwards_once(review
     assert held in [a["id"] for a in waiting] and at_once not in [a["id"] for a in waiting]
     item = next(a for a in waiting if a["id"] == held)
     assert item["awaiting_review"] and item["review"]["label"] == "待复核"
+    # The wall says what a held alert waits for: the duty officers' review, and when it is forwarded anyway.
+    wall = {w["id"]: w for w in duty.get("/api/wall").json()["waiting"]}
+    assert wall[held]["review_due"] == item["review"]["due_at"] and wall[at_once]["review_due"] is None
     detail = duty.get(f"/api/alerts/{held}").json()
     assert "forward" in [a["action"] for a in detail["actions"]]
     assert "forward" not in [a["action"] for a in duty.get(f"/api/alerts/{at_once}").json()["actions"]]
@@ -90,6 +93,9 @@ def test_a_duty_officer_reviews_and_forwards_in_the_browser(review_console, tmp_
         driver.find_element(By.ID, "password").send_keys(PASSWORD)
         driver.find_element(By.ID, "login").click()
         wait.until(EC.presence_of_element_located((By.ID, "who")))
+        driver.get(server.url + "/wall")  # the wall's waiting list says what the held alert waits for
+        step = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#wall-waiting li[data-id="{alert_id}"] .step')))
+        assert step.text.startswith("待复核　") and step.text.endswith(" 自动转发单位"), step.text
         driver.get(server.url + "/?status=review")
         # The feed re-renders its rows live: every read or click below finds its row afresh on each
         # try, and a row replaced mid-try is tried again.
