@@ -191,7 +191,7 @@ class AlertRouter:
             return alert_id, ""
         key = self._event_key(unit_id, doc)
         best: tuple[int, str, str] | None = None
-        reply: tuple[tuple[int, datetime], str, str] | None = None
+        reply: tuple[tuple[int, int, datetime], str, str] | None = None
         for c in self.store.open_event_candidates(db, unit_id):
             other = EventKey(unit_id, c.risks, c.terms, c.last_seen, c.numbers)
             same, why = same_event(key, other, self.events) if doc.key_terms else (False, "")
@@ -200,7 +200,7 @@ class AlertRouter:
                 best = (shared, c.alert_id, why)
             risks = key.risks & c.risks
             if own and (risks or not key.risks or not c.risks) and abs(key.at - c.last_seen) <= self.events.window:
-                rank = (len(risks), c.last_seen)
+                rank = (shared, len(risks), c.last_seen)  # the alert it names most of, then the latest
                 if reply is None or rank > reply[0]:
                     kinds = "、".join(sorted(risks)) or "未分类"
                     reply = (rank, c.alert_id, f"该单位自身的回应/澄清：并入本单位{kinds}类未办结预警")

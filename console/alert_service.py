@@ -244,8 +244,11 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
     for d in docs:
         unit = next((u for u in d.units if u.unit_id == alert.unit_id), None)
         reasons = [r for r in d.reasons if getattr(r, "unit_id", None) in (None, alert.unit_id)]
-        phrases.update(r.phrase for r in reasons)
+        own_reply = alert.unit_id in d.own_response_units  # the unit's own 回应/澄清 (router): no ground of the alert
+        if not own_reply:
+            phrases.update(r.phrase for r in reasons)
         documents.append({
+            "own_reply": own_reply,
             "id": d.id, "title": d.title, "url": d.url, "site": d.site, "source_id": d.source_id,
             "source_name": ports.source_names.get(d.source_id, d.source_id), "channel": labels.channel(d.channel),
             "published_at": (d.published_at or d.crawled_at).isoformat(), "crawled_at": d.crawled_at.isoformat(),

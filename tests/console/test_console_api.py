@@ -389,3 +389,26 @@ def test_duty_officer_saves_an_edited_assessment_audited_and_shown(console):
     assert text in str(event)
     page = duty.get(f"/alerts/{alert.id}").text
     assert "值班员研判意见" in page and "已与客户达成一致" in page
+
+
+def test_a_units_own_reply_is_marked_in_the_timeline_and_not_counted_as_a_ground(console):
+    """The unit's 情况说明 joined to its alert (router): 本单位回应 in the timeline, its words not among the
+    alert's 负面要素 (they are the complaint's, quoted by the reply)."""
+    app, alerts, server = console
+    at = max(a.last_seen for a in alerts) + timedelta(minutes=5)  # the unit's latest open alert
+    complaint = seed_doc({UNIT_A: "orange"}, title="车主投诉人保财险拖延理赔", text="车主称理赔拖延三个月。",
+                         url="http://bbs.example.cn/t/7001", at=at, story="reply-1", channel="forum",
+                         phrases=("拖延理赔", "投诉"))
+    reply = seed_doc({UNIT_A: "yellow"}, title="人保财险关于客户理赔投诉的情况说明", text="有网友反映理赔拖延，经核查仍在审核中。",
+                     url="http://news.example.cn/r/7002", at=at, story="reply-2", phrases=("拖延理赔", "投诉"))
+    reply = reply.model_copy(update={"own_response_units": [UNIT_A]})
+    app.index.upsert([complaint, reply])
+    [first] = app.router.handle(complaint)
+    [joined] = app.router.handle(reply)
+    assert joined.alert.id == first.alert.id
+    duty = Api(server.url, "duty")
+    detail = duty.get(f"/api/alerts/{first.alert.id}").json()
+    assert [d["own_reply"] for d in detail["documents"]] == [False, True]
+    assert {p["phrase"]: p["count"] for p in detail["phrases"]} == {"拖延理赔": 1, "投诉": 1}
+    page = duty.get(f"/alerts/{first.alert.id}").text
+    assert page.count('class="tag own-reply"') == 1
