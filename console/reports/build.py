@@ -33,7 +33,7 @@ from alerting.assessment import card_for
 from console import alert_service, labels
 from console.ports import Ports
 from console.reports import narrative
-from contracts.messages import Alert, AlertStatus, Level, ScoredDocument
+from contracts.messages import Alert, AlertStatus, Channel, Level, ScoredDocument
 from pipeline.index import SearchQuery
 
 KINDS = {"daily": "舆情日报", "weekly": "舆情周报"}
@@ -180,6 +180,22 @@ def _md(day: str) -> str:
     return f"{d.month}月{d.day}日"
 
 
+POSTS = (Channel.weibo, Channel.douyin)  # a post's "title" is the start of its text, cut off
+
+
+def _headline(alert: Alert, rep: ScoredDocument | None, docs: list[ScoredDocument]) -> ScoredDocument | None:
+    """The case as the leaders read it: a story that began as a post (在新华保险吉林分公司买的重疾险，确诊后…打了十…)
+    and was then reported by the press is headed by the earliest press report's headline; None: the representative."""
+    if rep is None or rep.channel not in POSTS:
+        return None
+    press = [d for d in docs if d.channel in (Channel.news, Channel.epaper) and alert.unit_id not in d.own_response_units]
+    return min(press, key=lambda d: d.published_at or d.crawled_at) if press else None
+
+
+def _source(ports: Ports, doc: ScoredDocument | None) -> str | None:
+    return ports.source_names.get(doc.source_id) if doc is not None else None
+
+
 def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime) -> dict:
     docs = [d for d in (ports.get_doc(i) for i in ports.alert_doc_ids(alert.id)[:100]) if d is not None]
     raised = datetime.fromisoformat(detected[alert.id]) if alert.id in detected else alert.first_seen
@@ -188,11 +204,13 @@ def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime)
     assessed = [n["text"] for n in notes if n.get("kind") == "assess"]
     handled = [n["text"] for n in notes if n.get("kind") == "note"]
     rep = next((d for d in docs if d.id == alert.representative.id), None)
+    head = _headline(alert, rep, docs)
     return {
-        "id": alert.id, "title": alert.representative.title, "url": alert.representative.url,
-        "site": alert.representative.site,
+        "id": alert.id, "title": head.title if head else alert.representative.title,
+        "url": head.url if head else alert.representative.url, "site": head.site if head else alert.representative.site,
         # A reader knows 吉林新闻网, not its host name.
-        "source": (ports.source_names.get(rep.source_id) if rep else None) or alert.representative.site, "unit": ports.unit_names.get(alert.unit_id, alert.unit_name),
+        "source": _source(ports, head or rep) or alert.representative.site,
+        "unit": ports.unit_names.get(alert.unit_id, alert.unit_name),
         "level": labels.level(alert.level), "level_value": alert.level.value, "status": labels.status(alert.status),
         "status_value": alert.status.value,
         "first_seen": labels.local(alert.first_seen, "%m-%d %H:%M", ports.tz), "docs": alert.doc_count,

@@ -120,6 +120,24 @@ def test_a_unit_whose_negatives_dropped_to_zero_stays_in_the_unit_table(world):
     assert [a, "0", "0", "2"] in words
 
 
+def test_a_case_that_began_as_a_post_is_headed_by_the_press_reports_headline(world):
+    app, server, ports = world
+    names = {u.id: u.name for u in app.config.members.units}
+    at = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=16)
+    post = seed_doc({UNIT_B: "red"}, title="在乙公司买的重疾险，确诊后申请理赔，对方以未如实告知为由拒赔，打了十…",
+                    text="在乙公司买的重疾险，确诊后申请理赔被拒。", url="http://weibo.example.cn/p/1", at=at,
+                    story="post-1", channel="weibo", source_id="demo-weibo", site="weibo.example.cn", unit_names=names)
+    press = seed_doc({UNIT_B: "red"}, title="市民重疾险确诊后理赔遭拒 乙公司称正在复核", text="市民反映重疾险理赔被拒。",
+                     url="http://news.example.cn/r/press.html", at=at + timedelta(minutes=30), story="post-1",
+                     unit_names=names)
+    seed_app(app, [post])
+    seed_app(app, [press])
+    r = build.build(ports, build.Period.ending("daily", DAY))
+    [case] = [c for c in r["cases"] if c["unit"] == names[UNIT_B] and c["level_value"] == "red"]
+    assert (case["title"], case["url"]) == ("市民重疾险确诊后理赔遭拒 乙公司称正在复核", "http://news.example.cn/r/press.html")
+    assert case["title"] in r["summary"]  # 需重点关注的是… names it so too
+
+
 def test_the_daily_trend_starts_where_the_data_starts_and_says_so(world):
     app, server, ports = world
     r = build.build(ports, build.Period.ending("daily", DAY))  # documents on 11-28 and 11-29 only
