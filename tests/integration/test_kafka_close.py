@@ -37,13 +37,19 @@ def test_close_does_not_wait_for_a_lag_reading_on_a_hung_broker(caplog):
             reading = threading.Thread(target=read, daemon=True)
             reading.start()
             time.sleep(1.0)
+            if ended.is_set() and broker._proc is not None and broker._proc.poll() is not None:
+                pytest.skip(f"Tansu exited while paused (code {broker._proc.returncode}): no hung broker to test "
+                            f"against; its log ends: {broker.log_tail(300)!r}")
             assert not ended.is_set(), "the reading should hang on the paused broker"
             began = time.monotonic()
             with caplog.at_level(logging.WARNING, logger="pipeline.bus.kafka"):
                 bus.close()
             assert time.monotonic() - began < 3, "close waited on the hung broker"
             assert any("lag reading in flight" in r.getMessage() for r in caplog.records)
+            broker.resume()
+            assert ended.wait(60), "the reading never ended after the broker resumed"
+            assert bus._lag_clients is None  # closed by the reading that held them
         finally:
             broker.resume()
-        assert ended.wait(60), "the reading never ended after the broker resumed"
-        assert bus._lag_clients is None  # closed by the reading that held them
+            ended.wait(60)
+            bus.close()  # a failed check above leaves no client open
