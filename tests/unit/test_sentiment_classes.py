@@ -69,3 +69,42 @@ def test_colloquial_complaints_of_each_class_alert(demo_app, title):
 ])
 def test_their_look_alikes_do_not(demo_app, title):
     assert not scored_levels(demo_app, title, title, channel="weibo"), title
+
+
+# Brief detect8: a share-price fall told by its size or run is 市场波动 (scored, no level); sales calls
+# counted, a status that does not move, a policy passed off as a wealth product; and the look-alikes:
+# a wait that ended in a purchase, the insurer's own follow-up calls.
+@pytest.mark.parametrize("text", ["某保险股A股盘中跌逾6%", "某人寿H股午后跌超5%", "某财险股价三连跌，累计跌幅超过12%",
+                                  "保险板块重挫，某保险集团市值蒸发百亿"])
+def test_a_share_price_fall_told_by_its_size_is_market_news(demo_app, text):
+    risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
+    assert risks == {"市场波动"}, (text, risks)
+
+
+def test_a_share_price_fall_scores_negative_and_gets_no_level(demo_app):
+    from contracts.messages import Document
+    doc = Document.create(url="http://news.example.cn/fall.html", source_id="x", channel="news", site="news.example.cn",
+                          title="中国太保A股盘中跌逾5% 保险股集体走弱", text="保险股午后集体走弱，中国太保A股盘中跌逾5%。")
+    scored = demo_app.scorer.score(doc)
+    assert scored.unit_negativity["cpic-pc-jl"] >= demo_app.scorer.levels.alert_threshold
+    assert "cpic-pc-jl" not in scored.unit_levels
+
+
+@pytest.mark.parametrize("title", [
+    "新华保险的营销电话一天打来五个，拒接了换号码再打",
+    "人保财险的电销天天打，说了不买还打",
+    "大地保险APP上的理赔一直显示审核中，二十天没变",
+    "国寿的退保申请一直卡在待审核，问了也没用",
+    "泰康人寿的代理人把年金险说成理财产品卖给我爸",
+])
+def test_calls_counted_a_stuck_status_and_a_product_passed_off_alert(demo_app, title):
+    assert scored_levels(demo_app, title, title, channel="weibo"), title
+
+
+@pytest.mark.parametrize("title", [
+    "排了两年号终于买上了车，在平安产险上了车险",
+    "国寿的回访电话打了两次，把条款讲得很清楚",
+    "阳光保险的理赔进度页面显示处理中，第二天就到账了",
+])
+def test_a_purchase_after_a_wait_and_the_insurers_own_calls_do_not(demo_app, title):
+    assert not scored_levels(demo_app, title, title, channel="weibo"), title
