@@ -26,11 +26,14 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from contracts.messages import stable_id
+from sentiment.title_keys import numbers_of, story_id_of
+
+if TYPE_CHECKING:  # mypyc's native 64-bit int: compiled, C arithmetic (no tagged-int checks); from source, an int
+    from mypy_extensions import i64
 
 SHINGLE: Final = 4
 SKETCH: Final = 32
@@ -41,7 +44,6 @@ FINGERPRINT_CHARS: Final = 3000  # the lead carries the identity; the tail adds 
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _REPOST_PREFIX = re.compile(r"^(转载|转发|转|原创|【[^】]*】|\[[^\]]*\]|[:：\s])+")
-_NUMBER = re.compile(r"\d+")
 _PREFIX_STARTS: Final = "转原【[:："  # what a match of _REPOST_PREFIX after str.strip() starts with ("" too)
 
 
@@ -51,10 +53,6 @@ def normalise_title(title: str) -> str:
 
 def title_numbers(title: str) -> tuple[str, ...]:
     return _title(title)[2]
-
-
-def _numbers(norm: str) -> tuple[str, ...]:
-    return tuple([n.lstrip("0") or "0" for n in _NUMBER.findall(norm)])
 
 
 def title_parts(title: str) -> tuple[str, tuple[str, ...]]:
@@ -68,7 +66,7 @@ def story_id_for(title: str, fallback: str) -> str:
     at the same moment by two workers agree; from ``fallback`` (the document
     id) when the title is too short to identify anything."""
     by_title = _title(title)[3]
-    return by_title if by_title else stable_id("story", fallback)
+    return by_title if by_title else story_id_of(fallback)
 
 
 # A title's normalised forms, kept: the scorer asks for the story id, the story
@@ -93,7 +91,7 @@ def _title(title: str) -> tuple[str, str, tuple[str, ...], str]:
     head = stripped[:len(stripped) - len(rest)]
     clean = _noise_free(head) + clean_rest if head else clean_rest
     norm = _lower(clean_rest)
-    parts = (clean, norm, _numbers(norm), stable_id("story", norm) if len(norm) >= MIN_TITLE else "")
+    parts = (clean, norm, numbers_of(norm), story_id_of(norm) if len(norm) >= MIN_TITLE else "")
     if len(_TITLES) >= _TITLES_KEPT:
         _TITLES.clear()
     _TITLES[title] = parts
@@ -254,34 +252,36 @@ def _char_sketch(title: str, lead: str) -> tuple[int, ...] | None:
     over the characters, for short texts in native code: each kept character, lowered by table, adds its CRC-32
     part at each position of the four windows it is in (``SHINGLE`` is 4). None where the tables do not say (a
     character beyond the BMP, an irregular lower case) or the text has fewer than ``SHINGLE`` kept characters.
-    A bin's values share their low 5 bits (``SKETCH`` is 32), so the bins keep ``h >> 5``: a cheap int natively."""
+    A bin's values share their low 5 bits (``SKETCH`` is 32), so the bins keep ``h >> 5``; the locals are i64."""
     text = f"{title}{lead}"
     lower = _LOWER_CHARS
     half = _HALVES
-    zero: int = _CRC_ZERO
-    empty = 1 << 27
-    sketch = [empty] * SKETCH
-    kept = 0
-    w1 = w2 = w3 = 0  # the windows ending 1, 2 and 3 characters after this one, so far
+    zero: i64 = _CRC_ZERO
+    empty: i64 = 1 << 27
+    sketch: list[i64] = [empty] * SKETCH
+    kept: i64 = 0
+    w1 = w2 = w3 = kept  # the windows ending 1, 2 and 3 characters after this one, so far (i64 as kept)
+    i: i64
     for i in range(len(text)):
-        code = ord(text[i])
+        code: i64 = ord(text[i])
         if code >= 0x10000:
             return None
-        c = ord(lower[code])
+        c: i64 = ord(lower[code])
         if c == 0:
             continue
         if c == 0xFFFF:
             return None
-        done = w1 ^ ord(half[0x60000 + c]) ^ (ord(half[0x70000 + c]) << 16)
+        done: i64 = w1 ^ ord(half[0x60000 + c]) ^ (ord(half[0x70000 + c]) << 16)
         w1 = w2 ^ ord(half[0x40000 + c]) ^ (ord(half[0x50000 + c]) << 16)
         w2 = w3 ^ ord(half[0x20000 + c]) ^ (ord(half[0x30000 + c]) << 16)
         w3 = ord(half[c]) ^ (ord(half[0x10000 + c]) << 16)
         kept += 1
         if kept >= SHINGLE:
-            h = done ^ zero
-            v = h >> 5
-            if v < sketch[h & 31]:
-                sketch[h & 31] = v
+            h: i64 = done ^ zero
+            v: i64 = h >> 5
+            b: i64 = h & 31
+            if v < sketch[b]:
+                sketch[b] = v
     if kept < SHINGLE:
         return None
     return tuple([-1 if sketch[b] == empty else sketch[b] << 5 | b for b in range(SKETCH)])

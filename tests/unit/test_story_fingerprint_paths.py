@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from contracts.messages import stable_id
 from pipeline.statedb import connect, migrate, transaction
 from pipeline.stories import MIGRATIONS, StoryStore, _with_story
 from sentiment import stories
@@ -25,6 +26,7 @@ from sentiment.stories import (
     new_story,
     normalise_title,
 )
+from sentiment.title_keys import _NUMBER, numbers_of
 from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored
 
 _ALPHABET = list("中国人寿吉林分公司拒赔保险理赔ΑΣσςİIiKkAb0129 _-，。！【】[]:：转载发原创\t\n") + [
@@ -87,7 +89,7 @@ def test_a_final_sigma_lowers_as_python_says_in_either_build():
     norm = stories._NOISE.sub("", title).lower()  # this test is interpreted: Python's str.lower
     assert norm == "οδοσσας保险理赔"  # the last Σ ends a word: ς
     assert stories.normalise_title(title) == norm
-    assert stories.story_id_for(title, "doc") == stories.stable_id("story", norm)
+    assert stories.story_id_for(title, "doc") == stable_id("story", norm)
     assert _normalised(title + text) == stories._NOISE.sub("", title + text).lower()
     data = stories._NOISE.sub("", title + text).lower().encode("utf-32-le")
     assert fingerprint(title, text) == _sketch([binascii.crc32(data[4 * i:4 * (i + 4)])
@@ -152,3 +154,13 @@ def test_an_existing_store_migrates_to_the_band_index_with_the_same_bands(tmp_pa
         assert [r[0] for r in store._db.execute("SELECT seq FROM story_docs ORDER BY seq")] == [1, 2, 3, 4]
     finally:
         store.close()
+
+
+def test_title_numbers_by_table_are_the_pattern_s():
+    """A title's numbers (runs of \\d, leading zeros dropped) by table are those of the pattern, with digits
+    of other scripts (١٢, １２) and beyond the BMP (𝟎); superscripts are no \\d."""
+    rng = random.Random(5)
+    alphabet = list("第期号0123456789０１２٣١²½ⅷ平安aZ") + ["𝟎", "𝟗", "𠮷"]
+    for _ in range(3000):
+        norm = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 20)))
+        assert numbers_of(norm) == tuple(n.lstrip("0") or "0" for n in _NUMBER.findall(norm)), norm
