@@ -67,6 +67,9 @@ _ORG_WORD_LIST = (*_ORG_WORDS.split("|"), "保险")
 _NOT_BEFORE_WORD = "该此本其这那"
 _KINDS_SET = frozenset(_INSURANCE_KINDS.split("|"))
 _NOT_AFTER_TUPLE = tuple(_NOT_AFTER_NAME.split("|"))
+_ORG_WORD_SET: Final = frozenset(_ORG_WORD_LIST)
+# The scorer's clause separators (sentiment/scorer.py _CLAUSE) but whitespace.
+_SEPARATORS: Final = "，,；;：:！!？?|、"
 
 
 # Another insurer left unnamed (之前在别家理赔拖了三个月，这次在人保财险两天就赔了):
@@ -94,22 +97,25 @@ class ClauseCues:
         self._unnamed = re.compile(_alternation(self.unnamed_org)) if self.unnamed_org else None
         self._switched = re.compile(rf"(?:{_alternation(self.switch_verbs)})了?(?:到|去)?$") \
             if self.switch_verbs else None
+        # _CLASSES with _UNNAMED_FIRST at the first character of each unnamed_org word: one look-up per
+        # character finds the company words and where an unnamed one may start (_org_scan).
+        table = bytearray(_CLASSES.encode("latin-1"))
+        self._astral_unnamed = False  # an unnamed word starting beyond the BMP: tested by `in` instead
+        for w in self.unnamed_org:
+            if ord(w[0]) < 0x10000:
+                table[ord(w[0])] |= _UNNAMED_FIRST
+            else:
+                self._astral_unnamed = True
+        self._classes = table.decode("latin-1")
 
     def names_org(self, text: str) -> bool:
         """Whether ``text`` names an organisation: ``NAMED_ORG.search(text)``,
         or refers to another one left unnamed (``unnamed_org``: 别家).
         A match is two name characters and a company word, so only the two
         positions before each company word are tried (no two company words
-        overlap; most insurer sentences have a 保险 that is no company's)."""
-        if any_in(self.unnamed_org, text):  # the pattern matches where a word occurs (`in` costs less than its search)
-            return True
-        for org in _ORG_WORD_LIST:
-            i = text.find(org, 2)
-            while i >= 0:
-                if _named_at(text, i, org):
-                    return True
-                i = text.find(org, i + 2)
-        return False
+        overlap; most insurer sentences have a 保险 that is no company's):
+        whether :meth:`org_starts` finds one, stopped at the first."""
+        return bool(_org_scan(text, self, True))
 
     def org_starts(self, text: str) -> list[int]:
         """Where each organisation :meth:`names_org` finds in ``text`` begins,
@@ -117,9 +123,7 @@ class ClauseCues:
         separators) and looks at nothing outside itself but the character after
         a trailing 保险, which is the same in the clause and the text: whether a
         clause at ``[at, end)`` names an organisation is ``within(starts, at, end)``."""
-        # The pattern is searched only where one of its words occurs (most texts have none; 司 of 分公司
-        # is in most insurer sentences, so the words' last characters said little).
-        return _org_starts(text, self._unnamed, any_in(self.unnamed_org, text))
+        return _org_scan(text, self, False)
 
     def switched_to(self, text: str, offset: int, positions: Sequence[int]) -> int:
         """Where in ``text`` (which starts at ``offset``) the verb of switching
@@ -127,8 +131,6 @@ class ClauseCues:
         begins, or -1."""
         return _switched_to(self._switched, text, offset, positions)
 
-
-DEFAULT_CUES = ClauseCues()
 
 
 def names_org(text: str) -> bool:
@@ -141,20 +143,42 @@ def org_starts(text: str) -> list[int]:
     return DEFAULT_CUES.org_starts(text)
 
 
-def _org_starts(text: str, unnamed: re.Pattern[str] | None, may_be_unnamed: bool) -> list[int]:
-    # An unnamed one (a word that must not span a clause separator) lies within one clause too.
+def _org_scan(text: str, cues: ClauseCues, first: bool) -> list[int]:
+    """:meth:`ClauseCues.org_starts` (``first``: stopped at the first found, for names_org) in one pass over the
+    characters: a company word (none overlaps another, each of two characters) starts where its first character's
+    look-up says so; an unnamed word is searched by its pattern only where one of them occurs (most texts have
+    none; 司 of 分公司 is in most insurer sentences, so the words' last characters said little)."""
+    classes = cues._classes
+    words = cues.unnamed_org
+    may_be_unnamed = cues._astral_unnamed and any_in(words, text)
     found: list[int] = []
-    if unnamed is not None and may_be_unnamed:
-        for m in unnamed.finditer(text):
-            found.append(m.start())
-    # str.find per company word instead of a regex over the words (a match object and
-    # a scan step each): the words never overlap, so their occurrences are its matches.
-    for org in _ORG_WORD_LIST:
-        i = text.find(org, 2)
-        while i >= 0:
-            if _named_at(text, i, org):
+    n = len(text)
+    for i in range(n - 1):
+        code = ord(text[i])
+        if code >= 0x10000:
+            continue
+        bits = ord(classes[code])
+        if bits & _UNNAMED_FIRST and not may_be_unnamed and text.startswith(words, i):
+            may_be_unnamed = True
+            if first:
+                return [-1]  # found (an unnamed word is one), where does not matter
+        if bits & _ORG_FIRST and i >= 2:
+            word = text[i:i + 2]
+            if word in _ORG_WORD_SET and _named_at(text, i, word):
                 found.append(i - 2)
-            i = text.find(org, i + 2)
+                if first:
+                    return found
+    if not may_be_unnamed and n and ord(text[n - 1]) < 0x10000 and \
+            ord(classes[ord(text[n - 1])]) & _UNNAMED_FIRST and text.startswith(words, n - 1):
+        may_be_unnamed = True  # a word of one character at the end
+    if may_be_unnamed:
+        if first:
+            return [-1]
+        # An unnamed one (a word that must not span a clause separator) lies within one clause too.
+        pattern = cues._unnamed
+        if pattern is not None:
+            unnamed = [m.start() for m in pattern.finditer(text)]
+            found = unnamed + found
     if len(found) > 1:
         found.sort()
     return found
@@ -189,6 +213,9 @@ _NAME: Final = 1
 _NOT_BEFORE: Final = 2
 _NOT_END: Final = 4
 _STARTS_AFTER: Final = 8
+_ORG_FIRST: Final = 16  # the first character of a company word (_ORG_WORD_LIST)
+_SEPARATOR: Final = 32  # a clause separator of the scorer's _CLAUSE: ，,；;：:！!？?|、 and whitespace (\s)
+_UNNAMED_FIRST: Final = 64  # a ClauseCues instance's own table only: the first character of an unnamed_org word
 
 
 def _classes() -> str:
@@ -203,10 +230,41 @@ def _classes() -> str:
         table[ord(ch)] |= _NOT_END
     for w in _NOT_AFTER_TUPLE:
         table[ord(w[0])] |= _STARTS_AFTER
+    for w in _ORG_WORD_LIST:
+        table[ord(w[0])] |= _ORG_FIRST
+    for c in range(0x10000):  # \s of a str pattern is str.isspace (no whitespace lies beyond the BMP)
+        if chr(c) in _SEPARATORS or chr(c).isspace():
+            table[c] |= _SEPARATOR
     return table.decode("latin-1")
 
 
 _CLASSES: Final = _classes()
+DEFAULT_CUES = ClauseCues()  # after _CLASSES, which its table copies
+
+
+def han_clauses(text: str, offset: int) -> list[tuple[str, int]]:
+    """``split_clauses(_CLAUSE, text, offset)`` for the scorer's Chinese clauses (sentiment/scorer.py ``_CLAUSE``:
+    a run of characters that are no separator, then a run of separators; separators before the first are in no
+    clause) by one look-up per character instead of the pattern's class test."""
+    classes = _CLASSES
+    n = len(text)
+    clauses: list[tuple[str, int]] = []
+    i = 0
+    while i < n and _separator(classes, text, i):
+        i += 1
+    while i < n:
+        start = i
+        while i < n and not _separator(classes, text, i):
+            i += 1
+        while i < n and _separator(classes, text, i):
+            i += 1
+        clauses.append((text[start:i], offset + start))
+    return clauses
+
+
+def _separator(classes: str, text: str, i: int) -> bool:
+    code = ord(text[i])
+    return code < 0x10000 and (ord(classes[code]) & _SEPARATOR) != 0
 
 
 def split_clauses(pattern: re.Pattern[str], text: str, offset: int) -> list[tuple[str, int]]:

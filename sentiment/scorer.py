@@ -31,7 +31,7 @@ from contracts.messages import Document, ScoredDocument, UnitMatch
 from sentiment import english, irony
 from sentiment.automaton import any_in
 from sentiment.bayes import NaiveBayes
-from sentiment.clauses import DEFAULT_CUES, ClauseCues, own_part, split_clauses, within
+from sentiment.clauses import DEFAULT_CUES, ClauseCues, han_clauses, own_part, within
 from sentiment.frames import FrameCues
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
@@ -263,7 +263,7 @@ class DocumentScorer:
 
 
 # Clauses: split at Chinese and ASCII punctuation, whitespace (headline
-# clauses are often separated by a space) and |.
+# clauses are often separated by a space) and |. Split by clauses.han_clauses (the same clauses, by table).
 _CLAUSE = re.compile(r"[^，,；;：:！!？?\s|、]+[，,；;：:！!？?\s|、]*")
 def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int], cues: ClauseCues = DEFAULT_CUES) -> str:
     """The clauses of ``text`` (which starts at ``offset`` in the document)
@@ -276,7 +276,7 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     named = cues.org_starts(text)  # names_org(text), and of each clause (_joins) by its positions
     if switch < 0 and not named and not within(others, offset, end):
         return text
-    clauses = split_clauses(_CLAUSE, text, offset)
+    clauses = han_clauses(text, offset)
     orgs = [offset + p for p in named]
     mine = [i for i, (c, at) in enumerate(clauses) if within(positions, at, at + len(c))]
     count = len(clauses)

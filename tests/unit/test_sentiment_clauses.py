@@ -144,3 +144,26 @@ def test_org_starts_are_the_named_org_patterns_matches_before_each_company_word(
                           if text.startswith(org, i) and _NAMED_ORG.match(text, i - 2))
         assert org_starts(text) == expected, text
         assert _names_org(text) is (_NAMED_ORG.search(text) is not None), text
+
+
+def test_han_clauses_are_the_clause_pattern_s_matches():
+    """The scorer's clauses by table are _CLAUSE's matches (separators, whitespace of every kind, leading ones)."""
+    from sentiment.clauses import han_clauses, split_clauses
+    from sentiment.scorer import _CLAUSE
+    rng = random.Random(17)
+    alphabet = list("平安人寿拒赔理赔，,；;：:！!？?|、 \u3000\t\n\x1c\x85\u2028ab1。𠮷") + ["\ud800"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 25)))
+        offset = rng.randrange(0, 50)
+        assert han_clauses(text, offset) == split_clauses(_CLAUSE, text, offset), text
+
+
+def test_unnamed_words_anywhere_and_of_one_character():
+    """An unnamed organisation's word is found at the text's start and end, and a configured word of one
+    character or one starting beyond the BMP as well (names_org is whether org_starts finds one)."""
+    from sentiment.clauses import ClauseCues
+    cues = ClauseCues(unnamed_org=("别家", "某", "𠮷家"))
+    for text, starts in [("别家理赔慢", [0]), ("理赔慢于别家", [4]), ("理赔找某", [3]), ("某", [0]), ("问𠮷家", [1]),
+                         ("人保财险比别家快", [0, 5]), ("理赔慢", [])]:
+        assert cues.org_starts(text) == starts, text
+        assert cues.names_org(text) is bool(starts), text
