@@ -249,22 +249,21 @@ def han_clauses(text: str, offset: int) -> list[tuple[str, int]]:
     classes = _CLASSES
     n = len(text)
     clauses: list[tuple[str, int]] = []
-    i = 0
-    while i < n and _separator(classes, text, i):
-        i += 1
-    while i < n:
-        start = i
-        while i < n and not _separator(classes, text, i):
-            i += 1
-        while i < n and _separator(classes, text, i):
-            i += 1
-        clauses.append((text[start:i], offset + start))
+    start = -1  # where the clause being read began
+    in_separators = True  # in the separators after a clause's characters (or before the first clause)
+    for i in range(n):
+        code = ord(text[i])
+        separator = code < 0x10000 and (ord(classes[code]) & _SEPARATOR) != 0
+        if separator:
+            in_separators = True
+        elif in_separators:  # a clause starts here: the one before ends
+            if start >= 0:
+                clauses.append((text[start:i], offset + start))
+            start = i
+            in_separators = False
+    if start >= 0:
+        clauses.append((text[start:], offset + start))
     return clauses
-
-
-def _separator(classes: str, text: str, i: int) -> bool:
-    code = ord(text[i])
-    return code < 0x10000 and (ord(classes[code]) & _SEPARATOR) != 0
 
 
 def split_clauses(pattern: re.Pattern[str], text: str, offset: int) -> list[tuple[str, int]]:
