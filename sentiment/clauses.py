@@ -18,9 +18,20 @@ from sentiment.automaton import any_in
 
 
 def within(sorted_positions: Sequence[int], start: int, end: int) -> bool:
-    """Whether any of ``sorted_positions`` is in [start, end)."""
-    i = bisect_left(sorted_positions, start)
-    return i < len(sorted_positions) and sorted_positions[i] < end
+    """Whether any of ``sorted_positions`` is in [start, end): the first not before ``start`` is before ``end``
+    (a few positions, mostly: looked at one by one; many: by bisection)."""
+    n = len(sorted_positions)
+    if n > _BISECT_FROM:
+        i = bisect_left(sorted_positions, start)
+        return i < n and sorted_positions[i] < end
+    for i in range(n):
+        p = sorted_positions[i]
+        if p >= start:
+            return p < end
+    return False
+
+
+_BISECT_FROM: Final = 8
 
 
 def grow(count: int, mine: Sequence[int], joins: Callable[[int, int], bool]) -> list[int]:

@@ -167,3 +167,14 @@ def test_unnamed_words_anywhere_and_of_one_character():
                          ("人保财险比别家快", [0, 5]), ("理赔慢", [])]:
         assert cues.org_starts(text) == starts, text
         assert cues.names_org(text) is bool(starts), text
+
+
+def test_within_is_whether_a_position_lies_in_the_range():
+    """within: one by one for a few positions, by bisection for many; the same answer as the definition."""
+    from sentiment.clauses import within
+    rng = random.Random(23)
+    for _ in range(3000):
+        positions = sorted(rng.sample(range(60), rng.randrange(0, 20)))
+        start = rng.randrange(-5, 65)
+        end = start + rng.randrange(0, 10)
+        assert within(positions, start, end) is any(start <= p < end for p in positions), (positions, start, end)
