@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sentiment import combine, frames, irony
@@ -67,14 +67,28 @@ CUE_GAP = 40
 GAPPED_CUE = "…"
 
 
-@dataclass
 class SegmentScore:
-    text: str
-    score: float
-    hits: list[tuple[str, str]] = field(default_factory=list)  # (phrase, risk type)
-    drivers: list[str] = field(default_factory=list)  # the model's most negative words
-    countered: bool = False  # a counter cue damped it
-    kind: str = "sentence"  # "title" | "sentence" | "context"
+    """One segment's score. A plain class, not a dataclass, so that mypyc compiles its construction (a
+    dataclass's generated ``__init__`` runs as Python code); the dataclass's repr and equality."""
+
+    def __init__(self, text: str, score: float, hits: list[tuple[str, str]] | None = None,
+                 drivers: list[str] | None = None, countered: bool = False, kind: str = "sentence") -> None:
+        self.text = text
+        self.score = score
+        self.hits: list[tuple[str, str]] = [] if hits is None else hits  # (phrase, risk type)
+        self.drivers: list[str] = [] if drivers is None else drivers  # the model's most negative words
+        self.countered = countered  # a counter cue damped it
+        self.kind = kind  # "title" | "sentence" | "context"
+
+    def __repr__(self) -> str:
+        return (f"SegmentScore(text={self.text!r}, score={self.score!r}, hits={self.hits!r}, "
+                f"drivers={self.drivers!r}, countered={self.countered!r}, kind={self.kind!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, SegmentScore):
+            return NotImplemented
+        return (self.text, self.score, self.hits, self.drivers, self.countered, self.kind) == \
+            (other.text, other.score, other.hits, other.drivers, other.countered, other.kind)
 
 
 # Kept for callers of the walking skeleton.

@@ -60,3 +60,12 @@ def test_a_phrase_matched_on_the_lowered_text_is_found():
 
 def test_quote_window_returns_a_short_text_as_it_is():
     assert quote_window("abc def", 0, 3, limit=10) == "abc def"
+
+
+def test_a_segment_score_compares_and_shows_as_the_dataclass_did():
+    a = SegmentScore("平安人寿拒赔", 0.8, [("拒赔", "理赔纠纷")])
+    assert a == SegmentScore("平安人寿拒赔", 0.8, [("拒赔", "理赔纠纷")], [], False, "sentence")
+    assert a != SegmentScore("平安人寿拒赔", 0.8, [("拒赔", "理赔纠纷")], kind="title") and a != ("平安人寿拒赔", 0.8)
+    assert repr(a) == ("SegmentScore(text='平安人寿拒赔', score=0.8, hits=[('拒赔', '理赔纠纷')], drivers=[], "
+                       "countered=False, kind='sentence')")
+    assert SegmentScore("x", 0.1).hits is not SegmentScore("y", 0.1).hits  # no shared default list
