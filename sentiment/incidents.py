@@ -72,9 +72,12 @@ def key_terms(tagged: list[tuple[str, str]], own_names: Iterable[str] = (),
     pairs (a list: compiled, a list is walked by index, an iterable through
     the iterator protocol; punctuation is dropped here too), most frequent first, without the words that are part of one of
     ``own_names`` or of the ``known`` units' names, or contain one."""
-    known = tuple(known)
+    units = list(known)
     names = {n for n in own_names if n}
-    names.update(*(k.names for k in known))
+    covered: set[str] = set()  # the known units' names (their substrings are in their parts)
+    for k in units:  # loops, not star-arguments from generators (a tuple built per call)
+        covered.update(k.names)
+    names.update(covered)
     counts: dict[str, int] = {}  # in order of first use, as Counter keeps it
     kept_tags = _KEPT_TAGS  # a module global is a dict look-up per use, compiled too
     for word, tag in tagged:
@@ -92,13 +95,16 @@ def key_terms(tagged: list[tuple[str, str]], own_names: Iterable[str] = (),
     # "some name in word": the word's own substrings looked up in the set
     # (words are short, names many); a word no longer than the shortest name
     # can only contain a name it equals, which the first test finds.
-    covered = frozenset().union(*(k.names for k in known))
-    joined = "\x00".join(n for n in names if n not in covered)
+    joined = "\x00".join([n for n in names if n not in covered])
     lengths = sorted({len(n) for n in names})
     shortest = lengths[0] if lengths else 0
-    drop = set().union(*(k.parts.intersection(counts) for k in known))
-    drop.update(w for w in counts if w not in drop and ((w in joined and "\x00" not in w)
-                                                        or (len(w) > shortest and _contains_any(w, names, lengths))))
+    drop: set[str] = set()
+    for k in units:
+        drop.update(k.parts.intersection(counts))
+    for w in counts:
+        if w not in drop and ((w in joined and "\x00" not in w)
+                              or (len(w) > shortest and _contains_any(w, names, lengths))):
+            drop.add(w)
     for word in drop:
         del counts[word]  # the others keep their order: ties stay in order of first use
     # Counter.most_common: a stable sort by count, so ties stay in order of first use.
