@@ -160,7 +160,10 @@ def test_duty_officer_raises_ticks_and_closes_an_emergency_in_the_browser(consol
 def test_bulletin_interval_is_said_as_people_write_hours(seconds, said):
     # 「每 4 小时」, not 「每 4.0 小时」 (the emergencies page and each 事件's page)
     from types import SimpleNamespace
+    from typing import cast
 
     from console.emergency_service import bulletin_hours
-    ports = SimpleNamespace(config=SimpleNamespace(rules=SimpleNamespace(emergency=SimpleNamespace(bulletin_every=seconds))))
+    from console.ports import Ports
+    ports = cast(Ports, SimpleNamespace(config=SimpleNamespace(rules=SimpleNamespace(
+        emergency=SimpleNamespace(bulletin_every=seconds)))))
     assert bulletin_hours(ports) == said

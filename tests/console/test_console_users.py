@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
 import pytest
 import requests
 
-from console.ports import Ports
+from console.ports import ConsoleBackend, Ports
 from console.users import UserStore, check_password, hash_password
 from demo.users import seed_demo_users
 from pipeline.config import load_config
@@ -28,7 +29,7 @@ def test_passwords_are_salted_scrypt_hashes(tmp_path):
     store.add_user("duty", "correct horse", "duty")
     raw = store._db.execute("SELECT password FROM users").fetchone()[0]
     assert raw.startswith("scrypt$")
-    assert store.authenticate("duty", "correct horse").role == "duty"
+    assert getattr(store.authenticate("duty", "correct horse"), "role", None) == "duty"
     assert store.authenticate("duty", "wrong") is None and store.authenticate("ghost", "correct horse") is None
     with pytest.raises(ValueError, match="至少"):
         store.add_user("weak", "1234", "analyst")
@@ -47,7 +48,8 @@ def test_sessions_expire_absolutely_and_when_idle(tmp_path):
     token, session = store.create_session(user, T0, ttl=3600)
     stored = store._db.execute("SELECT token_hash FROM sessions").fetchone()[0]
     assert token not in stored  # only the hash is kept
-    assert store.session(token, T0 + timedelta(minutes=20), idle_timeout=1800).user.username == "duty"
+    touched = store.session(token, T0 + timedelta(minutes=20), idle_timeout=1800)
+    assert touched is not None and touched.user.username == "duty"
     assert store.session(token, T0 + timedelta(minutes=45), idle_timeout=1800) is not None  # touched at 20 min
     assert store.session(token, T0 + timedelta(minutes=61), idle_timeout=1800) is None  # absolute lifetime
     token, _ = store.create_session(user, T0, ttl=3600)
@@ -63,13 +65,13 @@ def test_sessions_expire_absolutely_and_when_idle(tmp_path):
 def test_demo_users_are_seeded_once_with_the_password_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("YUQING_CONSOLE_DEMO_PASSWORD", "demo-password-1")
     app = build_test_app(tmp_path, settings={"demo": {"users": True}})
-    ports = Ports(app)
+    ports = Ports(cast(ConsoleBackend, app))  # the app has what the users' part of the ports reads
     try:
         created = seed_demo_users(app.config)
         assert {"duty", "analyst", "admin"} <= set(created)
         assert {f"lead-{u.id}" for u in app.config.members.units} <= set(created)
         lead = ports.users.authenticate("lead-picc-pc-jl", "demo-password-1")
-        assert lead.role == "lead" and lead.unit_id == "picc-pc-jl"
+        assert lead is not None and lead.role == "lead" and lead.unit_id == "picc-pc-jl"
         listing = (app.data_dir / "console-demo-users.txt").read_text(encoding="utf-8")
         assert "demo-password-1" not in listing and "YUQING_CONSOLE_DEMO_PASSWORD" in listing
         assert seed_demo_users(app.config) == []  # never again once users exist
@@ -102,7 +104,7 @@ def test_user_command_adds_and_changes_passwords(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "lead-c" in out and "admin" not in out
     store = UserStore(load_config(root).data_dir / "console.db")
-    assert store.authenticate("lead-c", "second-password").unit_id == "chinalife-jl"
+    assert getattr(store.authenticate("lead-c", "second-password"), "unit_id", None) == "chinalife-jl"
     store.close()
 
 
@@ -172,7 +174,7 @@ def test_wrong_passwords_throttle_the_client_and_only_many_clients_lock_the_acco
     assert store.authenticate("duty1", "correct-horse-1", t0 + timedelta(minutes=1), client="10.1.2.3")
     # Once the failures age out, the client may try again.
     later = t0 + LOCKOUT + timedelta(seconds=MAX_FAILURES)
-    assert store.authenticate("duty1", "correct-horse-1", later, client="203.0.113.9").username == "duty1"
+    assert getattr(store.authenticate("duty1", "correct-horse-1", later, client="203.0.113.9"), "username", None) == "duty1"
     # Many clients together lock the account (unknown names too: a lock says nothing about which names exist) …
     for name in ("duty1", "nobody"):
         for i in range(ACCOUNT_MAX_FAILURES):
@@ -185,7 +187,7 @@ def test_wrong_passwords_throttle_the_client_and_only_many_clients_lock_the_acco
     for i in range(ACCOUNT_MAX_FAILURES):
         store.authenticate("duty1", "wrong-guess", later + timedelta(seconds=i), client=f"198.51.100.{i}")
     store.set_password("duty1", "battery-staple-2", later)
-    assert store.authenticate("duty1", "battery-staple-2", later, client="10.1.2.3").username == "duty1"
+    assert getattr(store.authenticate("duty1", "battery-staple-2", later, client="10.1.2.3"), "username", None) == "duty1"
     store.close()
 
 

@@ -168,7 +168,7 @@ def test_weekly_is_a_week_level_report_not_the_daily_over_seven_days(world, monk
     r = build.build(ports, build.Period.ending("weekly", DAY))
     # For the association's leaders: the unit chart labelled with short names (full ones are cut off),
     # no scoring internals (负面指数, 来源权重…) in the cases.
-    drawn = {}
+    drawn: dict[str, list] = {}
     monkeypatch.setattr(render.charts, "bars", lambda items, title, **_: drawn.setdefault(title, items) and b"")
     render.chart_images(r)
     shorts = {u.short for u in app.config.members.units}
@@ -230,12 +230,14 @@ def test_word_report_is_a4_with_masthead_page_numbers_toc_and_issue_numbers(worl
     assert service.generate("weekly", DAY)["issue"] == 1  # its own counter
     doc = Docx(io.BytesIO((service.dir / first["docx"]).read_bytes()))
     section = doc.sections[0]
-    assert abs(section.page_width - Cm(21)) < Cm(0.01) and abs(section.page_height - Cm(29.7)) < Cm(0.01)
+    width, height = section.page_width, section.page_height
+    assert width is not None and height is not None
+    assert abs(width - Cm(21)) < Cm(0.01) and abs(height - Cm(29.7)) < Cm(0.01)
     assert "PAGE" in _fields(section.footer._element)
     assert any(f.startswith("TOC") for f in _fields(doc.element.body))
     texts = [p.text for p in doc.paragraphs]
     assert "舆情监测日报" in texts[0] and "第1期" in texts
-    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    headings = [p.text for p in doc.paragraphs if p.style is not None and p.style.name == "Heading 1"]
     assert headings == ["一、综述", "二、舆情走势", "三、传播分布", "四、典型案例与研判", "五、各单位预警处置情况",
                         "六、研判与建议", "七、误报情况说明"]
     start = texts.index("目  录")  # the contents list the sections even before Word updates the field

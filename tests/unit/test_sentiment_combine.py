@@ -189,7 +189,7 @@ def test_fit_reproduces_the_shipped_coefficients(tmp_path):
     import sys
     out = tmp_path / "combination.json"
     subprocess.run([sys.executable, "tools/fit_combination.py", "--out", str(out)], check=True, capture_output=True,
-                   timeout=600, cwd=resources.files("sentiment").joinpath("..").__fspath__())
+                   timeout=600, cwd=str(resources.files("sentiment").joinpath("..")))
     shipped = resources.files("sentiment").joinpath(combine.COMBINATION_FILE).read_text(encoding="utf-8")
     assert out.read_text(encoding="utf-8") == shipped
 

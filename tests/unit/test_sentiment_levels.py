@@ -46,7 +46,8 @@ def test_engagement_boost_from_rules_reaches_the_scorer(tmp_path):
     from yuqing.bootstrap import App
     app = App(load_config(DEMO_CONFIG, data_dir=tmp_path))
     try:
-        assert app.config.rules.engagement_boost.min_engagement == 1000
+        boost = app.config.rules.engagement_boost
+        assert boost is not None and boost.min_engagement == 1000
         text = "网友称在新华保险吉林分公司的理赔一直在审核。"
         plain = Document.create(url="http://bbs.example.cn/t/1.html", source_id="x", channel="forum",
                                 site="bbs.example.cn", title="求助：理赔一直在审核", text=text)

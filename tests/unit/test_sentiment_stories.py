@@ -36,6 +36,12 @@ def scored(title, text, url, channel="news", site="a.example.cn", at=T0):
     return ScoredDocument.from_document(doc, story_id=story_id_for(title, doc.id))
 
 
+def story_of(doc: ScoredDocument) -> dict:
+    """The story state the store gave the document."""
+    assert doc.story is not None, doc.id
+    return doc.story
+
+
 def test_reposts_share_a_story_id():
     assert story_id_for("【转载】市民投诉中国人寿拖延理赔！", "a") == story_id_for("市民投诉中国人寿拖延理赔", "b")
     assert normalise_title("转发：标题 一") == "标题一"
@@ -106,10 +112,11 @@ def test_story_times_and_hours_read_as_isoformat_and_strftime_make_them():
     # to_dict and the spread's hours take shortcuts (kept texts, two-digit strings, whole-minute offsets)
     zones = [timezone.utc, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30)),
              timezone(timedelta(seconds=-3599, microseconds=5)), timezone(timedelta(hours=23, minutes=59))]
+    parsed = Document.create(url="http://a.example.cn/t", source_id="s", channel="news", site="a.example.cn", title="t",
+                             published_at="2026-11-25T08:00:00.5Z").published_at  # pydantic's own tzinfo
+    assert parsed is not None
     times = [datetime(2026, 11, 25, 23, 59, 59, 999999, tzinfo=zones[1]), datetime(999, 1, 2, 3, 4, 5, tzinfo=zones[2]),
-             datetime(1969, 12, 31, 23, 30, 0, 1, tzinfo=zones[3]), datetime(2026, 1, 1, tzinfo=zones[4]),
-             Document.create(url="http://a.example.cn/t", source_id="s", channel="news", site="a.example.cn", title="t",
-                             published_at="2026-11-25T08:00:00.5Z").published_at]
+             datetime(1969, 12, 31, 23, 30, 0, 1, tzinfo=zones[3]), datetime(2026, 1, 1, tzinfo=zones[4]), parsed]
     for zone in zones:
         times += [T0.astimezone(zone), (T0 - timedelta(microseconds=1)).astimezone(zone)]
     for t in times:
@@ -139,14 +146,14 @@ def test_store_groups_reposts_and_near_copies_and_counts_each_document_once(stor
                                "http://c.example.cn/3", channel="forum", site="bbs.example.cn"))
     other = store.assign(scored("协会开展保险知识宣传", OTHER, "http://a.example.cn/2"))
     assert repost.story_id == copy.story_id == first.story_id != other.story_id
-    assert copy.story["doc_count"] == 3 and copy.story["channels"] == {"news": 1, "weibo": 1, "forum": 1}
+    assert story_of(copy)["doc_count"] == 3 and story_of(copy)["channels"] == {"news": 1, "weibo": 1, "forum": 1}
     replay = store.assign(scored("【转载】市民投诉中国人寿吉林省分公司拒赔", BODY, "http://b.example.cn/9"))
-    assert replay.story_id == first.story_id and replay.story["doc_count"] == 3  # not counted twice
+    assert replay.story_id == first.story_id and story_of(replay)["doc_count"] == 3  # not counted twice
     # A second process (another connection to the same file) sees the same stories.
     other_process = StoryStore(tmp_path / "stories.db")
     try:
         late = other_process.assign(scored("转发：市民投诉中国人寿吉林省分公司拒赔", BODY, "http://d.example.cn/4"))
-        assert late.story_id == first.story_id and late.story["doc_count"] == 4
+        assert late.story_id == first.story_id and story_of(late)["doc_count"] == 4
     finally:
         other_process.close()
 
@@ -159,7 +166,7 @@ def test_a_batch_is_assigned_in_one_go_as_if_one_by_one(store):
     first, other, repost = store.assign_many(batch)
     assert repost.story_id == first.story_id != other.story_id  # joins a story started earlier in the batch
     # Each document carries the story as it left it, not as the batch ended.
-    assert first.story["doc_count"] == 1 and repost.story["doc_count"] == 2
+    assert story_of(first)["doc_count"] == 1 and story_of(repost)["doc_count"] == 2
     replayed = store.assign_many(batch)  # a replayed batch: same stories, nothing counted twice
     assert [d.story_id for d in replayed] == [first.story_id, other.story_id, first.story_id]
     assert store.get(first.story_id).doc_count == 2
@@ -170,7 +177,7 @@ def test_only_recent_documents_are_compared(store):
     store.assign(scored("重疾险理赔遇阻 长春市民质疑销售过程", BODY, "http://a.example.cn/1"))
     much_later = T0 + timedelta(days=30)
     again = store.assign(scored("旧闻重提：长春市民质疑重疾险销售", BODY, "http://b.example.cn/2", at=much_later))
-    assert again.story["doc_count"] == 1  # outside the 7-day window: a new story
+    assert story_of(again)["doc_count"] == 1  # outside the 7-day window: a new story
     assert store.prune(much_later - timedelta(days=7)) > 0
 
 

@@ -27,7 +27,7 @@ from sentiment.stories import (
     normalise_title,
 )
 from sentiment.title_keys import _NUMBER, numbers_of
-from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored
+from tests.unit.test_sentiment_stories import BODY, OTHER, T0, scored, story_of
 
 _ALPHABET = list("中国人寿吉林分公司拒赔保险理赔ΑΣσςİIiKkAb0129 _-，。！【】[]:：转载发原创\t\n") + [
     "\ud800", "\udfff", "𠮷", "𠀀", "Ａ", "ǅ", "ß", "ﬁ", "Ω", "ẞ"]
@@ -149,8 +149,8 @@ def test_an_existing_store_migrates_to_the_band_index_with_the_same_bands(tmp_pa
         kept, pruned = store.assign_many([
             scored("网友称王先生重疾险被拒赔", BODY, "http://b.example.cn/1", at=T0 + timedelta(hours=1)),
             scored("保险知识宣传活动举行", OTHER, "http://b.example.cn/2", at=T0 + timedelta(hours=1))])
-        assert kept.story_id == "s-d-kept" and kept.story["doc_count"] == 2
-        assert pruned.story_id != "s-d-pruned" and pruned.story["doc_count"] == 1
+        assert kept.story_id == "s-d-kept" and story_of(kept)["doc_count"] == 2
+        assert pruned.story_id != "s-d-pruned" and story_of(pruned)["doc_count"] == 1
         assert [r[0] for r in store._db.execute("SELECT seq FROM story_docs ORDER BY seq")] == [1, 2, 3, 4]
     finally:
         store.close()
