@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from contracts.messages import ScoredDocument
 from pipeline.statedb import connect, migrate, transaction
 from pipeline.stories import MAX_CANDIDATES, MIGRATIONS, StoryStore
 from pipeline.story_index import BandIndex
@@ -341,6 +342,15 @@ def test_processes_taking_turns_decide_as_one(state_url, postgres_server):
             s.close()
 
 
+def assert_copies_after_prune(store: StoryStore, old: ScoredDocument, late: ScoredDocument) -> None:
+    """A copy of ``old`` (its bands pruned) starts its own story; a copy of ``late`` (stored after the prune though
+    seen before it) joins ``late``'s."""
+    copy_of_old = store.assign(scored("网友称王先生重疾险被拒赔", BODY, "http://b.example.cn/1", at=T0 + timedelta(hours=1)))
+    copy_of_late = store.assign(scored("保险知识宣传活动举行", OTHER, "http://b.example.cn/2", at=T0 + timedelta(hours=1)))
+    assert copy_of_old.story_id != old.story_id and story_of(copy_of_old)["doc_count"] == 1
+    assert copy_of_late.story_id == late.story_id and story_of(copy_of_late)["doc_count"] == 2
+
+
 def test_a_prune_by_another_process_drops_the_bands_from_every_process(state_url):
     # The process that stored a document learns at its next batch that another pruned it: a copy of it under
     # another title starts its own story, as it would in the pruning process; a document stored after the
@@ -350,10 +360,7 @@ def test_a_prune_by_another_process_drops_the_bands_from_every_process(state_url
         old = one.assign(scored("市民投诉中国人寿吉林省分公司拒赔", BODY, "http://a.example.cn/1"))
         assert two.prune(T0 + timedelta(minutes=1)) == 1
         late = two.assign(scored("协会开展保险知识宣传", OTHER, "http://a.example.cn/2"))  # seen at T0 too
-        copy_of_old = one.assign(scored("网友称王先生重疾险被拒赔", BODY, "http://b.example.cn/1", at=T0 + timedelta(hours=1)))
-        copy_of_late = one.assign(scored("保险知识宣传活动举行", OTHER, "http://b.example.cn/2", at=T0 + timedelta(hours=1)))
-        assert copy_of_old.story_id != old.story_id and story_of(copy_of_old)["doc_count"] == 1
-        assert copy_of_late.story_id == late.story_id and story_of(copy_of_late)["doc_count"] == 2
+        assert_copies_after_prune(one, old, late)
     finally:
         one.close()
         two.close()
@@ -371,10 +378,7 @@ def test_a_process_started_later_reads_the_band_index_whole(state_url):
         first.close()
     second = StoryStore(state_url)
     try:
-        copy_of_old = second.assign(scored("网友称王先生重疾险被拒赔", BODY, "http://b.example.cn/1", at=T0 + timedelta(hours=1)))
-        copy_of_late = second.assign(scored("保险知识宣传活动举行", OTHER, "http://b.example.cn/2", at=T0 + timedelta(hours=1)))
-        assert copy_of_old.story_id != old.story_id and story_of(copy_of_old)["doc_count"] == 1
-        assert copy_of_late.story_id == late.story_id and story_of(copy_of_late)["doc_count"] == 2
+        assert_copies_after_prune(second, old, late)
     finally:
         second.close()
 
