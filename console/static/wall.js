@@ -17,6 +17,11 @@
     const m = Math.max(0, Math.floor((Date.now() + skew - new Date(iso).getTime()) / 60000));
     return m >= 60 ? Math.floor(m / 60) + "小时" + (m % 60) + "分" : m + "分钟";
   }
+  // How long an alert has waited: 刚刚 in its first minute (not 0分钟).
+  function waited(iso) {
+    const a = age(iso);
+    return a === "0分钟" ? "刚刚" : a;
+  }
   function hm(iso) {
     const t = localParts(new Date(iso));
     return `${t.hh}:${t.mm}`;
@@ -59,7 +64,7 @@
       }
       title.appendChild(document.createTextNode(a.title));
       li.appendChild(title);
-      const ag = el("span", "age", age(a.detected_at));
+      const ag = el("span", "age", waited(a.detected_at));
       ag.dataset.since = a.detected_at;
       li.appendChild(ag);
       if (a.review_due) {  // held: the duty officers' 复核并转发 is what it waits for (no escalation before it)
@@ -138,7 +143,7 @@
   function clock() {
     const t = localParts(new Date(Date.now() + skew));
     $("wall-clock").textContent = `${t.month}月${t.day}日 ${t.hh}:${t.mm}:${t.ss}`;
-    document.querySelectorAll("#wall-waiting .age").forEach((s) => { s.textContent = age(s.dataset.since); });
+    document.querySelectorAll("#wall-waiting .age").forEach((s) => { s.textContent = waited(s.dataset.since); });
   }
   let resized = null;
   window.addEventListener("resize", () => {

@@ -133,6 +133,9 @@ def test_wall_fits_one_screen_without_scrolling(site, driver, shots, width, heig
             " document.getElementById('wall-blind').textContent]")
         assert shown >= 5 and more == f"另有{unack - shown}条待确认" and unack > MANY
         assert blind.count("⚠") == 3 and "另有2个信息源异常" in blind
+        # How long each has waited: 刚刚 in the first minute, never 0分钟.
+        ages = js("return [...document.querySelectorAll('#wall-waiting .age')].map(s => s.textContent)")
+        assert ages and all(a == "刚刚" or (a.endswith("分钟") and a != "0分钟") for a in ages), ages
         # Readable from 3 m: the counts stay big.
         size = js("return parseFloat(getComputedStyle(document.querySelector('.lc b')).fontSize)")
         assert size >= 48
