@@ -8,7 +8,7 @@ from datetime import datetime
 
 from contracts.messages import CHANNEL_LABELS, Alert, ScoredDocument
 from pipeline.config import Rules
-from sentiment.assess import Card, Playbook, build_card
+from sentiment.assess import Card, Playbook, build_card, playbook_for, short_form
 from sentiment.spread import AUTHORITY_LABELS
 
 
@@ -48,3 +48,22 @@ def card_for(alert: Alert, docs: Sequence[ScoredDocument], rules: Rules, raised_
                       channels=[CHANNEL_LABELS.get(c, str(c)) for c in alert.channels],
                       carriers=carriers(docs, source_names), raised_at=raised_at, now=now, facts=facts,
                       playbooks=playbooks_of(rules))
+
+
+def brief_card(card: Card) -> dict:
+    """The card as an alert's brief keeps it for its messages (every step: a lead reading the e-mail on a
+    phone has no console at hand)."""
+    return {"head": card.head(), "risk": card.risk_type,
+            "hours": card.deadline_hours, "steps": list(card.steps)}
+
+
+def at_level(brief: dict, rules: Rules, level: str) -> None:
+    """The brief's card and short form with the playbook of the alert's new ``level`` (a raise to red asks
+    for the red steps and deadline: 主要负责人牵头, 4 小时, not the orange card's 24); its risk type, stage
+    and trend stay as first judged. A brief kept before cards named their risk type is left as it is."""
+    card = brief.get("card") or {}
+    book = playbook_for(playbooks_of(rules), card["risk"], level) if card.get("risk") else None
+    if book is None:
+        return
+    card.update(hours=book.deadline_hours, steps=list(book.steps))
+    brief["assessment"] = short_form(card["head"], book.steps, book.deadline_hours)

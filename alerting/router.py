@@ -44,7 +44,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from alerting import templates
-from alerting.assessment import card_for
+from alerting.assessment import at_level, brief_card, card_for
 from alerting.emergency import EmergencyDesk
 from alerting.lifecycle import UNACKNOWLEDGED
 from alerting.planner import Planner
@@ -287,9 +287,7 @@ class AlertRouter:
         if self.rules.playbooks:
             card = card_for(alert, [doc], self.rules, now, now)
             state.brief["assessment"] = card.short()
-            # The e-mail gives every step (a lead reading it on a phone has no console at hand).
-            state.brief["card"] = {"head": f"{card.risk_type}·{card.stage}（{card.trend}）",
-                                   "hours": card.deadline_hours, "steps": list(card.steps)}
+            state.brief["card"] = brief_card(card)
         state.mainstream = self.is_mainstream(doc)
         notes = self.planner.for_alert(alert, state.brief, [0], 0, "alert", "", now, route)
         if route.forward == "review":
@@ -363,6 +361,8 @@ class AlertRouter:
         if plan.suppressed:
             return plan
         state.round += 1
+        if decision is Decision.LEVEL_RAISED and self.rules.playbooks:
+            at_level(state.brief, self.rules, alert.level.value)  # the new level's steps and deadline
         new = alert.doc_count - state.notified_docs
         text = f"{plan.reason}；最新：{doc.site}《{trim(doc.title, 30)}》" + (f"，新增{new}篇" if new > 1 else "")
         plan.notes = self.planner.for_alert(alert, state.brief, range(state.step + 1), state.round, "update", text,

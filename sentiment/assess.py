@@ -58,11 +58,19 @@ class Card:
     stage_reason: str = ""
     similar: list[dict] = field(default_factory=list)
 
+    def head(self) -> str:
+        """The risk type, stage and trend: 理赔纠纷·萌芽（上升）."""
+        return f"{self.risk_type}·{self.stage}（{self.trend}）"
+
     def short(self) -> str:
         """One line for the e-mail and the robot card."""
-        first = self.steps[0] if self.steps else "核实情况"
-        return (f"{self.risk_type}·{self.stage}（{self.trend}）；建议：{first}等{len(self.steps)}项，"
-                f"{self.deadline_hours:g}小时内回应")
+        return short_form(self.head(), self.steps, self.deadline_hours)
+
+
+def short_form(head: str, steps: Sequence[str], hours: float) -> str:
+    """A card's one line: its head, the first step, how many, the deadline."""
+    first = steps[0] if steps else "核实情况"
+    return f"{head}；建议：{first}等{len(steps)}项，{hours:g}小时内回应"
 
 
 def stage_of(times: Sequence[datetime], now: datetime, rules: StageRules = StageRules()) -> tuple[str, str, str, int, int]:

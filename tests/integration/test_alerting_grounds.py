@@ -50,6 +50,21 @@ def test_a_story_raised_by_a_mainstream_pickup_says_so_in_words(app, smtp):
     assert "涉及理赔纠纷" in line and "负面倾向明显" in line and not INTERNALS.search(line), line
 
 
+def test_a_raise_to_red_asks_for_the_red_playbooks_steps_and_deadline(app, smtp):
+    """研判建议 follows the level: the orange e-mail's 24-hour steps, the red one's 4 hours led by the head of
+    the unit (rules.yaml playbooks 理赔纠纷 red); the risk type, stage and trend as first judged."""
+    post(app, 1)
+    app.clock.advance(600)
+    post(app, 2, site="news.example.cn", channel="news", source="demo-news", authority="mainstream")
+    first, raised = (mail.body for mail in smtp.to(UNIT_CONTACT))
+    head = next(ln for ln in first.splitlines() if ln.startswith("研判建议："))
+    assert head.startswith("研判建议：理赔纠纷·") and head.endswith("，24小时内回应：")
+    red = next(ln for ln in raised.splitlines() if ln.startswith("研判建议："))
+    assert red == head.replace("24小时", "4小时")
+    assert "  1. 主要负责人牵头处置，4小时内向省协会报告" in raised.splitlines()
+    assert "主要负责人牵头" not in first
+
+
 def test_a_persons_reason_is_shown_as_written(app, smtp):
     post(app, 1)  # the reason the test gives is not the policy's: kept word for word
     assert grounds(smtp.to(UNIT_CONTACT)[0].body) == "定级依据：第1篇的定级依据"
