@@ -56,7 +56,10 @@ def test_search_dates_read_yyyy_mm_dd_whatever_the_browser_and_filters_fold_into
     assert 'name="start" id="start" value="2026-11-28" class="date-text"' in page.text
     assert 'name="end" id="end" value="2026-12-01"' in page.text
     assert '<span id="active-filters">渠道：论坛 · 等级：红色 · 排序：负面程度</span>' in page.text
-    assert '<span id="active-filters">未设' in analyst.get("/search", params={"q": "理赔"}).text
+    assert '<span id="active-filters">未设（全部单位、渠道、等级）' in analyst.get("/search", params={"q": "理赔"}).text
+    # A unit's lead searches its own unit only: the line does not offer 全部单位.
+    lead = Api(server.url, "lead_a").get("/search", params={"q": "理赔"}).text
+    assert '<span id="active-filters">未设（全部渠道、等级）</span>' in lead
     assert analyst.get("/api/search", params={"start": "2026.11.28"}).status_code == 200
     assert analyst.get("/api/search", params={"start": "yesterday"}).status_code == 422
 
