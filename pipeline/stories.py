@@ -44,7 +44,6 @@ versioned SQL per engine in ``pipeline/migrations/stories/``.
 from __future__ import annotations
 
 import json
-import struct
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -52,7 +51,7 @@ from pathlib import Path
 
 from contracts.messages import ScoredDocument
 from pipeline.statedb import connect, is_postgres, lock_key, migrate
-from pipeline.story_index import BandIndex
+from pipeline.story_index import BandIndex, sketch_bytes
 from sentiment import stories as logic
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "stories"
@@ -69,15 +68,6 @@ SQLITE_CHECKPOINT_PAGES = 10_000
 
 def _us(t: datetime) -> int:
     return int(t.timestamp() * 1_000_000)
-
-
-_SKETCH_BYTES = struct.Struct(f">{logic.SKETCH}q")
-
-
-def _sketch_bytes(sketch: tuple[int, ...]) -> bytes:
-    """A sketch as stored (migration 140): 8-byte big-endian signed integers, as PostgreSQL's
-    ``int8send`` (~16 k instructions less than its JSON text per document, and 256 bytes, not ~380)."""
-    return _SKETCH_BYTES.pack(*sketch) if len(sketch) == logic.SKETCH else struct.pack(f">{len(sketch)}q", *sketch)
 
 
 def _numbers_json(numbers: tuple[str, ...]) -> str:
@@ -241,7 +231,7 @@ class StoryStore:
         index = self._index
         assert index is not None  # read by _catch_up
         seq = index.seq + 1
-        numbers_text, as_stored = _numbers_json(numbers), _sketch_bytes(sketch)
+        numbers_text, as_stored = _numbers_json(numbers), sketch_bytes(sketch)
         self._db.execute(_INSERT_DOC, (doc.id, story.id, key, numbers_text, as_stored, seen_us, seq, 1 if bands else None))
         index.seq = seq
         if bands:  # a later document's candidate, of this batch or the next

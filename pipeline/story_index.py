@@ -35,6 +35,12 @@ _SKETCH_BYTES = struct.Struct(f">{logic.SKETCH}q")
 PARSED = 20_000  # candidates kept parsed (~1.5 kB each): those of a day or more of a busy province
 
 
+def sketch_bytes(sketch: tuple[int, ...]) -> bytes:
+    """A sketch as stored (migration 140): 8-byte big-endian signed integers, as PostgreSQL's
+    ``int8send`` (~16 k instructions less than its JSON text per document, and 256 bytes, not ~380)."""
+    return _SKETCH_BYTES.pack(*sketch) if len(sketch) == logic.SKETCH else struct.pack(f">{len(sketch)}q", *sketch)
+
+
 def sketch_of(stored: str | bytes | memoryview) -> tuple[int, ...]:
     """A stored sketch read back: 8-byte big-endian integers (migration 140), or JSON text in SQLite rows
     written before it."""
