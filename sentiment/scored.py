@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Final
 
 from contracts.messages import MODEL_EVIDENCE, Document, Level, Reason, RuleMatch, ScoredDocument, UnitMatch
+from sentiment.matching import ascii_word_char
 from sentiment.negativity import Negativity, round4
 
 MAX_REASONS_PER_UNIT = 4
@@ -161,18 +162,13 @@ def quote_window(text: str, start: int, end: int, limit: int = QUOTE_CHARS) -> s
     lo = max(0, start - room // 2)
     hi = min(n, lo + limit)
     lo = max(0, hi - limit)
-    if lo > 0 and _latin(text[lo - 1]) and _latin(text[lo]):
-        while lo < start and _latin(text[lo]):
+    if lo > 0 and ascii_word_char(text[lo - 1]) and ascii_word_char(text[lo]):
+        while lo < start and ascii_word_char(text[lo]):
             lo += 1
-    if hi < n and _latin(text[hi - 1]) and _latin(text[hi]):
-        while hi > end and _latin(text[hi - 1]):
+    if hi < n and ascii_word_char(text[hi - 1]) and ascii_word_char(text[hi]):
+        while hi > end and ascii_word_char(text[hi - 1]):
             hi -= 1
     return ("…" if lo > 0 else "") + text[lo:hi].strip() + ("…" if hi < n else "")
-
-
-def _latin(c: str) -> bool:
-    """A letter or digit of a Latin word (a window ends between words, not inside one)."""
-    return c.isascii() and c.isalnum()
 
 
 def _given(given: list[tuple[str, str]], phrase: str, sentence: str) -> bool:
