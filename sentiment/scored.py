@@ -17,6 +17,9 @@ from sentiment.negativity import Negativity, round4
 MAX_REASONS_PER_UNIT = 4
 MODEL_SENTENCE_CHARS = 80  # a sentence the model found negative, as quoted in a reason
 QUOTE_CHARS = 200  # a lexicon phrase's sentence, as quoted in a reason: longer ones by a window around the phrase
+QUOTE_CLAUSE_LOOK = 12  # a cut window starts at a clause this near its cut (a reader starts on a clause, not mid-way)
+_CLAUSE_ENDS: Final = frozenset("，。！？；：、,.!?;:")
+_LEADING_MARKS: Final = frozenset("，。！？；：、,.!?;:”’）)】》」』 \t\n\u3000")
 
 
 def scored_document(doc: Document, units: list[UnitMatch], rules: list[RuleMatch], negativity: float,
@@ -165,10 +168,26 @@ def quote_window(text: str, start: int, end: int, limit: int = QUOTE_CHARS) -> s
     if lo > 0 and ascii_word_char(text[lo - 1]) and ascii_word_char(text[lo]):
         while lo < start and ascii_word_char(text[lo]):
             lo += 1
+    if lo > 0:
+        lo = _clause_start(text, lo, start)
     if hi < n and ascii_word_char(text[hi - 1]) and ascii_word_char(text[hi]):
         while hi > end and ascii_word_char(text[hi - 1]):
             hi -= 1
     return ("…" if lo > 0 else "") + text[lo:hi].strip() + ("…" if hi < n else "")
+
+
+def _clause_start(text: str, lo: int, start: int) -> int:
+    """Where a window cut at ``lo`` starts for a reader: after a clause's end within
+    QUOTE_CLAUSE_LOOK characters (not past ``start``, the phrase), then past any punctuation or
+    space, so a quote never opens on "，" or "。" (nor mid-clause when a clause starts near)."""
+    if text[lo - 1] not in _CLAUSE_ENDS:
+        for k in range(lo, min(start, lo + QUOTE_CLAUSE_LOOK)):
+            if text[k] in _CLAUSE_ENDS and not (text[k] in ".," and text[k + 1].isdigit()):  # not 3.5 nor 1,000
+                lo = k + 1
+                break
+    while lo < start and text[lo] in _LEADING_MARKS:
+        lo += 1
+    return lo
 
 
 def _given(given: list[tuple[str, str]], phrase: str, sentence: str) -> bool:

@@ -69,3 +69,26 @@ def test_a_segment_score_compares_and_shows_as_the_dataclass_did():
     assert repr(a) == ("SegmentScore(text='平安人寿拒赔', score=0.8, hits=[('拒赔', '理赔纠纷')], drivers=[], "
                        "countered=False, kind='sentence')")
     assert SegmentScore("x", 0.1).hits is not SegmentScore("y", 0.1).hits  # no shared default list
+
+
+def test_a_cut_window_never_opens_on_punctuation():
+    for pad in range(0, 12):  # wherever the cut falls against the clauses before the phrase
+        text = "前面的文字很长，" * 40 + "甲" * pad + "该公司被指销售误导" + "，后面的文字也很长" * 40
+        start = text.index("销售误导")
+        quote = quote_window(text, start, start + 4)
+        assert quote.startswith("…") and quote[1] not in "，。、；：！？ ", quote[:12]
+        assert "销售误导" in quote
+
+
+def test_a_cut_window_starts_on_the_clause_that_begins_near_the_cut():
+    text = "前面的文字很长很长，" * 40 + "该公司被指销售误导" + "，后面的文字也很长" * 40
+    start = text.index("销售误导")
+    quote = quote_window(text, start, start + 4)
+    assert quote.startswith("…前面的文字很长很长，"), quote[:12]
+
+
+def test_a_cut_window_does_not_split_a_number_at_its_decimal_point():
+    text = "x" * 150 + " rose 3.5 percent, and the insurer was fined for mis-selling " + "y " * 150
+    start = text.index("mis-selling")
+    quote = quote_window(text, start, start + 11)
+    assert "mis-selling" in quote and not quote.startswith("…5 percent")
