@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import subprocess
 import sys
 import threading
@@ -38,6 +39,11 @@ log = logging.getLogger(__name__)
 
 HEALTH_EVERY = 60.0
 STAGGER = 0.5  # seconds between the first runs of consecutive sources
+# A crawl ended by SIGTERM or SIGINT is a stop when the role's own stop follows within this many seconds:
+# the supervisor signals the role's process group (the role and its crawls) at once, so the crawl may end
+# before the role has set its stop event.
+STOP_GRACE = 3.0
+_STOP_SIGNALS = (-signal.SIGTERM, -signal.SIGINT)
 
 
 class CrawlScheduler:
@@ -75,11 +81,11 @@ class CrawlScheduler:
                 except ValueError:
                     continue
             tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-            if self._stopping.is_set():  # Ctrl-C reached the crawl too: a stop, not a failure
-                log.info("source %s: crawl stopped with the scheduler", source.id)
+            if self._stopped(proc.returncode):  # a shutdown reached the crawl too: a stop, not a death
+                log.info("source %s: crawl stopped with the scheduler (%s)", source.id, _exit(proc.returncode))
                 return stats
             if stats is None:
-                log.error("source %s: crawl died (exit %d): %s", source.id, proc.returncode, tail)
+                log.error("source %s: crawl died (%s): %s", source.id, _exit(proc.returncode), tail)
                 self._record_death(source, f"crawl process died (exit {proc.returncode}): {tail[-200:]}")
             elif proc.returncode != 0:
                 log.error("source %s: crawl failed (exit %d): %s | %s", source.id, proc.returncode,
@@ -89,6 +95,13 @@ class CrawlScheduler:
         _count_run(source.id, stats)
         self.check_health([source])
         return stats
+
+    def _stopped(self, returncode: int) -> bool:
+        """Whether the crawl ended because the scheduler is stopping (a requested shutdown): the stop is
+        set, or the crawl was ended by SIGTERM / SIGINT and the stop follows within STOP_GRACE."""
+        if self._stopping.is_set():
+            return True
+        return returncode in _STOP_SIGNALS and self._stopping.wait(STOP_GRACE)
 
     def _record_death(self, source: SourceConfig, error: str) -> None:
         from crawlers.health import HealthStore, RunOutcome
@@ -136,6 +149,16 @@ class CrawlScheduler:
                     self._monitor.store.close()
                     self._monitor.producer.close()
                     self._monitor = None
+
+
+def _exit(returncode: int) -> str:
+    """How a crawl process ended, for the log: ``exit 3``, or ``SIGTERM`` for a signal."""
+    if returncode < 0:
+        try:
+            return signal.Signals(-returncode).name
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit {returncode}"
 
 
 def _count_run(source_id: str, stats: dict | None) -> None:

@@ -5,9 +5,11 @@ milliseconds so no test waits."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from prometheus_client import REGISTRY
 from contracts.messages import OpsAlert
 from contracts.topics import OPS_ALERTS
 from crawlers.health import FAILING, source_health
+from crawlers import scheduler as scheduler_module
 from crawlers.scheduler import CrawlScheduler
 from pipeline.bus import open_bus
 from pipeline.config import load_config
@@ -103,6 +106,37 @@ def test_a_crawl_process_that_dies_is_recorded_as_failed(setup, monkeypatch):
     assert h.state == "failing" and "exit 3" in (h.last_error or "")
     (alert,) = ops(consumer)
     assert alert.problem == FAILING and "退出码 3" in alert.summary
+
+
+_TERMINATED = [sys.executable, "-c", "import os, signal, time; os.kill(os.getpid(), signal.SIGTERM); time.sleep(5)"]
+
+
+def test_a_crawl_ended_by_the_shutdown_is_a_stop_logged_at_info_not_a_death(setup, monkeypatch, caplog):
+    cfg, bus, consumer = setup
+    scheduler = CrawlScheduler(cfg, bus=bus)
+    monkeypatch.setattr(scheduler, "command", lambda s: _TERMINATED)
+    # The supervisor's SIGTERM reaches the crawl first and the role's stop a moment later.
+    stop_follows = threading.Timer(0.3, scheduler._stopping.set)
+    stop_follows.start()
+    with caplog.at_level(logging.INFO, logger="crawlers.scheduler"):
+        assert scheduler.run_source(cfg.source("fx-flaky")) is None
+    stop_follows.join()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert "crawl stopped with the scheduler (SIGTERM)" in caplog.text
+    assert [h.last_error for h in source_health(cfg)] in ([], [None])  # nothing recorded as failed
+    assert ops(consumer) == []
+
+
+def test_a_crawl_terminated_while_the_scheduler_runs_is_a_death(setup, monkeypatch, caplog):
+    cfg, bus, consumer = setup
+    scheduler = CrawlScheduler(cfg, bus=bus)
+    monkeypatch.setattr(scheduler, "command", lambda s: _TERMINATED)
+    monkeypatch.setattr(scheduler_module, "STOP_GRACE", 0.05)
+    with caplog.at_level(logging.INFO, logger="crawlers.scheduler"):
+        assert scheduler.run_source(cfg.source("fx-flaky")) is None
+    assert [r.levelno for r in caplog.records if "crawl died (SIGTERM)" in r.getMessage()] == [logging.ERROR]
+    (h,) = source_health(cfg)
+    assert h.state == "failing" and "exit -15" in (h.last_error or "")
 
 
 def test_a_corrected_article_is_published_again_within_revisit(tmp_path, monkeypatch):
