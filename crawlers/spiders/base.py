@@ -183,7 +183,7 @@ class SourceSpider(scrapy.Spider):
             self.logger.info("source %s: %s claims to be published at %s, after the crawl: clamped to %s",
                              self.source.id, url, claimed.isoformat(), crawled_at.isoformat())
         doc = Document.create(
-            url=url, source_id=self.source.id, channel=channel or self.source.channel, site=site_of(url),
+            url=url, source_id=self.source.id, channel=channel or self.source.channel, site=self.source.site or site_of(url),
             title=title, text=text, author=clean_author(author), published_at=published_at,
             crawled_at=crawled_at, language=language, engagement=engagement or {},
             source_name=self.source.name, **extra)

@@ -146,6 +146,9 @@ class SourceConfig(Strict):
     query: list[str] = Field(default_factory=list)
     accounts: list[str] = Field(default_factory=list)
     endpoint: str | None = None
+    # The site its documents show (feed, wall, reports) when their URLs' host is not the site's public name
+    # (a local mirror; the demo, served from 127.0.0.1). Default: each URL's host.
+    site: str | None = Field(None, min_length=1)
     # Secrets never live here: the Cookie header, header values and query
     # parameters (signatures, tokens) are read from the environment variables named.
     cookie_env: str | None = None
