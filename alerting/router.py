@@ -18,6 +18,9 @@ Stages, each decision logged and audited with a named reason:
              updates at most every ``min_renotify_gap``), else
              NEW_DOC_IN_STORY (update only; a durable repeat timer sends
              "N more sources" once ``repeat_every`` has passed);
+             OWN_REPLY (the unit's own reply or clarification: in the alert's
+             timeline, joining its open alert of the same risk, but never its
+             spread — no level, count, channel or site — and no message);
              ALREADY_RECORDED (replay: nothing);
 * hold     — a level whose route says ``forward: review``: the duty officers
              are told at once, the unit's first messages wait ``held`` in the
@@ -64,6 +67,14 @@ from sentiment.stories import title_numbers
 
 log = logging.getLogger(__name__)
 
+OWN_REPLY_REASON = "该单位自身的回应/澄清"
+
+
+def is_own_reply(doc: ScoredDocument, unit_id: str) -> bool:
+    """Whether ``doc`` is the unit's own reply or clarification (its name, then 回应/澄清/声明… in the
+    title: sentiment's own_response rule), which the router takes as OWN_REPLY."""
+    return unit_id in doc.own_response_units
+
 
 class Decision(str, Enum):
     FIRST = "FIRST"
@@ -72,6 +83,7 @@ class Decision(str, Enum):
     NEW_CHANNEL = "NEW_CHANNEL"
     VOLUME_SPIKE = "VOLUME_SPIKE"
     NEW_DOC_IN_STORY = "NEW_DOC_IN_STORY"
+    OWN_REPLY = "OWN_REPLY"  # the unit's own reply or clarification (rules.yaml own_response): news, not spread
     ALREADY_RECORDED = "ALREADY_RECORDED"
 
 
@@ -170,8 +182,9 @@ class AlertRouter:
                 self.emergency.auto_raise(db, alert, plan.state, now, mainstream=self.is_mainstream(doc))
             if plan.review_due is not None and self.store.open_review(db, alert.id, unit_id, plan.review_due, now):
                 metrics.REVIEWS_HELD.inc()
-        log.info("alert %s unit=%s level=%s decision=%s queued=%d doc=%s%s", alert.id, unit_id, alert.level.value,
-                 plan.decision.value, len(queued), doc.id, f" ({plan.suppressed})" if plan.suppressed else "")
+        log.info("alert %s unit=%s level=%s decision=%s queued=%d doc=%s%s%s", alert.id, unit_id, alert.level.value,
+                 plan.decision.value, len(queued), doc.id, f" ({plan.suppressed})" if plan.suppressed else "",
+                 f" reason={plan.reason}" if plan.reason else "")
         return Routed(alert, plan.decision, queued)
 
     @staticmethod
@@ -186,7 +199,7 @@ class AlertRouter:
         the unit's own reply or clarification, its open alert of the same risk within the window (a reply
         names the complaint's facts in words of its own: 经核查…仍在审核中 shares no key terms with it)."""
         assert self.events is not None
-        own = unit_id in doc.own_response_units
+        own = is_own_reply(doc, unit_id)
         if not doc.key_terms and not own:
             return alert_id, ""
         key = self._event_key(unit_id, doc)
@@ -203,7 +216,7 @@ class AlertRouter:
                 rank = (shared, len(risks), c.last_seen)  # the alert it names most of, then the latest
                 if reply is None or rank > reply[0]:
                     kinds = "、".join(sorted(risks)) or "未分类"
-                    reply = (rank, c.alert_id, f"该单位自身的回应/澄清：并入本单位{kinds}类未办结预警")
+                    reply = (rank, c.alert_id, f"{OWN_REPLY_REASON}：并入本单位{kinds}类未办结预警")
         if best:
             return best[1], best[2]
         return (reply[1], reply[2]) if reply else (alert_id, "")
@@ -232,29 +245,39 @@ class AlertRouter:
                           level_reason=doc.unit_level_reasons.get(unit_id, ""))
             self._spread_state(state, doc, unit_id)
             return self._first(alert, state, doc, now)
+        if is_own_reply(doc, unit_id):
+            return self._own_reply(facts, facts.alert, state, doc, unit_id, negativity, seen, now)
         story_reason = doc.unit_level_reasons.get(unit_id, "")
-        own = unit_id in doc.own_response_units  # the unit's own reply: news of the alert, no spread of it
-        self._spread_state(state, doc, unit_id, spread=not own)
-        story = None if own else self._story_level(facts, state, doc, unit_id, negativity)
+        self._spread_state(state, doc, unit_id)
+        story = self._story_level(facts, state, doc, unit_id, negativity)
         if story is not None and story[0].rank < level.rank:
             level, story_reason = story
-        decision, reason = (Decision.NEW_DOC_IN_STORY, "") if own else self._trigger(facts.alert, state, doc, level)
-        # A reply is in the alert's timeline, not counted as a report of the complaint: 共N篇, its channels and
-        # sites (传播情况, 已扩散到…, 多家媒体转载) stay the complaint's.
+        decision, reason = self._trigger(facts.alert, state, doc, level)
         alert = facts.alert.model_copy(update={
-            "doc_count": facts.alert.doc_count + (0 if own else 1),
+            "doc_count": facts.alert.doc_count + 1,
             "last_seen": max(facts.alert.last_seen, seen),
             "level": level if decision is Decision.LEVEL_RAISED else facts.alert.level,
             "level_reason": (f"{reason}：{story_reason}" if decision is Decision.LEVEL_RAISED
                              else facts.alert.level_reason),
-            "channels": facts.alert.channels if own else sorted(set(facts.alert.channels) | {doc.channel},
-                                                                  key=lambda c: c.value),
-            "sites": facts.alert.sites if own else sorted(set(facts.alert.sites) | {doc.site}),
+            "channels": sorted(set(facts.alert.channels) | {doc.channel}, key=lambda c: c.value),
+            "sites": sorted(set(facts.alert.sites) | {doc.site}),
             "negativity": max(facts.alert.negativity, negativity),
         })
-        if decision is Decision.NEW_DOC_IN_STORY and not own:
+        if decision is Decision.NEW_DOC_IN_STORY:
             decision, reason = self._spike(facts.recent_docs + 1, state, now) or (decision, reason)
         return self._later(Plan(alert, state, decision, reason), doc, facts.pending_renotify, now)
+
+    def _own_reply(self, facts: Facts, known: Alert, state: AlertState, doc: ScoredDocument, unit_id: str,
+                   negativity: float, seen: datetime, now: datetime) -> Plan:
+        """OWN_REPLY: the unit's own reply or clarification joins its alert's timeline as news of it, not
+        as a report of the complaint — no carrier or interactions, no story level, and 共N篇, its channels
+        and sites (传播情况, 已扩散到…, 多家媒体转载) stay the complaint's; it tells no one (as a
+        NEW_DOC_IN_STORY would not: the repeat timer's summary at most)."""
+        self._spread_state(state, doc, unit_id, spread=False)
+        alert = known.model_copy(update={"last_seen": max(known.last_seen, seen),
+                                         "negativity": max(known.negativity, negativity)})
+        plan = Plan(alert, state, Decision.OWN_REPLY, f"{OWN_REPLY_REASON}：{trim(doc.title, 40)}")
+        return self._later(plan, doc, facts.pending_renotify, now)
 
     def _spread_state(self, state: AlertState, doc: ScoredDocument, unit_id: str, spread: bool = True) -> None:
         """Fold the document into the story's carriers, interactions (unless not ``spread``) and relevance."""
@@ -277,8 +300,7 @@ class AlertRouter:
                         channels=len(set(facts.alert.channels) | {doc.channel}), recent_docs=facts.recent_docs + 1)
         risks = {r.risk_type for r in doc.reasons if getattr(r, "unit_id", None) == unit_id and r.risk_type}
         found = self.levels.assess(max(facts.alert.negativity, negativity), state.relevance,
-                                   self.source_weights.get(doc.source_id, 1.0), None, risks, spread=spread,
-                                   own_response=unit_id in doc.own_response_units)
+                                   self.source_weights.get(doc.source_id, 1.0), None, risks, spread=spread)
         return (found.level, found.reason) if found.level is not None else None
 
     def _first(self, alert: Alert, state: AlertState, doc: ScoredDocument, now: datetime) -> Plan:
@@ -351,7 +373,7 @@ class AlertRouter:
             state.spike_at = now.isoformat()
         if alert.status is AlertStatus.dismissed:
             plan.suppressed = "DISMISSED"
-        elif decision is Decision.NEW_DOC_IN_STORY:
+        elif decision in (Decision.NEW_DOC_IN_STORY, Decision.OWN_REPLY):
             plan.suppressed = "RESOLVED" if alert.status is AlertStatus.resolved else self._repeat_later(
                 plan, route.repeat_every, "REPEAT_DUE", pending_renotify, now)
         elif decision is not Decision.LEVEL_RAISED and state.last_notified and \

@@ -130,7 +130,7 @@ def notification(row: dict) -> dict:
 # Codes the alerting engine writes into audit details (decisions, reasons), in Chinese.
 CODES = {
     "FIRST": "首次预警", "LEVEL_RAISED": "等级上升", "MAINSTREAM_PICKUP": "主流媒体转载", "NEW_CHANNEL": "扩散到新渠道",
-    "VOLUME_SPIKE": "报道量激增", "NEW_DOC_IN_STORY": "同一事件新增报道", "ALREADY_RECORDED": "已记录过",
+    "VOLUME_SPIKE": "报道量激增", "NEW_DOC_IN_STORY": "同一事件新增报道", "OWN_REPLY": "本单位自身的回应/澄清", "ALREADY_RECORDED": "已记录过",
     "REPEAT_DUE": "到期汇总续报", "REPEAT_INTERVAL": "重复间隔内，稍后汇总", "MIN_GAP": "距上次通知过近，稍后汇总",
     "NO_REPEAT": "不重复通知", "NOTHING_NEW": "无新增内容", "NO_BACKUP_CONTACT": "单位未设备用联系人",
     "NO_RECIPIENTS": "没有可通知的联系人", "QUIET_HOURS": "免打扰时段", "DIGEST": "合并到每日汇总",

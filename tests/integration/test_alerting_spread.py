@@ -1,6 +1,8 @@
 """A story's level rises as it spreads (router LEVEL_RAISED with the reason),
 and an insurer's own clarification never raises it; real composition root,
 demo rules (red needs spread 2), fake clock, real SMTP."""
+import logging
+
 from alerting.assessment import card_for
 from alerting.router import Decision
 from tests.kit import make_scored
@@ -51,7 +53,7 @@ def test_reposts_in_the_same_channel_alone_stay_below_red_and_a_clarification_ra
     own = post(app, 3, site="news.example.cn", channel="news", source="demo-news", authority="mainstream", own=True,
                title="中国人寿吉林省分公司关于客户理赔投诉的情况说明")
     # The unit's own reply is news of the alert, not its spread: no 主流媒体已转载 / 已扩散至新闻网站 message.
-    assert own.decision is Decision.NEW_DOC_IN_STORY and own.alert.level.value == "orange"
+    assert own.decision is Decision.OWN_REPLY and own.alert.level.value == "orange"
     assert app.alert_store.get(first.alert.id).level.value == "orange"
     assert len(smtp.to(PRIMARY)) == 1
 
@@ -63,7 +65,7 @@ def test_a_units_own_clarification_in_a_story_of_its_own_joins_its_open_alert_an
     app.clock.advance(600)
     own = post(app, 2, level="yellow", site="news.example.cn", channel="news", source="demo-news",
                authority="mainstream", own=True, title="中国人寿吉林省分公司关于客户理赔投诉的情况说明", story="story-y")
-    assert own.alert.id == first.alert.id and own.decision is Decision.NEW_DOC_IN_STORY
+    assert own.alert.id == first.alert.id and own.decision is Decision.OWN_REPLY
     assert [a.id for a in app.alert_store.list_alerts(unit_id=UNIT)] == [first.alert.id]
     joined = app.alert_store.get(first.alert.id)  # in its timeline, not counted as the complaint's spread
     assert (joined.doc_count, [c.value for c in joined.channels], joined.sites) == (1, ["forum"], ["bbs.example.cn"])
@@ -76,6 +78,21 @@ def test_a_units_own_clarification_in_a_story_of_its_own_joins_its_open_alert_an
                                    authority="mainstream", own=True, story="story-y")]
     card = card_for(joined, docs, app.config.rules, app.clock.now(), app.clock.now())
     assert card.carriers == ["bbs.example.cn"]
+
+
+def test_a_units_own_reply_is_routed_as_own_reply_with_its_reason_audited_and_logged(app, smtp, caplog):
+    first = post(app, 1)
+    app.clock.advance(60)
+    with caplog.at_level(logging.INFO, logger="alerting.router"):
+        own = post(app, 2, site="news.example.cn", channel="news", source="demo-news", own=True,
+                   title="中国人寿吉林省分公司关于客户理赔投诉的情况说明")
+    assert own.decision is Decision.OWN_REPLY and own.alert.id == first.alert.id
+    [routed] = [t for t in app.alert_store.audit_trail(first.alert.id)
+                if t["event"] == "routed" and t.get("decision") == "OWN_REPLY"]
+    assert routed["reason"] == "该单位自身的回应/澄清：中国人寿吉林省分公司关于客户理赔投诉的情况说明"
+    [line] = [r.getMessage() for r in caplog.records if "decision=OWN_REPLY" in r.getMessage()]
+    assert "reason=该单位自身的回应/澄清" in line
+    assert len(smtp.to(PRIMARY)) == 1  # the first alert's e-mail only
 
 
 def test_interactions_summed_over_the_story_count(app, smtp):

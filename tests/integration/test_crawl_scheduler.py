@@ -18,8 +18,8 @@ from prometheus_client import REGISTRY
 
 from contracts.messages import OpsAlert
 from contracts.topics import OPS_ALERTS
-from crawlers.health import FAILING, source_health
 from crawlers import scheduler as scheduler_module
+from crawlers.health import FAILING, source_health
 from crawlers.scheduler import CrawlScheduler
 from pipeline.bus import open_bus
 from pipeline.config import load_config
