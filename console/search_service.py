@@ -16,16 +16,23 @@ from datetime import date, datetime, time, timedelta
 
 from console import labels
 from console.ports import Ports
-from contracts.sanitize import cell
+from contracts.messages import Reason
+from contracts.sanitize import cell, one_line
+from pipeline.config.sms import trim
 from pipeline.index import SearchQuery
 from pipeline.index.base import SearchFilters
 
 PAGE_SIZES = (20, 50, 100)
 EXPORT_PAGE, EXPORT_MAX = 500, 10_000
 SORTS = {"time_desc": "最新发布", "time_asc": "最早发布", "relevance": "相关度", "negativity_desc": "负面程度"}
-EXPORT_COLUMNS = [("published_at", "发布时间"), ("title", "标题"), ("site", "站点"), ("source", "信息源"),
-                  ("channel", "渠道"), ("units", "涉及单位"), ("level", "等级"), ("negativity", "负面度"),
-                  ("phrases", "负面要素"), ("risks", "风险类型"), ("url", "链接")]
+# (key, heading, Excel column width): what an analyst reads, in the order a 舆情 list is read.
+EXPORT_COLUMNS = [("published_at", "发布时间", 17), ("title", "标题", 48), ("summary", "摘要", 60),
+                  ("site", "站点", 20), ("source", "信息源", 24), ("channel", "渠道", 9), ("author", "作者", 14),
+                  ("units", "涉及单位", 30), ("tendency", "倾向", 7), ("level", "预警等级", 9),
+                  ("negativity", "负面度", 8), ("risks", "风险类型", 16), ("phrases", "负面要素", 30),
+                  ("url", "链接", 50)]
+SUMMARY_CHARS = 120  # 摘要: the text's start on one line
+QUOTE_CHARS = 40  # 负面要素 of a document the model alone found negative: its sentence, this long
 
 
 class SearchForm(SearchFilters):
@@ -110,44 +117,60 @@ def stats(ports: Ports, form: SearchForm) -> dict:
 def export_rows(ports: Ports, form: SearchForm):
     """Every matching document (up to EXPORT_MAX) as a row of EXPORT_COLUMNS keys."""
     offset = 0
+    threshold = ports.config.rules.negative_threshold
     while offset < EXPORT_MAX:
         result = ports.search(form.query(ports, offset=offset, limit=min(EXPORT_PAGE, EXPORT_MAX - offset)))
         for h in result.hits:
             d = h.doc
-            yield {"published_at": labels.local(d.published_at or d.crawled_at, tz=ports.tz), "title": d.title,
-                   "site": d.site, "source": ports.source_names.get(d.source_id, d.source_id),
-                   "channel": labels.channel(d.channel),
+            negative = d.negativity >= threshold
+            yield {"published_at": labels.local(d.published_at or d.crawled_at, "%Y-%m-%d %H:%M", tz=ports.tz),
+                   "title": d.title, "summary": trim(one_line(d.text[:SUMMARY_CHARS * 2]), SUMMARY_CHARS), "site": d.site,
+                   "source": ports.source_names.get(d.source_id, d.source_id), "channel": labels.channel(d.channel),
+                   "author": d.author or "",
                    "units": "、".join(ports.unit_names.get(u.unit_id, u.unit_name) for u in d.units),
+                   "tendency": "负面" if negative else "非负面",
                    "level": labels.level(d.level) if d.level else "", "negativity": round(d.negativity, 3),
-                   "phrases": "、".join(dict.fromkeys(r.phrase for r in d.reasons)),
-                   "risks": "、".join(dict.fromkeys(r.risk_type for r in d.reasons if r.risk_type)), "url": d.url}
+                   # Why it is negative, for a negative document only (a quiet one's stray hits mean nothing):
+                   "risks": "、".join(dict.fromkeys(r.risk_type for r in d.reasons if r.risk_type)) if negative else "",
+                   "phrases": _negative_elements(d.reasons) if negative else "", "url": d.url}
         offset += len(result.hits)
         if not result.hits or offset >= result.total:
             return
 
 
+def _negative_elements(reasons: list[Reason]) -> str:
+    """负面要素: the lexicon phrases found; where the model alone found a sentence negative, that sentence
+    quoted (「…」), not the words 模型判断该句偏负面, which tell the reader nothing of the document."""
+    phrases = [r.phrase for r in reasons if not r.by_model]
+    if phrases:
+        return "、".join(dict.fromkeys(phrases))
+    quoted = dict.fromkeys(trim(one_line(r.sentence), QUOTE_CHARS) for r in reasons if r.by_model)
+    return "；".join(f"「{q}」" for q in list(quoted)[:2] if q)
+
+
 def to_csv(rows) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow([title for _, title in EXPORT_COLUMNS])
+    writer.writerow([title for _, title, _ in EXPORT_COLUMNS])
     for r in rows:  # crawled text: a cell starting with = + - @ must not become a formula
-        writer.writerow([cell(r[k]) for k, _ in EXPORT_COLUMNS])
+        writer.writerow([cell(r[k]) for k, _, _ in EXPORT_COLUMNS])
     return buf.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(rows) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
     wb = Workbook()
     ws = wb.active
     ws.title = "检索结果"
-    ws.append([title for _, title in EXPORT_COLUMNS])
+    ws.append([title for _, title, _ in EXPORT_COLUMNS])
     for header in ws[1]:
         header.font = Font(bold=True)
     for r in rows:
-        ws.append([cell(r[k]) for k, _ in EXPORT_COLUMNS])
-    for col, width in zip("ABCDEFGHIJ", (18, 50, 20, 16, 10, 30, 6, 8, 24, 50)):
-        ws.column_dimensions[col].width = width
+        ws.append([cell(r[k]) for k, _, _ in EXPORT_COLUMNS])
+    for n, (_, _, width) in enumerate(EXPORT_COLUMNS, start=1):  # each column its own width
+        ws.column_dimensions[get_column_letter(n)].width = width
     ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

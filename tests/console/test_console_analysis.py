@@ -88,7 +88,7 @@ def test_export_csv_and_excel(shared_console):
     r = analyst.get("/api/search/export", params={"q": "理赔", "format": "csv"})
     assert r.headers["content-type"].startswith("text/csv") and r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["发布时间", "标题", "站点"] and len(rows) == total + 1
+    assert rows[0][:4] == ["发布时间", "标题", "摘要", "站点"] and len(rows) == total + 1
     risk = rows[0].index("风险类型")  # the weekly report's analyst groups by it
     assert any(row[risk] for row in rows[1:]) and all(row[risk] != "None" for row in rows[1:])
     r = analyst.get("/search/export.xlsx", params={"q": "理赔"})

@@ -61,7 +61,7 @@ def rows():
         if key == "negativity":
             return 0.5
         return FORMULAS[i % len(FORMULAS)] if key in ("title", "site", "phrases") else "x"
-    return [{k: value(k, i) for k, _ in EXPORT_COLUMNS} for i in range(len(FORMULAS))]
+    return [{k: value(k, i) for k, _, _ in EXPORT_COLUMNS} for i in range(len(FORMULAS))]
 
 
 def test_search_exports_have_no_formula_cells():
