@@ -8,7 +8,7 @@ from datetime import datetime
 
 from contracts.messages import CHANNEL_LABELS, Alert, ScoredDocument
 from pipeline.config import Rules
-from sentiment.assess import Card, Playbook, build_card, playbook_for, short_form
+from sentiment.assess import Card, Playbook, build_card, main_risk, playbook_for, short_form
 from sentiment.spread import AUTHORITY_LABELS
 
 
@@ -43,11 +43,29 @@ def card_for(alert: Alert, docs: Sequence[ScoredDocument], rules: Rules, raised_
     rep = next((d for d in docs if d.id == alert.representative.id), None)
     site = (source_names or {}).get(rep.source_id, "") if rep else ""
     facts = {"unit": alert.unit_name, "title": alert.representative.title, "site": site or alert.representative.site,
-             "date": f"{first.astimezone(tz) if tz else first:%m月%d日}"}
+             "date": f"{first.astimezone(tz) if tz else first:%m月%d日}", "event": event_of(alert, docs, risks)}
     return build_card(risks=risks, level=alert.level.value, times=times,
                       channels=[CHANNEL_LABELS.get(c, str(c)) for c in alert.channels],
                       carriers=carriers(docs, source_names), raised_at=raised_at, now=now, facts=facts,
                       playbooks=playbooks_of(rules))
+
+
+EVENT_PHRASES = 3  # what happened, in the 回应口径's {event}: the lexicon's words, this many at most
+_NO_RISK = "相关问题"  # the {event} of an alert with no risk type (not 负面舆情: the unit's own statement names it)
+
+
+def event_of(alert: Alert, docs: Sequence[ScoredDocument], risks: Sequence[str]) -> str:
+    """The 回应口径's {event}: the unit, the risk type and what happened (the lexicon phrases the reports share,
+    most frequent first) — 中国人寿吉林省分公司理赔纠纷（拖延理赔、拒赔） — not a netizen's headline."""
+    risk = main_risk(risks)
+    counted: dict[str, int] = {}
+    for d in docs:
+        for r in d.reasons:
+            if not r.by_model and getattr(r, "unit_id", None) in (None, alert.unit_id) and r.phrase:
+                counted[r.phrase] = counted.get(r.phrase, 0) + 1
+    phrases = sorted(counted, key=lambda p: -counted[p])[:EVENT_PHRASES]  # stable: first found first on a tie
+    what = f"（{'、'.join(phrases)}）" if phrases else ""
+    return f"{alert.unit_name}{risk if risks else _NO_RISK}{what}"
 
 
 def brief_card(card: Card) -> dict:

@@ -199,7 +199,7 @@ class PlaybookEntry(Strict):
 
     deadline: float = 24 * 3600.0  # respond within this long after the alert was raised
     steps: list[str] = Field(min_length=1)
-    # 回应口径 draft: {unit}, {title}, {site}, {date}, {risk} are filled in
+    # 回应口径 draft: {unit}, {event} (unit, risk type, what happened), {site}, {date}, {risk}, {title} are filled in
     statement: str = ""
 
     _deadline = field_validator("deadline", mode="before")(lambda cls, v: parse_duration(v))
