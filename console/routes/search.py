@@ -90,8 +90,9 @@ def form_params(form: SearchForm, **override) -> str:
 
 
 def active_filters(form: SearchForm, units: dict[str, str], sources: dict[str, str]) -> str:
-    """The folded filters as one line (会员单位：人保财险 · 渠道：新闻 · 等级：红色), "" when none is set.
-    A unit's lead (one unit, no list) is not told its own unit."""
+    """The folded filters as one line (会员单位：人保财险 · 渠道：新闻 · 等级：红色); when none is set, what
+    is searched: 未设（全部单位、渠道、等级）. A unit's lead (one unit, no list) is not told its own unit:
+    未设（全部渠道、等级）."""
     parts = []
     if form.units and len(units) > 1:
         parts.append("会员单位：" + "、".join(units.get(u, u) for u in form.units))
@@ -105,6 +106,8 @@ def active_filters(form: SearchForm, units: dict[str, str], sources: dict[str, s
         parts.append(f"负面度 ≥ {form.min_negativity:g}")
     if form.sort != "time_desc":
         parts.append("排序：" + SORTS.get(form.sort, form.sort))
+    if not parts:
+        return "未设（全部单位、渠道、等级）" if len(units) > 1 else "未设（全部渠道、等级）"
     return " · ".join(parts)
 
 
