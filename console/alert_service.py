@@ -240,13 +240,15 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         docs.append(doc)
     docs.sort(key=lambda d: d.published_at or d.crawled_at)
     phrases: Counter[str] = Counter()
+    model_sentences = 0
     documents: list[dict[str, Any]] = []
     for d in docs:
         unit = next((u for u in d.units if u.unit_id == alert.unit_id), None)
         reasons = [r for r in d.reasons if getattr(r, "unit_id", None) in (None, alert.unit_id)]
         own_reply = alert.unit_id in d.own_response_units  # the unit's own 回应/澄清 (router): no ground of the alert
-        if not own_reply:
-            phrases.update(r.phrase for r in reasons)
+        if not own_reply:  # the lexicon's words; the model's own finds are sentences, counted apart
+            phrases.update(r.phrase for r in reasons if not r.by_model)
+            model_sentences += sum(1 for r in reasons if r.by_model)
         documents.append({
             "own_reply": own_reply,
             "id": d.id, "title": d.title, "url": d.url, "site": d.site, "source_id": d.source_id,
@@ -270,6 +272,7 @@ def detail(ports: Ports, user: User, alert_id: str) -> dict:
         "assessment_notes": [n for n in ports.casebook.notes(alert_id) if n.get("kind") == "assess"],
         "documents": documents, "missing_docs": missing,
         "phrases": [{"phrase": p, "count": n} for p, n in phrases.most_common(20)],
+        "model_sentences": model_sentences,
         "aliases": sorted({a for doc in documents for a in doc["aliases"]}),
         "notifications": [labels.notification(r) for r in ports.outbox(alert_id)],
         "trail": [labels.trail_event(t, ports.tz) for t in ports.audit_trail(alert_id)],

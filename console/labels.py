@@ -151,7 +151,7 @@ DETAIL_KEYS = {
     "skipped": "未发送", "number": "期数", "bundled": "同批合并条数", "cancelled_messages": "取消的待复核提醒",
 }
 VIA = {"console": "控制台", "ack-link": "确认链接", "api": "接口", "group-link": "群消息链接", "sms": "短信",
-       "email": "邮件", "manual": "人工"}
+       "email": "邮件", "manual": "人工", "timer": "超时自动"}
 HIDDEN_KEYS = {"at", "event", "label", "notification_id", "doc_id", "url", "queued", "fallback_id", "alert_id", "assignee_id",
                "updated_at", "provider_id", "story_id", "bundle"}
 
@@ -175,6 +175,7 @@ LEVEL_VALUES = {lv.value for lv in Level}
 
 
 _ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+_DUE = re.compile(r"([A-Z_]+) \(update due (\d{4}-\d\d-\d\dT[^)]+)\)")
 
 
 def trail_event(entry: dict, tz: ZoneInfo = TZ) -> dict:
@@ -195,6 +196,10 @@ def trail_event(entry: dict, tz: ZoneInfo = TZ) -> dict:
             v = NOTIFY_KINDS.get(v, v)
         elif isinstance(v, str) and _ISO_TIME.match(v):
             v = local(v, "%Y-%m-%d %H:%M", tz)
+        elif isinstance(v, str) and (due := _DUE.fullmatch(v)):  # the router's "MIN_GAP (update due <ISO>)"
+            v = f"{code(due[1])}（{local(due[2], '%H:%M', tz)}汇总续报）"
+        elif isinstance(v, bool):
+            v = "是" if v else "否"
         parts.append(f"{DETAIL_KEYS.get(k, k)}：{code(v)}")
     out["text"] = "，".join(parts)
     return out

@@ -10,6 +10,7 @@ from datetime import timedelta
 import requests
 
 from contracts.clock import FakeClock
+from contracts.messages import MODEL_EVIDENCE
 from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, Api, start_console, stop_console
 from tests.kit import seed_doc
 
@@ -412,3 +413,20 @@ def test_a_units_own_reply_is_marked_in_the_timeline_and_not_counted_as_a_ground
     assert {p["phrase"]: p["count"] for p in detail["phrases"]} == {"拖延理赔": 1, "投诉": 1}
     page = duty.get(f"/alerts/{first.alert.id}").text
     assert page.count('class="tag own-reply"') == 1
+
+
+def test_the_alerts_negative_elements_are_the_lexicons_words_and_the_models_sentences_are_counted_apart(console):
+    """负面要素 lists words a reader can check; 模型判断该句偏负面 is no word of the document (its sentences are
+    quoted in the timeline), so the line says how many sentences the model found instead."""
+    app, alerts, server = console
+    at = max(a.last_seen for a in alerts) + timedelta(minutes=7)
+    doc = seed_doc({UNIT_B: "orange"}, title="客户反映保单退保被拖延", text="客户称退保申请提交两个月仍无结果。",
+                   url="http://bbs.example.cn/t/7101", at=at, story="model-1", channel="forum",
+                   phrases=("拖延理赔", (MODEL_EVIDENCE, "")))
+    app.index.upsert([doc])
+    [routed] = app.router.handle(doc)
+    duty = Api(server.url, "duty")
+    detail = duty.get(f"/api/alerts/{routed.alert.id}").json()
+    assert [p["phrase"] for p in detail["phrases"]] == ["拖延理赔"] and detail["model_sentences"] == 1
+    page = duty.get(f"/alerts/{routed.alert.id}").text
+    assert "拖延理赔 ×1" in page and "另有1句经模型判断偏负面" in page and f"{MODEL_EVIDENCE} ×" not in page

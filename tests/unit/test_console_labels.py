@@ -28,3 +28,15 @@ def test_a_console_users_name_is_shown_without_the_account():
     assert labels.person("王磊（演示） <console:duty>") == "王磊（演示）"
     assert labels.person("孙伟 <13900000021>") == "孙伟 <13900000021>"
     assert labels.person(None) == ""
+
+
+def test_a_deferred_update_says_why_and_when_in_chinese_not_the_routers_code_and_iso_time():
+    entry = {"event": "suppressed", "decision": "NEW_CHANNEL",
+             "reason": "MIN_GAP (update due 2026-12-02T12:00:20.306945+00:00)"}
+    text = labels.trail_event(entry, ZoneInfo("Asia/Shanghai"))["text"]
+    assert text == "决策：扩散到新渠道，原因：距上次通知过近，稍后汇总（20:00汇总续报）"
+
+
+def test_an_automatic_forward_says_how_in_chinese_not_timer_and_true():
+    entry = {"event": "review.forwarded", "actor": "系统", "via": "timer", "auto": True}
+    assert labels.trail_event(entry)["text"] == "操作人：系统，途径：超时自动，自动转发：是"
