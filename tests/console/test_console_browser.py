@@ -355,7 +355,8 @@ def test_alert_detail_shows_the_assessment_card_and_the_duty_officer_edits_it(si
     assert re.fullmatch(r"(\d{4}-\d\d-\d\d \d\d:\d\d) / (\d{4}-\d\d-\d\d \d\d:\d\d)",
                         driver.find_element(By.ID, "alert-seen").text)
     box = driver.find_element(By.ID, "assess-text")  # the draft, for the duty officer to edit…
-    assert "浏览器测试9101" in box.get_attribute("value")
+    draft = box.get_attribute("value")  # …naming the event (unit and risk type), not pasting the post's title
+    assert draft.startswith(f"关于网传{app.config.unit(UNIT_A).name}") and "浏览器测试9101" not in draft
     assert not driver.find_elements(By.ID, "assess-statement")  # …shown once, not again above the box
     # The duty officer's moves come before the reading: 确认收到 above the 研判 card.
     assert driver.find_element(By.ID, "do-acknowledge").location["y"] < card.location["y"]
@@ -365,6 +366,6 @@ def test_alert_detail_shows_the_assessment_card_and_the_duty_officer_edits_it(si
     wait(driver).until(EC.text_to_be_present_in_element((By.ID, "assessment"), "值班员研判意见"))
     assert "已达成和解" in driver.find_element(By.ID, "assessment").text
     # With an edited 研判意见 in the box, the system's draft stays readable beside it.
-    assert "浏览器测试9101" in driver.find_element(By.ID, "assess-statement").text
+    assert draft in driver.find_element(By.ID, "assess-statement").text
     assert "研判意见" in driver.find_element(By.TAG_NAME, "body").text  # in the trail too
     driver.save_screenshot(str(shots / "alert-assessment.png"))
