@@ -419,6 +419,9 @@ def link_context(ports: Ports, alert: Alert) -> dict:
         "doc_count": alert.doc_count, "channels": [labels.channel(c) for c in alert.channels],
         "unit_short": ports.unit_short.get(alert.unit_id, alert.unit_name),
         "card": card,
+        # What was done so far (the lead's records from this link, the unit's and duty officers' in the console):
+        # a lead adding a record at night sees it kept, and what the others did.
+        "notes": [n for n in ports.casebook.notes(alert.id) if n.get("kind") == "note"],
     }
 
 

@@ -354,6 +354,9 @@ def test_group_link_ack_belongs_to_a_person_and_the_page_continues(site, phone, 
     assert "已添加处置记录" in submit(driver, "do-note").text
     notes = server.web.state.ports.casebook.notes(alert_id)
     assert any(n["text"] == "已联系车主，核实理赔经过" and n["author"] == contact.label for n in notes)
+    # The record stays on the page, with who wrote it (the lead sees it was kept, and what others did).
+    assert "已联系车主，核实理赔经过" in driver.find_element(By.ID, "ack-notes").text
+    assert contact.name in driver.find_element(By.ID, "ack-notes").text
     driver.find_element(By.CSS_SELECTOR, "#form-not_ours input[name=text]").send_keys("同名的外省机构，与本单位无关")
     assert "不属于本单位" in submit(driver, "do-not_ours").text
     assert app.alert_store.get(alert_id).status.value == "dismissed"
