@@ -30,9 +30,11 @@ from statistics import median
 from typing import Any
 
 from alerting.assessment import card_for
+from alerting.templates import FOREIGN_TITLE
 from console import alert_service, labels
 from console.ports import Ports
 from console.reports import narrative
+from contracts.language import has_han
 from contracts.messages import Alert, AlertStatus, Channel, Level, ScoredDocument
 from pipeline.index import SearchQuery
 
@@ -192,6 +194,12 @@ def _headline(alert: Alert, rep: ScoredDocument | None, docs: list[ScoredDocumen
     return min(press, key=lambda d: d.published_at or d.crawled_at) if press else None
 
 
+def reader_title(title: str) -> str:
+    """A headline as the association's leaders read it: one with no Chinese is said to be an English report
+    (英文报道：Regulator fines…), as the SMS says it, not left bare among the Chinese cases."""
+    return title if has_han(title) or not title else FOREIGN_TITLE + title
+
+
 def _source(ports: Ports, doc: ScoredDocument | None) -> str | None:
     return ports.source_names.get(doc.source_id) if doc is not None else None
 
@@ -206,7 +214,7 @@ def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime)
     rep = next((d for d in docs if d.id == alert.representative.id), None)
     head = _headline(alert, rep, docs)
     return {
-        "id": alert.id, "title": head.title if head else alert.representative.title,
+        "id": alert.id, "title": reader_title(head.title if head else alert.representative.title),
         "url": head.url if head else alert.representative.url, "site": head.site if head else alert.representative.site,
         # A reader knows 吉林新闻网, not its host name.
         "source": _source(ports, head or rep) or alert.representative.site,
@@ -270,7 +278,7 @@ def _handling(ports: Ports, alerts: list[Alert], dismissed: list[Alert]) -> list
 
 def _false_alarm_list(ports: Ports, dismissed: list[Alert]) -> list[dict]:
     reasons = {r["alert_id"]: r for r in ports.casebook.false_alarms()}
-    return [{"title": a.representative.title, "unit": ports.unit_names.get(a.unit_id, a.unit_name),
+    return [{"title": reader_title(a.representative.title), "unit": ports.unit_names.get(a.unit_id, a.unit_name),
              "level": labels.level(a.level), "first_seen": labels.local(a.first_seen, "%m-%d %H:%M", ports.tz),
              "reason": reasons.get(a.id, {}).get("reason") or "-", "by": reasons.get(a.id, {}).get("marked_by") or "-"}
             for a in sorted(dismissed, key=lambda a: a.first_seen)]

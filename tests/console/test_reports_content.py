@@ -138,6 +138,20 @@ def test_a_case_that_began_as_a_post_is_headed_by_the_press_reports_headline(wor
     assert case["title"] in r["summary"]  # 需重点关注的是… names it so too
 
 
+def test_an_english_headline_is_said_to_be_an_english_report_in_the_cases_and_the_summary(world):
+    app, server, ports = world
+    names = {u.id: u.name for u in app.config.members.units}
+    at = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=17)
+    doc = seed_doc({UNIT_B: "red"}, title="Regulator fines insurer over mis-selling", text="The regulator fined it.",
+                   url="http://wire.example.com/a/1", at=at, story="wire-1", channel="overseas", unit_names=names)
+    seed_app(app, [doc])
+    r = build.build(ports, build.Period.ending("daily", DAY))
+    [case] = [c for c in r["cases"] if c["url"] == "http://wire.example.com/a/1"]
+    assert case["title"] == "英文报道：Regulator fines insurer over mis-selling"
+    assert "“英文报道：Regulator fines" in r["summary"]  # 需重点关注的是… quotes it so
+    assert all(c["title"] == build.reader_title(c["title"]) for c in r["cases"])  # Chinese headlines as they are
+
+
 def test_the_daily_trend_starts_where_the_data_starts_and_says_so(world):
     app, server, ports = world
     r = build.build(ports, build.Period.ending("daily", DAY))  # documents on 11-28 and 11-29 only
