@@ -46,8 +46,24 @@ STOP_GRACE = 3.0
 _STOP_SIGNALS = (-signal.SIGTERM, -signal.SIGINT)
 
 
+class _OverrunAtInfo(logging.Filter):
+    """APScheduler's "skipped: maximum number of running instances reached" at INFO, not WARNING: a source
+    still crawling when its next run is due skips that run by design (max_instances=1, coalesce) — on a busy
+    machine every interval, a warning per source that said nothing was wrong (source health says when a
+    source falls behind)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and "maximum number of running instances" in str(record.msg):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+_OVERRUN = _OverrunAtInfo()
+
+
 class CrawlScheduler:
     def __init__(self, config: AppConfig, max_parallel: int = 4, bus: Bus | None = None) -> None:
+        logging.getLogger("apscheduler.scheduler").addFilter(_OVERRUN)  # once: a logger keeps a filter once
         self.config = config
         self.sources = [s for s in config.sources if s.enabled]
         self._bus = bus  # ops alerts go nowhere without one (e.g. a one-off crawl)
