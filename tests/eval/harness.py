@@ -59,6 +59,11 @@ HELDOUT6 = HERE / "heldout6.jsonl"
 # group, non-members) and 47 posts (Weibo, Tieba, 黑猫投诉, Douyin, WeChat letters): ``--heldout7``.
 # Scored before (P/R/F1 0.875/0.764/0.816, coverage 0.0) and after (unchanged, coverage 0.667) brief `detect8`.
 HELDOUT7 = HERE / "heldout7.jsonl"
+# The eighth batch (103 items, 53 negative items, 55 negative pairs, written 2026-12-02 11:40 before any scoring): 54 insurer
+# headlines (results told by size, grades, outages, lawsuits lost and won, fines, leaks, a three-member complaint
+# ranking, statements, falling complaints) and 49 posts (plain complaints, sarcasm, impersonation scams as coverage
+# without a level, the insurer's replies, praise, resolutions, how-tos, another company's trouble): ``--heldout8``.
+HELDOUT8 = HERE / "heldout8.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
