@@ -323,6 +323,20 @@ def own_part(text: str, offset: int, clause: tuple[str, int], positions: Sequenc
     return cut_before, cut_after, words[lo - at:hi - at]
 
 
+# A list of units' names sharing one predicate (通报：人保财险、平安产险、太保产险投诉量居前三): each item is a clause
+# of its own (、 separates clauses) that a unit's name starts and 、 ends, of at most LIST_ITEM_CHARS characters. The
+# walk from an item goes through the other items to the clause after them, the last item with the predicate.
+LIST_ITEM_CHARS = 16
+
+
+def list_item(clause: tuple[str, int], positions: Sequence[int], others: Sequence[int]) -> bool:
+    """Whether ``clause`` is one item of a list of units' names (a unit's name at ``positions`` or ``others``
+    starts it, 、 ends it, and it is short)."""
+    words, at = clause
+    return len(words) <= LIST_ITEM_CHARS and words.endswith("、") and \
+        (within(positions, at, at + 1) or within(others, at, at + 1))
+
+
 # A unit's name right after a verb of switching (今年车险换成了大地保险, 转投泰康人寿):
 # the insurer switched to, not the one the words before complain about
 # (锦泰保险拖了半年才赔一半，今年换成了大地保险).

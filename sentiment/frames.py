@@ -8,7 +8,9 @@ even though their bodies repeat the grievance's words:
   cue's object (after it), or quoted;
 * **clarification** — the member's 情况说明 / 澄清 / 辟谣 of an allegation (关于
   “业务员卷款跑路”一事的情况说明). Its lexicon phrases are quoted (网传“…”), or
-  the cue is a refutation (…系谣言, 不实) that answers them wherever they are;
+  the title is the statement's own name (关于客户理赔投诉的情况说明: what it is about,
+  from 关于 to the cue ending the title, is named as a quotation is), or the cue is a
+  refutation (…系谣言, 不实; a court's 驳回诉请) that answers them wherever they are;
 * **appointment** — a routine appointment (任命, 履新, 到任, 获批任职资格) with no
   lexicon phrase in the title: the predecessor leaving (卸任, 另有任用) is
   routine, and the model's reading of 原总经理, 免去 is no grievance. A routine
@@ -48,7 +50,10 @@ ROUTINE_CHANGE = "高管变动"
 RESOLUTION_CUES = ("化解", "妥善处理", "妥善解决", "圆满解决", "达成和解", "达成一致", "握手言和", "已完成赔付", "办结", "已解决",
                    "已全额赔付")
 # Refutations answer the allegation wherever it stands in the title (网传拒赔系谣言).
-REFUTATION_CUES = ("辟谣", "不实", "系谣言", "纯属谣言", "与事实不符", "不属实", "不符合事实", "系误读")
+REFUTATION_CUES = ("辟谣", "不实", "系谣言", "纯属谣言", "与事实不符", "不属实", "不符合事实", "系误读",
+                   # a court's dismissal of the claim (起诉太平人寿… 法院驳回诉请): the insurer won
+                   "驳回诉请", "驳回诉讼请求", "驳回其诉讼请求", "驳回全部诉讼请求", "驳回其全部诉讼请求", "驳回原告诉讼请求",
+                   "驳回原告全部诉讼请求", "驳回原告的诉讼请求", "驳回起诉")
 # A statement answers what it quotes (关于“…”一事的情况说明).
 STATEMENT_CUES = ("情况说明", "的说明", "的澄清", "澄清")
 APPOINTMENT_CUES = ("任命", "履新", "到任", "新任", "任职资格", "任职决定", "任免", "出任", "接任", "就任", "上任")
@@ -64,6 +69,9 @@ _DEMANDED = re.compile(r"(?:要求|责令|督促|敦促|呼吁|希望|敦请|约
 _REPORTED = re.compile("网传|所谓|传闻|传言|网络流传|网上流传")
 # The member's word that a dispute is settled, not the fact (称已妥善处理, 表示已解决).
 _CLAIMED = re.compile(r"(?:称|表示|声称|回应|宣称|说)(?:现|均|都)?$")
+# A statement's own title: 关于 what, then the statement cue at the title's end (trailing marks aside).
+_ABOUT = "关于"
+_TITLE_END = " \u3000。.！!"
 _QUOTE_OPEN = "“「『\"《‘"
 _QUOTE_CLOSE = "”」』\"》’"
 
@@ -100,8 +108,12 @@ class FrameCues:
                 return RESOLUTION
         if _done_cues(title, self.refutation):
             return CLARIFICATION
-        if _done_cues(title, self.statement) and all(_quoted(h[3], h[4], spans) for h in hits):
-            return CLARIFICATION
+        if _done_cues(title, self.statement):
+            about = _statement_of(title, self.statement)
+            if about is not None:
+                spans.append(about)
+            if all(_quoted(h[3], h[4], spans) for h in hits):
+                return CLARIFICATION
         if not hits and (_done_cues(title, self.appointment) or _done_cues(title, self.event)):
             return APPOINTMENT
         return ""
@@ -132,6 +144,20 @@ def _done_cues(title: str, cues: Sequence[str]) -> list[int]:
                 found.append(at)
             at = title.find(cue, at + 1)
     return sorted(found)
+
+
+def _statement_of(title: str, cues: Sequence[str]) -> tuple[int, int] | None:
+    """The span of what a title that is itself a statement's name is about (关于客户理赔投诉的情况说明,
+    某公司关于…的说明: from 关于 to the statement cue that ends the title), or None: the insurer's own reply
+    names the grievance it answers, as a quotation does."""
+    about = title.find(_ABOUT)
+    if about < 0:
+        return None
+    end = len(title.rstrip(_TITLE_END))
+    for cue in cues:
+        if cue and title.endswith(cue, 0, end) and end - len(cue) > about:
+            return (about + len(_ABOUT), end - len(cue))
+    return None
 
 
 def _settled(title: str, cues: list[int]) -> int:

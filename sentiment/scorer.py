@@ -31,7 +31,7 @@ from contracts.messages import Document, ScoredDocument, UnitMatch
 from sentiment import english, irony
 from sentiment.automaton import any_in
 from sentiment.bayes import NaiveBayes
-from sentiment.clauses import DEFAULT_CUES, ClauseCues, han_clauses, own_part, within
+from sentiment.clauses import DEFAULT_CUES, ClauseCues, han_clauses, list_item, own_part, within
 from sentiment.frames import FrameCues
 from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
 from sentiment.levels import LevelPolicy
@@ -302,6 +302,15 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
             if part is not None and part[1 if step == 1 else 0]:
                 continue  # the walk does not pass the other unit's name
             j = i + step
+            # a list of names (人保财险、平安产险、太保产险投诉量居前三): back through the items before; from an item
+            # forward through the items after and the last one, which holds the list's predicate
+            if step == -1 or list_item(clauses[i], positions, others):
+                while 0 <= j < count and j not in keep and list_item(clauses[j], positions, others):
+                    keep.add(j)
+                    j += step
+                if step == 1 and j < count and j not in keep and within(others, clauses[j][1], clauses[j][1] + 1):
+                    keep.add(j)
+                    j += step
             while 0 <= j < count and j not in keep and _joins(clauses, others, orgs, j, step):
                 keep.add(j)
                 j += step

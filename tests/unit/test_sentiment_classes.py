@@ -108,3 +108,74 @@ def test_calls_counted_a_stuck_status_and_a_product_passed_off_alert(demo_app, t
 ])
 def test_a_purchase_after_a_wait_and_the_insurers_own_calls_do_not(demo_app, title):
     assert not scored_levels(demo_app, title, title, channel="weibo"), title
+
+
+# Brief detect9 (classes from held-out batch 7's misses): results told by their size, grades that fall however said,
+# outages, a lawsuit lost told by what the court ordered — and the look-alikes: a rise, a grade that rises, routine
+# maintenance, a lawsuit won.
+@pytest.mark.parametrize("text, risk", [
+    ("某财险公司净利润约三千万元，同比下滑九成", "业绩下滑"),
+    ("某人寿上半年净利润仅为去年同期三成", "业绩下滑"),
+    ("某财险公司风险综合评级跌至B类", "评级下调"),
+    ("某寿险公司服务评价由A级降为C级", "评级下调"),
+    ("某财险公司核心系统故障，多地出单中断", "停产事故"),
+    ("某人寿线上理赔平台宕机近十小时", "停产事故"),
+    ("某财险公司拒赔案一审败诉，被判支付保险金及利息", "诉讼仲裁"),
+])
+def test_results_grades_outages_and_lawsuits_lost_are_classes(demo_app, text, risk):
+    risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
+    assert risk in risks, (text, risks)
+
+
+@pytest.mark.parametrize("text", [
+    "某财险公司净利润约三千万元，同比增长九成",
+    "某财险公司风险综合评级由B类升至A类",
+    "某人寿核心系统升级顺利完成，服务平稳",
+])
+def test_a_rise_and_routine_work_are_not(demo_app, text):
+    assert demo_app.scorer.negativity.lexicon_hits(text) == [], text
+
+
+@pytest.mark.parametrize("title, text, want", [
+    ("投保人起诉人保财险要求赔付 法院驳回诉请", "法院审理查明投保人未如实告知病史，依法驳回其全部诉讼请求。", set()),
+    ("人保财险拒赔案一审败诉 被判支付保险金及利息", "法院认定拒赔理由不成立，判令人保财险支付保险金。", {"picc-pc-jl"}),
+])
+def test_a_lawsuit_won_is_no_grievance_and_one_lost_is(demo_app, title, text, want):
+    assert scored_levels(demo_app, title, text) == want, title
+
+
+def test_every_member_in_a_list_of_names_gets_the_lists_predicate(demo_app):
+    title = "吉林金融监管局通报三季度投诉：人保财险、平安产险、太保产险投诉量居前三"
+    assert scored_levels(demo_app, title, title) == {"picc-pc-jl", "pingan-pc-jl", "cpic-pc-jl"}
+    # not a list: the first clause's complaint is its own unit's
+    title = "人保财险拖着不赔，平安产险、太保产险都是三天就赔完了"
+    assert scored_levels(demo_app, title, title, channel="weibo") == {"picc-pc-jl"}
+
+
+@pytest.mark.parametrize("title, want", [
+    ("监管通报：阳光财险吉林省分公司车险理赔投诉件数环比下降35%", set()),
+    ("监管通报：阳光财险吉林省分公司车险理赔投诉件数居全省首位", {"sinosig-jl"}),
+])
+def test_a_complaint_count_that_fell_with_words_between_is_good_news(demo_app, title, want):
+    assert scored_levels(demo_app, title, title) == want, title
+
+
+def test_an_impersonated_insurer_scores_negative_and_gets_no_level(demo_app):
+    from contracts.messages import Document
+    title = "有人冒充国寿客服说我的保单要升级，骗走了八千"
+    doc = Document.create(url="http://weibo.example.cn/scam.html", source_id="x", channel="weibo",
+                          site="weibo.example.cn", title=title, text=title)
+    scored = demo_app.scorer.score(doc)
+    assert scored.unit_negativity["chinalife-jl"] >= demo_app.scorer.levels.alert_threshold
+    assert "chinalife-jl" not in scored.unit_levels
+    # the seller passing himself off is the insurer's doing
+    assert scored_levels(demo_app, "新华人寿的业务员冒充银行理财经理卖分红险", channel="weibo") == {"newchina-jl"}
+
+
+@pytest.mark.parametrize("title, text, want", [
+    ("关于客户理赔投诉的情况说明", "人保财险吉林省分公司关于客户理赔投诉的情况说明：近日有客户投诉理赔慢，我公司已核实并联系客户。",
+     set()),
+    ("人保财险关于理赔投诉的说明引发客户不满", "客户称人保财险的说明避重就轻，理赔至今没有着落。", {"picc-pc-jl"}),
+])
+def test_a_title_that_is_the_insurers_statement_frames_what_it_is_about(demo_app, title, text, want):
+    assert scored_levels(demo_app, title, text) == want, title

@@ -156,6 +156,7 @@ def test_the_frame_cue_words_are_configuration(tmp_path):
     shutil.copytree(DEMO_CONFIG, config)
     rules = yaml.safe_load((config / "rules.yaml").read_text(encoding="utf-8"))
     assert rules["frame_cues"]["resolution"] == list(frames.RESOLUTION_CUES)  # the demo writes the built-in words out
+    assert rules["frame_cues"]["refutation"] == list(frames.REFUTATION_CUES)
     title = "关于网传人保财险拒赔一事的答复"
     app = App(load_config(config, data_dir=tmp_path / "a"))
     try:

@@ -191,7 +191,7 @@ def test_key_terms_most_frequent_first_ties_in_order_of_first_use():
 
 def _focus_by_grow(text: str, offset: int, positions: list[int], others: list[int]) -> str:
     """focus as it was written with clauses.grow and closures (the reference for its inlined walk)."""
-    from sentiment.clauses import grow, own_part, within
+    from sentiment.clauses import grow, list_item, own_part, within
     from sentiment.clauses import names_org as _names_org
     from sentiment.scorer import _CLAUSE
     if not within(others, offset, offset + len(text)) and not _names_org(text):
@@ -207,10 +207,19 @@ def _focus_by_grow(text: str, offset: int, positions: list[int], others: list[in
 
     cut = {i: own_part(text, offset, clauses[i], positions, others) for i in mine}
 
+    def listed(i: int) -> bool:
+        return list_item(clauses[i], positions, others)
+
     def joins(j: int, step: int) -> bool:
         came = cut.get(j - step)  # the walk does not pass another unit's name ending the unit's clause
         if came is not None and (came[1] if step == 1 else came[0]):
             return False
+        # a list of names (人保财险、平安产险、太保产险…): back through its items; forward from an item through the
+        # items and the last one (another unit's name starts it)
+        if step == -1 and listed(j) and (j + 1 in mine or listed(j + 1)):
+            return True
+        if step == 1 and listed(j - 1) and (listed(j) or within(others, clauses[j][1], clauses[j][1] + 1)):
+            return True
         spaced = clauses[min(j, j - step)][0]
         return free(j) and spaced == spaced.rstrip(" \u3000\t")
     return "".join(cut[i][2] if i in cut else clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
@@ -231,6 +240,8 @@ def test_focus_matches_the_grow_walk_it_replaces():
         assert focus(text, offset, positions, others) == _focus_by_grow(text, offset, positions, others), text
     assert focus("平安人寿拒赔 人保财险理赔快", 0, [0], [7]) == "平安人寿拒赔"
     assert focus("平安人寿拒赔，某网贷平台跑路，客户投诉", 0, [0], []) == "平安人寿拒赔，"
+    # a list of names shares the last item's predicate (brief detect9)
+    assert focus("通报：人保财险、平安人寿、某网贷平台投诉居前", 0, [8], [3, 13]) == "通报：人保财险、平安人寿、某网贷平台投诉居前"
 
 
 def test_sentence_spans_are_the_sentence_pattern_matches():
