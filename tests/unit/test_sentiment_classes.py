@@ -179,3 +179,25 @@ def test_an_impersonated_insurer_scores_negative_and_gets_no_level(demo_app):
 ])
 def test_a_title_that_is_the_insurers_statement_frames_what_it_is_about(demo_app, title, text, want):
     assert scored_levels(demo_app, title, text) == want, title
+
+
+@pytest.mark.parametrize("title", [
+    "安华农险收了保费，大豆遭了霜冻却说不在保险责任内",
+    "中华财险的查勘员到了现场就劝我们私了",
+    "安华农险的协保员每户收二十块手续费，还不给收据",
+    "新华保险的分红一年比一年少，演示的红利根本达不到",
+    "泰康人寿一款医疗险被指健康告知暗藏陷阱",
+    "太保产险吉林分公司被曝拖欠外包查勘员工资",
+])
+def test_cover_refused_a_claim_talked_down_fees_without_receipt_illustrations_and_pay_owed_alert(demo_app, title):
+    assert scored_levels(demo_app, title, title, channel="weibo"), title
+
+
+@pytest.mark.parametrize("text", [
+    "两位车主在现场协商私了",
+    "业务员收了保费，当场开了收据",
+    "今年的分红达到了演示的中档水平",
+    "公司工资按月足额发放，从未拖欠",
+])
+def test_their_look_alikes_have_no_phrase(demo_app, text):
+    assert demo_app.scorer.negativity.lexicon_hits(text) == [], text
