@@ -24,6 +24,14 @@ from tests.kit import scored_levels
     ("某人寿一支公司经理被警告并处罚款", "监管处罚"),
     ("某保险公司原副总经理被提起公诉", "高管被查"),
     ("董事会决定免去张某总经理职务", "高管变动"),
+    # brief detect9: results told by their size, grades that fall however said, outages, a lawsuit lost
+    ("某财险公司净利润约三千万元，同比下滑九成", "业绩下滑"),
+    ("某人寿上半年净利润仅为去年同期三成", "业绩下滑"),
+    ("某财险公司风险综合评级跌至B类", "评级下调"),
+    ("某寿险公司服务评价由A级降为C级", "评级下调"),
+    ("某财险公司核心系统故障，多地出单中断", "停产事故"),
+    ("某人寿线上理赔平台宕机近十小时", "停产事故"),
+    ("某财险公司拒赔案一审败诉，被判支付保险金及利息", "诉讼仲裁"),
 ])
 def test_business_news_with_figures_or_words_between_is_a_class(demo_app, text, risk):
     risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
@@ -36,6 +44,13 @@ def test_business_news_with_figures_or_words_between_is_a_class(demo_app, text, 
     "某人寿核心偿付能力充足率不低于监管要求的50%，综合偿付能力充足率为210%",
     "某财险公司前三季度净利润同比增长35%",
     "车险续保率提高了五个百分点",
+    "某财险公司净利润约三千万元，同比增长九成",
+    "某财险公司风险综合评级由B类升至A类",
+    "某人寿核心系统升级顺利完成，服务平稳",
+    "两位车主在现场协商私了",
+    "业务员收了保费，当场开了收据",
+    "今年的分红达到了演示的中档水平",
+    "公司工资按月足额发放，从未拖欠",
 ])
 def test_their_positive_and_neutral_twins_are_not(demo_app, text):
     assert demo_app.scorer.negativity.lexicon_hits(text) == [], text
@@ -55,6 +70,14 @@ def test_their_positive_and_neutral_twins_are_not(demo_app, text):
     "新华保险扣了我两千块手续费，也不解释",
     "人保财险的查勘员暗示要给点好处才能快点定损",  # a kickback asked for (brief detect7)
     "阳光保险去年的理赔款到现在还没有着落",
+    # brief detect9: cover refused in other words, a claim talked down, fees without a receipt, an illustration
+    # never reached, a trap in the terms, pay owed with whose between
+    "安华农险收了保费，大豆遭了霜冻却说不在保险责任内",
+    "中华财险的查勘员到了现场就劝我们私了",
+    "安华农险的协保员每户收二十块手续费，还不给收据",
+    "新华保险的分红一年比一年少，演示的红利根本达不到",
+    "泰康人寿一款医疗险被指健康告知暗藏陷阱",
+    "太保产险吉林分公司被曝拖欠外包查勘员工资",
 ])
 def test_colloquial_complaints_of_each_class_alert(demo_app, title):
     assert scored_levels(demo_app, title, title, channel="weibo"), title
@@ -110,32 +133,8 @@ def test_a_purchase_after_a_wait_and_the_insurers_own_calls_do_not(demo_app, tit
     assert not scored_levels(demo_app, title, title, channel="weibo"), title
 
 
-# Brief detect9 (classes from held-out batch 7's misses): results told by their size, grades that fall however said,
-# outages, a lawsuit lost told by what the court ordered — and the look-alikes: a rise, a grade that rises, routine
-# maintenance, a lawsuit won.
-@pytest.mark.parametrize("text, risk", [
-    ("某财险公司净利润约三千万元，同比下滑九成", "业绩下滑"),
-    ("某人寿上半年净利润仅为去年同期三成", "业绩下滑"),
-    ("某财险公司风险综合评级跌至B类", "评级下调"),
-    ("某寿险公司服务评价由A级降为C级", "评级下调"),
-    ("某财险公司核心系统故障，多地出单中断", "停产事故"),
-    ("某人寿线上理赔平台宕机近十小时", "停产事故"),
-    ("某财险公司拒赔案一审败诉，被判支付保险金及利息", "诉讼仲裁"),
-])
-def test_results_grades_outages_and_lawsuits_lost_are_classes(demo_app, text, risk):
-    risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
-    assert risk in risks, (text, risks)
-
-
-@pytest.mark.parametrize("text", [
-    "某财险公司净利润约三千万元，同比增长九成",
-    "某财险公司风险综合评级由B类升至A类",
-    "某人寿核心系统升级顺利完成，服务平稳",
-])
-def test_a_rise_and_routine_work_are_not(demo_app, text):
-    assert demo_app.scorer.negativity.lexicon_hits(text) == [], text
-
-
+# Brief detect9 (classes from held-out batch 7's misses, more above): a lawsuit won and lost, a list of names, a count
+# that fell, an impersonated insurer, the insurer's own statement title — each with its look-alike.
 @pytest.mark.parametrize("title, text, want", [
     ("投保人起诉人保财险要求赔付 法院驳回诉请", "法院审理查明投保人未如实告知病史，依法驳回其全部诉讼请求。", set()),
     ("人保财险拒赔案一审败诉 被判支付保险金及利息", "法院认定拒赔理由不成立，判令人保财险支付保险金。", {"picc-pc-jl"}),
@@ -179,25 +178,3 @@ def test_an_impersonated_insurer_scores_negative_and_gets_no_level(demo_app):
 ])
 def test_a_title_that_is_the_insurers_statement_frames_what_it_is_about(demo_app, title, text, want):
     assert scored_levels(demo_app, title, text) == want, title
-
-
-@pytest.mark.parametrize("title", [
-    "安华农险收了保费，大豆遭了霜冻却说不在保险责任内",
-    "中华财险的查勘员到了现场就劝我们私了",
-    "安华农险的协保员每户收二十块手续费，还不给收据",
-    "新华保险的分红一年比一年少，演示的红利根本达不到",
-    "泰康人寿一款医疗险被指健康告知暗藏陷阱",
-    "太保产险吉林分公司被曝拖欠外包查勘员工资",
-])
-def test_cover_refused_a_claim_talked_down_fees_without_receipt_illustrations_and_pay_owed_alert(demo_app, title):
-    assert scored_levels(demo_app, title, title, channel="weibo"), title
-
-
-@pytest.mark.parametrize("text", [
-    "两位车主在现场协商私了",
-    "业务员收了保费，当场开了收据",
-    "今年的分红达到了演示的中档水平",
-    "公司工资按月足额发放，从未拖欠",
-])
-def test_their_look_alikes_have_no_phrase(demo_app, text):
-    assert demo_app.scorer.negativity.lexicon_hits(text) == [], text
