@@ -98,17 +98,22 @@ def key_terms(tagged: list[tuple[str, str]], own_names: Iterable[str] = (),
     joined = "\x00".join([n for n in names if n not in covered])
     lengths = sorted({len(n) for n in names})
     shortest = lengths[0] if lengths else 0
-    drop: set[str] = set()
-    for k in units:
-        drop.update(k.parts.intersection(counts))
-    for w in counts:
-        if w not in drop and ((w in joined and "\x00" not in w)
-                              or (len(w) > shortest and _contains_any(w, names, lengths))):
-            drop.add(w)
+    drop: list[str] = []
+    for w in counts:  # a look-up per unit and word (not parts.intersection(counts): a walk of counts per unit)
+        if (_in_parts(w, units) or (w in joined and "\x00" not in w)
+                or (len(w) > shortest and _contains_any(w, names, lengths))):
+            drop.append(w)
     for word in drop:
         del counts[word]  # the others keep their order: ties stay in order of first use
     # Counter.most_common: a stable sort by count, so ties stay in order of first use.
     return [w for w, _ in sorted(counts.items(), key=itemgetter(1), reverse=True)[:MAX_TERMS]]
+
+
+def _in_parts(word: str, units: list[NameParts]) -> bool:
+    for k in units:  # noqa: SIM110 -- no generator (mypyc)
+        if word in k.parts:
+            return True
+    return False
 
 
 def _contains_any(word: str, names: set[str], lengths: list[int]) -> bool:
