@@ -324,8 +324,10 @@ class NegativityScorer:
         return x, hits, countered, known
 
     def segment(self, text: str, weight: float = 1.0, kind: str = "sentence",
-                advice_title: bool = False, frame: str = "") -> SegmentScore:
-        x, hits, countered, known = self._evidence(text, kind, self._tok.cut(text), advice_title, frame)
+                advice_title: bool = False, frame: str = "", tokens: list[str] | None = None) -> SegmentScore:
+        """``tokens``: ``text``'s precise-mode tokens when the caller has them (tokenize.TaggedText)."""
+        words = self._tok.cut(text) if tokens is None else tokens
+        x, hits, countered, known = self._evidence(text, kind, words, advice_title, frame)
         score = self.combination.probability(x) * weight
         drivers = self.model.known_drivers(known) if x[1] > 0 else []  # model_pos
         return SegmentScore(text, round4(score), [(h[0], h[1]) for h in hits], drivers, countered, kind)

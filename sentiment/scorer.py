@@ -42,7 +42,7 @@ from sentiment.schemes import SchemeMatcher, SchemeSpec
 from sentiment.scored import most_severe, rule_match, scored_document, unit_match, unit_reasons
 from sentiment.spread import Spread, is_own_response
 from sentiment.stories import story_id_for
-from sentiment.tokenize import Tokenizer, sentence_spans
+from sentiment.tokenize import TaggedText, Tokenizer, sentence_spans
 
 CONTEXT_WEIGHT = 0.85  # a sentence near a mention, or the body under a title naming the unit
 
@@ -143,6 +143,11 @@ class DocumentScorer:
         advice_title = chinese and bool(mentions) and self.negativity.advice_title(title)
         # A resolution, clarification or appointment title (sentiment/frames.py) frames every segment.
         frame = self.negativity.frame_title(title) if chinese and mentions else ""
+        # The title and lead tagged once: the key terms' words, and the tokens of the segments found in them.
+        lead: TaggedText | None = None
+        if chinese and mentions:
+            lead_text = f"{title}\n{text[:LEAD_CHARS]}"
+            lead = TaggedText(lead_text, self.tokenizer.tags(lead_text))
 
         units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
         for uid, positions in mentions.items():
@@ -153,7 +158,7 @@ class DocumentScorer:
             segments = self._segments(title, spans, body_start, positions, mentions, uid,
                                       title_counts=uid in in_title or not in_title, chinese=chinese,
                                       starts=starts)
-            neg = self._score(segments, cache, self.negativity if chinese else self.english, advice_title, frame)
+            neg = self._score(segments, cache, self.negativity if chinese else self.english, advice_title, frame, lead)
             rel = relevance(specific=bool(um and um.specific), in_title=uid in in_title, mentions=len(positions),
                             region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
             unit_negativity[uid] = neg.score
@@ -173,7 +178,7 @@ class DocumentScorer:
             doc, units, [rule_match(h.scheme_id, h.unit_id, list(h.terms)) for h in hits],
             max(unit_negativity.values(), default=0.0), unit_negativity, reasons,
             most_severe(unit_levels), unit_levels, level_reasons, spread.authority,
-            own_units, self.key_terms(doc, units) if unit_levels and chinese else [],
+            own_units, self.key_terms(doc, units, lead) if unit_levels and chinese else [],
             story_id_for(title, doc.id), now or datetime.now(timezone.utc), unit_relevance)
 
     def _spread(self, authority: str, engagement: int) -> Spread:
@@ -187,11 +192,13 @@ class DocumentScorer:
             spread = self._spreads[key] = Spread(authority=authority, engagement=engagement)
         return spread
 
-    def key_terms(self, doc: Document, units: list[UnitMatch]) -> list[str]:
-        """The identifying terms of the title and lead, without the matched units' names (incidents.py)."""
+    def key_terms(self, doc: Document, units: list[UnitMatch], lead: TaggedText | None = None) -> list[str]:
+        """The identifying terms of the title and lead (``lead``: tagged already), without the matched units'
+        names (incidents.py)."""
         names = [a for u in units for a in (u.unit_name, *u.aliases)]
         known = [parts for u in units if (parts := self._name_parts(u.unit_id)) is not None]
-        return key_terms(self.tokenizer.tags(f"{doc.title}\n{doc.text[:LEAD_CHARS]}"), names, known=known)
+        tagged = lead.pairs if lead is not None else self.tokenizer.tags(f"{doc.title}\n{doc.text[:LEAD_CHARS]}")
+        return key_terms(tagged, names, known=known)
 
     def _name_parts(self, unit_id: str) -> NameParts | None:
         """The unit's names and their substrings, built at its first alert."""
@@ -246,7 +253,8 @@ class DocumentScorer:
         return segments
 
     def _score(self, segments: list[tuple[str, float, str]], cache: dict[tuple[str, float], SegmentScore],
-               scorer: Any, advice_title: bool = False, frame: str = "") -> Negativity:
+               scorer: Any, advice_title: bool = False, frame: str = "", lead: TaggedText | None = None
+               ) -> Negativity:
         # Units of one document share titles and sentences: score each once.
         scored = []
         for text, weight, kind in segments:
@@ -254,7 +262,8 @@ class DocumentScorer:
             found = cache.get(key)
             if found is None:  # advice_title: Chinese documents only (the English scorer has no such feature)
                 if isinstance(scorer, NegativityScorer):  # narrowed: a native call, not a method found by name
-                    found = cache[key] = scorer.segment(text, weight, kind, advice_title, frame)
+                    tokens = lead.cut(text) if lead is not None else None
+                    found = cache[key] = scorer.segment(text, weight, kind, advice_title, frame, tokens)
                 else:
                     found = cache[key] = (scorer.segment(text, weight, kind, advice_title, frame)
                                           if advice_title or frame else scorer.segment(text, weight, kind))

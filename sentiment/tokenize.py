@@ -20,6 +20,7 @@ contracts/language.py).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from importlib import resources
 
@@ -91,6 +92,50 @@ class Tokenizer:
         # isalnum() is true for nearly every token (Han characters are
         # alphanumeric) and much cheaper than the regex, kept for the rest.
         return [w.lower() for w in self._rj.cut_for_search(text) if w.isalnum() or _WORDISH.search(w)]
+
+
+# Characters jieba never joins to a neighbour: it cuts each run of Han characters, ASCII letters, digits and
+# +#&._%- alone, and any other character is a token of its own ("\r\n" excepted, one token). A boundary at one
+# of these is a boundary of every substring's cut too. A subset (jieba's class is wider), so exact.
+_APART = frozenset(" \t\n\r\u3000\xa0，。！？!?；;…：:、|,“”‘’「」『』（）()《》【】—·")
+
+
+class TaggedText:
+    """A text's precise-mode ``(token, part of speech)`` pairs (:meth:`Tokenizer.tags`), which also give the
+    precise-mode tokens of its substrings that begin and end where jieba cuts whatever surrounds them (see
+    ``_APART``): jieba cuts each run of Han characters, letters and digits by itself, so a substring made of
+    whole runs is cut into the same tokens as the text around it (a test compares with :meth:`Tokenizer.cut`)."""
+
+    def __init__(self, text: str, pairs: list[tuple[str, str]]) -> None:
+        self.text, self.pairs = text, pairs
+        self._starts: list[int] = []  # each token's offset, built at the first cut
+
+    def cut(self, part: str) -> list[str] | None:
+        """:meth:`Tokenizer.cut` of ``part`` from the pairs, or None when ``part`` is not found in the text with
+        ends where jieba cuts anyway."""
+        text = self.text
+        a = text.find(part)
+        n = len(part)
+        if a < 0 or n == 0:
+            return None
+        b = a + n
+        if a > 0 and text[a - 1] not in _APART and text[a] not in _APART:
+            return None
+        if b < len(text) and text[b - 1] not in _APART and text[b] not in _APART:
+            return None
+        starts = self._starts
+        pairs = self.pairs
+        if not starts:
+            at = 0
+            for word, _ in pairs:
+                starts.append(at)
+                at += len(word)
+            starts.append(at)
+        i = bisect_left(starts, a)
+        j = bisect_left(starts, b, i)
+        if i >= len(starts) or starts[i] != a or j >= len(starts) or starts[j] != b:
+            return None  # inside a token ("\r\n")
+        return [pairs[k][0] for k in range(i, j)]
 
 
 def is_word(token: str) -> bool:

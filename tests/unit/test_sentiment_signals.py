@@ -1,4 +1,4 @@
-"""Counter cues and market cues found in one automaton walk (sentiment/negativity.py)."""
+"""Counter cues and market cues in one automaton walk (sentiment/negativity.py); segments cut from the tagged lead."""
 import random
 
 import pytest
@@ -83,3 +83,32 @@ def test_round4_is_round_to_four_places_bit_for_bit():
     values += [0.0, -0.0, -0.00001, 1e-12, 0.99995, 0.00015, 12345.67895, 1e12, float("inf")]
     for x in values:
         assert struct.pack("d", round4(x)) == struct.pack("d", round(x, 4)), x
+
+
+def test_a_tagged_texts_substrings_are_cut_as_jieba_cuts_them():
+    """tokenize.TaggedText gives a segment's tokens from the title and lead tagged once for the key terms:
+    whatever it gives must be jieba's own cut of the substring (runs of Han characters, letters and digits
+    cut alone; spaces, line breaks, "\\r\\n", punctuation, ASCII joiners such as . % -)."""
+    from sentiment.tokenize import TaggedText
+
+    tok = Tokenizer(extra_words=["中国人寿吉林省分公司", "人保财险"])
+    frags = ["中国人寿吉林省分公司", "人保财险", "拒赔", "理赔", "王先生", "太过分了", "，", "。", "！", " ", "\r\n", "\n", "\r",
+             "\u3000", "\xa0", "5%", "12.5", "ABC", "abc.com", "-", "&", "：", "“", "”", "（", "）", "…", "—", "、", "|", ",",
+             "保险公司", "不予", "赔付", "长春市", "的", "了", "是", "🙂", "Ａ", "①", "é"]
+    rng = random.Random(11)
+    found = 0
+    for _ in range(600):
+        text = "".join(rng.choice(frags) for _ in range(rng.randrange(1, 25)))
+        tagged = TaggedText(text, tok.tags(text))
+        assert [w for w, _ in tagged.pairs] == tok.cut(text)
+        for _ in range(20):
+            a = rng.randrange(0, len(text))
+            part = text[a:rng.randrange(a + 1, len(text) + 1)]
+            got = tagged.cut(part)
+            if got is not None:
+                found += 1
+                assert got == tok.cut(part), (text, part)
+    assert found > 2_000  # most substrings that start and end at punctuation or spaces are given
+    sentence = "中国人寿吉林省分公司拒赔，王先生表示太过分了。"
+    assert TaggedText(sentence, tok.tags(sentence)).cut("王先生表示太过分了。") == ["王先生", "表示", "太过分", "了", "。"]
+    assert TaggedText(sentence, tok.tags(sentence)).cut("先生表示") is None  # inside a run of Han characters
