@@ -133,5 +133,10 @@ def test_demo_members_guard_everyday_words(tmp_path):
         assert units("春天的阳光洒满大地") == []
         assert units("大地的理赔员态度太差了") == ["ccic-jl"]
         assert units("阳光的车险拒赔，投诉无门") == ["sinosig-jl"]
+        # 人寿吉林分公司 is what people call 国寿's branch, and the tail of every other life insurer's branch.
+        assert units("今天去人寿吉林分公司柜台办业务，只开一个窗口") == ["chinalife-jl"]
+        assert units("富德生命人寿吉林分公司因未按规定使用条款被罚") == []
+        assert units("合众人寿吉林分公司理赔拖延遭投诉") == []
+        assert units("太平洋人寿吉林分公司理赔拖延遭投诉") == ["cpic-life-jl"]
     finally:
         app.close()
