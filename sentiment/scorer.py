@@ -144,8 +144,10 @@ class DocumentScorer:
         # A resolution, clarification or appointment title (sentiment/frames.py) frames every segment.
         frame = self.negativity.frame_title(title) if chinese and mentions else ""
         # The title and lead tagged once: the key terms' words, and the tokens of the segments found in them.
+        # Only for a text longer than the lead: a short text (a headline, a post) most often needs no key terms
+        # (no level), and its one or two segments save less than tagging it whole costs (+1 % per short text).
         lead: TaggedText | None = None
-        if chinese and mentions:
+        if chinese and mentions and len(text) > LEAD_CHARS:
             lead_text = f"{title}\n{text[:LEAD_CHARS]}"
             lead = TaggedText(lead_text, self.tokenizer.tags(lead_text))
 
