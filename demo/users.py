@@ -23,14 +23,15 @@ log = logging.getLogger(__name__)
 
 def demo_accounts(cfg: AppConfig) -> list[dict]:
     accounts = [
-        {"username": "duty", "display_name": "王磊（演示）", "role": "duty"},
-        {"username": "analyst", "display_name": "李娜（演示）", "role": "analyst"},
-        {"username": "admin", "display_name": "赵刚（演示）", "role": "admin"},
+        # Names alone: the console says the role and the unit beside a name (王磊（值班员）), and a name with
+        # brackets of its own read 王磊（演示）（值班员） in the header, the assignee list and the audit trail.
+        {"username": "duty", "display_name": "王磊", "role": "duty"},
+        {"username": "analyst", "display_name": "李娜", "role": "analyst"},
+        {"username": "admin", "display_name": "赵刚", "role": "admin"},
     ]
     for unit in cfg.members.units:
         contact = unit.contacts[0].name if unit.contacts else "宣传负责人"
-        short = unit.aliases[0] if unit.aliases else unit.name
-        accounts.append({"username": f"lead-{unit.id}", "display_name": f"{contact}（{short}）",
+        accounts.append({"username": f"lead-{unit.id}", "display_name": contact,
                          "role": "lead", "unit_id": unit.id})
     return accounts
 

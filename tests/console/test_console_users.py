@@ -72,6 +72,10 @@ def test_demo_users_are_seeded_once_with_the_password_from_the_environment(tmp_p
         assert {f"lead-{u.id}" for u in app.config.members.units} <= set(created)
         lead = ports.users.authenticate("lead-picc-pc-jl", "demo-password-1")
         assert lead is not None and lead.role == "lead" and lead.unit_id == "picc-pc-jl"
+        # A name alone: the console adds the role and unit in brackets of its own (no 李明（人保财险）（单位负责人…）).
+        unit = next(u for u in app.config.members.units if u.id == "picc-pc-jl")
+        assert lead.display_name == (unit.contacts[0].name if unit.contacts else "宣传负责人")
+        assert all("（" not in u.display_name for u in ports.users.list_users())
         listing = (app.data_dir / "console-demo-users.txt").read_text(encoding="utf-8")
         assert "demo-password-1" not in listing and "YUQING_CONSOLE_DEMO_PASSWORD" in listing
         assert seed_demo_users(app.config) == []  # never again once users exist
