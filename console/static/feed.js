@@ -159,7 +159,9 @@
     meta.appendChild(el("span", "source", a.source_name));
     a.risk_types.forEach((r) => meta.appendChild(el("span", "tag neg", r)));
     t.appendChild(meta);
-    cell(tr, a.doc_count + "篇 · " + a.site_count + "站 · " + a.channels.join("、"), "spread", "传播");
+    // 1篇 · 1站 left 站 to guess: the sites said as such, and the whole sentence on hover.
+    const spread = cell(tr, a.doc_count + "篇 · " + a.site_count + "个网站 · " + a.channels.join("、"), "spread", "传播");
+    spread.title = "报道" + a.doc_count + "篇，来自" + a.site_count + "个网站（" + a.channels.join("、") + "）";
     const st = cell(tr, "", "status status-" + a.status, "状态");
     st.appendChild(el("span", "status-label", a.status_label));
     if (a.awaiting_review) {

@@ -85,6 +85,9 @@ def test_red_alert_raises_a_notification_and_the_title_badge(site, driver, shots
     assert icon.get_attribute("href").startswith("data:image/png")
     mark = wait(driver).until(lambda d: d.find_element(*row(alert_id)).find_element(By.CSS_SELECTOR, ".new-mark").text)
     assert mark == "新"
+    # The spread says what it counts: 1篇 · 1个网站 · 新闻网站, and the whole sentence on hover.
+    on_row(driver, row(alert_id), lambda tr: "1篇 · 1个网站 · " in tr.find_element(By.CSS_SELECTOR, "td.spread").text
+           and tr.find_element(By.CSS_SELECTOR, "td.spread").get_attribute("title").startswith("报道1篇，来自1个网站"))
     assert driver.save_screenshot(str(shots / "duty-feed-new-alert.png"))
     # Remembered for this user: a reload keeps it on; seeing the row removes the marker.
     open_feed(driver, server.url)
