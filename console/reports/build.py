@@ -227,6 +227,8 @@ def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime)
         "risk_type": card.risk_type, "stage": card.stage, "trend": card.trend, "stage_reason": card.stage_reason,
         "carriers": "、".join(card.carriers[:4]) or "-", "steps": list(card.steps),
         "deadline_hours": card.deadline_hours,
+        # Past the playbook's response deadline by the report's date: the advice says so, not "within N hours".
+        "overdue": as_of - raised > timedelta(hours=card.deadline_hours),
         # The duty officer's own 研判意见 replaces the rule-based advice when there is one.
         "assessment": assessed[-1] if assessed else "", "handling_notes": handled[-2:],
     }

@@ -122,8 +122,10 @@ def advice(report: dict) -> list[str]:
     for c in open_red[:3]:
         # Steps carry their own commas and colons ("统一口径：不回避、讲整改"): a list joined by 、 misreads.
         steps = "；".join(c["steps"][:3]) or "核实情况"
-        out.append(f"{c['unit']}“{c['title']}”为红色预警且尚未办结，建议：{steps}；"
-                   f"并在{c['deadline_hours']:g}小时内形成回应口径。")
+        # A case raised days ago is past its deadline: "within 4 hours" would read as if it had just begun.
+        respond = (f"已超过{c['deadline_hours']:g}小时回应时限，请尽快形成并发布回应口径。" if c.get("overdue")
+                   else f"并在{c['deadline_hours']:g}小时内形成回应口径。")
+        out.append(f"{c['unit']}“{c['title']}”为红色预警且尚未办结，建议：{steps}；{respond}")
     spreading = [c for c in report["cases"] if c["stage"] in ("发酵", "高峰") and c not in open_red]
     if spreading:
         out.append("“" + "”“".join(c["title"] for c in spreading[:3]) + f"”仍处于{spreading[0]['stage']}阶段，"

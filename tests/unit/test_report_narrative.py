@@ -47,6 +47,9 @@ def test_advice_names_open_red_cases_slow_units_and_rising_risks():
     # A first period says 较多 (the weekly report said 增多（5条，上期0条） under 上期无数据 everywhere else).
     first = narrative.advice(_report("weekly", risks=[("理赔纠纷", 5, 0)], first_period=True))
     assert "理赔纠纷类负面信息较多（5条），建议下周重点关注此类问题，会员单位对照排查同类风险。" in first
+    # A weekly report days after the alert: past its deadline, not "within 24 hours" as if it had just begun.
+    late = narrative.advice(_report("weekly", cases=[{**case, "overdue": True}]))
+    assert late[0] == "甲公司“拖延理赔”为红色预警且尚未办结，建议：核实案件进度；联系当事人；已超过24小时回应时限，请尽快形成并发布回应口径。"
     resolved = {**case, "status_value": "resolved"}
     assert not any("尚未办结" in line for line in narrative.advice(_report(cases=[resolved])))
 
