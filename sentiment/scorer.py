@@ -47,6 +47,12 @@ from sentiment.tokenize import TaggedText, Tokenizer, sentence_spans
 CONTEXT_WEIGHT = 0.85  # a sentence near a mention, or the body under a title naming the unit
 
 
+def lead_of(title: str, text: str) -> str:
+    """The title and lead the key terms come from (tagged once in :meth:`DocumentScorer.score` when the text runs
+    past the lead, else by :meth:`DocumentScorer.key_terms`: one string, so both give the same terms)."""
+    return f"{title}\n{text[:LEAD_CHARS]}"
+
+
 class DocumentScorer:
     def __init__(self, units: Sequence[UnitSpec], lexicon: Mapping[str, Sequence[str]],
                  negation_cues: Sequence[str], levels: LevelPolicy, tokenizer: Tokenizer | None = None, *,
@@ -148,7 +154,7 @@ class DocumentScorer:
         # (no level), and its one or two segments save less than tagging it whole costs (+1 % per short text).
         lead: TaggedText | None = None
         if chinese and mentions and len(text) > LEAD_CHARS:
-            lead_text = f"{title}\n{text[:LEAD_CHARS]}"
+            lead_text = lead_of(title, text)
             lead = TaggedText(lead_text, self.tokenizer.tags(lead_text))
 
         units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
@@ -199,7 +205,7 @@ class DocumentScorer:
         names (incidents.py)."""
         names = [a for u in units for a in (u.unit_name, *u.aliases)]
         known = [parts for u in units if (parts := self._name_parts(u.unit_id)) is not None]
-        tagged = lead.pairs if lead is not None else self.tokenizer.tags(f"{doc.title}\n{doc.text[:LEAD_CHARS]}")
+        tagged = lead.pairs if lead is not None else self.tokenizer.tags(lead_of(doc.title, doc.text))
         return key_terms(tagged, names, known=known)
 
     def _name_parts(self, unit_id: str) -> NameParts | None:
