@@ -57,15 +57,20 @@ _NO_RISK = "相关问题"  # the {event} of an alert with no risk type (not 负�
 def event_of(alert: Alert, docs: Sequence[ScoredDocument], risks: Sequence[str]) -> str:
     """The 回应口径's {event}: the unit, the risk type and what happened (the lexicon phrases the reports share,
     most frequent first) — 中国人寿吉林省分公司理赔纠纷（拖延理赔、拒赔） — not a netizen's headline."""
-    risk = main_risk(risks)
+    phrases = event_phrases(alert, docs)
+    what = f"（{'、'.join(phrases)}）" if phrases else ""
+    return f"{alert.unit_name}{main_risk(risks) if risks else _NO_RISK}{what}"
+
+
+def event_phrases(alert: Alert, docs: Sequence[ScoredDocument]) -> list[str]:
+    """What happened to the alert's unit, in the lexicon's words the reports share (拖延理赔、拒赔), most frequent
+    first (stable: first found first on a tie), at most EVENT_PHRASES; the model's own judgements name nothing."""
     counted: dict[str, int] = {}
     for d in docs:
         for r in d.reasons:
             if not r.by_model and getattr(r, "unit_id", None) in (None, alert.unit_id) and r.phrase:
                 counted[r.phrase] = counted.get(r.phrase, 0) + 1
-    phrases = sorted(counted, key=lambda p: -counted[p])[:EVENT_PHRASES]  # stable: first found first on a tie
-    what = f"（{'、'.join(phrases)}）" if phrases else ""
-    return f"{alert.unit_name}{risk if risks else _NO_RISK}{what}"
+    return sorted(counted, key=lambda p: -counted[p])[:EVENT_PHRASES]
 
 
 def brief_card(card: Card) -> dict:

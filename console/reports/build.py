@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
-from alerting.assessment import card_for
+from alerting.assessment import card_for, event_phrases
 from alerting.templates import FOREIGN_TITLE
 from console import alert_service, labels
 from console.ports import Ports
@@ -200,6 +200,16 @@ def reader_title(title: str) -> str:
     return title if has_han(title) or not title else FOREIGN_TITLE + title
 
 
+def subject(unit: str, title: str, post: Channel | None, phrases: list[str], risk: str) -> str:
+    """How the 综述 and 研判与建议 name a case: a headline is quoted after its unit (国寿吉林“…”); a case that
+    is a Weibo or Douyin post's opening (cut off mid-sentence) is told as what netizens reported —
+    微博网民反映国寿吉林拖延理赔、拒赔问题 — since a leader cannot read 在新华保险买的重疾险，确诊后…打了十… ."""
+    if post is None:
+        return f"{unit}“{title}”"
+    problem = "、".join(phrases) or risk or "相关"
+    return f"{labels.channel(post)}网民反映{unit}{problem}问题"
+
+
 def _source(ports: Ports, doc: ScoredDocument | None) -> str | None:
     return ports.source_names.get(doc.source_id) if doc is not None else None
 
@@ -213,12 +223,16 @@ def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime)
     handled = [n["text"] for n in notes if n.get("kind") == "note"]
     rep = next((d for d in docs if d.id == alert.representative.id), None)
     head = _headline(alert, rep, docs)
+    unit = ports.unit_names.get(alert.unit_id, alert.unit_name)
+    title = reader_title(head.title if head else alert.representative.title)
+    post = alert.representative.channel if head is None and alert.representative.channel in POSTS else None
     return {
-        "id": alert.id, "title": reader_title(head.title if head else alert.representative.title),
+        "id": alert.id, "title": title,
+        "subject": subject(unit, title, post, event_phrases(alert, docs), card.risk_type),
         "url": head.url if head else alert.representative.url, "site": head.site if head else alert.representative.site,
         # A reader knows 吉林新闻网, not its host name.
         "source": _source(ports, head or rep) or alert.representative.site,
-        "unit": ports.unit_names.get(alert.unit_id, alert.unit_name),
+        "unit": unit,
         "level": labels.level(alert.level), "level_value": alert.level.value, "status": labels.status(alert.status),
         "status_value": alert.status.value,
         "first_seen": labels.local(alert.first_seen, "%m-%d %H:%M", ports.tz), "docs": alert.doc_count,
@@ -235,7 +249,9 @@ def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime)
 
 
 def _cases(ports: Ports, period: Period, real: list[Alert], detected: dict[str, str]) -> list[dict]:
-    ranked = sorted(real, key=lambda a: (a.level.rank, -a.doc_count, -a.negativity))
+    """The 典型案例: the most serious alerts first, blue ones never — a 蓝色 alert (一般关注, e-mail only) is
+    counted in the numbers and the handling table, not held up to the leaders as a typical case."""
+    ranked = sorted((a for a in real if a.level != Level.blue), key=lambda a: (a.level.rank, -a.doc_count, -a.negativity))
     as_of = min(ports.now(), _bounds(ports, period)[1])
     return [_case(ports, a, detected, as_of) for a in ranked[:CASES[period.kind]]]
 
@@ -342,6 +358,7 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
         "by_level": [(labels.level(k), n) for k, n in sorted(cur["by_level"].items(), key=lambda kv: Level(kv[0]).rank)],
         "risks": [(r, cur["risks"].get(r, 0), prev["risks"].get(r, 0)) for r in risks],
         "cases": _cases(ports, period, [a for a in cur["alert_list"] if a.id not in untold], detected),
+        "blue_alerts": sum(1 for a in cur["alert_list"] if a.id not in untold and a.level == Level.blue),
         "handling": _handling(ports, cur["alert_list"], cur["dismissed"]),
         "false_alarms": _false_alarm_list(ports, cur["dismissed"]),
         # What the unit was not told of yet, with each review state (the service keeps it beside the files:

@@ -92,7 +92,7 @@ def summary(report: dict, cur: dict, prev: dict) -> str:
         parts.append(f"会员单位中，{unit[0]}负面信息最多（{unit[1]}条）")
     if report["cases"]:
         c = report["cases"][0]
-        parts.append(f"需重点关注的是{c['unit']}“{c['title']}”（{c['level']}，{c['risk_type']}，处于{c['stage']}阶段）")
+        parts.append(f"需重点关注的是{c['subject']}（{c['level']}，{c['risk_type']}，处于{c['stage']}阶段）")
     return "；".join(parts) + "。"
 
 
@@ -125,10 +125,10 @@ def advice(report: dict) -> list[str]:
         # A case raised days ago is past its deadline: "within 4 hours" would read as if it had just begun.
         respond = (f"已超过{c['deadline_hours']:g}小时回应时限，请尽快形成并发布回应口径。" if c.get("overdue")
                    else f"并在{c['deadline_hours']:g}小时内形成回应口径。")
-        out.append(f"{c['unit']}“{c['title']}”为红色预警且尚未办结，建议：{steps}；{respond}")
+        out.append(f"{c['subject']}为红色预警且尚未办结，建议：{steps}；{respond}")
     spreading = [c for c in report["cases"] if c["stage"] in ("发酵", "高峰") and c not in open_red]
     if spreading:
-        out.append("“" + "”“".join(c["title"] for c in spreading[:3]) + f"”仍处于{spreading[0]['stage']}阶段，"
+        out.append("、".join(c["subject"] for c in spreading[:3]) + f"仍处于{spreading[0]['stage']}阶段，"
                    f"{word}需持续跟踪转载与评论变化，防止舆情升级。")
     slow = [h for h in report["handling"] if h["unacknowledged"]]
     if slow:

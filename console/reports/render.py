@@ -63,7 +63,7 @@ def to_html(report: dict, images: dict[str, bytes] | None = None) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     uris = {k: "data:image/png;base64," + base64.b64encode(v).decode("ascii") for k, v in images.items()}
     return env.get_template("report.html").render(r=report, charts=uris, sections=sections(report), change=change,
-                                                 handling_note=handling_note(report))
+                                                 handling_note=handling_note(report), cases_note=cases_note(report))
 
 
 # ---------------------------------------------------------------- Word
@@ -115,9 +115,19 @@ def _distribution(doc, r: dict, images: dict[str, bytes]) -> None:
         _risk_table(doc, r)
 
 
+def cases_note(r: dict) -> str:
+    """The 典型案例 section's word on what it leaves out: blue alerts (一般关注) are counted, not told as cases."""
+    blue = r.get("blue_alerts", 0)
+    if r["cases"]:
+        return f"另有蓝色预警{blue}起（一般关注），未列为典型案例，见“各单位预警处置情况”。" if blue else ""
+    if blue:
+        return f"本期无黄色及以上预警；蓝色预警{blue}起（一般关注），见“各单位预警处置情况”。"
+    return "本期无有效预警。"
+
+
 def _cases(doc, r: dict, images: dict[str, bytes]) -> None:
     if not r["cases"]:
-        layout.paragraph(doc, "本期无有效预警。")
+        layout.paragraph(doc, cases_note(r))
         return
     for i, c in enumerate(r["cases"], 1):
         layout.heading(doc, f"{i}. {c['title']}", 2)
@@ -131,6 +141,8 @@ def _cases(doc, r: dict, images: dict[str, bytes]) -> None:
             layout.paragraph(doc, f"处置建议：{'；'.join(c['steps']) or '核实情况'}（{c['deadline_hours']:g}小时内回应）。")
         for note in c["handling_notes"]:
             layout.paragraph(doc, f"处置记录：{note}", 10.5)
+    if cases_note(r):
+        layout.paragraph(doc, cases_note(r))
 
 
 def _handling(doc, r: dict, images: dict[str, bytes]) -> None:

@@ -16,7 +16,7 @@ from docx.shared import Cm
 from console import alert_service
 from console.reports import build, render
 from contracts.clock import FakeClock
-from contracts.messages import AlertStatus
+from contracts.messages import AlertStatus, Channel
 from tests.console.conftest import PASSWORD, UNIT_A, UNIT_B, Api, add_users
 from tests.kit import CHROMEDRIVER, CHROMIUM, build_test_app, chromium, seed_app, seed_doc
 from yuqing.bootstrap import App
@@ -136,6 +136,47 @@ def test_a_case_that_began_as_a_post_is_headed_by_the_press_reports_headline(wor
     [case] = [c for c in r["cases"] if c["unit"] == names[UNIT_B] and c["level_value"] == "red"]
     assert (case["title"], case["url"]) == ("市民重疾险确诊后理赔遭拒 乙公司称正在复核", "http://news.example.cn/r/press.html")
     assert case["title"] in r["summary"]  # 需重点关注的是… names it so too
+
+
+def test_a_post_with_no_press_report_is_told_as_what_netizens_reported_not_quoted_cut_off(world):
+    app, server, ports = world
+    names = {u.id: u.name for u in app.config.members.units}
+    at = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=18)
+    opening = "在乙公司买的意外险，住院十天申请理赔，对方一直拖着不赔，打了十…"
+    post = seed_doc({UNIT_B: "red"}, title=opening, text="在乙公司买的意外险，住院十天申请理赔，对方一直拖着不赔。",
+                    url="http://weibo.example.cn/p/2", at=at, story="post-2", channel="weibo", source_id="demo-weibo",
+                    site="weibo.example.cn", unit_names=names)
+    seed_app(app, [post])
+    r = build.build(ports, build.Period.ending("daily", DAY))
+    [case] = [c for c in r["cases"] if c["url"] == "http://weibo.example.cn/p/2"]
+    assert case["title"] == opening  # the case list still links the post as it reads
+    assert case["subject"].startswith(f"微博网民反映{names[UNIT_B]}") and case["subject"].endswith("问题")
+    said = r["summary"] + "".join(r["advice"])
+    assert opening not in said and case["subject"] in said
+
+
+def test_blue_alerts_are_counted_but_never_held_up_as_typical_cases(world):
+    app, server, ports = world
+    names = {u.id: u.name for u in app.config.members.units}
+    at = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=19)
+    blue = seed_doc({UNIT_A: "blue"}, title="甲公司客服回复慢 网友吐槽", text="甲公司客服回复慢。", at=at,
+                    url="http://news.example.cn/r/blue.html", story="blue-1", negativity=0.65, unit_names=names)
+    seed_app(app, [blue])
+    r = build.build(ports, build.Period.ending("daily", DAY))
+    assert "甲公司客服回复慢 网友吐槽" not in [c["title"] for c in r["cases"]] and r["blue_alerts"] >= 1
+    assert all(c["level_value"] != "blue" for c in r["cases"])
+    note = render.cases_note(r)
+    assert f"蓝色预警{r['blue_alerts']}起（一般关注）" in note and note in render.to_html(r, {})
+    alone = render.cases_note({"cases": [], "blue_alerts": 2})
+    assert alone == "本期无黄色及以上预警；蓝色预警2起（一般关注），见“各单位预警处置情况”。"
+    assert render.cases_note({"cases": [], "blue_alerts": 0}) == "本期无有效预警。"
+
+
+def test_a_case_is_named_by_its_headline_or_by_what_netizens_reported():
+    assert build.subject("国寿吉林", "国寿吉林理赔遭投诉", None, ["拖延理赔"], "理赔纠纷") == "国寿吉林“国寿吉林理赔遭投诉”"
+    post = build.subject("国寿吉林", "在国寿买的…", Channel.douyin, ["拖延理赔", "拒赔"], "理赔纠纷")
+    assert post == "抖音网民反映国寿吉林拖延理赔、拒赔问题"
+    assert build.subject("国寿吉林", "在国寿买的…", Channel.weibo, [], "理赔纠纷") == "微博网民反映国寿吉林理赔纠纷问题"
 
 
 def test_an_english_headline_is_said_to_be_an_english_report_in_the_cases_and_the_summary(world):

@@ -37,7 +37,7 @@ def test_advice_when_nothing_stands_out_is_the_standing_advice():
 
 
 def test_advice_names_open_red_cases_slow_units_and_rising_risks():
-    case = {"unit": "甲公司", "title": "拖延理赔", "level_value": "red", "status_value": "notified",
+    case = {"unit": "甲公司", "title": "拖延理赔", "subject": "甲公司“拖延理赔”", "level_value": "red", "status_value": "notified",
             "steps": ["核实案件进度", "联系当事人"], "deadline_hours": 24, "stage": "发酵"}
     lines = narrative.advice(_report(cases=[case], handling=[{"unit": "甲公司", "unacknowledged": 2}],
                                      risks=[("理赔纠纷", 5, 1)]))
@@ -55,7 +55,7 @@ def test_advice_names_open_red_cases_slow_units_and_rising_risks():
 
 
 def test_advice_names_open_orange_and_yellow_cases_instead_of_saying_nothing_stands_out():
-    case = {"unit": "乙公司", "title": "退保难", "level": "橙色", "level_value": "orange", "status_value": "acknowledged",
+    case = {"unit": "乙公司", "title": "退保难", "subject": "乙公司“退保难”", "level": "橙色", "level_value": "orange", "status_value": "acknowledged",
             "steps": [], "deadline_hours": 24, "stage": "萌芽"}
     assert narrative.advice(_report(cases=[case, {**case, "level": "黄色", "level_value": "yellow"}])) == [
         "本期2起预警（橙色1起、黄色1起）尚未办结，涉及乙公司，请相关单位按处置建议跟进并及时回应，今日持续关注后续报道。"]
