@@ -105,7 +105,7 @@ def test_negative_item_alerts_its_unit_once_and_neutral_item_alerts_nobody(pipel
     mail = wait_for(lambda: smtp.to(CHINALIFE), 90, "the alert email to the unit contact")
     assert "拖延理赔" in mail[0].subject
     assert "中国人寿保险股份有限公司吉林省分公司" in mail[0].body
-    assert "来源：吉林保险资讯网·吉林新闻（演示）（www.jlbxzx.cn）" in mail[0].body  # the source as people name it
+    assert "来源：吉林保险资讯网·吉林新闻（www.jlbxzx.cn）" in mail[0].body  # the source as people name it
     wait_for(lambda: pipeline.index_total(text="拖延理赔") == 1, 30, "the negative story in the index")
     wait_for(lambda: pipeline.index_total(text="保险进社区") == 1, 30, "the neutral story in the index")
     assert pipeline.index_total(units=["chinalife-jl"], levels=["red", "orange", "yellow", "blue"]) == 1
