@@ -27,6 +27,12 @@ PICC = "liming@picc-jl.example.cn"
 DUTY = "duty@jiaxh.example.cn"
 
 
+# How long the roles may take to start (each process loads the models and dictionaries): seconds on a quiet
+# machine, but CI once timed out at 30 s (pid file) and 90 s (first alert e-mail) at load 18-25. A wait that
+# passes returns at once: generous limits cost nothing when the pipeline works.
+STARTUP = 180
+
+
 class Pipeline:
     """``yuqing run`` in a subprocess over a temp copy of the demo config."""
 
@@ -54,7 +60,7 @@ class Pipeline:
         return self
 
     def pid(self, role: str) -> int:
-        return int(wait_for(lambda: self._read_pid(role), 30, f"{role} pid"))
+        return int(wait_for(lambda: self._read_pid(role), STARTUP, f"{role} pid"))
 
     def _read_pid(self, role: str) -> str | None:
         try:
@@ -102,7 +108,7 @@ def test_negative_item_alerts_its_unit_once_and_neutral_item_alerts_nobody(pipel
     publish(site, "forum", "人保财险吉林省分公司开展“保险进社区”宣传活动",
             "近日，人保财险吉林省分公司走进长春市南关区多个社区，向居民普及车险、家财险知识，受到居民欢迎。")
 
-    mail = wait_for(lambda: smtp.to(CHINALIFE), 90, "the alert email to the unit contact")
+    mail = wait_for(lambda: smtp.to(CHINALIFE), STARTUP + 60, "the alert email to the unit contact")
     assert "拖延理赔" in mail[0].subject
     assert "中国人寿保险股份有限公司吉林省分公司" in mail[0].body
     assert "来源：吉林保险资讯网·吉林新闻（www.jlbxzx.cn）" in mail[0].body  # the source as people name it
@@ -150,12 +156,12 @@ def test_scoring_worker_killed_mid_stream_loses_nothing_and_sends_nothing_twice(
     scorer_pid = pipeline.pid("score")
     publish_raw(pipeline.config, docs)
 
-    wait_for(lambda: pipeline.index_total() >= 60, 60, "the first documents to be indexed", interval=0.05)
+    wait_for(lambda: pipeline.index_total() >= 60, STARTUP, "the first documents to be indexed", interval=0.05)
     before = pipeline.index_total()
     os.kill(scorer_pid, signal.SIGKILL)
     assert before < total, "the scorer finished before it could be killed mid-stream"
 
-    wait_for(lambda: pipeline.pid("score") != scorer_pid, 30, "the supervisor to restart the scorer")
+    wait_for(lambda: pipeline.pid("score") != scorer_pid, STARTUP, "the supervisor to restart the scorer")
     wait_for(lambda: pipeline.index_total() == total, 180, f"all {total} documents in the index")
     assert pipeline.index_total(units=[]) == total
     expected_mails = len(negatives) * 2  # the unit's primary contact and the duty officer
