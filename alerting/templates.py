@@ -39,10 +39,16 @@ def channel_label(value: str) -> str:
         return value
 
 
+# Channels where who posted is the source a reader knows: a Weibo user, a Douyin account, a WeChat public
+# account — not our keyword search or feed aggregator that found it (微博·吉林保险关键词).
+AUTHORED = (Channel.weibo, Channel.douyin, Channel.wechat)
+
+
 def source_label(doc: Document) -> str:
     """Where a document came from, as a reader knows it: the source's name
-    and its host (吉林新闻网（www.jl.example.cn）), or the host alone."""
-    name = doc.source_name
+    and its host (吉林新闻网（www.jl.example.cn）), or the host alone; for a
+    post, its author (四平的老刘（weibo.com）)."""
+    name = doc.author if doc.channel in AUTHORED and doc.author else doc.source_name
     return f"{name}（{doc.site}）" if name and doc.site and doc.site not in name else name or doc.site
 
 

@@ -43,3 +43,19 @@ def test_the_duty_groups_review_card_carries_the_judgement_and_asks_for_a_review
     assert "**研判**：" in unit and unit.endswith("@13900000021 请及时处置")
     update = robot_message(alert, brief, "http://x/ack/t", "update", "新增2篇")["markdown"]
     assert "**研判**" not in update  # an update says what is new
+
+
+def test_the_source_is_the_site_by_its_name_or_a_posts_author():
+    from alerting.templates import source_label
+    from contracts.messages import Document
+    news = Document.create(url="http://www.jlbxzx.cn/a/1", source_id="demo-news", channel="news", site="www.jlbxzx.cn",
+                           title="t", text="x", source_name="吉林保险资讯网")
+    assert source_label(news) == "吉林保险资讯网（www.jlbxzx.cn）"
+    # A Weibo post found by our keyword search: its author is the source, not the search (微博·吉林保险关键词).
+    post = news.model_copy(update={"channel": "weibo", "site": "weibo.com", "author": "四平的老刘",
+                                   "source_name": "微博·吉林保险关键词"})
+    assert source_label(post) == "四平的老刘（weibo.com）"
+    assert source_label(post.model_copy(update={"author": ""})) == "微博·吉林保险关键词（weibo.com）"
+    # A forum post: the forum is what readers know (长春社区), not the user who wrote it.
+    forum = post.model_copy(update={"channel": "forum", "site": "bbs.ccshequ.com", "source_name": "长春社区"})
+    assert source_label(forum) == "长春社区（bbs.ccshequ.com）"
