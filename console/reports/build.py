@@ -204,8 +204,8 @@ def subject(unit: str, title: str, post: Channel | None, phrases: list[str], ris
     """How the 综述 and 研判与建议 name a case: a headline is quoted after its unit (国寿吉林“…”); a case that
     is a Weibo or Douyin post's opening (cut off mid-sentence) is told as what netizens reported —
     微博网民反映国寿吉林拖延理赔、拒赔问题 — since a leader cannot read 在新华保险买的重疾险，确诊后…打了十… ."""
-    if post is None:
-        return f"{unit}“{title}”"
+    if post is None:  # quotes inside the quoted headline become single ones, as Chinese writes them
+        return f"{unit}“{title.replace('“', '‘').replace('”', '’')}”"
     problem = "、".join(phrases) or risk or "相关"
     return f"{labels.channel(post)}网民反映{unit}{problem}问题"
 

@@ -174,6 +174,8 @@ def test_blue_alerts_are_counted_but_never_held_up_as_typical_cases(world):
 
 def test_a_case_is_named_by_its_headline_or_by_what_netizens_reported():
     assert build.subject("国寿吉林", "国寿吉林理赔遭投诉", None, ["拖延理赔"], "理赔纠纷") == "国寿吉林“国寿吉林理赔遭投诉”"
+    assert build.subject("国寿吉林", "读者来信：国寿以“未如实告知”拒赔", None, [], "理赔纠纷") == \
+        "国寿吉林“读者来信：国寿以‘未如实告知’拒赔”"
     post = build.subject("国寿吉林", "在国寿买的…", Channel.douyin, ["拖延理赔", "拒赔"], "理赔纠纷")
     assert post == "抖音网民反映国寿吉林拖延理赔、拒赔问题"
     assert build.subject("国寿吉林", "在国寿买的…", Channel.weibo, [], "理赔纠纷") == "微博网民反映国寿吉林理赔纠纷问题"
