@@ -164,6 +164,10 @@ def test_lead_opens_reports_on_a_phone_and_reads_their_weekly(site, tmp_path, sh
         driver.get(link.get_attribute("href"))
         masthead = WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "h1.masthead")))
         assert "国寿吉林舆情周报" in masthead.text and "国寿吉林舆情周报" in driver.title
+        # On a phone the masthead breaks between the association and the report's name, never inside one
+        # (it read 吉林省保险行业协会 国寿吉林舆情周 / 报): each part is one line high.
+        size = driver.execute_script("return parseFloat(getComputedStyle(arguments[0]).fontSize)", masthead)
+        assert [part.size["height"] < 2 * size for part in masthead.find_elements(By.TAG_NAME, "span")] == [True, True]
         assert CO_TITLE in driver.find_element(By.ID, "cases").text
         assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
         assert driver.save_screenshot(str(shots / "phone-lead-weekly.png"))
