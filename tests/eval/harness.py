@@ -65,6 +65,11 @@ HELDOUT7 = HERE / "heldout7.jsonl"
 # without a level, the insurer's replies, praise, resolutions, how-tos, another company's trouble): ``--heldout8``.
 # Scored before (P/R/F1 0.850/0.618/0.716, coverage 0.0) and after (0.907/0.709/0.796, coverage 0.5) brief `detect9`.
 HELDOUT8 = HERE / "heldout8.jsonl"
+# The ninth batch (101 items, 51 negative items, 52 negative pairs, written 2026-12-02 14:40 before any scoring): 63 insurer
+# headlines with a news paragraph (fines, executives investigated, results, solvency, ratings, lawsuits, share prices, product
+# withdrawals, 银保 and agent losses, dividends and surrenders, data leaks, outages; 降幅收窄/减亏/扭亏, claims paid growing,
+# replies and 辟谣, regulator notices naming nobody, other insurers' trouble) and 38 posts: ``--heldout9``.
+HELDOUT9 = HERE / "heldout9.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
