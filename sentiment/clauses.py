@@ -250,6 +250,13 @@ def _classes() -> str:
 
 
 _CLASSES: Final = _classes()
+
+
+def may_end_a_name(ch: str) -> bool:
+    """Whether ``ch`` (one character) can be the last of a company's name before a line word (前海|人寿, 长生|人寿):
+    a name character that is no particle, verb, measure or time word (_NOT_NAME_END: 在|人寿…, 的|人寿…)."""
+    code = ord(ch)
+    return code < 0x10000 and (ord(_CLASSES[code]) & (_NAME | _NOT_END)) == _NAME
 DEFAULT_CUES = ClauseCues()  # after _CLASSES, which its table copies
 
 

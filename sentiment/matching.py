@@ -14,6 +14,11 @@ finds every alias of every unit, so hundreds of units cost the same as one.
   other organisations' names) counts only with one of the unit's context
   words (保险, 人寿, 理赔…) within CONTEXT_WINDOW characters before or
   after it; the context word may not be part of the alias occurrence itself.
+* An alias that starts with a line of business (人寿吉林分公司: 中国人寿's branch
+  with the brand 中国 stripped, as people say it) names the unit only where no
+  other name ends right before it: 富德生命人寿吉林分公司, 长生人寿吉林分公司 are
+  other life insurers' branches (the character before is one that can end a
+  name, clauses.may_end_a_name); 中国人寿吉林分公司 is the longer alias anyway.
 * Case-insensitive; offsets refer to the text as given.
 * English names work the same way (China Life, Ping An, PICC; words apart
   by spaces): a brand followed by a region and "branch" (China Life's Jilin
@@ -36,9 +41,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sentiment.aliases import GENERIC
 from sentiment.automaton import Automaton, SharedWalk, any_in, build_automaton, unique_words
+from sentiment.clauses import may_end_a_name
 
 CONTEXT_WINDOW = 12
+# The lines of business an alias may start with when a brand was stripped from it (人寿吉林分公司).
+_LINE_WORDS = tuple(sorted(GENERIC, key=len, reverse=True))
 DEFAULT_CONTEXT_WORDS = ("保险", "人寿", "寿险", "产险", "财险", "车险", "险企", "保单", "保费", "理赔", "投保", "退保",
                          "承保", "赔付", "insurance", "insurer", "policy", "claim")
 # Provinces and the cities with their own insurers' branches (计划单列市): a brand followed by one of
@@ -148,7 +157,7 @@ class UnitMatcher:
         # Per unit, its group (units of one group tell each other's group aliases apart).
         self._group = {u.id: u.group for u in self.units.values() if u.group}
         group_aliases = {(u.id, a.lower()) for u in self.units.values() for a in u.group_aliases}
-        entries: list[tuple[str, tuple[str, bool, bool, bool]]] = []
+        entries: list[tuple[str, tuple[str, bool, bool, bool, bool]]] = []
         guarded_by: dict[tuple[str, str], Automaton[str] | None] = {}
         for unit in self.units.values():
             guarded = {a.lower() for a in unit.needs_context}
@@ -161,17 +170,19 @@ class UnitMatcher:
                 # Whether the alias starts / ends with an ASCII letter or digit
                 # (then it must stand alone), decided once here, not per match.
                 key = alias.lower()
-                entries.append((alias, (unit.id, specific, ascii_word_char(key[0]), ascii_word_char(key[-1]))))
+                # An alias starting with a line of business (人寿吉林分公司) may be the tail of another insurer's name.
+                line_first = i > 0 and key.startswith(_LINE_WORDS)
+                entries.append((alias, (unit.id, specific, ascii_word_char(key[0]), ascii_word_char(key[-1]), line_first)))
                 if alias.lower() in guarded:
                     guarded_by[(unit.id, alias.lower())] = context
         aliases = unique_words(entries)
         # Per alias word: its unit, whether specific, its ASCII ends, whether it
         # needs a context word (needs_context) with the unit's context automaton,
-        # and whether it names the unit's whole group (group_aliases).
-        self._alias_values: list[tuple[str, bool, bool, bool, bool, Automaton[str] | None, bool]] = [
+        # whether it names the unit's whole group (group_aliases), and whether it starts with a line of business.
+        self._alias_values: list[tuple[str, bool, bool, bool, bool, Automaton[str] | None, bool, bool]] = [
             (uid, specific, a_start, a_end, (uid, word) in guarded_by, guarded_by.get((uid, word)),
-             (uid, word) in group_aliases)
-            for word, (uid, specific, a_start, a_end) in aliases.items()]
+             (uid, word) in group_aliases, line_first)
+            for word, (uid, specific, a_start, a_end, line_first) in aliases.items()]
         owners: dict[str, set[str]] = {}
         for uid, u in self.units.items():
             for phrase in u.exclusions:
@@ -217,9 +228,11 @@ class UnitMatcher:
                 else:
                     extra.append((start, end, i - n_regions))
                 continue
-            unit_id, specific, ascii_start, ascii_end, guarded, context, group = values[i]
+            unit_id, specific, ascii_start, ascii_end, guarded, context, group, line_first = values[i]
             if ascii_start and start > 0 and ascii_word_char(lowered[start - 1]):
                 continue
+            if line_first and start > 0 and may_end_a_name(lowered[start - 1]):
+                continue  # 富德生命人寿吉林分公司: another insurer's name ends with the alias
             if ascii_end and end < length and ascii_word_char(lowered[end]):
                 continue
             if guarded and not _has_context(context, lowered, start, end):

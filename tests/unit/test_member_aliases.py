@@ -137,6 +137,8 @@ def test_demo_members_guard_everyday_words(tmp_path):
         assert units("今天去人寿吉林分公司柜台办业务，只开一个窗口") == ["chinalife-jl"]
         assert units("富德生命人寿吉林分公司因未按规定使用条款被罚") == []
         assert units("合众人寿吉林分公司理赔拖延遭投诉") == []
+        assert units("长生人寿吉林分公司虚构中介业务被罚") == []  # a name listed nowhere: the rule, not a list
+        assert units("中国人寿吉林分公司理赔拖延遭投诉") == ["chinalife-jl"]
         assert units("太平洋人寿吉林分公司理赔拖延遭投诉") == ["cpic-life-jl"]
     finally:
         app.close()

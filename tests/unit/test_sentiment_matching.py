@@ -123,3 +123,21 @@ def test_a_group_alias_belongs_to_the_unit_of_the_group_the_text_names():
     assert ids("中国平安旗下平安产险和平安人寿均获评A级") == ["pingan-pc", "pingan-life"]
     found = {x.unit_id: x for x in m.find("中国平安旗下平安产险和平安人寿均获评A级")}
     assert found["pingan-pc"].aliases == ["平安产险"]
+
+
+def test_an_alias_starting_with_a_line_is_not_the_tail_of_another_insurers_name():
+    # 人寿吉林分公司 (中国人寿's branch, the brand stripped as people say it) ends every life insurer's branch name:
+    # where another name ends right before it, it is that insurer's, listed anywhere or not.
+    m = UnitMatcher([UnitSpec("cl", "中国人寿保险股份有限公司吉林省分公司", ("中国人寿吉林分公司", "人寿吉林分公司", "国寿")),
+                     UnitSpec("cpl", "中国太平洋人寿保险股份有限公司吉林分公司", ("太平洋人寿",))])
+    for other in ("富德生命人寿吉林分公司因未按规定使用条款被罚", "长生人寿吉林分公司虚构中介业务被罚",
+                  "海港人寿吉林分公司理赔拖延遭投诉", "ABC人寿吉林分公司被罚"):
+        assert m.find(other) == [], other
+    # the member by its longer alias, after a particle or verb, after punctuation or at the start
+    for own in ("中国人寿吉林分公司被罚", "人寿吉林分公司被罚", "今天去人寿吉林分公司办业务", "我在人寿吉林分公司买的",
+                "投保人和人寿吉林分公司协商", "关于“人寿吉林分公司”的说明"):
+        assert [x.unit_id for x in m.find(own)] == ["cl"], own
+    # another member whose name ends with it is that member (the longer alias)
+    assert [x.unit_id for x in m.find("太平洋人寿吉林分公司理赔拖延")] == ["cpl"]
+    # an alias of the brand is not affected (国寿 after a name character)
+    assert [x.unit_id for x in m.find("买的国寿")] == ["cl"]
