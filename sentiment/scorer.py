@@ -286,8 +286,7 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
     """The clauses of ``text`` (which starts at ``offset`` in the document)
     about the unit mentioned at ``positions``: the clauses naming it, and the
     clauses before and after them up to one naming another unit or another
-    organisation (a space between headline clauses also ends the run). The
-    whole text when it names nobody else. Positions are sorted."""
+    organisation. The whole text when it names nobody else. Positions are sorted."""
     end = offset + len(text)
     switch = cues.switched_to(text, offset, positions)
     named = cues.org_starts(text)  # names_org(text), and of each clause (_joins) by its positions
@@ -336,9 +335,10 @@ def focus(text: str, offset: int, positions: Sequence[int], others: Sequence[int
 
 def _joins(clauses: list[tuple[str, int]], others: Sequence[int], orgs: list[int], j: int, step: int) -> bool:
     """Whether clause ``j``, reached from its neighbour (``step`` 1: the one before), joins it: it names no other
-    unit or organisation (``orgs``: clauses.org_starts), and no space (a headline's clauses have their own subjects)."""
+    unit or organisation (``orgs``: clauses.org_starts), and, walking back, no space: a headline's clause before the
+    unit's has its own subject (团伙伪造事故骗保 中华联合财险审核发现异常); one after it that names nobody shares the
+    unit's (大地保险车险承保系统突发异常 多家4S店无法出单)."""
     c, at = clauses[j]
     if within(others, at, at + len(c)) or within(orgs, at, at + len(c)):
         return False
-    spaced = clauses[min(j, j - step)][0]
-    return spaced[-1] not in " \u3000\t"
+    return step == 1 or c[-1] not in " \u3000\t"

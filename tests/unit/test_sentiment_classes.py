@@ -178,3 +178,14 @@ def test_an_impersonated_insurer_scores_negative_and_gets_no_level(demo_app):
 ])
 def test_a_title_that_is_the_insurers_statement_frames_what_it_is_about(demo_app, title, text, want):
     assert scored_levels(demo_app, title, text) == want, title
+
+
+# Brief detect10 (classes from held-out batch 8's misses): a headline's clause after a space that names nobody is the
+# unit's (the space ends a unit's clauses only walking back, or where the next clause names another).
+@pytest.mark.parametrize("title, want", [
+    ("新华保险官网升级 客户连续两天无法缴费", {"newchina-jl"}),
+    ("新华保险官网升级完成 华安财险客户连续两天无法缴费", set()),
+    ("骗保团伙伪造车祸被判刑 新华保险理赔员审核时发现疑点", set()),
+])
+def test_a_headlines_clause_after_a_space_is_the_units_unless_it_names_another(demo_app, title, want):
+    assert scored_levels(demo_app, title, title) == want, title

@@ -220,8 +220,8 @@ def _focus_by_grow(text: str, offset: int, positions: list[int], others: list[in
             return True
         if step == 1 and listed(j - 1) and (listed(j) or within(others, clauses[j][1], clauses[j][1] + 1)):
             return True
-        spaced = clauses[min(j, j - step)][0]
-        return free(j) and spaced == spaced.rstrip(" \u3000\t")
+        spaced = clauses[j][0]
+        return free(j) and (step == 1 or spaced == spaced.rstrip(" \u3000\t"))
     return "".join(cut[i][2] if i in cut else clauses[i][0] for i in grow(len(clauses), mine, joins)).strip()
 
 
@@ -240,6 +240,11 @@ def test_focus_matches_the_grow_walk_it_replaces():
         assert focus(text, offset, positions, others) == _focus_by_grow(text, offset, positions, others), text
     assert focus("平安人寿拒赔 人保财险理赔快", 0, [0], [7]) == "平安人寿拒赔"
     assert focus("平安人寿拒赔，某网贷平台跑路，客户投诉", 0, [0], []) == "平安人寿拒赔，"
+    # a headline's clause after a space that names nobody is the unit's (brief detect10)
+    assert focus("大地保险承保系统突发异常 多家4S店无法出单", 0, [0], []) == "大地保险承保系统突发异常 多家4S店无法出单"
+    assert focus("大地保险获评优秀 华安财险系统故障", 0, [0], []) == "大地保险获评优秀"
+    # one before the unit's has its own subject
+    assert focus("团伙伪造事故骗保 中华联合财险审核发现异常", 0, [9], []) == "中华联合财险审核发现异常"
     # a list of names shares the last item's predicate (brief detect9)
     assert focus("通报：人保财险、平安人寿、某网贷平台投诉居前", 0, [8], [3, 13]) == "通报：人保财险、平安人寿、某网贷平台投诉居前"
 
