@@ -78,6 +78,24 @@ def test_their_positive_and_neutral_twins_are_not(demo_app, text):
     "新华保险的分红一年比一年少，演示的红利根本达不到",
     "泰康人寿一款医疗险被指健康告知暗藏陷阱",
     "太保产险吉林分公司被曝拖欠外包查勘员工资",
+    # brief detect10 (held-out batch 8's misses as classes): paid a part, the rest left to the customer, repeated
+    # demands for papers, a wait told by its length, a rate that keeps falling, premiums pocketed, fees before the
+    # service, a rebate never paid, calls asked to stop, data used right after a purchase, a retention script, a survey
+    # in passing, returns below a deposit, a policy given up at a loss
+    "人保财险的车损只肯赔三成，说剩下的让我自己出",
+    "太平洋车险的定损员只认修不认换，配件钱要我自己垫",
+    "阳光保险的理赔申请被退回了四次，理由每次都不一样",
+    "中华联合的车损理赔材料报上去二十多天了",
+    "泰康人寿万能险的结算利率一年比一年低",
+    "新华保险的代理人收了我两年保费，公司系统里查不到我的保单",
+    "大地保险的查勘员说要先交两百块才给定损",
+    "人保财险业务员承诺的返点，签完单人就找不着了",
+    "平安产险的电销别再打了，说了多少遍不需要",
+    "刚在太平人寿投保，就有人打电话推销理财",
+    "国寿柜台办退保，工作人员百般挽留，拖了一上午",
+    "新华保险的理赔员来家里看了一眼就走了",
+    "太平人寿的年金险交了十年，收益还不如存余额宝",
+    "业务员劝我把太保寿险的保单退了买新的，结果亏了一万多",
 ])
 def test_colloquial_complaints_of_each_class_alert(demo_app, title):
     assert scored_levels(demo_app, title, title, channel="weibo"), title
@@ -89,6 +107,19 @@ def test_colloquial_complaints_of_each_class_alert(demo_app, title):
     "中华联合财险吉林分公司开展冬季防灾减灾宣传",
     "平安人寿的业务员跑了五趟医院，帮我妈把材料补齐了",
     "这次太平洋财险理赔不比别家慢",
+    # brief detect10's look-alikes: paid in full, a part that is no complaint, papers asked for once, a claim paid on
+    # the second day, a rate raised, the premium on record, the premium before cover, a rebate paid, the insurer's own
+    # follow-up call, an apology in person with the claim paid
+    "人保财险全额赔付，一分钱没让我自己出",
+    "太平洋车险的定损员说保险杠得换新的，全额给赔",
+    "阳光保险的理赔员一次就把要补的材料说清楚了",
+    "平安产险报案第二天赔款就到账了",
+    "泰康人寿万能险的结算利率今年上调了",
+    "新华保险的代理人收了保费，当天公司系统里就能查到保单",
+    "大地保险提醒：投保时先交保费，保单才生效",
+    "人保财险业务员说的返点，第二天就到账了",
+    "刚在太平人寿投保，就接到公司的回访电话",
+    "之前吐槽过中华联合理赔慢，今天经理亲自打电话道歉，钱也赔了",
 ])
 def test_their_look_alikes_do_not(demo_app, title):
     assert not scored_levels(demo_app, title, title, channel="weibo"), title
@@ -137,6 +168,9 @@ def test_a_purchase_after_a_wait_and_the_insurers_own_calls_do_not(demo_app, tit
 # that fell, an impersonated insurer, the insurer's own statement title — each with its look-alike.
 @pytest.mark.parametrize("title, text, want", [
     ("投保人起诉人保财险要求赔付 法院驳回诉请", "法院审理查明投保人未如实告知病史，依法驳回其全部诉讼请求。", set()),
+    # the insurer's own suit upheld (brief detect10): a win; the claimant's suit upheld stays a loss
+    ("修理厂伪造事故骗取赔款 太保产险追偿诉讼获法院支持", "法院判决修理厂返还太保产险赔款6万元。", set()),
+    ("车主起诉太保产险拒赔 诉讼请求获法院支持", "法院认定太保产险拒赔理由不成立，判令其支付保险金。", {"cpic-pc-jl"}),
     ("人保财险拒赔案一审败诉 被判支付保险金及利息", "法院认定拒赔理由不成立，判令人保财险支付保险金。", {"picc-pc-jl"}),
 ])
 def test_a_lawsuit_won_is_no_grievance_and_one_lost_is(demo_app, title, text, want):
@@ -189,3 +223,28 @@ def test_a_title_that_is_the_insurers_statement_frames_what_it_is_about(demo_app
 ])
 def test_a_headlines_clause_after_a_space_is_the_units_unless_it_names_another(demo_app, title, want):
     assert scored_levels(demo_app, title, title) == want, title
+
+
+# Brief detect10: good results said with words that look bad (扭亏为盈, 减亏, 降幅收窄, a profit against last year's loss)
+# are no bad news; a loss that widened, a fall that did not narrow, still is.
+@pytest.mark.parametrize("title, text, want", [
+    ("大地保险上半年扭亏为盈", "大地保险上半年实现净利润3.1亿元，上年同期为亏损。", set()),
+    ("中华联合财险前三季度减亏七成", "中华联合财险前三季度亏损同比收窄七成，综合成本率明显改善。", set()),
+    ("新华保险上半年净利润同比下降5% 降幅较一季度明显收窄", "新华保险上半年净利润同比下降5%，降幅较一季度明显收窄。", set()),
+    ("中华联合财险前三季度亏损扩大", "中华联合财险前三季度净亏损4.2亿元，亏损较上年同期扩大。", {"cic-jl"}),
+])
+def test_good_results_said_with_bad_looking_words_are_not_bad_news(demo_app, title, text, want):
+    assert scored_levels(demo_app, title, text) == want, title
+
+
+@pytest.mark.parametrize("title, want_negative", [
+    ("收到一条假冒阳光保险的短信，说要点链接领车险返现", True),  # impersonation told by its tail word: coverage
+    ("阳光保险提醒：谨防假冒客服的短信和电话", False),  # the insurer's own warning
+])
+def test_an_insurer_impersonated_by_phone_or_text_is_coverage_without_a_level(demo_app, title, want_negative):
+    from contracts.messages import Document
+    doc = Document.create(url=f"http://weibo.example.cn/{abs(hash(title))}.html", source_id="x", channel="weibo",
+                          site="weibo.example.cn", title=title, text=title)
+    scored = demo_app.scorer.score(doc)
+    assert (scored.unit_negativity["sinosig-jl"] >= demo_app.scorer.levels.alert_threshold) == want_negative, title
+    assert "sinosig-jl" not in scored.unit_levels
