@@ -83,6 +83,8 @@ def test_their_positive_and_neutral_twins_are_not(demo_app, text):
     # service, a rebate never paid, calls asked to stop, data used right after a purchase, a retention script, a survey
     # in passing, returns below a deposit, a policy given up at a loss
     "人保财险的车损只肯赔三成，说剩下的让我自己出",
+    "大地保险的车损只赔了两千，还不够修个保险杠",  # 只赔了 does not hide 赔了……还不够
+    "人保财险的车损只赔了一半",
     "太平洋车险的定损员只认修不认换，配件钱要我自己垫",
     "阳光保险的理赔申请被退回了四次，理由每次都不一样",
     "中华联合的车损理赔材料报上去二十多天了",

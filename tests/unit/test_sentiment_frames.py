@@ -196,7 +196,7 @@ def test_the_clause_cues_and_sarcasm_forms_are_configuration(tmp_path):
             for k, f in rules["sarcasm"].items()} == irony.FORMS
     switched = "理赔拖了半年才赔一半，今年车险挪到了平安产险"
     unnamed = "在隔壁那家理赔拖了三个月，这次在人保财险"
-    ironic = "安华农险的效率嘛，报案一个月了，查勘员还在路上"
+    ironic = "安华农险的效率嘛，眼看一个月了，查勘员还在路上"  # (not 报案一个月了: a wait told by its length, found anyway)
 
     def levels(app):
         return [scored_levels(app, t) for t in (switched, unnamed, ironic)]
