@@ -69,6 +69,7 @@ HELDOUT8 = HERE / "heldout8.jsonl"
 # headlines with a news paragraph (fines, executives investigated, results, solvency, ratings, lawsuits, share prices, product
 # withdrawals, 银保 and agent losses, dividends and surrenders, data leaks, outages; 降幅收窄/减亏/扭亏, claims paid growing,
 # replies and 辟谣, regulator notices naming nobody, other insurers' trouble) and 38 posts: ``--heldout9``.
+# Scored before (P/R/F1 0.756/0.654/0.701, coverage 0.0) and after (0.844/0.731/0.783, coverage 0.667) brief `detect10`.
 HELDOUT9 = HERE / "heldout9.jsonl"
 
 
