@@ -24,9 +24,9 @@ import json
 import struct
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from heapq import heapify, heappop, heapreplace
 
 from sentiment import stories as logic
+from sentiment.bands import recent
 
 _Entry = tuple[int, str]  # (seen_us, doc_id): the order of the band rows' index (key, seen_us, doc_id)
 # A stored document: (seq, seen_us, story_id, title_key, numbers as JSON text, sketch as stored)
@@ -108,53 +108,9 @@ class BandIndex:
         return len(gone)
 
     def recent(self, keys: list[int], since: int, limit: int) -> list[str]:
-        """The documents sharing a band with ``keys``, seen since ``since``: each key's newest ``limit``
-        (time, then document id, descending), then the newest ``limit`` of all those (ties in time by
-        document id ascending; a document under two keys counts twice, as a row of each), in document
-        id order. What the band table's query gave (pipeline/stories.py ``_recent_postgres``, kept in the
-        tests as the reference)."""
-        bands = self.bands
-        tails: list[Sequence[_Entry]] = []  # each key's newest rows since ``since``, oldest first
-        count = 0
-        for k in keys:
-            held = bands.get(k)
-            if held is None:
-                continue
-            if not isinstance(held, list):
-                if held[0] >= since:
-                    tails.append((held,))
-                    count += 1
-                continue
-            tail: Sequence[_Entry] = held[-limit:]
-            if tail[0][0] < since:
-                tail = [e for e in tail if e[0] >= since]
-                if not tail:
-                    continue
-            tails.append(tail)
-            count += len(tail)
-        if count <= limit:
-            return sorted({d for tail in tails for _, d in tail})
-        # Near-copies share most of their keys: a long text's keys hold ~100-250 rows of a few dozen documents.
-        # The keys' rows merged newest first (a heap of each key's next row, in C) and read only until the newest
-        # ``limit`` rows and their ties in time are in: ~20-30 rows.
-        heads = [(-tail[-1][0], i, len(tail) - 1) for i, tail in enumerate(tails)]
-        heapify(heads)
-        rows: list[_Entry] = []
-        while heads:
-            newest, i, at = heads[0]
-            if len(rows) >= limit and -newest < rows[limit - 1][0]:
-                break  # every row from here on is older than the newest ``limit``
-            tail = tails[i]
-            rows.append(tail[at])
-            if at:
-                heapreplace(heads, (-tail[at - 1][0], i, at - 1))
-            else:
-                heappop(heads)
-        # The newest ``limit`` rows, ties at the last one's time by document id ascending.
-        edge = rows[limit - 1][0]
-        chosen = [d for t, d in rows if t > edge]
-        chosen += sorted([d for t, d in rows if t == edge])[:limit - len(chosen)]
-        return sorted(set(chosen))
+        """The documents sharing a band with ``keys``, seen since ``since`` (sentiment/bands.py ``recent``, compiled:
+        each key's newest ``limit``, then the newest ``limit`` of all those), in document id order."""
+        return recent(self.bands, keys, since, limit)
 
     def candidate(self, doc_id: str) -> logic.Candidate:
         """The document as ``choose_story`` compares it: parsed once while it is a candidate again and again
