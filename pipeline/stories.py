@@ -53,6 +53,7 @@ from contracts.messages import ScoredDocument
 from pipeline.statedb import connect, is_postgres, lock_key, migrate
 from pipeline.story_index import BandIndex, sketch_bytes
 from sentiment import stories as logic
+from sentiment.sketches import fingerprints
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "stories"
 MAX_CANDIDATES = 20  # most recent documents sharing a band, compared in full
@@ -147,8 +148,8 @@ class StoryStore:
     def assign_many(self, docs: Sequence[ScoredDocument]) -> list[ScoredDocument]:
         """``assign`` for a bus batch in one transaction (one commit, not one
         per document); a document joins stories started earlier in the batch."""
-        prepared = [(doc, _std_zone(doc.published_at or doc.crawled_at), logic.fingerprint(doc.title, doc.text))
-                    for doc in docs]
+        sketches = fingerprints([(doc.title, doc.text) for doc in docs])  # the batch's long texts hashed together
+        prepared = [(doc, _std_zone(doc.published_at or doc.crawled_at), sketch) for doc, sketch in zip(docs, sketches)]
         # (story id, story state) as each document left it: taken at once,
         # before a later document of the batch joins the same story.
         states: list[tuple[str, dict] | None] = []
