@@ -27,15 +27,27 @@ INDEX_LINGER = 0.5
 log = logging.getLogger(__name__)
 
 
+# Container objects allocated (net of those freed) between two young collections; CPython's default is 700.
+GC_YOUNG = 10_000
+
+
 def settle() -> None:
     """Take what is alive now, the role's parts built for the life of the process (configuration,
     the scorer's model, lexicons and automata, stores), out of the garbage collector's reach
     (``gc.freeze``), after collecting what start-up left. A full collection in the hot loop then
     walks the objects the loop made, not ~70 k long-lived ones as well: the score role's CPU per
     document falls 8–18 % (bench/README.md). Nothing is rebuilt later in a role's process, so no
-    frozen object becomes garbage that would be kept."""
+    frozen object becomes garbage that would be kept.
+
+    And a young collection every GC_YOUNG container objects, not 700: a role's batch (100 scored
+    messages, their units and reasons) holds a few thousand at once, which at 700 were walked and
+    promoted several times per batch before they were freed by reference counting anyway (the
+    score role's instructions per long text −1.3 %, bench/README.md); garbage in cycles is still
+    collected, a little later."""
     gc.collect()
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG, older, oldest)
 
 
 def score(app: App, stop: threading.Event) -> None:

@@ -4,7 +4,7 @@ import weakref
 
 import pytest
 
-from yuqing.roles import settle
+from yuqing.roles import GC_YOUNG, settle
 
 
 class Node:
@@ -14,8 +14,10 @@ class Node:
 
 @pytest.fixture
 def unfrozen():
+    threshold = gc.get_threshold()
     yield
     gc.unfreeze()  # the test process goes on making and dropping objects
+    gc.set_threshold(*threshold)
 
 
 def test_settle_collects_garbage_then_freezes_what_is_alive(unfrozen):
@@ -30,3 +32,29 @@ def test_settle_collects_garbage_then_freezes_what_is_alive(unfrozen):
     assert kept.other is None and gc.is_tracked(kept)
     # What is frozen is out of every generation the collector walks.
     assert not any(obj is kept for obj in gc.get_objects())
+
+
+def collections() -> int:
+    return sum(s["collections"] for s in gc.get_stats())
+
+
+def test_a_batch_alive_at_once_is_not_walked_but_cycles_are_still_collected(unfrozen):
+    settle()
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        before = collections()
+        batch = [{"units": [Node()], "reasons": []} for _ in range(1_000)]  # 4,000 containers
+        del batch  # freed by reference counting
+        assert collections() == before  # not walked (at CPython's default of 700 it was, several times)
+        first = Node()
+        first.other = first
+        gone = weakref.ref(first)
+        del first
+        for _ in range(GC_YOUNG):  # garbage in cycles, as a role might make: the collector still runs
+            node = Node()
+            node.other = node
+        assert gone() is None
+    finally:
+        if not was:
+            gc.disable()
