@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 _NUMBER = re.compile(r"\d+")
 # 1 at each BMP character ``\d`` matches, read by ``ord(_DECIMALS[code])`` (native when compiled).
@@ -31,6 +33,20 @@ def numbers_of(norm: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _builtin_sha1() -> Callable[[bytes], Any]:
+    """CPython's own SHA-1 (the ``_sha1`` module, as ``hashlib`` falls back to), else ``hashlib.sha1``: the same
+    digest, without OpenSSL's per-object set-up (≈ 5.7 k instead of 7.8 k instructions per story id)."""
+    try:
+        found: Callable[[bytes], Any] = importlib.import_module("_sha1").sha1
+    except (ImportError, AttributeError):
+        return hashlib.sha1
+    return found
+
+
+_SHA1: Final = _builtin_sha1()
+
+
 def story_id_of(key: str) -> str:
     """``stable_id("story", key)`` (contracts/messages.py), computed here: natively, not through a Python frame."""
-    return hashlib.sha1(f"story\x1f{key}".encode()).hexdigest()[:20]
+    digest: str = _SHA1(f"story\x1f{key}".encode()).hexdigest()
+    return digest[:20]

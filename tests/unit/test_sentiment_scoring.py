@@ -147,6 +147,7 @@ def test_scored_message_as_model_construct_builds_it(scorer):
     assert _DISPLAY_FITS, "sentiment/scored.py scored_document spells ScoredDocument's fields in their order"
     own = [n for n in ScoredDocument.model_fields if n not in Document.model_fields and n not in ("simhash", "story")]
     slow = _construct({**{n: getattr(d, n) for n in Document.model_fields}, **{n: getattr(scored, n) for n in own}})
+    assert type(scored) is ScoredDocument and ScoredDocument.__new__ is object.__new__  # as sentiment/scored.py builds it
     assert list(scored.__dict__.items()) == list(slow.__dict__.items())
     assert scored.model_fields_set == slow.model_fields_set
     assert scored.model_extra == slow.model_extra == {}
@@ -175,6 +176,7 @@ def test_key_terms_drop_the_unit_names_whether_precomputed_or_given(scorer):
 ])
 def test_unit_matches_and_reasons_built_unvalidated_equal_validated_ones(fast, slow):
     a, b = fast(), slow()
+    assert type(a) is type(b) and type(b).__new__ is object.__new__  # built by object.__new__ (sentiment/scored.py)
     assert list(a.__dict__.items()) == list(b.__dict__.items())
     assert a.model_fields_set == b.model_fields_set
     assert a.model_extra == b.model_extra and a.__pydantic_private__ == b.__pydantic_private__

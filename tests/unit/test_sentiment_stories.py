@@ -209,3 +209,10 @@ def test_fingerprint_is_the_smallest_crc32_per_bin_below_and_above_the_numpy_thr
     for h in map(binascii.crc32, windows):
         bins[h % 32] = min(h, bins.get(h % 32, h))
     assert fingerprint(title, text) == tuple(bins.get(b, -1) for b in range(32))
+
+
+@pytest.mark.parametrize("key", ["国寿吉林分公司拒赔引发投诉", "", "abc 123", "𠀋保险"])
+def test_a_story_id_by_title_is_the_stable_id_of_its_key(key):
+    from contracts.messages import stable_id
+    from sentiment.title_keys import story_id_of
+    assert story_id_of(key) == stable_id("story", key)
