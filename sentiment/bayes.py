@@ -67,41 +67,43 @@ class NaiveBayes:
         Raw tokens will do: the vocabulary holds no numbers, punctuation or
         Latin words (see :func:`features` and the training's dropped tags),
         so those are simply unknown here."""
-        return self.known_evidence(self.known(tokens))
+        return self.known_evidence(self.known(list(tokens)))
 
-    def known(self, tokens: Iterable[str]) -> set[str]:
-        """The distinct tokens the model knows (the keys view intersects in
-        C), for :meth:`known_logit` and :meth:`known_drivers`: a segment's
-        score and its reasons share one look-up."""
-        return self.llr.keys() & tokens
+    def known(self, tokens: list[str]) -> dict[str, float]:
+        """The distinct tokens the model knows, each with its log-likelihood ratio (one look-up per token), for
+        :meth:`known_logit` and :meth:`known_drivers`: a segment's score and its reasons share it."""
+        llr = self.llr
+        found: dict[str, float] = {}
+        for t in tokens:
+            v = llr.get(t)
+            if v is not None:
+                found[t] = v
+        return found
 
-    def known_evidence(self, known: set[str]) -> float:
+    def known_evidence(self, known: dict[str, float]) -> float:
         """:meth:`evidence` of the tokens :meth:`known` returned."""
         if not known:
             return 0.0
-        # fsum: exact, so the result does not depend on set order (hash seed).
-        llr = self.llr
-        return math.fsum([llr[f] for f in known]) / math.sqrt(len(known))
+        # fsum: exact, so the result does not depend on the tokens' order.
+        return math.fsum(known.values()) / math.sqrt(len(known))
 
-    def known_logit(self, known: set[str]) -> float:
+    def known_logit(self, known: dict[str, float]) -> float:
         return self.scale * self.known_evidence(known) + self.bias
 
     def logit(self, tokens: Iterable[str]) -> float:
-        return self.known_logit(self.known(tokens))
+        return self.known_logit(self.known(list(tokens)))
 
     def negativity(self, tokens: Iterable[str]) -> float:
         return sigmoid(self.logit(tokens))
 
     def drivers(self, tokens: Iterable[str], n: int = 3) -> list[str]:
         """The tokens that pushed hardest towards negative (for reasons)."""
-        return self.known_drivers(self.known(tokens), n)
+        return self.known_drivers(self.known(list(tokens)), n)
 
-    def known_drivers(self, known: set[str], n: int = 3) -> list[str]:
-        """:meth:`drivers` of the tokens :meth:`known` returned."""
-        llr = self.llr
+    def known_drivers(self, known: dict[str, float], n: int = 3) -> list[str]:
+        """:meth:`drivers` of the tokens :meth:`known` returned (sorted by ratio and token: in any order the same)."""
         scored = []
-        for f in known:
-            v = llr[f]
+        for f, v in known.items():
             if v > 0.5:
                 scored.append((v, f))
         scored.sort(reverse=True)

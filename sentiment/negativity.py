@@ -282,7 +282,7 @@ class NegativityScorer:
         return x, hits, countered, tokens
 
     def _evidence(self, text: str, kind: str, tokens: list[str], advice_title: bool = False, frame: str = ""
-                  ) -> tuple[tuple[float, ...], list[tuple[str, str, float, int, int]], bool, set[str]]:
+                  ) -> tuple[tuple[float, ...], list[tuple[str, str, float, int, int]], bool, dict[str, float]]:
         """:meth:`evidence` with the tokens the model knows instead of all
         tokens (what the segment's drivers are chosen from)."""
         model = self.model
