@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from alerting.templates import post_author
 from contracts.messages import CHANNEL_LABELS, Alert, ScoredDocument
 from pipeline.config import Rules
 from sentiment.assess import Card, Playbook, build_card, main_risk, playbook_for, short_form
@@ -24,8 +25,7 @@ def carriers(docs: Sequence[ScoredDocument], source_names: dict[str, str] | None
     ordered = sorted(docs, key=lambda d: rank.index(d.authority) if d.authority in rank else len(rank))
     out = []
     for d in ordered:
-        who = d.author if d.channel.value in ("weibo", "douyin", "wechat") and d.author else \
-            names.get(d.source_id) or d.site
+        who = post_author(d) or names.get(d.source_id) or d.site
         out.append(f"{AUTHORITY_LABELS[d.authority]}·{who}" if d.authority in AUTHORITY_LABELS else who)
     return list(dict.fromkeys(out))[:6]
 

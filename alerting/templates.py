@@ -44,11 +44,16 @@ def channel_label(value: str) -> str:
 AUTHORED = (Channel.weibo, Channel.douyin, Channel.wechat)
 
 
+def post_author(doc: Document) -> str:
+    """The author of a Weibo, Douyin or WeChat item (AUTHORED), who is its source as readers know it; else ""."""
+    return (doc.author or "") if doc.channel in AUTHORED else ""
+
+
 def source_label(doc: Document) -> str:
     """Where a document came from, as a reader knows it: the source's name
     and its host (吉林新闻网（www.jl.example.cn）), or the host alone; for a
     post, its author (四平的老刘（weibo.com）)."""
-    name = doc.author if doc.channel in AUTHORED and doc.author else doc.source_name
+    name = post_author(doc) or doc.source_name
     return f"{name}（{doc.site}）" if name and doc.site and doc.site not in name else name or doc.site
 
 

@@ -30,7 +30,7 @@ from statistics import median
 from typing import Any
 
 from alerting.assessment import card_for, event_phrases
-from alerting.templates import AUTHORED, FOREIGN_TITLE
+from alerting.templates import FOREIGN_TITLE, post_author
 from console import alert_service, labels
 from console.ports import Ports
 from console.reports import narrative
@@ -212,9 +212,9 @@ def subject(unit: str, title: str, post: Channel | None, phrases: list[str], ris
 
 def _source(ports: Ports, doc: ScoredDocument | None) -> str | None:
     """A case's 来源 as the leaders know it: the site's name (吉林新闻网), a post's author (四平的老刘)."""
-    if doc is not None and doc.channel in AUTHORED and doc.author:
-        return doc.author
-    return ports.source_names.get(doc.source_id) if doc is not None else None
+    if doc is None:
+        return None
+    return post_author(doc) or ports.source_names.get(doc.source_id)
 
 
 def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime) -> dict:
