@@ -106,8 +106,9 @@ class DocumentScorer:
             known = self._chinese_labels[language] = chinese_label(language)
         return known
 
-    def source_weight(self, doc: Document) -> float:
-        return self.source_weights.get(doc.source_id, 1.0)
+    def source_weight(self, source_id: str) -> float:
+        """The source's weight (sources.yaml); an unknown source's is 1.0, an ordinary one's."""
+        return self.source_weights.get(source_id, 1.0)
 
     def score(self, doc: Document, now: datetime | None = None) -> ScoredDocument:
         # The document's fields read from its __dict__, where pydantic keeps them: an attribute of a pydantic model
@@ -140,7 +141,7 @@ class DocumentScorer:
         in_title = {uid for uid, ps in mentions.items() if min(ps, default=title_end) < title_end}
         region = walked.region  # a region word in the text
         source_id, engagement = fields["source_id"], fields["engagement"]
-        weight = self.source_weights.get(source_id, 1.0)  # source_weight(doc)
+        weight = self.source_weight(source_id)
         carrier = self.levels.spread.authority_of(site=fields["site"], source_id=source_id,
                                                   source_name=fields["source_name"], author=fields["author"])
         spread = self._spread(carrier.name if carrier else "", Spread.interactions(engagement))

@@ -106,7 +106,7 @@ def _run(app, stories, docs: list[Document], out: TextIO, show_all: bool, now: d
         out.write(f"\n《{doc.title}》 {doc.site} [{doc.channel.value}]\n")
         if not scored.units:
             out.write("  未匹配任何会员单位\n")
-        weight = app.scorer.source_weight(doc)
+        weight = app.scorer.source_weight(doc.source_id)
         for unit in scored.units:
             uid = unit.unit_id
             neg, rel = scored.unit_negativity.get(uid, 0.0), scored.unit_relevance.get(uid, 0.0)
