@@ -262,6 +262,37 @@ def test_search_shows_highlighted_hits(site, driver):
     wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-trend canvas"))
 
 
+def test_search_filters_are_check_box_lists(site, driver, shots):
+    """Units and sources are ticked in lists (a three-row multiple <select> needed Ctrl-click): the filter box
+    narrows a long list, the legend counts what is ticked, and the search keeps to the ticked units."""
+    app, _, server = site
+    login(driver, server.url, "analyst")
+    driver.get(server.url + "/search?q=理赔")
+    names = {u.id: u.short for u in app.config.members.units}
+    box = driver.find_element(By.ID, "unit")
+    options = box.find_elements(By.CSS_SELECTOR, ".pick-list label")
+    assert len(options) == len(names) > 6
+    typed = names[UNIT_B][:2]
+    box.find_element(By.CSS_SELECTOR, "input.pick-filter").send_keys(typed)
+    visible = [o for o in options if o.is_displayed()]
+    assert names[UNIT_B] in [o.text for o in visible] and len(visible) < len(options)
+    assert all(typed in o.text + o.get_attribute("title") for o in visible)
+    box.find_element(By.CSS_SELECTOR, f'input[value="{UNIT_B}"]').click()
+    assert box.find_element(By.CSS_SELECTOR, ".pick-count").text == "已选 1"
+    driver.find_element(By.ID, "do-search").click()
+    wait(driver).until(EC.url_contains("unit="))
+    assert re.findall(r"[?&]unit=([^&]+)", driver.current_url) == [UNIT_B]
+    assert "会员单位：" + names[UNIT_B] in driver.find_element(By.ID, "active-filters").text
+    shown = driver.find_elements(By.CSS_SELECTOR, "#hits .hit-units")
+    assert all(names[UNIT_B] in u.text.split("、") for u in shown)
+    # The ticked unit comes first after the search, ticked, and the legend still counts it.
+    box = driver.find_element(By.ID, "unit")
+    first = box.find_element(By.CSS_SELECTOR, ".pick-list input")
+    assert first.get_attribute("value") == UNIT_B and first.is_selected()
+    assert box.find_element(By.CSS_SELECTOR, ".pick-count").text == "已选 1"
+    assert driver.save_screenshot(str(shots / "search-filters.png"))
+
+
 def test_search_charts_follow_a_dark_console(site, driver):
     """With the system dark, the charts use ECharts' dark theme (light text) on the dark panel."""
     _, _, server = site
