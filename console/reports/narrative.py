@@ -59,9 +59,17 @@ def key_numbers(cur: dict, prev: dict) -> list[dict]:
             for k, label, unit in KEYS]
 
 
-def _top(rows: list[tuple[str, int, int]], index: int) -> tuple[str, int] | None:
-    best = max(rows, key=lambda r: r[index], default=None)
-    return (best[0], int(best[index])) if best and best[index] else None
+def _top(rows: list[tuple[str, int, int]], index: int, counter: str, most: int = 3) -> tuple[str, str] | None:
+    """Who has the highest figure, and the figure as the 综述 says it: every name tied at the top is named
+    (新闻网站、论坛, （各2条）), not the first of them as if it led alone; past ``most`` tied, 等N + ``counter``."""
+    best = max((int(r[index]) for r in rows), default=0)
+    if not best:
+        return None
+    tied = [r[0] for r in rows if r[index] == best]
+    if len(tied) == 1:
+        return tied[0], f"（{best}条）"
+    names = "、".join(tied[:most]) + (f"等{len(tied)}{counter}" if len(tied) > most else "")
+    return names, f"（各{best}条）"
 
 
 def versus(cur: int, prev: int) -> str:
@@ -85,11 +93,11 @@ def summary(report: dict, cur: dict, prev: dict) -> str:
     parts.append(f"触发有效预警{cur['alerts']}起" + (f"（{levels}）" if levels else "") + vs("alerts"))
     if cur["false_alarms"]:
         parts.append(f"另有{cur['false_alarms']}起预警经核实为误报，已从统计中剔除")
-    channel, unit = _top(report["by_channel"], 2), _top(report["by_unit"], 2)
+    channel, unit = _top(report["by_channel"], 2, "个渠道"), _top(report["by_unit"], 2, "家单位")
     if channel:
-        parts.append(f"负面信息主要来自{channel[0]}（{channel[1]}条）")
+        parts.append(f"负面信息主要来自{channel[0]}{channel[1]}")
     if unit and not report.get("unit"):  # a unit's own report compares with no other unit
-        parts.append(f"会员单位中，{unit[0]}负面信息最多（{unit[1]}条）")
+        parts.append(f"会员单位中，{unit[0]}负面信息最多{unit[1]}")
     if report["cases"]:
         c = report["cases"][0]
         parts.append(f"需重点关注的是{c['subject']}（{c['level']}，{c['risk_type']}，处于{c['stage']}阶段）")

@@ -61,3 +61,26 @@ def test_advice_names_open_orange_and_yellow_cases_instead_of_saying_nothing_sta
         "本期2起预警（橙色1起、黄色1起）尚未办结，涉及乙公司，请相关单位按处置建议跟进并及时回应，今日持续关注后续报道。"]
     done = {**case, "status_value": "resolved"}
     assert narrative.advice(_report(cases=[done]))[0].startswith("本期未发现需重点处置的负面舆情")
+
+
+def _summary(by_channel, by_unit, unit=None):
+    report = _report("weekly", period="2026年11月27日至2026年12月3日", by_level=[], by_channel=by_channel,
+                     by_unit=by_unit, unit=unit)
+    figures = {"total": 19, "negative": 7, "alerts": 0, "false_alarms": 0}
+    return narrative.summary(report, figures, {**figures, "total": 15})
+
+
+def test_summary_names_every_channel_and_unit_tied_at_the_top():
+    """A 综述 said 负面信息主要来自新闻网站（2条） where 论坛 had 2 as well, and named one of three units with 2 as 最多."""
+    text = _summary([("新闻网站", 8, 2), ("论坛", 4, 2), ("微博", 2, 1)],
+                    [("甲公司", 4, 2), ("乙公司", 3, 2), ("丙公司", 3, 2), ("丁公司", 1, 0)])
+    assert "负面信息主要来自新闻网站、论坛（各2条）" in text
+    assert "会员单位中，甲公司、乙公司、丙公司负面信息最多（各2条）" in text
+
+
+def test_summary_names_one_leader_alone_and_caps_a_long_tie():
+    text = _summary([("新闻网站", 8, 3), ("论坛", 4, 2)], [(f"{c}公司", 1, 1) for c in "甲乙丙丁戊"])
+    assert "负面信息主要来自新闻网站（3条）" in text
+    assert "会员单位中，甲公司、乙公司、丙公司等5家单位负面信息最多（各1条）" in text
+    quiet = _summary([("新闻网站", 8, 0)], [("甲公司", 4, 0)])
+    assert "主要来自" not in quiet and "最多" not in quiet
