@@ -222,6 +222,7 @@ def test_lead_on_a_phone_feed_detail_and_ack_page_fit_375px(site, phone, shots):
     labels = driver.find_elements(By.CSS_SELECTOR, "dl.facts dt")
     assert labels and all(dt.size["height"] < 1.6 * labels[0].size["height"] for dt in labels if dt.is_displayed())
     assert "越高越负面" in driver.find_element(By.ID, "negativity").text
+    assert driver.save_screenshot(str(shots / "phone-alert.png"))  # (taken after the loop below, it showed 应急事件)
     for path, shot in (("/search?q=理赔", "phone-search.png"), ("/reports", "phone-reports.png"),
                        ("/emergencies", "phone-emergencies.png")):  # the lead's other pages, at the same width
         driver.get(server.url + path)
@@ -240,7 +241,6 @@ def test_lead_on_a_phone_feed_detail_and_ack_page_fit_375px(site, phone, shots):
             driver.execute_script("const p = document.querySelector('input.date-picker[data-for=start]');"
                                   "p.value = '2026-11-28'; p.dispatchEvent(new Event('change'));")
             assert driver.find_element(By.ID, "start").get_attribute("value") == "2026-11-28"
-    assert driver.save_screenshot(str(shots / "phone-alert.png"))
     url = app.ack_url(alert_id, "李明 <13900000011>").replace(app.config.settings.console_base_url, server.url)
     driver.delete_all_cookies()  # from the SMS: no console login
     driver.get(url)
