@@ -71,6 +71,12 @@ HELDOUT8 = HERE / "heldout8.jsonl"
 # replies and 辟谣, regulator notices naming nobody, other insurers' trouble) and 38 posts: ``--heldout9``.
 # Scored before (P/R/F1 0.756/0.654/0.701, coverage 0.0) and after (0.844/0.731/0.783, coverage 0.667) brief `detect10`.
 HELDOUT9 = HERE / "heldout9.jsonl"
+# The tenth batch (104 items, 51 negative items, 51 negative pairs, written 2026-12-02 20:10 before any scoring): 59 insurer
+# headlines with a news paragraph (fines, executives, results and business metrics falling — 继续率, market share, agents
+# leaving — solvency, lawsuits, outages, product withdrawals, complaint rankings, share prices; look-alikes: cost ratios and
+# surrender rates falling, shrinking losses, replies and 澄清, lawsuits won, non-members and other provinces), 37 posts and
+# 8 overseas English headlines (group results, a bank of the group, ratings, denials): ``--heldout10``.
+HELDOUT10 = HERE / "heldout10.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
