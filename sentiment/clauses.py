@@ -87,7 +87,13 @@ _SEPARATORS: Final = "，,；;：:！!？?|、"
 # another organisation too, whose clause is not the unit's. Configuration: rules.yaml
 # ``clause_cues.unnamed_org`` (:class:`ClauseCues`); these are the defaults.
 UNNAMED_ORG_WORDS = ("别家", "别的公司", "别的保险公司", "其他公司", "其他保险公司", "其它公司", "其它保险公司", "另一家", "上一家",
-                     "原来那家", "之前那家", "以前那家")
+                     "原来那家", "之前那家", "以前那家",
+                     # whose it is (朋友那家理赔拖了半年; 他那边的农险公司拖了三个月): not 他那边 alone, which may be the
+                     # unit's own agent (国寿的业务员收了钱，他那边一直拖着)
+                     "朋友那家", "朋友那边", "朋友家那边", "亲戚那家", "同事那家", "邻居那家", "对方那家", "对方那边",
+                     "那边的保险公司", "那边的农险公司", "那家保险公司", "那家农险公司",
+                     # the market's non-member insurers named without a company word (众安的理赔卡了我半年)
+                     "众安", "华安", "锦泰", "富德", "安邦", "华泰", "英大", "水滴")
 # Verbs of switching insurer (今年车险换成了大地保险, 转投泰康人寿): rules.yaml ``clause_cues.switch_verbs``.
 SWITCH_VERBS = ("换成", "换到", "换了", "转到", "转投", "改投", "转保", "换保", "改买", "改成", "转去", "转入", "投奔")
 

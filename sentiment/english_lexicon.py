@@ -57,6 +57,23 @@ DEFAULT_LEXICON_EN: dict[str, list[str]] = {
         "surrender wave", "taken over by regulator*", "taken over by the regulator*", "regulatory takeover",
         "government takeover", "seized by", "ponzi", "illegal fundraising", "collapse*", "rumour*", "rumor*",
         "downgrade*", "write-down*", "writedown*"],
+    # results falling, a rating outlook cut, a share-price fall (as the Chinese groups: results at most yellow, the
+    # market no level)
+    "业绩下滑": [
+        "profit fell", "profit falls", "profit dropped", "profit drops", "profit declined", "profit declines",
+        "profit slumped", "profit slumps", "profit plunged", "profit plunges", "profit slid", "profit tumbled",
+        "profits fell", "profits dropped", "profits declined", "profits slumped", "profits plunged", "earnings fell",
+        "earnings dropped", "earnings declined", "earnings slumped", "drop in profit", "drop in net profit",
+        "drop in quarterly profit", "drop in quarterly net profit", "drop in annual profit", "drop in annual net profit",
+        "fall in profit", "fall in net profit", "decline in profit", "decline in net profit", "slump in profit",
+        "slump in net profit", "plunge in profit", "plunge in net profit", "profit warning", "lower profit"],
+    "评级下调": [
+        "outlook to negative", "negative outlook", "outlook negative", "negative watch", "cuts rating", "cut rating",
+        "cut its rating", "cuts its rating", "lowered its rating", "lowers its rating", "rating cut"],
+    "市场波动": [
+        "shares fell", "shares fall", "shares dropped", "shares drop", "shares slumped", "shares slump",
+        "shares tumbled", "shares tumble", "shares plunged", "shares plunge", "shares slid", "shares sank",
+        "share price fell", "stock fell", "stock slumped", "stock tumbled"],
 }
 
 DEFAULT_COUNTER_CUES_EN: list[str] = [

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 
 # A lexicon phrase written HEAD…TAIL, each a word or (a|b|c): the head, then
 # figures only (digits, units, %, commas: 净利3.16亿，同比下滑; Chinese numerals and
-# the words of a size: 净利润不足千万 同比下滑, 约三亿元), then the tail. Words
+# the words of a size: 净利润不足千万 同比下滑, 约三亿元, 交上去快两个月了, 已经四十天了), then the tail. Words
 # between (收入增长而赔付下降) break it.
 GAP = "…"
-FIGURES = r"(?:[\d.．,，%％万亿千百元余 零一二两三四五六七八九十]|不足|不到|仅|约|近|超过|超|逾){0,20}?"
+FIGURES = r"(?:[\d.．,，%％万亿千百元余 零一二两三四五六七八九十快]|不足|不到|仅|约|近|超过|超|逾|将近|整整|足足|差不多|已经|已|都){0,20}?"
 # HEAD……TAIL: any words within the sentence between, at most WORDS_GAP characters.
 WORDS = GAP + GAP
 WORDS_GAP = 30

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from sentiment.clauses import NAMED_ORG as _NAMED_ORG
+from sentiment.clauses import ClauseCues
 from sentiment.clauses import names_org as _names_org
 from sentiment.scorer import focus
 from tests.kit import scored_levels
@@ -56,12 +57,24 @@ def test_xx_baoxian_is_a_company_only_where_xx_can_end_a_name(text, named):
     assert _names_org(text) is named
 
 
+@pytest.mark.parametrize(("text", "at"), [("众安的理赔卡了我半年", [0]), ("朋友那家理赔拖了半年", [0]),
+                                          ("他那边的农险公司拖了三个月", [1]), ("理赔拖了半年，保险公司也不解释", [])])
+def test_another_insurer_named_without_a_company_word_or_by_whose_it_is_is_an_organisation(text, at):
+    from sentiment.clauses import org_starts
+    assert org_starts(text) == at
+
+
+# The by-hand scan against the pattern: with no unnamed_org words (the defaults name non-members without a company word,
+# 众安, which the pattern does not know).
+_BARE = ClauseCues(unnamed_org=())
+
+
 def test_names_org_agrees_with_the_pattern_on_random_text_with_baoxian():
     rng = random.Random(5)
     pieces = ["保险", "保", "险", "公司", "人寿", "的", "了", "商业", "这份", "众安", "紫金", "年", "，", "a", "该", " "]
     for _ in range(20_000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8)))
-        assert _names_org(text) is (_NAMED_ORG.search(text) is not None), text
+        assert _BARE.names_org(text) is (_NAMED_ORG.search(text) is not None), text
 
 
 def test_a_non_member_insurer_named_xx_baoxian_keeps_its_trouble_out_of_a_members_clause(app):
@@ -133,7 +146,7 @@ def test_org_starts_are_the_named_org_patterns_matches_before_each_company_word(
     """org_starts tests the two characters before a company word by hand: the
     positions where NAMED_ORG matches right before one, on random text with every
     company word, kinds of insurance, words after 保险 and characters before."""
-    from sentiment.clauses import _INSURANCE_KINDS, _NOT_AFTER_NAME, _ORG_WORD_LIST, org_starts
+    from sentiment.clauses import _INSURANCE_KINDS, _NOT_AFTER_NAME, _ORG_WORD_LIST
 
     rng = random.Random(7)
     pieces = [*_ORG_WORD_LIST, *_INSURANCE_KINDS.split("|")[::9], *_NOT_AFTER_NAME.split("|")[::3], "保险", "保险",
@@ -142,8 +155,8 @@ def test_org_starts_are_the_named_org_patterns_matches_before_each_company_word(
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 7)))
         expected = sorted(i - 2 for org in _ORG_WORD_LIST for i in range(2, len(text))
                           if text.startswith(org, i) and _NAMED_ORG.match(text, i - 2))
-        assert org_starts(text) == expected, text
-        assert _names_org(text) is (_NAMED_ORG.search(text) is not None), text
+        assert _BARE.org_starts(text) == expected, text
+        assert _BARE.names_org(text) is (_NAMED_ORG.search(text) is not None), text
 
 
 def test_han_clauses_are_the_clause_pattern_s_matches():
