@@ -77,6 +77,10 @@ HELDOUT9 = HERE / "heldout9.jsonl"
 # surrender rates falling, shrinking losses, replies and 澄清, lawsuits won, non-members and other provinces), 37 posts and
 # 8 overseas English headlines (group results, a bank of the group, ratings, denials): ``--heldout10``.
 HELDOUT10 = HERE / "heldout10.jsonl"
+# The eleventh batch (51 items, 27 negative, written 2026-12-02 20:35 after brief detect11's changes and before it was
+# ever scored, to check them on items not tuned on): 26 insurer headlines, 21 posts, 4 overseas English headlines:
+# ``--heldout11``.
+HELDOUT11 = HERE / "heldout11.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
