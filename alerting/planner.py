@@ -21,6 +21,7 @@ from alerting.routing import Route, Routing, Target
 from alerting.store import AlertStore, Notification
 from alerting.templates_bundle import failure_notice, ops_message
 from contracts.messages import Alert, OpsAlert, notification_id, stable_id
+from pipeline.config.members import MemberUnit
 from pipeline.config.sms import PARAM_MAX, SmsForm, default_templates
 
 AckUrl = Callable[[str, str], str]  # (alert id, recipient label) -> URL
@@ -34,6 +35,11 @@ def mask(address: str) -> str:
         return f"{name[:2]}***@{domain}"
     return address[:3] + "****" + address[-4:] if len(address) >= 8 else address
 
+
+def sms_names(unit: MemberUnit) -> list[str]:
+    """The names of a unit an SMS may drop from the front of a title it quotes (the SMS names the unit first):
+    its legal and short names and its aliases that name a company (中国人寿吉林省分公司), not bare brands (中国人寿)."""
+    return [unit.name, unit.short, *(a for a in unit.aliases if a.endswith("公司"))]
 
 class Planner:
     def __init__(self, routing: Routing, store: AlertStore, ack_url: AckUrl, console_url: str,
@@ -106,7 +112,7 @@ class Planner:
             unit = self.routing.units.get(alert.unit_id)
             code, short = self.sms_link(alert.id, target.who)
             params = t.sms_params(alert, code, tkind, self.sms_form, unit=unit.short if unit else None,
-                                  risk=t.sms_risk(brief))
+                                  risk=t.sms_risk(brief), names=sms_names(unit) if unit else ())
             payload["sms"] = {**t.sms_message(params, self.sms_form), "short": short}  # enqueue keeps the id
         else:
             payload["robot"] = t.robot_message(alert, brief, ack, tkind, reason, list(target.mentions))

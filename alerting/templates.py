@@ -224,21 +224,45 @@ def sms_risk(brief: dict) -> str:
 
 
 def sms_params(alert: Alert, code: str, kind: str, form: SmsForm, *, unit: str | None = None,
-               risk: str = "") -> dict[str, str]:
+               risk: str = "", names: Sequence[str] = ()) -> dict[str, str]:
     """Values for the approved alert template (短信模板变量): unit (short name), level, risk (what happened:
     the reasons' risk types), title, code (the short ack id; the console's address is fixed in the
     approved text). Every value is single-line, free of anything that reads as a link (the providers
     refuse those) and within the provider's per-variable limit; the title gets what is left of one
-    ``SMS_MAX`` segment, cut with … ."""
+    ``SMS_MAX`` segment, cut with … . The unit is said first, so a title that opens with one of its ``names``
+    (中国人寿吉林省分公司理赔拖了三个月) gives that room to what happened (理赔拖了三个月，谁能管管) when it does not fit
+    whole; a title's closing 。！？ gives way to the template's 。 ."""
     values = {"unit": trim(one_line(unit or alert.unit_name), SMS_UNIT), "level": f"{alert.level.label}{SMS_KIND[kind]}",
               "risk": risk or "负面舆情", "code": code}
     values = {k: fit_variable(v, form.param_max) for k, v in values.items()}
     room = max(4, min(SMS_MAX - len(render(form.templates.alert.text, {**values, "title": ""})), form.param_max))
-    title = alert.representative.title
+    title = sms_title(alert.representative.title, names, room)
     # An overseas story's English title cut to a dozen letters ("Regulator…") tells a Chinese reader
     # nothing; the SMS says it is an English report and the link opens it.
     values["title"] = (foreign_title(title, room) if not has_han(title) else "") or fit_variable(title, room)
     return values
+
+
+SMS_AFTER_NAME = "：:，, 　"  # what may follow a unit's name that opens a title, dropped with it
+SMS_NOT_AFTER_NAME = "的之"  # 平安产险的代理人…: the name is the sentence's subject, not a label to drop
+SMS_TITLE_END = "。！？!?.；;"  # the template goes on with 。详见…
+
+
+def sms_title(title: str, names: Sequence[str], room: int) -> str:
+    """The title an SMS quotes: without its closing 。！？ (the template adds 。), and without a unit's name
+    that opens it when the whole title does not fit ``room`` and enough is left (≥ 6 characters) to say what
+    happened."""
+    title = one_line(title).rstrip(SMS_TITLE_END) or one_line(title)
+    if len(title) <= room:
+        return title
+    for name in sorted((n for n in names if n), key=len, reverse=True):
+        if title.startswith(name):
+            rest = title[len(name):]
+            if rest[:1] in SMS_NOT_AFTER_NAME:
+                break
+            rest = rest.lstrip(SMS_AFTER_NAME)
+            return rest if len(rest) >= 6 else title
+    return title
 
 
 def foreign_title(title: str, room: int) -> str:

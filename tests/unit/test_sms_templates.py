@@ -171,3 +171,51 @@ def test_an_emails_subject_says_an_english_title_is_an_english_report():
     assert subject("Regulator fines Ping An's Jilin property unit over mis-selling and delayed claims") == (
         "【舆情预警·橙色】平安产险：英文报道：Regulator fines Ping An's Jilin…")
     assert subject("平安产险 fined") == "【舆情预警·橙色】平安产险：平安产险 fined"
+
+
+def _alert(title: str):
+    from datetime import datetime, timezone
+
+    from contracts.messages import Alert, DocRef, Level
+    from tests.kit import make_scored
+
+    doc = make_scored({"chinalife-jl": "orange"}, title=title)
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return Alert(id="a1", story_id="s1", unit_id="chinalife-jl", unit_name="国寿吉林", level=Level.orange,
+                 first_seen=at, last_seen=at, doc_count=1, channels=[doc.channel], sites=[doc.site],
+                 representative=DocRef.of(doc), negativity=0.9)
+
+
+NAMES = ["中国人寿保险股份有限公司吉林省分公司", "国寿吉林", "中国人寿吉林省分公司"]
+
+
+@pytest.mark.parametrize("title, expected", [
+    # the SMS names the unit first: the room goes to what happened
+    ("中国人寿吉林省分公司理赔拖了三个月，谁能管管？", "理赔拖了三个月，谁能管管"),
+    ("国寿吉林：重疾险理赔被拒引发客户不满投诉", "重疾险理赔被拒引发客户不满投诉"),
+    ("中国人寿吉林省分公司的代理人销售误导老人购买理财险", "中国人寿吉林省分公司的代理人销售误导…"),  # the name is the subject
+    ("中国人寿吉林省分公司被罚款", "中国人寿吉林省分公司被罚款"),  # fits whole: kept whole
+    ("中国人寿吉林省分公司被罚", "中国人寿吉林省分公司被罚"),
+    ("读者来信：重疾险交了五年，中国人寿吉林省分公司以未如实告知拒赔", "读者来信：重疾险交了五年，中国人寿吉…"),  # not at the front
+    ("客户投诉理赔。", "客户投诉理赔"),  # the template's 。 follows: no 。。
+])
+def test_an_sms_title_gives_the_units_name_at_its_front_to_what_happened(title, expected):
+    from alerting.templates import sms_params
+    from pipeline.config.sms import SmsForm
+
+    form = SmsForm(default_templates("http://127.0.0.1:8080"), 35)
+    params = sms_params(_alert(title), "Ab3dE9xZ", "alert", form, unit="国寿吉林", risk="理赔纠纷", names=NAMES)
+    assert params["title"] == expected
+    text = render(form.templates.alert.text, params)
+    assert len(text) <= 70 and text.startswith("国寿吉林舆情橙色预警：理赔纠纷，") and "。。" not in text and "？。" not in text
+
+
+def test_the_planner_offers_a_units_company_names_not_its_bare_brands():
+    from alerting.planner import sms_names
+    from pipeline.config import load_config
+    from tests.kit import DEMO_CONFIG
+
+    unit = next(u for u in load_config(DEMO_CONFIG).members.units if u.id == "chinalife-jl")
+    names = sms_names(unit)
+    assert {"中国人寿保险股份有限公司吉林省分公司", "国寿吉林", "中国人寿吉林省分公司"} <= set(names)
+    assert "中国人寿" not in names and "China Life" not in names
