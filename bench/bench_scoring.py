@@ -187,9 +187,11 @@ def main() -> None:
 
         def role_pass(batch: list[bytes]) -> None:
             tag = f"p{next(passes)}-".encode()
-            scored = [scorer.score(Document.from_bytes(raw.replace(b'"id":"', b'"id":"' + tag, 1))) for raw in batch]
-            for out in stories.assign_many(scored):
-                out.to_bytes()
+            raws = [raw.replace(b'"id":"', b'"id":"' + tag, 1) for raw in batch]
+            sources = [Document.from_bytes(raw) for raw in raws]
+            scored = [scorer.score(doc) for doc in sources]
+            for out, doc, raw in zip(stories.assign_many(scored), sources, raws):
+                out.to_bytes_from(doc, raw)
 
         def batches(pass_docs: list[Document]) -> list[list[bytes]]:
             encoded = [d.to_bytes() for d in pass_docs]

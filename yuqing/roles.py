@@ -55,23 +55,26 @@ def score(app: App, stop: threading.Event) -> None:
     settle()
 
     def handle(records: Sequence[Record]) -> list[Output]:
-        scored, poison = [], []
+        scored, sources, poison = [], [], []
         for rec in records:
             try:
                 # Scoring is pure; the story store (shared by every scorer
                 # process) then says which story each document joins.
-                scored.append(scorer.score(decode(rec, Document), now=app.clock.now()))
+                source = decode(rec, Document)
+                scored.append(scorer.score(source, now=app.clock.now()))
+                sources.append((source, rec.value))
             except PoisonMessage as e:
                 log.error("score: %s", e)
                 poison.append(dead_letter(rec, str(e), "score"))
         out = []
-        for doc in stories.assign_many(scored):  # one transaction for the batch
+        for doc, (source, raw) in zip(stories.assign_many(scored), sources):  # one transaction for the batch
             metrics.DOCS_SCORED.labels(doc.level.value if doc.level else "none").inc()
             metrics.NEGATIVITY.observe(doc.negativity)
             if doc.level:
                 log.info("doc %s negative for %s (%.2f): %s", doc.id, list(doc.unit_levels), doc.negativity, doc.title)
             # Keyed by story so every document of a story stays in order for the router.
-            out.append(Output(DOCS_SCORED, doc.story_id, doc.to_bytes()))
+            # The record's own bytes carry the document's fields (contracts/messages.py to_bytes_from).
+            out.append(Output(DOCS_SCORED, doc.story_id, doc.to_bytes_from(source, raw)))
         return out + poison
 
     run_stage(app.bus, [DOCS_RAW], "scorer", handle, stop, alarm_after=app.config.settings.store_alarm_after)
