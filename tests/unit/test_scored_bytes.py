@@ -92,3 +92,76 @@ def test_anything_the_record_does_not_carry_as_decoded_is_written_whole():
     counted = out.model_copy(update={"engagement": {"likes": 4}})
     assert ScoredDocument.from_bytes(counted.to_bytes_from(doc, raw)).engagement == {"likes": 4}
     assert out.to_bytes_from(doc, raw) == whole  # the record as pydantic writes it: the same bytes
+
+
+# Decoding: a long text read apart from the rest (contracts/messages.py _text_apart), as pydantic reads it.
+
+def _raw(text_json: bytes | None, **members) -> bytes:
+    """A document's JSON with its text member written as ``text_json`` (None: none), other members added."""
+    base = json.loads(doc_of("x").to_bytes())
+    base.pop("text")
+    base.update(members)
+    body = json.dumps(base, ensure_ascii=False, separators=(",", ":")).encode()
+    return body if text_json is None else body[:-1] + b',"text":' + text_json + b"}"
+
+
+ODD = [
+    '"plain 正文"'.encode(), b'""', b'"\\\\"', b'"\\\\\\""', b'"a\\\\\\\\"', b'"quote \\" inside"', b'"\\n\\t\\/\\b\\f\\r"',
+    b'"\\u4e2d\\u6587"', b'"\\ud83d\\ude00"', b'"\\ud800"', b'"raw\ttab"', b'"raw\x01"', b'"bad \\x escape"',
+    b'"\xff\xfe"', b'"emoji \xf0\x9f\x98\x80 \xe2\x80\xa8"', b'"unterminated', b'5', b'null',
+]
+
+
+@pytest.mark.parametrize("text_json", ODD, ids=range(len(ODD)))
+@pytest.mark.parametrize("cls", [Document, ScoredDocument])
+def test_a_text_read_apart_is_what_pydantic_reads_or_the_same_error(cls, text_json):
+    for raw in (_raw(text_json), _raw(text_json, author="作者")[:-1] + b"}"):
+        try:
+            want = cls.model_validate_json(raw)
+        except ValueError as e:
+            with pytest.raises(ValueError) as got:
+                cls.from_bytes(raw)
+            assert str(got.value) == str(e)  # the dead-letter record says what pydantic says
+        else:
+            got = cls.from_bytes(raw)
+            assert got == want and got.text == want.text and got.model_fields_set == want.model_fields_set
+
+
+def test_a_text_member_that_is_not_the_messages_own_is_left_to_pydantic():
+    own = b'"the text"'
+    cases = [
+        _raw(None, engagement={"text": "5"}),  # nested, lax int; no text of the message's own
+        _raw(own, engagement={"text": "5"}),  # nested as well as the message's own
+        _raw(own)[:-1] + b',"text":"again"}',  # written twice: the last counts
+        _raw(own).replace(b'"title":"', b'"te\\u0078t":"later",' b'"title":"', 1),  # the key spelled with an escape
+        _raw(None, extra={"text": "an extra's"}),  # an unknown member's own text
+        _raw(None, title='"text":"in a title'),  # the key's bytes inside a string
+        _raw(None, **{'"text': "a key with a quote"}),
+        _raw(b'"a"', title="[转载] 标题 {"),  # a bracket before it: read by pydantic, the same
+        b"  " + _raw(own), _raw(own).replace(b'"text":', b'"text" : '),
+    ]
+    for raw in cases:
+        for cls in (Document, ScoredDocument):
+            try:
+                want = cls.model_validate_json(raw)
+            except ValueError:
+                with pytest.raises(ValueError):
+                    cls.from_bytes(raw)
+                continue
+            got = cls.from_bytes(raw)
+            assert got == want and got.text == want.text and got.__pydantic_extra__ == want.__pydantic_extra__
+
+
+def test_the_crawlers_and_the_scorers_messages_have_their_text_read_apart():
+    from contracts.messages import _text_apart
+    for text in TEXTS:
+        raw = doc_of(text).to_bytes()
+        apart = _text_apart(raw)
+        if b"\\u" in raw:  # pydantic writes a control character so: left to pydantic (as a lone surrogate would be)
+            assert apart is None and "\x00" in text
+            continue
+        written = json.dumps(text, ensure_ascii=False)[1:-1].encode()
+        assert apart == (raw.replace(b'"text":"' + written, b'"text":"', 1), text)
+        scored = scored_from(Document.from_bytes(raw)).to_bytes()
+        assert _text_apart(scored) is not None
+        assert ScoredDocument.from_bytes(scored) == ScoredDocument.model_validate_json(scored)
