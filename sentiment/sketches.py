@@ -14,19 +14,8 @@ from typing import Final
 
 import numpy as np
 
-from sentiment.stories import (
-    _CRC_LOW,
-    _CRC_ZERO,
-    _EMPTY,
-    _IRREGULAR,
-    _KEPT_LOWER,
-    _NUMPY_FROM,
-    FINGERPRINT_CHARS,
-    SHINGLE,
-    SKETCH,
-    _title,
-    fingerprint,
-)
+from sentiment.shingle_tables import CRC_LOW, CRC_ZERO, EMPTY, IRREGULAR, KEPT_LOWER, NUMPY_FROM, SHINGLE
+from sentiment.stories import SKETCH, fingerprint, fingerprint_parts
 
 
 def fingerprints(docs: list[tuple[str, str]]) -> list[tuple[int, ...]]:
@@ -35,24 +24,21 @@ def fingerprints(docs: list[tuple[str, str]]) -> list[tuple[int, ...]]:
     joined: list[int] = []  # the documents whose title and lead are hashed together
     texts: list[str] = []
     for i, (title, text) in enumerate(docs):
-        lead = text[:FINGERPRINT_CHARS]
-        if "Σ" in title or "Σ" in lead:
-            continue
-        clean_title = _title(title)[0]
-        if len(clean_title) + len(lead) >= _NUMPY_FROM:
+        parts = fingerprint_parts(title, text)
+        if parts is not None and parts[2]:
             joined.append(i)
-            texts.append(f"{clean_title}{lead}")
+            texts.append(f"{parts[0]}{parts[1]}")
     if len(joined) > 1:
         for i, sketch in zip(joined, _joined_sketches(texts)):
             found[i] = sketch
     return [fingerprint(title, text) if sketch is None else sketch for (title, text), sketch in zip(docs, found)]
 
 
-# The tables as the joined way reads them: the lowered code of each BMP character (as _KEPT_LOWER) and, per
-# position k of the window, the CRC-32 part of a character's low 16 bits (as _CRC_LOW[k]; the CRC of 16 zero bytes
+# The tables as the joined way reads them: the lowered code of each BMP character (as KEPT_LOWER) and, per
+# position k of the window, the CRC-32 part of a character's low 16 bits (as CRC_LOW[k]; the CRC of 16 zero bytes
 # folded into the first), as 64-bit integers: indices and hashes without a conversion pass over the batch's values.
-_LOWER64: Final = _KEPT_LOWER.astype(np.int64)
-_CRC64: Final = [(_CRC_LOW[k] ^ np.uint32(_CRC_ZERO if k == 0 else 0)).astype(np.int64) for k in range(SHINGLE)]
+_LOWER64: Final = KEPT_LOWER.astype(np.int64)
+_CRC64: Final = [(CRC_LOW[k] ^ np.uint32(CRC_ZERO if k == 0 else 0)).astype(np.int64) for k in range(SHINGLE)]
 
 
 def _joined_sketches(texts: list[str]) -> list[tuple[int, ...] | None]:
@@ -63,15 +49,15 @@ def _joined_sketches(texts: list[str]) -> list[tuple[int, ...] | None]:
         return _apart(texts, codes >= 0x10000)
     # mode="wrap": every code is below the table's size (no bounds test per value)
     lowered = _LOWER64.take(codes, mode="wrap")
-    if lowered.max() == _IRREGULAR:
-        return _apart(texts, lowered == _IRREGULAR)
+    if lowered.max() == IRREGULAR:
+        return _apart(texts, lowered == IRREGULAR)
     keep = lowered != 0
     kept = lowered[keep]
     starts = np.zeros(len(texts), dtype=np.intp)
     np.cumsum([len(t) for t in texts[:-1]], out=starts[1:])
     counts = np.add.reduceat(keep, starts, dtype=np.intp)  # each text's kept characters
-    # A text with fewer windows than _NUMPY_FROM is hashed without numpy, alone (fingerprint's ``norm`` way).
-    whole = counts - SHINGLE + 1 >= _NUMPY_FROM
+    # A text with fewer windows than NUMPY_FROM is hashed without numpy, alone (fingerprint's ``norm`` way).
+    whole = counts - SHINGLE + 1 >= NUMPY_FROM
     if not whole.all():
         if not whole.any():
             return [None] * len(texts)
@@ -87,14 +73,14 @@ def _joined_sketches(texts: list[str]) -> list[tuple[int, ...] | None]:
     bins += np.repeat(np.arange(0, m * SKETCH, SKETCH), counts)[:count]  # the window's first character's text
     ends = np.cumsum(counts[:-1])
     bins[(ends[:, None] - np.arange(1, SHINGLE)).ravel()] = m * SKETCH  # spanning two texts: a bin of no text
-    signatures = np.full((m + 1) * SKETCH, _EMPTY, dtype=np.int64)
+    signatures = np.full((m + 1) * SKETCH, EMPTY, dtype=np.int64)
     np.minimum.at(signatures, bins, hashes)
     rows: list[list[int]] = signatures[:m * SKETCH].reshape(m, SKETCH).tolist()
     found: list[tuple[int, ...] | None] = [None] * len(texts)
     at = 0
     for i, ok in enumerate(whole.tolist()):
         if ok:
-            found[i] = tuple([-1 if h == _EMPTY else h for h in rows[at]])
+            found[i] = tuple([-1 if h == EMPTY else h for h in rows[at]])
             at += 1
     return found
 

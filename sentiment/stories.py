@@ -30,12 +30,25 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from sentiment.shingle_tables import (
+    CRC_BYTES,
+    CRC_LOW,
+    CRC_PLANE,
+    CRC_ZERO,
+    EMPTY,
+    HALVES,
+    IRREGULAR,
+    KEEP_BMP,
+    KEPT_LOWER,
+    LOWER_CHARS,
+    NUMPY_FROM,
+    SHINGLE,
+)
 from sentiment.title_keys import numbers_of, story_id_of
 
 if TYPE_CHECKING:  # mypyc's native 64-bit int: compiled, C arithmetic (no tagged-int checks); from source, an int
     from mypy_extensions import i64
 
-SHINGLE: Final = 4
 SKETCH: Final = 32
 BAND: Final = 2
 NEAR_DUPLICATE: Final = 0.6
@@ -99,9 +112,9 @@ def _title(title: str) -> tuple[str, str, tuple[str, ...], str]:
 
 
 def _noise_free(text: str) -> str:
-    """``_NOISE.sub("", text)`` by _LOWER_CHARS (0: a character it drops), the kept runs sliced: no regex call
+    """``_NOISE.sub("", text)`` by LOWER_CHARS (0: a character it drops), the kept runs sliced: no regex call
     (thousands of instructions a headline). The regex where a character is beyond the Basic Multilingual Plane."""
-    keep = _LOWER_CHARS
+    keep = LOWER_CHARS
     parts: list[str] = []
     start = -1  # where the run of kept characters being read began
     for i in range(len(text)):
@@ -117,51 +130,7 @@ def _noise_free(text: str) -> str:
     return text if start == 0 else "".join(parts) + text[start:] if start > 0 else "".join(parts)
 
 
-def _crc_tables() -> tuple[int, list[np.ndarray], list[np.ndarray]]:
-    """CRC-32 of a 4-character (16-byte UTF-32) window by table lookups. For messages of one length CRC-32 is
-    affine over GF(2): crc(x) = crc(0…0) ^ L(x) with L linear, so L of a window is the XOR of L of each of its
-    bytes alone. Per character position k of the window: a table over the character's low 16 bits (bytes 4k and
-    4k+1) and one over its plane (byte 4k+2; byte 4k+3 of a code point is always 0)."""
-    zero = binascii.crc32(bytes(16))
-
-    def byte_alone(pos: int) -> np.ndarray:
-        return np.array([binascii.crc32(bytes(pos) + bytes((b,)) + bytes(15 - pos)) ^ zero for b in range(256)],
-                        dtype=np.uint32)
-
-    low = [(byte_alone(4 * k + 1)[:, None] ^ byte_alone(4 * k)[None, :]).ravel() for k in range(SHINGLE)]
-    return zero, low, [byte_alone(4 * k + 2) for k in range(SHINGLE)]
-
-
-_CRC_ZERO, _CRC_LOW, _CRC_PLANE = _crc_tables()
-# The same per byte position of the window, as Python ints (4 x 256 x 4 entries: the window's
-# bytes 4k, 4k+1 and 4k+2 at 256 * (4k + j) + byte; byte 4k+3 of a code point is always 0).
-_CRC_BYTES: Final = [int(binascii.crc32(bytes(pos) + bytes((b,)) + bytes(15 - pos)) ^ _CRC_ZERO)
-                     for pos in range(4 * SHINGLE) for b in range(256)]
-# The characters _NOISE keeps (alphanumeric in Unicode's sense, as ``re``'s \w without "_"), for the BMP.
-_KEEP_BMP = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
-# str.lower() of each BMP character where it is one BMP character whatever its neighbours; _IRREGULAR where it
-# is not (İ lowers to two characters, Σ to σ or ς).
-_IRREGULAR: Final = 0xFFFFFFFF
-
-
-def _lower_code(c: int) -> int:
-    low = chr(c).lower()
-    return ord(low) if len(low) == 1 and ord(low) < 0x10000 and c != 0x3A3 else _IRREGULAR
-
-
-# Both at once: 0 for a character _NOISE drops (NUL is one), else its lower case or _IRREGULAR.
-_KEPT_LOWER = np.where(_KEEP_BMP, np.array([_lower_code(c) for c in range(0x10000)], dtype=np.uint32), 0).astype(np.uint32)
-_EMPTY: Final = 1 << 32  # above every CRC-32: a bin no shingle fell into
-# The same tables as strings, read natively by ``ord(table[i])`` (mypyc: no boxed ints, whose values
-# above 2^30 cost a slow unboxing each): the lowered code of each BMP character (0: dropped, 0xFFFF:
-# irregular, as _IRREGULAR) and, at ``(2 * k + j) << 16 | code``, half j (16 bits) of _CRC_LOW[k][code].
-_LOWER_CHARS: Final = np.where(_KEPT_LOWER == _IRREGULAR, 0xFFFF, _KEPT_LOWER).astype("<u4").tobytes().decode("utf-32-le")
-_HALVES: Final = np.concatenate([(_CRC_LOW[k] >> (16 * j)) & 0xFFFF for k in range(SHINGLE) for j in range(2)]) \
-    .astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
-# Below this many characters (or windows) numpy's fixed cost per call is more than the work it saves: short
-# texts (headlines, posts) take the plain way.
-_NUMPY_FROM: Final = 128
-_WINDOWS = [slice(4 * i, 4 * (i + SHINGLE)) for i in range(_NUMPY_FROM)]
+_WINDOWS = [slice(4 * i, 4 * (i + SHINGLE)) for i in range(NUMPY_FROM)]
 _WHOLE = [slice(None)]  # a text shorter than a shingle: one window
 # Compiled (mypyc), short texts' windows are hashed by table lookups in native code; from source, each window is
 # sliced and hashed by zlib in C (fewer interpreted steps). The same values either way.
@@ -178,12 +147,12 @@ def _lower(text: str) -> str:
 
 def _normalised(text: str) -> str:
     """``_NOISE.sub("", text).lower()``, by a table lookup in numpy when the text is long and all in the BMP."""
-    if len(text) < _NUMPY_FROM:
+    if len(text) < NUMPY_FROM:
         return _lower(_NOISE.sub("", text))
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # lone surrogates: dropped
     if codes.max() >= 0x10000:
         return _lower(_NOISE.sub("", text))
-    return _lower(codes[_KEEP_BMP[codes]].tobytes().decode("utf-32-le"))
+    return _lower(codes[KEEP_BMP[codes]].tobytes().decode("utf-32-le"))
 
 
 def _lowered_codes(clean_title: str, lead: str) -> np.ndarray | None:
@@ -192,8 +161,8 @@ def _lowered_codes(clean_title: str, lead: str) -> np.ndarray | None:
     codes = np.frombuffer(f"{clean_title}{lead}".encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if codes.max() >= 0x10000:  # lone surrogates are in the BMP (and dropped)
         return None
-    lowered = _KEPT_LOWER.take(codes)
-    if lowered.max() == _IRREGULAR:
+    lowered = KEPT_LOWER.take(codes)
+    if lowered.max() == IRREGULAR:
         return None
     return lowered[lowered != 0]
 
@@ -201,41 +170,41 @@ def _lowered_codes(clean_title: str, lead: str) -> np.ndarray | None:
 def shingle_hashes(norm: str) -> np.ndarray:
     """CRC-32 (zlib's) of each character 4-gram of ``norm`` as UTF-32-LE bytes, one per start (one window if shorter)."""
     count = len(norm) - SHINGLE + 1
-    if count < _NUMPY_FROM:
+    if count < NUMPY_FROM:
         return np.fromiter(_few_hashes(norm), dtype=np.int64, count=max(1, count))
     return _code_hashes(np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32))
 
 
 def _code_hashes(codes: np.ndarray) -> np.ndarray:
-    """:func:`shingle_hashes` of at least ``_NUMPY_FROM`` windows, from the code points."""
+    """:func:`shingle_hashes` of at least ``NUMPY_FROM`` windows, from the code points."""
     count = codes.size - SHINGLE + 1
     low = (codes & 0xFFFF).astype(np.intp)
-    hashes = np.full(count, _CRC_ZERO, dtype=np.uint32)
+    hashes = np.full(count, CRC_ZERO, dtype=np.uint32)
     for k in range(SHINGLE):
-        hashes ^= _CRC_LOW[k].take(low[k:k + count])
+        hashes ^= CRC_LOW[k].take(low[k:k + count])
     plane = codes >> 16
     if plane.any():  # characters beyond the Basic Multilingual Plane
         for k in range(SHINGLE):
-            hashes ^= _CRC_PLANE[k].take(plane[k:k + count])
+            hashes ^= CRC_PLANE[k].take(plane[k:k + count])
     return hashes.astype(np.int64)
 
 
 def _few_hashes(norm: str) -> Iterator[int]:
-    """:func:`shingle_hashes` of a text with fewer than ``_NUMPY_FROM`` windows: each sliced and hashed in C by map."""
+    """:func:`shingle_hashes` of a text with fewer than ``NUMPY_FROM`` windows: each sliced and hashed in C by map."""
     count = len(norm) - SHINGLE + 1
     return map(binascii.crc32, map(norm.encode("utf-32-le").__getitem__, _WINDOWS[:count] if count > 0 else _WHOLE))
 
 
 def _window_sketch(norm: str) -> tuple[int, ...]:
     """``_sketch(list(_few_hashes(norm)))`` by table lookups in native code: the CRC-32 of a window is that of 16
-    zero bytes XOR each of its bytes' own entry in ``_CRC_BYTES`` (four characters of four bytes: ``SHINGLE`` is 4)."""
+    zero bytes XOR each of its bytes' own entry in ``CRC_BYTES`` (four characters of four bytes: ``SHINGLE`` is 4)."""
     data = norm.encode("utf-32-le")
     count = len(norm) - SHINGLE + 1
     if count <= 0:
         return _sketch([binascii.crc32(data)])
-    t = _CRC_BYTES
-    zero: int = _CRC_ZERO
-    sketch = [_EMPTY] * SKETCH
+    t = CRC_BYTES
+    zero: int = CRC_ZERO
+    sketch = [EMPTY] * SKETCH
     for i in range(count):
         at = 4 * i
         h = (zero ^ t[data[at]] ^ t[256 + data[at + 1]] ^ t[1024 + data[at + 4]] ^ t[1280 + data[at + 5]]
@@ -244,7 +213,7 @@ def _window_sketch(norm: str) -> tuple[int, ...]:
             h ^= t[512 + data[at + 2]] ^ t[1536 + data[at + 6]] ^ t[2560 + data[at + 10]] ^ t[3584 + data[at + 14]]
         if h < sketch[h & (SKETCH - 1)]:
             sketch[h & (SKETCH - 1)] = h
-    return tuple([-1 if h == _EMPTY else h for h in sketch])
+    return tuple([-1 if h == EMPTY else h for h in sketch])
 
 
 def _char_sketch(title: str, lead: str) -> tuple[int, ...] | None:
@@ -254,9 +223,9 @@ def _char_sketch(title: str, lead: str) -> tuple[int, ...] | None:
     character beyond the BMP, an irregular lower case) or the text has fewer than ``SHINGLE`` kept characters.
     A bin's values share their low 5 bits (``SKETCH`` is 32), so the bins keep ``h >> 5``; the locals are i64."""
     text = f"{title}{lead}"
-    lower = _LOWER_CHARS
-    half = _HALVES
-    zero: i64 = _CRC_ZERO
+    lower = LOWER_CHARS
+    half = HALVES
+    zero: i64 = CRC_ZERO
     empty: i64 = 1 << 27
     sketch: list[i64] = [empty] * SKETCH
     kept: i64 = 0
@@ -289,18 +258,31 @@ def _char_sketch(title: str, lead: str) -> tuple[int, ...] | None:
 
 def _sketch(hashes: list[int]) -> tuple[int, ...]:
     """The smallest hash per bin (the bin: the hash's low bits), -1 for an empty bin."""
-    sketch = [_EMPTY] * SKETCH
+    sketch = [EMPTY] * SKETCH
     for h in hashes:
         if h < sketch[h & (SKETCH - 1)]:
             sketch[h & (SKETCH - 1)] = h
-    return tuple([-1 if h == _EMPTY else h for h in sketch])
+    return tuple([-1 if h == EMPTY else h for h in sketch])
 
 
 def _signature(hashes: np.ndarray) -> tuple[int, ...]:
     """:func:`_sketch` of many hashes, in C."""
-    signature = np.full(SKETCH, _EMPTY, dtype=np.int64)
+    signature = np.full(SKETCH, EMPTY, dtype=np.int64)
     np.minimum.at(signature, hashes & (SKETCH - 1), hashes)
-    return tuple([-1 if h == _EMPTY else h for h in signature.tolist()])
+    return tuple([-1 if h == EMPTY else h for h in signature.tolist()])
+
+
+def fingerprint_parts(title: str, text: str) -> tuple[str, str, bool] | None:
+    """What :func:`fingerprint` hashes by the tables (sentiment/shingle_tables.py), and
+    sentiment/sketches.py ``fingerprints`` for a batch: the noise-free title (:func:`_title`), the lead (the
+    text's first ``FINGERPRINT_CHARS`` characters) and whether they are long enough for numpy (its fixed cost per
+    call pays from ``NUMPY_FROM`` characters); None where a Σ is in them (its lower case depends on its
+    neighbours, σ or ς at a word's end, which the per-character tables cannot say)."""
+    lead = text[:FINGERPRINT_CHARS]
+    if "Σ" in title or "Σ" in lead:
+        return None
+    clean_title = _title(title)[0]
+    return clean_title, lead, len(clean_title) + len(lead) >= NUMPY_FROM
 
 
 def fingerprint(title: str, text: str) -> tuple[int, ...]:
@@ -312,19 +294,17 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
     The text hashed is ``_NOISE.sub("", title + lead).lower()`` (lead: the text's first ``FINGERPRINT_CHARS``
     characters); ``_NOISE`` drops characters one by one, so the title's part is the noise-free title
     :func:`_title` keeps for the story id."""
-    lead = text[:FINGERPRINT_CHARS]
-    if "Σ" in title or "Σ" in lead:
-        # Its lower case depends on its neighbours (σ, or ς at a word's end), which the
-        # per-character tables cannot say: the whole text, lowered by Python's own str.lower.
-        norm = _normalised(f"{title}{lead}")
+    parts = fingerprint_parts(title, text)
+    if parts is None:  # a Σ: the whole text, lowered by Python's own str.lower
+        norm = _normalised(f"{title}{text[:FINGERPRINT_CHARS]}")
         if not norm:
             return ()
-        return _signature(shingle_hashes(norm)) if len(norm) - SHINGLE + 1 >= _NUMPY_FROM \
+        return _signature(shingle_hashes(norm)) if len(norm) - SHINGLE + 1 >= NUMPY_FROM \
             else _sketch(list(_few_hashes(norm)))
-    clean_title = _title(title)[0]
-    if len(clean_title) + len(lead) >= _NUMPY_FROM:
+    clean_title, lead, by_numpy = parts
+    if by_numpy:
         codes = _lowered_codes(clean_title, lead)
-        if codes is not None and codes.size - SHINGLE + 1 >= _NUMPY_FROM:
+        if codes is not None and codes.size - SHINGLE + 1 >= NUMPY_FROM:
             return _signature(_code_hashes(codes))
         norm = codes.tobytes().decode("utf-32-le") if codes is not None else (clean_title + _NOISE.sub("", lead)).lower()
     else:
@@ -334,7 +314,7 @@ def fingerprint(title: str, text: str) -> tuple[int, ...]:
         norm = (clean_title + _NOISE.sub("", lead)).lower()
     if not norm:
         return ()
-    if len(norm) - SHINGLE + 1 >= _NUMPY_FROM:  # beyond the tables' characters
+    if len(norm) - SHINGLE + 1 >= NUMPY_FROM:  # beyond the tables' characters
         return _signature(shingle_hashes(norm))
     # Headlines and posts: the smallest hash per bin in Python (numpy's fixed
     # cost per call is more than a few dozen windows take here).
