@@ -102,8 +102,10 @@ class Message(BaseModel):
                 except ValueError:  # pydantic's ValidationError: said again below, of the message as it came
                     pass
                 else:
-                    message.__dict__["text"] = apart[1]
-                    return message
+                    fields = message.__dict__
+                    if fields["text"] == _HELD:  # else a "text" member after it counted (the last one does)
+                        fields["text"] = apart[1]
+                        return message
         return cls.model_validate_json(data)
 
 
@@ -246,23 +248,25 @@ class ScoredDocument(Document):
 
 _CLOSE = ord("}")
 _BACKSLASH = ord("\\")
+_HELD = "\x00"  # the text member's value while the rest is validated, written \u0000 (NUL: in no text read apart)
 # The messages whose long text from_bytes reads apart: their ``text`` is a plain str field.
 _TEXT_APART: tuple[type[Message], ...] = (Document, ScoredDocument)
 
 
 def _text_apart(data: bytes) -> tuple[bytes, str] | None:
-    """``data`` with the value of its ``text`` member emptied, and that value (read by the json module's
-    string scanner, strictly); None unless that is exactly what the JSON parser would read.
+    """``data`` with the value of its ``text`` member replaced by ``_HELD`` (``\\u0000``), and that value (read by
+    the json module's string scanner, strictly); None where that is not what the JSON parser would read.
 
     pydantic's JSON parser takes ≈ 40 instructions a byte of a long Chinese text (finding its end, checking and
     decoding its UTF-8), ≈ 118 k of a long document's 148 k; CPython's UTF-8 decoder and the json module's scanner
-    take ≈ 16 (bench/README.md). The member is the message's own ``"text":"`` — the first, not after a backslash
-    (a quote inside a string), with no ``{`` or ``[`` before it (nothing nested opened: it is the object's own),
-    and the only ``"text"`` outside its value with no ``\\u`` outside it either (no other spelling of the key:
-    repeated, the last would count). Its value ends at the first quote no backslash escapes; it is read as
-    pydantic reads it: invalid UTF-8, a raw control character or a bad escape raise (the caller then lets
-    pydantic say what is wrong), and a ``\\u`` escape (a lone surrogate: json reads it, pydantic does not)
-    is left to pydantic. The rest, ``"text":""`` in its place, is valid JSON exactly when the message is."""
+    take ≈ 16 (bench/README.md). The member is the message's own ``"text":"``: the first, not after a backslash
+    (a quote inside a string), with no ``{`` or ``[`` before it (nothing nested opened: it is the object's own).
+    Its value ends at the first quote no backslash escapes; it is read as pydantic reads it: invalid UTF-8, a raw
+    control character or a bad escape raise (the caller then lets pydantic say what is wrong), and a ``\\u``
+    escape (a lone surrogate: json reads it, pydantic does not) is left to pydantic. The rest is valid JSON
+    exactly when the message is; a ``text`` member after this one, however its key is spelled, counts instead
+    (the last one does), which the caller sees as a text other than ``_HELD`` — none after it holds ``_HELD``
+    itself, as there is no ``\\u`` after it."""
     if data[:1] != b"{":
         return None
     key = data.find(b'"text":"')
@@ -277,9 +281,7 @@ def _text_apart(data: bytes) -> tuple[bytes, str] | None:
         if (end - first) % 2 == 0:
             break
         end = data.find(b'"', end + 1)
-    if end < 0 or data.find(b'"text"', 0, key) >= 0 or data.find(b'"text"', end) >= 0:
-        return None
-    if data.find(b"\\u", 0, key) >= 0 or data.find(b"\\u", end) >= 0:
+    if end < 0 or data.find(b"\\", end) >= 0 and data.find(b"\\u", end) >= 0:
         return None
     value = data[start:end]
     if value.find(b"\\") >= 0 and value.find(b"\\u") >= 0:
@@ -288,7 +290,7 @@ def _text_apart(data: bytes) -> tuple[bytes, str] | None:
         text = scanstring(value.decode("utf-8") + '"', 0, True)[0]
     except ValueError:  # UnicodeDecodeError, json's JSONDecodeError
         return None
-    return data[:start] + data[end:], text
+    return data[:start] + b"\\u0000" + data[end:], text
 # A Document's fields as the scored message's bytes take them from the raw message: a set (pydantic-core reads a
 # set's members faster than a frozenset's), never changed; all but ``engagement`` compared by identity (the
 # scorer copies that dict).

@@ -161,7 +161,7 @@ def test_the_crawlers_and_the_scorers_messages_have_their_text_read_apart():
             assert apart is None and "\x00" in text
             continue
         written = json.dumps(text, ensure_ascii=False)[1:-1].encode()
-        assert apart == (raw.replace(b'"text":"' + written, b'"text":"', 1), text)
+        assert apart == (raw.replace(b'"text":"' + written + b'"', b'"text":"\\u0000"', 1), text)
         scored = scored_from(Document.from_bytes(raw)).to_bytes()
         assert _text_apart(scored) is not None
         assert ScoredDocument.from_bytes(scored) == ScoredDocument.model_validate_json(scored)
