@@ -217,7 +217,8 @@ def main() -> None:
         short_len = 0.0
         for _ in range(rounds):
             rows["ours"].append(pass_rate(score, fresh_long()))
-            rows["role"].append(pass_rate(role_pass, batches(fresh_long())) * ROLE_BATCH)  # batches/s to docs/s
+            role_batches = batches(fresh_long())  # batches/s to docs/s: the last one may be short (--docs 150)
+            rows["role"].append(pass_rate(role_pass, role_batches) * sum(map(len, role_batches)) / len(role_batches))
             rows["base"].append(pass_rate(sentiments, [f"{d.title}\n{d.text}" for d in fresh_long()[:args.baseline_docs]]))
             shorts = fresh_short()
             rows["short"].append(pass_rate(score, shorts))
