@@ -26,15 +26,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
+from typing import Final
 
-from sentiment.tokenize import is_word
+from sentiment.tokenize import KEPT, UNKNOWN, UNTAGGED, WordTags, is_word
 
 KEEP_TAGS = ("n", "nr", "ns", "nt", "nz", "vn", "m", "eng")
 LEAD_CHARS = 400
 MAX_TERMS = 24
 COMMON = frozenset(["保险", "公司", "分公司", "客户", "理赔", "问题", "情况", "工作", "消费者", "市民", "网友", "记者", "近日", "今年", "目前", "时间", "相关", "部门", "电话", "保单", "保费", "业务员", "代理人", "服务", "方面", "人员", "单位", "事情", "东西", "大家", "朋友", "时候", "一个", "一次", "一下", "两个", "三个", "现在", "今天", "昨天", "投保", "对方", "多次", "全部", "内容", "一份", "第一", "材料", "通知", "消息", "发文", "表示", "记者"])
-_NUMBER = re.compile(r"\d")
+_NUMBER: Final = re.compile(r"\d")  # Final: compiled, no module dict look-up per use
 _KEPT_TAGS: dict[str, bool] = {}
+_BY_COUNT: Final = itemgetter(1)
 
 
 @dataclass(frozen=True)
@@ -66,18 +68,42 @@ class NameParts:
         return cls(kept, frozenset(n[i:j] for n in kept for i in range(len(n)) for j in range(i + 1, len(n) + 1)))
 
 
+class OwnNames:
+    """The names key terms leave out (:func:`key_terms`): the ``known`` units' names (with their substrings,
+    NameParts) and ``own_names``; a word goes when it is part of one of them or contains one. Built once per set
+    of units by the scorer (DocumentScorer.key_terms)."""
+
+    def __init__(self, own_names: Iterable[str] = (), known: Iterable[NameParts] = ()) -> None:
+        self.units = list(known)
+        covered: set[str] = set()  # the known units' names (their substrings are in their parts)
+        for k in self.units:  # loops, not star-arguments from generators (a tuple built per call)
+            covered.update(k.names)
+        rest = [n for n in own_names if n and n not in covered]
+        self.rest_parts = NameParts.of(rest).parts  # the other names' substrings
+        names = covered.union(rest)
+        self.names = frozenset(names)
+        self.lengths = sorted({len(n) for n in names})
+        self.shortest = self.lengths[0] if self.lengths else 0
+
+    def drops(self, word: str) -> bool:
+        """Whether ``word`` is part of a name or contains one: a look-up per unit, then the word's own substrings
+        looked up in the names (words are short, names many); a word no longer than the shortest name can only
+        contain a name it equals, which the first tests find."""
+        return (_in_parts(word, self.units) or word in self.rest_parts
+                or (len(word) > self.shortest and _contains_any(word, self.names, self.lengths)))
+
+
 def key_terms(tagged: list[tuple[str, str]], own_names: Iterable[str] = (),
               common: frozenset[str] = COMMON, known: Iterable[NameParts] = ()) -> list[str]:
     """The identifying terms of a text from its (token, part of speech)
     pairs (a list: compiled, a list is walked by index, an iterable through
     the iterator protocol; punctuation is dropped here too), most frequent first, without the words that are part of one of
     ``own_names`` or of the ``known`` units' names, or contain one."""
-    units = list(known)
-    names = {n for n in own_names if n}
-    covered: set[str] = set()  # the known units' names (their substrings are in their parts)
-    for k in units:  # loops, not star-arguments from generators (a tuple built per call)
-        covered.update(k.names)
-    names.update(covered)
+    return tagged_terms(tagged, OwnNames(own_names, known), common)
+
+
+def tagged_terms(tagged: list[tuple[str, str]], own: OwnNames, common: frozenset[str] = COMMON) -> list[str]:
+    """:func:`key_terms` with the names to leave out built already."""
     counts: dict[str, int] = {}  # in order of first use, as Counter keeps it
     kept_tags = _KEPT_TAGS  # a module global is a dict look-up per use, compiled too
     for word, tag in tagged:
@@ -90,23 +116,35 @@ def key_terms(tagged: list[tuple[str, str]], own_names: Iterable[str] = (),
             kept = kept_tags[tag] = tag.startswith(KEEP_TAGS)
         if (kept or (tag == "x" and _NUMBER.search(word))) and word not in common and is_word(word):
             counts[word] = counts.get(word, 0) + 1
-    # "word in some name": the known units' substrings, and one substring
-    # test against the other names joined by a character no token contains;
-    # "some name in word": the word's own substrings looked up in the set
-    # (words are short, names many); a word no longer than the shortest name
-    # can only contain a name it equals, which the first test finds.
-    joined = "\x00".join([n for n in names if n not in covered])
-    lengths = sorted({len(n) for n in names})
-    shortest = lengths[0] if lengths else 0
-    drop: list[str] = []
-    for w in counts:  # a look-up per unit and word (not parts.intersection(counts): a walk of counts per unit)
-        if (_in_parts(w, units) or (w in joined and "\x00" not in w)
-                or (len(w) > shortest and _contains_any(w, names, lengths))):
-            drop.append(w)
-    for word in drop:
-        del counts[word]  # the others keep their order: ties stay in order of first use
-    # Counter.most_common: a stable sort by count, so ties stay in order of first use.
-    return [w for w, _ in sorted(counts.items(), key=itemgetter(1), reverse=True)[:MAX_TERMS]]
+    return _ranked(counts, own)
+
+
+def key_terms_of(tokens: list[str], tags: WordTags, own: OwnNames, common: frozenset[str] = COMMON
+                 ) -> list[str] | None:
+    """:func:`key_terms` of a text cut already (:meth:`Tokenizer.cut`), each token's tag told by ``tags``
+    (``Tokenizer.word_tags(KEEP_TAGS)``) instead of tagging the text again — the same terms; None when a token's
+    tag cannot be told alone (tokenize.UNKNOWN): then the caller tags the text."""
+    counts: dict[str, int] = {}
+    for word in tokens:
+        if len(word) < 2 or word in common or not is_word(word):
+            continue
+        kind = tags.kind(word)
+        if kind == KEPT or (kind == UNTAGGED and _NUMBER.search(word)):
+            counts[word] = counts.get(word, 0) + 1
+        elif kind == UNKNOWN:
+            return None
+    return _ranked(counts, own)
+
+
+def _ranked(counts: dict[str, int], own: OwnNames) -> list[str]:
+    """The counted words that ``own`` does not drop, most frequent first (ties in order of first use: Counter's
+    most_common is a stable sort by count), at most MAX_TERMS."""
+    ranked: list[tuple[str, int]] = []
+    for w, n in counts.items():  # in order of first use
+        if not own.drops(w):
+            ranked.append((w, n))
+    ranked.sort(key=_BY_COUNT, reverse=True)
+    return [w for w, _ in ranked[:MAX_TERMS]]
 
 
 def _in_parts(word: str, units: list[NameParts]) -> bool:
@@ -116,7 +154,7 @@ def _in_parts(word: str, units: list[NameParts]) -> bool:
     return False
 
 
-def _contains_any(word: str, names: set[str], lengths: list[int]) -> bool:
+def _contains_any(word: str, names: frozenset[str], lengths: list[int]) -> bool:
     n = len(word)
     for k in lengths:
         if k > n:

@@ -33,7 +33,7 @@ from sentiment.automaton import any_in
 from sentiment.bayes import NaiveBayes
 from sentiment.clauses import DEFAULT_CUES, ClauseCues, han_clauses, list_item, own_part, within
 from sentiment.frames import FrameCues
-from sentiment.incidents import LEAD_CHARS, NameParts, key_terms
+from sentiment.incidents import KEEP_TAGS, LEAD_CHARS, NameParts, OwnNames, key_terms_of, tagged_terms
 from sentiment.levels import LevelPolicy
 from sentiment.matching import UnitMatcher, UnitSpec
 from sentiment.negativity import Negativity, NegativityScorer, SegmentScore, aggregate
@@ -42,14 +42,14 @@ from sentiment.schemes import SchemeMatcher, SchemeSpec
 from sentiment.scored import most_severe, rule_match, scored_document, unit_match, unit_reasons
 from sentiment.spread import Spread, is_own_response
 from sentiment.stories import story_id_for
-from sentiment.tokenize import TaggedText, Tokenizer, sentence_spans
+from sentiment.tokenize import CutText, Tokenizer, WordTags, sentence_spans
 
 CONTEXT_WEIGHT = 0.85  # a sentence near a mention, or the body under a title naming the unit
 
 
 def lead_of(title: str, text: str) -> str:
-    """The title and lead the key terms come from (tagged once in :meth:`DocumentScorer.score` when the text runs
-    past the lead, else by :meth:`DocumentScorer.key_terms`: one string, so both give the same terms)."""
+    """The title and lead the key terms come from (cut once in :meth:`DocumentScorer.score`, or by
+    :meth:`DocumentScorer.key_terms`: one string, so both give the same terms)."""
     return f"{title}\n{text[:LEAD_CHARS]}"
 
 
@@ -72,6 +72,8 @@ class DocumentScorer:
         # One walk per document finds the aliases, the exclusions, the region and the scheme words.
         self.matcher = UnitMatcher(units, self.region_words, self.schemes.words)
         self._parts: dict[str, NameParts] = {}
+        self._owns: dict[tuple[tuple[str, ...], tuple[str, ...]], OwnNames] = {}  # key terms' names left out
+        self._word_tags: WordTags | None = None  # the key terms' tags of tokens cut already, at the first alert
         self._spreads: dict[tuple[str, int], Spread] = {}
         self.negativity = NegativityScorer(self.tokenizer, lexicon, negation_cues, model, risk_weights,
                                            routine_cues=routine_cues, hedge_cues=hedge_cues,
@@ -154,13 +156,15 @@ class DocumentScorer:
         advice_title = chinese and bool(mentions) and self.negativity.advice_title(title)
         # A resolution, clarification or appointment title (sentiment/frames.py) frames every segment.
         frame = self.negativity.frame_title(title) if chinese and mentions else ""
-        # The title and lead tagged once: the key terms' words, and the tokens of the segments found in them.
-        # Only for a text longer than the lead: a short text (a headline, a post) most often needs no key terms
-        # (no level), and its one or two segments save less than tagging it whole costs (+1 % per short text).
-        lead: TaggedText | None = None
+        # A long text's title and lead cut once: the tokens of the segments found in them, and the key terms' words
+        # (their tags from the dictionary, tokenize.WordTags). A short text (a headline, a post) is its own lead: its
+        # segments are cut alone (they are most of it, and most short texts need no key terms: no level), and the
+        # key terms' cut of it takes the segments' tokens (``pieces``) and cuts only the rest.
+        lead: CutText | None = None
+        pieces: dict[str, list[str]] = {}
         if chinese and mentions and len(text) > LEAD_CHARS:
             lead_text = lead_of(title, text)
-            lead = TaggedText(lead_text, self.tokenizer.tags(lead_text))
+            lead = CutText(lead_text, self.tokenizer.cut(lead_text))
 
         units, unit_negativity, unit_levels, unit_relevance, reasons = [], {}, {}, {}, []
         for uid, positions in mentions.items():
@@ -171,7 +175,8 @@ class DocumentScorer:
             segments = self._segments(title, spans, body_start, positions, mentions, uid,
                                       title_counts=uid in in_title or not in_title, chinese=chinese,
                                       starts=starts)
-            neg = self._score(segments, cache, self.negativity if chinese else self.english, advice_title, frame, lead)
+            neg = self._score(segments, cache, self.negativity if chinese else self.english, advice_title, frame, lead,
+                              pieces)
             rel = relevance(specific=bool(um and um.specific), in_title=uid in in_title, mentions=len(positions),
                             region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
             unit_negativity[uid] = neg.score
@@ -191,7 +196,7 @@ class DocumentScorer:
             doc, units, [rule_match(h.scheme_id, h.unit_id, list(h.terms)) for h in hits],
             max(unit_negativity.values(), default=0.0), unit_negativity, reasons,
             most_severe(unit_levels), unit_levels, level_reasons, spread.authority,
-            own_units, self.key_terms(doc, units, lead) if unit_levels and chinese else [],
+            own_units, self.key_terms(doc, units, lead, pieces) if unit_levels and chinese else [],
             story_id_for(title, fields["id"]), now or datetime.now(timezone.utc), unit_relevance)
 
     def _spread(self, authority: str, engagement: int) -> Spread:
@@ -205,13 +210,43 @@ class DocumentScorer:
             spread = self._spreads[key] = Spread(authority=authority, engagement=engagement)
         return spread
 
-    def key_terms(self, doc: Document, units: list[UnitMatch], lead: TaggedText | None = None) -> list[str]:
-        """The identifying terms of the title and lead (``lead``: tagged already), without the matched units'
-        names (incidents.py)."""
-        names = [a for u in units for a in (u.unit_name, *u.aliases)]
-        known = [parts for u in units if (parts := self._name_parts(u.unit_id)) is not None]
-        tagged = lead.pairs if lead is not None else self.tokenizer.tags(lead_of(doc.title, doc.text))
-        return key_terms(tagged, names, known=known)
+    def key_terms(self, doc: Document, units: list[UnitMatch], lead: CutText | None = None,
+                  pieces: dict[str, list[str]] | None = None) -> list[str]:
+        """The identifying terms of the title and lead (``lead``: cut already; else cut here, with ``pieces``: the
+        tokens of some of its parts, tokenize.Tokenizer.cut_with), without the matched units' names (incidents.py)."""
+        own = self._own_names(units)
+        if lead is None:
+            fields = doc.__dict__  # as in score()
+            text = lead_of(fields["title"], fields["text"])
+            lead = CutText(text, self.tokenizer.cut_with(text, pieces) if pieces else self.tokenizer.cut(text))
+        tags = self._word_tags
+        if tags is None:
+            tags = self._word_tags = self.tokenizer.word_tags(KEEP_TAGS)
+        terms = key_terms_of(lead.tokens, tags, own)
+        if terms is None:  # a token whose tag only the text tells (tokenize.WordTags), remembered from it
+            pairs = self.tokenizer.tags(lead.text)
+            tags.learn(pairs)
+            terms = tagged_terms(pairs, own)
+        return terms
+
+    def _own_names(self, units: list[UnitMatch]) -> OwnNames:
+        """The matched units' names for the key terms, once per set of units: a unit's name, its aliases and their
+        substrings (a unit the matcher does not know: its id, the name the message gives it)."""
+        ids: list[str] = []
+        names: list[str] = []
+        for u in units:
+            fields = u.__dict__  # a pydantic model's fields, read without its attribute hook
+            ids.append(fields["unit_id"])
+            names.append(fields["unit_name"])
+            names.extend(fields["aliases"])
+        key = (tuple(ids), tuple(names))
+        own = self._owns.get(key)
+        if own is None:
+            if len(self._owns) >= 1_000:
+                self._owns.clear()
+            known = [parts for uid in ids if (parts := self._name_parts(uid)) is not None]
+            own = self._owns[key] = OwnNames(names, known)
+        return own
 
     def _name_parts(self, unit_id: str) -> NameParts | None:
         """The unit's names and their substrings, built at its first alert."""
@@ -266,8 +301,10 @@ class DocumentScorer:
         return segments
 
     def _score(self, segments: list[tuple[str, float, str]], cache: dict[tuple[str, float], SegmentScore],
-               scorer: Any, advice_title: bool = False, frame: str = "", lead: TaggedText | None = None
-               ) -> Negativity:
+               scorer: Any, advice_title: bool = False, frame: str = "", lead: CutText | None = None,
+               pieces: dict[str, list[str]] | None = None) -> Negativity:
+        """``lead``: the text's title and lead cut (a long text), where segments found in it take their tokens;
+        ``pieces``: each segment cut here, by its text (for the key terms of a short text: DocumentScorer.key_terms)."""
         # Units of one document share titles and sentences: score each once.
         scored = []
         for text, weight, kind in segments:
@@ -276,6 +313,8 @@ class DocumentScorer:
             if found is None:  # advice_title: Chinese documents only (the English scorer has no such feature)
                 if isinstance(scorer, NegativityScorer):  # narrowed: a native call, not a method found by name
                     tokens = lead.cut(text) if lead is not None else None
+                    if tokens is None and pieces is not None:
+                        tokens = pieces[text] = self.tokenizer.cut(text)  # what segment() would cut
                     found = cache[key] = scorer.segment(text, weight, kind, advice_title, frame, tokens)
                 else:
                     found = cache[key] = (scorer.segment(text, weight, kind, advice_title, frame)

@@ -85,11 +85,11 @@ def test_round4_is_round_to_four_places_bit_for_bit():
         assert struct.pack("d", round4(x)) == struct.pack("d", round(x, 4)), x
 
 
-def test_a_tagged_texts_substrings_are_cut_as_jieba_cuts_them():
-    """tokenize.TaggedText gives a segment's tokens from the title and lead tagged once for the key terms:
+def test_a_cut_texts_substrings_are_cut_as_jieba_cuts_them():
+    """tokenize.CutText gives a segment's tokens from the title and lead cut once:
     whatever it gives must be jieba's own cut of the substring (runs of Han characters, letters and digits
     cut alone; spaces, line breaks, "\\r\\n", punctuation, ASCII joiners such as . % -)."""
-    from sentiment.tokenize import TaggedText
+    from sentiment.tokenize import CutText
 
     tok = Tokenizer(extra_words=["中国人寿吉林省分公司", "人保财险"])
     frags = ["中国人寿吉林省分公司", "人保财险", "拒赔", "理赔", "王先生", "太过分了", "，", "。", "！", " ", "\r\n", "\n", "\r",
@@ -99,16 +99,16 @@ def test_a_tagged_texts_substrings_are_cut_as_jieba_cuts_them():
     found = 0
     for _ in range(600):
         text = "".join(rng.choice(frags) for _ in range(rng.randrange(1, 25)))
-        tagged = TaggedText(text, tok.tags(text))
-        assert [w for w, _ in tagged.pairs] == tok.cut(text)
+        whole = CutText(text, tok.cut(text))
+        assert whole.tokens == [w for w, _ in tok.tags(text)]
         for _ in range(20):
             a = rng.randrange(0, len(text))
             part = text[a:rng.randrange(a + 1, len(text) + 1)]
-            got = tagged.cut(part)
+            got = whole.cut(part)
             if got is not None:
                 found += 1
                 assert got == tok.cut(part), (text, part)
     assert found > 2_000  # most substrings that start and end at punctuation or spaces are given
     sentence = "中国人寿吉林省分公司拒赔，王先生表示太过分了。"
-    assert TaggedText(sentence, tok.tags(sentence)).cut("王先生表示太过分了。") == ["王先生", "表示", "太过分", "了", "。"]
-    assert TaggedText(sentence, tok.tags(sentence)).cut("先生表示") is None  # inside a run of Han characters
+    assert CutText(sentence, tok.cut(sentence)).cut("王先生表示太过分了。") == ["王先生", "表示", "太过分", "了", "。"]
+    assert CutText(sentence, tok.cut(sentence)).cut("先生表示") is None  # inside a run of Han characters
