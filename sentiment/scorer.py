@@ -140,7 +140,7 @@ class DocumentScorer:
             found.extend(p for p in (h.positions or alias_positions) if p not in found)
         scheme_units = {h.unit_id for h in hits}
         title_end = len(title)
-        in_title = {uid for uid, ps in mentions.items() if min(ps, default=title_end) < title_end}
+        in_title = {uid for uid, ps in mentions.items() if _any_before(ps, title_end)}
         region = walked.region  # a region word in the text
         source_id, engagement = fields["source_id"], fields["engagement"]
         weight = self.source_weight(source_id)
@@ -194,7 +194,7 @@ class DocumentScorer:
             reasons.extend(unit_reasons(neg, uid))
         return scored_document(
             doc, units, [rule_match(h.scheme_id, h.unit_id, list(h.terms)) for h in hits],
-            max(unit_negativity.values(), default=0.0), unit_negativity, reasons,
+            _highest(unit_negativity), unit_negativity, reasons,
             most_severe(unit_levels), unit_levels, level_reasons, spread.authority,
             own_units, self.key_terms(doc, units, lead, pieces) if unit_levels and chinese else [],
             story_id_for(title, fields["id"]), now or datetime.now(timezone.utc), unit_relevance)
@@ -321,6 +321,24 @@ class DocumentScorer:
                                           if advice_title or frame else scorer.segment(text, weight, kind))
             scored.append(found)
         return Negativity(aggregate([s.score for s in scored]), scored)
+
+
+def _any_before(positions: list[int], end: int) -> bool:
+    """``min(positions, default=end) < end`` (a builtin called with a keyword goes through Python's call protocol)."""
+    for p in positions:  # noqa: SIM110 -- no generator (mypyc)
+        if p < end:
+            return True
+    return False
+
+
+def _highest(scores: dict[str, float]) -> float:
+    """``max(scores.values(), default=0.0)``, the first of equal ones (as max keeps it)."""
+    best = 0.0
+    first = True
+    for x in scores.values():
+        if first or x > best:
+            best, first = x, False
+    return best
 
 
 # Clauses: split at Chinese and ASCII punctuation, whitespace (headline
