@@ -157,7 +157,7 @@ class DocumentScorer:
         # A resolution, clarification or appointment title (sentiment/frames.py) frames every segment.
         frame = self.negativity.frame_title(title) if chinese and mentions else ""
         # A long text's title and lead cut once: the tokens of the segments found in them, and the key terms' words
-        # (their tags from the dictionary, tokenize.WordTags). A short text (a headline, a post) is its own lead: its
+        # (their tags told from the tokens, tokenize.WordTags). A short text (a headline, a post) is its own lead: its
         # segments are cut alone (they are most of it, and most short texts need no key terms: no level), and the
         # key terms' cut of it takes the segments' tokens (``pieces``) and cuts only the rest.
         lead: CutText | None = None
