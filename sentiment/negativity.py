@@ -325,7 +325,7 @@ class NegativityScorer:
 
     def segment(self, text: str, weight: float = 1.0, kind: str = "sentence",
                 advice_title: bool = False, frame: str = "", tokens: list[str] | None = None) -> SegmentScore:
-        """``tokens``: ``text``'s precise-mode tokens when the caller has them (tokenize.TaggedText)."""
+        """``tokens``: ``text``'s precise-mode tokens when the caller has them (tokenize.CutText)."""
         words = self._tok.cut(text) if tokens is None else tokens
         x, hits, countered, known = self._evidence(text, kind, words, advice_title, frame)
         score = self.combination.probability(x) * weight
