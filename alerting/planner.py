@@ -12,6 +12,7 @@ signed ack link.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from alerting.acklinks import ShortLink
 from alerting.routing import Route, Routing, Target
 from alerting.store import AlertStore, Notification
 from alerting.templates_bundle import failure_notice, ops_message
+from contracts.language import has_han
 from contracts.messages import Alert, OpsAlert, notification_id, stable_id
 from pipeline.config.members import MemberUnit
 from pipeline.config.sms import PARAM_MAX, SmsForm, default_templates
@@ -38,8 +40,16 @@ def mask(address: str) -> str:
 
 def sms_names(unit: MemberUnit) -> list[str]:
     """The names of a unit an SMS may drop from the front of a title it quotes (the SMS names the unit first):
-    its legal and short names and its aliases that name a company (中国人寿吉林省分公司), not bare brands (中国人寿)."""
-    return [unit.name, unit.short, *(a for a in unit.aliases if a.endswith("公司"))]
+    its legal and short names, its aliases naming a company (中国人寿吉林省分公司), and each Chinese brand among its
+    aliases with the unit's own branch (太平洋保险 + 吉林分公司, the place read off its legal name …公司吉林省分公司) —
+    never a brand alone (中国人寿却以…) nor another province's branch."""
+    companies = [a for a in unit.aliases if a.endswith("公司")]
+    brands = [a for a in unit.aliases if has_han(a) and a not in companies]
+    place = re.search(r"公司(\w{2,4}?)分公司$", unit.name)
+    places = {place[1], place[1].removesuffix("省")} if place else set()
+    return list(dict.fromkeys([unit.name, unit.short, *companies,
+                               *(f"{b}{p}分公司" for b in brands for p in sorted(places))]))
+
 
 class Planner:
     def __init__(self, routing: Routing, store: AlertStore, ack_url: AckUrl, console_url: str,

@@ -186,7 +186,7 @@ def _alert(title: str):
                  representative=DocRef.of(doc), negativity=0.9)
 
 
-NAMES = ["中国人寿保险股份有限公司吉林省分公司", "国寿吉林", "中国人寿吉林省分公司"]
+NAMES = ["中国人寿保险股份有限公司吉林省分公司", "国寿吉林", "中国人寿吉林省分公司", "中国人寿吉林分公司"]
 
 
 @pytest.mark.parametrize("title, expected", [
@@ -198,6 +198,9 @@ NAMES = ["中国人寿保险股份有限公司吉林省分公司", "国寿吉林
     ("中国人寿吉林省分公司被罚", "中国人寿吉林省分公司被罚"),
     ("读者来信：重疾险交了五年，中国人寿吉林省分公司以未如实告知拒赔", "读者来信：重疾险交了五年，中国人寿吉…"),  # not at the front
     ("客户投诉理赔。", "客户投诉理赔"),  # the template's 。 follows: no 。。
+    ("中国人寿吉林分公司因销售误导被吉林监管局罚款", "因销售误导被吉林监管局罚款"),  # a brand and its branch
+    ("中国人寿广东分公司理赔纠纷一审判决出炉了", "中国人寿广东分公司理赔纠纷一审判决出…"),  # not the unit's branch
+    ("中国人寿却以未如实告知为由拒赔重疾险客户", "中国人寿却以未如实告知为由拒赔重疾险…"),  # a bare brand: kept
 ])
 def test_an_sms_title_gives_the_units_name_at_its_front_to_what_happened(title, expected):
     from alerting.templates import sms_params
@@ -210,12 +213,15 @@ def test_an_sms_title_gives_the_units_name_at_its_front_to_what_happened(title, 
     assert len(text) <= 70 and text.startswith("国寿吉林舆情橙色预警：理赔纠纷，") and "。。" not in text and "？。" not in text
 
 
-def test_the_planner_offers_a_units_company_names_not_its_bare_brands():
+def test_the_planner_offers_a_units_chinese_names():
     from alerting.planner import sms_names
     from pipeline.config import load_config
     from tests.kit import DEMO_CONFIG
 
     unit = next(u for u in load_config(DEMO_CONFIG).members.units if u.id == "chinalife-jl")
     names = sms_names(unit)
-    assert {"中国人寿保险股份有限公司吉林省分公司", "国寿吉林", "中国人寿吉林省分公司"} <= set(names)
-    assert "中国人寿" not in names and "China Life" not in names
+    assert {"中国人寿保险股份有限公司吉林省分公司", "国寿吉林", "中国人寿吉林省分公司", "国寿吉林省分公司"} <= set(names)
+    assert "中国人寿" not in names and "China Life" not in names  # a brand only with the unit's own branch
+    assert not any("广东" in n for n in names) and len(names) == len(set(names))
+    cpic = next(u for u in load_config(DEMO_CONFIG).members.units if u.id == "cpic-pc-jl")
+    assert "太平洋保险吉林分公司" in sms_names(cpic)  # 太平洋保险 (a brand) + the place of 中国太平洋…公司吉林分公司
