@@ -143,8 +143,21 @@ def test_a_scorer_for_other_units_shares_everything_but_the_units(tmp_path):
     assert [u.unit_id for u in clone.score(doc).units] == ["abc"]
     assert "abc" not in {u.unit_id for u in scorer.score(doc).units}
     if COMPILED:
-        pytest.skip("compiled: the attributes of a native class are not listed by vars(); checked from source")
-    own = {"matcher", "_parts", "schemes"}
+        pytest.skip("compiled: the attributes of a native class are not listed by vars(); checked from source by "
+                    "test_the_clones_parts_are_checked_from_source_when_compiled")
+    own = {"matcher", "_parts", "schemes", "_owns"}  # _owns: key terms' own names, by the units' names
     assert set(vars(clone)) == set(vars(scorer))
     assert {name for name, value in vars(scorer).items() if getattr(clone, name) is not value} == own
     app.close()
+
+
+def test_the_clones_parts_are_checked_from_source_when_compiled():
+    # CI runs compiled, where the check above skips: it runs here from source, in a subprocess (a part added to
+    # DocumentScorer that with_units neither took over nor listed went unseen in CI before).
+    if not COMPILED:
+        pytest.skip("sentiment/ runs from source: the check ran in this process")
+    env = {**os.environ, sentiment.PURE_ENV: "1"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", __file__, "-k",
+                           "shares_everything_but_the_units"],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
