@@ -200,6 +200,9 @@ def reader_title(title: str) -> str:
     return title if has_han(title) or not title else FOREIGN_TITLE + title
 
 
+OWN_UNIT = "本单位"  # how a unit's own report names it in its 综述 and 研判与建议
+
+
 def subject(unit: str, title: str, post: Channel | None, phrases: list[str], risk: str) -> str:
     """How the 综述 and 研判与建议 name a case: a headline is quoted after its unit (国寿吉林“…”); a case that
     is a Weibo or Douyin post's opening (cut off mid-sentence) is told as what netizens reported —
@@ -217,7 +220,7 @@ def _source(ports: Ports, doc: ScoredDocument | None) -> str | None:
     return post_author(doc) or ports.source_names.get(doc.source_id)
 
 
-def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime) -> dict:
+def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime, own: bool = False) -> dict:
     docs = [d for d in (ports.get_doc(i) for i in ports.alert_doc_ids(alert.id)[:100]) if d is not None]
     raised = datetime.fromisoformat(detected[alert.id]) if alert.id in detected else alert.first_seen
     card = card_for(alert, docs, ports.config.rules, raised, as_of, ports.source_names, ports.tz)
@@ -231,7 +234,8 @@ def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime)
     post = alert.representative.channel if head is None and alert.representative.channel in POSTS else None
     return {
         "id": alert.id, "title": title,
-        "subject": subject(unit, title, post, event_phrases(alert, docs), card.risk_type),
+        # A unit's own report says 本单位 where the association's names the unit (its masthead names it already).
+        "subject": subject(OWN_UNIT if own else unit, title, post, event_phrases(alert, docs), card.risk_type),
         "url": head.url if head else alert.representative.url, "site": head.site if head else alert.representative.site,
         # A reader knows 吉林新闻网, not its host name.
         "source": _source(ports, head or rep) or alert.representative.site,
@@ -251,12 +255,12 @@ def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime)
     }
 
 
-def _cases(ports: Ports, period: Period, real: list[Alert], detected: dict[str, str]) -> list[dict]:
+def _cases(ports: Ports, period: Period, real: list[Alert], detected: dict[str, str], own: bool = False) -> list[dict]:
     """The 典型案例: the most serious alerts first, blue ones never — a 蓝色 alert (一般关注, e-mail only) is
     counted in the numbers and the handling table, not held up to the leaders as a typical case."""
     ranked = sorted((a for a in real if a.level != Level.blue), key=lambda a: (a.level.rank, -a.doc_count, -a.negativity))
     as_of = min(ports.now(), _bounds(ports, period)[1])
-    return [_case(ports, a, detected, as_of) for a in ranked[:CASES[period.kind]]]
+    return [_case(ports, a, detected, as_of, own) for a in ranked[:CASES[period.kind]]]
 
 
 def _handling(ports: Ports, alerts: list[Alert], dismissed: list[Alert]) -> list[dict]:
@@ -360,7 +364,8 @@ def build(ports: Ports, period: Period, issue: int | None = None, unit_id: str |
                         if u in ports.unit_names},
         "by_level": [(labels.level(k), n) for k, n in sorted(cur["by_level"].items(), key=lambda kv: Level(kv[0]).rank)],
         "risks": [(r, cur["risks"].get(r, 0), prev["risks"].get(r, 0)) for r in risks],
-        "cases": _cases(ports, period, [a for a in cur["alert_list"] if a.id not in untold], detected),
+        "cases": _cases(ports, period, [a for a in cur["alert_list"] if a.id not in untold], detected,
+                        own=unit_id is not None),
         "blue_alerts": sum(1 for a in cur["alert_list"] if a.id not in untold and a.level == Level.blue),
         "handling": _handling(ports, cur["alert_list"], cur["dismissed"]),
         "false_alarms": _false_alarm_list(ports, cur["dismissed"]),

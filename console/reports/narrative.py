@@ -139,7 +139,9 @@ def advice(report: dict) -> list[str]:
         out.append("、".join(c["subject"] for c in spreading[:3]) + f"仍处于{spreading[0]['stage']}阶段，"
                    f"{word}需持续跟踪转载与评论变化，防止舆情升级。")
     slow = [h for h in report["handling"] if h["unacknowledged"]]
-    if slow:
+    if slow and report.get("unit"):  # a unit's own report: its own alerts, asked of the unit itself
+        out.append(f"本单位仍有{sum(h['unacknowledged'] for h in slow)}起预警未确认，请尽快确认并反馈处置进展。")
+    elif slow:
         out.append("、".join(f"{h['unit']}（{h['unacknowledged']}起）" for h in slow[:5])
                    + "仍有预警未确认，请相关单位宣传工作负责人尽快确认并反馈处置进展。")
     rising = [(r, cur, prev) for r, cur, prev in report["risks"] if cur > prev and cur >= 2]
@@ -147,7 +149,8 @@ def advice(report: dict) -> list[str]:
         r, cur, prev = max(rising, key=lambda x: x[1] - x[2])
         # A first period (nothing monitored before) has no 增多 to speak of: 较多, 上期无数据 said once above.
         grew = f"较多（{cur}条）" if report.get("first_period") else f"增多（{cur}条，上期{prev}条）"
-        out.append(f"{r}类负面信息{grew}，建议{word}重点关注此类问题，会员单位对照排查同类风险。")
+        who = "本单位" if report.get("unit") else "会员单位"  # a unit's own report asks the unit itself
+        out.append(f"{r}类负面信息{grew}，建议{word}重点关注此类问题，{who}对照排查同类风险。")
     if report["false_alarms"]:
         out.append(f"本期{len(report['false_alarms'])}起误报已单独列出，建议据此调整监测关键词与规则，减少误报。")
     open_cases = [c for c in report["cases"] if c["status_value"] != "resolved" and c not in open_red]

@@ -271,6 +271,10 @@ def test_a_units_report_counts_that_unit_only(world):
     other = app.config.unit(UNIT_B)
     text = " ".join([r["summary"], *r["advice"]])
     assert other.name not in text and other.short not in text and "乙公司" not in text
+    # Its own cases are 本单位's, not named in full after the masthead that names the unit already.
+    assert f"需重点关注的是本单位“{r['cases'][0]['title']}”" in r["summary"]
+    assert app.config.unit(UNIT_A).name not in r["summary"].split("需重点关注的是")[1]
+    assert r["cases"][0]["unit"] == app.config.unit(UNIT_A).name  # the case card still says 涉及单位 in full
 
 
 def _fields(element) -> list[str]:

@@ -84,3 +84,11 @@ def test_summary_names_one_leader_alone_and_caps_a_long_tie():
     assert "会员单位中，甲公司、乙公司、丙公司等5家单位负面信息最多（各1条）" in text
     quiet = _summary([("新闻网站", 8, 0)], [("甲公司", 4, 0)])
     assert "主要来自" not in quiet and "最多" not in quiet
+
+
+def test_a_units_own_report_asks_the_unit_itself():
+    rising = {"risks": [("理赔纠纷", 4, 1)], "handling": [{"unit": "甲公司", "unacknowledged": 2}]}
+    assert any("会员单位对照排查" in line for line in narrative.advice(_report("weekly", **rising)))
+    own = narrative.advice(_report("weekly", unit={"id": "a", "name": "甲公司"}, **rising))
+    assert any("本单位对照排查同类风险" in line for line in own) and not any("会员单位" in line for line in own)
+    assert "本单位仍有2起预警未确认，请尽快确认并反馈处置进展。" in own and not any("甲公司" in line for line in own)
