@@ -200,9 +200,6 @@ def reader_title(title: str) -> str:
     return title if has_han(title) or not title else FOREIGN_TITLE + title
 
 
-OWN_UNIT = "本单位"  # how a unit's own report names it in its 综述 and 研判与建议
-
-
 def subject(unit: str, title: str, post: Channel | None, phrases: list[str], risk: str) -> str:
     """How the 综述 and 研判与建议 name a case: a headline is quoted after its unit (国寿吉林“…”); a case that
     is a Weibo or Douyin post's opening (cut off mid-sentence) is told as what netizens reported —
@@ -235,7 +232,7 @@ def _case(ports: Ports, alert: Alert, detected: dict[str, str], as_of: datetime,
     return {
         "id": alert.id, "title": title,
         # A unit's own report says 本单位 where the association's names the unit (its masthead names it already).
-        "subject": subject(OWN_UNIT if own else unit, title, post, event_phrases(alert, docs), card.risk_type),
+        "subject": subject(narrative.OWN_UNIT if own else unit, title, post, event_phrases(alert, docs), card.risk_type),
         "url": head.url if head else alert.representative.url, "site": head.site if head else alert.representative.site,
         # A reader knows 吉林新闻网, not its host name.
         "source": _source(ports, head or rep) or alert.representative.site,

@@ -59,6 +59,9 @@ def key_numbers(cur: dict, prev: dict) -> list[dict]:
             for k, label, unit in KEYS]
 
 
+OWN_UNIT = "本单位"  # how a unit's own report names the unit (its masthead names it already)
+
+
 def _top(rows: list[tuple[str, int, int]], index: int, counter: str, most: int = 3) -> tuple[str, str] | None:
     """Who has the highest figure, and the figure as the 综述 says it: every name tied at the top is named
     (新闻网站、论坛, （各2条）), not the first of them as if it led alone; past ``most`` tied, 等N + ``counter``."""
@@ -140,7 +143,7 @@ def advice(report: dict) -> list[str]:
                    f"{word}需持续跟踪转载与评论变化，防止舆情升级。")
     slow = [h for h in report["handling"] if h["unacknowledged"]]
     if slow and report.get("unit"):  # a unit's own report: its own alerts, asked of the unit itself
-        out.append(f"本单位仍有{sum(h['unacknowledged'] for h in slow)}起预警未确认，请尽快确认并反馈处置进展。")
+        out.append(f"{OWN_UNIT}仍有{sum(h['unacknowledged'] for h in slow)}起预警未确认，请尽快确认并反馈处置进展。")
     elif slow:
         out.append("、".join(f"{h['unit']}（{h['unacknowledged']}起）" for h in slow[:5])
                    + "仍有预警未确认，请相关单位宣传工作负责人尽快确认并反馈处置进展。")
@@ -149,7 +152,7 @@ def advice(report: dict) -> list[str]:
         r, cur, prev = max(rising, key=lambda x: x[1] - x[2])
         # A first period (nothing monitored before) has no 增多 to speak of: 较多, 上期无数据 said once above.
         grew = f"较多（{cur}条）" if report.get("first_period") else f"增多（{cur}条，上期{prev}条）"
-        who = "本单位" if report.get("unit") else "会员单位"  # a unit's own report asks the unit itself
+        who = OWN_UNIT if report.get("unit") else "会员单位"  # a unit's own report asks the unit itself
         out.append(f"{r}类负面信息{grew}，建议{word}重点关注此类问题，{who}对照排查同类风险。")
     if report["false_alarms"]:
         out.append(f"本期{len(report['false_alarms'])}起误报已单独列出，建议据此调整监测关键词与规则，减少误报。")

@@ -117,12 +117,12 @@ def search_page(request: Request, form: SearchForm = Depends(search_form),
     ports = ports_of(request)
     results = search_service.run(ports, form)
     units = {k: v for k, v in ports.unit_names.items() if unit_scope(session.user) in (None, k)}
+    unit_labels = {k: ports.unit_short.get(k, v) for k, v in units.items()}  # 国寿吉林; the full name on hover
     return render(request, "search.html", {
         "form": form, "results": results, "params": form_params(form),
         "page_link": lambda p: "/search?" + form_params(form, page=p),
-        "units": units, "unit_labels": {k: ports.unit_short.get(k, v) for k, v in units.items()},
-        "sources": ports.source_names,
-        "active": active_filters(form, {k: ports.unit_short.get(k, v) for k, v in units.items()}, ports.source_names),
+        "units": units, "unit_labels": unit_labels, "sources": ports.source_names,
+        "active": active_filters(form, unit_labels, ports.source_names),
         "channels": {c.value: label for c, label in CHANNEL_LABELS.items()},
         "levels": {lv.value: labels.level(lv) for lv in Level}, "sorts": SORTS, "page_sizes": PAGE_SIZES,
         "negative_threshold": ports.config.rules.negative_threshold,
