@@ -252,7 +252,8 @@ def sms_title(title: str, names: Sequence[str], room: int) -> str:
     """The title an SMS quotes: without its closing 。！？ (the template adds 。), and without a unit's name
     that opens it when the whole title does not fit ``room`` and enough is left (≥ 6 characters) to say what
     happened."""
-    title = one_line(title).rstrip(SMS_TITLE_END) or one_line(title)
+    line = one_line(title)
+    title = line.rstrip(SMS_TITLE_END) or line
     if len(title) <= room:
         return title
     for name in sorted((n for n in names if n), key=len, reverse=True):

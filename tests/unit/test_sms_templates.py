@@ -101,6 +101,19 @@ def test_a_bundles_counts_survive_the_variable_limit_and_the_text_before_them_is
     assert dict(template_values(templates, 12, old)[1])["title"] == "拖延理赔近半年客户多次…"
 
 
+def _alert(title: str, unit_id: str = "chinalife-jl", unit_name: str = "国寿吉林"):
+    from datetime import datetime, timezone
+
+    from contracts.messages import Alert, DocRef, Level
+    from tests.kit import make_scored
+
+    doc = make_scored({unit_id: "orange"}, title=title)
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return Alert(id="a1", story_id="s1", unit_id=unit_id, unit_name=unit_name, level=Level.orange,
+                 first_seen=at, last_seen=at, doc_count=1, channels=[doc.channel], sites=[doc.site],
+                 representative=DocRef.of(doc), negativity=0.9)
+
+
 @pytest.mark.parametrize("title, expected", [
     # 14 left: the full cue leaves 9, short of "Regulator…" (a word cut inside, 「Regulato…」, read as nonsense)
     ("Regulator fines Ping An over misleading sales", "英文：Regulator…"),
@@ -109,20 +122,11 @@ def test_a_bundles_counts_survive_the_variable_limit_and_the_text_before_them_is
     ("ESG", "英文报道：ESG"),
 ])
 def test_an_sms_says_an_english_title_is_an_english_report(title, expected):
-    from datetime import datetime, timezone
-
     from alerting.templates import sms_params
-    from contracts.messages import Alert, DocRef, Level
-    from pipeline.config.sms import SmsForm, default_templates
-    from tests.kit import make_scored
+    from pipeline.config.sms import SmsForm
 
-    doc = make_scored({"pingan-pc": "orange"}, title=title)
-    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    alert = Alert(id="a1", story_id="s1", unit_id="pingan-pc", unit_name="平安产险", level=Level.orange,
-                  first_seen=at, last_seen=at, doc_count=1, channels=[doc.channel], sites=[doc.site],
-                  representative=DocRef.of(doc), negativity=0.9)
     form = SmsForm(default_templates("http://127.0.0.1:8080"), 35)
-    params = sms_params(alert, "Ab3dE9xZ", "alert", form, risk="监管处罚、销售误导")
+    params = sms_params(_alert(title, "pingan-pc", "平安产险"), "Ab3dE9xZ", "alert", form, risk="监管处罚、销售误导")
     assert params["title"] == expected
     text = render(form.templates.alert.text, params)
     assert len(text) <= 70 and f"：监管处罚、销售误导，{expected}。" in text
@@ -171,19 +175,6 @@ def test_an_emails_subject_says_an_english_title_is_an_english_report():
     assert subject("Regulator fines Ping An's Jilin property unit over mis-selling and delayed claims") == (
         "【舆情预警·橙色】平安产险：英文报道：Regulator fines Ping An's Jilin…")
     assert subject("平安产险 fined") == "【舆情预警·橙色】平安产险：平安产险 fined"
-
-
-def _alert(title: str):
-    from datetime import datetime, timezone
-
-    from contracts.messages import Alert, DocRef, Level
-    from tests.kit import make_scored
-
-    doc = make_scored({"chinalife-jl": "orange"}, title=title)
-    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    return Alert(id="a1", story_id="s1", unit_id="chinalife-jl", unit_name="国寿吉林", level=Level.orange,
-                 first_seen=at, last_seen=at, doc_count=1, channels=[doc.channel], sites=[doc.site],
-                 representative=DocRef.of(doc), negativity=0.9)
 
 
 NAMES = ["中国人寿保险股份有限公司吉林省分公司", "国寿吉林", "中国人寿吉林省分公司", "中国人寿吉林分公司"]
