@@ -23,6 +23,7 @@ from scrapy.http import TextResponse
 
 from crawlers.boilerplate import main_container, prune
 from crawlers.dates import SHANGHAI, parse_date
+from crawlers.edges import strip_edges
 from crawlers.encoding import decoded_html  # noqa: F401  (re-exported: spiders import it from here)
 from crawlers.fields import canonical_link, counts
 from crawlers.pagedate import page_date
@@ -42,7 +43,7 @@ _AUTHOR_PREFIX = re.compile(
 # Not a byline: labels, dates, and e-mail addresses (templates ship "name, email@example.com").
 _NOT_A_NAME = re.compile(r"发表于|发布于|发布时间|时间|日期|点击|阅读|\d{4}[-/年]|\d{1,2}:\d{2}|^[:：|/\s]*$|\S@\S+\.\S")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜| - | — |--|－)\s*")
-_DATE_LABEL = re.compile(r"(?:发布时间|发表时间|发布日期|发表于|发布于|更新时间|时间|日期)\s*[:：]?\s*([^\n]{6,40})")
+_SITE_TAIL = re.compile(r"\s*[-—]\s*[\u4e00-\u9fa5A-Za-z0-9.]{1,10}(?:网|报|频道|新闻|在线|客户端|论坛|社区|门户)$")
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|撰文|文)\s*[:：/|]\s*([\u4e00-\u9fa5·A-Za-z]{2,12})")
 
 
@@ -212,10 +213,10 @@ def extract_generic(html: str, url: str | None = None, now: datetime | None = No
     except Exception as exc:  # trafilatura on hostile HTML: degrade, don't crash
         log.warning("%s: generic extraction failed: %s", url, exc)
     title = _generic_title(sel, getattr(doc, "title", None))
-    text = _strip_leading_meta(clean_text(getattr(doc, "text", None)), title)
+    text = strip_edges(clean_text(getattr(doc, "text", None)), title)
     if not text:  # trafilatura found nothing (or failed): the densest block, if any
         main = main_container(sel.root)
-        text = _strip_leading_meta(node_text(main), title) if main is not None else ""
+        text = strip_edges(node_text(main), title) if main is not None else ""
     author = _meta(sel, "author", "article:author", "og:article:author")
     if not author:
         author = getattr(doc, "author", None)
@@ -251,25 +252,22 @@ def _generic_title(sel: Selector, traf_title: str | None) -> str:
         return og
     if headings:
         return headings[0]
-    return _strip_site_suffix(clean_title(traf_title) or page_title)
+    traf = clean_title(traf_title)
+    # trafilatura's headline with a badge beside the <title>'s (原创 标题): the <title>'s.
+    if traf and len(short) >= max(4, len(traf) - 6) and short in traf:
+        return short
+    return _strip_site_suffix(traf or page_title)
 
 
 def _strip_site_suffix(title: str) -> str:
     """``标题_吉林新闻_某某网`` -> ``标题`` (the first part, if it is not tiny)."""
+    bare = _SITE_TAIL.sub("", title)  # 标题-新华网: a hyphen without spaces only before a site's name
+    if len(bare) >= 4:
+        title = bare
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p]
     if len(parts) < 2:
         return title
     return parts[0] if len(parts[0]) >= 4 else max(parts, key=len)
-
-
-def _strip_leading_meta(text: str, title: str) -> str:
-    """trafilatura keeps the headline and the "发布时间：… 来源：…" line at the
-    top of the text; they are not the article."""
-    lines = text.split("\n")
-    while lines and (lines[0] == title or (len(lines[0]) < 80 and _DATE_LABEL.search(lines[0])
-                                           and re.search(r"来源|作者|记者|发布|编辑|点击|阅读", lines[0]))):
-        lines.pop(0)
-    return "\n".join(lines)
 
 
 def _generic_date(sel: Selector, title: str, traf_date: str | None, now: datetime | None,
