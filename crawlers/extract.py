@@ -41,10 +41,16 @@ _INVISIBLE = str.maketrans({"\xa0": " ", "\u3000": " ", "\u200b": None, "\ufeff"
 _AUTHOR_PREFIX = re.compile(
     r"^(?:(?:作者|记者|撰文|撰稿|责任编辑|编辑|通讯员|来源|发帖人|楼主)\s*[:：/|｜]?\s*|(?:文|by)\s*[:：/|｜]\s*|by\s+)", re.I)
 # Not a byline: labels, dates, and e-mail addresses (templates ship "name, email@example.com").
-_NOT_A_NAME = re.compile(r"发表于|发布于|发布时间|时间|日期|点击|阅读|\d{4}[-/年]|\d{1,2}:\d{2}|^[:：|/\s]*$|\S@\S+\.\S")
+_NOT_A_NAME = re.compile(r"^(?:未知|佚名|匿名)$|(?i:\be-?mail\b)|发表于|发布于|发布时间|时间|日期|点击|阅读|\d{4}[-/年]|\d{1,2}:\d{2}|^[:：|/\s]*$|\S@\S+\.\S")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜| - | — |--|－)\s*")
 _SITE_TAIL = re.compile(r"\s*[-—]\s*[\u4e00-\u9fa5A-Za-z0-9.]{1,10}(?:网|报|频道|新闻|在线|客户端|论坛|社区|门户)$")
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|撰文|文)\s*[:：/|]\s*([\u4e00-\u9fa5·A-Za-z]{2,12})")
+# The page's editor (责任编辑：杨倩_NF4425): who answers for a page without a byline.
+_EDITOR = re.compile(r"(?:责任编辑|责编)\s*[:：]\s*([\u4e00-\u9fa5·]{2,8})")
+# A site or an outlet where a byline should be (<meta name="author" content="网易">, 新京报, 新浪财经-自媒体综合).
+_OUTLET = re.compile(r"(?:网|报|社|台|新闻|财经|传媒|媒体|综合|频道|客户端|在线)$|^(?:网易|新浪|腾讯|搜狐|凤凰|今日头条)")
+# A second label after the name (作者：张三 责任编辑：李四).
+_NEXT_LABEL = re.compile(r"\s+(?:责任编辑|编辑|责编|来源|时间|发布|日期)\s*[:：].*$")
 
 
 @dataclass
@@ -80,6 +86,7 @@ def clean_author(author: str | None) -> str | None:
     text = clean_title(author)
     for _ in range(2):  # "来源：记者 张三"
         text = _AUTHOR_PREFIX.sub("", text).strip()
+    text = _NEXT_LABEL.sub("", text)
     if not text or len(text) > 40 or _NOT_A_NAME.search(text):
         return None
     return text
@@ -217,13 +224,7 @@ def extract_generic(html: str, url: str | None = None, now: datetime | None = No
     if not text:  # trafilatura found nothing (or failed): the densest block, if any
         main = main_container(sel.root)
         text = strip_edges(node_text(main), title) if main is not None else ""
-    author = _meta(sel, "author", "article:author", "og:article:author")
-    if not author:
-        author = getattr(doc, "author", None)
-    if not author:
-        m = _AUTHOR_IN_TEXT.search(clean_text(sel.xpath("string(//body)").get("")[:5000]))
-        author = m.group(1) if m else None
-    return Extracted(title=title, text=text, author=clean_author(author),
+    return Extracted(title=title, text=text, author=_generic_author(sel, getattr(doc, "author", None)),
                      published_at=_generic_date(sel, title, getattr(doc, "date", None), now, tz))
 
 
@@ -232,6 +233,24 @@ def _meta(sel: Selector, *names: str) -> str | None:
         value = sel.xpath(f"//meta[@name='{name}' or @property='{name}']/@content").get()
         if value and value.strip():
             return value.strip()
+    return None
+
+
+def _byline(author: str | None) -> str | None:
+    name = clean_author(author)
+    return None if name is None or _OUTLET.search(name) else name
+
+
+def _generic_author(sel: Selector, traf_author: str | None) -> str | None:
+    """The byline (<meta name="author">, trafilatura's, 作者：/记者：in the page), else the page's 责任编辑 — never
+    a site or an outlet (网易, 新京报), which is where the item came from, not who wrote it."""
+    found = _byline(_meta(sel, "author", "article:author", "og:article:author")) or _byline(traf_author)
+    if found:
+        return found
+    body = clean_text(sel.xpath("string(//body)").get(""))
+    for pattern, head in ((_AUTHOR_IN_TEXT, body[:5000]), (_EDITOR, body)):
+        if (m := pattern.search(head)) and (name := _byline(m.group(1))):
+            return name
     return None
 
 

@@ -146,6 +146,8 @@ def test_a_lying_header_without_meta_tries_gb18030():
 @pytest.mark.parametrize("raw, name", [
     ("记者 张三", "张三"), ("作者：李四", "李四"), ("文/王五", "王五"), ("来源：记者 赵六", "赵六"),
     ("  维权的老周 ", "维权的老周"), ("文静", "文静"), ("文 / 王五", "王五"), ("by Alice", "Alice"), ("发表于", None), ("2026-11-25 08:12", None), ("", None), (None, None),
+    ("作者：张三 责任编辑：李四", "张三"), ("未知", None), ("佚名", None), ("name, email@example.com", None),
+    ("Name; Email Com", None),  # trafilatura's reading of a template's placeholder
 ])
 def test_clean_author(raw, name):
     assert clean_author(raw) == name

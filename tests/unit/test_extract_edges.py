@@ -1,4 +1,5 @@
-"""crawlers.edges and the generic title: the page's furniture at the edges of a text goes, the article stays.
+"""crawlers.edges, the generic title and author: the page's furniture at the edges of a text goes, the article
+stays; a badge or a site's name is no part of a title, a site or an outlet no author.
 
 Shapes from real Chinese news pages (the share bar, 举报 / 收藏 buttons, the QR-code invitation, the site
 footer, an app banner, a 原创 badge), each beside a look-alike that is the article's own line.
@@ -102,3 +103,21 @@ def test_a_badge_beside_the_headline_is_not_part_of_the_title():
     got = extract_generic(page(TITLE, heading), "http://news.example.cn/a.html", NOW)
     assert got.title == TITLE
     assert got.text.split("\n")[0] == BODY[0]
+
+
+def page_with(meta_author: str | None, footer: str) -> str:
+    meta = f"<meta name='author' content='{meta_author}'>" if meta_author else ""
+    paragraphs = "".join(f"<p>{p}</p>" for p in BODY)
+    return (f"<html><head><meta charset='utf-8'>{meta}<title>{TITLE}</title></head><body><h1>{TITLE}</h1>"
+            f"<div class='article'>{paragraphs}</div><div class='ep-editor'>{footer}</div></body></html>")
+
+
+@pytest.mark.parametrize("meta_author, footer, author", [
+    ("网易", "责任编辑：杨倩_NF4425", "杨倩"),  # the site in <meta name="author">: the page's editor instead
+    ("新浪财经-自媒体综合", "责任编辑： 郭明煜 ", "郭明煜"),
+    ("新京报", "", None),  # an outlet is where the item came from, not who wrote it
+    ("李明", "责任编辑：杨倩", "李明"),  # a byline wins over the editor
+    (None, "作者：未知 责任编辑：棒棒不是糖", "棒棒不是糖"),
+])
+def test_the_author_is_a_byline_or_the_pages_editor_never_a_site(meta_author, footer, author):
+    assert extract_generic(page_with(meta_author, footer), "http://news.example.cn/a.html", NOW).author == author
