@@ -81,6 +81,9 @@ HELDOUT10 = HERE / "heldout10.jsonl"
 # ever scored, to check them on items not tuned on): 26 insurer headlines, 21 posts, 4 overseas English headlines:
 # ``--heldout11``.
 HELDOUT11 = HERE / "heldout11.jsonl"
+# The twelfth batch (97 items, 54 negative, 3 coverage, written 2026-12-02 23:35 before any scoring or change): 54 insurer
+# headlines with a news paragraph, 35 posts, 8 overseas English headlines: ``--heldout12``.
+HELDOUT12 = HERE / "heldout12.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
