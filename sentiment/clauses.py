@@ -14,6 +14,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Final
 
+import rjieba
+
 from sentiment.automaton import any_in
 
 
@@ -176,9 +178,7 @@ def _org_scan(text: str, cues: ClauseCues, first: bool) -> list[int]:
             continue
         bits = ord(classes[code])
         if bits & _UNNAMED_FIRST and not may_be_unnamed and text.startswith(words, i):
-            may_be_unnamed = True
-            if first:
-                return [-1]  # found (an unnamed word is one), where does not matter
+            may_be_unnamed = True  # where, and whether as a word of its own, the pattern says below
         if bits & _ORG_FIRST and i >= 2:
             word = text[i:i + 2]
             if word in _ORG_WORD_SET and _named_at(text, i, word):
@@ -189,16 +189,38 @@ def _org_scan(text: str, cues: ClauseCues, first: bool) -> list[int]:
             ord(classes[ord(text[n - 1])]) & _UNNAMED_FIRST and text.startswith(words, n - 1):
         may_be_unnamed = True  # a word of one character at the end
     if may_be_unnamed:
-        if first:
-            return [-1]
-        # An unnamed one (a word that must not span a clause separator) lies within one clause too.
+        # An unnamed one (a word that must not span a clause separator) lies within one clause too; it counts
+        # where it begins a word of the text, not inside a longer one (众安 in 群众安全).
         pattern = cues._unnamed
         if pattern is not None:
-            unnamed = [m.start() for m in pattern.finditer(text)]
+            unnamed = [m.start() for m in pattern.finditer(text) if begins_word(text, m.start(), m.end())]
+            if first:
+                return [-1] if unnamed else found
             found = unnamed + found
     if len(found) > 1:
         found.sort()
     return found
+
+
+# Characters on each side of a word that jieba sees to tell whether the word begins one of its own.
+_WORD_WINDOW: Final = 4
+
+
+def begins_word(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``[start, end)`` of ``text`` (a brand such as 众安, or 别家) begins a word of the
+    text rather than sitting inside a longer common one: jieba (its own dictionary), cutting a few
+    characters around it, starts a token at ``start`` (群众安全 is 群众|安全: 众安 is inside 群众; 精英大会,
+    告别家人 the same), and that token is not a fixed word longer than it by two or more (水滴石穿, 安邦定国;
+    众安买 — a name run into the next character — still counts)."""
+    lo = max(0, start - _WORD_WINDOW)
+    at = lo
+    for token in rjieba.cut(text[lo:min(len(text), end + _WORD_WINDOW)]):
+        if at == start:
+            return len(token) <= end - start + 1
+        if at > start:
+            return False
+        at += len(token)
+    return False
 
 
 def _named_at(text: str, i: int, word: str) -> bool:

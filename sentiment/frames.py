@@ -50,7 +50,9 @@ ROUTINE_CHANGE = "高管变动"
 RESOLUTION_CUES = ("化解", "妥善处理", "妥善解决", "圆满解决", "达成和解", "达成一致", "握手言和", "已完成赔付", "办结", "已解决",
                    "已全额赔付",
                    # paid in full, told as done (回应“拒赔…”：相关案件均已赔付)
-                   "均已赔付", "已足额赔付", "已全部赔付", "已赔付完毕")
+                   "均已赔付", "已足额赔付", "已全部赔付", "已赔付完毕",
+                   # a reply whose answer is the thing done (回应“退保难”：已为客户办理退保手续)
+                   "已为客户办理", "已为其办理", "已为客户办妥", "已为其办妥", "已为客户办结", "已办理完毕")
 # Refutations answer the allegation wherever it stands in the title (网传拒赔系谣言).
 REFUTATION_CUES = ("辟谣", "不实", "系谣言", "纯属谣言", "与事实不符", "不属实", "不符合事实", "系误读",
                    # a court's dismissal of the claim (起诉太平人寿… 法院驳回诉请): the insurer won

@@ -61,6 +61,8 @@ WAITED = (rf"(?:等|排|耗|熬)了?(?:整整|足足|快|将近|近|大概|差�
           # or until told the counter is closing (排到中午工作人员说下班了)
           r"|(?:等|(?<!安)排)到[^，,。！？!?\n]{1,8}?(?:说|告诉我|却|结果)(?:已经|要)?(?:下班|关门|午休|休息)")
 # Days gone by (等了47天, 拖了两个月), then nothing done within the sentence.
+# A hotline's queue told in minutes, half an hour or more (客服热线排了四十多分钟; not 五分钟就接通了).
+WAITED_MINUTES = r"(?:等|排|耗|熬|听)了?(?:整整|足足|快|将近|近|大概|差不多|要)?(?:[三四五六七八九]十|[3-9]\d)(?:多|几|来)?分钟"
 WAITED_DAYS = rf"(?:等了|拖了|过去了)(?:整整|足足|快|将近|近)?{_N}个?多?(?:天|周|星期|礼拜|月|年)"
 NOTHING_YET = (r"[^。！？!?\n]{0,12}?(?:还没|还是没|仍未|仍没|仍在|都没|也没|一直没|还在|没见|不见|没动静|没消息|没下文|"
                r"没到账|不到账)")
@@ -94,6 +96,7 @@ FORMS: dict[str, FormSpec] = {
     "praise": FormSpec(("真", "实在是", "可太", "简直", "得很"), PRAISE, STILL),
     "hurried": FormSpec(("加急", "尽快", "马上"), HURRIED),
     "waited": FormSpec(("小时", "钟头", "等了", "排了", "耗了", "熬了", "等到", "排到", "拖到"), WAITED, None, COST),
+    "waited_minutes": FormSpec(("人工", "热线", "客服电话", "排队"), WAITED_MINUTES, None, COST),
     "waited_days": FormSpec(("等了", "拖了", "过去了"), WAITED_DAYS, NOTHING_YET, COST),
     "errands": FormSpec(("跑了", "折腾", "往返了", "打了", "催了", "问了", "转了", "来回", "反复"), ERRANDS, None, COST),
     "again": FormSpec(("又说", "又让", "又要", "又推", "又改口", "又缺"), AGAIN, None, COST),
