@@ -84,6 +84,9 @@ HELDOUT11 = HERE / "heldout11.jsonl"
 # The twelfth batch (97 items, 54 negative, 3 coverage, written 2026-12-02 23:35 before any scoring or change): 54 insurer
 # headlines with a news paragraph, 35 posts, 8 overseas English headlines: ``--heldout12``.
 HELDOUT12 = HERE / "heldout12.jsonl"
+# The thirteenth batch (50 items, 28 negative, 1 coverage, written 2026-12-02 23:55 after brief detect12's changes and
+# before it was ever scored, never tuned on): 24 insurer headlines, 22 posts, 4 overseas English headlines: ``--heldout13``.
+HELDOUT13 = HERE / "heldout13.jsonl"
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Print every evaluation number: ``python -m tests.eval.report [--baseline | --heldout | --heldout2 | --heldout3 | --heldout4 | --heldout5 | --heldout6 | --heldout7 | --heldout8 | --heldout9 | --heldout10 | --heldout11 | --heldout12]``.
+"""Print every evaluation number: ``python -m tests.eval.report [--baseline | --heldout | --heldout2 | --heldout3 | --heldout4 | --heldout5 | --heldout6 | --heldout7 | --heldout8 | --heldout9 | --heldout10 | --heldout11 | --heldout12 | --heldout13]``.
 
 Gold set (with every error), the floors, and when ../shared/data is present
 the shared validation split at the alert threshold and at 0.5. With
@@ -36,14 +36,16 @@ def main() -> None:
                     help="score the eleventh held-out batch (tests/eval/heldout11.jsonl) only")
     ap.add_argument("--heldout12", action="store_true",
                     help="score the twelfth held-out batch (tests/eval/heldout12.jsonl) only")
+    ap.add_argument("--heldout13", action="store_true",
+                    help="score the thirteenth held-out batch (tests/eval/heldout13.jsonl) only")
     args = ap.parse_args()
     floors = json.loads(harness.FLOORS.read_text(encoding="utf-8"))["floors"]
     with tempfile.TemporaryDirectory() as tmp:
         app = App(load_config(DEMO_CONFIG, data_dir=tmp))
         if (args.heldout or args.heldout2 or args.heldout3 or args.heldout4 or args.heldout5 or args.heldout6
                 or args.heldout7 or args.heldout8 or args.heldout9 or args.heldout10
-                or args.heldout11 or args.heldout12):
-            _heldout(app, harness.HELDOUT12 if args.heldout12 else harness.HELDOUT11 if args.heldout11 else harness.HELDOUT10 if args.heldout10 else harness.HELDOUT9 if args.heldout9 else harness.HELDOUT8 if args.heldout8 else harness.HELDOUT7 if args.heldout7 else harness.HELDOUT6 if args.heldout6
+                or args.heldout11 or args.heldout12 or args.heldout13):
+            _heldout(app, harness.HELDOUT13 if args.heldout13 else harness.HELDOUT12 if args.heldout12 else harness.HELDOUT11 if args.heldout11 else harness.HELDOUT10 if args.heldout10 else harness.HELDOUT9 if args.heldout9 else harness.HELDOUT8 if args.heldout8 else harness.HELDOUT7 if args.heldout7 else harness.HELDOUT6 if args.heldout6
                      else harness.HELDOUT5 if args.heldout5
                      else harness.HELDOUT4 if args.heldout4
                      else harness.HELDOUT3 if args.heldout3

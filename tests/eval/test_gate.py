@@ -59,9 +59,10 @@ def test_gold_set_is_well_formed():
 
 @pytest.mark.parametrize("path", [harness.HELDOUT, harness.HELDOUT2, harness.HELDOUT3, harness.HELDOUT4,
                                   harness.HELDOUT5, harness.HELDOUT6, harness.HELDOUT7, harness.HELDOUT8,
-                                  harness.HELDOUT9, harness.HELDOUT10, harness.HELDOUT11, harness.HELDOUT12],
+                                  harness.HELDOUT9, harness.HELDOUT10, harness.HELDOUT11, harness.HELDOUT12,
+                                  harness.HELDOUT13],
                          ids=["heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7",
-                              "heldout8", "heldout9", "heldout10", "heldout11", "heldout12"])
+                              "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13"])
 def test_heldout_batches_are_well_formed(path):
     items = harness.load_gold(path)
     known = {u.id for u in load_config(DEMO_CONFIG).members.units}
