@@ -43,9 +43,13 @@ class Tails:
 
 
 def _words(part: str) -> list[str]:
+    """A head or a tail: a word, or one group (a|b|c); anything else — two groups run together ((a|b)(c|d)), a
+    group inside words — is refused: it would be read as words with brackets in them and never match."""
     part = part.strip()
     if part.startswith("(") and part.endswith(")"):
         part = part[1:-1]
+    if "(" in part or ")" in part:
+        raise ValueError(f"{part!r}: a head or a tail is a word or one group (a|b|c); write two groups in a row out as words")
     return [w.strip().lower() for w in part.split("|") if w.strip()]
 
 

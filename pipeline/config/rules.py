@@ -335,6 +335,9 @@ class Rules(Strict):
             _non_empty_terms(phrases)
         # HEAD…TAIL phrases (figures between): well formed, no head that is a phrase too.
         plain = [p for phrases in lex.values() for p in phrases if GAP not in p]
+        # (a|b) groups are expanded in counter cues, not here: a lexicon phrase with one would never match.
+        if grouped := [p for p in plain if any(c in p for c in "()|")]:
+            raise ValueError(f"{grouped[0]!r}: groups (a|b) belong to HEAD…TAIL phrases only; write each phrase out")
         gapped_heads(((p, group, 1.0) for group, phrases in lex.items() for p in phrases if GAP in p), plain)
         return lex
 
