@@ -35,7 +35,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sentiment import combine, frames, irony
 from sentiment.automaton import Automaton, build_automaton
@@ -51,14 +51,28 @@ NEGATOR_WINDOW = 4  # characters before a phrase searched for a negator
 # A rebuttal negates a phrase further back within its clause (并不是我要跑路,
 # 不存在任何销售误导, 否认存在违规); a plain 不是 / 没有 does not (这已经不是
 # 第一次被罚款, 没有任何解释就拒赔), nor does 并未 / 从未 (并未说明理由就拒赔).
-_REBUTTAL = re.compile(r"(?:并不是|并非|绝非|绝不是|否认|不存在)[^，。、；：！？,.;:!?\s]{0,6}$")
-REBUTTAL_WINDOW = 9  # characters before a phrase searched for a rebuttal
+REBUTTALS = ("并不是", "并非", "绝非", "绝不是", "否认", "不存在")
+_REBUTTAL = re.compile(f"(?:{'|'.join(REBUTTALS)})" r"[^，。、；：！？,.;:!?\s]{0,6}$")
+REBUTTAL_WINDOW = 9  # characters before a phrase searched for a rebuttal (NEGATOR_WINDOW's too: it is longer)
 CUE_NEGATORS = "不未没"  # 不满意, 未澄清: the cue is negated
 # A phrase is negated when the window before it ends with a negator, or
 # contains one of two or more characters (which then also ends it): one
 # set look-up and one search instead of a test per negator.
 _ONE_CHAR_NEGATORS = frozenset(n for n in NEGATORS if len(n) == 1)
 _NEGATED = re.compile("|".join(re.escape(n) for n in NEGATORS if len(n) > 1))
+
+
+def _starts_table(words: Iterable[str]) -> str:
+    """1 at each BMP character one of ``words`` starts with, else 0, read by ``ord(table[code])`` (native)."""
+    table = bytearray(0x10000)
+    for w in words:
+        table[ord(w[0])] = 1
+    return table.decode("latin-1")
+
+
+# A phrase with no character a negator or a rebuttal starts with in the REBUTTAL_WINDOW characters before it (which
+# hold the NEGATOR_WINDOW's) is negated by neither: most phrases, told without a search (_negation_near).
+_NEGATION_STARTS: Final = _starts_table((*NEGATORS, *REBUTTALS))
 # A counter cue written HEAD…TAIL: the head, then the tail later in the same
 # sentence, at most CUE_GAP characters on, with no lexicon phrase between
 # (查勘员在现场发现碰撞痕迹与描述不符，随即报警; 骗取人保财险赔款). Its heads
@@ -196,11 +210,12 @@ class NegativityScorer:
                     phrase, risk, weight = weight.plain
                 else:
                     continue
-            before = lowered[max(0, start - NEGATOR_WINDOW):start]
-            if before[-1:] in _ONE_CHAR_NEGATORS or _NEGATED.search(before) or \
-                    _REBUTTAL.search(lowered, max(0, start - REBUTTAL_WINDOW), start):
-                denied = True
-                continue
+            if _negation_near(lowered, start):
+                before = lowered[max(0, start - NEGATOR_WINDOW):start]
+                if before[-1:] in _ONE_CHAR_NEGATORS or _NEGATED.search(before) or \
+                        _REBUTTAL.search(lowered, max(0, start - REBUTTAL_WINDOW), start):
+                    denied = True
+                    continue
             if not any(h[0] == phrase for h in hits):
                 hits.append((phrase, risk, weight, start, end))
         return hits, denied
@@ -371,6 +386,17 @@ def _cue_tails(cues: Iterable[str]) -> dict[str, re.Pattern[str]]:
             tails.setdefault(head, []).append(tail)
     return {head: re.compile(rf"[^。！？!?\n]{{0,{CUE_GAP}}}?({'|'.join(re.escape(t) for t in sorted(ts, key=len, reverse=True))})")
             for head, ts in tails.items()}
+
+
+def _negation_near(lowered: str, start: int) -> bool:
+    """Whether a negator or a rebuttal may end right before ``start``: a character one starts with is among the
+    REBUTTAL_WINDOW before it (or one beyond the BMP, which the table does not cover)."""
+    table = _NEGATION_STARTS
+    for k in range(max(0, start - REBUTTAL_WINDOW), start):
+        code = ord(lowered[k])
+        if code >= 0x10000 or ord(table[code]):
+            return True
+    return False
 
 
 def _negated_cue(lowered: str, start: int) -> bool:
