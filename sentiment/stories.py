@@ -240,10 +240,16 @@ def _char_sketch(title: str, lead: str) -> tuple[int, ...] | None:
             continue
         if c == 0xFFFF:
             return None
-        done: i64 = w1 ^ ord(half[0x60000 + c]) ^ (ord(half[0x70000 + c]) << 16)
-        w1 = w2 ^ ord(half[0x40000 + c]) ^ (ord(half[0x50000 + c]) << 16)
-        w2 = w3 ^ ord(half[0x20000 + c]) ^ (ord(half[0x30000 + c]) << 16)
-        w3 = ord(half[c]) ^ (ord(half[0x10000 + c]) << 16)
+        # Each high half read into an i64 before it is shifted: shifted as it comes (an int), it is shifted with
+        # an overflow check and then unboxed.
+        h3: i64 = ord(half[0x70000 + c])
+        h2: i64 = ord(half[0x50000 + c])
+        h1: i64 = ord(half[0x30000 + c])
+        h0: i64 = ord(half[0x10000 + c])
+        done: i64 = w1 ^ ord(half[0x60000 + c]) ^ (h3 << 16)
+        w1 = w2 ^ ord(half[0x40000 + c]) ^ (h2 << 16)
+        w2 = w3 ^ ord(half[0x20000 + c]) ^ (h1 << 16)
+        w3 = ord(half[c]) ^ (h0 << 16)
         kept += 1
         if kept >= SHINGLE:
             h: i64 = done ^ zero
