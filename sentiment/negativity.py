@@ -255,11 +255,12 @@ class NegativityScorer:
                 found.append((start, end - 1, counter, what))
         return found
 
-    def advice_title(self, title: str) -> bool:
+    def advice_title(self, title: str, lowered: str | None = None) -> bool:
         """A title of advice, a how-to or a service notice: an advice cue,
         not negated (未提示 is a grievance), and no lexicon phrase (理赔难如何
-        维权 is a grievance asked as a question). Its every segment is advice."""
-        lowered = title.lower()
+        维权 is a grievance asked as a question). Its every segment is advice.
+        ``lowered``: ``title.lower()`` when the caller has it."""
+        lowered = title.lower() if lowered is None else lowered
         cues = self._cues(lowered)
         advice = False
         for start, _, _, what in cues:
@@ -296,14 +297,16 @@ class NegativityScorer:
         x, hits, countered, _ = self._evidence(text, kind, tokens, advice_title, frame)
         return x, hits, countered, tokens
 
-    def _evidence(self, text: str, kind: str, tokens: list[str], advice_title: bool = False, frame: str = ""
+    def _evidence(self, text: str, kind: str, tokens: list[str], advice_title: bool = False, frame: str = "",
+                  lowered: str | None = None
                   ) -> tuple[tuple[float, ...], list[tuple[str, str, float, int, int]], bool, dict[str, float]]:
         """:meth:`evidence` with the tokens the model knows instead of all
-        tokens (what the segment's drivers are chosen from)."""
+        tokens (what the segment's drivers are chosen from); ``lowered``: ``text.lower()`` when the caller has it."""
         model = self.model
         known = model.known(tokens)
         nb = model.known_logit(known)
-        lowered = text.lower()
+        if lowered is None:
+            lowered = text.lower()
         title = self._title
         if text == title[0]:  # the title, walked by advice_title()
             cues, found = title[1], title[2]
@@ -338,11 +341,12 @@ class NegativityScorer:
         x = combine.features(nb, [h[2] for h in hits], countered, routine, hedged, kind, advice)
         return x, hits, countered, known
 
-    def segment(self, text: str, weight: float = 1.0, kind: str = "sentence",
-                advice_title: bool = False, frame: str = "", tokens: list[str] | None = None) -> SegmentScore:
-        """``tokens``: ``text``'s precise-mode tokens when the caller has them (tokenize.CutText)."""
+    def segment(self, text: str, weight: float = 1.0, kind: str = "sentence", advice_title: bool = False,
+                frame: str = "", tokens: list[str] | None = None, lowered: str | None = None) -> SegmentScore:
+        """``tokens``: ``text``'s precise-mode tokens when the caller has them (tokenize.CutText); ``lowered``: its
+        lower case (``text.lower()``)."""
         words = self._tok.cut(text) if tokens is None else tokens
-        x, hits, countered, known = self._evidence(text, kind, words, advice_title, frame)
+        x, hits, countered, known = self._evidence(text, kind, words, advice_title, frame, lowered)
         score = self.combination.probability(x) * weight
         drivers = self.model.known_drivers(known) if x[1] > 0 else []  # model_pos
         return SegmentScore(text, round4(score), [(h[0], h[1]) for h in hits], drivers, countered, kind)

@@ -120,6 +120,9 @@ class DocumentScorer:
         full = f"{title}\n{text}"
         body_start = len(title) + 1
         lowered = full.lower()  # unit matching and schemes compare lower-cased
+        # Each character lowered alone (no Σ, whose lower case depends on its neighbours; none lowered to two): a
+        # part's lower case is that part of ``lowered``, sliced (the title's and the segments', for negativity).
+        sliced = lowered if len(lowered) == len(full) and "Σ" not in full else ""
         walked = self.matcher.walk(full, lowered)
         matches = {m.unit_id: m for m in walked.matches}
         chinese = self._chinese_label(fields["language"]) or substantially_han(title, text)
@@ -153,7 +156,8 @@ class DocumentScorer:
         # No reply word (回应, 声明…) in the title: no unit's own reply (spread.is_own_response), tested once.
         reply_word = any_in(self.own_response_words, title)
         # A how-to or advice title (雪天出险后如何报案理赔): every segment of the document is advice.
-        advice_title = chinese and bool(mentions) and self.negativity.advice_title(title)
+        advice_title = chinese and bool(mentions) and self.negativity.advice_title(
+            title, sliced[:len(title)] if sliced else None)
         # A resolution, clarification or appointment title (sentiment/frames.py) frames every segment.
         frame = self.negativity.frame_title(title) if chinese and mentions else ""
         # A long text's title and lead cut once: the tokens of the segments found in them, and the key terms' words
@@ -176,7 +180,7 @@ class DocumentScorer:
                                       title_counts=uid in in_title or not in_title, chinese=chinese,
                                       starts=starts)
             neg = self._score(segments, cache, self.negativity if chinese else self.english, advice_title, frame, lead,
-                              pieces)
+                              pieces, sliced)
             rel = relevance(specific=bool(um and um.specific), in_title=uid in in_title, mentions=len(positions),
                             region_in_text=region, scheme_matched=uid in scheme_units, units_in_doc=len(mentions))
             unit_negativity[uid] = neg.score
@@ -260,14 +264,15 @@ class DocumentScorer:
 
     def _segments(self, title: str, spans: list[tuple[str, int]], body_start: int, positions: list[int],
                   mentions: dict[str, list[int]], uid: str, title_counts: bool,
-                  chinese: bool = True, starts: list[int] | None = None) -> list[tuple[str, float, str]]:
+                  chinese: bool = True, starts: list[int] | None = None) -> list[tuple[str, float, str, int]]:
         """The unit's segments: the title, each body sentence mentioning the
         unit, and the sentence after each (Chinese often drops the subject:
         公司以…为由拒赔) unless it names another unit or organisation.
         Title and sentences are narrowed to the clauses about the unit when
         they name others too (see :func:`focus`). A title naming no unit counts when the unit is
         named in the lead (first two sentences), not in passing further down.
-        English documents use the English clauses and organisation names."""
+        English documents use the English clauses and organisation names. Each segment comes with where it starts
+        in the document (title and body joined by a line break) when it is a part of it as it stands, else -1."""
         starts = [s for _, s in spans] if starts is None else starts
         first_body = bisect_right(starts, body_start - 1)
         others: list[int] = []
@@ -278,13 +283,13 @@ class DocumentScorer:
         positions = sorted(positions)
         own = {bisect_right(starts, p) - 1 for p in positions if p >= body_start}
         named_elsewhere = {bisect_right(starts, p) - 1 for p in others if p >= body_start}
-        segments: list[tuple[str, float, str]] = []
+        segments: list[tuple[str, float, str, int]] = []
         in_title = bool(positions) and positions[0] < body_start
         if title and (in_title or (title_counts and bool(own) and min(own) < first_body + 2)):
             # focus called directly: a function held in a variable is called through its Python wrapper
             text = title if not in_title else (focus(title, 0, positions, others, self.clause_cues) if chinese
                                               else english.focus(title, 0, positions, others))
-            segments.append((text, 1.0, "title"))
+            segments.append((text, 1.0, "title", 0 if text is title else -1))
         # Only the unit's sentences and the ones right after them can be
         # segments: visit those, in order, not every sentence of the text.
         for i in sorted(own.union([j + 1 for j in own])):
@@ -294,20 +299,21 @@ class DocumentScorer:
             if i in own:
                 narrowed = (focus(sentence, start, positions, others, self.clause_cues) if chinese
                             else english.focus(sentence, start, positions, others))
-                segments.append((narrowed, 1.0, "sentence"))
+                segments.append((narrowed, 1.0, "sentence", start if narrowed is sentence else -1))
             elif i - 1 in own and i not in named_elsewhere and not (
                     self.clause_cues.names_org(sentence) if chinese else english.NAMED_ORG.search(sentence)):
-                segments.append((sentence, CONTEXT_WEIGHT, "context"))
+                segments.append((sentence, CONTEXT_WEIGHT, "context", start))
         return segments
 
-    def _score(self, segments: list[tuple[str, float, str]], cache: dict[tuple[str, float], SegmentScore],
+    def _score(self, segments: list[tuple[str, float, str, int]], cache: dict[tuple[str, float], SegmentScore],
                scorer: Any, advice_title: bool = False, frame: str = "", lead: CutText | None = None,
-               pieces: dict[str, list[str]] | None = None) -> Negativity:
+               pieces: dict[str, list[str]] | None = None, sliced: str = "") -> Negativity:
         """``lead``: the text's title and lead cut (a long text), where segments found in it take their tokens;
-        ``pieces``: each segment cut here, by its text (for the key terms of a short text: DocumentScorer.key_terms)."""
+        ``pieces``: each segment cut here, by its text (for the key terms of a short text: DocumentScorer.key_terms);
+        ``sliced``: the document lowered where each part's lower case is its slice, else "" (DocumentScorer.score)."""
         # Units of one document share titles and sentences: score each once.
         scored = []
-        for text, weight, kind in segments:
+        for text, weight, kind, at in segments:
             key = (text, weight)
             found = cache.get(key)
             if found is None:  # advice_title: Chinese documents only (the English scorer has no such feature)
@@ -315,7 +321,8 @@ class DocumentScorer:
                     tokens = lead.cut(text) if lead is not None else None
                     if tokens is None and pieces is not None:
                         tokens = pieces[text] = self.tokenizer.cut(text)  # what segment() would cut
-                    found = cache[key] = scorer.segment(text, weight, kind, advice_title, frame, tokens)
+                    lowered = sliced[at:at + len(text)] if sliced and at >= 0 else None
+                    found = cache[key] = scorer.segment(text, weight, kind, advice_title, frame, tokens, lowered)
                 else:
                     found = cache[key] = (scorer.segment(text, weight, kind, advice_title, frame)
                                           if advice_title or frame else scorer.segment(text, weight, kind))
