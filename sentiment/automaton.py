@@ -91,6 +91,20 @@ class SharedWalk:
             return self._auto.find_matches_as_indexes(_SURROGATE.sub("\ufffd", text), True)
 
 
+def leftmost_longest(found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Of every occurrence ``(pattern, start, end)`` of one set of words (a :class:`SharedWalk`'s, in any order),
+    those a leftmost-longest walk finds (``Automaton`` built ``longest``), in order: at the leftmost start the
+    longest word there, then on from its end."""
+    ordered = sorted([(start, -end, p) for p, start, end in found])  # by start, the longest first
+    out: list[tuple[int, int, int]] = []
+    at = 0
+    for start, neg_end, p in ordered:
+        if start >= at:
+            out.append((p, start, -neg_end))
+            at = -neg_end
+    return out
+
+
 def unique_words(words: Iterable[tuple[str, V]]) -> dict[str, V]:
     """Lower-cased ``(word, value)`` pairs, the first value given for a word
     winning, without empty words: the words an automaton is built over."""

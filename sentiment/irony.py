@@ -133,6 +133,7 @@ class Sarcasm:
         # One search for every form's needs words first: most segments hold none, and one search
         # costs less than a test per word (the forms' own tests follow only where one is found).
         needs = sorted({w for form in self.forms for w in form.needs}, key=lambda w: (-len(w), w))
+        self.needs = needs  # for a caller that walks them with other words (negativity.py)
         self._needs = re.compile("|".join(re.escape(w) for w in needs)) if needs else None
 
     def ironic(self, lowered: str) -> tuple[int, int]:
@@ -140,9 +141,12 @@ class Sarcasm:
         start, end, _ = self.story(lowered)
         return start, end
 
-    def story(self, lowered: str) -> tuple[int, int, str]:
-        """The first form found in ``lowered``: its cue's (start, end) and its risk type, or (-1, -1, "")."""
-        if self._needs is None or self._needs.search(lowered) is None:
+    def story(self, lowered: str, needed: bool | None = None) -> tuple[int, int, str]:
+        """The first form found in ``lowered``: its cue's (start, end) and its risk type, or (-1, -1, "").
+        ``needed``: whether one of :attr:`needs` occurs in ``lowered``, when the caller has looked."""
+        if needed is None:
+            needed = self._needs is not None and self._needs.search(lowered) is not None
+        if not needed:
             return -1, -1, ""
         for form in self.forms:
             start, end = form.find(lowered)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sentiment import combine, frames, irony
-from sentiment.automaton import Automaton, build_automaton
+from sentiment.automaton import SharedWalk, leftmost_longest, unique_words
 from sentiment.bayes import NaiveBayes
 from sentiment.gapped import GAP, gapped_heads
 from sentiment.tokenize import Tokenizer, split_sentences
@@ -160,11 +160,9 @@ class NegativityScorer:
         # counts as the first); a word may be a counter cue and a market cue.
         cues = [c for cue in negation_cues if cue for c in alternatives(cue)]
         self._cue_tails = _cue_tails(c for c in cues if GAP in c)
-        self._signals = _signal_automaton([c for c in cues if GAP not in c],
-                                          [(c, GAPPED_CUE) for c in self._cue_tails] +
-                                          [(c, "routine") for c in routine_cues] +
-                                          [(c, "hedge") for c in hedge_cues] +
-                                          [(c, "advice") for c in advice_cues])
+        signals = _signals([c for c in cues if GAP not in c],
+                           [(c, GAPPED_CUE) for c in self._cue_tails] + [(c, "routine") for c in routine_cues] +
+                           [(c, "hedge") for c in hedge_cues] + [(c, "advice") for c in advice_cues])
         weights = dict(risk_weights or {})
         self._weights = weights  # a sarcasm form's risk type's weight (irony.py)
         plain = [(p, risk) for risk, phrases in lexicon.items() for p in phrases if GAP not in p]
@@ -181,11 +179,20 @@ class NegativityScorer:
         # Leftmost-longest: at each position the longest phrase (see sentiment/automaton.py).
         # A value: (phrase, risk type, weight), or for a head (head, None, its Tails).
         words: list[tuple[str, tuple[str, Any, Any]]] = [*entries, *((h, (h, None, tail)) for h, tail in heads.items())]
-        self._lexicon = build_automaton(words, longest=True)
-        # The last title advice_title() walked: (title, its cue hits, its lexicon hits or None when
-        # not looked for). The title is usually a segment too, which then is not walked again.
+        lexicon_words = unique_words(words)
+        # One walk of a segment for the lexicon, the cues and the sarcasm forms' needs words (as written: irony.py
+        # searches them so); the lexicon's occurrences taken leftmost-longest from every one (_walk).
+        needs = self._sarcasm.needs
+        self._needs_walked = "" not in needs  # an empty word is in every text: irony.py's own search says so
+        self._walker = SharedWalk([list(lexicon_words), list(signals), needs if self._needs_walked else []])
+        self._phrases = list(lexicon_words.values())
+        self._signal_values = list(signals.values())
+        # The last title advice_title() walked: (title, its cue hits, its lexicon hits or None when not looked
+        # for, its lexicon occurrences, whether a needs word occurs). The title is usually a segment too, which
+        # then is not walked again.
         self._title: tuple[str, list[tuple[int, int, bool, str]],
-                           tuple[list[tuple[str, str, float, int, int]], bool] | None] = ("", [], None)
+                           tuple[list[tuple[str, str, float, int, int]], bool] | None,
+                           list[tuple[int, int, int]], bool | None] = ("", [], None, [], None)
 
     # ------------------------------------------------------------ one segment
 
@@ -194,13 +201,34 @@ class NegativityScorer:
         ``text``, longest match at each position, skipping negated occurrences."""
         return self._hits(text, text.lower() if lowered is None else lowered)[0]
 
-    def _hits(self, text: str, lowered: str) -> tuple[list[tuple[str, str, float, int, int]], bool]:
-        """:meth:`lexicon_hits`, and whether a phrase was found negated (a denial: 不存在销售误导)."""
+    def _walk(self, lowered: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, bool, str]], bool | None]:
+        """One walk of ``lowered``: the lexicon's occurrences leftmost-longest ``(pattern, start, end)``, the cues
+        (:meth:`_cues`) and whether a sarcasm form's needs word occurs (None: not looked for)."""
+        bounds = self._walker.bounds
+        lexicon_end, signals_end = bounds[0], bounds[1]
+        phrases: list[tuple[int, int, int]] = []
+        cues: list[tuple[int, int, bool, str]] = []
+        needed = False
+        values = self._signal_values
+        for p, start, end in self._walker.find(lowered):
+            if p < lexicon_end:
+                phrases.append((p, start, end))
+            elif p < signals_end:
+                counter, what = values[p - lexicon_end]
+                cues.append((start, end - 1, counter, what))
+            else:
+                needed = True
+        return leftmost_longest(phrases) if phrases else phrases, cues, needed if self._needs_walked else None
+
+    def _hits(self, text: str, lowered: str, walked: list[tuple[int, int, int]] | None = None
+              ) -> tuple[list[tuple[str, str, float, int, int]], bool]:
+        """:meth:`lexicon_hits`, and whether a phrase was found negated (a denial: 不存在销售误导). ``walked``: the
+        lexicon's occurrences in ``lowered`` when walked already (:meth:`_walk`)."""
         denied = False
-        if self._lexicon is None:
-            return [], denied
         hits: list[tuple[str, str, float, int, int]] = []
-        for start, end, (phrase, risk, weight) in self._lexicon.find(lowered):
+        values = self._phrases
+        for p, start, end in self._walk(lowered)[0] if walked is None else walked:
+            phrase, risk, weight = values[p]
             if risk is None:  # a head: the phrase goes on after figures or words (weight holds the rest)
                 found = weight.match(lowered, end)
                 if found is not None:
@@ -223,8 +251,6 @@ class NegativityScorer:
     def countered(self, text: str, hits: Sequence[tuple] = (), lowered: str | None = None) -> bool:
         """A counter cue occurs that is neither negated (不满意 is no 满意)
         nor part of a lexicon phrase (虚假宣传 is no 宣传)."""
-        if self._signals is None:
-            return False
         lowered = text.lower() if lowered is None else lowered
         for start, end, counter, what in self._cues(lowered):  # noqa: SIM110 -- no generator (mypyc)
             if (counter or what == GAPPED_CUE) and self._cue_counts(lowered, start, end, what, hits):
@@ -249,11 +275,7 @@ class NegativityScorer:
     def _cues(self, lowered: str) -> list[tuple[int, int, bool, str]]:
         """The counter cues and market cues in ``lowered``, one walk:
         ``(start, end inclusive, whether a counter cue, market kind or "")``."""
-        found: list[tuple[int, int, bool, str]] = []
-        if self._signals is not None:
-            for start, end, (counter, what) in self._signals.find(lowered):
-                found.append((start, end - 1, counter, what))
-        return found
+        return self._walk(lowered)[1]
 
     def advice_title(self, title: str, lowered: str | None = None) -> bool:
         """A title of advice, a how-to or a service notice: an advice cue,
@@ -261,14 +283,14 @@ class NegativityScorer:
         维权 is a grievance asked as a question). Its every segment is advice.
         ``lowered``: ``title.lower()`` when the caller has it."""
         lowered = title.lower() if lowered is None else lowered
-        cues = self._cues(lowered)
+        phrases, cues, needed = self._walk(lowered)
         advice = False
         for start, _, _, what in cues:
             if what == "advice" and not _negated_cue(lowered, start):
                 advice = True
                 break
-        found = self._hits(title, lowered) if advice else None
-        self._title = (title, cues, found)  # for the title's segment (_evidence)
+        found = self._hits(title, lowered, phrases) if advice else None
+        self._title = (title, cues, found, phrases, needed)  # for the title's segment (_evidence)
         return found is not None and not found[0]
 
     def frame_title(self, title: str) -> str:
@@ -283,8 +305,8 @@ class NegativityScorer:
             kept = self._title
         found = kept[2]
         if found is None:
-            found = self._hits(title, title.lower())
-            self._title = (title, kept[1], found)
+            found = self._hits(title, title.lower(), kept[3])
+            self._title = (title, kept[1], found, kept[3], kept[4])
         return self._frames.title_frame(title, found[0])
 
     def evidence(self, text: str, kind: str = "sentence", advice_title: bool = False,
@@ -309,11 +331,11 @@ class NegativityScorer:
             lowered = text.lower()
         title = self._title
         if text == title[0]:  # the title, walked by advice_title()
-            cues, found = title[1], title[2]
+            cues, found, phrases, needed = title[1], title[2], title[3], title[4]
         else:
-            cues, found = self._cues(lowered), None
-        hits, denied = self._hits(text, lowered) if found is None else (list(found[0]), found[1])
-        start, end, told = self._sarcasm.story(lowered)
+            (phrases, cues, needed), found = self._walk(lowered), None
+        hits, denied = self._hits(text, lowered, phrases) if found is None else (list(found[0]), found[1])
+        start, end, told = self._sarcasm.story(lowered, needed)
         if start >= 0 and not any(h[1] == told for h in hits):  # sarcasm or a cost told without a complaint word
             hits.append((text[start:end], told, self._weights.get(told, 1.0), start, end))
         if frame == frames.APPOINTMENT:
@@ -419,12 +441,9 @@ def _counts(lowered: str, start: int, end: int, hits: Sequence[tuple]) -> bool:
     return True
 
 
-def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[str, str]]
-                      ) -> Automaton[tuple[bool, str]] | None:
-    """One automaton over the lower-cased counter cues and market cues: each
-    word's value is ``(word, (whether a counter cue, its market kind or ""))``,
-    the first market kind given for a word winning (as build_automaton's
-    first value). None when there are no words."""
+def _signals(counter_cues: Iterable[str], market_cues: Iterable[tuple[str, str]]) -> dict[str, tuple[bool, str]]:
+    """The lower-cased counter cues and market cues, walked as one set: each word's value is ``(whether a
+    counter cue, its market kind or "")``, the first market kind given for a word winning."""
     found: dict[str, tuple[bool, str]] = {}
     for cue in counter_cues:
         if cue:
@@ -435,7 +454,7 @@ def _signal_automaton(counter_cues: Iterable[str], market_cues: Iterable[tuple[s
             counter, known = found.get(key, (False, ""))
             if not known:
                 found[key] = (counter, what)
-    return build_automaton(found.items())
+    return found
 
 
 def round4(x: float) -> float:

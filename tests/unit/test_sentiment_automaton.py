@@ -1,7 +1,7 @@
 """The word search every matcher walks with (sentiment/automaton.py): what it finds, in which order."""
 import random
 
-from sentiment.automaton import SharedWalk, build_automaton
+from sentiment.automaton import SharedWalk, build_automaton, leftmost_longest
 from sentiment.bayes import NaiveBayes
 from sentiment.negativity import NegativityScorer
 from sentiment.tokenize import Tokenizer
@@ -85,6 +85,24 @@ def test_a_shared_walk_finds_per_set_what_each_set_alone_finds_in_the_same_order
                 k = sum(1 for b in walk.bounds if b <= i)
                 split[k].append((start, end, i - (walk.bounds[k - 1] if k else 0)))
             assert split == [a.find(text) if a else [] for a in alone], (sets, text)
+
+
+def test_leftmost_longest_of_a_shared_walks_occurrences_is_what_a_leftmost_longest_automaton_finds():
+    # negativity.py walks the lexicon in one SharedWalk with the cues and takes its phrases so.
+    rng = random.Random(23)
+    alphabet = "abcé中国人寿😀"
+    for _ in range(300):
+        words = list(dict.fromkeys("".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 5)))
+                                   for _ in range(rng.randrange(1, 8))))
+        other = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 4))) for _ in range(3)]
+        walk = SharedWalk([words, list(dict.fromkeys(other))])
+        longest = build_automaton(((w, i) for i, w in enumerate(words)), longest=True)
+        assert longest is not None
+        for _ in range(10):
+            text = "".join(rng.choice(alphabet + "xy") for _ in range(rng.randrange(0, 30)))
+            mine = [(p, s, e) for p, s, e in walk.find(text) if p < walk.bounds[0]]
+            assert [(s, e, p) for p, s, e in leftmost_longest(mine)] == longest.find(text), (words, text)
+            assert leftmost_longest(mine[::-1]) == leftmost_longest(mine)  # in any order
 
 
 def test_a_shared_walk_over_no_words_and_over_a_lone_surrogate():
