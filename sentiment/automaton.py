@@ -95,6 +95,13 @@ def leftmost_longest(found: list[tuple[int, int, int]]) -> list[tuple[int, int, 
     """Of every occurrence ``(pattern, start, end)`` of one set of words (a :class:`SharedWalk`'s, in any order),
     those a leftmost-longest walk finds (``Automaton`` built ``longest``), in order: at the leftmost start the
     longest word there, then on from its end."""
+    at = 0
+    for _, start, end in found:  # none overlapping (most texts: one phrase or none): all of them, in order
+        if start < at:
+            break
+        at = end
+    else:
+        return found
     ordered = sorted([(start, -end, p) for p, start, end in found])  # by start, the longest first
     out: list[tuple[int, int, int]] = []
     at = 0

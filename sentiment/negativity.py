@@ -86,13 +86,24 @@ class SegmentScore:
     dataclass's generated ``__init__`` runs as Python code); the dataclass's repr and equality."""
 
     def __init__(self, text: str, score: float, hits: list[tuple[str, str]] | None = None,
-                 drivers: list[str] | None = None, countered: bool = False, kind: str = "sentence") -> None:
+                 drivers: list[str] | None = None, countered: bool = False, kind: str = "sentence",
+                 model: NaiveBayes | None = None, known: dict[str, float] | None = None) -> None:
         self.text = text
         self.score = score
         self.hits: list[tuple[str, str]] = [] if hits is None else hits  # (phrase, risk type)
-        self.drivers: list[str] = [] if drivers is None else drivers  # the model's most negative words
+        # The model's most negative words: given, or told from ``known`` by ``model`` when first read (most
+        # segments' are never read: Negativity.reasons reads those of a segment above the neutral score only).
+        self._drivers = [] if drivers is None and model is None else drivers
+        self._model, self._known = model, known
         self.countered = countered  # a counter cue damped it
         self.kind = kind  # "title" | "sentence" | "context"
+
+    @property
+    def drivers(self) -> list[str]:
+        if self._drivers is None:
+            model, known = self._model, self._known
+            self._drivers = model.known_drivers(known) if model is not None and known is not None else []
+        return self._drivers
 
     def __repr__(self) -> str:
         return (f"SegmentScore(text={self.text!r}, score={self.score!r}, hits={self.hits!r}, "
@@ -103,10 +114,6 @@ class SegmentScore:
             return NotImplemented
         return (self.text, self.score, self.hits, self.drivers, self.countered, self.kind) == \
             (other.text, other.score, other.hits, other.drivers, other.countered, other.kind)
-
-
-# Kept for callers of the walking skeleton.
-SentenceScore = SegmentScore
 
 
 # The packaged combination's neutral score (combine.Combination.neutral): a segment the model alone carried is
@@ -136,7 +143,7 @@ class Negativity:
         太失望了) scored 0.496 and went unquoted. A segment an advice or
         routine cue pulled back under the neutral score is not quoted."""
         neutral = self.neutral
-        return sorted((s for s in self.segments if s.hits or (s.drivers and s.score > neutral)),
+        return sorted((s for s in self.segments if s.hits or (s.score > neutral and s.drivers)),
                       key=lambda s: -s.score)
 
 
@@ -370,8 +377,9 @@ class NegativityScorer:
         words = self._tok.cut(text) if tokens is None else tokens
         x, hits, countered, known = self._evidence(text, kind, words, advice_title, frame, lowered)
         score = self.combination.probability(x) * weight
-        drivers = self.model.known_drivers(known) if x[1] > 0 else []  # model_pos
-        return SegmentScore(text, round4(score), [(h[0], h[1]) for h in hits], drivers, countered, kind)
+        # x[1]: model_pos; its drivers told when read (SegmentScore.drivers)
+        return SegmentScore(text, round4(score), [(h[0], h[1]) for h in hits], None if x[1] > 0 else [], countered,
+                            kind, self.model, known)
 
     # ------------------------------------------------------------ a document
 
