@@ -223,3 +223,20 @@ def test_a_sentence_only_the_model_reads_as_negative_is_a_reason_whatever_the_fi
     assert [s.text.rstrip("。") for s in scored.reasons] == [negative]
     if intercept == -4.0:  # under 0.5, where the fixed cut-off left it unquoted
         assert by_text[negative].score < 0.5
+
+
+def test_a_segments_drivers_told_when_read_are_the_models_strongest_known_words():
+    """SegmentScore.drivers is told from the segment's known tokens when first read (most are never read):
+    the model's words above 0.5, strongest first; none where the model reads nothing negative; given ones kept."""
+    from sentiment.bayes import NaiveBayes
+    from sentiment.negativity import NegativityScorer, SegmentScore
+    from sentiment.tokenize import Tokenizer
+
+    model = NaiveBayes({"失望": 9, "冷淡": 5}, {"满意": 9})
+    neg = NegativityScorer(Tokenizer(), {}, [], model)
+    seg = neg.segment("查勘员态度冷淡让人失望")
+    assert seg.drivers == model.known_drivers(model.known(Tokenizer().cut("查勘员态度冷淡让人失望")))
+    assert seg.drivers[:1] == ["失望"] and seg.drivers is seg.drivers  # told once
+    assert neg.segment("查勘员态度满意").drivers == []
+    assert SegmentScore("x", 0.5, drivers=["a"]).drivers == ["a"] and SegmentScore("x", 0.5).drivers == []
+    assert neg.segment("查勘员态度冷淡让人失望") == seg  # equality reads them
