@@ -25,7 +25,7 @@ is the plain ``in`` test, one word after another.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Generic, TypeVar
 
 import ahocorasick_rs
@@ -110,6 +110,22 @@ def leftmost_longest(found: list[tuple[int, int, int]]) -> list[tuple[int, int, 
             out.append((p, start, -neg_end))
             at = -neg_end
     return out
+
+
+def occurs_from(found: list[tuple[int, str]], at: int, words: Mapping[str, object]) -> bool:
+    """Whether one of ``words`` is among ``found`` (``(start, word)``) starting at ``at`` or after."""
+    for start, word in found:  # noqa: SIM110 -- no generator (mypyc)
+        if start >= at and word in words:
+            return True
+    return False
+
+
+def starts_table(words: Iterable[str]) -> str:
+    """1 at each BMP character one of ``words`` starts with, else 0, read by ``ord(table[code])`` (native)."""
+    table = bytearray(0x10000)
+    for w in words:
+        table[ord(w[0])] = 1
+    return table.decode("latin-1")
 
 
 def unique_words(words: Iterable[tuple[str, V]]) -> dict[str, V]:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sentiment import combine, frames, irony
-from sentiment.automaton import SharedWalk, leftmost_longest, unique_words
+from sentiment.automaton import SharedWalk, leftmost_longest, occurs_from, starts_table, unique_words
 from sentiment.bayes import NaiveBayes
 from sentiment.gapped import GAP, gapped_heads
 from sentiment.tokenize import Tokenizer, split_sentences
@@ -61,18 +61,9 @@ CUE_NEGATORS = "不未没"  # 不满意, 未澄清: the cue is negated
 _ONE_CHAR_NEGATORS = frozenset(n for n in NEGATORS if len(n) == 1)
 _NEGATED = re.compile("|".join(re.escape(n) for n in NEGATORS if len(n) > 1))
 
-
-def _starts_table(words: Iterable[str]) -> str:
-    """1 at each BMP character one of ``words`` starts with, else 0, read by ``ord(table[code])`` (native)."""
-    table = bytearray(0x10000)
-    for w in words:
-        table[ord(w[0])] = 1
-    return table.decode("latin-1")
-
-
 # A phrase with no character a negator or a rebuttal starts with in the REBUTTAL_WINDOW characters before it (which
 # hold the NEGATOR_WINDOW's) is negated by neither: most phrases, told without a search (_negation_near).
-_NEGATION_STARTS: Final = _starts_table((*NEGATORS, *REBUTTALS))
+_NEGATION_STARTS: Final = starts_table((*NEGATORS, *REBUTTALS))
 # A counter cue written HEAD…TAIL: the head, then the tail later in the same
 # sentence, at most CUE_GAP characters on, with no lexicon phrase between
 # (查勘员在现场发现碰撞痕迹与描述不符，随即报警; 骗取人保财险赔款). Its heads
@@ -191,15 +182,18 @@ class NegativityScorer:
         # searches them so); the lexicon's occurrences taken leftmost-longest from every one (_walk).
         needs = self._sarcasm.needs
         self._needs_walked = "" not in needs  # an empty word is in every text: irony.py's own search says so
-        self._walker = SharedWalk([list(lexicon_words), list(signals), needs if self._needs_walked else []])
+        # and the heads' tails: a head whose tail occurs nowhere after it is matched no further (gapped.Tails.match)
+        self._tail_words = list(dict.fromkeys(t for tails in heads.values() for t in tails.tails))
+        self._walker = SharedWalk([list(lexicon_words), list(signals), needs if self._needs_walked else [],
+                                   self._tail_words])
         self._phrases = list(lexicon_words.values())
         self._signal_values = list(signals.values())
         # The last title advice_title() walked: (title, its cue hits, its lexicon hits or None when not looked
-        # for, its lexicon occurrences, whether a needs word occurs). The title is usually a segment too, which
-        # then is not walked again.
+        # for, and the rest of its walk: lexicon occurrences, whether a needs word occurs, tails). The title is
+        # usually a segment too, which then is not walked again.
         self._title: tuple[str, list[tuple[int, int, bool, str]],
                            tuple[list[tuple[str, str, float, int, int]], bool] | None,
-                           list[tuple[int, int, int]], bool | None] = ("", [], None, [], None)
+                           list[tuple[int, int, int]], bool | None, list[tuple[int, str]]] = ("", [], None, [], None, [])
 
     # ------------------------------------------------------------ one segment
 
@@ -208,13 +202,16 @@ class NegativityScorer:
         ``text``, longest match at each position, skipping negated occurrences."""
         return self._hits(text, text.lower() if lowered is None else lowered)[0]
 
-    def _walk(self, lowered: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, bool, str]], bool | None]:
+    def _walk(self, lowered: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, bool, str]], bool | None,
+                                           list[tuple[int, str]]]:
         """One walk of ``lowered``: the lexicon's occurrences leftmost-longest ``(pattern, start, end)``, the cues
-        (:meth:`_cues`) and whether a sarcasm form's needs word occurs (None: not looked for)."""
+        (:meth:`_cues`), whether a sarcasm form's needs word occurs (None: not looked for), the heads' tails
+        ``(start, tail)``."""
         bounds = self._walker.bounds
-        lexicon_end, signals_end = bounds[0], bounds[1]
+        lexicon_end, signals_end, needs_end = bounds[0], bounds[1], bounds[2]
         phrases: list[tuple[int, int, int]] = []
         cues: list[tuple[int, int, bool, str]] = []
+        tails: list[tuple[int, str]] = []
         needed = False
         values = self._signal_values
         for p, start, end in self._walker.find(lowered):
@@ -223,21 +220,27 @@ class NegativityScorer:
             elif p < signals_end:
                 counter, what = values[p - lexicon_end]
                 cues.append((start, end - 1, counter, what))
-            else:
+            elif p < needs_end:
                 needed = True
-        return leftmost_longest(phrases) if phrases else phrases, cues, needed if self._needs_walked else None
+            else:
+                tails.append((start, self._tail_words[p - needs_end]))
+        found = leftmost_longest(phrases) if phrases else phrases
+        return found, cues, needed if self._needs_walked else None, tails
 
-    def _hits(self, text: str, lowered: str, walked: list[tuple[int, int, int]] | None = None
-              ) -> tuple[list[tuple[str, str, float, int, int]], bool]:
-        """:meth:`lexicon_hits`, and whether a phrase was found negated (a denial: 不存在销售误导). ``walked``: the
-        lexicon's occurrences in ``lowered`` when walked already (:meth:`_walk`)."""
+    def _hits(self, text: str, lowered: str, walked: list[tuple[int, int, int]] | None = None,
+              tails: list[tuple[int, str]] | None = None) -> tuple[list[tuple[str, str, float, int, int]], bool]:
+        """:meth:`lexicon_hits`, and whether a phrase was found negated (a denial: 不存在销售误导). ``walked``,
+        ``tails``: the lexicon's occurrences and the heads' tails in ``lowered`` when walked already (:meth:`_walk`)."""
         denied = False
         hits: list[tuple[str, str, float, int, int]] = []
         values = self._phrases
-        for p, start, end in self._walk(lowered)[0] if walked is None else walked:
+        if walked is None or tails is None:
+            walk = self._walk(lowered)
+            walked, tails = walk[0], walk[3]
+        for p, start, end in walked:
             phrase, risk, weight = values[p]
             if risk is None:  # a head: the phrase goes on after figures or words (weight holds the rest)
-                found = weight.match(lowered, end)
+                found = weight.match(lowered, end) if occurs_from(tails, end, weight.tails) else None
                 if found is not None:
                     phrase, (risk, weight) = text[start:found.end()], weight.tails[found.group(1)]
                     end = found.end()
@@ -290,14 +293,14 @@ class NegativityScorer:
         维权 is a grievance asked as a question). Its every segment is advice.
         ``lowered``: ``title.lower()`` when the caller has it."""
         lowered = title.lower() if lowered is None else lowered
-        phrases, cues, needed = self._walk(lowered)
+        phrases, cues, needed, tails = self._walk(lowered)
         advice = False
         for start, _, _, what in cues:
             if what == "advice" and not _negated_cue(lowered, start):
                 advice = True
                 break
-        found = self._hits(title, lowered, phrases) if advice else None
-        self._title = (title, cues, found, phrases, needed)  # for the title's segment (_evidence)
+        found = self._hits(title, lowered, phrases, tails) if advice else None
+        self._title = (title, cues, found, phrases, needed, tails)  # for the title's segment (_evidence)
         return found is not None and not found[0]
 
     def frame_title(self, title: str) -> str:
@@ -312,8 +315,8 @@ class NegativityScorer:
             kept = self._title
         found = kept[2]
         if found is None:
-            found = self._hits(title, title.lower(), kept[3])
-            self._title = (title, kept[1], found, kept[3], kept[4])
+            found = self._hits(title, title.lower(), kept[3], kept[5])
+            self._title = (title, kept[1], found, kept[3], kept[4], kept[5])
         return self._frames.title_frame(title, found[0])
 
     def evidence(self, text: str, kind: str = "sentence", advice_title: bool = False,
@@ -338,10 +341,10 @@ class NegativityScorer:
             lowered = text.lower()
         title = self._title
         if text == title[0]:  # the title, walked by advice_title()
-            cues, found, phrases, needed = title[1], title[2], title[3], title[4]
+            cues, found, phrases, needed, tails = title[1], title[2], title[3], title[4], title[5]
         else:
-            (phrases, cues, needed), found = self._walk(lowered), None
-        hits, denied = self._hits(text, lowered, phrases) if found is None else (list(found[0]), found[1])
+            (phrases, cues, needed, tails), found = self._walk(lowered), None
+        hits, denied = self._hits(text, lowered, phrases, tails) if found is None else (list(found[0]), found[1])
         start, end, told = self._sarcasm.story(lowered, needed)
         if start >= 0 and not any(h[1] == told for h in hits):  # sarcasm or a cost told without a complaint word
             hits.append((text[start:end], told, self._weights.get(told, 1.0), start, end))

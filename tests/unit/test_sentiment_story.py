@@ -20,6 +20,8 @@ def test_an_expectation_then_its_violation_is_one_phrase_with_words_between(demo
     # not across a sentence end, nor further than the gap allows
     assert neg.lexicon_hits("答应三天办好。至今还没动静") == []
     assert neg.lexicon_hits("公司承诺，今后理赔时效缩短至三天，目前还在试点") == []
+    # a violation told before the expectation is none (the head's tails are looked for after it only)
+    assert [h[:2] for h in neg.lexicon_hits("现在一个月了，当初说好七个工作日到账")] == [("当初说好", "投诉维权")]
 
 
 def test_a_head_of_words_between_may_be_a_plain_phrase_but_not_of_both_gaps():
