@@ -152,7 +152,7 @@ def _docs(total: int, negative_every: int, first: int = 0):
 def test_scoring_worker_killed_mid_stream_loses_nothing_and_sends_nothing_twice(pipeline, smtp):
     batch, every = 1200, 120
     pipeline.start()
-    total, negatives = 0, []
+    total, negatives = 0, list[tuple[str, str]]()
     # Killed once the first of a batch are indexed; on a machine so loaded that the test process got no
     # time until the scorer had done the whole batch, another batch is published and the kill tried again.
     for _ in range(3):
