@@ -1,6 +1,7 @@
 """An insurer's own good news is no alert: its PR writing puts praise in quotation marks (以“专业”赢得信赖, 理赔有“速度”
-更有“温度”) and tells of the fraud it fights (“以案说险”揭秘保险欺诈套路). Quoted praise is sarcasm only with the
-emphasis that makes it one (真是“高效”, 所谓的“专业”, 好一个“负责”), and those forms stay found."""
+更有“温度”), tells of the fraud it fights (“以案说险”揭秘保险欺诈套路) and of claims paid to victims' families
+(为遇难者家属送去理赔款). Quoted praise is sarcasm only with the emphasis that makes it one (真是“高效”, 所谓的“专业”,
+好一个“负责”), and those forms stay found; a claim refused to a victim's family still alerts."""
 from __future__ import annotations
 
 import pytest
@@ -23,9 +24,16 @@ from tests.kit import scored_levels
      "太平洋保险吉林分公司持续提升服务品质，今年以来累计赔付超过5亿元。"),
     ("国寿吉林分公司“以案说险”揭秘保险欺诈套路",
      "中国人寿吉林省分公司通过真实案例，向公众讲解骗保手法，帮助消费者增强风险意识。"),
+    ("平安产险吉林分公司为暴雨遇难者家属送去理赔款",  # the claim paid, however sad the case: no 停产事故
+     "暴雨灾害中，一名投保意外险的客户不幸遇难，公司开通绿色通道，三天内将赔款送到家属手中。"),
 ])
 def test_an_insurers_good_news_told_in_quotation_marks_is_no_alert(demo_app, title, text):
     assert scored_levels(demo_app, title, text) == set(), title
+
+
+def test_a_claim_refused_to_a_victims_family_still_alerts(demo_app):
+    assert scored_levels(demo_app, "平安产险吉林分公司拒赔暴雨遇难者家属",
+                         "家属申请理赔被拒，平安产险吉林分公司至今未送去理赔款。") == {"pingan-pc-jl"}
 
 
 @pytest.mark.parametrize("text", [
