@@ -68,13 +68,6 @@ SQLITE_CACHE_KIB = 65_536
 SQLITE_CHECKPOINT_PAGES = 10_000
 
 
-def _numbers_json(numbers: tuple[str, ...]) -> str:
-    """``json.dumps(numbers)``; most titles have none."""
-    if not numbers or _NUMBERS_ENCODER is None:
-        return json.dumps(numbers) if numbers else "[]"
-    return "".join(_NUMBERS_ENCODER(numbers, 0))
-
-
 def _us(t: datetime) -> int:
     return int(t.timestamp() * 1_000_000)
 
@@ -90,15 +83,23 @@ def _encoder(ascii_only: bool):
                           None, ": ", ", ", False, False, True)
 
 
-_BODY_ENCODER = _encoder(False)
-_NUMBERS_ENCODER = _encoder(True)
+_ENCODERS = {ascii_only: _encoder(ascii_only) for ascii_only in (True, False)}
+
+
+def _dumps(value, ensure_ascii: bool) -> str:
+    """``json.dumps(value, ensure_ascii=ensure_ascii)`` by the encoder built once (json.dumps itself without one)."""
+    encoder = _ENCODERS[ensure_ascii]
+    return json.dumps(value, ensure_ascii=ensure_ascii) if encoder is None else "".join(encoder(value, 0))
+
+
+def _numbers_json(numbers: tuple[str, ...]) -> str:
+    """``json.dumps(numbers)``; most titles have none."""
+    return _dumps(numbers, True) if numbers else "[]"
 
 
 def _body_json(body: dict) -> str:
     """``json.dumps(body, ensure_ascii=False)``: a story's body as stored."""
-    if _BODY_ENCODER is None:  # pragma: no cover - CPython has it
-        return json.dumps(body, ensure_ascii=False)
-    return "".join(_BODY_ENCODER(body, 0))
+    return _dumps(body, False)
 
 
 _ZONES: dict[timedelta, timezone] = {}  # by offset: a few dozen at most (whole minutes within a day)
