@@ -6,13 +6,18 @@ walking, so that the matchers say what they look for, not how:
 
 * every occurrence, overlapping ones too, in order of their end, and at
   one end the longest first (the unit aliases, the exclusion phrases, the
-  scheme words, the counter and market cues);
-* ``longest=True``: leftmost-longest, without overlaps: at the leftmost
-  position where a word starts, the longest word there, then on after it
-  (the lexicon). pyahocorasick's ``iter_long``, used before, missed a word
-  that ends a longer word's unfinished prefix when the text stops or goes on
-  with no word (拒不赔。 has 不赔; it found nothing there): the unit tests
-  keep the semantics here.
+  scheme words);
+* several sets in one walk (:class:`SharedWalk`: the negativity scorer's
+  lexicon, counter and market cues, sarcasm needs and tails), the lexicon's
+  leftmost-longest occurrences then taken from all of them
+  (:func:`leftmost_longest`): at the leftmost position where a word starts,
+  the longest word there, then on after it;
+* ``longest=True``: the same leftmost-longest walk by ahocorasick_rs itself,
+  the reference the unit tests hold :func:`leftmost_longest` to.
+  pyahocorasick's ``iter_long``, used before, missed a word that ends a
+  longer word's unfinished prefix when the text stops or goes on with no
+  word (拒不赔。 has 不赔; it found nothing there): the unit tests keep the
+  semantics here.
 
 A word's value is kept in a list by pattern index; occurrences come back as
 ``(start, end, value)``, character offsets into the text as given, ``end``
