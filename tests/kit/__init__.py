@@ -253,6 +253,11 @@ def scored_levels(app: App, title: str, text: str = "", channel: str = "news") -
     return set(app.scorer.score(doc).unit_levels)
 
 
+def lexicon_risks(app: App, text: str) -> set[str]:
+    """The risk types of the lexicon phrases the app's negativity scorer finds in ``text`` (lexicon_hits)."""
+    return {h[1] for h in app.scorer.negativity.lexicon_hits(text)}
+
+
 # ---------------------------------------------------------------- seeding an App (console tests, demos)
 
 def seed_doc(unit_levels: dict, *, title: str, text: str, url: str, at, story: str | None = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kit import scored_levels
+from tests.kit import lexicon_risks, scored_levels
 
 
 @pytest.mark.parametrize("text, risk", [
@@ -34,7 +34,7 @@ from tests.kit import scored_levels
     ("某财险公司拒赔案一审败诉，被判支付保险金及利息", "诉讼仲裁"),
 ])
 def test_business_news_with_figures_or_words_between_is_a_class(demo_app, text, risk):
-    risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
+    risks = lexicon_risks(demo_app, text)
     assert risk in risks, (text, risks)
 
 
@@ -133,7 +133,7 @@ def test_their_look_alikes_do_not(demo_app, title):
 @pytest.mark.parametrize("text", ["某保险股A股盘中跌逾6%", "某人寿H股午后跌超5%", "某财险股价三连跌，累计跌幅超过12%",
                                   "保险板块重挫，某保险集团市值蒸发百亿"])
 def test_a_share_price_fall_told_by_its_size_is_market_news(demo_app, text):
-    risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
+    risks = lexicon_risks(demo_app, text)
     assert risks == {"市场波动"}, (text, risks)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kit import scored_levels
+from tests.kit import lexicon_risks, scored_levels
 
 
 @pytest.mark.parametrize("text, risk", [
@@ -28,7 +28,7 @@ from tests.kit import scored_levels
     ("某代理人伪造投保人签名办理退保", "代理人违规"),
 ])
 def test_business_news_told_by_its_measures_is_a_class(demo_app, text, risk):
-    risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
+    risks = lexicon_risks(demo_app, text)
     assert risk in risks, (text, risks)
 
 

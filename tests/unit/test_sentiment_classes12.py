@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kit import scored_levels
+from tests.kit import lexicon_risks, scored_levels
 
 
 @pytest.mark.parametrize("text, risk", [
@@ -34,7 +34,7 @@ from tests.kit import scored_levels
     ("理赔真是“神速”，两个月了还在审核", "讽刺反语"),
 ])
 def test_each_class_is_found(demo_app, text, risk):
-    risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
+    risks = lexicon_risks(demo_app, text)
     assert risk in risks, (text, risks)
 
 

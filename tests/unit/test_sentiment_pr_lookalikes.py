@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kit import scored_levels
+from tests.kit import lexicon_risks, scored_levels
 
 
 @pytest.mark.parametrize("title, text", [
@@ -44,5 +44,5 @@ def test_a_claim_refused_to_a_victims_family_still_alerts(demo_app):
     "理赔速度真是“神速”，两个月了还在审核",
 ])
 def test_quoted_praise_with_its_emphasis_stays_sarcasm(demo_app, text):
-    risks = {h[1] for h in demo_app.scorer.negativity.lexicon_hits(text)}
+    risks = lexicon_risks(demo_app, text)
     assert "讽刺反语" in risks, (text, risks)
